@@ -1,0 +1,81 @@
+//===- Compiler.h - The compiler facade -------------------------*- C++ -*-===//
+//
+// Part of Ember. The one header through which the frontend (and graphc)
+// reaches the compiler. It includes no MLIR or LLVM header: text goes in,
+// bytes or text plus structured diagnostics come out (the shape of IREE's
+// embedding API).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_COMPILER_COMPILER_H
+#define EMBER_COMPILER_COMPILER_H
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ember::compiler {
+
+/// How far compilation goes. Each stage's output is the input of the next.
+enum class Stage {
+  Ember,        ///< ember IR after the graph passes (MLIR text)
+  Linalg,       ///< linalg on tensors (MLIR text)
+  Bufferized,   ///< linalg on memrefs, destination-passing (MLIR text)
+  LLVMDialect,  ///< the LLVM dialect (MLIR text)
+  LLVMIR,       ///< LLVM IR after optimisation (.ll text)
+  Assembly,     ///< native assembly (text)
+  Object,       ///< a relocatable ELF object (bytes)
+  SharedObject, ///< an ELF shared object the runtime can load (bytes)
+};
+
+/// One diagnostic the compiler emitted.
+struct Diagnostic {
+  enum class Severity { Error, Warning, Note, Remark };
+  Severity severity = Severity::Error;
+  std::string location; ///< e.g. "graph.mlir:3:8"; empty when unknown
+  std::string message;
+};
+
+struct Options {
+  /// Stop after this stage.
+  Stage stopAfter = Stage::SharedObject;
+  /// Directory into which the IR of every stage is written (and, below it,
+  /// the IR after every pass). Empty: the EMBER_DUMP_IR environment variable
+  /// decides; unset means no dumps.
+  std::string dumpDir;
+  /// Name of the compiled graph, used in dump file names and diagnostics.
+  std::string name = "graph";
+  /// CPU to generate code for; empty means the host CPU with its features.
+  std::string cpu;
+};
+
+/// What compile() produced.
+struct Result {
+  bool ok = false;
+  std::vector<Diagnostic> diagnostics;
+  /// The stage's output: text for text stages, bytes for binary ones.
+  std::string output;
+  /// For Stage::SharedObject: the symbol of the entry point (see
+  /// ember/runtime/Executable.h for its ABI).
+  std::string entrySymbol;
+
+  /// All error diagnostics, one per line, as "location: message".
+  std::string errorMessage() const;
+};
+
+/// Compiles `source`, an MLIR module (text or bytecode) holding one public
+/// func.func of ember ops on static tensors, as far as `options.stopAfter`.
+/// Thread-safe: each call uses its own MLIR context.
+Result compile(std::string_view source, const Options &options = {});
+
+/// A description of the host CPU the code is generated for ("znver4 +avx512f
+/// ..."): part of any cache key of compiled code.
+std::string hostTargetDescription();
+
+/// Version of the compiler, part of any cache key of compiled code.
+std::string_view compilerVersion();
+
+} // namespace ember::compiler
+
+#endif // EMBER_COMPILER_COMPILER_H

@@ -1,0 +1,51 @@
+//===- Passes.td - Ember conversion passes -----------------*- tablegen -*-===//
+//
+// Part of Ember. Lowerings out of the `ember` dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_CONVERSION_PASSES_TD
+#define EMBER_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// EmberToLinalg
+//===----------------------------------------------------------------------===//
+
+def ConvertEmberToLinalgPass : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower ember ops to linalg, tensor and arith ops on tensors";
+  let description = [{
+    Rewrites every `ember` op into destination-passing `linalg` ops on tensors
+    (plus `tensor` reshapes and `arith` constants), the form that tiling,
+    fusion, vectorisation and bufferisation upstream expect. Elementwise ops
+    become `linalg.generic` with parallel iterators, so that
+    `linalg-fuse-elementwise-ops` can merge chains of them; `ember.matmul`
+    and `ember.linear` become contractions whose init holds zero or the
+    broadcast bias, so the bias add is part of the matmul's accumulator.
+
+    Before:
+    ```mlir
+    %0 = ember.relu %x : tensor<4xf32>
+    ```
+    After:
+    ```mlir
+    %e = tensor.empty() : tensor<4xf32>
+    %0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+           ins(%x : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %zero = arith.constant 0.0 : f32
+      %m = arith.maximumf %in, %zero : f32
+      linalg.yield %m : f32
+    } -> tensor<4xf32>
+    ```
+    It is a full conversion: any `ember` op left over is an error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+#endif // EMBER_CONVERSION_PASSES_TD

@@ -1,0 +1,53 @@
+//===- CPUTarget.h - LLVM IR to native code ---------------------*- C++ -*-===//
+//
+// Part of Ember. The last steps of the CPU path: the packed entry point,
+// LLVM's optimisation pipeline, machine code, and linking the object into a
+// shared library that the runtime loads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_TARGET_CPU_CPUTARGET_H
+#define EMBER_TARGET_CPU_CPUTARGET_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace mlir::ember {
+
+/// A TargetMachine for `cpu` ("" means the host CPU and all its features),
+/// position-independent, at -O3.
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createCPUTargetMachine(llvm::StringRef cpu);
+
+/// "cpu +feature,..." of the host, for cache keys.
+std::string describeHostTarget();
+
+/// Adds `void <entryName>(void **args)` to `module`, which loads one pointer
+/// per parameter of `funcName` from `args` and calls it. `funcName` must take
+/// only pointers (the bare-pointer memref convention) and return void.
+llvm::Error addPackedEntryPoint(llvm::Module &module, llvm::StringRef funcName,
+                                llvm::StringRef entryName);
+
+/// Runs LLVM's default -O3 module pipeline, tuned for `tm`.
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm);
+
+/// Native assembly (`asObject == false`) or an ELF object for `module`.
+llvm::Expected<std::string> emitMachineCode(llvm::Module &module,
+                                            llvm::TargetMachine &tm,
+                                            bool asObject);
+
+/// Links an ELF relocatable object into a shared object with the system
+/// linker (`ld`, or $EMBER_LINKER), returning the shared object's bytes.
+llvm::Expected<std::string> linkSharedObject(llvm::StringRef object);
+
+} // namespace mlir::ember
+
+#endif // EMBER_TARGET_CPU_CPUTARGET_H

@@ -1,0 +1,315 @@
+//===- Compiler.cpp - The compiler facade ---------------------------------===//
+//
+// Part of Ember. Drives one compilation: parse, run the stage pipelines,
+// translate to LLVM IR, generate machine code and link. Diagnostics are
+// captured into Result rather than printed, and IR is dumped between stages
+// on request.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Compiler/Compiler.h"
+
+#include "ember/InitAll.h"
+#include "ember/Pipelines/Pipelines.h"
+#include "ember/Target/CPU/CPUTarget.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <cstdlib>
+#include <mutex>
+
+using namespace mlir;
+namespace api = ::ember::compiler;
+using api::Options;
+using api::Result;
+using api::Stage;
+/// The facade's diagnostic record (not mlir::Diagnostic).
+using Record = api::Diagnostic;
+
+namespace {
+
+const DialectRegistry &registry() {
+  static DialectRegistry *instance = [] {
+    auto *r = new DialectRegistry();
+    mlir::ember::registerAllEmberDialects(*r);
+    // Textual pipelines resolve pass names through the global registry.
+    mlir::ember::registerAllEmberPasses();
+    return r;
+  }();
+  return *instance;
+}
+
+/// Collects every diagnostic of one compilation.
+class DiagnosticCollector {
+public:
+  DiagnosticCollector(MLIRContext &ctx, std::vector<Record> &out)
+      : handler(&ctx, [&out](mlir::Diagnostic &diag) {
+          out.push_back(convert(diag));
+          for (mlir::Diagnostic &note : diag.getNotes())
+            out.push_back(convert(note));
+          return success();
+        }) {}
+
+private:
+  static Record convert(mlir::Diagnostic &diag) {
+    Record d;
+    switch (diag.getSeverity()) {
+    case DiagnosticSeverity::Error: d.severity = Record::Severity::Error; break;
+    case DiagnosticSeverity::Warning: d.severity = Record::Severity::Warning; break;
+    case DiagnosticSeverity::Note: d.severity = Record::Severity::Note; break;
+    case DiagnosticSeverity::Remark: d.severity = Record::Severity::Remark; break;
+    }
+    if (auto fileLoc = dyn_cast<FileLineColLoc>(diag.getLocation()))
+      d.location = (fileLoc.getFilename().str() + ":" +
+                    std::to_string(fileLoc.getLine()) + ":" +
+                    std::to_string(fileLoc.getColumn()));
+    d.message = diag.str();
+    return d;
+  }
+  ScopedDiagnosticHandler handler;
+};
+
+/// Writes stage outputs (and per-pass IR) under one directory per graph.
+class Dumper {
+public:
+  Dumper(const Options &options) {
+    std::string dir = options.dumpDir;
+    if (dir.empty())
+      if (const char *env = std::getenv("EMBER_DUMP_IR"))
+        dir = env;
+    if (dir.empty())
+      return;
+    static std::atomic<unsigned> counter{0};
+    // A counter keeps dumps of graphs with the same name apart.
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, options.name + "-" +
+                                      std::to_string(counter++));
+    if (llvm::sys::fs::create_directories(path))
+      return;
+    root = std::string(path);
+  }
+
+  bool enabled() const { return !root.empty(); }
+
+  void write(llvm::StringRef fileName, llvm::StringRef contents) {
+    if (!enabled())
+      return;
+    llvm::SmallString<256> path(root);
+    llvm::sys::path::append(path, fileName);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (!ec)
+      os << contents;
+  }
+
+  void write(llvm::StringRef fileName, Operation *op) {
+    if (!enabled())
+      return;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    op->print(os);
+    write(fileName, text);
+  }
+
+  /// Enables IR printing after every pass of `pm` into passes/<stage>/.
+  void instrument(PassManager &pm, llvm::StringRef stage) {
+    if (!enabled())
+      return;
+    llvm::SmallString<256> path(root);
+    llvm::sys::path::append(path, "passes", stage);
+    // The printer creates files, not the directory it writes them under.
+    if (llvm::sys::fs::create_directories(path))
+      return;
+    pm.enableIRPrintingToFileTree(
+        [](Pass *, Operation *) { return false; },
+        [](Pass *, Operation *) { return true; },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+        /*printAfterOnlyOnFailure=*/false, path);
+  }
+
+private:
+  std::string root;
+};
+
+std::string printOp(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op->print(os);
+  return text;
+}
+
+std::string printModule(llvm::Module &module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os, nullptr);
+  return text;
+}
+
+/// The single public function the graph must consist of.
+FailureOr<func::FuncOp> findGraphFunction(ModuleOp module) {
+  func::FuncOp found;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    if (fn.isPrivate() || fn.isDeclaration())
+      continue;
+    if (found) {
+      fn.emitError("a graph module must have one public function; found '")
+          << found.getSymName() << "' and '" << fn.getSymName() << "'";
+      return failure();
+    }
+    found = fn;
+  }
+  if (!found) {
+    module.emitError("a graph module must have one public func.func");
+    return failure();
+  }
+  return found;
+}
+
+Result fail(Result &result, std::string message) {
+  result.ok = false;
+  result.diagnostics.push_back({Record::Severity::Error, "", message});
+  return result;
+}
+
+} // namespace
+
+std::string Result::errorMessage() const {
+  std::string out;
+  for (const Record &d : diagnostics) {
+    if (d.severity != Record::Severity::Error &&
+        d.severity != Record::Severity::Note)
+      continue;
+    if (!out.empty())
+      out += "\n";
+    if (!d.location.empty())
+      out += d.location + ": ";
+    if (d.severity == Record::Severity::Note)
+      out += "note: ";
+    out += d.message;
+  }
+  return out;
+}
+
+std::string api::hostTargetDescription() {
+  return mlir::ember::describeHostTarget();
+}
+
+std::string_view api::compilerVersion() {
+  return "ember-0.1.0/llvm-22";
+}
+
+Result api::compile(std::string_view source,
+                                const Options &options) {
+  Result result;
+  MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
+  DiagnosticCollector collector(ctx, result.diagnostics);
+  Dumper dumper(options);
+  dumper.write("00-input.mlir", llvm::StringRef(source.data(), source.size()));
+
+  ParserConfig config(&ctx);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
+      llvm::StringRef(source.data(), source.size()), config, options.name);
+  if (!module)
+    return result; // The parser has reported why.
+  if (failed(verify(*module)))
+    return result;
+  FailureOr<func::FuncOp> graphFn = findGraphFunction(*module);
+  if (failed(graphFn))
+    return result;
+  std::string funcName = graphFn->getSymName().str();
+
+  // The MLIR stages, each its own pass manager so the IR between them can
+  // be dumped and returned.
+  struct MlirStage {
+    Stage stage;
+    const char *dumpName;
+    void (*build)(OpPassManager &);
+  };
+  const MlirStage stages[] = {
+      {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
+      {Stage::Linalg, "02-linalg.mlir", mlir::ember::buildEmberToLinalgPipeline},
+      {Stage::Bufferized, "03-bufferized.mlir",
+       mlir::ember::buildCPUBufferizePipeline},
+      {Stage::LLVMDialect, "04-llvm-dialect.mlir",
+       mlir::ember::buildCPUToLLVMPipeline},
+  };
+  for (const MlirStage &s : stages) {
+    PassManager pm(&ctx, ModuleOp::getOperationName());
+    s.build(pm);
+    dumper.instrument(pm, llvm::sys::path::stem(s.dumpName));
+    if (failed(pm.run(*module)))
+      return result;
+    dumper.write(s.dumpName, module->getOperation());
+    if (options.stopAfter == s.stage) {
+      result.output = printOp(module->getOperation());
+      result.ok = true;
+      return result;
+    }
+  }
+
+  // LLVM IR.
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module->getOperation(), llvmCtx, options.name);
+  if (!llvmModule)
+    return fail(result, "translation to LLVM IR failed");
+  dumper.write("05-llvm-ir.ll", printModule(*llvmModule));
+  const std::string entry = "ember_entry";
+  if (llvm::Error err =
+          mlir::ember::addPackedEntryPoint(*llvmModule, funcName, entry))
+    return fail(result, llvm::toString(std::move(err)));
+  auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
+  if (!tm)
+    return fail(result, llvm::toString(tm.takeError()));
+  mlir::ember::optimizeModule(*llvmModule, **tm);
+  std::string optimized = printModule(*llvmModule);
+  dumper.write("06-llvm-ir-opt.ll", optimized);
+  if (options.stopAfter == Stage::LLVMIR) {
+    result.output = std::move(optimized);
+    result.ok = true;
+    return result;
+  }
+
+  // Machine code. Assembly is produced for dumps and for Stage::Assembly;
+  // code generation consumes nothing, so the module can be emitted twice.
+  if (dumper.enabled() || options.stopAfter == Stage::Assembly) {
+    auto assembly = mlir::ember::emitMachineCode(*llvmModule, **tm, false);
+    if (!assembly)
+      return fail(result, llvm::toString(assembly.takeError()));
+    dumper.write("07-assembly.s", *assembly);
+    if (options.stopAfter == Stage::Assembly) {
+      result.output = std::move(*assembly);
+      result.ok = true;
+      return result;
+    }
+  }
+  auto object = mlir::ember::emitMachineCode(*llvmModule, **tm, true);
+  if (!object)
+    return fail(result, llvm::toString(object.takeError()));
+  if (options.stopAfter == Stage::Object) {
+    result.output = std::move(*object);
+    result.ok = true;
+    return result;
+  }
+  auto shared = mlir::ember::linkSharedObject(*object);
+  if (!shared)
+    return fail(result, llvm::toString(shared.takeError()));
+  result.output = std::move(*shared);
+  result.entrySymbol = entry;
+  result.ok = true;
+  return result;
+}

@@ -1,0 +1,82 @@
+//===- Pipelines.cpp - Ember's pass pipelines -----------------------------===//
+//
+// Part of Ember. The stage builders. Upstream passes with options are added
+// from their textual form, the same spelling a user would pass to ember-opt.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Pipelines/Pipelines.h"
+
+#include "ember/Conversion/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+/// Appends a textual pass list to `pm`. The strings are ours and fixed, so a
+/// parse failure is a bug in this file, not a user error.
+static void addPasses(OpPassManager &pm, StringRef passes) {
+  std::string err;
+  llvm::raw_string_ostream os(err);
+  if (failed(parsePassPipeline(passes, pm, os)))
+    llvm::report_fatal_error(llvm::Twine("ember: bad built-in pipeline '") +
+                             passes + "': " + err);
+}
+
+void ember::buildEmberGraphPipeline(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void ember::buildEmberToLinalgPipeline(OpPassManager &pm) {
+  pm.addPass(createConvertEmberToLinalgPass());
+  addPasses(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
+}
+
+void ember::buildCPUBufferizePipeline(OpPassManager &pm) {
+  addPasses(pm,
+            "one-shot-bufferize{bufferize-function-boundaries "
+            "function-boundary-type-conversion=identity-layout-map},"
+            "buffer-results-to-out-params{hoist-static-allocs "
+            "modify-public-functions},"
+            "canonicalize,buffer-deallocation-pipeline,canonicalize,cse");
+}
+
+void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
+  addPasses(pm, "convert-linalg-to-loops,expand-strided-metadata,lower-affine,"
+                "convert-scf-to-cf,finalize-memref-to-llvm,"
+                "convert-arith-to-llvm,convert-math-to-llvm,"
+                "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+                "convert-cf-to-llvm,convert-index-to-llvm,convert-ub-to-llvm,"
+                "reconcile-unrealized-casts,canonicalize");
+}
+
+void ember::buildCPUPipeline(OpPassManager &pm) {
+  buildEmberGraphPipeline(pm);
+  buildEmberToLinalgPipeline(pm);
+  buildCPUBufferizePipeline(pm);
+  buildCPUToLLVMPipeline(pm);
+}
+
+void ember::registerEmberPipelines() {
+  PassPipelineRegistration<>("ember-graph-pipeline",
+                             "Graph-level clean-up of ember IR",
+                             buildEmberGraphPipeline);
+  PassPipelineRegistration<>(
+      "ember-to-linalg-pipeline",
+      "Lower ember to linalg on tensors and fuse elementwise ops",
+      buildEmberToLinalgPipeline);
+  PassPipelineRegistration<>(
+      "ember-cpu-bufferize-pipeline",
+      "Bufferize linalg on tensors; results become out-parameters",
+      buildCPUBufferizePipeline);
+  PassPipelineRegistration<>(
+      "ember-cpu-to-llvm-pipeline",
+      "Lower bufferized linalg to the LLVM dialect (bare-pointer ABI)",
+      buildCPUToLLVMPipeline);
+  PassPipelineRegistration<>("ember-cpu-pipeline",
+                             "The whole CPU pipeline: ember to LLVM dialect",
+                             buildCPUPipeline);
+}

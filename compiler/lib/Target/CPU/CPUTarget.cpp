@@ -1,0 +1,194 @@
+//===- CPUTarget.cpp - LLVM IR to native code -----------------------------===//
+//
+// Part of Ember.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Target/CPU/CPUTarget.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <cstdlib>
+#include <mutex>
+
+using namespace llvm;
+
+static void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+  });
+}
+
+static std::string hostFeatureString() {
+  SubtargetFeatures features;
+  for (const auto &f : sys::getHostCPUFeatures())
+    features.AddFeature(f.first(), f.second);
+  return features.getString();
+}
+
+Expected<std::unique_ptr<TargetMachine>>
+mlir::ember::createCPUTargetMachine(StringRef cpu) {
+  initializeNativeTarget();
+  Triple triple(sys::getProcessTriple());
+  std::string error;
+  const Target *target = TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return createStringError(inconvertibleErrorCode(),
+                             "no LLVM target for " + triple.str() + ": " +
+                                 error);
+  bool host = cpu.empty();
+  std::string cpuName = host ? sys::getHostCPUName().str() : cpu.str();
+  std::string features = host ? hostFeatureString() : "";
+  TargetOptions options;
+  std::unique_ptr<TargetMachine> tm(target->createTargetMachine(
+      triple, cpuName, features, options, Reloc::PIC_, std::nullopt,
+      CodeGenOptLevel::Aggressive));
+  if (!tm)
+    return createStringError(inconvertibleErrorCode(),
+                             "cannot create a target machine for " + cpuName);
+  return tm;
+}
+
+std::string mlir::ember::describeHostTarget() {
+  return sys::getProcessTriple() + " " + sys::getHostCPUName().str() + " " +
+         hostFeatureString();
+}
+
+Error mlir::ember::addPackedEntryPoint(Module &module, StringRef funcName,
+                                       StringRef entryName) {
+  Function *callee = module.getFunction(funcName);
+  if (!callee)
+    return createStringError(inconvertibleErrorCode(),
+                             "no function '" + funcName + "' to wrap");
+  LLVMContext &ctx = module.getContext();
+  auto *ptrTy = PointerType::getUnqual(ctx);
+  for (Type *t : callee->getFunctionType()->params())
+    if (!t->isPointerTy())
+      return createStringError(inconvertibleErrorCode(),
+                               "'" + funcName +
+                                   "' takes a non-pointer argument");
+  auto *entryTy = FunctionType::get(Type::getVoidTy(ctx), {ptrTy}, false);
+  Function *entry = Function::Create(entryTy, GlobalValue::ExternalLinkage,
+                                     entryName, module);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
+  SmallVector<Value *> args;
+  for (unsigned i = 0, e = callee->arg_size(); i < e; ++i) {
+    Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
+    args.push_back(b.CreateLoad(ptrTy, slot));
+  }
+  b.CreateCall(callee, args);
+  b.CreateRetVoid();
+  // Only the entry point is part of the ABI: let LLVM inline the graph.
+  callee->setLinkage(GlobalValue::InternalLinkage);
+  return Error::success();
+}
+
+void mlir::ember::optimizeModule(Module &module, TargetMachine &tm) {
+  module.setDataLayout(tm.createDataLayout());
+  module.setTargetTriple(tm.getTargetTriple());
+  LoopAnalysisManager lam;
+  FunctionAnalysisManager fam;
+  CGSCCAnalysisManager cgam;
+  ModuleAnalysisManager mam;
+  PipelineTuningOptions tuning;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  PassBuilder pb(&tm, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(OptimizationLevel::O3);
+  mpm.run(module, mam);
+}
+
+Expected<std::string> mlir::ember::emitMachineCode(Module &module,
+                                                   TargetMachine &tm,
+                                                   bool asObject) {
+  module.setDataLayout(tm.createDataLayout());
+  module.setTargetTriple(tm.getTargetTriple());
+  SmallString<0> buffer;
+  raw_svector_ostream os(buffer);
+  legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr,
+                             asObject ? CodeGenFileType::ObjectFile
+                                      : CodeGenFileType::AssemblyFile))
+    return createStringError(inconvertibleErrorCode(),
+                             "the target cannot emit this file type");
+  pm.run(module);
+  return std::string(buffer.str());
+}
+
+namespace {
+/// A file removed when it goes out of scope.
+struct TempFile {
+  SmallString<128> path;
+  ~TempFile() {
+    if (!path.empty())
+      sys::fs::remove(path);
+  }
+};
+} // namespace
+
+Expected<std::string> mlir::ember::linkSharedObject(StringRef object) {
+  TempFile in, out;
+  int fd;
+  if (std::error_code ec = sys::fs::createTemporaryFile("ember", "o", fd, in.path))
+    return createStringError(ec, "cannot create a temporary object file");
+  {
+    raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << object;
+    if (os.has_error())
+      return createStringError(os.error(), "cannot write " + in.path);
+  }
+  if (std::error_code ec = sys::fs::createTemporaryFile("ember", "so", out.path))
+    return createStringError(ec, "cannot create a temporary library file");
+
+  const char *env = std::getenv("EMBER_LINKER");
+  std::string linkerName = env && *env ? env : "ld";
+  ErrorOr<std::string> linker = sys::findProgramByName(linkerName);
+  if (!linker)
+    return createStringError(linker.getError(),
+                             "cannot find the linker '" + linkerName +
+                                 "' (install binutils, or set EMBER_LINKER)");
+  SmallVector<StringRef> argv = {*linker, "-shared", "--no-undefined-version",
+                                 "-o", out.path, in.path};
+  std::string errMsg;
+  SmallString<128> errPath;
+  if (std::error_code ec = sys::fs::createTemporaryFile("ember", "err", errPath))
+    return createStringError(ec, "cannot create a temporary file");
+  TempFile errFile{errPath};
+  std::optional<StringRef> redirects[] = {std::nullopt, errFile.path,
+                                          errFile.path};
+  int rc = sys::ExecuteAndWait(*linker, argv, std::nullopt, redirects, 0, 0,
+                               &errMsg);
+  if (rc != 0) {
+    std::string output;
+    if (auto buf = MemoryBuffer::getFile(errFile.path))
+      output = (*buf)->getBuffer().str();
+    return createStringError(inconvertibleErrorCode(),
+                             "linking the shared object failed (" + *linker +
+                                 ", exit " + std::to_string(rc) + "): " +
+                                 errMsg + output);
+  }
+  ErrorOr<std::unique_ptr<MemoryBuffer>> so = MemoryBuffer::getFile(out.path);
+  if (!so)
+    return createStringError(so.getError(), "cannot read " + out.path);
+  return (*so)->getBuffer().str();
+}

@@ -1,0 +1,228 @@
+//===- EmberOps.td - Ember dialect operations --------------*- tablegen -*-===//
+//
+// Part of Ember. Operations of the `ember` dialect. Each op has a one-line
+// summary, a description with an IR example, honest traits and a verifier for
+// whatever ODS constraints cannot say.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_DIALECT_EMBER_IR_EMBEROPS_TD
+#define EMBER_DIALECT_EMBER_IR_EMBEROPS_TD
+
+include "ember/Dialect/Ember/IR/EmberBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+def Ember_ConstantOp : Ember_Op<"constant",
+    [Pure, ConstantLike, AllTypesMatch<["value", "result"]>]> {
+  let summary = "A tensor whose elements are known when the graph is built.";
+  let description = [{
+    Produces a tensor from a dense elements attribute. The result type is the
+    attribute's type.
+
+    ```mlir
+    %0 = ember.constant dense<[[0.0, 1.3], [2.8, 3.3]]> : tensor<2x2xf32>
+    ```
+
+    The frontend passes tensor data into a graph as function arguments, not
+    as constants, so that graphs that differ only in values share one
+    compiled artifact. Constants appear in hand-written and imported graphs.
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Ember_Tensor:$result);
+  let assemblyFormat = "$value attr-dict";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary ops
+//===----------------------------------------------------------------------===//
+
+class Ember_BinaryOp<string mnemonic, string what, string example>
+    : Ember_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "Elementwise " # what # " of two tensors of one type.";
+  let description = [{
+    Computes the elementwise }] # what # [{ of two tensors of the same shape
+    and element type. Operands of different shapes must first be brought to
+    one shape with `ember.broadcast_to`.
+
+    ```mlir
+    }] # example # [{
+
+    ```
+  }];
+  let arguments = (ins Ember_NumericTensor:$lhs, Ember_NumericTensor:$rhs);
+  let results = (outs Ember_NumericTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def Ember_AddOp : Ember_BinaryOp<"add", "sum",
+    "%2 = ember.add %0, %1 : tensor<2x3xf32>">;
+def Ember_SubOp : Ember_BinaryOp<"sub", "difference",
+    "%2 = ember.sub %0, %1 : tensor<2x3xf32>">;
+def Ember_MulOp : Ember_BinaryOp<"mul", "product",
+    "%2 = ember.mul %0, %1 : tensor<2x3xf32>">;
+def Ember_DivOp : Ember_BinaryOp<"div", "quotient (true division for floats, truncating for integers)",
+    "%2 = ember.div %0, %1 : tensor<2x3xf32>">;
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary ops
+//===----------------------------------------------------------------------===//
+
+class Ember_UnaryOp<string mnemonic, string summaryText, string example>
+    : Ember_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = summaryText;
+  let description = [{
+    Applies the function to every element; the result has the operand's type.
+
+    ```mlir
+    }] # example # [{
+
+    ```
+  }];
+  let arguments = (ins Ember_NumericTensor:$input);
+  let results = (outs Ember_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Ember_NegOp : Ember_UnaryOp<"neg", "Elementwise negation.",
+    "%1 = ember.neg %0 : tensor<4xf32>">;
+def Ember_ReluOp : Ember_UnaryOp<"relu", "Elementwise rectified linear unit, max(x, 0).",
+    "%1 = ember.relu %0 : tensor<64x512xf32>">;
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+def Ember_MatmulOp : Ember_Op<"matmul", [Pure]> {
+  let summary = "Matrix product of two rank-2 tensors.";
+  let description = [{
+    `[M, K] x [K, N] -> [M, N]`, accumulated in the element type.
+
+    ```mlir
+    %2 = ember.matmul %0, %1 : (tensor<4x3xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
+    ```
+  }];
+  let arguments = (ins Ember_NumericTensor:$lhs, Ember_NumericTensor:$rhs);
+  let results = (outs Ember_NumericTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+def Ember_LinearOp : Ember_Op<"linear", [Pure]> {
+  let summary = "Affine layer x·Wᵀ + b with PyTorch's weight layout.";
+  let description = [{
+    `input` is `[M, in]`, `weight` is `[out, in]` (as `torch.nn.Linear` stores
+    it) and the optional `bias` is `[out]`; the result is `[M, out]`.
+
+    ```mlir
+    %y = ember.linear %x, %w, %b : (tensor<64x784xf32>, tensor<512x784xf32>, tensor<512xf32>) -> tensor<64x512xf32>
+    %z = ember.linear %x, %w : (tensor<64x784xf32>, tensor<512x784xf32>) -> tensor<64x512xf32>
+    ```
+  }];
+  let arguments = (ins Ember_FloatTensor:$input, Ember_FloatTensor:$weight,
+                       Optional<Ember_FloatTensor>:$bias);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+def Ember_ReshapeOp : Ember_Op<"reshape", [Pure]> {
+  let summary = "Reinterprets a tensor's elements, in row-major order, in a new shape.";
+  let description = [{
+    The result has the same element type and number of elements as the input.
+
+    ```mlir
+    %1 = ember.reshape %0 : tensor<64x1x28x28xf32> -> tensor<64x784xf32>
+    ```
+  }];
+  let arguments = (ins Ember_Tensor:$input);
+  let results = (outs Ember_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+def Ember_TransposeOp : Ember_Op<"transpose", [Pure]> {
+  let summary = "Permutes the dimensions of a tensor.";
+  let description = [{
+    Result dimension `i` is input dimension `permutation[i]`.
+
+    ```mlir
+    %1 = ember.transpose %0 [1, 0] : tensor<2x3xf32> -> tensor<3x2xf32>
+    ```
+  }];
+  let arguments = (ins Ember_Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Ember_Tensor:$result);
+  let assemblyFormat = "$input $permutation attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// BroadcastToOp
+//===----------------------------------------------------------------------===//
+
+def Ember_BroadcastToOp : Ember_Op<"broadcast_to", [Pure]> {
+  let summary = "Expands a tensor to a larger shape by PyTorch's broadcasting rules.";
+  let description = [{
+    Shapes are aligned at their trailing dimensions; each input dimension must
+    equal the result's or be 1, and the result may have extra leading
+    dimensions.
+
+    ```mlir
+    %1 = ember.broadcast_to %0 : tensor<3xf32> -> tensor<2x3xf32>
+    %3 = ember.broadcast_to %2 : tensor<4x1xf32> -> tensor<4x5xf32>
+    ```
+  }];
+  let arguments = (ins Ember_Tensor:$input);
+  let results = (outs Ember_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// SumOp
+//===----------------------------------------------------------------------===//
+
+def Ember_SumOp : Ember_Op<"sum", [Pure]> {
+  let summary = "Sum over the given dimensions, optionally keeping them as size 1.";
+  let description = [{
+    `dims` lists distinct dimensions of the input, each in `[0, rank)`. Without
+    `keepdim` they are removed from the result; with it they stay, of size 1.
+    Summing over every dimension without `keepdim` gives a rank-0 tensor.
+
+    ```mlir
+    %1 = ember.sum %0 dims = [1] : tensor<2x3xf32> -> tensor<2xf32>
+    %2 = ember.sum %0 dims = [0, 1] keepdim : tensor<2x3xf32> -> tensor<1x1xf32>
+    ```
+  }];
+  let arguments = (ins Ember_NumericTensor:$input, DenseI64ArrayAttr:$dims,
+                       UnitAttr:$keepdim);
+  let results = (outs Ember_NumericTensor:$result);
+  let assemblyFormat = [{
+    $input `dims` `=` $dims (`keepdim` $keepdim^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // EMBER_DIALECT_EMBER_IR_EMBEROPS_TD

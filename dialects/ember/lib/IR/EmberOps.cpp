@@ -1,0 +1,213 @@
+//===- EmberOps.cpp - Ember dialect operations ----------------------------===//
+//
+// Part of Ember. Verifiers and folders of the `ember` ops. Messages name the
+// shapes involved so a user can see what disagreed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Dialect/Ember/IR/EmberOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/SmallBitVector.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::ember;
+
+/// Renders a shape as `[2, 3]` for diagnostics.
+static std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string out = "[";
+  llvm::raw_string_ostream os(out);
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return out;
+}
+
+static RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  RankedTensorType lhs = tensorType(getLhs()), rhs = tensorType(getRhs());
+  RankedTensorType res = tensorType(getResult());
+  if (lhs.getRank() != 2 || rhs.getRank() != 2)
+    return emitOpError("expects rank-2 operands, got ")
+           << shapeStr(lhs.getShape()) << " and " << shapeStr(rhs.getShape());
+  if (lhs.getElementType() != rhs.getElementType() ||
+      lhs.getElementType() != res.getElementType())
+    return emitOpError("expects one element type for operands and result");
+  if (lhs.getDimSize(1) != rhs.getDimSize(0))
+    return emitOpError("contracting dimensions differ: ")
+           << shapeStr(lhs.getShape()) << " x " << shapeStr(rhs.getShape());
+  SmallVector<int64_t> expected = {lhs.getDimSize(0), rhs.getDimSize(1)};
+  if (res.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape should be ")
+           << shapeStr(expected) << ", got " << shapeStr(res.getShape());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  RankedTensorType in = tensorType(getInput()), w = tensorType(getWeight());
+  RankedTensorType res = tensorType(getResult());
+  if (in.getRank() != 2 || w.getRank() != 2)
+    return emitOpError("expects a rank-2 input and weight, got ")
+           << shapeStr(in.getShape()) << " and " << shapeStr(w.getShape());
+  if (in.getDimSize(1) != w.getDimSize(1))
+    return emitOpError("input features ")
+           << in.getDimSize(1) << " do not match weight " << shapeStr(w.getShape())
+           << " (weight is [out_features, in_features])";
+  Type elem = in.getElementType();
+  if (w.getElementType() != elem || res.getElementType() != elem)
+    return emitOpError("expects one element type for operands and result");
+  if (Value bias = getBias()) {
+    RankedTensorType b = tensorType(bias);
+    if (b.getRank() != 1 || b.getDimSize(0) != w.getDimSize(0))
+      return emitOpError("bias should be [")
+             << w.getDimSize(0) << "], got " << shapeStr(b.getShape());
+    if (b.getElementType() != elem)
+      return emitOpError("expects one element type for operands and result");
+  }
+  SmallVector<int64_t> expected = {in.getDimSize(0), w.getDimSize(0)};
+  if (res.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape should be ")
+           << shapeStr(expected) << ", got " << shapeStr(res.getShape());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  RankedTensorType in = tensorType(getInput()), res = tensorType(getResult());
+  if (in.getElementType() != res.getElementType())
+    return emitOpError("cannot change the element type");
+  if (in.getNumElements() != res.getNumElements())
+    return emitOpError("cannot reshape ")
+           << shapeStr(in.getShape()) << " (" << in.getNumElements()
+           << " elements) into " << shapeStr(res.getShape()) << " ("
+           << res.getNumElements() << " elements)";
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // reshape(reshape(x)) is one reshape of x.
+  if (auto producer = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(producer.getInput());
+    return getResult();
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::verify() {
+  RankedTensorType in = tensorType(getInput()), res = tensorType(getResult());
+  ArrayRef<int64_t> perm = getPermutation();
+  if (static_cast<int64_t>(perm.size()) != in.getRank())
+    return emitOpError("permutation has ")
+           << perm.size() << " entries for a rank-" << in.getRank() << " input";
+  llvm::SmallBitVector seen(perm.size());
+  for (int64_t p : perm) {
+    if (p < 0 || p >= in.getRank() || seen.test(p))
+      return emitOpError("permutation ")
+             << shapeStr(perm) << " is not a permutation of [0, "
+             << in.getRank() << ")";
+    seen.set(p);
+  }
+  if (in.getElementType() != res.getElementType())
+    return emitOpError("cannot change the element type");
+  SmallVector<int64_t> expected;
+  for (int64_t p : perm)
+    expected.push_back(in.getDimSize(p));
+  if (res.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape should be ")
+           << shapeStr(expected) << ", got " << shapeStr(res.getShape());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BroadcastToOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastToOp::verify() {
+  RankedTensorType in = tensorType(getInput()), res = tensorType(getResult());
+  if (in.getElementType() != res.getElementType())
+    return emitOpError("cannot change the element type");
+  if (in.getRank() > res.getRank())
+    return emitOpError("cannot broadcast ")
+           << shapeStr(in.getShape()) << " to the lower-rank shape "
+           << shapeStr(res.getShape());
+  int64_t offset = res.getRank() - in.getRank();
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    int64_t from = in.getDimSize(i), to = res.getDimSize(offset + i);
+    if (from != to && from != 1)
+      return emitOpError("cannot broadcast ")
+             << shapeStr(in.getShape()) << " to " << shapeStr(res.getShape())
+             << ": dimension " << i << " is " << from << ", not 1 or " << to;
+  }
+  return success();
+}
+
+OpFoldResult BroadcastToOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // A splat constant broadcasts to a splat of the larger shape.
+  if (auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput()))
+    return SplatElementsAttr::get(getType(),
+                                  splat.getSplatValue<Attribute>());
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// SumOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SumOp::verify() {
+  RankedTensorType in = tensorType(getInput()), res = tensorType(getResult());
+  if (in.getElementType() != res.getElementType())
+    return emitOpError("cannot change the element type");
+  llvm::SmallBitVector reduced(in.getRank());
+  for (int64_t d : getDims()) {
+    if (d < 0 || d >= in.getRank())
+      return emitOpError("dimension ")
+             << d << " is out of range for a rank-" << in.getRank() << " input";
+    if (reduced.test(d))
+      return emitOpError("dimension ") << d << " is listed twice";
+    reduced.set(d);
+  }
+  SmallVector<int64_t> expected;
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    if (!reduced.test(i))
+      expected.push_back(in.getDimSize(i));
+    else if (getKeepdim())
+      expected.push_back(1);
+  }
+  if (res.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape should be ")
+           << shapeStr(expected) << ", got " << shapeStr(res.getShape());
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "ember/Dialect/Ember/IR/EmberOps.cpp.inc"

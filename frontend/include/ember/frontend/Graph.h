@@ -1,0 +1,77 @@
+//===- Graph.h - The recorded tensor graph ----------------------*- C++ -*-===//
+//
+// Part of Ember. Tensor operations record Nodes; nothing is computed until a
+// result is needed. A Node either holds data (a leaf, or a node that has been
+// realised) or describes how to compute its value from its inputs. Each
+// OpKind corresponds to one op of the `ember` dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_FRONTEND_GRAPH_H
+#define EMBER_FRONTEND_GRAPH_H
+
+#include "ember/runtime/Buffer.h"
+#include "ember/runtime/DType.h"
+
+#include <cstdint>
+#include <memory>
+#include <source_location>
+#include <string_view>
+#include <vector>
+
+namespace ember {
+
+/// A tensor shape: one size per dimension, outermost first.
+using Shape = std::vector<int64_t>;
+
+/// Number of elements of a shape (1 for a rank-0 shape).
+int64_t numelOf(const Shape &shape);
+
+namespace fe {
+
+/// What a Node computes. Each kind but Leaf is an op of the `ember` dialect.
+enum class OpKind : uint8_t {
+  Leaf,        ///< Data supplied by the user; no inputs.
+  Add,         ///< ember.add (inputs: lhs, rhs; same shape and dtype)
+  Sub,         ///< ember.sub
+  Mul,         ///< ember.mul
+  Div,         ///< ember.div
+  Neg,         ///< ember.neg (input)
+  Relu,        ///< ember.relu (input)
+  Matmul,      ///< ember.matmul (lhs [M,K], rhs [K,N])
+  Linear,      ///< ember.linear (input [M,K], weight [N,K], optional bias [N])
+  Reshape,     ///< ember.reshape (input) to `shape`
+  Transpose,   ///< ember.transpose (input) by `axes` (a permutation)
+  BroadcastTo, ///< ember.broadcast_to (input) to `shape`
+  Sum,         ///< ember.sum (input) over `axes`, `keepdim`
+};
+
+/// The dialect mnemonic of a kind, e.g. "add" (Leaf gives "leaf").
+std::string_view opName(OpKind kind);
+
+/// One node of the recorded graph.
+struct Node {
+  OpKind kind = OpKind::Leaf;
+  std::vector<std::shared_ptr<Node>> inputs;
+  Shape shape;
+  DType dtype = DType::Float32;
+  /// Transpose: the permutation. Sum: the reduced dimensions (sorted).
+  std::vector<int64_t> axes;
+  /// Sum: keep reduced dimensions as size 1.
+  bool keepdim = false;
+  /// The node's value once known: set for leaves, and for op nodes once they
+  /// have been realised (their inputs are then released).
+  std::shared_ptr<rt::Buffer> data;
+  /// Where the user recorded this node.
+  std::source_location location;
+
+  int64_t numel() const { return numelOf(shape); }
+  bool isRealized() const { return data != nullptr; }
+};
+
+using NodePtr = std::shared_ptr<Node>;
+
+} // namespace fe
+} // namespace ember
+
+#endif // EMBER_FRONTEND_GRAPH_H

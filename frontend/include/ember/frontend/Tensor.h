@@ -1,0 +1,184 @@
+//===- Tensor.h - The lazy tensor -------------------------------*- C++ -*-===//
+//
+// Part of Ember. ember::Tensor is a handle on a node of the recorded graph.
+// Operations only record; item(), to_vector() and printing realise, which
+// compiles the graph that leads to the tensor (once per graph structure) and
+// runs it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_FRONTEND_TENSOR_H
+#define EMBER_FRONTEND_TENSOR_H
+
+#include "ember/frontend/Error.h"
+#include "ember/frontend/Graph.h"
+
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <source_location>
+#include <vector>
+
+namespace ember {
+
+class Tensor;
+
+namespace detail {
+/// A tensor operand together with the user's source location. Binary
+/// operators take their left operand as this, so `a + b` knows the line it
+/// was written on even though an operator cannot have a defaulted argument.
+struct Located {
+  Located(const Tensor &tensor,
+          std::source_location location = std::source_location::current())
+      : tensor(tensor), location(location) {}
+  const Tensor &tensor;
+  std::source_location location;
+};
+} // namespace detail
+
+/// A nested initializer list of numbers: `{{0.0, 1.3}, {2.8, 3.3}}`.
+class NestedList {
+public:
+  NestedList(double value) : value_(value), isScalar_(true) {}
+  NestedList(std::initializer_list<NestedList> items)
+      : items_(items), isScalar_(false) {}
+
+  bool isScalar() const { return isScalar_; }
+  double value() const { return value_; }
+  const std::vector<NestedList> &items() const { return items_; }
+
+private:
+  double value_ = 0;
+  std::vector<NestedList> items_;
+  bool isScalar_;
+};
+
+/// A lazily computed, dense, row-major tensor on the host.
+class Tensor {
+public:
+  using Loc = std::source_location;
+
+  /// An undefined tensor (defined() is false).
+  Tensor() = default;
+  explicit Tensor(fe::NodePtr node) : node_(std::move(node)) {}
+
+  bool defined() const { return node_ != nullptr; }
+  const Shape &shape() const;
+  /// The shape, as PyTorch's Tensor.size() gives it.
+  const Shape &sizes() const { return shape(); }
+  /// Size of dimension `dim` (negative counts from the end).
+  int64_t size(int64_t dim) const;
+  int64_t dim() const { return static_cast<int64_t>(shape().size()); }
+  int64_t numel() const;
+  DType dtype() const;
+
+  /// The single element of a one-element tensor, converted to T.
+  template <typename T = float> T item(Loc loc = Loc::current()) const;
+  /// All elements in row-major order, converted to T.
+  template <typename T = float>
+  std::vector<T> to_vector(Loc loc = Loc::current()) const;
+  /// Computes the tensor now (printing and item() do this implicitly).
+  const Tensor &realize(Loc loc = Loc::current()) const;
+  /// Whether the value has been computed.
+  bool is_realized() const;
+
+  Tensor matmul(const Tensor &other, Loc loc = Loc::current()) const;
+  Tensor relu(Loc loc = Loc::current()) const;
+  Tensor neg(Loc loc = Loc::current()) const;
+  /// A view of the elements in a new shape; one dimension may be -1.
+  Tensor reshape(Shape shape, Loc loc = Loc::current()) const;
+  /// Swaps two dimensions (negative indices count from the end).
+  Tensor transpose(int64_t dim0, int64_t dim1, Loc loc = Loc::current()) const;
+  /// Reorders the dimensions: result dimension i is input dimension dims[i].
+  Tensor permute(std::vector<int64_t> dims, Loc loc = Loc::current()) const;
+  /// Transpose of a rank-2 tensor.
+  Tensor t(Loc loc = Loc::current()) const;
+  /// Sum of all elements (a rank-0 tensor).
+  Tensor sum(Loc loc = Loc::current()) const;
+  /// Sum over `dims` (negative indices count from the end).
+  Tensor sum(std::vector<int64_t> dims, bool keepdim = false,
+             Loc loc = Loc::current()) const;
+  /// Expands size-1 dimensions (and adds leading ones) to `shape`.
+  Tensor broadcast_to(Shape shape, Loc loc = Loc::current()) const;
+
+  Tensor operator-() const { return neg(); }
+
+  /// The graph node this tensor refers to.
+  const fe::NodePtr &node() const { return node_; }
+
+private:
+  fe::NodePtr node_;
+};
+
+//===----------------------------------------------------------------------===//
+// Arithmetic. Operands broadcast as in PyTorch; scalars take the tensor's type.
+//===----------------------------------------------------------------------===//
+
+Tensor operator+(detail::Located a, const Tensor &b);
+Tensor operator-(detail::Located a, const Tensor &b);
+Tensor operator*(detail::Located a, const Tensor &b);
+Tensor operator/(detail::Located a, const Tensor &b);
+Tensor operator+(detail::Located a, double b);
+Tensor operator-(detail::Located a, double b);
+Tensor operator*(detail::Located a, double b);
+Tensor operator/(detail::Located a, double b);
+Tensor add(const Tensor &a, const Tensor &b, Tensor::Loc loc = Tensor::Loc::current());
+Tensor sub(const Tensor &a, const Tensor &b, Tensor::Loc loc = Tensor::Loc::current());
+Tensor mul(const Tensor &a, const Tensor &b, Tensor::Loc loc = Tensor::Loc::current());
+Tensor div(const Tensor &a, const Tensor &b, Tensor::Loc loc = Tensor::Loc::current());
+Tensor operator+(double a, const Tensor &b);
+Tensor operator-(double a, const Tensor &b);
+Tensor operator*(double a, const Tensor &b);
+Tensor operator/(double a, const Tensor &b);
+
+Tensor matmul(const Tensor &a, const Tensor &b, Tensor::Loc loc = Tensor::Loc::current());
+Tensor relu(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
+/// x·weightᵀ + bias, with weight as [out_features, in_features]. `bias` may
+/// be undefined.
+Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
+              Tensor::Loc loc = Tensor::Loc::current());
+
+//===----------------------------------------------------------------------===//
+// Creation. These produce tensors with known values at once.
+//===----------------------------------------------------------------------===//
+
+/// A tensor from nested lists: tensor({{0.0, 1.3}, {2.8, 3.3}}).
+Tensor tensor(const NestedList &values, DType dtype = DType::Float32,
+              Tensor::Loc loc = Tensor::Loc::current());
+/// A tensor of `shape` holding `values` in row-major order.
+Tensor tensor(const std::vector<float> &values, Shape shape,
+              Tensor::Loc loc = Tensor::Loc::current());
+Tensor tensor(const std::vector<double> &values, Shape shape, DType dtype,
+              Tensor::Loc loc = Tensor::Loc::current());
+Tensor tensor(const std::vector<int64_t> &values, Shape shape,
+              Tensor::Loc loc = Tensor::Loc::current());
+Tensor zeros(Shape shape, DType dtype = DType::Float32);
+Tensor ones(Shape shape, DType dtype = DType::Float32);
+Tensor full(Shape shape, double value, DType dtype = DType::Float32);
+/// 0, 1, ..., end-1.
+Tensor arange(double end, DType dtype = DType::Float32);
+/// start, start+step, ... (excluding end).
+Tensor arange(double start, double end, double step = 1,
+              DType dtype = DType::Float32,
+              Tensor::Loc loc = Tensor::Loc::current());
+/// Uniform on [0, 1), from the global generator.
+Tensor rand(Shape shape, DType dtype = DType::Float32);
+/// Standard normal, from the global generator.
+Tensor randn(Shape shape, DType dtype = DType::Float32);
+/// Seeds the global generator rand() and randn() draw from.
+void manual_seed(uint64_t seed);
+
+/// Prints as PyTorch does: tensor([[0.0000, 1.3000], ...]).
+std::ostream &operator<<(std::ostream &os, const Tensor &t);
+
+/// Counters of the compiled-graph cache.
+struct CacheStats {
+  uint64_t compilations = 0; ///< graphs compiled (cache misses)
+  uint64_t hits = 0;         ///< realisations served by a compiled graph
+  uint64_t entries = 0;      ///< compiled graphs held
+};
+CacheStats cache_stats();
+
+} // namespace ember
+
+#endif // EMBER_FRONTEND_TENSOR_H

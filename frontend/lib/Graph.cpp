@@ -1,0 +1,57 @@
+//===- Graph.cpp - The recorded tensor graph ------------------------------===//
+//
+// Part of Ember.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/frontend/Graph.h"
+
+#include "ember/frontend/Error.h"
+
+#include <string>
+
+namespace ember {
+
+int64_t numelOf(const Shape &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+namespace fe {
+
+std::string_view opName(OpKind kind) {
+  switch (kind) {
+  case OpKind::Leaf: return "leaf";
+  case OpKind::Add: return "add";
+  case OpKind::Sub: return "sub";
+  case OpKind::Mul: return "mul";
+  case OpKind::Div: return "div";
+  case OpKind::Neg: return "neg";
+  case OpKind::Relu: return "relu";
+  case OpKind::Matmul: return "matmul";
+  case OpKind::Linear: return "linear";
+  case OpKind::Reshape: return "reshape";
+  case OpKind::Transpose: return "transpose";
+  case OpKind::BroadcastTo: return "broadcast_to";
+  case OpKind::Sum: return "sum";
+  }
+  return "?";
+}
+
+std::string formatLocation(const std::source_location &loc) {
+  std::string file = loc.file_name();
+  // Keep the last two path components: enough to find the file, short
+  // enough to read.
+  size_t slash = file.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    size_t prev = file.rfind('/', slash - 1);
+    if (prev != std::string::npos)
+      file = file.substr(prev + 1);
+  }
+  return file + ":" + std::to_string(loc.line());
+}
+
+} // namespace fe
+} // namespace ember

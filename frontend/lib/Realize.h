@@ -1,0 +1,31 @@
+//===- Realize.h - Computing recorded graphs --------------------*- C++ -*-===//
+//
+// Part of Ember. Internal to the frontend.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_FRONTEND_LIB_REALIZE_H
+#define EMBER_FRONTEND_LIB_REALIZE_H
+
+#include "ember/frontend/Graph.h"
+
+#include <source_location>
+#include <string>
+#include <vector>
+
+namespace ember::fe {
+
+/// Computes every node of `targets` that has no data yet: the graph leading
+/// to them becomes one ember function, which is compiled (or found in the
+/// cache) and run. Afterwards each target holds its data and has released
+/// its inputs. Throws ember::Error naming `loc` on failure.
+void realize(const std::vector<NodePtr> &targets, std::source_location loc);
+
+/// The graph leading to `targets` as ember IR (MLIR text), with the leaves
+/// it reads, in argument order. Exposed for tests and graph export.
+std::string emitGraph(const std::vector<NodePtr> &targets,
+                      std::vector<NodePtr> *leaves = nullptr);
+
+} // namespace ember::fe
+
+#endif // EMBER_FRONTEND_LIB_REALIZE_H

@@ -1,0 +1,580 @@
+//===- Tensor.cpp - The lazy tensor ---------------------------------------===//
+//
+// Part of Ember. Shape checking and recording of tensor ops, creation of
+// tensors with known values, and realisation on demand. Every check that a
+// user can fail throws ember::Error naming the op, the shapes and the line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/frontend/Tensor.h"
+
+#include "Realize.h"
+#include "ember/frontend/Print.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <ostream>
+#include <random>
+
+namespace ember {
+namespace {
+
+using fe::Node;
+using fe::NodePtr;
+using fe::OpKind;
+using Loc = std::source_location;
+
+std::string shapeStr(const Shape &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+[[noreturn]] void fail(std::string_view op, const std::string &what, Loc loc) {
+  throw Error(fmt::format("{}: {} (at {})", op, what, fe::formatLocation(loc)));
+}
+
+const NodePtr &checked(const Tensor &t, std::string_view op, Loc loc) {
+  if (!t.defined())
+    fail(op, "the tensor is undefined", loc);
+  return t.node();
+}
+
+/// Normalises a possibly negative dimension index for a rank-`rank` tensor.
+int64_t normalizeDim(int64_t dim, int64_t rank, std::string_view op, Loc loc) {
+  int64_t d = dim < 0 ? dim + rank : dim;
+  if (d < 0 || d >= std::max<int64_t>(rank, 1) || (rank == 0 && dim != 0 && dim != -1))
+    fail(op, fmt::format("dimension {} is out of range for a tensor of rank {}",
+                         dim, rank),
+         loc);
+  return d;
+}
+
+NodePtr makeNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
+                 DType dtype, Loc loc) {
+  auto node = std::make_shared<Node>();
+  node->kind = kind;
+  node->inputs = std::move(inputs);
+  node->shape = std::move(shape);
+  node->dtype = dtype;
+  node->location = loc;
+  return node;
+}
+
+NodePtr makeLeaf(Shape shape, DType dtype) {
+  for (int64_t d : shape)
+    if (d < 0)
+      throw Error(fmt::format("ember: negative dimension in shape {}",
+                              shapeStr(shape)));
+  auto node = std::make_shared<Node>();
+  node->shape = std::move(shape);
+  node->dtype = dtype;
+  node->data = rt::Buffer::allocate(static_cast<size_t>(node->numel()) *
+                                    dtypeSize(dtype));
+  return node;
+}
+
+/// Stores `value` as element `i` of a buffer of `dtype`.
+void storeElement(void *data, DType dtype, int64_t i, double value) {
+  switch (dtype) {
+  case DType::Float32: static_cast<float *>(data)[i] = static_cast<float>(value); break;
+  case DType::Float64: static_cast<double *>(data)[i] = value; break;
+  case DType::Int64: static_cast<int64_t *>(data)[i] = static_cast<int64_t>(value); break;
+  case DType::UInt8: static_cast<uint8_t *>(data)[i] = static_cast<uint8_t>(value); break;
+  case DType::Bool: static_cast<uint8_t *>(data)[i] = value != 0; break;
+  }
+}
+
+template <typename T> T loadElement(const void *data, DType dtype, int64_t i) {
+  switch (dtype) {
+  case DType::Float32: return static_cast<T>(static_cast<const float *>(data)[i]);
+  case DType::Float64: return static_cast<T>(static_cast<const double *>(data)[i]);
+  case DType::Int64: return static_cast<T>(static_cast<const int64_t *>(data)[i]);
+  case DType::UInt8: return static_cast<T>(static_cast<const uint8_t *>(data)[i]);
+  case DType::Bool: return static_cast<T>(static_cast<const uint8_t *>(data)[i] != 0);
+  }
+  return T();
+}
+
+NodePtr scalarLeaf(double value, DType dtype) {
+  NodePtr leaf = makeLeaf({}, dtype);
+  storeElement(leaf->data->data(), dtype, 0, value);
+  return leaf;
+}
+
+/// PyTorch's broadcast of two shapes, or an Error naming `op`.
+Shape broadcastShapes(const Shape &a, const Shape &b, std::string_view op,
+                      Loc loc) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      fail(op,
+           fmt::format("shapes {} and {} cannot be broadcast together "
+                       "(dimension {}: {} vs {})",
+                       shapeStr(a), shapeStr(b), i, da, db),
+           loc);
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+NodePtr broadcastNode(const NodePtr &n, const Shape &shape, Loc loc) {
+  if (n->shape == shape)
+    return n;
+  return makeNode(OpKind::BroadcastTo, {n}, shape, n->dtype, loc);
+}
+
+Tensor binary(OpKind kind, const Tensor &a, const Tensor &b, Loc loc) {
+  std::string_view op = fe::opName(kind);
+  const NodePtr &na = checked(a, op, loc);
+  const NodePtr &nb = checked(b, op, loc);
+  if (na->dtype != nb->dtype)
+    fail(op,
+         fmt::format("operands have different dtypes ({} {} and {} {}); "
+                     "convert one first",
+                     dtypeName(na->dtype), shapeStr(na->shape),
+                     dtypeName(nb->dtype), shapeStr(nb->shape)),
+         loc);
+  if (na->dtype == DType::Bool)
+    fail(op, "arithmetic on bool tensors is not supported", loc);
+  Shape shape = broadcastShapes(na->shape, nb->shape, op, loc);
+  return Tensor(makeNode(kind,
+                         {broadcastNode(na, shape, loc),
+                          broadcastNode(nb, shape, loc)},
+                         shape, na->dtype, loc));
+}
+
+Tensor binaryScalar(OpKind kind, const Tensor &a, double b, bool scalarFirst,
+                    Loc loc) {
+  const NodePtr &na = checked(a, fe::opName(kind), loc);
+  Tensor s(scalarLeaf(b, na->dtype));
+  return scalarFirst ? binary(kind, s, a, loc) : binary(kind, a, s, loc);
+}
+
+Tensor unary(OpKind kind, const Tensor &x, Loc loc) {
+  const NodePtr &n = checked(x, fe::opName(kind), loc);
+  if (n->dtype == DType::Bool)
+    fail(fe::opName(kind), "not supported on bool tensors", loc);
+  return Tensor(makeNode(kind, {n}, n->shape, n->dtype, loc));
+}
+
+std::mutex &generatorMutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::mt19937_64 &generator() {
+  static std::mt19937_64 gen(0x5eed);
+  return gen;
+}
+
+/// Flattens a nested list into `values`, recording the shape at `depth`.
+void flatten(const NestedList &list, size_t depth, Shape &shape,
+             std::vector<double> &values, Loc loc) {
+  if (list.isScalar()) {
+    if (depth != shape.size())
+      fail("tensor", "nested lists are ragged (a number where a list was "
+                     "expected, or the reverse)", loc);
+    values.push_back(list.value());
+    return;
+  }
+  int64_t n = static_cast<int64_t>(list.items().size());
+  if (depth == shape.size()) {
+    // First list seen at this depth fixes the size; a number seen at this
+    // depth before would have fixed the rank lower.
+    if (!values.empty())
+      fail("tensor", "nested lists are ragged", loc);
+    shape.push_back(n);
+  } else if (shape[depth] != n) {
+    fail("tensor",
+         fmt::format("nested lists are ragged: a list of {} elements where "
+                     "{} were expected at depth {}",
+                     n, shape[depth], depth),
+         loc);
+  }
+  for (const NestedList &item : list.items())
+    flatten(item, depth + 1, shape, values, loc);
+}
+
+Tensor fromDoubles(const std::vector<double> &values, Shape shape,
+                   DType dtype, Loc loc) {
+  if (static_cast<int64_t>(values.size()) != numelOf(shape))
+    fail("tensor",
+         fmt::format("{} values do not fill shape {} ({} elements)",
+                     values.size(), shapeStr(shape), numelOf(shape)),
+         loc);
+  NodePtr leaf = makeLeaf(std::move(shape), dtype);
+  for (size_t i = 0; i < values.size(); ++i)
+    storeElement(leaf->data->data(), dtype, static_cast<int64_t>(i), values[i]);
+  return Tensor(leaf);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Tensor
+//===----------------------------------------------------------------------===//
+
+const Shape &Tensor::shape() const {
+  if (!node_)
+    throw Error("ember: shape() of an undefined tensor");
+  return node_->shape;
+}
+
+int64_t Tensor::size(int64_t d) const {
+  return shape()[normalizeDim(d, dim(), "size", Loc::current())];
+}
+
+int64_t Tensor::numel() const { return numelOf(shape()); }
+
+DType Tensor::dtype() const {
+  if (!node_)
+    throw Error("ember: dtype() of an undefined tensor");
+  return node_->dtype;
+}
+
+const Tensor &Tensor::realize(Loc loc) const {
+  fe::realize({checked(*this, "realize", loc)}, loc);
+  return *this;
+}
+
+bool Tensor::is_realized() const { return node_ && node_->isRealized(); }
+
+template <typename T> T Tensor::item(Loc loc) const {
+  const NodePtr &n = checked(*this, "item", loc);
+  if (n->numel() != 1)
+    fail("item", fmt::format("a tensor of shape {} has {} elements, not one",
+                             shapeStr(n->shape), n->numel()),
+         loc);
+  realize(loc);
+  return loadElement<T>(n->data->data(), n->dtype, 0);
+}
+
+template <typename T> std::vector<T> Tensor::to_vector(Loc loc) const {
+  const NodePtr &n = checked(*this, "to_vector", loc);
+  realize(loc);
+  std::vector<T> out(static_cast<size_t>(n->numel()));
+  for (int64_t i = 0; i < n->numel(); ++i)
+    out[i] = loadElement<T>(n->data->data(), n->dtype, i);
+  return out;
+}
+
+#define EMBER_INSTANTIATE(T)                                                   \
+  template T Tensor::item<T>(Loc) const;                                       \
+  template std::vector<T> Tensor::to_vector<T>(Loc) const;
+EMBER_INSTANTIATE(float)
+EMBER_INSTANTIATE(double)
+EMBER_INSTANTIATE(int64_t)
+EMBER_INSTANTIATE(int32_t)
+EMBER_INSTANTIATE(uint8_t)
+EMBER_INSTANTIATE(bool)
+#undef EMBER_INSTANTIATE
+
+Tensor Tensor::matmul(const Tensor &other, Loc loc) const {
+  const NodePtr &a = checked(*this, "matmul", loc);
+  const NodePtr &b = checked(other, "matmul", loc);
+  if (a->shape.size() != 2 || b->shape.size() != 2)
+    fail("matmul",
+         fmt::format("expects two matrices, got shapes {} and {}",
+                     shapeStr(a->shape), shapeStr(b->shape)),
+         loc);
+  if (a->shape[1] != b->shape[0])
+    fail("matmul",
+         fmt::format("shapes {} and {} cannot be multiplied ({} != {})",
+                     shapeStr(a->shape), shapeStr(b->shape), a->shape[1],
+                     b->shape[0]),
+         loc);
+  if (a->dtype != b->dtype || a->dtype == DType::Bool)
+    fail("matmul",
+         fmt::format("operands must share a numeric dtype, got {} and {}",
+                     dtypeName(a->dtype), dtypeName(b->dtype)),
+         loc);
+  return Tensor(makeNode(OpKind::Matmul, {a, b}, {a->shape[0], b->shape[1]},
+                         a->dtype, loc));
+}
+
+Tensor Tensor::relu(Loc loc) const { return unary(OpKind::Relu, *this, loc); }
+Tensor Tensor::neg(Loc loc) const { return unary(OpKind::Neg, *this, loc); }
+
+Tensor Tensor::reshape(Shape target, Loc loc) const {
+  const NodePtr &n = checked(*this, "reshape", loc);
+  int64_t inferred = -1, known = 1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == -1) {
+      if (inferred >= 0)
+        fail("reshape", fmt::format("only one dimension of {} can be -1",
+                                    shapeStr(target)),
+             loc);
+      inferred = static_cast<int64_t>(i);
+    } else if (target[i] < 0) {
+      fail("reshape", fmt::format("invalid shape {}", shapeStr(target)), loc);
+    } else {
+      known *= target[i];
+    }
+  }
+  if (inferred >= 0 && known != 0 && n->numel() % known == 0)
+    target[inferred] = n->numel() / known;
+  if (numelOf(target) != n->numel() ||
+      std::count(target.begin(), target.end(), -1))
+    fail("reshape",
+         fmt::format("shape {} is invalid for a tensor of shape {} ({} "
+                     "elements)",
+                     shapeStr(target), shapeStr(n->shape), n->numel()),
+         loc);
+  if (target == n->shape)
+    return *this;
+  return Tensor(makeNode(OpKind::Reshape, {n}, target, n->dtype, loc));
+}
+
+Tensor Tensor::permute(std::vector<int64_t> dims, Loc loc) const {
+  const NodePtr &n = checked(*this, "transpose", loc);
+  int64_t rank = dim();
+  if (static_cast<int64_t>(dims.size()) != rank)
+    fail("permute",
+         fmt::format("{} dimensions given for a tensor of shape {}",
+                     dims.size(), shapeStr(n->shape)),
+         loc);
+  std::vector<bool> seen(rank, false);
+  Shape shape;
+  for (int64_t &d : dims) {
+    d = normalizeDim(d, rank, "permute", loc);
+    if (seen[d])
+      fail("permute", fmt::format("dimension {} repeats", d), loc);
+    seen[d] = true;
+    shape.push_back(n->shape[d]);
+  }
+  bool identity = true;
+  for (int64_t i = 0; i < rank; ++i)
+    identity &= dims[i] == i;
+  if (identity)
+    return *this;
+  auto node = makeNode(OpKind::Transpose, {n}, shape, n->dtype, loc);
+  node->axes = std::move(dims);
+  return Tensor(node);
+}
+
+Tensor Tensor::transpose(int64_t dim0, int64_t dim1, Loc loc) const {
+  checked(*this, "transpose", loc);
+  int64_t rank = dim();
+  if (rank == 0)
+    return *this;
+  std::vector<int64_t> perm(rank);
+  for (int64_t i = 0; i < rank; ++i)
+    perm[i] = i;
+  std::swap(perm[normalizeDim(dim0, rank, "transpose", loc)],
+            perm[normalizeDim(dim1, rank, "transpose", loc)]);
+  return permute(perm, loc);
+}
+
+Tensor Tensor::t(Loc loc) const {
+  const NodePtr &n = checked(*this, "t", loc);
+  if (n->shape.size() > 2)
+    fail("t", fmt::format("expects a tensor of rank at most 2, got shape {}",
+                          shapeStr(n->shape)),
+         loc);
+  return n->shape.size() < 2 ? *this : transpose(0, 1, loc);
+}
+
+Tensor Tensor::sum(Loc loc) const {
+  checked(*this, "sum", loc);
+  std::vector<int64_t> all(dim());
+  for (int64_t i = 0; i < dim(); ++i)
+    all[i] = i;
+  return sum(all, false, loc);
+}
+
+Tensor Tensor::sum(std::vector<int64_t> dims, bool keepdim, Loc loc) const {
+  const NodePtr &n = checked(*this, "sum", loc);
+  if (n->dtype == DType::Bool)
+    fail("sum", "not supported on bool tensors", loc);
+  int64_t rank = dim();
+  std::vector<bool> reduced(rank, false);
+  for (int64_t &d : dims) {
+    d = normalizeDim(d, rank, "sum", loc);
+    if (rank > 0 && reduced[d])
+      fail("sum", fmt::format("dimension {} is listed twice", d), loc);
+    if (rank > 0)
+      reduced[d] = true;
+  }
+  if (rank == 0)
+    return *this;
+  std::sort(dims.begin(), dims.end());
+  Shape shape;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!reduced[i])
+      shape.push_back(n->shape[i]);
+    else if (keepdim)
+      shape.push_back(1);
+  }
+  auto node = makeNode(OpKind::Sum, {n}, shape, n->dtype, loc);
+  node->axes = std::move(dims);
+  node->keepdim = keepdim;
+  return Tensor(node);
+}
+
+Tensor Tensor::broadcast_to(Shape target, Loc loc) const {
+  const NodePtr &n = checked(*this, "broadcast_to", loc);
+  Shape result = broadcastShapes(n->shape, target, "broadcast_to", loc);
+  if (result != target)
+    fail("broadcast_to",
+         fmt::format("cannot broadcast shape {} to {}", shapeStr(n->shape),
+                     shapeStr(target)),
+         loc);
+  return Tensor(broadcastNode(n, target, loc));
+}
+
+//===----------------------------------------------------------------------===//
+// Free functions
+//===----------------------------------------------------------------------===//
+
+Tensor add(const Tensor &a, const Tensor &b, Loc loc) { return binary(OpKind::Add, a, b, loc); }
+Tensor sub(const Tensor &a, const Tensor &b, Loc loc) { return binary(OpKind::Sub, a, b, loc); }
+Tensor mul(const Tensor &a, const Tensor &b, Loc loc) { return binary(OpKind::Mul, a, b, loc); }
+Tensor div(const Tensor &a, const Tensor &b, Loc loc) { return binary(OpKind::Div, a, b, loc); }
+
+Tensor operator+(detail::Located a, const Tensor &b) { return add(a.tensor, b, a.location); }
+Tensor operator-(detail::Located a, const Tensor &b) { return sub(a.tensor, b, a.location); }
+Tensor operator*(detail::Located a, const Tensor &b) { return mul(a.tensor, b, a.location); }
+Tensor operator/(detail::Located a, const Tensor &b) { return div(a.tensor, b, a.location); }
+Tensor operator+(detail::Located a, double b) { return binaryScalar(OpKind::Add, a.tensor, b, false, a.location); }
+Tensor operator-(detail::Located a, double b) { return binaryScalar(OpKind::Sub, a.tensor, b, false, a.location); }
+Tensor operator*(detail::Located a, double b) { return binaryScalar(OpKind::Mul, a.tensor, b, false, a.location); }
+Tensor operator/(detail::Located a, double b) { return binaryScalar(OpKind::Div, a.tensor, b, false, a.location); }
+Tensor operator+(double a, const Tensor &b) { return binaryScalar(OpKind::Add, b, a, true, Loc::current()); }
+Tensor operator-(double a, const Tensor &b) { return binaryScalar(OpKind::Sub, b, a, true, Loc::current()); }
+Tensor operator*(double a, const Tensor &b) { return binaryScalar(OpKind::Mul, b, a, true, Loc::current()); }
+Tensor operator/(double a, const Tensor &b) { return binaryScalar(OpKind::Div, b, a, true, Loc::current()); }
+
+Tensor matmul(const Tensor &a, const Tensor &b, Loc loc) { return a.matmul(b, loc); }
+Tensor relu(const Tensor &x, Loc loc) { return x.relu(loc); }
+
+Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
+              Loc loc) {
+  const NodePtr &nx = checked(x, "linear", loc);
+  const NodePtr &nw = checked(weight, "linear", loc);
+  if (nx->shape.size() != 2 || nw->shape.size() != 2 ||
+      nx->shape[1] != nw->shape[1])
+    fail("linear",
+         fmt::format("input {} and weight {} do not match (weight is "
+                     "[out_features, in_features])",
+                     shapeStr(nx->shape), shapeStr(nw->shape)),
+         loc);
+  if (!isFloatingPoint(nx->dtype) || nx->dtype != nw->dtype)
+    fail("linear", fmt::format("expects one floating-point dtype, got {} and {}",
+                               dtypeName(nx->dtype), dtypeName(nw->dtype)),
+         loc);
+  std::vector<NodePtr> inputs = {nx, nw};
+  if (bias.defined()) {
+    const NodePtr &nb = bias.node();
+    if (nb->shape != Shape{nw->shape[0]} || nb->dtype != nx->dtype)
+      fail("linear",
+           fmt::format("bias {} {} does not match weight {}",
+                       dtypeName(nb->dtype), shapeStr(nb->shape),
+                       shapeStr(nw->shape)),
+           loc);
+    inputs.push_back(nb);
+  }
+  return Tensor(makeNode(OpKind::Linear, std::move(inputs),
+                         {nx->shape[0], nw->shape[0]}, nx->dtype, loc));
+}
+
+//===----------------------------------------------------------------------===//
+// Creation
+//===----------------------------------------------------------------------===//
+
+Tensor tensor(const NestedList &values, DType dtype, Loc loc) {
+  Shape shape;
+  std::vector<double> flat;
+  flatten(values, 0, shape, flat, loc);
+  return fromDoubles(flat, std::move(shape), dtype, loc);
+}
+
+Tensor tensor(const std::vector<float> &values, Shape shape, Loc loc) {
+  return fromDoubles(std::vector<double>(values.begin(), values.end()),
+                     std::move(shape), DType::Float32, loc);
+}
+
+Tensor tensor(const std::vector<double> &values, Shape shape, DType dtype,
+              Loc loc) {
+  return fromDoubles(values, std::move(shape), dtype, loc);
+}
+
+Tensor tensor(const std::vector<int64_t> &values, Shape shape, Loc loc) {
+  if (static_cast<int64_t>(values.size()) != numelOf(shape))
+    fail("tensor",
+         fmt::format("{} values do not fill shape {}", values.size(),
+                     shapeStr(shape)),
+         loc);
+  NodePtr leaf = makeLeaf(std::move(shape), DType::Int64);
+  std::memcpy(leaf->data->data(), values.data(), values.size() * 8);
+  return Tensor(leaf);
+}
+
+Tensor full(Shape shape, double value, DType dtype) {
+  NodePtr leaf = makeLeaf(std::move(shape), dtype);
+  for (int64_t i = 0; i < leaf->numel(); ++i)
+    storeElement(leaf->data->data(), dtype, i, value);
+  return Tensor(leaf);
+}
+
+Tensor zeros(Shape shape, DType dtype) { return full(std::move(shape), 0, dtype); }
+Tensor ones(Shape shape, DType dtype) { return full(std::move(shape), 1, dtype); }
+
+Tensor arange(double end, DType dtype) {
+  return arange(0, end, 1, dtype, Loc::current());
+}
+
+Tensor arange(double start, double end, double step, DType dtype, Loc loc) {
+  if (step == 0 || !std::isfinite(start) || !std::isfinite(end))
+    fail("arange", fmt::format("invalid range ({}, {}, step {})", start, end, step),
+         loc);
+  int64_t n = std::max<int64_t>(
+      0, static_cast<int64_t>(std::ceil((end - start) / step)));
+  NodePtr leaf = makeLeaf({n}, dtype);
+  for (int64_t i = 0; i < n; ++i)
+    storeElement(leaf->data->data(), dtype, i, start + i * step);
+  return Tensor(leaf);
+}
+
+void manual_seed(uint64_t seed) {
+  std::lock_guard<std::mutex> lock(generatorMutex());
+  generator().seed(seed);
+}
+
+Tensor rand(Shape shape, DType dtype) {
+  NodePtr leaf = makeLeaf(std::move(shape), dtype);
+  std::uniform_real_distribution<double> dist(0.0, 1.0);
+  std::lock_guard<std::mutex> lock(generatorMutex());
+  for (int64_t i = 0; i < leaf->numel(); ++i) {
+    double v = dist(generator());
+    // Rounding to float32 can give exactly 1.0; keep the interval half-open.
+    if (dtype == DType::Float32 && static_cast<float>(v) >= 1.0f)
+      v = std::nextafter(1.0f, 0.0f);
+    storeElement(leaf->data->data(), dtype, i, v);
+  }
+  return Tensor(leaf);
+}
+
+Tensor randn(Shape shape, DType dtype) {
+  NodePtr leaf = makeLeaf(std::move(shape), dtype);
+  std::normal_distribution<double> dist(0.0, 1.0);
+  std::lock_guard<std::mutex> lock(generatorMutex());
+  for (int64_t i = 0; i < leaf->numel(); ++i)
+    storeElement(leaf->data->data(), dtype, i, dist(generator()));
+  return Tensor(leaf);
+}
+
+std::ostream &operator<<(std::ostream &os, const Tensor &t) {
+  if (!t.defined())
+    return os << "[ Tensor (undefined) ]";
+  t.realize();
+  const NodePtr &n = t.node();
+  return os << fe::formatTensor(n->data->data(), n->dtype, n->shape);
+}
+
+} // namespace ember

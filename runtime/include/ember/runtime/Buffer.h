@@ -1,0 +1,42 @@
+//===- Buffer.h - Aligned host buffers --------------------------*- C++ -*-===//
+//
+// Part of Ember. A reference-counted block of host memory, aligned for the
+// widest vector loads the generated code issues (64 bytes, one AVX-512 line).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_RUNTIME_BUFFER_H
+#define EMBER_RUNTIME_BUFFER_H
+
+#include <cstddef>
+#include <memory>
+
+namespace ember::rt {
+
+/// Alignment, in bytes, of every buffer the runtime hands out.
+inline constexpr size_t kBufferAlignment = 64;
+
+/// An owned, aligned, zero-initialised block of host memory.
+class Buffer {
+public:
+  /// Allocates `bytes` bytes (at least one, so that data() is never null).
+  /// Throws std::bad_alloc when the host is out of memory.
+  static std::shared_ptr<Buffer> allocate(size_t bytes);
+
+  ~Buffer();
+  Buffer(const Buffer &) = delete;
+  Buffer &operator=(const Buffer &) = delete;
+
+  void *data() { return data_; }
+  const void *data() const { return data_; }
+  size_t size() const { return size_; }
+
+private:
+  Buffer(void *data, size_t size) : data_(data), size_(size) {}
+  void *data_;
+  size_t size_;
+};
+
+} // namespace ember::rt
+
+#endif // EMBER_RUNTIME_BUFFER_H

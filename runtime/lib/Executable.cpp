@@ -1,0 +1,70 @@
+//===- Executable.cpp - Loading shared objects from memory ----------------===//
+//
+// Part of Ember. The bytes are written to an anonymous in-memory file
+// (memfd_create), which dlopen then maps like any other library: nothing
+// touches the disk and nothing is left behind.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/runtime/Executable.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dlfcn.h>
+#include <string>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace ember::rt {
+
+StatusOr<std::unique_ptr<Executable>>
+Executable::load(std::span<const uint8_t> sharedObject,
+                 const std::string &entry) {
+  static const uint8_t kElfMagic[4] = {0x7f, 'E', 'L', 'F'};
+  if (sharedObject.size() < 64 ||
+      std::memcmp(sharedObject.data(), kElfMagic, 4) != 0)
+    return Status::error("executable is not an ELF shared object");
+
+  int fd = memfd_create("ember-executable", MFD_CLOEXEC);
+  if (fd < 0)
+    return Status::error(std::string("memfd_create failed: ") +
+                         std::strerror(errno));
+  size_t written = 0;
+  while (written < sharedObject.size()) {
+    ssize_t n = ::write(fd, sharedObject.data() + written,
+                        sharedObject.size() - written);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      std::string err = std::strerror(errno);
+      ::close(fd);
+      return Status::error("writing the executable to memory failed: " + err);
+    }
+    written += static_cast<size_t>(n);
+  }
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  // The descriptor stays open while the library is loaded: dlopen
+  // recognises libraries by path, and a reused descriptor number would make
+  // it hand back an earlier library loaded under the same /proc path.
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    std::string err = dlerror();
+    ::close(fd);
+    return Status::error("dlopen failed: " + err);
+  }
+  void *sym = dlsym(handle, entry.c_str());
+  if (!sym) {
+    dlclose(handle);
+    ::close(fd);
+    return Status::error("executable has no entry point '" + entry + "'");
+  }
+  return std::unique_ptr<Executable>(
+      new Executable(handle, fd, reinterpret_cast<EntryFn>(sym)));
+}
+
+Executable::~Executable() {
+  dlclose(handle_);
+  ::close(fd_);
+}
+
+} // namespace ember::rt

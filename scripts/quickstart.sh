@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The README's first command: install what is missing, build, run the main
+# example.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$root/scripts/build.sh"
+exec "$root/build/bin/tensors" "$@"

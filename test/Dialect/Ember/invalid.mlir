@@ -1,0 +1,452 @@
+// RUN: ember-opt %s -split-input-file -verify-diagnostics
+
+// One case per verifier branch in EmberOps.cpp, then failures of the ODS
+// constraints (types, traits, attributes).
+
+//===----------------------------------------------------------------------===//
+// ember.matmul
+//===----------------------------------------------------------------------===//
+
+func.func @matmul_lhs_rank3(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+1 {{'ember.matmul' op expects rank-2 operands, got [2, 3, 4] and [4, 5]}}
+  %0 = ember.matmul %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_rhs_rank1(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{'ember.matmul' op expects rank-2 operands, got [2, 3] and [3]}}
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_operand_element_types(%a: tensor<2x3xf32>, %b: tensor<3x4xf64>) {
+  // expected-error @+1 {{'ember.matmul' op expects one element type for operands and result}}
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<3x4xf64>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_result_element_type(%a: tensor<2x3xi64>, %b: tensor<3x4xi64>) {
+  // expected-error @+1 {{'ember.matmul' op expects one element type for operands and result}}
+  %0 = ember.matmul %a, %b : (tensor<2x3xi64>, tensor<3x4xi64>) -> tensor<2x4xi32>
+  return
+}
+
+// -----
+
+func.func @matmul_contracting(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+1 {{'ember.matmul' op contracting dimensions differ: [2, 3] x [4, 5]}}
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_result_shape(%a: tensor<2x3xf32>, %b: tensor<3x5xf32>) {
+  // expected-error @+1 {{'ember.matmul' op result shape should be [2, 5], got [5, 2]}}
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<3x5xf32>) -> tensor<5x2xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_result_rank(%a: tensor<2x3xf32>, %b: tensor<3x5xf32>) {
+  // expected-error @+1 {{'ember.matmul' op result shape should be [2, 5], got [10]}}
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<3x5xf32>) -> tensor<10xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.linear
+//===----------------------------------------------------------------------===//
+
+func.func @linear_input_rank(%x: tensor<8xf32>, %w: tensor<4x8xf32>) {
+  // expected-error @+1 {{'ember.linear' op expects a rank-2 input and weight, got [8] and [4, 8]}}
+  %0 = ember.linear %x, %w : (tensor<8xf32>, tensor<4x8xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_weight_rank(%x: tensor<2x8xf32>, %w: tensor<4x8x1xf32>) {
+  // expected-error @+1 {{'ember.linear' op expects a rank-2 input and weight, got [2, 8] and [4, 8, 1]}}
+  %0 = ember.linear %x, %w : (tensor<2x8xf32>, tensor<4x8x1xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// The weight is [out, in]; passing it as [in, out] is the usual mistake.
+func.func @linear_in_features(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>) {
+  // expected-error @+1 {{'ember.linear' op input features 8 do not match weight [8, 4] (weight is [out_features, in_features])}}
+  %0 = ember.linear %x, %w : (tensor<2x8xf32>, tensor<8x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_weight_element_type(%x: tensor<2x8xf32>, %w: tensor<4x8xf64>) {
+  // expected-error @+1 {{'ember.linear' op expects one element type for operands and result}}
+  %0 = ember.linear %x, %w : (tensor<2x8xf32>, tensor<4x8xf64>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_result_element_type(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>) {
+  // expected-error @+1 {{'ember.linear' op expects one element type for operands and result}}
+  %0 = ember.linear %x, %w : (tensor<2x8xf32>, tensor<4x8xf32>) -> tensor<2x4xf16>
+  return
+}
+
+// -----
+
+func.func @linear_bias_size(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %b: tensor<5xf32>) {
+  // expected-error @+1 {{'ember.linear' op bias should be [4], got [5]}}
+  %0 = ember.linear %x, %w, %b : (tensor<2x8xf32>, tensor<4x8xf32>, tensor<5xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_rank(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %b: tensor<1x4xf32>) {
+  // expected-error @+1 {{'ember.linear' op bias should be [4], got [1, 4]}}
+  %0 = ember.linear %x, %w, %b : (tensor<2x8xf32>, tensor<4x8xf32>, tensor<1x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_element_type(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %b: tensor<4xf64>) {
+  // expected-error @+1 {{'ember.linear' op expects one element type for operands and result}}
+  %0 = ember.linear %x, %w, %b : (tensor<2x8xf32>, tensor<4x8xf32>, tensor<4xf64>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_result_shape(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{'ember.linear' op result shape should be [2, 4], got [2, 8]}}
+  %0 = ember.linear %x, %w, %b : (tensor<2x8xf32>, tensor<4x8xf32>, tensor<4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.reshape
+//===----------------------------------------------------------------------===//
+
+func.func @reshape_element_count(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.reshape' op cannot reshape [2, 3] (6 elements) into [4, 2] (8 elements)}}
+  %0 = ember.reshape %x : tensor<2x3xf32> -> tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_from_rank0_element_count(%x: tensor<f32>) {
+  // expected-error @+1 {{'ember.reshape' op cannot reshape [] (1 elements) into [2] (2 elements)}}
+  %0 = ember.reshape %x : tensor<f32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_element_type(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.reshape' op cannot change the element type}}
+  %0 = ember.reshape %x : tensor<2x3xf32> -> tensor<6xi64>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.transpose
+//===----------------------------------------------------------------------===//
+
+func.func @transpose_permutation_length(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.transpose' op permutation has 3 entries for a rank-2 input}}
+  %0 = ember.transpose %x [1, 0, 2] : tensor<2x3xf32> -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_repeated_entry(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.transpose' op permutation [0, 0] is not a permutation of [0, 2)}}
+  %0 = ember.transpose %x [0, 0] : tensor<2x3xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_entry_out_of_range(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.transpose' op permutation [2, 0] is not a permutation of [0, 2)}}
+  %0 = ember.transpose %x [2, 0] : tensor<2x3xf32> -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_negative_entry(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.transpose' op permutation [-1, 0] is not a permutation of [0, 2)}}
+  %0 = ember.transpose %x [-1, 0] : tensor<2x3xf32> -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_element_type(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.transpose' op cannot change the element type}}
+  %0 = ember.transpose %x [1, 0] : tensor<2x3xf32> -> tensor<3x2xf64>
+  return
+}
+
+// -----
+
+func.func @transpose_result_shape(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'ember.transpose' op result shape should be [4, 2, 3], got [4, 3, 2]}}
+  %0 = ember.transpose %x [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x3x2xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.broadcast_to
+//===----------------------------------------------------------------------===//
+
+func.func @broadcast_to_element_type(%x: tensor<3xf32>) {
+  // expected-error @+1 {{'ember.broadcast_to' op cannot change the element type}}
+  %0 = ember.broadcast_to %x : tensor<3xf32> -> tensor<2x3xi1>
+  return
+}
+
+// -----
+
+func.func @broadcast_to_lower_rank(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.broadcast_to' op cannot broadcast [2, 3] to the lower-rank shape [3]}}
+  %0 = ember.broadcast_to %x : tensor<2x3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_to_bad_dim(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.broadcast_to' op cannot broadcast [2, 3] to [4, 3]: dimension 0 is 2, not 1 or 4}}
+  %0 = ember.broadcast_to %x : tensor<2x3xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+// Shapes align at the trailing dimension: [3] does not broadcast to [3, 2].
+func.func @broadcast_to_leading_alignment(%x: tensor<3xf32>) {
+  // expected-error @+1 {{'ember.broadcast_to' op cannot broadcast [3] to [3, 2]: dimension 0 is 3, not 1 or 2}}
+  %0 = ember.broadcast_to %x : tensor<3xf32> -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+// A dimension may not shrink to 1.
+func.func @broadcast_to_shrink(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.broadcast_to' op cannot broadcast [2, 3] to [2, 1]: dimension 1 is 3, not 1 or 1}}
+  %0 = ember.broadcast_to %x : tensor<2x3xf32> -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.sum
+//===----------------------------------------------------------------------===//
+
+func.func @sum_element_type(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.sum' op cannot change the element type}}
+  %0 = ember.sum %x dims = [1] : tensor<2x3xf32> -> tensor<2xf64>
+  return
+}
+
+// -----
+
+func.func @sum_dim_out_of_range(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.sum' op dimension 2 is out of range for a rank-2 input}}
+  %0 = ember.sum %x dims = [2] : tensor<2x3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @sum_dim_negative(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.sum' op dimension -1 is out of range for a rank-2 input}}
+  %0 = ember.sum %x dims = [-1] : tensor<2x3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @sum_rank0_any_dim(%x: tensor<f32>) {
+  // expected-error @+1 {{'ember.sum' op dimension 0 is out of range for a rank-0 input}}
+  %0 = ember.sum %x dims = [0] : tensor<f32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @sum_dim_repeated(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.sum' op dimension 1 is listed twice}}
+  %0 = ember.sum %x dims = [1, 0, 1] : tensor<2x3xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @sum_result_shape(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.sum' op result shape should be [2], got [3]}}
+  %0 = ember.sum %x dims = [1] : tensor<2x3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+// Without keepdim the reduced dimension is dropped, not kept as 1.
+func.func @sum_result_shape_without_keepdim(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.sum' op result shape should be [2], got [2, 1]}}
+  %0 = ember.sum %x dims = [1] : tensor<2x3xf32> -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+// With keepdim the reduced dimension stays, of size 1.
+func.func @sum_result_shape_with_keepdim(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.sum' op result shape should be [2, 1], got [2]}}
+  %0 = ember.sum %x dims = [1] keepdim : tensor<2x3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @sum_all_result_shape(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.sum' op result shape should be [], got [1]}}
+  %0 = ember.sum %x dims = [0, 1] : tensor<2x3xf32> -> tensor<1xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ODS constraints
+//===----------------------------------------------------------------------===//
+
+// The custom form has one type, so mismatched operands need the generic form.
+func.func @add_mismatched_types(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>) {
+  // expected-error @+1 {{'ember.add' op requires the same type for all operands and results}}
+  %0 = "ember.add"(%a, %b) : (tensor<2x3xf32>, tensor<3x2xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @mul_mismatched_element_types(%a: tensor<4xf32>, %b: tensor<4xf64>) {
+  // expected-error @+1 {{'ember.mul' op requires the same type for all operands and results}}
+  %0 = "ember.mul"(%a, %b) : (tensor<4xf32>, tensor<4xf64>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @relu_result_type(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.relu' op requires the same type for all operands and results}}
+  %0 = "ember.relu"(%a) : (tensor<2x3xf32>) -> tensor<2x3xf64>
+  return
+}
+
+// -----
+
+func.func @relu_dynamic_shape(%a: tensor<?x3xf32>) {
+  // expected-error @+1 {{'ember.relu' op operand #0 must be statically shaped tensor of}}
+  %0 = ember.relu %a : tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_dynamic_result(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.reshape' op result #0 must be statically shaped tensor of}}
+  %0 = ember.reshape %a : tensor<2x3xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @add_i1(%a: tensor<2xi1>) {
+  // expected-error @+1 {{'ember.add' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or 16-bit float or bfloat16 type or 64-bit signless integer or 32-bit signless integer or 8-bit signless integer values, but got 'tensor<2xi1>'}}
+  %0 = ember.add %a, %a : tensor<2xi1>
+  return
+}
+
+// -----
+
+func.func @sum_i1(%a: tensor<2xi1>) {
+  // expected-error @+1 {{'ember.sum' op operand #0 must be statically shaped tensor of}}
+  %0 = ember.sum %a dims = [0] : tensor<2xi1> -> tensor<i1>
+  return
+}
+
+// -----
+
+func.func @linear_integers(%x: tensor<2x4xi64>, %w: tensor<3x4xi64>) {
+  // expected-error @+1 {{'ember.linear' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or 16-bit float or bfloat16 type values, but got 'tensor<2x4xi64>'}}
+  %0 = ember.linear %x, %w : (tensor<2x4xi64>, tensor<3x4xi64>) -> tensor<2x3xi64>
+  return
+}
+
+// -----
+
+func.func @transpose_unsupported_element_type(%a: tensor<2x3xi16>) {
+  // expected-error @+1 {{'ember.transpose' op operand #0 must be statically shaped tensor of}}
+  %0 = ember.transpose %a [1, 0] : tensor<2x3xi16> -> tensor<3x2xi16>
+  return
+}
+
+// -----
+
+func.func @transpose_missing_permutation(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.transpose' op requires attribute 'permutation'}}
+  %0 = "ember.transpose"(%a) : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @sum_missing_dims(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.sum' op requires attribute 'dims'}}
+  %0 = "ember.sum"(%a) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @constant_type_mismatch() {
+  // expected-error @+1 {{'ember.constant' op failed to verify that all of {value, result} have same type}}
+  %0 = "ember.constant"() <{value = dense<1.0> : tensor<2xf32>}> : () -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @constant_unsupported_element_type() {
+  // expected-error @+1 {{'ember.constant' op result #0 must be statically shaped tensor of}}
+  %0 = ember.constant dense<1> : tensor<2xi16>
+  return
+}

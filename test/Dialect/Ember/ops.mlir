@@ -1,0 +1,303 @@
+// RUN: ember-opt %s | ember-opt | FileCheck %s
+// RUN: ember-opt %s --mlir-print-op-generic | ember-opt | FileCheck %s
+
+// Round trip of every ember op through the custom assembly format and through
+// the generic form.
+
+//===----------------------------------------------------------------------===//
+// ember.constant
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @constant_f32
+// CHECK: %[[C:.*]] = ember.constant dense<{{\[\[}}0.000000e+00, 1.500000e+00], [2.000000e+00, -3.250000e+00]]> : tensor<2x2xf32>
+// CHECK: return %[[C]]
+func.func @constant_f32() -> tensor<2x2xf32> {
+  %0 = ember.constant dense<[[0.0, 1.5], [2.0, -3.25]]> : tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}
+
+// CHECK-LABEL: func.func @constant_splat_f64
+// CHECK: ember.constant dense<1.000000e+00> : tensor<4x8xf64>
+func.func @constant_splat_f64() -> tensor<4x8xf64> {
+  %0 = ember.constant dense<1.0> : tensor<4x8xf64>
+  return %0 : tensor<4x8xf64>
+}
+
+// CHECK-LABEL: func.func @constant_i64
+// CHECK: ember.constant dense<[1, -2, 3]> : tensor<3xi64>
+func.func @constant_i64() -> tensor<3xi64> {
+  %0 = ember.constant dense<[1, -2, 3]> : tensor<3xi64>
+  return %0 : tensor<3xi64>
+}
+
+// CHECK-LABEL: func.func @constant_i1
+// CHECK: ember.constant dense<[true, false]> : tensor<2xi1>
+func.func @constant_i1() -> tensor<2xi1> {
+  %0 = ember.constant dense<[true, false]> : tensor<2xi1>
+  return %0 : tensor<2xi1>
+}
+
+// CHECK-LABEL: func.func @constant_rank0
+// CHECK: ember.constant dense<4.200000e+01> : tensor<f32>
+func.func @constant_rank0() -> tensor<f32> {
+  %0 = ember.constant dense<42.0> : tensor<f32>
+  return %0 : tensor<f32>
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary ops
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @binary_f32
+// CHECK-SAME: (%[[A:.*]]: tensor<2x3xf32>, %[[B:.*]]: tensor<2x3xf32>)
+// CHECK: %[[ADD:.*]] = ember.add %[[A]], %[[B]] : tensor<2x3xf32>
+// CHECK: %[[SUB:.*]] = ember.sub %[[ADD]], %[[B]] : tensor<2x3xf32>
+// CHECK: %[[MUL:.*]] = ember.mul %[[SUB]], %[[A]] : tensor<2x3xf32>
+// CHECK: %[[DIV:.*]] = ember.div %[[MUL]], %[[B]] : tensor<2x3xf32>
+// CHECK: return %[[DIV]]
+func.func @binary_f32(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = ember.add %a, %b : tensor<2x3xf32>
+  %1 = ember.sub %0, %b : tensor<2x3xf32>
+  %2 = ember.mul %1, %a : tensor<2x3xf32>
+  %3 = ember.div %2, %b : tensor<2x3xf32>
+  return %3 : tensor<2x3xf32>
+}
+
+// CHECK-LABEL: func.func @binary_f64
+// CHECK-SAME: (%[[A:.*]]: tensor<4xf64>, %[[B:.*]]: tensor<4xf64>)
+// CHECK: %[[ADD:.*]] = ember.add %[[A]], %[[B]] : tensor<4xf64>
+// CHECK: %[[SUB:.*]] = ember.sub %[[ADD]], %[[B]] : tensor<4xf64>
+// CHECK: %[[MUL:.*]] = ember.mul %[[SUB]], %[[A]] : tensor<4xf64>
+// CHECK: %[[DIV:.*]] = ember.div %[[MUL]], %[[B]] : tensor<4xf64>
+// CHECK: return %[[DIV]]
+func.func @binary_f64(%a: tensor<4xf64>, %b: tensor<4xf64>) -> tensor<4xf64> {
+  %0 = ember.add %a, %b : tensor<4xf64>
+  %1 = ember.sub %0, %b : tensor<4xf64>
+  %2 = ember.mul %1, %a : tensor<4xf64>
+  %3 = ember.div %2, %b : tensor<4xf64>
+  return %3 : tensor<4xf64>
+}
+
+// CHECK-LABEL: func.func @binary_i64
+// CHECK-SAME: (%[[A:.*]]: tensor<2x2xi64>, %[[B:.*]]: tensor<2x2xi64>)
+// CHECK: %[[ADD:.*]] = ember.add %[[A]], %[[B]] : tensor<2x2xi64>
+// CHECK: %[[SUB:.*]] = ember.sub %[[ADD]], %[[B]] : tensor<2x2xi64>
+// CHECK: %[[MUL:.*]] = ember.mul %[[SUB]], %[[A]] : tensor<2x2xi64>
+// CHECK: %[[DIV:.*]] = ember.div %[[MUL]], %[[B]] : tensor<2x2xi64>
+// CHECK: return %[[DIV]]
+func.func @binary_i64(%a: tensor<2x2xi64>, %b: tensor<2x2xi64>) -> tensor<2x2xi64> {
+  %0 = ember.add %a, %b : tensor<2x2xi64>
+  %1 = ember.sub %0, %b : tensor<2x2xi64>
+  %2 = ember.mul %1, %a : tensor<2x2xi64>
+  %3 = ember.div %2, %b : tensor<2x2xi64>
+  return %3 : tensor<2x2xi64>
+}
+
+// Other numeric element types and rank-0 operands.
+// CHECK-LABEL: func.func @binary_other_types
+// CHECK: ember.add %{{.*}}, %{{.*}} : tensor<8xf16>
+// CHECK: ember.mul %{{.*}}, %{{.*}} : tensor<8xbf16>
+// CHECK: ember.sub %{{.*}}, %{{.*}} : tensor<8xi32>
+// CHECK: ember.div %{{.*}}, %{{.*}} : tensor<8xi8>
+// CHECK: ember.add %{{.*}}, %{{.*}} : tensor<f32>
+func.func @binary_other_types(%h: tensor<8xf16>, %bf: tensor<8xbf16>, %i: tensor<8xi32>,
+                              %b: tensor<8xi8>, %s: tensor<f32>) {
+  %0 = ember.add %h, %h : tensor<8xf16>
+  %1 = ember.mul %bf, %bf : tensor<8xbf16>
+  %2 = ember.sub %i, %i : tensor<8xi32>
+  %3 = ember.div %b, %b : tensor<8xi8>
+  %4 = ember.add %s, %s : tensor<f32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary ops
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @unary
+// CHECK-SAME: (%[[X:.*]]: tensor<64x512xf32>, %[[D:.*]]: tensor<3xf64>, %[[I:.*]]: tensor<3xi64>)
+// CHECK: %[[NEG:.*]] = ember.neg %[[X]] : tensor<64x512xf32>
+// CHECK: %[[RELU:.*]] = ember.relu %[[NEG]] : tensor<64x512xf32>
+// CHECK: ember.neg %[[D]] : tensor<3xf64>
+// CHECK: ember.relu %[[D]] : tensor<3xf64>
+// CHECK: ember.neg %[[I]] : tensor<3xi64>
+// CHECK: ember.relu %[[I]] : tensor<3xi64>
+// CHECK: return %[[RELU]]
+func.func @unary(%x: tensor<64x512xf32>, %d: tensor<3xf64>, %i: tensor<3xi64>) -> tensor<64x512xf32> {
+  %0 = ember.neg %x : tensor<64x512xf32>
+  %1 = ember.relu %0 : tensor<64x512xf32>
+  %2 = ember.neg %d : tensor<3xf64>
+  %3 = ember.relu %d : tensor<3xf64>
+  %4 = ember.neg %i : tensor<3xi64>
+  %5 = ember.relu %i : tensor<3xi64>
+  return %1 : tensor<64x512xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.matmul
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @matmul
+// CHECK-SAME: (%[[A:.*]]: tensor<4x3xf32>, %[[B:.*]]: tensor<3x5xf32>, %[[C:.*]]: tensor<2x6xf64>, %[[D:.*]]: tensor<6x1xf64>, %[[E:.*]]: tensor<2x2xi64>)
+// CHECK: %[[R:.*]] = ember.matmul %[[A]], %[[B]] : (tensor<4x3xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
+// CHECK: ember.matmul %[[C]], %[[D]] : (tensor<2x6xf64>, tensor<6x1xf64>) -> tensor<2x1xf64>
+// CHECK: ember.matmul %[[E]], %[[E]] : (tensor<2x2xi64>, tensor<2x2xi64>) -> tensor<2x2xi64>
+// CHECK: return %[[R]]
+func.func @matmul(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %c: tensor<2x6xf64>,
+                  %d: tensor<6x1xf64>, %e: tensor<2x2xi64>) -> tensor<4x5xf32> {
+  %0 = ember.matmul %a, %b : (tensor<4x3xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
+  %1 = ember.matmul %c, %d : (tensor<2x6xf64>, tensor<6x1xf64>) -> tensor<2x1xf64>
+  %2 = ember.matmul %e, %e : (tensor<2x2xi64>, tensor<2x2xi64>) -> tensor<2x2xi64>
+  return %0 : tensor<4x5xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.linear
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @linear_bias
+// CHECK-SAME: (%[[X:.*]]: tensor<64x784xf32>, %[[W:.*]]: tensor<512x784xf32>, %[[B:.*]]: tensor<512xf32>)
+// CHECK: %[[Y:.*]] = ember.linear %[[X]], %[[W]], %[[B]] : (tensor<64x784xf32>, tensor<512x784xf32>, tensor<512xf32>) -> tensor<64x512xf32>
+// CHECK: return %[[Y]]
+func.func @linear_bias(%x: tensor<64x784xf32>, %w: tensor<512x784xf32>, %b: tensor<512xf32>) -> tensor<64x512xf32> {
+  %0 = ember.linear %x, %w, %b : (tensor<64x784xf32>, tensor<512x784xf32>, tensor<512xf32>) -> tensor<64x512xf32>
+  return %0 : tensor<64x512xf32>
+}
+
+// CHECK-LABEL: func.func @linear_no_bias
+// CHECK-SAME: (%[[X:.*]]: tensor<2x8xf64>, %[[W:.*]]: tensor<16x8xf64>)
+// CHECK: %[[Y:.*]] = ember.linear %[[X]], %[[W]] : (tensor<2x8xf64>, tensor<16x8xf64>) -> tensor<2x16xf64>
+// CHECK: return %[[Y]]
+func.func @linear_no_bias(%x: tensor<2x8xf64>, %w: tensor<16x8xf64>) -> tensor<2x16xf64> {
+  %0 = ember.linear %x, %w : (tensor<2x8xf64>, tensor<16x8xf64>) -> tensor<2x16xf64>
+  return %0 : tensor<2x16xf64>
+}
+
+// CHECK-LABEL: func.func @linear_f16
+// CHECK: ember.linear %{{.*}}, %{{.*}}, %{{.*}} : (tensor<1x4xf16>, tensor<2x4xf16>, tensor<2xf16>) -> tensor<1x2xf16>
+func.func @linear_f16(%x: tensor<1x4xf16>, %w: tensor<2x4xf16>, %b: tensor<2xf16>) -> tensor<1x2xf16> {
+  %0 = ember.linear %x, %w, %b : (tensor<1x4xf16>, tensor<2x4xf16>, tensor<2xf16>) -> tensor<1x2xf16>
+  return %0 : tensor<1x2xf16>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.reshape
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @reshape
+// CHECK-SAME: (%[[X:.*]]: tensor<64x1x28x28xf32>, %[[I:.*]]: tensor<6xi64>, %[[P:.*]]: tensor<2x2xi1>)
+// CHECK: %[[R:.*]] = ember.reshape %[[X]] : tensor<64x1x28x28xf32> -> tensor<64x784xf32>
+// CHECK: ember.reshape %[[I]] : tensor<6xi64> -> tensor<2x3xi64>
+// CHECK: ember.reshape %[[P]] : tensor<2x2xi1> -> tensor<4xi1>
+// CHECK: return %[[R]]
+func.func @reshape(%x: tensor<64x1x28x28xf32>, %i: tensor<6xi64>, %p: tensor<2x2xi1>) -> tensor<64x784xf32> {
+  %0 = ember.reshape %x : tensor<64x1x28x28xf32> -> tensor<64x784xf32>
+  %1 = ember.reshape %i : tensor<6xi64> -> tensor<2x3xi64>
+  %2 = ember.reshape %p : tensor<2x2xi1> -> tensor<4xi1>
+  return %0 : tensor<64x784xf32>
+}
+
+// CHECK-LABEL: func.func @reshape_rank0
+// CHECK-SAME: (%[[S:.*]]: tensor<f64>, %[[T:.*]]: tensor<1x1xf64>)
+// CHECK: %[[UP:.*]] = ember.reshape %[[S]] : tensor<f64> -> tensor<1x1xf64>
+// CHECK: %[[DOWN:.*]] = ember.reshape %[[T]] : tensor<1x1xf64> -> tensor<f64>
+// CHECK: return %[[UP]], %[[DOWN]]
+func.func @reshape_rank0(%s: tensor<f64>, %t: tensor<1x1xf64>) -> (tensor<1x1xf64>, tensor<f64>) {
+  %0 = ember.reshape %s : tensor<f64> -> tensor<1x1xf64>
+  %1 = ember.reshape %t : tensor<1x1xf64> -> tensor<f64>
+  return %0, %1 : tensor<1x1xf64>, tensor<f64>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.transpose
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @transpose
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[Y:.*]]: tensor<2x3x4xi64>)
+// CHECK: %[[T:.*]] = ember.transpose %[[X]] [1, 0] : tensor<2x3xf32> -> tensor<3x2xf32>
+// CHECK: ember.transpose %[[Y]] [2, 0, 1] : tensor<2x3x4xi64> -> tensor<4x2x3xi64>
+// CHECK: return %[[T]]
+func.func @transpose(%x: tensor<2x3xf32>, %y: tensor<2x3x4xi64>) -> tensor<3x2xf32> {
+  %0 = ember.transpose %x [1, 0] : tensor<2x3xf32> -> tensor<3x2xf32>
+  %1 = ember.transpose %y [2, 0, 1] : tensor<2x3x4xi64> -> tensor<4x2x3xi64>
+  return %0 : tensor<3x2xf32>
+}
+
+// CHECK-LABEL: func.func @transpose_rank0
+// CHECK: ember.transpose %{{.*}} [] : tensor<f32> -> tensor<f32>
+func.func @transpose_rank0(%x: tensor<f32>) -> tensor<f32> {
+  %0 = ember.transpose %x [] : tensor<f32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.broadcast_to
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @broadcast_to
+// CHECK-SAME: (%[[V:.*]]: tensor<3xf32>, %[[C:.*]]: tensor<4x1xf64>, %[[S:.*]]: tensor<i64>, %[[M:.*]]: tensor<1x3xi1>)
+// CHECK: %[[LEAD:.*]] = ember.broadcast_to %[[V]] : tensor<3xf32> -> tensor<2x3xf32>
+// CHECK: ember.broadcast_to %[[C]] : tensor<4x1xf64> -> tensor<4x5xf64>
+// CHECK: ember.broadcast_to %[[S]] : tensor<i64> -> tensor<2x2xi64>
+// CHECK: ember.broadcast_to %[[M]] : tensor<1x3xi1> -> tensor<5x2x3xi1>
+// CHECK: return %[[LEAD]]
+func.func @broadcast_to(%v: tensor<3xf32>, %c: tensor<4x1xf64>, %s: tensor<i64>, %m: tensor<1x3xi1>) -> tensor<2x3xf32> {
+  %0 = ember.broadcast_to %v : tensor<3xf32> -> tensor<2x3xf32>
+  %1 = ember.broadcast_to %c : tensor<4x1xf64> -> tensor<4x5xf64>
+  %2 = ember.broadcast_to %s : tensor<i64> -> tensor<2x2xi64>
+  %3 = ember.broadcast_to %m : tensor<1x3xi1> -> tensor<5x2x3xi1>
+  return %0 : tensor<2x3xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.sum
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @sum
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[I:.*]]: tensor<2x3x4xi64>)
+// CHECK: %[[S:.*]] = ember.sum %[[X]] dims = [1] : tensor<2x3xf32> -> tensor<2xf32>
+// CHECK: ember.sum %[[X]] dims = [0, 1] keepdim : tensor<2x3xf32> -> tensor<1x1xf32>
+// CHECK: ember.sum %[[I]] dims = [2, 0] : tensor<2x3x4xi64> -> tensor<3xi64>
+// CHECK: ember.sum %[[I]] dims = [1] keepdim : tensor<2x3x4xi64> -> tensor<2x1x4xi64>
+// CHECK: return %[[S]]
+func.func @sum(%x: tensor<2x3xf32>, %i: tensor<2x3x4xi64>) -> tensor<2xf32> {
+  %0 = ember.sum %x dims = [1] : tensor<2x3xf32> -> tensor<2xf32>
+  %1 = ember.sum %x dims = [0, 1] keepdim : tensor<2x3xf32> -> tensor<1x1xf32>
+  %2 = ember.sum %i dims = [2, 0] : tensor<2x3x4xi64> -> tensor<3xi64>
+  %3 = ember.sum %i dims = [1] keepdim : tensor<2x3x4xi64> -> tensor<2x1x4xi64>
+  return %0 : tensor<2xf32>
+}
+
+// CHECK-LABEL: func.func @sum_all_to_rank0
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf64>)
+// CHECK: %[[S:.*]] = ember.sum %[[X]] dims = [0, 1, 2] : tensor<2x3x4xf64> -> tensor<f64>
+// CHECK: return %[[S]]
+func.func @sum_all_to_rank0(%x: tensor<2x3x4xf64>) -> tensor<f64> {
+  %0 = ember.sum %x dims = [0, 1, 2] : tensor<2x3x4xf64> -> tensor<f64>
+  return %0 : tensor<f64>
+}
+
+// An empty dims list is an identity sum.
+// CHECK-LABEL: func.func @sum_no_dims
+// CHECK: ember.sum %{{.*}} dims = [] : tensor<2x3xf32> -> tensor<2x3xf32>
+func.func @sum_no_dims(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = ember.sum %x dims = [] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// A small graph
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @mlp
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[W:.*]]: tensor<16x8xf32>, %[[B:.*]]: tensor<16xf32>)
+// CHECK: %[[L:.*]] = ember.linear %[[X]], %[[W]], %[[B]]
+// CHECK: %[[R:.*]] = ember.relu %[[L]] : tensor<4x16xf32>
+// CHECK: %[[S:.*]] = ember.sum %[[R]] dims = [1] : tensor<4x16xf32> -> tensor<4xf32>
+// CHECK: return %[[S]]
+func.func @mlp(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<4xf32> {
+  %0 = ember.linear %x, %w, %b : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  %1 = ember.relu %0 : tensor<4x16xf32>
+  %2 = ember.sum %1 dims = [1] : tensor<4x16xf32> -> tensor<4xf32>
+  return %2 : tensor<4xf32>
+}

@@ -1,0 +1,23 @@
+# -*- Python -*-
+# Lit configuration for Ember's IR tests (test/Dialect, Conversion, Pipelines).
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "EMBER"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.ember_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unittests",
+                   "reference", "install", "scripts"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%ember_src", config.ember_src_root))
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.ember_tools_dir, config.llvm_tools_dir]
+tools = ["ember-opt", "mlir-translate", "FileCheck", "not", "count"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -1,0 +1,536 @@
+//===- Reference.cpp - Plain C++ evaluator of recorded graphs -------------===//
+//
+// Part of Ember. Every op is a few plain loops over row-major data held in
+// std::vector<double>. Nothing here is fast on purpose: the code should be
+// obviously right, since the compiled kernels are checked against it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Reference.h"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ember::ref {
+
+namespace {
+
+using fe::Node;
+using fe::OpKind;
+
+/// The dialect mnemonic of `kind`, for messages. Kept here rather than using
+/// fe::opName so that the oracle depends on nothing but the Node struct.
+const char *kindName(OpKind kind) {
+  switch (kind) {
+  case OpKind::Leaf:
+    return "leaf";
+  case OpKind::Add:
+    return "add";
+  case OpKind::Sub:
+    return "sub";
+  case OpKind::Mul:
+    return "mul";
+  case OpKind::Div:
+    return "div";
+  case OpKind::Neg:
+    return "neg";
+  case OpKind::Relu:
+    return "relu";
+  case OpKind::Matmul:
+    return "matmul";
+  case OpKind::Linear:
+    return "linear";
+  case OpKind::Reshape:
+    return "reshape";
+  case OpKind::Transpose:
+    return "transpose";
+  case OpKind::BroadcastTo:
+    return "broadcast_to";
+  case OpKind::Sum:
+    return "sum";
+  }
+  return "?";
+}
+
+/// Renders a shape or an index list as "[2, 3]".
+std::string formatList(const std::vector<int64_t> &values) {
+  std::ostringstream os;
+  os << '[';
+  for (size_t i = 0; i < values.size(); ++i)
+    os << (i ? ", " : "") << values[i];
+  os << ']';
+  return os.str();
+}
+
+/// Throws std::logic_error naming the op of `node` when `condition` fails.
+void require(bool condition, const Node &node, const std::string &message) {
+  if (!condition)
+    throw std::logic_error(std::string("ember::ref: ") + kindName(node.kind) +
+                           ": " + message);
+}
+
+/// Row-major strides of `shape`, in elements.
+std::vector<int64_t> stridesOf(const Shape &shape) {
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+/// The multi-index of row-major element `linear` of `shape`.
+std::vector<int64_t> unravel(int64_t linear, const Shape &shape) {
+  std::vector<int64_t> index(shape.size(), 0);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+    if (shape[d] == 0)
+      continue;
+    index[d] = linear % shape[d];
+    linear /= shape[d];
+  }
+  return index;
+}
+
+/// Calls `fn(index, linear)` for every element of `shape`, in row-major order.
+void forEachIndex(
+    const Shape &shape,
+    const std::function<void(const std::vector<int64_t> &, int64_t)> &fn) {
+  int64_t numel = numelOf(shape);
+  std::vector<int64_t> index(shape.size(), 0);
+  for (int64_t linear = 0; linear < numel; ++linear) {
+    fn(index, linear);
+    // Advance the multi-index like an odometer.
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+      if (++index[d] < shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+/// Reads one element of type `T` at `data[i]` as a double.
+template <typename T> double readAs(const void *data, int64_t i) {
+  T value;
+  std::memcpy(&value, static_cast<const char *>(data) + i * sizeof(T),
+              sizeof(T));
+  return static_cast<double>(value);
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+using Values = std::vector<double>;
+
+/// Checks that `node` has `count` inputs.
+void requireInputs(const Node &node, size_t count) {
+  require(node.inputs.size() == count, node,
+          "expected " + std::to_string(count) + " inputs, got " +
+              std::to_string(node.inputs.size()));
+}
+
+/// Checks that `input` has the element type of `node`.
+void requireSameDType(const Node &node, const Node &input) {
+  require(input.dtype == node.dtype, node,
+          "input dtype " + std::string(dtypeName(input.dtype)) +
+              " differs from result dtype " +
+              std::string(dtypeName(node.dtype)));
+}
+
+Values evalElementwiseBinary(const Node &node, const Values &lhs,
+                             const Values &rhs) {
+  for (const auto &input : node.inputs) {
+    require(input->shape == node.shape, node,
+            "input shape " + formatList(input->shape) +
+                " differs from result shape " + formatList(node.shape));
+    requireSameDType(node, *input);
+  }
+  bool isInteger = !isFloatingPoint(node.dtype);
+  Values result(lhs.size());
+  for (size_t i = 0; i < lhs.size(); ++i) {
+    double a = lhs[i], b = rhs[i];
+    switch (node.kind) {
+    case OpKind::Add:
+      result[i] = a + b;
+      break;
+    case OpKind::Sub:
+      result[i] = a - b;
+      break;
+    case OpKind::Mul:
+      result[i] = a * b;
+      break;
+    case OpKind::Div:
+      if (!isInteger) {
+        result[i] = a / b;
+        break;
+      }
+      if (b == 0)
+        throw std::domain_error("ember::ref: div: integer division by zero "
+                                "at element " +
+                                formatList(unravel(i, node.shape)));
+      // C++ integer division truncates toward zero, as ember.div does.
+      result[i] = static_cast<double>(static_cast<int64_t>(a) /
+                                      static_cast<int64_t>(b));
+      break;
+    default:
+      require(false, node, "not a binary op");
+    }
+  }
+  return result;
+}
+
+Values evalElementwiseUnary(const Node &node, const Values &input) {
+  const Node &in = *node.inputs[0];
+  require(in.shape == node.shape, node,
+          "input shape " + formatList(in.shape) +
+              " differs from result shape " + formatList(node.shape));
+  requireSameDType(node, in);
+  Values result(input.size());
+  for (size_t i = 0; i < input.size(); ++i) {
+    double x = input[i];
+    if (node.kind == OpKind::Neg)
+      result[i] = -x;
+    else // Relu; a NaN stays NaN, as in PyTorch.
+      result[i] = x < 0 ? 0.0 : x;
+  }
+  return result;
+}
+
+Values evalMatmul(const Node &node, const Values &lhs, const Values &rhs) {
+  const Shape &ls = node.inputs[0]->shape, &rs = node.inputs[1]->shape;
+  require(ls.size() == 2 && rs.size() == 2, node,
+          "operands must be rank 2, got " + formatList(ls) + " and " +
+              formatList(rs));
+  int64_t m = ls[0], k = ls[1], n = rs[1];
+  require(rs[0] == k, node,
+          "inner dimensions differ: " + formatList(ls) + " x " +
+              formatList(rs));
+  require(node.shape == Shape{m, n}, node,
+          "result shape " + formatList(node.shape) + " is not " +
+              formatList({m, n}));
+  requireSameDType(node, *node.inputs[0]);
+  requireSameDType(node, *node.inputs[1]);
+  Values result(m * n, 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t p = 0; p < k; ++p)
+        acc += lhs[i * k + p] * rhs[p * n + j];
+      result[i * n + j] = acc;
+    }
+  return result;
+}
+
+Values evalLinear(const Node &node, const Values &input, const Values &weight,
+                  const Values *bias) {
+  const Shape &is = node.inputs[0]->shape, &ws = node.inputs[1]->shape;
+  require(is.size() == 2 && ws.size() == 2, node,
+          "input and weight must be rank 2, got " + formatList(is) + " and " +
+              formatList(ws));
+  int64_t m = is[0], k = is[1], n = ws[0];
+  require(ws[1] == k, node,
+          "weight " + formatList(ws) + " does not match input " +
+              formatList(is) + " (weight is [out, in])");
+  require(node.shape == Shape{m, n}, node,
+          "result shape " + formatList(node.shape) + " is not " +
+              formatList({m, n}));
+  for (const auto &in : node.inputs)
+    requireSameDType(node, *in);
+  if (bias) {
+    const Shape &bs = node.inputs[2]->shape;
+    require(bs == Shape{n}, node,
+            "bias shape " + formatList(bs) + " is not " + formatList({n}));
+  }
+  Values result(m * n, 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = bias ? (*bias)[j] : 0.0;
+      for (int64_t p = 0; p < k; ++p)
+        acc += input[i * k + p] * weight[j * k + p];
+      result[i * n + j] = acc;
+    }
+  return result;
+}
+
+Values evalReshape(const Node &node, const Values &input) {
+  const Node &in = *node.inputs[0];
+  require(numelOf(in.shape) == numelOf(node.shape), node,
+          "cannot reshape " + formatList(in.shape) + " to " +
+              formatList(node.shape));
+  requireSameDType(node, in);
+  return input; // Row-major order is kept: the elements do not move.
+}
+
+Values evalTranspose(const Node &node, const Values &input) {
+  const Shape &inShape = node.inputs[0]->shape;
+  const std::vector<int64_t> &perm = node.axes;
+  size_t rank = inShape.size();
+  require(perm.size() == rank, node,
+          "permutation " + formatList(perm) + " does not match rank of " +
+              formatList(inShape));
+  std::vector<bool> seen(rank, false);
+  Shape expected(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    require(perm[i] >= 0 && perm[i] < static_cast<int64_t>(rank) &&
+                !seen[perm[i]],
+            node, formatList(perm) + " is not a permutation");
+    seen[perm[i]] = true;
+    expected[i] = inShape[perm[i]];
+  }
+  require(node.shape == expected, node,
+          "result shape " + formatList(node.shape) + " is not " +
+              formatList(expected));
+  requireSameDType(node, *node.inputs[0]);
+  // Result dim i is input dim perm[i]: result index i walks input stride
+  // inStrides[perm[i]].
+  std::vector<int64_t> inStrides = stridesOf(inShape);
+  Values result(input.size());
+  forEachIndex(node.shape,
+               [&](const std::vector<int64_t> &index, int64_t linear) {
+                 int64_t offset = 0;
+                 for (size_t i = 0; i < rank; ++i)
+                   offset += index[i] * inStrides[perm[i]];
+                 result[linear] = input[offset];
+               });
+  return result;
+}
+
+Values evalBroadcastTo(const Node &node, const Values &input) {
+  const Shape &inShape = node.inputs[0]->shape;
+  const Shape &outShape = node.shape;
+  require(inShape.size() <= outShape.size(), node,
+          "cannot broadcast " + formatList(inShape) + " to lower-rank " +
+              formatList(outShape));
+  requireSameDType(node, *node.inputs[0]);
+  // Align trailing dimensions; a broadcast dimension (input size 1, or absent
+  // on the left) has stride 0.
+  size_t lead = outShape.size() - inShape.size();
+  std::vector<int64_t> inStrides = stridesOf(inShape);
+  std::vector<int64_t> strides(outShape.size(), 0);
+  for (size_t d = lead; d < outShape.size(); ++d) {
+    int64_t inSize = inShape[d - lead];
+    require(inSize == outShape[d] || inSize == 1, node,
+            "cannot broadcast " + formatList(inShape) + " to " +
+                formatList(outShape));
+    strides[d] = inSize == 1 ? 0 : inStrides[d - lead];
+  }
+  Values result(numelOf(outShape));
+  forEachIndex(outShape,
+               [&](const std::vector<int64_t> &index, int64_t linear) {
+                 int64_t offset = 0;
+                 for (size_t d = 0; d < outShape.size(); ++d)
+                   offset += index[d] * strides[d];
+                 result[linear] = input[offset];
+               });
+  return result;
+}
+
+Values evalSum(const Node &node, const Values &input) {
+  const Shape &inShape = node.inputs[0]->shape;
+  size_t rank = inShape.size();
+  std::vector<bool> reduced(rank, false);
+  for (int64_t axis : node.axes) {
+    require(axis >= 0 && axis < static_cast<int64_t>(rank) && !reduced[axis],
+            node,
+            "axes " + formatList(node.axes) +
+                " are not distinct dimensions of " + formatList(inShape));
+    reduced[axis] = true;
+  }
+  // The result with reduced dimensions kept as size 1, and without them.
+  Shape keptShape = inShape, droppedShape;
+  for (size_t d = 0; d < rank; ++d) {
+    if (reduced[d])
+      keptShape[d] = 1;
+    else
+      droppedShape.push_back(inShape[d]);
+  }
+  const Shape &expected = node.keepdim ? keptShape : droppedShape;
+  require(node.shape == expected, node,
+          "result shape " + formatList(node.shape) + " is not " +
+              formatList(expected) + (node.keepdim ? " (keepdim)" : ""));
+  requireSameDType(node, *node.inputs[0]);
+  // Both result shapes have the same row-major layout; accumulate each input
+  // element into the kept-shape position it reduces to.
+  std::vector<int64_t> keptStrides = stridesOf(keptShape);
+  Values result(numelOf(keptShape), 0.0);
+  forEachIndex(inShape, [&](const std::vector<int64_t> &index, int64_t linear) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < rank; ++d)
+      if (!reduced[d])
+        offset += index[d] * keptStrides[d];
+    result[offset] += input[linear];
+  });
+  return result;
+}
+
+/// Computes `node` from the already computed values of its inputs.
+Values computeNode(const Node &node,
+                   const std::unordered_map<const Node *, Values> &values) {
+  if (node.data) {
+    int64_t numel = node.numel();
+    require(node.data->size() >=
+                static_cast<size_t>(numel) * dtypeSize(node.dtype),
+            node,
+            "data holds " + std::to_string(node.data->size()) +
+                " bytes, too few for " + std::to_string(numel) + " " +
+                std::string(dtypeName(node.dtype)) + " elements");
+    return toDoubles(node.data->data(), node.dtype, numel);
+  }
+  require(node.kind != OpKind::Leaf, node, "leaf node has no data");
+
+  auto in = [&](size_t i) -> const Values & {
+    return values.at(node.inputs[i].get());
+  };
+  switch (node.kind) {
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+    requireInputs(node, 2);
+    return evalElementwiseBinary(node, in(0), in(1));
+  case OpKind::Neg:
+  case OpKind::Relu:
+    requireInputs(node, 1);
+    return evalElementwiseUnary(node, in(0));
+  case OpKind::Matmul:
+    requireInputs(node, 2);
+    return evalMatmul(node, in(0), in(1));
+  case OpKind::Linear:
+    require(node.inputs.size() == 2 || node.inputs.size() == 3, node,
+            "expected 2 or 3 inputs, got " +
+                std::to_string(node.inputs.size()));
+    return evalLinear(node, in(0), in(1),
+                      node.inputs.size() == 3 ? &in(2) : nullptr);
+  case OpKind::Reshape:
+    requireInputs(node, 1);
+    return evalReshape(node, in(0));
+  case OpKind::Transpose:
+    requireInputs(node, 1);
+    return evalTranspose(node, in(0));
+  case OpKind::BroadcastTo:
+    requireInputs(node, 1);
+    return evalBroadcastTo(node, in(0));
+  case OpKind::Sum:
+    requireInputs(node, 1);
+    return evalSum(node, in(0));
+  case OpKind::Leaf:
+    break;
+  }
+  require(false, node, "unknown op kind");
+  return {};
+}
+
+/// Whether `actual` is close enough to `expected`.
+bool isClose(double actual, double expected, double rtol, double atol) {
+  if (std::isnan(actual) || std::isnan(expected))
+    return std::isnan(actual) && std::isnan(expected);
+  if (std::isinf(actual) || std::isinf(expected))
+    return actual == expected;
+  return std::abs(actual - expected) <= atol + rtol * std::abs(expected);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Public API
+//===----------------------------------------------------------------------===//
+
+std::vector<double> toDoubles(const void *data, DType dtype, int64_t numel) {
+  std::vector<double> result(numel);
+  for (int64_t i = 0; i < numel; ++i) {
+    switch (dtype) {
+    case DType::Float32:
+      result[i] = readAs<float>(data, i);
+      break;
+    case DType::Float64:
+      result[i] = readAs<double>(data, i);
+      break;
+    case DType::Int64:
+      result[i] = readAs<int64_t>(data, i);
+      break;
+    case DType::UInt8:
+      result[i] = readAs<uint8_t>(data, i);
+      break;
+    case DType::Bool:
+      result[i] = readAs<uint8_t>(data, i) != 0;
+      break;
+    }
+  }
+  return result;
+}
+
+std::vector<double> evaluate(const fe::NodePtr &root) {
+  if (!root)
+    throw std::logic_error("ember::ref: evaluate: null node");
+  // An explicit post-order walk rather than recursion, so that long chains of
+  // ops cannot overflow the stack. `values` memoises every computed node.
+  struct Frame {
+    const Node *node;
+    size_t nextInput;
+  };
+  std::unordered_map<const Node *, Values> values;
+  std::unordered_set<const Node *> onStack;
+  std::vector<Frame> stack{{root.get(), 0}};
+  onStack.insert(root.get());
+  while (!stack.empty()) {
+    Frame &top = stack.back();
+    const Node *node = top.node;
+    // A node with data is read from it: its inputs (if any) are not needed.
+    if (!node->data && top.nextInput < node->inputs.size()) {
+      const Node *input = node->inputs[top.nextInput++].get();
+      require(input != nullptr, *node, "null input");
+      require(!onStack.count(input), *node, "the graph has a cycle");
+      if (!values.count(input)) {
+        onStack.insert(input);
+        stack.push_back({input, 0}); // Invalidates `top`.
+      }
+      continue;
+    }
+    values.emplace(node, computeNode(*node, values));
+    onStack.erase(node);
+    stack.pop_back();
+  }
+  return std::move(values.at(root.get()));
+}
+
+std::string compareClose(const std::vector<double> &actual,
+                         const std::vector<double> &expected,
+                         const Shape &shape, double rtol, double atol) {
+  if (actual.size() != expected.size())
+    return "size mismatch: actual has " + std::to_string(actual.size()) +
+           " elements, expected has " + std::to_string(expected.size());
+  if (static_cast<size_t>(numelOf(shape)) != expected.size())
+    return "shape " + formatList(shape) + " has " +
+           std::to_string(numelOf(shape)) + " elements, but the values have " +
+           std::to_string(expected.size());
+  int64_t mismatches = 0, first = -1;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (isClose(actual[i], expected[i], rtol, atol))
+      continue;
+    if (first < 0)
+      first = static_cast<int64_t>(i);
+    ++mismatches;
+  }
+  if (mismatches == 0)
+    return "";
+  // The two values in full precision (they may differ in the last bit), the
+  // tolerances in the default six digits.
+  std::ostringstream os;
+  double a = actual[first], e = expected[first];
+  os << mismatches << " of " << expected.size()
+     << " elements mismatch; first at " << formatList(unravel(first, shape))
+     << ": actual "
+     << std::setprecision(std::numeric_limits<double>::max_digits10) << a
+     << ", expected " << e << std::setprecision(6)
+     << " (|actual - expected| = " << std::abs(a - e) << ", allowed "
+     << atol + rtol * std::abs(e) << " with rtol " << rtol << ", atol " << atol
+     << ")";
+  return os.str();
+}
+
+} // namespace ember::ref

@@ -1,0 +1,123 @@
+//===- CompilerTest.cpp - The compiler facade ------------------------------===//
+//
+// Part of Ember. Drives the facade the way the frontend and graphc do: text
+// in, every stage's output or a loadable shared object out, diagnostics as
+// records.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Compiler/Compiler.h"
+#include "ember/runtime/Executable.h"
+
+#include <gtest/gtest.h>
+
+#include <span>
+
+using namespace ember;
+using compiler::Stage;
+
+namespace {
+
+const char *kGraph = R"mlir(
+func.func @graph(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2xf32> {
+  %0 = ember.broadcast_to %b : tensor<3xf32> -> tensor<2x3xf32>
+  %1 = ember.mul %a, %0 : tensor<2x3xf32>
+  %2 = ember.relu %1 : tensor<2x3xf32>
+  %3 = ember.sum %2 dims = [1] : tensor<2x3xf32> -> tensor<2xf32>
+  return %3 : tensor<2xf32>
+}
+)mlir";
+
+compiler::Result compileTo(Stage stage, const char *source = kGraph) {
+  compiler::Options options;
+  options.stopAfter = stage;
+  return compiler::compile(source, options);
+}
+
+TEST(CompilerTest, EveryStageProducesItsForm) {
+  struct Expectation {
+    Stage stage;
+    const char *present;
+    const char *absent;
+  };
+  const Expectation cases[] = {
+      {Stage::Ember, "ember.relu", "linalg."},
+      {Stage::Linalg, "linalg.generic", "ember."},
+      {Stage::Bufferized, "memref<2x3xf32>", "tensor<"},
+      {Stage::LLVMDialect, "llvm.func", "memref<"},
+      {Stage::LLVMIR, "define void @ember_entry(ptr", "memref"},
+      {Stage::Assembly, "ember_entry:", "llvm.func"},
+  };
+  for (const Expectation &e : cases) {
+    compiler::Result r = compileTo(e.stage);
+    ASSERT_TRUE(r.ok) << r.errorMessage();
+    EXPECT_NE(r.output.find(e.present), std::string::npos)
+        << "stage " << static_cast<int>(e.stage) << ":\n" << r.output;
+    EXPECT_EQ(r.output.find(e.absent), std::string::npos)
+        << "stage " << static_cast<int>(e.stage) << ":\n" << r.output;
+  }
+  compiler::Result obj = compileTo(Stage::Object);
+  ASSERT_TRUE(obj.ok);
+  EXPECT_EQ(obj.output.substr(0, 4), "\x7f" "ELF");
+}
+
+TEST(CompilerTest, SharedObjectRunsThroughTheRuntime) {
+  compiler::Result r = compileTo(Stage::SharedObject);
+  ASSERT_TRUE(r.ok) << r.errorMessage();
+  auto exe = rt::Executable::load(
+      std::span<const uint8_t>(
+          reinterpret_cast<const uint8_t *>(r.output.data()), r.output.size()),
+      r.entrySymbol);
+  ASSERT_TRUE(exe) << exe.status().message();
+  alignas(64) float a[6] = {1, -2, 3, 4, 5, -6};
+  alignas(64) float b[3] = {2, 1, -1};
+  alignas(64) float out[2] = {0, 0};
+  void *args[] = {a, b, out};
+  (*exe)->run(args);
+  // relu(a * b) summed over rows: [2 + 0 + 0, 8 + 5 + 6].
+  EXPECT_EQ(out[0], 2.0f);
+  EXPECT_EQ(out[1], 19.0f);
+}
+
+TEST(CompilerTest, ParseErrorsAreDiagnosticsWithLocations) {
+  compiler::Result r = compiler::compile("func.func @graph( {", {});
+  EXPECT_FALSE(r.ok);
+  ASSERT_FALSE(r.diagnostics.empty());
+  EXPECT_EQ(r.diagnostics[0].severity, compiler::Diagnostic::Severity::Error);
+  EXPECT_NE(r.diagnostics[0].location.find("graph:1:"), std::string::npos)
+      << r.diagnostics[0].location;
+}
+
+TEST(CompilerTest, VerifierErrorsAreReported) {
+  compiler::Result r = compiler::compile(R"mlir(
+func.func @graph(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>) -> tensor<2x4xf32> {
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+)mlir");
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.errorMessage().find("contracting dimensions differ"),
+            std::string::npos)
+      << r.errorMessage();
+}
+
+TEST(CompilerTest, ModuleWithoutOnePublicFunctionIsRejected) {
+  compiler::Result none = compiler::compile("module {}");
+  EXPECT_FALSE(none.ok);
+  EXPECT_NE(none.errorMessage().find("one public func.func"), std::string::npos);
+  compiler::Result two = compiler::compile(R"mlir(
+func.func @f() { return }
+func.func @g() { return }
+)mlir");
+  EXPECT_FALSE(two.ok);
+  EXPECT_NE(two.errorMessage().find("one public function"), std::string::npos)
+      << two.errorMessage();
+}
+
+TEST(CompilerTest, HostTargetDescriptionNamesTheCpu) {
+  std::string desc = compiler::hostTargetDescription();
+  EXPECT_NE(desc.find("x86_64"), std::string::npos) << desc;
+  EXPECT_FALSE(compiler::compilerVersion().empty());
+}
+
+} // namespace

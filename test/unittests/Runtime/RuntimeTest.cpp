@@ -1,0 +1,89 @@
+//===- RuntimeTest.cpp - Buffers and executables --------------------------===//
+//
+// Part of Ember. The runtime on its own, with no compiler: the shared object
+// under test is built by the system linker from hand-written assembly.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/runtime/Buffer.h"
+#include "ember/runtime/Executable.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
+
+using namespace ember::rt;
+
+namespace {
+
+TEST(BufferTest, AlignedZeroedAndSized) {
+  for (size_t bytes : {size_t(0), size_t(1), size_t(63), size_t(64), size_t(1000)}) {
+    auto b = Buffer::allocate(bytes);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(b->data()) % kBufferAlignment, 0u);
+    EXPECT_EQ(b->size(), bytes);
+    for (size_t i = 0; i < bytes; ++i)
+      ASSERT_EQ(static_cast<const uint8_t *>(b->data())[i], 0);
+  }
+}
+
+TEST(BufferTest, ImpossibleSizeThrows) {
+  EXPECT_THROW(Buffer::allocate(SIZE_MAX - 8), std::bad_alloc);
+}
+
+TEST(ExecutableTest, RejectsBytesThatAreNotAnElfObject) {
+  std::vector<uint8_t> junk(100, 0x42);
+  auto exe = Executable::load(junk, "ember_entry");
+  ASSERT_FALSE(exe);
+  EXPECT_NE(exe.status().message().find("not an ELF"), std::string::npos);
+  auto empty = Executable::load({}, "ember_entry");
+  EXPECT_FALSE(empty);
+}
+
+TEST(ExecutableTest, RejectsATruncatedElfFile) {
+  std::vector<uint8_t> header = {0x7f, 'E', 'L', 'F'};
+  header.resize(200, 0);
+  auto exe = Executable::load(header, "ember_entry");
+  ASSERT_FALSE(exe);
+  EXPECT_NE(exe.status().message().find("dlopen failed"), std::string::npos)
+      << exe.status().message();
+}
+
+/// Builds a shared object exporting `ember_entry(void **args)` that stores
+/// 42.0f into *args[0], using the system assembler and linker.
+std::vector<uint8_t> buildTinySharedObject() {
+  std::string dir = "/tmp/ember-rt-test-" + std::to_string(::getpid());
+  std::string cmd = "mkdir -p " + dir + " && cd " + dir +
+                    " && printf '.globl ember_entry\\n.type ember_entry,@function\\n"
+                    "ember_entry:\\n mov (%%rdi), %%rax\\n movl $0x42280000, (%%rax)\\n ret\\n' > e.s"
+                    " && as e.s -o e.o && ld -shared e.o -o e.so";
+  if (std::system(cmd.c_str()) != 0)
+    return {};
+  std::ifstream in(dir + "/e.so", std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  std::system(("rm -rf " + dir).c_str());
+  return bytes;
+}
+
+TEST(ExecutableTest, LoadsFromMemoryAndRuns) {
+  std::vector<uint8_t> so = buildTinySharedObject();
+  if (so.empty())
+    GTEST_SKIP() << "no system assembler/linker to build the test object";
+  auto exe = Executable::load(so, "ember_entry");
+  ASSERT_TRUE(exe) << exe.status().message();
+  float out = 0;
+  void *args[] = {&out};
+  (*exe)->run(args);
+  EXPECT_EQ(out, 42.0f);
+
+  auto missing = Executable::load(so, "no_such_symbol");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.status().message().find("no_such_symbol"),
+            std::string::npos);
+}
+
+} // namespace
