@@ -9,6 +9,7 @@
 #include "ember/Conversion/Passes.h"
 #include "ember/Dialect/Ember/IR/EmberDialect.h"
 #include "ember/Pipelines/Pipelines.h"
+#include "ember/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -28,6 +29,7 @@ void mlir::ember::registerAllEmberDialects(DialectRegistry &registry) {
 void mlir::ember::registerAllEmberPasses() {
   registerAllPasses();
   registerEmberConversionPasses();
+  registerEmberTransformsPasses();
 }
 
 void mlir::ember::registerAllEmberPipelines() { registerEmberPipelines(); }

@@ -455,3 +455,17 @@ func.func @mlp(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) ->
   %2 = ember.sum %1 dims = [1] : tensor<4x16xf32> -> tensor<4xf32>
   return %2 : tensor<4xf32>
 }
+
+// -----
+
+// Identity permutations (rank 0 included) lower to nothing: linalg.transpose
+// has no form for them.
+// CHECK-LABEL: func.func @transpose_identity
+// CHECK-SAME:    (%[[X:.*]]: tensor<f32>, %[[Y:.*]]: tensor<2x3xf32>)
+// CHECK-NOT:     linalg.transpose
+// CHECK:         return %[[X]], %[[Y]]
+func.func @transpose_identity(%x: tensor<f32>, %y: tensor<2x3xf32>) -> (tensor<f32>, tensor<2x3xf32>) {
+  %0 = ember.transpose %x [] : tensor<f32> -> tensor<f32>
+  %1 = ember.transpose %y [0, 1] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0, %1 : tensor<f32>, tensor<2x3xf32>
+}

@@ -8,6 +8,7 @@
 #include "ember/Pipelines/Pipelines.h"
 
 #include "ember/Conversion/Passes.h"
+#include "ember/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -36,6 +37,8 @@ void ember::buildEmberToLinalgPipeline(OpPassManager &pm) {
 }
 
 void ember::buildCPUBufferizePipeline(OpPassManager &pm) {
+  // Each result must be its own value before results become out-params.
+  pm.addNestedPass<func::FuncOp>(createEmberDistinctResultsPass());
   addPasses(pm,
             "one-shot-bufferize{bufferize-function-boundaries "
             "function-boundary-type-conversion=identity-layout-map},"

@@ -203,3 +203,26 @@ func.func @dead_ops(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %2 = ember.sum %x dims = [0] : tensor<2x3xf32> -> tensor<3xf32>
   return %x : tensor<2x3xf32>
 }
+
+// -----
+
+// The identity permutation folds away, at any rank.
+// CHECK-LABEL: func.func @transpose_identity
+// CHECK-SAME:    (%[[X:.*]]: tensor<2x3xf32>, %[[S:.*]]: tensor<f32>)
+// CHECK-NOT:     ember.transpose
+// CHECK:         return %[[X]], %[[S]]
+func.func @transpose_identity(%x: tensor<2x3xf32>, %s: tensor<f32>) -> (tensor<2x3xf32>, tensor<f32>) {
+  %0 = ember.transpose %x [0, 1] : tensor<2x3xf32> -> tensor<2x3xf32>
+  %1 = ember.transpose %s [] : tensor<f32> -> tensor<f32>
+  return %0, %1 : tensor<2x3xf32>, tensor<f32>
+}
+
+// -----
+
+// A real permutation stays, even when the shape does not change.
+// CHECK-LABEL: func.func @transpose_square
+// CHECK:         ember.transpose %{{.*}} [1, 0]
+func.func @transpose_square(%x: tensor<3x3xf32>) -> tensor<3x3xf32> {
+  %0 = ember.transpose %x [1, 0] : tensor<3x3xf32> -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}

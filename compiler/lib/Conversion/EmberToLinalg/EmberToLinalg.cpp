@@ -275,6 +275,13 @@ struct TransposeOpLowering : OpConversionPattern<TransposeOp> {
   LogicalResult
   matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // linalg.transpose has no form for the identity permutation (rank 0 in
+    // particular): the result is the input.
+    if (llvm::equal(op.getPermutation(),
+                    llvm::seq<int64_t>(0, op.getPermutation().size()))) {
+      rewriter.replaceOp(op, adaptor.getInput());
+      return success();
+    }
     auto type = cast<RankedTensorType>(op.getType());
     auto transpose = linalg::TransposeOp::create(
         rewriter, op.getLoc(), adaptor.getInput(),

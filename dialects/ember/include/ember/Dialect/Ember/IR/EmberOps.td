@@ -175,6 +175,7 @@ def Ember_TransposeOp : Ember_Op<"transpose", [Pure]> {
   let results = (outs Ember_Tensor:$result);
   let assemblyFormat = "$input $permutation attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
