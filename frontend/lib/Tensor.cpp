@@ -19,6 +19,7 @@
 #include <mutex>
 #include <ostream>
 #include <random>
+#include <type_traits>
 
 namespace ember {
 namespace {
@@ -263,6 +264,28 @@ template <typename T> std::vector<T> Tensor::to_vector(Loc loc) const {
     out[i] = loadElement<T>(n->data->data(), n->dtype, i);
   return out;
 }
+
+template <typename T> T *Tensor::data_ptr(Loc loc) const {
+  const NodePtr &n = checked(*this, "data_ptr", loc);
+  constexpr DType expected =
+      std::is_same_v<T, float>     ? DType::Float32
+      : std::is_same_v<T, double>  ? DType::Float64
+      : std::is_same_v<T, int64_t> ? DType::Int64
+                                   : DType::UInt8;
+  bool ok = n->dtype == expected ||
+            (std::is_same_v<T, uint8_t> && n->dtype == DType::Bool);
+  if (!ok)
+    fail("data_ptr",
+         fmt::format("the tensor holds {}, not the requested element type",
+                     dtypeName(n->dtype)),
+         loc);
+  realize(loc);
+  return static_cast<T *>(n->data->data());
+}
+template float *Tensor::data_ptr<float>(Loc) const;
+template double *Tensor::data_ptr<double>(Loc) const;
+template int64_t *Tensor::data_ptr<int64_t>(Loc) const;
+template uint8_t *Tensor::data_ptr<uint8_t>(Loc) const;
 
 #define EMBER_INSTANTIATE(T)                                                   \
   template T Tensor::item<T>(Loc) const;                                       \
@@ -520,6 +543,10 @@ Tensor full(Shape shape, double value, DType dtype) {
   for (int64_t i = 0; i < leaf->numel(); ++i)
     storeElement(leaf->data->data(), dtype, i, value);
   return Tensor(leaf);
+}
+
+Tensor empty(Shape shape, DType dtype) {
+  return Tensor(makeLeaf(std::move(shape), dtype));
 }
 
 Tensor zeros(Shape shape, DType dtype) { return full(std::move(shape), 0, dtype); }

@@ -77,6 +77,11 @@ public:
   /// All elements in row-major order, converted to T.
   template <typename T = float>
   std::vector<T> to_vector(Loc loc = Loc::current()) const;
+  /// Pointer to the elements (dense, row-major), computing them first. T
+  /// must match dtype() (float, double, int64_t, uint8_t; bool as uint8_t).
+  /// Writing through it changes the tensor's value: use it to fill tensors
+  /// made by empty().
+  template <typename T> T *data_ptr(Loc loc = Loc::current()) const;
   /// Computes the tensor now (printing and item() do this implicitly).
   const Tensor &realize(Loc loc = Loc::current()) const;
   /// Whether the value has been computed.
@@ -152,6 +157,9 @@ Tensor tensor(const std::vector<double> &values, Shape shape, DType dtype,
               Tensor::Loc loc = Tensor::Loc::current());
 Tensor tensor(const std::vector<int64_t> &values, Shape shape,
               Tensor::Loc loc = Tensor::Loc::current());
+/// A tensor whose elements are to be written through data_ptr() (they start
+/// as zeros).
+Tensor empty(Shape shape, DType dtype = DType::Float32);
 Tensor zeros(Shape shape, DType dtype = DType::Float32);
 Tensor ones(Shape shape, DType dtype = DType::Float32);
 Tensor full(Shape shape, double value, DType dtype = DType::Float32);
