@@ -36,6 +36,19 @@ std::string_view opName(OpKind kind) {
   case OpKind::Transpose: return "transpose";
   case OpKind::BroadcastTo: return "broadcast_to";
   case OpKind::Sum: return "sum";
+  case OpKind::Max: return "max";
+  case OpKind::Min: return "min";
+  case OpKind::Argmax: return "argmax";
+  case OpKind::Exp: return "exp";
+  case OpKind::Log: return "log";
+  case OpKind::Eq: return "eq";
+  case OpKind::Ne: return "ne";
+  case OpKind::Lt: return "lt";
+  case OpKind::Le: return "le";
+  case OpKind::Gt: return "gt";
+  case OpKind::Ge: return "ge";
+  case OpKind::Select: return "select";
+  case OpKind::Cast: return "cast";
   }
   return "?";
 }

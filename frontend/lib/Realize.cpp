@@ -122,8 +122,34 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
       break;
     case OpKind::Neg:
     case OpKind::Relu:
+    case OpKind::Exp:
+    case OpKind::Log:
       line = fmt::format("{} = ember.{} {} : {}", result, opName(node->kind),
                          operands[0], type);
+      break;
+    case OpKind::Eq:
+    case OpKind::Ne:
+    case OpKind::Lt:
+    case OpKind::Le:
+    case OpKind::Gt:
+    case OpKind::Ge:
+      line = fmt::format("{} = ember.{} {}, {} : {} -> {}", result,
+                         opName(node->kind), operands[0], operands[1],
+                         inType(0), type);
+      break;
+    case OpKind::Select:
+      line = fmt::format("{} = ember.select {}, {}, {} : {}, {}", result,
+                         operands[0], operands[1], operands[2], inType(0),
+                         type);
+      break;
+    case OpKind::Cast:
+      line = fmt::format("{} = ember.cast {} : {} -> {}", result, operands[0],
+                         inType(0), type);
+      break;
+    case OpKind::Argmax:
+      line = fmt::format("{} = ember.argmax {} dim = {}{} : {} -> {}", result,
+                         operands[0], node->axes.at(0),
+                         node->keepdim ? " keepdim" : "", inType(0), type);
       break;
     case OpKind::Matmul:
     case OpKind::Linear: {
@@ -145,8 +171,10 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
                          operands[0], joinInts(node->axes), inType(0), type);
       break;
     case OpKind::Sum:
-      line = fmt::format("{} = ember.sum {} dims = [{}]{} : {} -> {}", result,
-                         operands[0], joinInts(node->axes),
+    case OpKind::Max:
+    case OpKind::Min:
+      line = fmt::format("{} = ember.{} {} dims = [{}]{} : {} -> {}", result,
+                         opName(node->kind), operands[0], joinInts(node->axes),
                          node->keepdim ? " keepdim" : "", inType(0), type);
       break;
     case OpKind::Leaf:
@@ -226,7 +254,9 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
   compiled->executable->run(args.data());
   for (size_t i = 0; i < targets.size(); ++i) {
     targets[i]->data = outputs[i];
-    targets[i]->inputs.clear();
+    // The inputs are only needed again to differentiate through the node.
+    if (!targets[i]->requiresGrad)
+      targets[i]->inputs.clear();
   }
 }
 

@@ -26,6 +26,10 @@ void realize(const std::vector<NodePtr> &targets, std::source_location loc);
 std::string emitGraph(const std::vector<NodePtr> &targets,
                       std::vector<NodePtr> *leaves = nullptr);
 
+/// The scalars backward() was called on since the last call, still alive
+/// and not yet computed: an optimizer step realises them with the update.
+std::vector<NodePtr> takePendingBackwardRoots();
+
 } // namespace ember::fe
 
 #endif // EMBER_FRONTEND_LIB_REALIZE_H

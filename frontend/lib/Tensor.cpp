@@ -53,9 +53,22 @@ int64_t normalizeDim(int64_t dim, int64_t rank, std::string_view op, Loc loc) {
   return d;
 }
 
+Tensor reduction(OpKind kind, const Tensor &x, std::vector<int64_t> dims,
+                 bool keepdim, Loc loc);
+
+thread_local bool gradEnabled = true;
+
+/// Ops through which gradients flow (when their result is floating-point).
+bool isDifferentiable(OpKind kind) {
+  return !fe::isComparison(kind) && kind != OpKind::Argmax;
+}
+
 NodePtr makeNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
                  DType dtype, Loc loc) {
   auto node = std::make_shared<Node>();
+  if (gradEnabled && isDifferentiable(kind) && isFloatingPoint(dtype))
+    for (const NodePtr &in : inputs)
+      node->requiresGrad |= in->requiresGrad;
   node->kind = kind;
   node->inputs = std::move(inputs);
   node->shape = std::move(shape);
@@ -403,41 +416,8 @@ Tensor Tensor::t(Loc loc) const {
   return n->shape.size() < 2 ? *this : transpose(0, 1, loc);
 }
 
-Tensor Tensor::sum(Loc loc) const {
-  checked(*this, "sum", loc);
-  std::vector<int64_t> all(dim());
-  for (int64_t i = 0; i < dim(); ++i)
-    all[i] = i;
-  return sum(all, false, loc);
-}
-
 Tensor Tensor::sum(std::vector<int64_t> dims, bool keepdim, Loc loc) const {
-  const NodePtr &n = checked(*this, "sum", loc);
-  if (n->dtype == DType::Bool)
-    fail("sum", "not supported on bool tensors", loc);
-  int64_t rank = dim();
-  std::vector<bool> reduced(rank, false);
-  for (int64_t &d : dims) {
-    d = normalizeDim(d, rank, "sum", loc);
-    if (rank > 0 && reduced[d])
-      fail("sum", fmt::format("dimension {} is listed twice", d), loc);
-    if (rank > 0)
-      reduced[d] = true;
-  }
-  if (rank == 0)
-    return *this;
-  std::sort(dims.begin(), dims.end());
-  Shape shape;
-  for (int64_t i = 0; i < rank; ++i) {
-    if (!reduced[i])
-      shape.push_back(n->shape[i]);
-    else if (keepdim)
-      shape.push_back(1);
-  }
-  auto node = makeNode(OpKind::Sum, {n}, shape, n->dtype, loc);
-  node->axes = std::move(dims);
-  node->keepdim = keepdim;
-  return Tensor(node);
+  return reduction(OpKind::Sum, *this, std::move(dims), keepdim, loc);
 }
 
 Tensor Tensor::broadcast_to(Shape target, Loc loc) const {
@@ -449,6 +429,248 @@ Tensor Tensor::broadcast_to(Shape target, Loc loc) const {
                      shapeStr(target)),
          loc);
   return Tensor(broadcastNode(n, target, loc));
+}
+
+namespace {
+
+/// The dimensions `dims` normalised, checked distinct and sorted.
+std::vector<int64_t> normalizeDims(std::vector<int64_t> dims, int64_t rank,
+                                   std::string_view op, Loc loc) {
+  std::vector<bool> seen(std::max<int64_t>(rank, 1), false);
+  for (int64_t &d : dims) {
+    d = normalizeDim(d, rank, op, loc);
+    if (seen[d])
+      fail(op, fmt::format("dimension {} is listed twice", d), loc);
+    seen[d] = true;
+  }
+  std::sort(dims.begin(), dims.end());
+  return dims;
+}
+
+std::vector<int64_t> allDims(int64_t rank) {
+  std::vector<int64_t> dims(rank);
+  for (int64_t i = 0; i < rank; ++i)
+    dims[i] = i;
+  return dims;
+}
+
+Tensor reduction(OpKind kind, const Tensor &x, std::vector<int64_t> dims,
+                 bool keepdim, Loc loc) {
+  std::string_view op = fe::opName(kind);
+  const NodePtr &n = checked(x, op, loc);
+  if (n->dtype == DType::Bool)
+    fail(op, "not supported on bool tensors", loc);
+  int64_t rank = x.dim();
+  if (rank == 0)
+    return x;
+  dims = normalizeDims(std::move(dims), rank, op, loc);
+  Shape shape;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = std::binary_search(dims.begin(), dims.end(), i);
+    if (!reduced)
+      shape.push_back(n->shape[i]);
+    else if (keepdim)
+      shape.push_back(1);
+    if (reduced && n->shape[i] == 0 && kind != OpKind::Sum)
+      fail(op, fmt::format("cannot reduce a dimension of size 0 (shape {})",
+                           shapeStr(n->shape)),
+           loc);
+  }
+  auto node = makeNode(kind, {n}, shape, n->dtype, loc);
+  node->axes = std::move(dims);
+  node->keepdim = keepdim;
+  return Tensor(node);
+}
+
+Tensor compare(OpKind kind, const Tensor &a, const Tensor &b, Loc loc) {
+  std::string_view op = fe::opName(kind);
+  const NodePtr &na = checked(a, op, loc);
+  const NodePtr &nb = checked(b, op, loc);
+  if (na->dtype != nb->dtype)
+    fail(op,
+         fmt::format("operands have different dtypes ({} and {})",
+                     dtypeName(na->dtype), dtypeName(nb->dtype)),
+         loc);
+  Shape shape = broadcastShapes(na->shape, nb->shape, op, loc);
+  return Tensor(makeNode(kind,
+                         {broadcastNode(na, shape, loc),
+                          broadcastNode(nb, shape, loc)},
+                         shape, DType::Bool, loc));
+}
+
+Tensor compareScalar(OpKind kind, const Tensor &a, double b, Loc loc) {
+  const NodePtr &na = checked(a, fe::opName(kind), loc);
+  return compare(kind, a, Tensor(scalarLeaf(b, na->dtype)), loc);
+}
+
+} // namespace
+
+Tensor Tensor::sum(Loc loc) const {
+  checked(*this, "sum", loc);
+  return sum(allDims(dim()), false, loc);
+}
+
+Tensor Tensor::mean(Loc loc) const {
+  checked(*this, "mean", loc);
+  return mean(allDims(dim()), false, loc);
+}
+
+Tensor Tensor::mean(std::vector<int64_t> dims, bool keepdim, Loc loc) const {
+  const NodePtr &n = checked(*this, "mean", loc);
+  if (!isFloatingPoint(n->dtype))
+    fail("mean", fmt::format("needs a floating-point tensor, got {}",
+                             dtypeName(n->dtype)),
+         loc);
+  dims = normalizeDims(std::move(dims), dim(), "mean", loc);
+  int64_t count = 1;
+  for (int64_t d : dims)
+    count *= dim() == 0 ? 1 : n->shape[d];
+  return binaryScalar(OpKind::Div, sum(dims, keepdim, loc),
+                      static_cast<double>(count), false, loc);
+}
+
+Tensor Tensor::max(Loc loc) const {
+  checked(*this, "max", loc);
+  return reduction(OpKind::Max, *this, allDims(dim()), false, loc);
+}
+Tensor Tensor::amax(std::vector<int64_t> dims, bool keepdim, Loc loc) const {
+  return reduction(OpKind::Max, *this, std::move(dims), keepdim, loc);
+}
+Tensor Tensor::min(Loc loc) const {
+  checked(*this, "min", loc);
+  return reduction(OpKind::Min, *this, allDims(dim()), false, loc);
+}
+Tensor Tensor::amin(std::vector<int64_t> dims, bool keepdim, Loc loc) const {
+  return reduction(OpKind::Min, *this, std::move(dims), keepdim, loc);
+}
+
+Tensor Tensor::argmax(int64_t d, bool keepdim, Loc loc) const {
+  const NodePtr &n = checked(*this, "argmax", loc);
+  if (n->dtype == DType::Bool)
+    fail("argmax", "not supported on bool tensors", loc);
+  if (dim() == 0)
+    return zeros({}, DType::Int64);
+  d = normalizeDim(d, dim(), "argmax", loc);
+  if (n->shape[d] == 0)
+    fail("argmax", fmt::format("cannot take argmax over an empty dimension "
+                               "(shape {})",
+                               shapeStr(n->shape)),
+         loc);
+  Shape shape;
+  for (int64_t i = 0; i < dim(); ++i) {
+    if (i != d)
+      shape.push_back(n->shape[i]);
+    else if (keepdim)
+      shape.push_back(1);
+  }
+  auto node = makeNode(OpKind::Argmax, {n}, shape, DType::Int64, loc);
+  node->axes = {d};
+  node->keepdim = keepdim;
+  return Tensor(node);
+}
+
+Tensor Tensor::exp(Loc loc) const {
+  const NodePtr &n = checked(*this, "exp", loc);
+  if (!isFloatingPoint(n->dtype))
+    fail("exp", fmt::format("needs a floating-point tensor, got {}",
+                            dtypeName(n->dtype)),
+         loc);
+  return unary(OpKind::Exp, *this, loc);
+}
+
+Tensor Tensor::log(Loc loc) const {
+  const NodePtr &n = checked(*this, "log", loc);
+  if (!isFloatingPoint(n->dtype))
+    fail("log", fmt::format("needs a floating-point tensor, got {}",
+                            dtypeName(n->dtype)),
+         loc);
+  return unary(OpKind::Log, *this, loc);
+}
+
+Tensor Tensor::softmax(int64_t d, Loc loc) const {
+  // Shift-invariant: subtracting the (constant) max keeps exp in range.
+  Tensor shifted = sub(*this, amax({d}, true, loc).detach(), loc);
+  Tensor e = shifted.exp(loc);
+  return div(e, e.sum({d}, true, loc), loc);
+}
+
+Tensor Tensor::log_softmax(int64_t d, Loc loc) const {
+  Tensor shifted = sub(*this, amax({d}, true, loc).detach(), loc);
+  return sub(shifted, shifted.exp(loc).sum({d}, true, loc).log(loc), loc);
+}
+
+Tensor Tensor::eq(const Tensor &o, Loc loc) const { return compare(OpKind::Eq, *this, o, loc); }
+Tensor Tensor::ne(const Tensor &o, Loc loc) const { return compare(OpKind::Ne, *this, o, loc); }
+Tensor Tensor::lt(const Tensor &o, Loc loc) const { return compare(OpKind::Lt, *this, o, loc); }
+Tensor Tensor::le(const Tensor &o, Loc loc) const { return compare(OpKind::Le, *this, o, loc); }
+Tensor Tensor::gt(const Tensor &o, Loc loc) const { return compare(OpKind::Gt, *this, o, loc); }
+Tensor Tensor::ge(const Tensor &o, Loc loc) const { return compare(OpKind::Ge, *this, o, loc); }
+Tensor Tensor::eq(double o, Loc loc) const { return compareScalar(OpKind::Eq, *this, o, loc); }
+Tensor Tensor::gt(double o, Loc loc) const { return compareScalar(OpKind::Gt, *this, o, loc); }
+
+Tensor Tensor::to(DType dtype, Loc loc) const {
+  const NodePtr &n = checked(*this, "to", loc);
+  if (n->dtype == dtype)
+    return *this;
+  return Tensor(makeNode(OpKind::Cast, {n}, n->shape, dtype, loc));
+}
+
+Tensor where(const Tensor &condition, const Tensor &a, const Tensor &b,
+             Loc loc) {
+  const NodePtr &nc = checked(condition, "where", loc);
+  const NodePtr &na = checked(a, "where", loc);
+  const NodePtr &nb = checked(b, "where", loc);
+  if (nc->dtype != DType::Bool)
+    fail("where", fmt::format("the condition must be bool, got {}",
+                              dtypeName(nc->dtype)),
+         loc);
+  if (na->dtype != nb->dtype)
+    fail("where", fmt::format("values have different dtypes ({} and {})",
+                              dtypeName(na->dtype), dtypeName(nb->dtype)),
+         loc);
+  Shape shape = broadcastShapes(
+      broadcastShapes(nc->shape, na->shape, "where", loc), nb->shape, "where",
+      loc);
+  return Tensor(makeNode(OpKind::Select,
+                         {broadcastNode(nc, shape, loc),
+                          broadcastNode(na, shape, loc),
+                          broadcastNode(nb, shape, loc)},
+                         shape, na->dtype, loc));
+}
+
+NoGradGuard::NoGradGuard() : previous_(gradEnabled) { gradEnabled = false; }
+NoGradGuard::~NoGradGuard() { gradEnabled = previous_; }
+bool is_grad_enabled() { return gradEnabled; }
+
+Tensor Tensor::detach(Loc loc) const {
+  const NodePtr &n = checked(*this, "detach", loc);
+  if (!n->requiresGrad)
+    return *this;
+  if (n->isRealized()) {
+    // A leaf sharing the data: no copy.
+    auto leaf = std::make_shared<Node>();
+    leaf->shape = n->shape;
+    leaf->dtype = n->dtype;
+    leaf->data = n->data;
+    leaf->location = loc;
+    return Tensor(leaf);
+  }
+  // A same-shape reshape: the identity for values (folded away by the
+  // compiler), and a node without requiresGrad for autograd.
+  auto node = std::make_shared<Node>();
+  node->kind = OpKind::Reshape;
+  node->inputs = {n};
+  node->shape = n->shape;
+  node->dtype = n->dtype;
+  node->location = loc;
+  return Tensor(node);
+}
+
+void realize(const std::vector<Tensor> &tensors, Loc loc) {
+  std::vector<NodePtr> nodes;
+  for (const Tensor &t : tensors)
+    nodes.push_back(checked(t, "realize", loc));
+  fe::realize(nodes, loc);
 }
 
 //===----------------------------------------------------------------------===//

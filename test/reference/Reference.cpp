@@ -25,39 +25,8 @@ namespace {
 using fe::Node;
 using fe::OpKind;
 
-/// The dialect mnemonic of `kind`, for messages. Kept here rather than using
-/// fe::opName so that the oracle depends on nothing but the Node struct.
-const char *kindName(OpKind kind) {
-  switch (kind) {
-  case OpKind::Leaf:
-    return "leaf";
-  case OpKind::Add:
-    return "add";
-  case OpKind::Sub:
-    return "sub";
-  case OpKind::Mul:
-    return "mul";
-  case OpKind::Div:
-    return "div";
-  case OpKind::Neg:
-    return "neg";
-  case OpKind::Relu:
-    return "relu";
-  case OpKind::Matmul:
-    return "matmul";
-  case OpKind::Linear:
-    return "linear";
-  case OpKind::Reshape:
-    return "reshape";
-  case OpKind::Transpose:
-    return "transpose";
-  case OpKind::BroadcastTo:
-    return "broadcast_to";
-  case OpKind::Sum:
-    return "sum";
-  }
-  return "?";
-}
+/// The dialect mnemonic of `kind`, for messages.
+const char *kindName(OpKind kind) { return fe::opName(kind).data(); }
 
 /// Renders a shape or an index list as "[2, 3]".
 std::string formatList(const std::vector<int64_t> &values) {
@@ -330,7 +299,7 @@ Values evalBroadcastTo(const Node &node, const Values &input) {
   return result;
 }
 
-Values evalSum(const Node &node, const Values &input) {
+Values evalReduce(const Node &node, const Values &input) {
   const Shape &inShape = node.inputs[0]->shape;
   size_t rank = inShape.size();
   std::vector<bool> reduced(rank, false);
@@ -357,14 +326,89 @@ Values evalSum(const Node &node, const Values &input) {
   // Both result shapes have the same row-major layout; accumulate each input
   // element into the kept-shape position it reduces to.
   std::vector<int64_t> keptStrides = stridesOf(keptShape);
-  Values result(numelOf(keptShape), 0.0);
+  double init = node.kind == OpKind::Sum ? 0.0
+                : node.kind == OpKind::Max
+                    ? -std::numeric_limits<double>::infinity()
+                    : std::numeric_limits<double>::infinity();
+  Values result(numelOf(keptShape), init);
   forEachIndex(inShape, [&](const std::vector<int64_t> &index, int64_t linear) {
     int64_t offset = 0;
     for (size_t d = 0; d < rank; ++d)
       if (!reduced[d])
         offset += index[d] * keptStrides[d];
-    result[offset] += input[linear];
+    double x = input[linear], &acc = result[offset];
+    if (node.kind == OpKind::Sum)
+      acc += x;
+    else if (std::isnan(x) || std::isnan(acc))
+      acc = std::numeric_limits<double>::quiet_NaN(); // NaN propagates
+    else
+      acc = node.kind == OpKind::Max ? std::max(acc, x) : std::min(acc, x);
   });
+  return result;
+}
+
+/// The first index of the maximum along axes[0]; NaN counts as the maximum.
+Values evalArgmax(const Node &node, const Values &input) {
+  const Shape &inShape = node.inputs[0]->shape;
+  require(node.axes.size() == 1, node, "argmax takes one dimension");
+  int64_t dim = node.axes[0];
+  require(dim >= 0 && dim < static_cast<int64_t>(inShape.size()), node,
+          "dimension out of range");
+  require(node.dtype == DType::Int64, node, "argmax produces int64");
+  Shape keptShape = inShape;
+  keptShape[dim] = 1;
+  require(numelOf(node.shape) == numelOf(keptShape), node,
+          "result shape " + formatList(node.shape) + " does not match");
+  std::vector<int64_t> keptStrides = stridesOf(keptShape);
+  Values best(numelOf(keptShape), -std::numeric_limits<double>::infinity());
+  Values index(numelOf(keptShape), 0.0);
+  forEachIndex(inShape, [&](const std::vector<int64_t> &idx, int64_t linear) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < inShape.size(); ++d)
+      if (static_cast<int64_t>(d) != dim)
+        offset += idx[d] * keptStrides[d];
+    double x = input[linear];
+    bool better = x > best[offset] || (std::isnan(x) && !std::isnan(best[offset]));
+    if (better) {
+      best[offset] = x;
+      index[offset] = static_cast<double>(idx[dim]);
+    }
+  });
+  return index;
+}
+
+/// Exp, Log, the comparisons, Select and Cast: elementwise, shapes equal.
+Values evalElementwiseOther(const Node &node, const std::vector<const Values *> &in) {
+  for (const auto &input : node.inputs)
+    require(input->shape == node.shape, node,
+            "input shape " + formatList(input->shape) +
+                " differs from result shape " + formatList(node.shape));
+  Values result(numelOf(node.shape));
+  for (size_t i = 0; i < result.size(); ++i) {
+    double a = (*in[0])[i];
+    double b = in.size() > 1 ? (*in[1])[i] : 0;
+    switch (node.kind) {
+    case OpKind::Exp: result[i] = std::exp(a); break;
+    case OpKind::Log: result[i] = std::log(a); break;
+    case OpKind::Eq: result[i] = a == b; break;
+    case OpKind::Ne: result[i] = a != b; break;
+    case OpKind::Lt: result[i] = a < b; break;
+    case OpKind::Le: result[i] = a <= b; break;
+    case OpKind::Gt: result[i] = a > b; break;
+    case OpKind::Ge: result[i] = a >= b; break;
+    case OpKind::Select: result[i] = a != 0 ? b : (*in[2])[i]; break;
+    case OpKind::Cast:
+      switch (node.dtype) {
+      case DType::Bool: result[i] = a != 0; break;
+      case DType::Int64:
+      case DType::UInt8: result[i] = std::trunc(a); break;
+      case DType::Float32: result[i] = static_cast<float>(a); break;
+      case DType::Float64: result[i] = a; break;
+      }
+      break;
+    default: require(false, node, "not an elementwise op");
+    }
+  }
   return result;
 }
 
@@ -416,8 +460,30 @@ Values computeNode(const Node &node,
     requireInputs(node, 1);
     return evalBroadcastTo(node, in(0));
   case OpKind::Sum:
+  case OpKind::Max:
+  case OpKind::Min:
     requireInputs(node, 1);
-    return evalSum(node, in(0));
+    return evalReduce(node, in(0));
+  case OpKind::Argmax:
+    requireInputs(node, 1);
+    return evalArgmax(node, in(0));
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Cast:
+    requireInputs(node, 1);
+    return evalElementwiseOther(node, {&in(0)});
+  case OpKind::Eq:
+  case OpKind::Ne:
+  case OpKind::Lt:
+  case OpKind::Le:
+  case OpKind::Gt:
+  case OpKind::Ge:
+    requireInputs(node, 2);
+    require(node.dtype == DType::Bool, node, "comparisons produce bool");
+    return evalElementwiseOther(node, {&in(0), &in(1)});
+  case OpKind::Select:
+    requireInputs(node, 3);
+    return evalElementwiseOther(node, {&in(0), &in(1), &in(2)});
   case OpKind::Leaf:
     break;
   }

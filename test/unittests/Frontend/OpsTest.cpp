@@ -271,4 +271,76 @@ TEST_F(OpsTest, SharedSubgraphsAndSeveralUses) {
   expectMatchesReference(shared - 1.0);
 }
 
+//===----------------------------------------------------------------------===//
+// Training ops: exp/log, reductions, comparisons, select, casts
+//===----------------------------------------------------------------------===//
+
+TEST_F(OpsTest, ExpLog) {
+  Shape s = randomShape();
+  expectMatchesReference(randomTensor(s).exp(), 1e-5, 1e-6);
+  expectMatchesReference(randomTensor(s, 0.1, 5).log(), 1e-5, 1e-6);
+}
+
+TEST_F(OpsTest, MaxMinMean) {
+  for (int i = 0; i < 4; ++i) {
+    Shape s = randomShape(1, 4);
+    std::vector<int64_t> dims;
+    for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d)
+      if (randInt(0, 1))
+        dims.push_back(d);
+    if (dims.empty())
+      dims.push_back(static_cast<int64_t>(s.size()) - 1);
+    bool keepdim = randInt(0, 1);
+    Tensor a = randomTensor(s);
+    expectMatchesReference(a.amax(dims, keepdim), 0, 0);
+    expectMatchesReference(a.amin(dims, keepdim), 0, 0);
+    expectMatchesReference(a.mean(dims, keepdim), 1e-5, 1e-5);
+  }
+  Tensor a = randomTensor(randomShape(1));
+  expectMatchesReference(a.max(), 0, 0);
+  expectMatchesReference(a.min(), 0, 0);
+  expectMatchesReference(randomIntTensor({3, 4}, -9, 9).amax({1}), 0, 0);
+}
+
+TEST_F(OpsTest, Argmax) {
+  for (int i = 0; i < 4; ++i) {
+    Shape s = randomShape(1, 3);
+    int64_t dim = randInt(0, static_cast<int64_t>(s.size()) - 1);
+    expectMatchesReference(randomTensor(s).argmax(dim, randInt(0, 1)), 0, 0);
+  }
+  // Ties: the first maximum wins, as in PyTorch.
+  Tensor ties = tensor({{1.0, 3.0, 3.0}, {2.0, 2.0, 1.0}});
+  EXPECT_EQ(ties.argmax(1).to_vector<int64_t>(), (std::vector<int64_t>{1, 0}));
+  expectMatchesReference(randomIntTensor({5, 6}, 0, 3).argmax(0), 0, 0);
+}
+
+TEST_F(OpsTest, ComparisonsSelectAndCasts) {
+  Shape s = randomShape(1, 3);
+  // Small integers in float so that equality happens often.
+  Tensor a = randomIntTensor(s, -2, 2).to(DType::Float32);
+  Tensor b = randomIntTensor(s, -2, 2).to(DType::Float32);
+  for (Tensor c : {a.eq(b), a.ne(b), a.lt(b), a.le(b), a.gt(b), a.ge(b)}) {
+    EXPECT_EQ(c.dtype(), DType::Bool);
+    expectMatchesReference(c, 0, 0);
+  }
+  expectMatchesReference(where(a.gt(b), a, b * 2.0), 0, 0);
+  expectMatchesReference(a.gt(0.0).to(DType::Float32).sum(), 0, 0);
+  Tensor f = randomTensor(s, -50, 50);
+  expectMatchesReference(f.to(DType::Int64), 0, 0);
+  expectMatchesReference(f.to(DType::Float64), 0, 0);
+  expectMatchesReference(f.to(DType::Bool), 0, 0);
+  expectMatchesReference(randomIntTensor(s, 0, 255).to(DType::UInt8).to(DType::Float32), 0, 0);
+  // The classification accuracy idiom.
+  Tensor logits = randomTensor({8, 10});
+  Tensor labels = randomIntTensor({8}, 0, 9);
+  expectMatchesReference(logits.argmax(1).eq(labels).to(DType::Float32).sum(), 0, 0);
+}
+
+TEST_F(OpsTest, SoftmaxAndLogSoftmax) {
+  Tensor x = randomTensor({randInt(1, 9), randInt(1, 12)}, -5, 5);
+  expectMatchesReference(x.softmax(1), 1e-5, 1e-6);
+  expectMatchesReference(x.log_softmax(1), 1e-5, 1e-5);
+  expectMatchesReference(x.softmax(0).sum({0}), 1e-5, 1e-5);
+}
+
 } // namespace

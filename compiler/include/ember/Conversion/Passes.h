@@ -19,6 +19,9 @@ class ArithDialect;
 namespace linalg {
 class LinalgDialect;
 } // namespace linalg
+namespace math {
+class MathDialect;
+} // namespace math
 namespace tensor {
 class TensorDialect;
 } // namespace tensor

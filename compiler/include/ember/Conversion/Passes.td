@@ -44,6 +44,7 @@ def ConvertEmberToLinalgPass : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -132,6 +133,9 @@ struct ReluOpLowering : OpConversionPattern<ReluOp> {
           // maximumf propagates NaN, as torch.relu does.
           if (isa<FloatType>(args[0].getType()))
             return arith::MaximumFOp::create(b, loc, args[0], zero);
+          // uint8 (i8) is never negative.
+          if (args[0].getType().getIntOrFloatBitWidth() == 8)
+            return args[0];
           return arith::MaxSIOp::create(b, loc, args[0], zero);
         });
     rewriter.replaceOp(op, result);
@@ -331,16 +335,93 @@ struct BroadcastToOpLowering : OpConversionPattern<BroadcastToOp> {
 };
 
 //===----------------------------------------------------------------------===//
-// SumOp
+// Reductions: SumOp, MaxOp, MinOp, ArgmaxOp
 //===----------------------------------------------------------------------===//
 
-/// linalg.reduce into a zero-filled tensor of the reduced shape; with
-/// keepdim, a tensor.expand_shape then reinserts the reduced dimensions as
-/// size 1 (a view, no copy).
-struct SumOpLowering : OpConversionPattern<SumOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// The input shape with the dimensions in `dims` removed.
+SmallVector<int64_t> reducedShapeOf(RankedTensorType type,
+                                    ArrayRef<int64_t> dims) {
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (!llvm::is_contained(dims, i))
+      shape.push_back(type.getDimSize(i));
+  return shape;
+}
+
+/// For keepdim: reinserts the reduced dimensions `dims` of `value` as size 1
+/// to reach `outType` (a view, no copy). Each kept dimension is grouped with
+/// the reduced dimensions that follow it; leading reduced dimensions join the
+/// first group.
+Value expandReducedDims(OpBuilder &b, Location loc, Value value,
+                        RankedTensorType outType, ArrayRef<int64_t> dims) {
+  if (value.getType() == outType)
+    return value;
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (int64_t i = 0; i < outType.getRank(); ++i) {
+    pending.push_back(i);
+    if (!llvm::is_contained(dims, i)) {
+      groups.push_back(pending);
+      pending.clear();
+    }
+  }
+  if (!pending.empty() && !groups.empty())
+    groups.back().append(pending.begin(), pending.end());
+  return tensor::ExpandShapeOp::create(b, loc, outType, value, groups);
+}
+
+enum class ReductionKind { Sum, Max, Min };
+
+/// The identity of the reduction: 0 for sums, -inf/+inf (or the integer
+/// extremes) for max/min. i8 holds uint8, whose extremes are 0 and 255.
+TypedAttr reductionIdentity(OpBuilder &b, Type elem, ReductionKind kind) {
+  if (kind == ReductionKind::Sum)
+    return b.getZeroAttr(elem);
+  bool isMax = kind == ReductionKind::Max;
+  if (auto ft = dyn_cast<FloatType>(elem))
+    return b.getFloatAttr(
+        elem, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/isMax));
+  unsigned width = elem.getIntOrFloatBitWidth();
+  bool isUnsigned = width == 8;
+  APInt v = isUnsigned ? (isMax ? APInt::getMinValue(width)
+                                : APInt::getMaxValue(width))
+                       : (isMax ? APInt::getSignedMinValue(width)
+                                : APInt::getSignedMaxValue(width));
+  return b.getIntegerAttr(elem, v);
+}
+
+Value combine(OpBuilder &b, Location loc, ReductionKind kind, Value x, Value acc) {
+  Type elem = x.getType();
+  bool isFloat = isa<FloatType>(elem);
+  bool isUnsigned = !isFloat && elem.getIntOrFloatBitWidth() == 8;
+  switch (kind) {
+  case ReductionKind::Sum:
+    return isFloat ? arith::AddFOp::create(b, loc, x, acc).getResult()
+                   : arith::AddIOp::create(b, loc, x, acc).getResult();
+  case ReductionKind::Max:
+    if (isFloat)
+      return arith::MaximumFOp::create(b, loc, x, acc);
+    return isUnsigned ? arith::MaxUIOp::create(b, loc, x, acc).getResult()
+                      : arith::MaxSIOp::create(b, loc, x, acc).getResult();
+  case ReductionKind::Min:
+    if (isFloat)
+      return arith::MinimumFOp::create(b, loc, x, acc);
+    return isUnsigned ? arith::MinUIOp::create(b, loc, x, acc).getResult()
+                      : arith::MinSIOp::create(b, loc, x, acc).getResult();
+  }
+  llvm_unreachable("unknown reduction");
+}
+
+/// linalg.reduce into a tensor of the reduced shape filled with the
+/// reduction's identity; with keepdim, an expand_shape then reinserts the
+/// reduced dimensions as size 1.
+template <typename EmberOp, ReductionKind Kind>
+struct ReductionLowering : OpConversionPattern<EmberOp> {
+  using OpConversionPattern<EmberOp>::OpConversionPattern;
+  using OpAdaptor = typename EmberOp::Adaptor;
+
   LogicalResult
-  matchAndRewrite(SumOp op, OpAdaptor adaptor,
+  matchAndRewrite(EmberOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto inType = tensorTypeOf(adaptor.getInput());
@@ -348,40 +429,208 @@ struct SumOpLowering : OpConversionPattern<SumOp> {
     Type elem = inType.getElementType();
     SmallVector<int64_t> dims(op.getDims());
     llvm::sort(dims);
-    SmallVector<int64_t> reducedShape;
-    for (int64_t i = 0; i < inType.getRank(); ++i)
-      if (!llvm::is_contained(dims, i))
-        reducedShape.push_back(inType.getDimSize(i));
-    auto reducedType = RankedTensorType::get(reducedShape, elem);
-    bool isFloat = isa<FloatType>(elem);
+    auto reducedType =
+        RankedTensorType::get(reducedShapeOf(inType, dims), elem);
+    Value identity = arith::ConstantOp::create(
+        rewriter, loc, reductionIdentity(rewriter, elem, Kind));
+    Value init = linalg::FillOp::create(rewriter, loc, identity,
+                                        emptyLike(rewriter, loc, reducedType))
+                     .getResult(0);
     auto reduce = linalg::ReduceOp::create(
-        rewriter, loc, ValueRange{adaptor.getInput()},
-        ValueRange{zeroFilled(rewriter, loc, reducedType)}, dims,
+        rewriter, loc, ValueRange{adaptor.getInput()}, ValueRange{init}, dims,
         [&](OpBuilder &b, Location nloc, ValueRange args) {
-          Value sum = isFloat ? arith::AddFOp::create(b, nloc, args[0], args[1])
-                                    .getResult()
-                              : arith::AddIOp::create(b, nloc, args[0], args[1])
-                                    .getResult();
-          linalg::YieldOp::create(b, nloc, sum);
+          linalg::YieldOp::create(b, nloc,
+                                  combine(b, nloc, Kind, args[0], args[1]));
         });
-    Value result = reduce.getResult(0);
-    if (reducedType != outType) {
-      // keepdim: group each kept dimension with the reduced dimensions that
-      // follow it; leading reduced dimensions join the first group.
-      SmallVector<ReassociationIndices> groups;
-      ReassociationIndices pending;
-      for (int64_t i = 0; i < outType.getRank(); ++i) {
-        pending.push_back(i);
-        if (!llvm::is_contained(dims, i)) {
-          groups.push_back(pending);
-          pending.clear();
-        }
-      }
-      if (!pending.empty() && !groups.empty())
-        groups.back().append(pending.begin(), pending.end());
-      result = tensor::ExpandShapeOp::create(rewriter, loc, outType, result,
-                                             groups);
+    rewriter.replaceOp(op, expandReducedDims(rewriter, loc, reduce.getResult(0),
+                                             outType, dims));
+    return success();
+  }
+};
+
+/// A generic with two accumulators, the best value and its index, reduced
+/// along `dim`. A strictly greater value (or a NaN where the best is not NaN)
+/// replaces the best, so the first maximum wins, as in PyTorch.
+struct ArgmaxOpLowering : OpConversionPattern<ArgmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ArgmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto inType = tensorTypeOf(adaptor.getInput());
+    auto outType = cast<RankedTensorType>(op.getType());
+    Type elem = inType.getElementType();
+    int64_t dim = op.getDim(), rank = inType.getRank();
+    SmallVector<int64_t> reducedShape = reducedShapeOf(inType, {dim});
+    auto valueType = RankedTensorType::get(reducedShape, elem);
+    auto indexType = RankedTensorType::get(reducedShape, rewriter.getI64Type());
+    Value lowest = arith::ConstantOp::create(
+        rewriter, loc, reductionIdentity(rewriter, elem, ReductionKind::Max));
+    Value zero = zeroOf(rewriter, loc, rewriter.getI64Type());
+    Value valueInit = linalg::FillOp::create(rewriter, loc, lowest,
+                                             emptyLike(rewriter, loc, valueType))
+                          .getResult(0);
+    Value indexInit = linalg::FillOp::create(rewriter, loc, zero,
+                                             emptyLike(rewriter, loc, indexType))
+                          .getResult(0);
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t i = 0; i < rank; ++i) {
+      iterators.push_back(i == dim ? utils::IteratorType::reduction
+                                   : utils::IteratorType::parallel);
+      if (i != dim)
+        outExprs.push_back(getAffineDimExpr(i, ctx));
     }
+    AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank),
+                                   outMap, outMap};
+    bool isFloat = isa<FloatType>(elem);
+    bool isUnsigned = !isFloat && elem.getIntOrFloatBitWidth() == 8;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{valueType, indexType},
+        ValueRange{adaptor.getInput()}, ValueRange{valueInit, indexInit}, maps,
+        iterators, [&](OpBuilder &b, Location nloc, ValueRange args) {
+          Value x = args[0], best = args[1], bestIndex = args[2];
+          Value better;
+          if (isFloat) {
+            Value greater = arith::CmpFOp::create(
+                b, nloc, arith::CmpFPredicate::OGT, x, best);
+            Value xNan = arith::CmpFOp::create(b, nloc,
+                                               arith::CmpFPredicate::UNO, x, x);
+            Value bestOrdered = arith::CmpFOp::create(
+                b, nloc, arith::CmpFPredicate::ORD, best, best);
+            Value newNan = arith::AndIOp::create(b, nloc, xNan, bestOrdered);
+            better = arith::OrIOp::create(b, nloc, greater, newNan);
+          } else {
+            better = arith::CmpIOp::create(b, nloc,
+                                           isUnsigned ? arith::CmpIPredicate::ugt
+                                                      : arith::CmpIPredicate::sgt,
+                                           x, best);
+          }
+          Value index = arith::IndexCastOp::create(
+              b, nloc, b.getI64Type(), linalg::IndexOp::create(b, nloc, dim));
+          Value newBest = arith::SelectOp::create(b, nloc, better, x, best);
+          Value newIndex =
+              arith::SelectOp::create(b, nloc, better, index, bestIndex);
+          linalg::YieldOp::create(b, nloc, ValueRange{newBest, newIndex});
+        });
+    rewriter.replaceOp(op, expandReducedDims(rewriter, loc, generic.getResult(1),
+                                             outType, {dim}));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Exp, Log, comparisons, select and cast
+//===----------------------------------------------------------------------===//
+
+template <typename EmberOp, typename MathOp>
+struct FloatUnaryLowering : OpConversionPattern<EmberOp> {
+  using OpConversionPattern<EmberOp>::OpConversionPattern;
+  using OpAdaptor = typename EmberOp::Adaptor;
+  LogicalResult
+  matchAndRewrite(EmberOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+        {adaptor.getInput()},
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return MathOp::create(b, loc, args[0]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+template <typename EmberOp, arith::CmpFPredicate FloatPred,
+          arith::CmpIPredicate SignedPred, arith::CmpIPredicate UnsignedPred>
+struct CompareLowering : OpConversionPattern<EmberOp> {
+  using OpConversionPattern<EmberOp>::OpConversionPattern;
+  using OpAdaptor = typename EmberOp::Adaptor;
+  LogicalResult
+  matchAndRewrite(EmberOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+        {adaptor.getLhs(), adaptor.getRhs()},
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Type t = args[0].getType();
+          if (isa<FloatType>(t))
+            return arith::CmpFOp::create(b, loc, FloatPred, args[0], args[1]);
+          // i8 holds uint8 and i1 booleans: both compare unsigned.
+          bool isUnsigned = t.getIntOrFloatBitWidth() <= 8;
+          return arith::CmpIOp::create(b, loc,
+                                       isUnsigned ? UnsignedPred : SignedPred,
+                                       args[0], args[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct SelectOpLowering : OpConversionPattern<SelectOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SelectOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+        {adaptor.getCondition(), adaptor.getTrueValue(),
+         adaptor.getFalseValue()},
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Converts one scalar between element types with the semantics documented
+/// on ember.cast.
+Value convertScalar(OpBuilder &b, Location loc, Value x, Type to) {
+  Type from = x.getType();
+  if (from == to)
+    return x;
+  bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+  unsigned fromWidth = from.getIntOrFloatBitWidth();
+  unsigned toWidth = to.getIntOrFloatBitWidth();
+  // Booleans and uint8 (i8) are unsigned sources.
+  bool fromUnsigned = !fromFloat && fromWidth <= 8;
+  if (toWidth == 1 && !toFloat) {
+    Value zero = zeroOf(b, loc, from);
+    if (fromFloat)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, x, zero);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x, zero);
+  }
+  if (fromFloat && toFloat)
+    return toWidth > fromWidth
+               ? arith::ExtFOp::create(b, loc, to, x).getResult()
+               : arith::TruncFOp::create(b, loc, to, x).getResult();
+  if (!fromFloat && toFloat)
+    return fromUnsigned ? arith::UIToFPOp::create(b, loc, to, x).getResult()
+                        : arith::SIToFPOp::create(b, loc, to, x).getResult();
+  if (fromFloat && !toFloat)
+    return toWidth == 8 ? arith::FPToUIOp::create(b, loc, to, x).getResult()
+                        : arith::FPToSIOp::create(b, loc, to, x).getResult();
+  if (toWidth > fromWidth)
+    return fromUnsigned ? arith::ExtUIOp::create(b, loc, to, x).getResult()
+                        : arith::ExtSIOp::create(b, loc, to, x).getResult();
+  return arith::TruncIOp::create(b, loc, to, x);
+}
+
+struct CastOpLowering : OpConversionPattern<CastOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Type to = type.getElementType();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), type, {adaptor.getInput()},
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return convertScalar(b, loc, args[0], to);
+        });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -398,7 +647,8 @@ struct ConvertEmberToLinalgPass
     ConversionTarget target(*ctx);
     target.addIllegalDialect<EmberDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           tensor::TensorDialect, func::FuncDialect>();
+                           math::MathDialect, tensor::TensorDialect,
+                           func::FuncDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
     populateEmberToLinalgPatterns(patterns);
@@ -418,6 +668,23 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
                BinaryOpLowering<DivOp, arith::DivFOp, arith::DivSIOp>,
                NegOpLowering, ReluOpLowering, ConstantOpLowering,
                MatmulOpLowering, LinearOpLowering, ReshapeOpLowering,
-               TransposeOpLowering, BroadcastToOpLowering, SumOpLowering>(
-      ctx);
+               TransposeOpLowering, BroadcastToOpLowering, ArgmaxOpLowering,
+               ReductionLowering<SumOp, ReductionKind::Sum>,
+               ReductionLowering<MaxOp, ReductionKind::Max>,
+               ReductionLowering<MinOp, ReductionKind::Min>,
+               FloatUnaryLowering<ExpOp, math::ExpOp>,
+               FloatUnaryLowering<LogOp, math::LogOp>,
+               CompareLowering<EqOp, arith::CmpFPredicate::OEQ,
+                               arith::CmpIPredicate::eq, arith::CmpIPredicate::eq>,
+               CompareLowering<NeOp, arith::CmpFPredicate::UNE,
+                               arith::CmpIPredicate::ne, arith::CmpIPredicate::ne>,
+               CompareLowering<LtOp, arith::CmpFPredicate::OLT,
+                               arith::CmpIPredicate::slt, arith::CmpIPredicate::ult>,
+               CompareLowering<LeOp, arith::CmpFPredicate::OLE,
+                               arith::CmpIPredicate::sle, arith::CmpIPredicate::ule>,
+               CompareLowering<GtOp, arith::CmpFPredicate::OGT,
+                               arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt>,
+               CompareLowering<GeOp, arith::CmpFPredicate::OGE,
+                               arith::CmpIPredicate::sge, arith::CmpIPredicate::uge>,
+               SelectOpLowering, CastOpLowering>(ctx);
 }

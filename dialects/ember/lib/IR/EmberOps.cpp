@@ -188,25 +188,63 @@ OpFoldResult BroadcastToOp::fold(FoldAdaptor adaptor) {
 }
 
 //===----------------------------------------------------------------------===//
-// SumOp
+// Reductions: SumOp, MaxOp, MinOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult SumOp::verify() {
-  RankedTensorType in = tensorType(getInput()), res = tensorType(getResult());
+/// Checks `dims` against the input and the result shape `keepdim` implies.
+static LogicalResult verifyReduction(Operation *op, Value input, Value result,
+                                     ArrayRef<int64_t> dims, bool keepdim) {
+  RankedTensorType in = tensorType(input), res = tensorType(result);
   if (in.getElementType() != res.getElementType())
-    return emitOpError("cannot change the element type");
+    return op->emitOpError("cannot change the element type");
   llvm::SmallBitVector reduced(in.getRank());
-  for (int64_t d : getDims()) {
+  for (int64_t d : dims) {
     if (d < 0 || d >= in.getRank())
-      return emitOpError("dimension ")
+      return op->emitOpError("dimension ")
              << d << " is out of range for a rank-" << in.getRank() << " input";
     if (reduced.test(d))
-      return emitOpError("dimension ") << d << " is listed twice";
+      return op->emitOpError("dimension ") << d << " is listed twice";
     reduced.set(d);
   }
   SmallVector<int64_t> expected;
   for (int64_t i = 0; i < in.getRank(); ++i) {
     if (!reduced.test(i))
+      expected.push_back(in.getDimSize(i));
+    else if (keepdim)
+      expected.push_back(1);
+  }
+  if (res.getShape() != ArrayRef<int64_t>(expected))
+    return op->emitOpError("result shape should be ")
+           << shapeStr(expected) << ", got " << shapeStr(res.getShape());
+  return success();
+}
+
+LogicalResult SumOp::verify() {
+  return verifyReduction(*this, getInput(), getResult(), getDims(),
+                         getKeepdim());
+}
+LogicalResult MaxOp::verify() {
+  return verifyReduction(*this, getInput(), getResult(), getDims(),
+                         getKeepdim());
+}
+LogicalResult MinOp::verify() {
+  return verifyReduction(*this, getInput(), getResult(), getDims(),
+                         getKeepdim());
+}
+
+//===----------------------------------------------------------------------===//
+// ArgmaxOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ArgmaxOp::verify() {
+  RankedTensorType in = tensorType(getInput()), res = tensorType(getResult());
+  int64_t dim = getDim();
+  if (dim < 0 || dim >= in.getRank())
+    return emitOpError("dimension ")
+           << dim << " is out of range for a rank-" << in.getRank() << " input";
+  SmallVector<int64_t> expected;
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    if (i != dim)
       expected.push_back(in.getDimSize(i));
     else if (getKeepdim())
       expected.push_back(1);
@@ -215,6 +253,52 @@ LogicalResult SumOp::verify() {
     return emitOpError("result shape should be ")
            << shapeStr(expected) << ", got " << shapeStr(res.getShape());
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Comparisons, SelectOp, CastOp
+//===----------------------------------------------------------------------===//
+
+/// The result of a comparison has the operands' shape.
+static LogicalResult verifyCompare(Operation *op) {
+  RankedTensorType in = tensorType(op->getOperand(0));
+  RankedTensorType res = tensorType(op->getResult(0));
+  if (in.getShape() != res.getShape())
+    return op->emitOpError("result shape ")
+           << shapeStr(res.getShape()) << " differs from the operands' "
+           << shapeStr(in.getShape());
+  return success();
+}
+
+LogicalResult EqOp::verify() { return verifyCompare(*this); }
+LogicalResult NeOp::verify() { return verifyCompare(*this); }
+LogicalResult LtOp::verify() { return verifyCompare(*this); }
+LogicalResult LeOp::verify() { return verifyCompare(*this); }
+LogicalResult GtOp::verify() { return verifyCompare(*this); }
+LogicalResult GeOp::verify() { return verifyCompare(*this); }
+
+LogicalResult SelectOp::verify() {
+  RankedTensorType cond = tensorType(getCondition());
+  RankedTensorType res = tensorType(getResult());
+  if (cond.getShape() != res.getShape())
+    return emitOpError("condition shape ")
+           << shapeStr(cond.getShape()) << " differs from the values' "
+           << shapeStr(res.getShape());
+  return success();
+}
+
+LogicalResult CastOp::verify() {
+  RankedTensorType in = tensorType(getInput()), res = tensorType(getResult());
+  if (in.getShape() != res.getShape())
+    return emitOpError("cannot change the shape: ")
+           << shapeStr(in.getShape()) << " vs " << shapeStr(res.getShape());
+  return success();
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
 }
 
 #define GET_OP_CLASSES

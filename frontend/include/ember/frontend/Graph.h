@@ -44,7 +44,25 @@ enum class OpKind : uint8_t {
   Transpose,   ///< ember.transpose (input) by `axes` (a permutation)
   BroadcastTo, ///< ember.broadcast_to (input) to `shape`
   Sum,         ///< ember.sum (input) over `axes`, `keepdim`
+  Max,         ///< ember.max (input) over `axes`, `keepdim`
+  Min,         ///< ember.min (input) over `axes`, `keepdim`
+  Argmax,      ///< ember.argmax (input) along axes[0], `keepdim`; int64
+  Exp,         ///< ember.exp (input)
+  Log,         ///< ember.log (input)
+  Eq,          ///< ember.eq (lhs, rhs); bool
+  Ne,          ///< ember.ne
+  Lt,          ///< ember.lt
+  Le,          ///< ember.le
+  Gt,          ///< ember.gt
+  Ge,          ///< ember.ge
+  Select,      ///< ember.select (condition, true value, false value)
+  Cast,        ///< ember.cast (input) to the node's dtype
 };
+
+/// Whether `kind` is one of the elementwise comparisons (Eq ... Ge).
+inline bool isComparison(OpKind kind) {
+  return kind >= OpKind::Eq && kind <= OpKind::Ge;
+}
 
 /// The dialect mnemonic of a kind, e.g. "add" (Leaf gives "leaf").
 std::string_view opName(OpKind kind);
@@ -55,15 +73,22 @@ struct Node {
   std::vector<std::shared_ptr<Node>> inputs;
   Shape shape;
   DType dtype = DType::Float32;
-  /// Transpose: the permutation. Sum: the reduced dimensions (sorted).
+  /// Transpose: the permutation. Sum/Max/Min: the reduced dimensions
+  /// (sorted). Argmax: the one dimension.
   std::vector<int64_t> axes;
-  /// Sum: keep reduced dimensions as size 1.
+  /// Sum/Max/Min/Argmax: keep reduced dimensions as size 1.
   bool keepdim = false;
   /// The node's value once known: set for leaves, and for op nodes once they
   /// have been realised (their inputs are then released).
   std::shared_ptr<rt::Buffer> data;
   /// Where the user recorded this node.
   std::source_location location;
+  /// Whether gradients flow to this node (set on parameters by the user,
+  /// and on every op node that has such an input while grad mode is on).
+  bool requiresGrad = false;
+  /// For leaves that require grad: the accumulated gradient (lazy, like any
+  /// other tensor), or null.
+  std::shared_ptr<Node> grad;
 
   int64_t numel() const { return numelOf(shape); }
   bool isRealized() const { return data != nullptr; }

@@ -105,8 +105,57 @@ public:
              Loc loc = Loc::current()) const;
   /// Expands size-1 dimensions (and adds leading ones) to `shape`.
   Tensor broadcast_to(Shape shape, Loc loc = Loc::current()) const;
+  /// Mean of all elements, or over `dims` (floating-point tensors).
+  Tensor mean(Loc loc = Loc::current()) const;
+  Tensor mean(std::vector<int64_t> dims, bool keepdim = false,
+              Loc loc = Loc::current()) const;
+  /// Largest / smallest element, overall or over `dims` (PyTorch's amax,
+  /// amin). NaN propagates.
+  Tensor max(Loc loc = Loc::current()) const;
+  Tensor amax(std::vector<int64_t> dims, bool keepdim = false,
+              Loc loc = Loc::current()) const;
+  Tensor min(Loc loc = Loc::current()) const;
+  Tensor amin(std::vector<int64_t> dims, bool keepdim = false,
+              Loc loc = Loc::current()) const;
+  /// Index (int64) of the first maximum along `dim`.
+  Tensor argmax(int64_t dim, bool keepdim = false, Loc loc = Loc::current()) const;
+  Tensor exp(Loc loc = Loc::current()) const;
+  Tensor log(Loc loc = Loc::current()) const;
+  /// softmax / log_softmax along `dim`, computed stably (max subtracted).
+  Tensor softmax(int64_t dim, Loc loc = Loc::current()) const;
+  Tensor log_softmax(int64_t dim, Loc loc = Loc::current()) const;
+  /// Elementwise comparisons, as bool tensors; operands broadcast.
+  Tensor eq(const Tensor &other, Loc loc = Loc::current()) const;
+  Tensor ne(const Tensor &other, Loc loc = Loc::current()) const;
+  Tensor lt(const Tensor &other, Loc loc = Loc::current()) const;
+  Tensor le(const Tensor &other, Loc loc = Loc::current()) const;
+  Tensor gt(const Tensor &other, Loc loc = Loc::current()) const;
+  Tensor ge(const Tensor &other, Loc loc = Loc::current()) const;
+  Tensor eq(double other, Loc loc = Loc::current()) const;
+  Tensor gt(double other, Loc loc = Loc::current()) const;
+  /// The elements converted to `dtype` (float to integer truncates).
+  Tensor to(DType dtype, Loc loc = Loc::current()) const;
 
   Tensor operator-() const { return neg(); }
+
+  //===--------------------------------------------------------------------===//
+  // Autograd
+  //===--------------------------------------------------------------------===//
+
+  bool requires_grad() const;
+  /// Marks a leaf tensor as one whose gradient backward() computes.
+  Tensor &requires_grad_(bool on = true, Loc loc = Loc::current());
+  /// The accumulated gradient of a leaf (undefined before backward()).
+  Tensor grad() const;
+  /// Drops the accumulated gradient (what optimizers' zero_grad() does).
+  void zero_grad_() const;
+  /// Records the gradient of this scalar with respect to every leaf that
+  /// requires grad, accumulating into their grad(). Like the forward pass,
+  /// the backward pass is recorded, not run: it is computed with whatever
+  /// realises the gradients next (typically the optimizer's step()).
+  void backward(Loc loc = Loc::current()) const;
+  /// The same values, cut off from the autograd graph.
+  Tensor detach(Loc loc = Loc::current()) const;
 
   /// The graph node this tensor refers to.
   const fe::NodePtr &node() const { return node_; }
@@ -137,6 +186,9 @@ Tensor operator*(double a, const Tensor &b);
 Tensor operator/(double a, const Tensor &b);
 
 Tensor matmul(const Tensor &a, const Tensor &b, Tensor::Loc loc = Tensor::Loc::current());
+/// condition ? a : b, elementwise (PyTorch's torch.where); operands broadcast.
+Tensor where(const Tensor &condition, const Tensor &a, const Tensor &b,
+             Tensor::Loc loc = Tensor::Loc::current());
 Tensor relu(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
 /// x·weightᵀ + bias, with weight as [out_features, in_features]. `bias` may
 /// be undefined.
@@ -179,6 +231,22 @@ void manual_seed(uint64_t seed);
 /// Prints as PyTorch does: tensor([[0.0000, 1.3000], ...]).
 std::ostream &operator<<(std::ostream &os, const Tensor &t);
 
+/// While alive, operations record no autograd information (PyTorch's
+/// torch.no_grad()). Per thread.
+class NoGradGuard {
+public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard &) = delete;
+  NoGradGuard &operator=(const NoGradGuard &) = delete;
+
+private:
+  bool previous_;
+};
+
+/// Whether operations on this thread record autograd information.
+bool is_grad_enabled();
+
 /// Counters of the compiled-graph cache.
 struct CacheStats {
   uint64_t compilations = 0; ///< graphs compiled (cache misses)
@@ -186,6 +254,10 @@ struct CacheStats {
   uint64_t entries = 0;      ///< compiled graphs held
 };
 CacheStats cache_stats();
+
+/// Computes several tensors in one compiled graph (shared work is done once).
+void realize(const std::vector<Tensor> &tensors,
+             Tensor::Loc loc = Tensor::Loc::current());
 
 } // namespace ember
 

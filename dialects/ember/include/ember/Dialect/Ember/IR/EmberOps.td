@@ -95,6 +95,94 @@ def Ember_NegOp : Ember_UnaryOp<"neg", "Elementwise negation.",
 def Ember_ReluOp : Ember_UnaryOp<"relu", "Elementwise rectified linear unit, max(x, 0).",
     "%1 = ember.relu %0 : tensor<64x512xf32>">;
 
+class Ember_FloatUnaryOp<string mnemonic, string summaryText, string example>
+    : Ember_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = summaryText;
+  let description = [{
+    Applies the function to every element of a floating-point tensor.
+
+    ```mlir
+    }] # example # [{
+
+    ```
+  }];
+  let arguments = (ins Ember_FloatTensor:$input);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Ember_ExpOp : Ember_FloatUnaryOp<"exp", "Elementwise natural exponential.",
+    "%1 = ember.exp %0 : tensor<64x10xf32>">;
+def Ember_LogOp : Ember_FloatUnaryOp<"log", "Elementwise natural logarithm.",
+    "%1 = ember.log %0 : tensor<64x10xf32>">;
+
+//===----------------------------------------------------------------------===//
+// Comparisons, select and cast
+//===----------------------------------------------------------------------===//
+
+class Ember_CompareOp<string mnemonic, string relation>
+    : Ember_Op<mnemonic, [Pure, SameTypeOperands]> {
+  let summary = "Elementwise `lhs " # relation # " rhs`, as a boolean tensor.";
+  let description = [{
+    Compares two tensors of one type element by element; the result has their
+    shape and element type `i1`. Floating-point comparisons are ordered
+    (false when either side is NaN), except `ne`, which is true for NaN.
+    `i8` holds uint8 values and compares unsigned.
+
+    ```mlir
+    %2 = ember.}] # mnemonic # [{ %0, %1 : tensor<64xi64> -> tensor<64xi1>
+    ```
+  }];
+  let arguments = (ins Ember_Tensor:$lhs, Ember_Tensor:$rhs);
+  let results = (outs StaticShapeTensorOf<[I1]>:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_EqOp : Ember_CompareOp<"eq", "==">;
+def Ember_NeOp : Ember_CompareOp<"ne", "!=">;
+def Ember_LtOp : Ember_CompareOp<"lt", "<">;
+def Ember_LeOp : Ember_CompareOp<"le", "<=">;
+def Ember_GtOp : Ember_CompareOp<"gt", ">">;
+def Ember_GeOp : Ember_CompareOp<"ge", ">=">;
+
+def Ember_SelectOp : Ember_Op<"select", [Pure, AllTypesMatch<["true_value", "false_value", "result"]>]> {
+  let summary = "Elementwise choice between two tensors by a boolean tensor.";
+  let description = [{
+    `result[i] = condition[i] ? true_value[i] : false_value[i]` (PyTorch's
+    `torch.where`). All operands have one shape.
+
+    ```mlir
+    %3 = ember.select %c, %a, %b : tensor<4x8xi1>, tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[I1]>:$condition,
+                       Ember_Tensor:$true_value, Ember_Tensor:$false_value);
+  let results = (outs Ember_Tensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $true_value `,` $false_value attr-dict `:` type($condition) `,` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Ember_CastOp : Ember_Op<"cast", [Pure]> {
+  let summary = "Converts every element to another element type.";
+  let description = [{
+    Float to integer truncates toward zero; integer to float rounds to
+    nearest; to `i1`, any nonzero value is true; `i1` to a number gives 0 or
+    1. `i8` holds uint8 values (zero-extended, converted unsigned).
+
+    ```mlir
+    %1 = ember.cast %0 : tensor<64xi1> -> tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Ember_Tensor:$input);
+  let results = (outs Ember_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // MatmulOp
 //===----------------------------------------------------------------------===//
@@ -205,16 +293,17 @@ def Ember_BroadcastToOp : Ember_Op<"broadcast_to", [Pure]> {
 // SumOp
 //===----------------------------------------------------------------------===//
 
-def Ember_SumOp : Ember_Op<"sum", [Pure]> {
-  let summary = "Sum over the given dimensions, optionally keeping them as size 1.";
+class Ember_ReductionOp<string mnemonic, string what, string example>
+    : Ember_Op<mnemonic, [Pure]> {
+  let summary = what # " over the given dimensions, optionally keeping them as size 1.";
   let description = [{
     `dims` lists distinct dimensions of the input, each in `[0, rank)`. Without
     `keepdim` they are removed from the result; with it they stay, of size 1.
-    Summing over every dimension without `keepdim` gives a rank-0 tensor.
+    Reducing every dimension without `keepdim` gives a rank-0 tensor.
 
     ```mlir
-    %1 = ember.sum %0 dims = [1] : tensor<2x3xf32> -> tensor<2xf32>
-    %2 = ember.sum %0 dims = [0, 1] keepdim : tensor<2x3xf32> -> tensor<1x1xf32>
+    }] # example # [{
+
     ```
   }];
   let arguments = (ins Ember_NumericTensor:$input, DenseI64ArrayAttr:$dims,
@@ -222,6 +311,32 @@ def Ember_SumOp : Ember_Op<"sum", [Pure]> {
   let results = (outs Ember_NumericTensor:$result);
   let assemblyFormat = [{
     $input `dims` `=` $dims (`keepdim` $keepdim^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Ember_SumOp : Ember_ReductionOp<"sum", "Sum",
+    "%1 = ember.sum %0 dims = [1] : tensor<2x3xf32> -> tensor<2xf32>\n"
+    "    %2 = ember.sum %0 dims = [0, 1] keepdim : tensor<2x3xf32> -> tensor<1x1xf32>">;
+def Ember_MaxOp : Ember_ReductionOp<"max", "Maximum (NaN if any element is NaN)",
+    "%1 = ember.max %0 dims = [1] keepdim : tensor<64x10xf32> -> tensor<64x1xf32>">;
+def Ember_MinOp : Ember_ReductionOp<"min", "Minimum (NaN if any element is NaN)",
+    "%1 = ember.min %0 dims = [0] : tensor<64x10xf32> -> tensor<10xf32>">;
+
+def Ember_ArgmaxOp : Ember_Op<"argmax", [Pure]> {
+  let summary = "Index of the largest element along one dimension.";
+  let description = [{
+    The first index of the maximum along `dim` (NaN counts as the maximum,
+    as in PyTorch), as `i64`. Without `keepdim` the dimension is removed.
+
+    ```mlir
+    %1 = ember.argmax %0 dim = 1 : tensor<64x10xf32> -> tensor<64xi64>
+    ```
+  }];
+  let arguments = (ins Ember_NumericTensor:$input, I64Attr:$dim, UnitAttr:$keepdim);
+  let results = (outs StaticShapeTensorOf<[I64]>:$result);
+  let assemblyFormat = [{
+    $input `dim` `=` $dim (`keepdim` $keepdim^)? attr-dict `:` type($input) `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -1,0 +1,240 @@
+//===- Autograd.cpp - Reverse-mode differentiation of the recorded graph --===//
+//
+// Part of Ember. backward() walks the recorded graph from a scalar back to
+// the leaves that require grad and records, for each op, the ops computing
+// its inputs' gradients. Nothing runs: the gradients are lazy tensors like
+// any other, so forward, backward and the optimizer's update become one
+// compiled graph when the step realises them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Realize.h"
+#include "ember/frontend/Tensor.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+#include <numeric>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ember {
+namespace {
+
+using fe::Node;
+using fe::NodePtr;
+using fe::OpKind;
+using Loc = std::source_location;
+
+std::string shapeStr(const Shape &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+/// `g`, of shape `node.shape`, summed down to `inShape` (the inverse of
+/// PyTorch broadcasting).
+Tensor unbroadcast(const Tensor &g, const Shape &inShape) {
+  const Shape &out = g.shape();
+  if (out == inShape)
+    return g;
+  size_t offset = out.size() - inShape.size();
+  std::vector<int64_t> dims;
+  for (size_t i = 0; i < out.size(); ++i)
+    if (i < offset || (inShape[i - offset] == 1 && out[i] != 1))
+      dims.push_back(static_cast<int64_t>(i));
+  return g.sum(dims, /*keepdim=*/true).reshape(inShape);
+}
+
+/// `g`, reduced over `axes` (without keepdim unless `keepdim`), brought back
+/// to `inShape`.
+Tensor expandReduced(const Tensor &g, const Shape &inShape,
+                     const std::vector<int64_t> &axes, bool keepdim) {
+  Shape kept = inShape;
+  for (int64_t a : axes)
+    kept[a] = 1;
+  Tensor gk = keepdim ? g : g.reshape(kept);
+  return gk.broadcast_to(inShape);
+}
+
+/// The gradients of `node`'s inputs given the gradient `g` of its result.
+/// Entries for inputs that need none are undefined tensors.
+std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
+  auto in = [&](size_t i) { return Tensor(node->inputs[i]); };
+  Tensor out(node);
+  switch (node->kind) {
+  case OpKind::Add:
+    return {g, g};
+  case OpKind::Sub:
+    return {g, -g};
+  case OpKind::Mul:
+    return {g * in(1), g * in(0)};
+  case OpKind::Div:
+    return {g / in(1), -(g * in(0)) / (in(1) * in(1))};
+  case OpKind::Neg:
+    return {-g};
+  case OpKind::Relu:
+    return {where(in(0).gt(0.0), g, zeros({}, g.dtype()))};
+  case OpKind::Exp:
+    return {g * out.detach()};
+  case OpKind::Log:
+    return {g / in(0)};
+  case OpKind::Matmul:
+    return {g.matmul(in(1).t()), in(0).t().matmul(g)};
+  case OpKind::Linear: {
+    std::vector<Tensor> grads = {g.matmul(in(1)), g.t().matmul(in(0))};
+    if (node->inputs.size() == 3)
+      grads.push_back(g.sum({0}));
+    return grads;
+  }
+  case OpKind::Reshape:
+    return {g.reshape(node->inputs[0]->shape)};
+  case OpKind::Transpose: {
+    std::vector<int64_t> inverse(node->axes.size());
+    for (size_t i = 0; i < node->axes.size(); ++i)
+      inverse[node->axes[i]] = static_cast<int64_t>(i);
+    return {g.permute(inverse)};
+  }
+  case OpKind::BroadcastTo:
+    return {unbroadcast(g, node->inputs[0]->shape)};
+  case OpKind::Sum:
+    return {expandReduced(g, node->inputs[0]->shape, node->axes,
+                          node->keepdim)};
+  case OpKind::Max:
+  case OpKind::Min: {
+    // Shared equally among the elements equal to the extreme, as in PyTorch.
+    const Shape &inShape = node->inputs[0]->shape;
+    Tensor extreme = expandReduced(out.detach(), inShape, node->axes,
+                                   node->keepdim);
+    Tensor mask = in(0).eq(extreme).to(g.dtype());
+    Tensor count = mask.sum(node->axes, /*keepdim=*/true);
+    Shape kept = inShape;
+    for (int64_t a : node->axes)
+      kept[a] = 1;
+    Tensor gk = node->keepdim ? g : g.reshape(kept);
+    return {mask * (gk / count)};
+  }
+  case OpKind::Select:
+    return {Tensor(), where(in(0), g, zeros({}, g.dtype())),
+            where(in(0), zeros({}, g.dtype()), g)};
+  case OpKind::Cast:
+    if (isFloatingPoint(node->inputs[0]->dtype))
+      return {g.to(node->inputs[0]->dtype)};
+    return {Tensor()};
+  default:
+    // Comparisons and argmax have no gradient; leaves have no inputs.
+    return std::vector<Tensor>(node->inputs.size());
+  }
+}
+
+/// Nodes that require grad reachable from `root`, users before inputs.
+std::vector<NodePtr> reverseTopologicalOrder(const NodePtr &root) {
+  std::vector<NodePtr> order;
+  std::unordered_set<Node *> visited{root.get()};
+  std::vector<std::pair<NodePtr, size_t>> stack{{root, 0}};
+  while (!stack.empty()) {
+    auto &[node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      const NodePtr &in = node->inputs[next++];
+      if (in->requiresGrad && visited.insert(in.get()).second)
+        stack.push_back({in, 0});
+      continue;
+    }
+    order.push_back(node);
+    stack.pop_back();
+  }
+  std::reverse(order.begin(), order.end());
+  return order;
+}
+
+std::mutex &pendingMutex() {
+  static std::mutex m;
+  return m;
+}
+std::vector<std::weak_ptr<Node>> &pendingRoots() {
+  static std::vector<std::weak_ptr<Node>> roots;
+  return roots;
+}
+
+} // namespace
+
+bool Tensor::requires_grad() const { return node_ && node_->requiresGrad; }
+
+Tensor &Tensor::requires_grad_(bool on, Loc loc) {
+  if (!node_)
+    throw Error("requires_grad_: the tensor is undefined (at " +
+                fe::formatLocation(loc) + ")");
+  if (node_->kind != OpKind::Leaf)
+    throw Error("requires_grad_: only leaf tensors can be marked; this one "
+                "is the result of " + std::string(fe::opName(node_->kind)) +
+                " (at " + fe::formatLocation(loc) + ")");
+  if (on && !isFloatingPoint(node_->dtype))
+    throw Error(fmt::format("requires_grad_: only floating-point tensors can "
+                            "require gradients, not {} (at {})",
+                            dtypeName(node_->dtype), fe::formatLocation(loc)));
+  node_->requiresGrad = on;
+  return *this;
+}
+
+Tensor Tensor::grad() const {
+  return node_ && node_->grad ? Tensor(node_->grad) : Tensor();
+}
+
+void Tensor::zero_grad_() const {
+  if (node_)
+    node_->grad.reset();
+}
+
+void Tensor::backward(Loc loc) const {
+  if (!node_)
+    throw Error("backward: the tensor is undefined (at " +
+                fe::formatLocation(loc) + ")");
+  if (!node_->requiresGrad)
+    throw Error("backward: the tensor does not require grad (no input "
+                "requires it, or it was computed under NoGradGuard) (at " +
+                fe::formatLocation(loc) + ")");
+  if (numel() != 1)
+    throw Error(fmt::format("backward: the tensor has shape {}; backward() "
+                            "needs a single element (at {})",
+                            shapeStr(shape()), fe::formatLocation(loc)));
+  NoGradGuard noGrad;
+  std::unordered_map<Node *, Tensor> grads;
+  grads[node_.get()] = ones(shape(), dtype());
+  for (const NodePtr &node : reverseTopologicalOrder(node_)) {
+    auto it = grads.find(node.get());
+    if (it == grads.end())
+      continue;
+    Tensor g = it->second;
+    grads.erase(it);
+    if (node->kind == OpKind::Leaf) {
+      node->grad = node->grad ? (Tensor(node->grad) + g).node() : g.node();
+      continue;
+    }
+    std::vector<Tensor> inGrads = inputGradients(node, g);
+    for (size_t i = 0; i < node->inputs.size(); ++i) {
+      const NodePtr &in = node->inputs[i];
+      if (!in->requiresGrad || !inGrads[i].defined())
+        continue;
+      auto [slot, inserted] = grads.try_emplace(in.get(), inGrads[i]);
+      if (!inserted)
+        slot->second = slot->second + inGrads[i];
+    }
+  }
+  // The step that realises the gradients also realises this tensor, so that
+  // a later item() reads the value computed with the weights of this step.
+  std::lock_guard<std::mutex> lock(pendingMutex());
+  pendingRoots().push_back(node_);
+}
+
+namespace fe {
+std::vector<NodePtr> takePendingBackwardRoots() {
+  std::lock_guard<std::mutex> lock(pendingMutex());
+  std::vector<NodePtr> live;
+  for (const std::weak_ptr<Node> &w : pendingRoots())
+    if (NodePtr n = w.lock(); n && !n->isRealized())
+      live.push_back(n);
+  pendingRoots().clear();
+  return live;
+}
+} // namespace fe
+
+} // namespace ember

@@ -1,0 +1,362 @@
+//===- FashionMNIST.cpp - The Fashion-MNIST dataset -----------------------===//
+//
+// Part of Ember. Finding and reading the IDX files, strictly: every header
+// field and the exact size of the data are checked before the data is
+// trusted, and every failure names the file.
+//
+// An IDX file is a big-endian header, the magic number 0x000008NN (0x08:
+// unsigned bytes; NN: the number of dimensions), one 32-bit size per
+// dimension, then the elements. zlib reads it, gzipped or not.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/data/FashionMNIST.h"
+
+#include "Stack.h"
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <optional>
+
+namespace fs = std::filesystem;
+
+namespace ember::data {
+namespace {
+
+using Loc = std::source_location;
+
+constexpr uint32_t kImagesMagic = 0x00000803;
+constexpr uint32_t kLabelsMagic = 0x00000801;
+/// More images than this is not Fashion-MNIST (it has 70000) but a broken
+/// header; refused before anything is allocated.
+constexpr int64_t kMaxCount = 10'000'000;
+constexpr int64_t kImageBytes = FashionMNIST::kRows * FashionMNIST::kCols;
+
+[[noreturn]] void fail(const std::string &what, Loc loc) {
+  throw Error(
+      fmt::format("FashionMNIST: {} (at {})", what, fe::formatLocation(loc)));
+}
+
+[[noreturn]] void failFile(const fs::path &path, const std::string &what,
+                           Loc loc) {
+  fail(fmt::format("{}: {}", path.string(), what), loc);
+}
+
+/// A zlib file handle that closes itself; reads gzipped and plain files.
+class IdxReader {
+public:
+  IdxReader(const fs::path &path, Loc loc) : path_(path), loc_(loc) {
+    file_ = gzopen(path.c_str(), "rb");
+    if (!file_)
+      failFile(path, fmt::format("cannot open ({})", std::strerror(errno)),
+               loc);
+    gzbuffer(file_, 1 << 20);
+  }
+  ~IdxReader() { gzclose(file_); }
+  IdxReader(const IdxReader &) = delete;
+  IdxReader &operator=(const IdxReader &) = delete;
+
+  /// Reads the header, checks the magic number and returns the dimensions.
+  std::vector<int64_t> readHeader(uint32_t magic, std::string_view kind) {
+    uint8_t bytes[4];
+    if (read(bytes, 4) != 4)
+      failFile(path_,
+               fmt::format("too short to be an IDX file ({} bytes)", total_),
+               loc_);
+    uint32_t found = bigEndian(bytes);
+    if (found != magic)
+      failFile(path_,
+               fmt::format("bad magic number 0x{:08x}, expected 0x{:08x} (an "
+                           "IDX file of {}){}",
+                           found, magic, kind,
+                           gzdirect(file_) && path_.extension() == ".gz"
+                               ? "; the file is not gzipped"
+                               : ""),
+               loc_);
+    std::vector<int64_t> dims(magic & 0xff);
+    for (int64_t &dim : dims) {
+      if (read(bytes, 4) != 4)
+        failFile(path_,
+                 fmt::format("the IDX header is truncated ({} bytes)", total_),
+                 loc_);
+      dim = bigEndian(bytes);
+    }
+    headerBytes_ = total_;
+    return dims;
+  }
+
+  /// Reads the `count` bytes after the header, which must end the file.
+  /// Memory grows only as data arrives, so a lying header cannot make it
+  /// allocate much more than the file holds.
+  std::vector<uint8_t> readPayload(int64_t count, const std::string &layout) {
+    std::vector<uint8_t> payload;
+    payload.reserve(static_cast<size_t>(std::min<int64_t>(count, 64 << 20)));
+    while (static_cast<int64_t>(payload.size()) < count) {
+      size_t old = payload.size();
+      size_t chunk = static_cast<size_t>(
+          std::min<int64_t>(count - static_cast<int64_t>(old), 16 << 20));
+      payload.resize(old + chunk);
+      size_t got = read(payload.data() + old, chunk);
+      payload.resize(old + got);
+      if (got < chunk)
+        break;
+    }
+    // Drain the rest, both to measure the file and to let zlib check the
+    // gzip trailer.
+    uint8_t scratch[1 << 16];
+    while (read(scratch, sizeof(scratch)) > 0) {
+    }
+    int64_t expected = headerBytes_ + count;
+    if (total_ != expected)
+      failFile(path_,
+               fmt::format("{}: expected {} bytes ({}-byte header + {}), "
+                           "found {}{}",
+                           total_ < expected ? "truncated" : "trailing data",
+                           expected, headerBytes_, layout, total_,
+                           gzdirect(file_) ? "" : " after decompression"),
+               loc_);
+    return payload;
+  }
+
+private:
+  static uint32_t bigEndian(const uint8_t *b) {
+    return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 |
+           uint32_t(b[3]);
+  }
+
+  /// zlib's message without the "<path>: " it starts with.
+  std::string_view zlibMessage(std::string_view message) const {
+    std::string prefix = path_.string() + ": ";
+    if (message.starts_with(prefix))
+      message.remove_prefix(prefix.size());
+    return message;
+  }
+
+  /// Reads up to `n` bytes; fewer only at the end of the file.
+  size_t read(void *dst, size_t n) {
+    size_t done = 0;
+    while (done < n) {
+      unsigned want =
+          static_cast<unsigned>(std::min<size_t>(n - done, 1u << 30));
+      int got = gzread(file_, static_cast<uint8_t *>(dst) + done, want);
+      int err = Z_OK;
+      const char *message = gzerror(file_, &err);
+      if (err == Z_ERRNO)
+        failFile(path_, fmt::format("cannot read ({})", std::strerror(errno)),
+                 loc_);
+      if (got < 0 || err != Z_OK)
+        failFile(
+            path_,
+            fmt::format("corrupt gzip data{} (zlib: {})",
+                        err == Z_BUF_ERROR ? ": the stream is truncated" : "",
+                        zlibMessage(message)),
+            loc_);
+      done += static_cast<size_t>(got);
+      total_ += got;
+      if (static_cast<unsigned>(got) < want)
+        break;
+    }
+    return done;
+  }
+
+  fs::path path_;
+  Loc loc_;
+  gzFile file_ = nullptr;
+  int64_t total_ = 0;
+  int64_t headerBytes_ = 0;
+};
+
+/// The path of `name` or `name.gz` in `dir`, whichever is a file (the plain
+/// one first).
+std::optional<fs::path> findFile(const fs::path &dir, const std::string &name) {
+  for (const fs::path &candidate : {dir / name, dir / (name + ".gz")}) {
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec))
+      return candidate;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
+    : train_(options.train), transform_(std::move(options.transform)),
+      targetTransform_(std::move(options.target_transform)) {
+  std::string prefix = train_ ? "train" : "t10k";
+  std::string imagesName = prefix + "-images-idx3-ubyte";
+  std::string labelsName = prefix + "-labels-idx1-ubyte";
+
+  // Find the first folder holding both files.
+  std::vector<fs::path> folders{root, root / "FashionMNIST" / "raw"};
+  folders.insert(folders.end(), options.system_paths.begin(),
+                 options.system_paths.end());
+  std::vector<std::string> notes;
+  for (const fs::path &folder : folders) {
+    std::optional<fs::path> images = findFile(folder, imagesName);
+    std::optional<fs::path> labels = findFile(folder, labelsName);
+    if (images && labels) {
+      imagesFile_ = *images;
+      labelsFile_ = *labels;
+      break;
+    }
+    if (images || labels)
+      notes.push_back(
+          fmt::format("{} has {} but not {}[.gz]", folder.string(),
+                      (images ? *images : *labels).filename().string(),
+                      images ? labelsName : imagesName));
+  }
+  if (imagesFile_.empty()) {
+    std::vector<std::string> looked;
+    for (const fs::path &folder : folders)
+      looked.push_back(folder.string());
+    fail(fmt::format(
+             "the {} set ({}[.gz] and {}[.gz]) is in none of: {}{}{}. {}"
+             "install Debian's dataset-fashion-mnist (apt-get install "
+             "dataset-fashion-mnist) or put the IDX files in {}",
+             train_ ? "training" : "test", imagesName, labelsName,
+             fmt::join(looked, ", "), notes.empty() ? "" : "; ",
+             fmt::join(notes, "; "),
+             options.download ? "Ember cannot download it (it has no network "
+                                "code): "
+                              : "To get it, ",
+             root.string()),
+         loc);
+  }
+
+  // Images: [N, 28, 28] unsigned bytes.
+  {
+    IdxReader reader(imagesFile_, loc);
+    std::vector<int64_t> dims = reader.readHeader(kImagesMagic, "images");
+    if (dims[1] != kRows || dims[2] != kCols)
+      failFile(imagesFile_,
+               fmt::format("the header says {}x{} images, expected {}x{}",
+                           dims[1], dims[2], kRows, kCols),
+               loc);
+    if (dims[0] > kMaxCount)
+      failFile(imagesFile_,
+               fmt::format("the header says {} images, more than the {} "
+                           "allowed",
+                           dims[0], kMaxCount),
+               loc);
+    count_ = dims[0];
+    std::vector<uint8_t> pixels = reader.readPayload(
+        count_ * kImageBytes,
+        fmt::format("{} images of {}x{}", count_, kRows, kCols));
+    images_ = empty({count_, kRows, kCols}, DType::UInt8);
+    if (!pixels.empty())
+      std::memcpy(images_.data_ptr<uint8_t>(), pixels.data(), pixels.size());
+  }
+
+  // Labels: [N] unsigned bytes in [0, 9].
+  {
+    IdxReader reader(labelsFile_, loc);
+    std::vector<int64_t> dims = reader.readHeader(kLabelsMagic, "labels");
+    if (dims[0] != count_)
+      failFile(labelsFile_,
+               fmt::format("the header says {} labels, but {} holds {} images",
+                           dims[0], imagesFile_.string(), count_),
+               loc);
+    std::vector<uint8_t> bytes =
+        reader.readPayload(count_, fmt::format("{} labels", count_));
+    labels_ = empty({count_}, DType::Int64);
+    int64_t *dst = labels_.data_ptr<int64_t>();
+    for (int64_t i = 0; i < count_; ++i) {
+      if (bytes[i] >= kNumClasses)
+        failFile(labelsFile_,
+                 fmt::format("label {} at index {} is outside [0, {}]",
+                             bytes[i], i, kNumClasses - 1),
+                 loc);
+      dst[i] = bytes[i];
+    }
+  }
+  pixels_ = images_.data_ptr<uint8_t>();
+  targets_ = labels_.data_ptr<int64_t>();
+}
+
+const std::vector<std::string> &FashionMNIST::classes() {
+  static const std::vector<std::string> names{
+      "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  return names;
+}
+
+int64_t FashionMNIST::checkIndex(int64_t index, Loc loc) const {
+  int64_t i = index < 0 ? index + count_ : index;
+  if (i < 0 || i >= count_)
+    fail(fmt::format("index {} is out of range for a dataset of {} samples",
+                     index, count_),
+         loc);
+  return i;
+}
+
+Tensor FashionMNIST::rawImage(int64_t index) const {
+  Tensor image = empty({kRows, kCols}, DType::UInt8);
+  std::memcpy(image.data_ptr<uint8_t>(), pixels_ + index * kImageBytes,
+              kImageBytes);
+  return image;
+}
+
+Tensor FashionMNIST::rawLabel(int64_t index) const {
+  Tensor label = empty({}, DType::Int64);
+  *label.data_ptr<int64_t>() = targets_[index];
+  return label;
+}
+
+Example FashionMNIST::get(int64_t index, Loc loc) const {
+  int64_t i = checkIndex(index, loc);
+  return {transform_(rawImage(i)), targetTransform_(rawLabel(i))};
+}
+
+Batch FashionMNIST::get_batch(std::span<const int64_t> indices, Loc loc) const {
+  std::vector<int64_t> rows(indices.size());
+  for (size_t k = 0; k < indices.size(); ++k)
+    rows[k] = checkIndex(indices[k], loc);
+  int64_t n = static_cast<int64_t>(rows.size());
+
+  Batch batch;
+  if (!transform_) {
+    batch.data = empty({n, kRows, kCols}, DType::UInt8);
+    uint8_t *dst = batch.data.data_ptr<uint8_t>();
+    for (int64_t row : rows) {
+      std::memcpy(dst, pixels_ + row * kImageBytes, kImageBytes);
+      dst += kImageBytes;
+    }
+  } else if (const transforms::Transform::PixelTable *table =
+                 transform_.pixelTable()) {
+    batch.data = empty({n, 1, kRows, kCols}, DType::Float32);
+    float *dst = batch.data.data_ptr<float>();
+    for (int64_t row : rows) {
+      const uint8_t *src = pixels_ + row * kImageBytes;
+      for (int64_t p = 0; p < kImageBytes; ++p)
+        dst[p] = (*table)[src[p]];
+      dst += kImageBytes;
+    }
+  } else {
+    std::vector<Tensor> images;
+    images.reserve(rows.size());
+    for (int64_t row : rows)
+      images.push_back(transform_(rawImage(row)));
+    batch.data = stackSamples(images, "FashionMNIST", "data", loc);
+  }
+
+  if (!targetTransform_) {
+    batch.target = empty({n}, DType::Int64);
+    int64_t *dst = batch.target.data_ptr<int64_t>();
+    for (int64_t k = 0; k < n; ++k)
+      dst[k] = targets_[rows[k]];
+  } else {
+    std::vector<Tensor> labels;
+    labels.reserve(rows.size());
+    for (int64_t row : rows)
+      labels.push_back(targetTransform_(rawLabel(row)));
+    batch.target = stackSamples(labels, "FashionMNIST", "target", loc);
+  }
+  return batch;
+}
+
+} // namespace ember::data

@@ -1,0 +1,31 @@
+//===- Stack.h - Stacking samples into batches ------------------*- C++ -*-===//
+//
+// Part of Ember. Internal to the data library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_FRONTEND_LIB_DATA_STACK_H
+#define EMBER_FRONTEND_LIB_DATA_STACK_H
+
+#include "ember/frontend/Tensor.h"
+
+#include <source_location>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ember::data {
+
+/// Renders a shape as "[1, 28, 28]".
+std::string formatShape(const Shape &shape);
+
+/// Stacks `tensors` along a new leading dimension: N tensors of shape S and
+/// one dtype give [N, S...], realising lazy ones. All undefined gives an
+/// undefined tensor. `what` names the field ("data", "target") and `op` the
+/// caller in error messages.
+Tensor stackSamples(std::span<const Tensor> tensors, std::string_view op,
+                    std::string_view what, std::source_location loc);
+
+} // namespace ember::data
+
+#endif // EMBER_FRONTEND_LIB_DATA_STACK_H

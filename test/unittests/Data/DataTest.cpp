@@ -1,0 +1,637 @@
+//===- DataTest.cpp - Datasets, transforms and loaders --------------------===//
+//
+// Part of Ember. FashionMNIST on small synthetic IDX files (plain and
+// gzipped), every malformation the reader must reject, the transforms, and
+// DataLoader's batching and shuffling; then the real dataset when Debian's
+// dataset-fashion-mnist is installed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/data/DataLoader.h"
+#include "ember/data/FashionMNIST.h"
+#include "ember/data/Transforms.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace ember;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kPixels = 28 * 28;
+const char *kSystemDir = "/usr/share/datasets/fashion-mnist";
+
+/// Pixel p of synthetic image i: the first two pixels encode i, so that a
+/// batch tells which samples it holds.
+uint8_t pixelOf(int64_t i, int64_t p) {
+  if (p == 0)
+    return static_cast<uint8_t>(i % 256);
+  if (p == 1)
+    return static_cast<uint8_t>(i / 256);
+  return static_cast<uint8_t>((i * 7 + p * 3) % 256);
+}
+int64_t labelOf(int64_t i) { return (i * 3) % 10; }
+
+void putBigEndian(std::vector<uint8_t> &out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<uint8_t>(value >> shift));
+}
+
+std::vector<uint8_t> idx(uint32_t magic, const std::vector<uint32_t> &dims,
+                         const std::vector<uint8_t> &payload) {
+  std::vector<uint8_t> out;
+  putBigEndian(out, magic);
+  for (uint32_t d : dims)
+    putBigEndian(out, d);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+std::vector<uint8_t> imagePayload(int64_t n) {
+  std::vector<uint8_t> out;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t p = 0; p < kPixels; ++p)
+      out.push_back(pixelOf(i, p));
+  return out;
+}
+
+std::vector<uint8_t> labelPayload(int64_t n) {
+  std::vector<uint8_t> out;
+  for (int64_t i = 0; i < n; ++i)
+    out.push_back(static_cast<uint8_t>(labelOf(i)));
+  return out;
+}
+
+void writeFile(const fs::path &path, const std::vector<uint8_t> &bytes,
+               bool gzip) {
+  fs::create_directories(path.parent_path());
+  if (gzip) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    if (!bytes.empty()) {
+      ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
+                static_cast<int>(bytes.size()));
+    }
+    ASSERT_EQ(gzclose(f), Z_OK);
+    return;
+  }
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char *>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good());
+}
+
+std::vector<uint8_t> readFile(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Options that never fall back to the system copy.
+data::FashionMNIST::Options local(bool train = true) {
+  return {.train = train, .system_paths = {}};
+}
+
+class DataTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = fs::temp_directory_path() /
+           ("ember-data-test-" + std::to_string(getpid()) + "-" +
+            std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  /// Writes a valid split of `n` samples into `folder`.
+  void writeSplit(const fs::path &folder, int64_t n, bool gzip = false,
+                  const std::string &prefix = "train") {
+    std::string ext = gzip ? ".gz" : "";
+    writeFile(folder / (prefix + "-images-idx3-ubyte" + ext),
+              idx(0x803, {uint32_t(n), 28, 28}, imagePayload(n)), gzip);
+    writeFile(folder / (prefix + "-labels-idx1-ubyte" + ext),
+              idx(0x801, {uint32_t(n)}, labelPayload(n)), gzip);
+  }
+
+  /// The message of the ember::Error that loading the training split from
+  /// dir_ throws ("" when it does not throw).
+  std::string loadError(data::FashionMNIST::Options options = local()) {
+    try {
+      data::FashionMNIST dataset(dir_, std::move(options));
+    } catch (const ember::Error &e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  fs::path images() const { return dir_ / "train-images-idx3-ubyte"; }
+  fs::path labels() const { return dir_ / "train-labels-idx1-ubyte"; }
+
+  fs::path dir_;
+};
+
+/// The first two pixels of each image of a uint8 batch [N, 28, 28], decoded
+/// back into sample indices.
+std::vector<int64_t> sampleIds(const Tensor &batch) {
+  std::vector<int64_t> ids;
+  const uint8_t *p = batch.data_ptr<uint8_t>();
+  for (int64_t i = 0; i < batch.size(0); ++i)
+    ids.push_back(p[i * kPixels] + 256 * p[i * kPixels + 1]);
+  return ids;
+}
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+TEST_F(DataTest, LoadsPlainFiles) {
+  writeSplit(dir_, 5);
+  data::FashionMNIST dataset(dir_, local());
+  EXPECT_EQ(dataset.size(), 5);
+  EXPECT_TRUE(dataset.train());
+  EXPECT_EQ(dataset.images_file(), dir_ / "train-images-idx3-ubyte");
+  EXPECT_EQ(dataset.data().shape(), (Shape{5, 28, 28}));
+  EXPECT_EQ(dataset.targets().dtype(), DType::Int64);
+
+  auto [image, label] = dataset.get(3);
+  EXPECT_EQ(image.dtype(), DType::UInt8);
+  EXPECT_EQ(image.shape(), (Shape{28, 28}));
+  std::vector<int64_t> values = image.to_vector<int64_t>();
+  for (int64_t p = 0; p < kPixels; ++p)
+    ASSERT_EQ(values[p], pixelOf(3, p)) << "pixel " << p;
+  EXPECT_EQ(label.dtype(), DType::Int64);
+  EXPECT_EQ(label.dim(), 0);
+  EXPECT_EQ(label.item<int64_t>(), labelOf(3));
+
+  EXPECT_EQ(dataset.get(-1).target.item<int64_t>(), labelOf(4));
+  EXPECT_EQ(dataset[4].target.item<int64_t>(), labelOf(4));
+  try {
+    dataset.get(5);
+    FAIL() << "no error for index 5";
+  } catch (const ember::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("index 5 is out of range"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(DataTest, LoadsGzippedTestSplit) {
+  writeSplit(dir_, 7, /*gzip=*/true, "t10k");
+  data::FashionMNIST dataset(dir_, local(/*train=*/false));
+  EXPECT_EQ(dataset.size(), 7);
+  EXPECT_FALSE(dataset.train());
+  EXPECT_EQ(dataset.labels_file(), dir_ / "t10k-labels-idx1-ubyte.gz");
+  EXPECT_EQ(dataset.get(6).data.to_vector<int64_t>()[100], pixelOf(6, 100));
+  EXPECT_EQ(dataset.get(6).target.item<int64_t>(), labelOf(6));
+  // The training split is not there.
+  EXPECT_NE(loadError().find("training set"), std::string::npos);
+}
+
+TEST_F(DataTest, SearchOrder) {
+  // root/FashionMNIST/raw, as torchvision lays it out.
+  writeSplit(dir_ / "FashionMNIST" / "raw", 2, /*gzip=*/true);
+  EXPECT_EQ(data::FashionMNIST(dir_, local()).images_file(),
+            dir_ / "FashionMNIST" / "raw" / "train-images-idx3-ubyte.gz");
+  // root itself comes first; plain files before gzipped ones.
+  writeSplit(dir_, 3, /*gzip=*/true);
+  writeSplit(dir_, 4, /*gzip=*/false);
+  data::FashionMNIST dataset(dir_, local());
+  EXPECT_EQ(dataset.size(), 4);
+  EXPECT_EQ(dataset.images_file(), dir_ / "train-images-idx3-ubyte");
+  // The system folders come last.
+  fs::path system = dir_ / "system";
+  writeSplit(system, 6);
+  data::FashionMNIST fallback(dir_ / "nowhere",
+                              {.system_paths = {dir_ / "elsewhere", system}});
+  EXPECT_EQ(fallback.size(), 6);
+}
+
+TEST_F(DataTest, MissingDatasetNamesWhereItLooked) {
+  fs::path system = dir_ / "system";
+  std::string message = loadError({.system_paths = {system}});
+  for (const fs::path &place : {dir_, dir_ / "FashionMNIST" / "raw", system})
+    EXPECT_NE(message.find(place.string()), std::string::npos)
+        << place << " not in: " << message;
+  EXPECT_NE(message.find("train-images-idx3-ubyte"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("apt-get install dataset-fashion-mnist"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("DataTest.cpp"), std::string::npos) << message;
+
+  message = loadError({.download = true, .system_paths = {system}});
+  EXPECT_NE(message.find("cannot download"), std::string::npos) << message;
+  EXPECT_NE(message.find("install Debian's dataset-fashion-mnist"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("put the IDX files in " + dir_.string()),
+            std::string::npos)
+      << message;
+
+  // Half a split is reported as such.
+  writeFile(images(), idx(0x803, {1, 28, 28}, imagePayload(1)), false);
+  message = loadError();
+  EXPECT_NE(message.find("has train-images-idx3-ubyte but not "
+                         "train-labels-idx1-ubyte"),
+            std::string::npos)
+      << message;
+}
+
+//===----------------------------------------------------------------------===//
+// Malformed files
+//===----------------------------------------------------------------------===//
+
+/// Expects loading to fail with a message that names `file` and contains
+/// each of `parts`.
+#define EXPECT_LOAD_ERROR(file, ...)                                           \
+  do {                                                                         \
+    std::string message = loadError();                                         \
+    ASSERT_FALSE(message.empty()) << "no error";                               \
+    EXPECT_NE(message.find((file).string()), std::string::npos) << message;    \
+    for (const char *part : {__VA_ARGS__})                                     \
+      EXPECT_NE(message.find(part), std::string::npos)                         \
+          << "'" << part << "' not in: " << message;                           \
+  } while (false)
+
+TEST_F(DataTest, RejectsBadMagic) {
+  writeSplit(dir_, 2);
+  writeFile(images(), idx(0x801, {2, 28, 28}, imagePayload(2)), false);
+  EXPECT_LOAD_ERROR(images(), "bad magic number 0x00000801",
+                    "expected 0x00000803");
+  writeSplit(dir_, 2);
+  writeFile(labels(), idx(0x803, {2}, labelPayload(2)), false);
+  EXPECT_LOAD_ERROR(labels(), "bad magic number 0x00000803",
+                    "expected 0x00000801");
+}
+
+TEST_F(DataTest, RejectsTruncatedData) {
+  writeSplit(dir_, 3);
+  std::vector<uint8_t> bytes = idx(0x803, {3, 28, 28}, imagePayload(3));
+  bytes.resize(bytes.size() - 100);
+  writeFile(images(), bytes, false);
+  // 16 + 3 * 784 = 2368 bytes expected, 2268 found.
+  EXPECT_LOAD_ERROR(images(), "truncated", "expected 2368 bytes", "found 2268");
+
+  fs::remove(images());
+  fs::path gz = dir_ / "train-images-idx3-ubyte.gz";
+  writeFile(gz, bytes, true);
+  EXPECT_LOAD_ERROR(gz, "truncated", "expected 2368 bytes", "found 2268",
+                    "after decompression");
+
+  // A header cut short.
+  fs::remove(gz);
+  writeFile(images(), {0, 0, 8, 3, 0, 0}, false);
+  EXPECT_LOAD_ERROR(images(), "IDX header is truncated");
+  writeFile(images(), {0, 0}, false);
+  EXPECT_LOAD_ERROR(images(), "too short");
+}
+
+TEST_F(DataTest, RejectsTrailingData) {
+  writeSplit(dir_, 3);
+  std::vector<uint8_t> bytes = idx(0x801, {3}, labelPayload(4));
+  writeFile(labels(), bytes, false);
+  EXPECT_LOAD_ERROR(labels(), "trailing data", "expected 11 bytes", "found 12");
+}
+
+TEST_F(DataTest, RejectsCountMismatch) {
+  writeSplit(dir_, 3);
+  writeFile(labels(), idx(0x801, {4}, labelPayload(4)), false);
+  EXPECT_LOAD_ERROR(labels(), "4 labels", "3 images");
+}
+
+TEST_F(DataTest, RejectsAbsurdHeaders) {
+  writeSplit(dir_, 1);
+  writeFile(images(), idx(0x803, {1, 65535, 65535}, {1, 2, 3}), false);
+  EXPECT_LOAD_ERROR(images(), "65535x65535 images, expected 28x28");
+  // Four billion images: refused before any allocation.
+  writeFile(images(), idx(0x803, {0xffffffffu, 28, 28}, {1, 2, 3}), false);
+  EXPECT_LOAD_ERROR(images(), "4294967295 images");
+}
+
+TEST_F(DataTest, RejectsOutOfRangeLabels) {
+  writeSplit(dir_, 4);
+  writeFile(labels(), idx(0x801, {4}, {1, 2, 12, 3}), false);
+  EXPECT_LOAD_ERROR(labels(), "label 12 at index 2 is outside [0, 9]");
+}
+
+TEST_F(DataTest, RejectsGzipGarbage) {
+  writeSplit(dir_, 20, /*gzip=*/true);
+  fs::path gz = dir_ / "train-images-idx3-ubyte.gz";
+  // A damaged deflate stream (or checksum).
+  std::vector<uint8_t> bytes = readFile(gz);
+  ASSERT_GT(bytes.size(), 64u);
+  for (size_t i = 20; i < bytes.size() - 8; i += 7)
+    bytes[i] ^= 0x5a;
+  writeFile(gz, bytes, false);
+  EXPECT_LOAD_ERROR(gz, "corrupt gzip data");
+
+  // A gzip stream cut short.
+  writeSplit(dir_, 20, /*gzip=*/true);
+  bytes = readFile(gz);
+  bytes.resize(bytes.size() / 2);
+  writeFile(gz, bytes, false);
+  EXPECT_LOAD_ERROR(gz, "corrupt gzip data");
+
+  // Not gzip at all.
+  writeFile(gz, {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'}, false);
+  EXPECT_LOAD_ERROR(gz, "bad magic number", "not gzipped");
+}
+
+//===----------------------------------------------------------------------===//
+// Transforms
+//===----------------------------------------------------------------------===//
+
+TEST_F(DataTest, ToTensor) {
+  writeSplit(dir_, 2);
+  data::FashionMNIST dataset(
+      dir_, {.transform = transforms::ToTensor(), .system_paths = {}});
+  Tensor x = dataset.get(1).data;
+  EXPECT_EQ(x.dtype(), DType::Float32);
+  EXPECT_EQ(x.shape(), (Shape{1, 28, 28}));
+  std::vector<float> values = x.to_vector<float>();
+  for (int64_t p = 0; p < kPixels; ++p)
+    ASSERT_FLOAT_EQ(values[p], pixelOf(1, p) / 255.0f);
+
+  // [H, W, C] becomes [C, H, W].
+  Tensor hwc = empty({2, 3, 2}, DType::UInt8);
+  for (int i = 0; i < 12; ++i)
+    hwc.data_ptr<uint8_t>()[i] = static_cast<uint8_t>(i * 20);
+  Tensor chw = transforms::ToTensor()(hwc);
+  EXPECT_EQ(chw.shape(), (Shape{2, 2, 3}));
+  std::vector<float> got = chw.to_vector<float>();
+  EXPECT_FLOAT_EQ(got[0], 0.0f);
+  EXPECT_FLOAT_EQ(got[1], 40 / 255.0f);
+  EXPECT_FLOAT_EQ(got[6], 20 / 255.0f);
+
+  try {
+    transforms::ToTensor()(x);
+    FAIL() << "ToTensor accepted a float tensor";
+  } catch (const ember::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("expected a uint8 image"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(DataTest, NormalizeAndCompose) {
+  transforms::Normalize normalize({0.5}, {0.25});
+  Tensor x = tensor(std::vector<float>{0.0f, 0.5f, 1.0f}, {3});
+  EXPECT_EQ(normalize(x).to_vector<float>(),
+            (std::vector<float>{-2.0f, 0.0f, 2.0f}));
+
+  // Per channel on [C, H, W].
+  transforms::Normalize perChannel({0.0, 1.0}, {1.0, 2.0});
+  Tensor y = perChannel(tensor(std::vector<float>{1, 2, 3, 4}, {2, 1, 2}));
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{1, 2, 1, 1.5}));
+  EXPECT_THROW(perChannel(tensor(std::vector<float>{1, 2, 3}, {3, 1, 1})),
+               ember::Error);
+  EXPECT_THROW(transforms::Normalize({0.5}, {0.0}), ember::Error);
+  EXPECT_THROW(transforms::Normalize({0.5, 0.5}, {1.0}), ember::Error);
+
+  writeSplit(dir_, 3);
+  transforms::Compose compose{transforms::ToTensor(),
+                              transforms::Normalize({0.5}, {0.5})};
+  EXPECT_NE(compose.pixelTable(), nullptr);
+  data::FashionMNIST dataset(dir_, {.transform = compose, .system_paths = {}});
+  std::vector<float> values = dataset.get(2).data.to_vector<float>();
+  for (int64_t p = 0; p < kPixels; ++p)
+    ASSERT_FLOAT_EQ(values[p], (pixelOf(2, p) / 255.0f - 0.5f) / 0.5f);
+}
+
+TEST_F(DataTest, LambdaAndTargetTransform) {
+  writeSplit(dir_, 5);
+  // A lazy op inside a Lambda, and a one-hot target.
+  auto oneHot = [](const Tensor &y) {
+    std::vector<float> v(10, 0.0f);
+    v[static_cast<size_t>(y.item<int64_t>())] = 1.0f;
+    return tensor(v, {10});
+  };
+  data::FashionMNIST dataset(
+      dir_,
+      {.transform = transforms::Compose{transforms::ToTensor(),
+                                        transforms::Lambda([](const Tensor &x) {
+                                          return x * 2.0;
+                                        })},
+       .target_transform = oneHot,
+       .system_paths = {}});
+  EXPECT_EQ(dataset.transform().pixelTable(), nullptr);
+  auto [x, y] = dataset.get(4);
+  EXPECT_FLOAT_EQ(x.to_vector<float>()[10], 2 * (pixelOf(4, 10) / 255.0f));
+  EXPECT_EQ(y.shape(), (Shape{10}));
+  EXPECT_EQ(y.to_vector<float>()[labelOf(4)], 1.0f);
+
+  // Batches stack the transformed samples.
+  data::DataLoader loader(dataset, {.batch_size = 4});
+  auto batch = *loader.begin();
+  EXPECT_EQ(batch.data.shape(), (Shape{4, 1, 28, 28}));
+  EXPECT_EQ(batch.target.shape(), (Shape{4, 10}));
+  EXPECT_EQ(batch.target.dtype(), DType::Float32);
+  std::vector<float> data = batch.data.to_vector<float>();
+  std::vector<float> targets = batch.target.to_vector<float>();
+  for (int64_t i = 0; i < 4; ++i) {
+    EXPECT_FLOAT_EQ(data[i * kPixels + 5], 2 * (pixelOf(i, 5) / 255.0f));
+    EXPECT_EQ(targets[i * 10 + labelOf(i)], 1.0f);
+  }
+
+  // An empty Transform is the identity; Lambda refuses an empty function.
+  transforms::Transform none;
+  EXPECT_FALSE(none);
+  EXPECT_EQ(none(y).node(), y.node());
+  EXPECT_THROW(transforms::Lambda(nullptr), ember::Error);
+}
+
+//===----------------------------------------------------------------------===//
+// DataLoader
+//===----------------------------------------------------------------------===//
+
+TEST_F(DataTest, BatchesInOrder) {
+  writeSplit(dir_, 10);
+  data::FashionMNIST dataset(
+      dir_, {.transform = transforms::ToTensor(), .system_paths = {}});
+  data::DataLoader loader(dataset, {.batch_size = 4});
+  EXPECT_EQ(loader.size(), 3);
+  EXPECT_EQ(loader.dataset().size(), 10);
+
+  std::vector<int64_t> sizes;
+  int64_t next = 0;
+  for (auto [X, y] : loader) {
+    int64_t n = X.size(0);
+    sizes.push_back(n);
+    EXPECT_EQ(X.shape(), (Shape{n, 1, 28, 28}));
+    EXPECT_EQ(X.dtype(), DType::Float32);
+    EXPECT_EQ(y.shape(), (Shape{n}));
+    EXPECT_EQ(y.dtype(), DType::Int64);
+    // The fast path agrees bit for bit with the per-sample transform.
+    std::vector<float> xs = X.to_vector<float>();
+    std::vector<int64_t> ys = y.to_vector<int64_t>();
+    for (int64_t i = 0; i < n; ++i, ++next) {
+      auto [x1, y1] = dataset.get(next);
+      std::vector<float> expected = x1.to_vector<float>();
+      ASSERT_TRUE(std::equal(expected.begin(), expected.end(),
+                             xs.begin() + i * kPixels))
+          << "sample " << next;
+      EXPECT_EQ(ys[i], y1.item<int64_t>());
+    }
+  }
+  EXPECT_EQ(sizes, (std::vector<int64_t>{4, 4, 2}));
+  EXPECT_EQ(next, 10);
+
+  data::DataLoader dropLast(dataset, {.batch_size = 4, .drop_last = true});
+  EXPECT_EQ(dropLast.size(), 2);
+  sizes.clear();
+  for (const auto &batch : dropLast)
+    sizes.push_back(batch.data.size(0));
+  EXPECT_EQ(sizes, (std::vector<int64_t>{4, 4}));
+
+  // Exact multiples and oversized batches.
+  EXPECT_EQ(data::DataLoader(dataset, {.batch_size = 5}).size(), 2);
+  EXPECT_EQ(data::DataLoader(dataset, {.batch_size = 64}).size(), 1);
+  EXPECT_EQ(
+      data::DataLoader(dataset, {.batch_size = 64, .drop_last = true}).size(),
+      0);
+  EXPECT_THROW(data::DataLoader(dataset, {.batch_size = 0}), ember::Error);
+}
+
+TEST_F(DataTest, ShufflesDeterministically) {
+  const int64_t n = 300;
+  writeSplit(dir_, n);
+  data::FashionMNIST dataset(dir_, local()); // raw uint8: ids readable
+  auto epoch = [](const data::DataLoader &loader) {
+    std::vector<int64_t> order;
+    for (const auto &[X, y] : loader) {
+      std::vector<int64_t> ids = sampleIds(X);
+      std::vector<int64_t> labels = y.to_vector<int64_t>();
+      for (size_t i = 0; i < ids.size(); ++i)
+        EXPECT_EQ(labels[i], labelOf(ids[i]));
+      order.insert(order.end(), ids.begin(), ids.end());
+    }
+    return order;
+  };
+
+  data::DataLoader a(dataset, {.batch_size = 32, .shuffle = true, .seed = 7});
+  data::DataLoader b(dataset, {.batch_size = 32, .shuffle = true, .seed = 7});
+  data::DataLoader c(dataset, {.batch_size = 32, .shuffle = true, .seed = 8});
+  std::vector<int64_t> a1 = epoch(a), a2 = epoch(a);
+  std::vector<int64_t> identity(n);
+  for (int64_t i = 0; i < n; ++i)
+    identity[i] = i;
+  // Every index once per epoch.
+  for (const std::vector<int64_t> &order : {a1, a2}) {
+    ASSERT_EQ(order.size(), size_t(n));
+    std::vector<int64_t> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, identity);
+    EXPECT_NE(order, identity);
+  }
+  // A new permutation each epoch; the same sequence for the same seed.
+  EXPECT_NE(a1, a2);
+  EXPECT_EQ(epoch(b), a1);
+  EXPECT_EQ(epoch(b), a2);
+  EXPECT_NE(epoch(c), a1);
+
+  // drop_last with shuffle: 9 full batches of distinct samples.
+  data::DataLoader d(
+      dataset,
+      {.batch_size = 32, .shuffle = true, .drop_last = true, .seed = 1});
+  std::vector<int64_t> dropped = epoch(d);
+  EXPECT_EQ(dropped.size(), 288u);
+  EXPECT_EQ(std::set<int64_t>(dropped.begin(), dropped.end()).size(), 288u);
+}
+
+/// A dataset of its own: sample i is [i, i*i] (float32) with target i % 2.
+class Squares : public data::Dataset {
+public:
+  int64_t size() const override { return 7; }
+  data::Example get(int64_t index, Loc = Loc::current()) const override {
+    float v = static_cast<float>(index);
+    return {tensor(std::vector<float>{v, v * v}, {2}),
+            tensor(std::vector<int64_t>{index % 2}, {})};
+  }
+};
+
+TEST_F(DataTest, StacksAnyDataset) {
+  data::DataLoader loader(Squares(), {.batch_size = 3});
+  EXPECT_EQ(loader.size(), 3);
+  EXPECT_EQ(loader.dataset().size(), 7);
+  std::vector<Shape> shapes;
+  std::vector<float> all;
+  for (auto [X, y] : loader) {
+    shapes.push_back(X.shape());
+    EXPECT_EQ(y.shape(), (Shape{X.size(0)}));
+    std::vector<float> v = X.to_vector<float>();
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  EXPECT_EQ(shapes, (std::vector<Shape>{{3, 2}, {3, 2}, {1, 2}}));
+  EXPECT_EQ(all,
+            (std::vector<float>{0, 0, 1, 1, 2, 4, 3, 9, 4, 16, 5, 25, 6, 36}));
+
+  // collate refuses ragged samples.
+  std::vector<data::Example> ragged{
+      {tensor(std::vector<float>{1}, {1}), Tensor()},
+      {tensor(std::vector<float>{1, 2}, {2}), Tensor()}};
+  EXPECT_THROW(data::collate(ragged), ember::Error);
+}
+
+//===----------------------------------------------------------------------===//
+// The real dataset
+//===----------------------------------------------------------------------===//
+
+TEST(FashionMNISTSystem, LoadsDebianDataset) {
+  if (!fs::exists(kSystemDir))
+    GTEST_SKIP() << kSystemDir << " is absent (apt-get install "
+                 << "dataset-fashion-mnist)";
+  using Clock = std::chrono::steady_clock;
+  auto seconds = [](Clock::time_point since) {
+    return std::chrono::duration<double>(Clock::now() - since).count();
+  };
+  fs::path empty = fs::temp_directory_path() / "ember-data-test-no-dataset";
+  auto start = Clock::now();
+  data::FashionMNIST training(
+      empty,
+      {.train = true, .download = true, .transform = transforms::ToTensor()});
+  double loadSeconds = seconds(start);
+  data::FashionMNIST test(empty, {.train = false});
+  EXPECT_EQ(training.size(), 60000);
+  EXPECT_EQ(test.size(), 10000);
+  EXPECT_EQ(training.images_file().parent_path(), fs::path(kSystemDir));
+  EXPECT_EQ(training.get(0).target.item<int64_t>(), 9);
+  EXPECT_EQ(data::FashionMNIST::classes()[9], "Ankle boot");
+  EXPECT_EQ(data::FashionMNIST::classes()[0], "T-shirt/top");
+  EXPECT_EQ(test.get(0).target.item<int64_t>(), 9);
+
+  data::DataLoader loader(training, {.batch_size = 64, .shuffle = true});
+  EXPECT_EQ(loader.size(), 938);
+  start = Clock::now();
+  int64_t samples = 0, batches = 0;
+  std::vector<int64_t> perClass(10, 0);
+  for (auto [X, y] : loader) {
+    if (batches++ == 0) {
+      EXPECT_EQ(X.shape(), (Shape{64, 1, 28, 28}));
+      EXPECT_EQ(y.shape(), (Shape{64}));
+    }
+    samples += X.size(0);
+    const int64_t *labels = y.data_ptr<int64_t>();
+    for (int64_t i = 0; i < y.size(0); ++i)
+      ++perClass[labels[i]];
+  }
+  double epochSeconds = seconds(start);
+  EXPECT_EQ(samples, 60000);
+  EXPECT_EQ(perClass, std::vector<int64_t>(10, 6000));
+  std::cout << "load: " << loadSeconds << " s, epoch: " << epochSeconds
+            << " s\n";
+  // Generous bounds: they catch a lost fast path, not a busy machine.
+  EXPECT_LT(loadSeconds, 5.0);
+  EXPECT_LT(epochSeconds, 3.0);
+}
+
+} // namespace
