@@ -78,6 +78,8 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
     return {g * out.detach()};
   case OpKind::Log:
     return {g / in(0)};
+  case OpKind::Sqrt:
+    return {g * 0.5 / out.detach()};
   case OpKind::Matmul:
     return {g.matmul(in(1).t()), in(0).t().matmul(g)};
   case OpKind::Linear: {

@@ -41,6 +41,7 @@ std::string_view opName(OpKind kind) {
   case OpKind::Argmax: return "argmax";
   case OpKind::Exp: return "exp";
   case OpKind::Log: return "log";
+  case OpKind::Sqrt: return "sqrt";
   case OpKind::Eq: return "eq";
   case OpKind::Ne: return "ne";
   case OpKind::Lt: return "lt";

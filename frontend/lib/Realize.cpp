@@ -124,6 +124,7 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
     case OpKind::Relu:
     case OpKind::Exp:
     case OpKind::Log:
+    case OpKind::Sqrt:
       line = fmt::format("{} = ember.{} {} : {}", result, opName(node->kind),
                          operands[0], type);
       break;

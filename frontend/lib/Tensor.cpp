@@ -587,6 +587,15 @@ Tensor Tensor::log(Loc loc) const {
   return unary(OpKind::Log, *this, loc);
 }
 
+Tensor Tensor::sqrt(Loc loc) const {
+  const NodePtr &n = checked(*this, "sqrt", loc);
+  if (!isFloatingPoint(n->dtype))
+    fail("sqrt", fmt::format("needs a floating-point tensor, got {}",
+                             dtypeName(n->dtype)),
+         loc);
+  return unary(OpKind::Sqrt, *this, loc);
+}
+
 Tensor Tensor::softmax(int64_t d, Loc loc) const {
   // Shift-invariant: subtracting the (constant) max keeps exp in range.
   Tensor shifted = sub(*this, amax({d}, true, loc).detach(), loc);

@@ -469,3 +469,518 @@ func.func @transpose_identity(%x: tensor<f32>, %y: tensor<2x3xf32>) -> (tensor<f
   %1 = ember.transpose %y [0, 1] : tensor<2x3xf32> -> tensor<2x3xf32>
   return %0, %1 : tensor<f32>, tensor<2x3xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.exp, ember.log: a parallel generic around math.exp / math.log.
+//===----------------------------------------------------------------------===//
+
+// CHECK: #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @exp_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<64x10xf32>)
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<64x10xf32>
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%[[X]] : tensor<64x10xf32>) outs(%[[INIT]] : tensor<64x10xf32>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[E:.*]] = math.exp %[[IN]] : f32
+// CHECK: linalg.yield %[[E]] : f32
+// CHECK: return %[[R]]
+func.func @exp_f32(%x: tensor<64x10xf32>) -> tensor<64x10xf32> {
+  %0 = ember.exp %x : tensor<64x10xf32>
+  return %0 : tensor<64x10xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @log
+// CHECK-SAME: (%[[D:.*]]: tensor<4xf64>, %[[H:.*]]: tensor<4xf16>)
+// CHECK: %[[R:.*]] = linalg.generic
+// CHECK-SAME: ins(%[[D]] : tensor<4xf64>) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: ^bb0(%[[IN:.*]]: f64, %{{.*}}: f64):
+// CHECK: %[[L:.*]] = math.log %[[IN]] : f64
+// CHECK: linalg.yield %[[L]] : f64
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[H]] : tensor<4xf16>) outs(%{{.*}} : tensor<4xf16>)
+// CHECK: math.log %{{.*}} : f16
+// CHECK: return %[[R]]
+func.func @log(%d: tensor<4xf64>, %h: tensor<4xf16>) -> (tensor<4xf64>, tensor<4xf16>) {
+  %0 = ember.log %d : tensor<4xf64>
+  %1 = ember.log %h : tensor<4xf16>
+  return %0, %1 : tensor<4xf64>, tensor<4xf16>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.max, ember.min: linalg.reduce into the identity (-inf/+inf, or the
+// integer extremes; i8 is uint8); keepdim adds a tensor.expand_shape.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @max_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>)
+// CHECK-DAG: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[EMPTY:.*]] = tensor.empty() : tensor<2x4xf32>
+// CHECK: %[[FILL:.*]] = linalg.fill ins(%[[NINF]] : f32) outs(%[[EMPTY]] : tensor<2x4xf32>)
+// CHECK: %[[R:.*]] = linalg.reduce ins(%[[X]] : tensor<2x3x4xf32>) outs(%[[FILL]] : tensor<2x4xf32>) dimensions = [1]
+// CHECK: (%[[IN:.*]]: f32, %[[ACC:.*]]: f32) {
+// CHECK: %[[M:.*]] = arith.maximumf %[[IN]], %[[ACC]] : f32
+// CHECK: linalg.yield %[[M]] : f32
+// CHECK-NOT: tensor.expand_shape
+// CHECK: return %[[R]]
+func.func @max_f32(%x: tensor<2x3x4xf32>) -> tensor<2x4xf32> {
+  %0 = ember.max %x dims = [1] : tensor<2x3x4xf32> -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @min_f32_keepdim
+// CHECK-SAME: (%[[X:.*]]: tensor<64x10xf32>)
+// CHECK-DAG: %[[PINF:.*]] = arith.constant 0x7F800000 : f32
+// CHECK-DAG: %[[EMPTY:.*]] = tensor.empty() : tensor<64xf32>
+// CHECK: %[[FILL:.*]] = linalg.fill ins(%[[PINF]] : f32) outs(%[[EMPTY]] : tensor<64xf32>)
+// CHECK: %[[R:.*]] = linalg.reduce ins(%[[X]] : tensor<64x10xf32>) outs(%[[FILL]] : tensor<64xf32>) dimensions = [1]
+// CHECK: (%[[IN:.*]]: f32, %[[ACC:.*]]: f32) {
+// CHECK: %[[M:.*]] = arith.minimumf %[[IN]], %[[ACC]] : f32
+// CHECK: linalg.yield %[[M]] : f32
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[R]] {{\[\[}}0, 1]] output_shape [64, 1] : tensor<64xf32> into tensor<64x1xf32>
+// CHECK: return %[[E]]
+func.func @min_f32_keepdim(%x: tensor<64x10xf32>) -> tensor<64x1xf32> {
+  %0 = ember.min %x dims = [1] keepdim : tensor<64x10xf32> -> tensor<64x1xf32>
+  return %0 : tensor<64x1xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @max_min_f64_all
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf64>)
+// CHECK-DAG: %[[NINF:.*]] = arith.constant 0xFFF0000000000000 : f64
+// CHECK: %[[FILL:.*]] = linalg.fill ins(%[[NINF]] : f64) outs(%{{.*}} : tensor<f64>)
+// CHECK: %[[MAX:.*]] = linalg.reduce ins(%[[X]] : tensor<2x3xf64>) outs(%[[FILL]] : tensor<f64>) dimensions = [0, 1]
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f64
+// CHECK-DAG: %[[PINF:.*]] = arith.constant 0x7FF0000000000000 : f64
+// CHECK: %[[FILL2:.*]] = linalg.fill ins(%[[PINF]] : f64) outs(%{{.*}} : tensor<f64>)
+// CHECK: %[[MIN:.*]] = linalg.reduce ins(%[[X]] : tensor<2x3xf64>) outs(%[[FILL2]] : tensor<f64>) dimensions = [0, 1]
+// CHECK: arith.minimumf %{{.*}}, %{{.*}} : f64
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[MIN]] [] output_shape [1, 1] : tensor<f64> into tensor<1x1xf64>
+// CHECK: return %[[MAX]], %[[E]]
+func.func @max_min_f64_all(%x: tensor<2x3xf64>) -> (tensor<f64>, tensor<1x1xf64>) {
+  %0 = ember.max %x dims = [1, 0] : tensor<2x3xf64> -> tensor<f64>
+  %1 = ember.min %x dims = [0, 1] keepdim : tensor<2x3xf64> -> tensor<1x1xf64>
+  return %0, %1 : tensor<f64>, tensor<1x1xf64>
+}
+
+// -----
+
+// Signed integers start from their extremes.
+// CHECK-LABEL: func.func @max_min_i64
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xi64>)
+// CHECK-DAG: %[[LOW:.*]] = arith.constant -9223372036854775808 : i64
+// CHECK: %[[FILL:.*]] = linalg.fill ins(%[[LOW]] : i64) outs(%{{.*}} : tensor<3xi64>)
+// CHECK: %[[MAX:.*]] = linalg.reduce ins(%[[X]] : tensor<2x3xi64>) outs(%[[FILL]] : tensor<3xi64>) dimensions = [0]
+// CHECK: (%[[IN:.*]]: i64, %[[ACC:.*]]: i64) {
+// CHECK: %[[M:.*]] = arith.maxsi %[[IN]], %[[ACC]] : i64
+// CHECK: linalg.yield %[[M]] : i64
+// CHECK-DAG: %[[HIGH:.*]] = arith.constant 9223372036854775807 : i64
+// CHECK: %[[FILL2:.*]] = linalg.fill ins(%[[HIGH]] : i64) outs(%{{.*}} : tensor<2xi64>)
+// CHECK: %[[MIN:.*]] = linalg.reduce ins(%[[X]] : tensor<2x3xi64>) outs(%[[FILL2]] : tensor<2xi64>) dimensions = [1]
+// CHECK: arith.minsi %{{.*}}, %{{.*}} : i64
+// CHECK: return %[[MAX]], %[[MIN]]
+func.func @max_min_i64(%x: tensor<2x3xi64>) -> (tensor<3xi64>, tensor<2xi64>) {
+  %0 = ember.max %x dims = [0] : tensor<2x3xi64> -> tensor<3xi64>
+  %1 = ember.min %x dims = [1] : tensor<2x3xi64> -> tensor<2xi64>
+  return %0, %1 : tensor<3xi64>, tensor<2xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @max_min_i32
+// CHECK: arith.constant -2147483648 : i32
+// CHECK: linalg.reduce
+// CHECK: arith.maxsi %{{.*}}, %{{.*}} : i32
+// CHECK: arith.constant 2147483647 : i32
+// CHECK: linalg.reduce
+// CHECK: arith.minsi %{{.*}}, %{{.*}} : i32
+func.func @max_min_i32(%x: tensor<2x3xi32>) -> (tensor<3xi32>, tensor<3xi32>) {
+  %0 = ember.max %x dims = [0] : tensor<2x3xi32> -> tensor<3xi32>
+  %1 = ember.min %x dims = [0] : tensor<2x3xi32> -> tensor<3xi32>
+  return %0, %1 : tensor<3xi32>, tensor<3xi32>
+}
+
+// -----
+
+// i8 holds uint8: unsigned max/min from 0 and 255 (printed as -1).
+// CHECK-LABEL: func.func @max_min_u8
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xi8>)
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i8
+// CHECK: %[[FILL:.*]] = linalg.fill ins(%[[ZERO]] : i8) outs(%{{.*}} : tensor<2xi8>)
+// CHECK: %[[MAX:.*]] = linalg.reduce ins(%[[X]] : tensor<2x3xi8>) outs(%[[FILL]] : tensor<2xi8>) dimensions = [1]
+// CHECK: (%[[IN:.*]]: i8, %[[ACC:.*]]: i8) {
+// CHECK: %[[M:.*]] = arith.maxui %[[IN]], %[[ACC]] : i8
+// CHECK: linalg.yield %[[M]] : i8
+// CHECK-DAG: %[[U8MAX:.*]] = arith.constant -1 : i8
+// CHECK: %[[FILL2:.*]] = linalg.fill ins(%[[U8MAX]] : i8) outs(%{{.*}} : tensor<2xi8>)
+// CHECK: %[[MIN:.*]] = linalg.reduce ins(%[[X]] : tensor<2x3xi8>) outs(%[[FILL2]] : tensor<2xi8>) dimensions = [1]
+// CHECK: arith.minui %{{.*}}, %{{.*}} : i8
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[MIN]] {{\[\[}}0, 1]] output_shape [2, 1] : tensor<2xi8> into tensor<2x1xi8>
+// CHECK-NOT: arith.maxsi
+// CHECK-NOT: arith.minsi
+// CHECK: return %[[MAX]], %[[E]]
+func.func @max_min_u8(%x: tensor<2x3xi8>) -> (tensor<2xi8>, tensor<2x1xi8>) {
+  %0 = ember.max %x dims = [1] : tensor<2x3xi8> -> tensor<2xi8>
+  %1 = ember.min %x dims = [1] keepdim : tensor<2x3xi8> -> tensor<2x1xi8>
+  return %0, %1 : tensor<2xi8>, tensor<2x1xi8>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @max_f16_bf16
+// CHECK: arith.constant 0xFC00 : f16
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f16
+// CHECK: arith.constant 0x7F80 : bf16
+// CHECK: arith.minimumf %{{.*}}, %{{.*}} : bf16
+func.func @max_f16_bf16(%h: tensor<4xf16>, %b: tensor<4xbf16>) -> (tensor<f16>, tensor<bf16>) {
+  %0 = ember.max %h dims = [0] : tensor<4xf16> -> tensor<f16>
+  %1 = ember.min %b dims = [0] : tensor<4xbf16> -> tensor<bf16>
+  return %0, %1 : tensor<f16>, tensor<bf16>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.argmax: a generic with two accumulators (the best value and its
+// index), reduced along `dim`; the first maximum wins, NaN counts as largest.
+//===----------------------------------------------------------------------===//
+
+// CHECK-DAG: #[[$IN:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[$OUT:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @argmax_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<64x10xf32>)
+// CHECK-DAG: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
+// CHECK-DAG: %[[VE:.*]] = tensor.empty() : tensor<64xf32>
+// CHECK-DAG: %[[VALS:.*]] = linalg.fill ins(%[[NINF]] : f32) outs(%[[VE]] : tensor<64xf32>)
+// CHECK-DAG: %[[IE:.*]] = tensor.empty() : tensor<64xi64>
+// CHECK-DAG: %[[IDXS:.*]] = linalg.fill ins(%[[ZERO]] : i64) outs(%[[IE]] : tensor<64xi64>)
+// CHECK: %[[R:.*]]:2 = linalg.generic {indexing_maps = [#[[$IN]], #[[$OUT]], #[[$OUT]]], iterator_types = ["parallel", "reduction"]}
+// CHECK-SAME: ins(%[[X]] : tensor<64x10xf32>) outs(%[[VALS]], %[[IDXS]] : tensor<64xf32>, tensor<64xi64>)
+// CHECK: ^bb0(%[[V:.*]]: f32, %[[BEST:.*]]: f32, %[[BESTI:.*]]: i64):
+// CHECK-DAG: %[[GT:.*]] = arith.cmpf ogt, %[[V]], %[[BEST]] : f32
+// CHECK-DAG: %[[VNAN:.*]] = arith.cmpf uno, %[[V]], %[[V]] : f32
+// CHECK-DAG: %[[BORD:.*]] = arith.cmpf ord, %[[BEST]], %[[BEST]] : f32
+// CHECK: %[[NEWNAN:.*]] = arith.andi %[[VNAN]], %[[BORD]] : i1
+// CHECK: %[[BETTER:.*]] = arith.ori %[[GT]], %[[NEWNAN]] : i1
+// CHECK: %[[I:.*]] = linalg.index 1 : index
+// CHECK: %[[I64:.*]] = arith.index_cast %[[I]] : index to i64
+// CHECK-DAG: %[[NV:.*]] = arith.select %[[BETTER]], %[[V]], %[[BEST]] : f32
+// CHECK-DAG: %[[NI:.*]] = arith.select %[[BETTER]], %[[I64]], %[[BESTI]] : i64
+// CHECK: linalg.yield %[[NV]], %[[NI]] : f32, i64
+// CHECK: -> (tensor<64xf32>, tensor<64xi64>)
+// CHECK-NOT: tensor.expand_shape
+// CHECK: return %[[R]]#1
+func.func @argmax_f32(%x: tensor<64x10xf32>) -> tensor<64xi64> {
+  %0 = ember.argmax %x dim = 1 : tensor<64x10xf32> -> tensor<64xi64>
+  return %0 : tensor<64xi64>
+}
+
+// -----
+
+// Reducing the leading dimension; keepdim reinserts it as size 1.
+// CHECK-DAG: #[[$IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[$OUT:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func.func @argmax_keepdim_f64
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf64>)
+// CHECK: %[[R:.*]]:2 = linalg.generic {indexing_maps = [#[[$IN]], #[[$OUT]], #[[$OUT]]], iterator_types = ["reduction", "parallel", "parallel"]}
+// CHECK-SAME: ins(%[[X]] : tensor<2x3x4xf64>) outs(%{{.*}}, %{{.*}} : tensor<3x4xf64>, tensor<3x4xi64>)
+// CHECK: arith.cmpf ogt, %{{.*}}, %{{.*}} : f64
+// CHECK: linalg.index 0 : index
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[R]]#1 {{\[\[}}0, 1], [2]] output_shape [1, 3, 4] : tensor<3x4xi64> into tensor<1x3x4xi64>
+// CHECK: return %[[E]]
+func.func @argmax_keepdim_f64(%x: tensor<2x3x4xf64>) -> tensor<1x3x4xi64> {
+  %0 = ember.argmax %x dim = 0 keepdim : tensor<2x3x4xf64> -> tensor<1x3x4xi64>
+  return %0 : tensor<1x3x4xi64>
+}
+
+// -----
+
+// Integers compare signed from the lowest value; i8 (uint8) unsigned from 0.
+// CHECK-LABEL: func.func @argmax_int
+// CHECK-SAME: (%[[I:.*]]: tensor<3xi64>, %[[U:.*]]: tensor<2x3xi8>)
+// CHECK-DAG: %[[LOW:.*]] = arith.constant -9223372036854775808 : i64
+// CHECK: linalg.fill ins(%[[LOW]] : i64) outs(%{{.*}} : tensor<i64>)
+// CHECK: %[[R:.*]]:2 = linalg.generic
+// CHECK-SAME: iterator_types = ["reduction"]
+// CHECK-SAME: ins(%[[I]] : tensor<3xi64>) outs(%{{.*}}, %{{.*}} : tensor<i64>, tensor<i64>)
+// CHECK: ^bb0(%[[V:.*]]: i64, %[[BEST:.*]]: i64, %{{.*}}: i64):
+// CHECK: %[[GT:.*]] = arith.cmpi sgt, %[[V]], %[[BEST]] : i64
+// CHECK: linalg.index 0 : index
+// CHECK: arith.select %[[GT]], %[[V]], %[[BEST]] : i64
+// CHECK-DAG: %[[UZERO:.*]] = arith.constant 0 : i8
+// CHECK: linalg.fill ins(%[[UZERO]] : i8) outs(%{{.*}} : tensor<2xi8>)
+// CHECK: %[[R2:.*]]:2 = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: ins(%[[U]] : tensor<2x3xi8>) outs(%{{.*}}, %{{.*}} : tensor<2xi8>, tensor<2xi64>)
+// CHECK: ^bb0(%[[V2:.*]]: i8, %[[BEST2:.*]]: i8, %{{.*}}: i64):
+// CHECK: arith.cmpi ugt, %[[V2]], %[[BEST2]] : i8
+// CHECK: linalg.index 1 : index
+// CHECK: return %[[R]]#1, %[[R2]]#1
+func.func @argmax_int(%i: tensor<3xi64>, %u: tensor<2x3xi8>) -> (tensor<i64>, tensor<2xi64>) {
+  %0 = ember.argmax %i dim = 0 : tensor<3xi64> -> tensor<i64>
+  %1 = ember.argmax %u dim = 1 : tensor<2x3xi8> -> tensor<2xi64>
+  return %0, %1 : tensor<i64>, tensor<2xi64>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Comparisons: a parallel generic into an i1 tensor. Floats compare ordered
+// (une for ne); integers signed, i8 (uint8) and i1 unsigned.
+//===----------------------------------------------------------------------===//
+
+// CHECK: #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @eq_f32
+// CHECK-SAME: (%[[A:.*]]: tensor<4x8xf32>, %[[B:.*]]: tensor<4x8xf32>)
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<4x8xi1>
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ID]], #[[$ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%[[A]], %[[B]] : tensor<4x8xf32>, tensor<4x8xf32>) outs(%[[INIT]] : tensor<4x8xi1>)
+// CHECK: ^bb0(%[[L:.*]]: f32, %[[RT:.*]]: f32, %{{.*}}: i1):
+// CHECK: %[[C:.*]] = arith.cmpf oeq, %[[L]], %[[RT]] : f32
+// CHECK: linalg.yield %[[C]] : i1
+// CHECK: return %[[R]]
+func.func @eq_f32(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) -> tensor<4x8xi1> {
+  %0 = ember.eq %a, %b : tensor<4x8xf32> -> tensor<4x8xi1>
+  return %0 : tensor<4x8xi1>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @compare_float_predicates
+// CHECK: arith.cmpf une, %{{.*}}, %{{.*}} : f32
+// CHECK: arith.cmpf olt, %{{.*}}, %{{.*}} : f32
+// CHECK: arith.cmpf ole, %{{.*}}, %{{.*}} : f32
+// CHECK: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// CHECK: arith.cmpf oge, %{{.*}}, %{{.*}} : f32
+// CHECK: arith.cmpf oeq, %{{.*}}, %{{.*}} : f64
+func.func @compare_float_predicates(%a: tensor<4xf32>, %b: tensor<4xf32>, %d: tensor<f64>)
+    -> (tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<i1>) {
+  %0 = ember.ne %a, %b : tensor<4xf32> -> tensor<4xi1>
+  %1 = ember.lt %a, %b : tensor<4xf32> -> tensor<4xi1>
+  %2 = ember.le %a, %b : tensor<4xf32> -> tensor<4xi1>
+  %3 = ember.gt %a, %b : tensor<4xf32> -> tensor<4xi1>
+  %4 = ember.ge %a, %b : tensor<4xf32> -> tensor<4xi1>
+  %5 = ember.eq %d, %d : tensor<f64> -> tensor<i1>
+  return %0, %1, %2, %3, %4, %5 : tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<i1>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @compare_int_predicates
+// CHECK: ^bb0(%[[L:.*]]: i64, %[[RT:.*]]: i64, %{{.*}}: i1):
+// CHECK: arith.cmpi eq, %[[L]], %[[RT]] : i64
+// CHECK: arith.cmpi ne, %{{.*}}, %{{.*}} : i64
+// CHECK: arith.cmpi slt, %{{.*}}, %{{.*}} : i64
+// CHECK: arith.cmpi sle, %{{.*}}, %{{.*}} : i64
+// CHECK: arith.cmpi sgt, %{{.*}}, %{{.*}} : i32
+// CHECK: arith.cmpi sge, %{{.*}}, %{{.*}} : i32
+func.func @compare_int_predicates(%a: tensor<4xi64>, %b: tensor<4xi32>)
+    -> (tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>) {
+  %0 = ember.eq %a, %a : tensor<4xi64> -> tensor<4xi1>
+  %1 = ember.ne %a, %a : tensor<4xi64> -> tensor<4xi1>
+  %2 = ember.lt %a, %a : tensor<4xi64> -> tensor<4xi1>
+  %3 = ember.le %a, %a : tensor<4xi64> -> tensor<4xi1>
+  %4 = ember.gt %b, %b : tensor<4xi32> -> tensor<4xi1>
+  %5 = ember.ge %b, %b : tensor<4xi32> -> tensor<4xi1>
+  return %0, %1, %2, %3, %4, %5 : tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>
+}
+
+// -----
+
+// i8 holds uint8 and i1 booleans: both compare unsigned.
+// CHECK-LABEL: func.func @compare_unsigned
+// CHECK: arith.cmpi ult, %{{.*}}, %{{.*}} : i8
+// CHECK: arith.cmpi ule, %{{.*}}, %{{.*}} : i8
+// CHECK: arith.cmpi ugt, %{{.*}}, %{{.*}} : i8
+// CHECK: arith.cmpi uge, %{{.*}}, %{{.*}} : i1
+// CHECK: arith.cmpi eq, %{{.*}}, %{{.*}} : i1
+// CHECK-NOT: arith.cmpi s
+func.func @compare_unsigned(%u: tensor<4xi8>, %p: tensor<4xi1>)
+    -> (tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>) {
+  %0 = ember.lt %u, %u : tensor<4xi8> -> tensor<4xi1>
+  %1 = ember.le %u, %u : tensor<4xi8> -> tensor<4xi1>
+  %2 = ember.gt %u, %u : tensor<4xi8> -> tensor<4xi1>
+  %3 = ember.ge %p, %p : tensor<4xi1> -> tensor<4xi1>
+  %4 = ember.eq %p, %p : tensor<4xi1> -> tensor<4xi1>
+  return %0, %1, %2, %3, %4 : tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>, tensor<4xi1>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.select: a parallel generic around arith.select.
+//===----------------------------------------------------------------------===//
+
+// CHECK: #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @select
+// CHECK-SAME: (%[[C:.*]]: tensor<2x3xi1>, %[[A:.*]]: tensor<2x3xf32>, %[[B:.*]]: tensor<2x3xf32>)
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<2x3xf32>
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ID]], #[[$ID]], #[[$ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%[[C]], %[[A]], %[[B]] : tensor<2x3xi1>, tensor<2x3xf32>, tensor<2x3xf32>) outs(%[[INIT]] : tensor<2x3xf32>)
+// CHECK: ^bb0(%[[CI:.*]]: i1, %[[AI:.*]]: f32, %[[BI:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[S:.*]] = arith.select %[[CI]], %[[AI]], %[[BI]] : f32
+// CHECK: linalg.yield %[[S]] : f32
+// CHECK: return %[[R]]
+func.func @select(%c: tensor<2x3xi1>, %a: tensor<2x3xf32>, %b: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = ember.select %c, %a, %b : tensor<2x3xi1>, tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @select_i64_rank0
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<i1>, tensor<i64>, tensor<i64>) outs(%{{.*}} : tensor<i64>)
+// CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : i64
+func.func @select_i64_rank0(%c: tensor<i1>, %a: tensor<i64>, %b: tensor<i64>) -> tensor<i64> {
+  %0 = ember.select %c, %a, %b : tensor<i1>, tensor<i64>
+  return %0 : tensor<i64>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.cast: a parallel generic around one scalar conversion.
+//===----------------------------------------------------------------------===//
+
+// CHECK: #[[$ID:.*]] = affine_map<(d0) -> (d0)>
+// CHECK-LABEL: func.func @cast_f32_to_i64
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<4xi64>
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ID]]], iterator_types = ["parallel"]}
+// CHECK-SAME: ins(%[[X]] : tensor<4xf32>) outs(%[[INIT]] : tensor<4xi64>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: i64):
+// CHECK: %[[C:.*]] = arith.fptosi %[[IN]] : f32 to i64
+// CHECK: linalg.yield %[[C]] : i64
+// CHECK: return %[[R]]
+func.func @cast_f32_to_i64(%x: tensor<4xf32>) -> tensor<4xi64> {
+  %0 = ember.cast %x : tensor<4xf32> -> tensor<4xi64>
+  return %0 : tensor<4xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @cast_to_float
+// CHECK: ^bb0(%[[IN:.*]]: i64, %{{.*}}: f32):
+// CHECK: arith.sitofp %[[IN]] : i64 to f32
+// CHECK: ^bb0(%[[B:.*]]: i1, %{{.*}}: f32):
+// CHECK: arith.uitofp %[[B]] : i1 to f32
+// CHECK: ^bb0(%[[U:.*]]: i8, %{{.*}}: f64):
+// CHECK: arith.uitofp %[[U]] : i8 to f64
+func.func @cast_to_float(%i: tensor<4xi64>, %m: tensor<4xi1>, %u: tensor<4xi8>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf64>) {
+  %0 = ember.cast %i : tensor<4xi64> -> tensor<4xf32>
+  %1 = ember.cast %m : tensor<4xi1> -> tensor<4xf32>
+  %2 = ember.cast %u : tensor<4xi8> -> tensor<4xf64>
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf64>
+}
+
+// -----
+
+// To i1: any nonzero value (NaN included) is true.
+// CHECK-LABEL: func.func @cast_to_i1
+// CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: i1):
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[C:.*]] = arith.cmpf une, %[[IN]], %[[ZERO]] : f32
+// CHECK: linalg.yield %[[C]] : i1
+// CHECK: ^bb0(%[[I:.*]]: i64, %{{.*}}: i1):
+// CHECK: %[[IZERO:.*]] = arith.constant 0 : i64
+// CHECK: arith.cmpi ne, %[[I]], %[[IZERO]] : i64
+func.func @cast_to_i1(%x: tensor<4xf32>, %i: tensor<4xi64>) -> (tensor<4xi1>, tensor<4xi1>) {
+  %0 = ember.cast %x : tensor<4xf32> -> tensor<4xi1>
+  %1 = ember.cast %i : tensor<4xi64> -> tensor<4xi1>
+  return %0, %1 : tensor<4xi1>, tensor<4xi1>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @cast_float_width
+// CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f64):
+// CHECK: arith.extf %[[IN]] : f32 to f64
+// CHECK: ^bb0(%[[D:.*]]: f64, %{{.*}}: f32):
+// CHECK: arith.truncf %[[D]] : f64 to f32
+// CHECK: ^bb0(%[[F:.*]]: f32, %{{.*}}: bf16):
+// CHECK: arith.truncf %[[F]] : f32 to bf16
+func.func @cast_float_width(%x: tensor<4xf32>, %d: tensor<4xf64>) -> (tensor<4xf64>, tensor<4xf32>, tensor<4xbf16>) {
+  %0 = ember.cast %x : tensor<4xf32> -> tensor<4xf64>
+  %1 = ember.cast %d : tensor<4xf64> -> tensor<4xf32>
+  %2 = ember.cast %x : tensor<4xf32> -> tensor<4xbf16>
+  return %0, %1, %2 : tensor<4xf64>, tensor<4xf32>, tensor<4xbf16>
+}
+
+// -----
+
+// Integer widths: uint8 and i1 zero-extend, others sign-extend; narrowing
+// truncates.
+// CHECK-LABEL: func.func @cast_int_width
+// CHECK: ^bb0(%[[U:.*]]: i8, %{{.*}}: i64):
+// CHECK: arith.extui %[[U]] : i8 to i64
+// CHECK: ^bb0(%[[I:.*]]: i64, %{{.*}}: i8):
+// CHECK: arith.trunci %[[I]] : i64 to i8
+// CHECK: ^bb0(%[[S:.*]]: i32, %{{.*}}: i64):
+// CHECK: arith.extsi %[[S]] : i32 to i64
+// CHECK: ^bb0(%[[B:.*]]: i1, %{{.*}}: i32):
+// CHECK: arith.extui %[[B]] : i1 to i32
+func.func @cast_int_width(%u: tensor<4xi8>, %i: tensor<4xi64>, %s: tensor<4xi32>, %b: tensor<4xi1>)
+    -> (tensor<4xi64>, tensor<4xi8>, tensor<4xi64>, tensor<4xi32>) {
+  %0 = ember.cast %u : tensor<4xi8> -> tensor<4xi64>
+  %1 = ember.cast %i : tensor<4xi64> -> tensor<4xi8>
+  %2 = ember.cast %s : tensor<4xi32> -> tensor<4xi64>
+  %3 = ember.cast %b : tensor<4xi1> -> tensor<4xi32>
+  return %0, %1, %2, %3 : tensor<4xi64>, tensor<4xi8>, tensor<4xi64>, tensor<4xi32>
+}
+
+// -----
+
+// Float to uint8 converts unsigned, to other integers signed.
+// CHECK-LABEL: func.func @cast_float_to_int
+// CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: i8):
+// CHECK: arith.fptoui %[[IN]] : f32 to i8
+// CHECK: ^bb0(%[[D:.*]]: f64, %{{.*}}: i32):
+// CHECK: arith.fptosi %[[D]] : f64 to i32
+func.func @cast_float_to_int(%x: tensor<4xf32>, %d: tensor<4xf64>) -> (tensor<4xi8>, tensor<4xi32>) {
+  %0 = ember.cast %x : tensor<4xf32> -> tensor<4xi8>
+  %1 = ember.cast %d : tensor<4xf64> -> tensor<4xi32>
+  return %0, %1 : tensor<4xi8>, tensor<4xi32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// A classifier head: every new op is converted.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @softmax_argmax_accuracy
+// CHECK-NOT: ember.
+// CHECK: linalg.reduce
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK: linalg.index
+// CHECK: arith.cmpi eq
+// CHECK: arith.uitofp
+// CHECK: arith.select
+// CHECK-NOT: ember.
+// CHECK: return
+func.func @softmax_argmax_accuracy(%logits: tensor<4x10xf32>, %labels: tensor<4xi64>)
+    -> (tensor<4x10xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %m = ember.max %logits dims = [1] keepdim : tensor<4x10xf32> -> tensor<4x1xf32>
+  %mb = ember.broadcast_to %m : tensor<4x1xf32> -> tensor<4x10xf32>
+  %z = ember.sub %logits, %mb : tensor<4x10xf32>
+  %e = ember.exp %z : tensor<4x10xf32>
+  %l = ember.log %e : tensor<4x10xf32>
+  %p = ember.argmax %logits dim = 1 : tensor<4x10xf32> -> tensor<4xi64>
+  %ok = ember.eq %p, %labels : tensor<4xi64> -> tensor<4xi1>
+  %f = ember.cast %ok : tensor<4xi1> -> tensor<4xf32>
+  %zero = ember.constant dense<0.0> : tensor<4xf32>
+  %s = ember.select %ok, %f, %zero : tensor<4xi1>, tensor<4xf32>
+  return %l, %f, %s : tensor<4x10xf32>, tensor<4xf32>, tensor<4xf32>
+}

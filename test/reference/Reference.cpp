@@ -390,6 +390,7 @@ Values evalElementwiseOther(const Node &node, const std::vector<const Values *> 
     switch (node.kind) {
     case OpKind::Exp: result[i] = std::exp(a); break;
     case OpKind::Log: result[i] = std::log(a); break;
+    case OpKind::Sqrt: result[i] = std::sqrt(a); break;
     case OpKind::Eq: result[i] = a == b; break;
     case OpKind::Ne: result[i] = a != b; break;
     case OpKind::Lt: result[i] = a < b; break;
@@ -469,6 +470,7 @@ Values computeNode(const Node &node,
     return evalArgmax(node, in(0));
   case OpKind::Exp:
   case OpKind::Log:
+  case OpKind::Sqrt:
   case OpKind::Cast:
     requireInputs(node, 1);
     return evalElementwiseOther(node, {&in(0)});

@@ -20,10 +20,12 @@ std::string formatShape(const Shape &shape) {
 }
 
 Tensor stackSamples(std::span<const Tensor> tensors, std::string_view op,
-                    std::string_view what, std::source_location loc) {
+                    std::string_view what,
+                    std::optional<std::source_location> loc) {
   auto fail = [&](const std::string &message) {
     throw Error(
-        fmt::format("{}: {} (at {})", op, message, fe::formatLocation(loc)));
+        fmt::format("{}: {}{}", op, message,
+                    loc ? " (at " + fe::formatLocation(*loc) + ")" : ""));
   };
   if (tensors.empty())
     fail("no samples to stack");
@@ -52,19 +54,19 @@ Tensor stackSamples(std::span<const Tensor> tensors, std::string_view op,
   auto *out = static_cast<uint8_t *>(batch.node()->data->data());
   size_t bytes = static_cast<size_t>(numelOf(shape)) * dtypeSize(dtype);
   for (const Tensor &t : tensors) {
-    t.realize(loc);
+    t.realize(loc.value_or(std::source_location::current()));
     std::memcpy(out, t.node()->data->data(), bytes);
     out += bytes;
   }
   return batch;
 }
 
-Batch Dataset::get_batch(std::span<const int64_t> indices, Loc loc) const {
+Batch Dataset::get_batch(std::span<const int64_t> indices) const {
   std::vector<Example> examples;
   examples.reserve(indices.size());
   for (int64_t index : indices)
-    examples.push_back(get(index, loc));
-  return collate(examples, loc);
+    examples.push_back(get(index));
+  return collate(examples);
 }
 
 Batch collate(std::span<const Example> examples, std::source_location loc) {

@@ -285,12 +285,12 @@ const std::vector<std::string> &FashionMNIST::classes() {
   return names;
 }
 
-int64_t FashionMNIST::checkIndex(int64_t index, Loc loc) const {
+int64_t FashionMNIST::checkIndex(int64_t index) const {
   int64_t i = index < 0 ? index + count_ : index;
   if (i < 0 || i >= count_)
-    fail(fmt::format("index {} is out of range for a dataset of {} samples",
-                     index, count_),
-         loc);
+    throw Error(fmt::format("FashionMNIST: index {} is out of range for a "
+                            "dataset of {} samples",
+                            index, count_));
   return i;
 }
 
@@ -307,15 +307,15 @@ Tensor FashionMNIST::rawLabel(int64_t index) const {
   return label;
 }
 
-Example FashionMNIST::get(int64_t index, Loc loc) const {
-  int64_t i = checkIndex(index, loc);
+Example FashionMNIST::get(int64_t index) const {
+  int64_t i = checkIndex(index);
   return {transform_(rawImage(i)), targetTransform_(rawLabel(i))};
 }
 
-Batch FashionMNIST::get_batch(std::span<const int64_t> indices, Loc loc) const {
+Batch FashionMNIST::get_batch(std::span<const int64_t> indices) const {
   std::vector<int64_t> rows(indices.size());
   for (size_t k = 0; k < indices.size(); ++k)
-    rows[k] = checkIndex(indices[k], loc);
+    rows[k] = checkIndex(indices[k]);
   int64_t n = static_cast<int64_t>(rows.size());
 
   Batch batch;
@@ -341,7 +341,7 @@ Batch FashionMNIST::get_batch(std::span<const int64_t> indices, Loc loc) const {
     images.reserve(rows.size());
     for (int64_t row : rows)
       images.push_back(transform_(rawImage(row)));
-    batch.data = stackSamples(images, "FashionMNIST", "data", loc);
+    batch.data = stackSamples(images, "FashionMNIST", "data");
   }
 
   if (!targetTransform_) {
@@ -354,7 +354,7 @@ Batch FashionMNIST::get_batch(std::span<const int64_t> indices, Loc loc) const {
     labels.reserve(rows.size());
     for (int64_t row : rows)
       labels.push_back(targetTransform_(rawLabel(row)));
-    batch.target = stackSamples(labels, "FashionMNIST", "target", loc);
+    batch.target = stackSamples(labels, "FashionMNIST", "target");
   }
   return batch;
 }

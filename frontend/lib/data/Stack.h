@@ -9,6 +9,7 @@
 
 #include "ember/frontend/Tensor.h"
 
+#include <optional>
 #include <source_location>
 #include <span>
 #include <string>
@@ -21,10 +22,11 @@ std::string formatShape(const Shape &shape);
 
 /// Stacks `tensors` along a new leading dimension: N tensors of shape S and
 /// one dtype give [N, S...], realising lazy ones. All undefined gives an
-/// undefined tensor. `what` names the field ("data", "target") and `op` the
-/// caller in error messages.
+/// undefined tensor. `what` names the field ("data", "target"), `op` the
+/// caller and `loc`, when known, the user's line in error messages.
 Tensor stackSamples(std::span<const Tensor> tensors, std::string_view op,
-                    std::string_view what, std::source_location loc);
+                    std::string_view what,
+                    std::optional<std::source_location> loc = std::nullopt);
 
 } // namespace ember::data
 

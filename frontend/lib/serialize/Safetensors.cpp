@@ -151,8 +151,8 @@ int writeAll(int fd, const void *bytes, size_t size) {
 int readAll(int fd, void *bytes, size_t size, uint64_t offset) {
   char *p = static_cast<char *>(bytes);
   while (size > 0) {
-    ssize_t n = ::pread(fd, p, std::min(size, kMaxIoChunk),
-                        static_cast<off_t>(offset));
+    ssize_t n =
+        ::pread(fd, p, std::min(size, kMaxIoChunk), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -221,20 +221,15 @@ Json parseHeaderJson(const std::string &path, const std::string &text) {
       loadError(path, fmt::format("the header nests deeper than {} levels",
                                   kMaxJsonDepth));
     switch (event) {
-    case Json::parse_event_t::object_start:
-      openObjects.emplace_back();
-      break;
-    case Json::parse_event_t::object_end:
-      openObjects.pop_back();
-      break;
+    case Json::parse_event_t::object_start: openObjects.emplace_back(); break;
+    case Json::parse_event_t::object_end: openObjects.pop_back(); break;
     case Json::parse_event_t::key: {
       const auto &key = parsed.get_ref<const std::string &>();
       if (!openObjects.back().insert(key).second)
         loadError(path, fmt::format("the header has the key '{}' twice", key));
       break;
     }
-    default:
-      break;
+    default: break;
     }
     return true;
   };
@@ -357,8 +352,8 @@ void save_safetensors(const StateDict &tensors, const std::string &path,
     if (!tensor.defined())
       saveError(path, fmt::format("tensor '{}' is undefined", name));
     data.push_back(elementBytes(tensor));
-    uint64_t bytes = static_cast<uint64_t>(tensor.numel()) *
-                     dtypeSize(tensor.dtype());
+    uint64_t bytes =
+        static_cast<uint64_t>(tensor.numel()) * dtypeSize(tensor.dtype());
     Json entry = Json::object();
     entry["dtype"] = safetensorsName(tensor.dtype());
     entry["shape"] = Json::array();
@@ -384,8 +379,8 @@ void save_safetensors(const StateDict &tensors, const std::string &path,
   TempFile temp;
   for (int attempt = 0;; ++attempt) {
     temp.path = fmt::format("{}.tmp.{}.{}", path, ::getpid(), randomSuffix());
-    temp.fd = ::open(temp.path.c_str(),
-                     O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    temp.fd = ::open(temp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                     0666);
     if (temp.fd >= 0)
       break;
     int err = errno;
@@ -515,11 +510,11 @@ StateDict load_safetensors(const std::string &path,
   const TensorRecord *previous = nullptr;
   for (const TensorRecord &record : records) {
     if (record.begin < covered)
-      loadError(path, fmt::format("the data of tensor '{}' [{}, {}] overlaps "
-                                  "that of tensor '{}' [{}, {}]",
-                                  record.name, record.begin, record.end,
-                                  previous->name, previous->begin,
-                                  previous->end));
+      loadError(path,
+                fmt::format("the data of tensor '{}' [{}, {}] overlaps "
+                            "that of tensor '{}' [{}, {}]",
+                            record.name, record.begin, record.end,
+                            previous->name, previous->begin, previous->end));
     if (record.begin > covered)
       loadError(path, fmt::format("bytes [{}, {}) of the byte buffer belong to "
                                   "no tensor (a hole before tensor '{}')",

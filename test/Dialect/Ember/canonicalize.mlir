@@ -1,6 +1,7 @@
 // RUN: ember-opt %s -canonicalize -split-input-file | FileCheck %s
 
-// Folders of ember ops: ReshapeOp::fold, BroadcastToOp::fold, ConstantOp::fold.
+// Folders of ember ops: ReshapeOp::fold, BroadcastToOp::fold, ConstantOp::fold,
+// CastOp::fold.
 
 //===----------------------------------------------------------------------===//
 // ember.reshape
@@ -225,4 +226,50 @@ func.func @transpose_identity(%x: tensor<2x3xf32>, %s: tensor<f32>) -> (tensor<2
 func.func @transpose_square(%x: tensor<3x3xf32>) -> tensor<3x3xf32> {
   %0 = ember.transpose %x [1, 0] : tensor<3x3xf32> -> tensor<3x3xf32>
   return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.cast
+//===----------------------------------------------------------------------===//
+
+// A cast to its own type is the input, at any rank and element type.
+// CHECK-LABEL: func.func @cast_same_type
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[M:.*]]: tensor<4xi1>, %[[S:.*]]: tensor<i64>)
+// CHECK-NOT: ember.cast
+// CHECK: return %[[X]], %[[M]], %[[S]]
+func.func @cast_same_type(%x: tensor<2x3xf32>, %m: tensor<4xi1>, %s: tensor<i64>) -> (tensor<2x3xf32>, tensor<4xi1>, tensor<i64>) {
+  %0 = ember.cast %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  %1 = ember.cast %m : tensor<4xi1> -> tensor<4xi1>
+  %2 = ember.cast %s : tensor<i64> -> tensor<i64>
+  return %0, %1, %2 : tensor<2x3xf32>, tensor<4xi1>, tensor<i64>
+}
+
+// -----
+
+// A cast to another element type stays.
+// CHECK-LABEL: func.func @cast_other_type
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[M:.*]]: tensor<4xi1>)
+// CHECK: %[[I:.*]] = ember.cast %[[X]] : tensor<2x3xf32> -> tensor<2x3xi64>
+// CHECK: %[[F:.*]] = ember.cast %[[M]] : tensor<4xi1> -> tensor<4xf32>
+// CHECK: return %[[I]], %[[F]]
+func.func @cast_other_type(%x: tensor<2x3xf32>, %m: tensor<4xi1>) -> (tensor<2x3xi64>, tensor<4xf32>) {
+  %0 = ember.cast %x : tensor<2x3xf32> -> tensor<2x3xi64>
+  %1 = ember.cast %m : tensor<4xi1> -> tensor<4xf32>
+  return %0, %1 : tensor<2x3xi64>, tensor<4xf32>
+}
+
+// -----
+
+// cast(cast(x)) is not folded: the inner cast may lose information.
+// CHECK-LABEL: func.func @cast_round_trip
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK: %[[I:.*]] = ember.cast %[[X]] : tensor<4xf32> -> tensor<4xi64>
+// CHECK: %[[F:.*]] = ember.cast %[[I]] : tensor<4xi64> -> tensor<4xf32>
+// CHECK: return %[[F]]
+func.func @cast_round_trip(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = ember.cast %x : tensor<4xf32> -> tensor<4xi64>
+  %1 = ember.cast %0 : tensor<4xi64> -> tensor<4xf32>
+  return %1 : tensor<4xf32>
 }

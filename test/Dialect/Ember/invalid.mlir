@@ -450,3 +450,314 @@ func.func @constant_unsupported_element_type() {
   %0 = ember.constant dense<1> : tensor<2xi16>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.max, ember.min (verifyReduction, shared with ember.sum)
+//===----------------------------------------------------------------------===//
+
+func.func @max_element_type(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.max' op cannot change the element type}}
+  %0 = ember.max %x dims = [1] : tensor<2x3xf32> -> tensor<2xf64>
+  return
+}
+
+// -----
+
+func.func @min_element_type(%x: tensor<2x3xi64>) {
+  // expected-error @+1 {{'ember.min' op cannot change the element type}}
+  %0 = ember.min %x dims = [1] : tensor<2x3xi64> -> tensor<2xi32>
+  return
+}
+
+// -----
+
+func.func @max_dim_out_of_range(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.max' op dimension 2 is out of range for a rank-2 input}}
+  %0 = ember.max %x dims = [2] : tensor<2x3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @min_dim_negative(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.min' op dimension -1 is out of range for a rank-2 input}}
+  %0 = ember.min %x dims = [-1] : tensor<2x3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @max_dim_repeated(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.max' op dimension 0 is listed twice}}
+  %0 = ember.max %x dims = [0, 0] : tensor<2x3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @min_dim_repeated(%x: tensor<2x3xi8>) {
+  // expected-error @+1 {{'ember.min' op dimension 1 is listed twice}}
+  %0 = ember.min %x dims = [1, 0, 1] : tensor<2x3xi8> -> tensor<i8>
+  return
+}
+
+// -----
+
+// Without keepdim the reduced dimension is dropped, not kept as 1.
+func.func @max_result_shape_without_keepdim(%x: tensor<64x10xf32>) {
+  // expected-error @+1 {{'ember.max' op result shape should be [64], got [64, 1]}}
+  %0 = ember.max %x dims = [1] : tensor<64x10xf32> -> tensor<64x1xf32>
+  return
+}
+
+// -----
+
+// With keepdim the reduced dimension stays, of size 1.
+func.func @max_result_shape_with_keepdim(%x: tensor<64x10xf32>) {
+  // expected-error @+1 {{'ember.max' op result shape should be [64, 1], got [64]}}
+  %0 = ember.max %x dims = [1] keepdim : tensor<64x10xf32> -> tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @min_result_shape(%x: tensor<64x10xf32>) {
+  // expected-error @+1 {{'ember.min' op result shape should be [10], got [64]}}
+  %0 = ember.min %x dims = [0] : tensor<64x10xf32> -> tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @min_result_shape_with_keepdim(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'ember.min' op result shape should be [1, 3, 1], got [3]}}
+  %0 = ember.min %x dims = [0, 2] keepdim : tensor<2x3x4xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.argmax
+//===----------------------------------------------------------------------===//
+
+func.func @argmax_dim_out_of_range(%x: tensor<64x10xf32>) {
+  // expected-error @+1 {{'ember.argmax' op dimension 2 is out of range for a rank-2 input}}
+  %0 = ember.argmax %x dim = 2 : tensor<64x10xf32> -> tensor<64xi64>
+  return
+}
+
+// -----
+
+func.func @argmax_dim_negative(%x: tensor<64x10xf32>) {
+  // expected-error @+1 {{'ember.argmax' op dimension -1 is out of range for a rank-2 input}}
+  %0 = ember.argmax %x dim = -1 : tensor<64x10xf32> -> tensor<64xi64>
+  return
+}
+
+// -----
+
+func.func @argmax_rank0(%x: tensor<f32>) {
+  // expected-error @+1 {{'ember.argmax' op dimension 0 is out of range for a rank-0 input}}
+  %0 = ember.argmax %x dim = 0 : tensor<f32> -> tensor<i64>
+  return
+}
+
+// -----
+
+func.func @argmax_result_shape(%x: tensor<64x10xf32>) {
+  // expected-error @+1 {{'ember.argmax' op result shape should be [64], got [10]}}
+  %0 = ember.argmax %x dim = 1 : tensor<64x10xf32> -> tensor<10xi64>
+  return
+}
+
+// -----
+
+// Without keepdim the dimension is dropped, not kept as 1.
+func.func @argmax_result_shape_without_keepdim(%x: tensor<64x10xf32>) {
+  // expected-error @+1 {{'ember.argmax' op result shape should be [64], got [64, 1]}}
+  %0 = ember.argmax %x dim = 1 : tensor<64x10xf32> -> tensor<64x1xi64>
+  return
+}
+
+// -----
+
+// With keepdim the dimension stays, of size 1.
+func.func @argmax_result_shape_with_keepdim(%x: tensor<2x3x4xi64>) {
+  // expected-error @+1 {{'ember.argmax' op result shape should be [2, 1, 4], got [2, 4]}}
+  %0 = ember.argmax %x dim = 1 keepdim : tensor<2x3x4xi64> -> tensor<2x4xi64>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Comparisons, ember.select, ember.cast
+//===----------------------------------------------------------------------===//
+
+func.func @eq_result_shape(%a: tensor<4x8xf32>) {
+  // expected-error @+1 {{'ember.eq' op result shape [8, 4] differs from the operands' [4, 8]}}
+  %0 = ember.eq %a, %a : tensor<4x8xf32> -> tensor<8x4xi1>
+  return
+}
+
+// -----
+
+func.func @lt_result_rank0(%a: tensor<3xi64>) {
+  // expected-error @+1 {{'ember.lt' op result shape [] differs from the operands' [3]}}
+  %0 = ember.lt %a, %a : tensor<3xi64> -> tensor<i1>
+  return
+}
+
+// -----
+
+func.func @ge_result_shape(%a: tensor<3xi8>) {
+  // expected-error @+1 {{'ember.ge' op result shape [1, 3] differs from the operands' [3]}}
+  %0 = ember.ge %a, %a : tensor<3xi8> -> tensor<1x3xi1>
+  return
+}
+
+// -----
+
+func.func @select_condition_shape(%c: tensor<8x4xi1>, %a: tensor<4x8xf32>) {
+  // expected-error @+1 {{'ember.select' op condition shape [8, 4] differs from the values' [4, 8]}}
+  %0 = ember.select %c, %a, %a : tensor<8x4xi1>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// A rank-0 condition does not broadcast.
+func.func @select_condition_rank0(%c: tensor<i1>, %a: tensor<4xi64>) {
+  // expected-error @+1 {{'ember.select' op condition shape [] differs from the values' [4]}}
+  %0 = ember.select %c, %a, %a : tensor<i1>, tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @cast_shape(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ember.cast' op cannot change the shape: [2, 3] vs [3, 2]}}
+  %0 = ember.cast %x : tensor<2x3xf32> -> tensor<3x2xi64>
+  return
+}
+
+// -----
+
+func.func @cast_rank(%x: tensor<6xi1>) {
+  // expected-error @+1 {{'ember.cast' op cannot change the shape: [6] vs [1, 6]}}
+  %0 = ember.cast %x : tensor<6xi1> -> tensor<1x6xi1>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ODS constraints of the new ops
+//===----------------------------------------------------------------------===//
+
+func.func @exp_integers(%a: tensor<4xi64>) {
+  // expected-error @+1 {{'ember.exp' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or 16-bit float or bfloat16 type values, but got 'tensor<4xi64>'}}
+  %0 = ember.exp %a : tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @log_i1(%a: tensor<4xi1>) {
+  // expected-error @+1 {{'ember.log' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or 16-bit float or bfloat16 type values, but got 'tensor<4xi1>'}}
+  %0 = ember.log %a : tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @exp_result_type(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'ember.exp' op requires the same type for all operands and results}}
+  %0 = "ember.exp"(%a) : (tensor<4xf32>) -> tensor<4xf64>
+  return
+}
+
+// -----
+
+func.func @max_i1(%a: tensor<2xi1>) {
+  // expected-error @+1 {{'ember.max' op operand #0 must be statically shaped tensor of}}
+  %0 = ember.max %a dims = [0] : tensor<2xi1> -> tensor<i1>
+  return
+}
+
+// -----
+
+func.func @argmax_result_i32(%x: tensor<64x10xf32>) {
+  // expected-error @+1 {{'ember.argmax' op result #0 must be statically shaped tensor of 64-bit signless integer values, but got 'tensor<64xi32>'}}
+  %0 = ember.argmax %x dim = 1 : tensor<64x10xf32> -> tensor<64xi32>
+  return
+}
+
+// -----
+
+func.func @argmax_i1(%x: tensor<4xi1>) {
+  // expected-error @+1 {{'ember.argmax' op operand #0 must be statically shaped tensor of}}
+  %0 = ember.argmax %x dim = 0 : tensor<4xi1> -> tensor<i64>
+  return
+}
+
+// -----
+
+func.func @argmax_missing_dim(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'ember.argmax' op requires attribute 'dim'}}
+  %0 = "ember.argmax"(%x) : (tensor<4xf32>) -> tensor<i64>
+  return
+}
+
+// -----
+
+func.func @gt_result_not_i1(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'ember.gt' op result #0 must be statically shaped tensor of 1-bit signless integer values, but got 'tensor<4xf32>'}}
+  %0 = ember.gt %a, %a : tensor<4xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+// The custom form has one operand type, so mismatched operands need the
+// generic form.
+func.func @ne_mismatched_operands(%a: tensor<4xf32>, %b: tensor<4xf64>) {
+  // expected-error @+1 {{'ember.ne' op requires all operands to have the same type}}
+  %0 = "ember.ne"(%a, %b) : (tensor<4xf32>, tensor<4xf64>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @select_condition_not_i1(%c: tensor<4xi8>, %a: tensor<4xf32>) {
+  // expected-error @+1 {{'ember.select' op operand #0 must be statically shaped tensor of 1-bit signless integer values, but got 'tensor<4xi8>'}}
+  %0 = ember.select %c, %a, %a : tensor<4xi8>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @select_mismatched_values(%c: tensor<4xi1>, %a: tensor<4xf32>, %b: tensor<4xf64>) {
+  // expected-error @+1 {{'ember.select' op failed to verify that all of {true_value, false_value, result} have same type}}
+  %0 = "ember.select"(%c, %a, %b) : (tensor<4xi1>, tensor<4xf32>, tensor<4xf64>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @select_result_type(%c: tensor<4xi1>, %a: tensor<4xi64>) {
+  // expected-error @+1 {{'ember.select' op failed to verify that all of {true_value, false_value, result} have same type}}
+  %0 = "ember.select"(%c, %a, %a) : (tensor<4xi1>, tensor<4xi64>, tensor<4xi64>) -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @cast_unsupported_element_type(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'ember.cast' op result #0 must be statically shaped tensor of}}
+  %0 = ember.cast %x : tensor<4xf32> -> tensor<4xi16>
+  return
+}

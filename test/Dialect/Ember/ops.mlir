@@ -301,3 +301,149 @@ func.func @mlp(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) ->
   %2 = ember.sum %1 dims = [1] : tensor<4x16xf32> -> tensor<4xf32>
   return %2 : tensor<4xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// ember.exp, ember.log
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @exp_log
+// CHECK-SAME: (%[[X:.*]]: tensor<64x10xf32>, %[[D:.*]]: tensor<3xf64>, %[[H:.*]]: tensor<4xf16>, %[[BF:.*]]: tensor<4xbf16>, %[[S:.*]]: tensor<f32>)
+// CHECK: %[[E:.*]] = ember.exp %[[X]] : tensor<64x10xf32>
+// CHECK: %[[L:.*]] = ember.log %[[E]] : tensor<64x10xf32>
+// CHECK: ember.exp %[[D]] : tensor<3xf64>
+// CHECK: ember.log %[[D]] : tensor<3xf64>
+// CHECK: ember.exp %[[H]] : tensor<4xf16>
+// CHECK: ember.log %[[BF]] : tensor<4xbf16>
+// CHECK: ember.exp %[[S]] : tensor<f32>
+// CHECK: return %[[L]]
+func.func @exp_log(%x: tensor<64x10xf32>, %d: tensor<3xf64>, %h: tensor<4xf16>,
+                   %bf: tensor<4xbf16>, %s: tensor<f32>) -> tensor<64x10xf32> {
+  %0 = ember.exp %x : tensor<64x10xf32>
+  %1 = ember.log %0 : tensor<64x10xf32>
+  %2 = ember.exp %d : tensor<3xf64>
+  %3 = ember.log %d : tensor<3xf64>
+  %4 = ember.exp %h : tensor<4xf16>
+  %5 = ember.log %bf : tensor<4xbf16>
+  %6 = ember.exp %s : tensor<f32>
+  return %1 : tensor<64x10xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.max, ember.min
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @max_min
+// CHECK-SAME: (%[[X:.*]]: tensor<64x10xf32>, %[[I:.*]]: tensor<2x3x4xi64>, %[[B:.*]]: tensor<2x3xi8>, %[[D:.*]]: tensor<2x3xf64>)
+// CHECK: %[[M:.*]] = ember.max %[[X]] dims = [1] keepdim : tensor<64x10xf32> -> tensor<64x1xf32>
+// CHECK: ember.min %[[X]] dims = [0] : tensor<64x10xf32> -> tensor<10xf32>
+// CHECK: ember.max %[[I]] dims = [2, 0] : tensor<2x3x4xi64> -> tensor<3xi64>
+// CHECK: ember.min %[[I]] dims = [1] keepdim : tensor<2x3x4xi64> -> tensor<2x1x4xi64>
+// CHECK: ember.max %[[B]] dims = [0, 1] : tensor<2x3xi8> -> tensor<i8>
+// CHECK: ember.min %[[B]] dims = [1] : tensor<2x3xi8> -> tensor<2xi8>
+// CHECK: ember.min %[[D]] dims = [0, 1] keepdim : tensor<2x3xf64> -> tensor<1x1xf64>
+// CHECK: ember.max %[[D]] dims = [] : tensor<2x3xf64> -> tensor<2x3xf64>
+// CHECK: return %[[M]]
+func.func @max_min(%x: tensor<64x10xf32>, %i: tensor<2x3x4xi64>, %b: tensor<2x3xi8>,
+                   %d: tensor<2x3xf64>) -> tensor<64x1xf32> {
+  %0 = ember.max %x dims = [1] keepdim : tensor<64x10xf32> -> tensor<64x1xf32>
+  %1 = ember.min %x dims = [0] : tensor<64x10xf32> -> tensor<10xf32>
+  %2 = ember.max %i dims = [2, 0] : tensor<2x3x4xi64> -> tensor<3xi64>
+  %3 = ember.min %i dims = [1] keepdim : tensor<2x3x4xi64> -> tensor<2x1x4xi64>
+  %4 = ember.max %b dims = [0, 1] : tensor<2x3xi8> -> tensor<i8>
+  %5 = ember.min %b dims = [1] : tensor<2x3xi8> -> tensor<2xi8>
+  %6 = ember.min %d dims = [0, 1] keepdim : tensor<2x3xf64> -> tensor<1x1xf64>
+  %7 = ember.max %d dims = [] : tensor<2x3xf64> -> tensor<2x3xf64>
+  return %0 : tensor<64x1xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.argmax
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @argmax
+// CHECK-SAME: (%[[X:.*]]: tensor<64x10xf32>, %[[I:.*]]: tensor<2x3x4xi64>, %[[B:.*]]: tensor<5xi8>, %[[H:.*]]: tensor<2x3xf16>)
+// CHECK: %[[A:.*]] = ember.argmax %[[X]] dim = 1 : tensor<64x10xf32> -> tensor<64xi64>
+// CHECK: ember.argmax %[[X]] dim = 0 keepdim : tensor<64x10xf32> -> tensor<1x10xi64>
+// CHECK: ember.argmax %[[I]] dim = 1 : tensor<2x3x4xi64> -> tensor<2x4xi64>
+// CHECK: ember.argmax %[[I]] dim = 2 keepdim : tensor<2x3x4xi64> -> tensor<2x3x1xi64>
+// CHECK: ember.argmax %[[B]] dim = 0 : tensor<5xi8> -> tensor<i64>
+// CHECK: ember.argmax %[[H]] dim = 1 : tensor<2x3xf16> -> tensor<2xi64>
+// CHECK: return %[[A]]
+func.func @argmax(%x: tensor<64x10xf32>, %i: tensor<2x3x4xi64>, %b: tensor<5xi8>,
+                  %h: tensor<2x3xf16>) -> tensor<64xi64> {
+  %0 = ember.argmax %x dim = 1 : tensor<64x10xf32> -> tensor<64xi64>
+  %1 = ember.argmax %x dim = 0 keepdim : tensor<64x10xf32> -> tensor<1x10xi64>
+  %2 = ember.argmax %i dim = 1 : tensor<2x3x4xi64> -> tensor<2x4xi64>
+  %3 = ember.argmax %i dim = 2 keepdim : tensor<2x3x4xi64> -> tensor<2x3x1xi64>
+  %4 = ember.argmax %b dim = 0 : tensor<5xi8> -> tensor<i64>
+  %5 = ember.argmax %h dim = 1 : tensor<2x3xf16> -> tensor<2xi64>
+  return %0 : tensor<64xi64>
+}
+
+//===----------------------------------------------------------------------===//
+// Comparisons: ember.eq, ne, lt, le, gt, ge
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @compare
+// CHECK-SAME: (%[[A:.*]]: tensor<4x8xf32>, %[[B:.*]]: tensor<4x8xf32>, %[[I:.*]]: tensor<64xi64>, %[[U:.*]]: tensor<3xi8>, %[[P:.*]]: tensor<2xi1>, %[[S:.*]]: tensor<f64>)
+// CHECK: %[[EQ:.*]] = ember.eq %[[A]], %[[B]] : tensor<4x8xf32> -> tensor<4x8xi1>
+// CHECK: ember.ne %[[A]], %[[B]] : tensor<4x8xf32> -> tensor<4x8xi1>
+// CHECK: ember.lt %[[I]], %[[I]] : tensor<64xi64> -> tensor<64xi1>
+// CHECK: ember.le %[[U]], %[[U]] : tensor<3xi8> -> tensor<3xi1>
+// CHECK: ember.gt %[[P]], %[[P]] : tensor<2xi1> -> tensor<2xi1>
+// CHECK: ember.ge %[[S]], %[[S]] : tensor<f64> -> tensor<i1>
+// CHECK: return %[[EQ]]
+func.func @compare(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>, %i: tensor<64xi64>,
+                   %u: tensor<3xi8>, %p: tensor<2xi1>, %s: tensor<f64>) -> tensor<4x8xi1> {
+  %0 = ember.eq %a, %b : tensor<4x8xf32> -> tensor<4x8xi1>
+  %1 = ember.ne %a, %b : tensor<4x8xf32> -> tensor<4x8xi1>
+  %2 = ember.lt %i, %i : tensor<64xi64> -> tensor<64xi1>
+  %3 = ember.le %u, %u : tensor<3xi8> -> tensor<3xi1>
+  %4 = ember.gt %p, %p : tensor<2xi1> -> tensor<2xi1>
+  %5 = ember.ge %s, %s : tensor<f64> -> tensor<i1>
+  return %0 : tensor<4x8xi1>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.select
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @select
+// CHECK-SAME: (%[[C:.*]]: tensor<4x8xi1>, %[[A:.*]]: tensor<4x8xf32>, %[[B:.*]]: tensor<4x8xf32>, %[[I:.*]]: tensor<4x8xi64>, %[[SC:.*]]: tensor<i1>, %[[SB:.*]]: tensor<i1>)
+// CHECK: %[[R:.*]] = ember.select %[[C]], %[[A]], %[[B]] : tensor<4x8xi1>, tensor<4x8xf32>
+// CHECK: ember.select %[[C]], %[[I]], %[[I]] : tensor<4x8xi1>, tensor<4x8xi64>
+// CHECK: ember.select %[[SC]], %[[SB]], %[[SC]] : tensor<i1>, tensor<i1>
+// CHECK: return %[[R]]
+func.func @select(%c: tensor<4x8xi1>, %a: tensor<4x8xf32>, %b: tensor<4x8xf32>,
+                  %i: tensor<4x8xi64>, %sc: tensor<i1>, %sb: tensor<i1>) -> tensor<4x8xf32> {
+  %0 = ember.select %c, %a, %b : tensor<4x8xi1>, tensor<4x8xf32>
+  %1 = ember.select %c, %i, %i : tensor<4x8xi1>, tensor<4x8xi64>
+  %2 = ember.select %sc, %sb, %sc : tensor<i1>, tensor<i1>
+  return %0 : tensor<4x8xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// ember.cast
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @cast
+// CHECK-SAME: (%[[M:.*]]: tensor<64xi1>, %[[X:.*]]: tensor<2x3xf32>, %[[I:.*]]: tensor<2x3xi64>, %[[B:.*]]: tensor<5xi8>, %[[S:.*]]: tensor<f64>)
+// CHECK: %[[F:.*]] = ember.cast %[[M]] : tensor<64xi1> -> tensor<64xf32>
+// CHECK: ember.cast %[[X]] : tensor<2x3xf32> -> tensor<2x3xi64>
+// CHECK: ember.cast %[[I]] : tensor<2x3xi64> -> tensor<2x3xbf16>
+// CHECK: ember.cast %[[B]] : tensor<5xi8> -> tensor<5xi32>
+// CHECK: ember.cast %[[S]] : tensor<f64> -> tensor<f16>
+// CHECK: ember.cast %[[X]] : tensor<2x3xf32> -> tensor<2x3xi1>
+// CHECK: ember.cast %[[X]] : tensor<2x3xf32> -> tensor<2x3xf32>
+// CHECK: return %[[F]]
+func.func @cast(%m: tensor<64xi1>, %x: tensor<2x3xf32>, %i: tensor<2x3xi64>, %b: tensor<5xi8>,
+                %s: tensor<f64>) -> tensor<64xf32> {
+  %0 = ember.cast %m : tensor<64xi1> -> tensor<64xf32>
+  %1 = ember.cast %x : tensor<2x3xf32> -> tensor<2x3xi64>
+  %2 = ember.cast %i : tensor<2x3xi64> -> tensor<2x3xbf16>
+  %3 = ember.cast %b : tensor<5xi8> -> tensor<5xi32>
+  %4 = ember.cast %s : tensor<f64> -> tensor<f16>
+  %5 = ember.cast %x : tensor<2x3xf32> -> tensor<2x3xi1>
+  %6 = ember.cast %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0 : tensor<64xf32>
+}

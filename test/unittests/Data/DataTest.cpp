@@ -15,7 +15,6 @@
 #include <zlib.h>
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -552,7 +551,7 @@ TEST_F(DataTest, ShufflesDeterministically) {
 class Squares : public data::Dataset {
 public:
   int64_t size() const override { return 7; }
-  data::Example get(int64_t index, Loc = Loc::current()) const override {
+  data::Example get(int64_t index) const override {
     float v = static_cast<float>(index);
     return {tensor(std::vector<float>{v, v * v}, {2}),
             tensor(std::vector<int64_t>{index % 2}, {})};
@@ -590,16 +589,10 @@ TEST(FashionMNISTSystem, LoadsDebianDataset) {
   if (!fs::exists(kSystemDir))
     GTEST_SKIP() << kSystemDir << " is absent (apt-get install "
                  << "dataset-fashion-mnist)";
-  using Clock = std::chrono::steady_clock;
-  auto seconds = [](Clock::time_point since) {
-    return std::chrono::duration<double>(Clock::now() - since).count();
-  };
   fs::path empty = fs::temp_directory_path() / "ember-data-test-no-dataset";
-  auto start = Clock::now();
   data::FashionMNIST training(
       empty,
       {.train = true, .download = true, .transform = transforms::ToTensor()});
-  double loadSeconds = seconds(start);
   data::FashionMNIST test(empty, {.train = false});
   EXPECT_EQ(training.size(), 60000);
   EXPECT_EQ(test.size(), 10000);
@@ -611,7 +604,6 @@ TEST(FashionMNISTSystem, LoadsDebianDataset) {
 
   data::DataLoader loader(training, {.batch_size = 64, .shuffle = true});
   EXPECT_EQ(loader.size(), 938);
-  start = Clock::now();
   int64_t samples = 0, batches = 0;
   std::vector<int64_t> perClass(10, 0);
   for (auto [X, y] : loader) {
@@ -624,14 +616,9 @@ TEST(FashionMNISTSystem, LoadsDebianDataset) {
     for (int64_t i = 0; i < y.size(0); ++i)
       ++perClass[labels[i]];
   }
-  double epochSeconds = seconds(start);
   EXPECT_EQ(samples, 60000);
   EXPECT_EQ(perClass, std::vector<int64_t>(10, 6000));
-  std::cout << "load: " << loadSeconds << " s, epoch: " << epochSeconds
-            << " s\n";
-  // Generous bounds: they catch a lost fast path, not a busy machine.
-  EXPECT_LT(loadSeconds, 5.0);
-  EXPECT_LT(epochSeconds, 3.0);
+  // Timing belongs to bench/, not to tests.
 }
 
 } // namespace

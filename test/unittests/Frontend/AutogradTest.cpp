@@ -132,6 +132,7 @@ TEST_F(AutogradTest, UnaryFunctions) {
   checkGradients([](auto &in) { return in[0].relu(); }, {leaf(s, 0.1, 1, true)});
   checkGradients([](auto &in) { return in[0].exp(); }, {leaf(s)});
   checkGradients([](auto &in) { return in[0].log(); }, {leaf(s, 0.2, 2)});
+  checkGradients([](auto &in) { return in[0].sqrt(); }, {leaf(s, 0.2, 2)});
 }
 
 TEST_F(AutogradTest, Contractions) {

@@ -279,6 +279,7 @@ TEST_F(OpsTest, ExpLog) {
   Shape s = randomShape();
   expectMatchesReference(randomTensor(s).exp(), 1e-5, 1e-6);
   expectMatchesReference(randomTensor(s, 0.1, 5).log(), 1e-5, 1e-6);
+  expectMatchesReference(randomTensor(s, 0, 5).sqrt(), 1e-6, 1e-6);
 }
 
 TEST_F(OpsTest, MaxMinMean) {

@@ -139,8 +139,7 @@ StateDict sampleTensors() {
       {"f32", filled<float>({2, 3}, DType::Float32,
                             {0.0f, -0.0f, floatFromBits(0x7fc01234),
                              std::numeric_limits<float>::infinity(),
-                             std::numeric_limits<float>::denorm_min(),
-                             -1.5f})},
+                             std::numeric_limits<float>::denorm_min(), -1.5f})},
       {"f64", filled<double>({3}, DType::Float64,
                              {0.1, doubleFromBits(0xfff8000000abcdefULL),
                               -std::numeric_limits<double>::max()})},
@@ -244,10 +243,9 @@ TEST_F(SafetensorsTest, WritesTheSpecifiedLayout) {
   // Padded with spaces so that the byte buffer starts 8-byte aligned.
   std::string header = json + std::string((8 - json.size() % 8) % 8, ' ');
   float values[] = {1.0f, -2.0f};
-  EXPECT_EQ(bytes,
-            safetensorsFile(header, std::string(reinterpret_cast<char *>(
-                                                    values),
-                                                sizeof(values))));
+  EXPECT_EQ(bytes, safetensorsFile(header,
+                                   std::string(reinterpret_cast<char *>(values),
+                                               sizeof(values))));
 }
 
 TEST_F(SafetensorsTest, EmptyStateDict) {
@@ -280,14 +278,26 @@ TEST_F(SafetensorsTest, MetadataRoundTrip) {
 TEST_F(SafetensorsTest, SaveRejectsBadNames) {
   std::string path = file("bad.safetensors");
   Tensor t = filled<float>({1}, DType::Float32, {1});
-  expectSaveError([&] { save_safetensors({{"x", t}, {"x", t}}, path); }, path,
-                  "two tensors are named 'x'");
-  expectSaveError([&] { save_safetensors({{"__metadata__", t}}, path); }, path,
-                  "'__metadata__' is reserved");
-  expectSaveError([&] { save_safetensors({{"u", Tensor()}}, path); }, path,
-                  "tensor 'u' is undefined");
-  expectSaveError([&] { save_safetensors({{"bad\xff", t}}, path); }, path,
-                  "not valid UTF-8");
+  expectSaveError(
+      [&] {
+        save_safetensors({{"x", t}, {"x", t}}, path);
+      },
+      path, "two tensors are named 'x'");
+  expectSaveError(
+      [&] {
+        save_safetensors({{"__metadata__", t}}, path);
+      },
+      path, "'__metadata__' is reserved");
+  expectSaveError(
+      [&] {
+        save_safetensors({{"u", Tensor()}}, path);
+      },
+      path, "tensor 'u' is undefined");
+  expectSaveError(
+      [&] {
+        save_safetensors({{"bad\xff", t}}, path);
+      },
+      path, "not valid UTF-8");
   expectSaveError([&] { save_safetensors({}, ""); }, "", "the path is empty");
   EXPECT_TRUE(entries().empty());
 }
@@ -387,7 +397,8 @@ std::string oneTensor(const std::string &entry) {
 }
 
 TEST_F(SafetensorsTest, RejectsMalformedFiles) {
-  const std::string f32x2 = R"({"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  const std::string f32x2 =
+      R"({"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
   const std::string eight(8, '\0');
   struct Case {
     const char *name;
@@ -482,8 +493,7 @@ TEST_F(SafetensorsTest, RejectsMalformedFiles) {
        "has 2199023255552 elements, more than the limit of 2^40"},
       {"offsets not an array",
        safetensorsFile(
-           oneTensor(R"({"dtype":"F32","shape":[2],"data_offsets":8})"),
-           eight),
+           oneTensor(R"({"dtype":"F32","shape":[2],"data_offsets":8})"), eight),
        "'data_offsets' is 8, not two non-negative integers"},
       {"three offsets",
        safetensorsFile(
@@ -557,8 +567,7 @@ TEST_F(SafetensorsTest, RejectsMalformedFiles) {
            std::string("\x01\x02", 2)),
        "tensor 'a': BOOL element 1 is the byte 2"},
       // Metadata.
-      {"metadata not an object",
-       safetensorsFile(R"({"__metadata__":["x"]})"),
+      {"metadata not an object", safetensorsFile(R"({"__metadata__":["x"]})"),
        "'__metadata__' is not a JSON object"},
       {"metadata null", safetensorsFile(R"({"__metadata__":null})"),
        "'__metadata__' is not a JSON object"},
@@ -650,8 +659,7 @@ TEST_F(SafetensorsTest, LoadsAFileWrittenByTheReferenceImplementation) {
 
   const Tensor &bytes = byName["bytes"];
   EXPECT_EQ(bytes.dtype(), DType::UInt8);
-  EXPECT_EQ(bytes.to_vector<uint8_t>(),
-            (std::vector<uint8_t>{0, 1, 127, 255}));
+  EXPECT_EQ(bytes.to_vector<uint8_t>(), (std::vector<uint8_t>{0, 1, 127, 255}));
 
   const Tensor &mask = byName["mask"];
   EXPECT_EQ(mask.dtype(), DType::Bool);

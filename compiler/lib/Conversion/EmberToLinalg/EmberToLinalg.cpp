@@ -674,6 +674,7 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
                ReductionLowering<MinOp, ReductionKind::Min>,
                FloatUnaryLowering<ExpOp, math::ExpOp>,
                FloatUnaryLowering<LogOp, math::LogOp>,
+               FloatUnaryLowering<SqrtOp, math::SqrtOp>,
                CompareLowering<EqOp, arith::CmpFPredicate::OEQ,
                                arith::CmpIPredicate::eq, arith::CmpIPredicate::eq>,
                CompareLowering<NeOp, arith::CmpFPredicate::UNE,

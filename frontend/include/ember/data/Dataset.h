@@ -31,21 +31,18 @@ using Batch = Example;
 /// A map-style dataset (torch.utils.data.Dataset): samples 0 ... size()-1.
 class Dataset {
 public:
-  using Loc = std::source_location;
-
   virtual ~Dataset() = default;
 
   /// The number of samples (PyTorch's len(dataset)).
   virtual int64_t size() const = 0;
   /// Sample `index`; negative indices count from the end. Throws ember::Error
   /// when it is out of range.
-  virtual Example get(int64_t index, Loc loc = Loc::current()) const = 0;
+  virtual Example get(int64_t index) const = 0;
   /// The samples at `indices`, stacked into a batch (PyTorch's
   /// `__getitems__` followed by default_collate). The default calls get() for
   /// each index and stacks with collate(); datasets override it with a
   /// faster path that must give the same values.
-  virtual Batch get_batch(std::span<const int64_t> indices,
-                          Loc loc = Loc::current()) const;
+  virtual Batch get_batch(std::span<const int64_t> indices) const;
 
   /// Same as get(index).
   Example operator[](int64_t index) const { return get(index); }

@@ -13,6 +13,7 @@
 #include "ember/data/Transforms.h"
 
 #include <filesystem>
+#include <source_location>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ struct FashionMNISTOptions {
 class FashionMNIST : public Dataset {
 public:
   using Options = FashionMNISTOptions;
+  using Loc = std::source_location;
 
   /// Loads the split named by `options.train` from the first folder of
   /// `root`, `root/FashionMNIST/raw` and `options.system_paths` that holds
@@ -56,13 +58,12 @@ public:
   int64_t size() const override { return count_; }
   /// Image `index` (uint8 [28, 28] before the transform) and its label
   /// (int64 of rank 0 before the target transform).
-  Example get(int64_t index, Loc loc = Loc::current()) const override;
+  Example get(int64_t index) const override;
   /// Writes the batch directly when the transform is empty, ToTensor, or
   /// ToTensor followed by single-channel Normalize (data then float32
   /// [N, 1, 28, 28]) and likewise for an empty target transform (target
   /// int64 [N]); otherwise stacks the transformed samples.
-  Batch get_batch(std::span<const int64_t> indices,
-                  Loc loc = Loc::current()) const override;
+  Batch get_batch(std::span<const int64_t> indices) const override;
 
   /// The class names, indexed by label: "T-shirt/top", ..., "Ankle boot".
   static const std::vector<std::string> &classes();
@@ -90,7 +91,7 @@ private:
   /// The raw label `index` as an int64 tensor of rank 0.
   Tensor rawLabel(int64_t index) const;
   /// `index` checked against size() and made non-negative.
-  int64_t checkIndex(int64_t index, Loc loc) const;
+  int64_t checkIndex(int64_t index) const;
 
   bool train_ = true;
   int64_t count_ = 0;

@@ -49,6 +49,7 @@ enum class OpKind : uint8_t {
   Argmax,      ///< ember.argmax (input) along axes[0], `keepdim`; int64
   Exp,         ///< ember.exp (input)
   Log,         ///< ember.log (input)
+  Sqrt,        ///< ember.sqrt (input)
   Eq,          ///< ember.eq (lhs, rhs); bool
   Ne,          ///< ember.ne
   Lt,          ///< ember.lt

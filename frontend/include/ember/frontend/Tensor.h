@@ -121,6 +121,7 @@ public:
   Tensor argmax(int64_t dim, bool keepdim = false, Loc loc = Loc::current()) const;
   Tensor exp(Loc loc = Loc::current()) const;
   Tensor log(Loc loc = Loc::current()) const;
+  Tensor sqrt(Loc loc = Loc::current()) const;
   /// softmax / log_softmax along `dim`, computed stably (max subtracted).
   Tensor softmax(int64_t dim, Loc loc = Loc::current()) const;
   Tensor log_softmax(int64_t dim, Loc loc = Loc::current()) const;

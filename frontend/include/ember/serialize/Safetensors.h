@@ -45,9 +45,9 @@ void save_safetensors(const StateDict &tensors, const std::string &path,
 /// come back in the order of their data in the file (the order they were
 /// saved in). When `metadata` is not null it receives the header's
 /// "__metadata__" (empty when there is none).
-StateDict load_safetensors(const std::string &path,
-                           std::map<std::string, std::string> *metadata =
-                               nullptr);
+StateDict
+load_safetensors(const std::string &path,
+                 std::map<std::string, std::string> *metadata = nullptr);
 
 } // namespace ember
 

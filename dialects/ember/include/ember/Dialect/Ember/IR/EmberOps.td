@@ -115,6 +115,8 @@ def Ember_ExpOp : Ember_FloatUnaryOp<"exp", "Elementwise natural exponential.",
     "%1 = ember.exp %0 : tensor<64x10xf32>">;
 def Ember_LogOp : Ember_FloatUnaryOp<"log", "Elementwise natural logarithm.",
     "%1 = ember.log %0 : tensor<64x10xf32>">;
+def Ember_SqrtOp : Ember_FloatUnaryOp<"sqrt", "Elementwise square root.",
+    "%1 = ember.sqrt %0 : tensor<512x784xf32>">;
 
 //===----------------------------------------------------------------------===//
 // Comparisons, select and cast

@@ -1,0 +1,40 @@
+//===- Device.h - Where tensors live ----------------------------*- C++ -*-===//
+//
+// Part of Ember. Devices in PyTorch's spelling: Device::cpu(), Device::cuda(i).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_FRONTEND_DEVICE_H
+#define EMBER_FRONTEND_DEVICE_H
+
+#include <string>
+
+namespace ember {
+
+/// A device: the host CPU, or a CUDA GPU by index.
+struct Device {
+  enum class Type { CPU, CUDA };
+  Type type = Type::CPU;
+  int index = 0;
+
+  static Device cpu() { return {}; }
+  static Device cuda(int index = 0) { return {Type::CUDA, index}; }
+  bool is_cpu() const { return type == Type::CPU; }
+  bool is_cuda() const { return type == Type::CUDA; }
+  /// "cpu" or "cuda:0", as PyTorch prints devices.
+  std::string str() const {
+    return is_cpu() ? "cpu" : "cuda:" + std::to_string(index);
+  }
+  bool operator==(const Device &) const = default;
+};
+
+namespace cuda {
+/// Whether a CUDA GPU can be used. CUDA support is not built yet: false.
+bool is_available();
+/// Number of usable CUDA GPUs (0 until CUDA support lands).
+int device_count();
+} // namespace cuda
+
+} // namespace ember
+
+#endif // EMBER_FRONTEND_DEVICE_H

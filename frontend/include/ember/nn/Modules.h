@@ -1,0 +1,89 @@
+//===- Modules.h - The layers of the Quickstart -----------------*- C++ -*-===//
+//
+// Part of Ember. Linear, ReLU, Flatten, Sequential and CrossEntropyLoss,
+// with PyTorch's semantics, initialisation and printed form.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_NN_MODULES_H
+#define EMBER_NN_MODULES_H
+
+#include "ember/nn/Module.h"
+
+#include <type_traits>
+
+namespace ember::nn {
+
+/// y = x·weightᵀ + bias, weight [out_features, in_features]. Weight and bias
+/// are drawn from U(-1/√in_features, 1/√in_features), as PyTorch does, from
+/// the global generator (ember::manual_seed).
+class Linear : public Module {
+public:
+  Linear(int64_t in_features, int64_t out_features, bool bias = true);
+  Tensor forward(const Tensor &input) override;
+  std::string extra_repr() const override;
+
+  int64_t in_features, out_features;
+  Tensor weight, bias;
+};
+
+class ReLU : public Module {
+public:
+  Tensor forward(const Tensor &input) override { return input.relu(); }
+};
+
+/// Flattens dimensions start_dim..end_dim into one.
+class Flatten : public Module {
+public:
+  explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1)
+      : start_dim(start_dim), end_dim(end_dim) {}
+  Tensor forward(const Tensor &input) override;
+  std::string extra_repr() const override;
+
+  int64_t start_dim, end_dim;
+};
+
+/// Any module, held by value: what Sequential is built from.
+class AnyModule {
+public:
+  template <typename M, typename = std::enable_if_t<
+                            std::is_base_of_v<Module, std::decay_t<M>>>>
+  AnyModule(M &&module)
+      : module_(std::make_shared<std::decay_t<M>>(std::forward<M>(module))) {}
+  const std::shared_ptr<Module> &get() const { return module_; }
+
+private:
+  std::shared_ptr<Module> module_;
+};
+
+/// Applies its modules in order; they are named "0", "1", ...
+class Sequential : public Module {
+public:
+  Sequential(std::initializer_list<AnyModule> modules);
+  Tensor forward(const Tensor &input) override;
+  size_t size() const { return modules_.size(); }
+  Module &operator[](size_t i) { return *modules_.at(i); }
+
+private:
+  std::vector<std::shared_ptr<Module>> modules_;
+};
+
+namespace functional {
+/// Mean cross-entropy of `logits` [N, C] against int64 class indices
+/// `target` [N] (PyTorch's F.cross_entropy, reduction="mean").
+Tensor cross_entropy(const Tensor &logits, const Tensor &target,
+                     Tensor::Loc loc = Tensor::Loc::current());
+} // namespace functional
+
+/// The loss module form of functional::cross_entropy.
+class CrossEntropyLoss {
+public:
+  Tensor operator()(const Tensor &logits, const Tensor &target,
+                    Tensor::Loc loc = Tensor::Loc::current()) const {
+    return functional::cross_entropy(logits, target, loc);
+  }
+};
+
+} // namespace ember::nn
+
+#endif // EMBER_NN_MODULES_H

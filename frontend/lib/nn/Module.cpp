@@ -1,0 +1,178 @@
+//===- Module.cpp - Neural-network modules --------------------------------===//
+//
+// Part of Ember.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/nn/Module.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <cxxabi.h>
+#include <ostream>
+#include <sstream>
+#include <typeinfo>
+
+namespace ember {
+
+bool cuda::is_available() { return false; }
+int cuda::device_count() { return 0; }
+
+namespace nn {
+namespace {
+
+std::string shapeStr(const Shape &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+/// PyTorch's _addindent: indents every line but the first.
+std::string addIndent(const std::string &text, int spaces) {
+  std::string out;
+  std::string pad(spaces, ' ');
+  for (char c : text) {
+    out += c;
+    if (c == '\n')
+      out += pad;
+  }
+  return out;
+}
+
+/// PyTorch's Module.__repr__.
+std::string repr(const Module &m) {
+  std::vector<std::string> extraLines, childLines;
+  std::string extra = m.extra_repr();
+  if (!extra.empty()) {
+    std::istringstream is(extra);
+    for (std::string line; std::getline(is, line);)
+      extraLines.push_back(line);
+  }
+  for (const auto &[key, child] : m.children())
+    childLines.push_back("(" + key + "): " + addIndent(repr(*child), 2));
+  std::string out = m.name() + "(";
+  if (extraLines.size() == 1 && childLines.empty()) {
+    out += extraLines[0];
+  } else if (!extraLines.empty() || !childLines.empty()) {
+    std::vector<std::string> lines = extraLines;
+    lines.insert(lines.end(), childLines.begin(), childLines.end());
+    out += "\n  " + fmt::format("{}", fmt::join(lines, "\n  ")) + "\n";
+  }
+  return out + ")";
+}
+
+} // namespace
+
+Tensor Module::forward(const Tensor &) {
+  throw Error(name() + " does not implement forward(const Tensor &)");
+}
+
+std::string Module::name() const {
+  const char *mangled = typeid(*this).name();
+  int status = 0;
+  char *demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string full = status == 0 && demangled ? demangled : mangled;
+  std::free(demangled);
+  // PyTorch prints the bare class name, without namespaces.
+  size_t colon = full.rfind("::");
+  return colon == std::string::npos ? full : full.substr(colon + 2);
+}
+
+void Module::collectParameters(const std::string &prefix, bool recurse,
+                               StateDict &out) const {
+  for (const auto &[name, t] : parameters_)
+    out.emplace_back(prefix + name, t);
+  if (!recurse)
+    return;
+  for (const auto &[name, child] : children_)
+    child->collectParameters(prefix + name + ".", true, out);
+}
+
+StateDict Module::named_parameters(bool recurse) const {
+  StateDict out;
+  collectParameters("", recurse, out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto &[name, t] : named_parameters(recurse))
+    out.push_back(t);
+  return out;
+}
+
+void Module::load_state_dict(const StateDict &state, bool strict) {
+  StateDict mine = named_parameters();
+  std::vector<bool> given(mine.size(), false);
+  for (const auto &[name, value] : state) {
+    size_t i = 0;
+    while (i < mine.size() && mine[i].first != name)
+      ++i;
+    if (i == mine.size())
+      throw Error(fmt::format("load_state_dict: {} has no parameter '{}'",
+                              this->name(), name));
+    Tensor &param = mine[i].second;
+    if (value.shape() != param.shape() || value.dtype() != param.dtype())
+      throw Error(fmt::format(
+          "load_state_dict: '{}' is {} {} in the state, {} {} in the model",
+          name, dtypeName(value.dtype()), shapeStr(value.shape()),
+          dtypeName(param.dtype()), shapeStr(param.shape())));
+    // Copy into the parameter's own buffer, so every holder sees the values.
+    value.realize();
+    std::memcpy(param.node()->data->data(), value.node()->data->data(),
+                static_cast<size_t>(param.numel()) * dtypeSize(param.dtype()));
+    given[i] = true;
+  }
+  if (strict)
+    for (size_t i = 0; i < mine.size(); ++i)
+      if (!given[i])
+        throw Error(fmt::format("load_state_dict: the state has no '{}'",
+                                mine[i].first));
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto &[name, child] : children_)
+    child->train(on);
+}
+
+Module &Module::to(const Device &device) {
+  if (!device.is_cpu())
+    throw Error("Module::to(" + device.str() +
+                "): CUDA support is not built yet; use Device::cpu()");
+  return *this;
+}
+
+void Module::zero_grad() {
+  for (const Tensor &p : parameters())
+    p.zero_grad_();
+}
+
+Tensor &Module::register_parameter(std::string name, Tensor &tensor) {
+  tensor.requires_grad_(true);
+  parameters_.emplace_back(std::move(name), tensor);
+  return tensor;
+}
+
+void Module::register_module(std::string name, Module &module) {
+  children_.emplace_back(std::move(name), &module);
+}
+
+void Module::register_modules(
+    std::initializer_list<std::pair<std::string, std::reference_wrapper<Module>>>
+        modules) {
+  for (const auto &[name, module] : modules)
+    register_module(name, module.get());
+}
+
+void Module::register_owned_module(std::string name,
+                                   std::shared_ptr<Module> module) {
+  children_.emplace_back(std::move(name), module.get());
+  owned_.push_back(std::move(module));
+}
+
+std::ostream &operator<<(std::ostream &os, const Module &module) {
+  return os << repr(module);
+}
+
+} // namespace nn
+} // namespace ember

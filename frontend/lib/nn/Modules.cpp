@@ -1,0 +1,116 @@
+//===- Modules.cpp - The layers of the Quickstart -------------------------===//
+//
+// Part of Ember.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/nn/Modules.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace ember::nn {
+namespace {
+
+/// A float32 leaf drawn from U(-bound, bound) by the global generator.
+Tensor uniform(Shape shape, double bound) {
+  Tensor t = rand(std::move(shape));
+  float *p = t.data_ptr<float>();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    p[i] = static_cast<float>((2.0 * p[i] - 1.0) * bound);
+  return t;
+}
+
+} // namespace
+
+Linear::Linear(int64_t in, int64_t out, bool withBias)
+    : in_features(in), out_features(out) {
+  if (in <= 0 || out <= 0)
+    throw Error(fmt::format("Linear({}, {}): sizes must be positive", in, out));
+  double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  weight = uniform({out, in}, bound);
+  register_parameter("weight", weight);
+  if (withBias) {
+    bias = uniform({out}, bound);
+    register_parameter("bias", bias);
+  }
+}
+
+Tensor Linear::forward(const Tensor &input) {
+  if (input.dim() != 2 || input.size(1) != in_features)
+    throw Error(fmt::format("Linear(in_features={}): input of shape [{}] does "
+                            "not have {} features in its last dimension",
+                            in_features, fmt::join(input.shape(), ", "),
+                            in_features));
+  return linear(input, weight, bias);
+}
+
+std::string Linear::extra_repr() const {
+  return fmt::format("in_features={}, out_features={}, bias={}", in_features,
+                     out_features, bias.defined() ? "True" : "False");
+}
+
+Tensor Flatten::forward(const Tensor &input) {
+  int64_t rank = input.dim();
+  int64_t start = start_dim < 0 ? start_dim + rank : start_dim;
+  int64_t end = end_dim < 0 ? end_dim + rank : end_dim;
+  if (start < 0 || end >= rank || start > end)
+    throw Error(fmt::format("Flatten(start_dim={}, end_dim={}): invalid for a "
+                            "tensor of rank {}",
+                            start_dim, end_dim, rank));
+  Shape shape(input.shape().begin(), input.shape().begin() + start);
+  int64_t flat = 1;
+  for (int64_t i = start; i <= end; ++i)
+    flat *= input.shape()[i];
+  shape.push_back(flat);
+  shape.insert(shape.end(), input.shape().begin() + end + 1,
+               input.shape().end());
+  return input.reshape(shape);
+}
+
+std::string Flatten::extra_repr() const {
+  return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim);
+}
+
+Sequential::Sequential(std::initializer_list<AnyModule> modules) {
+  size_t i = 0;
+  for (const AnyModule &m : modules) {
+    modules_.push_back(m.get());
+    register_owned_module(std::to_string(i++), m.get());
+  }
+}
+
+Tensor Sequential::forward(const Tensor &input) {
+  Tensor x = input;
+  for (const auto &m : modules_)
+    x = m->forward(x);
+  return x;
+}
+
+Tensor functional::cross_entropy(const Tensor &logits, const Tensor &target,
+                                 Tensor::Loc loc) {
+  if (logits.dim() != 2 || target.dim() != 1 ||
+      target.size(0) != logits.size(0))
+    throw Error(fmt::format("cross_entropy: logits [{}] and target [{}] do not "
+                            "match (expected [N, C] and [N]) (at {})",
+                            fmt::join(logits.shape(), ", "),
+                            fmt::join(target.shape(), ", "),
+                            fe::formatLocation(loc)));
+  if (target.dtype() != DType::Int64)
+    throw Error(fmt::format("cross_entropy: target must hold int64 class "
+                            "indices, not {} (at {})",
+                            dtypeName(target.dtype()), fe::formatLocation(loc)));
+  int64_t n = logits.size(0), classes = logits.size(1);
+  // One-hot of the targets: target[i] == c, as the logits' dtype.
+  Tensor oneHot = target.reshape({n, 1}, loc)
+                      .eq(arange(0, static_cast<double>(classes), 1,
+                                 DType::Int64, loc)
+                              .reshape({1, classes}, loc),
+                          loc)
+                      .to(logits.dtype(), loc);
+  Tensor picked = (logits.log_softmax(1, loc) * oneHot).sum(loc);
+  return picked * (-1.0 / static_cast<double>(n));
+}
+
+} // namespace ember::nn

@@ -1,0 +1,124 @@
+//===- Optimizer.cpp - SGD and Adam ---------------------------------------===//
+//
+// Part of Ember.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/optim/Optimizer.h"
+
+#include "../Realize.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace ember::optim {
+
+Optimizer::Optimizer(std::vector<Tensor> params) : params_(std::move(params)) {
+  for (const Tensor &p : params_)
+    if (!p.defined() || !p.requires_grad())
+      throw Error("optimizer: every parameter must be a tensor that requires "
+                  "grad");
+}
+
+void Optimizer::zero_grad() {
+  for (const Tensor &p : params_)
+    p.zero_grad_();
+}
+
+void Optimizer::apply(const std::vector<Tensor> &newValues,
+                      std::vector<Tensor> &state, Tensor::Loc loc) {
+  std::vector<fe::NodePtr> targets;
+  for (const Tensor &v : newValues)
+    targets.push_back(v.node());
+  for (const Tensor &s : state)
+    targets.push_back(s.node());
+  // The gradients stay readable after the step, and the losses backward()
+  // was called on are computed with this step's weights.
+  for (const Tensor &p : params_)
+    if (p.grad().defined())
+      targets.push_back(p.grad().node());
+  for (const fe::NodePtr &root : fe::takePendingBackwardRoots())
+    targets.push_back(root);
+  fe::realize(targets, loc);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!newValues[i].defined())
+      continue;
+    // In place: the parameter's node takes the new buffer.
+    params_[i].node()->data = newValues[i].node()->data;
+  }
+}
+
+SGD::SGD(std::vector<Tensor> params, SGDOptions opts)
+    : Optimizer(std::move(params)), options(opts) {
+  if (options.lr < 0 || options.momentum < 0 || options.weight_decay < 0)
+    throw Error(fmt::format("SGD: invalid options (lr={}, momentum={}, "
+                            "weight_decay={})",
+                            options.lr, options.momentum, options.weight_decay));
+  if (options.momentum != 0)
+    for (const Tensor &p : params_)
+      momentum_.push_back(zeros(p.shape(), p.dtype()));
+}
+
+void SGD::step(Tensor::Loc loc) {
+  NoGradGuard noGrad;
+  std::vector<Tensor> newValues(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor &p = params_[i];
+    Tensor g = p.grad();
+    if (!g.defined())
+      continue;
+    if (options.weight_decay != 0)
+      g = g + p * options.weight_decay;
+    if (options.momentum != 0) {
+      // The buffer starts at zero, so the first step is buf = g as in
+      // PyTorch, and every step has the same graph.
+      momentum_[i] = momentum_[i] * options.momentum + g;
+      g = momentum_[i];
+    }
+    newValues[i] = p - g * options.lr;
+  }
+  apply(newValues, momentum_, loc);
+}
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions opts)
+    : Optimizer(std::move(params)), options(opts) {
+  if (options.lr < 0 || options.eps < 0 || options.beta1 < 0 ||
+      options.beta1 >= 1 || options.beta2 < 0 || options.beta2 >= 1)
+    throw Error(fmt::format("Adam: invalid options (lr={}, betas=({}, {}), "
+                            "eps={})",
+                            options.lr, options.beta1, options.beta2,
+                            options.eps));
+  for (const Tensor &p : params_) {
+    m_.push_back(zeros(p.shape(), p.dtype()));
+    v_.push_back(zeros(p.shape(), p.dtype()));
+  }
+}
+
+void Adam::step(Tensor::Loc loc) {
+  NoGradGuard noGrad;
+  ++steps_;
+  double correction1 = 1 - std::pow(options.beta1, static_cast<double>(steps_));
+  double correction2 = 1 - std::pow(options.beta2, static_cast<double>(steps_));
+  std::vector<Tensor> newValues(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor &p = params_[i];
+    Tensor g = p.grad();
+    if (!g.defined())
+      continue;
+    if (options.weight_decay != 0)
+      g = g + p * options.weight_decay;
+    m_[i] = m_[i] * options.beta1 + g * (1 - options.beta1);
+    v_[i] = v_[i] * options.beta2 + g * g * (1 - options.beta2);
+    // The bias corrections change every step; as scalars they are graph
+    // inputs, so the graph stays the same.
+    Tensor mHat = m_[i] / correction1;
+    Tensor vHat = v_[i] / correction2;
+    newValues[i] = p - mHat * options.lr / (vHat.sqrt() + options.eps);
+  }
+  std::vector<Tensor> state = m_;
+  state.insert(state.end(), v_.begin(), v_.end());
+  apply(newValues, state, loc);
+}
+
+} // namespace ember::optim
