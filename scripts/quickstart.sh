@@ -4,4 +4,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/build.sh"
-exec "$root/build/bin/tensors" "$@"
+cd "$root"
+exec "$root/build/bin/quickstart" "$@"

@@ -984,3 +984,15 @@ func.func @softmax_argmax_accuracy(%logits: tensor<4x10xf32>, %labels: tensor<4x
   %s = ember.select %ok, %f, %zero : tensor<4xi1>, tensor<4xf32>
   return %l, %f, %s : tensor<4x10xf32>, tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// Equal-width float casts go through f32.
+// CHECK-LABEL: func.func @cast_f16_bf16
+// CHECK:         linalg.generic
+// CHECK:           %[[W:.*]] = arith.extf %{{.*}} : f16 to f32
+// CHECK:           arith.truncf %[[W]] : f32 to bf16
+func.func @cast_f16_bf16(%x: tensor<4xf16>) -> tensor<4xbf16> {
+  %0 = ember.cast %x : tensor<4xf16> -> tensor<4xbf16>
+  return %0 : tensor<4xbf16>
+}

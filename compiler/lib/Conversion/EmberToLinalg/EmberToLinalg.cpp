@@ -603,6 +603,12 @@ Value convertScalar(OpBuilder &b, Location loc, Value x, Type to) {
       return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, x, zero);
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x, zero);
   }
+  if (fromFloat && toFloat && fromWidth == toWidth) {
+    // f16 <-> bf16: no single op converts between equal widths; go through
+    // f32, which holds both exactly.
+    Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+    return arith::TruncFOp::create(b, loc, to, wide);
+  }
   if (fromFloat && toFloat)
     return toWidth > fromWidth
                ? arith::ExtFOp::create(b, loc, to, x).getResult()
