@@ -193,24 +193,18 @@ func.func @matmul_i64(%a: tensor<2x3xi64>, %b: tensor<3x4xi64>) -> tensor<2x4xi6
 // -----
 
 //===----------------------------------------------------------------------===//
-// ember.linear: a contraction reading the weight transposed, accumulated
-// into the broadcast bias (or zeros).
+// ember.linear: the weight is transposed into a [in, out] tensor and a plain
+// linalg.matmul accumulates into the broadcast bias (or zeros).
 //===----------------------------------------------------------------------===//
 
-// CHECK-DAG: #[[$IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
-// CHECK-DAG: #[[$W:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
-// CHECK-DAG: #[[$OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func.func @linear_bias
 // CHECK-SAME: (%[[X:.*]]: tensor<2x8xf32>, %[[W:.*]]: tensor<4x8xf32>, %[[B:.*]]: tensor<4xf32>)
 // CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<2x4xf32>
 // CHECK: %[[BB:.*]] = linalg.broadcast ins(%[[B]] : tensor<4xf32>) outs(%[[EMPTY]] : tensor<2x4xf32>) dimensions = [0]
 // CHECK-NOT: linalg.fill
-// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$IN]], #[[$W]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[X]], %[[W]] : tensor<2x8xf32>, tensor<4x8xf32>) outs(%[[BB]] : tensor<2x4xf32>)
-// CHECK: ^bb0(%[[XI:.*]]: f32, %[[WI:.*]]: f32, %[[ACC:.*]]: f32):
-// CHECK: %[[P:.*]] = arith.mulf %[[XI]], %[[WI]] : f32
-// CHECK: %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
-// CHECK: linalg.yield %[[S]] : f32
+// CHECK: %[[TE:.*]] = tensor.empty() : tensor<8x4xf32>
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<4x8xf32>) outs(%[[TE]] : tensor<8x4xf32>) permutation = [1, 0]
+// CHECK: %[[R:.*]] = linalg.matmul ins(%[[X]], %[[WT]] : tensor<2x8xf32>, tensor<8x4xf32>) outs(%[[BB]] : tensor<2x4xf32>)
 // CHECK: return %[[R]]
 func.func @linear_bias(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %b: tensor<4xf32>) -> tensor<2x4xf32> {
   %0 = ember.linear %x, %w, %b : (tensor<2x8xf32>, tensor<4x8xf32>, tensor<4xf32>) -> tensor<2x4xf32>
@@ -219,19 +213,14 @@ func.func @linear_bias(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %b: tensor<4xf3
 
 // -----
 
-// CHECK-DAG: #[[$IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
-// CHECK-DAG: #[[$W:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
-// CHECK-DAG: #[[$OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func.func @linear_no_bias
 // CHECK-SAME: (%[[X:.*]]: tensor<2x8xf64>, %[[W:.*]]: tensor<4x8xf64>)
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
 // CHECK-DAG: %[[EMPTY:.*]] = tensor.empty() : tensor<2x4xf64>
 // CHECK: %[[FILL:.*]] = linalg.fill ins(%[[ZERO]] : f64) outs(%[[EMPTY]] : tensor<2x4xf64>)
 // CHECK-NOT: linalg.broadcast
-// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$IN]], #[[$W]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[X]], %[[W]] : tensor<2x8xf64>, tensor<4x8xf64>) outs(%[[FILL]] : tensor<2x4xf64>)
-// CHECK: arith.mulf
-// CHECK: arith.addf
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<4x8xf64>)
+// CHECK: %[[R:.*]] = linalg.matmul ins(%[[X]], %[[WT]] : tensor<2x8xf64>, tensor<8x4xf64>) outs(%[[FILL]] : tensor<2x4xf64>)
 // CHECK: return %[[R]]
 func.func @linear_no_bias(%x: tensor<2x8xf64>, %w: tensor<4x8xf64>) -> tensor<2x4xf64> {
   %0 = ember.linear %x, %w : (tensor<2x8xf64>, tensor<4x8xf64>) -> tensor<2x4xf64>

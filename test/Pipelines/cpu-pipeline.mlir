@@ -11,8 +11,10 @@
 // RUN:   | FileCheck %s --check-prefix=BUF --implicit-check-not=ember. \
 // RUN:       --implicit-check-not=tensor
 // RUN: ember-opt %s --ember-graph-pipeline --ember-to-linalg-pipeline \
-// RUN:   --ember-cpu-bufferize-pipeline --ember-cpu-to-llvm-pipeline \
-// RUN:   | FileCheck %s --check-prefix=LLVM
+// RUN:   --ember-cpu-vectorize-pipeline --ember-cpu-bufferize-pipeline \
+// RUN:   --ember-cpu-to-llvm-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: ember-opt %s --ember-to-linalg-pipeline --ember-cpu-vectorize-pipeline \
+// RUN:   | FileCheck %s --check-prefix=VEC
 
 // The CPU pipeline, whole and stage by stage. Prefixes, one per RUN line:
 //   LLVM    --ember-cpu-pipeline: LLVM dialect with the bare-pointer ABI (and
@@ -22,6 +24,7 @@
 //   LINALG  --ember-to-linalg-pipeline: linalg on tensors, no ember ops left
 //   BUF     ... then --ember-cpu-bufferize-pipeline: memrefs, no tensors;
 //           results become out-parameters
+//   VEC     ... --ember-cpu-vectorize-pipeline: the matmul as register tiles
 
 //===----------------------------------------------------------------------===//
 // linear + relu + sum
@@ -35,8 +38,8 @@
 // LINALG-LABEL: func.func @mlp
 // LINALG-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[W:.*]]: tensor<16x8xf32>, %[[B:.*]]: tensor<16xf32>) -> tensor<4xf32>
 // LINALG: %[[BB:.*]] = linalg.broadcast ins(%[[B]] : tensor<16xf32>)
-// LINALG: %[[LIN:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
-// LINALG-SAME: ins(%[[X]], %[[W]] : tensor<4x8xf32>, tensor<16x8xf32>) outs(%[[BB]] : tensor<4x16xf32>)
+// LINALG: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<16x8xf32>)
+// LINALG: %[[LIN:.*]] = linalg.matmul ins(%[[X]], %[[WT]] : tensor<4x8xf32>, tensor<8x16xf32>) outs(%[[BB]] : tensor<4x16xf32>)
 // LINALG: %[[RELU:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]
 // LINALG-SAME: ins(%[[LIN]] : tensor<4x16xf32>)
 // LINALG: arith.maximumf
@@ -49,7 +52,8 @@
 // BUF-NOT: ->
 // BUF: %[[TMP:.*]] = memref.alloc() {{.*}}: memref<4x16xf32>
 // BUF: linalg.broadcast ins(%[[B]] : memref<16xf32>) outs(%[[TMP]] : memref<4x16xf32>)
-// BUF: linalg.generic {{.*}} ins(%[[X]], %[[W]] : memref<4x8xf32>, memref<16x8xf32>) outs(%[[TMP]] : memref<4x16xf32>)
+// BUF: linalg.transpose ins(%[[W]] : memref<16x8xf32>)
+// BUF: linalg.matmul ins(%[[X]], %{{.*}} : memref<4x8xf32>, memref<8x16xf32>) outs(%[[TMP]] : memref<4x16xf32>)
 // BUF: linalg.generic {{.*}} outs(%[[TMP]] : memref<4x16xf32>)
 // BUF: linalg.fill ins(%{{.*}} : f32) outs(%[[OUT]] : memref<4xf32>)
 // BUF: linalg.reduce ins(%[[TMP]] : memref<4x16xf32>) outs(%[[OUT]] : memref<4xf32>) dimensions = [1]
@@ -60,20 +64,29 @@
 // result.
 // LLVM-LABEL: llvm.func @mlp
 // LLVM-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr) {
+// LLVM: llvm.call @malloc
 // LLVM: %[[TMP:.*]] = llvm.call @malloc
-// LLVM: llvm.fmul
-// LLVM: llvm.fadd
+// LLVM: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // LLVM: llvm.intr.maximum
 // LLVM: llvm.fadd
-// LLVM: llvm.call @free(%[[TMP]])
+// LLVM: llvm.call @free
 // LLVM: llvm.return{{$}}
 
 // IR-LABEL: define void @mlp(ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}})
 // IR: call ptr @malloc
-// IR: fmul float
+// IR: call <16 x float> @llvm.fmuladd.v16f32
 // IR: call float @llvm.maximum.f32
 // IR: call void @free
 // IR: ret void
+// One 4x16 register tile (both sizes divide the problem) and a K loop
+// whose body is a single 4x16x1 contraction, the accumulator carried in
+// registers (hoisted out of the loop).
+// VEC-LABEL: func.func @mlp
+// VEC: %[[ACC0:.*]] = vector.transfer_read
+// VEC: %[[ACC:.*]] = scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(%[[A:.*]] = %[[ACC0]]) -> (vector<4x16xf32>)
+// VEC: vector.contract {{.*}} %[[A]] : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// VEC: scf.yield
+// VEC: vector.transfer_write %[[ACC]]
 func.func @mlp(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<4xf32> {
   %0 = ember.linear %x, %w, %b : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
   %1 = ember.relu %0 : tensor<4x16xf32>

@@ -242,9 +242,11 @@ Result api::compile(std::string_view source,
   const MlirStage stages[] = {
       {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
       {Stage::Linalg, "02-linalg.mlir", mlir::ember::buildEmberToLinalgPipeline},
-      {Stage::Bufferized, "03-bufferized.mlir",
+      {Stage::Vectorized, "03-vectorized.mlir",
+       mlir::ember::buildCPUVectorizePipeline},
+      {Stage::Bufferized, "04-bufferized.mlir",
        mlir::ember::buildCPUBufferizePipeline},
-      {Stage::LLVMDialect, "04-llvm-dialect.mlir",
+      {Stage::LLVMDialect, "05-llvm-dialect.mlir",
        mlir::ember::buildCPUToLLVMPipeline},
   };
   for (const MlirStage &s : stages) {
@@ -267,7 +269,7 @@ Result api::compile(std::string_view source,
       translateModuleToLLVMIR(module->getOperation(), llvmCtx, options.name);
   if (!llvmModule)
     return fail(result, "translation to LLVM IR failed");
-  dumper.write("05-llvm-ir.ll", printModule(*llvmModule));
+  dumper.write("06-llvm-ir.ll", printModule(*llvmModule));
   const std::string entry = "ember_entry";
   if (llvm::Error err =
           mlir::ember::addPackedEntryPoint(*llvmModule, funcName, entry))
@@ -277,7 +279,7 @@ Result api::compile(std::string_view source,
     return fail(result, llvm::toString(tm.takeError()));
   mlir::ember::optimizeModule(*llvmModule, **tm);
   std::string optimized = printModule(*llvmModule);
-  dumper.write("06-llvm-ir-opt.ll", optimized);
+  dumper.write("07-llvm-ir-opt.ll", optimized);
   if (options.stopAfter == Stage::LLVMIR) {
     result.output = std::move(optimized);
     result.ok = true;
@@ -290,7 +292,7 @@ Result api::compile(std::string_view source,
     auto assembly = mlir::ember::emitMachineCode(*llvmModule, **tm, false);
     if (!assembly)
       return fail(result, llvm::toString(assembly.takeError()));
-    dumper.write("07-assembly.s", *assembly);
+    dumper.write("08-assembly.s", *assembly);
     if (options.stopAfter == Stage::Assembly) {
       result.output = std::move(*assembly);
       result.ok = true;

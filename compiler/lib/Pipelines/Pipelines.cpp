@@ -33,7 +33,16 @@ void ember::buildEmberGraphPipeline(OpPassManager &pm) {
 
 void ember::buildEmberToLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createConvertEmberToLinalgPass());
-  addPasses(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
+  pm.addNestedPass<func::FuncOp>(createEmberFuseElementwisePass());
+  addPasses(pm, "canonicalize,cse");
+}
+
+void ember::buildCPUVectorizePipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createEmberCPUVectorizeContractionsPass());
+  // Hoisting the accumulator's read/write pair out of the K loop, on
+  // tensors, is what keeps each tile in registers.
+  addPasses(pm, "canonicalize,cse,loop-invariant-code-motion,"
+                "loop-invariant-subset-hoisting,canonicalize");
 }
 
 void ember::buildCPUBufferizePipeline(OpPassManager &pm) {
@@ -48,8 +57,12 @@ void ember::buildCPUBufferizePipeline(OpPassManager &pm) {
 }
 
 void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
-  addPasses(pm, "convert-linalg-to-loops,expand-strided-metadata,lower-affine,"
+  pm.addNestedPass<func::FuncOp>(createEmberCPULowerVectorsPass());
+  addPasses(pm, "canonicalize,cse,"
+                "convert-linalg-to-loops,convert-vector-to-scf{full-unroll},"
+                "expand-strided-metadata,lower-affine,"
                 "convert-scf-to-cf,finalize-memref-to-llvm,"
+                "convert-vector-to-llvm,"
                 "convert-arith-to-llvm,convert-math-to-llvm,"
                 "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
                 "convert-cf-to-llvm,convert-index-to-llvm,convert-ub-to-llvm,"
@@ -59,6 +72,7 @@ void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
 void ember::buildCPUPipeline(OpPassManager &pm) {
   buildEmberGraphPipeline(pm);
   buildEmberToLinalgPipeline(pm);
+  buildCPUVectorizePipeline(pm);
   buildCPUBufferizePipeline(pm);
   buildCPUToLLVMPipeline(pm);
 }
@@ -71,6 +85,10 @@ void ember::registerEmberPipelines() {
       "ember-to-linalg-pipeline",
       "Lower ember to linalg on tensors and fuse elementwise ops",
       buildEmberToLinalgPipeline);
+  PassPipelineRegistration<>(
+      "ember-cpu-vectorize-pipeline",
+      "Tile and vectorize contractions on tensors (register tiles)",
+      buildCPUVectorizePipeline);
   PassPipelineRegistration<>(
       "ember-cpu-bufferize-pipeline",
       "Bufferize linalg on tensors; results become out-parameters",

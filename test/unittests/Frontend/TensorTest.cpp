@@ -155,8 +155,9 @@ TEST(TensorTest, DumpIrWritesEveryStageInOrder) {
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{
                        "00-input.mlir", "01-ember.mlir", "02-linalg.mlir",
-                       "03-bufferized.mlir", "04-llvm-dialect.mlir",
-                       "05-llvm-ir.ll", "06-llvm-ir-opt.ll", "07-assembly.s"}));
+                       "03-vectorized.mlir", "04-bufferized.mlir",
+                       "05-llvm-dialect.mlir", "06-llvm-ir.ll",
+                       "07-llvm-ir-opt.ll", "08-assembly.s"}));
   EXPECT_TRUE(fs::is_directory(graphDir / "passes"));
   fs::remove_all(dir);
 }

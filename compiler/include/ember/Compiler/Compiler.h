@@ -21,6 +21,7 @@ namespace ember::compiler {
 enum class Stage {
   Ember,        ///< ember IR after the graph passes (MLIR text)
   Linalg,       ///< linalg on tensors (MLIR text)
+  Vectorized,   ///< matmuls tiled into register tiles and vectorized (MLIR)
   Bufferized,   ///< linalg on memrefs, destination-passing (MLIR text)
   LLVMDialect,  ///< the LLVM dialect (MLIR text)
   LLVMIR,       ///< LLVM IR after optimisation (.ll text)

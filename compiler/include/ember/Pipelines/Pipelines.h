@@ -6,6 +6,7 @@
 //
 //   ember-graph-pipeline        ember → ember  (canonicalise, CSE)
 //   ember-to-linalg-pipeline    ember → linalg on tensors (+ elementwise fusion)
+//   ember-cpu-vectorize-pipeline  register-tiled, vectorized matmuls on tensors
 //   ember-cpu-bufferize-pipeline  tensors → memrefs, results → out-params
 //   ember-cpu-to-llvm-pipeline  memrefs/loops → LLVM dialect (bare-pointer ABI)
 //   ember-cpu-pipeline          all of the above, ember → LLVM dialect
@@ -23,6 +24,8 @@ namespace mlir::ember {
 void buildEmberGraphPipeline(OpPassManager &pm);
 /// Lowers ember to linalg/tensor/arith on tensors and fuses elementwise ops.
 void buildEmberToLinalgPipeline(OpPassManager &pm);
+/// Tiles matmuls into register tiles and vectorizes them, on tensors.
+void buildCPUVectorizePipeline(OpPassManager &pm);
 /// One-shot bufferization of the whole module; memref results of public
 /// functions become out-parameters, temporaries get deallocations.
 void buildCPUBufferizePipeline(OpPassManager &pm);

@@ -41,4 +41,77 @@ def EmberDistinctResultsPass : Pass<"ember-distinct-results", "::mlir::func::Fun
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Fusion on linalg
+//===----------------------------------------------------------------------===//
+
+def EmberFuseElementwisePass : Pass<"ember-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg.generic chains, keeping named contractions";
+  let description = [{
+    Upstream's elementwise fusion (producer into consumer when the producer
+    has one use) and reshape propagation, with one difference from
+    `linalg-fuse-elementwise-ops`: a reshape is never folded into a named op
+    such as `linalg.matmul`. Upstream does so by rewriting the matmul as a
+    higher-rank `linalg.generic` (the input's `tensor<64x1x28x28>` shape
+    leaking into the contraction), which then no longer matches the
+    register-tiled matmul kernels.
+
+    ```mlir
+    %c = tensor.collapse_shape %x [[0], [1, 2, 3]] : tensor<64x1x28x28xf32> into tensor<64x784xf32>
+    %m = linalg.matmul ins(%c, %w : ...) outs(...)   // stays a matmul
+    %r = linalg.generic ... ins(%m) { maximumf }      // relu
+    %s = linalg.generic ... ins(%r) { mulf }          // fused with the relu
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// CPU code generation
+//===----------------------------------------------------------------------===//
+
+def EmberCPULowerVectorsPass : Pass<"ember-cpu-lower-vectors", "::mlir::func::FuncOp"> {
+  let summary = "Lower vector contractions and transfers to FMAs and plain loads";
+  let description = [{
+    Runs on bufferized code. Hoists loop-invariant transfer pairs (so each
+    accumulator tile lives in registers across its K loop), then lowers
+    `vector.contract` by outer products (one broadcast of A, one load of B
+    and one FMA per register row), and rank-1 transfers to plain vector
+    loads and stores (higher-rank transfers are unrolled to rank 1 by
+    `convert-vector-to-scf{full-unroll}` afterwards). The default contraction lowering produces shuffles instead of
+    FMAs, many times slower (see ../shared/notes).
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect"];
+}
+
+def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Tile linalg.matmul into register tiles and vectorize them";
+  let description = [{
+    Tiles every statically shaped `linalg.matmul` on tensors into
+    `Mr x Nr x 1` tiles (Mr up to 8 rows, Nr up to 32 columns, each dividing
+    the problem) and vectorizes each tile into a `vector.contract`, which
+    `ember-cpu-lower-vectors` turns into outer-product FMAs. Matmuls whose
+    sizes have no suitable divisor are left to the scalar loop lowering.
+
+    Before:
+    ```mlir
+    %r = linalg.matmul ins(%a, %b : tensor<64x784xf32>, tensor<784x512xf32>)
+                       outs(%c : tensor<64x512xf32>) -> tensor<64x512xf32>
+    ```
+    After (schematically): three `scf.for` loops over 8x32 tiles and K, whose
+    body reads the tiles with `vector.transfer_read`, computes a
+    `vector.contract` on `vector<8x1xf32>` and `vector<1x32xf32>`, and writes
+    the `vector<8x32xf32>` accumulator back.
+  }];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // EMBER_TRANSFORMS_PASSES_TD

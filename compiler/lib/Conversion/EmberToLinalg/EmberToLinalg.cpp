@@ -179,7 +179,7 @@ struct MatmulOpLowering : OpConversionPattern<MatmulOp> {
 };
 
 /// x·Wᵀ + b: the accumulator starts as the bias broadcast over rows (or
-/// zero), and a contraction with W read transposed adds x·Wᵀ into it.
+/// zero), and a matmul with the transposed weight adds x·Wᵀ into it.
 struct LinearOpLowering : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -196,24 +196,22 @@ struct LinearOpLowering : OpConversionPattern<LinearOp> {
     } else {
       init = zeroFilled(rewriter, loc, type);
     }
-    MLIRContext *ctx = rewriter.getContext();
-    AffineExpr m, n, k;
-    bindDims(ctx, m, n, k);
-    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, k}, ctx),
-                                   AffineMap::get(3, 0, {n, k}, ctx),
-                                   AffineMap::get(3, 0, {m, n}, ctx)};
-    SmallVector<utils::IteratorType> iterators = {
-        utils::IteratorType::parallel, utils::IteratorType::parallel,
-        utils::IteratorType::reduction};
-    auto generic = linalg::GenericOp::create(
+    // Wᵀ is materialised ([in, out], row-major) so that the product is a
+    // plain matmul whose B rows are contiguous: the layout the register-tiled
+    // CPU kernels stream through.
+    auto weightType = tensorTypeOf(adaptor.getWeight());
+    auto transposedType = RankedTensorType::get(
+        {weightType.getDimSize(1), weightType.getDimSize(0)},
+        weightType.getElementType());
+    Value transposed =
+        linalg::TransposeOp::create(rewriter, loc, adaptor.getWeight(),
+                                    emptyLike(rewriter, loc, transposedType),
+                                    ArrayRef<int64_t>{1, 0})
+            .getResult()[0];
+    auto matmul = linalg::MatmulOp::create(
         rewriter, loc, TypeRange{type},
-        ValueRange{adaptor.getInput(), adaptor.getWeight()}, ValueRange{init},
-        maps, iterators, [&](OpBuilder &b, Location nloc, ValueRange args) {
-          Value prod = arith::MulFOp::create(b, nloc, args[0], args[1]);
-          Value sum = arith::AddFOp::create(b, nloc, args[2], prod);
-          linalg::YieldOp::create(b, nloc, sum);
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+        ValueRange{adaptor.getInput(), transposed}, ValueRange{init});
+    rewriter.replaceOp(op, matmul.getResult(0));
     return success();
   }
 };

@@ -1,0 +1,59 @@
+//===- FuseElementwise.cpp - Elementwise fusion that keeps matmuls --------===//
+//
+// Part of Ember. See EmberFuseElementwisePass in Passes.td. The pattern set
+// is upstream's (LinalgElementwiseOpFusion), with a control function.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Transforms/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::ember {
+#define GEN_PASS_DEF_EMBERFUSEELEMENTWISEPASS
+#include "ember/Transforms/Passes.h.inc"
+} // namespace mlir::ember
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `op` is a linalg op other than linalg.generic (a named op such as
+/// linalg.matmul, whose identity the CPU kernels rely on).
+bool isNamedLinalgOp(Operation *op) {
+  return op && isa<linalg::LinalgOp>(op) && !isa<linalg::GenericOp>(op);
+}
+
+struct EmberFuseElementwisePass
+    : mlir::ember::impl::EmberFuseElementwisePassBase<EmberFuseElementwisePass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    linalg::ControlFusionFn control = [](OpOperand *fused) {
+      Operation *producer = fused->get().getDefiningOp();
+      Operation *consumer = fused->getOwner();
+      if (!producer || !producer->hasOneUse())
+        return false;
+      return !isNamedLinalgOp(producer) && !isNamedLinalgOp(consumer);
+    };
+    RewritePatternSet patterns(ctx);
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(
+        patterns);
+    if (failed(applyPatternsGreedily(
+            getOperation(), std::move(patterns),
+            GreedyRewriteConfig().setUseTopDownTraversal())))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,106 @@
+//===- VectorizeContractions.cpp - Register-tiled matmuls -----------------===//
+//
+// Part of Ember. See EmberCPUVectorizeContractionsPass in Passes.td. The
+// recipe (8x32x1 register tiles, outer-product lowering, hoisted
+// accumulators) is the one measured in ../shared/notes/mlir-cpu-codegen.md
+// at 90-110% of OpenBLAS on the Quickstart's shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::ember {
+#define GEN_PASS_DEF_EMBERCPUVECTORIZECONTRACTIONSPASS
+#include "ember/Transforms/Passes.h.inc"
+} // namespace mlir::ember
+
+using namespace mlir;
+
+namespace {
+
+/// The largest of `candidates` dividing `size`, or 0.
+int64_t largestDivisor(int64_t size, ArrayRef<int64_t> candidates) {
+  for (int64_t c : candidates)
+    if (c <= size && size % c == 0)
+      return c;
+  return 0;
+}
+
+/// Register tile sizes (Mr, Nr) for an MxN result, or nullopt when the
+/// shape has no tile worth vectorizing.
+std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n) {
+  int64_t mr = largestDivisor(m, {8, 4, 2, 1});
+  // Nr: two or one 16-lane vectors; a narrow N (the classifier's 10) is one
+  // vector as a whole.
+  int64_t nr = n <= 32 ? n : largestDivisor(n, {32, 16, 8});
+  if (mr == 0 || nr < 4)
+    return std::nullopt;
+  return std::make_pair(mr, nr);
+}
+
+struct EmberCPUVectorizeContractionsPass
+    : mlir::ember::impl::EmberCPUVectorizeContractionsPassBase<
+          EmberCPUVectorizeContractionsPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    SmallVector<linalg::MatmulOp> matmuls;
+    getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+
+    IRRewriter rewriter(ctx);
+    for (linalg::MatmulOp op : matmuls) {
+      if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+        continue;
+      auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+      std::optional<std::pair<int64_t, int64_t>> tile =
+          chooseTile(resultType.getDimSize(0), resultType.getDimSize(1));
+      if (!tile)
+        continue;
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(
+          ctx, ArrayRef<int64_t>{tile->first, tile->second, 1}));
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (failed(tiled))
+        continue;
+      rewriter.replaceOp(op, tiled->replacements);
+      for (Operation *t : tiled->tiledOps) {
+        if (!isa<linalg::LinalgOp>(t))
+          continue;
+        rewriter.setInsertionPoint(t);
+        FailureOr<linalg::VectorizationResult> vectorized =
+            linalg::vectorize(rewriter, t);
+        if (succeeded(vectorized))
+          rewriter.replaceOp(t, vectorized->replacements);
+      }
+    }
+
+    // Turn broadcast-like reads into broadcasts, fold the tile slices into
+    // the transfers and drop the unit K dimension, so that each tile is an
+    // mk,kn->mn contraction the outer-product lowering handles.
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorReductionToContractPatterns(patterns);
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
