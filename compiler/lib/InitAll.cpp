@@ -8,6 +8,7 @@
 
 #include "ember/Conversion/Passes.h"
 #include "ember/Dialect/Ember/IR/EmberDialect.h"
+#include "ember/Dialect/Ember/Transforms/Passes.h"
 #include "ember/Pipelines/Pipelines.h"
 #include "ember/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -30,6 +31,7 @@ void mlir::ember::registerAllEmberPasses() {
   registerAllPasses();
   registerEmberConversionPasses();
   registerEmberTransformsPasses();
+  registerEmberDialectTransformsPasses();
 }
 
 void mlir::ember::registerAllEmberPipelines() { registerEmberPipelines(); }

@@ -73,7 +73,9 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
   case OpKind::Neg:
     return {-g};
   case OpKind::Relu:
-    return {where(in(0).gt(0.0), g, zeros({}, g.dtype()))};
+    // The mask reads the relu's output (positive exactly where the input
+    // is), so the pre-activation keeps a single user and linear+relu fuse.
+    return {where(out.detach().gt(0.0), g, zeros({}, g.dtype()))};
   case OpKind::Exp:
     return {g * out.detach()};
   case OpKind::Log:

@@ -985,3 +985,19 @@ func.func @cast_f16_bf16(%x: tensor<4xf16>) -> tensor<4xbf16> {
   %0 = ember.cast %x : tensor<4xf16> -> tensor<4xbf16>
   return %0 : tensor<4xbf16>
 }
+
+// -----
+
+// ember.linear_relu: the linear's matmul, then the relu as its elementwise
+// consumer (which the CPU pipeline tiles together with it).
+// CHECK-LABEL: func.func @linear_relu
+// CHECK:         %[[BB:.*]] = linalg.broadcast
+// CHECK:         %[[WT:.*]] = linalg.transpose
+// CHECK:         %[[M:.*]] = linalg.matmul ins(%{{.*}}, %[[WT]] : tensor<4x8xf32>, tensor<8x2xf32>) outs(%[[BB]] : tensor<4x2xf32>)
+// CHECK:         %[[R:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<4x2xf32>)
+// CHECK:           arith.maximumf
+// CHECK:         return %[[R]]
+func.func @linear_relu(%x: tensor<4x8xf32>, %w: tensor<2x8xf32>, %b: tensor<2xf32>) -> tensor<4x2xf32> {
+  %0 = ember.linear_relu %x, %w, %b : (tensor<4x8xf32>, tensor<2x8xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}

@@ -30,9 +30,10 @@
 // linear + relu + sum
 //===----------------------------------------------------------------------===//
 
+// The graph pipeline fuses the linear and the relu.
 // GRAPH-LABEL: func.func @mlp
-// GRAPH: ember.linear
-// GRAPH: ember.relu
+// GRAPH: ember.linear_relu
+// GRAPH-NOT: ember.relu
 // GRAPH: ember.sum
 
 // LINALG-LABEL: func.func @mlp

@@ -8,6 +8,7 @@
 #include "ember/Pipelines/Pipelines.h"
 
 #include "ember/Conversion/Passes.h"
+#include "ember/Dialect/Ember/Transforms/Passes.h"
 #include "ember/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -29,6 +30,7 @@ static void addPasses(OpPassManager &pm, StringRef passes) {
 void ember::buildEmberGraphPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createEmberFuseLinearReluPass());
 }
 
 void ember::buildEmberToLinalgPipeline(OpPassManager &pm) {

@@ -761,3 +761,20 @@ func.func @cast_unsupported_element_type(%x: tensor<4xf32>) {
   %0 = ember.cast %x : tensor<4xf32> -> tensor<4xi16>
   return
 }
+
+// -----
+
+// linear_relu shares ember.linear's verifier.
+func.func @linear_relu_features(%x: tensor<4x8xf32>, %w: tensor<2x7xf32>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{'ember.linear_relu' op input features 8 do not match weight [2, 7] (weight is [out_features, in_features])}}
+  %0 = ember.linear_relu %x, %w : (tensor<4x8xf32>, tensor<2x7xf32>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @linear_relu_bias(%x: tensor<4x8xf32>, %w: tensor<2x8xf32>, %b: tensor<3xf32>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{'ember.linear_relu' op bias should be [2], got [3]}}
+  %0 = ember.linear_relu %x, %w, %b : (tensor<4x8xf32>, tensor<2x8xf32>, tensor<3xf32>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}

@@ -447,3 +447,15 @@ func.func @cast(%m: tensor<64xi1>, %x: tensor<2x3xf32>, %i: tensor<2x3xi64>, %b:
   %6 = ember.cast %x : tensor<2x3xf32> -> tensor<2x3xf32>
   return %0 : tensor<64xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @linear_relu
+// CHECK-SAME:    (%[[X:.*]]: tensor<4x8xf32>, %[[W:.*]]: tensor<2x8xf32>, %[[B:.*]]: tensor<2xf32>)
+// CHECK:         ember.linear_relu %[[X]], %[[W]], %[[B]] : (tensor<4x8xf32>, tensor<2x8xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+// CHECK:         ember.linear_relu %[[X]], %[[W]] : (tensor<4x8xf32>, tensor<2x8xf32>) -> tensor<4x2xf32>
+func.func @linear_relu(%x: tensor<4x8xf32>, %w: tensor<2x8xf32>, %b: tensor<2xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>) {
+  %0 = ember.linear_relu %x, %w, %b : (tensor<4x8xf32>, tensor<2x8xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  %1 = ember.linear_relu %x, %w : (tensor<4x8xf32>, tensor<2x8xf32>) -> tensor<4x2xf32>
+  return %0, %1 : tensor<4x2xf32>, tensor<4x2xf32>
+}

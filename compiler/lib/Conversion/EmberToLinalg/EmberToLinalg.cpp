@@ -180,38 +180,66 @@ struct MatmulOpLowering : OpConversionPattern<MatmulOp> {
 
 /// x·Wᵀ + b: the accumulator starts as the bias broadcast over rows (or
 /// zero), and a matmul with the transposed weight adds x·Wᵀ into it.
+Value buildLinear(OpBuilder &rewriter, Location loc, RankedTensorType type,
+                  Value input, Value weight, Value bias) {
+  Value init;
+  if (bias) {
+    init = linalg::BroadcastOp::create(rewriter, loc, bias,
+                                       emptyLike(rewriter, loc, type),
+                                       ArrayRef<int64_t>{0})
+               .getResult()[0];
+  } else {
+    init = zeroFilled(rewriter, loc, type);
+  }
+  // Wᵀ is materialised ([in, out], row-major) so that the product is a
+  // plain matmul whose B rows are contiguous: the layout the register-tiled
+  // CPU kernels stream through.
+  auto weightType = tensorTypeOf(weight);
+  auto transposedType = RankedTensorType::get(
+      {weightType.getDimSize(1), weightType.getDimSize(0)},
+      weightType.getElementType());
+  Value transposed =
+      linalg::TransposeOp::create(rewriter, loc, weight,
+                                  emptyLike(rewriter, loc, transposedType),
+                                  ArrayRef<int64_t>{1, 0})
+          .getResult()[0];
+  auto matmul =
+      linalg::MatmulOp::create(rewriter, loc, TypeRange{type},
+                               ValueRange{input, transposed}, ValueRange{init});
+  return matmul.getResult(0);
+}
+
 struct LinearOpLowering : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
+    rewriter.replaceOp(op, buildLinear(rewriter, op.getLoc(),
+                                       cast<RankedTensorType>(op.getType()),
+                                       adaptor.getInput(), adaptor.getWeight(),
+                                       adaptor.getBias()));
+    return success();
+  }
+};
+
+/// The linear followed by the ReLU as an elementwise consumer of the matmul:
+/// the CPU pipeline tiles them together, applying the ReLU to each
+/// accumulator tile while it is still in registers.
+struct LinearReluOpLowering : OpConversionPattern<LinearReluOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LinearReluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    Value init;
-    if (Value bias = adaptor.getBias()) {
-      init = linalg::BroadcastOp::create(rewriter, loc, bias,
-                                         emptyLike(rewriter, loc, type),
-                                         ArrayRef<int64_t>{0})
-                 .getResult()[0];
-    } else {
-      init = zeroFilled(rewriter, loc, type);
-    }
-    // Wᵀ is materialised ([in, out], row-major) so that the product is a
-    // plain matmul whose B rows are contiguous: the layout the register-tiled
-    // CPU kernels stream through.
-    auto weightType = tensorTypeOf(adaptor.getWeight());
-    auto transposedType = RankedTensorType::get(
-        {weightType.getDimSize(1), weightType.getDimSize(0)},
-        weightType.getElementType());
-    Value transposed =
-        linalg::TransposeOp::create(rewriter, loc, adaptor.getWeight(),
-                                    emptyLike(rewriter, loc, transposedType),
-                                    ArrayRef<int64_t>{1, 0})
-            .getResult()[0];
-    auto matmul = linalg::MatmulOp::create(
-        rewriter, loc, TypeRange{type},
-        ValueRange{adaptor.getInput(), transposed}, ValueRange{init});
-    rewriter.replaceOp(op, matmul.getResult(0));
+    Value linear = buildLinear(rewriter, op.getLoc(), type, adaptor.getInput(),
+                               adaptor.getWeight(), adaptor.getBias());
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), type, {linear},
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value zero = zeroOf(b, loc, args[0].getType());
+          return arith::MaximumFOp::create(b, loc, args[0], zero);
+        });
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -311,8 +339,8 @@ struct BroadcastToOpLowering : OpConversionPattern<BroadcastToOp> {
     int64_t offset = rank - inType.getRank();
     SmallVector<AffineExpr> exprs;
     for (int64_t i = 0; i < inType.getRank(); ++i) {
-      bool broadcast = inType.getDimSize(i) == 1 &&
-                       outType.getDimSize(offset + i) != 1;
+      bool broadcast =
+          inType.getDimSize(i) == 1 && outType.getDimSize(offset + i) != 1;
       exprs.push_back(broadcast ? getAffineConstantExpr(0, ctx)
                                 : getAffineDimExpr(offset + i, ctx));
     }
@@ -388,7 +416,8 @@ TypedAttr reductionIdentity(OpBuilder &b, Type elem, ReductionKind kind) {
   return b.getIntegerAttr(elem, v);
 }
 
-Value combine(OpBuilder &b, Location loc, ReductionKind kind, Value x, Value acc) {
+Value combine(OpBuilder &b, Location loc, ReductionKind kind, Value x,
+              Value acc) {
   Type elem = x.getType();
   bool isFloat = isa<FloatType>(elem);
   bool isUnsigned = !isFloat && elem.getIntOrFloatBitWidth() == 8;
@@ -466,12 +495,14 @@ struct ArgmaxOpLowering : OpConversionPattern<ArgmaxOp> {
     Value lowest = arith::ConstantOp::create(
         rewriter, loc, reductionIdentity(rewriter, elem, ReductionKind::Max));
     Value zero = zeroOf(rewriter, loc, rewriter.getI64Type());
-    Value valueInit = linalg::FillOp::create(rewriter, loc, lowest,
-                                             emptyLike(rewriter, loc, valueType))
-                          .getResult(0);
-    Value indexInit = linalg::FillOp::create(rewriter, loc, zero,
-                                             emptyLike(rewriter, loc, indexType))
-                          .getResult(0);
+    Value valueInit =
+        linalg::FillOp::create(rewriter, loc, lowest,
+                               emptyLike(rewriter, loc, valueType))
+            .getResult(0);
+    Value indexInit =
+        linalg::FillOp::create(rewriter, loc, zero,
+                               emptyLike(rewriter, loc, indexType))
+            .getResult(0);
     SmallVector<AffineExpr> outExprs;
     SmallVector<utils::IteratorType> iterators;
     for (int64_t i = 0; i < rank; ++i) {
@@ -494,17 +525,18 @@ struct ArgmaxOpLowering : OpConversionPattern<ArgmaxOp> {
           if (isFloat) {
             Value greater = arith::CmpFOp::create(
                 b, nloc, arith::CmpFPredicate::OGT, x, best);
-            Value xNan = arith::CmpFOp::create(b, nloc,
-                                               arith::CmpFPredicate::UNO, x, x);
+            Value xNan =
+                arith::CmpFOp::create(b, nloc, arith::CmpFPredicate::UNO, x, x);
             Value bestOrdered = arith::CmpFOp::create(
                 b, nloc, arith::CmpFPredicate::ORD, best, best);
             Value newNan = arith::AndIOp::create(b, nloc, xNan, bestOrdered);
             better = arith::OrIOp::create(b, nloc, greater, newNan);
           } else {
-            better = arith::CmpIOp::create(b, nloc,
-                                           isUnsigned ? arith::CmpIPredicate::ugt
-                                                      : arith::CmpIPredicate::sgt,
-                                           x, best);
+            better =
+                arith::CmpIOp::create(b, nloc,
+                                      isUnsigned ? arith::CmpIPredicate::ugt
+                                                 : arith::CmpIPredicate::sgt,
+                                      x, best);
           }
           Value index = arith::IndexCastOp::create(
               b, nloc, b.getI64Type(), linalg::IndexOp::create(b, nloc, dim));
@@ -513,8 +545,9 @@ struct ArgmaxOpLowering : OpConversionPattern<ArgmaxOp> {
               arith::SelectOp::create(b, nloc, better, index, bestIndex);
           linalg::YieldOp::create(b, nloc, ValueRange{newBest, newIndex});
         });
-    rewriter.replaceOp(op, expandReducedDims(rewriter, loc, generic.getResult(1),
-                                             outType, {dim}));
+    rewriter.replaceOp(
+        op,
+        expandReducedDims(rewriter, loc, generic.getResult(1), outType, {dim}));
     return success();
   }
 };
@@ -558,9 +591,8 @@ struct CompareLowering : OpConversionPattern<EmberOp> {
             return arith::CmpFOp::create(b, loc, FloatPred, args[0], args[1]);
           // i8 holds uint8 and i1 booleans: both compare unsigned.
           bool isUnsigned = t.getIntOrFloatBitWidth() <= 8;
-          return arith::CmpIOp::create(b, loc,
-                                       isUnsigned ? UnsignedPred : SignedPred,
-                                       args[0], args[1]);
+          return arith::CmpIOp::create(
+              b, loc, isUnsigned ? UnsignedPred : SignedPred, args[0], args[1]);
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -645,7 +677,8 @@ struct CastOpLowering : OpConversionPattern<CastOp> {
 //===----------------------------------------------------------------------===//
 
 struct ConvertEmberToLinalgPass
-    : mlir::ember::impl::ConvertEmberToLinalgPassBase<ConvertEmberToLinalgPass> {
+    : mlir::ember::impl::ConvertEmberToLinalgPassBase<
+          ConvertEmberToLinalgPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
@@ -666,30 +699,31 @@ struct ConvertEmberToLinalgPass
 
 void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<BinaryOpLowering<AddOp, arith::AddFOp, arith::AddIOp>,
-               BinaryOpLowering<SubOp, arith::SubFOp, arith::SubIOp>,
-               BinaryOpLowering<MulOp, arith::MulFOp, arith::MulIOp>,
-               BinaryOpLowering<DivOp, arith::DivFOp, arith::DivSIOp>,
-               NegOpLowering, ReluOpLowering, ConstantOpLowering,
-               MatmulOpLowering, LinearOpLowering, ReshapeOpLowering,
-               TransposeOpLowering, BroadcastToOpLowering, ArgmaxOpLowering,
-               ReductionLowering<SumOp, ReductionKind::Sum>,
-               ReductionLowering<MaxOp, ReductionKind::Max>,
-               ReductionLowering<MinOp, ReductionKind::Min>,
-               FloatUnaryLowering<ExpOp, math::ExpOp>,
-               FloatUnaryLowering<LogOp, math::LogOp>,
-               FloatUnaryLowering<SqrtOp, math::SqrtOp>,
-               CompareLowering<EqOp, arith::CmpFPredicate::OEQ,
-                               arith::CmpIPredicate::eq, arith::CmpIPredicate::eq>,
-               CompareLowering<NeOp, arith::CmpFPredicate::UNE,
-                               arith::CmpIPredicate::ne, arith::CmpIPredicate::ne>,
-               CompareLowering<LtOp, arith::CmpFPredicate::OLT,
-                               arith::CmpIPredicate::slt, arith::CmpIPredicate::ult>,
-               CompareLowering<LeOp, arith::CmpFPredicate::OLE,
-                               arith::CmpIPredicate::sle, arith::CmpIPredicate::ule>,
-               CompareLowering<GtOp, arith::CmpFPredicate::OGT,
-                               arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt>,
-               CompareLowering<GeOp, arith::CmpFPredicate::OGE,
-                               arith::CmpIPredicate::sge, arith::CmpIPredicate::uge>,
-               SelectOpLowering, CastOpLowering>(ctx);
+  patterns.add<
+      BinaryOpLowering<AddOp, arith::AddFOp, arith::AddIOp>,
+      BinaryOpLowering<SubOp, arith::SubFOp, arith::SubIOp>,
+      BinaryOpLowering<MulOp, arith::MulFOp, arith::MulIOp>,
+      BinaryOpLowering<DivOp, arith::DivFOp, arith::DivSIOp>, NegOpLowering,
+      ReluOpLowering, ConstantOpLowering, MatmulOpLowering, LinearOpLowering,
+      LinearReluOpLowering, ReshapeOpLowering, TransposeOpLowering,
+      BroadcastToOpLowering, ArgmaxOpLowering,
+      ReductionLowering<SumOp, ReductionKind::Sum>,
+      ReductionLowering<MaxOp, ReductionKind::Max>,
+      ReductionLowering<MinOp, ReductionKind::Min>,
+      FloatUnaryLowering<ExpOp, math::ExpOp>,
+      FloatUnaryLowering<LogOp, math::LogOp>,
+      FloatUnaryLowering<SqrtOp, math::SqrtOp>,
+      CompareLowering<EqOp, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
+                      arith::CmpIPredicate::eq>,
+      CompareLowering<NeOp, arith::CmpFPredicate::UNE, arith::CmpIPredicate::ne,
+                      arith::CmpIPredicate::ne>,
+      CompareLowering<LtOp, arith::CmpFPredicate::OLT,
+                      arith::CmpIPredicate::slt, arith::CmpIPredicate::ult>,
+      CompareLowering<LeOp, arith::CmpFPredicate::OLE,
+                      arith::CmpIPredicate::sle, arith::CmpIPredicate::ule>,
+      CompareLowering<GtOp, arith::CmpFPredicate::OGT,
+                      arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt>,
+      CompareLowering<GeOp, arith::CmpFPredicate::OGE,
+                      arith::CmpIPredicate::sge, arith::CmpIPredicate::uge>,
+      SelectOpLowering, CastOpLowering>(ctx);
 }

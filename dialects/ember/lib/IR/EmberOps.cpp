@@ -62,9 +62,12 @@ LogicalResult MatmulOp::verify() {
 // LinearOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult LinearOp::verify() {
-  RankedTensorType in = tensorType(getInput()), w = tensorType(getWeight());
-  RankedTensorType res = tensorType(getResult());
+/// Shared by ember.linear and ember.linear_relu.
+static LogicalResult verifyLinear(Operation *op, Value input, Value weight,
+                                  Value bias, Value result) {
+  auto emitOpError = [&](const Twine &msg) { return op->emitOpError(msg); };
+  RankedTensorType in = tensorType(input), w = tensorType(weight);
+  RankedTensorType res = tensorType(result);
   if (in.getRank() != 2 || w.getRank() != 2)
     return emitOpError("expects a rank-2 input and weight, got ")
            << shapeStr(in.getShape()) << " and " << shapeStr(w.getShape());
@@ -75,7 +78,7 @@ LogicalResult LinearOp::verify() {
   Type elem = in.getElementType();
   if (w.getElementType() != elem || res.getElementType() != elem)
     return emitOpError("expects one element type for operands and result");
-  if (Value bias = getBias()) {
+  if (bias) {
     RankedTensorType b = tensorType(bias);
     if (b.getRank() != 1 || b.getDimSize(0) != w.getDimSize(0))
       return emitOpError("bias should be [")
@@ -88,6 +91,14 @@ LogicalResult LinearOp::verify() {
     return emitOpError("result shape should be ")
            << shapeStr(expected) << ", got " << shapeStr(res.getShape());
   return success();
+}
+
+LogicalResult LinearOp::verify() {
+  return verifyLinear(*this, getInput(), getWeight(), getBias(), getResult());
+}
+
+LogicalResult LinearReluOp::verify() {
+  return verifyLinear(*this, getInput(), getWeight(), getBias(), getResult());
 }
 
 //===----------------------------------------------------------------------===//

@@ -229,6 +229,31 @@ def Ember_LinearOp : Ember_Op<"linear", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// LinearReluOp
+//===----------------------------------------------------------------------===//
+
+def Ember_LinearReluOp : Ember_Op<"linear_relu", [Pure]> {
+  let summary = "Fused affine layer and ReLU, max(x·Wᵀ + b, 0).";
+  let description = [{
+    What `ember-fuse-linear-relu` makes of `ember.relu(ember.linear(...))`:
+    one op, so that code generation computes the bias and the ReLU in the
+    matmul's epilogue instead of in separate passes over memory. Operands
+    and shapes are those of `ember.linear`.
+
+    ```mlir
+    %y = ember.linear_relu %x, %w, %b : (tensor<64x784xf32>, tensor<512x784xf32>, tensor<512xf32>) -> tensor<64x512xf32>
+    ```
+  }];
+  let arguments = (ins Ember_FloatTensor:$input, Ember_FloatTensor:$weight,
+                       Optional<Ember_FloatTensor>:$bias);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
 
