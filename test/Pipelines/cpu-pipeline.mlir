@@ -68,7 +68,7 @@
 // LLVM: llvm.call @malloc
 // LLVM: %[[TMP:.*]] = llvm.call @malloc
 // LLVM: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
-// LLVM: llvm.intr.maximum
+// LLVM: llvm.intr.maximum({{.*}}) : (vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // LLVM: llvm.fadd
 // LLVM: llvm.call @free
 // LLVM: llvm.return{{$}}
@@ -76,18 +76,22 @@
 // IR-LABEL: define void @mlp(ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}})
 // IR: call ptr @malloc
 // IR: call <16 x float> @llvm.fmuladd.v16f32
-// IR: call float @llvm.maximum.f32
+// IR: call <16 x float> @llvm.maximum.v16f32
 // IR: call void @free
 // IR: ret void
-// One 4x16 register tile (both sizes divide the problem) and a K loop
-// whose body is a single 4x16x1 contraction, the accumulator carried in
-// registers (hoisted out of the loop).
+// One 4x16 register tile (both sizes divide the problem) whose accumulator
+// starts as the broadcast bias, a K loop whose body is a single 4x16x1
+// contraction on that accumulator (carried in registers), and the ReLU
+// applied to the accumulator before its one write: the fused linear+relu is
+// a single loop nest.
 // VEC-LABEL: func.func @mlp
-// VEC: %[[ACC0:.*]] = vector.transfer_read
+// VEC: %[[BIAS:.*]] = vector.transfer_read %{{.*}} : tensor<16xf32>, vector<16xf32>
+// VEC: %[[ACC0:.*]] = vector.broadcast %[[BIAS]] : vector<16xf32> to vector<4x16xf32>
 // VEC: %[[ACC:.*]] = scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(%[[A:.*]] = %[[ACC0]]) -> (vector<4x16xf32>)
 // VEC: vector.contract {{.*}} %[[A]] : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
 // VEC: scf.yield
-// VEC: vector.transfer_write %[[ACC]]
+// VEC: %[[RELU:.*]] = arith.maximumf %[[ACC]], %{{.*}} : vector<4x16xf32>
+// VEC: vector.transfer_write %[[RELU]]
 func.func @mlp(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<4xf32> {
   %0 = ember.linear %x, %w, %b : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
   %1 = ember.relu %0 : tensor<4x16xf32>

@@ -186,3 +186,51 @@ func.func @matmul_as_generic(%a: tensor<8x16xf32>, %b: tensor<16x32xf32>, %c: te
   } -> tensor<8x32xf32>
   return %r : tensor<8x32xf32>
 }
+
+// -----
+
+// Epilogue fusion: the ReLU mask of a backward pass (select on the matmul
+// result) is computed in the same loop nest, on the accumulator tile.
+// CHECK-LABEL: func.func @backward_mask_epilogue
+// CHECK:         scf.for %{{.*}} = %c0 to %c64 step %c8
+// CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c32
+// CHECK:             %[[ACC:.*]] = scf.for %{{.*}} = %c0 to %c10 step %c1
+// CHECK:               vector.contract
+// CHECK:             %[[MASK:.*]] = vector.transfer_read %{{.*}} : tensor<64x512xi1>, vector<8x32xi1>
+// CHECK:             arith.select %[[MASK]], %{{.*}}, %{{.*}} : vector<8x32xi1>, vector<8x32xf32>
+// CHECK:             vector.transfer_write
+// CHECK-NOT:     linalg.matmul
+// CHECK-NOT:     linalg.generic
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @backward_mask_epilogue(%g: tensor<64x10xf32>, %w: tensor<10x512xf32>, %mask: tensor<64x512xi1>) -> tensor<64x512xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x512xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<64x512xf32>) -> tensor<64x512xf32>
+  %m = linalg.matmul ins(%g, %w : tensor<64x10xf32>, tensor<10x512xf32>) outs(%f : tensor<64x512xf32>) -> tensor<64x512xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%mask, %m : tensor<64x512xi1>, tensor<64x512xf32>) outs(%e : tensor<64x512xf32>) {
+  ^bb0(%c: i1, %v: f32, %o: f32):
+    %s = arith.select %c, %v, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<64x512xf32>
+  return %r : tensor<64x512xf32>
+}
+
+// -----
+
+// No epilogue fusion when the product has a second user: it is tiled alone
+// and the consumer stays a separate generic.
+// CHECK-LABEL: func.func @product_used_twice
+// CHECK:         vector.contract
+// CHECK:         linalg.generic
+func.func @product_used_twice(%a: tensor<8x4xf32>, %b: tensor<4x32xf32>) -> (tensor<8x32xf32>, tensor<8x32xf32>) {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x32xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %m = linalg.matmul ins(%a, %b : tensor<8x4xf32>, tensor<4x32xf32>) outs(%f : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<8x32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.maximumf %v, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  return %r, %m : tensor<8x32xf32>, tensor<8x32xf32>
+}

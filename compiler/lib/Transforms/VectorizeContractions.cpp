@@ -51,6 +51,97 @@ std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n) {
   return std::make_pair(mr, nr);
 }
 
+/// The elementwise consumer to compute in `matmul`'s epilogue: its only
+/// user, a linalg.generic with parallel iterators over the matmul's result
+/// shape that reads the matmul through the identity map (a ReLU, the ReLU
+/// mask of a backward pass, an added residual).
+linalg::GenericOp epilogueOf(linalg::MatmulOp matmul) {
+  Value result = matmul.getResult(0);
+  if (!result.hasOneUse())
+    return nullptr;
+  auto generic = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
+  if (!generic || !generic.hasPureTensorSemantics() ||
+      generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
+      generic.getNumParallelLoops() != 2)
+    return nullptr;
+  for (OpOperand *in : generic.getDpsInputOperands())
+    if (in->get() == result &&
+        !generic.getMatchingIndexingMap(in).isIdentity())
+      return nullptr;
+  auto outType = dyn_cast<RankedTensorType>(generic.getResult(0).getType());
+  if (!outType || outType.getShape() != cast<RankedTensorType>(result.getType()).getShape())
+    return nullptr;
+  return generic;
+}
+
+/// Vectorizes `op` in place (no-op when it cannot be vectorized).
+void vectorizeOp(IRRewriter &rewriter, Operation *op) {
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::VectorizationResult> vectorized =
+      linalg::vectorize(rewriter, op);
+  if (succeeded(vectorized))
+    rewriter.replaceOp(op, vectorized->replacements);
+}
+
+/// Tiles the K dimension of a (tiled) matmul by 1 and vectorizes each step.
+void tileKAndVectorize(IRRewriter &rewriter, linalg::MatmulOp matmul) {
+  MLIRContext *ctx = rewriter.getContext();
+  scf::SCFTilingOptions options;
+  options.setTileSizes(
+      getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{0, 0, 1}));
+  rewriter.setInsertionPoint(matmul);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(matmul.getOperation()), options);
+  if (failed(tiled))
+    return;
+  rewriter.replaceOp(matmul, tiled->replacements);
+  for (Operation *t : tiled->tiledOps)
+    if (isa<linalg::LinalgOp>(t))
+      vectorizeOp(rewriter, t);
+}
+
+/// Tiles `epilogue` into register tiles and fuses the matmul (with its
+/// accumulator's fill or bias broadcast) into each tile, so that one loop
+/// nest computes a tile's product and applies the epilogue while the tile
+/// is in registers.
+LogicalResult fuseIntoEpilogue(IRRewriter &rewriter, linalg::GenericOp epilogue,
+                               std::pair<int64_t, int64_t> tile) {
+  MLIRContext *ctx = rewriter.getContext();
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(getAsIndexOpFoldResult(
+      ctx, ArrayRef<int64_t>{tile.first, tile.second}));
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tiling);
+  options.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer, bool)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        // The matmul and its accumulator's initialisation; not the weight
+        // transpose, which every tile needs whole.
+        if (isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(
+                producer.getOwner()))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  rewriter.setInsertionPoint(epilogue);
+  FailureOr<scf::SCFTileAndFuseResult> fused =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(epilogue.getOperation()), options);
+  if (failed(fused))
+    return failure();
+  for (OpResult r : epilogue->getResults())
+    if (Value replacement = fused->replacements.lookup(r))
+      rewriter.replaceAllUsesWith(r, replacement);
+  SmallVector<Operation *> tiledOps(fused->tiledAndFusedOps.begin(),
+                                    fused->tiledAndFusedOps.end());
+  for (Operation *op : tiledOps) {
+    if (auto matmul = dyn_cast<linalg::MatmulOp>(op))
+      tileKAndVectorize(rewriter, matmul);
+    else if (isa<linalg::LinalgOp>(op))
+      vectorizeOp(rewriter, op);
+  }
+  return success();
+}
+
 struct EmberCPUVectorizeContractionsPass
     : mlir::ember::impl::EmberCPUVectorizeContractionsPassBase<
           EmberCPUVectorizeContractionsPass> {
@@ -68,6 +159,9 @@ struct EmberCPUVectorizeContractionsPass
           chooseTile(resultType.getDimSize(0), resultType.getDimSize(1));
       if (!tile)
         continue;
+      if (linalg::GenericOp epilogue = epilogueOf(op))
+        if (succeeded(fuseIntoEpilogue(rewriter, epilogue, *tile)))
+          continue;
       scf::SCFTilingOptions options;
       options.setTileSizes(getAsIndexOpFoldResult(
           ctx, ArrayRef<int64_t>{tile->first, tile->second, 1}));
@@ -77,15 +171,9 @@ struct EmberCPUVectorizeContractionsPass
       if (failed(tiled))
         continue;
       rewriter.replaceOp(op, tiled->replacements);
-      for (Operation *t : tiled->tiledOps) {
-        if (!isa<linalg::LinalgOp>(t))
-          continue;
-        rewriter.setInsertionPoint(t);
-        FailureOr<linalg::VectorizationResult> vectorized =
-            linalg::vectorize(rewriter, t);
-        if (succeeded(vectorized))
-          rewriter.replaceOp(t, vectorized->replacements);
-      }
+      for (Operation *t : tiled->tiledOps)
+        if (isa<linalg::LinalgOp>(t))
+          vectorizeOp(rewriter, t);
     }
 
     // Turn broadcast-like reads into broadcasts, fold the tile slices into

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+#===- run-quickstart.sh - Time the Quickstart epoch: Ember and its peers ---===#
+#
+# Part of Ember's benchmarks. Runs one epoch of the PyTorch Quickstart's
+# training (MLP on FashionMNIST, batch 64, SGD lr 1e-3, data loading
+# included, the one-time load excluded) in Ember and in its peers, in the
+# same run, and prints each epoch's seconds and the ratio peer / Ember
+# (above 1: Ember is faster). Builds nothing: give it a configured and built
+# build folder.
+#
+#   bench/run-quickstart.sh [BUILD_DIR]          # default: build
+#
+# Environment: REPEAT=N runs every contender N times, interleaved, and keeps
+# each one's best epoch (default 1); WARMUP=STEPS (default 5); DATA=DIR
+# (default /usr/share/datasets/fashion-mnist); PYTHON (default
+# /usr/bin/python3, Debian's python3-torch).
+#
+# Contenders: LibTorch at 1 and 2 threads, PyTorch (the Quickstart's
+# DataLoader, and batches gathered by index as the LibTorch peer does) at 1
+# thread, and Ember (single-threaded). All run with OMP_WAIT_POLICY=PASSIVE
+# and with OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set to their thread
+# count. A contender that is not available is skipped with a message.
+#
+#===------------------------------------------------------------------------===#
+
+set -u
+
+BUILD=${1:-build}
+REPEAT=${REPEAT:-1}
+WARMUP=${WARMUP:-5}
+DATA=${DATA:-/usr/share/datasets/fashion-mnist}
+PYTHON=${PYTHON:-/usr/bin/python3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=$BUILD/bin
+
+if [[ ! -d $BIN ]]; then
+  echo "run-quickstart: no $BIN; build first, e.g." >&2
+  echo "  cmake -G Ninja -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release && ninja -C $BUILD" >&2
+  exit 2
+fi
+
+# The contenders: name, threads, command. Availability is checked below.
+names=() threads=() commands=()
+add() { names+=("$1"); threads+=("$2"); commands+=("$3"); }
+
+if [[ -x $BIN/quickstart_ember ]]; then
+  add ember 1 "$BIN/quickstart_ember --data $DATA --warmup $WARMUP"
+else
+  echo "skip ember: $BIN/quickstart_ember not built"
+fi
+if [[ -x $BIN/quickstart_libtorch ]]; then
+  for t in 1 2; do
+    add libtorch "$t" "$BIN/quickstart_libtorch --data $DATA --warmup $WARMUP --threads $t"
+  done
+else
+  echo "skip libtorch: $BIN/quickstart_libtorch not built (configure with LibTorch installed: apt-get install libtorch-dev)"
+fi
+if [[ -x $PYTHON ]] && "$PYTHON" -c 'import torch' 2>/dev/null; then
+  for loader in dataloader batched; do
+    add "pytorch/$loader" 1 "$PYTHON $HERE/quickstart_pytorch.py --data $DATA --warmup $WARMUP --threads 1 --loader $loader"
+  done
+else
+  echo "skip pytorch: $PYTHON cannot import torch (Debian: apt-get install python3-torch)"
+fi
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+# The Ember the build folder was configured from.
+src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)
+if rev=$(git -C "${src:-.}" rev-parse --short HEAD 2>/dev/null); then
+  git -C "$src" diff --quiet HEAD 2>/dev/null || rev="$rev with uncommitted changes"
+else
+  rev="not a git checkout"
+fi
+echo "ember:   ${src:-unknown source} ($rev), built in $BUILD"
+echo
+
+# Runs every contender REPEAT times, interleaved; keeps the best epoch.
+declare -A best
+for ((round = 1; round <= REPEAT; ++round)); do
+  for i in "${!names[@]}"; do
+    t=${threads[$i]}
+    line=$(env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
+             ${commands[$i]} 2>&1)
+    rc=$?
+    seconds=$(grep -o 'epoch_s=[0-9.]*' <<<"$line" | head -1 | cut -d= -f2)
+    if [[ $rc -ne 0 || -z $seconds ]]; then
+      echo "skip ${names[$i]} (threads=$t): it failed (exit $rc):"
+      sed 's/^/  | /' <<<"$line" | tail -5
+      best[$i]=failed
+      continue
+    fi
+    echo "round $round: ${line##*$'\n'}"
+    old=${best[$i]:-}
+    if [[ -z $old ]] || awk -v a="$seconds" -v b="$old" 'BEGIN { exit !(a < b) }'; then
+      best[$i]=$seconds
+    fi
+  done
+done
+
+emberTime=
+for i in "${!names[@]}"; do
+  [[ ${names[$i]} == ember && ${best[$i]} != failed ]] && emberTime=${best[$i]}
+done
+
+echo
+printf '%-20s %7s %9s %14s\n' contender threads epoch_s 'peer / ember'
+for i in "${!names[@]}"; do
+  s=${best[$i]}
+  [[ $s == failed ]] && continue
+  if [[ -n $emberTime ]]; then
+    ratio=$(awk -v p="$s" -v e="$emberTime" 'BEGIN { printf "%.2f", p / e }')
+  else
+    ratio=n/a
+  fi
+  printf '%-20s %7s %9s %14s\n' "${names[$i]}" "${threads[$i]}" "$s" "$ratio"
+done
