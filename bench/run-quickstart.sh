@@ -63,11 +63,18 @@ else
   echo "skip pytorch: $PYTHON cannot import torch (Debian: apt-get install python3-torch)"
 fi
 
+if [[ ${#names[@]} -eq 0 ]]; then
+  echo "run-quickstart: no contender available" >&2
+  exit 1
+fi
+
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # The Ember the build folder was configured from.
 src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)
-if rev=$(git -C "${src:-.}" rev-parse --short HEAD 2>/dev/null); then
+if [[ -z $src ]]; then
+  rev="no CMakeCache.txt"
+elif rev=$(git -C "$src" rev-parse --short HEAD 2>/dev/null); then
   git -C "$src" diff --quiet HEAD 2>/dev/null || rev="$rev with uncommitted changes"
 else
   rev="not a git checkout"
@@ -103,6 +110,7 @@ for i in "${!names[@]}"; do
   [[ ${names[$i]} == ember && ${best[$i]} != failed ]] && emberTime=${best[$i]}
 done
 
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 printf '%-20s %7s %9s %14s\n' contender threads epoch_s 'peer / ember'
 for i in "${!names[@]}"; do

@@ -226,7 +226,11 @@ void Tensor::backward(Loc loc) const {
   // The step that realises the gradients also realises this tensor, so that
   // a later item() reads the value computed with the weights of this step.
   std::lock_guard<std::mutex> lock(pendingMutex());
-  pendingRoots().push_back(node_);
+  std::vector<std::weak_ptr<Node>> &roots = pendingRoots();
+  // Without optimizer steps nobody takes the roots: drop the dead ones so
+  // that the list stays as short as the live losses.
+  std::erase_if(roots, [](const std::weak_ptr<Node> &w) { return w.expired(); });
+  roots.push_back(node_);
 }
 
 namespace fe {

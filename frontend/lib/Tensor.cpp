@@ -675,6 +675,18 @@ Tensor Tensor::detach(Loc loc) const {
   return Tensor(node);
 }
 
+std::string export_graph(const std::vector<Tensor> &outputs, Loc loc) {
+  std::vector<NodePtr> nodes;
+  for (const Tensor &t : outputs) {
+    const NodePtr &n = checked(t, "export_graph", loc);
+    if (n->isRealized())
+      fail("export_graph", "the tensor is already computed; export it before "
+                           "realising it", loc);
+    nodes.push_back(n);
+  }
+  return fe::emitGraph(nodes);
+}
+
 void realize(const std::vector<Tensor> &tensors, Loc loc) {
   std::vector<NodePtr> nodes;
   for (const Tensor &t : tensors)

@@ -13,6 +13,7 @@
 #include "ember/Pipelines/Pipelines.h"
 #include "ember/Target/CPU/CPUTarget.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -30,6 +31,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 
 using namespace mlir;
@@ -185,6 +187,65 @@ Result fail(Result &result, std::string message) {
   return result;
 }
 
+/// The rest of compile() for NVIDIA GPUs: shared stages, kernel mapping,
+/// NVVM and PTX.
+Result compileForGPU(ModuleOp module, const Options &options, Dumper &dumper,
+                     Result result) {
+  // sm_XY or sm_XYa: anything else would also break the pass pipeline text.
+  llvm::StringRef chip = options.chip;
+  if (!chip.consume_front("sm_") || chip.empty() ||
+      !llvm::all_of(chip, [](char c) { return llvm::isAlnum(c); }))
+    return fail(result, "invalid CUDA chip '" + options.chip +
+                            "' (expected e.g. sm_90 or sm_80)");
+  mlir::ember::GPUPipelineOptions gpuOptions{options.chip};
+  struct GpuStage {
+    Stage stage;
+    const char *dumpName;
+    std::function<void(OpPassManager &)> build;
+  };
+  const GpuStage stages[] = {
+      {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
+      {Stage::Linalg, "02-linalg.mlir", mlir::ember::buildEmberToLinalgPipeline},
+      {Stage::Bufferized, "03-bufferized.mlir",
+       mlir::ember::buildCPUBufferizePipeline},
+      {Stage::GPUKernels, "04-gpu-kernels.mlir",
+       mlir::ember::buildGPUMapPipeline},
+      {Stage::PTX, "05-nvvm-ptx.mlir",
+       [&](OpPassManager &pm) {
+         mlir::ember::buildNVVMPipeline(pm, gpuOptions);
+       }},
+  };
+  for (const GpuStage &s : stages) {
+    PassManager pm(module->getContext(), ModuleOp::getOperationName());
+    s.build(pm);
+    dumper.instrument(pm, llvm::sys::path::stem(s.dumpName));
+    if (failed(pm.run(module)))
+      return result;
+    dumper.write(s.dumpName, module.getOperation());
+    if (options.stopAfter == s.stage && s.stage != Stage::PTX) {
+      result.output = printOp(module.getOperation());
+      result.ok = true;
+      return result;
+    }
+  }
+  if (options.stopAfter != Stage::PTX)
+    return fail(result, "stage not available for target cuda");
+  // Each gpu.binary holds one kernel module's PTX.
+  std::string ptx;
+  module.walk([&](gpu::BinaryOp binary) {
+    for (Attribute object : binary.getObjects()) {
+      auto obj = cast<gpu::ObjectAttr>(object);
+      ptx += "// ember: gpu.module @" + binary.getSymName().str() + "\n";
+      ptx += obj.getObject().getValue().str();
+      ptx += "\n";
+    }
+  });
+  dumper.write("06-kernels.ptx", ptx);
+  result.output = std::move(ptx);
+  result.ok = true;
+  return result;
+}
+
 } // namespace
 
 std::string Result::errorMessage() const {
@@ -231,6 +292,12 @@ Result api::compile(std::string_view source,
   if (failed(graphFn))
     return result;
   std::string funcName = graphFn->getSymName().str();
+
+  if (options.target == "cuda")
+    return compileForGPU(*module, options, dumper, std::move(result));
+  if (options.target != "cpu")
+    return fail(result, "unknown target '" + options.target +
+                            "' (expected cpu or cuda)");
 
   // The MLIR stages, each its own pass manager so the IR between them can
   // be dumped and returned.

@@ -19,7 +19,8 @@ using namespace mlir;
 
 /// Appends a textual pass list to `pm`. The strings are ours and fixed, so a
 /// parse failure is a bug in this file, not a user error.
-static void addPasses(OpPassManager &pm, StringRef passes) {
+static void addPasses(OpPassManager &pm, const llvm::Twine &passesTwine) {
+  std::string passes = passesTwine.str();
   std::string err;
   llvm::raw_string_ostream os(err);
   if (failed(parsePassPipeline(passes, pm, os)))
@@ -79,7 +80,54 @@ void ember::buildCPUPipeline(OpPassManager &pm) {
   buildCPUToLLVMPipeline(pm);
 }
 
+void ember::buildGPUMapPipeline(OpPassManager &pm) {
+  addPasses(pm, "convert-linalg-to-parallel-loops,func.func(gpu-map-parallel-"
+                "loops),convert-parallel-loops-to-gpu,lower-affine,"
+                "canonicalize,cse,gpu-kernel-outlining");
+}
+
+void ember::buildNVVMPipeline(OpPassManager &pm,
+                              const GPUPipelineOptions &options) {
+  addPasses(pm, "nvvm-attach-target{chip=" + options.chip +
+                    "},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-"
+                    "bare-ptr-memref-call-conv},reconcile-unrealized-casts),"
+                    "gpu-module-to-binary{format=isa}");
+}
+
+void ember::buildGPUPipeline(OpPassManager &pm,
+                             const GPUPipelineOptions &options) {
+  buildEmberGraphPipeline(pm);
+  buildEmberToLinalgPipeline(pm);
+  buildCPUBufferizePipeline(pm);
+  buildGPUMapPipeline(pm);
+  buildNVVMPipeline(pm, options);
+}
+
+namespace {
+/// The command-line form of GPUPipelineOptions.
+struct GPUPipelineCLOptions
+    : public PassPipelineOptions<GPUPipelineCLOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("Target chip, e.g. sm_90"),
+      llvm::cl::init("sm_90")};
+  ember::GPUPipelineOptions get() const { return {chip}; }
+};
+} // namespace
+
 void ember::registerEmberPipelines() {
+  PassPipelineRegistration<>("ember-gpu-map-pipeline",
+                             "Map bufferized linalg to outlined GPU kernels",
+                             buildGPUMapPipeline);
+  PassPipelineRegistration<GPUPipelineCLOptions>(
+      "ember-nvvm-pipeline", "Lower GPU kernels to NVVM and PTX",
+      [](OpPassManager &pm, const GPUPipelineCLOptions &o) {
+        buildNVVMPipeline(pm, o.get());
+      });
+  PassPipelineRegistration<GPUPipelineCLOptions>(
+      "ember-gpu-pipeline", "The whole NVIDIA GPU pipeline: ember to PTX",
+      [](OpPassManager &pm, const GPUPipelineCLOptions &o) {
+        buildGPUPipeline(pm, o.get());
+      });
   PassPipelineRegistration<>("ember-graph-pipeline",
                              "Graph-level clean-up of ember IR",
                              buildEmberGraphPipeline);

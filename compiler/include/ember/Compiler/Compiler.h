@@ -28,6 +28,9 @@ enum class Stage {
   Assembly,     ///< native assembly (text)
   Object,       ///< a relocatable ELF object (bytes)
   SharedObject, ///< an ELF shared object the runtime can load (bytes)
+  // NVIDIA GPU stages (Options::target == "cuda"):
+  GPUKernels,   ///< host code launching outlined gpu.module kernels (MLIR)
+  PTX,          ///< the kernels' PTX, one module after another (text)
 };
 
 /// One diagnostic the compiler emitted.
@@ -49,6 +52,11 @@ struct Options {
   std::string name = "graph";
   /// CPU to generate code for; empty means the host CPU with its features.
   std::string cpu;
+  /// "cpu" or "cuda". For "cuda", stopAfter must be a shared stage
+  /// (Ember, Linalg, Bufferized) or a GPU stage.
+  std::string target = "cpu";
+  /// The NVIDIA chip for target "cuda", e.g. "sm_90" or "sm_80".
+  std::string chip = "sm_90";
 };
 
 /// What compile() produced.

@@ -11,6 +11,11 @@
 //   ember-cpu-to-llvm-pipeline  memrefs/loops → LLVM dialect (bare-pointer ABI)
 //   ember-cpu-pipeline          all of the above, ember → LLVM dialect
 //
+// and for NVIDIA GPUs (after ember-to-linalg and ember-cpu-bufferize):
+//   ember-gpu-map-pipeline      parallel loops → gpu.launch → outlined kernels
+//   ember-nvvm-pipeline         kernels → NVVM → PTX (gpu.binary)
+//   ember-gpu-pipeline          ember → PTX
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef EMBER_PIPELINES_PIPELINES_H
@@ -34,6 +39,23 @@ void buildCPUBufferizePipeline(OpPassManager &pm);
 void buildCPUToLLVMPipeline(OpPassManager &pm);
 /// The whole CPU pipeline, ember to LLVM dialect.
 void buildCPUPipeline(OpPassManager &pm);
+
+/// Options of the NVIDIA GPU pipelines.
+struct GPUPipelineOptions {
+  /// The target chip, e.g. "sm_90" (H100/H200).
+  std::string chip = "sm_90";
+};
+
+/// Maps bufferized linalg to GPU kernels: parallel loops become a grid of
+/// blocks, each kernel is outlined into a gpu.module. (Naive mapping, one
+/// thread per block: correct, not yet fast.)
+void buildGPUMapPipeline(OpPassManager &pm);
+/// Lowers the outlined kernels to NVVM and serialises each gpu.module to PTX
+/// with LLVM's NVPTX back end (gpu.binary ops holding the PTX text). Kernel
+/// arguments use the bare-pointer convention.
+void buildNVVMPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
+/// ember to PTX: graph, linalg, bufferize, map, NVVM.
+void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
 
 /// Registers the pipelines above under their names.
 void registerEmberPipelines();

@@ -256,6 +256,14 @@ struct CacheStats {
 };
 CacheStats cache_stats();
 
+/// The recorded graph computing `outputs`, as ember IR (MLIR text): one
+/// public func.func whose arguments are the tensors with known values it
+/// reads (in the order they are first used) and whose results are
+/// `outputs`. This is the text realisation compiles; `graphc` and
+/// `ember-opt` read it too.
+std::string export_graph(const std::vector<Tensor> &outputs,
+                         Tensor::Loc loc = Tensor::Loc::current());
+
 /// Computes several tensors in one compiled graph (shared work is done once).
 void realize(const std::vector<Tensor> &tensors,
              Tensor::Loc loc = Tensor::Loc::current());

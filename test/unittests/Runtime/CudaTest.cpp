@@ -1,0 +1,346 @@
+//===- CudaTest.cpp - The runtime's CUDA layer ----------------------------===//
+//
+// Part of Ember. Most tests run against the in-process fake driver
+// (DriverKind::Fake, what EMBER_FAKE_CUDA=1 selects), so allocation, copy and
+// launch logic is checked on every machine. The SystemDriver tests use
+// libcuda.so.1 and are skipped, with the reason, where there is no GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/runtime/Cuda.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <numeric>
+#include <string>
+#include <vector>
+
+using namespace ember::rt;
+using namespace ember::rt::cuda;
+
+namespace {
+
+constexpr size_t kGiB = size_t(1) << 30;
+constexpr size_t kMiB = size_t(1) << 20;
+
+/// ember_test_fill(float *out, float value): out[blockIdx.x * blockDim.x +
+/// threadIdx.x] = value. Real PTX (checked with ptxas -arch=sm_90), so the
+/// same test runs on a GPU; the fake driver knows the kernel by name.
+const char *kFillPtx = R"(
+.version 7.0
+.target sm_52
+.address_size 64
+
+.visible .entry ember_test_fill(
+	.param .u64 ember_test_fill_param_0,
+	.param .f32 ember_test_fill_param_1
+)
+{
+	.reg .b32 %r<5>;
+	.reg .f32 %f<2>;
+	.reg .b64 %rd<5>;
+
+	ld.param.u64 %rd1, [ember_test_fill_param_0];
+	ld.param.f32 %f1, [ember_test_fill_param_1];
+	cvta.to.global.u64 %rd2, %rd1;
+	mov.u32 %r1, %ctaid.x;
+	mov.u32 %r2, %ntid.x;
+	mov.u32 %r3, %tid.x;
+	mad.lo.s32 %r4, %r1, %r2, %r3;
+	mul.wide.u32 %rd3, %r4, 4;
+	add.s64 %rd4, %rd2, %rd3;
+	st.global.f32 [%rd4], %f1;
+	ret;
+}
+)";
+
+bool contains(const std::string &haystack, const std::string &needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+Device &fakeDevice() {
+  StatusOr<Device *> device = Device::get(0, DriverKind::Fake);
+  EXPECT_TRUE(device) << device.status().message();
+  return **device;
+}
+
+/// Allocates, copies in, copies back and compares; then fills with the
+/// ember_test_fill kernel. Shared by the real and the fake driver.
+void roundTripAndFill(Device &device) {
+  std::vector<float> in(1000);
+  std::iota(in.begin(), in.end(), 0.5f);
+  StatusOr<DeviceBuffer> buffer = device.allocate(in.size() * sizeof(float));
+  ASSERT_TRUE(buffer) << buffer.status().message();
+  Status s = device.copyToDevice(*buffer, in.data(), in.size() * sizeof(float));
+  ASSERT_TRUE(s) << s.message();
+  std::vector<float> out(in.size(), -1.0f);
+  s = device.copyToHost(out.data(), *buffer, out.size() * sizeof(float));
+  ASSERT_TRUE(s) << s.message();
+  s = device.synchronize();
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(in, out);
+
+  StatusOr<std::unique_ptr<Module>> module = device.loadModule(kFillPtx);
+  ASSERT_TRUE(module) << module.status().message();
+  StatusOr<Function> fill = (*module)->function("ember_test_fill");
+  ASSERT_TRUE(fill) << fill.status().message();
+  EXPECT_EQ(fill->name(), "ember_test_fill");
+  DevicePtr address = buffer->address();
+  float value = 7.25f;
+  // 3 blocks of 128 threads: the first 384 floats.
+  s = device.launch(*fill, {3, 1, 1}, {128, 1, 1}, 0, {&address, &value});
+  ASSERT_TRUE(s) << s.message();
+  s = device.copyToHost(out.data(), *buffer, out.size() * sizeof(float));
+  ASSERT_TRUE(s) << s.message();
+  s = device.synchronize();
+  ASSERT_TRUE(s) << s.message();
+  for (size_t i = 0; i < out.size(); ++i)
+    ASSERT_EQ(out[i], i < 384 ? value : in[i]) << "at " << i;
+}
+
+//===----------------------------------------------------------------------===//
+// The real driver
+//===----------------------------------------------------------------------===//
+
+TEST(SystemDriverTest, AllocateCopyAndLaunch) {
+  if (!available(DriverKind::System))
+    GTEST_SKIP() << unavailableReason(DriverKind::System);
+  StatusOr<DeviceInfo> info = deviceInfo(0, DriverKind::System);
+  ASSERT_TRUE(info) << info.status().message();
+  EXPECT_FALSE(info->name.empty());
+  EXPECT_GE(info->computeMajor, 3);
+  EXPECT_GT(info->totalMemory, 0u);
+  EXPECT_LE(info->freeMemory, info->totalMemory);
+  std::cout << "device 0: " << info->name << ", " << info->arch() << ", "
+            << info->totalMemory / kMiB << " MiB\n";
+  StatusOr<Device *> device = Device::get(0, DriverKind::System);
+  ASSERT_TRUE(device) << device.status().message();
+  roundTripAndFill(**device);
+}
+
+TEST(SystemDriverTest, UnavailableDriverExplainsItself) {
+  if (available(DriverKind::System))
+    GTEST_SKIP() << "a CUDA device is available";
+  std::string reason = unavailableReason(DriverKind::System);
+  EXPECT_FALSE(reason.empty());
+  EXPECT_EQ(deviceCount(DriverKind::System), 0);
+  StatusOr<Device *> device = Device::get(0, DriverKind::System);
+  ASSERT_FALSE(device);
+  EXPECT_TRUE(contains(device.status().message(), reason))
+      << device.status().message();
+}
+
+//===----------------------------------------------------------------------===//
+// The fake driver
+//===----------------------------------------------------------------------===//
+
+TEST(FakeDriverTest, SelectedByEnvironment) {
+  const char *old = std::getenv("EMBER_FAKE_CUDA");
+  std::string saved = old ? old : "";
+  ::setenv("EMBER_FAKE_CUDA", "1", 1);
+  EXPECT_EQ(defaultDriverKind(), DriverKind::Fake);
+  ::setenv("EMBER_FAKE_CUDA", "0", 1);
+  EXPECT_EQ(defaultDriverKind(), DriverKind::System);
+  ::unsetenv("EMBER_FAKE_CUDA");
+  EXPECT_EQ(defaultDriverKind(), DriverKind::System);
+  if (old)
+    ::setenv("EMBER_FAKE_CUDA", saved.c_str(), 1);
+}
+
+TEST(FakeDriverTest, IsAvailableWithOneDevice) {
+  EXPECT_TRUE(available(DriverKind::Fake));
+  EXPECT_EQ(unavailableReason(DriverKind::Fake), "");
+  EXPECT_EQ(deviceCount(DriverKind::Fake), 1);
+}
+
+TEST(FakeDriverTest, DeviceInfo) {
+  StatusOr<DeviceInfo> info = deviceInfo(0, DriverKind::Fake);
+  ASSERT_TRUE(info) << info.status().message();
+  EXPECT_EQ(info->ordinal, 0);
+  EXPECT_EQ(info->name, "Ember Fake GPU");
+  EXPECT_EQ(info->computeMajor, 9);
+  EXPECT_EQ(info->computeMinor, 0);
+  EXPECT_EQ(info->arch(), "sm_90");
+  EXPECT_EQ(info->totalMemory, kGiB);
+  EXPECT_LE(info->freeMemory, kGiB);
+
+  StatusOr<DeviceInfo> missing = deviceInfo(1, DriverKind::Fake);
+  ASSERT_FALSE(missing);
+  EXPECT_TRUE(contains(missing.status().message(), "does not exist"))
+      << missing.status().message();
+}
+
+TEST(FakeDriverTest, SizeClasses) {
+  EXPECT_EQ(allocationSizeClass(0), 256u);
+  EXPECT_EQ(allocationSizeClass(1), 256u);
+  EXPECT_EQ(allocationSizeClass(256), 256u);
+  EXPECT_EQ(allocationSizeClass(257), 320u);
+  EXPECT_EQ(allocationSizeClass(448), 448u);
+  EXPECT_EQ(allocationSizeClass(449), 512u);
+  EXPECT_EQ(allocationSizeClass(513), 640u);
+  EXPECT_EQ(allocationSizeClass(4000), 4096u);
+  EXPECT_EQ(allocationSizeClass(kGiB + 1), kGiB + kGiB / 4);
+  for (size_t bytes = 1; bytes < 100000; bytes += 37) {
+    size_t c = allocationSizeClass(bytes);
+    ASSERT_GE(c, bytes);
+    ASSERT_LE(c, std::max<size_t>(256, bytes + bytes / 4));
+  }
+}
+
+TEST(FakeDriverTest, CacheServesAFreedBlockAgain) {
+  Device &device = fakeDevice();
+  ASSERT_TRUE(device.emptyCache());
+  AllocatorStats before = device.allocatorStats();
+
+  StatusOr<DeviceBuffer> a = device.allocate(1000);
+  ASSERT_TRUE(a) << a.status().message();
+  EXPECT_EQ(a->size(), 1000u);
+  EXPECT_EQ(a->capacity(), 1024u);
+  EXPECT_EQ(a->device(), &device);
+  EXPECT_NE(a->address(), 0u);
+  DevicePtr first = a->address();
+  AllocatorStats live = device.allocatorStats();
+  EXPECT_EQ(live.driverAllocations, before.driverAllocations + 1);
+  EXPECT_EQ(live.bytesInUse, before.bytesInUse + 1024);
+
+  a->reset();
+  EXPECT_FALSE(*a);
+  AllocatorStats freed = device.allocatorStats();
+  EXPECT_EQ(freed.bytesInUse, before.bytesInUse);
+  EXPECT_EQ(freed.bytesCached, 1024u);
+
+  // 900 bytes falls in the same 1024-byte class: the freed block comes back,
+  // without asking the driver.
+  StatusOr<DeviceBuffer> b = device.allocate(900);
+  ASSERT_TRUE(b) << b.status().message();
+  EXPECT_EQ(b->address(), first);
+  AllocatorStats reused = device.allocatorStats();
+  EXPECT_EQ(reused.cacheHits, before.cacheHits + 1);
+  EXPECT_EQ(reused.driverAllocations, before.driverAllocations + 1);
+  EXPECT_EQ(reused.bytesCached, 0u);
+
+  // Another class is a new block.
+  StatusOr<DeviceBuffer> c = device.allocate(5000);
+  ASSERT_TRUE(c) << c.status().message();
+  EXPECT_NE(c->address(), first);
+  EXPECT_EQ(device.allocatorStats().driverAllocations,
+            before.driverAllocations + 2);
+
+  // Moving hands over ownership; the moved-from buffer frees nothing.
+  DeviceBuffer moved = std::move(*b);
+  EXPECT_FALSE(*b);
+  EXPECT_EQ(moved.address(), first);
+  moved.reset();
+  c->reset();
+  EXPECT_EQ(device.allocatorStats().bytesCached, 1024u + 5120u);
+
+  // Emptying the cache gives the memory back to the driver.
+  ASSERT_TRUE(device.emptyCache());
+  EXPECT_EQ(device.allocatorStats().bytesCached, 0u);
+  StatusOr<DeviceInfo> info = device.info();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->freeMemory, kGiB);
+}
+
+TEST(FakeDriverTest, OutOfMemoryNamesBothAmounts) {
+  Device &device = fakeDevice();
+  StatusOr<DeviceBuffer> huge = device.allocate(2 * kGiB);
+  ASSERT_FALSE(huge);
+  const std::string &message = huge.status().message();
+  EXPECT_TRUE(contains(message, "cuMemAlloc_v2 failed: "
+                                "CUDA_ERROR_OUT_OF_MEMORY (out of memory)"))
+      << message;
+  EXPECT_TRUE(contains(message, "asked for 2147483648 bytes (2.00 GiB)"))
+      << message;
+  EXPECT_TRUE(contains(message, "1073741824 bytes (1.00 GiB) free of "
+                                "1073741824 bytes (1.00 GiB) per cuMemGetInfo"))
+      << message;
+}
+
+TEST(FakeDriverTest, OutOfMemoryEmptiesTheCacheAndRetries) {
+  Device &device = fakeDevice();
+  {
+    StatusOr<DeviceBuffer> big = device.allocate(600 * kMiB);
+    ASSERT_TRUE(big) << big.status().message();
+  }
+  EXPECT_GE(device.allocatorStats().bytesCached, 600 * kMiB);
+  // 700 MiB fits only once the cached 600 MiB block is freed.
+  StatusOr<DeviceBuffer> other = device.allocate(700 * kMiB);
+  ASSERT_TRUE(other) << other.status().message();
+  EXPECT_EQ(device.allocatorStats().bytesCached, 0u);
+  other->reset();
+  ASSERT_TRUE(device.emptyCache());
+}
+
+TEST(FakeDriverTest, CopiesRoundTripAndCheckBounds) {
+  Device &device = fakeDevice();
+  StatusOr<DeviceBuffer> buffer = device.allocate(64);
+  ASSERT_TRUE(buffer) << buffer.status().message();
+  ASSERT_TRUE(device.setBytes(*buffer, 0xab, 64));
+  const char text[] = "hello, device";
+  ASSERT_TRUE(device.copyToDevice(*buffer, text, sizeof(text), 8));
+  char out[64] = {};
+  ASSERT_TRUE(device.copyToHost(out, *buffer, 64));
+  ASSERT_TRUE(device.synchronize());
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(static_cast<unsigned char>(out[i]), 0xab);
+  EXPECT_STREQ(out + 8, text);
+  EXPECT_EQ(static_cast<unsigned char>(out[8 + sizeof(text)]), 0xab);
+
+  char partial[4] = {};
+  ASSERT_TRUE(device.copyToHost(partial, *buffer, 4, 8));
+  EXPECT_EQ(std::string(partial, 4), "hell");
+
+  // The buffer is 64 bytes, though its block holds 256.
+  Status tooFar = device.copyToDevice(*buffer, text, sizeof(text), 60);
+  ASSERT_FALSE(tooFar);
+  EXPECT_TRUE(contains(tooFar.message(), "outside the 64-byte buffer"))
+      << tooFar.message();
+  Status empty = device.copyToHost(out, DeviceBuffer(), 1);
+  ASSERT_FALSE(empty);
+  EXPECT_TRUE(contains(empty.message(), "empty DeviceBuffer"))
+      << empty.message();
+}
+
+TEST(FakeDriverTest, LaunchesTheFillKernel) { roundTripAndFill(fakeDevice()); }
+
+TEST(FakeDriverTest, LaunchPastTheEndIsAnIllegalAddress) {
+  Device &device = fakeDevice();
+  StatusOr<DeviceBuffer> buffer = device.allocate(100 * sizeof(float));
+  ASSERT_TRUE(buffer);
+  auto module = device.loadModule(kFillPtx);
+  ASSERT_TRUE(module) << module.status().message();
+  auto fill = (*module)->function("ember_test_fill");
+  ASSERT_TRUE(fill) << fill.status().message();
+  DevicePtr address = buffer->address();
+  float value = 1.0f;
+  // 1024 floats into a block of 512 bytes.
+  Status s =
+      device.launch(*fill, {4, 1, 1}, {256, 1, 1}, 0, {&address, &value});
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(contains(s.message(),
+                       "cuLaunchKernel failed: CUDA_ERROR_ILLEGAL_ADDRESS (an "
+                       "illegal memory access was encountered)"))
+      << s.message();
+  EXPECT_TRUE(contains(s.message(), "ember_test_fill")) << s.message();
+}
+
+TEST(FakeDriverTest, FailingCallNamesTheCallAndTheError) {
+  Device &device = fakeDevice();
+  auto module = device.loadModule("any text at all");
+  ASSERT_TRUE(module) << module.status().message();
+  StatusOr<Function> missing = (*module)->function("no_such_kernel");
+  ASSERT_FALSE(missing);
+  const std::string &message = missing.status().message();
+  EXPECT_EQ(message.rfind("cuModuleGetFunction failed: CUDA_ERROR_NOT_FOUND "
+                          "(named symbol not found)",
+                          0),
+            0u)
+      << message;
+  EXPECT_TRUE(contains(message, "'no_such_kernel'")) << message;
+}
+
+} // namespace
