@@ -84,6 +84,8 @@ static_assert(sizeof(CUdeviceptr) == sizeof(DevicePtr));
     (CUdeviceptr dst, const void *src, size_t bytes, CUstream stream))         \
   X(cuMemcpyDtoHAsync_v2,                                                      \
     (void *dst, CUdeviceptr src, size_t bytes, CUstream stream))               \
+  X(cuMemcpyDtoDAsync_v2,                                                      \
+    (CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream))         \
   X(cuMemsetD8Async,                                                           \
     (CUdeviceptr dst, unsigned char value, size_t count, CUstream stream))     \
   X(cuStreamCreate, (CUstream * stream, unsigned int flags))                   \
@@ -423,6 +425,21 @@ CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes,
   if (!dst || !inAllocation(s, src, bytes))
     return CUDA_ERROR_INVALID_VALUE;
   std::memcpy(dst, reinterpret_cast<const void *>(src), bytes);
+  return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
+                              CUstream stream) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  if (CUresult r = ready(s, true))
+    return r;
+  if (!validStream(s, stream))
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (!inAllocation(s, dst, bytes) || !inAllocation(s, src, bytes))
+    return CUDA_ERROR_INVALID_VALUE;
+  std::memmove(reinterpret_cast<void *>(dst), reinterpret_cast<const void *>(src),
+               bytes);
   return CUDA_SUCCESS;
 }
 
@@ -947,6 +964,14 @@ Status Device::copyToHost(void *dst, const DeviceBuffer &src, size_t bytes,
   EMBER_RETURN_IF_ERROR(activate());
   return EMBER_CU(driver_, cuMemcpyDtoHAsync_v2, dst, src.address() + srcOffset,
                   bytes, static_cast<CUstream>(stream_));
+}
+
+Status Device::copyDeviceToDevice(DevicePtr dst, DevicePtr src, size_t bytes) {
+  if (bytes == 0)
+    return Status::ok();
+  EMBER_RETURN_IF_ERROR(activate());
+  return EMBER_CU(driver_, cuMemcpyDtoDAsync_v2, dst, src, bytes,
+                  static_cast<CUstream>(stream_));
 }
 
 Status Device::setBytes(const DeviceBuffer &dst, uint8_t value, size_t bytes,

@@ -12,6 +12,7 @@
 #include "ember/InitAll.h"
 #include "ember/Pipelines/Pipelines.h"
 #include "ember/Target/CPU/CPUTarget.h"
+#include "ember/Target/NVPTX/GpuPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -181,7 +182,7 @@ FailureOr<func::FuncOp> findGraphFunction(ModuleOp module) {
   return found;
 }
 
-Result fail(Result &result, std::string message) {
+Result &fail(Result &result, std::string message) {
   result.ok = false;
   result.diagnostics.push_back({Record::Severity::Error, "", message});
   return result;
@@ -189,8 +190,10 @@ Result fail(Result &result, std::string message) {
 
 /// The rest of compile() for NVIDIA GPUs: shared stages, kernel mapping,
 /// NVVM and PTX.
-Result compileForGPU(ModuleOp module, const Options &options, Dumper &dumper,
-                     Result result) {
+/// `result` is the caller's: its diagnostics vector is the one the context's
+/// handler appends to, so it must not be copied or moved from.
+Result &compileForGPU(ModuleOp module, const std::string &funcName,
+                      const Options &options, Dumper &dumper, Result &result) {
   // sm_XY or sm_XYa: anything else would also break the pass pipeline text.
   llvm::StringRef chip = options.chip;
   if (!chip.consume_front("sm_") || chip.empty() ||
@@ -227,6 +230,16 @@ Result compileForGPU(ModuleOp module, const Options &options, Dumper &dumper,
       result.ok = true;
       return result;
     }
+  }
+  if (options.stopAfter == Stage::GPUPlan) {
+    FailureOr<::ember::rt::GpuPlan> plan =
+        mlir::ember::extractGpuPlan(module, funcName);
+    if (failed(plan))
+      return result; // extractGpuPlan has reported why
+    result.output = plan->serialize();
+    dumper.write("06-plan.txt", result.output);
+    result.ok = true;
+    return result;
   }
   if (options.stopAfter != Stage::PTX)
     return fail(result, "stage not available for target cuda");
@@ -294,7 +307,7 @@ Result api::compile(std::string_view source,
   std::string funcName = graphFn->getSymName().str();
 
   if (options.target == "cuda")
-    return compileForGPU(*module, options, dumper, std::move(result));
+    return compileForGPU(*module, funcName, options, dumper, result);
   if (options.target != "cpu")
     return fail(result, "unknown target '" + options.target +
                             "' (expected cpu or cuda)");

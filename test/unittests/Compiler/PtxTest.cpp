@@ -9,6 +9,7 @@
 
 #include "ember/Compiler/Compiler.h"
 #include "ember/ember.h"
+#include "ember/runtime/GpuPlan.h"
 
 #include <gtest/gtest.h>
 
@@ -148,6 +149,60 @@ TEST(PtxTest, BadChipIsAnError) {
   r = compiler::compile(export_graph({rand({2}) * 2.0}), options);
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.errorMessage().find("unknown target"), std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+TEST(GpuPlanExtractionTest, UnsupportedHostWorkIsADiagnostic) {
+  // Reductions to a scalar have no parallel loop, so the naive mapping
+  // leaves them as host loops, which the plan cannot run; the facade says
+  // so with the op and its location.
+  compiler::Options options;
+  options.target = "cuda";
+  options.stopAfter = compiler::Stage::GPUPlan;
+  compiler::Result r = compiler::compile(R"mlir(
+func.func @graph(%x: tensor<4x8xf32>) -> tensor<f32> {
+  %0 = ember.sum %x dims = [0, 1] : tensor<4x8xf32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+)mlir",
+                                         options);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.errorMessage().find("GPU plan: unsupported host operation"),
+            std::string::npos)
+      << r.errorMessage();
+}
+
+TEST(GpuPlanExtractionTest, LinearReluLayer) {
+  compiler::Options options;
+  options.target = "cuda";
+  options.stopAfter = compiler::Stage::GPUPlan;
+  compiler::Result r = compiler::compile(R"mlir(
+func.func @graph(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+  %0 = ember.linear %x, %w, %b : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  %1 = ember.relu %0 : tensor<4x16xf32>
+  return %1 : tensor<4x16xf32>
+}
+)mlir",
+                                         options);
+  ASSERT_TRUE(r.ok) << r.errorMessage();
+  auto plan = rt::GpuPlan::parse(r.output);
+  ASSERT_TRUE(plan) << plan.status().message() << "\n" << r.output;
+  // x, w, b and the output.
+  EXPECT_EQ(plan->numArgs, 4);
+  ASSERT_FALSE(plan->kernels.empty());
+  int launches = 0, allocs = 0, frees = 0;
+  for (const rt::GpuStep &s : plan->steps) {
+    launches += s.kind == rt::GpuStep::Kind::Launch;
+    allocs += s.kind == rt::GpuStep::Kind::Alloc;
+    frees += s.kind == rt::GpuStep::Kind::Free;
+  }
+  EXPECT_GE(launches, 2);
+  EXPECT_EQ(allocs, frees) << "every temporary is freed";
+  for (const rt::GpuKernel &k : plan->kernels)
+    EXPECT_NE(k.ptx.find(".entry " + k.name), std::string::npos) << k.name;
 }
 
 } // namespace

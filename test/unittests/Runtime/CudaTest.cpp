@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/runtime/Cuda.h"
+#include "ember/runtime/GpuExecutable.h"
 
 #include <gtest/gtest.h>
 
@@ -344,3 +345,93 @@ TEST(FakeDriverTest, FailingCallNamesTheCallAndTheError) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Plans: the host side of compiled GPU graphs
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A plan over one argument (the output, 16 floats): fill a temporary with
+/// `value` by a kernel, copy it to the output, free it.
+GpuPlan fillPlan(float value) {
+  GpuPlan plan;
+  plan.numArgs = 1;
+  plan.kernels.push_back({"ember_test_fill", kFillPtx});
+  GpuStep alloc;
+  alloc.kind = GpuStep::Kind::Alloc;
+  alloc.buffer = 1;
+  alloc.bytes = 16 * sizeof(float);
+  GpuStep launch;
+  launch.kind = GpuStep::Kind::Launch;
+  launch.kernel = 0;
+  launch.grid = {2, 1, 1};
+  launch.block = {8, 1, 1};
+  launch.args = {{GpuArg::Kind::Buffer, 1}, {GpuArg::Kind::F32, floatBits(value)}};
+  GpuStep copy;
+  copy.kind = GpuStep::Kind::Copy;
+  copy.buffer = 0;
+  copy.source = 1;
+  copy.bytes = 16 * sizeof(float);
+  GpuStep free;
+  free.kind = GpuStep::Kind::Free;
+  free.buffer = 1;
+  plan.steps = {alloc, launch, copy, free};
+  return plan;
+}
+
+} // namespace
+
+TEST(GpuPlanTest, SerializeParseRoundTrip) {
+  GpuPlan plan = fillPlan(2.5f);
+  StatusOr<GpuPlan> parsed = GpuPlan::parse(plan.serialize());
+  ASSERT_TRUE(parsed) << parsed.status().message();
+  EXPECT_EQ(parsed->serialize(), plan.serialize());
+  EXPECT_EQ(parsed->kernels[0].ptx, kFillPtx);
+  EXPECT_EQ(parsed->numBuffers(), 2);
+}
+
+TEST(GpuPlanTest, MalformedPlansAreRejected) {
+  std::string good = fillPlan(1.0f).serialize();
+  auto rejects = [](const std::string &text, const std::string &fragment) {
+    StatusOr<GpuPlan> p = GpuPlan::parse(text);
+    ASSERT_FALSE(p) << text;
+    EXPECT_NE(p.status().message().find(fragment), std::string::npos)
+        << p.status().message();
+  };
+  rejects("", "header");
+  rejects("ember-gpu-plan 2\n", "header");
+  rejects(good.substr(0, good.size() - 4), "missing 'end'");
+  rejects(good.substr(0, 120), "truncated");
+  rejects("ember-gpu-plan 1\nargs 1\nlaunch 0 1 1 1 1 1 1 0\nend\n", "unknown kernel");
+  rejects("ember-gpu-plan 1\nargs 1\nfree 0\nend\n", "invalid free");
+  rejects("ember-gpu-plan 1\nargs 1\ncopy 0 5 4\nend\n", "invalid copy");
+  rejects("ember-gpu-plan 1\nargs 1\nalloc 1 99999999999999999\nend\n", "invalid alloc");
+  rejects("ember-gpu-plan 1\nargs -3\nend\n", "args");
+  rejects("ember-gpu-plan 1\nargs 1\nfrobnicate\nend\n", "unknown item");
+}
+
+TEST(GpuPlanTest, FakeDeviceRunsAPlan) {
+  Device &device = fakeDevice();
+  StatusOr<std::unique_ptr<GpuExecutable>> exe =
+      GpuExecutable::load(device, fillPlan(3.5f));
+  ASSERT_TRUE(exe) << exe.status().message();
+  StatusOr<DeviceBuffer> out = device.allocate(16 * sizeof(float));
+  ASSERT_TRUE(out);
+  DevicePtr args[] = {out->address()};
+  Status s = (*exe)->run(args);
+  ASSERT_TRUE(s) << s.message();
+  std::vector<float> host(16, 0.0f);
+  ASSERT_TRUE(device.copyToHost(host.data(), *out, host.size() * sizeof(float)));
+  ASSERT_TRUE(device.synchronize());
+  EXPECT_EQ(host, std::vector<float>(16, 3.5f));
+  // The temporary went back to the cache: a second run allocates nothing new.
+  AllocatorStats before = device.allocatorStats();
+  ASSERT_TRUE((*exe)->run(args));
+  EXPECT_GT(device.allocatorStats().cacheHits, before.cacheHits);
+  // Wrong number of arguments.
+  std::vector<DevicePtr> none;
+  Status wrong = (*exe)->run(none);
+  EXPECT_FALSE(wrong);
+  EXPECT_NE(wrong.message().find("takes 1 buffers, got 0"), std::string::npos);
+}

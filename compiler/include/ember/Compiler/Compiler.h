@@ -31,6 +31,8 @@ enum class Stage {
   // NVIDIA GPU stages (Options::target == "cuda"):
   GPUKernels,   ///< host code launching outlined gpu.module kernels (MLIR)
   PTX,          ///< the kernels' PTX, one module after another (text)
+  GPUPlan,      ///< kernels plus host plan the runtime runs (see
+                ///< ember/runtime/GpuPlan.h; text)
 };
 
 /// One diagnostic the compiler emitted.

@@ -230,6 +230,9 @@ public:
   Status copyToHost(void *dst, const DeviceBuffer &src, size_t bytes,
                     size_t srcOffset = 0);
 
+  /// Queues a copy of `bytes` bytes between two device addresses.
+  Status copyDeviceToDevice(DevicePtr dst, DevicePtr src, size_t bytes);
+
   /// Queues setting `bytes` bytes of `dst` from `offset` to `value`.
   Status setBytes(const DeviceBuffer &dst, uint8_t value, size_t bytes,
                   size_t offset = 0);

@@ -1,0 +1,227 @@
+//===- GpuPlan.h - The host-side plan of a compiled GPU graph ---*- C++ -*-===//
+//
+// Part of Ember. What the compiler produces for a GPU graph besides its
+// kernels' PTX: the buffers the graph needs and the steps that run it
+// (allocate a temporary, launch a kernel on buffers and scalars, copy, free).
+// The runtime executes it through the CUDA driver API, so no MLIR is needed
+// to run it. Header-only: the compiler writes plans, the runtime reads them.
+//
+// Buffers 0 .. numArgs-1 are the graph's arguments, inputs then outputs in
+// the order of the graph function's parameters (the CPU ABI's order);
+// further buffers are temporaries the plan allocates.
+//
+// Text form, one item per line:
+//   ember-gpu-plan 1
+//   args <numArgs>
+//   kernel <name> <ptx-bytes>      followed by exactly that many bytes of PTX
+//   alloc <buffer> <bytes>
+//   launch <kernel-index> <gx> <gy> <gz> <bx> <by> <bz> <n> <arg>...
+//          where <arg> is b<buffer>, i<int64> or f<float, as hex bits>
+//   copy <dst-buffer> <src-buffer> <bytes>
+//   free <buffer>
+//   end
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_RUNTIME_GPUPLAN_H
+#define EMBER_RUNTIME_GPUPLAN_H
+
+#include "ember/runtime/Status.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace ember::rt {
+
+struct GpuKernel {
+  std::string name; ///< the PTX entry point
+  std::string ptx;  ///< a PTX module defining it
+};
+
+/// One kernel argument: a buffer's device address, or a scalar.
+struct GpuArg {
+  enum class Kind : uint8_t { Buffer, I64, F32 };
+  Kind kind = Kind::Buffer;
+  int64_t value = 0; ///< buffer index, int64 value, or float bits
+};
+
+struct GpuStep {
+  enum class Kind : uint8_t { Alloc, Launch, Copy, Free };
+  Kind kind = Kind::Launch;
+  int64_t buffer = 0;    ///< Alloc/Free: the buffer; Copy: the destination
+  int64_t source = 0;    ///< Copy: the source buffer
+  uint64_t bytes = 0;    ///< Alloc/Copy
+  int64_t kernel = 0;    ///< Launch: index into GpuPlan::kernels
+  std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
+  std::vector<GpuArg> args;
+};
+
+struct GpuPlan {
+  int64_t numArgs = 0;
+  std::vector<GpuKernel> kernels;
+  std::vector<GpuStep> steps;
+
+  /// The number of buffers the steps refer to (arguments and temporaries).
+  int64_t numBuffers() const {
+    int64_t n = numArgs;
+    for (const GpuStep &s : steps)
+      if (s.kind == GpuStep::Kind::Alloc)
+        n = std::max(n, s.buffer + 1);
+    return n;
+  }
+
+  std::string serialize() const {
+    std::ostringstream os;
+    os << "ember-gpu-plan 1\nargs " << numArgs << "\n";
+    for (const GpuKernel &k : kernels)
+      os << "kernel " << k.name << " " << k.ptx.size() << "\n" << k.ptx << "\n";
+    for (const GpuStep &s : steps) {
+      switch (s.kind) {
+      case GpuStep::Kind::Alloc:
+        os << "alloc " << s.buffer << " " << s.bytes << "\n";
+        break;
+      case GpuStep::Kind::Free:
+        os << "free " << s.buffer << "\n";
+        break;
+      case GpuStep::Kind::Copy:
+        os << "copy " << s.buffer << " " << s.source << " " << s.bytes << "\n";
+        break;
+      case GpuStep::Kind::Launch:
+        os << "launch " << s.kernel;
+        for (uint32_t g : s.grid)
+          os << " " << g;
+        for (uint32_t b : s.block)
+          os << " " << b;
+        os << " " << s.args.size();
+        for (const GpuArg &a : s.args)
+          os << " "
+             << (a.kind == GpuArg::Kind::Buffer ? 'b'
+                 : a.kind == GpuArg::Kind::I64  ? 'i'
+                                                : 'f')
+             << a.value;
+        os << "\n";
+        break;
+      }
+    }
+    os << "end\n";
+    return os.str();
+  }
+
+  /// Parses and validates a plan: every buffer and kernel reference must be
+  /// in range, buffers allocated before use, sizes and counts sane.
+  static StatusOr<GpuPlan> parse(const std::string &text) {
+    GpuPlan plan;
+    std::istringstream is(text);
+    auto bad = [&](const std::string &what) {
+      return Status::error("malformed GPU plan: " + what);
+    };
+    std::string word;
+    int version = 0;
+    if (!(is >> word >> version) || word != "ember-gpu-plan" || version != 1)
+      return bad("missing 'ember-gpu-plan 1' header");
+    if (!(is >> word >> plan.numArgs) || word != "args" || plan.numArgs < 0 ||
+        plan.numArgs > (1 << 20))
+      return bad("missing or invalid 'args'");
+    std::vector<bool> live(plan.numArgs, true);
+    auto checkBuffer = [&](int64_t b) {
+      return b >= 0 && b < static_cast<int64_t>(live.size()) && live[b];
+    };
+    while (is >> word) {
+      if (word == "end")
+        return plan;
+      if (word == "kernel") {
+        GpuKernel k;
+        uint64_t bytes = 0;
+        if (!(is >> k.name >> bytes) || bytes > (uint64_t(1) << 30))
+          return bad("invalid kernel header");
+        is.get(); // the newline before the PTX
+        k.ptx.resize(bytes);
+        if (!is.read(k.ptx.data(), static_cast<std::streamsize>(bytes)))
+          return bad("kernel '" + k.name + "' is truncated");
+        plan.kernels.push_back(std::move(k));
+        continue;
+      }
+      GpuStep s;
+      if (word == "alloc") {
+        s.kind = GpuStep::Kind::Alloc;
+        if (!(is >> s.buffer >> s.bytes) || s.buffer < plan.numArgs ||
+            s.buffer > (1 << 20) || s.bytes > (uint64_t(1) << 40))
+          return bad("invalid alloc");
+        if (s.buffer >= static_cast<int64_t>(live.size()))
+          live.resize(s.buffer + 1, false);
+        if (live[s.buffer])
+          return bad("buffer " + std::to_string(s.buffer) +
+                     " allocated while live");
+        live[s.buffer] = true;
+      } else if (word == "free") {
+        s.kind = GpuStep::Kind::Free;
+        if (!(is >> s.buffer) || s.buffer < plan.numArgs || !checkBuffer(s.buffer))
+          return bad("invalid free");
+        live[s.buffer] = false;
+      } else if (word == "copy") {
+        s.kind = GpuStep::Kind::Copy;
+        if (!(is >> s.buffer >> s.source >> s.bytes) || !checkBuffer(s.buffer) ||
+            !checkBuffer(s.source))
+          return bad("invalid copy");
+      } else if (word == "launch") {
+        s.kind = GpuStep::Kind::Launch;
+        size_t n = 0;
+        if (!(is >> s.kernel) || s.kernel < 0 ||
+            s.kernel >= static_cast<int64_t>(plan.kernels.size()))
+          return bad("launch of an unknown kernel");
+        for (uint32_t &g : s.grid)
+          if (!(is >> g) || g == 0)
+            return bad("invalid grid");
+        for (uint32_t &b : s.block)
+          if (!(is >> b) || b == 0 || b > 1024)
+            return bad("invalid block");
+        if (!(is >> n) || n > 4096)
+          return bad("invalid argument count");
+        for (size_t i = 0; i < n; ++i) {
+          std::string a;
+          if (!(is >> a) || a.size() < 2)
+            return bad("invalid argument");
+          GpuArg arg;
+          try {
+            arg.value = std::stoll(a.substr(1));
+          } catch (...) {
+            return bad("invalid argument '" + a + "'");
+          }
+          if (a[0] == 'b') {
+            arg.kind = GpuArg::Kind::Buffer;
+            if (!checkBuffer(arg.value))
+              return bad("launch reads buffer " + a.substr(1) +
+                         ", which is not live");
+          } else if (a[0] == 'i') {
+            arg.kind = GpuArg::Kind::I64;
+          } else if (a[0] == 'f') {
+            arg.kind = GpuArg::Kind::F32;
+          } else {
+            return bad("invalid argument '" + a + "'");
+          }
+          s.args.push_back(arg);
+        }
+      } else {
+        return bad("unknown item '" + word + "'");
+      }
+      plan.steps.push_back(std::move(s));
+    }
+    return bad("missing 'end'");
+  }
+};
+
+/// The bits of a float, as GpuArg::Kind::F32 stores them.
+inline int64_t floatBits(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+
+} // namespace ember::rt
+
+#endif // EMBER_RUNTIME_GPUPLAN_H
