@@ -81,9 +81,10 @@ void ember::buildCPUPipeline(OpPassManager &pm) {
 }
 
 void ember::buildGPUMapPipeline(OpPassManager &pm) {
-  addPasses(pm, "convert-linalg-to-parallel-loops,func.func(gpu-map-parallel-"
-                "loops),convert-parallel-loops-to-gpu,lower-affine,"
-                "canonicalize,cse,gpu-kernel-outlining");
+  addPasses(pm, "convert-linalg-to-parallel-loops,"
+                "func.func(ember-gpu-wrap-sequential),"
+                "func.func(gpu-map-parallel-loops),convert-parallel-loops-to-gpu,"
+                "lower-affine,canonicalize,cse,gpu-kernel-outlining");
 }
 
 void ember::buildNVVMPipeline(OpPassManager &pm,

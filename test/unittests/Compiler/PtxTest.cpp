@@ -155,24 +155,42 @@ TEST(PtxTest, BadChipIsAnError) {
 
 namespace {
 
-TEST(GpuPlanExtractionTest, UnsupportedHostWorkIsADiagnostic) {
-  // Reductions to a scalar have no parallel loop, so the naive mapping
-  // leaves them as host loops, which the plan cannot run; the facade says
-  // so with the op and its location.
+/// Compiles `graph` for CUDA down to the host plan and parses it.
+rt::GpuPlan planFor(const std::string &graph, const std::string &what) {
   compiler::Options options;
   options.target = "cuda";
   options.stopAfter = compiler::Stage::GPUPlan;
-  compiler::Result r = compiler::compile(R"mlir(
+  compiler::Result r = compiler::compile(graph, options);
+  EXPECT_TRUE(r.ok) << what << ": " << r.errorMessage();
+  auto plan = rt::GpuPlan::parse(r.output);
+  EXPECT_TRUE(plan) << what << ": " << plan.status().message();
+  return plan ? *plan : rt::GpuPlan();
+}
+
+TEST(GpuPlanExtractionTest, ScalarWorkRunsInAOneThreadKernel) {
+  // A sum to a scalar has no parallel loop: ember-gpu-wrap-sequential gives
+  // it a one-iteration one, so it still runs on the device.
+  rt::GpuPlan plan = planFor(R"mlir(
 func.func @graph(%x: tensor<4x8xf32>) -> tensor<f32> {
   %0 = ember.sum %x dims = [0, 1] : tensor<4x8xf32> -> tensor<f32>
   return %0 : tensor<f32>
 }
 )mlir",
-                                         options);
-  EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.errorMessage().find("GPU plan: unsupported host operation"),
-            std::string::npos)
-      << r.errorMessage();
+                             "full sum");
+  ASSERT_FALSE(plan.steps.empty());
+  bool oneThread = false;
+  for (const rt::GpuStep &s : plan.steps)
+    oneThread |= s.kind == rt::GpuStep::Kind::Launch &&
+                 s.grid == std::array<uint32_t, 3>{1, 1, 1} &&
+                 s.block == std::array<uint32_t, 3>{1, 1, 1};
+  EXPECT_TRUE(oneThread);
+}
+
+TEST(GpuPlanExtractionTest, QuickstartGraphsBecomePlans) {
+  for (const auto &[what, graph] : quickstartGraphs()) {
+    rt::GpuPlan plan = planFor(graph, what);
+    EXPECT_FALSE(plan.kernels.empty()) << what;
+  }
 }
 
 TEST(GpuPlanExtractionTest, LinearReluLayer) {

@@ -11,6 +11,9 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
+namespace arith {
+class ArithDialect;
+} // namespace arith
 namespace affine {
 class AffineDialect;
 } // namespace affine

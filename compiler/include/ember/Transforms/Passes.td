@@ -114,4 +114,26 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// GPU code generation
+//===----------------------------------------------------------------------===//
+
+def EmberGPUWrapSequentialPass : Pass<"ember-gpu-wrap-sequential", "::mlir::func::FuncOp"> {
+  let summary = "Put host-level sequential code in one-iteration parallel loops";
+  let description = [{
+    Runs after `convert-linalg-to-parallel-loops`, before the parallel loops
+    are mapped to the GPU. Computation that has no parallel loop (a sum to a
+    scalar, arithmetic on rank-0 tensors) would otherwise stay on the host,
+    reading device memory. Each maximal run of such top-level operations is
+    moved into an `scf.parallel` of one iteration, which becomes a kernel of
+    one block and one thread: correct, and cheap for the scalar work it
+    holds (large reductions deserve a real parallel mapping).
+
+    Allocations, deallocations, copies, views, constants and existing
+    parallel loops stay where they are. A run whose values are used after
+    it is left alone.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif // EMBER_TRANSFORMS_PASSES_TD
