@@ -69,11 +69,13 @@ static Args parseArgs(int argc, char **argv) {
 }
 
 static void train(data::DataLoader &loader, NeuralNetwork &model,
-                  const nn::CrossEntropyLoss &lossFn, optim::Optimizer &optimizer) {
+                  const nn::CrossEntropyLoss &lossFn, optim::Optimizer &optimizer,
+                  const Device &device) {
   int64_t size = loader.dataset().size();
   model.train();
   int64_t batch = 0;
-  for (auto [X, y] : loader) {
+  for (auto [batchX, batchY] : loader) {
+    Tensor X = batchX.to(device), y = batchY.to(device);
     // Compute prediction error.
     Tensor pred = model(X);
     Tensor loss = lossFn(pred, y);
@@ -94,13 +96,14 @@ static void train(data::DataLoader &loader, NeuralNetwork &model,
 }
 
 static void test(data::DataLoader &loader, NeuralNetwork &model,
-                 const nn::CrossEntropyLoss &lossFn) {
+                 const nn::CrossEntropyLoss &lossFn, const Device &device) {
   int64_t size = loader.dataset().size();
   int64_t batches = loader.size();
   model.eval();
   double testLoss = 0, correct = 0;
   NoGradGuard noGrad;
-  for (auto [X, y] : loader) {
+  for (auto [batchX, batchY] : loader) {
+    Tensor X = batchX.to(device), y = batchY.to(device);
     Tensor pred = model(X);
     Tensor loss = lossFn(pred, y);
     Tensor hits = pred.argmax(1).eq(y).to(DType::Float32).sum();
@@ -155,11 +158,11 @@ int main(int argc, char **argv) {
     for (int t = 0; t < args.epochs; ++t) {
       auto start = std::chrono::steady_clock::now();
       std::cout << "Epoch " << t + 1 << "\n-------------------------------\n";
-      train(trainDataloader, model, lossFn, optimizer);
+      train(trainDataloader, model, lossFn, optimizer, device);
       double seconds = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - start)
                            .count();
-      test(testDataloader, model, lossFn);
+      test(testDataloader, model, lossFn, device);
       std::printf("(epoch %d trained in %.2f s)\n\n", t + 1, seconds);
     }
     std::cout << "Done!\n";

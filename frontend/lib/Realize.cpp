@@ -12,7 +12,9 @@
 #include "ember/Compiler/Compiler.h"
 #include "ember/frontend/Error.h"
 #include "ember/frontend/Tensor.h"
+#include "ember/runtime/Cuda.h"
 #include "ember/runtime/Executable.h"
+#include "ember/runtime/GpuExecutable.h"
 
 #include <fmt/format.h>
 
@@ -63,10 +65,34 @@ std::vector<Node *> topologicalOrder(const std::vector<NodePtr> &targets) {
   return order;
 }
 
-/// One compiled graph, shared by every realisation with the same text.
+/// One compiled graph, shared by every realisation with the same text (and
+/// device): native code for the CPU, or a plan of kernels for a GPU.
 struct CompiledGraph {
   std::unique_ptr<rt::Executable> executable;
+  std::unique_ptr<rt::cuda::GpuExecutable> gpuExecutable;
 };
+
+[[noreturn]] void failAt(std::source_location loc, const std::string &what) {
+  throw Error(fmt::format("ember: {} (at {})", what, formatLocation(loc)));
+}
+
+/// The runtime device behind `device`, or an Error saying why there is none.
+rt::cuda::Device &cudaDevice(const Device &device, std::source_location loc) {
+  if (!rt::cuda::available())
+    failAt(loc, "CUDA is not available: " + rt::cuda::unavailableReason());
+  rt::StatusOr<rt::cuda::Device *> d = rt::cuda::Device::get(device.index);
+  if (!d)
+    failAt(loc, "cannot use " + device.str() + ": " + d.status().message());
+  return **d;
+}
+
+std::shared_ptr<rt::cuda::DeviceBuffer>
+allocateOn(rt::cuda::Device &device, size_t bytes, std::source_location loc) {
+  rt::StatusOr<rt::cuda::DeviceBuffer> buffer = device.allocate(bytes);
+  if (!buffer)
+    failAt(loc, buffer.status().message());
+  return std::make_shared<rt::cuda::DeviceBuffer>(std::move(*buffer));
+}
 
 struct GraphCache {
   std::mutex mutex;
@@ -198,6 +224,36 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
                      fmt::join(results, ", "), fmt::join(resultTypes, ", "));
 }
 
+std::shared_ptr<rt::Buffer> hostData(const Node &node,
+                                     std::source_location loc) {
+  if (node.data)
+    return node.data;
+  if (!node.deviceData)
+    failAt(loc, "internal error: reading a tensor that is not computed");
+  size_t bytes = static_cast<size_t>(node.numel()) * dtypeSize(node.dtype);
+  auto host = rt::Buffer::allocate(bytes);
+  rt::cuda::Device &device = *node.deviceData->device();
+  if (rt::Status s = device.copyToHost(host->data(), *node.deviceData, bytes);
+      !s)
+    failAt(loc, s.message());
+  if (rt::Status s = device.synchronize(); !s)
+    failAt(loc, s.message());
+  return host;
+}
+
+std::shared_ptr<rt::cuda::DeviceBuffer>
+deviceData(const Node &node, const Device &target, std::source_location loc) {
+  if (node.deviceData && node.device == target)
+    return node.deviceData;
+  std::shared_ptr<rt::Buffer> host = hostData(node, loc);
+  rt::cuda::Device &device = cudaDevice(target, loc);
+  size_t bytes = static_cast<size_t>(node.numel()) * dtypeSize(node.dtype);
+  auto buffer = allocateOn(device, bytes, loc);
+  if (rt::Status s = device.copyToDevice(*buffer, host->data(), bytes); !s)
+    failAt(loc, s.message());
+  return buffer;
+}
+
 void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
   // Only distinct, not yet computed targets take part.
   std::vector<NodePtr> targets;
@@ -210,6 +266,14 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
 
   std::vector<NodePtr> leaves;
   std::string text = emitGraph(targets, &leaves);
+  Device device = targets.front()->device;
+  for (const NodePtr &t : targets)
+    if (!(t->device == device))
+      failAt(loc, "cannot compute tensors on " + device.str() + " and " +
+                      t->device.str() + " in one graph");
+  rt::cuda::Device *gpu = device.is_cuda() ? &cudaDevice(device, loc) : nullptr;
+  // The same graph compiles differently per device.
+  std::string key = device.is_cpu() ? text : text + "// on " + device.str();
 
   GraphCache &c = cache();
   std::shared_ptr<CompiledGraph> compiled;
@@ -217,10 +281,33 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
     // Holding the lock while compiling makes every distinct graph compile
     // exactly once, at the cost of serialising compilations.
     std::lock_guard<std::mutex> lock(c.mutex);
-    auto it = c.entries.find(text);
+    auto it = c.entries.find(key);
     if (it != c.entries.end()) {
       compiled = it->second;
       ++c.hits;
+    } else if (gpu) {
+      compiler::Options options;
+      options.target = "cuda";
+      options.stopAfter = compiler::Stage::GPUPlan;
+      if (rt::StatusOr<rt::cuda::DeviceInfo> info = gpu->info())
+        options.chip = info->arch();
+      compiler::Result result = compiler::compile(text, options);
+      if (!result.ok)
+        throw Error(fmt::format("ember: compiling the graph realised at {} "
+                                "for {} failed:\n{}",
+                                formatLocation(loc), device.str(),
+                                result.errorMessage()));
+      rt::StatusOr<rt::GpuPlan> plan = rt::GpuPlan::parse(result.output);
+      if (!plan)
+        failAt(loc, plan.status().message());
+      auto executable = rt::cuda::GpuExecutable::load(*gpu, std::move(*plan));
+      if (!executable)
+        failAt(loc, "loading the graph on " + device.str() + " failed: " +
+                        executable.status().message());
+      compiled = std::make_shared<CompiledGraph>();
+      compiled->gpuExecutable = std::move(*executable);
+      c.entries.emplace(key, compiled);
+      ++c.compilations;
     } else {
       compiler::Result result = compiler::compile(text);
       if (!result.ok)
@@ -238,9 +325,34 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
                                 executable.status().message()));
       compiled = std::make_shared<CompiledGraph>();
       compiled->executable = std::move(*executable);
-      c.entries.emplace(text, compiled);
+      c.entries.emplace(key, compiled);
       ++c.compilations;
     }
+  }
+
+  if (gpu) {
+    std::vector<rt::cuda::DevicePtr> args;
+    // Uploaded host scalars stay alive until the graph has been queued.
+    std::vector<std::shared_ptr<rt::cuda::DeviceBuffer>> keep;
+    for (const NodePtr &leaf : leaves) {
+      keep.push_back(fe::deviceData(*leaf, device, loc));
+      args.push_back(keep.back()->address());
+    }
+    std::vector<std::shared_ptr<rt::cuda::DeviceBuffer>> outputs;
+    for (const NodePtr &t : targets) {
+      outputs.push_back(allocateOn(
+          *gpu, static_cast<size_t>(t->numel()) * dtypeSize(t->dtype), loc));
+      args.push_back(outputs.back()->address());
+    }
+    if (rt::Status s = compiled->gpuExecutable->run(args); !s)
+      failAt(loc, "running the graph on " + device.str() + " failed: " +
+                      s.message());
+    for (size_t i = 0; i < targets.size(); ++i) {
+      targets[i]->deviceData = outputs[i];
+      if (!targets[i]->requiresGrad)
+        targets[i]->inputs.clear();
+    }
+    return;
   }
 
   std::vector<void *> args;

@@ -26,6 +26,14 @@ void realize(const std::vector<NodePtr> &targets, std::source_location loc);
 std::string emitGraph(const std::vector<NodePtr> &targets,
                       std::vector<NodePtr> *leaves = nullptr);
 
+/// The node's (realised) value on the host: its own buffer, or a copy of
+/// its device buffer.
+std::shared_ptr<rt::Buffer> hostData(const Node &node, std::source_location loc);
+/// The node's (realised) value on CUDA device `device`: its own device
+/// buffer, or a copy of its host buffer.
+std::shared_ptr<rt::cuda::DeviceBuffer>
+deviceData(const Node &node, const Device &device, std::source_location loc);
+
 /// The scalars backward() was called on since the last call, still alive
 /// and not yet computed: an optimizer step realises them with the update.
 std::vector<NodePtr> takePendingBackwardRoots();

@@ -63,9 +63,32 @@ bool isDifferentiable(OpKind kind) {
   return !fe::isComparison(kind) && kind != OpKind::Argmax;
 }
 
+/// The device an op on `inputs` runs on. Rank-0 CPU tensors may join a
+/// CUDA op (as in PyTorch); other mixes are errors naming both devices.
+Device deviceOf(OpKind kind, const std::vector<NodePtr> &inputs, Loc loc) {
+  Device device = Device::cpu();
+  bool fixed = false;
+  for (const NodePtr &in : inputs) {
+    bool hostScalar = in->device.is_cpu() && in->shape.empty();
+    if (hostScalar)
+      continue;
+    if (!fixed) {
+      device = in->device;
+      fixed = true;
+    } else if (!(in->device == device)) {
+      fail(fe::opName(kind),
+           fmt::format("expected all tensors on one device, found {} and {}",
+                       device.str(), in->device.str()),
+           loc);
+    }
+  }
+  return device;
+}
+
 NodePtr makeNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
                  DType dtype, Loc loc) {
   auto node = std::make_shared<Node>();
+  node->device = deviceOf(kind, inputs, loc);
   if (gradEnabled && isDifferentiable(kind) && isFloatingPoint(dtype))
     for (const NodePtr &in : inputs)
       node->requiresGrad |= in->requiresGrad;
@@ -137,10 +160,15 @@ Shape broadcastShapes(const Shape &a, const Shape &b, std::string_view op,
   return out;
 }
 
-NodePtr broadcastNode(const NodePtr &n, const Shape &shape, Loc loc) {
+/// `n` broadcast to `shape`, for an op running on `device` (a host scalar
+/// broadcast for a CUDA op is computed there).
+NodePtr broadcastNode(const NodePtr &n, const Shape &shape, Loc loc,
+                      const Device &device) {
   if (n->shape == shape)
     return n;
-  return makeNode(OpKind::BroadcastTo, {n}, shape, n->dtype, loc);
+  NodePtr node = makeNode(OpKind::BroadcastTo, {n}, shape, n->dtype, loc);
+  node->device = device;
+  return node;
 }
 
 Tensor binary(OpKind kind, const Tensor &a, const Tensor &b, Loc loc) {
@@ -157,9 +185,10 @@ Tensor binary(OpKind kind, const Tensor &a, const Tensor &b, Loc loc) {
   if (na->dtype == DType::Bool)
     fail(op, "arithmetic on bool tensors is not supported", loc);
   Shape shape = broadcastShapes(na->shape, nb->shape, op, loc);
+  Device device = deviceOf(kind, {na, nb}, loc);
   return Tensor(makeNode(kind,
-                         {broadcastNode(na, shape, loc),
-                          broadcastNode(nb, shape, loc)},
+                         {broadcastNode(na, shape, loc, device),
+                          broadcastNode(nb, shape, loc, device)},
                          shape, na->dtype, loc));
 }
 
@@ -266,16 +295,40 @@ template <typename T> T Tensor::item(Loc loc) const {
                              shapeStr(n->shape), n->numel()),
          loc);
   realize(loc);
-  return loadElement<T>(n->data->data(), n->dtype, 0);
+  return loadElement<T>(fe::hostData(*n, loc)->data(), n->dtype, 0);
 }
 
 template <typename T> std::vector<T> Tensor::to_vector(Loc loc) const {
   const NodePtr &n = checked(*this, "to_vector", loc);
   realize(loc);
+  std::shared_ptr<rt::Buffer> host = fe::hostData(*n, loc);
   std::vector<T> out(static_cast<size_t>(n->numel()));
   for (int64_t i = 0; i < n->numel(); ++i)
-    out[i] = loadElement<T>(n->data->data(), n->dtype, i);
+    out[i] = loadElement<T>(host->data(), n->dtype, i);
   return out;
+}
+
+Device Tensor::device() const {
+  if (!node_)
+    throw Error("ember: device() of an undefined tensor");
+  return node_->device;
+}
+
+Tensor Tensor::to(const Device &target, Loc loc) const {
+  const NodePtr &n = checked(*this, "to", loc);
+  if (n->device == target)
+    return *this;
+  realize(loc);
+  auto node = std::make_shared<Node>();
+  node->shape = n->shape;
+  node->dtype = n->dtype;
+  node->location = loc;
+  node->device = target;
+  if (target.is_cpu())
+    node->data = fe::hostData(*n, loc);
+  else
+    node->deviceData = fe::deviceData(*n, target, loc);
+  return Tensor(node);
 }
 
 template <typename T> T *Tensor::data_ptr(Loc loc) const {
@@ -291,6 +344,11 @@ template <typename T> T *Tensor::data_ptr(Loc loc) const {
     fail("data_ptr",
          fmt::format("the tensor holds {}, not the requested element type",
                      dtypeName(n->dtype)),
+         loc);
+  if (!n->device.is_cpu())
+    fail("data_ptr",
+         fmt::format("the tensor is on {}; copy it with cpu() first",
+                     n->device.str()),
          loc);
   realize(loc);
   return static_cast<T *>(n->data->data());
@@ -428,7 +486,7 @@ Tensor Tensor::broadcast_to(Shape target, Loc loc) const {
          fmt::format("cannot broadcast shape {} to {}", shapeStr(n->shape),
                      shapeStr(target)),
          loc);
-  return Tensor(broadcastNode(n, target, loc));
+  return Tensor(broadcastNode(n, target, loc, n->device));
 }
 
 namespace {
@@ -492,9 +550,10 @@ Tensor compare(OpKind kind, const Tensor &a, const Tensor &b, Loc loc) {
                      dtypeName(na->dtype), dtypeName(nb->dtype)),
          loc);
   Shape shape = broadcastShapes(na->shape, nb->shape, op, loc);
+  Device device = deviceOf(kind, {na, nb}, loc);
   return Tensor(makeNode(kind,
-                         {broadcastNode(na, shape, loc),
-                          broadcastNode(nb, shape, loc)},
+                         {broadcastNode(na, shape, loc, device),
+                          broadcastNode(nb, shape, loc, device)},
                          shape, DType::Bool, loc));
 }
 
@@ -640,10 +699,11 @@ Tensor where(const Tensor &condition, const Tensor &a, const Tensor &b,
   Shape shape = broadcastShapes(
       broadcastShapes(nc->shape, na->shape, "where", loc), nb->shape, "where",
       loc);
+  Device device = deviceOf(OpKind::Select, {nc, na, nb}, loc);
   return Tensor(makeNode(OpKind::Select,
-                         {broadcastNode(nc, shape, loc),
-                          broadcastNode(na, shape, loc),
-                          broadcastNode(nb, shape, loc)},
+                         {broadcastNode(nc, shape, loc, device),
+                          broadcastNode(na, shape, loc, device),
+                          broadcastNode(nb, shape, loc, device)},
                          shape, na->dtype, loc));
 }
 
@@ -661,6 +721,8 @@ Tensor Tensor::detach(Loc loc) const {
     leaf->shape = n->shape;
     leaf->dtype = n->dtype;
     leaf->data = n->data;
+    leaf->deviceData = n->deviceData;
+    leaf->device = n->device;
     leaf->location = loc;
     return Tensor(leaf);
   }
@@ -669,6 +731,7 @@ Tensor Tensor::detach(Loc loc) const {
   auto node = std::make_shared<Node>();
   node->kind = OpKind::Reshape;
   node->inputs = {n};
+  node->device = n->device;
   node->shape = n->shape;
   node->dtype = n->dtype;
   node->location = loc;
@@ -844,7 +907,9 @@ std::ostream &operator<<(std::ostream &os, const Tensor &t) {
     return os << "[ Tensor (undefined) ]";
   t.realize();
   const NodePtr &n = t.node();
-  return os << fe::formatTensor(n->data->data(), n->dtype, n->shape);
+  return os << fe::formatTensor(fe::hostData(*n, Loc::current())->data(),
+                                n->dtype, n->shape,
+                                n->device.is_cpu() ? "" : n->device.str());
 }
 
 } // namespace ember

@@ -6,6 +6,9 @@
 
 #include "ember/nn/Module.h"
 
+#include "../Realize.h"
+#include "ember/runtime/Cuda.h"
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -16,8 +19,8 @@
 
 namespace ember {
 
-bool cuda::is_available() { return false; }
-int cuda::device_count() { return 0; }
+bool cuda::is_available() { return rt::cuda::available(); }
+int cuda::device_count() { return rt::cuda::deviceCount(); }
 
 namespace nn {
 namespace {
@@ -116,10 +119,19 @@ void Module::load_state_dict(const StateDict &state, bool strict) {
           "load_state_dict: '{}' is {} {} in the state, {} {} in the model",
           name, dtypeName(value.dtype()), shapeStr(value.shape()),
           dtypeName(param.dtype()), shapeStr(param.shape())));
-    // Copy into the parameter's own buffer, so every holder sees the values.
-    value.realize();
-    std::memcpy(param.node()->data->data(), value.node()->data->data(),
-                static_cast<size_t>(param.numel()) * dtypeSize(param.dtype()));
+    // The parameter's node takes the values (on the parameter's device), so
+    // every holder of the parameter sees them.
+    fe::Node &node = *param.node();
+    Tensor moved = value.to(node.device);
+    moved.realize();
+    if (node.device.is_cpu()) {
+      std::shared_ptr<rt::Buffer> host =
+          fe::hostData(*moved.node(), std::source_location::current());
+      node.data = rt::Buffer::allocate(host->size());
+      std::memcpy(node.data->data(), host->data(), host->size());
+    } else {
+      node.deviceData = moved.node()->deviceData;
+    }
     given[i] = true;
   }
   if (strict)
@@ -135,10 +147,18 @@ void Module::train(bool on) {
     child->train(on);
 }
 
-Module &Module::to(const Device &device) {
-  if (!device.is_cpu())
-    throw Error("Module::to(" + device.str() +
-                "): CUDA support is not built yet; use Device::cpu()");
+Module &Module::to(const Device &device, std::source_location loc) {
+  // In place: each parameter's node moves, so the module, optimizers and
+  // any other handle keep referring to the same parameters.
+  for (Tensor &p : parameters()) {
+    fe::Node &node = *p.node();
+    if (node.device == device)
+      continue;
+    Tensor moved = p.to(device, loc);
+    node.data = moved.node()->data;
+    node.deviceData = moved.node()->deviceData;
+    node.device = device;
+  }
   return *this;
 }
 

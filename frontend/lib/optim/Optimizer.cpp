@@ -46,6 +46,7 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
       continue;
     // In place: the parameter's node takes the new buffer.
     params_[i].node()->data = newValues[i].node()->data;
+    params_[i].node()->deviceData = newValues[i].node()->deviceData;
   }
 }
 
@@ -57,7 +58,7 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions opts)
                             options.lr, options.momentum, options.weight_decay));
   if (options.momentum != 0)
     for (const Tensor &p : params_)
-      momentum_.push_back(zeros(p.shape(), p.dtype()));
+      momentum_.push_back(zeros(p.shape(), p.dtype()).to(p.device()));
 }
 
 void SGD::step(Tensor::Loc loc) {
@@ -71,6 +72,8 @@ void SGD::step(Tensor::Loc loc) {
     if (options.weight_decay != 0)
       g = g + p * options.weight_decay;
     if (options.momentum != 0) {
+      // A model moved after the optimizer was made: the state follows it.
+      momentum_[i] = momentum_[i].to(p.device());
       // The buffer starts at zero, so the first step is buf = g as in
       // PyTorch, and every step has the same graph.
       momentum_[i] = momentum_[i] * options.momentum + g;
@@ -90,8 +93,8 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions opts)
                             options.lr, options.beta1, options.beta2,
                             options.eps));
   for (const Tensor &p : params_) {
-    m_.push_back(zeros(p.shape(), p.dtype()));
-    v_.push_back(zeros(p.shape(), p.dtype()));
+    m_.push_back(zeros(p.shape(), p.dtype()).to(p.device()));
+    v_.push_back(zeros(p.shape(), p.dtype()).to(p.device()));
   }
 }
 
@@ -108,7 +111,8 @@ void Adam::step(Tensor::Loc loc) {
       continue;
     if (options.weight_decay != 0)
       g = g + p * options.weight_decay;
-    m_[i] = m_[i] * options.beta1 + g * (1 - options.beta1);
+    m_[i] = m_[i].to(p.device()) * options.beta1 + g * (1 - options.beta1);
+    v_[i] = v_[i].to(p.device());
     v_[i] = v_[i] * options.beta2 + g * g * (1 - options.beta2);
     // The bias corrections change every step; as scalars they are graph
     // inputs, so the graph stays the same.

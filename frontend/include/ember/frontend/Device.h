@@ -29,9 +29,9 @@ struct Device {
 };
 
 namespace cuda {
-/// Whether a CUDA GPU can be used. CUDA support is not built yet: false.
+/// Whether a CUDA GPU can be used (the driver loads and sees a device).
 bool is_available();
-/// Number of usable CUDA GPUs (0 until CUDA support lands).
+/// Number of usable CUDA GPUs.
 int device_count();
 } // namespace cuda
 

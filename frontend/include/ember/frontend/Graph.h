@@ -10,6 +10,7 @@
 #ifndef EMBER_FRONTEND_GRAPH_H
 #define EMBER_FRONTEND_GRAPH_H
 
+#include "ember/frontend/Device.h"
 #include "ember/runtime/Buffer.h"
 #include "ember/runtime/DType.h"
 
@@ -20,6 +21,9 @@
 #include <vector>
 
 namespace ember {
+namespace rt::cuda {
+class DeviceBuffer;
+} // namespace rt::cuda
 
 /// A tensor shape: one size per dimension, outermost first.
 using Shape = std::vector<int64_t>;
@@ -82,6 +86,10 @@ struct Node {
   /// The node's value once known: set for leaves, and for op nodes once they
   /// have been realised (their inputs are then released).
   std::shared_ptr<rt::Buffer> data;
+  /// The same, for a node on a CUDA device.
+  std::shared_ptr<rt::cuda::DeviceBuffer> deviceData;
+  /// Where the node's value lives (and its op runs).
+  Device device;
   /// Where the user recorded this node.
   std::source_location location;
   /// Whether gradients flow to this node (set on parameters by the user,
@@ -92,7 +100,7 @@ struct Node {
   std::shared_ptr<Node> grad;
 
   int64_t numel() const { return numelOf(shape); }
-  bool isRealized() const { return data != nullptr; }
+  bool isRealized() const { return data != nullptr || deviceData != nullptr; }
 };
 
 using NodePtr = std::shared_ptr<Node>;

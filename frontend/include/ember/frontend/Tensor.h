@@ -10,6 +10,7 @@
 #ifndef EMBER_FRONTEND_TENSOR_H
 #define EMBER_FRONTEND_TENSOR_H
 
+#include "ember/frontend/Device.h"
 #include "ember/frontend/Error.h"
 #include "ember/frontend/Graph.h"
 
@@ -71,6 +72,15 @@ public:
   int64_t dim() const { return static_cast<int64_t>(shape().size()); }
   int64_t numel() const;
   DType dtype() const;
+  /// Where the tensor lives.
+  Device device() const;
+  /// A copy on `device` (the tensor itself when it is already there). Like
+  /// printing, it computes the tensor first.
+  Tensor to(const Device &device, Loc loc = Loc::current()) const;
+  Tensor cpu(Loc loc = Loc::current()) const { return to(Device::cpu(), loc); }
+  Tensor cuda(int index = 0, Loc loc = Loc::current()) const {
+    return to(Device::cuda(index), loc);
+  }
 
   /// The single element of a one-element tensor, converted to T.
   template <typename T = float> T item(Loc loc = Loc::current()) const;

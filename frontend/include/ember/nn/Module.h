@@ -21,6 +21,7 @@
 #include <functional>
 #include <initializer_list>
 #include <iosfwd>
+#include <source_location>
 #include <memory>
 #include <string>
 #include <utility>
@@ -64,8 +65,9 @@ public:
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
-  /// Moves the parameters to `device`.
-  Module &to(const Device &device);
+  /// Moves the parameters to `device`, in place.
+  Module &to(const Device &device,
+             std::source_location loc = std::source_location::current());
   /// Drops every parameter's gradient.
   void zero_grad();
 
