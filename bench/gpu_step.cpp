@@ -1,0 +1,93 @@
+//===- gpu_step.cpp - The Quickstart's step and inference on a GPU --------===//
+//
+// Part of Ember. Times, on cuda:0, the Quickstart MLP's training step
+// (forward, backward, SGD) and inference, on random inputs of the real
+// shapes, at the batch sizes given on the command line (default 64 4096).
+// Prints one line per measurement: `ember <what> batch=<B> ms=<median>`.
+// Run by scripts/gpu-check next to bench/gpu_torch.py.
+//
+//===----------------------------------------------------------------------===//
+
+#include <ember/ember.h>
+#include "ember/runtime/Cuda.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+using namespace ember;
+
+namespace {
+
+struct NeuralNetwork : nn::Module {
+  nn::Flatten flatten;
+  nn::Sequential stack{nn::Linear(28 * 28, 512), nn::ReLU(), nn::Linear(512, 512),
+                       nn::ReLU(), nn::Linear(512, 10)};
+  NeuralNetwork() { register_modules({{"flatten", flatten}, {"linear_relu_stack", stack}}); }
+  Tensor forward(const Tensor &x) override { return stack(flatten(x)); }
+};
+
+/// Median over `repeats` rounds of `iterations` calls, in milliseconds per
+/// call, after a warm-up; the device is synchronised around each round.
+template <typename F> double medianMs(F f, int iterations = 50, int repeats = 5) {
+  rt::cuda::Device *device = *rt::cuda::Device::get(0);
+  for (int i = 0; i < 5; ++i)
+    f();
+  (void)device->synchronize();
+  std::vector<double> rounds;
+  for (int r = 0; r < repeats; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < iterations; ++i)
+      f();
+    (void)device->synchronize();
+    rounds.push_back(std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - start)
+                         .count() /
+                     iterations);
+  }
+  std::sort(rounds.begin(), rounds.end());
+  return rounds[rounds.size() / 2];
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (!cuda::is_available()) {
+    std::printf("ember gpu_step: skipped: %s\n",
+                rt::cuda::unavailableReason().c_str());
+    return 0;
+  }
+  std::vector<int64_t> batches;
+  for (int i = 1; i < argc; ++i)
+    batches.push_back(std::atoll(argv[i]));
+  if (batches.empty())
+    batches = {64, 4096};
+  for (int64_t batch : batches) {
+    NeuralNetwork model;
+    model.to(Device::cuda());
+    optim::SGD opt(model.parameters(), {.lr = 1e-3});
+    nn::CrossEntropyLoss lossFn;
+    Tensor x = rand({batch, 1, 28, 28}).cuda();
+    std::vector<int64_t> labels(batch);
+    for (int64_t i = 0; i < batch; ++i)
+      labels[i] = i % 10;
+    Tensor y = tensor(labels, {batch}).cuda();
+    double step = medianMs([&] {
+      Tensor loss = lossFn(model(x), y);
+      loss.backward();
+      opt.step();
+      opt.zero_grad();
+    });
+    double infer = medianMs([&] {
+      NoGradGuard noGrad;
+      model(x).realize();
+    });
+    std::printf("ember train_step batch=%lld ms=%.4f\n", (long long)batch, step);
+    std::printf("ember inference batch=%lld ms=%.4f\n", (long long)batch, infer);
+  }
+  std::printf("ember compiled_graphs=%llu\n",
+              (unsigned long long)cache_stats().compilations);
+  return 0;
+}
