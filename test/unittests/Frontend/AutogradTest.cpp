@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Reference.h"
+#include "TestSeed.h"
 #include "ember/ember.h"
 
 #include <gtest/gtest.h>
@@ -21,23 +22,12 @@ using namespace ember;
 
 namespace {
 
-uint64_t testSeed() {
-  static const uint64_t seed = [] {
-    if (const char *env = std::getenv("EMBER_TEST_SEED"))
-      return static_cast<uint64_t>(std::strtoull(env, nullptr, 10));
-    return static_cast<uint64_t>(std::random_device{}());
-  }();
-  return seed;
-}
-
 using Fn = std::function<Tensor(const std::vector<Tensor> &)>;
 
 class AutogradTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::seed_seq seq{testSeed(), std::hash<std::string>{}(info->name())};
-    rng.seed(seq);
+    rng = test::testGenerator();
   }
 
   int64_t randInt(int64_t lo, int64_t hi) {
@@ -61,7 +51,7 @@ protected:
 
   /// Checks d(sum(f(inputs) * weights))/d(input) for every input.
   void checkGradients(const Fn &f, std::vector<Tensor> inputs) {
-    SCOPED_TRACE("EMBER_TEST_SEED=" + std::to_string(testSeed()));
+    SCOPED_TRACE(test::seedTrace());
     for (Tensor &t : inputs)
       t.zero_grad_();
     Tensor out = f(inputs);

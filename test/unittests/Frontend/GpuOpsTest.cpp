@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Reference.h"
+#include "TestSeed.h"
 #include "ember/ember.h"
 #include "ember/runtime/Cuda.h"
 
@@ -21,15 +22,6 @@ using namespace ember;
 
 namespace {
 
-uint64_t testSeed() {
-  static const uint64_t seed = [] {
-    if (const char *env = std::getenv("EMBER_TEST_SEED"))
-      return static_cast<uint64_t>(std::strtoull(env, nullptr, 10));
-    return static_cast<uint64_t>(std::random_device{}());
-  }();
-  return seed;
-}
-
 using Fn = std::function<Tensor(const std::vector<Tensor> &)>;
 
 class GpuOpsTest : public ::testing::Test {
@@ -37,9 +29,7 @@ protected:
   void SetUp() override {
     if (!cuda::is_available())
       GTEST_SKIP() << "no CUDA GPU: " << rt::cuda::unavailableReason();
-    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::seed_seq seq{testSeed(), std::hash<std::string>{}(info->name())};
-    rng.seed(seq);
+    rng = test::testGenerator();
   }
 
   Tensor randomTensor(const Shape &shape, double lo = -2, double hi = 2) {
@@ -53,7 +43,7 @@ protected:
   /// f on the host inputs (reference) and on their cuda:0 copies (compiled).
   void expectMatches(const Fn &f, const std::vector<Tensor> &hostInputs,
                      double rtol = 1e-4, double atol = 1e-5) {
-    SCOPED_TRACE("EMBER_TEST_SEED=" + std::to_string(testSeed()));
+    SCOPED_TRACE(test::seedTrace());
     Tensor expectedT = f(hostInputs);
     std::vector<double> expected = ref::evaluate(expectedT.node());
     std::vector<Tensor> deviceInputs;

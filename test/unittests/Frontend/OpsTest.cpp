@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Reference.h"
+#include "TestSeed.h"
 #include "ember/ember.h"
 
 #include <gtest/gtest.h>
@@ -22,23 +23,12 @@ using namespace ember;
 
 namespace {
 
-uint64_t testSeed() {
-  static const uint64_t seed = [] {
-    if (const char *env = std::getenv("EMBER_TEST_SEED"))
-      return static_cast<uint64_t>(std::strtoull(env, nullptr, 10));
-    return static_cast<uint64_t>(std::random_device{}());
-  }();
-  return seed;
-}
-
 class OpsTest : public ::testing::Test {
 protected:
   void SetUp() override {
     // Each test gets its own stream derived from the run's seed, so a
     // failing test can be replayed alone with EMBER_TEST_SEED.
-    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::seed_seq seq{testSeed(), std::hash<std::string>{}(info->name())};
-    rng.seed(seq);
+    rng = test::testGenerator();
   }
 
   int64_t randInt(int64_t lo, int64_t hi) {
@@ -77,7 +67,7 @@ protected:
   /// Evaluates `t` with the reference, then realises it, and compares.
   void expectMatchesReference(const Tensor &t, double rtol = 1e-5,
                               double atol = 1e-5) {
-    SCOPED_TRACE("EMBER_TEST_SEED=" + std::to_string(testSeed()));
+    SCOPED_TRACE(test::seedTrace());
     std::vector<double> expected = ref::evaluate(t.node());
     t.realize();
     std::vector<double> actual =
