@@ -360,7 +360,7 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
     args.push_back(leaf->data->data());
   std::vector<std::shared_ptr<rt::Buffer>> outputs;
   for (const NodePtr &t : targets) {
-    outputs.push_back(rt::Buffer::allocate(
+    outputs.push_back(rt::Buffer::allocateUninitialized(
         static_cast<size_t>(t->numel()) * dtypeSize(t->dtype)));
     args.push_back(outputs.back()->data());
   }

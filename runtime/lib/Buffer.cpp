@@ -6,6 +6,8 @@
 
 #include "ember/runtime/Buffer.h"
 
+#include "ember/runtime/HostAllocator.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -14,18 +16,18 @@
 namespace ember::rt {
 
 std::shared_ptr<Buffer> Buffer::allocate(size_t bytes) {
-  // aligned_alloc wants a multiple of the alignment.
-  size_t rounded = (std::max<size_t>(bytes, 1) + kBufferAlignment - 1) /
-                   kBufferAlignment * kBufferAlignment;
-  if (rounded < bytes)
-    throw std::bad_alloc();
-  void *p = std::aligned_alloc(kBufferAlignment, rounded);
+  std::shared_ptr<Buffer> buffer = allocateUninitialized(bytes);
+  std::memset(buffer->data(), 0, bytes);
+  return buffer;
+}
+
+std::shared_ptr<Buffer> Buffer::allocateUninitialized(size_t bytes) {
+  void *p = hostAllocate(bytes);
   if (!p)
     throw std::bad_alloc();
-  std::memset(p, 0, rounded);
   return std::shared_ptr<Buffer>(new Buffer(p, bytes));
 }
 
-Buffer::~Buffer() { std::free(data_); }
+Buffer::~Buffer() { hostFree(data_); }
 
 } // namespace ember::rt

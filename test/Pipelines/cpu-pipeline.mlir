@@ -1,5 +1,5 @@
 // RUN: ember-opt %s --ember-cpu-pipeline \
-// RUN:   | FileCheck %s --check-prefix=LLVM --implicit-check-not=memref \
+// RUN:   | FileCheck %s --check-prefix=LLVM --implicit-check-not=memref. \
 // RUN:       --implicit-check-not=tensor --implicit-check-not=unrealized_conversion_cast \
 // RUN:       --implicit-check-not=llvm.struct
 // RUN: ember-opt %s --ember-cpu-pipeline | mlir-translate --mlir-to-llvmir \
@@ -65,19 +65,19 @@
 // result.
 // LLVM-LABEL: llvm.func @mlp
 // LLVM-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr) {
-// LLVM: llvm.call @malloc
-// LLVM: %[[TMP:.*]] = llvm.call @malloc
+// LLVM: llvm.call @_mlir_memref_to_llvm_alloc
+// LLVM: %[[TMP:.*]] = llvm.call @_mlir_memref_to_llvm_alloc
 // LLVM: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // LLVM: llvm.intr.maximum({{.*}}) : (vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // LLVM: llvm.fadd
-// LLVM: llvm.call @free
+// LLVM: llvm.call @_mlir_memref_to_llvm_free
 // LLVM: llvm.return{{$}}
 
 // IR-LABEL: define void @mlp(ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}})
-// IR: call ptr @malloc
+// IR: call ptr @_mlir_memref_to_llvm_alloc
 // IR: call <16 x float> @llvm.fmuladd.v16f32
 // IR: call <16 x float> @llvm.maximum.v16f32
-// IR: call void @free
+// IR: call void @_mlir_memref_to_llvm_free
 // IR: ret void
 // One 4x16 register tile (both sizes divide the problem) whose accumulator
 // starts as the broadcast bias, a K loop whose body is a single 4x16x1

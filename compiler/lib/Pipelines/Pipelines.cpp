@@ -64,7 +64,9 @@ void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
   addPasses(pm, "canonicalize,cse,"
                 "convert-linalg-to-loops,convert-vector-to-scf{full-unroll},"
                 "expand-strided-metadata,lower-affine,"
-                "convert-scf-to-cf,finalize-memref-to-llvm,"
+                "convert-scf-to-cf,"
+                // Temporaries come from the runtime's caching allocator.
+                "finalize-memref-to-llvm{use-generic-functions},"
                 "convert-vector-to-llvm,"
                 "convert-arith-to-llvm,convert-math-to-llvm,"
                 "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"

@@ -45,7 +45,7 @@ TEST(CompilerTest, EveryStageProducesItsForm) {
       {Stage::Linalg, "linalg.generic", "ember."},
       {Stage::Bufferized, "memref<2x3xf32>", "tensor<"},
       {Stage::LLVMDialect, "llvm.func", "memref<"},
-      {Stage::LLVMIR, "define void @ember_entry(ptr", "memref"},
+      {Stage::LLVMIR, "define void @ember_entry(ptr", "memref<"},
       {Stage::Assembly, "ember_entry:", "llvm.func"},
   };
   for (const Expectation &e : cases) {

@@ -7,6 +7,9 @@
 
 #include "ember/runtime/Buffer.h"
 #include "ember/runtime/Executable.h"
+#include "ember/runtime/HostAllocator.h"
+
+#include <cstring>
 
 #include <gtest/gtest.h>
 
@@ -84,6 +87,37 @@ TEST(ExecutableTest, LoadsFromMemoryAndRuns) {
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.status().message().find("no_such_symbol"),
             std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+TEST(HostAllocatorTest, FreedBlocksAreServedAgain) {
+  HostAllocatorStats before = hostAllocatorStats();
+  void *a = hostAllocate(100000);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % 64, 0u);
+  std::memset(a, 0xab, 100000); // the whole size is usable
+  hostFree(a);
+  // A request of the same size class gets the same block back.
+  void *b = hostAllocate(99000);
+  EXPECT_EQ(b, a);
+  HostAllocatorStats after = hostAllocatorStats();
+  EXPECT_EQ(after.cacheHits, before.cacheHits + 1);
+  hostFree(b);
+  hostFree(nullptr); // ignored
+  EXPECT_EQ(hostAllocate(size_t(1) << 60), nullptr);
+}
+
+TEST(HostAllocatorTest, CompiledCodeHooksUseTheCache) {
+  void *p = _mlir_memref_to_llvm_aligned_alloc(64, 4096);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
+  _mlir_memref_to_llvm_free(p);
+  EXPECT_EQ(_mlir_memref_to_llvm_alloc(4096), p);
+  _mlir_memref_to_llvm_free(p);
+  EXPECT_EQ(_mlir_memref_to_llvm_aligned_alloc(128, 64), nullptr);
 }
 
 } // namespace

@@ -16,12 +16,16 @@ namespace ember::rt {
 /// Alignment, in bytes, of every buffer the runtime hands out.
 inline constexpr size_t kBufferAlignment = 64;
 
-/// An owned, aligned, zero-initialised block of host memory.
+/// An owned, aligned block of host memory from the runtime's caching
+/// allocator (HostAllocator.h).
 class Buffer {
 public:
   /// Allocates `bytes` bytes (at least one, so that data() is never null).
   /// Throws std::bad_alloc when the host is out of memory.
   static std::shared_ptr<Buffer> allocate(size_t bytes);
+  /// The same without zeroing, for buffers about to be overwritten whole
+  /// (the outputs of compiled graphs).
+  static std::shared_ptr<Buffer> allocateUninitialized(size_t bytes);
 
   ~Buffer();
   Buffer(const Buffer &) = delete;
