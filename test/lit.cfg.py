@@ -19,5 +19,5 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.ember_tools_dir, config.llvm_tools_dir]
-tools = ["ember-opt", "mlir-translate", "FileCheck", "not", "count"]
+tools = ["ember-opt", "graphc", "mlir-translate", "FileCheck", "not", "count", "split-file"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

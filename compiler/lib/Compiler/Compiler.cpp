@@ -184,6 +184,8 @@ FailureOr<func::FuncOp> findGraphFunction(ModuleOp module) {
 
 Result &fail(Result &result, std::string message) {
   result.ok = false;
+  if (result.failure == api::Failure::None)
+    result.failure = api::Failure::Codegen;
   result.diagnostics.push_back({Record::Severity::Error, "", message});
   return result;
 }
@@ -197,9 +199,11 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
   // sm_XY or sm_XYa: anything else would also break the pass pipeline text.
   llvm::StringRef chip = options.chip;
   if (!chip.consume_front("sm_") || chip.empty() ||
-      !llvm::all_of(chip, [](char c) { return llvm::isAlnum(c); }))
+      !llvm::all_of(chip, [](char c) { return llvm::isAlnum(c); })) {
+    result.failure = api::Failure::Unsupported;
     return fail(result, "invalid CUDA chip '" + options.chip +
                             "' (expected e.g. sm_90 or sm_80)");
+  }
   mlir::ember::GPUPipelineOptions gpuOptions{options.chip};
   struct GpuStage {
     Stage stage;
@@ -222,8 +226,10 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
     PassManager pm(module->getContext(), ModuleOp::getOperationName());
     s.build(pm);
     dumper.instrument(pm, llvm::sys::path::stem(s.dumpName));
-    if (failed(pm.run(module)))
+    if (failed(pm.run(module))) {
+      result.failure = api::Failure::Codegen;
       return result;
+    }
     dumper.write(s.dumpName, module.getOperation());
     if (options.stopAfter == s.stage && s.stage != Stage::PTX) {
       result.output = printOp(module.getOperation());
@@ -234,15 +240,19 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
   if (options.stopAfter == Stage::GPUPlan) {
     FailureOr<::ember::rt::GpuPlan> plan =
         mlir::ember::extractGpuPlan(module, funcName);
-    if (failed(plan))
+    if (failed(plan)) {
+      result.failure = api::Failure::Unsupported;
       return result; // extractGpuPlan has reported why
+    }
     result.output = plan->serialize();
     dumper.write("06-plan.txt", result.output);
     result.ok = true;
     return result;
   }
-  if (options.stopAfter != Stage::PTX)
+  if (options.stopAfter != Stage::PTX) {
+    result.failure = api::Failure::Unsupported;
     return fail(result, "stage not available for target cuda");
+  }
   // Each gpu.binary holds one kernel module's PTX.
   std::string ptx;
   module.walk([&](gpu::BinaryOp binary) {
@@ -278,6 +288,66 @@ std::string Result::errorMessage() const {
   return out;
 }
 
+Result api::graphToDot(std::string_view source) {
+  Options options;
+  options.stopAfter = Stage::Ember;
+  Result graph = compile(source, options);
+  if (!graph.ok)
+    return graph;
+  Result result;
+  MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
+  DiagnosticCollector collector(ctx, result.diagnostics);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
+      graph.output, ParserConfig(&ctx), "graph");
+  if (!module)
+    return result;
+  FailureOr<func::FuncOp> fn = findGraphFunction(*module);
+  if (failed(fn))
+    return result;
+  auto shapeOf = [](Type t) {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    if (auto tensor = dyn_cast<RankedTensorType>(t)) {
+      os << "[";
+      llvm::interleaveComma(tensor.getShape(), os);
+      os << "] " << tensor.getElementType();
+    } else {
+      os << t;
+    }
+    return s;
+  };
+  std::string dot;
+  llvm::raw_string_ostream os(dot);
+  os << "digraph " << fn->getSymName() << " {\n  rankdir=TB;\n"
+     << "  node [shape=box, fontname=\"monospace\"];\n";
+  llvm::DenseMap<Value, std::string> names;
+  for (BlockArgument arg : fn->getArguments()) {
+    std::string name = "arg" + std::to_string(arg.getArgNumber());
+    names[arg] = name;
+    os << "  " << name << " [shape=ellipse, label=\"%" << name << "\\n"
+       << shapeOf(arg.getType()) << "\"];\n";
+  }
+  unsigned counter = 0;
+  for (Operation &op : fn->getBody().front()) {
+    std::string name = "op" + std::to_string(counter++);
+    bool fused = op.getName().getStringRef() == "ember.linear_relu";
+    os << "  " << name << " [label=\"" << op.getName().getStringRef();
+    for (Value r : op.getResults())
+      os << "\\n" << shapeOf(r.getType());
+    os << "\"" << (fused ? ", style=filled, fillcolor=\"#ffd27f\"" : "")
+       << "];\n";
+    for (Value operand : op.getOperands())
+      if (auto it = names.find(operand); it != names.end())
+        os << "  " << it->second << " -> " << name << ";\n";
+    for (Value r : op.getResults())
+      names[r] = name;
+  }
+  os << "}\n";
+  result.output = std::move(dot);
+  result.ok = true;
+  return result;
+}
+
 std::string api::hostTargetDescription() {
   return mlir::ember::describeHostTarget();
 }
@@ -294,23 +364,32 @@ Result api::compile(std::string_view source,
   Dumper dumper(options);
   dumper.write("00-input.mlir", llvm::StringRef(source.data(), source.size()));
 
-  ParserConfig config(&ctx);
+  // Verification is a separate step, so that its failures are told apart.
+  ParserConfig config(&ctx, /*verifyAfterParse=*/false);
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
       llvm::StringRef(source.data(), source.size()), config, options.name);
-  if (!module)
-    return result; // The parser has reported why.
-  if (failed(verify(*module)))
+  if (!module) {
+    result.failure = api::Failure::Parse; // the parser has reported why
     return result;
+  }
+  if (failed(verify(*module))) {
+    result.failure = api::Failure::Verify;
+    return result;
+  }
   FailureOr<func::FuncOp> graphFn = findGraphFunction(*module);
-  if (failed(graphFn))
+  if (failed(graphFn)) {
+    result.failure = api::Failure::Unsupported;
     return result;
+  }
   std::string funcName = graphFn->getSymName().str();
 
   if (options.target == "cuda")
     return compileForGPU(*module, funcName, options, dumper, result);
-  if (options.target != "cpu")
+  if (options.target != "cpu") {
+    result.failure = api::Failure::Unsupported;
     return fail(result, "unknown target '" + options.target +
                             "' (expected cpu or cuda)");
+  }
 
   // The MLIR stages, each its own pass manager so the IR between them can
   // be dumped and returned.
@@ -333,8 +412,10 @@ Result api::compile(std::string_view source,
     PassManager pm(&ctx, ModuleOp::getOperationName());
     s.build(pm);
     dumper.instrument(pm, llvm::sys::path::stem(s.dumpName));
-    if (failed(pm.run(*module)))
+    if (failed(pm.run(*module))) {
+      result.failure = api::Failure::Codegen;
       return result;
+    }
     dumper.write(s.dumpName, module->getOperation());
     if (options.stopAfter == s.stage) {
       result.output = printOp(module->getOperation());

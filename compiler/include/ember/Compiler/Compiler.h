@@ -61,9 +61,19 @@ struct Options {
   std::string chip = "sm_90";
 };
 
+/// Which step of compilation failed (distinct exit codes in graphc).
+enum class Failure {
+  None,
+  Parse,       ///< the input is not valid MLIR text or bytecode
+  Verify,      ///< it parses but breaks an op's rules
+  Unsupported, ///< valid, but not something Ember compiles (target, ops)
+  Codegen,     ///< a lowering or code generation step failed
+};
+
 /// What compile() produced.
 struct Result {
   bool ok = false;
+  Failure failure = Failure::None;
   std::vector<Diagnostic> diagnostics;
   /// The stage's output: text for text stages, bytes for binary ones.
   std::string output;
@@ -79,6 +89,11 @@ struct Result {
 /// func.func of ember ops on static tensors, as far as `options.stopAfter`.
 /// Thread-safe: each call uses its own MLIR context.
 Result compile(std::string_view source, const Options &options = {});
+
+/// The graph after the graph-level passes (fusion included) as Graphviz DOT:
+/// one node per op, labelled with its name and result shape, edges along
+/// the data flow. `source` is as for compile().
+Result graphToDot(std::string_view source);
 
 /// A description of the host CPU the code is generated for ("znver4 +avx512f
 /// ..."): part of any cache key of compiled code.

@@ -1,0 +1,56 @@
+// Bad input: a one-line diagnostic with the file and location, and a
+// distinct exit code per kind of failure (never a crash: `not` fails on one).
+// RUN: split-file %s %t
+// RUN: not graphc %t/syntax.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=PARSE
+// RUN: sh -c 'graphc %t/syntax.mlir --emit=ember 2>/dev/null; test $? -eq 3'
+// RUN: not graphc %t/verify.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=VERIFY
+// RUN: sh -c 'graphc %t/verify.mlir --emit=ember 2>/dev/null; test $? -eq 4'
+// RUN: not graphc %t/two-functions.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=TWO
+// RUN: sh -c 'graphc %t/two-functions.mlir --emit=ember 2>/dev/null; test $? -eq 5'
+// RUN: not graphc %t/good.mlir --target=cuda --emit=asm 2>&1 | FileCheck %s --check-prefix=STAGE
+// RUN: sh -c 'graphc %t/good.mlir --target=cuda --emit=asm 2>/dev/null; test $? -eq 5'
+// RUN: not graphc %t/good.mlir --target=cuda --chip=sm_90},x{ 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: not graphc %t/missing.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=IO
+// RUN: sh -c 'graphc %t/missing.mlir --emit=ember 2>/dev/null; test $? -eq 2'
+// RUN: not graphc %t/model.onnx --emit=ember 2>&1 | FileCheck %s --check-prefix=ONNX
+// RUN: not graphc %t/good.mlir --emit=obj 2>&1 | FileCheck %s --check-prefix=BINARY
+// RUN: sh -c 'graphc %t/good.mlir --frobnicate 2>/dev/null; test $? -eq 1'
+// RUN: ember-opt %t/good.mlir --emit-bytecode -o %t/good.mlirbc
+// RUN: head -c 40 %t/good.mlirbc > %t/truncated.mlirbc
+// RUN: not graphc %t/truncated.mlirbc --emit=ember 2>&1 | FileCheck %s --check-prefix=TRUNC
+// RUN: sh -c 'graphc %t/truncated.mlirbc --emit=ember 2>/dev/null; test $? -eq 3'
+
+// PARSE:   graphc: syntax.mlir:2:{{[0-9]+}}: expected
+// VERIFY:  graphc: verify.mlir:2:{{[0-9]+}}: 'ember.matmul' op contracting dimensions differ: [2, 3] x [4, 5]
+// TWO:     graphc: two-functions.mlir:{{[0-9]+}}:{{[0-9]+}}: a graph module must have one public function
+// STAGE:   graphc: stage 'asm' is not available for --target=cuda
+// CHIP:    graphc: invalid CUDA chip 'sm_90},x{'
+// IO:      graphc: cannot read '{{.*}}missing.mlir': No such file or directory
+// ONNX:    graphc: {{.*}}model.onnx: ONNX import is not built yet
+// BINARY:  graphc: --emit=obj writes a binary file: give -o OUT
+// TRUNC:   graphc: {{.*}}
+
+//--- syntax.mlir
+func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = ember.relu %a tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+//--- verify.mlir
+func.func @graph(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+//--- two-functions.mlir
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  return %a : tensor<2xf32>
+}
+func.func @g(%a: tensor<2xf32>) -> tensor<2xf32> {
+  return %a : tensor<2xf32>
+}
+//--- good.mlir
+func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = ember.relu %a : tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+//--- model.onnx
+not really onnx

@@ -1,0 +1,50 @@
+// Every --emit stage of graphc on one small MLP layer, for both targets.
+// RUN: graphc %s --emit=ember | FileCheck %s --check-prefix=EMBER
+// RUN: graphc %s --emit=linalg | FileCheck %s --check-prefix=LINALG
+// RUN: graphc %s --emit=vectorized | FileCheck %s --check-prefix=VEC
+// RUN: graphc %s --emit=bufferized | FileCheck %s --check-prefix=BUF
+// RUN: graphc %s --emit=llvm-dialect | FileCheck %s --check-prefix=LLVMD
+// RUN: graphc %s --emit=llvm | FileCheck %s --check-prefix=LLVM
+// RUN: graphc %s --emit=asm | FileCheck %s --check-prefix=ASM
+// RUN: graphc %s --emit=obj -o %t.o && od -c -N 4 %t.o | FileCheck %s --check-prefix=ELF
+// RUN: graphc %s -o %t.so && od -c -N 4 %t.so | FileCheck %s --check-prefix=ELF
+// RUN: graphc %s --target=cuda --emit=gpu-kernels | FileCheck %s --check-prefix=KERNELS
+// RUN: graphc %s --target=cuda --emit=ptx | FileCheck %s --check-prefix=PTX
+// RUN: graphc %s --target=cuda --chip=sm_80 --emit=ptx | FileCheck %s --check-prefix=PTX80
+// RUN: graphc %s --target=cuda | FileCheck %s --check-prefix=PLAN
+// RUN: ember-opt %s --emit-bytecode -o %t.mlirbc && graphc %t.mlirbc --emit=ember | FileCheck %s --check-prefix=EMBER
+// RUN: rm -rf %t.dumps && graphc %s --emit=llvm -o /dev/null --dump-ir-after-all=%t.dumps && ls %t.dumps/emit-stages.mlir-0 | FileCheck %s --check-prefix=DUMPS
+
+// The fusion is visible at the first stage.
+// EMBER-LABEL: func.func @layer
+// EMBER:         ember.linear_relu
+// EMBER-NOT:     ember.relu
+
+// LINALG:        linalg.matmul
+// LINALG-NOT:    ember.
+// VEC:           vector.contract
+// BUF:           func.func @layer({{.*}}memref<4x16xf32>)
+// LLVMD:         llvm.func @layer(%{{.*}}: !llvm.ptr
+// LLVM:          define void @ember_entry(ptr
+// ASM:           ember_entry:
+// ELF:           177   E   L   F
+// KERNELS:       gpu.launch_func
+// KERNELS:       gpu.module
+// PTX:           .target sm_90
+// PTX:           .entry
+// PTX80:         .target sm_80
+// PLAN:          ember-gpu-plan 1
+// PLAN-NEXT:     args 4
+// PLAN:          kernel
+// PLAN:          launch
+// PLAN:          end
+
+// DUMPS:         00-input.mlir
+// DUMPS:         01-ember.mlir
+// DUMPS:         07-llvm-ir-opt.ll
+// DUMPS:         passes
+func.func @layer(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+  %0 = ember.linear %x, %w, %b : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  %1 = ember.relu %0 : tensor<4x16xf32>
+  return %1 : tensor<4x16xf32>
+}

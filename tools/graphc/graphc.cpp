@@ -1,0 +1,222 @@
+//===- graphc.cpp - Compile serialized graphs -----------------------------===//
+//
+// Part of Ember. Reads a graph (ember IR as MLIR text or bytecode), compiles
+// it through the same facade the frontend uses, and writes any stage:
+//
+//   graphc INPUT [--target=cpu|cuda] [--chip=sm_90] [--emit=STAGE] [-o OUT]
+//                [--dump-ir-after-all=DIR] [--dot]
+//
+// Each kind of failure has its own exit code (see --help).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Compiler/Compiler.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+
+using ember::compiler::Failure;
+using ember::compiler::Stage;
+
+namespace {
+
+/// Exit codes, one per kind of failure.
+enum ExitCode {
+  kOk = 0,
+  kUsage = 1,
+  kIO = 2,
+  kParse = 3,
+  kVerify = 4,
+  kUnsupported = 5,
+  kCodegen = 6,
+};
+
+const char *kHelp = R"(graphc: compile an Ember graph ahead of time and show any stage.
+
+usage: graphc INPUT [options]
+
+INPUT is ember IR: MLIR text (.mlir) or bytecode (.mlirbc) holding one public
+func.func of ember ops on static tensors (what ember::export_graph() writes).
+
+options:
+  --target=cpu|cuda         what to generate code for (default: cpu)
+  --chip=sm_XY              the NVIDIA chip for --target=cuda (default: sm_90)
+  --emit=STAGE              how far to compile and what to write (below)
+  -o OUT                    where to write it (default: standard output;
+                            binary stages need -o)
+  --dump-ir-after-all=DIR   also write the IR of every stage and after every
+                            pass under DIR (as EMBER_DUMP_IR does)
+  --dot                     write the graph after fusion as Graphviz DOT
+                            instead of compiling (fused ops are highlighted)
+  --help                    this text
+
+stages (--emit):
+  ember         ember IR after the graph passes (canonicalize, fusion)
+  linalg        linalg on tensors
+  vectorized    register-tiled, vectorized matmuls (cpu)
+  bufferized    linalg on memrefs, results as out-parameters
+  llvm-dialect  the LLVM dialect (cpu)
+  llvm          LLVM IR after -O3 (cpu)
+  asm           native assembly (cpu)
+  obj           an ELF object file (cpu)
+  gpu-kernels   host code launching outlined kernels (cuda)
+  ptx           the kernels' PTX (cuda)
+  artifact      what the runtime loads: an ELF shared object (cpu) or a
+                kernel plan with PTX (cuda). The default.
+
+exit codes:
+  0 success  1 usage  2 file I/O  3 parse error  4 verifier error
+  5 unsupported input (op, target, stage, file kind)  6 code generation
+)";
+
+struct Args {
+  std::string input, output, target = "cpu", chip = "sm_90", emit = "artifact";
+  std::string dumpDir;
+  bool dot = false;
+};
+
+int usage(const std::string &message) {
+  std::cerr << "graphc: " << message << "\n(graphc --help explains the options)\n";
+  return kUsage;
+}
+
+bool startsWith(const std::string &s, const char *prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+int exitCodeFor(Failure f) {
+  switch (f) {
+  case Failure::None: return kOk;
+  case Failure::Parse: return kParse;
+  case Failure::Verify: return kVerify;
+  case Failure::Unsupported: return kUnsupported;
+  case Failure::Codegen: return kCodegen;
+  }
+  return kCodegen;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kHelp;
+      return kOk;
+    }
+    if (a == "-o") {
+      if (++i >= argc)
+        return usage("-o needs a file name");
+      args.output = argv[i];
+    } else if (startsWith(a, "--target=")) {
+      args.target = a.substr(9);
+    } else if (startsWith(a, "--chip=")) {
+      args.chip = a.substr(7);
+    } else if (startsWith(a, "--emit=")) {
+      args.emit = a.substr(7);
+    } else if (startsWith(a, "--dump-ir-after-all=")) {
+      args.dumpDir = a.substr(20);
+    } else if (a == "--dot") {
+      args.dot = true;
+    } else if (startsWith(a, "-") && a != "-") {
+      return usage("unknown option '" + a + "'");
+    } else if (args.input.empty()) {
+      args.input = a;
+    } else {
+      return usage("more than one input ('" + args.input + "' and '" + a + "')");
+    }
+  }
+  if (args.input.empty())
+    return usage("no input file");
+  if (args.target != "cpu" && args.target != "cuda")
+    return usage("--target must be cpu or cuda, not '" + args.target + "'");
+
+  const std::map<std::string, Stage> cpuStages = {
+      {"ember", Stage::Ember},           {"linalg", Stage::Linalg},
+      {"vectorized", Stage::Vectorized}, {"bufferized", Stage::Bufferized},
+      {"llvm-dialect", Stage::LLVMDialect}, {"llvm", Stage::LLVMIR},
+      {"asm", Stage::Assembly},          {"obj", Stage::Object},
+      {"artifact", Stage::SharedObject}};
+  const std::map<std::string, Stage> cudaStages = {
+      {"ember", Stage::Ember},           {"linalg", Stage::Linalg},
+      {"bufferized", Stage::Bufferized}, {"gpu-kernels", Stage::GPUKernels},
+      {"ptx", Stage::PTX},               {"artifact", Stage::GPUPlan}};
+  const auto &stages = args.target == "cpu" ? cpuStages : cudaStages;
+  auto stage = stages.find(args.emit);
+  if (!args.dot && stage == stages.end()) {
+    bool known = cpuStages.count(args.emit) || cudaStages.count(args.emit);
+    std::cerr << "graphc: stage '" << args.emit << "' "
+              << (known ? "is not available for --target=" + args.target
+                        : std::string("is unknown"))
+              << "\n";
+    return known ? kUnsupported : kUsage;
+  }
+  bool binary = !args.dot && (stage->second == Stage::Object ||
+                              stage->second == Stage::SharedObject);
+  if (binary && args.output.empty())
+    return usage("--emit=" + args.emit + " writes a binary file: give -o OUT");
+
+  size_t dot = args.input.rfind('.');
+  std::string extension = dot == std::string::npos ? "" : args.input.substr(dot);
+  if (extension == ".onnx") {
+    std::cerr << "graphc: " << args.input
+              << ": ONNX import is not built yet; export the model from "
+                 "Ember (ember::export_graph) as .mlir\n";
+    return kUnsupported;
+  }
+  std::ifstream in(args.input, std::ios::binary);
+  if (!in) {
+    std::cerr << "graphc: cannot read '" << args.input << "': "
+              << std::strerror(errno) << "\n";
+    return kIO;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string source = buffer.str();
+
+  ember::compiler::Result result;
+  if (args.dot) {
+    result = ember::compiler::graphToDot(source);
+  } else {
+    ember::compiler::Options options;
+    options.stopAfter = stage->second;
+    options.target = args.target;
+    options.chip = args.chip;
+    options.dumpDir = args.dumpDir;
+    // Diagnostics name the file; dumps are named after it.
+    size_t slash = args.input.rfind('/');
+    options.name = slash == std::string::npos ? args.input
+                                              : args.input.substr(slash + 1);
+    result = ember::compiler::compile(source, options);
+  }
+  if (!result.ok) {
+    std::string message = result.errorMessage();
+    if (message.empty())
+      message = "compilation failed";
+    std::istringstream lines(message);
+    for (std::string line; std::getline(lines, line);)
+      std::cerr << "graphc: " << line << "\n";
+    int code = exitCodeFor(result.failure);
+    return code == kOk ? kCodegen : code;
+  }
+
+  if (args.output.empty() || args.output == "-") {
+    std::cout << result.output;
+    return kOk;
+  }
+  std::ofstream out(args.output, std::ios::binary | std::ios::trunc);
+  out << result.output;
+  out.close();
+  if (!out) {
+    std::cerr << "graphc: cannot write '" << args.output << "': "
+              << std::strerror(errno) << "\n";
+    return kIO;
+  }
+  return kOk;
+}
