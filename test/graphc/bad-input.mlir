@@ -9,7 +9,7 @@
 // RUN: sh -c 'graphc %t/two-functions.mlir --emit=ember 2>/dev/null; test $? -eq 5'
 // RUN: not graphc %t/good.mlir --target=cuda --emit=asm 2>&1 | FileCheck %s --check-prefix=STAGE
 // RUN: sh -c 'graphc %t/good.mlir --target=cuda --emit=asm 2>/dev/null; test $? -eq 5'
-// RUN: not graphc %t/good.mlir --target=cuda --chip=sm_90},x{ 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: not graphc %t/good.mlir --target=cuda --emit=ptx --chip=sm_90},x{ 2>&1 | FileCheck %s --check-prefix=CHIP
 // RUN: not graphc %t/missing.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=IO
 // RUN: sh -c 'graphc %t/missing.mlir --emit=ember 2>/dev/null; test $? -eq 2'
 // RUN: not graphc %t/model.onnx --emit=ember 2>&1 | FileCheck %s --check-prefix=ONNX

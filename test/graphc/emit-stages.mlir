@@ -7,11 +7,13 @@
 // RUN: graphc %s --emit=llvm | FileCheck %s --check-prefix=LLVM
 // RUN: graphc %s --emit=asm | FileCheck %s --check-prefix=ASM
 // RUN: graphc %s --emit=obj -o %t.o && od -c -N 4 %t.o | FileCheck %s --check-prefix=ELF
-// RUN: graphc %s -o %t.so && od -c -N 4 %t.so | FileCheck %s --check-prefix=ELF
+// RUN: graphc %s --emit=so -o %t.so && od -c -N 4 %t.so | FileCheck %s --check-prefix=ELF
+// RUN: graphc %s -o %t.ember && od -c -N 8 %t.ember | FileCheck %s --check-prefix=ARTIFACT
 // RUN: graphc %s --target=cuda --emit=gpu-kernels | FileCheck %s --check-prefix=KERNELS
 // RUN: graphc %s --target=cuda --emit=ptx | FileCheck %s --check-prefix=PTX
 // RUN: graphc %s --target=cuda --chip=sm_80 --emit=ptx | FileCheck %s --check-prefix=PTX80
-// RUN: graphc %s --target=cuda | FileCheck %s --check-prefix=PLAN
+// RUN: graphc %s --target=cuda --emit=artifact -o %t.cuda.ember && od -c -N 8 %t.cuda.ember | FileCheck %s --check-prefix=ARTIFACT
+// RUN: graphc %s --target=cuda --emit=artifact -o - | FileCheck %s --check-prefix=PLAN
 // RUN: ember-opt %s --emit-bytecode -o %t.mlirbc && graphc %t.mlirbc --emit=ember | FileCheck %s --check-prefix=EMBER
 // RUN: rm -rf %t.dumps && graphc %s --emit=llvm -o /dev/null --dump-ir-after-all=%t.dumps && ls %t.dumps/emit-stages.mlir-0 | FileCheck %s --check-prefix=DUMPS
 
@@ -28,6 +30,7 @@
 // LLVM:          define void @ember_entry(ptr
 // ASM:           ember_entry:
 // ELF:           177   E   L   F
+// ARTIFACT:      E   M   B   E   R   A   R   T
 // KERNELS:       gpu.launch_func
 // KERNELS:       gpu.module
 // PTX:           .target sm_90

@@ -66,8 +66,11 @@ stages (--emit):
   obj           an ELF object file (cpu)
   gpu-kernels   host code launching outlined kernels (cuda)
   ptx           the kernels' PTX (cuda)
-  artifact      what the runtime loads: an ELF shared object (cpu) or a
-                kernel plan with PTX (cuda). The default.
+  so            the ELF shared object alone (cpu)
+  artifact      one self-contained file for ember-run: the signature and
+                the code (an ELF shared object for cpu, a kernel plan with
+                PTX for cuda); weights exported as constants are compiled
+                in. The default.
 
 exit codes:
   0 success  1 usage  2 file I/O  3 parse error  4 verifier error
@@ -142,7 +145,7 @@ int main(int argc, char **argv) {
       {"vectorized", Stage::Vectorized}, {"bufferized", Stage::Bufferized},
       {"llvm-dialect", Stage::LLVMDialect}, {"llvm", Stage::LLVMIR},
       {"asm", Stage::Assembly},          {"obj", Stage::Object},
-      {"artifact", Stage::SharedObject}};
+      {"so", Stage::SharedObject},       {"artifact", Stage::SharedObject}};
   const std::map<std::string, Stage> cudaStages = {
       {"ember", Stage::Ember},           {"linalg", Stage::Linalg},
       {"bufferized", Stage::Bufferized}, {"gpu-kernels", Stage::GPUKernels},
@@ -157,8 +160,10 @@ int main(int argc, char **argv) {
               << "\n";
     return known ? kUnsupported : kUsage;
   }
+  bool artifact = !args.dot && args.emit == "artifact";
   bool binary = !args.dot && (stage->second == Stage::Object ||
-                              stage->second == Stage::SharedObject);
+                              stage->second == Stage::SharedObject ||
+                              artifact);
   if (binary && args.output.empty())
     return usage("--emit=" + args.emit + " writes a binary file: give -o OUT");
 
@@ -206,6 +211,22 @@ int main(int argc, char **argv) {
     return code == kOk ? kCodegen : code;
   }
 
+  if (artifact) {
+    if (result.inputs.empty() && result.outputs.empty()) {
+      std::cerr << "graphc: " << args.input
+                << ": the graph's tensor types have no Ember dtype (f32, f64, "
+                   "i64, i8, i1), so it cannot be an artifact\n";
+      return kUnsupported;
+    }
+    ember::rt::Artifact a;
+    a.target = args.target == "cpu" ? ember::rt::Artifact::Target::CPU
+                                    : ember::rt::Artifact::Target::CUDA;
+    a.inputs = result.inputs;
+    a.outputs = result.outputs;
+    a.entry = result.entrySymbol;
+    a.code = std::move(result.output);
+    result.output = a.serialize();
+  }
   if (args.output.empty() || args.output == "-") {
     std::cout << result.output;
     return kOk;

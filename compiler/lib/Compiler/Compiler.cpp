@@ -33,6 +33,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <mutex>
 
 using namespace mlir;
@@ -160,6 +161,46 @@ std::string printModule(llvm::Module &module) {
   llvm::raw_string_ostream os(text);
   module.print(os, nullptr);
   return text;
+}
+
+/// The DType of an MLIR element type, if Ember has one.
+std::optional<::ember::DType> dtypeOf(Type t) {
+  if (t.isF32())
+    return ::ember::DType::Float32;
+  if (t.isF64())
+    return ::ember::DType::Float64;
+  if (t.isInteger(64))
+    return ::ember::DType::Int64;
+  if (t.isInteger(8))
+    return ::ember::DType::UInt8;
+  if (t.isInteger(1))
+    return ::ember::DType::Bool;
+  return std::nullopt;
+}
+
+/// Fills result.inputs/outputs from the graph function's type (left empty
+/// when some type has no DType).
+void recordSignature(func::FuncOp fn, Result &result) {
+  auto convert = [](TypeRange types,
+                    std::vector<::ember::rt::TensorSignature> &out) {
+    for (Type t : types) {
+      auto tensor = dyn_cast<RankedTensorType>(t);
+      std::optional<::ember::DType> dtype =
+          tensor ? dtypeOf(tensor.getElementType()) : std::nullopt;
+      if (!dtype || !tensor.hasStaticShape()) {
+        out.clear();
+        return false;
+      }
+      out.push_back({*dtype, std::vector<int64_t>(tensor.getShape().begin(),
+                                                  tensor.getShape().end())});
+    }
+    return true;
+  };
+  if (!convert(fn.getArgumentTypes(), result.inputs) ||
+      !convert(fn.getResultTypes(), result.outputs)) {
+    result.inputs.clear();
+    result.outputs.clear();
+  }
 }
 
 /// The single public function the graph must consist of.
@@ -382,6 +423,7 @@ Result api::compile(std::string_view source,
     return result;
   }
   std::string funcName = graphFn->getSymName().str();
+  recordSignature(*graphFn, result);
 
   if (options.target == "cuda")
     return compileForGPU(*module, funcName, options, dumper, result);

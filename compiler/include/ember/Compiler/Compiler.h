@@ -10,6 +10,8 @@
 #ifndef EMBER_COMPILER_COMPILER_H
 #define EMBER_COMPILER_COMPILER_H
 
+#include "ember/runtime/Artifact.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -80,6 +82,9 @@ struct Result {
   /// For Stage::SharedObject: the symbol of the entry point (see
   /// ember/runtime/Executable.h for its ABI).
   std::string entrySymbol;
+  /// The graph's arguments and results, when every type is one Ember has a
+  /// DType for (filled once the input is parsed).
+  std::vector<rt::TensorSignature> inputs, outputs;
 
   /// All error diagnostics, one per line, as "location: message".
   std::string errorMessage() const;

@@ -1,0 +1,177 @@
+//===- Npy.cpp - NumPy .npy files -----------------------------------------===//
+//
+// Part of Ember.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/runtime/Npy.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <unistd.h>
+
+namespace ember::rt {
+namespace {
+
+struct DescrType {
+  const char *descr;
+  DType dtype;
+};
+constexpr DescrType kDescrs[] = {{"<f4", DType::Float32}, {"<f8", DType::Float64},
+                                 {"<i8", DType::Int64},   {"|u1", DType::UInt8},
+                                 {"|b1", DType::Bool}};
+
+/// The value after `'key':` in a .npy header dict, up to the next top-level
+/// comma (parentheses balanced), trimmed.
+bool headerValue(const std::string &header, const std::string &key,
+                 std::string &value) {
+  size_t k = header.find("'" + key + "'");
+  if (k == std::string::npos)
+    return false;
+  size_t colon = header.find(':', k);
+  if (colon == std::string::npos)
+    return false;
+  size_t i = colon + 1, depth = 0;
+  std::string out;
+  for (; i < header.size(); ++i) {
+    char c = header[i];
+    if (c == '(')
+      ++depth;
+    if (c == ')') {
+      if (depth == 0)
+        break;
+      --depth;
+    }
+    if ((c == ',' || c == '}') && depth == 0)
+      break;
+    out += c;
+  }
+  size_t b = out.find_first_not_of(" \t"), e = out.find_last_not_of(" \t");
+  value = b == std::string::npos ? "" : out.substr(b, e - b + 1);
+  return true;
+}
+
+} // namespace
+
+StatusOr<NpyArray> readNpy(const std::string &path) {
+  auto bad = [&](const std::string &what) {
+    return Status::error(path + ": not a valid .npy file: " + what);
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Status::error("cannot read '" + path + "': " + std::strerror(errno));
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
+    return bad("missing the \\x93NUMPY magic");
+  uint8_t major = static_cast<uint8_t>(bytes[6]);
+  size_t headerLen = 0, headerStart = 0;
+  if (major == 1) {
+    headerLen = static_cast<uint8_t>(bytes[8]) |
+                (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
+    headerStart = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12)
+      return bad("truncated header");
+    uint32_t len;
+    std::memcpy(&len, bytes.data() + 8, 4);
+    headerLen = len;
+    headerStart = 12;
+  } else {
+    return bad("unsupported format version " + std::to_string(major));
+  }
+  if (headerLen > bytes.size() - headerStart)
+    return bad("the header is longer than the file");
+  std::string header = bytes.substr(headerStart, headerLen);
+  std::string descr, fortran, shapeText;
+  if (!headerValue(header, "descr", descr) ||
+      !headerValue(header, "fortran_order", fortran) ||
+      !headerValue(header, "shape", shapeText))
+    return bad("the header lacks descr, fortran_order or shape");
+  if (fortran != "False")
+    return bad("Fortran-order arrays are not supported");
+  NpyArray array;
+  bool known = false;
+  for (const DescrType &d : kDescrs)
+    if (descr == std::string("'") + d.descr + "'") {
+      array.signature.dtype = d.dtype;
+      known = true;
+    }
+  if (!known)
+    return bad("unsupported dtype " + descr +
+               " (supported: <f4, <f8, <i8, |u1, |b1)");
+  if (shapeText.size() < 2 || shapeText.front() != '(' || shapeText.back() != ')')
+    return bad("malformed shape " + shapeText);
+  std::stringstream dims(shapeText.substr(1, shapeText.size() - 2));
+  __int128 numel = 1;
+  for (std::string item; std::getline(dims, item, ',');) {
+    size_t b = item.find_first_not_of(" ");
+    if (b == std::string::npos)
+      continue; // the trailing comma of a 1-tuple
+    char *end = nullptr;
+    long long d = std::strtoll(item.c_str() + b, &end, 10);
+    if (end == item.c_str() + b || d < 0 || d > (1ll << 40))
+      return bad("malformed or absurd dimension '" + item + "'");
+    numel *= d;
+    if (numel > (__int128(1) << 40))
+      return bad("the array is absurdly large");
+    array.signature.shape.push_back(d);
+  }
+  size_t expected = static_cast<size_t>(numel) * dtypeSize(array.signature.dtype);
+  size_t actual = bytes.size() - headerStart - headerLen;
+  if (actual != expected)
+    return bad("the data is " + std::to_string(actual) + " bytes; " +
+               array.signature.str() + " needs " + std::to_string(expected));
+  array.data = bytes.substr(headerStart + headerLen);
+  return array;
+}
+
+Status writeNpy(const std::string &path, const NpyArray &array) {
+  const char *descr = nullptr;
+  for (const DescrType &d : kDescrs)
+    if (d.dtype == array.signature.dtype)
+      descr = d.descr;
+  std::string shape = "(";
+  for (int64_t d : array.signature.shape)
+    shape += std::to_string(d) + ", ";
+  if (array.signature.shape.size() > 1)
+    shape.resize(shape.size() - 2);
+  else if (array.signature.shape.size() == 1)
+    shape.resize(shape.size() - 1); // "(n,)"
+  shape += ")";
+  std::string header = std::string("{'descr': '") + descr +
+                       "', 'fortran_order': False, 'shape': " + shape + ", }";
+  // Pad so the data starts 64-byte aligned; the header ends with '\n'.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  out += header;
+  out += array.data;
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << out;
+    f.close();
+    if (!f) {
+      std::remove(tmp.c_str());
+      return Status::error("cannot write '" + path + "': " + std::strerror(errno));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = std::strerror(errno);
+    std::remove(tmp.c_str());
+    return Status::error("cannot write '" + path + "': " + err);
+  }
+  return Status::ok();
+}
+
+} // namespace ember::rt

@@ -1,0 +1,222 @@
+//===- EmberRunTest.cpp - graphc + ember-run, end to end ------------------===//
+//
+// Part of Ember. A graph recorded by the frontend is exported, compiled by
+// graphc into an artifact and run by ember-run on .npy files; the result
+// must match the reference evaluator. Also: the .npy and artifact readers on
+// good and malformed files, and ember-run's errors and exit codes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Reference.h"
+#include "TestSeed.h"
+#include "ember/ember.h"
+#include "ember/runtime/Artifact.h"
+#include "ember/runtime/Npy.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace ember;
+namespace fs = std::filesystem;
+
+namespace {
+
+class ToolsTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() /
+          ("ember-run-test-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  std::string path(const std::string &name) { return (dir / name).string(); }
+
+  /// Runs a shell command; returns its exit code, output in `out`.
+  int run(const std::string &cmd, std::string *out = nullptr) {
+    std::string full = cmd + " > " + path("out.txt") + " 2>&1";
+    int status = std::system(full.c_str());
+    if (out) {
+      std::ifstream f(path("out.txt"));
+      out->assign(std::istreambuf_iterator<char>(f), {});
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  void writeNpyOf(const Tensor &t, const std::string &name) {
+    rt::NpyArray a;
+    a.signature = {t.dtype(), t.shape()};
+    std::vector<float> v = t.to_vector();
+    a.data.assign(reinterpret_cast<const char *>(v.data()), v.size() * 4);
+    ASSERT_TRUE(rt::writeNpy(path(name), a));
+  }
+
+  fs::path dir;
+};
+
+TEST_F(ToolsTest, ExportCompileAndRunMatchesTheReference) {
+  std::mt19937_64 rng = test::testGenerator();
+  std::uniform_real_distribution<float> dist(-1, 1);
+  auto random = [&](Shape s) {
+    std::vector<float> v(numelOf(s));
+    for (float &x : v)
+      x = dist(rng);
+    return tensor(v, s);
+  };
+  Tensor x = random({5, 12}), w = random({7, 12}), b = random({7});
+  Tensor y = linear(x, w, b).relu().sum({1}, true) * 0.5;
+  std::vector<double> expected = ref::evaluate(y.node());
+  std::ofstream(path("graph.mlir")) << export_graph({y});
+  ASSERT_EQ(run(std::string(EMBER_GRAPHC) + " " + path("graph.mlir") + " -o " +
+                path("graph.ember")),
+            0);
+  writeNpyOf(x, "x.npy");
+  writeNpyOf(w, "w.npy");
+  writeNpyOf(b, "b.npy");
+  // The scalar 0.5 is an argument too (values never live in graph text).
+  writeNpyOf(tensor(0.5), "half.npy");
+  std::string out;
+  ASSERT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
+                    " --input " + path("x.npy") + " --input " + path("w.npy") +
+                    " --input " + path("b.npy") + " --input " +
+                    path("half.npy") + " --output " + path("y.npy") +
+                    " --repeat 3",
+                &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("3 runs, median"), std::string::npos) << out;
+  rt::StatusOr<rt::NpyArray> result = rt::readNpy(path("y.npy"));
+  ASSERT_TRUE(result) << result.status().message();
+  EXPECT_EQ(result->signature.shape, (std::vector<int64_t>{5, 1}));
+  std::vector<double> actual =
+      ref::toDoubles(result->data.data(), DType::Float32, 5);
+  EXPECT_EQ(ref::compareClose(actual, expected, {5, 1}, 1e-5, 1e-5), "")
+      << test::seedTrace();
+
+  // Inputs that do not match the signature: exit 4, naming both.
+  writeNpyOf(random({4, 12}), "wrong.npy");
+  ASSERT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
+                    " --input " + path("wrong.npy") + " --input " +
+                    path("w.npy") + " --input " + path("b.npy") +
+                    " --input " + path("half.npy") + " --output " +
+                    path("y.npy"),
+                &out),
+            4);
+  EXPECT_NE(out.find("float32 [4, 12]; the graph expects float32 [5, 12]"),
+            std::string::npos)
+      << out;
+  // Too few inputs, a missing file, a truncated artifact, garbage.
+  EXPECT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
+                " --input " + path("x.npy") + " --output " + path("y.npy")),
+            4);
+  EXPECT_EQ(run(std::string(EMBER_RUN) + " " + path("nope.ember") +
+                " --output " + path("y.npy")),
+            2);
+  std::string bytes;
+  {
+    std::ifstream f(path("graph.ember"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  for (size_t cut : {size_t(0), size_t(7), size_t(30), bytes.size() / 2,
+                     bytes.size() - 1}) {
+    std::ofstream(path("cut.ember"), std::ios::binary) << bytes.substr(0, cut);
+    EXPECT_EQ(run(std::string(EMBER_RUN) + " " + path("cut.ember") +
+                  " --input " + path("x.npy") + " --output " + path("y.npy"),
+                  &out),
+              3)
+        << "cut at " << cut << ": " << out;
+  }
+}
+
+TEST_F(ToolsTest, NpyRoundTripsEveryDType) {
+  for (DType t : {DType::Float32, DType::Float64, DType::Int64, DType::UInt8,
+                  DType::Bool}) {
+    rt::NpyArray a;
+    a.signature = {t, {2, 3}};
+    a.data.resize(6 * dtypeSize(t));
+    for (size_t i = 0; i < a.data.size(); ++i)
+      a.data[i] = static_cast<char>(t == DType::Bool ? i % 2 : i * 7);
+    ASSERT_TRUE(rt::writeNpy(path("a.npy"), a));
+    rt::StatusOr<rt::NpyArray> back = rt::readNpy(path("a.npy"));
+    ASSERT_TRUE(back) << back.status().message();
+    EXPECT_EQ(back->signature.str(), a.signature.str());
+    EXPECT_EQ(back->data, a.data);
+  }
+  rt::NpyArray scalar;
+  scalar.signature = {DType::Float64, {}};
+  scalar.data.assign(8, '\0');
+  ASSERT_TRUE(rt::writeNpy(path("s.npy"), scalar));
+  EXPECT_TRUE(rt::readNpy(path("s.npy")));
+}
+
+TEST_F(ToolsTest, MalformedNpyFilesAreRejected) {
+  auto rejects = [&](const std::string &bytes, const std::string &fragment) {
+    std::ofstream(path("bad.npy"), std::ios::binary) << bytes;
+    rt::StatusOr<rt::NpyArray> a = rt::readNpy(path("bad.npy"));
+    ASSERT_FALSE(a);
+    EXPECT_NE(a.status().message().find(fragment), std::string::npos)
+        << a.status().message();
+    EXPECT_NE(a.status().message().find("bad.npy"), std::string::npos);
+  };
+  auto header = [](const std::string &dict) {
+    std::string h = dict + "\n";
+    std::string out = "\x93NUMPY";
+    out += '\x01';
+    out += '\x00';
+    out += static_cast<char>(h.size());
+    out += '\x00';
+    return out + h;
+  };
+  rejects("", "magic");
+  rejects("PK\x03\x04 a zip file", "magic");
+  rejects(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }") +
+              std::string(7, 'x'),
+          "needs 8");
+  rejects(header("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }"),
+          "unsupported dtype");
+  rejects(header("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }"),
+          "Fortran");
+  rejects(header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }"),
+          "dimension");
+  rejects(header("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                 "(1099511627776, 1099511627776), }"),
+          "absurd");
+  rejects(header("{'descr': '<f4'}"), "lacks");
+  std::string longHeader = "\x93NUMPY";
+  longHeader += '\x01';
+  longHeader += '\x00';
+  longHeader += '\xff';
+  longHeader += '\xff';
+  rejects(longHeader, "longer than the file");
+}
+
+TEST_F(ToolsTest, GraphcWritesAnArtifactWithTheSignature) {
+  std::ofstream(path("g.mlir")) << R"mlir(
+func.func @graph(%a: tensor<2x3xf32>, %b: tensor<3xi64>) -> (tensor<2xf32>, tensor<3xi64>) {
+  %0 = ember.sum %a dims = [1] : tensor<2x3xf32> -> tensor<2xf32>
+  %1 = ember.neg %b : tensor<3xi64>
+  return %0, %1 : tensor<2xf32>, tensor<3xi64>
+}
+)mlir";
+  ASSERT_EQ(run(std::string(EMBER_GRAPHC) + " " + path("g.mlir") + " -o " +
+                path("g.ember")),
+            0);
+  std::ifstream f(path("g.ember"), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), {});
+  rt::StatusOr<rt::Artifact> a = rt::Artifact::parse(bytes);
+  ASSERT_TRUE(a) << a.status().message();
+  ASSERT_EQ(a->inputs.size(), 2u);
+  EXPECT_EQ(a->inputs[1].str(), "int64 [3]");
+  EXPECT_EQ(a->outputs[0].str(), "float32 [2]");
+  EXPECT_EQ(a->code.substr(0, 4), "\x7f" "ELF");
+  EXPECT_EQ(a->entry, "ember_entry");
+}
+
+} // namespace
