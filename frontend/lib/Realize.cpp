@@ -18,7 +18,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <unordered_map>
@@ -107,23 +109,77 @@ GraphCache &cache() {
 
 } // namespace
 
+/// A dense elements attribute holding `node`'s value, with its type:
+/// hexadecimal bytes (exact) for numbers, a list for booleans.
+std::string constantAttr(const Node &node, const std::shared_ptr<rt::Buffer> &data) {
+  std::string type = typeString(node.shape, node.dtype);
+  const uint8_t *bytes = static_cast<const uint8_t *>(data->data());
+  size_t n = static_cast<size_t>(node.numel());
+  if (node.dtype == DType::Bool) {
+    // Nested lists, one level per dimension (rank 0: the bare value).
+    std::string text;
+    size_t next = 0;
+    std::function<void(size_t)> emit = [&](size_t dim) {
+      if (dim == node.shape.size()) {
+        text += bytes[next++] ? "true" : "false";
+        return;
+      }
+      text += "[";
+      for (int64_t i = 0; i < node.shape[dim]; ++i) {
+        if (i)
+          text += ", ";
+        emit(dim + 1);
+      }
+      text += "]";
+    };
+    emit(0);
+    return "dense<" + text + "> : " + type;
+  }
+  static const char *hex = "0123456789ABCDEF";
+  std::string text = "dense<\"0x";
+  size_t size = n * dtypeSize(node.dtype);
+  text.reserve(size * 2 + 64);
+  for (size_t i = 0; i < size; ++i) {
+    text += hex[bytes[i] >> 4];
+    text += hex[bytes[i] & 15];
+  }
+  return text + "\"> : " + type;
+}
+
 std::string emitGraph(const std::vector<NodePtr> &targets,
-                      std::vector<NodePtr> *leavesOut) {
+                      std::vector<NodePtr> *leavesOut,
+                      const std::vector<NodePtr> *arguments) {
   std::vector<Node *> order = topologicalOrder(targets);
   std::unordered_map<Node *, std::string> names;
   std::vector<NodePtr> leaves;
   std::string args, body;
+  unsigned constants = 0;
 
-  auto nameOf = [&](const NodePtr &n) -> const std::string & {
-    auto it = names.find(n.get());
-    if (it != names.end())
-      return it->second;
-    // A realised input: becomes the next function argument.
+  auto addArgument = [&](const NodePtr &n) -> const std::string & {
     std::string name = "%arg" + std::to_string(leaves.size());
     if (!leaves.empty())
       args += ", ";
     args += name + ": " + typeString(n->shape, n->dtype);
     leaves.push_back(n);
+    return names.emplace(n.get(), name).first->second;
+  };
+  if (arguments)
+    for (const NodePtr &n : *arguments)
+      if (!names.count(n.get()))
+        addArgument(n);
+
+  auto nameOf = [&](const NodePtr &n) -> const std::string & {
+    auto it = names.find(n.get());
+    if (it != names.end())
+      return it->second;
+    // A realised input: the next function argument, or, when the caller
+    // chose the arguments, a constant holding its value.
+    if (!arguments)
+      return addArgument(n);
+    std::string name = "%cst" + std::to_string(constants++);
+    body += "    " + name + " = ember.constant " +
+            constantAttr(*n, hostData(*n, std::source_location::current())) +
+            "\n";
     return names.emplace(n.get(), name).first->second;
   };
 

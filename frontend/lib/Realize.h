@@ -23,8 +23,11 @@ void realize(const std::vector<NodePtr> &targets, std::source_location loc);
 
 /// The graph leading to `targets` as ember IR (MLIR text), with the leaves
 /// it reads, in argument order. Exposed for tests and graph export.
+/// With `arguments`, exactly those nodes become the function's arguments,
+/// in that order, and every other computed-ahead input a constant.
 std::string emitGraph(const std::vector<NodePtr> &targets,
-                      std::vector<NodePtr> *leaves = nullptr);
+                      std::vector<NodePtr> *leaves = nullptr,
+                      const std::vector<NodePtr> *arguments = nullptr);
 
 /// The node's (realised) value on the host: its own buffer, or a copy of
 /// its device buffer.

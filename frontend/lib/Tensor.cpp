@@ -750,6 +750,21 @@ std::string export_graph(const std::vector<Tensor> &outputs, Loc loc) {
   return fe::emitGraph(nodes);
 }
 
+std::string export_graph(const std::vector<Tensor> &outputs,
+                         const std::vector<Tensor> &inputs, Loc loc) {
+  std::vector<NodePtr> nodes, arguments;
+  for (const Tensor &t : outputs) {
+    const NodePtr &n = checked(t, "export_graph", loc);
+    if (n->isRealized())
+      fail("export_graph", "an output is already computed; export it before "
+                           "realising it", loc);
+    nodes.push_back(n);
+  }
+  for (const Tensor &t : inputs)
+    arguments.push_back(checked(t, "export_graph", loc));
+  return fe::emitGraph(nodes, nullptr, &arguments);
+}
+
 void realize(const std::vector<Tensor> &tensors, Loc loc) {
   std::vector<NodePtr> nodes;
   for (const Tensor &t : tensors)

@@ -220,3 +220,74 @@ func.func @graph(%a: tensor<2x3xf32>, %b: tensor<3xi64>) -> (tensor<2xf32>, tens
 }
 
 } // namespace
+
+namespace {
+
+struct NeuralNetwork : nn::Module {
+  nn::Flatten flatten;
+  nn::Sequential stack{nn::Linear(28 * 28, 512), nn::ReLU(), nn::Linear(512, 512),
+                       nn::ReLU(), nn::Linear(512, 10)};
+  NeuralNetwork() { register_modules({{"flatten", flatten}, {"linear_relu_stack", stack}}); }
+  Tensor forward(const Tensor &x) override { return stack(flatten(x)); }
+};
+
+TEST_F(ToolsTest, QuickstartModelExportedWithItsWeightsRunsAlone) {
+  // The Quickstart's model, its weights written into the graph: the
+  // artifact takes only the images.
+  manual_seed(9);
+  NeuralNetwork model;
+  Tensor x = rand({3, 1, 28, 28});
+  NoGradGuard noGrad;
+  Tensor logits = model(x);
+  std::vector<double> expected = ref::evaluate(logits.node());
+  std::string graph = export_graph({logits}, {x});
+  EXPECT_NE(graph.find("ember.constant dense<\"0x"), std::string::npos);
+  std::ofstream(path("model.mlir")) << graph;
+  ASSERT_EQ(run(std::string(EMBER_GRAPHC) + " " + path("model.mlir") + " -o " +
+                path("model.ember")),
+            0);
+  std::ifstream f(path("model.ember"), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), {});
+  rt::StatusOr<rt::Artifact> a = rt::Artifact::parse(bytes);
+  ASSERT_TRUE(a) << a.status().message();
+  ASSERT_EQ(a->inputs.size(), 1u);
+  EXPECT_EQ(a->inputs[0].str(), "float32 [3, 1, 28, 28]");
+  writeNpyOf(x, "x.npy");
+  std::string out;
+  ASSERT_EQ(run(std::string(EMBER_RUN) + " " + path("model.ember") +
+                    " --input " + path("x.npy") + " --output " +
+                    path("logits.npy"),
+                &out),
+            0)
+      << out;
+  rt::StatusOr<rt::NpyArray> result = rt::readNpy(path("logits.npy"));
+  ASSERT_TRUE(result) << result.status().message();
+  std::vector<double> actual =
+      ref::toDoubles(result->data.data(), DType::Float32, 30);
+  EXPECT_EQ(ref::compareClose(actual, expected, {3, 10}, 1e-4, 1e-5), "");
+}
+
+TEST_F(ToolsTest, ExportedConstantsOfEveryDType) {
+  Tensor x = tensor({1.0, 2.0});
+  Tensor mask = tensor({{1.0, 0.0}, {0.0, 1.0}}).gt(0.5);
+  mask.realize();
+  Tensor ints = arange(2, DType::Int64);
+  Tensor y = where(mask, x.broadcast_to({2, 2}), x.broadcast_to({2, 2}) * 10.0) +
+             ints.to(DType::Float32);
+  std::vector<double> expected = ref::evaluate(y.node());
+  std::string graph = export_graph({y}, {x});
+  std::ofstream(path("c.mlir")) << graph;
+  ASSERT_EQ(run(std::string(EMBER_GRAPHC) + " " + path("c.mlir") + " -o " +
+                path("c.ember")),
+            0)
+      << graph;
+  writeNpyOf(x, "x.npy");
+  ASSERT_EQ(run(std::string(EMBER_RUN) + " " + path("c.ember") + " --input " +
+                path("x.npy") + " --output " + path("y.npy")),
+            0);
+  rt::StatusOr<rt::NpyArray> result = rt::readNpy(path("y.npy"));
+  ASSERT_TRUE(result);
+  EXPECT_EQ(ref::toDoubles(result->data.data(), DType::Float32, 4), expected);
+}
+
+} // namespace

@@ -273,6 +273,13 @@ CacheStats cache_stats();
 /// `ember-opt` read it too.
 std::string export_graph(const std::vector<Tensor> &outputs,
                          Tensor::Loc loc = Tensor::Loc::current());
+/// The same with chosen arguments: `inputs` become the function's
+/// arguments, in that order, and every other tensor with known values (the
+/// weights) is written into the graph as a constant, so that a compiled
+/// artifact carries it.
+std::string export_graph(const std::vector<Tensor> &outputs,
+                         const std::vector<Tensor> &inputs,
+                         Tensor::Loc loc = Tensor::Loc::current());
 
 /// Computes several tensors in one compiled graph (shared work is done once).
 void realize(const std::vector<Tensor> &tensors,
