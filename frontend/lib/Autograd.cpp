@@ -27,9 +27,7 @@ using fe::NodePtr;
 using fe::OpKind;
 using Loc = std::source_location;
 
-std::string shapeStr(const Shape &shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
-}
+std::string shapeStr(const Shape &shape) { return fe::shapeString(shape); }
 
 /// `g`, of shape `node.shape`, summed down to `inShape` (the inverse of
 /// PyTorch broadcasting).

@@ -21,6 +21,13 @@ int64_t numelOf(const Shape &shape) {
 
 namespace fe {
 
+std::string shapeString(const Shape &shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
 std::string_view opName(OpKind kind) {
   switch (kind) {
   case OpKind::Leaf: return "leaf";

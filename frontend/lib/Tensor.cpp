@@ -29,9 +29,7 @@ using fe::NodePtr;
 using fe::OpKind;
 using Loc = std::source_location;
 
-std::string shapeStr(const Shape &shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
-}
+std::string shapeStr(const Shape &shape) { return fe::shapeString(shape); }
 
 [[noreturn]] void fail(std::string_view op, const std::string &what, Loc loc) {
   throw Error(fmt::format("{}: {} (at {})", op, what, fe::formatLocation(loc)));

@@ -25,9 +25,7 @@ int cuda::device_count() { return rt::cuda::deviceCount(); }
 namespace nn {
 namespace {
 
-std::string shapeStr(const Shape &shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
-}
+std::string shapeStr(const Shape &shape) { return fe::shapeString(shape); }
 
 /// PyTorch's _addindent: indents every line but the first.
 std::string addIndent(const std::string &text, int spaces) {

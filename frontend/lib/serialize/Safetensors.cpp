@@ -87,9 +87,7 @@ std::optional<DType> parseDType(std::string_view name) {
   return std::nullopt;
 }
 
-std::string shapeStr(const Shape &shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
-}
+std::string shapeStr(const Shape &shape) { return fe::shapeString(shape); }
 
 /// The tensor's elements (computing them first), for reading or filling.
 void *elementBytes(const Tensor &tensor) {

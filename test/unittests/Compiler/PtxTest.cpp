@@ -9,6 +9,7 @@
 
 #include "ember/Compiler/Compiler.h"
 #include "ember/ember.h"
+#include "QuickstartModel.h"
 #include "ember/runtime/GpuPlan.h"
 
 #include <gtest/gtest.h>
@@ -91,13 +92,7 @@ std::vector<std::pair<std::string, std::string>> opGraphs() {
   };
 }
 
-struct NeuralNetwork : nn::Module {
-  nn::Flatten flatten;
-  nn::Sequential stack{nn::Linear(28 * 28, 512), nn::ReLU(), nn::Linear(512, 512),
-                       nn::ReLU(), nn::Linear(512, 10)};
-  NeuralNetwork() { register_modules({{"flatten", flatten}, {"linear_relu_stack", stack}}); }
-  Tensor forward(const Tensor &x) override { return stack(flatten(x)); }
-};
+using test::NeuralNetwork;
 
 /// The Quickstart's training step (forward, backward, SGD update) and its
 /// inference graph, at batch 64.

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Reference.h"
+#include "QuickstartModel.h"
 #include "ember/ember.h"
 
 #include <gtest/gtest.h>
@@ -18,19 +19,7 @@ using namespace ember;
 
 namespace {
 
-struct NeuralNetwork : nn::Module {
-  nn::Flatten flatten;
-  nn::Sequential linear_relu_stack{nn::Linear(28 * 28, 512), nn::ReLU(),
-                                   nn::Linear(512, 512), nn::ReLU(),
-                                   nn::Linear(512, 10)};
-  NeuralNetwork() {
-    register_modules({{"flatten", flatten},
-                      {"linear_relu_stack", linear_relu_stack}});
-  }
-  Tensor forward(const Tensor &x) override {
-    return linear_relu_stack(flatten(x));
-  }
-};
+using test::NeuralNetwork;
 
 TEST(NNTest, PrintsLikePyTorch) {
   NeuralNetwork model;

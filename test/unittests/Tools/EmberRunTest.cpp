@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Reference.h"
+#include "QuickstartModel.h"
 #include "TestSeed.h"
 #include "ember/ember.h"
 #include "ember/runtime/Artifact.h"
@@ -223,13 +224,7 @@ func.func @graph(%a: tensor<2x3xf32>, %b: tensor<3xi64>) -> (tensor<2xf32>, tens
 
 namespace {
 
-struct NeuralNetwork : nn::Module {
-  nn::Flatten flatten;
-  nn::Sequential stack{nn::Linear(28 * 28, 512), nn::ReLU(), nn::Linear(512, 512),
-                       nn::ReLU(), nn::Linear(512, 10)};
-  NeuralNetwork() { register_modules({{"flatten", flatten}, {"linear_relu_stack", stack}}); }
-  Tensor forward(const Tensor &x) override { return stack(flatten(x)); }
-};
+using test::NeuralNetwork;
 
 TEST_F(ToolsTest, QuickstartModelExportedWithItsWeightsRunsAlone) {
   // The Quickstart's model, its weights written into the graph: the

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <source_location>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -68,6 +69,9 @@ enum class OpKind : uint8_t {
 inline bool isComparison(OpKind kind) {
   return kind >= OpKind::Eq && kind <= OpKind::Ge;
 }
+
+/// A shape as it appears in messages: "[2, 3]".
+std::string shapeString(const Shape &shape);
 
 /// The dialect mnemonic of a kind, e.g. "add" (Leaf gives "leaf").
 std::string_view opName(OpKind kind);
