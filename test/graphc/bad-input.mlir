@@ -13,6 +13,7 @@
 // RUN: not graphc %t/missing.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=IO
 // RUN: sh -c 'graphc %t/missing.mlir --emit=ember 2>/dev/null; test $? -eq 2'
 // RUN: not graphc %t/model.onnx --emit=ember 2>&1 | FileCheck %s --check-prefix=ONNX
+// RUN: sh -c 'graphc %t/model.onnx --emit=ember 2>/dev/null; test $? -eq 3'
 // RUN: not graphc %t/good.mlir --emit=obj 2>&1 | FileCheck %s --check-prefix=BINARY
 // RUN: sh -c 'graphc %t/good.mlir --frobnicate 2>/dev/null; test $? -eq 1'
 // RUN: ember-opt %t/good.mlir --emit-bytecode -o %t/good.mlirbc
@@ -26,7 +27,7 @@
 // STAGE:   graphc: stage 'asm' is not available for --target=cuda
 // CHIP:    graphc: invalid CUDA chip 'sm_90},x{'
 // IO:      graphc: cannot read '{{.*}}missing.mlir': No such file or directory
-// ONNX:    graphc: {{.*}}model.onnx: ONNX import is not built yet
+// ONNX:    graphc: {{.*}}model.onnx: not a valid ONNX model (the protobuf does not parse)
 // BINARY:  graphc: --emit=obj writes a binary file: give -o OUT
 // TRUNC:   graphc: {{.*}}
 

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/Compiler/Compiler.h"
+#include "ember/Compiler/OnnxImport.h"
 
 #include <cstdio>
 #include <cstring>
@@ -41,7 +42,10 @@ const char *kHelp = R"(graphc: compile an Ember graph ahead of time and show any
 usage: graphc INPUT [options]
 
 INPUT is ember IR: MLIR text (.mlir) or bytecode (.mlirbc) holding one public
-func.func of ember ops on static tensors (what ember::export_graph() writes).
+func.func of ember ops on static tensors (what ember::export_graph() writes),
+or an ONNX model (.onnx) with static input shapes (Gemm, MatMul, Add, Sub,
+Mul, Div, Relu, Neg, Flatten, Reshape, Transpose, Softmax, LogSoftmax,
+Constant, Identity; initializers become constants).
 
 options:
   --target=cpu|cuda         what to generate code for (default: cpu)
@@ -64,6 +68,7 @@ stages (--emit):
   llvm          LLVM IR after -O3 (cpu)
   asm           native assembly (cpu)
   obj           an ELF object file (cpu)
+  onnx-import   the ember IR an ONNX model imports to (before any pass)
   gpu-kernels   host code launching outlined kernels (cuda)
   ptx           the kernels' PTX (cuda)
   so            the ELF shared object alone (cpu)
@@ -152,7 +157,8 @@ int main(int argc, char **argv) {
       {"ptx", Stage::PTX},               {"artifact", Stage::GPUPlan}};
   const auto &stages = args.target == "cpu" ? cpuStages : cudaStages;
   auto stage = stages.find(args.emit);
-  if (!args.dot && stage == stages.end()) {
+  bool importOnly = args.emit == "onnx-import";
+  if (!args.dot && !importOnly && stage == stages.end()) {
     bool known = cpuStages.count(args.emit) || cudaStages.count(args.emit);
     std::cerr << "graphc: stage '" << args.emit << "' "
               << (known ? "is not available for --target=" + args.target
@@ -161,20 +167,14 @@ int main(int argc, char **argv) {
     return known ? kUnsupported : kUsage;
   }
   bool artifact = !args.dot && args.emit == "artifact";
-  bool binary = !args.dot && (stage->second == Stage::Object ||
-                              stage->second == Stage::SharedObject ||
-                              artifact);
+  bool binary = !args.dot && !importOnly &&
+                (stage->second == Stage::Object ||
+                 stage->second == Stage::SharedObject || artifact);
   if (binary && args.output.empty())
     return usage("--emit=" + args.emit + " writes a binary file: give -o OUT");
 
   size_t dot = args.input.rfind('.');
   std::string extension = dot == std::string::npos ? "" : args.input.substr(dot);
-  if (extension == ".onnx") {
-    std::cerr << "graphc: " << args.input
-              << ": ONNX import is not built yet; export the model from "
-                 "Ember (ember::export_graph) as .mlir\n";
-    return kUnsupported;
-  }
   std::ifstream in(args.input, std::ios::binary);
   if (!in) {
     std::cerr << "graphc: cannot read '" << args.input << "': "
@@ -184,6 +184,19 @@ int main(int argc, char **argv) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string source = buffer.str();
+  if (extension == ".onnx") {
+    ember::compiler::OnnxImportResult imported =
+        ember::compiler::importOnnx(source);
+    if (!imported.ok) {
+      std::cerr << "graphc: " << args.input << ": " << imported.error << "\n";
+      return imported.malformed ? kParse : kUnsupported;
+    }
+    source = std::move(imported.ir);
+    if (args.emit == "onnx-import") {
+      std::cout << source;
+      return kOk;
+    }
+  }
 
   ember::compiler::Result result;
   if (args.dot) {

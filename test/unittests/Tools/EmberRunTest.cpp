@@ -286,3 +286,71 @@ TEST_F(ToolsTest, ExportedConstantsOfEveryDType) {
 }
 
 } // namespace
+
+namespace {
+
+/// ONNX fixtures made by test/onnx/make_fixtures.py with PyTorch: graphc
+/// imports and compiles each, ember-run runs it on the stored input, and
+/// the output matches PyTorch's stored output within 1e-5 relative.
+TEST_F(ToolsTest, OnnxFixturesMatchPyTorch) {
+  if (!EMBER_HAS_ONNX)
+    GTEST_SKIP() << "built without ONNX import (install libonnx-dev)";
+  for (const char *name : {"mlp", "ops", "logsoftmax"}) {
+    SCOPED_TRACE(name);
+    std::string base = std::string(EMBER_ONNX_FIXTURES) + "/" + name;
+    std::string out;
+    ASSERT_EQ(run(std::string(EMBER_GRAPHC) + " " + base + ".onnx -o " +
+                      path("m.ember"),
+                  &out),
+              0)
+        << out;
+    ASSERT_EQ(run(std::string(EMBER_RUN) + " " + path("m.ember") +
+                      " --input " + base + ".input.npy --output " +
+                      path("y.npy"),
+                  &out),
+              0)
+        << out;
+    rt::StatusOr<rt::NpyArray> actual = rt::readNpy(path("y.npy"));
+    rt::StatusOr<rt::NpyArray> expected = rt::readNpy(base + ".output.npy");
+    ASSERT_TRUE(actual && expected);
+    ASSERT_EQ(actual->signature.str(), expected->signature.str());
+    int64_t n = expected->signature.numel();
+    EXPECT_EQ(ref::compareClose(
+                  ref::toDoubles(actual->data.data(), DType::Float32, n),
+                  ref::toDoubles(expected->data.data(), DType::Float32, n),
+                  expected->signature.shape, 1e-5, 1e-6),
+              "");
+  }
+}
+
+TEST_F(ToolsTest, BadOnnxFilesGetADiagnosticAndAnExitCode) {
+  if (!EMBER_HAS_ONNX)
+    GTEST_SKIP() << "built without ONNX import (install libonnx-dev)";
+  std::string out;
+  // An op Ember does not support: exit 5, naming the op type and the node.
+  EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + EMBER_ONNX_FIXTURES +
+                    "/unsupported.onnx --emit=ember",
+                &out),
+            5);
+  EXPECT_NE(out.find("unsupported ONNX op 'Conv' (node '"), std::string::npos)
+      << out;
+  // Not a protobuf, and a truncated model: parse errors, exit 3.
+  std::ofstream(path("junk.onnx")) << "this is not a protobuf \x01\x02\xff";
+  EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + path("junk.onnx") +
+                    " --emit=ember",
+                &out),
+            3)
+      << out;
+  std::ifstream f(std::string(EMBER_ONNX_FIXTURES) + "/mlp.onnx",
+                  std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), {});
+  for (size_t cut : {size_t(10), bytes.size() / 2, bytes.size() - 3}) {
+    std::ofstream(path("cut.onnx"), std::ios::binary) << bytes.substr(0, cut);
+    int code = run(std::string(EMBER_GRAPHC) + " " + path("cut.onnx") +
+                       " --emit=ember",
+                   &out);
+    EXPECT_TRUE(code == 3 || code == 5) << "cut at " << cut << ": " << out;
+  }
+}
+
+} // namespace

@@ -1,0 +1,35 @@
+//===- OnnxImport.h - ONNX models to ember IR -------------------*- C++ -*-===//
+//
+// Part of Ember. No MLIR or LLVM types: bytes in, ember IR text out.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_COMPILER_ONNXIMPORT_H
+#define EMBER_COMPILER_ONNXIMPORT_H
+
+#include <string>
+#include <string_view>
+
+namespace ember::compiler {
+
+struct OnnxImportResult {
+  bool ok = false;
+  std::string ir;    ///< ember IR (MLIR text), when ok
+  std::string error; ///< what went wrong, naming the node and op type
+  /// True when the file is not a readable ONNX model at all (a parse error),
+  /// false when the model uses something Ember does not support.
+  bool malformed = false;
+};
+
+/// Whether this build can import ONNX (it needs Debian's libonnx-dev).
+bool onnxImportAvailable();
+
+/// Imports an ONNX model (ModelProto bytes): graph inputs with static
+/// shapes become arguments, initializers become constants, and Gemm,
+/// MatMul, Add, Sub, Mul, Div, Relu, Neg, Flatten, Reshape, Transpose,
+/// Softmax, LogSoftmax, Constant and Identity become ember ops.
+OnnxImportResult importOnnx(std::string_view bytes);
+
+} // namespace ember::compiler
+
+#endif // EMBER_COMPILER_ONNXIMPORT_H

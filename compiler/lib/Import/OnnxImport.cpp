@@ -1,0 +1,422 @@
+//===- OnnxImport.cpp - ONNX models to ember IR ---------------------------===//
+//
+// Part of Ember. Reads a ModelProto with Debian's libonnx (protobuf) and
+// writes ember IR text, tracking every value's static shape and element
+// type. Broadcasting is made explicit with ember.broadcast_to, as the
+// frontend does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Compiler/OnnxImport.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace ember::compiler {
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+/// An import error: the message says which node and op.
+struct ImportError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Value {
+  std::string ssa;  ///< %name in the emitted IR
+  Shape shape;
+  std::string elem; ///< "f32", "f64", "i64"
+};
+
+std::string typeOf(const Shape &s, const std::string &elem) {
+  std::string t = "tensor<";
+  for (int64_t d : s)
+    t += std::to_string(d) + "x";
+  return t + elem + ">";
+}
+
+int64_t numel(const Shape &s) {
+  return std::accumulate(s.begin(), s.end(), int64_t(1), std::multiplies<>());
+}
+
+std::string elemOf(int32_t onnxType, const std::string &what) {
+  switch (onnxType) {
+  case onnx::TensorProto::FLOAT: return "f32";
+  case onnx::TensorProto::DOUBLE: return "f64";
+  case onnx::TensorProto::INT64: return "i64";
+  default:
+    throw ImportError(what + ": unsupported element type " +
+                      std::to_string(onnxType) + " (float, double, int64)");
+  }
+}
+
+class Importer {
+public:
+  std::string run(const onnx::ModelProto &model) {
+    const onnx::GraphProto &g = model.graph();
+    for (const onnx::TensorProto &t : g.initializer())
+      values[t.name()] = constant(t, "initializer '" + t.name() + "'");
+    std::string args;
+    for (const onnx::ValueInfoProto &in : g.input()) {
+      if (values.count(in.name()))
+        continue; // an initializer listed as an input
+      const auto &tt = in.type().tensor_type();
+      Shape shape;
+      for (const auto &d : tt.shape().dim()) {
+        if (!d.has_dim_value() || d.dim_value() <= 0)
+          throw ImportError("input '" + in.name() + "' has a dynamic dimension '" +
+                            d.dim_param() +
+                            "': export the model with static shapes");
+        shape.push_back(d.dim_value());
+      }
+      std::string ssa = "%arg" + std::to_string(numArgs++);
+      Value v{ssa, shape, elemOf(tt.elem_type(), "input '" + in.name() + "'")};
+      args += (args.empty() ? "" : ", ") + ssa + ": " + typeOf(shape, v.elem);
+      values[in.name()] = v;
+    }
+    for (const onnx::NodeProto &node : g.node())
+      importNode(node);
+    std::string results, types;
+    for (const onnx::ValueInfoProto &out : g.output()) {
+      const Value &v = lookup(out.name(), "graph output");
+      results += (results.empty() ? "" : ", ") + v.ssa;
+      types += (types.empty() ? "" : ", ") + typeOf(v.shape, v.elem);
+    }
+    return "module {\n  func.func @graph(" + args + ") -> (" + types + ") {\n" +
+           body + "    return " + results + " : " + types + "\n  }\n}\n";
+  }
+
+private:
+  const Value &lookup(const std::string &name, const std::string &what) {
+    auto it = values.find(name);
+    if (it == values.end())
+      throw ImportError(what + " '" + name + "' is not defined");
+    return it->second;
+  }
+
+  std::string fresh() { return "%v" + std::to_string(counter++); }
+
+  Value emit(const std::string &rhs, const Shape &shape, const std::string &elem) {
+    Value v{fresh(), shape, elem};
+    body += "    " + v.ssa + " = " + rhs + "\n";
+    return v;
+  }
+
+  /// A TensorProto as an ember.constant (hexadecimal bytes, exact).
+  Value constant(const onnx::TensorProto &t, const std::string &what) {
+    std::string elem = elemOf(t.data_type(), what);
+    Shape shape(t.dims().begin(), t.dims().end());
+    for (int64_t d : shape)
+      if (d < 0 || d > (int64_t(1) << 32))
+        throw ImportError(what + " has an invalid dimension");
+    size_t size = static_cast<size_t>(numel(shape)) * (elem == "f32" ? 4 : 8);
+    std::string raw;
+    if (t.has_raw_data()) {
+      raw = t.raw_data();
+    } else if (elem == "f32") {
+      raw.assign(reinterpret_cast<const char *>(t.float_data().data()),
+                 t.float_data_size() * 4);
+    } else if (elem == "f64") {
+      raw.assign(reinterpret_cast<const char *>(t.double_data().data()),
+                 t.double_data_size() * 8);
+    } else {
+      raw.assign(reinterpret_cast<const char *>(t.int64_data().data()),
+                 t.int64_data_size() * 8);
+    }
+    if (raw.size() != size)
+      throw ImportError(what + " holds " + std::to_string(raw.size()) +
+                        " bytes; its shape needs " + std::to_string(size));
+    static const char *hex = "0123456789ABCDEF";
+    std::string text = "dense<\"0x";
+    for (unsigned char c : raw) {
+      text += hex[c >> 4];
+      text += hex[c & 15];
+    }
+    Value v = emit("ember.constant " + text + "\"> : " + typeOf(shape, elem),
+                   shape, elem);
+    intConstants[v.ssa] = raw; // for Reshape's shape operand
+    return v;
+  }
+
+  Value broadcastTo(const Value &v, const Shape &shape) {
+    if (v.shape == shape)
+      return v;
+    return emit("ember.broadcast_to " + v.ssa + " : " + typeOf(v.shape, v.elem) +
+                    " -> " + typeOf(shape, v.elem),
+                shape, v.elem);
+  }
+
+  Shape broadcastShape(const Shape &a, const Shape &b, const std::string &where) {
+    size_t rank = std::max(a.size(), b.size());
+    Shape out(rank);
+    for (size_t i = 0; i < rank; ++i) {
+      int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+      int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+      if (da != db && da != 1 && db != 1)
+        throw ImportError(where + ": shapes cannot be broadcast together");
+      out[i] = da == 1 ? db : da;
+    }
+    return out;
+  }
+
+  Value binary(const std::string &op, const Value &a, const Value &b,
+               const std::string &where) {
+    if (a.elem != b.elem)
+      throw ImportError(where + ": operands have different element types");
+    Shape shape = broadcastShape(a.shape, b.shape, where);
+    Value x = broadcastTo(a, shape), y = broadcastTo(b, shape);
+    return emit("ember." + op + " " + x.ssa + ", " + y.ssa + " : " +
+                    typeOf(shape, a.elem),
+                shape, a.elem);
+  }
+
+  Value scalar(double value, const std::string &elem) {
+    std::ostringstream os;
+    os.precision(17);
+    os << value;
+    std::string text = os.str();
+    if (elem != "i64" && text.find_first_of(".e") == std::string::npos)
+      text += ".0";
+    return emit("ember.constant dense<" + text + "> : " + typeOf({}, elem), {},
+                elem);
+  }
+
+  Value transpose(const Value &v, const std::vector<int64_t> &perm) {
+    Shape shape;
+    for (int64_t p : perm)
+      shape.push_back(v.shape[p]);
+    std::string permText;
+    for (size_t i = 0; i < perm.size(); ++i)
+      permText += (i ? ", " : "") + std::to_string(perm[i]);
+    return emit("ember.transpose " + v.ssa + " [" + permText + "] : " +
+                    typeOf(v.shape, v.elem) + " -> " + typeOf(shape, v.elem),
+                shape, v.elem);
+  }
+
+  Value reshape(const Value &v, const Shape &shape) {
+    if (shape == v.shape)
+      return v;
+    return emit("ember.reshape " + v.ssa + " : " + typeOf(v.shape, v.elem) +
+                    " -> " + typeOf(shape, v.elem),
+                shape, v.elem);
+  }
+
+  Value reduce(const std::string &op, const Value &v, int64_t axis) {
+    Shape shape = v.shape;
+    shape[axis] = 1;
+    return emit("ember." + op + " " + v.ssa + " dims = [" + std::to_string(axis) +
+                    "] keepdim : " + typeOf(v.shape, v.elem) + " -> " +
+                    typeOf(shape, v.elem),
+                shape, v.elem);
+  }
+
+  Value unary(const std::string &op, const Value &v) {
+    return emit("ember." + op + " " + v.ssa + " : " + typeOf(v.shape, v.elem),
+                v.shape, v.elem);
+  }
+
+  const onnx::AttributeProto *attr(const onnx::NodeProto &n, const char *name) {
+    for (const auto &a : n.attribute())
+      if (a.name() == name)
+        return &a;
+    return nullptr;
+  }
+
+  int64_t intAttr(const onnx::NodeProto &n, const char *name, int64_t dflt) {
+    const auto *a = attr(n, name);
+    return a ? a->i() : dflt;
+  }
+
+  float floatAttr(const onnx::NodeProto &n, const char *name, float dflt) {
+    const auto *a = attr(n, name);
+    return a ? a->f() : dflt;
+  }
+
+  int64_t normalizeAxis(int64_t axis, size_t rank, const std::string &where) {
+    int64_t r = static_cast<int64_t>(rank);
+    if (axis < -r || axis >= r)
+      throw ImportError(where + ": axis " + std::to_string(axis) +
+                        " out of range for rank " + std::to_string(rank));
+    return axis < 0 ? axis + r : axis;
+  }
+
+  void importNode(const onnx::NodeProto &n) {
+    std::string where = "node '" + n.name() + "' (" + n.op_type() + ")";
+    const std::string &op = n.op_type();
+    auto in = [&](int i) -> const Value & {
+      if (i >= n.input_size())
+        throw ImportError(where + ": missing input " + std::to_string(i));
+      return lookup(n.input(i), where + ": input");
+    };
+    if (n.output_size() < 1)
+      throw ImportError(where + ": has no output");
+    Value out;
+    if (op == "Identity") {
+      out = in(0);
+    } else if (op == "Constant") {
+      const auto *value = attr(n, "value");
+      if (!value || !value->has_t())
+        throw ImportError(where + ": only tensor 'value' constants are supported");
+      out = constant(value->t(), where);
+    } else if (op == "Relu" || op == "Neg") {
+      out = unary(op == "Relu" ? "relu" : "neg", in(0));
+    } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+      std::string name = op == "Add" ? "add" : op == "Sub" ? "sub" : op == "Mul" ? "mul" : "div";
+      out = binary(name, in(0), in(1), where);
+    } else if (op == "MatMul") {
+      const Value &a = in(0), &b = in(1);
+      if (a.shape.size() != 2 || b.shape.size() != 2 || a.shape[1] != b.shape[0])
+        throw ImportError(where + ": only 2-D MatMul with matching inner sizes "
+                                  "is supported");
+      Shape shape = {a.shape[0], b.shape[1]};
+      out = emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
+                     typeOf(a.shape, a.elem) + ", " + typeOf(b.shape, b.elem) +
+                     ") -> " + typeOf(shape, a.elem),
+                 shape, a.elem);
+    } else if (op == "Gemm") {
+      Value a = in(0), b = in(1);
+      if (a.shape.size() != 2 || b.shape.size() != 2)
+        throw ImportError(where + ": Gemm needs 2-D operands");
+      if (intAttr(n, "transA", 0))
+        a = transpose(a, {1, 0});
+      bool transB = intAttr(n, "transB", 0);
+      float alpha = floatAttr(n, "alpha", 1), beta = floatAttr(n, "beta", 1);
+      int64_t outFeatures = transB ? b.shape[0] : b.shape[1];
+      int64_t inner = transB ? b.shape[1] : b.shape[0];
+      if (a.shape[1] != inner)
+        throw ImportError(where + ": inner sizes do not match");
+      bool hasC = n.input_size() > 2 && !n.input(2).empty();
+      Shape shape = {a.shape[0], outFeatures};
+      if (transB && alpha == 1 && beta == 1 &&
+          (!hasC || in(2).shape == Shape{outFeatures})) {
+        // PyTorch's nn.Linear export: x·Wᵀ + b, one ember.linear.
+        std::string operands = a.ssa + ", " + b.ssa;
+        std::string types = typeOf(a.shape, a.elem) + ", " + typeOf(b.shape, b.elem);
+        if (hasC) {
+          operands += ", " + in(2).ssa;
+          types += ", " + typeOf(in(2).shape, in(2).elem);
+        }
+        out = emit("ember.linear " + operands + " : (" + types + ") -> " +
+                       typeOf(shape, a.elem),
+                   shape, a.elem);
+      } else {
+        if (transB)
+          b = transpose(b, {1, 0});
+        Value ab = emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
+                            typeOf(a.shape, a.elem) + ", " +
+                            typeOf(b.shape, b.elem) + ") -> " +
+                            typeOf(shape, a.elem),
+                        shape, a.elem);
+        if (alpha != 1)
+          ab = binary("mul", ab, scalar(alpha, a.elem), where);
+        if (hasC) {
+          Value c = in(2);
+          if (beta != 1)
+            c = binary("mul", c, scalar(beta, c.elem), where);
+          ab = binary("add", ab, c, where);
+        }
+        out = ab;
+      }
+    } else if (op == "Flatten") {
+      const Value &x = in(0);
+      int64_t axis = normalizeAxis(intAttr(n, "axis", 1), x.shape.size() + 1, where);
+      Shape shape = {1, 1};
+      for (size_t i = 0; i < x.shape.size(); ++i)
+        shape[static_cast<int64_t>(i) < axis ? 0 : 1] *= x.shape[i];
+      out = reshape(x, shape);
+    } else if (op == "Reshape") {
+      const Value &x = in(0);
+      const Value &s = in(1);
+      auto it = intConstants.find(s.ssa);
+      if (it == intConstants.end() || s.elem != "i64")
+        throw ImportError(where + ": the target shape must be a constant");
+      std::vector<int64_t> target(it->second.size() / 8);
+      std::memcpy(target.data(), it->second.data(), it->second.size());
+      int64_t known = 1, inferred = -1;
+      for (size_t i = 0; i < target.size(); ++i) {
+        if (target[i] == 0 && i < x.shape.size())
+          target[i] = x.shape[i];
+        if (target[i] == -1) {
+          if (inferred >= 0)
+            throw ImportError(where + ": more than one -1 in the shape");
+          inferred = static_cast<int64_t>(i);
+        } else if (target[i] <= 0) {
+          throw ImportError(where + ": invalid target shape");
+        } else {
+          known *= target[i];
+        }
+      }
+      if (inferred >= 0)
+        target[inferred] = known ? numel(x.shape) / known : 0;
+      if (numel(target) != numel(x.shape))
+        throw ImportError(where + ": the target shape has a different size");
+      out = reshape(x, target);
+    } else if (op == "Transpose") {
+      const Value &x = in(0);
+      std::vector<int64_t> perm;
+      if (const auto *p = attr(n, "perm"))
+        perm.assign(p->ints().begin(), p->ints().end());
+      else
+        for (int64_t i = static_cast<int64_t>(x.shape.size()) - 1; i >= 0; --i)
+          perm.push_back(i);
+      std::vector<bool> seen(x.shape.size(), false);
+      if (perm.size() != x.shape.size())
+        throw ImportError(where + ": perm does not match the input's rank");
+      for (int64_t p : perm) {
+        if (p < 0 || p >= static_cast<int64_t>(seen.size()) || seen[p])
+          throw ImportError(where + ": perm is not a permutation");
+        seen[p] = true;
+      }
+      out = transpose(x, perm);
+    } else if (op == "Softmax" || op == "LogSoftmax") {
+      const Value &x = in(0);
+      int64_t axis = normalizeAxis(intAttr(n, "axis", -1), x.shape.size(), where);
+      Value shifted = binary("sub", x, reduce("max", x, axis), where);
+      Value e = unary("exp", shifted);
+      Value sum = reduce("sum", e, axis);
+      out = op == "Softmax"
+                ? binary("div", e, sum, where)
+                : binary("sub", shifted, unary("log", sum), where);
+    } else {
+      throw ImportError("unsupported ONNX op '" + op + "' (node '" + n.name() +
+                        "')");
+    }
+    values[n.output(0)] = out;
+  }
+
+  std::map<std::string, Value> values;
+  std::map<std::string, std::string> intConstants;
+  std::string body;
+  unsigned counter = 0, numArgs = 0;
+};
+
+} // namespace
+
+bool onnxImportAvailable() { return true; }
+
+OnnxImportResult importOnnx(std::string_view bytes) {
+  OnnxImportResult result;
+  onnx::ModelProto model;
+  if (bytes.size() > (size_t(1) << 31) ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      !model.has_graph()) {
+    result.malformed = true;
+    result.error = "not a valid ONNX model (the protobuf does not parse)";
+    return result;
+  }
+  try {
+    result.ir = Importer().run(model);
+    result.ok = true;
+  } catch (const ImportError &e) {
+    result.error = e.what();
+  }
+  return result;
+}
+
+} // namespace ember::compiler
