@@ -11,6 +11,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <numeric>
@@ -256,6 +257,35 @@ private:
     };
     if (n.output_size() < 1)
       throw ImportError(where + ": has no output");
+    static const char *supported[] = {
+        "Identity", "Constant", "Relu", "Neg", "Add", "Sub", "Mul", "Div",
+        "MatMul", "Gemm", "Flatten", "Reshape", "Transpose", "Softmax",
+        "LogSoftmax"};
+    if (std::find(std::begin(supported), std::end(supported), op) ==
+        std::end(supported))
+      throw ImportError("unsupported ONNX op '" + op + "' (node '" + n.name() +
+                        "')");
+    // Attributes Ember understands, per op; any other changes the meaning.
+    static const std::map<std::string, std::vector<std::string>> known = {
+        {"Gemm", {"alpha", "beta", "transA", "transB"}},
+        {"Flatten", {"axis"}},
+        {"Transpose", {"perm"}},
+        {"Softmax", {"axis"}},
+        {"LogSoftmax", {"axis"}},
+        {"Constant", {"value"}},
+        {"Reshape", {"allowzero"}},
+    };
+    for (const onnx::AttributeProto &a : n.attribute()) {
+      auto it = known.find(op);
+      bool ok = it != known.end() &&
+                std::find(it->second.begin(), it->second.end(), a.name()) !=
+                    it->second.end();
+      if (a.name() == "allowzero" && a.i() != 0)
+        ok = false;
+      if (!ok)
+        throw ImportError("unsupported attribute '" + a.name() +
+                          "' of ONNX op '" + op + "' (node '" + n.name() + "')");
+    }
     Value out;
     if (op == "Identity") {
       out = in(0);

@@ -113,6 +113,16 @@ TEST_F(ToolsTest, ExportCompileAndRunMatchesTheReference) {
   EXPECT_NE(out.find("float32 [4, 12]; the graph expects float32 [5, 12]"),
             std::string::npos)
       << out;
+  // A malformed .npy input: exit 3, naming the file.
+  std::ofstream(path("bad.npy"), std::ios::binary) << "\x93NUMPY\x01\x00garbage";
+  EXPECT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
+                    " --input " + path("bad.npy") + " --input " + path("w.npy") +
+                    " --input " + path("b.npy") + " --input " +
+                    path("half.npy") + " --output " + path("y.npy"),
+                &out),
+            3);
+  EXPECT_NE(out.find("bad.npy: not a valid .npy file"), std::string::npos)
+      << out;
   // Too few inputs, a missing file, a truncated artifact, garbage.
   EXPECT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
                 " --input " + path("x.npy") + " --output " + path("y.npy")),
