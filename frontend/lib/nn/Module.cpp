@@ -63,6 +63,11 @@ std::string repr(const Module &m) {
 
 } // namespace
 
+Module::~Module() {
+  for (auto &[name, t] : parameters_)
+    t.zero_grad_();
+}
+
 Tensor Module::forward(const Tensor &) {
   throw Error(name() + " does not implement forward(const Tensor &)");
 }

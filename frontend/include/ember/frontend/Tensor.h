@@ -159,6 +159,9 @@ public:
   /// The accumulated gradient of a leaf (undefined before backward()).
   Tensor grad() const;
   /// Drops the accumulated gradient (what optimizers' zero_grad() does).
+  /// A gradient that is never computed (no optimizer step, no grad() read)
+  /// refers to the graph behind it, which refers back to the leaf: drop it
+  /// (zero_grad_(), or let a Module owning the leaf go) to free them.
   void zero_grad_() const;
   /// Records the gradient of this scalar with respect to every leaf that
   /// requires grad, accumulating into their grad(). Like the forward pass,

@@ -32,7 +32,10 @@ namespace ember::nn {
 class Module {
 public:
   Module() = default;
-  virtual ~Module() = default;
+  /// Drops the parameters' gradients: a gradient not yet computed refers to
+  /// the graph that produced it, which refers to the parameters, a cycle
+  /// that would otherwise keep them alive.
+  virtual ~Module();
   Module(const Module &) = delete;
   Module &operator=(const Module &) = delete;
   Module(Module &&) = default;
