@@ -148,12 +148,11 @@ std::vector<NodePtr> reverseTopologicalOrder(const NodePtr &root) {
   return order;
 }
 
-std::mutex &pendingMutex() {
-  static std::mutex m;
-  return m;
-}
+/// The scalars backward() was called on, per thread: a thread's optimizer
+/// step realises its own losses, never another thread's (which that thread
+/// may be realising at the same moment).
 std::vector<std::weak_ptr<Node>> &pendingRoots() {
-  static std::vector<std::weak_ptr<Node>> roots;
+  thread_local std::vector<std::weak_ptr<Node>> roots;
   return roots;
 }
 
@@ -223,7 +222,6 @@ void Tensor::backward(Loc loc) const {
   }
   // The step that realises the gradients also realises this tensor, so that
   // a later item() reads the value computed with the weights of this step.
-  std::lock_guard<std::mutex> lock(pendingMutex());
   std::vector<std::weak_ptr<Node>> &roots = pendingRoots();
   // Without optimizer steps nobody takes the roots: drop the dead ones so
   // that the list stays as short as the live losses.
@@ -233,7 +231,6 @@ void Tensor::backward(Loc loc) const {
 
 namespace fe {
 std::vector<NodePtr> takePendingBackwardRoots() {
-  std::lock_guard<std::mutex> lock(pendingMutex());
   std::vector<NodePtr> live;
   for (const std::weak_ptr<Node> &w : pendingRoots())
     if (NodePtr n = w.lock(); n && !n->isRealized())
