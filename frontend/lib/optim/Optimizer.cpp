@@ -50,6 +50,20 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
   }
 }
 
+namespace {
+/// A zero tensor of p's shape, dtype and device: the start of optimizer state.
+Tensor zerosLike(const Tensor &p) {
+  return zeros(p.shape(), p.dtype()).to(p.device());
+}
+} // namespace
+
+Tensor Optimizer::decayedGrad(const Tensor &p, double weightDecay) const {
+  Tensor g = p.grad();
+  if (g.defined() && weightDecay != 0)
+    g = g + p * weightDecay;
+  return g;
+}
+
 SGD::SGD(std::vector<Tensor> params, SGDOptions opts)
     : Optimizer(std::move(params)), options(opts) {
   if (options.lr < 0 || options.momentum < 0 || options.weight_decay < 0)
@@ -58,7 +72,7 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions opts)
                             options.lr, options.momentum, options.weight_decay));
   if (options.momentum != 0)
     for (const Tensor &p : params_)
-      momentum_.push_back(zeros(p.shape(), p.dtype()).to(p.device()));
+      momentum_.push_back(zerosLike(p));
 }
 
 void SGD::step(Tensor::Loc loc) {
@@ -66,11 +80,9 @@ void SGD::step(Tensor::Loc loc) {
   std::vector<Tensor> newValues(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor &p = params_[i];
-    Tensor g = p.grad();
+    Tensor g = decayedGrad(p, options.weight_decay);
     if (!g.defined())
       continue;
-    if (options.weight_decay != 0)
-      g = g + p * options.weight_decay;
     if (options.momentum != 0) {
       // A model moved after the optimizer was made: the state follows it.
       momentum_[i] = momentum_[i].to(p.device());
@@ -93,8 +105,8 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions opts)
                             options.lr, options.beta1, options.beta2,
                             options.eps));
   for (const Tensor &p : params_) {
-    m_.push_back(zeros(p.shape(), p.dtype()).to(p.device()));
-    v_.push_back(zeros(p.shape(), p.dtype()).to(p.device()));
+    m_.push_back(zerosLike(p));
+    v_.push_back(zerosLike(p));
   }
 }
 
@@ -106,11 +118,9 @@ void Adam::step(Tensor::Loc loc) {
   std::vector<Tensor> newValues(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor &p = params_[i];
-    Tensor g = p.grad();
+    Tensor g = decayedGrad(p, options.weight_decay);
     if (!g.defined())
       continue;
-    if (options.weight_decay != 0)
-      g = g + p * options.weight_decay;
     m_[i] = m_[i].to(p.device()) * options.beta1 + g * (1 - options.beta1);
     v_[i] = v_[i].to(p.device());
     v_[i] = v_[i] * options.beta2 + g * g * (1 - options.beta2);

@@ -37,6 +37,10 @@ protected:
   void apply(const std::vector<Tensor> &newValues, std::vector<Tensor> &state,
              Tensor::Loc loc);
 
+  /// p's gradient plus weight_decay * p (L2 regularisation, as PyTorch's
+  /// optimizers add it); undefined when p has no gradient.
+  Tensor decayedGrad(const Tensor &p, double weightDecay) const;
+
   std::vector<Tensor> params_;
 };
 
