@@ -140,9 +140,9 @@ int main(int argc, char **argv) {
                          std::chrono::steady_clock::now() - start)
                          .count();
     CacheStats stats = cache_stats();
-    std::printf("ember epoch_s=%.3f threads=1 steps=%lld loss=%.6f graphs=%llu "
+    std::printf("ember epoch_s=%.3f threads=%d steps=%lld loss=%.6f graphs=%llu "
                 "epoch_compiles=%llu\n",
-                seconds, static_cast<long long>(steps), lastLoss,
+                seconds, get_num_threads(), static_cast<long long>(steps), lastLoss,
                 static_cast<unsigned long long>(stats.compilations),
                 static_cast<unsigned long long>(stats.compilations - compilesBefore));
   } catch (const Error &e) {

@@ -17,4 +17,7 @@ cp -P "$build"/lib/libember*.so* "$out/lib/"
 for lib in $(ldd "$build/lib/libember_compiler.so" | awk '/llvm-22/ {print $3}'); do
   xz -T0 -6 -c "$lib" > "$out/lib/$(basename "$lib").xz"
 done
+# Compiled CPU graphs with parallel loops load libomp (found through
+# LD_LIBRARY_PATH there: its /usr/lib/llvm-22 rpath does not exist).
+cp -L /usr/lib/llvm-22/lib/libomp.so.5 "$out/lib/"
 du -sh "$out"

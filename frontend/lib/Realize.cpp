@@ -15,6 +15,7 @@
 #include "ember/runtime/Cuda.h"
 #include "ember/runtime/Executable.h"
 #include "ember/runtime/GpuExecutable.h"
+#include "ember/runtime/Threads.h"
 
 #include <fmt/format.h>
 
@@ -25,6 +26,11 @@
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
+
+namespace ember {
+void set_num_threads(int n) { rt::setNumThreads(n); }
+int get_num_threads() { return rt::numThreads(); }
+} // namespace ember
 
 namespace ember::fe {
 namespace {

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/runtime/Executable.h"
+#include "ember/runtime/Threads.h"
 
 #include <cerrno>
 #include <cstring>
@@ -46,6 +47,8 @@ Executable::load(std::span<const uint8_t> sharedObject,
   // The descriptor stays open while the library is loaded: dlopen
   // recognises libraries by path, and a reused descriptor number would make
   // it hand back an earlier library loaded under the same /proc path.
+  // Loading the code may load OpenMP, which reads its settings once.
+  configureThreadEnvironment();
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     std::string err = dlerror();

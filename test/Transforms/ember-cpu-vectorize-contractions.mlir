@@ -1,5 +1,6 @@
-// RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions))' | FileCheck %s
+// RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{parallel=false}))' | FileCheck %s
 // RUN: ember-opt %s -split-input-file --ember-cpu-vectorize-pipeline | FileCheck %s --check-prefix=HOIST
+// RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions))' | FileCheck %s --check-prefix=PAR
 
 // The Quickstart's first layer: 8x32 register tiles, K one at a time. The
 // row of B is read as a vector<32xf32> and broadcast to the contraction's
@@ -19,33 +20,39 @@
 // CHECK-DAG:     %[[C784:.*]] = arith.constant 784 : index
 // CHECK:         %[[RI:.*]] = scf.for %[[I:.*]] = %[[C0]] to %[[C64]] step %[[C8]] iter_args(%[[TI:.*]] = %[[C]]) -> (tensor<64x512xf32>)
 // CHECK:           %[[RJ:.*]] = scf.for %[[J:.*]] = %[[C0]] to %[[C512]] step %[[C32]] iter_args(%[[TJ:.*]] = %[[TI]]) -> (tensor<64x512xf32>)
-// CHECK:             %[[RK:.*]] = scf.for %[[K:.*]] = %[[C0]] to %[[C784]] step %[[C1]] iter_args(%[[TK:.*]] = %[[TJ]]) -> (tensor<64x512xf32>)
+// CHECK:             %[[TILE:.*]] = tensor.extract_slice %[[TJ]][%[[I]], %[[J]]] [8, 32] [1, 1] : tensor<64x512xf32> to tensor<8x32xf32>
+// CHECK:             %[[RK:.*]] = scf.for %[[K:.*]] = %[[C0]] to %[[C784]] step %[[C1]] iter_args(%[[TK:.*]] = %[[TILE]]) -> (tensor<8x32xf32>)
 // CHECK:               %[[VA:.*]] = vector.transfer_read %[[A]][%[[I]], %[[K]]], %{{.*}} {in_bounds = [true, true]} : tensor<64x784xf32>, vector<8x1xf32>
 // CHECK:               %[[VB1:.*]] = vector.transfer_read %[[B]][%[[K]], %[[J]]], %{{.*}} {in_bounds = [true]} : tensor<784x512xf32>, vector<32xf32>
 // CHECK:               %[[VB:.*]] = vector.broadcast %[[VB1]] : vector<32xf32> to vector<1x32xf32>
-// CHECK:               %[[ACC:.*]] = vector.transfer_read %[[TK]][%[[I]], %[[J]]], %{{.*}} {in_bounds = [true, true]} : tensor<64x512xf32>, vector<8x32xf32>
+// CHECK:               %[[ACC:.*]] = vector.transfer_read %[[TK]][%[[C0]], %[[C0]]], %{{.*}} {in_bounds = [true, true]} : tensor<8x32xf32>, vector<8x32xf32>
 // CHECK:               %[[R:.*]] = vector.contract {indexing_maps = [#[[MK]], #[[KN]], #[[MN]]], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[VA]], %[[VB]], %[[ACC]] : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
-// CHECK:               %[[W:.*]] = vector.transfer_write %[[R]], %[[TK]][%[[I]], %[[J]]] {in_bounds = [true, true]} : vector<8x32xf32>, tensor<64x512xf32>
-// CHECK:               scf.yield %[[W]] : tensor<64x512xf32>
-// CHECK:             scf.yield %[[RK]] : tensor<64x512xf32>
+// CHECK:               %[[W:.*]] = vector.transfer_write %[[R]], %[[TK]][%[[C0]], %[[C0]]] {in_bounds = [true, true]} : vector<8x32xf32>, tensor<8x32xf32>
+// CHECK:               scf.yield %[[W]] : tensor<8x32xf32>
+// CHECK:             %[[INS:.*]] = tensor.insert_slice %[[RK]] into %[[TJ]][%[[I]], %[[J]]] [8, 32] [1, 1] : tensor<8x32xf32> into tensor<64x512xf32>
+// CHECK:             scf.yield %[[INS]] : tensor<64x512xf32>
 // CHECK:           scf.yield %[[RJ]] : tensor<64x512xf32>
 // CHECK:         return %[[RI]] : tensor<64x512xf32>
 // CHECK-NOT:     linalg.matmul
 
+// With the pipeline (parallel by default: 51 MFLOP is above the threshold),
+// the M and N tile loops are one scf.forall with N outermost; subset
+// hoisting keeps the 8x32 accumulator in registers across the K loop.
 // HOIST-LABEL: func.func @matmul_64x784x512
 // HOIST-SAME:    (%[[A:.*]]: tensor<64x784xf32>, %[[B:.*]]: tensor<784x512xf32>, %[[C:.*]]: tensor<64x512xf32>)
-// HOIST:         scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[TI:.*]] = %[[C]]) -> (tensor<64x512xf32>)
-// HOIST:           scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[TJ:.*]] = %[[TI]]) -> (tensor<64x512xf32>)
-// HOIST:             %[[INIT:.*]] = vector.transfer_read %[[TJ]][%[[I]], %[[J]]], %{{.*}} {in_bounds = [true, true]} : tensor<64x512xf32>, vector<8x32xf32>
-// HOIST:             %[[RK:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<8x32xf32>)
-// HOIST:               %[[VA:.*]] = vector.transfer_read %[[A]][%[[I]], %[[K]]]
-// HOIST:               %[[VB1:.*]] = vector.transfer_read %[[B]][%[[K]], %[[J]]]
-// HOIST:               %[[VB:.*]] = vector.broadcast %[[VB1]]
-// HOIST-NOT:           vector.transfer_read
-// HOIST:               %[[R:.*]] = vector.contract {{.*}} %[[VA]], %[[VB]], %[[ACC]] : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
-// HOIST-NEXT:          scf.yield %[[R]] : vector<8x32xf32>
-// HOIST:             %[[W:.*]] = vector.transfer_write %[[RK]], %[[TJ]][%[[I]], %[[J]]] {in_bounds = [true, true]} : vector<8x32xf32>, tensor<64x512xf32>
-// HOIST:             scf.yield %[[W]] : tensor<64x512xf32>
+// HOIST:         scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (512, 64) step (32, 8) shared_outs(%[[OUT:.*]] = %[[C]]) -> (tensor<64x512xf32>)
+// HOIST:           %[[TILE:.*]] = tensor.extract_slice %[[OUT]][%[[I]], %[[J]]] [8, 32] [1, 1]
+// HOIST:           %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+// HOIST:           %[[RK:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<8x32xf32>)
+// HOIST:             %[[VA:.*]] = vector.transfer_read %[[A]][%[[I]], %[[K]]]
+// HOIST:             %[[VB1:.*]] = vector.transfer_read %[[B]][%[[K]], %[[J]]]
+// HOIST:             %[[VB:.*]] = vector.broadcast %[[VB1]]
+// HOIST-NOT:         vector.transfer_read
+// HOIST:             %[[R:.*]] = vector.contract {{.*}} %[[VA]], %[[VB]], %[[ACC]] : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// HOIST-NEXT:        scf.yield %[[R]] : vector<8x32xf32>
+// HOIST:           %[[W:.*]] = vector.transfer_write %[[RK]], %[[TILE]]
+// HOIST:           scf.forall.in_parallel
+// HOIST-NEXT:        tensor.parallel_insert_slice %[[W]] into %[[OUT]][%[[I]], %[[J]]] [8, 32] [1, 1]
 func.func @matmul_64x784x512(%a: tensor<64x784xf32>, %b: tensor<784x512xf32>, %c: tensor<64x512xf32>) -> tensor<64x512xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x784xf32>, tensor<784x512xf32>) outs(%c : tensor<64x512xf32>) -> tensor<64x512xf32>
   return %r : tensor<64x512xf32>
@@ -68,18 +75,20 @@ func.func @matmul_64x784x512(%a: tensor<64x784xf32>, %b: tensor<784x512xf32>, %c
 // CHECK:               vector.transfer_read %[[B]]{{.*}} : tensor<512x10xf32>, vector<10xf32>
 // CHECK:               vector.broadcast %{{.*}} : vector<10xf32> to vector<1x10xf32>
 // CHECK:               vector.contract {{.*}} : vector<8x1xf32>, vector<1x10xf32> into vector<8x10xf32>
-// CHECK:               vector.transfer_write %{{.*}} : vector<8x10xf32>, tensor<64x10xf32>
+// CHECK:               vector.transfer_write %{{.*}} : vector<8x10xf32>, tensor<8x10xf32>
 // CHECK-NOT:     linalg.matmul
 
 // HOIST-LABEL: func.func @matmul_n10
 // HOIST-SAME:    (%[[A:.*]]: tensor<64x512xf32>, %[[B:.*]]: tensor<512x10xf32>, %[[C:.*]]: tensor<64x10xf32>)
-// HOIST-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// HOIST-NOT:     scf.forall
 // HOIST:         scf.for %[[I:.*]] = %{{.*}} iter_args(%[[TI:.*]] = %[[C]]) -> (tensor<64x10xf32>)
-// HOIST:           %[[INIT:.*]] = vector.transfer_read %[[TI]][%[[I]], %[[C0]]], %{{.*}} : tensor<64x10xf32>, vector<8x10xf32>
+// HOIST:           %[[TILE:.*]] = tensor.extract_slice %[[TI]][%[[I]], 0] [8, 10] [1, 1]
+// HOIST:           %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} : tensor<8x10xf32>, vector<8x10xf32>
 // HOIST:           %[[RK:.*]] = scf.for %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<8x10xf32>)
 // HOIST:             %[[R:.*]] = vector.contract {{.*}}, %[[ACC]] : vector<8x1xf32>, vector<1x10xf32> into vector<8x10xf32>
 // HOIST:             scf.yield %[[R]] : vector<8x10xf32>
-// HOIST:           vector.transfer_write %[[RK]], %[[TI]][%[[I]], %[[C0]]]
+// HOIST:           %[[W:.*]] = vector.transfer_write %[[RK]], %[[TILE]]
+// HOIST:           tensor.insert_slice %[[W]] into %[[TI]][%[[I]], 0] [8, 10] [1, 1]
 func.func @matmul_n10(%a: tensor<64x512xf32>, %b: tensor<512x10xf32>, %c: tensor<64x10xf32>) -> tensor<64x10xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x512xf32>, tensor<512x10xf32>) outs(%c : tensor<64x10xf32>) -> tensor<64x10xf32>
   return %r : tensor<64x10xf32>
@@ -233,4 +242,96 @@ func.func @product_used_twice(%a: tensor<8x4xf32>, %b: tensor<4x32xf32>) -> (ten
     linalg.yield %s : f32
   } -> tensor<8x32xf32>
   return %r, %m : tensor<8x32xf32>, tensor<8x32xf32>
+}
+
+// -----
+
+// Parallel (the default): the Quickstart's fused first layer (51 MFLOP).
+// The epilogue's M and N tile loops become one scf.forall, N outermost; the
+// matmul and its bias broadcast are fused into each tile; K stays an
+// scf.for inside.
+// PAR-LABEL: func.func @linear_relu_parallel
+// PAR:         scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (512, 64) step (32, 8) shared_outs
+// PAR-NOT:       scf.forall
+// PAR:           vector.broadcast %{{.*}} : vector<32xf32> to vector<8x32xf32>
+// PAR:           scf.for
+// PAR:             vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// PAR:           arith.maximumf %{{.*}} : vector<8x32xf32>
+// PAR:           scf.forall.in_parallel
+// PAR-NOT:     linalg.matmul
+#bias = affine_map<(d0, d1) -> (d1)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @linear_relu_parallel(%x: tensor<64x784xf32>, %wt: tensor<784x512xf32>, %b: tensor<512xf32>) -> tensor<64x512xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x512xf32>
+  %init = linalg.broadcast ins(%b : tensor<512xf32>) outs(%e : tensor<64x512xf32>) dimensions = [0]
+  %m = linalg.matmul ins(%x, %wt : tensor<64x784xf32>, tensor<784x512xf32>) outs(%init : tensor<64x512xf32>) -> tensor<64x512xf32>
+  %r = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<64x512xf32>) outs(%e : tensor<64x512xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.maximumf %v, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<64x512xf32>
+  return %r : tensor<64x512xf32>
+}
+
+// -----
+
+// Parallel, but below 4 MFLOP (64x512x10 = 0.7 MFLOP): serial tile loops.
+// PAR-LABEL: func.func @small_stays_serial
+// PAR-NOT:     scf.forall
+// PAR:         scf.for
+// PAR:         vector.contract
+func.func @small_stays_serial(%a: tensor<64x512xf32>, %b: tensor<512x10xf32>, %c: tensor<64x10xf32>) -> tensor<64x10xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x512xf32>, tensor<512x10xf32>) outs(%c : tensor<64x10xf32>) -> tensor<64x10xf32>
+  return %r : tensor<64x10xf32>
+}
+
+// -----
+
+// A weight transpose: 16x16 blocks, each read whole, transposed in
+// registers and written whole; 401408 elements, so the blocks are shared
+// by threads.
+// PAR-LABEL: func.func @transpose_weight
+// PAR-SAME:    (%[[W:.*]]: tensor<512x784xf32>)
+// PAR:         scf.forall (%[[I:.*]], %[[J:.*]]) = (0, 0) to (512, 784) step (16, 16)
+// PAR:           %[[V:.*]] = vector.transfer_read %[[W]][%[[I]], %[[J]]]{{.*}} : tensor<512x784xf32>, vector<16x16xf32>
+// PAR:           %[[T:.*]] = vector.transpose %[[V]], [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// PAR:           vector.transfer_write %[[T]]{{.*}} : vector<16x16xf32>, tensor<16x16xf32>
+// PAR:           tensor.parallel_insert_slice %{{.*}}[%[[J]], %[[I]]] [16, 16] [1, 1]
+// PAR-NOT:     linalg.transpose
+func.func @transpose_weight(%w: tensor<512x784xf32>) -> tensor<784x512xf32> {
+  %e = tensor.empty() : tensor<784x512xf32>
+  %t = linalg.transpose ins(%w : tensor<512x784xf32>) outs(%e : tensor<784x512xf32>) permutation = [1, 0]
+  return %t : tensor<784x512xf32>
+}
+
+// -----
+
+// A small transpose whose sizes 16 does not divide: serial 8x8 blocks.
+// PAR-LABEL: func.func @transpose_8x8_blocks
+// PAR-NOT:     scf.forall
+// PAR:         scf.for
+// PAR:           scf.for
+// PAR:             vector.transpose %{{.*}}, [1, 0] : vector<8x8xf32> to vector<8x8xf32>
+func.func @transpose_8x8_blocks(%a: tensor<24x40xf32>) -> tensor<40x24xf32> {
+  %e = tensor.empty() : tensor<40x24xf32>
+  %t = linalg.transpose ins(%a : tensor<24x40xf32>) outs(%e : tensor<40x24xf32>) permutation = [1, 0]
+  return %t : tensor<40x24xf32>
+}
+
+// -----
+
+// Must not fire: 10 has no block size (the classifier's gradient), and
+// 3-D transposes and other element types are left to the loop lowering.
+// PAR-LABEL: func.func @transpose_not_vectorized
+// PAR-NOT:     vector.transpose
+// PAR-COUNT-3: linalg.transpose
+func.func @transpose_not_vectorized(%a: tensor<64x10xf32>, %b: tensor<16x16x16xf32>, %c: tensor<16x16xf64>) -> (tensor<10x64xf32>, tensor<16x16x16xf32>, tensor<16x16xf64>) {
+  %e = tensor.empty() : tensor<10x64xf32>
+  %t = linalg.transpose ins(%a : tensor<64x10xf32>) outs(%e : tensor<10x64xf32>) permutation = [1, 0]
+  %e3 = tensor.empty() : tensor<16x16x16xf32>
+  %t3 = linalg.transpose ins(%b : tensor<16x16x16xf32>) outs(%e3 : tensor<16x16x16xf32>) permutation = [2, 1, 0]
+  %e64 = tensor.empty() : tensor<16x16xf64>
+  %t64 = linalg.transpose ins(%c : tensor<16x16xf64>) outs(%e64 : tensor<16x16xf64>) permutation = [1, 0]
+  return %t, %t3, %t64 : tensor<10x64xf32>, tensor<16x16x16xf32>, tensor<16x16xf64>
 }

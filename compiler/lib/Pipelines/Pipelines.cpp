@@ -61,15 +61,23 @@ void ember::buildCPUBufferizePipeline(OpPassManager &pm) {
 
 void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createEmberCPULowerVectorsPass());
-  addPasses(pm, "canonicalize,cse,"
+  addPasses(pm, "canonicalize,cse,scf-forall-to-parallel,"
                 "convert-linalg-to-loops,convert-vector-to-scf{full-unroll},"
+                // Parallel tile loops run on OpenMP threads; how many is
+                // the runtime's call.
+                "convert-scf-to-openmp,ember-cpu-thread-count,"
                 "expand-strided-metadata,lower-affine,"
-                "convert-scf-to-cf,"
+                // Before scf-to-cf: the alloca scopes scf-to-openmp puts in
+                // loop bodies must still have one block.
                 // Temporaries come from the runtime's caching allocator.
                 "finalize-memref-to-llvm{use-generic-functions},"
+                "convert-scf-to-cf,"
                 "convert-vector-to-llvm,"
                 "convert-arith-to-llvm,convert-math-to-llvm,"
                 "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+                // After func-to-llvm, which it would otherwise preempt with
+                // the descriptor calling convention.
+                "convert-openmp-to-llvm,"
                 "convert-cf-to-llvm,convert-index-to-llvm,convert-ub-to-llvm,"
                 "reconcile-unrealized-casts,canonicalize");
 }

@@ -74,6 +74,25 @@ linalg::GenericOp epilogueOf(linalg::MatmulOp matmul) {
   return generic;
 }
 
+/// Work below which a kernel runs on one thread: forking costs a few
+/// microseconds, a 64x512x10 product (0.6 MFLOP) about ten.
+constexpr int64_t kParallelMinFlops = int64_t(1) << 22;
+constexpr int64_t kParallelMinElements = int64_t(1) << 16;
+
+/// Tiling options for the outer (M, N) tile loops: an `scf.forall` (threads
+/// share the tiles, N outermost so that each thread reads its own part of
+/// B) when `parallel`, else `scf.for` in (M, N) order.
+scf::SCFTilingOptions outerTiling(MLIRContext *ctx, ArrayRef<int64_t> sizes,
+                                  bool parallel) {
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
+  if (parallel) {
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    options.setInterchange({1, 0});
+  }
+  return options;
+}
+
 /// Vectorizes `op` in place (no-op when it cannot be vectorized).
 void vectorizeOp(IRRewriter &rewriter, Operation *op) {
   rewriter.setInsertionPoint(op);
@@ -105,11 +124,11 @@ void tileKAndVectorize(IRRewriter &rewriter, linalg::MatmulOp matmul) {
 /// nest computes a tile's product and applies the epilogue while the tile
 /// is in registers.
 LogicalResult fuseIntoEpilogue(IRRewriter &rewriter, linalg::GenericOp epilogue,
-                               std::pair<int64_t, int64_t> tile) {
+                               std::pair<int64_t, int64_t> tile,
+                               bool parallel) {
   MLIRContext *ctx = rewriter.getContext();
-  scf::SCFTilingOptions tiling;
-  tiling.setTileSizes(getAsIndexOpFoldResult(
-      ctx, ArrayRef<int64_t>{tile.first, tile.second}));
+  scf::SCFTilingOptions tiling =
+      outerTiling(ctx, {tile.first, tile.second}, parallel);
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   options.setFusionControlFn(
@@ -142,15 +161,58 @@ LogicalResult fuseIntoEpilogue(IRRewriter &rewriter, linalg::GenericOp epilogue,
   return success();
 }
 
+/// Tiles a 2-D f32 transpose into square blocks that fit in vector
+/// registers (16x16, or 8x8 when 16 does not divide both sizes) and
+/// vectorizes each block: a block is read row by row, transposed in
+/// registers with shuffles and written row by row, instead of LLVM's
+/// element-wise gathers.
+void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
+                        bool parallel) {
+  auto type = dyn_cast<RankedTensorType>(op.getInit().getType());
+  if (!type || type.getRank() != 2 || !type.hasStaticShape() ||
+      !op.hasPureTensorSemantics() ||
+      type.getElementType().getIntOrFloatBitWidth() != 32)
+    return;
+  int64_t block = 0;
+  for (int64_t b : {16, 8})
+    if (type.getDimSize(0) % b == 0 && type.getDimSize(1) % b == 0) {
+      block = b;
+      break;
+    }
+  if (block == 0)
+    return;
+  scf::SCFTilingOptions options =
+      outerTiling(rewriter.getContext(), {block, block},
+                  parallel && type.getNumElements() >= kParallelMinElements);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return;
+  rewriter.replaceOp(op, tiled->replacements);
+  for (Operation *t : tiled->tiledOps)
+    if (isa<linalg::LinalgOp>(t))
+      vectorizeOp(rewriter, t);
+}
+
 struct EmberCPUVectorizeContractionsPass
     : mlir::ember::impl::EmberCPUVectorizeContractionsPassBase<
           EmberCPUVectorizeContractionsPass> {
+  using EmberCPUVectorizeContractionsPassBase::
+      EmberCPUVectorizeContractionsPassBase;
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
 
     IRRewriter rewriter(ctx);
+    SmallVector<linalg::TransposeOp> transposes;
+    getOperation().walk(
+        [&](linalg::TransposeOp op) { transposes.push_back(op); });
+    for (linalg::TransposeOp op : transposes)
+      vectorizeTranspose(rewriter, op, parallel);
+
     for (linalg::MatmulOp op : matmuls) {
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
         continue;
@@ -159,21 +221,24 @@ struct EmberCPUVectorizeContractionsPass
           chooseTile(resultType.getDimSize(0), resultType.getDimSize(1));
       if (!tile)
         continue;
+      int64_t k = cast<ShapedType>(op.getDpsInputs()[0].getType())
+                      .getDimSize(1);
+      bool parallelOp = parallel && 2 * resultType.getNumElements() * k >=
+                                        kParallelMinFlops;
       if (linalg::GenericOp epilogue = epilogueOf(op))
-        if (succeeded(fuseIntoEpilogue(rewriter, epilogue, *tile)))
+        if (succeeded(fuseIntoEpilogue(rewriter, epilogue, *tile, parallelOp)))
           continue;
-      scf::SCFTilingOptions options;
-      options.setTileSizes(getAsIndexOpFoldResult(
-          ctx, ArrayRef<int64_t>{tile->first, tile->second, 1}));
+      // Register tiles over M and N, then K one step at a time.
       rewriter.setInsertionPoint(op);
       FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(op.getOperation()), options);
+          rewriter, cast<TilingInterface>(op.getOperation()),
+          outerTiling(ctx, {tile->first, tile->second, 0}, parallelOp));
       if (failed(tiled))
         continue;
       rewriter.replaceOp(op, tiled->replacements);
       for (Operation *t : tiled->tiledOps)
-        if (isa<linalg::LinalgOp>(t))
-          vectorizeOp(rewriter, t);
+        if (auto matmul = dyn_cast<linalg::MatmulOp>(t))
+          tileKAndVectorize(rewriter, matmul);
     }
 
     // Turn broadcast-like reads into broadcasts, fold the tile slices into

@@ -106,12 +106,47 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
     body reads the tiles with `vector.transfer_read`, computes a
     `vector.contract` on `vector<8x1xf32>` and `vector<1x32xf32>`, and writes
     the `vector<8x32xf32>` accumulator back.
+
+    With `parallel` (the default), the M and N tile loops of a product of at
+    least 4 MFLOP are one `scf.forall` instead (N outermost), which
+    `ember-cpu-to-llvm-pipeline` runs on threads through OpenMP. 2-D f32
+    transposes are tiled into 16x16 (or 8x8) blocks that are transposed in
+    registers, in an `scf.forall` from 65536 elements on.
   }];
+  let options = [
+    Option<"parallel", "parallel", "bool", /*default=*/"true",
+           "Tile large kernels with scf.forall, to run on several threads">,
+  ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];
+}
+
+def EmberCPUThreadCountPass : Pass<"ember-cpu-thread-count", "::mlir::ModuleOp"> {
+  let summary = "Let the runtime choose the thread count of OpenMP regions";
+  let description = [{
+    Runs after `convert-scf-to-openmp`. Gives every `omp.parallel` without a
+    `num_threads` clause one whose value is a call to
+    `ember_num_threads() -> i32`, which Ember's runtime exports (it reads
+    `EMBER_NUM_THREADS`, else counts the CPUs the process may use). So the
+    thread count is decided when the code runs, not when it is compiled, and
+    one compiled graph serves every setting.
+
+    Before:
+    ```mlir
+    omp.parallel { ... }
+    ```
+    After:
+    ```mlir
+    func.func private @ember_num_threads() -> i32
+    ...
+    %n = func.call @ember_num_threads() : () -> i32
+    omp.parallel num_threads(%n : i32) { ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
 //===----------------------------------------------------------------------===//

@@ -14,6 +14,7 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -167,8 +168,13 @@ Expected<std::string> mlir::ember::linkSharedObject(StringRef object) {
     return createStringError(linker.getError(),
                              "cannot find the linker '" + linkerName +
                                  "' (install binutils, or set EMBER_LINKER)");
+  // Code with parallel loops calls libomp; --as-needed leaves it out of
+  // graphs that have none.
+  StringRef omp = EMBER_OPENMP_LIBRARY;
+  std::string rpath = sys::path::parent_path(omp).str();
   SmallVector<StringRef> argv = {*linker, "-shared", "--no-undefined-version",
-                                 "-o", out.path, in.path};
+                                 "-o", out.path, in.path, "--as-needed", omp,
+                                 "-rpath", rpath};
   std::string errMsg;
   SmallString<128> errPath;
   if (std::error_code ec = sys::fs::createTemporaryFile("ember", "err", errPath))

@@ -28,6 +28,13 @@ struct Device {
   bool operator==(const Device &) const = default;
 };
 
+/// Threads compiled CPU kernels use, as torch::set_num_threads: n >= 1
+/// sets it for the whole process; n <= 0 goes back to the default
+/// (EMBER_NUM_THREADS, else every CPU the process may use).
+void set_num_threads(int n);
+/// The thread count the next CPU kernel will use.
+int get_num_threads();
+
 namespace cuda {
 /// Whether a CUDA GPU can be used (the driver loads and sees a device).
 bool is_available();

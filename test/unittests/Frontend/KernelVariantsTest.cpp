@@ -1,0 +1,134 @@
+//===- KernelVariantsTest.cpp - Every CPU kernel variant vs the reference -===//
+//
+// Part of Ember. The CPU code generator picks, per matmul, a register tile
+// (Mr in {8, 4, 2, 1} rows, Nr = N when N <= 32, else 32, 16 or 8 columns,
+// else the scalar loop), whether the tile loops run on threads (from
+// 4 MFLOP), whether an elementwise consumer is fused into the tile, and per
+// 2-D transpose a block size (16, 8 or none) and whether blocks run on
+// threads (from 65536 elements). This test reaches every one of those
+// choices with shapes that are not multiples of the tiles (1, primes, odd
+// sizes) and runs each graph at 1, 2 and 3 threads, against the reference
+// evaluator. Values and the sizes' odd offsets are random (EMBER_TEST_SEED
+// replays a run).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Reference.h"
+#include "TestSeed.h"
+#include "ember/ember.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace ember;
+
+namespace {
+
+class KernelVariantsTest : public ::testing::Test {
+protected:
+  void SetUp() override { rng = test::testGenerator(); }
+  void TearDown() override { set_num_threads(0); }
+
+  int64_t randInt(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  }
+
+  Tensor randomTensor(const Shape &shape) {
+    std::uniform_real_distribution<float> dist(-1, 1);
+    std::vector<float> v(numelOf(shape));
+    for (float &x : v)
+      x = dist(rng);
+    return tensor(v, shape);
+  }
+
+  /// Builds the graph with fresh inputs at each thread count, and compares
+  /// each result with the reference. `build` must record a new graph of the
+  /// same structure each call (so the compiled code is shared).
+  template <typename Build>
+  void expectAllThreadCounts(Build build, double tol = 1e-4) {
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      ASSERT_EQ(get_num_threads(), threads);
+      Tensor t = build();
+      SCOPED_TRACE(test::seedTrace());
+      SCOPED_TRACE("threads " + std::to_string(threads));
+      std::vector<double> expected = ref::evaluate(t.node());
+      t.realize();
+      std::vector<double> actual =
+          ref::toDoubles(t.node()->data->data(), t.dtype(), t.numel());
+      EXPECT_EQ(ref::compareClose(actual, expected, t.shape(), tol, tol), "")
+          << "shape " << ::testing::PrintToString(t.shape());
+    }
+  }
+
+  void checkMatmul(int64_t m, int64_t k, int64_t n) {
+    SCOPED_TRACE("matmul " + std::to_string(m) + "x" + std::to_string(k) +
+                 "x" + std::to_string(n));
+    expectAllThreadCounts(
+        [&] { return randomTensor({m, k}).matmul(randomTensor({k, n})); });
+    // With an epilogue in the tile: linear (bias in the accumulator, a
+    // transposed weight) and ReLU.
+    expectAllThreadCounts([&] {
+      return linear(randomTensor({m, k}), randomTensor({n, k}),
+                    randomTensor({n}))
+          .relu();
+    });
+  }
+
+  std::mt19937_64 rng;
+};
+
+// Every row tile: Mr = 8, 4, 2 and 1 (M = 1 and primes).
+TEST_F(KernelVariantsTest, RowTiles) {
+  int64_t k = 2 * randInt(1, 20) + 1; // odd
+  for (int64_t m : {int64_t(8 * randInt(1, 4)), int64_t(4 * (2 * randInt(0, 3) + 1)),
+                    int64_t(2 * (2 * randInt(0, 3) + 1)), int64_t(1), int64_t(13)})
+    checkMatmul(m, k, 32);
+}
+
+// Every column tile: N <= 32 whole (1, primes), 32, 16, 8, and none (a
+// prime above 32: the scalar loop).
+TEST_F(KernelVariantsTest, ColumnTiles) {
+  int64_t k = randInt(1, 40);
+  for (int64_t n : {int64_t(1), int64_t(7), int64_t(10), int64_t(31),
+                    int64_t(32 * randInt(2, 4)), int64_t(16 * (2 * randInt(1, 3) + 1)),
+                    int64_t(8 * (2 * randInt(2, 4) + 1)), int64_t(37)})
+    checkMatmul(8, k, n);
+}
+
+// K = 1 and a large prime K.
+TEST_F(KernelVariantsTest, ReductionSizes) {
+  checkMatmul(8, 1, 48);
+  checkMatmul(4, 1009, 16);
+}
+
+// Products above the 4 MFLOP threshold, whose tile loops run on threads:
+// the Quickstart's shapes (forward, and the gradient products) and sizes
+// with odd tiles (M = 2 rows, N = 8 columns, a prime K).
+TEST_F(KernelVariantsTest, ParallelProducts) {
+  checkMatmul(64, 784, 512);
+  checkMatmul(512, 64, 784);
+  checkMatmul(6, 2003, 200);
+  // Above the threshold but with no tile (N prime): the scalar loop.
+  checkMatmul(64, 512, 131);
+}
+
+// Transposes: 16x16 blocks (parallel from 65536 elements, and serial),
+// 8x8 blocks, and none.
+TEST_F(KernelVariantsTest, Transposes) {
+  for (Shape s : {Shape{512, 784}, Shape{48, 64}, Shape{24, 40}, Shape{64, 10},
+                  Shape{1, 16}, Shape{17, 13}}) {
+    SCOPED_TRACE("transpose " + ::testing::PrintToString(s));
+    expectAllThreadCounts([&] { return randomTensor(s).t() * 2.0; }, 0);
+  }
+}
+
+TEST_F(KernelVariantsTest, ThreadCountSetting) {
+  set_num_threads(5);
+  EXPECT_EQ(get_num_threads(), 5);
+  set_num_threads(0);
+  EXPECT_GE(get_num_threads(), 1);
+}
+
+} // namespace
