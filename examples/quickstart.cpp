@@ -168,7 +168,8 @@ int main(int argc, char **argv) {
     std::cout << "Done!\n";
     CacheStats stats = cache_stats();
     std::cout << "Compiled graphs: " << stats.compilations
-              << " (cache hits: " << stats.hits << ")\n";
+              << " (loaded from the on-disk cache: " << stats.loaded
+              << ", cache hits: " << stats.hits << ")\n";
 
     save_safetensors(model.state_dict(), "model.safetensors");
     std::cout << "Saved PyTorch Model State to model.safetensors\n";

@@ -9,6 +9,8 @@
 
 #include "Realize.h"
 
+#include "DiskCache.h"
+
 #include "ember/Compiler/Compiler.h"
 #include "ember/frontend/Error.h"
 #include "ember/frontend/Tensor.h"
@@ -105,12 +107,59 @@ allocateOn(rt::cuda::Device &device, size_t bytes, std::source_location loc) {
 struct GraphCache {
   std::mutex mutex;
   std::unordered_map<std::string, std::shared_ptr<CompiledGraph>> entries;
-  std::atomic<uint64_t> compilations{0}, hits{0};
+  std::atomic<uint64_t> compilations{0}, hits{0}, loaded{0}, stored{0};
 };
 
 GraphCache &cache() {
   static GraphCache instance;
   return instance;
+}
+
+/// The CPU graph `text`: from the on-disk cache when a matching entry is
+/// there, else compiled (and written to that cache).
+std::shared_ptr<CompiledGraph> compileForCPU(const std::string &text,
+                                             std::source_location loc) {
+  GraphCache &c = cache();
+  DiskCache &disk = DiskCache::instance();
+  std::string diskKey;
+  if (!disk.directory().empty()) {
+    diskKey = compiler::compilerFingerprint() + "\n" + text;
+    if (std::optional<CachedCode> cached = disk.load(diskKey)) {
+      auto bytes = std::span<const uint8_t>(
+          reinterpret_cast<const uint8_t *>(cached->code.data()),
+          cached->code.size());
+      // An entry that does not load (it passed the checksum, so someone
+      // wrote a bad one) is compiled again and overwritten.
+      if (auto executable = rt::Executable::load(bytes, cached->entry)) {
+        auto compiled = std::make_shared<CompiledGraph>();
+        compiled->executable = std::move(*executable);
+        ++c.loaded;
+        return compiled;
+      }
+    }
+  }
+
+  compiler::Result result = compiler::compile(text);
+  if (!result.ok)
+    throw Error(fmt::format("ember: compiling the graph realised at {} "
+                            "failed:\n{}",
+                            formatLocation(loc), result.errorMessage()));
+  auto bytes = std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t *>(result.output.data()),
+      result.output.size());
+  auto executable = rt::Executable::load(bytes, result.entrySymbol);
+  if (!executable)
+    throw Error(fmt::format("ember: loading the graph realised at {} "
+                            "failed: {}",
+                            formatLocation(loc),
+                            executable.status().message()));
+  auto compiled = std::make_shared<CompiledGraph>();
+  compiled->executable = std::move(*executable);
+  ++c.compilations;
+  if (!diskKey.empty() &&
+      disk.store(diskKey, CachedCode{result.entrySymbol, result.output}))
+    ++c.stored;
+  return compiled;
 }
 
 } // namespace
@@ -371,24 +420,8 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
       c.entries.emplace(key, compiled);
       ++c.compilations;
     } else {
-      compiler::Result result = compiler::compile(text);
-      if (!result.ok)
-        throw Error(fmt::format("ember: compiling the graph realised at {} "
-                                "failed:\n{}",
-                                formatLocation(loc), result.errorMessage()));
-      auto bytes = std::span<const uint8_t>(
-          reinterpret_cast<const uint8_t *>(result.output.data()),
-          result.output.size());
-      auto executable = rt::Executable::load(bytes, result.entrySymbol);
-      if (!executable)
-        throw Error(fmt::format("ember: loading the graph realised at {} "
-                                "failed: {}",
-                                formatLocation(loc),
-                                executable.status().message()));
-      compiled = std::make_shared<CompiledGraph>();
-      compiled->executable = std::move(*executable);
+      compiled = compileForCPU(text, loc);
       c.entries.emplace(key, compiled);
-      ++c.compilations;
     }
   }
 
@@ -440,5 +473,20 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
 ember::CacheStats ember::cache_stats() {
   fe::GraphCache &c = fe::cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  return {c.compilations.load(), c.hits.load(), c.entries.size()};
+  return {c.compilations.load(), c.hits.load(), c.entries.size(),
+          c.loaded.load(), c.stored.load()};
+}
+
+void ember::clear_compile_cache() {
+  fe::GraphCache &c = fe::cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.entries.clear();
+}
+
+void ember::set_compile_cache_dir(const std::string &dir) {
+  fe::DiskCache::instance().setDirectory(dir);
+}
+
+std::string ember::compile_cache_dir() {
+  return fe::DiskCache::instance().directory();
 }

@@ -32,7 +32,11 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <elf.h>
 #include <functional>
+#include <link.h>
 #include <optional>
 #include <mutex>
 
@@ -395,6 +399,71 @@ std::string api::hostTargetDescription() {
 
 std::string_view api::compilerVersion() {
   return "ember-0.1.0/llvm-22";
+}
+
+namespace {
+/// The GNU build id (hex) of the loaded object that contains `address`, or
+/// "" when it has none.
+std::string buildIdOf(const void *address) {
+  Dl_info info;
+  if (!dladdr(address, &info) || !info.dli_fbase)
+    return "";
+  struct Search {
+    const void *base;
+    std::string id;
+  } search{info.dli_fbase, ""};
+  dl_iterate_phdr(
+      [](dl_phdr_info *object, size_t, void *data) {
+        auto *s = static_cast<Search *>(data);
+        for (int i = 0; i < object->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &ph = object->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD || ph.p_offset != 0)
+            continue;
+          if (reinterpret_cast<const void *>(object->dlpi_addr + ph.p_vaddr) !=
+              s->base)
+            return 0;
+        }
+        for (int i = 0; i < object->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &ph = object->dlpi_phdr[i];
+          if (ph.p_type != PT_NOTE)
+            continue;
+          const char *p =
+              reinterpret_cast<const char *>(object->dlpi_addr + ph.p_vaddr);
+          const char *end = p + ph.p_memsz;
+          while (p + sizeof(ElfW(Nhdr)) <= end) {
+            auto *note = reinterpret_cast<const ElfW(Nhdr) *>(p);
+            const char *name = p + sizeof(ElfW(Nhdr));
+            const auto *desc = reinterpret_cast<const unsigned char *>(
+                name + ((note->n_namesz + 3) & ~3u));
+            if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
+                std::memcmp(name, "GNU", 4) == 0) {
+              static const char hex[] = "0123456789abcdef";
+              for (unsigned j = 0; j < note->n_descsz; ++j) {
+                s->id += hex[desc[j] >> 4];
+                s->id += hex[desc[j] & 15];
+              }
+              return 1;
+            }
+            p = reinterpret_cast<const char *>(desc) +
+                ((note->n_descsz + 3) & ~3u);
+          }
+        }
+        return 1;
+      },
+      &search);
+  return search.id;
+}
+} // namespace
+
+std::string api::compilerFingerprint() {
+  static const std::string fingerprint = [] {
+    std::string id =
+        buildIdOf(reinterpret_cast<const void *>(&api::compilerFingerprint));
+    return std::string(compilerVersion()) + " build " +
+           (id.empty() ? std::string("unknown") : id) + " target " +
+           hostTargetDescription();
+  }();
+  return fingerprint;
 }
 
 Result api::compile(std::string_view source,

@@ -107,6 +107,12 @@ std::string hostTargetDescription();
 /// Version of the compiler, part of any cache key of compiled code.
 std::string_view compilerVersion();
 
+/// What compiled code depends on besides the graph: the compiler's version
+/// and the GNU build id of the library it was built into (so any rebuild
+/// with different code changes it), and hostTargetDescription(). The key
+/// prefix of Ember's on-disk cache of compiled graphs.
+std::string compilerFingerprint();
+
 } // namespace ember::compiler
 
 #endif // EMBER_COMPILER_COMPILER_H

@@ -266,8 +266,22 @@ struct CacheStats {
   uint64_t compilations = 0; ///< graphs compiled (cache misses)
   uint64_t hits = 0;         ///< realisations served by a compiled graph
   uint64_t entries = 0;      ///< compiled graphs held
+  uint64_t loaded = 0;       ///< graphs loaded from the on-disk cache
+  uint64_t stored = 0;       ///< graphs written to the on-disk cache
 };
 CacheStats cache_stats();
+
+/// Drops the compiled graphs held in memory (tensors keep their values;
+/// the next realisation of each graph loads or compiles it again).
+void clear_compile_cache();
+
+/// The folder of the on-disk cache of compiled CPU graphs, which lets the
+/// next process skip compiling the graphs this one compiled. By default
+/// EMBER_CACHE_DIR ("off" disables it), else $XDG_CACHE_HOME/ember, else
+/// ~/.cache/ember. "" disables it. See docs/performance.md.
+void set_compile_cache_dir(const std::string &dir);
+/// The folder in use ("" when the on-disk cache is disabled).
+std::string compile_cache_dir();
 
 /// The recorded graph computing `outputs`, as ember IR (MLIR text): one
 /// public func.func whose arguments are the tensors with known values it
