@@ -47,6 +47,7 @@ struct Args {
   int64_t batchSize = 64;
   double lr = 1e-3;
   uint64_t seed = 0;
+  int64_t infer = 0; ///< > 0: time inference at this batch size instead
 };
 
 Args parseArgs(int argc, char **argv) {
@@ -70,9 +71,11 @@ Args parseArgs(int argc, char **argv) {
       args.lr = std::stod(value());
     else if (a == "--seed")
       args.seed = std::stoull(value());
+    else if (a == "--infer")
+      args.infer = std::stoll(value());
     else {
       std::cerr << "usage: quickstart_ember [--data DIR] [--warmup STEPS] "
-                   "[--batch-size B] [--lr LR] [--seed S]\n";
+                   "[--batch-size B] [--lr LR] [--seed S] [--infer B]\n";
       std::exit(a == "--help" || a == "-h" ? 0 : 2);
     }
   }
@@ -91,10 +94,37 @@ Tensor trainStep(NeuralNetwork &model, const nn::CrossEntropyLoss &lossFn,
   return loss;
 }
 
+/// Inference throughput: the model's forward pass (no autograd) on a
+/// batch of `batch` images, realised each time; prints samples/s.
+int inferenceBench(int64_t batch) {
+  NeuralNetwork model;
+  model.eval();
+  NoGradGuard noGrad;
+  Tensor X = rand({batch, 1, 28, 28});
+  for (int i = 0; i < 5; ++i)
+    model(X).realize();
+  int64_t runs = 0;
+  auto start = std::chrono::steady_clock::now();
+  double seconds = 0;
+  while (seconds < 1.0 || runs < 20) {
+    model(X).realize();
+    ++runs;
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            start)
+                  .count();
+  }
+  std::printf("ember infer batch=%lld threads=%d samples_per_s=%.0f\n",
+              static_cast<long long>(batch), get_num_threads(),
+              double(runs * batch) / seconds);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   Args args = parseArgs(argc, argv);
+  if (args.infer > 0)
+    return inferenceBench(args.infer);
   try {
     manual_seed(args.seed);
     // The one-time load, not timed.

@@ -55,6 +55,7 @@ struct Args {
   int64_t batchSize = 64;
   double lr = 1e-3;
   uint64_t seed = 0;
+  int64_t infer = 0; ///< > 0: time inference at this batch size instead
 };
 
 Args parseArgs(int argc, char **argv) {
@@ -80,9 +81,12 @@ Args parseArgs(int argc, char **argv) {
       args.lr = std::stod(value());
     else if (a == "--seed")
       args.seed = std::stoull(value());
+    else if (a == "--infer")
+      args.infer = std::stoll(value());
     else {
       std::cerr << "usage: quickstart_libtorch [--data DIR] [--threads N] "
-                   "[--warmup STEPS] [--batch-size B] [--lr LR] [--seed S]\n";
+                   "[--warmup STEPS] [--batch-size B] [--lr LR] [--seed S] "
+                   "[--infer B]\n";
       std::exit(a == "--help" || a == "-h" ? 0 : 2);
     }
   }
@@ -134,11 +138,38 @@ torch::Tensor readIdx(const std::string &path) {
 
 } // namespace
 
+/// Inference throughput: the model's forward pass in eval mode without
+/// autograd on a batch of `batch` images; prints samples/s.
+int inferenceBench(int64_t batch) {
+  NeuralNetwork model;
+  model->eval();
+  torch::NoGradGuard noGrad;
+  torch::Tensor X = torch::rand({batch, 1, 28, 28});
+  for (int i = 0; i < 5; ++i)
+    model->forward(X);
+  int64_t runs = 0;
+  auto start = std::chrono::steady_clock::now();
+  double seconds = 0;
+  while (seconds < 1.0 || runs < 20) {
+    torch::Tensor y = model->forward(X);
+    ++runs;
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            start)
+                  .count();
+  }
+  std::printf("libtorch infer batch=%lld threads=%d samples_per_s=%.0f\n",
+              static_cast<long long>(batch), torch::get_num_threads(),
+              double(runs * batch) / seconds);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   Args args = parseArgs(argc, argv);
   try {
     if (args.threads > 0)
       torch::set_num_threads(args.threads);
+    if (args.infer > 0)
+      return inferenceBench(args.infer);
     torch::manual_seed(args.seed);
 
     // The one-time load, not timed: uint8 images [N, 28, 28], labels [N].

@@ -157,6 +157,23 @@ if [[ -x $BIN/quickstart_ember ]]; then
   rm -rf "$cacheDir"
 fi
 
+# Inference: samples/s of the model's forward pass at batch 64 and 1024,
+# Ember and LibTorch at 1 and 2 threads; each at its best.
+declare -A infer
+for batch in 64 1024; do
+  for t in 1 2; do
+    if [[ -x $BIN/quickstart_ember ]]; then
+      v=$(env EMBER_NUM_THREADS=$t $BIN/quickstart_ember --infer $batch 2>&1 | grep -o 'samples_per_s=[0-9]*' | cut -d= -f2)
+      [[ -n $v ]] && (( v > ${infer[ember,$batch]:-0} )) && infer[ember,$batch]=$v
+    fi
+    if [[ -x $BIN/quickstart_libtorch ]]; then
+      v=$(env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
+            $BIN/quickstart_libtorch --infer $batch --threads $t 2>&1 | grep -o 'samples_per_s=[0-9]*' | cut -d= -f2)
+      [[ -n $v ]] && (( v > ${infer[libtorch,$batch]:-0} )) && infer[libtorch,$batch]=$v
+    fi
+  done
+done
+
 # The CPU performance issue's targets, each contender at its best setting.
 if [[ -n $emberTime ]]; then
   echo
@@ -167,6 +184,12 @@ if [[ -n $emberTime ]]; then
       'BEGIN { r = p / e; printf "target: %s at its best / ember at its best = %.2f (goal >= %s): %s\n", n, r, g, (r >= g ? "met" : "NOT met") }'
   done
 fi
+for batch in 64 1024; do
+  e=${infer[ember,$batch]:-} l=${infer[libtorch,$batch]:-}
+  [[ -z $e || -z $l ]] && continue
+  awk -v e="$e" -v l="$l" -v b="$batch" 'BEGIN {
+    r = e / l; printf "target: inference batch %s, ember %d / libtorch %d samples/s (each at its best) = %.2f (goal >= 2): %s\n", b, e, l, r, (r >= 2 ? "met" : "NOT met") }'
+done
 if [[ -n ${first_cold:-} ]]; then
   echo
   awk -v c="$first_cold" -v w="$first_warm" 'BEGIN {

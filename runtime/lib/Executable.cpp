@@ -10,7 +10,9 @@
 #include "ember/runtime/Threads.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <dlfcn.h>
 #include <string>
 #include <sys/mman.h>
@@ -54,6 +56,24 @@ Executable::load(std::span<const uint8_t> sharedObject,
     std::string err = dlerror();
     ::close(fd);
     return Status::error("dlopen failed: " + err);
+  }
+  // OpenMP's worker threads outlive any one graph: if the graph just
+  // loaded brought libomp in, pin it, or closing the last graph would unmap
+  // the code those threads run.
+  // Its threads are stopped at exit (omp_pause_resource_all with
+  // omp_pause_hard), before the exit handlers that run earlier-registered
+  // code, such as LeakSanitizer's check, which cannot stop them.
+  if (void *omp = dlopen("libomp.so.5", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) {
+    static std::once_flag atExit;
+    std::call_once(atExit, [omp] {
+      using PauseFn = int (*)(int);
+      static PauseFn pause =
+          reinterpret_cast<PauseFn>(dlsym(omp, "omp_pause_resource_all"));
+      if (pause)
+        std::atexit([] { pause(/*omp_pause_hard=*/2); });
+    });
+  } else {
+    dlerror(); // not loaded (no parallel loops): nothing to pin
   }
   void *sym = dlsym(handle, entry.c_str());
   if (!sym) {

@@ -60,35 +60,35 @@ func.func @matmul_64x784x512(%a: tensor<64x784xf32>, %b: tensor<784x512xf32>, %c
 
 // -----
 
-// The classifier: N = 10 is one 8x10 tile as a whole (a single-trip loop
+// The classifier: N = 10 is one 16x10 tile as a whole (16 rows of one vector) (a single-trip loop
 // over N, which the pipeline's canonicalization folds away).
 // CHECK-LABEL: func.func @matmul_n10
 // CHECK-SAME:    (%[[A:.*]]: tensor<64x512xf32>, %[[B:.*]]: tensor<512x10xf32>, %[[C:.*]]: tensor<64x10xf32>)
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
-// CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
 // CHECK-DAG:     %[[C10:.*]] = arith.constant 10 : index
-// CHECK:         scf.for %{{.*}} = %[[C0]] to %{{.*}} step %[[C8]]
+// CHECK:         scf.for %{{.*}} = %[[C0]] to %{{.*}} step %[[C16]]
 // CHECK:           scf.for %{{.*}} = %[[C0]] to %[[C10]] step %[[C10]]
 // CHECK:             scf.for %{{.*}} = %[[C0]] to %{{.*}} step %[[C1]]
-// CHECK:               vector.transfer_read %[[A]]{{.*}} : tensor<64x512xf32>, vector<8x1xf32>
+// CHECK:               vector.transfer_read %[[A]]{{.*}} : tensor<64x512xf32>, vector<16x1xf32>
 // CHECK:               vector.transfer_read %[[B]]{{.*}} : tensor<512x10xf32>, vector<10xf32>
 // CHECK:               vector.broadcast %{{.*}} : vector<10xf32> to vector<1x10xf32>
-// CHECK:               vector.contract {{.*}} : vector<8x1xf32>, vector<1x10xf32> into vector<8x10xf32>
-// CHECK:               vector.transfer_write %{{.*}} : vector<8x10xf32>, tensor<8x10xf32>
+// CHECK:               vector.contract {{.*}} : vector<16x1xf32>, vector<1x10xf32> into vector<16x10xf32>
+// CHECK:               vector.transfer_write %{{.*}} : vector<16x10xf32>, tensor<16x10xf32>
 // CHECK-NOT:     linalg.matmul
 
 // HOIST-LABEL: func.func @matmul_n10
 // HOIST-SAME:    (%[[A:.*]]: tensor<64x512xf32>, %[[B:.*]]: tensor<512x10xf32>, %[[C:.*]]: tensor<64x10xf32>)
 // HOIST-NOT:     scf.forall
 // HOIST:         scf.for %[[I:.*]] = %{{.*}} iter_args(%[[TI:.*]] = %[[C]]) -> (tensor<64x10xf32>)
-// HOIST:           %[[TILE:.*]] = tensor.extract_slice %[[TI]][%[[I]], 0] [8, 10] [1, 1]
-// HOIST:           %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} : tensor<8x10xf32>, vector<8x10xf32>
-// HOIST:           %[[RK:.*]] = scf.for %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<8x10xf32>)
-// HOIST:             %[[R:.*]] = vector.contract {{.*}}, %[[ACC]] : vector<8x1xf32>, vector<1x10xf32> into vector<8x10xf32>
-// HOIST:             scf.yield %[[R]] : vector<8x10xf32>
+// HOIST:           %[[TILE:.*]] = tensor.extract_slice %[[TI]][%[[I]], 0] [16, 10] [1, 1]
+// HOIST:           %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} : tensor<16x10xf32>, vector<16x10xf32>
+// HOIST:           %[[RK:.*]] = scf.for %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<16x10xf32>)
+// HOIST:             %[[R:.*]] = vector.contract {{.*}}, %[[ACC]] : vector<16x1xf32>, vector<1x10xf32> into vector<16x10xf32>
+// HOIST:             scf.yield %[[R]] : vector<16x10xf32>
 // HOIST:           %[[W:.*]] = vector.transfer_write %[[RK]], %[[TILE]]
-// HOIST:           tensor.insert_slice %[[W]] into %[[TI]][%[[I]], 0] [8, 10] [1, 1]
+// HOIST:           tensor.insert_slice %[[W]] into %[[TI]][%[[I]], 0] [16, 10] [1, 1]
 func.func @matmul_n10(%a: tensor<64x512xf32>, %b: tensor<512x10xf32>, %c: tensor<64x10xf32>) -> tensor<64x10xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x512xf32>, tensor<512x10xf32>) outs(%c : tensor<64x10xf32>) -> tensor<64x10xf32>
   return %r : tensor<64x10xf32>
@@ -334,4 +334,48 @@ func.func @transpose_not_vectorized(%a: tensor<64x10xf32>, %b: tensor<16x16x16xf
   %e64 = tensor.empty() : tensor<16x16xf64>
   %t64 = linalg.transpose ins(%c : tensor<16x16xf64>) outs(%e64 : tensor<16x16xf64>) permutation = [1, 0]
   return %t, %t3, %t64 : tensor<10x64xf32>, tensor<16x16x16xf32>, tensor<16x16xf64>
+}
+
+// -----
+
+// Elementwise: an SGD update of the first layer's weight (401408 elements)
+// is split into 8 blocks of 64 whole rows, shared by threads; the block's
+// computation stays a linalg.generic for the loop lowering. A small one
+// (32768 elements) and a reduction are left alone.
+// PAR-LABEL: func.func @elementwise_update
+// PAR:         scf.forall (%[[R:.*]]) = (0) to (512) step (64) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<512x784xf32>)
+// PAR:           %[[W:.*]] = tensor.extract_slice %{{.*}}[%[[R]], 0] [64, 784] [1, 1]
+// PAR:           %[[G:.*]] = tensor.extract_slice %{{.*}}[%[[R]], 0] [64, 784] [1, 1]
+// PAR:           linalg.generic {{.*}} ins(%[[W]], %[[G]], %{{.*}} : tensor<64x784xf32>, tensor<64x784xf32>, tensor<f32>)
+// PAR:           tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[R]], 0] [64, 784] [1, 1]
+// PAR-NOT:     scf.forall
+// PAR:         linalg.generic {{.*}} ins(%{{.*}} : tensor<64x512xf32>)
+// PAR:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+#e0 = affine_map<(d0, d1) -> (d0, d1)>
+#e1 = affine_map<(d0, d1) -> ()>
+#r1 = affine_map<(d0, d1) -> (d0)>
+func.func @elementwise_update(%w: tensor<512x784xf32>, %g: tensor<512x784xf32>, %lr: tensor<f32>,
+                              %s: tensor<64x512xf32>, %big: tensor<512x784xf32>) -> (tensor<512x784xf32>, tensor<64x512xf32>, tensor<512xf32>) {
+  %e = tensor.empty() : tensor<512x784xf32>
+  %u = linalg.generic {indexing_maps = [#e0, #e0, #e1, #e0], iterator_types = ["parallel", "parallel"]} ins(%w, %g, %lr : tensor<512x784xf32>, tensor<512x784xf32>, tensor<f32>) outs(%e : tensor<512x784xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %o: f32):
+    %m = arith.mulf %b, %c : f32
+    %d = arith.subf %a, %m : f32
+    linalg.yield %d : f32
+  } -> tensor<512x784xf32>
+  %es = tensor.empty() : tensor<64x512xf32>
+  %small = linalg.generic {indexing_maps = [#e0, #e0], iterator_types = ["parallel", "parallel"]} ins(%s : tensor<64x512xf32>) outs(%es : tensor<64x512xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<64x512xf32>
+  %z = arith.constant 0.0 : f32
+  %er = tensor.empty() : tensor<512xf32>
+  %fr = linalg.fill ins(%z : f32) outs(%er : tensor<512xf32>) -> tensor<512xf32>
+  %sum = linalg.generic {indexing_maps = [#e0, #r1], iterator_types = ["parallel", "reduction"]} ins(%big : tensor<512x784xf32>) outs(%fr : tensor<512xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %t = arith.addf %a, %acc : f32
+    linalg.yield %t : f32
+  } -> tensor<512xf32>
+  return %u, %small, %sum : tensor<512x784xf32>, tensor<64x512xf32>, tensor<512xf32>
 }

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::ember {
@@ -42,10 +43,13 @@ int64_t largestDivisor(int64_t size, ArrayRef<int64_t> candidates) {
 /// Register tile sizes (Mr, Nr) for an MxN result, or nullopt when the
 /// shape has no tile worth vectorizing.
 std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n) {
-  int64_t mr = largestDivisor(m, {8, 4, 2, 1});
   // Nr: two or one 16-lane vectors; a narrow N (the classifier's 10) is one
   // vector as a whole.
   int64_t nr = n <= 32 ? n : largestDivisor(n, {32, 16, 8});
+  // Mr: 8 rows of two vectors, or 16 rows of one, so that a tile keeps 16
+  // accumulators in flight (FMA latency x throughput).
+  int64_t mr = nr <= 16 ? largestDivisor(m, {16, 8, 4, 2, 1})
+                        : largestDivisor(m, {8, 4, 2, 1});
   if (mr == 0 || nr < 4)
     return std::nullopt;
   return std::make_pair(mr, nr);
@@ -195,6 +199,40 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
       vectorizeOp(rewriter, t);
 }
 
+/// Splits a large elementwise generic (an optimizer update, a gradient
+/// scaling) into row blocks shared by threads: at least 8 blocks of whole
+/// rows, each left to the loop lowering (and LLVM's vectorizer) as before.
+void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumReductionLoops() != 0 ||
+      op->getParentOfType<LoopLikeOpInterface>())
+    return;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic))
+    return;
+  int64_t total = 1;
+  for (int64_t r : ranges)
+    total *= r;
+  int64_t rows = ranges.front();
+  if (total < kParallelMinElements || rows < 2)
+    return;
+  int64_t block = 1;
+  for (int64_t b = std::max<int64_t>(rows / 8, 1); b >= 1; --b)
+    if (rows % b == 0) {
+      block = b;
+      break;
+    }
+  SmallVector<int64_t> sizes(ranges.size(), 0);
+  sizes.front() = block;
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (succeeded(tiled))
+    rewriter.replaceOp(op, tiled->replacements);
+}
+
 struct EmberCPUVectorizeContractionsPass
     : mlir::ember::impl::EmberCPUVectorizeContractionsPassBase<
           EmberCPUVectorizeContractionsPass> {
@@ -239,6 +277,14 @@ struct EmberCPUVectorizeContractionsPass
       for (Operation *t : tiled->tiledOps)
         if (auto matmul = dyn_cast<linalg::MatmulOp>(t))
           tileKAndVectorize(rewriter, matmul);
+    }
+
+    if (parallel) {
+      SmallVector<linalg::GenericOp> generics;
+      getOperation().walk(
+          [&](linalg::GenericOp op) { generics.push_back(op); });
+      for (linalg::GenericOp op : generics)
+        parallelizeElementwise(rewriter, op);
     }
 
     // Turn broadcast-like reads into broadcasts, fold the tile slices into

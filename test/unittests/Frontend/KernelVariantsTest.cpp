@@ -5,7 +5,8 @@
 // else the scalar loop), whether the tile loops run on threads (from
 // 4 MFLOP), whether an elementwise consumer is fused into the tile, and per
 // 2-D transpose a block size (16, 8 or none) and whether blocks run on
-// threads (from 65536 elements). This test reaches every one of those
+// threads (from 65536 elements), and whether an elementwise op's rows are
+// shared by threads (from 65536 elements). This test reaches every one of those
 // choices with shapes that are not multiples of the tiles (1, primes, odd
 // sizes) and runs each graph at 1, 2 and 3 threads, against the reference
 // evaluator. Values and the sizes' odd offsets are random (EMBER_TEST_SEED
@@ -79,12 +80,15 @@ protected:
   std::mt19937_64 rng;
 };
 
-// Every row tile: Mr = 8, 4, 2 and 1 (M = 1 and primes).
+// Every row tile: Mr = 8, 4, 2 and 1 (M = 1 and primes) with 32-column
+// tiles; 16 rows with tiles of one vector (N <= 16).
 TEST_F(KernelVariantsTest, RowTiles) {
   int64_t k = 2 * randInt(1, 20) + 1; // odd
   for (int64_t m : {int64_t(8 * randInt(1, 4)), int64_t(4 * (2 * randInt(0, 3) + 1)),
                     int64_t(2 * (2 * randInt(0, 3) + 1)), int64_t(1), int64_t(13)})
     checkMatmul(m, k, 32);
+  checkMatmul(16 * randInt(1, 4), k, 16);
+  checkMatmul(48, k, 10);
 }
 
 // Every column tile: N <= 32 whole (1, primes), 32, 16, 8, and none (a
@@ -121,6 +125,21 @@ TEST_F(KernelVariantsTest, Transposes) {
                   Shape{1, 16}, Shape{17, 13}}) {
     SCOPED_TRACE("transpose " + ::testing::PrintToString(s));
     expectAllThreadCounts([&] { return randomTensor(s).t() * 2.0; }, 0);
+  }
+}
+
+// Elementwise ops from 65536 elements run in blocks of rows on threads:
+// rows with many divisors, a prime number of rows (blocks of one row), and
+// just below the threshold.
+TEST_F(KernelVariantsTest, ElementwiseBlocks) {
+  for (Shape s : {Shape{512, 130}, Shape{521, 127}, Shape{4, 16411}, Shape{255, 257}}) {
+    SCOPED_TRACE("elementwise " + ::testing::PrintToString(s));
+    expectAllThreadCounts(
+        [&] {
+          return (randomTensor(s) * 0.5 - randomTensor(s)).relu() +
+                 randomTensor({s[1]});
+        },
+        1e-6);
   }
 }
 

@@ -111,7 +111,9 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
     least 4 MFLOP are one `scf.forall` instead (N outermost), which
     `ember-cpu-to-llvm-pipeline` runs on threads through OpenMP. 2-D f32
     transposes are tiled into 16x16 (or 8x8) blocks that are transposed in
-    registers, in an `scf.forall` from 65536 elements on.
+    registers, in an `scf.forall` from 65536 elements on. Elementwise
+    `linalg.generic`s of 65536 elements or more (an optimizer's update) are
+    split into blocks of whole rows, at least 8, in an `scf.forall`.
   }];
   let options = [
     Option<"parallel", "parallel", "bool", /*default=*/"true",

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+#===- run-kernels.sh - Ember's kernels against OpenBLAS, as ratios ---------===#
+#
+# Part of Ember's benchmarks. Runs build/bin/bench_kernels (Google
+# Benchmark) and prints, per shape and thread count, Ember's GFLOP/s, the
+# OpenBLAS peer's, and the ratio Ember / OpenBLAS (above 1: Ember is
+# faster):
+#   linear+bias+ReLU   Ember's fused kernel (weight transposed in the graph,
+#                      as in training; and on a K x N weight, the kernel
+#                      alone) vs OpenBLAS sgemm, and vs sgemm + bias + ReLU
+#                      passes as an eager framework runs them
+#   matmul             the gradient products and a 1024^3 square product
+#
+#   bench/run-kernels.sh [BUILD_DIR]       # default: build
+#
+# Environment: MIN_TIME (seconds per benchmark, default 0.3). OpenBLAS runs
+# with OMP_WAIT_POLICY=PASSIVE (see docs/performance.md).
+#
+#===------------------------------------------------------------------------===#
+set -euo pipefail
+BUILD=${1:-build}
+BIN=$BUILD/bin/bench_kernels
+if [[ ! -x $BIN ]]; then
+  echo "run-kernels: no $BIN (needs libbenchmark-dev and libblas-dev at configure time)" >&2
+  exit 2
+fi
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "blas:    $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)"
+echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+json=$(mktemp)
+trap 'rm -f "$json"' EXIT
+OMP_WAIT_POLICY=PASSIVE "$BIN" --benchmark_min_time="${MIN_TIME:-0.3}" \
+  --benchmark_format=json --benchmark_out="$json" --benchmark_out_format=json >/dev/null
+python3 - "$json" <<'PY'
+import json, re, sys
+rows = {}
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    m = re.match(r"(\w+)/M:(\d+)/K:(\d+)/N:(\d+)/threads:(\d+)", b["name"])
+    if m:
+        name, *dims = m.groups()
+        rows[(name, *map(int, dims))] = b["GFLOPS"] / 1e9
+def show(title, ember, peers, shapes):
+    print(f"\n{title}")
+    head = f"{'M x K x N':>16} {'threads':>7} {ember:>20}" + "".join(f" {p:>18} {'ratio':>6}" for p in peers)
+    print(head)
+    for (mm, kk, nn) in shapes:
+        for t in (1, 2):
+            e = rows.get((ember, mm, kk, nn, t))
+            if e is None:
+                continue
+            line = f"{f'{mm}x{kk}x{nn}':>16} {t:>7} {e:>20.1f}"
+            for p in peers:
+                v = rows.get((p, mm, kk, nn, t))
+                line += f" {v:>18.1f} {e / v:>6.2f}" if v else f" {'-':>18} {'-':>6}"
+            print(line)
+fwd = [(64, 784, 512), (64, 512, 512), (64, 512, 10), (1024, 784, 512)]
+print("GFLOP/s (2*M*N*K per call); ratio = Ember / peer, above 1 Ember is faster")
+show("linear+bias+ReLU, weight [N,K] transposed in the graph (training)", "EmberLinearRelu", ["BlasSgemm", "BlasSgemmBiasRelu"], fwd)
+show("matmul+bias+ReLU, weight [K,N] (the kernel alone)", "EmberMatmulBiasRelu", ["BlasSgemm", "BlasSgemmBiasRelu"], fwd)
+show("matmul (gradient products, square)", "EmberMatmul", ["BlasSgemm"], [(512, 64, 784), (64, 512, 784), (1024, 1024, 1024)])
+best = lambda n, shape: max((rows.get((n, *shape, t), 0) for t in (1, 2)))
+e, b = best("EmberLinearRelu", (64, 784, 512)), best("BlasSgemm", (64, 784, 512))
+if e and b:
+    r = e / b
+    print(f"\ntarget: fused linear+bias+ReLU 64x784->512 / OpenBLAS bare sgemm, each at its best thread count = {r:.2f} (goal >= 0.9): {'met' if r >= 0.9 else 'NOT met'}")
+PY
