@@ -23,6 +23,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <span>
@@ -84,6 +86,79 @@ struct CompiledGraph {
 
 [[noreturn]] void failAt(std::source_location loc, const std::string &what) {
   throw Error(fmt::format("ember: {} (at {})", what, formatLocation(loc)));
+}
+
+//===----------------------------------------------------------------------===//
+// Anomaly detection: NaN and infinity in results
+//===----------------------------------------------------------------------===//
+
+std::atomic<bool> &anomalyDetection() {
+  static std::atomic<bool> enabled{[] {
+    const char *env = std::getenv("EMBER_DETECT_ANOMALY");
+    return env && *env && std::string(env) != "0";
+  }()};
+  return enabled;
+}
+
+/// Set while a diagnosis recomputes a graph op by op.
+thread_local bool diagnosing = false;
+
+/// "nan", "inf" or "-inf" for the first non-finite element of a float
+/// buffer, or nullptr when every element is finite (or it holds no floats).
+const char *firstNonFinite(const void *data, DType dtype, int64_t n) {
+  auto scan = [&](auto *v) -> const char * {
+    for (int64_t i = 0; i < n; ++i)
+      if (!std::isfinite(v[i]))
+        return std::isnan(v[i]) ? "nan" : v[i] > 0 ? "inf" : "-inf";
+    return nullptr;
+  };
+  if (dtype == DType::Float32)
+    return scan(static_cast<const float *>(data));
+  if (dtype == DType::Float64)
+    return scan(static_cast<const double *>(data));
+  return nullptr;
+}
+
+std::string shapeString(const Shape &shape) {
+  return "[" + joinInts(shape) + "]";
+}
+
+/// The graph of `targets` produced `what` in target `bad`: recompute it one
+/// op at a time, in recording order, and throw an Error naming the first op
+/// whose value is not finite although its inputs are.
+[[noreturn]] void reportAnomaly(const std::vector<NodePtr> &targets, size_t bad,
+                                const char *what, std::source_location loc) {
+  std::string header = fmt::format(
+      "ember: anomaly detection: the graph realised at {} produced {} in its "
+      "result {} (ember.{}, shape {})",
+      formatLocation(loc), what, bad, opName(targets[bad]->kind),
+      shapeString(targets[bad]->shape));
+  diagnosing = true;
+  struct Reset {
+    ~Reset() { diagnosing = false; }
+  } reset;
+  std::unordered_map<Node *, NodePtr> alone;
+  for (Node *node : topologicalOrder(targets)) {
+    auto copy = std::make_shared<Node>(*node);
+    copy->requiresGrad = false;
+    copy->grad = nullptr;
+    for (NodePtr &in : copy->inputs)
+      if (auto it = alone.find(in.get()); it != alone.end())
+        in = it->second;
+    ember::fe::realize({copy}, loc);
+    if (copy->data) {
+      if (const char *v = firstNonFinite(copy->data->data(), copy->dtype,
+                                         copy->numel()))
+        throw Error(fmt::format(
+            "{}; the first op to produce a non-finite value ({}) is ember.{} "
+            "recorded at {}, result shape {}, from finite inputs",
+            header, v, opName(node->kind), formatLocation(node->location),
+            shapeString(node->shape)));
+    }
+    alone.emplace(node, std::move(copy));
+  }
+  throw Error(header + "; every op computed alone gave finite values (the "
+                       "fused code rounds differently)");
 }
 
 /// The runtime device behind `device`, or an Error saying why there is none.
@@ -460,6 +535,13 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
     args.push_back(outputs.back()->data());
   }
   compiled->executable->run(args.data());
+  // Before any result is used: an optimizer step that produced NaN leaves
+  // the parameters as they were.
+  if (anomalyDetection().load(std::memory_order_relaxed) && !diagnosing)
+    for (size_t i = 0; i < targets.size(); ++i)
+      if (const char *v = firstNonFinite(outputs[i]->data(), targets[i]->dtype,
+                                         targets[i]->numel()))
+        reportAnomaly(targets, i, v, loc);
   for (size_t i = 0; i < targets.size(); ++i) {
     targets[i]->data = outputs[i];
     // The inputs are only needed again to differentiate through the node.
@@ -476,6 +558,12 @@ ember::CacheStats ember::cache_stats() {
   return {c.compilations.load(), c.hits.load(), c.entries.size(),
           c.loaded.load(), c.stored.load()};
 }
+
+void ember::set_detect_anomaly(bool enabled) {
+  fe::anomalyDetection().store(enabled);
+}
+
+bool ember::is_anomaly_enabled() { return fe::anomalyDetection().load(); }
 
 void ember::clear_compile_cache() {
   fe::GraphCache &c = fe::cache();

@@ -261,6 +261,17 @@ private:
 /// Whether operations on this thread record autograd information.
 bool is_grad_enabled();
 
+/// Anomaly detection, as torch.autograd.set_detect_anomaly: while on, the
+/// floating-point results of every graph realised on the CPU are checked,
+/// and a NaN or infinity throws ember::Error naming the first op that
+/// produced one and where it was recorded (the graph is recomputed one op
+/// at a time to find it). The check runs before the results are used, so
+/// an optimizer step that would write NaN into the parameters leaves them
+/// as they were. Off by default (it reads every result);
+/// EMBER_DETECT_ANOMALY=1 turns it on.
+void set_detect_anomaly(bool enabled);
+bool is_anomaly_enabled();
+
 /// Counters of the compiled-graph cache.
 struct CacheStats {
   uint64_t compilations = 0; ///< graphs compiled (cache misses)
