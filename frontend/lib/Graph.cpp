@@ -7,7 +7,11 @@
 #include "ember/frontend/Graph.h"
 
 #include "ember/frontend/Error.h"
+#include "ember/runtime/Buffer.h"
 
+#include <fmt/format.h>
+
+#include <new>
 #include <string>
 
 namespace ember {
@@ -26,6 +30,33 @@ std::string shapeString(const Shape &shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     out += (i ? ", " : "") + std::to_string(shape[i]);
   return out + "]";
+}
+
+size_t denseBytes(const Shape &shape, DType dtype, std::string_view what) {
+  unsigned __int128 bytes = dtypeSize(dtype);
+  for (int64_t d : shape) {
+    if (d < 0)
+      throw Error(fmt::format("ember: {}: negative dimension in shape {}",
+                              what, shapeString(shape)));
+    bytes *= static_cast<uint64_t>(d);
+    if (bytes > (static_cast<unsigned __int128>(1) << 62))
+      throw Error(fmt::format("ember: {}: shape {} is too large to exist "
+                              "(more than 2^62 bytes)",
+                              what, shapeString(shape)));
+  }
+  return static_cast<size_t>(bytes);
+}
+
+std::shared_ptr<rt::Buffer> allocateHost(size_t bytes, std::string_view what,
+                                         bool zero) {
+  try {
+    return zero ? rt::Buffer::allocate(bytes)
+                : rt::Buffer::allocateUninitialized(bytes);
+  } catch (const std::bad_alloc &) {
+    throw Error(fmt::format("ember: {}: out of host memory allocating {} "
+                            "bytes ({:.1f} GiB)",
+                            what, bytes, double(bytes) / (1 << 30)));
+  }
 }
 
 std::string_view opName(OpKind kind) {

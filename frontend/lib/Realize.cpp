@@ -119,10 +119,6 @@ const char *firstNonFinite(const void *data, DType dtype, int64_t n) {
   return nullptr;
 }
 
-std::string shapeString(const Shape &shape) {
-  return "[" + joinInts(shape) + "]";
-}
-
 /// The graph of `targets` produced `what` in target `bad`: recompute it one
 /// op at a time, in recording order, and throw an Error naming the first op
 /// whose value is not finite although its inputs are.
@@ -417,7 +413,8 @@ std::shared_ptr<rt::Buffer> hostData(const Node &node,
   if (!node.deviceData)
     failAt(loc, "internal error: reading a tensor that is not computed");
   size_t bytes = static_cast<size_t>(node.numel()) * dtypeSize(node.dtype);
-  auto host = rt::Buffer::allocate(bytes);
+  auto host = allocateHost(bytes, "copying a tensor from " + node.device.str() +
+                                      " at " + formatLocation(loc));
   rt::cuda::Device &device = *node.deviceData->device();
   if (rt::Status s = device.copyToHost(host->data(), *node.deviceData, bytes);
       !s)
@@ -530,8 +527,11 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
     args.push_back(leaf->data->data());
   std::vector<std::shared_ptr<rt::Buffer>> outputs;
   for (const NodePtr &t : targets) {
-    outputs.push_back(rt::Buffer::allocateUninitialized(
-        static_cast<size_t>(t->numel()) * dtypeSize(t->dtype)));
+    std::string what = fmt::format(
+        "the result of ember.{} (shape {}) realised at {}", opName(t->kind),
+        shapeString(t->shape), formatLocation(loc));
+    outputs.push_back(
+        allocateHost(denseBytes(t->shape, t->dtype, what), what));
     args.push_back(outputs.back()->data());
   }
   compiled->executable->run(args.data());

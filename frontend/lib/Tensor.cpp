@@ -99,15 +99,13 @@ NodePtr makeNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
 }
 
 NodePtr makeLeaf(Shape shape, DType dtype) {
-  for (int64_t d : shape)
-    if (d < 0)
-      throw Error(fmt::format("ember: negative dimension in shape {}",
-                              shapeStr(shape)));
+  size_t bytes = fe::denseBytes(shape, dtype, "creating a tensor");
   auto node = std::make_shared<Node>();
   node->shape = std::move(shape);
   node->dtype = dtype;
-  node->data = rt::Buffer::allocate(static_cast<size_t>(node->numel()) *
-                                    dtypeSize(dtype));
+  node->data = fe::allocateHost(
+      bytes, "creating a tensor of shape " + shapeStr(node->shape),
+      /*zero=*/true);
   return node;
 }
 

@@ -42,8 +42,17 @@ std::string typeOf(const Shape &s, const std::string &elem) {
   return t + elem + ">";
 }
 
+/// Elements of `s`; shapes of 2^40 elements or more (a corrupt or hostile
+/// file: the fuzzer found an overflow here) are an ImportError.
 int64_t numel(const Shape &s) {
-  return std::accumulate(s.begin(), s.end(), int64_t(1), std::multiplies<>());
+  __int128 n = 1;
+  for (int64_t d : s) {
+    n *= d;
+    if (d < 0 || n >= (__int128(1) << 40))
+      throw ImportError("a tensor shape has a negative dimension or 2^40 "
+                        "elements or more");
+  }
+  return static_cast<int64_t>(n);
 }
 
 std::string elemOf(int32_t onnxType, const std::string &what) {
@@ -76,6 +85,7 @@ public:
                             "': export the model with static shapes");
         shape.push_back(d.dim_value());
       }
+      (void)numel(shape); // rejects absurd sizes
       std::string ssa = "%arg" + std::to_string(numArgs++);
       Value v{ssa, shape, elemOf(tt.elem_type(), "input '" + in.name() + "'")};
       args += (args.empty() ? "" : ", ") + ssa + ": " + typeOf(shape, v.elem);
@@ -83,6 +93,8 @@ public:
     }
     for (const onnx::NodeProto &node : g.node())
       importNode(node);
+    if (g.output_size() == 0)
+      throw ImportError("the graph has no outputs: nothing to compute");
     std::string results, types;
     for (const onnx::ValueInfoProto &out : g.output()) {
       const Value &v = lookup(out.name(), "graph output");
@@ -378,8 +390,12 @@ private:
           inferred = static_cast<int64_t>(i);
         } else if (target[i] <= 0) {
           throw ImportError(where + ": invalid target shape");
+        } else if (target[i] >= (int64_t(1) << 40)) {
+          throw ImportError(where + ": the target shape is too large");
         } else {
           known *= target[i];
+          if (known >= (int64_t(1) << 40))
+            throw ImportError(where + ": the target shape is too large");
         }
       }
       if (inferred >= 0)

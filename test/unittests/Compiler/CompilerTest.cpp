@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
 #include <span>
 
 using namespace ember;
@@ -86,6 +88,20 @@ TEST(CompilerTest, ParseErrorsAreDiagnosticsWithLocations) {
   EXPECT_EQ(r.diagnostics[0].severity, compiler::Diagnostic::Severity::Error);
   EXPECT_NE(r.diagnostics[0].location.find("graph:1:"), std::string::npos)
       << r.diagnostics[0].location;
+}
+
+// Found by fuzz_ember_ir (test/fuzz/regressions/ember_ir): the source is a
+// string_view, which need not end in a NUL; MLIR's lexer read past its end
+// (AddressSanitizer, which CI runs this test under, reports the overread).
+TEST(CompilerTest, SourceNeedNotBeNulTerminated) {
+  const std::string_view text = "func.func @brfunc.";
+  // Exactly the text's bytes, in a buffer of their own.
+  auto bytes = std::make_unique<char[]>(text.size());
+  std::memcpy(bytes.get(), text.data(), text.size());
+  compiler::Result r =
+      compiler::compile(std::string_view(bytes.get(), text.size()), {});
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.diagnostics.empty());
 }
 
 TEST(CompilerTest, VerifierErrorsAreReported) {

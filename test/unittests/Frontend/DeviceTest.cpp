@@ -49,6 +49,24 @@ TEST(DeviceTest, TransfersRoundTrip) {
   EXPECT_EQ(ints.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3}));
 }
 
+// The fake device has 1 GiB: a 1.2 GB tensor does not fit. The failure is
+// an ember::Error naming the amounts, and the device goes on working.
+TEST(DeviceTest, OutOfDeviceMemoryIsAnErrorAndTheDeviceGoesOn) {
+  Tensor big = zeros({300, 1024, 1024});
+  try {
+    big.cuda().realize();
+    FAIL() << "1.2 GB fit on a 1 GiB device";
+  } catch (const Error &e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("CUDA_ERROR_OUT_OF_MEMORY"), std::string::npos) << what;
+    EXPECT_NE(what.find("asked for 1258291200 bytes"), std::string::npos)
+        << what;
+  }
+  big = Tensor();
+  Tensor small = tensor({{1.0, 2.0}}).cuda();
+  EXPECT_EQ(small.to_vector(), (std::vector<float>{1, 2}));
+}
+
 TEST(DeviceTest, PrintsWithPyTorchsDeviceSuffix) {
   EXPECT_EQ(str(tensor({1.0, 2.0, 3.0}).cuda()),
             "tensor([1., 2., 3.], device='cuda:0')");

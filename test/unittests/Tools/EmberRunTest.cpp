@@ -361,6 +361,46 @@ TEST_F(ToolsTest, BadOnnxFilesGetADiagnosticAndAnExitCode) {
                    &out);
     EXPECT_TRUE(code == 3 || code == 5) << "cut at " << cut << ": " << out;
   }
+  // Found by fuzz_onnx (test/fuzz/regressions/onnx): a graph with no
+  // outputs imported to a function graphc could not parse.
+  EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + EMBER_FUZZ_REGRESSIONS +
+                    "/onnx/no-graph-outputs.onnx --emit=ember",
+                &out),
+            5)
+      << out;
+  EXPECT_NE(out.find("the graph has no outputs"), std::string::npos) << out;
+}
+
+// Every input a fuzzer once crashed on (test/fuzz/regressions/) that
+// graphc reads gets a diagnostic and a parse, verify or unsupported-input
+// exit code, not a crash.
+TEST_F(ToolsTest, FuzzRegressionsAreRejectedCleanly) {
+  namespace fs = std::filesystem;
+  int checked = 0;
+  for (const char *kind : {"ember_ir", "onnx"}) {
+    fs::path dir = fs::path(EMBER_FUZZ_REGRESSIONS) / kind;
+    if (!fs::exists(dir))
+      continue;
+    for (const fs::directory_entry &e : fs::directory_iterator(dir)) {
+      if (std::string(kind) == "onnx" && !EMBER_HAS_ONNX)
+        continue;
+      // graphc picks the reader by extension: give each file its kind's.
+      std::string ext = std::string(kind) == "onnx" ? ".onnx"
+                        : e.path().extension() == ".mlirbc" ? ".mlirbc"
+                                                            : ".mlir";
+      fs::copy_file(e.path(), path("input" + ext),
+                    fs::copy_options::overwrite_existing);
+      std::string out;
+      int code = run(std::string(EMBER_GRAPHC) + " " + path("input" + ext) +
+                         " --emit=linalg",
+                     &out);
+      EXPECT_TRUE(code == 3 || code == 4 || code == 5)
+          << e.path() << " exit " << code << ": " << out;
+      EXPECT_NE(out.find("graphc: "), std::string::npos) << out;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 2);
 }
 
 } // namespace

@@ -117,7 +117,9 @@ struct Artifact {
         if (!take(&dim, 8) || dim > (uint64_t(1) << 40))
           return bad("tensor " + std::to_string(i) + " has an absurd shape");
         numel *= dim;
-        if (numel > (__int128(1) << 40))
+        // 2^40 elements (4 TiB of float32) and more: no graph has such a
+        // tensor; the file is corrupt or hostile.
+        if (numel >= (__int128(1) << 40))
           return bad("tensor " + std::to_string(i) + " is too large");
         t.shape.push_back(static_cast<int64_t>(dim));
       }
