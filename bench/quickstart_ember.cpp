@@ -5,12 +5,13 @@
 // with SGD, one timed epoch after a short warm-up. Prints one line:
 //
 //   ember epoch_s=3.141 threads=1 steps=938 loss=1.234567 graphs=4
-//         epoch_compiles=0 first_step_s=0.950 loaded=0
+//         epoch_compiles=0 first_step_s=0.950 loaded=0 step_ms=1.234
 //
 // where graphs counts every graph compiled in the run (warm-up included),
 // epoch_compiles those compiled inside the timed epoch, first_step_s is the
 // first training step (compiling its graph, or loading it from the on-disk
-// cache) and loaded the graphs loaded from that cache.
+// cache), loaded the graphs loaded from that cache, and step_ms the mean
+// time of a training step in the epoch without the loader's batching.
 //
 //   quickstart_ember [--data DIR] [--warmup STEPS] [--batch-size B]
 //                    [--lr LR] [--seed S]
@@ -173,10 +174,17 @@ int main(int argc, char **argv) {
     auto start = std::chrono::steady_clock::now();
     double lastLoss = 0;
     int64_t steps = 0;
+    // The steps' own time (the graph's compute, its recording and the
+    // optimizer's update), without the loader's batching.
+    double stepSeconds = 0;
     for (auto [X, y] : trainDataloader) {
+      auto t0 = std::chrono::steady_clock::now();
       Tensor loss = trainStep(model, lossFn, optimizer, X, y);
       if (steps % 100 == 0 || (steps + 1) * args.batchSize >= size)
         lastLoss = loss.item();
+      stepSeconds += std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count();
       ++steps;
     }
     double seconds = std::chrono::duration<double>(
@@ -184,11 +192,12 @@ int main(int argc, char **argv) {
                          .count();
     CacheStats stats = cache_stats();
     std::printf("ember epoch_s=%.3f threads=%d steps=%lld loss=%.6f graphs=%llu "
-                "epoch_compiles=%llu first_step_s=%.3f loaded=%llu\n",
+                "epoch_compiles=%llu first_step_s=%.3f loaded=%llu step_ms=%.3f\n",
                 seconds, get_num_threads(), static_cast<long long>(steps), lastLoss,
                 static_cast<unsigned long long>(stats.compilations),
                 static_cast<unsigned long long>(stats.compilations - compilesBefore),
-                firstStepSeconds, static_cast<unsigned long long>(stats.loaded));
+                firstStepSeconds, static_cast<unsigned long long>(stats.loaded),
+                1e3 * stepSeconds / double(steps));
   } catch (const Error &e) {
     std::cerr << "quickstart_ember: " << e.what() << "\n";
     return 1;

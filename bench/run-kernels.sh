@@ -59,6 +59,9 @@ show("linear+bias+ReLU, weight [N,K] transposed in the graph (training)", "Ember
 show("matmul+bias+ReLU, weight [K,N] (the kernel alone)", "EmberMatmulBiasRelu", ["BlasSgemm", "BlasSgemmBiasRelu"], fwd)
 show("matmul (gradient products, square)", "EmberMatmul", ["BlasSgemm"], [(512, 64, 784), (64, 512, 784), (1024, 1024, 1024)])
 best = lambda n, shape: max((rows.get((n, *shape, t), 0) for t in (1, 2)))
+floor = best("BlasSgemm", (1024, 1024, 1024))
+if floor:
+    print(f"\nfloor rate: OpenBLAS sgemm 1024^3 at its best thread count = {floor:.1f} GFLOP/s")
 e, b = best("EmberLinearRelu", (64, 784, 512)), best("BlasSgemm", (64, 784, 512))
 if e and b:
     r = e / b

@@ -90,7 +90,7 @@ echo "ember:   ${src:-unknown source} ($rev), built in $BUILD"
 echo
 
 # Runs every contender REPEAT times, interleaved; keeps the best epoch.
-declare -A best
+declare -A best stepms
 for ((round = 1; round <= REPEAT; ++round)); do
   for i in "${!names[@]}"; do
     t=${threads[$i]}
@@ -114,6 +114,7 @@ for ((round = 1; round <= REPEAT; ++round)); do
     old=${best[$i]:-}
     if [[ -z $old ]] || awk -v a="$seconds" -v b="$old" 'BEGIN { exit !(a < b) }'; then
       best[$i]=$seconds
+      stepms[$i]=$(grep -o 'step_ms=[0-9.]*' <<<"$line" | head -1 | cut -d= -f2)
     fi
   done
 done
@@ -129,6 +130,10 @@ for i in "${!names[@]}"; do
   fi
 done
 emberTime=${fastest[ember]:-}
+emberStep=
+for i in "${!names[@]}"; do
+  [[ ${names[$i]} == ember && ${best[$i]} == "$emberTime" ]] && emberStep=${stepms[$i]:-}
+done
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -190,6 +195,9 @@ for batch in 64 1024; do
   awk -v e="$e" -v l="$l" -v b="$batch" 'BEGIN {
     r = e / l; printf "target: inference batch %s, ember %d / libtorch %d samples/s (each at its best) = %.2f (goal >= 2): %s\n", b, e, l, r, (r >= 2 ? "met" : "NOT met") }'
 done
+if [[ -n $emberStep ]]; then
+  echo "ember training step (its best epoch, without batching): $emberStep ms"
+fi
 if [[ -n ${first_cold:-} ]]; then
   echo
   awk -v c="$first_cold" -v w="$first_warm" 'BEGIN {

@@ -67,6 +67,17 @@ for name in "${names[@]}"; do
     continue
   fi
   grep -E "stat::number_of_executed_units|cov: " "$findings/fuzz.log" | tail -2 | sed 's/^/  /'
+  # The run passed, so any input saved was written by a child process that
+  # graphc's bytecode isolation (Options::isolateBytecode) let crash: MLIR's
+  # reader fails on it, and Ember rejects it cleanly. Keep them apart.
+  shopt -s nullglob
+  saved=("$findings"/crash-* "$findings"/oom-* "$findings"/timeout-*)
+  shopt -u nullglob
+  if [ ${#saved[@]} -gt 0 ]; then
+    mkdir -p "$findings/isolated"
+    mv "${saved[@]}" "$findings/isolated/"
+    echo "  ${#saved[@]} inputs crashed MLIR's bytecode reader in the isolating child (rejected cleanly): $findings/isolated/"
+  fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: FAILED: ${failed[*]} (inputs in $build/findings/)"

@@ -14,6 +14,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ember::compiler::Options options;
   options.stopAfter = ember::compiler::Stage::Linalg;
+  options.isolateBytecode = true; // as graphc reads files
   std::string_view source(reinterpret_cast<const char *>(data), size);
   ember::compiler::Result r = ember::compiler::compile(source, options);
   if (!r.ok && r.diagnostics.empty())

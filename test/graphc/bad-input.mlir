@@ -20,7 +20,16 @@
 // RUN: head -c 40 %t/good.mlirbc > %t/truncated.mlirbc
 // RUN: not graphc %t/truncated.mlirbc --emit=ember 2>&1 | FileCheck %s --check-prefix=TRUNC
 // RUN: sh -c 'graphc %t/truncated.mlirbc --emit=ember 2>/dev/null; test $? -eq 3'
+// Bytecode on which MLIR's own reader crashes (found by fuzz_ember_ir): read
+// in a child process first, and rejected as malformed, by graphc and by
+// ember-opt.
+// RUN: cp %S/../fuzz/regressions/ember_ir/bytecode-reader-segv.mlirbc %t/segv.mlirbc
+// RUN: not graphc %t/segv.mlirbc --emit=ember 2>&1 | FileCheck %s --check-prefix=SEGV
+// RUN: sh -c 'graphc %t/segv.mlirbc --emit=ember 2>/dev/null; test $? -eq 3'
+// RUN: not ember-opt %t/segv.mlirbc 2>&1 | FileCheck %s --check-prefix=OPTSEGV
 
+// SEGV:    graphc: segv.mlirbc: malformed MLIR bytecode: MLIR's bytecode reader crashed on it (signal {{[0-9]+}})
+// OPTSEGV: ember-opt: {{.*}}segv.mlirbc: malformed MLIR bytecode: MLIR's bytecode reader crashed on it
 // PARSE:   graphc: syntax.mlir:2:{{[0-9]+}}: expected
 // VERIFY:  graphc: verify.mlir:2:{{[0-9]+}}: 'ember.matmul' op contracting dimensions differ: [2, 3] x [4, 5]
 // TWO:     graphc: two-functions.mlir:{{[0-9]+}}:{{[0-9]+}}: a graph module must have one public function

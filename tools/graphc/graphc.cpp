@@ -207,6 +207,8 @@ int main(int argc, char **argv) {
     options.target = args.target;
     options.chip = args.chip;
     options.dumpDir = args.dumpDir;
+    // A file MLIR's bytecode reader crashes on is rejected as malformed.
+    options.isolateBytecode = true;
     // Diagnostics name the file; dumps are named after it.
     size_t slash = args.input.rfind('/');
     options.name = slash == std::string::npos ? args.input

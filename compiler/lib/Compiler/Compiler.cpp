@@ -21,6 +21,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
@@ -32,12 +33,15 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <elf.h>
 #include <functional>
 #include <link.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <optional>
 #include <mutex>
 
@@ -356,6 +360,7 @@ std::string Result::errorMessage() const {
 Result api::graphToDot(std::string_view source) {
   Options options;
   options.stopAfter = Stage::Ember;
+  options.isolateBytecode = true; // graphc --dot reads untrusted files
   Result graph = compile(source, options);
   if (!graph.ok)
     return graph;
@@ -486,6 +491,49 @@ std::string api::compilerFingerprint() {
   return fingerprint;
 }
 
+namespace {
+/// MLIR's bytecode reader is not hardened against malformed input (the
+/// fuzzer crashes it within seconds: out-of-bounds reads and writes in
+/// libMLIR). Reads the bytecode in `sourceMgr` in a child process first;
+/// returns how the child died if it did, or nullopt when reading it is
+/// safe (whether or not it is valid).
+std::optional<std::string> bytecodeReaderCrash(const llvm::SourceMgr &sourceMgr) {
+  if (!isBytecode(sourceMgr.getMemoryBuffer(1)->getMemBufferRef()))
+    return std::nullopt;
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0)
+    return std::nullopt; // cannot isolate: read it in-process
+  if (pid == 0) {
+    MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
+    ScopedDiagnosticHandler quiet(&ctx, [](Diagnostic &) { return success(); });
+    ParserConfig config(&ctx, /*verifyAfterParse=*/false);
+    (void)parseSourceFile<ModuleOp>(sourceMgr, config);
+    _exit(0);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return std::nullopt;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return std::nullopt;
+  if (WIFSIGNALED(status))
+    return std::string("MLIR's bytecode reader crashed on it (signal ") +
+           std::to_string(WTERMSIG(status)) + ")";
+  return std::string("MLIR's bytecode reader failed on it (exit ") +
+         std::to_string(WEXITSTATUS(status)) + ")";
+}
+} // namespace
+
+std::optional<std::string> api::bytecodeReaderCrash(std::string_view bytes) {
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(
+          llvm::StringRef(bytes.data(), bytes.size()), "input"),
+      llvm::SMLoc());
+  return ::bytecodeReaderCrash(sourceMgr);
+}
+
 Result api::compile(std::string_view source,
                                 const Options &options) {
   Result result;
@@ -503,10 +551,24 @@ Result api::compile(std::string_view source,
       llvm::MemoryBuffer::getMemBufferCopy(
           llvm::StringRef(source.data(), source.size()), options.name),
       llvm::SMLoc());
+  if (options.isolateBytecode)
+    if (std::optional<std::string> crash = ::bytecodeReaderCrash(sourceMgr)) {
+      result.diagnostics.push_back(
+          {api::Diagnostic::Severity::Error, options.name,
+           "malformed MLIR bytecode: " + *crash});
+      result.failure = api::Failure::Parse;
+      return result;
+    }
   OwningOpRef<ModuleOp> module =
       parseSourceFile<ModuleOp>(sourceMgr, config);
   if (!module) {
     result.failure = api::Failure::Parse; // the parser has reported why
+    if (result.diagnostics.empty()) // ... except, at times, on bytecode
+      result.diagnostics.push_back(
+          {api::Diagnostic::Severity::Error, options.name,
+           isBytecode(sourceMgr.getMemoryBuffer(1)->getMemBufferRef())
+               ? "malformed MLIR bytecode (the reader gave no reason)"
+               : "the input does not parse (the parser gave no reason)"});
     return result;
   }
   if (failed(verify(*module))) {

@@ -13,6 +13,7 @@
 #include "ember/runtime/Artifact.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,11 @@ struct Options {
   std::string target = "cpu";
   /// The NVIDIA chip for target "cuda", e.g. "sm_90" or "sm_80".
   std::string chip = "sm_90";
+  /// Read MLIR bytecode input in a child process first, and reject it as
+  /// malformed if MLIR's bytecode reader crashes there (it is not hardened
+  /// against hostile files). For tools reading untrusted files (graphc);
+  /// it forks, so leave it off in multithreaded programs.
+  bool isolateBytecode = false;
 };
 
 /// Which step of compilation failed (distinct exit codes in graphc).
@@ -94,6 +100,11 @@ struct Result {
 /// func.func of ember ops on static tensors, as far as `options.stopAfter`.
 /// Thread-safe: each call uses its own MLIR context.
 Result compile(std::string_view source, const Options &options = {});
+
+/// When `bytes` is MLIR bytecode on which MLIR's bytecode reader crashes,
+/// how it crashed; nullopt otherwise (text, or bytecode it reads, valid or
+/// not). Reads it in a child process (see Options::isolateBytecode).
+std::optional<std::string> bytecodeReaderCrash(std::string_view bytes);
 
 /// The graph after the graph-level passes (fusion included) as Graphviz DOT:
 /// one node per op, labelled with its name and result shape, edges along
