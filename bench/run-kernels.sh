@@ -29,7 +29,7 @@ echo "blas:    $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT
-OMP_WAIT_POLICY=PASSIVE "$BIN" --benchmark_min_time="${MIN_TIME:-0.3}" \
+"$BIN" --benchmark_min_time="${MIN_TIME:-0.3}" \
   --benchmark_format=json --benchmark_out="$json" --benchmark_out_format=json >/dev/null
 python3 - "$json" <<'PY'
 import json, re, sys

@@ -379,3 +379,28 @@ func.func @elementwise_update(%w: tensor<512x784xf32>, %g: tensor<512x784xf32>, 
   } -> tensor<512xf32>
   return %u, %small, %sum : tensor<512x784xf32>, tensor<64x512xf32>, tensor<512xf32>
 }
+
+// -----
+
+// A weight gradient: the product's zero accumulator (linalg.fill) is fused
+// into each tile and starts as a zero vector in registers, instead of a
+// memset of the whole result before the product.
+// PAR-LABEL: func.func @gradient_fill_fused
+// PAR-NOT:     linalg.fill
+// PAR:         %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16x16xf32>
+// PAR:         scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (784, 512) step (16, 16)
+// PAR:           %[[TILE:.*]] = tensor.extract_slice
+// PAR:           %[[INIT:.*]] = vector.transfer_write %[[ZERO]], %[[TILE]]
+// PAR:           scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]])
+// PAR-NOT:     linalg.fill
+// After the pipeline's clean-up the K loop starts from the zero vector.
+// HOIST-LABEL: func.func @gradient_fill_fused
+// HOIST:         %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16x16xf32>
+// HOIST:         scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]]) -> (vector<16x16xf32>)
+func.func @gradient_fill_fused(%gt: tensor<512x64xf32>, %x: tensor<64x784xf32>) -> tensor<512x784xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<512x784xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<512x784xf32>) -> tensor<512x784xf32>
+  %m = linalg.matmul ins(%gt, %x : tensor<512x64xf32>, tensor<64x784xf32>) outs(%f : tensor<512x784xf32>) -> tensor<512x784xf32>
+  return %m : tensor<512x784xf32>
+}

@@ -123,16 +123,15 @@ void tileKAndVectorize(IRRewriter &rewriter, linalg::MatmulOp matmul) {
       vectorizeOp(rewriter, t);
 }
 
-/// Tiles `epilogue` into register tiles and fuses the matmul (with its
-/// accumulator's fill or bias broadcast) into each tile, so that one loop
-/// nest computes a tile's product and applies the epilogue while the tile
-/// is in registers.
-LogicalResult fuseIntoEpilogue(IRRewriter &rewriter, linalg::GenericOp epilogue,
-                               std::pair<int64_t, int64_t> tile,
-                               bool parallel) {
+/// Tiles `consumer` (a matmul's elementwise epilogue, or the matmul itself)
+/// into register tiles over M and N and fuses into each tile the matmul and
+/// its accumulator's fill or bias broadcast, so that one loop nest
+/// initialises a tile's accumulator in registers, computes its product and
+/// applies the epilogue, without a pass over memory for either.
+LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
+                          ArrayRef<int64_t> sizes, bool parallel) {
   MLIRContext *ctx = rewriter.getContext();
-  scf::SCFTilingOptions tiling =
-      outerTiling(ctx, {tile.first, tile.second}, parallel);
+  scf::SCFTilingOptions tiling = outerTiling(ctx, sizes, parallel);
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   options.setFusionControlFn(
@@ -145,13 +144,13 @@ LogicalResult fuseIntoEpilogue(IRRewriter &rewriter, linalg::GenericOp epilogue,
           return scf::SCFTileAndFuseOptions::ControlFnResult{};
         return std::nullopt;
       });
-  rewriter.setInsertionPoint(epilogue);
+  rewriter.setInsertionPoint(consumer);
   FailureOr<scf::SCFTileAndFuseResult> fused =
       scf::tileConsumerAndFuseProducersUsingSCF(
-          rewriter, cast<TilingInterface>(epilogue.getOperation()), options);
+          rewriter, cast<TilingInterface>(consumer), options);
   if (failed(fused))
     return failure();
-  for (OpResult r : epilogue->getResults())
+  for (OpResult r : consumer->getResults())
     if (Value replacement = fused->replacements.lookup(r))
       rewriter.replaceAllUsesWith(r, replacement);
   SmallVector<Operation *> tiledOps(fused->tiledAndFusedOps.begin(),
@@ -264,19 +263,13 @@ struct EmberCPUVectorizeContractionsPass
       bool parallelOp = parallel && 2 * resultType.getNumElements() * k >=
                                         kParallelMinFlops;
       if (linalg::GenericOp epilogue = epilogueOf(op))
-        if (succeeded(fuseIntoEpilogue(rewriter, epilogue, *tile, parallelOp)))
+        if (succeeded(tileAndFuse(rewriter, epilogue,
+                                  {tile->first, tile->second}, parallelOp)))
           continue;
-      // Register tiles over M and N, then K one step at a time.
-      rewriter.setInsertionPoint(op);
-      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(op.getOperation()),
-          outerTiling(ctx, {tile->first, tile->second, 0}, parallelOp));
-      if (failed(tiled))
-        continue;
-      rewriter.replaceOp(op, tiled->replacements);
-      for (Operation *t : tiled->tiledOps)
-        if (auto matmul = dyn_cast<linalg::MatmulOp>(t))
-          tileKAndVectorize(rewriter, matmul);
+      // Register tiles over M and N (the accumulator's initialisation fused
+      // in), then K one step at a time.
+      (void)tileAndFuse(rewriter, op, {tile->first, tile->second, 0},
+                        parallelOp);
     }
 
     if (parallel) {
