@@ -404,3 +404,65 @@ func.func @gradient_fill_fused(%gt: tensor<512x64xf32>, %x: tensor<64x784xf32>) 
   %m = linalg.matmul ins(%gt, %x : tensor<512x64xf32>, tensor<64x784xf32>) outs(%f : tensor<512x784xf32>) -> tensor<512x784xf32>
   return %m : tensor<512x784xf32>
 }
+
+// -----
+
+// An optimizer's update fused into the weight gradient's tiles: the
+// gradient is also returned, so each tile writes the product and the
+// updated weight (two shared outputs), instead of writing the gradient and
+// reading it back for the update.
+// PAR-LABEL: func.func @gradient_and_update
+// PAR:         %[[R:.*]]:2 = scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (784, 512) step (16, 16) shared_outs({{.*}}) -> (tensor<512x784xf32>, tensor<512x784xf32>)
+// PAR:           vector.contract
+// PAR:           %[[G:.*]] = vector.transfer_write {{.*}} : vector<16x16xf32>, tensor<16x16xf32>
+// PAR:           %[[OLD:.*]] = vector.transfer_read %{{.*}}[%[[I]], %[[J]]]{{.*}} : tensor<512x784xf32>, vector<16x16xf32>
+// PAR:           arith.mulf
+// PAR:           arith.subf %[[OLD]]
+// PAR:           scf.forall.in_parallel
+// PAR-COUNT-2:     tensor.parallel_insert_slice
+// PAR:         return %[[R]]#0, %[[R]]#1
+#u = affine_map<(d0, d1) -> (d0, d1)>
+#s = affine_map<(d0, d1) -> ()>
+func.func @gradient_and_update(%gt: tensor<512x64xf32>, %x: tensor<64x784xf32>, %w: tensor<512x784xf32>, %lr: tensor<f32>) -> (tensor<512x784xf32>, tensor<512x784xf32>) {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<512x784xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<512x784xf32>) -> tensor<512x784xf32>
+  %g = linalg.matmul ins(%gt, %x : tensor<512x64xf32>, tensor<64x784xf32>) outs(%f : tensor<512x784xf32>) -> tensor<512x784xf32>
+  %new = linalg.generic {indexing_maps = [#u, #u, #s, #u], iterator_types = ["parallel", "parallel"]} ins(%w, %g, %lr : tensor<512x784xf32>, tensor<512x784xf32>, tensor<f32>) outs(%e : tensor<512x784xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %o: f32):
+    %m = arith.mulf %b, %c : f32
+    %d = arith.subf %a, %m : f32
+    linalg.yield %d : f32
+  } -> tensor<512x784xf32>
+  return %new, %g : tensor<512x784xf32>, tensor<512x784xf32>
+}
+
+// -----
+
+// Must not fire: two elementwise users of the product (neither is fused:
+// the product is written once and both read it, each in its own pass).
+// PAR-LABEL: func.func @other_user_first
+// PAR:         scf.forall {{.*}} step (16, 16) {{.*}} -> (tensor<512x784xf32>) {
+// PAR:         scf.forall {{.*}} step (64)
+// PAR:           linalg.generic {{.*}} ins(%{{.*}} : tensor<64x784xf32>)
+// PAR:           arith.negf
+// PAR:         scf.forall {{.*}} step (64)
+// PAR:           arith.addf
+#v = affine_map<(d0, d1) -> (d0, d1)>
+func.func @other_user_first(%gt: tensor<512x64xf32>, %x: tensor<64x784xf32>, %w: tensor<512x784xf32>) -> (tensor<512x784xf32>, tensor<512x784xf32>) {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<512x784xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<512x784xf32>) -> tensor<512x784xf32>
+  %g = linalg.matmul ins(%gt, %x : tensor<512x64xf32>, tensor<64x784xf32>) outs(%f : tensor<512x784xf32>) -> tensor<512x784xf32>
+  %neg = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel", "parallel"]} ins(%g : tensor<512x784xf32>) outs(%e : tensor<512x784xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<512x784xf32>
+  %sum = linalg.generic {indexing_maps = [#v, #v, #v], iterator_types = ["parallel", "parallel"]} ins(%w, %g : tensor<512x784xf32>, tensor<512x784xf32>) outs(%e : tensor<512x784xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.addf %a, %b : f32
+    linalg.yield %d : f32
+  } -> tensor<512x784xf32>
+  return %neg, %sum : tensor<512x784xf32>, tensor<512x784xf32>
+}

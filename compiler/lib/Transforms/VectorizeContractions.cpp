@@ -55,27 +55,44 @@ std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n) {
   return std::make_pair(mr, nr);
 }
 
-/// The elementwise consumer to compute in `matmul`'s epilogue: its only
-/// user, a linalg.generic with parallel iterators over the matmul's result
-/// shape that reads the matmul through the identity map (a ReLU, the ReLU
-/// mask of a backward pass, an added residual).
+/// The elementwise consumer to compute in `matmul`'s epilogue: a
+/// linalg.generic with parallel iterators over the matmul's result shape
+/// that reads the matmul through the identity map (a ReLU, the ReLU mask of
+/// a backward pass, an optimizer's update of a weight by its gradient).
+/// It must be the matmul's only such user; other users (the gradient
+/// returned as well) must come after it, and get the product from the
+/// fused loop nest.
 linalg::GenericOp epilogueOf(linalg::MatmulOp matmul) {
   Value result = matmul.getResult(0);
-  if (!result.hasOneUse())
+  linalg::GenericOp epilogue;
+  for (Operation *user : result.getUsers()) {
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (!generic || !generic.hasPureTensorSemantics() ||
+        generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
+        generic.getNumParallelLoops() != 2 ||
+        generic->getBlock() != matmul->getBlock())
+      continue;
+    bool identity = true;
+    for (OpOperand *in : generic.getDpsInputOperands())
+      if (in->get() == result &&
+          !generic.getMatchingIndexingMap(in).isIdentity())
+        identity = false;
+    auto outType = dyn_cast<RankedTensorType>(generic.getResult(0).getType());
+    if (!identity || !outType ||
+        outType.getShape() !=
+            cast<RankedTensorType>(result.getType()).getShape())
+      continue;
+    if (epilogue)
+      return nullptr; // two candidates: fuse neither
+    epilogue = generic;
+  }
+  if (!epilogue)
     return nullptr;
-  auto generic = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
-  if (!generic || !generic.hasPureTensorSemantics() ||
-      generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
-      generic.getNumParallelLoops() != 2)
-    return nullptr;
-  for (OpOperand *in : generic.getDpsInputOperands())
-    if (in->get() == result &&
-        !generic.getMatchingIndexingMap(in).isIdentity())
+  for (Operation *user : result.getUsers())
+    if (user != epilogue && (user->getBlock() != epilogue->getBlock() ||
+                             user->isBeforeInBlock(epilogue)))
       return nullptr;
-  auto outType = dyn_cast<RankedTensorType>(generic.getResult(0).getType());
-  if (!outType || outType.getShape() != cast<RankedTensorType>(result.getType()).getShape())
-    return nullptr;
-  return generic;
+  return epilogue;
 }
 
 /// Work below which a kernel runs on one thread: forking costs a few
@@ -135,14 +152,23 @@ LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   options.setFusionControlFn(
-      [](tensor::ExtractSliceOp, OpResult producer, bool)
+      [consumer](tensor::ExtractSliceOp, OpResult producer, bool)
           -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
         // The matmul and its accumulator's initialisation; not the weight
         // transpose, which every tile needs whole.
-        if (isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(
+        if (!isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(
                 producer.getOwner()))
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
-        return std::nullopt;
+          return std::nullopt;
+        scf::SCFTileAndFuseOptions::ControlFnResult result;
+        // A product also used outside the epilogue (a gradient that is
+        // returned as well as applied) is written out by the tiles too.
+        if (isa<linalg::MatmulOp>(producer.getOwner()))
+          result.yieldProducerReplacement = llvm::any_of(
+              producer.getUsers(), [&](Operation *user) {
+                return user != consumer &&
+                       !isa<tensor::ExtractSliceOp>(user);
+              });
+        return result;
       });
   rewriter.setInsertionPoint(consumer);
   FailureOr<scf::SCFTileAndFuseResult> fused =
@@ -150,9 +176,12 @@ LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
           rewriter, cast<TilingInterface>(consumer), options);
   if (failed(fused))
     return failure();
-  for (OpResult r : consumer->getResults())
-    if (Value replacement = fused->replacements.lookup(r))
-      rewriter.replaceAllUsesWith(r, replacement);
+  Operation *outerLoop = fused->loops.empty() ? nullptr
+                                              : fused->loops.front().getOperation();
+  for (auto [original, replacement] : fused->replacements)
+    rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
+      return !outerLoop || !outerLoop->isProperAncestor(use.getOwner());
+    });
   SmallVector<Operation *> tiledOps(fused->tiledAndFusedOps.begin(),
                                     fused->tiledAndFusedOps.end());
   for (Operation *op : tiledOps) {
