@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DiskCache.h"
+#include "RandomTensors.h"
 #include "Reference.h"
 #include "TestSeed.h"
 #include "ember/ember.h"
@@ -69,11 +70,7 @@ protected:
   }
 
   Tensor randomTensor(const Shape &shape) {
-    std::uniform_real_distribution<float> dist(-1, 1);
-    std::vector<float> v(numelOf(shape));
-    for (float &x : v)
-      x = dist(rng);
-    return tensor(v, shape);
+    return test::randomTensor(rng, shape);
   }
 
   /// Records the test's graph on fresh values, realises it and checks it

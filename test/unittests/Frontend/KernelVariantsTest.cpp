@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "RandomTensors.h"
 #include "Reference.h"
 #include "TestSeed.h"
 #include "ember/ember.h"
@@ -36,11 +37,7 @@ protected:
   }
 
   Tensor randomTensor(const Shape &shape) {
-    std::uniform_real_distribution<float> dist(-1, 1);
-    std::vector<float> v(numelOf(shape));
-    for (float &x : v)
-      x = dist(rng);
-    return tensor(v, shape);
+    return test::randomTensor(rng, shape);
   }
 
   /// Builds the graph with fresh inputs at each thread count, and compares
