@@ -447,6 +447,12 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
   if (targets.empty())
     return;
 
+  // Results too large to exist fail here, before anything is compiled.
+  for (const NodePtr &t : targets)
+    (void)denseBytes(t->shape, t->dtype,
+                     fmt::format("the result of ember.{} realised at {}",
+                                 opName(t->kind), formatLocation(loc)));
+
   std::vector<NodePtr> leaves;
   std::string text = emitGraph(targets, &leaves);
   Device device = targets.front()->device;

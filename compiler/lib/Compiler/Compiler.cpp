@@ -505,10 +505,18 @@ std::optional<std::string> bytecodeReaderCrash(const llvm::SourceMgr &sourceMgr)
   if (pid < 0)
     return std::nullopt; // cannot isolate: read it in-process
   if (pid == 0) {
-    MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
-    ScopedDiagnosticHandler quiet(&ctx, [](Diagnostic &) { return success(); });
-    ParserConfig config(&ctx, /*verifyAfterParse=*/false);
-    (void)parseSourceFile<ModuleOp>(sourceMgr, config);
+    {
+      // Parse, verify and tear everything down, so that memory the reader
+      // corrupted without crashing is caught by the allocator's checks
+      // when it is freed, here and not in the parent.
+      MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
+      ScopedDiagnosticHandler quiet(&ctx,
+                                    [](Diagnostic &) { return success(); });
+      ParserConfig config(&ctx, /*verifyAfterParse=*/false);
+      if (OwningOpRef<ModuleOp> module =
+              parseSourceFile<ModuleOp>(sourceMgr, config))
+        (void)verify(*module);
+    }
     _exit(0);
   }
   int status = 0;

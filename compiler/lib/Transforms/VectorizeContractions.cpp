@@ -23,6 +23,8 @@
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <limits>
+
 namespace mlir::ember {
 #define GEN_PASS_DEF_EMBERCPUVECTORIZECONTRACTIONSPASS
 #include "ember/Transforms/Passes.h.inc"
@@ -99,6 +101,16 @@ linalg::GenericOp epilogueOf(linalg::MatmulOp matmul) {
 /// microseconds, a 64x512x10 product (0.6 MFLOP) about ten.
 constexpr int64_t kParallelMinFlops = int64_t(1) << 22;
 constexpr int64_t kParallelMinElements = int64_t(1) << 16;
+
+/// The product of `sizes`, saturating at INT64_MAX (shapes come from user
+/// graphs and may be absurd; this only compares against thresholds).
+int64_t saturatingProduct(ArrayRef<int64_t> sizes) {
+  int64_t product = 1;
+  for (int64_t s : sizes)
+    if (__builtin_mul_overflow(product, s, &product))
+      return std::numeric_limits<int64_t>::max();
+  return product;
+}
 
 /// Tiling options for the outer (M, N) tile loops: an `scf.forall` (threads
 /// share the tiles, N outermost so that each thread reads its own part of
@@ -215,7 +227,7 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
     return;
   scf::SCFTilingOptions options =
       outerTiling(rewriter.getContext(), {block, block},
-                  parallel && type.getNumElements() >= kParallelMinElements);
+                  parallel && saturatingProduct(type.getShape()) >= kParallelMinElements);
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
       rewriter, cast<TilingInterface>(op.getOperation()), options);
@@ -237,9 +249,7 @@ void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic))
     return;
-  int64_t total = 1;
-  for (int64_t r : ranges)
-    total *= r;
+  int64_t total = saturatingProduct(ranges);
   int64_t rows = ranges.front();
   if (total < kParallelMinElements || rows < 2)
     return;
@@ -289,7 +299,8 @@ struct EmberCPUVectorizeContractionsPass
         continue;
       int64_t k = cast<ShapedType>(op.getDpsInputs()[0].getType())
                       .getDimSize(1);
-      bool parallelOp = parallel && 2 * resultType.getNumElements() * k >=
+      bool parallelOp = parallel && saturatingProduct({2, resultType.getDimSize(0),
+                                                       resultType.getDimSize(1), k}) >=
                                         kParallelMinFlops;
       if (linalg::GenericOp epilogue = epilogueOf(op))
         if (succeeded(tileAndFuse(rewriter, epilogue,
