@@ -12,6 +12,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <numeric>
@@ -145,13 +146,8 @@ private:
     if (raw.size() != size)
       throw ImportError(what + " holds " + std::to_string(raw.size()) +
                         " bytes; its shape needs " + std::to_string(size));
-    static const char *hex = "0123456789ABCDEF";
-    std::string text = "dense<\"0x";
-    for (unsigned char c : raw) {
-      text += hex[c >> 4];
-      text += hex[c & 15];
-    }
-    Value v = emit("ember.constant " + text + "\"> : " + typeOf(shape, elem),
+    Value v = emit("ember.constant " + hexDense(raw) + " : " +
+                       typeOf(shape, elem),
                    shape, elem);
     intConstants[v.ssa] = raw; // for Reshape's shape operand
     return v;
@@ -189,15 +185,34 @@ private:
                 shape, a.elem);
   }
 
+  /// dense<"0x..."> of `raw`'s bytes: exact for every value, NaN and
+  /// infinities included (the fuzzer found a NaN alpha printed as "nan.0").
+  static std::string hexDense(const std::string &raw) {
+    static const char *hex = "0123456789ABCDEF";
+    std::string text = "dense<\"0x";
+    for (unsigned char c : raw) {
+      text += hex[c >> 4];
+      text += hex[c & 15];
+    }
+    return text + "\">";
+  }
+
   Value scalar(double value, const std::string &elem) {
-    std::ostringstream os;
-    os.precision(17);
-    os << value;
-    std::string text = os.str();
-    if (elem != "i64" && text.find_first_of(".e") == std::string::npos)
-      text += ".0";
-    return emit("ember.constant dense<" + text + "> : " + typeOf({}, elem), {},
-                elem);
+    std::string raw;
+    auto append = [&](auto v) {
+      raw.append(reinterpret_cast<const char *>(&v), sizeof v);
+    };
+    if (elem == "f32")
+      append(static_cast<float>(value));
+    else if (elem == "f64")
+      append(value);
+    else if (std::isfinite(value) && std::abs(value) < 9.2e18)
+      append(static_cast<int64_t>(value));
+    else
+      throw ImportError("a scalar attribute (" + std::to_string(value) +
+                        ") does not fit an int64 tensor");
+    return emit("ember.constant " + hexDense(raw) + " : " + typeOf({}, elem),
+                {}, elem);
   }
 
   Value transpose(const Value &v, const std::vector<int64_t> &perm) {
@@ -393,8 +408,8 @@ private:
         } else if (target[i] >= (int64_t(1) << 40)) {
           throw ImportError(where + ": the target shape is too large");
         } else {
-          known *= target[i];
-          if (known >= (int64_t(1) << 40))
+          if (__builtin_mul_overflow(known, target[i], &known) ||
+              known >= (int64_t(1) << 40))
             throw ImportError(where + ": the target shape is too large");
         }
       }
