@@ -10,6 +10,8 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -67,10 +69,34 @@ int rejectCrashingBytecode(int argc, char **argv) {
     _exit(mlir::asMainReturnCode(mlir::MlirOptMain(
         int(args.size()), args.data(), "Ember optimizer driver\n", registry)));
   }
+  // The reader can also spin on a malformed file: 5 s plus 1 s per MiB.
+  long long size = 0;
+  if (std::FILE *f = std::fopen(input, "rb")) {
+    std::fseek(f, 0, SEEK_END);
+    size = std::ftell(f);
+    std::fclose(f);
+  }
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::seconds(5 + size / (1 << 20));
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
+  for (;;) {
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid)
+      break;
+    if (done < 0 && errno != EINTR)
       return -1;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      std::fprintf(stderr,
+                   "ember-opt: %s: malformed MLIR bytecode: MLIR's bytecode "
+                   "reader did not finish on it\n",
+                   input);
+      return 1;
+    }
+    usleep(1000);
+  }
   if (!WIFSIGNALED(status))
     return -1;
   std::fprintf(stderr,

@@ -34,10 +34,13 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <functional>
 #include <link.h>
 #include <sys/wait.h>
@@ -505,6 +508,10 @@ std::optional<std::string> bytecodeReaderCrash(const llvm::SourceMgr &sourceMgr)
   if (pid < 0)
     return std::nullopt; // cannot isolate: read it in-process
   if (pid == 0) {
+    // Whatever the reader prints as it fails (LLVM ERROR: ...) is its own;
+    // the caller reports the file as malformed.
+    if (int null = open("/dev/null", O_WRONLY); null >= 0)
+      dup2(null, 2);
     {
       // Parse, verify and tear everything down, so that memory the reader
       // corrupted without crashing is caught by the allocator's checks
@@ -519,10 +526,28 @@ std::optional<std::string> bytecodeReaderCrash(const llvm::SourceMgr &sourceMgr)
     }
     _exit(0);
   }
+  // The reader can also spin on a malformed file: give it 5 s plus 1 s per
+  // MiB, then stop it and reject the file.
+  size_t bytes = sourceMgr.getMemoryBuffer(1)->getBufferSize();
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::seconds(5 + bytes / (1 << 20));
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
+  for (;;) {
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid)
+      break;
+    if (done < 0 && errno != EINTR)
       return std::nullopt;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return std::string("MLIR's bytecode reader did not finish on it "
+                         "within ") +
+             std::to_string(5 + bytes / (1 << 20)) + " s";
+    }
+    usleep(1000);
+  }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     return std::nullopt;
   if (WIFSIGNALED(status))
