@@ -8,6 +8,7 @@
 #
 #   scripts/fuzz.sh                      # every fuzzer
 #   FUZZ_SECONDS=3600 scripts/fuzz.sh npy # one, for an hour
+#   FUZZ_SEED=1 scripts/fuzz.sh          # reproducible (what CI runs)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/deps.sh"
@@ -50,6 +51,9 @@ for name in "${names[@]}"; do
   mkdir -p "$findings" "$work"
   flags=(-rss_limit_mb=4096 -malloc_limit_mb=2048 -timeout=10
          -max_len=65536 -artifact_prefix="$findings/")
+  # CI fixes the seed, so that a run is reproducible (FUZZ_SEED=N); longer
+  # exploratory runs leave it random.
+  [ -n "${FUZZ_SEED:-}" ] && flags+=(-seed="$FUZZ_SEED")
   regressions="$root/test/fuzz/regressions/$name"
   if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
     echo "fuzz $name: replaying $(ls "$regressions" | wc -l) regression inputs"
