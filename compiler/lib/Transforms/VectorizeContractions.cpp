@@ -135,21 +135,32 @@ void vectorizeOp(IRRewriter &rewriter, Operation *op) {
     rewriter.replaceOp(op, vectorized->replacements);
 }
 
+/// Tiles `op` with `options` in place; returns the tiled ops (none when
+/// `op` cannot be tiled so, and is left as it was).
+SmallVector<Operation *> tileInPlace(IRRewriter &rewriter, Operation *op,
+                                     const scf::SCFTilingOptions &options) {
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
+  if (failed(tiled))
+    return {};
+  rewriter.replaceOp(op, tiled->replacements);
+  return tiled->tiledOps;
+}
+
+/// Vectorizes the linalg ops among `ops`.
+void vectorizeAll(IRRewriter &rewriter, ArrayRef<Operation *> ops) {
+  for (Operation *op : ops)
+    if (isa<linalg::LinalgOp>(op))
+      vectorizeOp(rewriter, op);
+}
+
 /// Tiles the K dimension of a (tiled) matmul by 1 and vectorizes each step.
 void tileKAndVectorize(IRRewriter &rewriter, linalg::MatmulOp matmul) {
-  MLIRContext *ctx = rewriter.getContext();
   scf::SCFTilingOptions options;
-  options.setTileSizes(
-      getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{0, 0, 1}));
-  rewriter.setInsertionPoint(matmul);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(matmul.getOperation()), options);
-  if (failed(tiled))
-    return;
-  rewriter.replaceOp(matmul, tiled->replacements);
-  for (Operation *t : tiled->tiledOps)
-    if (isa<linalg::LinalgOp>(t))
-      vectorizeOp(rewriter, t);
+  options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(),
+                                              ArrayRef<int64_t>{0, 0, 1}));
+  vectorizeAll(rewriter, tileInPlace(rewriter, matmul, options));
 }
 
 /// Tiles `consumer` (a matmul's elementwise epilogue, or the matmul itself)
@@ -228,15 +239,7 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
   scf::SCFTilingOptions options =
       outerTiling(rewriter.getContext(), {block, block},
                   parallel && saturatingProduct(type.getShape()) >= kParallelMinElements);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
-    return;
-  rewriter.replaceOp(op, tiled->replacements);
-  for (Operation *t : tiled->tiledOps)
-    if (isa<linalg::LinalgOp>(t))
-      vectorizeOp(rewriter, t);
+  vectorizeAll(rewriter, tileInPlace(rewriter, op, options));
 }
 
 /// Splits a large elementwise generic (an optimizer update, a gradient
@@ -264,11 +267,7 @@ void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
   options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (succeeded(tiled))
-    rewriter.replaceOp(op, tiled->replacements);
+  (void)tileInPlace(rewriter, op, options);
 }
 
 struct EmberCPUVectorizeContractionsPass
