@@ -9,15 +9,11 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
-#include <cerrno>
-#include <chrono>
-#include <csignal>
+#include "ember/Support/RunIsolated.h"
+
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -43,66 +39,43 @@ int rejectCrashingBytecode(int argc, char **argv) {
   if (!input)
     return -1;
   char magic[4] = {};
-  if (std::FILE *f = std::fopen(input, "rb")) {
-    size_t n = std::fread(magic, 1, 4, f);
-    std::fclose(f);
-    if (n != 4 || std::memcmp(magic, "ML\xefR", 4) != 0)
-      return -1;
-  } else {
+  long size = 0;
+  std::FILE *f = std::fopen(input, "rb");
+  if (!f)
     return -1;
-  }
-  std::fflush(nullptr);
-  pid_t pid = fork();
-  if (pid < 0)
-    return -1;
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    std::vector<char *> args(argv, argv + argc);
-    std::string out = "-o=/dev/null";
-    args.push_back(out.data());
-    mlir::ember::registerAllEmberPasses();
-    mlir::ember::registerAllEmberPipelines();
-    mlir::DialectRegistry registry;
-    mlir::ember::registerAllEmberDialects(registry);
-    _exit(mlir::asMainReturnCode(mlir::MlirOptMain(
-        int(args.size()), args.data(), "Ember optimizer driver\n", registry)));
-  }
-  // The reader can also spin on a malformed file: 5 s plus 1 s per MiB.
-  long long size = 0;
-  if (std::FILE *f = std::fopen(input, "rb")) {
-    std::fseek(f, 0, SEEK_END);
+  size_t n = std::fread(magic, 1, 4, f);
+  if (std::fseek(f, 0, SEEK_END) == 0)
     size = std::ftell(f);
-    std::fclose(f);
-  }
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::seconds(5 + size / (1 << 20));
-  int status = 0;
-  for (;;) {
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid)
-      break;
-    if (done < 0 && errno != EINTR)
-      return -1;
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      std::fprintf(stderr,
-                   "ember-opt: %s: malformed MLIR bytecode: MLIR's bytecode "
-                   "reader did not finish on it\n",
-                   input);
-      return 1;
-    }
-    usleep(1000);
-  }
-  if (!WIFSIGNALED(status))
+  std::fclose(f);
+  if (n != 4 || std::memcmp(magic, "ML\xefR", 4) != 0)
     return -1;
-  std::fprintf(stderr,
-               "ember-opt: %s: malformed MLIR bytecode: MLIR's bytecode "
-               "reader crashed on it (signal %d)\n",
-               input, WTERMSIG(status));
+  std::vector<char *> args(argv, argv + argc);
+  std::string out = "-o=/dev/null";
+  args.push_back(out.data());
+  ember::IsolatedOutcome outcome = ember::runIsolated(
+      [&] {
+        mlir::ember::registerAllEmberPasses();
+        mlir::ember::registerAllEmberPipelines();
+        mlir::DialectRegistry registry;
+        mlir::ember::registerAllEmberDialects(registry);
+        return mlir::asMainReturnCode(
+            mlir::MlirOptMain(int(args.size()), args.data(),
+                              "Ember optimizer driver\n", registry));
+      },
+      ember::bytecodeReadLimit(size), /*quietStdout=*/true);
+  using Kind = ember::IsolatedOutcome::Kind;
+  if (outcome.kind == Kind::Signaled)
+    std::fprintf(stderr,
+                 "ember-opt: %s: malformed MLIR bytecode: MLIR's bytecode "
+                 "reader crashed on it (signal %d)\n",
+                 input, outcome.code);
+  else if (outcome.kind == Kind::TimedOut)
+    std::fprintf(stderr,
+                 "ember-opt: %s: malformed MLIR bytecode: MLIR's bytecode "
+                 "reader did not finish on it\n",
+                 input);
+  else
+    return -1; // an ordinary run (or none): go on normally
   return 1;
 }
 

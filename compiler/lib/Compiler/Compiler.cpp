@@ -11,6 +11,7 @@
 
 #include "ember/InitAll.h"
 #include "ember/Pipelines/Pipelines.h"
+#include "ember/Support/RunIsolated.h"
 #include "ember/Target/CPU/CPUTarget.h"
 #include "ember/Target/NVPTX/GpuPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -33,18 +34,12 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
-#include <cerrno>
-#include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <elf.h>
-#include <fcntl.h>
 #include <functional>
 #include <link.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <optional>
 #include <mutex>
 
@@ -501,60 +496,42 @@ namespace {
 /// returns how the child died if it did, or nullopt when reading it is
 /// safe (whether or not it is valid).
 std::optional<std::string> bytecodeReaderCrash(const llvm::SourceMgr &sourceMgr) {
-  if (!isBytecode(sourceMgr.getMemoryBuffer(1)->getMemBufferRef()))
+  const llvm::MemoryBuffer &buffer = *sourceMgr.getMemoryBuffer(1);
+  if (!isBytecode(buffer.getMemBufferRef()))
     return std::nullopt;
-  std::fflush(nullptr);
-  pid_t pid = fork();
-  if (pid < 0)
+  std::chrono::seconds limit = ::ember::bytecodeReadLimit(buffer.getBufferSize());
+  ::ember::IsolatedOutcome outcome = ::ember::runIsolated(
+      [&] {
+        // Parse, verify and tear everything down, so that memory the reader
+        // corrupted without crashing is caught by the allocator's checks
+        // when it is freed, here and not in the parent.
+        MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
+        ScopedDiagnosticHandler quiet(&ctx,
+                                      [](Diagnostic &) { return success(); });
+        ParserConfig config(&ctx, /*verifyAfterParse=*/false);
+        if (OwningOpRef<ModuleOp> module =
+                parseSourceFile<ModuleOp>(sourceMgr, config))
+          (void)verify(*module);
+        return 0;
+      },
+      limit);
+  using Kind = ::ember::IsolatedOutcome::Kind;
+  switch (outcome.kind) {
+  case Kind::Unavailable:
     return std::nullopt; // cannot isolate: read it in-process
-  if (pid == 0) {
-    // Whatever the reader prints as it fails (LLVM ERROR: ...) is its own;
-    // the caller reports the file as malformed.
-    if (int null = open("/dev/null", O_WRONLY); null >= 0)
-      dup2(null, 2);
-    {
-      // Parse, verify and tear everything down, so that memory the reader
-      // corrupted without crashing is caught by the allocator's checks
-      // when it is freed, here and not in the parent.
-      MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
-      ScopedDiagnosticHandler quiet(&ctx,
-                                    [](Diagnostic &) { return success(); });
-      ParserConfig config(&ctx, /*verifyAfterParse=*/false);
-      if (OwningOpRef<ModuleOp> module =
-              parseSourceFile<ModuleOp>(sourceMgr, config))
-        (void)verify(*module);
-    }
-    _exit(0);
-  }
-  // The reader can also spin on a malformed file: give it 5 s plus 1 s per
-  // MiB, then stop it and reject the file.
-  size_t bytes = sourceMgr.getMemoryBuffer(1)->getBufferSize();
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::seconds(5 + bytes / (1 << 20));
-  int status = 0;
-  for (;;) {
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid)
-      break;
-    if (done < 0 && errno != EINTR)
+  case Kind::Exited:
+    if (outcome.code == 0)
       return std::nullopt;
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      return std::string("MLIR's bytecode reader did not finish on it "
-                         "within ") +
-             std::to_string(5 + bytes / (1 << 20)) + " s";
-    }
-    usleep(1000);
+    return "MLIR's bytecode reader failed on it (exit " +
+           std::to_string(outcome.code) + ")";
+  case Kind::Signaled:
+    return "MLIR's bytecode reader crashed on it (signal " +
+           std::to_string(outcome.code) + ")";
+  case Kind::TimedOut:
+    return "MLIR's bytecode reader did not finish on it within " +
+           std::to_string(limit.count()) + " s";
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-    return std::nullopt;
-  if (WIFSIGNALED(status))
-    return std::string("MLIR's bytecode reader crashed on it (signal ") +
-           std::to_string(WTERMSIG(status)) + ")";
-  return std::string("MLIR's bytecode reader failed on it (exit ") +
-         std::to_string(WEXITSTATUS(status)) + ")";
+  return std::nullopt;
 }
 } // namespace
 

@@ -1,0 +1,83 @@
+//===- RunIsolated.h - Run code that may crash in a child process -*- C++ -*-=//
+//
+// Part of Ember. MLIR's bytecode reader is not hardened against malformed
+// files (it crashes, corrupts memory or spins on them); graphc and
+// ember-opt read untrusted bytecode in a forked child first, through this.
+// POSIX only, and it forks: not for multithreaded callers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_SUPPORT_RUNISOLATED_H
+#define EMBER_SUPPORT_RUNISOLATED_H
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ember {
+
+/// How an isolated run ended.
+struct IsolatedOutcome {
+  enum class Kind {
+    Unavailable, ///< could not fork or wait: nothing is known
+    Exited,      ///< exited with `code`
+    Signaled,    ///< killed by signal `code`
+    TimedOut,    ///< still running after the time limit, and killed
+  };
+  Kind kind = Kind::Unavailable;
+  int code = 0;
+};
+
+/// Runs `body` in a forked child whose standard error (and, with
+/// `quietStdout`, standard output) goes to /dev/null, and waits for it at
+/// most `limit`. The child's exit code is what `body` returns.
+template <typename Body>
+IsolatedOutcome runIsolated(Body &&body, std::chrono::seconds limit,
+                            bool quietStdout = false) {
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0)
+    return {};
+  if (pid == 0) {
+    if (int null = open("/dev/null", O_WRONLY); null >= 0) {
+      dup2(null, 2);
+      if (quietStdout)
+        dup2(null, 1);
+    }
+    _exit(body());
+  }
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  for (;;) {
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid)
+      break;
+    if (done < 0 && errno != EINTR)
+      return {};
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return {IsolatedOutcome::Kind::TimedOut, 0};
+    }
+    usleep(1000);
+  }
+  if (WIFSIGNALED(status))
+    return {IsolatedOutcome::Kind::Signaled, WTERMSIG(status)};
+  return {IsolatedOutcome::Kind::Exited, WEXITSTATUS(status)};
+}
+
+/// The time a bytecode reader gets on `bytes` of input: 5 s plus 1 s per
+/// MiB.
+inline std::chrono::seconds bytecodeReadLimit(size_t bytes) {
+  return std::chrono::seconds(5 + bytes / (1 << 20));
+}
+
+} // namespace ember
+
+#endif // EMBER_SUPPORT_RUNISOLATED_H
