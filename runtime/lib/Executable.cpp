@@ -9,6 +9,7 @@
 #include "ember/runtime/Executable.h"
 #include "ember/runtime/Threads.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,37 @@
 #include <unistd.h>
 
 namespace ember::rt {
+
+namespace {
+
+/// OpenMP's worker threads outlive any one graph: once a loaded graph has
+/// brought libomp in, pin it (RTLD_NODELETE), or closing the last graph
+/// would unmap the code those threads run. Its threads are stopped at exit
+/// (omp_pause_resource_all with omp_pause_hard), before the exit handlers
+/// registered earlier, such as LeakSanitizer's check, which cannot stop
+/// them. Done once; until then, a no-op for graphs without parallel loops.
+void pinOpenMP() {
+  static std::atomic<bool> pinned{false};
+  if (pinned.load(std::memory_order_acquire))
+    return;
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (pinned.load(std::memory_order_relaxed))
+    return;
+  void *omp = dlopen("libomp.so.5", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  if (!omp) {
+    dlerror(); // not loaded (no parallel loops yet): nothing to pin
+    return;
+  }
+  using PauseFn = int (*)(int);
+  static PauseFn pause =
+      reinterpret_cast<PauseFn>(dlsym(omp, "omp_pause_resource_all"));
+  if (pause)
+    std::atexit([] { pause(/*omp_pause_hard=*/2); });
+  pinned.store(true, std::memory_order_release);
+}
+
+} // namespace
 
 StatusOr<std::unique_ptr<Executable>>
 Executable::load(std::span<const uint8_t> sharedObject,
@@ -57,24 +89,7 @@ Executable::load(std::span<const uint8_t> sharedObject,
     ::close(fd);
     return Status::error("dlopen failed: " + err);
   }
-  // OpenMP's worker threads outlive any one graph: if the graph just
-  // loaded brought libomp in, pin it, or closing the last graph would unmap
-  // the code those threads run.
-  // Its threads are stopped at exit (omp_pause_resource_all with
-  // omp_pause_hard), before the exit handlers that run earlier-registered
-  // code, such as LeakSanitizer's check, which cannot stop them.
-  if (void *omp = dlopen("libomp.so.5", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) {
-    static std::once_flag atExit;
-    std::call_once(atExit, [omp] {
-      using PauseFn = int (*)(int);
-      static PauseFn pause =
-          reinterpret_cast<PauseFn>(dlsym(omp, "omp_pause_resource_all"));
-      if (pause)
-        std::atexit([] { pause(/*omp_pause_hard=*/2); });
-    });
-  } else {
-    dlerror(); // not loaded (no parallel loops): nothing to pin
-  }
+  pinOpenMP();
   void *sym = dlsym(handle, entry.c_str());
   if (!sym) {
     dlclose(handle);
