@@ -32,22 +32,22 @@ std::string shapeString(const Shape &shape) {
   return out + "]";
 }
 
-size_t denseBytes(const Shape &shape, DType dtype, std::string_view what) {
+size_t denseBytes(const Shape &shape, DType dtype, const Describe &what) {
   unsigned __int128 bytes = dtypeSize(dtype);
   for (int64_t d : shape) {
     if (d < 0)
       throw Error(fmt::format("ember: {}: negative dimension in shape {}",
-                              what, shapeString(shape)));
+                              what(), shapeString(shape)));
     bytes *= static_cast<uint64_t>(d);
     if (bytes > (static_cast<unsigned __int128>(1) << 62))
       throw Error(fmt::format("ember: {}: shape {} is too large to exist "
                               "(more than 2^62 bytes)",
-                              what, shapeString(shape)));
+                              what(), shapeString(shape)));
   }
   return static_cast<size_t>(bytes);
 }
 
-std::shared_ptr<rt::Buffer> allocateHost(size_t bytes, std::string_view what,
+std::shared_ptr<rt::Buffer> allocateHost(size_t bytes, const Describe &what,
                                          bool zero) {
   try {
     return zero ? rt::Buffer::allocate(bytes)
@@ -55,7 +55,7 @@ std::shared_ptr<rt::Buffer> allocateHost(size_t bytes, std::string_view what,
   } catch (const std::bad_alloc &) {
     throw Error(fmt::format("ember: {}: out of host memory allocating {} "
                             "bytes ({:.1f} GiB)",
-                            what, bytes, double(bytes) / (1 << 30)));
+                            what(), bytes, double(bytes) / (1 << 30)));
   }
 }
 

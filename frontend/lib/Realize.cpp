@@ -413,8 +413,10 @@ std::shared_ptr<rt::Buffer> hostData(const Node &node,
   if (!node.deviceData)
     failAt(loc, "internal error: reading a tensor that is not computed");
   size_t bytes = static_cast<size_t>(node.numel()) * dtypeSize(node.dtype);
-  auto host = allocateHost(bytes, "copying a tensor from " + node.device.str() +
-                                      " at " + formatLocation(loc));
+  auto host = allocateHost(bytes, [&] {
+    return "copying a tensor from " + node.device.str() + " at " +
+           formatLocation(loc);
+  });
   rt::cuda::Device &device = *node.deviceData->device();
   if (rt::Status s = device.copyToHost(host->data(), *node.deviceData, bytes);
       !s)
@@ -447,11 +449,19 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
   if (targets.empty())
     return;
 
-  // Results too large to exist fail here, before anything is compiled.
+  // Each result's size; one too large to exist fails here, before anything
+  // is compiled.
+  auto describeResult = [&loc](const NodePtr &t) {
+    return [&loc, node = t.get()] {
+      return fmt::format("the result of ember.{} (shape {}) realised at {}",
+                         opName(node->kind), shapeString(node->shape),
+                         formatLocation(loc));
+    };
+  };
+  std::vector<size_t> resultBytes;
+  resultBytes.reserve(targets.size());
   for (const NodePtr &t : targets)
-    (void)denseBytes(t->shape, t->dtype,
-                     fmt::format("the result of ember.{} realised at {}",
-                                 opName(t->kind), formatLocation(loc)));
+    resultBytes.push_back(denseBytes(t->shape, t->dtype, describeResult(t)));
 
   std::vector<NodePtr> leaves;
   std::string text = emitGraph(targets, &leaves);
@@ -532,12 +542,8 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
   for (const NodePtr &leaf : leaves)
     args.push_back(leaf->data->data());
   std::vector<std::shared_ptr<rt::Buffer>> outputs;
-  for (const NodePtr &t : targets) {
-    std::string what = fmt::format(
-        "the result of ember.{} (shape {}) realised at {}", opName(t->kind),
-        shapeString(t->shape), formatLocation(loc));
-    outputs.push_back(
-        allocateHost(denseBytes(t->shape, t->dtype, what), what));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    outputs.push_back(allocateHost(resultBytes[i], describeResult(targets[i])));
     args.push_back(outputs.back()->data());
   }
   compiled->executable->run(args.data());

@@ -99,12 +99,14 @@ NodePtr makeNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
 }
 
 NodePtr makeLeaf(Shape shape, DType dtype) {
-  size_t bytes = fe::denseBytes(shape, dtype, "creating a tensor");
+  size_t bytes =
+      fe::denseBytes(shape, dtype, [] { return "creating a tensor"; });
   auto node = std::make_shared<Node>();
   node->shape = std::move(shape);
   node->dtype = dtype;
   node->data = fe::allocateHost(
-      bytes, "creating a tensor of shape " + shapeStr(node->shape),
+      bytes,
+      [&] { return "creating a tensor of shape " + shapeStr(node->shape); },
       /*zero=*/true);
   return node;
 }

@@ -15,6 +15,7 @@
 #include "ember/runtime/DType.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <source_location>
 #include <string>
@@ -73,15 +74,20 @@ inline bool isComparison(OpKind kind) {
 /// A shape as it appears in messages: "[2, 3]".
 std::string shapeString(const Shape &shape);
 
+/// Describes, for an error message, what is being sized or allocated; only
+/// called when there is an error (realisation sizes every result).
+using Describe = std::function<std::string()>;
+
 /// Bytes of a dense tensor of `shape` and `dtype`; an ember::Error naming
-/// `what` when a dimension is negative or the size does not fit in memory's
-/// address space (2^62 bytes), checked before anything is allocated.
-size_t denseBytes(const Shape &shape, DType dtype, std::string_view what);
+/// what(): when a dimension is negative or the size does not fit in
+/// memory's address space (2^62 bytes), checked before anything is
+/// allocated.
+size_t denseBytes(const Shape &shape, DType dtype, const Describe &what);
 
 /// A host buffer of `bytes` (zero-filled when `zero`); when the system is
-/// out of memory, an ember::Error naming `what` and the size asked for,
+/// out of memory, an ember::Error naming what() and the size asked for,
 /// after which the process goes on working.
-std::shared_ptr<rt::Buffer> allocateHost(size_t bytes, std::string_view what,
+std::shared_ptr<rt::Buffer> allocateHost(size_t bytes, const Describe &what,
                                          bool zero = false);
 
 /// The dialect mnemonic of a kind, e.g. "add" (Leaf gives "leaf").
