@@ -245,6 +245,14 @@ bool validStream(State &s, CUstream stream) {
   return stream == nullptr || s.streams.count(stream);
 }
 
+/// The checks every fake operation on a stream starts with: an initialised
+/// driver with a current context, and a known stream.
+CUresult streamReady(State &s, CUstream stream) {
+  if (CUresult r = ready(s, true))
+    return r;
+  return validStream(s, stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
 CUresult cuInit(unsigned int flags) {
   if (flags != 0)
     return CUDA_ERROR_INVALID_VALUE;
@@ -404,10 +412,8 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes,
                               CUstream stream) {
   State &s = state();
   std::lock_guard lock(s.mutex);
-  if (CUresult r = ready(s, true))
+  if (CUresult r = streamReady(s, stream))
     return r;
-  if (!validStream(s, stream))
-    return CUDA_ERROR_INVALID_HANDLE;
   if (!src || !inAllocation(s, dst, bytes))
     return CUDA_ERROR_INVALID_VALUE;
   std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
@@ -418,10 +424,8 @@ CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes,
                               CUstream stream) {
   State &s = state();
   std::lock_guard lock(s.mutex);
-  if (CUresult r = ready(s, true))
+  if (CUresult r = streamReady(s, stream))
     return r;
-  if (!validStream(s, stream))
-    return CUDA_ERROR_INVALID_HANDLE;
   if (!dst || !inAllocation(s, src, bytes))
     return CUDA_ERROR_INVALID_VALUE;
   std::memcpy(dst, reinterpret_cast<const void *>(src), bytes);
@@ -432,10 +436,8 @@ CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
                               CUstream stream) {
   State &s = state();
   std::lock_guard lock(s.mutex);
-  if (CUresult r = ready(s, true))
+  if (CUresult r = streamReady(s, stream))
     return r;
-  if (!validStream(s, stream))
-    return CUDA_ERROR_INVALID_HANDLE;
   if (!inAllocation(s, dst, bytes) || !inAllocation(s, src, bytes))
     return CUDA_ERROR_INVALID_VALUE;
   std::memmove(reinterpret_cast<void *>(dst), reinterpret_cast<const void *>(src),
@@ -447,10 +449,8 @@ CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t count,
                          CUstream stream) {
   State &s = state();
   std::lock_guard lock(s.mutex);
-  if (CUresult r = ready(s, true))
+  if (CUresult r = streamReady(s, stream))
     return r;
-  if (!validStream(s, stream))
-    return CUDA_ERROR_INVALID_HANDLE;
   if (!inAllocation(s, dst, count))
     return CUDA_ERROR_INVALID_VALUE;
   std::memset(reinterpret_cast<void *>(dst), value, count);
@@ -473,10 +473,8 @@ CUresult cuStreamCreate(CUstream *stream, unsigned int flags) {
 CUresult cuStreamSynchronize(CUstream stream) {
   State &s = state();
   std::lock_guard lock(s.mutex);
-  if (CUresult r = ready(s, true))
-    return r;
   // Work already ran when it was queued.
-  return validStream(s, stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+  return streamReady(s, stream);
 }
 
 CUresult cuStreamDestroy_v2(CUstream stream) {
