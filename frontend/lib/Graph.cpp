@@ -13,6 +13,7 @@
 
 #include <new>
 #include <string>
+#include <unordered_set>
 
 namespace ember {
 
@@ -56,6 +57,28 @@ std::shared_ptr<rt::Buffer> allocateHost(size_t bytes, const Describe &what,
     throw Error(fmt::format("ember: {}: out of host memory allocating {} "
                             "bytes ({:.1f} GiB)",
                             what(), bytes, double(bytes) / (1 << 30)));
+  }
+}
+
+void replaceInputs(const std::vector<NodePtr> &roots,
+                   const std::vector<std::pair<Node *, NodePtr>> &with) {
+  std::vector<Node *> stack;
+  std::unordered_set<Node *> seen;
+  for (const NodePtr &r : roots)
+    if (r && !r->isRealized() && seen.insert(r.get()).second)
+      stack.push_back(r.get());
+  while (!stack.empty()) {
+    Node *n = stack.back();
+    stack.pop_back();
+    for (NodePtr &in : n->inputs) {
+      for (const auto &[from, to] : with)
+        if (in.get() == from) {
+          in = to;
+          break;
+        }
+      if (!in->isRealized() && seen.insert(in.get()).second)
+        stack.push_back(in.get());
+    }
   }
 }
 

@@ -33,21 +33,39 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
     targets.push_back(v.node());
   for (const Tensor &s : state)
     targets.push_back(s.node());
-  // The gradients stay readable after the step, and the losses backward()
-  // was called on are computed with this step's weights.
-  for (const Tensor &p : params_)
-    if (p.grad().defined())
-      targets.push_back(p.grad().node());
+  // The losses backward() was called on are computed with this step's
+  // weights.
   for (const fe::NodePtr &root : fe::takePendingBackwardRoots())
     targets.push_back(root);
+  // The gradients are not among the results: writing them costs a step
+  // about as much as the update itself, and the usual zero_grad() drops
+  // them unread.
   fe::realize(targets, loc);
+
+  // In place: each parameter's node takes the new buffer, so every handle
+  // on the parameter sees it. The gradients not yet computed stay readable:
+  // their graphs now read the values from before the step, so reading one
+  // after step() recomputes it as it was.
+  std::vector<std::pair<fe::Node *, fe::NodePtr>> before;
+  std::vector<fe::NodePtr> gradients;
   for (size_t i = 0; i < params_.size(); ++i) {
     if (!newValues[i].defined())
       continue;
-    // In place: the parameter's node takes the new buffer.
-    params_[i].node()->data = newValues[i].node()->data;
-    params_[i].node()->deviceData = newValues[i].node()->deviceData;
+    fe::Node &p = *params_[i].node();
+    auto old = std::make_shared<fe::Node>();
+    old->shape = p.shape;
+    old->dtype = p.dtype;
+    old->device = p.device;
+    old->location = p.location;
+    old->data = p.data;
+    old->deviceData = p.deviceData;
+    before.emplace_back(&p, std::move(old));
+    if (p.grad && !p.grad->isRealized())
+      gradients.push_back(p.grad);
+    p.data = newValues[i].node()->data;
+    p.deviceData = newValues[i].node()->deviceData;
   }
+  fe::replaceInputs(gradients, before);
 }
 
 namespace {

@@ -142,6 +142,45 @@ TEST(NNTest, TrainingLoopCompilesOnceAndLearns) {
   EXPECT_EQ(cache_stats().compilations, compilationsAfterFirstStep);
 }
 
+TEST(NNTest, GradientsAfterAStepAreThoseOfTheOldWeights) {
+  // loss = sum(w * w), so grad = 2w. The step does not compute the
+  // gradient as a result of its graph; reading it afterwards must still give
+  // the gradient at the weights the step started from, and a second
+  // backward() without zero_grad() accumulates onto that one, as in
+  // PyTorch.
+  Tensor w = tensor({1.0f, -2.0f});
+  w.requires_grad_();
+  optim::SGD opt({w}, {.lr = 0.1});
+  (w * w).sum().backward();
+  opt.step(); // w1 = w0 - 0.1 * 2 w0 = 0.8 w0
+  EXPECT_FALSE(w.grad().is_realized());
+  std::vector<float> g1 = w.grad().to_vector();
+  EXPECT_FLOAT_EQ(g1[0], 2.0f);
+  EXPECT_FLOAT_EQ(g1[1], -4.0f);
+  std::vector<float> w1 = w.to_vector();
+  EXPECT_FLOAT_EQ(w1[0], 0.8f);
+  EXPECT_FLOAT_EQ(w1[1], -1.6f);
+
+  (w * w).sum().backward(); // grad = 2 w0 + 2 w1 = 3.6 w0
+  opt.step();               // w2 = w1 - 0.1 * 3.6 w0 = 0.44 w0
+  std::vector<float> g2 = w.grad().to_vector();
+  EXPECT_FLOAT_EQ(g2[0], 3.6f);
+  EXPECT_FLOAT_EQ(g2[1], -7.2f);
+  std::vector<float> w2 = w.to_vector();
+  EXPECT_FLOAT_EQ(w2[0], 0.44f);
+  EXPECT_FLOAT_EQ(w2[1], -0.88f);
+
+  // Without the gradient's readers, zero_grad() drops it unread.
+  opt.zero_grad();
+  (w * w).sum().backward();
+  opt.step();
+  opt.zero_grad();
+  EXPECT_FALSE(w.grad().defined());
+  std::vector<float> w3 = w.to_vector(); // w3 = w2 - 0.2 w2 = 0.352 w0
+  EXPECT_FLOAT_EQ(w3[0], 0.352f);
+  EXPECT_FLOAT_EQ(w3[1], -0.704f);
+}
+
 TEST(NNTest, AdamStepMatchesTheFormula) {
   Tensor p = tensor({1.0, -2.0});
   p.requires_grad_();

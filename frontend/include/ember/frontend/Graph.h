@@ -126,6 +126,13 @@ struct Node {
 
 using NodePtr = std::shared_ptr<Node>;
 
+/// In every node not yet computed that `roots` lead to (the roots
+/// included), replaces each input that is a key of `with` by its value.
+/// An optimizer step uses it to keep the gradients' graphs reading the
+/// parameters' values from before the step.
+void replaceInputs(const std::vector<NodePtr> &roots,
+                   const std::vector<std::pair<Node *, NodePtr>> &with);
+
 } // namespace fe
 } // namespace ember
 

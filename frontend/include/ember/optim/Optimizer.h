@@ -2,11 +2,13 @@
 //
 // Part of Ember. step() records the update of every parameter and realises,
 // in one compiled graph, the new parameter values together with everything
-// the step needs: the forward and backward passes that produced the
-// gradients, the gradients themselves, the optimizer state, and the loss
-// that backward() was called on. The graph has the same structure every
-// step, so a training loop compiles it once. The new values become the
-// parameters' data in place: every handle on a parameter sees them.
+// the step needs: the forward and backward passes that produce the
+// gradients, the optimizer state, and the loss that backward() was called
+// on. The graph has the same structure every step, so a training loop
+// compiles it once. The new values become the parameters' data in place:
+// every handle on a parameter sees them. The gradients are not results of
+// the step (zero_grad() usually drops them unread); read after the step,
+// a gradient is recomputed from the parameters' values before it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,8 +34,8 @@ public:
 
 protected:
   /// Realises `newValues[i]` (and `state`, updated in place) in one graph
-  /// with the gradients and pending losses, then makes newValues[i] the
-  /// data of params_[i].
+  /// with the pending losses, then makes newValues[i] the data of
+  /// params_[i]; the gradients not yet computed keep reading the old data.
   void apply(const std::vector<Tensor> &newValues, std::vector<Tensor> &state,
              Tensor::Loc loc);
 
