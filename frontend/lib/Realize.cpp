@@ -186,15 +186,37 @@ GraphCache &cache() {
   return instance;
 }
 
+/// set_cpu_target's value; EMBER_CPU until it is called.
+struct CpuTarget {
+  std::mutex mutex;
+  std::string name;
+  CpuTarget() {
+    if (const char *env = std::getenv("EMBER_CPU"))
+      name = env;
+  }
+};
+
+CpuTarget &cpuTarget() {
+  static CpuTarget instance;
+  return instance;
+}
+
+std::string currentCpuTarget() {
+  CpuTarget &t = cpuTarget();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  return t.name;
+}
+
 /// The CPU graph `text`: from the on-disk cache when a matching entry is
 /// there, else compiled (and written to that cache).
 std::shared_ptr<CompiledGraph> compileForCPU(const std::string &text,
+                                             const std::string &cpu,
                                              std::source_location loc) {
   GraphCache &c = cache();
   DiskCache &disk = DiskCache::instance();
   std::string diskKey;
   if (!disk.directory().empty()) {
-    diskKey = compiler::compilerFingerprint() + "\n" + text;
+    diskKey = compiler::compilerFingerprint() + "\ncpu " + cpu + "\n" + text;
     if (std::optional<CachedCode> cached = disk.load(diskKey)) {
       auto bytes = std::span<const uint8_t>(
           reinterpret_cast<const uint8_t *>(cached->code.data()),
@@ -210,7 +232,9 @@ std::shared_ptr<CompiledGraph> compileForCPU(const std::string &text,
     }
   }
 
-  compiler::Result result = compiler::compile(text);
+  compiler::Options options;
+  options.cpu = cpu;
+  compiler::Result result = compiler::compile(text, options);
   if (!result.ok)
     throw Error(fmt::format("ember: compiling the graph realised at {} "
                             "failed:\n{}",
@@ -471,8 +495,11 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
       failAt(loc, "cannot compute tensors on " + device.str() + " and " +
                       t->device.str() + " in one graph");
   rt::cuda::Device *gpu = device.is_cuda() ? &cudaDevice(device, loc) : nullptr;
-  // The same graph compiles differently per device.
-  std::string key = device.is_cpu() ? text : text + "// on " + device.str();
+  // The same graph compiles differently per device and CPU target.
+  std::string cpu = device.is_cpu() ? currentCpuTarget() : "";
+  std::string key = device.is_cpu()
+                        ? (cpu.empty() ? text : text + "// for cpu " + cpu)
+                        : text + "// on " + device.str();
 
   GraphCache &c = cache();
   std::shared_ptr<CompiledGraph> compiled;
@@ -508,7 +535,7 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
       c.entries.emplace(key, compiled);
       ++c.compilations;
     } else {
-      compiled = compileForCPU(text, loc);
+      compiled = compileForCPU(text, cpu, loc);
       c.entries.emplace(key, compiled);
     }
   }
@@ -586,6 +613,14 @@ void ember::clear_compile_cache() {
 void ember::set_compile_cache_dir(const std::string &dir) {
   fe::DiskCache::instance().setDirectory(dir);
 }
+
+void ember::set_cpu_target(const std::string &cpu) {
+  fe::CpuTarget &t = fe::cpuTarget();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  t.name = cpu;
+}
+
+std::string ember::cpu_target() { return fe::currentCpuTarget(); }
 
 std::string ember::compile_cache_dir() {
   return fe::DiskCache::instance().directory();

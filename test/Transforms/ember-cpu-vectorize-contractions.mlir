@@ -1,6 +1,7 @@
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{parallel=false}))' | FileCheck %s
 // RUN: ember-opt %s -split-input-file --ember-cpu-vectorize-pipeline | FileCheck %s --check-prefix=HOIST
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions))' | FileCheck %s --check-prefix=PAR
+// RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{vector-bits=256}))' | FileCheck %s --check-prefix=AVX2
 
 // The Quickstart's first layer: 8x32 register tiles, K one at a time. The
 // row of B is read as a vector<32xf32> and broadcast to the contraction's
@@ -53,6 +54,12 @@
 // HOIST:           %[[W:.*]] = vector.transfer_write %[[RK]], %[[TILE]]
 // HOIST:           scf.forall.in_parallel
 // HOIST-NEXT:        tensor.parallel_insert_slice %[[W]] into %[[OUT]][%[[I]], %[[J]]] [8, 32] [1, 1]
+// With AVX2's sixteen 256-bit registers: 4x16 tiles (two vectors a row,
+// eight accumulators), not 8x32 (32 accumulators would spill).
+// AVX2-LABEL: func.func @matmul_64x784x512
+// AVX2:         scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (512, 64) step (16, 4)
+// AVX2:           vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// AVX2-NOT:       vector<8x32xf32>
 func.func @matmul_64x784x512(%a: tensor<64x784xf32>, %b: tensor<784x512xf32>, %c: tensor<64x512xf32>) -> tensor<64x512xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x784xf32>, tensor<784x512xf32>) outs(%c : tensor<64x512xf32>) -> tensor<64x512xf32>
   return %r : tensor<64x512xf32>
@@ -89,6 +96,10 @@ func.func @matmul_64x784x512(%a: tensor<64x784xf32>, %b: tensor<784x512xf32>, %c
 // HOIST:             scf.yield %[[R]] : vector<16x10xf32>
 // HOIST:           %[[W:.*]] = vector.transfer_write %[[RK]], %[[TILE]]
 // HOIST:           tensor.insert_slice %[[W]] into %[[TI]][%[[I]], 0] [16, 10] [1, 1]
+// Under AVX2, 10 columns take two 8-lane vectors a row, so 4 rows (8
+// accumulators).
+// AVX2-LABEL: func.func @matmul_n10
+// AVX2:         vector.contract {{.*}} : vector<4x1xf32>, vector<1x10xf32> into vector<4x10xf32>
 func.func @matmul_n10(%a: tensor<64x512xf32>, %b: tensor<512x10xf32>, %c: tensor<64x10xf32>) -> tensor<64x10xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x512xf32>, tensor<512x10xf32>) outs(%c : tensor<64x10xf32>) -> tensor<64x10xf32>
   return %r : tensor<64x10xf32>
@@ -299,6 +310,11 @@ func.func @small_stays_serial(%a: tensor<64x512xf32>, %b: tensor<512x10xf32>, %c
 // PAR:           vector.transfer_write %[[T]]{{.*}} : vector<16x16xf32>, tensor<16x16xf32>
 // PAR:           tensor.parallel_insert_slice %{{.*}}[%[[J]], %[[I]]] [16, 16] [1, 1]
 // PAR-NOT:     linalg.transpose
+// Under AVX2, 8x8 blocks: one 256-bit register a row.
+// AVX2-LABEL: func.func @transpose_weight
+// AVX2:         scf.forall (%[[I:.*]], %[[J:.*]]) = (0, 0) to (512, 784) step (8, 8)
+// AVX2:           vector.transpose %{{.*}}, [1, 0] : vector<8x8xf32> to vector<8x8xf32>
+// AVX2-NOT:     vector<16x16xf32>
 func.func @transpose_weight(%w: tensor<512x784xf32>) -> tensor<784x512xf32> {
   %e = tensor.empty() : tensor<784x512xf32>
   %t = linalg.transpose ins(%w : tensor<512x784xf32>) outs(%e : tensor<784x512xf32>) permutation = [1, 0]

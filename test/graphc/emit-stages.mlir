@@ -6,6 +6,9 @@
 // RUN: graphc %s --emit=llvm-dialect | FileCheck %s --check-prefix=LLVMD
 // RUN: graphc %s --emit=llvm | FileCheck %s --check-prefix=LLVM
 // RUN: graphc %s --emit=asm | FileCheck %s --check-prefix=ASM
+// RUN: graphc %s --emit=asm --cpu=haswell | FileCheck %s --check-prefix=AVX2
+// RUN: not graphc %s --emit=asm --cpu=no-such-cpu 2>&1 | FileCheck %s --check-prefix=BADCPU
+// RUN: sh -c 'graphc %s --emit=asm --cpu=no-such-cpu 2>/dev/null; test $? -eq 5'
 // RUN: graphc %s --emit=obj -o %t.o && od -c -N 4 %t.o | FileCheck %s --check-prefix=ELF
 // RUN: graphc %s --emit=so -o %t.so && od -c -N 4 %t.so | FileCheck %s --check-prefix=ELF
 // RUN: graphc %s -o %t.ember && od -c -N 8 %t.ember | FileCheck %s --check-prefix=ARTIFACT
@@ -29,6 +32,10 @@
 // LLVMD:         llvm.func @layer(%{{.*}}: !llvm.ptr
 // LLVM:          define void @ember_entry(ptr
 // ASM:           ember_entry:
+// For an AVX2 CPU: 256-bit FMAs, no AVX-512 register.
+// AVX2:          vfmadd{{.*}}%ymm
+// AVX2-NOT:      %zmm
+// BADCPU:        graphc: unknown CPU 'no-such-cpu'
 // ELF:           177   E   L   F
 // ARTIFACT:      E   M   B   E   R   A   R   T
 // KERNELS:       gpu.launch_func

@@ -3,7 +3,8 @@
 // Part of Ember. Reads a graph (ember IR as MLIR text or bytecode), compiles
 // it through the same facade the frontend uses, and writes any stage:
 //
-//   graphc INPUT [--target=cpu|cuda] [--chip=sm_90] [--emit=STAGE] [-o OUT]
+//   graphc INPUT [--target=cpu|cuda] [--chip=sm_90] [--cpu=NAME] [--emit=STAGE]
+//                [-o OUT]
 //                [--dump-ir-after-all=DIR] [--dot]
 //
 // Each kind of failure has its own exit code (see --help).
@@ -50,6 +51,9 @@ Constant, Identity; initializers become constants).
 options:
   --target=cpu|cuda         what to generate code for (default: cpu)
   --chip=sm_XY              the NVIDIA chip for --target=cuda (default: sm_90)
+  --cpu=NAME                the CPU for --target=cpu, as LLVM names it
+                            (haswell or x86-64-v3 for AVX2, skylake-avx512,
+                            znver4; default: this machine's CPU)
   --emit=STAGE              how far to compile and what to write (below)
   -o OUT                    where to write it (default: standard output;
                             binary stages need -o)
@@ -83,7 +87,8 @@ exit codes:
 )";
 
 struct Args {
-  std::string input, output, target = "cpu", chip = "sm_90", emit = "artifact";
+  std::string input, output, target = "cpu", chip = "sm_90", cpu,
+      emit = "artifact";
   std::string dumpDir;
   bool dot = false;
 };
@@ -126,6 +131,8 @@ int main(int argc, char **argv) {
       args.target = a.substr(9);
     } else if (startsWith(a, "--chip=")) {
       args.chip = a.substr(7);
+    } else if (startsWith(a, "--cpu=")) {
+      args.cpu = a.substr(6);
     } else if (startsWith(a, "--emit=")) {
       args.emit = a.substr(7);
     } else if (startsWith(a, "--dump-ir-after-all=")) {
@@ -206,6 +213,7 @@ int main(int argc, char **argv) {
     options.stopAfter = stage->second;
     options.target = args.target;
     options.chip = args.chip;
+    options.cpu = args.cpu;
     options.dumpDir = args.dumpDir;
     // A file MLIR's bytecode reader crashes on is rejected as malformed.
     options.isolateBytecode = true;

@@ -603,20 +603,32 @@ Result api::compile(std::string_view source,
 
   // The MLIR stages, each its own pass manager so the IR between them can
   // be dumped and returned.
+  // The target machine comes first: its vector width shapes the tiles.
+  auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
+  if (!tm) {
+    result.failure = api::Failure::Unsupported;
+    return fail(result, llvm::toString(tm.takeError()));
+  }
+  mlir::ember::CPUPipelineOptions cpuOptions;
+  cpuOptions.vectorBits = mlir::ember::vectorRegisterBits(**tm);
   struct MlirStage {
     Stage stage;
     const char *dumpName;
-    void (*build)(OpPassManager &);
+    std::function<void(OpPassManager &)> build;
   };
   const MlirStage stages[] = {
-      {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
-      {Stage::Linalg, "02-linalg.mlir", mlir::ember::buildEmberToLinalgPipeline},
+      {Stage::Ember, "01-ember.mlir",
+       [](OpPassManager &pm) { mlir::ember::buildEmberGraphPipeline(pm); }},
+      {Stage::Linalg, "02-linalg.mlir",
+       [](OpPassManager &pm) { mlir::ember::buildEmberToLinalgPipeline(pm); }},
       {Stage::Vectorized, "03-vectorized.mlir",
-       mlir::ember::buildCPUVectorizePipeline},
+       [&](OpPassManager &pm) {
+         mlir::ember::buildCPUVectorizePipeline(pm, cpuOptions);
+       }},
       {Stage::Bufferized, "04-bufferized.mlir",
-       mlir::ember::buildCPUBufferizePipeline},
+       [](OpPassManager &pm) { mlir::ember::buildCPUBufferizePipeline(pm); }},
       {Stage::LLVMDialect, "05-llvm-dialect.mlir",
-       mlir::ember::buildCPUToLLVMPipeline},
+       [](OpPassManager &pm) { mlir::ember::buildCPUToLLVMPipeline(pm); }},
   };
   for (const MlirStage &s : stages) {
     PassManager pm(&ctx, ModuleOp::getOperationName());
@@ -645,9 +657,6 @@ Result api::compile(std::string_view source,
   if (llvm::Error err =
           mlir::ember::addPackedEntryPoint(*llvmModule, funcName, entry))
     return fail(result, llvm::toString(std::move(err)));
-  auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
-  if (!tm)
-    return fail(result, llvm::toString(tm.takeError()));
   mlir::ember::optimizeModule(*llvmModule, **tm);
   std::string optimized = printModule(*llvmModule);
   dumper.write("07-llvm-ir-opt.ll", optimized);

@@ -40,8 +40,12 @@ void ember::buildEmberToLinalgPipeline(OpPassManager &pm) {
   addPasses(pm, "canonicalize,cse");
 }
 
-void ember::buildCPUVectorizePipeline(OpPassManager &pm) {
-  pm.addNestedPass<func::FuncOp>(createEmberCPUVectorizeContractionsPass());
+void ember::buildCPUVectorizePipeline(OpPassManager &pm,
+                                      const CPUPipelineOptions &options) {
+  EmberCPUVectorizeContractionsPassOptions vectorize;
+  vectorize.vectorBits = options.vectorBits;
+  pm.addNestedPass<func::FuncOp>(
+      createEmberCPUVectorizeContractionsPass(vectorize));
   // Hoisting the accumulator's read/write pair out of the K loop, on
   // tensors, is what keeps each tile in registers.
   addPasses(pm, "canonicalize,cse,loop-invariant-code-motion,"
@@ -82,10 +86,11 @@ void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
                 "reconcile-unrealized-casts,canonicalize");
 }
 
-void ember::buildCPUPipeline(OpPassManager &pm) {
+void ember::buildCPUPipeline(OpPassManager &pm,
+                             const CPUPipelineOptions &options) {
   buildEmberGraphPipeline(pm);
   buildEmberToLinalgPipeline(pm);
-  buildCPUVectorizePipeline(pm);
+  buildCPUVectorizePipeline(pm, options);
   buildCPUBufferizePipeline(pm);
   buildCPUToLLVMPipeline(pm);
 }
@@ -123,6 +128,15 @@ struct GPUPipelineCLOptions
       llvm::cl::init("sm_90")};
   ember::GPUPipelineOptions get() const { return {chip}; }
 };
+/// The command-line form of CPUPipelineOptions.
+struct CPUPipelineCLOptions
+    : public PassPipelineOptions<CPUPipelineCLOptions> {
+  PassOptions::Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Vector register width: 512 (AVX-512), 256 (AVX2), 128"),
+      llvm::cl::init(512)};
+  ember::CPUPipelineOptions get() const { return {vectorBits}; }
+};
 } // namespace
 
 void ember::registerEmberPipelines() {
@@ -146,10 +160,12 @@ void ember::registerEmberPipelines() {
       "ember-to-linalg-pipeline",
       "Lower ember to linalg on tensors and fuse elementwise ops",
       buildEmberToLinalgPipeline);
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CPUPipelineCLOptions>(
       "ember-cpu-vectorize-pipeline",
       "Tile and vectorize contractions on tensors (register tiles)",
-      buildCPUVectorizePipeline);
+      [](OpPassManager &pm, const CPUPipelineCLOptions &o) {
+        buildCPUVectorizePipeline(pm, o.get());
+      });
   PassPipelineRegistration<>(
       "ember-cpu-bufferize-pipeline",
       "Bufferize linalg on tensors; results become out-parameters",
@@ -158,7 +174,9 @@ void ember::registerEmberPipelines() {
       "ember-cpu-to-llvm-pipeline",
       "Lower bufferized linalg to the LLVM dialect (bare-pointer ABI)",
       buildCPUToLLVMPipeline);
-  PassPipelineRegistration<>("ember-cpu-pipeline",
-                             "The whole CPU pipeline: ember to LLVM dialect",
-                             buildCPUPipeline);
+  PassPipelineRegistration<CPUPipelineCLOptions>(
+      "ember-cpu-pipeline", "The whole CPU pipeline: ember to LLVM dialect",
+      [](OpPassManager &pm, const CPUPipelineCLOptions &o) {
+        buildCPUPipeline(pm, o.get());
+      });
 }

@@ -42,16 +42,27 @@ int64_t largestDivisor(int64_t size, ArrayRef<int64_t> candidates) {
   return 0;
 }
 
-/// Register tile sizes (Mr, Nr) for an MxN result, or nullopt when the
-/// shape has no tile worth vectorizing.
-std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n) {
-  // Nr: two or one 16-lane vectors; a narrow N (the classifier's 10) is one
-  // vector as a whole.
-  int64_t nr = n <= 32 ? n : largestDivisor(n, {32, 16, 8});
-  // Mr: 8 rows of two vectors, or 16 rows of one, so that a tile keeps 16
-  // accumulators in flight (FMA latency x throughput).
-  int64_t mr = nr <= 16 ? largestDivisor(m, {16, 8, 4, 2, 1})
-                        : largestDivisor(m, {8, 4, 2, 1});
+/// Register tile sizes (Mr, Nr) for an MxN result on a target with
+/// `vectorBits`-wide vector registers, or nullopt when the shape has no tile
+/// worth vectorizing.
+std::optional<std::pair<int64_t, int64_t>>
+chooseTile(int64_t m, int64_t n, int64_t vectorBits) {
+  int64_t lanes = std::max<int64_t>(vectorBits / 32, 4);
+  // Nr: two or one vectors; a narrow N (the classifier's 10) is taken as a
+  // whole.
+  int64_t nr = n <= 2 * lanes ? n
+                              : largestDivisor(n, {2 * lanes, lanes, lanes / 2});
+  // Mr: as many rows as keep the accumulators in flight (FMA latency x
+  // throughput) without spilling: 16 of AVX-512's 32 registers, 12 of
+  // AVX2's 16 (the rest hold the broadcast A element and the B vectors).
+  int64_t vectorsPerRow = (nr + lanes - 1) / lanes;
+  int64_t budget = vectorBits >= 512 ? 16 : 12;
+  int64_t mr = 0;
+  for (int64_t c : {16, 8, 4, 2, 1})
+    if (c * vectorsPerRow <= budget && c <= m && m % c == 0) {
+      mr = c;
+      break;
+    }
   if (mr == 0 || nr < 4)
     return std::nullopt;
   return std::make_pair(mr, nr);
@@ -217,12 +228,13 @@ LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
 }
 
 /// Tiles a 2-D f32 transpose into square blocks that fit in vector
-/// registers (16x16, or 8x8 when 16 does not divide both sizes) and
+/// registers (16x16, or 8x8 when 16 does not divide both sizes or the
+/// registers hold 8 floats) and
 /// vectorizes each block: a block is read row by row, transposed in
 /// registers with shuffles and written row by row, instead of LLVM's
 /// element-wise gathers.
 void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
-                        bool parallel) {
+                        bool parallel, int64_t vectorBits) {
   auto type = dyn_cast<RankedTensorType>(op.getInit().getType());
   if (!type || type.getRank() != 2 || !type.hasStaticShape() ||
       !op.hasPureTensorSemantics() ||
@@ -230,7 +242,8 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
     return;
   int64_t block = 0;
   for (int64_t b : {16, 8})
-    if (type.getDimSize(0) % b == 0 && type.getDimSize(1) % b == 0) {
+    if (b * 32 <= std::max<int64_t>(vectorBits, 256) &&
+        type.getDimSize(0) % b == 0 && type.getDimSize(1) % b == 0) {
       block = b;
       break;
     }
@@ -286,14 +299,15 @@ struct EmberCPUVectorizeContractionsPass
     getOperation().walk(
         [&](linalg::TransposeOp op) { transposes.push_back(op); });
     for (linalg::TransposeOp op : transposes)
-      vectorizeTranspose(rewriter, op, parallel);
+      vectorizeTranspose(rewriter, op, parallel, vectorBits);
 
     for (linalg::MatmulOp op : matmuls) {
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
         continue;
       auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
       std::optional<std::pair<int64_t, int64_t>> tile =
-          chooseTile(resultType.getDimSize(0), resultType.getDimSize(1));
+          chooseTile(resultType.getDimSize(0), resultType.getDimSize(1),
+                     vectorBits);
       if (!tile)
         continue;
       int64_t k = cast<ShapedType>(op.getDpsInputs()[0].getType())

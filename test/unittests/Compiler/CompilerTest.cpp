@@ -130,6 +130,40 @@ func.func @g() { return }
       << two.errorMessage();
 }
 
+// The vector width follows the target CPU: a product compiled for an AVX2
+// CPU uses 256-bit registers only, for an AVX-512 CPU its 512-bit ones.
+TEST(CompilerTest, TargetCpuChoosesTheVectorWidth) {
+  const char *product = R"mlir(
+func.func @graph(%a: tensor<64x128xf32>, %w: tensor<128x64xf32>) -> tensor<64x64xf32> {
+  %0 = ember.matmul %a, %w : (tensor<64x128xf32>, tensor<128x64xf32>) -> tensor<64x64xf32>
+  return %0 : tensor<64x64xf32>
+}
+)mlir";
+  auto assemblyFor = [&](const char *cpu) {
+    compiler::Options options;
+    options.stopAfter = Stage::Assembly;
+    options.cpu = cpu;
+    compiler::Result r = compiler::compile(product, options);
+    EXPECT_TRUE(r.ok) << cpu << ": " << r.errorMessage();
+    return r.output;
+  };
+  std::string avx2 = assemblyFor("haswell");
+  EXPECT_NE(avx2.find("vfmadd"), std::string::npos);
+  EXPECT_NE(avx2.find("%ymm"), std::string::npos);
+  EXPECT_EQ(avx2.find("%zmm"), std::string::npos);
+  std::string avx512 = assemblyFor("skylake-avx512");
+  EXPECT_NE(avx512.find("%zmm"), std::string::npos);
+
+  compiler::Options options;
+  options.cpu = "no-such-cpu";
+  compiler::Result r = compiler::compile(product, options);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure, compiler::Failure::Unsupported);
+  EXPECT_NE(r.errorMessage().find("unknown CPU 'no-such-cpu'"),
+            std::string::npos)
+      << r.errorMessage();
+}
+
 TEST(CompilerTest, HostTargetDescriptionNamesTheCpu) {
   std::string desc = compiler::hostTargetDescription();
   EXPECT_NE(desc.find("x86_64"), std::string::npos) << desc;

@@ -1,15 +1,19 @@
 //===- KernelVariantsTest.cpp - Every CPU kernel variant vs the reference -===//
 //
 // Part of Ember. The CPU code generator picks, per matmul, a register tile
-// (Mr in {8, 4, 2, 1} rows, Nr = N when N <= 32, else 32, 16 or 8 columns,
-// else the scalar loop), whether the tile loops run on threads (from
-// 4 MFLOP), whether an elementwise consumer is fused into the tile, and per
-// 2-D transpose a block size (16, 8 or none) and whether blocks run on
-// threads (from 65536 elements), and whether an elementwise op's rows are
-// shared by threads (from 65536 elements). This test reaches every one of those
-// choices with shapes that are not multiples of the tiles (1, primes, odd
-// sizes) and runs each graph at 1, 2 and 3 threads, against the reference
-// evaluator. Values and the sizes' odd offsets are random (EMBER_TEST_SEED
+// (Nr = N when N fits in two vector registers, else two, one or half a
+// register's lanes, else the scalar loop; Mr in {16, 8, 4, 2, 1} rows, as
+// many as the target's accumulator registers allow), whether the tile
+// loops run on threads (from 4 MFLOP), whether an elementwise consumer is
+// fused into the tile, and per 2-D transpose a block size (16, 8 or none)
+// and whether blocks run on threads (from 65536 elements), and whether an
+// elementwise op's rows are shared by threads (from 65536 elements). This
+// test reaches every one of those choices with shapes that are not
+// multiples of the tiles (1, primes, odd sizes) and runs each graph at 1, 2
+// and 3 threads, against the reference evaluator, for the host CPU and for
+// an AVX2 CPU (haswell: 256-bit registers, so other tiles; its code runs on
+// any x86 machine with AVX2 and FMA, and the AVX2 run is skipped on one
+// without). Values and the sizes' odd offsets are random (EMBER_TEST_SEED
 // replays a run).
 //
 //===----------------------------------------------------------------------===//
@@ -27,10 +31,26 @@ using namespace ember;
 
 namespace {
 
-class KernelVariantsTest : public ::testing::Test {
+bool canRunAvx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+class KernelVariantsTest : public ::testing::TestWithParam<std::string> {
 protected:
-  void SetUp() override { rng = test::testGenerator(); }
-  void TearDown() override { set_num_threads(0); }
+  void SetUp() override {
+    if (GetParam() == "haswell" && !canRunAvx2())
+      GTEST_SKIP() << "this CPU cannot run AVX2 code";
+    rng = test::testGenerator();
+    set_cpu_target(GetParam());
+  }
+  void TearDown() override {
+    set_num_threads(0);
+    set_cpu_target("");
+  }
 
   int64_t randInt(int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
@@ -79,7 +99,7 @@ protected:
 
 // Every row tile: Mr = 8, 4, 2 and 1 (M = 1 and primes) with 32-column
 // tiles; 16 rows with tiles of one vector (N <= 16).
-TEST_F(KernelVariantsTest, RowTiles) {
+TEST_P(KernelVariantsTest, RowTiles) {
   int64_t k = 2 * randInt(1, 20) + 1; // odd
   for (int64_t m : {int64_t(8 * randInt(1, 4)), int64_t(4 * (2 * randInt(0, 3) + 1)),
                     int64_t(2 * (2 * randInt(0, 3) + 1)), int64_t(1), int64_t(13)})
@@ -88,18 +108,20 @@ TEST_F(KernelVariantsTest, RowTiles) {
   checkMatmul(48, k, 10);
 }
 
-// Every column tile: N <= 32 whole (1, primes), 32, 16, 8, and none (a
-// prime above 32: the scalar loop).
-TEST_F(KernelVariantsTest, ColumnTiles) {
+// Every column tile: N within two registers whole (1, primes), two
+// registers, one, half a register (AVX2: 4 columns), and none (a prime
+// above two registers: the scalar loop).
+TEST_P(KernelVariantsTest, ColumnTiles) {
   int64_t k = randInt(1, 40);
   for (int64_t n : {int64_t(1), int64_t(7), int64_t(10), int64_t(31),
                     int64_t(32 * randInt(2, 4)), int64_t(16 * (2 * randInt(1, 3) + 1)),
-                    int64_t(8 * (2 * randInt(2, 4) + 1)), int64_t(37)})
+                    int64_t(8 * (2 * randInt(2, 4) + 1)),
+                    int64_t(4 * (2 * randInt(2, 4) + 1)), int64_t(37)})
     checkMatmul(8, k, n);
 }
 
 // K = 1 and a large prime K.
-TEST_F(KernelVariantsTest, ReductionSizes) {
+TEST_P(KernelVariantsTest, ReductionSizes) {
   checkMatmul(8, 1, 48);
   checkMatmul(4, 1009, 16);
 }
@@ -107,7 +129,7 @@ TEST_F(KernelVariantsTest, ReductionSizes) {
 // Products above the 4 MFLOP threshold, whose tile loops run on threads:
 // the Quickstart's shapes (forward, and the gradient products) and sizes
 // with odd tiles (M = 2 rows, N = 8 columns, a prime K).
-TEST_F(KernelVariantsTest, ParallelProducts) {
+TEST_P(KernelVariantsTest, ParallelProducts) {
   checkMatmul(64, 784, 512);
   checkMatmul(512, 64, 784);
   checkMatmul(6, 2003, 200);
@@ -117,7 +139,7 @@ TEST_F(KernelVariantsTest, ParallelProducts) {
 
 // Transposes: 16x16 blocks (parallel from 65536 elements, and serial),
 // 8x8 blocks, and none.
-TEST_F(KernelVariantsTest, Transposes) {
+TEST_P(KernelVariantsTest, Transposes) {
   for (Shape s : {Shape{512, 784}, Shape{48, 64}, Shape{24, 40}, Shape{64, 10},
                   Shape{1, 16}, Shape{17, 13}}) {
     SCOPED_TRACE("transpose " + ::testing::PrintToString(s));
@@ -128,7 +150,7 @@ TEST_F(KernelVariantsTest, Transposes) {
 // Elementwise ops from 65536 elements run in blocks of rows on threads:
 // rows with many divisors, a prime number of rows (blocks of one row), and
 // just below the threshold.
-TEST_F(KernelVariantsTest, ElementwiseBlocks) {
+TEST_P(KernelVariantsTest, ElementwiseBlocks) {
   for (Shape s : {Shape{512, 130}, Shape{521, 127}, Shape{4, 16411}, Shape{255, 257}}) {
     SCOPED_TRACE("elementwise " + ::testing::PrintToString(s));
     expectAllThreadCounts(
@@ -140,11 +162,34 @@ TEST_F(KernelVariantsTest, ElementwiseBlocks) {
   }
 }
 
-TEST_F(KernelVariantsTest, ThreadCountSetting) {
+TEST_P(KernelVariantsTest, ThreadCountSetting) {
   set_num_threads(5);
   EXPECT_EQ(get_num_threads(), 5);
   set_num_threads(0);
   EXPECT_GE(get_num_threads(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cpus, KernelVariantsTest,
+                         ::testing::Values(std::string(), "haswell"),
+                         [](const ::testing::TestParamInfo<std::string> &p) {
+                           return p.param.empty() ? std::string("Host")
+                                                  : p.param;
+                         });
+
+TEST(CpuTargetTest, UnknownCpuIsAnErrorNamingIt) {
+  set_cpu_target("no-such-cpu");
+  EXPECT_EQ(cpu_target(), "no-such-cpu");
+  Tensor t = ones({3}) * 2.0;
+  try {
+    t.realize();
+    ADD_FAILURE() << "compiled for an unknown CPU";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("unknown CPU 'no-such-cpu'"),
+              std::string::npos)
+        << e.what();
+  }
+  set_cpu_target("");
+  EXPECT_EQ(t.to_vector(), (std::vector<float>{2, 2, 2}));
 }
 
 } // namespace

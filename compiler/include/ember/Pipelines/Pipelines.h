@@ -29,8 +29,16 @@ namespace mlir::ember {
 void buildEmberGraphPipeline(OpPassManager &pm);
 /// Lowers ember to linalg/tensor/arith on tensors and fuses elementwise ops.
 void buildEmberToLinalgPipeline(OpPassManager &pm);
+/// Options of the CPU pipelines.
+struct CPUPipelineOptions {
+  /// The target's vector register width in bits: 512 (AVX-512), 256
+  /// (AVX2), 128. compile() takes it from the target CPU's features.
+  int64_t vectorBits = 512;
+};
+
 /// Tiles matmuls into register tiles and vectorizes them, on tensors.
-void buildCPUVectorizePipeline(OpPassManager &pm);
+void buildCPUVectorizePipeline(OpPassManager &pm,
+                               const CPUPipelineOptions &options = {});
 /// One-shot bufferization of the whole module; memref results of public
 /// functions become out-parameters, temporaries get deallocations.
 void buildCPUBufferizePipeline(OpPassManager &pm);
@@ -38,7 +46,8 @@ void buildCPUBufferizePipeline(OpPassManager &pm);
 /// memref arguments passed as bare pointers.
 void buildCPUToLLVMPipeline(OpPassManager &pm);
 /// The whole CPU pipeline, ember to LLVM dialect.
-void buildCPUPipeline(OpPassManager &pm);
+void buildCPUPipeline(OpPassManager &pm,
+                      const CPUPipelineOptions &options = {});
 
 /// Options of the NVIDIA GPU pipelines.
 struct GPUPipelineOptions {

@@ -92,8 +92,10 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
   let summary = "Tile linalg.matmul into register tiles and vectorize them";
   let description = [{
     Tiles every statically shaped `linalg.matmul` on tensors into
-    `Mr x Nr x 1` tiles (Mr up to 8 rows, Nr up to 32 columns, each dividing
-    the problem) and vectorizes each tile into a `vector.contract`, which
+    `Mr x Nr x 1` tiles (Nr one or two vector registers wide, or N itself
+    when N fits in two; Mr up to 16 rows, as many as keep 16 accumulator
+    registers on AVX-512 or 12 on AVX2; each dividing the problem) and
+    vectorizes each tile into a `vector.contract`, which
     `ember-cpu-lower-vectors` turns into outer-product FMAs. Matmuls whose
     sizes have no suitable divisor are left to the scalar loop lowering.
 
@@ -118,6 +120,9 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
   let options = [
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Tile large kernels with scf.forall, to run on several threads">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+           "Width of the target's vector registers: 512 (AVX-512), 256 "
+           "(AVX2) or 128; sets the register tiles and transpose blocks">,
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",

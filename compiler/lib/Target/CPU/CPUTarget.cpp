@@ -10,6 +10,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -55,6 +56,18 @@ mlir::ember::createCPUTargetMachine(StringRef cpu) {
   bool host = cpu.empty();
   std::string cpuName = host ? sys::getHostCPUName().str() : cpu.str();
   std::string features = host ? hostFeatureString() : "";
+  if (!host) {
+    // LLVM warns on stderr and falls back to a generic CPU: an error here
+    // tells the user instead.
+    std::unique_ptr<MCSubtargetInfo> info(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!info || !info->isCPUStringValid(cpuName))
+      return createStringError(inconvertibleErrorCode(),
+                               "unknown CPU '" + cpuName + "' for " +
+                                   triple.str() +
+                                   " (LLVM's names: haswell, x86-64-v3, "
+                                   "skylake-avx512, znver4, ...)");
+  }
   TargetOptions options;
   std::unique_ptr<TargetMachine> tm(target->createTargetMachine(
       triple, cpuName, features, options, Reloc::PIC_, std::nullopt,
@@ -63,6 +76,15 @@ mlir::ember::createCPUTargetMachine(StringRef cpu) {
     return createStringError(inconvertibleErrorCode(),
                              "cannot create a target machine for " + cpuName);
   return tm;
+}
+
+int64_t mlir::ember::vectorRegisterBits(const TargetMachine &tm) {
+  const MCSubtargetInfo *info = tm.getMCSubtargetInfo();
+  if (info->checkFeatures("+avx512f"))
+    return 512;
+  if (info->checkFeatures("+avx"))
+    return 256;
+  return 128;
 }
 
 std::string mlir::ember::describeHostTarget() {

@@ -294,6 +294,16 @@ void set_compile_cache_dir(const std::string &dir);
 /// The folder in use ("" when the on-disk cache is disabled).
 std::string compile_cache_dir();
 
+/// The CPU that compiled CPU graphs are generated for: "" (the default)
+/// is this machine's CPU with all its features; an LLVM CPU name
+/// ("haswell" or "x86-64-v3" for AVX2, "skylake-avx512", "znver4") makes
+/// code for that CPU instead, e.g. code that also runs on older machines,
+/// or to check the AVX2 kernels on an AVX-512 machine. EMBER_CPU sets the
+/// default. An unknown name fails the next compilation with an
+/// ember::Error naming it.
+void set_cpu_target(const std::string &cpu);
+std::string cpu_target();
+
 /// The recorded graph computing `outputs`, as ember IR (MLIR text): one
 /// public func.func whose arguments are the tensors with known values it
 /// reads (in the order they are first used) and whose results are

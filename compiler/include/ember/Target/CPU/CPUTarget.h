@@ -12,6 +12,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,10 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createCPUTargetMachine(llvm::StringRef cpu);
 
 /// "cpu +feature,..." of the host, for cache keys.
+/// The width of the vector registers code for `tm` may use: 512 with
+/// AVX-512, 256 with AVX/AVX2, else 128 (x86); 128 on other targets.
+int64_t vectorRegisterBits(const llvm::TargetMachine &tm);
+
 std::string describeHostTarget();
 
 /// Adds `void <entryName>(void **args)` to `module`, which loads one pointer
