@@ -318,20 +318,31 @@ Batch FashionMNIST::get_batch(std::span<const int64_t> indices) const {
     rows[k] = checkIndex(indices[k]);
   int64_t n = static_cast<int64_t>(rows.size());
 
+  // Shuffled rows are scattered over the 47 MB of pixels: fetching the
+  // next image while this one is copied hides most of the cache misses.
+  auto prefetchImage = [this](int64_t row) {
+    const uint8_t *image = pixels_ + row * kImageBytes;
+    for (int64_t line = 0; line < kImageBytes; line += 64)
+      __builtin_prefetch(image + line);
+  };
   Batch batch;
   if (!transform_) {
     batch.data = empty({n, kRows, kCols}, DType::UInt8);
     uint8_t *dst = batch.data.data_ptr<uint8_t>();
-    for (int64_t row : rows) {
-      std::memcpy(dst, pixels_ + row * kImageBytes, kImageBytes);
+    for (size_t k = 0; k < rows.size(); ++k) {
+      if (k + 1 < rows.size())
+        prefetchImage(rows[k + 1]);
+      std::memcpy(dst, pixels_ + rows[k] * kImageBytes, kImageBytes);
       dst += kImageBytes;
     }
   } else if (const transforms::Transform::PixelTable *table =
                  transform_.pixelTable()) {
     batch.data = empty({n, 1, kRows, kCols}, DType::Float32);
     float *dst = batch.data.data_ptr<float>();
-    for (int64_t row : rows) {
-      const uint8_t *src = pixels_ + row * kImageBytes;
+    for (size_t k = 0; k < rows.size(); ++k) {
+      if (k + 1 < rows.size())
+        prefetchImage(rows[k + 1]);
+      const uint8_t *src = pixels_ + rows[k] * kImageBytes;
       for (int64_t p = 0; p < kImageBytes; ++p)
         dst[p] = (*table)[src[p]];
       dst += kImageBytes;
