@@ -11,6 +11,7 @@
 
 #include <source_location>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ember::fe {
@@ -25,9 +26,12 @@ void realize(const std::vector<NodePtr> &targets, std::source_location loc);
 /// it reads, in argument order. Exposed for tests and graph export.
 /// With `arguments`, exactly those nodes become the function's arguments,
 /// in that order, and every other computed-ahead input a constant.
-std::string emitGraph(const std::vector<NodePtr> &targets,
-                      std::vector<NodePtr> *leaves = nullptr,
-                      const std::vector<NodePtr> *arguments = nullptr);
+/// With `transposedWeights`, each linear node it maps reads the mapped
+/// (realised) transpose of its weight: a matmul and a bias add instead.
+std::string emitGraph(
+    const std::vector<NodePtr> &targets, std::vector<NodePtr> *leaves = nullptr,
+    const std::vector<NodePtr> *arguments = nullptr,
+    const std::unordered_map<Node *, NodePtr> *transposedWeights = nullptr);
 
 /// The node's (realised) value on the host: its own buffer, or a copy of
 /// its device buffer.

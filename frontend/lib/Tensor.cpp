@@ -349,6 +349,9 @@ template <typename T> T *Tensor::data_ptr(Loc loc) const {
                      n->device.str()),
          loc);
   realize(loc);
+  // The caller may write through the pointer: values cached from the
+  // contents (a weight's transpose) are computed again.
+  n->data->noteWrite();
   return static_cast<T *>(n->data->data());
 }
 template float *Tensor::data_ptr<float>(Loc) const;

@@ -64,6 +64,7 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
       gradients.push_back(p.grad);
     p.data = newValues[i].node()->data;
     p.deviceData = newValues[i].node()->deviceData;
+    p.transposed.reset(); // an inference cache of the old value
   }
   fe::replaceInputs(gradients, before);
 }

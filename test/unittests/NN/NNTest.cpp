@@ -181,6 +181,52 @@ TEST(NNTest, GradientsAfterAStepAreThoseOfTheOldWeights) {
   EXPECT_FLOAT_EQ(w3[1], -0.704f);
 }
 
+// Inference reads a weight's transpose computed once; it must follow the
+// weight through an optimizer step, a write through data_ptr() and
+// load_state_dict, and never serve stale values.
+TEST(NNTest, InferenceReusesWeightTransposesUntilTheWeightsChange) {
+  manual_seed(7);
+  nn::Sequential model{nn::Linear(6, 5), nn::ReLU(), nn::Linear(5, 3)};
+  Tensor x = randn({4, 6});
+  auto checkPrediction = [&](const char *when) {
+    SCOPED_TRACE(when);
+    NoGradGuard noGrad;
+    Tensor y = model(x);
+    std::vector<double> expected = ref::evaluate(y.node());
+    std::vector<float> got = y.to_vector();
+    EXPECT_EQ(ref::compareClose(std::vector<double>(got.begin(), got.end()),
+                                expected, y.shape(), 1e-5, 1e-6),
+              "");
+  };
+  fe::Node &w = *model.parameters()[0].node();
+  checkPrediction("first inference");
+  ASSERT_TRUE(w.transposed);
+  fe::NodePtr first = w.transposed;
+  checkPrediction("second inference");
+  EXPECT_EQ(w.transposed, first); // reused, not recomputed
+
+  // A training step (autograd on: the graph transposes in place) changes
+  // the weights; the next inference transposes the new ones.
+  optim::SGD opt(model.parameters(), {.lr = 0.5});
+  Tensor loss = model(x).sum();
+  loss.backward();
+  opt.step();
+  opt.zero_grad();
+  checkPrediction("after a step");
+  EXPECT_NE(w.transposed, first);
+
+  // A write through data_ptr().
+  fe::NodePtr beforeWrite = w.transposed;
+  model.parameters()[0].data_ptr<float>()[7] += 3.0f;
+  checkPrediction("after writing through data_ptr");
+  EXPECT_NE(w.transposed, beforeWrite);
+
+  // New values loaded into the parameters.
+  nn::Sequential other{nn::Linear(6, 5), nn::ReLU(), nn::Linear(5, 3)};
+  model.load_state_dict(other.state_dict());
+  checkPrediction("after load_state_dict");
+}
+
 TEST(NNTest, AdamStepMatchesTheFormula) {
   Tensor p = tensor({1.0, -2.0});
   p.requires_grad_();

@@ -119,6 +119,13 @@ struct Node {
   /// For leaves that require grad: the accumulated gradient (lazy, like any
   /// other tensor), or null.
   std::shared_ptr<Node> grad;
+  /// For a weight (a 2-D f32 leaf that requires grad) used by linear() on
+  /// the CPU without autograd (inference): its transpose, computed once for
+  /// `transposedFrom` as it was after `transposedWrites` writes, and read
+  /// by every later inference graph instead of transposing again.
+  std::shared_ptr<Node> transposed;
+  std::weak_ptr<rt::Buffer> transposedFrom;
+  uint64_t transposedWrites = 0;
 
   int64_t numel() const { return numelOf(shape); }
   bool isRealized() const { return data != nullptr || deviceData != nullptr; }

@@ -8,7 +8,9 @@
 #ifndef EMBER_RUNTIME_BUFFER_H
 #define EMBER_RUNTIME_BUFFER_H
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace ember::rt {
@@ -35,10 +37,17 @@ public:
   const void *data() const { return data_; }
   size_t size() const { return size_; }
 
+  /// How many times a writer outside compiled code announced writing the
+  /// contents (the frontend's data_ptr() does): values derived from the
+  /// contents and cached are valid while this count stays the same.
+  uint64_t writes() const { return writes_.load(std::memory_order_acquire); }
+  void noteWrite() { writes_.fetch_add(1, std::memory_order_acq_rel); }
+
 private:
   Buffer(void *data, size_t size) : data_(data), size_(size) {}
   void *data_;
   size_t size_;
+  std::atomic<uint64_t> writes_{0};
 };
 
 } // namespace ember::rt
