@@ -514,8 +514,20 @@ transposedWeights(const std::vector<NodePtr> &targets,
     if (!w->data || !w->requiresGrad || w->shape.size() != 2 ||
         w->dtype != DType::Float32)
       continue;
-    if (!w->transposed || w->transposedFrom.lock() != w->data ||
-        w->transposedWrites != w->data->writes()) {
+    // Threads may run inference on one model at once: the cache fields are
+    // read and written under a lock (not held while transposing; two
+    // threads may both compute it, and both results are right).
+    static std::mutex mutex;
+    std::shared_ptr<rt::Buffer> data = w->data;
+    uint64_t writes = data->writes();
+    NodePtr cached;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (w->transposed && w->transposedFrom.lock() == data &&
+          w->transposedWrites == writes)
+        cached = w->transposed;
+    }
+    if (!cached) {
       auto t = std::make_shared<Node>();
       t->kind = OpKind::Transpose;
       t->inputs = {w};
@@ -524,13 +536,14 @@ transposedWeights(const std::vector<NodePtr> &targets,
       t->axes = {1, 0};
       t->device = w->device;
       t->location = w->location;
-      uint64_t writes = w->data->writes();
       realize({t}, loc);
+      cached = t;
+      std::lock_guard<std::mutex> lock(mutex);
       w->transposed = std::move(t);
-      w->transposedFrom = w->data;
+      w->transposedFrom = data;
       w->transposedWrites = writes;
     }
-    out.emplace(n, w->transposed);
+    out.emplace(n, std::move(cached));
   }
   return out;
 }

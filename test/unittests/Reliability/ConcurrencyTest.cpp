@@ -95,4 +95,32 @@ TEST(ConcurrencyTest, ThreadsTrainTheirOwnModels) {
     EXPECT_LT(d, 0.0f) << "each model's loss goes down";
 }
 
+// Inference on one shared model from four threads at once: the weights'
+// transposes are cached on the shared parameters, filled by whichever
+// thread comes first.
+TEST(ConcurrencyTest, ThreadsRunInferenceOnOneModel) {
+  manual_seed(21);
+  nn::Sequential model{nn::Linear(24, 32), nn::ReLU(), nn::Linear(32, 8)};
+  model.eval();
+  std::atomic<int> mismatches{0};
+  auto infer = [&](int seed) {
+    NoGradGuard noGrad;
+    for (int round = 0; round < 5; ++round) {
+      Tensor x = full({4, 24}, 0.01 * (seed * 7 + round));
+      Tensor y = model(x);
+      std::vector<double> expected = ref::evaluate(y.node());
+      std::vector<float> got = y.to_vector();
+      if (ref::compareClose(std::vector<double>(got.begin(), got.end()),
+                            expected, y.shape(), 1e-5, 1e-6) != "")
+        ++mismatches;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back(infer, i);
+  for (std::thread &t : threads)
+    t.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
 } // namespace
