@@ -299,7 +299,7 @@ std::string constantAttr(const Node &node, const std::shared_ptr<rt::Buffer> &da
 std::string emitGraph(const std::vector<NodePtr> &targets,
                       std::vector<NodePtr> *leavesOut,
                       const std::vector<NodePtr> *arguments,
-                      const std::unordered_map<Node *, NodePtr> *transposedWeights) {
+                      const TransposedWeight &transposedWeight) {
   std::vector<Node *> order = topologicalOrder(targets);
   std::unordered_map<Node *, std::string> names;
   std::vector<NodePtr> leaves;
@@ -336,13 +336,11 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
 
   unsigned counter = 0;
   for (Node *node : order) {
-    if (transposedWeights && node->kind == OpKind::Linear)
-      if (auto it = transposedWeights->find(node);
-          it != transposedWeights->end()) {
+    if (transposedWeight && node->kind == OpKind::Linear)
+      if (NodePtr wt = transposedWeight(*node)) {
         // x [M,K] times the weight's cached transpose [K,N], plus the bias
         // (the compiler fuses the add, and a ReLU after it, into the
         // product's tiles as it does for linear).
-        const NodePtr &wt = it->second;
         std::string x = nameOf(node->inputs[0]);
         std::string w = nameOf(wt);
         std::string type = typeString(node->shape, node->dtype);
@@ -497,55 +495,45 @@ deviceData(const Node &node, const Device &target, std::source_location loc) {
 namespace {
 /// Inference on the CPU reads each weight's transpose from a cache instead
 /// of transposing it in every graph (at batch 64 the transposes cost about
-/// a fifth of a linear layer): for every linear node of the graph without
-/// autograd (no backward goes through it) whose weight is a realised 2-D
-/// f32 parameter, the weight's transpose, computed by a graph of its own
-/// the first time and again only when the weight's buffer is another one
-/// or was written through data_ptr(). Training graphs are unchanged: their
+/// a fifth of a linear layer): for a linear node without autograd (no
+/// backward goes through it) whose weight is a realised 2-D f32 parameter,
+/// the weight's transpose, computed by a graph of its own the first time
+/// and again only when the weight's buffer is another one or was written
+/// through data_ptr(); else null. Training graphs are unchanged: their
 /// linear nodes record autograd, and the weights change every step.
-std::unordered_map<Node *, NodePtr>
-transposedWeights(const std::vector<NodePtr> &targets,
-                  std::source_location loc) {
-  std::unordered_map<Node *, NodePtr> out;
-  for (Node *n : topologicalOrder(targets)) {
-    if (n->kind != OpKind::Linear || n->requiresGrad || !n->device.is_cpu())
-      continue;
-    const NodePtr &w = n->inputs[1];
-    if (!w->data || !w->requiresGrad || w->shape.size() != 2 ||
-        w->dtype != DType::Float32)
-      continue;
-    // Threads may run inference on one model at once: the cache fields are
-    // read and written under a lock (not held while transposing; two
-    // threads may both compute it, and both results are right).
-    static std::mutex mutex;
-    std::shared_ptr<rt::Buffer> data = w->data;
-    uint64_t writes = data->writes();
-    NodePtr cached;
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (w->transposed && w->transposedFrom.lock() == data &&
-          w->transposedWrites == writes)
-        cached = w->transposed;
-    }
-    if (!cached) {
-      auto t = std::make_shared<Node>();
-      t->kind = OpKind::Transpose;
-      t->inputs = {w};
-      t->shape = {w->shape[1], w->shape[0]};
-      t->dtype = w->dtype;
-      t->axes = {1, 0};
-      t->device = w->device;
-      t->location = w->location;
-      realize({t}, loc);
-      cached = t;
-      std::lock_guard<std::mutex> lock(mutex);
-      w->transposed = std::move(t);
-      w->transposedFrom = data;
-      w->transposedWrites = writes;
-    }
-    out.emplace(n, std::move(cached));
+NodePtr transposedWeight(const Node &linear, std::source_location loc) {
+  if (linear.requiresGrad || !linear.device.is_cpu())
+    return nullptr;
+  const NodePtr &w = linear.inputs[1];
+  if (!w->data || !w->requiresGrad || w->shape.size() != 2 ||
+      w->dtype != DType::Float32)
+    return nullptr;
+  // Threads may run inference on one model at once: the cache fields are
+  // read and written under a lock (not held while transposing; two threads
+  // may both compute it, and both results are right).
+  static std::mutex mutex;
+  std::shared_ptr<rt::Buffer> data = w->data;
+  uint64_t writes = data->writes();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (w->transposed && w->transposedFrom.lock() == data &&
+        w->transposedWrites == writes)
+      return w->transposed;
   }
-  return out;
+  auto t = std::make_shared<Node>();
+  t->kind = OpKind::Transpose;
+  t->inputs = {w};
+  t->shape = {w->shape[1], w->shape[0]};
+  t->dtype = w->dtype;
+  t->axes = {1, 0};
+  t->device = w->device;
+  t->location = w->location;
+  realize({t}, loc);
+  std::lock_guard<std::mutex> lock(mutex);
+  w->transposed = t;
+  w->transposedFrom = data;
+  w->transposedWrites = writes;
+  return t;
 }
 } // namespace
 
@@ -574,12 +562,10 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
     resultBytes.push_back(denseBytes(t->shape, t->dtype, describeResult(t)));
 
   Device device = targets.front()->device;
-  std::unordered_map<Node *, NodePtr> transposed;
-  if (device.is_cpu())
-    transposed = transposedWeights(targets, loc);
   std::vector<NodePtr> leaves;
-  std::string text = emitGraph(targets, &leaves, nullptr,
-                               transposed.empty() ? nullptr : &transposed);
+  std::string text = emitGraph(
+      targets, &leaves, nullptr,
+      [&loc](const Node &linear) { return transposedWeight(linear, loc); });
   for (const NodePtr &t : targets)
     if (!(t->device == device))
       failAt(loc, "cannot compute tensors on " + device.str() + " and " +

@@ -10,8 +10,8 @@
 #include "ember/frontend/Graph.h"
 
 #include <source_location>
+#include <functional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace ember::fe {
@@ -26,12 +26,14 @@ void realize(const std::vector<NodePtr> &targets, std::source_location loc);
 /// it reads, in argument order. Exposed for tests and graph export.
 /// With `arguments`, exactly those nodes become the function's arguments,
 /// in that order, and every other computed-ahead input a constant.
-/// With `transposedWeights`, each linear node it maps reads the mapped
-/// (realised) transpose of its weight: a matmul and a bias add instead.
-std::string emitGraph(
-    const std::vector<NodePtr> &targets, std::vector<NodePtr> *leaves = nullptr,
-    const std::vector<NodePtr> *arguments = nullptr,
-    const std::unordered_map<Node *, NodePtr> *transposedWeights = nullptr);
+/// With `transposedWeight`, it is asked for each linear node; when it
+/// returns a (realised) transpose of the node's weight, the node becomes a
+/// matmul by that transpose and a bias add.
+using TransposedWeight = std::function<NodePtr(const Node &linear)>;
+std::string emitGraph(const std::vector<NodePtr> &targets,
+                      std::vector<NodePtr> *leaves = nullptr,
+                      const std::vector<NodePtr> *arguments = nullptr,
+                      const TransposedWeight &transposedWeight = nullptr);
 
 /// The node's (realised) value on the host: its own buffer, or a copy of
 /// its device buffer.
