@@ -287,6 +287,80 @@ func.func @linear_relu_parallel(%x: tensor<64x784xf32>, %wt: tensor<784x512xf32>
 
 // -----
 
+// Packing: the weight is transposed in the graph (a training step's
+// forward). The product is tiled into 32-column panels (one scf.forall);
+// each panel transposes its 32 rows of the weight in 16x16 register blocks
+// into a panel-sized temporary, then runs its 8x32 register tiles over M
+// reading that panel: no whole transposed weight, one parallel region.
+// PAR-LABEL: func.func @linear_packed
+// PAR-SAME:    (%[[X:.*]]: tensor<64x784xf32>, %[[W:.*]]: tensor<512x784xf32>
+// PAR:         scf.forall (%[[J:.*]]) = (0) to (512) step (32) shared_outs
+// PAR:           %[[PANEL:.*]] = tensor.empty() : tensor<784x32xf32>
+// PAR:           %[[T:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[PANEL]]) -> (tensor<784x32xf32>)
+// PAR:             vector.transfer_read %[[W]]{{.*}} : tensor<512x784xf32>, vector<16x16xf32>
+// PAR:             vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// PAR:           scf.for
+// PAR:             scf.for
+// PAR:               vector.transfer_read %[[T]]{{.*}} : tensor<784x32xf32>, vector<32xf32>
+// PAR:               vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// PAR:             arith.maximumf %{{.*}} : vector<8x32xf32>
+// PAR:           scf.forall.in_parallel
+// PAR-NOT:     linalg.transpose
+// PAR-NOT:     tensor<784x512xf32>
+// PAR-NOT:     linalg.matmul
+#bias = affine_map<(d0, d1) -> (d1)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @linear_packed(%x: tensor<64x784xf32>, %w: tensor<512x784xf32>, %b: tensor<512xf32>) -> tensor<64x512xf32> {
+  %z = arith.constant 0.0 : f32
+  %et = tensor.empty() : tensor<784x512xf32>
+  %wt = linalg.transpose ins(%w : tensor<512x784xf32>) outs(%et : tensor<784x512xf32>) permutation = [1, 0]
+  %e = tensor.empty() : tensor<64x512xf32>
+  %init = linalg.broadcast ins(%b : tensor<512xf32>) outs(%e : tensor<64x512xf32>) dimensions = [0]
+  %m = linalg.matmul ins(%x, %wt : tensor<64x784xf32>, tensor<784x512xf32>) outs(%init : tensor<64x512xf32>) -> tensor<64x512xf32>
+  %r = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<64x512xf32>) outs(%e : tensor<64x512xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.maximumf %v, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<64x512xf32>
+  return %r : tensor<64x512xf32>
+}
+
+// -----
+
+// Must not pack: a product below the threshold (its transpose is a serial
+// block transpose of its own), a transposed weight two products read (each
+// would transpose it again), and a K that no register block divides.
+// PAR-LABEL: func.func @not_packed
+// PAR-NOT:     scf.forall
+// PAR:         scf.for
+// PAR:           vector.transpose %{{.*}} : vector<16x16xf32> to vector<16x16xf32>
+// PAR-NOT:     scf.forall
+// PAR:         vector.contract
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (512, 784) step (16, 16) {{.*}} -> (tensor<784x512xf32>)
+// PAR:           vector.transpose %{{.*}} : vector<16x16xf32> to vector<16x16xf32>
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (512, 64) step (32, 8)
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (512, 64) step (32, 8)
+// PAR:         linalg.transpose ins(%{{.*}} : tensor<512x100xf32>)
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (512, 64) step (32, 8)
+func.func @not_packed(%x8: tensor<8x784xf32>, %w32: tensor<32x784xf32>, %c8: tensor<8x32xf32>,
+                      %x: tensor<64x784xf32>, %w: tensor<512x784xf32>, %c: tensor<64x512xf32>,
+                      %x100: tensor<64x100xf32>, %w100: tensor<512x100xf32>)
+    -> (tensor<8x32xf32>, tensor<64x512xf32>, tensor<64x512xf32>, tensor<64x512xf32>) {
+  %e32 = tensor.empty() : tensor<784x32xf32>
+  %wt32 = linalg.transpose ins(%w32 : tensor<32x784xf32>) outs(%e32 : tensor<784x32xf32>) permutation = [1, 0]
+  %small = linalg.matmul ins(%x8, %wt32 : tensor<8x784xf32>, tensor<784x32xf32>) outs(%c8 : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %e = tensor.empty() : tensor<784x512xf32>
+  %wt = linalg.transpose ins(%w : tensor<512x784xf32>) outs(%e : tensor<784x512xf32>) permutation = [1, 0]
+  %m1 = linalg.matmul ins(%x, %wt : tensor<64x784xf32>, tensor<784x512xf32>) outs(%c : tensor<64x512xf32>) -> tensor<64x512xf32>
+  %m2 = linalg.matmul ins(%x, %wt : tensor<64x784xf32>, tensor<784x512xf32>) outs(%m1 : tensor<64x512xf32>) -> tensor<64x512xf32>
+  %e100 = tensor.empty() : tensor<100x512xf32>
+  %wt100 = linalg.transpose ins(%w100 : tensor<512x100xf32>) outs(%e100 : tensor<100x512xf32>) permutation = [1, 0]
+  %m3 = linalg.matmul ins(%x100, %wt100 : tensor<64x100xf32>, tensor<100x512xf32>) outs(%c : tensor<64x512xf32>) -> tensor<64x512xf32>
+  return %small, %m1, %m2, %m3 : tensor<8x32xf32>, tensor<64x512xf32>, tensor<64x512xf32>, tensor<64x512xf32>
+}
+
+// -----
+
 // Parallel, but below 4 MFLOP (64x512x10 = 0.7 MFLOP): serial tile loops.
 // PAR-LABEL: func.func @small_stays_serial
 // PAR-NOT:     scf.forall

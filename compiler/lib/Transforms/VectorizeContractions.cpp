@@ -22,6 +22,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <limits>
 
@@ -175,28 +176,29 @@ void tileKAndVectorize(IRRewriter &rewriter, linalg::MatmulOp matmul) {
 }
 
 /// Tiles `consumer` (a matmul's elementwise epilogue, or the matmul itself)
-/// into register tiles over M and N and fuses into each tile the matmul and
-/// its accumulator's fill or bias broadcast, so that one loop nest
-/// initialises a tile's accumulator in registers, computes its product and
-/// applies the epilogue, without a pass over memory for either.
-LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
-                          ArrayRef<int64_t> sizes, bool parallel) {
-  MLIRContext *ctx = rewriter.getContext();
-  scf::SCFTilingOptions tiling = outerTiling(ctx, sizes, parallel);
+/// with `tiling` and fuses into each tile the matmul and its accumulator's
+/// fill or bias broadcast, and with `fuseTranspose` also the transpose the
+/// matmul's B comes from. Returns the tiled and fused ops, the tiled
+/// consumer first.
+FailureOr<SmallVector<Operation *>>
+fuseIntoTiles(IRRewriter &rewriter, Operation *consumer,
+              const scf::SCFTilingOptions &tiling, bool fuseTranspose) {
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   options.setFusionControlFn(
-      [consumer](tensor::ExtractSliceOp, OpResult producer, bool)
+      [consumer, fuseTranspose](tensor::ExtractSliceOp, OpResult producer,
+                                bool)
           -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        // The matmul and its accumulator's initialisation; not the weight
-        // transpose, which every tile needs whole.
-        if (!isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(
-                producer.getOwner()))
+        // The matmul and its accumulator's initialisation; the weight
+        // transpose only when packing (else every tile needs it whole).
+        Operation *owner = producer.getOwner();
+        if (!isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(owner) &&
+            !(fuseTranspose && isa<linalg::TransposeOp>(owner)))
           return std::nullopt;
         scf::SCFTileAndFuseOptions::ControlFnResult result;
         // A product also used outside the epilogue (a gradient that is
         // returned as well as applied) is written out by the tiles too.
-        if (isa<linalg::MatmulOp>(producer.getOwner()))
+        if (isa<linalg::MatmulOp>(owner))
           result.yieldProducerReplacement = llvm::any_of(
               producer.getUsers(), [&](Operation *user) {
                 return user != consumer &&
@@ -216,9 +218,23 @@ LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
     rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
       return !outerLoop || !outerLoop->isProperAncestor(use.getOwner());
     });
-  SmallVector<Operation *> tiledOps(fused->tiledAndFusedOps.begin(),
-                                    fused->tiledAndFusedOps.end());
-  for (Operation *op : tiledOps) {
+  return SmallVector<Operation *>(fused->tiledAndFusedOps.begin(),
+                                  fused->tiledAndFusedOps.end());
+}
+
+/// Tiles `consumer` into register tiles over M and N, with the matmul and
+/// its accumulator's initialisation fused into each tile (fuseIntoTiles),
+/// then K one step at a time: one loop nest initialises a tile's
+/// accumulator in registers, computes its product and applies the
+/// epilogue, without a pass over memory for either.
+LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
+                          ArrayRef<int64_t> sizes, bool parallel) {
+  FailureOr<SmallVector<Operation *>> tiledOps = fuseIntoTiles(
+      rewriter, consumer, outerTiling(rewriter.getContext(), sizes, parallel),
+      /*fuseTranspose=*/false);
+  if (failed(tiledOps))
+    return failure();
+  for (Operation *op : *tiledOps) {
     if (auto matmul = dyn_cast<linalg::MatmulOp>(op))
       tileKAndVectorize(rewriter, matmul);
     else if (isa<linalg::LinalgOp>(op))
@@ -253,6 +269,70 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
       outerTiling(rewriter.getContext(), {block, block},
                   parallel && saturatingProduct(type.getShape()) >= kParallelMinElements);
   vectorizeAll(rewriter, tileInPlace(rewriter, op, options));
+}
+
+/// The transpose a product's B comes from, when packing it into the
+/// product's column panels pays: a 2-D f32 weight transpose into a fresh
+/// tensor whose only user is this product, with a register block size (16
+/// or 8) dividing K and the panel width `nr`. Else null.
+linalg::TransposeOp packableTranspose(linalg::MatmulOp op, int64_t nr,
+                                      int64_t vectorBits) {
+  auto transpose = op.getDpsInputs()[1].getDefiningOp<linalg::TransposeOp>();
+  if (!transpose || !transpose->hasOneUse() ||
+      !transpose.hasPureTensorSemantics() ||
+      !transpose.getInit().getDefiningOp<tensor::EmptyOp>())
+    return nullptr;
+  auto type = cast<RankedTensorType>(transpose.getInit().getType());
+  if (type.getRank() != 2 || !type.hasStaticShape() ||
+      !type.getElementType().isF32())
+    return nullptr;
+  for (int64_t b : {16, 8})
+    if (b * 32 <= std::max<int64_t>(vectorBits, 256) &&
+        type.getDimSize(0) % b == 0 && nr % b == 0)
+      return transpose;
+  return nullptr;
+}
+
+/// Packing for a product whose B is a weight transposed in the graph (a
+/// training step's forward): `consumer` is tiled into column panels of
+/// `sizes[1]` (an scf.forall, one panel per iteration), with the transpose
+/// of the weight's rows for that panel fused in, into a panel-sized
+/// temporary; then each panel into register tiles (tileAndFuse). A panel
+/// (K x Nr, 100 KB for 784 x 32) is transposed and read while it is in the
+/// core's cache, instead of the whole transposed weight going out to memory
+/// and back; and one parallel region replaces two.
+LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
+                                ArrayRef<int64_t> sizes, int64_t vectorBits) {
+  SmallVector<int64_t> panel(sizes.size(), 0);
+  panel[1] = sizes[1];
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), panel));
+  tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  FailureOr<SmallVector<Operation *>> tiledOps =
+      fuseIntoTiles(rewriter, consumer, tiling, /*fuseTranspose=*/true);
+  if (failed(tiledOps) || tiledOps->empty())
+    return failure();
+  for (Operation *op : *tiledOps) {
+    auto transpose = dyn_cast<linalg::TransposeOp>(op);
+    if (!transpose)
+      continue;
+    // The panel's own temporary, not a slice of the whole transposed
+    // weight.
+    if (auto slice =
+            transpose.getInit().getDefiningOp<tensor::ExtractSliceOp>();
+        slice && slice.getSource().getDefiningOp<tensor::EmptyOp>()) {
+      rewriter.setInsertionPoint(transpose);
+      RankedTensorType type = slice.getType();
+      Value fresh = tensor::EmptyOp::create(rewriter, transpose.getLoc(),
+                                            type.getShape(),
+                                            type.getElementType());
+      rewriter.modifyOpInPlace(transpose, [&] {
+        transpose.getDpsInitsMutable()[0].assign(fresh);
+      });
+    }
+    vectorizeTranspose(rewriter, transpose, /*parallel=*/false, vectorBits);
+  }
+  return tileAndFuse(rewriter, tiledOps->front(), sizes, /*parallel=*/false);
 }
 
 /// Splits a large elementwise generic (an optimizer update, a gradient
@@ -295,12 +375,17 @@ struct EmberCPUVectorizeContractionsPass
     getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
 
     IRRewriter rewriter(ctx);
-    SmallVector<linalg::TransposeOp> transposes;
-    getOperation().walk(
-        [&](linalg::TransposeOp op) { transposes.push_back(op); });
-    for (linalg::TransposeOp op : transposes)
-      vectorizeTranspose(rewriter, op, parallel, vectorBits);
-
+    // Each product's tile, whether it runs on threads, and whether its
+    // weight transpose is packed into its panels (such a transpose is not
+    // vectorized on its own).
+    struct Plan {
+      linalg::MatmulOp op;
+      int64_t mr, nr;
+      bool parallel;
+      bool packed;
+    };
+    SmallVector<Plan> plans;
+    llvm::SmallPtrSet<Operation *, 4> packedTransposes;
     for (linalg::MatmulOp op : matmuls) {
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
         continue;
@@ -315,14 +400,39 @@ struct EmberCPUVectorizeContractionsPass
       bool parallelOp = parallel && saturatingProduct({2, resultType.getDimSize(0),
                                                        resultType.getDimSize(1), k}) >=
                                         kParallelMinFlops;
-      if (linalg::GenericOp epilogue = epilogueOf(op))
-        if (succeeded(tileAndFuse(rewriter, epilogue,
-                                  {tile->first, tile->second}, parallelOp)))
-          continue;
+      linalg::TransposeOp transpose =
+          parallelOp ? packableTranspose(op, tile->second, vectorBits)
+                     : nullptr;
+      if (transpose)
+        packedTransposes.insert(transpose);
+      plans.push_back({op, tile->first, tile->second, parallelOp,
+                       transpose != nullptr});
+    }
+
+    SmallVector<linalg::TransposeOp> transposes;
+    getOperation().walk([&](linalg::TransposeOp op) {
+      if (!packedTransposes.contains(op))
+        transposes.push_back(op);
+    });
+    for (linalg::TransposeOp op : transposes)
+      vectorizeTranspose(rewriter, op, parallel, vectorBits);
+
+    for (const Plan &plan : plans) {
+      linalg::GenericOp epilogue = epilogueOf(plan.op);
+      Operation *root = epilogue ? epilogue.getOperation() : plan.op;
+      SmallVector<int64_t> sizes = {plan.mr, plan.nr};
+      if (!epilogue)
+        sizes.push_back(0);
+      if (plan.packed &&
+          succeeded(tileAndFusePacked(rewriter, root, sizes, vectorBits)))
+        continue;
+      if (epilogue && succeeded(tileAndFuse(rewriter, epilogue,
+                                            {plan.mr, plan.nr}, plan.parallel)))
+        continue;
       // Register tiles over M and N (the accumulator's initialisation fused
       // in), then K one step at a time.
-      (void)tileAndFuse(rewriter, op, {tile->first, tile->second, 0},
-                        parallelOp);
+      (void)tileAndFuse(rewriter, plan.op, {plan.mr, plan.nr, 0},
+                        plan.parallel);
     }
 
     if (parallel) {

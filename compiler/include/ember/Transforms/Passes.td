@@ -111,7 +111,11 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
 
     With `parallel` (the default), the M and N tile loops of a product of at
     least 4 MFLOP are one `scf.forall` instead (N outermost), which
-    `ember-cpu-to-llvm-pipeline` runs on threads through OpenMP. 2-D f32
+    `ember-cpu-to-llvm-pipeline` runs on threads through OpenMP. When such
+    a product's B is a weight transposed in the graph (used by this product
+    only), the transpose is packed: the `scf.forall` runs over Nr-column
+    panels, each transposing its rows of the weight in register blocks into
+    a panel-sized temporary and then running its tiles over M. 2-D f32
     transposes are tiled into 16x16 (or 8x8) blocks that are transposed in
     registers, in an `scf.forall` from 65536 elements on. Elementwise
     `linalg.generic`s of 65536 elements or more (an optimizer's update) are
