@@ -332,7 +332,10 @@ LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
     }
     vectorizeTranspose(rewriter, transpose, /*parallel=*/false, vectorBits);
   }
-  return tileAndFuse(rewriter, tiledOps->front(), sizes, /*parallel=*/false);
+  // The original ops are gone: from here on a panel that cannot be tiled
+  // further stays as it is (correct, left to the loop lowering).
+  (void)tileAndFuse(rewriter, tiledOps->front(), sizes, /*parallel=*/false);
+  return success();
 }
 
 /// Splits a large elementwise generic (an optimizer update, a gradient
