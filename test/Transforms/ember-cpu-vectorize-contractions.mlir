@@ -327,6 +327,28 @@ func.func @linear_packed(%x: tensor<64x784xf32>, %w: tensor<512x784xf32>, %b: te
 
 // -----
 
+// Packing fuses the weight's transpose only: A, transposed too here, is
+// transposed once, before the panels (50176 elements: serial 16x16
+// blocks), not in every panel.
+// PAR-LABEL: func.func @packed_with_transposed_a
+// PAR:         scf.for {{.*}} -> (tensor<64x784xf32>)
+// PAR:           vector.transpose
+// PAR:         scf.forall (%{{.*}}) = (0) to (512) step (32)
+// PAR:           tensor.empty() : tensor<784x32xf32>
+// PAR-COUNT-1:   vector.transpose
+// PAR-NOT:       vector.transpose
+// PAR:           scf.forall.in_parallel
+func.func @packed_with_transposed_a(%a: tensor<784x64xf32>, %w: tensor<512x784xf32>, %c: tensor<64x512xf32>) -> tensor<64x512xf32> {
+  %ea = tensor.empty() : tensor<64x784xf32>
+  %at = linalg.transpose ins(%a : tensor<784x64xf32>) outs(%ea : tensor<64x784xf32>) permutation = [1, 0]
+  %ew = tensor.empty() : tensor<784x512xf32>
+  %wt = linalg.transpose ins(%w : tensor<512x784xf32>) outs(%ew : tensor<784x512xf32>) permutation = [1, 0]
+  %m = linalg.matmul ins(%at, %wt : tensor<64x784xf32>, tensor<784x512xf32>) outs(%c : tensor<64x512xf32>) -> tensor<64x512xf32>
+  return %m : tensor<64x512xf32>
+}
+
+// -----
+
 // Must not pack: a product below the threshold (its transpose is a serial
 // block transpose of its own), a transposed weight two products read (each
 // would transpose it again), and a K that no register block divides.

@@ -177,23 +177,22 @@ void tileKAndVectorize(IRRewriter &rewriter, linalg::MatmulOp matmul) {
 
 /// Tiles `consumer` (a matmul's elementwise epilogue, or the matmul itself)
 /// with `tiling` and fuses into each tile the matmul and its accumulator's
-/// fill or bias broadcast, and with `fuseTranspose` also the transpose the
-/// matmul's B comes from. Returns the tiled and fused ops, the tiled
+/// fill or bias broadcast, and `packed` (when not null: the transpose the
+/// matmul's B comes from). Returns the tiled and fused ops, the tiled
 /// consumer first.
 FailureOr<SmallVector<Operation *>>
 fuseIntoTiles(IRRewriter &rewriter, Operation *consumer,
-              const scf::SCFTilingOptions &tiling, bool fuseTranspose) {
+              const scf::SCFTilingOptions &tiling, Operation *packed) {
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   options.setFusionControlFn(
-      [consumer, fuseTranspose](tensor::ExtractSliceOp, OpResult producer,
-                                bool)
+      [consumer, packed](tensor::ExtractSliceOp, OpResult producer, bool)
           -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        // The matmul and its accumulator's initialisation; the weight
-        // transpose only when packing (else every tile needs it whole).
+        // The matmul and its accumulator's initialisation; a transpose
+        // only when packing it (else every tile needs it whole).
         Operation *owner = producer.getOwner();
         if (!isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(owner) &&
-            !(fuseTranspose && isa<linalg::TransposeOp>(owner)))
+            owner != packed)
           return std::nullopt;
         scf::SCFTileAndFuseOptions::ControlFnResult result;
         // A product also used outside the epilogue (a gradient that is
@@ -231,7 +230,7 @@ LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
                           ArrayRef<int64_t> sizes, bool parallel) {
   FailureOr<SmallVector<Operation *>> tiledOps = fuseIntoTiles(
       rewriter, consumer, outerTiling(rewriter.getContext(), sizes, parallel),
-      /*fuseTranspose=*/false);
+      /*packed=*/nullptr);
   if (failed(tiledOps))
     return failure();
   for (Operation *op : *tiledOps) {
@@ -302,6 +301,7 @@ linalg::TransposeOp packableTranspose(linalg::MatmulOp op, int64_t nr,
 /// core's cache, instead of the whole transposed weight going out to memory
 /// and back; and one parallel region replaces two.
 LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
+                                linalg::TransposeOp packed,
                                 ArrayRef<int64_t> sizes, int64_t vectorBits) {
   SmallVector<int64_t> panel(sizes.size(), 0);
   panel[1] = sizes[1];
@@ -309,7 +309,7 @@ LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
   tiling.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), panel));
   tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   FailureOr<SmallVector<Operation *>> tiledOps =
-      fuseIntoTiles(rewriter, consumer, tiling, /*fuseTranspose=*/true);
+      fuseIntoTiles(rewriter, consumer, tiling, packed);
   if (failed(tiledOps) || tiledOps->empty())
     return failure();
   for (Operation *op : *tiledOps) {
@@ -385,7 +385,7 @@ struct EmberCPUVectorizeContractionsPass
       linalg::MatmulOp op;
       int64_t mr, nr;
       bool parallel;
-      bool packed;
+      linalg::TransposeOp packed; // or null
     };
     SmallVector<Plan> plans;
     llvm::SmallPtrSet<Operation *, 4> packedTransposes;
@@ -408,8 +408,7 @@ struct EmberCPUVectorizeContractionsPass
                      : nullptr;
       if (transpose)
         packedTransposes.insert(transpose);
-      plans.push_back({op, tile->first, tile->second, parallelOp,
-                       transpose != nullptr});
+      plans.push_back({op, tile->first, tile->second, parallelOp, transpose});
     }
 
     SmallVector<linalg::TransposeOp> transposes;
@@ -426,8 +425,8 @@ struct EmberCPUVectorizeContractionsPass
       SmallVector<int64_t> sizes = {plan.mr, plan.nr};
       if (!epilogue)
         sizes.push_back(0);
-      if (plan.packed &&
-          succeeded(tileAndFusePacked(rewriter, root, sizes, vectorBits)))
+      if (plan.packed && succeeded(tileAndFusePacked(rewriter, root, plan.packed,
+                                                     sizes, vectorBits)))
         continue;
       if (epilogue && succeeded(tileAndFuse(rewriter, epilogue,
                                             {plan.mr, plan.nr}, plan.parallel)))
