@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace ember::optim {
@@ -39,7 +40,18 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
     targets.push_back(root);
   // The gradients are not among the results: writing them costs a step
   // about as much as the update itself, and the usual zero_grad() drops
-  // them unread.
+  // them unread. Unless one the last step left unwritten is still alive:
+  // backward() without zero_grad() accumulated onto it (or the caller kept
+  // it). Then this step writes them, so that a chain of lazy gradients
+  // (each recomputed from the weights before its step) stays one step long.
+  bool writeGradients =
+      std::any_of(unwrittenGradients_.begin(), unwrittenGradients_.end(),
+                  [](const std::weak_ptr<fe::Node> &g) { return !g.expired(); });
+  unwrittenGradients_.clear();
+  if (writeGradients)
+    for (const Tensor &p : params_)
+      if (p.grad().defined())
+        targets.push_back(p.grad().node());
   fe::realize(targets, loc);
 
   // In place: each parameter's node takes the new buffer, so every handle
@@ -67,6 +79,8 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
     p.transposed.reset(); // an inference cache of the old value
   }
   fe::replaceInputs(gradients, before);
+  for (const fe::NodePtr &g : gradients)
+    unwrittenGradients_.push_back(g);
 }
 
 namespace {

@@ -181,6 +181,37 @@ TEST(NNTest, GradientsAfterAStepAreThoseOfTheOldWeights) {
   EXPECT_FLOAT_EQ(w3[1], -0.704f);
 }
 
+// Without zero_grad() the gradients accumulate across steps (as in
+// PyTorch). A step leaves its gradients unwritten (recomputable); the next
+// one, finding one still alive, writes them, so the lazy chain never grows
+// beyond a step: the values follow the definition and the graphs compiled
+// stay few however many steps run.
+TEST(NNTest, StepsWithoutZeroGradAccumulateInBoundedGraphs) {
+  Tensor w = tensor({1.0f, -2.0f});
+  w.requires_grad_();
+  optim::SGD opt({w}, {.lr = 0.05});
+  double w0 = 1.0, w1 = -2.0, g0 = 0, g1 = 0;
+  uint64_t compilationsAfterWarmup = 0;
+  for (int step = 0; step < 12; ++step) {
+    (w * w).sum().backward(); // grad += 2w
+    opt.step();
+    g0 += 2 * w0;
+    g1 += 2 * w1;
+    w0 -= 0.05 * g0;
+    w1 -= 0.05 * g1;
+    if (step == 3)
+      compilationsAfterWarmup = cache_stats().compilations;
+  }
+  std::vector<float> got = w.to_vector();
+  EXPECT_NEAR(got[0], w0, 1e-5 * std::abs(w0) + 1e-6);
+  EXPECT_NEAR(got[1], w1, 1e-5 * std::abs(w1) + 1e-6);
+  std::vector<float> grad = w.grad().to_vector();
+  EXPECT_NEAR(grad[0], g0, 1e-4 * std::abs(g0));
+  EXPECT_NEAR(grad[1], g1, 1e-4 * std::abs(g1));
+  // Steps alternate between at most two graph shapes after the first few.
+  EXPECT_EQ(cache_stats().compilations, compilationsAfterWarmup);
+}
+
 // Inference reads a weight's transpose computed once; it must follow the
 // weight through an optimizer step, a write through data_ptr() and
 // load_state_dict, and never serve stale values.

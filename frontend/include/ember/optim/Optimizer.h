@@ -17,6 +17,7 @@
 
 #include "ember/frontend/Tensor.h"
 
+#include <memory>
 #include <vector>
 
 namespace ember::optim {
@@ -44,6 +45,11 @@ protected:
   Tensor decayedGrad(const Tensor &p, double weightDecay) const;
 
   std::vector<Tensor> params_;
+
+private:
+  /// The gradients the last step computed inside its graph without
+  /// writing them out (zero_grad() usually drops them).
+  std::vector<std::weak_ptr<fe::Node>> unwrittenGradients_;
 };
 
 struct SGDOptions {
