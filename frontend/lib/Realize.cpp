@@ -520,14 +520,11 @@ NodePtr transposedWeight(const Node &linear, std::source_location loc) {
         w->transposedWrites == writes)
       return w->transposed;
   }
-  auto t = std::make_shared<Node>();
-  t->kind = OpKind::Transpose;
-  t->inputs = {w};
-  t->shape = {w->shape[1], w->shape[0]};
-  t->dtype = w->dtype;
-  t->axes = {1, 0};
-  t->device = w->device;
-  t->location = w->location;
+  NodePtr t;
+  {
+    NoGradGuard noGrad;
+    t = Tensor(w).t(loc).node();
+  }
   realize({t}, loc);
   std::lock_guard<std::mutex> lock(mutex);
   w->transposed = t;

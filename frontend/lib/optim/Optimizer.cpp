@@ -64,14 +64,8 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
     if (!newValues[i].defined())
       continue;
     fe::Node &p = *params_[i].node();
-    auto old = std::make_shared<fe::Node>();
-    old->shape = p.shape;
-    old->dtype = p.dtype;
-    old->device = p.device;
-    old->location = p.location;
-    old->data = p.data;
-    old->deviceData = p.deviceData;
-    before.emplace_back(&p, std::move(old));
+    // A leaf sharing the old buffer.
+    before.emplace_back(&p, params_[i].detach(loc).node());
     if (p.grad && !p.grad->isRealized())
       gradients.push_back(p.grad);
     p.data = newValues[i].node()->data;
