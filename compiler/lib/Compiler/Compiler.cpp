@@ -601,8 +601,6 @@ Result api::compile(std::string_view source,
                             "' (expected cpu or cuda)");
   }
 
-  // The MLIR stages, each its own pass manager so the IR between them can
-  // be dumped and returned.
   // The target machine comes first: its vector width shapes the tiles.
   auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
   if (!tm) {
@@ -611,6 +609,9 @@ Result api::compile(std::string_view source,
   }
   mlir::ember::CPUPipelineOptions cpuOptions;
   cpuOptions.vectorBits = mlir::ember::vectorRegisterBits(**tm);
+
+  // The MLIR stages, each its own pass manager so the IR between them can
+  // be dumped and returned.
   struct MlirStage {
     Stage stage;
     const char *dumpName;

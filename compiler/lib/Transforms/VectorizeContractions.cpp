@@ -242,6 +242,17 @@ LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
   return success();
 }
 
+/// The square block (16 or 8) in which a `rows` x `cols` f32 transpose is
+/// done in registers: one register a row, so 8 under 256-bit registers;
+/// 0 when no block divides both sizes.
+int64_t transposeBlock(int64_t rows, int64_t cols, int64_t vectorBits) {
+  for (int64_t b : {16, 8})
+    if (b * 32 <= std::max<int64_t>(vectorBits, 256) && rows % b == 0 &&
+        cols % b == 0)
+      return b;
+  return 0;
+}
+
 /// Tiles a 2-D f32 transpose into square blocks that fit in vector
 /// registers (16x16, or 8x8 when 16 does not divide both sizes or the
 /// registers hold 8 floats) and
@@ -255,13 +266,8 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
       !op.hasPureTensorSemantics() ||
       type.getElementType().getIntOrFloatBitWidth() != 32)
     return;
-  int64_t block = 0;
-  for (int64_t b : {16, 8})
-    if (b * 32 <= std::max<int64_t>(vectorBits, 256) &&
-        type.getDimSize(0) % b == 0 && type.getDimSize(1) % b == 0) {
-      block = b;
-      break;
-    }
+  int64_t block =
+      transposeBlock(type.getDimSize(0), type.getDimSize(1), vectorBits);
   if (block == 0)
     return;
   scf::SCFTilingOptions options =
@@ -285,11 +291,8 @@ linalg::TransposeOp packableTranspose(linalg::MatmulOp op, int64_t nr,
   if (type.getRank() != 2 || !type.hasStaticShape() ||
       !type.getElementType().isF32())
     return nullptr;
-  for (int64_t b : {16, 8})
-    if (b * 32 <= std::max<int64_t>(vectorBits, 256) &&
-        type.getDimSize(0) % b == 0 && nr % b == 0)
-      return transpose;
-  return nullptr;
+  return transposeBlock(type.getDimSize(0), nr, vectorBits) ? transpose
+                                                            : nullptr;
 }
 
 /// Packing for a product whose B is a weight transposed in the graph (a

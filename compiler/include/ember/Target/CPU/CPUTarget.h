@@ -28,11 +28,11 @@ namespace mlir::ember {
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createCPUTargetMachine(llvm::StringRef cpu);
 
-/// "cpu +feature,..." of the host, for cache keys.
 /// The width of the vector registers code for `tm` may use: 512 with
 /// AVX-512, 256 with AVX/AVX2, else 128 (x86); 128 on other targets.
 int64_t vectorRegisterBits(const llvm::TargetMachine &tm);
 
+/// "cpu +feature,..." of the host, for cache keys.
 std::string describeHostTarget();
 
 /// Adds `void <entryName>(void **args)` to `module`, which loads one pointer
