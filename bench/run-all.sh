@@ -10,10 +10,52 @@
 #   bench/run-all.sh [BUILD_DIR]        # default: build; REPEAT=N as in
 #                                       # run-quickstart.sh
 #
+# Works on a fresh machine: first bench/deps.sh installs what the peers
+# need (Debian's LibTorch, PyTorch, OpenBLAS, Google Benchmark and cblas;
+# PyTorch 2.x from PyPI into a virtual environment unless
+# EMBER_BENCH_NO_TORCH2=1), then Ember is built with the peers:
+# scripts/build.sh (Ember's packages, configures and builds build/; another
+# BUILD_DIR is configured and built the same way), and CMake runs again
+# where the build was configured before LibTorch or Google Benchmark was
+# installed.
+#
 #===------------------------------------------------------------------------===#
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
 BUILD=${1:-build}
+
+isa=$(grep -m1 -ow avx512f /proc/cpuinfo || grep -m1 -ow avx2 /proc/cpuinfo || echo "no AVX2")
+echo "== $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $isa"
+
+echo "== dependencies and build"
+"$HERE/deps.sh" || { echo "run-all: bench/deps.sh failed" >&2; exit 1; }
+if [[ $(realpath -m "$BUILD") == "$ROOT/build" ]]; then
+  "$ROOT/scripts/build.sh" || { echo "run-all: scripts/build.sh failed" >&2; exit 1; }
+else
+  "$ROOT/scripts/deps.sh" || exit 1
+  if [[ ! -f $BUILD/build.ninja ]]; then
+    cmake -G Ninja -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 1
+  fi
+  cmake --build "$BUILD" || { echo "run-all: building $BUILD failed" >&2; exit 1; }
+fi
+# A build configured before the peers' packages were installed lacks their
+# targets: configure again so that CMake finds LibTorch and Google Benchmark,
+# and build them.
+hasTargets() {
+  local t
+  for t in quickstart_ember quickstart_libtorch bench_kernels; do
+    grep -q "^build bin/$t:" "$BUILD/build.ninja" || return 1
+  done
+}
+if ! hasTargets; then
+  echo "run-all: configuring $BUILD again for the peers' programs"
+  cmake "$BUILD" >/dev/null || { echo "run-all: configuring $BUILD failed" >&2; exit 1; }
+  cmake --build "$BUILD" || { echo "run-all: building $BUILD failed" >&2; exit 1; }
+  hasTargets || echo "run-all: $BUILD still lacks a benchmark (see CMake's 'Benchmarks:' messages); it is skipped"
+fi
+echo
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 echo "== kernels"

@@ -24,8 +24,9 @@ if [[ ! -x $BIN ]]; then
   echo "run-kernels: no $BIN (needs libbenchmark-dev and libblas-dev at configure time)" >&2
   exit 2
 fi
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "blas:    $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)"
+isa=$(grep -m1 -ow avx512f /proc/cpuinfo || grep -m1 -ow avx2 /proc/cpuinfo || echo "no AVX2")
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $isa"
+echo "blas:    $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)${OPENBLAS_CORETYPE:+, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE}"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT

@@ -13,11 +13,16 @@
 # Environment: REPEAT=N runs every contender N times, interleaved, and keeps
 # each one's best epoch (default 1); WARMUP=STEPS (default 5); DATA=DIR
 # (default /usr/share/datasets/fashion-mnist); PYTHON (default
-# /usr/bin/python3, Debian's python3-torch).
+# /usr/bin/python3, Debian's python3-torch); TORCH2 (default
+# $EMBER_PEERS_TORCH2 or ~/.cache/ember-peers/torch2: the PyTorch 2.x
+# virtual environment bench/install-torch2.sh makes; EMBER_BENCH_NO_TORCH2=1
+# leaves that peer out).
 #
-# Contenders: LibTorch at 1 and 2 threads, PyTorch (the Quickstart's
-# DataLoader, and batches gathered by index as the LibTorch peer does) at 1
-# thread, and Ember at 1 and 2 threads (EMBER_NUM_THREADS). The peers run
+# Contenders: LibTorch at 1 and 2 threads, PyTorch 1.13 (Debian's; the
+# Quickstart's DataLoader, and batches gathered by index as the LibTorch
+# peer does) at 1 thread, PyTorch 2.x from PyPI ("pytorch2", MKL and
+# oneDNN; the same two loaders) at 1 and 2 threads, and Ember at 1 and 2
+# threads (EMBER_NUM_THREADS). The peers run
 # with OMP_WAIT_POLICY=PASSIVE and with OMP_NUM_THREADS and
 # OPENBLAS_NUM_THREADS set to their thread count; Ember with its own
 # defaults. A contender that is not available is skipped with a message.
@@ -33,6 +38,7 @@ REPEAT=${REPEAT:-1}
 WARMUP=${WARMUP:-5}
 DATA=${DATA:-/usr/share/datasets/fashion-mnist}
 PYTHON=${PYTHON:-/usr/bin/python3}
+TORCH2=${TORCH2:-${EMBER_PEERS_TORCH2:-$HOME/.cache/ember-peers/torch2}}
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$BUILD/bin
 
@@ -67,15 +73,33 @@ if [[ -x $PYTHON ]] && "$PYTHON" -c 'import torch' 2>/dev/null; then
 else
   echo "skip pytorch: $PYTHON cannot import torch (Debian: apt-get install python3-torch)"
 fi
+# PyTorch 2.x: the virtual environment's python, with its env.sh's
+# LD_LIBRARY_PATH (the CUDA libraries the wheel loads, even on the CPU).
+if [[ ${EMBER_BENCH_NO_TORCH2:-0} == 1 ]]; then
+  echo "skip pytorch2: EMBER_BENCH_NO_TORCH2=1"
+elif [[ -x $TORCH2/bin/python && -f $TORCH2/env.sh ]] &&
+     torch2Lib=$(source "$TORCH2/env.sh" && echo "$LD_LIBRARY_PATH") &&
+     torch2Version=$(env LD_LIBRARY_PATH="$torch2Lib" "$TORCH2/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null); then
+  for loader in dataloader batched; do
+    for t in 1 2; do
+      add "pytorch2/$loader" "$t" "env LD_LIBRARY_PATH=$torch2Lib $TORCH2/bin/python $HERE/quickstart_pytorch.py --data $DATA --warmup $WARMUP --threads $t --loader $loader"
+    done
+  done
+else
+  echo "skip pytorch2: no PyTorch 2.x in $TORCH2 (bench/install-torch2.sh installs it)"
+fi
 
 if [[ ${#names[@]} -eq 0 ]]; then
   echo "run-quickstart: no contender available" >&2
   exit 1
 fi
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+isa=$(grep -m1 -ow avx512f /proc/cpuinfo || grep -m1 -ow avx2 /proc/cpuinfo || echo "no AVX2")
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $isa"
 blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)
-echo "blas:    ${blas:-unknown} (the peers' matmuls; Debian: libopenblas0-openmp)"
+echo "blas:    ${blas:-unknown} (the peers' matmuls; Debian: libopenblas0-openmp)${OPENBLAS_CORETYPE:+, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE}"
+torch1=$("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null)
+echo "torch:   ${torch1:-none} ($PYTHON), ${torch2Version:-none} (pytorch2: $TORCH2)"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # The Ember the build folder was configured from.
 src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)
@@ -110,7 +134,10 @@ for ((round = 1; round <= REPEAT; ++round)); do
       best[$i]=failed
       continue
     fi
-    echo "round $round: ${line##*$'\n'}"
+    shown=${line##*$'\n'}
+    # quickstart_pytorch.py says "pytorch" whichever torch runs it.
+    [[ ${names[$i]} == pytorch2/* ]] && shown="pytorch2${shown#pytorch}"
+    echo "round $round: $shown"
     old=${best[$i]:-}
     if [[ -z $old ]] || awk -v a="$seconds" -v b="$old" 'BEGIN { exit !(a < b) }'; then
       best[$i]=$seconds

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ember needs that are missing. Idempotent and
-# silent when everything is present. Sourced by quickstart.sh and test.sh.
+# silent when everything is present. Run by build.sh (so quickstart.sh and
+# test.sh), the sanitizer and fuzz scripts. `deps.sh --list` prints the list:
+# test/scripts/check-deps.py (a ctest) proves it covers every header and
+# library the build used.
 set -euo pipefail
 
 EMBER_PACKAGES=(
   cmake ninja-build g++ binutils python3
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools libomp-22-dev
-  libfmt-dev libgtest-dev zlib1g-dev nlohmann-json3-dev libonnx-dev
+  libfmt-dev libgtest-dev zlib1g-dev nlohmann-json3-dev libonnx-dev libprotobuf-dev
   dataset-fashion-mnist
 )
+
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${EMBER_PACKAGES[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${EMBER_PACKAGES[@]}"; do

@@ -18,7 +18,7 @@ cd "$build"
 # by default).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1}
 # The IR tests and the install check exercise tools, not new code paths.
-if ctest --output-on-failure -E "^(lit|install\.|docs\.|layering\.)" "$@"; then
+if ctest --output-on-failure -E "^(lit|install\.|docs\.|deps\.|layering\.)" "$@"; then
   exit 0
 fi
 # GCC 12's LeakSanitizer sometimes crashes in its own tracer while it

@@ -21,3 +21,10 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.ember_tools_dir, config.llvm_tools_dir]
 tools = ["ember-opt", "graphc", "mlir-translate", "FileCheck", "not", "count", "split-file"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# ptxas (the CUDA toolkit's, not a Debian package) assembles generated PTX
+# where it is installed; tests that need it say `REQUIRES: ptxas`.
+ptxas = "/usr/local/cuda/bin/ptxas"
+if os.path.exists(ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

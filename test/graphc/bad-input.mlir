@@ -16,10 +16,19 @@
 // RUN: sh -c 'graphc %t/model.onnx --emit=ember 2>/dev/null; test $? -eq 3'
 // RUN: not graphc %t/good.mlir --emit=obj 2>&1 | FileCheck %s --check-prefix=BINARY
 // RUN: sh -c 'graphc %t/good.mlir --frobnicate 2>/dev/null; test $? -eq 1'
+// RUN: not graphc %t/good.mlir --emit=onnx-import 2>&1 | FileCheck %s --check-prefix=IMPORTONLY
+// RUN: sh -c 'graphc %t/good.mlir --emit=onnx-import 2>/dev/null; test $? -eq 1'
 // RUN: ember-opt %t/good.mlir --emit-bytecode -o %t/good.mlirbc
 // RUN: head -c 40 %t/good.mlirbc > %t/truncated.mlirbc
 // RUN: not graphc %t/truncated.mlirbc --emit=ember 2>&1 | FileCheck %s --check-prefix=TRUNC
 // RUN: sh -c 'graphc %t/truncated.mlirbc --emit=ember 2>/dev/null; test $? -eq 3'
+// Ops outside the ember dialect are rejected, naming the op, for both
+// targets (a self-recursive func.call once compiled, and crashed ember-run).
+// RUN: not graphc %t/recursive-call.mlir -o %t/r.ember 2>&1 | FileCheck %s --check-prefix=FOREIGN
+// RUN: sh -c 'graphc %t/recursive-call.mlir -o %t/r.ember 2>/dev/null; test $? -eq 5'
+// RUN: not graphc %t/recursive-call.mlir --target=cuda --emit=ptx 2>&1 | FileCheck %s --check-prefix=FOREIGN
+// RUN: not graphc %t/arith.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=ARITH
+// RUN: not graphc %t/private-helper.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=HELPER
 // Bytecode on which MLIR's own reader crashes (found by fuzz_ember_ir): read
 // in a child process first, and rejected as malformed, by graphc and by
 // ember-opt.
@@ -38,7 +47,11 @@
 // IO:      graphc: cannot read '{{.*}}missing.mlir': No such file or directory
 // ONNX:    graphc: {{.*}}model.onnx: not a valid ONNX model (the protobuf does not parse)
 // BINARY:  graphc: --emit=obj writes a binary file: give -o OUT
+// IMPORTONLY: graphc: --emit=onnx-import shows what an ONNX model imports to: give a .onnx file, not '{{.*}}good.mlir'
 // TRUNC:   graphc: {{.*}}
+// FOREIGN: graphc: recursive-call.mlir:2:8: 'func.call' is not an Ember graph op: a graph holds ember ops and one func.return
+// ARITH:   graphc: arith.mlir:2:8: 'arith.constant' is not an Ember graph op
+// HELPER:  graphc: private-helper.mlir:4:1: a graph module holds one function; 'helper' is another
 
 //--- syntax.mlir
 func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
@@ -64,3 +77,21 @@ func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
 }
 //--- model.onnx
 not really onnx
+//--- recursive-call.mlir
+func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = func.call @graph(%a) : (tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+//--- arith.mlir
+func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %c = arith.constant dense<1.0> : tensor<2xf32>
+  %0 = ember.add %a, %c : tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+//--- private-helper.mlir
+func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
+  return %a : tensor<2xf32>
+}
+func.func private @helper(%a: tensor<2xf32>) -> tensor<2xf32> {
+  return %a : tensor<2xf32>
+}

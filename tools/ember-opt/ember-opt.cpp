@@ -9,14 +9,35 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+#include "ember/Support/NestingLimit.h"
 #include "ember/Support/RunIsolated.h"
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace {
+
+/// MLIR's text parser recurses once per nesting level: text nested deeper
+/// than Ember's limit is rejected before it can overflow the stack.
+int rejectDeepText(const char *input) {
+  std::FILE *f = std::fopen(input, "rb");
+  if (!f)
+    return -1; // MlirOptMain reports it
+  std::string text;
+  char buf[1 << 16];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
+    text.append(buf, n);
+  std::fclose(f);
+  std::optional<ember::NestingError> deep = ember::textNestingError(text);
+  if (!deep)
+    return -1;
+  std::fprintf(stderr, "ember-opt: %s:%zu:%zu: %s\n", input, deep->line,
+               deep->column, deep->message.c_str());
+  return 1;
+}
 
 /// MLIR's bytecode reader is not hardened against malformed files (the
 /// fuzzer crashes it in seconds). When the input file is bytecode, run the
@@ -48,7 +69,7 @@ int rejectCrashingBytecode(int argc, char **argv) {
     size = std::ftell(f);
   std::fclose(f);
   if (n != 4 || std::memcmp(magic, "ML\xefR", 4) != 0)
-    return -1;
+    return rejectDeepText(input);
   std::vector<char *> args(argv, argv + argc);
   std::string out = "-o=/dev/null";
   args.push_back(out.data());

@@ -182,6 +182,9 @@ int main(int argc, char **argv) {
 
   size_t dot = args.input.rfind('.');
   std::string extension = dot == std::string::npos ? "" : args.input.substr(dot);
+  if (importOnly && extension != ".onnx")
+    return usage("--emit=onnx-import shows what an ONNX model imports to: "
+                 "give a .onnx file, not '" + args.input + "'");
   std::ifstream in(args.input, std::ios::binary);
   if (!in) {
     std::cerr << "graphc: cannot read '" << args.input << "': "

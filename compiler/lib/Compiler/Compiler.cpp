@@ -8,14 +8,17 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/Compiler/Compiler.h"
+#include "ember/Dialect/Ember/IR/EmberDialect.h"
 
 #include "ember/InitAll.h"
 #include "ember/Pipelines/Pipelines.h"
+#include "ember/Support/NestingLimit.h"
 #include "ember/Support/RunIsolated.h"
 #include "ember/Target/CPU/CPUTarget.h"
 #include "ember/Target/NVPTX/GpuPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -246,6 +249,25 @@ FailureOr<func::FuncOp> findGraphFunction(ModuleOp module) {
     module.emitError("a graph module must have one public func.func");
     return failure();
   }
+  // Ember compiles graphs of ember ops, nothing else: another dialect's op
+  // (a func.call, even one to the graph itself, an llvm.inline_asm) would
+  // reach the lowering unchecked and could make code that crashes when run.
+  WalkResult walk = module.walk([&](Operation *op) {
+    if (op == module.getOperation() || op == found.getOperation() ||
+        isa<func::ReturnOp>(op) ||
+        isa<mlir::ember::EmberDialect>(op->getDialect()))
+      return WalkResult::advance();
+    if (isa<func::FuncOp>(op))
+      op->emitError("a graph module holds one function; '")
+          << cast<func::FuncOp>(op).getSymName() << "' is another";
+    else
+      op->emitError("'") << op->getName()
+                         << "' is not an Ember graph op: a graph holds "
+                            "ember ops and one func.return";
+    return WalkResult::interrupt();
+  });
+  if (walk.wasInterrupted())
+    return failure();
   return found;
 }
 
@@ -255,6 +277,29 @@ Result &fail(Result &result, std::string message) {
     result.failure = api::Failure::Codegen;
   result.diagnostics.push_back({Record::Severity::Error, "", message});
   return result;
+}
+
+/// Kernels that call a libdevice function (`__nv_expf` for exp, `__nv_logf`
+/// for log) need libdevice linked in; without it ptxas or the driver would
+/// fail later on an undefined symbol. Names the first such function and the
+/// file looked for when that file is not there.
+std::optional<std::string> checkLibdevice(ModuleOp module) {
+  std::optional<std::string> needed;
+  module.walk([&](LLVM::LLVMFuncOp fn) {
+    if (fn.isExternal() && fn.getSymName().starts_with("__nv_")) {
+      needed = fn.getSymName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  std::string toolkit = mlir::ember::cudaToolkitPath();
+  if (!needed || mlir::ember::hasLibdevice(toolkit))
+    return std::nullopt;
+  return "this graph's GPU kernels call " + *needed +
+         ", which needs CUDA's libdevice, and " +
+         mlir::ember::libdevicePath(toolkit) +
+         " is not there (or its path is unusable): install the CUDA toolkit "
+         "there, or set EMBER_CUDA_PATH to the toolkit's folder";
 }
 
 /// The rest of compile() for NVIDIA GPUs: shared stages, kernel mapping,
@@ -284,9 +329,11 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
        mlir::ember::buildCPUBufferizePipeline},
       {Stage::GPUKernels, "04-gpu-kernels.mlir",
        mlir::ember::buildGPUMapPipeline},
+      // Kernels to NVVM here; to PTX below, once libdevice is known to be
+      // there if they need it.
       {Stage::PTX, "05-nvvm-ptx.mlir",
        [&](OpPassManager &pm) {
-         mlir::ember::buildNVVMPipeline(pm, gpuOptions);
+         mlir::ember::buildNVVMLowerPipeline(pm, gpuOptions);
        }},
   };
   for (const GpuStage &s : stages) {
@@ -296,6 +343,18 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
     if (failed(pm.run(module))) {
       result.failure = api::Failure::Codegen;
       return result;
+    }
+    if (s.stage == Stage::PTX) {
+      if (std::optional<std::string> error = checkLibdevice(module))
+        return fail(result, *error);
+      PassManager serialize(module->getContext(),
+                            ModuleOp::getOperationName());
+      mlir::ember::buildNVVMSerializePipeline(serialize, gpuOptions);
+      dumper.instrument(serialize, llvm::sys::path::stem(s.dumpName));
+      if (failed(serialize.run(module))) {
+        result.failure = api::Failure::Codegen;
+        return result;
+      }
     }
     dumper.write(s.dumpName, module.getOperation());
     if (options.stopAfter == s.stage && s.stage != Stage::PTX) {
@@ -561,6 +620,17 @@ Result api::compile(std::string_view source,
       llvm::MemoryBuffer::getMemBufferCopy(
           llvm::StringRef(source.data(), source.size()), options.name),
       llvm::SMLoc());
+  if (!isBytecode(sourceMgr.getMemoryBuffer(1)->getMemBufferRef()))
+    if (std::optional<::ember::NestingError> deep =
+            ::ember::textNestingError(source)) {
+      result.diagnostics.push_back(
+          {api::Diagnostic::Severity::Error,
+           options.name + ":" + std::to_string(deep->line) + ":" +
+               std::to_string(deep->column),
+           deep->message});
+      result.failure = api::Failure::Parse;
+      return result;
+    }
   if (options.isolateBytecode)
     if (std::optional<std::string> crash = ::bytecodeReaderCrash(sourceMgr)) {
       result.diagnostics.push_back(

@@ -459,8 +459,6 @@ private:
 
 } // namespace
 
-bool onnxImportAvailable() { return true; }
-
 OnnxImportResult importOnnx(std::string_view bytes) {
   OnnxImportResult result;
   onnx::ModelProto model;

@@ -12,8 +12,13 @@
 #include "ember/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 
@@ -102,12 +107,49 @@ void ember::buildGPUMapPipeline(OpPassManager &pm) {
                 "lower-affine,canonicalize,cse,gpu-kernel-outlining");
 }
 
-void ember::buildNVVMPipeline(OpPassManager &pm,
-                              const GPUPipelineOptions &options) {
+std::string ember::cudaToolkitPath() {
+  if (const char *env = std::getenv("EMBER_CUDA_PATH"); env && *env)
+    return env;
+  return EMBER_DEFAULT_CUDA_PATH;
+}
+
+std::string ember::libdevicePath(llvm::StringRef toolkitPath) {
+  llvm::SmallString<256> path(toolkitPath);
+  llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
+  return std::string(path);
+}
+
+bool ember::hasLibdevice(llvm::StringRef toolkitPath) {
+  // The path travels in a pass option's quoted value.
+  return toolkitPath.find_first_of("\"'{}") == llvm::StringRef::npos &&
+         llvm::sys::fs::is_regular_file(libdevicePath(toolkitPath));
+}
+
+void ember::buildNVVMLowerPipeline(OpPassManager &pm,
+                                   const GPUPipelineOptions &options) {
   addPasses(pm, "nvvm-attach-target{chip=" + options.chip +
                     "},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-"
-                    "bare-ptr-memref-call-conv},reconcile-unrealized-casts),"
-                    "gpu-module-to-binary{format=isa}");
+                    "bare-ptr-memref-call-conv},reconcile-unrealized-casts)");
+}
+
+void ember::buildNVVMSerializePipeline(OpPassManager &pm,
+                                       const GPUPipelineOptions &options) {
+  // MLIR links libdevice from the toolkit it is given; with none it would
+  // read CUDA_HOME and friends from the environment. A toolkit without
+  // libdevice is not passed (MLIR would fail every graph, even those that
+  // need no math function); compile() names the file when one needs it.
+  std::string toolkit =
+      options.toolkitPath.empty() ? cudaToolkitPath() : options.toolkitPath;
+  std::string binary = "gpu-module-to-binary{format=isa";
+  if (hasLibdevice(toolkit))
+    binary += " toolkit=\"" + toolkit + "\"";
+  addPasses(pm, binary + "}");
+}
+
+void ember::buildNVVMPipeline(OpPassManager &pm,
+                              const GPUPipelineOptions &options) {
+  buildNVVMLowerPipeline(pm, options);
+  buildNVVMSerializePipeline(pm, options);
 }
 
 void ember::buildGPUPipeline(OpPassManager &pm,
@@ -126,7 +168,12 @@ struct GPUPipelineCLOptions
   PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("Target chip, e.g. sm_90"),
       llvm::cl::init("sm_90")};
-  ember::GPUPipelineOptions get() const { return {chip}; }
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit to link libdevice from (default: "
+                     "$EMBER_CUDA_PATH, else the build's, /usr/local/cuda)"),
+      llvm::cl::init("")};
+  ember::GPUPipelineOptions get() const { return {chip, toolkit}; }
 };
 /// The command-line form of CPUPipelineOptions.
 struct CPUPipelineCLOptions

@@ -21,9 +21,6 @@ struct OnnxImportResult {
   bool malformed = false;
 };
 
-/// Whether this build can import ONNX (it needs Debian's libonnx-dev).
-bool onnxImportAvailable();
-
 /// Imports an ONNX model (ModelProto bytes): graph inputs with static
 /// shapes become arguments, initializers become constants, and Gemm,
 /// MatMul, Add, Sub, Mul, Div, Relu, Neg, Flatten, Reshape, Transpose,

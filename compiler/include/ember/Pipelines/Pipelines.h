@@ -53,7 +53,22 @@ void buildCPUPipeline(OpPassManager &pm,
 struct GPUPipelineOptions {
   /// The target chip, e.g. "sm_90" (H100/H200).
   std::string chip = "sm_90";
+  /// The CUDA toolkit whose nvvm/libdevice/libdevice.10.bc is linked into
+  /// kernels that call math functions (exp, log); empty: cudaToolkitPath().
+  std::string toolkitPath;
 };
+
+/// The CUDA toolkit PTX generation takes libdevice from: $EMBER_CUDA_PATH,
+/// else the one configured at build time (CMake's EMBER_CUDA_PATH, by
+/// default /usr/local/cuda). Never CUDA_HOME or CUDA_PATH, which MLIR would
+/// otherwise read: the result must not depend on the caller's environment.
+std::string cudaToolkitPath();
+
+/// Where libdevice lies in the toolkit at `toolkitPath`.
+std::string libdevicePath(llvm::StringRef toolkitPath);
+
+/// Whether that libdevice is there (a regular file) and the path usable.
+bool hasLibdevice(llvm::StringRef toolkitPath);
 
 /// Maps bufferized linalg to GPU kernels: parallel loops become a grid of
 /// blocks, each kernel is outlined into a gpu.module. (Naive mapping, one
@@ -63,6 +78,13 @@ void buildGPUMapPipeline(OpPassManager &pm);
 /// with LLVM's NVPTX back end (gpu.binary ops holding the PTX text). Kernel
 /// arguments use the bare-pointer convention.
 void buildNVVMPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
+/// The two halves of buildNVVMPipeline, for a caller that checks in between
+/// (compile() names a missing libdevice before the back end needs it):
+/// kernels to the NVVM dialect, then gpu.module to gpu.binary (PTX).
+void buildNVVMLowerPipeline(OpPassManager &pm,
+                            const GPUPipelineOptions &options);
+void buildNVVMSerializePipeline(OpPassManager &pm,
+                                const GPUPipelineOptions &options);
 /// ember to PTX: graph, linalg, bufferize, map, NVVM.
 void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
 

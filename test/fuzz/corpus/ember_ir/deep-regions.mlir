@@ -1,0 +1,4003 @@
+func.func @g() {
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+"test.op"() ({
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+}) : () -> ()
+  return
+}
