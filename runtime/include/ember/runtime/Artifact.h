@@ -7,12 +7,19 @@
 // the compiler writes artifacts, the runtime reads them.
 //
 // Layout (little-endian):
-//   "EMBERART" (8 bytes), u32 version (1), u32 target (0 cpu, 1 cuda)
+//   "EMBERART" (8 bytes), u32 version (2), u32 target (0 cpu, 1 cuda)
 //   u32 inputs, u32 outputs, then per tensor: u8 dtype (ember::DType),
 //   u32 rank, i64 dims[rank]
 //   u32 entry-symbol length, the symbol bytes
 //   u64 code length, the code bytes
+//   u64 checksum: FNV-1a (64-bit) of every byte before it
 //   and nothing after.
+//
+// The checksum is verified before anything else is read, so a corrupted
+// file (a flipped bit in the code, an edited output shape) is rejected
+// before its code is mapped. FNV-1a detects every change of a single byte
+// (each step is a bijection of the running state); it guards against
+// corruption, not against someone who recomputes it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,8 +55,19 @@ struct TensorSignature {
   }
 };
 
+/// FNV-1a, 64-bit, of `n` bytes: the artifact's checksum.
+inline uint64_t artifactChecksum(const char *data, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(data[i]);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
 struct Artifact {
   enum class Target : uint32_t { CPU = 0, CUDA = 1 };
+  static constexpr uint32_t kVersion = 2;
   Target target = Target::CPU;
   std::vector<TensorSignature> inputs, outputs;
   std::string entry;
@@ -59,7 +77,7 @@ struct Artifact {
     std::string out = "EMBERART";
     auto u32 = [&](uint32_t v) { out.append(reinterpret_cast<char *>(&v), 4); };
     auto u64 = [&](uint64_t v) { out.append(reinterpret_cast<char *>(&v), 8); };
-    u32(1);
+    u32(kVersion);
     u32(static_cast<uint32_t>(target));
     u32(static_cast<uint32_t>(inputs.size()));
     u32(static_cast<uint32_t>(outputs.size()));
@@ -74,6 +92,7 @@ struct Artifact {
     out += entry;
     u64(code.size());
     out += code;
+    u64(artifactChecksum(out.data(), out.size()));
     return out;
   }
 
@@ -94,8 +113,22 @@ struct Artifact {
     if (!take(magic, 8) || std::memcmp(magic, "EMBERART", 8) != 0)
       return bad("missing the EMBERART header");
     uint32_t version = 0, target = 0, nIn = 0, nOut = 0;
-    if (!take(&version, 4) || version != 1)
+    if (!take(&version, 4))
+      return bad("truncated header");
+    if (version == 1)
+      return bad("version 1 (no checksum): compile it again with this "
+                 "graphc");
+    if (version != kVersion)
       return bad("unsupported version " + std::to_string(version));
+    // Nothing past the header is trusted before the checksum holds.
+    uint64_t stored = 0;
+    if (bytes.size() < pos + 8)
+      return bad("truncated: no checksum");
+    size_t body = bytes.size() - 8;
+    std::memcpy(&stored, bytes.data() + body, 8);
+    if (stored != artifactChecksum(bytes.data(), body))
+      return bad("the checksum does not match the content (the file is "
+                 "corrupted or was edited)");
     if (!take(&target, 4) || target > 1)
       return bad("unknown target");
     if (!take(&nIn, 4) || !take(&nOut, 4) || nIn > 4096 || nOut > 4096)
@@ -131,7 +164,7 @@ struct Artifact {
     a.entry.assign(bytes.data() + pos, entryLen);
     pos += entryLen;
     uint64_t codeLen = 0;
-    if (!take(&codeLen, 8) || bytes.size() - pos != codeLen)
+    if (!take(&codeLen, 8) || pos > body || body - pos != codeLen)
       return bad("the code section is truncated or followed by extra bytes");
     a.code.assign(bytes.data() + pos, codeLen);
     return a;
