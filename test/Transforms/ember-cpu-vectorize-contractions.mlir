@@ -578,3 +578,34 @@ func.func @other_user_first(%gt: tensor<512x64xf32>, %x: tensor<64x784xf32>, %w:
   } -> tensor<512x784xf32>
   return %neg, %sum : tensor<512x784xf32>, tensor<512x784xf32>
 }
+
+// -----
+
+// Rows that no count of 8 to 64 blocks divides (1031 is prime): 8 blocks of
+// 129 rows, the last one 128 (affine.min). The block is found in a fixed
+// number of steps: a row count near INT64_MAX compiles at once.
+// PAR-LABEL: func.func @prime_rows
+// PAR:         scf.forall (%[[R:.*]]) = (0) to (1031) step (129)
+// PAR:           %[[N:.*]] = affine.min #{{.*}}(%[[R]])
+// PAR:           tensor.extract_slice %{{.*}}[%[[R]], 0] [%[[N]], 64] [1, 1]
+// PAR-LABEL: func.func @huge_prime_rows
+// PAR:         scf.forall (%{{.*}}) = (0) to (9223372036854775783) step (1152921504606846973)
+#p0 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @prime_rows(%w: tensor<1031x64xf32>) -> tensor<1031x64xf32> {
+  %e = tensor.empty() : tensor<1031x64xf32>
+  %u = linalg.generic {indexing_maps = [#p0, #p0], iterator_types = ["parallel", "parallel"]} ins(%w : tensor<1031x64xf32>) outs(%e : tensor<1031x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<1031x64xf32>
+  return %u : tensor<1031x64xf32>
+}
+func.func @huge_prime_rows(%w: tensor<9223372036854775783x4xf32>) -> tensor<9223372036854775783x4xf32> {
+  %e = tensor.empty() : tensor<9223372036854775783x4xf32>
+  %u = linalg.generic {indexing_maps = [#p0, #p0], iterator_types = ["parallel", "parallel"]} ins(%w : tensor<9223372036854775783x4xf32>) outs(%e : tensor<9223372036854775783x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<9223372036854775783x4xf32>
+  return %u : tensor<9223372036854775783x4xf32>
+}

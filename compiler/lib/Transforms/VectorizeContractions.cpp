@@ -344,6 +344,9 @@ LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
 /// Splits a large elementwise generic (an optimizer update, a gradient
 /// scaling) into row blocks shared by threads: at least 8 blocks of whole
 /// rows, each left to the loop lowering (and LLVM's vectorizer) as before.
+/// Blocks divide the rows evenly when 8 to 64 blocks can (the largest such
+/// block); otherwise there are 8, the last one shorter. The search is a
+/// fixed number of steps, whatever the number of rows.
 void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumReductionLoops() != 0 ||
       op->getParentOfType<LoopLikeOpInterface>())
@@ -355,10 +358,11 @@ void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
   int64_t rows = ranges.front();
   if (total < kParallelMinElements || rows < 2)
     return;
-  int64_t block = 1;
-  for (int64_t b = std::max<int64_t>(rows / 8, 1); b >= 1; --b)
-    if (rows % b == 0) {
-      block = b;
+  constexpr int64_t kMinBlocks = 8, kMaxBlocks = 64;
+  int64_t block = llvm::divideCeil(rows, std::min(rows, kMinBlocks));
+  for (int64_t n = kMinBlocks; n <= std::min(rows, kMaxBlocks); ++n)
+    if (rows % n == 0) {
+      block = rows / n;
       break;
     }
   SmallVector<int64_t> sizes(ranges.size(), 0);

@@ -126,6 +126,20 @@ TEST_F(OpsTest, UnaryOps) {
   }
 }
 
+// Large elementwise ops are split into row blocks run by threads. Row
+// counts that 8 to 64 blocks divide (512 = 8 x 64) give even blocks; a
+// prime (1031), a prime square (67 x 67 = 4489) and 2 x a large prime give
+// 8 blocks with a shorter last one. Each is compared in full.
+TEST_F(OpsTest, LargeElementwiseInRowBlocks) {
+  for (int64_t rows : {int64_t(512), int64_t(1031), int64_t(4489),
+                       int64_t(2 * 32771)}) {
+    int64_t cols = std::max<int64_t>(2, (int64_t(1) << 17) / rows);
+    SCOPED_TRACE("rows " + std::to_string(rows));
+    Tensor a = randomTensor({rows, cols}), b = randomTensor({rows, cols});
+    expectMatchesReference(a * 0.5 - b);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//
