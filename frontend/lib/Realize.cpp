@@ -646,7 +646,12 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
     outputs.push_back(allocateHost(resultBytes[i], describeResult(targets[i])));
     args.push_back(outputs.back()->data());
   }
-  compiled->executable->run(args.data());
+  if (rt::Status s = compiled->executable->run(args.data()); !s)
+    failAt(loc, fmt::format("running the graph of ember.{} (shape {}) "
+                            "failed: {}",
+                            opName(targets.front()->kind),
+                            shapeString(targets.front()->shape),
+                            s.message()));
   // Before any result is used: an optimizer step that produced NaN leaves
   // the parameters as they were.
   if (anomalyDetection().load(std::memory_order_relaxed) && !diagnosing)

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/runtime/Executable.h"
+#include "ember/runtime/HostAllocator.h"
 #include "ember/runtime/Threads.h"
 
 #include <atomic>
@@ -103,6 +104,15 @@ Executable::load(std::span<const uint8_t> sharedObject,
 Executable::~Executable() {
   dlclose(handle_);
   ::close(fd_);
+}
+
+Status Executable::run(void **args) const {
+  size_t failed = callCatchingOutOfMemory(entry_, args);
+  if (failed == 0)
+    return Status::ok();
+  return Status::error("out of memory: the compiled graph asked for " +
+                       std::to_string(failed) +
+                       " bytes for a temporary, and the system refused");
 }
 
 } // namespace ember::rt

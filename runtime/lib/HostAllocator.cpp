@@ -8,10 +8,15 @@
 
 #include "ember/runtime/HostAllocator.h"
 
+#include <csetjmp>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <mutex>
+#include <new>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace ember::rt {
@@ -92,10 +97,99 @@ HostAllocatorStats hostAllocatorStats() {
   return c.stats;
 }
 
+void hostReleaseCached() {
+  Cache &c = cache();
+  std::unordered_map<size_t, std::vector<void *>> blocks;
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    blocks.swap(c.free);
+    c.stats.bytesCached = 0;
+  }
+  for (auto &[cls, list] : blocks)
+    for (void *block : list)
+      std::free(block);
+}
+
+namespace {
+
+/// A call into compiled code on this thread (callCatchingOutOfMemory).
+struct CompiledCall {
+  std::jmp_buf jump;
+  size_t failedBytes = 0;
+  /// The temporaries this call allocated on this thread and has not freed.
+  std::unordered_set<void *> live;
+};
+thread_local CompiledCall *currentCall = nullptr;
+
+/// Whether this thread is inside an OpenMP parallel region (libomp is
+/// loaded by the first graph with parallel loops; without it, no thread is).
+bool inOpenMPParallel() {
+  void *omp = dlopen("libomp.so.5", RTLD_NOW | RTLD_NOLOAD);
+  if (!omp) {
+    dlerror();
+    return false;
+  }
+  auto level = reinterpret_cast<int (*)()>(dlsym(omp, "omp_get_level"));
+  bool parallel = level && level() > 0;
+  dlclose(omp); // only drops the reference NOLOAD took
+  return parallel;
+}
+
+/// The allocation hooks' common path: the cache, then the system, then the
+/// system again after the cache is returned to it; then the end of the call.
+void *allocateForCompiledCode(size_t size) {
+  void *p = hostAllocate(size);
+  if (!p) {
+    hostReleaseCached();
+    p = hostAllocate(size);
+  }
+  CompiledCall *call = currentCall;
+  if (p) {
+    if (call) {
+      // Compiled code frees its temporaries on the thread that allocated
+      // them; an insert the system refuses only loses the clean-up.
+      try {
+        call->live.insert(p);
+      } catch (const std::bad_alloc &) {
+      }
+    }
+    return p;
+  }
+  if (call && !inOpenMPParallel()) {
+    call->failedBytes = size;
+    std::longjmp(call->jump, 1);
+  }
+  std::fprintf(stderr,
+               "ember: out of memory: compiled code asked for %zu bytes inside "
+               "a parallel loop, where the call cannot be ended cleanly; "
+               "stopping\n",
+               size);
+  std::abort();
+}
+
+} // namespace
+
+size_t callCatchingOutOfMemory(void (*entry)(void **), void **args) {
+  CompiledCall call;
+  CompiledCall *outer = currentCall;
+  currentCall = &call;
+  if (setjmp(call.jump) == 0) {
+    entry(args);
+    currentCall = outer;
+    return 0;
+  }
+  // Back from a refused allocation: the call's frames are gone; its
+  // temporaries are not.
+  currentCall = outer;
+  for (void *p : call.live)
+    hostFree(p);
+  return call.failedBytes == 0 ? 1 : call.failedBytes;
+}
+
 } // namespace ember::rt
 
 void *_mlir_memref_to_llvm_alloc(size_t size) {
-  return ember::rt::hostAllocate(size);
+  return ember::rt::allocateForCompiledCode(size);
 }
 
 void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size) {
@@ -103,7 +197,11 @@ void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size) {
   // the CPU pipeline (its allocations ask for 64).
   if (alignment > 64)
     return nullptr;
-  return ember::rt::hostAllocate(size);
+  return ember::rt::allocateForCompiledCode(size);
 }
 
-void _mlir_memref_to_llvm_free(void *ptr) { ember::rt::hostFree(ptr); }
+void _mlir_memref_to_llvm_free(void *ptr) {
+  if (ember::rt::CompiledCall *call = ember::rt::currentCall)
+    call->live.erase(ptr);
+  ember::rt::hostFree(ptr);
+}

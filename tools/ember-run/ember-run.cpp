@@ -174,10 +174,8 @@ int main(int argc, char **argv) {
       buffers.push_back(Buffer::allocateUninitialized(r.data.size()));
       args.push_back(buffers.back()->data());
     }
-    (void)timed([&] {
-      (*exe)->run(args.data());
-      return Status::ok();
-    });
+    if (Status s = timed([&] { return (*exe)->run(args.data()); }); !s)
+      return fail(kRuntime, s.message());
     for (size_t i = 0; i < results.size(); ++i)
       std::memcpy(results[i].data.data(), args[arrays.size() + i],
                   results[i].data.size());

@@ -199,4 +199,53 @@ TEST(ResourceLimitsTest, HostOutOfMemoryIsAnErrorAndTheProcessGoesOn) {
   EXPECT_EQ((ones({2, 2}) + 1.0).to_vector(), std::vector<float>(4, 2.0f));
 }
 
+// Compiled code asking for a temporary the system refuses: an ember::Error
+// naming the graph, the user's line and the bytes, and the process goes on
+// (it wrote through the null pointer and died of SIGSEGV before). In a
+// child whose address space is capped 1 GiB above what it uses: the graph's
+// 3.6 GB temporaries cannot exist.
+TEST(ResourceLimitsTest, OutOfMemoryInsideCompiledCodeIsAnError) {
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    long pages = 0;
+    if (std::FILE *f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld", &pages) != 1)
+        pages = 0;
+      std::fclose(f);
+    }
+    rlim_t used = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE));
+    rlimit limit{used + (rlim_t(1) << 30), used + (rlim_t(1) << 30)};
+    setrlimit(RLIMIT_AS, &limit);
+    int code = 1; // no error
+    try {
+      Tensor a = tensor({{2.0}}).broadcast_to({30000, 30000}) * 2.0;
+      (void)a.matmul(a).sum().item();
+    } catch (const Error &e) {
+      std::string what = e.what();
+      bool named = what.find("out of memory") != std::string::npos &&
+                   what.find("bytes") != std::string::npos &&
+                   what.find("ResourceLimitsTest.cpp") != std::string::npos &&
+                   what.find("ember.") != std::string::npos;
+      if (!named)
+        std::fprintf(stderr, "unexpected message: %s\n", what.c_str());
+      code = named ? 0 : 3;
+    }
+    // The process goes on: a small graph still computes.
+    if (code == 0 && (ones({2, 2}) + 1.0).to_vector() !=
+                         std::vector<float>(4, 2.0f))
+      code = 4;
+    _exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status))
+      << "the process died (signal "
+      << (WIFSIGNALED(status) ? WTERMSIG(status) : 0) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1: no error, 3: the error did not name the bytes, graph and line, "
+         "4: the next graph failed";
+}
+
 } // namespace

@@ -82,7 +82,7 @@ TEST(ExecutableTest, LoadsFromMemoryAndRuns) {
   ASSERT_TRUE(exe) << exe.status().message();
   float out = 0;
   void *args[] = {&out};
-  (*exe)->run(args);
+  ASSERT_TRUE((*exe)->run(args));
   EXPECT_EQ(out, 42.0f);
 
   auto missing = Executable::load(so, "no_such_symbol");

@@ -34,8 +34,10 @@ public:
   Executable(const Executable &) = delete;
   Executable &operator=(const Executable &) = delete;
 
-  /// Runs the entry point on `args` (see EntryFn).
-  void run(void **args) const { entry_(args); }
+  /// Runs the entry point on `args` (see EntryFn). Fails, naming the bytes,
+  /// when the compiled code could not get memory for a temporary (the call
+  /// is ended and its temporaries freed: see callCatchingOutOfMemory).
+  Status run(void **args) const;
 
 private:
   Executable(void *handle, int fd, EntryFn entry)

@@ -33,6 +33,20 @@ struct HostAllocatorStats {
 };
 HostAllocatorStats hostAllocatorStats();
 
+/// Returns every cached block to the system (what an allocation that the
+/// system refused does before trying again).
+void hostReleaseCached();
+
+/// Calls `entry(args)`, compiled code, so that an allocation it cannot get
+/// ends the call instead of handing it a null pointer to write through
+/// (generated code cannot unwind, and checks no allocation). The failing
+/// hook jumps back here (longjmp: compiled code holds nothing a destructor
+/// would release), the temporaries the call had allocated on this thread
+/// are freed, and the bytes asked are returned; 0 when the call completed.
+/// A refusal inside a parallel loop (an OpenMP region, from which no jump
+/// may leave) stops the process with a message naming the bytes instead.
+size_t callCatchingOutOfMemory(void (*entry)(void **), void **args);
+
 } // namespace ember::rt
 
 extern "C" {
