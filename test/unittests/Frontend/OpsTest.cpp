@@ -140,6 +140,17 @@ TEST_F(OpsTest, LargeElementwiseInRowBlocks) {
   }
 }
 
+// A long elementwise chain is fused into ops of at most 64 body ops (see
+// FuseElementwise.cpp); nothing may be lost or reordered at the groups'
+// edges. 900 ops that do not fold into each other, against the reference.
+TEST_F(OpsTest, LongElementwiseChainInBoundedFusions) {
+  Tensor x = randomTensor({randInt(1, 5), randInt(1, 7)});
+  Tensor y = x;
+  for (int i = 0; i < 300; ++i)
+    y = (y * 0.99 + 0.01 * double(i % 7 - 3)).relu();
+  expectMatchesReference(y, 1e-4, 1e-5);
+}
+
 //===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//
