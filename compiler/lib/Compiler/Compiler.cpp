@@ -30,6 +30,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -549,6 +550,19 @@ std::string api::compilerFingerprint() {
 }
 
 namespace {
+/// A NUL-terminated copy of `bytes` for a SourceMgr. LLVM's copy returns
+/// null when the allocation is refused (and SourceMgr would crash on it):
+/// that is std::bad_alloc here, which compile() reports.
+std::unique_ptr<llvm::MemoryBuffer> copyToBuffer(std::string_view bytes,
+                                                 const std::string &name) {
+  std::unique_ptr<llvm::MemoryBuffer> buffer =
+      llvm::MemoryBuffer::getMemBufferCopy(
+          llvm::StringRef(bytes.data(), bytes.size()), name);
+  if (!buffer)
+    throw std::bad_alloc();
+  return buffer;
+}
+
 /// MLIR's bytecode reader is not hardened against malformed input (the
 /// fuzzer crashes it within seconds: out-of-bounds reads and writes in
 /// libMLIR). Reads the bytecode in `sourceMgr` in a child process first;
@@ -596,15 +610,60 @@ std::optional<std::string> bytecodeReaderCrash(const llvm::SourceMgr &sourceMgr)
 
 std::optional<std::string> api::bytecodeReaderCrash(std::string_view bytes) {
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(
-          llvm::StringRef(bytes.data(), bytes.size()), "input"),
-      llvm::SMLoc());
+  sourceMgr.AddNewSourceBuffer(copyToBuffer(bytes, "input"), llvm::SMLoc());
   return ::bytecodeReaderCrash(sourceMgr);
 }
 
-Result api::compile(std::string_view source,
-                                const Options &options) {
+namespace {
+
+/// What the fatal-error handler throws: LLVM's report_fatal_error (and its
+/// out-of-memory report) would otherwise abort the whole process from
+/// inside an in-process compile.
+struct LLVMFatalError {
+  std::string reason;
+};
+
+/// Turns LLVM's fatal errors and allocation failures into exceptions that
+/// compile() catches. Installed once, process-wide: only Ember's compiler
+/// runs LLVM in an Ember process. (libLLVM is built without exceptions but
+/// with unwind tables, so a throw from the handler unwinds its frames.)
+void installLLVMErrorHandlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::install_fatal_error_handler(
+        [](void *, const char *reason, bool) {
+          throw LLVMFatalError{reason ? reason : "unknown"};
+        });
+    llvm::install_bad_alloc_error_handler(
+        [](void *, const char *, bool) { throw std::bad_alloc(); });
+  });
+}
+
+Result compileImpl(std::string_view source, const Options &options);
+
+} // namespace
+
+Result api::compile(std::string_view source, const Options &options) {
+  installLLVMErrorHandlers();
+  auto failed = [&](std::string message) {
+    Result result;
+    result.failure = api::Failure::Codegen;
+    result.diagnostics.push_back(
+        {api::Diagnostic::Severity::Error, options.name, std::move(message)});
+    return result;
+  };
+  try {
+    return compileImpl(source, options);
+  } catch (const std::bad_alloc &) {
+    return failed("out of memory while compiling the graph (the compiler's "
+                  "allocation was refused)");
+  } catch (const LLVMFatalError &e) {
+    return failed("LLVM failed while compiling the graph: " + e.reason);
+  }
+}
+
+namespace {
+Result compileImpl(std::string_view source, const Options &options) {
   Result result;
   MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
   DiagnosticCollector collector(ctx, result.diagnostics);
@@ -616,10 +675,8 @@ Result api::compile(std::string_view source,
   // MLIR's lexer reads up to a terminating NUL, which a string_view need
   // not have (the fuzzer found the overread): parse a terminated copy.
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(
-          llvm::StringRef(source.data(), source.size()), options.name),
-      llvm::SMLoc());
+  sourceMgr.AddNewSourceBuffer(copyToBuffer(source, options.name),
+                               llvm::SMLoc());
   if (!isBytecode(sourceMgr.getMemoryBuffer(1)->getMemBufferRef()))
     if (std::optional<::ember::NestingError> deep =
             ::ember::textNestingError(source)) {
@@ -766,3 +823,4 @@ Result api::compile(std::string_view source,
   result.ok = true;
   return result;
 }
+} // namespace

@@ -11,7 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <memory>
 #include <span>
 
@@ -212,3 +216,91 @@ func.func @graph(%a: tensor<2x2xf32>) -> (tensor<2x2xf32>, tensor<i64>) {
 }
 
 } // namespace
+
+namespace {
+
+/// Compiles `graph` in a child whose address space is capped `headroom`
+/// bytes above what it uses. Exit 0: compiled; 2: failed with a
+/// diagnostic that says why; 3: failed without one; 4: an exception.
+int compileWithHeadroom(const std::string &graph, rlim_t headroom,
+                        std::string *message) {
+  int pipeFds[2];
+  if (pipe(pipeFds) != 0)
+    return -1;
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    close(pipeFds[0]);
+    long pages = 0;
+    if (std::FILE *f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld", &pages) != 1)
+        pages = 0;
+      std::fclose(f);
+    }
+    rlim_t used = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE));
+    rlimit limit{used + headroom, used + headroom};
+    setrlimit(RLIMIT_AS, &limit);
+    int code;
+    try {
+      compiler::Options options;
+      options.stopAfter = Stage::SharedObject;
+      compiler::Result r = compiler::compile(graph, options);
+      std::string m = r.errorMessage();
+      (void)!write(pipeFds[1], m.data(), m.size());
+      code = r.ok ? 0 : m.empty() ? 3 : 2;
+    } catch (...) {
+      code = 4;
+    }
+    _exit(code);
+  }
+  close(pipeFds[1]);
+  char buf[4096];
+  for (ssize_t n; (n = read(pipeFds[0], buf, sizeof buf)) > 0;)
+    message->append(buf, size_t(n));
+  close(pipeFds[0]);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid)
+    return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+} // namespace
+
+// The compiler running out of memory is a failed Result that says so, not
+// an abort ("LLVM ERROR: out of memory", exit 134): LLVM's fatal-error and
+// bad-alloc handlers throw, and compile() catches. Whatever the headroom,
+// compiling either succeeds or fails with a diagnostic; at least one small
+// headroom fails.
+TEST(CompilerTest, OutOfMemoryWhileCompilingIsAFailedResult) {
+  compiler::Options warm;
+  warm.stopAfter = Stage::Ember;
+  (void)compiler::compile("func.func @w(%x: tensor<2xf32>) -> tensor<2xf32> {\n"
+                          "  return %x : tensor<2xf32>\n}\n",
+                          warm);
+  // A 4 MiB constant: the compiler's copies of it are large blocks, which
+  // the allocator maps afresh (free lists left by earlier tests cannot
+  // serve them), so the small headrooms must fail.
+  std::string hex(size_t(1) << 23, '3');
+  std::string graph =
+      "func.func @g(%x: tensor<1048576xf32>) -> tensor<1048576xf32> {\n"
+      "  %c = ember.constant dense<\"0x" + hex + "\"> : tensor<1048576xf32>\n"
+      "  %0 = ember.add %x, %c : tensor<1048576xf32>\n"
+      "  return %0 : tensor<1048576xf32>\n}\n";
+  int failures = 0;
+  for (rlim_t mib : {1, 2, 4, 8, 16, 32, 64, 256}) {
+    std::string message;
+    int code = compileWithHeadroom(graph, mib << 20, &message);
+    SCOPED_TRACE(std::to_string(mib) + " MiB of headroom: " + message);
+    EXPECT_TRUE(code == 0 || code == 2)
+        << "exit " << code << " (3: no diagnostic, 4: an exception escaped, "
+        << ">128: killed by a signal)";
+    if (code == 2) {
+      ++failures;
+      EXPECT_NE(message.find("memory"), std::string::npos);
+    }
+  }
+  EXPECT_GT(failures, 0) << "no headroom was small enough to fail";
+}
+
