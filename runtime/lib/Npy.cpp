@@ -6,12 +6,18 @@
 
 #include "ember/runtime/Npy.h"
 
+#include "ember/runtime/File.h"
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
+#include <vector>
+
 #include <unistd.h>
 
 namespace ember::rt {
@@ -25,34 +31,82 @@ constexpr DescrType kDescrs[] = {{"<f4", DType::Float32}, {"<f8", DType::Float64
                                  {"<i8", DType::Int64},   {"|u1", DType::UInt8},
                                  {"|b1", DType::Bool}};
 
-/// The value after `'key':` in a .npy header dict, up to the next top-level
-/// comma (parentheses balanced), trimmed.
-bool headerValue(const std::string &header, const std::string &key,
-                 std::string &value) {
-  size_t k = header.find("'" + key + "'");
-  if (k == std::string::npos)
-    return false;
-  size_t colon = header.find(':', k);
-  if (colon == std::string::npos)
-    return false;
-  size_t i = colon + 1, depth = 0;
-  std::string out;
-  for (; i < header.size(); ++i) {
-    char c = header[i];
-    if (c == '(')
-      ++depth;
-    if (c == ')') {
-      if (depth == 0)
-        break;
-      --depth;
-    }
-    if ((c == ',' || c == '}') && depth == 0)
+/// Parses the .npy header, a Python dict literal such as
+/// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`, into its
+/// values (trimmed source text). Each of `keys` must appear exactly once
+/// and nothing else may: NumPy's own reader takes the last of duplicate
+/// keys, so reading the first would load another array than NumPy does.
+/// Returns "" or what is wrong.
+std::string parseHeaderDict(const std::string &header,
+                            const std::vector<std::string> &keys,
+                            std::map<std::string, std::string> &values) {
+  size_t i = 0;
+  auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\n'; };
+  auto skipSpace = [&] {
+    while (i < header.size() && isSpace(header[i]))
+      ++i;
+  };
+  skipSpace();
+  if (i == header.size() || header[i] != '{')
+    return "the header is not a dict (it must begin with '{')";
+  ++i;
+  for (;;) {
+    skipSpace();
+    if (i < header.size() && header[i] == '}')
       break;
-    out += c;
+    // The key: a quoted string.
+    if (i == header.size() || (header[i] != '\'' && header[i] != '"'))
+      return "the header dict has a key that is not a quoted string";
+    char quote = header[i];
+    size_t close = header.find(quote, i + 1);
+    if (close == std::string::npos)
+      return "the header dict has an unterminated key";
+    std::string key = header.substr(i + 1, close - i - 1);
+    i = close + 1;
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      return "the header has the unknown key '" + key + "'";
+    if (values.count(key))
+      return "the header has the key '" + key + "' twice";
+    skipSpace();
+    if (i == header.size() || header[i] != ':')
+      return "the header dict has no ':' after the key '" + key + "'";
+    ++i;
+    // The value: up to the next top-level ',' or '}'.
+    size_t depth = 0, begin = i;
+    char inString = 0;
+    for (; i < header.size(); ++i) {
+      char c = header[i];
+      if (inString) {
+        if (c == inString)
+          inString = 0;
+        continue;
+      }
+      if (c == '\'' || c == '"')
+        inString = c;
+      else if (c == '(' || c == '[')
+        ++depth;
+      else if ((c == ')' || c == ']') && depth > 0)
+        --depth;
+      else if ((c == ',' || c == '}') && depth == 0)
+        break;
+    }
+    if (i == header.size())
+      return "the header dict is not closed";
+    std::string value = header.substr(begin, i - begin);
+    size_t b = value.find_first_not_of(" \t\n"),
+           e = value.find_last_not_of(" \t\n");
+    values[key] = b == std::string::npos ? "" : value.substr(b, e - b + 1);
+    if (header[i] == ',')
+      ++i;
   }
-  size_t b = out.find_first_not_of(" \t"), e = out.find_last_not_of(" \t");
-  value = b == std::string::npos ? "" : out.substr(b, e - b + 1);
-  return true;
+  ++i;
+  skipSpace();
+  if (i != header.size())
+    return "the header has bytes after its dict";
+  for (const std::string &key : keys)
+    if (!values.count(key))
+      return "the header lacks the key '" + key + "'";
+  return "";
 }
 
 } // namespace
@@ -61,11 +115,9 @@ StatusOr<NpyArray> readNpy(const std::string &path) {
   auto bad = [&](const std::string &what) {
     return Status::error(path + ": not a valid .npy file: " + what);
   };
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status::error("cannot read '" + path + "': " + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)),
-                    std::istreambuf_iterator<char>());
+  std::string bytes, why;
+  if (!readRegularFile(path, bytes, why))
+    return Status::error("cannot read '" + path + "': " + why);
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
     return bad("missing the \\x93NUMPY magic");
   uint8_t major = static_cast<uint8_t>(bytes[6]);
@@ -87,11 +139,14 @@ StatusOr<NpyArray> readNpy(const std::string &path) {
   if (headerLen > bytes.size() - headerStart)
     return bad("the header is longer than the file");
   std::string header = bytes.substr(headerStart, headerLen);
-  std::string descr, fortran, shapeText;
-  if (!headerValue(header, "descr", descr) ||
-      !headerValue(header, "fortran_order", fortran) ||
-      !headerValue(header, "shape", shapeText))
-    return bad("the header lacks descr, fortran_order or shape");
+  std::map<std::string, std::string> values;
+  if (std::string why = parseHeaderDict(
+          header, {"descr", "fortran_order", "shape"}, values);
+      !why.empty())
+    return bad(why);
+  const std::string &descr = values["descr"], &fortran =
+                                                  values["fortran_order"],
+                    &shapeText = values["shape"];
   if (fortran != "False")
     return bad("Fortran-order arrays are not supported");
   NpyArray array;

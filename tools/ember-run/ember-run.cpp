@@ -12,6 +12,7 @@
 #include "ember/runtime/Buffer.h"
 #include "ember/runtime/Cuda.h"
 #include "ember/runtime/Executable.h"
+#include "ember/runtime/File.h"
 #include "ember/runtime/GpuExecutable.h"
 #include "ember/runtime/GpuPlan.h"
 #include "ember/runtime/Npy.h"
@@ -98,11 +99,9 @@ int main(int argc, char **argv) {
   if (device != "cpu" && device != "cuda")
     return fail(kUsage, "--device must be cpu or cuda");
 
-  std::ifstream in(artifactPath, std::ios::binary);
-  if (!in)
-    return fail(kIO, "cannot read '" + artifactPath + "': " + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)),
-                    std::istreambuf_iterator<char>());
+  std::string bytes, why;
+  if (!readRegularFile(artifactPath, bytes, why))
+    return fail(kIO, "cannot read '" + artifactPath + "': " + why);
   StatusOr<Artifact> artifact = Artifact::parse(bytes);
   if (!artifact)
     return fail(kInvalidFile, artifactPath + ": " + artifact.status().message());

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,12 +201,44 @@ TEST_F(ToolsTest, MalformedNpyFilesAreRejected) {
                  "(1099511627776, 1099511627776), }"),
           "absurd");
   rejects(header("{'descr': '<f4'}"), "lacks");
+  // NumPy takes the last of duplicate keys and Ember took the first: the
+  // same file was two different arrays. Duplicate and unknown keys are
+  // errors naming the key.
+  rejects(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), "
+                 "'shape': (2,), }") +
+              std::string(4, 'x'),
+          "the header has the key 'shape' twice");
+  rejects(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), "
+                 "'sahpe': (2,), }") +
+              std::string(4, 'x'),
+          "the header has the unknown key 'sahpe'");
+  rejects(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,)} x") +
+              std::string(4, 'x'),
+          "bytes after its dict");
+  // A key spelled inside another value is not the key.
+  rejects(header("{'descr': '<f4', 'fortran_order': False, 'x': 'shape', "
+                 "'shape': (1,), }") +
+              std::string(4, 'x'),
+          "unknown key 'x'");
   std::string longHeader = "\x93NUMPY";
   longHeader += '\x01';
   longHeader += '\x00';
   longHeader += '\xff';
   longHeader += '\xff';
   rejects(longHeader, "longer than the file");
+}
+
+// Opening a FIFO used to wait forever for a writer.
+TEST_F(ToolsTest, NpyFifoIsRejectedWithoutBlocking) {
+  ASSERT_EQ(::mkfifo(path("fifo.npy").c_str(), 0600), 0);
+  ::alarm(60); // A hang kills the test instead of stalling the run.
+  rt::StatusOr<rt::NpyArray> a = rt::readNpy(path("fifo.npy"));
+  ::alarm(0);
+  ASSERT_FALSE(a);
+  EXPECT_NE(a.status().message().find("fifo.npy': it is a FIFO, not a "
+                                      "regular file"),
+            std::string::npos)
+      << a.status().message();
 }
 
 TEST_F(ToolsTest, GraphcWritesAnArtifactWithTheSignature) {
