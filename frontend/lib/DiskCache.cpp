@@ -7,6 +7,9 @@
 #include "DiskCache.h"
 
 #include "ember/runtime/Artifact.h"
+#include "ember/runtime/File.h"
+
+#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -59,12 +62,13 @@ bool makeDirectories(const std::string &dir) {
 }
 
 bool readFile(const std::string &path, std::string &out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Never blocks: a FIFO or device put where an entry should be is a miss.
+  std::string why;
+  struct stat st;
+  int fd = rt::openRegularFile(path, why, &st);
   if (fd < 0)
     return false;
-  struct stat st;
-  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-            st.st_size < (off_t(1) << 32);
+  bool ok = st.st_size < (off_t(1) << 32);
   if (ok) {
     out.resize(static_cast<size_t>(st.st_size));
     size_t done = 0;
@@ -79,6 +83,26 @@ bool readFile(const std::string &path, std::string &out) {
   }
   close(fd);
   return ok;
+}
+
+/// Why `dir` is unsafe to load code from ("" when it is safe, or absent):
+/// as ssh does for ~/.ssh, it must belong to this user (or root) and be
+/// writable by no one else, since whoever can write an entry there chooses
+/// the machine code this process runs.
+std::string unsafeReason(const std::string &dir) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0)
+    return ""; // Absent: store() creates it, mode 0700.
+  if (!S_ISDIR(st.st_mode))
+    return fmt::format("it is {}, not a directory", rt::fileKind(st.st_mode));
+  if (st.st_uid != getuid() && st.st_uid != 0)
+    return fmt::format("it belongs to the user id {}, not to this user ({})",
+                       st.st_uid, getuid());
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return fmt::format("it is writable by {} (mode {:04o})",
+                       st.st_mode & S_IWOTH ? "every user" : "its group",
+                       st.st_mode & 07777);
+  return "";
 }
 
 void appendU64(std::string &out, uint64_t v) {
@@ -105,11 +129,30 @@ DiskCache::DiskCache() : dir_(defaultDirectory()) {}
 void DiskCache::setDirectory(std::string dir) {
   std::lock_guard<std::mutex> lock(mutex_);
   dir_ = std::move(dir);
+  warned_.clear(); // a folder set again is checked (and warned about) anew
 }
 
 std::string DiskCache::directory() {
   std::lock_guard<std::mutex> lock(mutex_);
   return dir_;
+}
+
+std::string DiskCache::safeDirectory() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (dir_.empty())
+    return "";
+  std::string why = unsafeReason(dir_);
+  if (why.empty())
+    return dir_;
+  if (warned_ != dir_) {
+    warned_ = dir_;
+    std::fprintf(stderr,
+                 "ember: warning: not using the compile cache '%s': %s (it "
+                 "must belong to you and be writable by no one else, e.g. "
+                 "chmod 700)\n",
+                 dir_.c_str(), why.c_str());
+  }
+  return "";
 }
 
 std::string DiskCache::pathFor(const std::string &dir,
@@ -126,7 +169,7 @@ std::string DiskCache::pathFor(const std::string &dir,
 }
 
 std::optional<CachedCode> DiskCache::load(const std::string &key) {
-  std::string dir = directory();
+  std::string dir = safeDirectory();
   if (dir.empty())
     return std::nullopt;
   std::string bytes;
@@ -158,6 +201,9 @@ std::optional<CachedCode> DiskCache::load(const std::string &key) {
 bool DiskCache::store(const std::string &key, const CachedCode &code) {
   std::string dir = directory();
   if (dir.empty() || !makeDirectories(dir))
+    return false;
+  // Checked once it exists, as mkdir -p may have found it there.
+  if (safeDirectory() != dir)
     return false;
   rt::Artifact artifact;
   artifact.entry = code.entry;

@@ -18,8 +18,11 @@
 //
 // The folder is, in order: set_compile_cache_dir(); EMBER_CACHE_DIR (the
 // value "off" or "" disables the cache); $XDG_CACHE_HOME/ember;
-// $HOME/.cache/ember. Nothing is ever evicted: delete the folder to reclaim
-// the space.
+// $HOME/.cache/ember. A folder that is not this user's (or root's), or
+// that its group or others may write, is not used: whoever can write an
+// entry chooses the code this process runs (one warning on stderr, then the
+// cache is off for that folder). Nothing is ever evicted: delete the
+// folder to reclaim the space.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,9 +60,13 @@ public:
 private:
   DiskCache();
   std::string pathFor(const std::string &dir, const std::string &key) const;
+  /// The folder in use if it is safe to load code from (see unsafeReason
+  /// in DiskCache.cpp); otherwise "" after one warning on stderr.
+  std::string safeDirectory();
 
   std::mutex mutex_;
   std::string dir_;
+  std::string warned_; ///< the unsafe folder already warned about
   std::atomic<uint64_t> tempCounter_{0};
 };
 

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -174,6 +175,66 @@ TEST_F(DiskCacheTest, UnwritableFolderIsSkipped) {
   EXPECT_EQ(cache_stats().compilations, before.compilations + 1);
   EXPECT_EQ(cache_stats().stored, before.stored);
   std::remove((dir + "/file").c_str());
+}
+
+// A FIFO where an entry should be is a miss at once: opening it must not
+// wait for a writer (it did, forever).
+TEST_F(DiskCacheTest, FifoEntryIsAMissWithoutBlocking) {
+  fe::DiskCache &cache = fe::DiskCache::instance();
+  const std::string key = "fifo key " + std::to_string(m * 1000 + n);
+  ASSERT_TRUE(cache.store(key, {"entry", "code"}));
+  std::vector<std::string> files = listGraphs(dir + "/cache");
+  ASSERT_EQ(files.size(), 1u);
+  ASSERT_EQ(std::remove(files[0].c_str()), 0);
+  ASSERT_EQ(mkfifo(files[0].c_str(), 0600), 0);
+  alarm(60); // A hang kills the test instead of stalling the run.
+  EXPECT_FALSE(cache.load(key).has_value());
+  alarm(0);
+}
+
+// A folder others may write is never read or written (whoever writes an
+// entry chooses the code that runs), with one warning.
+TEST_F(DiskCacheTest, UnsafeFolderIsNotUsed) {
+  fe::DiskCache &cache = fe::DiskCache::instance();
+  const std::string key = "unsafe key " + std::to_string(m * 1000 + n);
+  const fe::CachedCode code{"entry", "code"};
+  ASSERT_TRUE(cache.store(key, code));
+  ASSERT_TRUE(cache.load(key).has_value());
+  const std::string folder = dir + "/cache";
+
+  // World-writable, then group-writable.
+  for (mode_t mode : {mode_t(0777), mode_t(0770)}) {
+    SCOPED_TRACE(mode);
+    set_compile_cache_dir(folder); // forget earlier warnings
+    ASSERT_EQ(chmod(folder.c_str(), mode), 0);
+    testing::internal::CaptureStderr();
+    EXPECT_FALSE(cache.load(key).has_value()) << "an entry was trusted";
+    EXPECT_FALSE(cache.store(key + "2", code));
+    EXPECT_FALSE(cache.load(key).has_value());
+    std::string err = testing::internal::GetCapturedStderr();
+    size_t first = err.find("not using the compile cache '" + folder + "'");
+    EXPECT_NE(first, std::string::npos) << err;
+    EXPECT_NE(err.find("writable by"), std::string::npos) << err;
+    EXPECT_EQ(err.find("warning", first + 1), std::string::npos)
+        << "warned more than once: " << err;
+    EXPECT_EQ(listGraphs(folder).size(), 1u) << "nothing written";
+  }
+
+  // Safe again: used again.
+  ASSERT_EQ(chmod(folder.c_str(), 0700), 0);
+  EXPECT_TRUE(cache.load(key).has_value());
+
+  // Another user's folder (only root can make one to test with).
+  if (geteuid() == 0) {
+    ASSERT_EQ(chown(folder.c_str(), 65534, 65534), 0);
+    set_compile_cache_dir(folder);
+    testing::internal::CaptureStderr();
+    EXPECT_FALSE(cache.load(key).has_value());
+    std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_NE(err.find("belongs to the user id 65534"), std::string::npos)
+        << err;
+    ASSERT_EQ(chown(folder.c_str(), 0, 0), 0);
+  }
 }
 
 // Writers and readers of one key from 8 threads: every read is a miss or
