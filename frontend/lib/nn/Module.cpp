@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <unordered_map>
 #include <cxxabi.h>
 #include <ostream>
 #include <sstream>
@@ -107,41 +108,75 @@ std::vector<Tensor> Module::parameters(bool recurse) const {
 }
 
 void Module::load_state_dict(const StateDict &state, bool strict) {
+  // All or nothing: every entry is checked (names, shapes, dtypes, and with
+  // `strict` that none is missing) and moved to its parameter's device
+  // before any parameter is written, so a failure leaves the module as it
+  // was instead of half loaded.
   StateDict mine = named_parameters();
-  std::vector<bool> given(mine.size(), false);
+  std::unordered_map<std::string_view, size_t> index;
+  index.reserve(mine.size());
+  for (size_t i = 0; i < mine.size(); ++i)
+    index.emplace(mine[i].first, i);
+  std::vector<const Tensor *> given(mine.size(), nullptr);
   for (const auto &[name, value] : state) {
-    size_t i = 0;
-    while (i < mine.size() && mine[i].first != name)
-      ++i;
-    if (i == mine.size())
+    auto found = index.find(name);
+    if (found == index.end())
       throw Error(fmt::format("load_state_dict: {} has no parameter '{}'",
                               this->name(), name));
-    Tensor &param = mine[i].second;
+    size_t i = found->second;
+    if (given[i])
+      throw Error(fmt::format("load_state_dict: the state has '{}' twice",
+                              name));
+    const Tensor &param = mine[i].second;
+    if (!value.defined())
+      throw Error(fmt::format("load_state_dict: '{}' is undefined in the "
+                              "state",
+                              name));
     if (value.shape() != param.shape() || value.dtype() != param.dtype())
       throw Error(fmt::format(
           "load_state_dict: '{}' is {} {} in the state, {} {} in the model",
           name, dtypeName(value.dtype()), shapeStr(value.shape()),
           dtypeName(param.dtype()), shapeStr(param.shape())));
-    // The parameter's node takes the values (on the parameter's device), so
-    // every holder of the parameter sees them.
-    fe::Node &node = *param.node();
-    Tensor moved = value.to(node.device);
-    moved.realize();
-    if (node.device.is_cpu()) {
-      std::shared_ptr<rt::Buffer> host =
-          fe::hostData(*moved.node(), std::source_location::current());
-      node.data = rt::Buffer::allocate(host->size());
-      std::memcpy(node.data->data(), host->data(), host->size());
-    } else {
-      node.deviceData = moved.node()->deviceData;
-    }
-    given[i] = true;
+    given[i] = &value;
   }
   if (strict)
     for (size_t i = 0; i < mine.size(); ++i)
       if (!given[i])
         throw Error(fmt::format("load_state_dict: the state has no '{}'",
                                 mine[i].first));
+
+  // Everything that can fail (computing the values, moving them, copying
+  // them out) happens before the first parameter changes.
+  struct Update {
+    fe::Node *node;
+    std::shared_ptr<rt::Buffer> data;
+    Tensor moved; ///< holds the device data
+  };
+  std::vector<Update> updates;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    if (!given[i])
+      continue;
+    fe::Node &node = *mine[i].second.node();
+    Tensor moved = given[i]->to(node.device);
+    moved.realize();
+    Update update{&node, nullptr, moved};
+    if (node.device.is_cpu()) {
+      // A copy: the parameter must not share the state's buffer.
+      std::shared_ptr<rt::Buffer> host =
+          fe::hostData(*moved.node(), std::source_location::current());
+      update.data = rt::Buffer::allocate(host->size());
+      std::memcpy(update.data->data(), host->data(), host->size());
+    }
+    updates.push_back(std::move(update));
+  }
+  // The parameter's node takes the values (on the parameter's device), so
+  // every holder of the parameter sees them.
+  for (Update &update : updates) {
+    if (update.node->device.is_cpu())
+      update.node->data = std::move(update.data);
+    else
+      update.node->deviceData = update.moved.node()->deviceData;
+  }
 }
 
 void Module::train(bool on) {

@@ -296,6 +296,71 @@ TEST(NNTest, StateDictRoundTripGivesIdenticalPredictions) {
   EXPECT_THROW(fresh.load_state_dict({}), Error);
 }
 
+// A failed load_state_dict changes nothing: it used to copy every entry
+// before finding an extra key, and overwrite a weight before finding that
+// the bias beside it had the wrong shape.
+TEST(NNTest, FailedLoadStateDictLeavesEveryParameterAsItWas) {
+  manual_seed(21);
+  nn::Sequential model{nn::Linear(6, 5), nn::ReLU(), nn::Linear(5, 3)};
+  StateDict old = model.state_dict();
+  std::vector<std::vector<float>> oldValues;
+  for (const auto &[name, value] : old)
+    oldValues.push_back(value.to_vector());
+  auto expectUnchanged = [&](const std::string &what) {
+    StateDict now = model.state_dict();
+    ASSERT_EQ(now.size(), old.size());
+    for (size_t i = 0; i < now.size(); ++i)
+      EXPECT_EQ(now[i].second.to_vector(), oldValues[i])
+          << now[i].first << " changed by " << what;
+  };
+  auto full = [&](float value) {
+    StateDict state;
+    for (const auto &[name, param] : old)
+      state.emplace_back(name, ember::full(param.shape(), value));
+    return state;
+  };
+  auto expectError = [&](const StateDict &state, bool strict,
+                         const std::string &fragment) {
+    try {
+      model.load_state_dict(state, strict);
+      ADD_FAILURE() << "no error; expected " << fragment;
+    } catch (const Error &e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
+          << e.what();
+    }
+    expectUnchanged(fragment);
+  };
+
+  // Every parameter given, then an extra key.
+  StateDict extra = full(7);
+  extra.emplace_back("2.scale", zeros({3}));
+  expectError(extra, true, "has no parameter '2.scale'");
+  expectError(extra, false, "has no parameter '2.scale'");
+  // A right weight before a wrong-shaped bias.
+  StateDict wrongBias = full(7);
+  ASSERT_EQ(wrongBias[1].first, "0.bias");
+  wrongBias[1].second = zeros({4});
+  expectError(wrongBias, true, "'0.bias' is float32 [4] in the state");
+  // A wrong dtype last.
+  StateDict wrongType = full(7);
+  wrongType.back().second = zeros({3}, DType::Float64);
+  expectError(wrongType, true, "'2.bias' is float64");
+  // A missing entry under strict.
+  StateDict missing = full(7);
+  missing.pop_back();
+  expectError(missing, true, "the state has no '2.bias'");
+  // A duplicate.
+  StateDict twice = full(7);
+  twice.push_back(twice.front());
+  expectError(twice, true, "the state has '0.weight' twice");
+
+  // And a valid state still loads whole.
+  model.load_state_dict(full(7));
+  for (const auto &[name, value] : model.state_dict())
+    for (float v : value.to_vector())
+      ASSERT_EQ(v, 7.0f) << name;
+}
+
 TEST(NNTest, DevicesAndTrainMode) {
   NeuralNetwork model;
   EXPECT_TRUE(model.is_training());
