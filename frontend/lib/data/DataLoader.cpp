@@ -11,8 +11,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cxxabi.h>
 #include <limits>
 #include <numeric>
+#include <typeinfo>
 
 namespace ember::data {
 namespace {
@@ -30,6 +33,16 @@ uint64_t uniformBelow(std::mt19937_64 &generator, uint64_t n) {
   return draw % n;
 }
 
+/// The dataset's class, for errors ("ember::data::FashionMNIST").
+std::string datasetName(const Dataset &dataset) {
+  const char *mangled = typeid(dataset).name();
+  int status = 0;
+  char *demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : mangled;
+  std::free(demangled);
+  return name;
+}
+
 } // namespace
 
 DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, Options options,
@@ -39,6 +52,12 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, Options options,
   if (!dataset_)
     throw Error(fmt::format("DataLoader: the dataset is null (at {})",
                             fe::formatLocation(loc)));
+  // As PyTorch's sampler does: an epoch of no batches only surfaces later,
+  // as a loss or accuracy divided by zero ("Accuracy: -nan%").
+  if (dataset_->size() == 0)
+    throw Error(fmt::format("DataLoader: the dataset ({}) is empty: it has no "
+                            "samples to batch (at {})",
+                            datasetName(*dataset_), fe::formatLocation(loc)));
   if (options_.batch_size < 1)
     throw Error(fmt::format("DataLoader: batch_size must be at least 1, not "
                             "{} (at {})",

@@ -14,6 +14,8 @@
 
 #include "Stack.h"
 
+#include "ember/runtime/File.h"
+
 #include <fmt/format.h>
 #include <zlib.h>
 
@@ -21,7 +23,11 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <new>
 #include <optional>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -51,10 +57,17 @@ constexpr int64_t kImageBytes = FashionMNIST::kRows * FashionMNIST::kCols;
 class IdxReader {
 public:
   IdxReader(const fs::path &path, Loc loc) : path_(path), loc_(loc) {
-    file_ = gzopen(path.c_str(), "rb");
-    if (!file_)
-      failFile(path, fmt::format("cannot open ({})", std::strerror(errno)),
-               loc);
+    std::string why;
+    struct stat status;
+    int fd = rt::openRegularFile(path.string(), why, &status);
+    if (fd < 0)
+      failFile(path, why, loc);
+    fileBytes_ = static_cast<int64_t>(status.st_size);
+    file_ = gzdopen(fd, "rb");
+    if (!file_) {
+      ::close(fd);
+      failFile(path, "cannot open: out of memory", loc);
+    }
     gzbuffer(file_, 1 << 20);
   }
   ~IdxReader() { gzclose(file_); }
@@ -90,43 +103,58 @@ public:
     return dims;
   }
 
-  /// Reads the `count` bytes after the header, which must end the file.
-  /// Memory grows only as data arrives, so a lying header cannot make it
-  /// allocate much more than the file holds.
-  std::vector<uint8_t> readPayload(int64_t count, const std::string &layout) {
-    std::vector<uint8_t> payload;
-    payload.reserve(static_cast<size_t>(std::min<int64_t>(count, 64 << 20)));
-    while (static_cast<int64_t>(payload.size()) < count) {
-      size_t old = payload.size();
-      size_t chunk = static_cast<size_t>(
-          std::min<int64_t>(count - static_cast<int64_t>(old), 16 << 20));
-      payload.resize(old + chunk);
-      size_t got = read(payload.data() + old, chunk);
-      payload.resize(old + got);
-      if (got < chunk)
-        break;
-    }
-    // Drain the rest, both to measure the file and to let zlib check the
-    // gzip trailer.
-    uint8_t scratch[1 << 16];
-    while (read(scratch, sizeof(scratch)) > 0) {
-    }
+  /// Reads the `count` bytes after the header, which must end the file,
+  /// into `dst` (`count` bytes). The caller allocates exactly what the
+  /// header promises, after checkPayloadSize(); a gzip stream that goes on
+  /// past it is rejected as soon as it does, not decompressed to the end.
+  void readPayload(uint8_t *dst, int64_t count, const std::string &layout) {
+    size_t got = read(dst, static_cast<size_t>(count));
     int64_t expected = headerBytes_ + count;
-    if (total_ != expected)
+    if (static_cast<int64_t>(got) < count)
+      sizeError(false, expected, layout, fmt::format("found {}", total_));
+    // One byte more is trailing data; none lets zlib check the gzip trailer.
+    uint8_t extra;
+    if (read(&extra, 1) != 0)
+      sizeError(true, expected, layout,
+                gzdirect(file_) ? fmt::format("found {}", fileBytes_)
+                                : "found more");
+  }
+
+  /// Rejects a payload of `count` bytes that the file cannot hold, before
+  /// the caller allocates it: a plain file must be exactly that long, and
+  /// deflate expands at most 1032 times.
+  void checkPayloadSize(int64_t count, const std::string &layout) {
+    int64_t expected = headerBytes_ + count;
+    if (gzdirect(file_)) {
+      if (fileBytes_ != expected)
+        sizeError(fileBytes_ > expected, expected, layout,
+                  fmt::format("found {}", fileBytes_));
+      return;
+    }
+    constexpr int64_t kMaxDeflateRatio = 1032;
+    if (count / kMaxDeflateRatio > fileBytes_)
       failFile(path_,
-               fmt::format("{}: expected {} bytes ({}-byte header + {}), "
-                           "found {}{}",
-                           total_ < expected ? "truncated" : "trailing data",
-                           expected, headerBytes_, layout, total_,
-                           gzdirect(file_) ? "" : " after decompression"),
+               fmt::format("the header promises {} ({} bytes), more than a "
+                           "gzip file of {} bytes can hold",
+                           layout, count, fileBytes_),
                loc_);
-    return payload;
   }
 
 private:
   static uint32_t bigEndian(const uint8_t *b) {
     return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 |
            uint32_t(b[3]);
+  }
+
+  [[noreturn]] void sizeError(bool trailing, int64_t expected,
+                              const std::string &layout,
+                              const std::string &found) {
+    failFile(path_,
+             fmt::format("{}: expected {} bytes ({}-byte header + {}), {}{}",
+                         trailing ? "trailing data" : "truncated", expected,
+                         headerBytes_, layout, found,
+                         gzdirect(file_) ? "" : " after decompression"),
+             loc_);
   }
 
   /// zlib's message without the "<path>: " it starts with.
@@ -169,14 +197,17 @@ private:
   gzFile file_ = nullptr;
   int64_t total_ = 0;
   int64_t headerBytes_ = 0;
+  int64_t fileBytes_ = 0; ///< the size on disk (compressed, if gzipped)
 };
 
-/// The path of `name` or `name.gz` in `dir`, whichever is a file (the plain
-/// one first).
+/// The path of `name` or `name.gz` in `dir`, whichever exists (the plain
+/// one first). Anything but a directory counts, so that a FIFO or device
+/// there is an error naming it (IdxReader refuses it), not a file skipped.
 std::optional<fs::path> findFile(const fs::path &dir, const std::string &name) {
   for (const fs::path &candidate : {dir / name, dir / (name + ".gz")}) {
     std::error_code ec;
-    if (fs::is_regular_file(candidate, ec))
+    fs::file_status status = fs::status(candidate, ec);
+    if (fs::exists(status) && !fs::is_directory(status))
       return candidate;
   }
   return std::nullopt;
@@ -191,36 +222,51 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
   std::string imagesName = prefix + "-images-idx3-ubyte";
   std::string labelsName = prefix + "-labels-idx1-ubyte";
 
-  // Find the first folder holding both files.
+  // The data set is the first folder holding any of its four files, and
+  // is used whole: taking the images from one copy and the labels (or the
+  // other split) from another would silently train and test on different
+  // data sets.
   std::vector<fs::path> folders{root, root / "FashionMNIST" / "raw"};
   folders.insert(folders.end(), options.system_paths.begin(),
                  options.system_paths.end());
-  std::vector<std::string> notes;
   for (const fs::path &folder : folders) {
+    bool holdsAny = false;
+    for (const char *split : {"train", "t10k"})
+      for (const char *kind : {"images-idx3-ubyte", "labels-idx1-ubyte"})
+        holdsAny = holdsAny ||
+                   findFile(folder, fmt::format("{}-{}", split, kind));
+    if (!holdsAny)
+      continue;
     std::optional<fs::path> images = findFile(folder, imagesName);
     std::optional<fs::path> labels = findFile(folder, labelsName);
-    if (images && labels) {
-      imagesFile_ = *images;
-      labelsFile_ = *labels;
-      break;
+    if (!images || !labels) {
+      std::vector<std::string> missing;
+      for (const auto &[file, name] :
+           {std::pair{images, imagesName}, std::pair{labels, labelsName}})
+        if (!file)
+          missing.push_back((folder / name).string() + "[.gz]");
+      fail(fmt::format("{} holds part of the Fashion-MNIST data set but not "
+                       "the {} set's {}; a data set folder is used whole, "
+                       "never completed from another copy: add the missing "
+                       "file or remove the folder's IDX files",
+                       folder.string(), train_ ? "training" : "test",
+                       fmt::join(missing, " and ")),
+           loc);
     }
-    if (images || labels)
-      notes.push_back(
-          fmt::format("{} has {} but not {}[.gz]", folder.string(),
-                      (images ? *images : *labels).filename().string(),
-                      images ? labelsName : imagesName));
+    imagesFile_ = *images;
+    labelsFile_ = *labels;
+    break;
   }
   if (imagesFile_.empty()) {
     std::vector<std::string> looked;
     for (const fs::path &folder : folders)
       looked.push_back(folder.string());
     fail(fmt::format(
-             "the {} set ({}[.gz] and {}[.gz]) is in none of: {}{}{}. {}"
+             "the {} set ({}[.gz] and {}[.gz]) is in none of: {}. {}"
              "install Debian's dataset-fashion-mnist (apt-get install "
              "dataset-fashion-mnist) or put the IDX files in {}",
              train_ ? "training" : "test", imagesName, labelsName,
-             fmt::join(looked, ", "), notes.empty() ? "" : "; ",
-             fmt::join(notes, "; "),
+             fmt::join(looked, ", "),
              options.download ? "Ember cannot download it (it has no network "
                                 "code): "
                               : "To get it, ",
@@ -228,8 +274,13 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
          loc);
   }
 
-  // Images: [N, 28, 28] unsigned bytes.
-  {
+  // Images: [N, 28, 28] unsigned bytes, read straight into the tensor.
+  // Memory is what the header promises, once the file is known to be able
+  // to hold it; an allocation refused anyway is an error naming the file.
+  auto outOfMemory = [&](const fs::path &file) {
+    failFile(file, "out of memory while reading it", loc);
+  };
+  try {
     IdxReader reader(imagesFile_, loc);
     std::vector<int64_t> dims = reader.readHeader(kImagesMagic, "images");
     if (dims[1] != kRows || dims[2] != kCols)
@@ -244,16 +295,18 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
                            dims[0], kMaxCount),
                loc);
     count_ = dims[0];
-    std::vector<uint8_t> pixels = reader.readPayload(
-        count_ * kImageBytes,
-        fmt::format("{} images of {}x{}", count_, kRows, kCols));
+    std::string layout =
+        fmt::format("{} images of {}x{}", count_, kRows, kCols);
+    reader.checkPayloadSize(count_ * kImageBytes, layout);
     images_ = empty({count_, kRows, kCols}, DType::UInt8);
-    if (!pixels.empty())
-      std::memcpy(images_.data_ptr<uint8_t>(), pixels.data(), pixels.size());
+    reader.readPayload(images_.data_ptr<uint8_t>(), count_ * kImageBytes,
+                       layout);
+  } catch (const std::bad_alloc &) {
+    outOfMemory(imagesFile_);
   }
 
   // Labels: [N] unsigned bytes in [0, 9].
-  {
+  try {
     IdxReader reader(labelsFile_, loc);
     std::vector<int64_t> dims = reader.readHeader(kLabelsMagic, "labels");
     if (dims[0] != count_)
@@ -261,8 +314,10 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
                fmt::format("the header says {} labels, but {} holds {} images",
                            dims[0], imagesFile_.string(), count_),
                loc);
-    std::vector<uint8_t> bytes =
-        reader.readPayload(count_, fmt::format("{} labels", count_));
+    std::string layout = fmt::format("{} labels", count_);
+    reader.checkPayloadSize(count_, layout);
+    std::vector<uint8_t> bytes(static_cast<size_t>(count_));
+    reader.readPayload(bytes.data(), count_, layout);
     labels_ = empty({count_}, DType::Int64);
     int64_t *dst = labels_.data_ptr<int64_t>();
     for (int64_t i = 0; i < count_; ++i) {
@@ -273,6 +328,8 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
                  loc);
       dst[i] = bytes[i];
     }
+  } catch (const std::bad_alloc &) {
+    outOfMemory(labelsFile_);
   }
   pixels_ = images_.data_ptr<uint8_t>();
   targets_ = labels_.data_ptr<int64_t>();

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -240,11 +241,61 @@ TEST_F(DataTest, MissingDatasetNamesWhereItLooked) {
   // Half a split is reported as such.
   writeFile(images(), idx(0x803, {1, 28, 28}, imagePayload(1)), false);
   message = loadError();
-  EXPECT_NE(message.find("has train-images-idx3-ubyte but not "
-                         "train-labels-idx1-ubyte"),
+  EXPECT_NE(message.find("holds part of the Fashion-MNIST data set but not "
+                         "the training set's " +
+                         labels().string() + "[.gz]"),
             std::string::npos)
       << message;
 }
+
+// A folder holding part of the data set is used whole or not at all: its
+// images are never paired with another copy's labels, nor its test split
+// with another copy's training split (both happened, per file).
+TEST_F(DataTest, IncompleteFolderIsNeverCompletedFromAnotherCopy) {
+  fs::path system = dir_ / "system";
+  writeSplit(system, 6);
+  writeSplit(system, 6, /*gzip=*/false, "t10k");
+  data::FashionMNIST::Options withSystem = {.system_paths = {system}};
+
+  // The user's folder: the test split, and the training images only.
+  fs::path mine = dir_ / "mine";
+  writeSplit(mine, 3, /*gzip=*/false, "t10k");
+  writeFile(mine / "train-images-idx3-ubyte",
+            idx(0x803, {3, 28, 28}, imagePayload(3)), false);
+  try {
+    data::FashionMNIST training(mine, withSystem);
+    FAIL() << "trained on " << training.images_file() << " and "
+           << training.labels_file();
+  } catch (const ember::Error &e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find((mine / "train-labels-idx1-ubyte").string()),
+              std::string::npos)
+        << message;
+    EXPECT_EQ(message.find(system.string()), std::string::npos) << message;
+  }
+  // The complete split still loads from the user's folder alone.
+  data::FashionMNIST test(mine, {.train = false, .system_paths = {system}});
+  EXPECT_EQ(test.size(), 3);
+
+  // Only the test split in the user's folder: training is not taken from
+  // the system copy either.
+  fs::remove(mine / "train-images-idx3-ubyte");
+  try {
+    data::FashionMNIST training(mine, withSystem);
+    FAIL() << "trained on " << training.images_file();
+  } catch (const ember::Error &e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find((mine / "train-images-idx3-ubyte").string()),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find((mine / "train-labels-idx1-ubyte").string()),
+              std::string::npos)
+        << message;
+  }
+  // A folder without any of the files is skipped, as before.
+  EXPECT_EQ(data::FashionMNIST(dir_ / "empty", withSystem).size(), 6);
+}
+
 
 //===----------------------------------------------------------------------===//
 // Malformed files
@@ -321,6 +372,41 @@ TEST_F(DataTest, RejectsOutOfRangeLabels) {
   writeSplit(dir_, 4);
   writeFile(labels(), idx(0x801, {4}, {1, 2, 12, 3}), false);
   EXPECT_LOAD_ERROR(labels(), "label 12 at index 2 is outside [0, 9]");
+}
+
+// A FIFO in the data set's place is an error at once, not a read that
+// waits forever for a writer.
+TEST_F(DataTest, FifoIsRejectedWithoutBlocking) {
+  writeSplit(dir_, 2);
+  fs::remove(labels());
+  ASSERT_EQ(mkfifo(labels().c_str(), 0600), 0);
+  alarm(60); // A hang kills the test instead of stalling the run.
+  EXPECT_LOAD_ERROR(labels(), "a FIFO, not a regular file");
+  alarm(0);
+}
+
+// Memory is what the header promises, never more: a gzip stream that goes
+// on past it is rejected as soon as it does (not decompressed to its end),
+// and a header promising more than the file can hold is rejected before
+// anything is allocated.
+TEST_F(DataTest, GzipLongerOrShorterThanPromisedIsRejectedEarly) {
+  writeSplit(dir_, 2);
+  fs::remove(labels());
+  fs::path gz = dir_ / "train-labels-idx1-ubyte.gz";
+  // Two labels promised, then 64 MiB more.
+  std::vector<uint8_t> bytes = idx(0x801, {2}, labelPayload(2));
+  bytes.resize(bytes.size() + (64 << 20), 0);
+  writeFile(gz, bytes, true);
+  EXPECT_LOAD_ERROR(gz, "trailing data: expected 10 bytes (8-byte header + 2 "
+                        "labels), found more after decompression");
+
+  // Ten million images (7.8 GB) promised by a file of a few bytes.
+  writeSplit(dir_, 2);
+  fs::remove(images());
+  fs::path imagesGz = dir_ / "train-images-idx3-ubyte.gz";
+  writeFile(imagesGz, idx(0x803, {10'000'000, 28, 28}, imagePayload(1)), true);
+  EXPECT_LOAD_ERROR(imagesGz, "the header promises 10000000 images of 28x28",
+                    "more than a gzip file of");
 }
 
 TEST_F(DataTest, RejectsGzipGarbage) {
@@ -579,6 +665,28 @@ TEST_F(DataTest, StacksAnyDataset) {
       {tensor(std::vector<float>{1}, {1}), Tensor()},
       {tensor(std::vector<float>{1, 2}, {2}), Tensor()}};
   EXPECT_THROW(data::collate(ragged), ember::Error);
+}
+
+// An empty dataset is an error when the loader is made, naming it, not an
+// epoch of no batches whose averages divide by zero ("Accuracy: -nan%" in
+// the Quickstart's test loop).
+TEST_F(DataTest, LoaderOverAnEmptyDatasetIsAnError) {
+  writeSplit(dir_, 0);
+  data::FashionMNIST empty(dir_, local());
+  EXPECT_EQ(empty.size(), 0);
+  for (bool shuffle : {false, true}) {
+    try {
+      data::DataLoader loader(empty, {.batch_size = 4, .shuffle = shuffle});
+      FAIL() << "a loader of " << loader.size() << " batches";
+    } catch (const ember::Error &e) {
+      std::string message = e.what();
+      EXPECT_NE(message.find("DataLoader: the dataset "
+                             "(ember::data::FashionMNIST) is empty"),
+                std::string::npos)
+          << message;
+      EXPECT_NE(message.find("DataTest.cpp"), std::string::npos) << message;
+    }
+  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -49,9 +49,11 @@ public:
 
   /// Loads the split named by `options.train` from the first folder of
   /// `root`, `root/FashionMNIST/raw` and `options.system_paths` that holds
-  /// both of its IDX files (`train-images-idx3-ubyte` and
-  /// `train-labels-idx1-ubyte`, or `t10k-...`, each optionally `.gz`).
-  /// Throws ember::Error when none does, or when a file is malformed.
+  /// any of the data set's four IDX files (`train-images-idx3-ubyte`,
+  /// `train-labels-idx1-ubyte`, `t10k-...`, each optionally `.gz`). That
+  /// folder is used whole: if it lacks a file of the split, the error names
+  /// it (no file is taken from another copy). Throws ember::Error when no
+  /// folder holds the data set, or when a file is malformed.
   explicit FashionMNIST(std::filesystem::path root, Options options = {},
                         Loc loc = Loc::current());
 
