@@ -574,6 +574,14 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
                         ? (cpu.empty() ? text : text + "// for cpu " + cpu)
                         : text + "// on " + device.str();
 
+  // Host results are allocated before anything is compiled: one the system
+  // refuses fails at once, not after a compilation it made useless.
+  std::vector<std::shared_ptr<rt::Buffer>> outputs;
+  if (!gpu)
+    for (size_t i = 0; i < targets.size(); ++i)
+      outputs.push_back(
+          allocateHost(resultBytes[i], describeResult(targets[i])));
+
   GraphCache &c = cache();
   std::shared_ptr<CompiledGraph> compiled;
   {
@@ -641,11 +649,8 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
   std::vector<void *> args;
   for (const NodePtr &leaf : leaves)
     args.push_back(leaf->data->data());
-  std::vector<std::shared_ptr<rt::Buffer>> outputs;
-  for (size_t i = 0; i < targets.size(); ++i) {
-    outputs.push_back(allocateHost(resultBytes[i], describeResult(targets[i])));
-    args.push_back(outputs.back()->data());
-  }
+  for (const std::shared_ptr<rt::Buffer> &output : outputs)
+    args.push_back(output->data());
   if (rt::Status s = compiled->executable->run(args.data()); !s)
     failAt(loc, fmt::format("running the graph of ember.{} (shape {}) "
                             "failed: {}",

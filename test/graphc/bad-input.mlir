@@ -11,6 +11,12 @@
 // RUN: sh -c 'graphc %t/good.mlir --target=cuda --emit=asm 2>/dev/null; test $? -eq 5'
 // RUN: not graphc %t/good.mlir --target=cuda --emit=ptx --chip=sm_90},x{ 2>&1 | FileCheck %s --check-prefix=CHIP
 // RUN: not graphc %t/missing.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=IO
+// A FIFO (or a device) is refused at once: reading one blocked for ever.
+// RUN: rm -f %t/fifo.mlir && mkfifo %t/fifo.mlir
+// RUN: not graphc %t/fifo.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=FIFO
+// RUN: sh -c 'graphc %t/fifo.mlir --emit=ember 2>/dev/null; test $? -eq 2'
+// RUN: not ember-opt %t/fifo.mlir 2>&1 | FileCheck %s --check-prefix=OPTFIFO
+// RUN: not graphc /dev/zero --emit=ember 2>&1 | FileCheck %s --check-prefix=DEVICE
 // RUN: sh -c 'graphc %t/missing.mlir --emit=ember 2>/dev/null; test $? -eq 2'
 // RUN: not graphc %t/model.onnx --emit=ember 2>&1 | FileCheck %s --check-prefix=ONNX
 // RUN: sh -c 'graphc %t/model.onnx --emit=ember 2>/dev/null; test $? -eq 3'
@@ -44,7 +50,10 @@
 // TWO:     graphc: two-functions.mlir:{{[0-9]+}}:{{[0-9]+}}: a graph module must have one public function
 // STAGE:   graphc: stage 'asm' is not available for --target=cuda
 // CHIP:    graphc: invalid CUDA chip 'sm_90},x{'
-// IO:      graphc: cannot read '{{.*}}missing.mlir': No such file or directory
+// FIFO:    graphc: cannot read '{{.*}}fifo.mlir': it is a FIFO, not a regular file
+// OPTFIFO: ember-opt: cannot read '{{.*}}fifo.mlir': it is a FIFO, not a regular file
+// DEVICE:  graphc: cannot read '/dev/zero': it is a character device, not a regular file
+// IO:      graphc: cannot read '{{.*}}missing.mlir': cannot open: No such file or directory
 // ONNX:    graphc: {{.*}}model.onnx: not a valid ONNX model (the protobuf does not parse)
 // BINARY:  graphc: --emit=obj writes a binary file: give -o OUT
 // IMPORTONLY: graphc: --emit=onnx-import shows what an ONNX model imports to: give a .onnx file, not '{{.*}}good.mlir'

@@ -10,6 +10,7 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 #include "ember/Support/NestingLimit.h"
+#include "ember/runtime/File.h"
 #include "ember/Support/RunIsolated.h"
 
 #include <cstdio>
@@ -23,14 +24,9 @@ namespace {
 /// MLIR's text parser recurses once per nesting level: text nested deeper
 /// than Ember's limit is rejected before it can overflow the stack.
 int rejectDeepText(const char *input) {
-  std::FILE *f = std::fopen(input, "rb");
-  if (!f)
-    return -1; // MlirOptMain reports it
-  std::string text;
-  char buf[1 << 16];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
-    text.append(buf, n);
-  std::fclose(f);
+  std::string text, why;
+  if (!ember::rt::readRegularFile(input, text, why))
+    return -1; // checked before (rejectSpecialFile), or MlirOptMain reports it
   std::optional<ember::NestingError> deep = ember::textNestingError(text);
   if (!deep)
     return -1;
@@ -57,8 +53,21 @@ int rejectCrashingBytecode(int argc, char **argv) {
       break;
     }
   }
-  if (!input)
+  if (!input || std::string(input) == "-")
     return -1;
+  // Only a regular file: MLIR would block on a FIFO, or read a device
+  // without end.
+  {
+    std::string why;
+    struct stat st;
+    int fd = ember::rt::openRegularFile(input, why, &st);
+    if (fd < 0) {
+      std::fprintf(stderr, "ember-opt: cannot read '%s': %s\n", input,
+                   why.c_str());
+      return 1;
+    }
+    close(fd);
+  }
   char magic[4] = {};
   long size = 0;
   std::FILE *f = std::fopen(input, "rb");

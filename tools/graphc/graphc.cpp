@@ -13,6 +13,7 @@
 
 #include "ember/Compiler/Compiler.h"
 #include "ember/Compiler/OnnxImport.h"
+#include "ember/runtime/File.h"
 
 #include <cstdio>
 #include <cstring>
@@ -185,15 +186,13 @@ int main(int argc, char **argv) {
   if (importOnly && extension != ".onnx")
     return usage("--emit=onnx-import shows what an ONNX model imports to: "
                  "give a .onnx file, not '" + args.input + "'");
-  std::ifstream in(args.input, std::ios::binary);
-  if (!in) {
-    std::cerr << "graphc: cannot read '" << args.input << "': "
-              << std::strerror(errno) << "\n";
+  // Only a regular file: a FIFO or a device would block or never end.
+  std::string source, why;
+  if (!ember::rt::readRegularFile(args.input, source, why)) {
+    std::cerr << "graphc: cannot read '" << args.input << "': " << why
+              << "\n";
     return kIO;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string source = buffer.str();
   if (extension == ".onnx") {
     ember::compiler::OnnxImportResult imported =
         ember::compiler::importOnnx(source);

@@ -186,8 +186,11 @@ TEST(ResourceLimitsTest, HostOutOfMemoryIsAnErrorAndTheProcessGoesOn) {
               std::string::npos)
         << e.what();
   }
-  // A result too large for memory, found when the graph is realised.
+  // A result too large for memory, found when the graph is realised, and
+  // before the graph is compiled.
   Tensor row = ones({1, int64_t(1) << 20});
+  (void)row.to_vector();
+  uint64_t compiled = cache_stats().compilations;
   try {
     (row.broadcast_to({int64_t(1) << 20, int64_t(1) << 20}) + 1.0).realize();
     FAIL() << "a 4 TiB result was allocated";
@@ -196,6 +199,8 @@ TEST(ResourceLimitsTest, HostOutOfMemoryIsAnErrorAndTheProcessGoesOn) {
     EXPECT_NE(what.find("out of host memory"), std::string::npos) << what;
     EXPECT_NE(what.find("the result of ember.add"), std::string::npos) << what;
   }
+  EXPECT_EQ(cache_stats().compilations, compiled)
+      << "the graph was compiled before its result was allocated";
   EXPECT_EQ((ones({2, 2}) + 1.0).to_vector(), std::vector<float>(4, 2.0f));
 }
 
