@@ -16,6 +16,21 @@
 
 namespace ember::fe {
 
+/// While alive, the ops recorded on this thread are located at `loc`, the
+/// user's call of a library function that records them (an optimizer's
+/// step()), instead of the library's own lines: anomaly reports and graph
+/// dumps then name the user's code. Nested scopes keep the outermost.
+class CallerLocation {
+public:
+  explicit CallerLocation(std::source_location loc);
+  ~CallerLocation();
+  CallerLocation(const CallerLocation &) = delete;
+  CallerLocation &operator=(const CallerLocation &) = delete;
+
+private:
+  bool outermost_;
+};
+
 /// Computes every node of `targets` that has no data yet: the graph leading
 /// to them becomes one ember function, which is compiled (or found in the
 /// cache) and run. Afterwards each target holds its data and has released

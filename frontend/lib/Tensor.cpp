@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <type_traits>
@@ -55,6 +56,8 @@ Tensor reduction(OpKind kind, const Tensor &x, std::vector<int64_t> dims,
                  bool keepdim, Loc loc);
 
 thread_local bool gradEnabled = true;
+/// Set by fe::CallerLocation: where the ops recorded now are located.
+thread_local std::optional<std::source_location> callerLocation;
 
 /// Ops through which gradients flow (when their result is floating-point).
 bool isDifferentiable(OpKind kind) {
@@ -94,7 +97,7 @@ NodePtr makeNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
   node->inputs = std::move(inputs);
   node->shape = std::move(shape);
   node->dtype = dtype;
-  node->location = loc;
+  node->location = callerLocation ? *callerLocation : loc;
   return node;
 }
 
@@ -707,6 +710,25 @@ Tensor where(const Tensor &condition, const Tensor &a, const Tensor &b,
                           broadcastNode(nb, shape, loc, device)},
                          shape, na->dtype, loc));
 }
+
+} // namespace ember
+
+namespace ember::fe {
+
+CallerLocation::CallerLocation(std::source_location loc)
+    : outermost_(!callerLocation) {
+  if (outermost_)
+    callerLocation = loc;
+}
+
+CallerLocation::~CallerLocation() {
+  if (outermost_)
+    callerLocation.reset();
+}
+
+} // namespace ember::fe
+
+namespace ember {
 
 NoGradGuard::NoGradGuard() : previous_(gradEnabled) { gradEnabled = false; }
 NoGradGuard::~NoGradGuard() { gradEnabled = previous_; }

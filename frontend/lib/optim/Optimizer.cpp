@@ -104,6 +104,7 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions opts)
 
 void SGD::step(Tensor::Loc loc) {
   NoGradGuard noGrad;
+  fe::CallerLocation at(loc);
   std::vector<Tensor> newValues(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor &p = params_[i];
@@ -139,6 +140,7 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions opts)
 
 void Adam::step(Tensor::Loc loc) {
   NoGradGuard noGrad;
+  fe::CallerLocation at(loc);
   ++steps_;
   double correction1 = 1 - std::pow(options.beta1, static_cast<double>(steps_));
   double correction2 = 1 - std::pow(options.beta2, static_cast<double>(steps_));

@@ -107,4 +107,26 @@ TEST(AnomalyTest, AStepThatWouldWriteNaNLeavesTheParameters) {
   EXPECT_FLOAT_EQ(after[1], before[1] - 0.1f * 2 * before[1]);
 }
 
+// An anomaly first produced by an optimizer's own op names the user's
+// step() call, not a line inside the library (it named Optimizer.cpp).
+TEST(AnomalyTest, AnOptimizersOpIsLocatedAtTheUsersStep) {
+  AnomalyGuard on(true);
+  Tensor w = tensor(std::vector<float>{2, 3}, {2}).requires_grad_();
+  // lr * grad (4e38, 6e38) overflows float32 in the update's multiply.
+  optim::SGD opt({w}, {.lr = 1e38});
+  (w * w).sum({0}).backward();
+  int line = __LINE__ + 2;
+  try {
+    opt.step();
+    FAIL() << "the overflowing step passed";
+  } catch (const Error &e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("mul recorded at Reliability/AnomalyTest.cpp:" +
+                        std::to_string(line)),
+              std::string::npos)
+        << what;
+    EXPECT_EQ(what.find("Optimizer.cpp"), std::string::npos) << what;
+  }
+}
+
 } // namespace
