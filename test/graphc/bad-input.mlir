@@ -35,6 +35,8 @@
 // RUN: not graphc %t/recursive-call.mlir --target=cuda --emit=ptx 2>&1 | FileCheck %s --check-prefix=FOREIGN
 // RUN: not graphc %t/arith.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=ARITH
 // RUN: not graphc %t/private-helper.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=HELPER
+// llvm.inline_asm reached LLVM and aborted it ("LLVM ERROR", exit 134).
+// RUN: not graphc %t/inline-asm.mlir -o %t/asm.ember 2>&1 | FileCheck %s --check-prefix=ASM
 // Bytecode on which MLIR's own reader crashes (found by fuzz_ember_ir): read
 // in a child process first, and rejected as malformed, by graphc and by
 // ember-opt.
@@ -61,6 +63,7 @@
 // FOREIGN: graphc: recursive-call.mlir:2:8: 'func.call' is not an Ember graph op: a graph holds ember ops and one func.return
 // ARITH:   graphc: arith.mlir:2:8: 'arith.constant' is not an Ember graph op
 // HELPER:  graphc: private-helper.mlir:4:1: a graph module holds one function; 'helper' is another
+// ASM:     graphc: inline-asm.mlir:2:8: 'llvm.inline_asm' is not an Ember graph op
 
 //--- syntax.mlir
 func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
@@ -102,5 +105,10 @@ func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
   return %a : tensor<2xf32>
 }
 func.func private @helper(%a: tensor<2xf32>) -> tensor<2xf32> {
+  return %a : tensor<2xf32>
+}
+//--- inline-asm.mlir
+func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = llvm.inline_asm "ud2", "" : () -> i32
   return %a : tensor<2xf32>
 }
