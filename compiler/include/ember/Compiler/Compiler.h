@@ -67,6 +67,11 @@ struct Options {
   /// against hostile files). For tools reading untrusted files (graphc);
   /// it forks, so leave it off in multithreaded programs.
   bool isolateBytecode = false;
+  /// For target "cuda" and Stage::GPUPlan: also compile the kernels for the
+  /// host into GpuPlan::hostCode, which the emulated device
+  /// (EMBER_FAKE_CUDA=1) runs. The same kernels the NVVM path compiles,
+  /// after mapping and before NVVM.
+  bool gpuHostCode = false;
 };
 
 /// Which step of compilation failed (distinct exit codes in graphc).

@@ -14,12 +14,23 @@
 //   ember-gpu-plan 1
 //   args <numArgs>
 //   kernel <name> <ptx-bytes>      followed by exactly that many bytes of PTX
+//   hostcode <bytes>               optional: followed by exactly that many
+//                                  bytes, an ELF shared object holding the
+//                                  kernels compiled for the host (below)
 //   alloc <buffer> <bytes>
 //   launch <kernel-index> <gx> <gy> <gz> <bx> <by> <bz> <n> <arg>...
 //          where <arg> is b<buffer>, i<int64> or f<float, as hex bits>
 //   copy <dst-buffer> <src-buffer> <bytes>
 //   free <buffer>
 //   end
+//
+// Host code (for the emulated device, EMBER_FAKE_CUDA=1): kernel i is also
+// the C function
+//   void ember_emu_kernel_<i>(void **params, const uint32_t ids[12]);
+// where `params` is cuLaunchKernel's kernelParams (params[j] points at the
+// value of parameter j: a device address for a buffer, an int64, or a
+// float) and ids holds blockIdx.{x,y,z}, threadIdx.{x,y,z}, gridDim.{x,y,z}
+// and blockDim.{x,y,z}, in that order. One call runs one thread.
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,10 +72,18 @@ struct GpuStep {
   std::vector<GpuArg> args;
 };
 
+/// The symbol of kernel `index`'s host code (see the layout above).
+inline std::string hostKernelSymbol(int64_t index) {
+  return "ember_emu_kernel_" + std::to_string(index);
+}
+
 struct GpuPlan {
   int64_t numArgs = 0;
   std::vector<GpuKernel> kernels;
   std::vector<GpuStep> steps;
+  /// The kernels compiled for the host (an ELF shared object exporting
+  /// hostKernelSymbol(i) for every kernel i); empty when not asked for.
+  std::string hostCode;
 
   /// The number of buffers the steps refer to (arguments and temporaries).
   int64_t numBuffers() const {
@@ -80,6 +99,8 @@ struct GpuPlan {
     os << "ember-gpu-plan 1\nargs " << numArgs << "\n";
     for (const GpuKernel &k : kernels)
       os << "kernel " << k.name << " " << k.ptx.size() << "\n" << k.ptx << "\n";
+    if (!hostCode.empty())
+      os << "hostcode " << hostCode.size() << "\n" << hostCode << "\n";
     for (const GpuStep &s : steps) {
       switch (s.kind) {
       case GpuStep::Kind::Alloc:
@@ -144,6 +165,19 @@ struct GpuPlan {
         if (!is.read(k.ptx.data(), static_cast<std::streamsize>(bytes)))
           return bad("kernel '" + k.name + "' is truncated");
         plan.kernels.push_back(std::move(k));
+        continue;
+      }
+      if (word == "hostcode") {
+        uint64_t bytes = 0;
+        if (!(is >> bytes) || bytes == 0 || bytes > (uint64_t(1) << 30) ||
+            !plan.hostCode.empty())
+          return bad("invalid hostcode header");
+        is.get(); // the newline before the code
+        plan.hostCode.resize(bytes);
+        if (!is.read(plan.hostCode.data(), static_cast<std::streamsize>(bytes)))
+          return bad("the host code is truncated");
+        if (plan.hostCode.compare(0, 4, "\x7f" "ELF") != 0)
+          return bad("the host code is not an ELF object");
         continue;
       }
       GpuStep s;
