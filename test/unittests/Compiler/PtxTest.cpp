@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 using namespace ember;
@@ -30,6 +31,38 @@ std::string ptxasPath() {
     if (fs::exists(p))
       return p;
   return "";
+}
+
+/// The static gate on every kernel ptxas reports on (`ptxas -v`): no spills
+/// and no stack frame (no local memory), and registers within the budget
+/// (docs/gpu.md). Returns how many kernels the report covers.
+constexpr int kRegisterBudget = 64;
+int expectWithinBudget(const std::string &log, const std::string &file) {
+  int kernels = 0;
+  std::istringstream lines(log);
+  std::string kernel;
+  for (std::string line; std::getline(lines, line);) {
+    size_t at;
+    if ((at = line.find("Compiling entry function '")) != std::string::npos) {
+      kernel = line.substr(at + 26, line.find('\'', at + 26) - at - 26);
+      ++kernels;
+    }
+    long frame = -1, spillStores = -1, spillLoads = -1, registers = -1;
+    if (std::sscanf(line.c_str(),
+                    " %ld bytes stack frame, %ld bytes spill stores, %ld "
+                    "bytes spill loads",
+                    &frame, &spillStores, &spillLoads) == 3) {
+      EXPECT_EQ(frame, 0) << kernel << " in " << file << " uses local memory";
+      EXPECT_EQ(spillStores + spillLoads, 0)
+          << kernel << " in " << file << " spills registers";
+    }
+    if ((at = line.find("Used ")) != std::string::npos &&
+        std::sscanf(line.c_str() + at, "Used %ld registers", &registers) == 1)
+      EXPECT_LE(registers, kRegisterBudget)
+          << kernel << " in " << file << " uses " << registers
+          << " registers";
+  }
+  return kernels;
 }
 
 /// Compiles `graph` to PTX for `chip` and assembles it with ptxas.
@@ -59,7 +92,7 @@ void expectAssembles(const std::string &graph, const std::string &chip,
     std::string module = r.output.substr(start, end - start);
     fs::path file = dir / ("k" + std::to_string(index++) + ".ptx");
     std::ofstream(file) << module;
-    std::string cmd = ptxas + " -arch=" + chip + " " + file.string() +
+    std::string cmd = ptxas + " -v -arch=" + chip + " " + file.string() +
                       " -o /dev/null 2>&1";
     FILE *pipe = popen(cmd.c_str(), "r");
     std::string log;
@@ -68,6 +101,9 @@ void expectAssembles(const std::string &graph, const std::string &chip,
       log += buf;
     int rc = pipe ? pclose(pipe) : -1;
     EXPECT_EQ(rc, 0) << "ptxas rejected " << file << ":\n" << log;
+    EXPECT_EQ(expectWithinBudget(log, what), 1)
+        << "ptxas -v reported no kernel, or several, for one module:\n"
+        << log;
     start = end == std::string::npos ? r.output.size() : end;
   }
   EXPECT_GT(index, 0);
