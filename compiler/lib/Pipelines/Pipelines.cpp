@@ -107,6 +107,18 @@ void ember::buildGPUMapPipeline(OpPassManager &pm) {
                 "lower-affine,canonicalize,cse,gpu-kernel-outlining");
 }
 
+void ember::buildGPUHostKernelsPipeline(OpPassManager &pm) {
+  // The kernels' bodies are already loops on memrefs: no OpenMP, no
+  // vectors, and allocations (there are none today) from malloc.
+  addPasses(pm, "ember-gpu-kernels-to-host,canonicalize,cse,"
+                "expand-strided-metadata,lower-affine,"
+                "finalize-memref-to-llvm,convert-scf-to-cf,"
+                "convert-arith-to-llvm,convert-math-to-llvm,"
+                "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+                "convert-cf-to-llvm,convert-index-to-llvm,convert-ub-to-llvm,"
+                "reconcile-unrealized-casts,canonicalize");
+}
+
 std::string ember::cudaToolkitPath() {
   if (const char *env = std::getenv("EMBER_CUDA_PATH"); env && *env)
     return env;
@@ -200,6 +212,11 @@ void ember::registerEmberPipelines() {
       [](OpPassManager &pm, const GPUPipelineCLOptions &o) {
         buildGPUPipeline(pm, o.get());
       });
+  PassPipelineRegistration<>(
+      "ember-gpu-host-kernels-pipeline",
+      "Compile outlined GPU kernels for the host (the emulated device): one "
+      "function per kernel that runs one thread, in the LLVM dialect",
+      buildGPUHostKernelsPipeline);
   PassPipelineRegistration<>("ember-graph-pipeline",
                              "Graph-level clean-up of ember IR",
                              buildEmberGraphPipeline);

@@ -85,6 +85,11 @@ void buildNVVMLowerPipeline(OpPassManager &pm,
                             const GPUPipelineOptions &options);
 void buildNVVMSerializePipeline(OpPassManager &pm,
                                 const GPUPipelineOptions &options);
+/// The outlined kernels (after buildGPUMapPipeline) compiled for the host
+/// instead, for the emulated device: each kernel becomes a function that
+/// runs one thread (ember-gpu-kernels-to-host), lowered to the LLVM dialect
+/// with bare-pointer memref arguments. The host code is dropped.
+void buildGPUHostKernelsPipeline(OpPassManager &pm);
 /// ember to PTX: graph, linalg, bufferize, map, NVVM.
 void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
 

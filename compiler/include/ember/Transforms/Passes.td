@@ -182,4 +182,47 @@ def EmberGPUWrapSequentialPass : Pass<"ember-gpu-wrap-sequential", "::mlir::func
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
 }
 
+def EmberGPUKernelsToHostPass : Pass<"ember-gpu-kernels-to-host", "::mlir::ModuleOp"> {
+  let summary = "Turn outlined GPU kernels into host functions that run one thread";
+  let description = [{
+    Runs on a module after `ember-gpu-map-pipeline` (kernels outlined into
+    `gpu.module`s, each holding one `gpu.func`, and a host function that
+    launches them) to compile the same kernels for the emulated device
+    (`EMBER_FAKE_CUDA=1`). Each kernel `@k` of `gpu.module @m` becomes a
+    public `func.func @ember_emu_m` that takes the kernel's arguments
+    followed by twelve `index` arguments: blockIdx.{x,y,z},
+    threadIdx.{x,y,z}, gridDim.{x,y,z} and blockDim.{x,y,z}. Its body is the
+    kernel's, with `gpu.block_id`, `gpu.thread_id`, `gpu.grid_dim` and
+    `gpu.block_dim` replaced by those arguments and `gpu.return` by
+    `func.return`: one call runs one thread. The `gpu.module`s and the host
+    functions are erased.
+
+    What one thread alone cannot run is an error naming the op:
+    `gpu.barrier` and every other `gpu` op, workgroup or private
+    attributions, and any other symbol in a `gpu.module`.
+
+    Before:
+    ```mlir
+    gpu.module @graph_kernel {
+      gpu.func @graph_kernel(%out: memref<4xf32>, %v: f32) kernel {
+        %i = gpu.block_id x
+        memref.store %v, %out[%i] : memref<4xf32>
+        gpu.return
+      }
+    }
+    ```
+    After:
+    ```mlir
+    func.func @ember_emu_graph_kernel(%out: memref<4xf32>, %v: f32,
+        %bx: index, %by: index, %bz: index, %tx: index, %ty: index,
+        %tz: index, %gx: index, %gy: index, %gz: index, %dx: index,
+        %dy: index, %dz: index) {
+      memref.store %v, %out[%bx] : memref<4xf32>
+      return
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // EMBER_TRANSFORMS_PASSES_TD
