@@ -303,8 +303,51 @@ std::optional<std::string> checkLibdevice(ModuleOp module) {
          "there, or set EMBER_CUDA_PATH to the toolkit's folder";
 }
 
+/// The kernels of `hostModule` (a copy of the module after kernel mapping)
+/// compiled for the host: an ELF shared object exporting
+/// rt::hostKernelSymbol(i) for the kernel of gpu.module kernelModules[i]
+/// (the layout in ember/runtime/GpuPlan.h), what the emulated device runs.
+FailureOr<std::string> compileHostKernels(ModuleOp hostModule,
+                                          ArrayRef<std::string> kernelModules,
+                                          const Options &options,
+                                          Dumper &dumper, Result &result) {
+  PassManager pm(hostModule->getContext(), ModuleOp::getOperationName());
+  mlir::ember::buildGPUHostKernelsPipeline(pm);
+  dumper.instrument(pm, "06-host-kernels");
+  if (failed(pm.run(hostModule)))
+    return failure();
+  dumper.write("06-host-kernels.mlir", hostModule.getOperation());
+  auto hostFail = [&](const std::string &message) {
+    fail(result, "compiling the GPU kernels for the host: " + message);
+    return failure();
+  };
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(
+      hostModule.getOperation(), llvmCtx, options.name + "-host-kernels");
+  if (!llvmModule)
+    return hostFail("translation to LLVM IR failed");
+  for (size_t i = 0; i < kernelModules.size(); ++i)
+    if (llvm::Error err = mlir::ember::addEmulatedKernelEntryPoint(
+            *llvmModule, "ember_emu_" + kernelModules[i],
+            ::ember::rt::hostKernelSymbol(static_cast<int64_t>(i))))
+      return hostFail(llvm::toString(std::move(err)));
+  // The emulated device runs on this machine (or on options.cpu).
+  auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
+  if (!tm)
+    return hostFail(llvm::toString(tm.takeError()));
+  mlir::ember::optimizeModule(*llvmModule, **tm);
+  dumper.write("06-host-kernels.ll", printModule(*llvmModule));
+  auto object = mlir::ember::emitMachineCode(*llvmModule, **tm, true);
+  if (!object)
+    return hostFail(llvm::toString(object.takeError()));
+  auto shared = mlir::ember::linkSharedObject(*object);
+  if (!shared)
+    return hostFail(llvm::toString(shared.takeError()));
+  return std::move(*shared);
+}
+
 /// The rest of compile() for NVIDIA GPUs: shared stages, kernel mapping,
-/// NVVM and PTX.
+/// NVVM and PTX (and, with Options::gpuHostCode, the kernels for the host).
 /// `result` is the caller's: its diagnostics vector is the one the context's
 /// handler appends to, so it must not be copied or moved from.
 Result &compileForGPU(ModuleOp module, const std::string &funcName,
@@ -337,6 +380,10 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
          mlir::ember::buildNVVMLowerPipeline(pm, gpuOptions);
        }},
   };
+  // The kernels for the emulated device start from the mapped kernels, the
+  // same the NVVM path compiles.
+  bool hostCode = options.gpuHostCode && options.stopAfter == Stage::GPUPlan;
+  OwningOpRef<ModuleOp> hostModule;
   for (const GpuStage &s : stages) {
     PassManager pm(module->getContext(), ModuleOp::getOperationName());
     s.build(pm);
@@ -358,6 +405,8 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
       }
     }
     dumper.write(s.dumpName, module.getOperation());
+    if (hostCode && s.stage == Stage::GPUKernels)
+      hostModule = module.clone();
     if (options.stopAfter == s.stage && s.stage != Stage::PTX) {
       result.output = printOp(module.getOperation());
       result.ok = true;
@@ -365,11 +414,21 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
     }
   }
   if (options.stopAfter == Stage::GPUPlan) {
+    SmallVector<std::string> kernelModules;
     FailureOr<::ember::rt::GpuPlan> plan =
-        mlir::ember::extractGpuPlan(module, funcName);
+        mlir::ember::extractGpuPlan(module, funcName, &kernelModules);
     if (failed(plan)) {
       result.failure = api::Failure::Unsupported;
       return result; // extractGpuPlan has reported why
+    }
+    if (hostModule) {
+      FailureOr<std::string> code = compileHostKernels(
+          *hostModule, kernelModules, options, dumper, result);
+      if (failed(code)) {
+        result.failure = api::Failure::Codegen;
+        return result;
+      }
+      plan->hostCode = std::move(*code);
     }
     result.output = plan->serialize();
     dumper.write("06-plan.txt", result.output);

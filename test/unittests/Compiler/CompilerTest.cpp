@@ -8,11 +8,16 @@
 
 #include "ember/Compiler/Compiler.h"
 #include "ember/runtime/Executable.h"
+#include "ember/runtime/GpuPlan.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -304,3 +309,370 @@ TEST(CompilerTest, OutOfMemoryWhileCompilingIsAFailedResult) {
   EXPECT_GT(failures, 0) << "no headroom was small enough to fail";
 }
 
+
+//===----------------------------------------------------------------------===//
+// The kernels compiled for the host (Options::gpuHostCode), run here by a
+// plain C++ executor of the plan, independent of the runtime's emulated
+// device: buffers are host memory, and each launch calls the kernel's host
+// function once per thread of its grid.
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// void ember_emu_kernel_<i>(void **params, const uint32_t ids[12]).
+using HostKernelFn = void (*)(void **params, const uint32_t *ids);
+
+/// A plan's hostCode, loaded with dlopen from a memfd (as rt::Executable
+/// loads a graph; its run() has the CPU entry's signature, not a kernel's).
+class HostKernels {
+public:
+  static std::unique_ptr<HostKernels> load(const rt::GpuPlan &plan,
+                                           std::string &error) {
+    auto host = std::unique_ptr<HostKernels>(new HostKernels);
+    host->fd_ = memfd_create("ember-host-kernels", MFD_CLOEXEC);
+    if (host->fd_ < 0 ||
+        write(host->fd_, plan.hostCode.data(), plan.hostCode.size()) !=
+            static_cast<ssize_t>(plan.hostCode.size())) {
+      error = "cannot write the host code to a memfd";
+      return nullptr;
+    }
+    std::string path = "/proc/self/fd/" + std::to_string(host->fd_);
+    host->handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!host->handle_) {
+      error = std::string("dlopen: ") + dlerror();
+      return nullptr;
+    }
+    for (size_t i = 0; i < plan.kernels.size(); ++i) {
+      std::string symbol = rt::hostKernelSymbol(static_cast<int64_t>(i));
+      void *fn = dlsym(host->handle_, symbol.c_str());
+      if (!fn) {
+        error = "no " + symbol + " in the host code";
+        return nullptr;
+      }
+      host->kernels.push_back(reinterpret_cast<HostKernelFn>(fn));
+    }
+    return host;
+  }
+  ~HostKernels() {
+    if (handle_)
+      dlclose(handle_);
+    if (fd_ >= 0)
+      close(fd_);
+  }
+  std::vector<HostKernelFn> kernels;
+
+private:
+  HostKernels() = default;
+  void *handle_ = nullptr;
+  int fd_ = -1;
+};
+
+/// Runs `plan` on host buffers: `args` are the graph's buffers (inputs,
+/// then outputs). Temporaries start as 0xff bytes (NaN), so that a kernel
+/// reading what no kernel wrote shows. Launch parameters are built as
+/// runtime/lib/GpuExecutable.cpp builds cuLaunchKernel's.
+void runPlanOnHost(const rt::GpuPlan &plan, const HostKernels &host,
+                   const std::vector<void *> &args) {
+  ASSERT_EQ(static_cast<int64_t>(args.size()), plan.numArgs);
+  std::vector<void *> address(plan.numBuffers(), nullptr);
+  std::vector<bool> owned(address.size(), false);
+  for (size_t i = 0; i < args.size(); ++i)
+    address[i] = args[i];
+  for (const rt::GpuStep &s : plan.steps) {
+    switch (s.kind) {
+    case rt::GpuStep::Kind::Alloc: {
+      size_t bytes = (std::max<uint64_t>(s.bytes, 1) + 63) / 64 * 64;
+      address[s.buffer] = std::aligned_alloc(64, bytes);
+      ASSERT_NE(address[s.buffer], nullptr);
+      std::memset(address[s.buffer], 0xff, bytes);
+      owned[s.buffer] = true;
+      break;
+    }
+    case rt::GpuStep::Kind::Free:
+      std::free(address[s.buffer]);
+      address[s.buffer] = nullptr;
+      owned[s.buffer] = false;
+      break;
+    case rt::GpuStep::Kind::Copy:
+      std::memcpy(address[s.buffer], address[s.source], s.bytes);
+      break;
+    case rt::GpuStep::Kind::Launch: {
+      std::vector<uint64_t> values(s.args.size());
+      std::vector<void *> params(s.args.size());
+      for (size_t i = 0; i < s.args.size(); ++i) {
+        const rt::GpuArg &a = s.args[i];
+        if (a.kind == rt::GpuArg::Kind::Buffer) {
+          values[i] = reinterpret_cast<uintptr_t>(address[a.value]);
+        } else if (a.kind == rt::GpuArg::Kind::I64) {
+          values[i] = static_cast<uint64_t>(a.value);
+        } else {
+          uint32_t bits = static_cast<uint32_t>(a.value);
+          std::memcpy(&values[i], &bits, sizeof bits);
+        }
+        params[i] = &values[i];
+      }
+      HostKernelFn fn = host.kernels.at(s.kernel);
+      for (uint32_t bz = 0; bz < s.grid[2]; ++bz)
+        for (uint32_t by = 0; by < s.grid[1]; ++by)
+          for (uint32_t bx = 0; bx < s.grid[0]; ++bx)
+            for (uint32_t tz = 0; tz < s.block[2]; ++tz)
+              for (uint32_t ty = 0; ty < s.block[1]; ++ty)
+                for (uint32_t tx = 0; tx < s.block[0]; ++tx) {
+                  const uint32_t ids[12] = {
+                      bx,         by,         bz,         tx,
+                      ty,         tz,         s.grid[0],  s.grid[1],
+                      s.grid[2],  s.block[0], s.block[1], s.block[2]};
+                  fn(params.data(), ids);
+                }
+      break;
+    }
+    }
+  }
+  for (size_t i = 0; i < address.size(); ++i)
+    if (owned[i])
+      std::free(address[i]);
+}
+
+compiler::Result compileEmulated(const std::string &source) {
+  compiler::Options options;
+  options.target = "cuda";
+  options.stopAfter = Stage::GPUPlan;
+  options.gpuHostCode = true;
+  return compiler::compile(source, options);
+}
+
+/// Compiles `source` for cuda with host code and runs its plan on `inputs`;
+/// `outputs` must have the results' sizes. Skips where CUDA's libdevice,
+/// which PTX for exp and log needs, is missing.
+void runEmulated(const std::string &source,
+                 std::vector<std::vector<float>> inputs,
+                 std::vector<std::vector<float>> &outputs) {
+  compiler::Result r = compileEmulated(source);
+  if (!r.ok && r.errorMessage().find("libdevice") != std::string::npos)
+    GTEST_SKIP() << r.errorMessage();
+  ASSERT_TRUE(r.ok) << r.errorMessage();
+  rt::StatusOr<rt::GpuPlan> plan = rt::GpuPlan::parse(r.output);
+  ASSERT_TRUE(plan) << plan.status().message();
+  ASSERT_FALSE(plan->hostCode.empty());
+  ASSERT_FALSE(plan->kernels.empty());
+  std::string error;
+  std::unique_ptr<HostKernels> host = HostKernels::load(*plan, error);
+  ASSERT_TRUE(host) << error;
+  std::vector<void *> args;
+  for (std::vector<float> &in : inputs)
+    args.push_back(in.data());
+  for (std::vector<float> &out : outputs) {
+    std::fill(out.begin(), out.end(), NAN);
+    args.push_back(out.data());
+  }
+  runPlanOnHost(*plan, *host, args);
+}
+
+std::vector<float> iota(size_t n, float scale, float offset = 0) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = std::sin(static_cast<float>(i) * 0.7f + offset) * scale;
+  return v;
+}
+
+void expectNear(const std::vector<float> &got, const std::vector<float> &want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], want[i], 1e-5f * std::max(1.0f, std::fabs(want[i])))
+        << "element " << i;
+}
+
+} // namespace
+
+TEST(GpuHostCodeTest, OnlyWhenAskedFor) {
+  compiler::Options options;
+  options.target = "cuda";
+  options.stopAfter = Stage::GPUPlan;
+  compiler::Result r = compiler::compile(kGraph, options);
+  ASSERT_TRUE(r.ok) << r.errorMessage();
+  rt::StatusOr<rt::GpuPlan> plan = rt::GpuPlan::parse(r.output);
+  ASSERT_TRUE(plan) << plan.status().message();
+  EXPECT_TRUE(plan->hostCode.empty());
+  EXPECT_EQ(r.output.find("hostcode"), std::string::npos);
+}
+
+// The runtime loads the host code like a graph's shared object, and finds
+// every kernel's entry point in it, and no more.
+TEST(GpuHostCodeTest, EveryKernelHasItsSymbol) {
+  compiler::Result r = compileEmulated(kGraph);
+  ASSERT_TRUE(r.ok) << r.errorMessage();
+  rt::StatusOr<rt::GpuPlan> plan = rt::GpuPlan::parse(r.output);
+  ASSERT_TRUE(plan) << plan.status().message();
+  ASSERT_EQ(plan->hostCode.compare(0, 4, "\x7f" "ELF"), 0);
+  ASSERT_EQ(plan->kernels.size(), 3u); // broadcast-mul-relu, zero, sum
+  std::span<const uint8_t> bytes(
+      reinterpret_cast<const uint8_t *>(plan->hostCode.data()),
+      plan->hostCode.size());
+  for (size_t i = 0; i < plan->kernels.size(); ++i) {
+    auto exe = rt::Executable::load(bytes, rt::hostKernelSymbol(i));
+    EXPECT_TRUE(exe) << i << ": " << exe.status().message();
+  }
+  EXPECT_FALSE(rt::Executable::load(
+      bytes, rt::hostKernelSymbol(plan->kernels.size())));
+  // The plan's text round-trips with the host code in it.
+  EXPECT_EQ(plan->serialize(), r.output);
+}
+
+// kGraph: relu(a * broadcast(b)) summed over rows.
+TEST(GpuHostCodeTest, BroadcastReluSum) {
+  std::vector<std::vector<float>> out = {std::vector<float>(2)};
+  runEmulated(kGraph, {{1, -2, 3, 4, 5, -6}, {2, 1, -1}}, out);
+  if (HasFatalFailure() || IsSkipped())
+    return;
+  expectNear(out[0], {2, 19});
+}
+
+TEST(GpuHostCodeTest, ElementwiseWithBroadcast) {
+  const char *graph = R"mlir(
+func.func @graph(%a: tensor<4x3xf32>, %b: tensor<3xf32>, %c: tensor<4x1xf32>) -> tensor<4x3xf32> {
+  %0 = ember.broadcast_to %b : tensor<3xf32> -> tensor<4x3xf32>
+  %1 = ember.broadcast_to %c : tensor<4x1xf32> -> tensor<4x3xf32>
+  %2 = ember.add %a, %0 : tensor<4x3xf32>
+  %3 = ember.mul %2, %1 : tensor<4x3xf32>
+  %4 = ember.sub %3, %a : tensor<4x3xf32>
+  return %4 : tensor<4x3xf32>
+}
+)mlir";
+  std::vector<float> a = iota(12, 2), b = iota(3, 1, 1), c = iota(4, 3, 2);
+  std::vector<std::vector<float>> out = {std::vector<float>(12)};
+  runEmulated(graph, {a, b, c}, out);
+  if (HasFatalFailure() || IsSkipped())
+    return;
+  std::vector<float> want(12);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j)
+      want[i * 3 + j] = (a[i * 3 + j] + b[j]) * c[i] - a[i * 3 + j];
+  expectNear(out[0], want);
+}
+
+TEST(GpuHostCodeTest, Matmul) {
+  const char *graph = R"mlir(
+func.func @graph(%a: tensor<3x4xf32>, %b: tensor<4x6xf32>) -> tensor<3x6xf32> {
+  %0 = ember.matmul %a, %b : (tensor<3x4xf32>, tensor<4x6xf32>) -> tensor<3x6xf32>
+  return %0 : tensor<3x6xf32>
+}
+)mlir";
+  std::vector<float> a = iota(12, 1), b = iota(24, 2, 0.5f);
+  std::vector<std::vector<float>> out = {std::vector<float>(18)};
+  runEmulated(graph, {a, b}, out);
+  if (HasFatalFailure() || IsSkipped())
+    return;
+  std::vector<float> want(18, 0);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 6; ++j)
+      for (int k = 0; k < 4; ++k)
+        want[i * 6 + j] += a[i * 4 + k] * b[k * 6 + j];
+  expectNear(out[0], want);
+}
+
+// ember.linear + ember.relu fuse into linear_relu: y = relu(x W^T + b).
+TEST(GpuHostCodeTest, LinearRelu) {
+  const char *graph = R"mlir(
+func.func @graph(%x: tensor<4x8xf32>, %w: tensor<5x8xf32>, %b: tensor<5xf32>) -> tensor<4x5xf32> {
+  %0 = ember.linear %x, %w, %b : (tensor<4x8xf32>, tensor<5x8xf32>, tensor<5xf32>) -> tensor<4x5xf32>
+  %1 = ember.relu %0 : tensor<4x5xf32>
+  return %1 : tensor<4x5xf32>
+}
+)mlir";
+  std::vector<float> x = iota(32, 1), w = iota(40, 0.5f, 1), b = iota(5, 0.3f, 2);
+  std::vector<std::vector<float>> out = {std::vector<float>(20)};
+  runEmulated(graph, {x, w, b}, out);
+  if (HasFatalFailure() || IsSkipped())
+    return;
+  std::vector<float> want(20);
+  int positive = 0;
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 5; ++j) {
+      float acc = b[j];
+      for (int k = 0; k < 8; ++k)
+        acc += x[i * 8 + k] * w[j * 8 + k];
+      want[i * 5 + j] = std::max(acc, 0.0f);
+      positive += acc > 0;
+    }
+  ASSERT_GT(positive, 0);
+  ASSERT_LT(positive, 20); // the ReLU matters
+  expectNear(out[0], want);
+}
+
+// Sums over dimensions, one of them to a scalar (a one-thread kernel from
+// ember-gpu-wrap-sequential).
+TEST(GpuHostCodeTest, ReductionSums) {
+  const char *graph = R"mlir(
+func.func @graph(%x: tensor<2x3x4xf32>) -> (tensor<3xf32>, tensor<2x4xf32>, tensor<f32>) {
+  %0 = ember.sum %x dims = [2, 0] : tensor<2x3x4xf32> -> tensor<3xf32>
+  %1 = ember.sum %x dims = [1] : tensor<2x3x4xf32> -> tensor<2x4xf32>
+  %2 = ember.sum %x dims = [0, 1, 2] : tensor<2x3x4xf32> -> tensor<f32>
+  return %0, %1, %2 : tensor<3xf32>, tensor<2x4xf32>, tensor<f32>
+}
+)mlir";
+  std::vector<float> x = iota(24, 1);
+  std::vector<std::vector<float>> out = {std::vector<float>(3),
+                                         std::vector<float>(8),
+                                         std::vector<float>(1)};
+  runEmulated(graph, {x}, out);
+  if (HasFatalFailure() || IsSkipped())
+    return;
+  std::vector<float> s20(3, 0), s1(8, 0), all(1, 0);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k) {
+        float v = x[(i * 3 + j) * 4 + k];
+        s20[j] += v;
+        s1[i * 4 + k] += v;
+        all[0] += v;
+      }
+  expectNear(out[0], s20);
+  expectNear(out[1], s1);
+  expectNear(out[2], all);
+}
+
+TEST(GpuHostCodeTest, ExpAndLog) {
+  const char *graph = R"mlir(
+func.func @graph(%a: tensor<2x5xf32>, %b: tensor<2x5xf32>) -> (tensor<2x5xf32>, tensor<2x5xf32>) {
+  %0 = ember.exp %a : tensor<2x5xf32>
+  %1 = ember.log %b : tensor<2x5xf32>
+  %2 = ember.add %0, %1 : tensor<2x5xf32>
+  return %0, %2 : tensor<2x5xf32>, tensor<2x5xf32>
+}
+)mlir";
+  std::vector<float> a = iota(10, 3), b(10);
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = 0.25f + static_cast<float>(i);
+  std::vector<std::vector<float>> out = {std::vector<float>(10),
+                                         std::vector<float>(10)};
+  runEmulated(graph, {a, b}, out);
+  if (HasFatalFailure() || IsSkipped())
+    return;
+  std::vector<float> e(10), sum(10);
+  for (size_t i = 0; i < 10; ++i) {
+    e[i] = std::exp(a[i]);
+    sum[i] = e[i] + std::log(b[i]);
+  }
+  expectNear(out[0], e);
+  expectNear(out[1], sum);
+}
+
+TEST(GpuHostCodeTest, Transpose) {
+  const char *graph = R"mlir(
+func.func @graph(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
+  %0 = ember.transpose %x [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+  return %0 : tensor<4x2x3xf32>
+}
+)mlir";
+  std::vector<float> x = iota(24, 1);
+  std::vector<std::vector<float>> out = {std::vector<float>(24)};
+  runEmulated(graph, {x}, out);
+  if (HasFatalFailure() || IsSkipped())
+    return;
+  std::vector<float> want(24);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k)
+        want[(k * 2 + i) * 3 + j] = x[(i * 3 + j) * 4 + k];
+  expectNear(out[0], want);
+}

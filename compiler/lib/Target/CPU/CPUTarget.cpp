@@ -121,6 +121,57 @@ Error mlir::ember::addPackedEntryPoint(Module &module, StringRef funcName,
   return Error::success();
 }
 
+Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
+                                               StringRef funcName,
+                                               StringRef entryName) {
+  constexpr unsigned kIds = 12;
+  Function *callee = module.getFunction(funcName);
+  if (!callee)
+    return createStringError(inconvertibleErrorCode(),
+                             "no host function '" + funcName + "' for " +
+                                 entryName);
+  FunctionType *calleeTy = callee->getFunctionType();
+  unsigned numParams = calleeTy->getNumParams();
+  if (numParams < kIds || !calleeTy->getReturnType()->isVoidTy())
+    return createStringError(inconvertibleErrorCode(),
+                             "'" + funcName +
+                                 "' is not a kernel compiled for the host");
+  LLVMContext &ctx = module.getContext();
+  auto *ptrTy = PointerType::getUnqual(ctx);
+  auto *i32Ty = Type::getInt32Ty(ctx);
+  for (unsigned j = 0; j < numParams; ++j) {
+    Type *t = calleeTy->getParamType(j);
+    bool ok = j < numParams - kIds
+                  ? t->isPointerTy() || t->isIntegerTy() || t->isFloatingPointTy()
+                  : t->isIntegerTy() && t->getIntegerBitWidth() >= 32;
+    if (!ok)
+      return createStringError(inconvertibleErrorCode(),
+                               "'" + funcName + "' parameter " +
+                                   std::to_string(j) +
+                                   " has a type the entry point cannot pass");
+  }
+  auto *entryTy =
+      FunctionType::get(Type::getVoidTy(ctx), {ptrTy, ptrTy}, false);
+  Function *entry = Function::Create(entryTy, GlobalValue::ExternalLinkage,
+                                     entryName, module);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
+  SmallVector<Value *> args;
+  for (unsigned j = 0; j < numParams - kIds; ++j) {
+    Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), j);
+    Value *value = b.CreateLoad(ptrTy, slot);
+    args.push_back(b.CreateLoad(calleeTy->getParamType(j), value));
+  }
+  for (unsigned k = 0; k < kIds; ++k) {
+    Value *slot = b.CreateConstGEP1_64(i32Ty, entry->getArg(1), k);
+    args.push_back(b.CreateZExt(b.CreateLoad(i32Ty, slot),
+                                calleeTy->getParamType(numParams - kIds + k)));
+  }
+  b.CreateCall(callee, args);
+  b.CreateRetVoid();
+  callee->setLinkage(GlobalValue::InternalLinkage);
+  return Error::success();
+}
+
 void mlir::ember::optimizeModule(Module &module, TargetMachine &tm) {
   module.setDataLayout(tm.createDataLayout());
   module.setTargetTriple(tm.getTargetTriple());

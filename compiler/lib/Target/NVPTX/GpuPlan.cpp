@@ -44,8 +44,9 @@ FailureOr<uint32_t> constantDim(Operation *op, Value v) {
 
 } // namespace
 
-FailureOr<GpuPlan> mlir::ember::extractGpuPlan(ModuleOp module,
-                                               StringRef funcName) {
+FailureOr<GpuPlan>
+mlir::ember::extractGpuPlan(ModuleOp module, StringRef funcName,
+                            SmallVectorImpl<std::string> *kernelModules) {
   auto fn = module.lookupSymbol<func::FuncOp>(funcName);
   if (!fn || fn.isDeclaration())
     return module.emitError("GPU plan: no host function '") << funcName << "'";
@@ -130,6 +131,8 @@ FailureOr<GpuPlan> mlir::ember::extractGpuPlan(ModuleOp module,
         plan.kernels.push_back({launch.getKernelName().str(),
                                 object.getObject().getValue().str()});
         it = kernelIndex.insert({moduleName, plan.kernels.size() - 1}).first;
+        if (kernelModules)
+          kernelModules->push_back(moduleName.str());
       }
       s.kernel = it->second;
       gpu::KernelDim3 grid = launch.getGridSizeOperandValues();

@@ -41,6 +41,18 @@ std::string describeHostTarget();
 llvm::Error addPackedEntryPoint(llvm::Module &module, llvm::StringRef funcName,
                                 llvm::StringRef entryName);
 
+/// Adds `void <entryName>(void **params, const uint32_t ids[12])` to
+/// `module`, the emulated device's entry point of one kernel thread (see
+/// ember/runtime/GpuPlan.h): `funcName` is a kernel compiled for the host by
+/// ember-gpu-kernels-to-host and lowered with bare-pointer memrefs, whose
+/// parameters are the kernel's followed by 12 integer ids. Parameter j is
+/// loaded from the value params[j] points at, with the parameter's own
+/// type (a pointer for a buffer, i64 for index and i64, float for f32); the
+/// ids are zero-extended. `funcName` becomes internal.
+llvm::Error addEmulatedKernelEntryPoint(llvm::Module &module,
+                                        llvm::StringRef funcName,
+                                        llvm::StringRef entryName);
+
 /// Runs LLVM's default -O3 module pipeline, tuned for `tm`.
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm);
 

@@ -17,9 +17,12 @@ namespace mlir::ember {
 /// NVVM pipeline (kernels serialised to PTX in gpu.binary ops) and returns
 /// the plan the runtime executes: its allocations, kernel launches (grid,
 /// block and arguments must be constants), copies and frees. Any other host
-/// operation is an error reported on that op.
-FailureOr<::ember::rt::GpuPlan> extractGpuPlan(ModuleOp module,
-                                               StringRef funcName);
+/// operation is an error reported on that op. Kernels are numbered in the
+/// order of their first launch; when `kernelModules` is given, it receives
+/// the gpu.module (and gpu.binary) name of each kernel index.
+FailureOr<::ember::rt::GpuPlan>
+extractGpuPlan(ModuleOp module, StringRef funcName,
+               SmallVectorImpl<std::string> *kernelModules = nullptr);
 
 } // namespace mlir::ember
 
