@@ -17,6 +17,12 @@
 // RUN: graphc %s --target=cuda --chip=sm_80 --emit=ptx | FileCheck %s --check-prefix=PTX80
 // RUN: graphc %s --target=cuda --emit=artifact -o %t.cuda.ember && od -c -N 8 %t.cuda.ember | FileCheck %s --check-prefix=ARTIFACT
 // RUN: graphc %s --target=cuda --emit=artifact -o - | FileCheck %s --check-prefix=PLAN
+// RUN: not grep -a -q '^hostcode' %t.cuda.ember
+// RUN: rm -rf %t.emu && graphc %s --target=cuda --emulated -o %t.emu.ember --dump-ir-after-all=%t.emu && grep -a -o '^hostcode [0-9]*' %t.emu.ember | FileCheck %s --check-prefix=EMULATED
+// RUN: ls %t.emu/emit-stages.mlir-0 | FileCheck %s --check-prefix=EMUDUMPS
+// RUN: FileCheck %s --check-prefix=EMUIR --input-file=%t.emu/emit-stages.mlir-0/06-host-kernels.ll
+// RUN: not graphc %s --emulated -o %t.x 2>&1 | FileCheck %s --check-prefix=EMUCPU
+// RUN: not graphc %s --target=cuda --emit=ptx --emulated 2>&1 | FileCheck %s --check-prefix=EMUCPU
 // RUN: ember-opt %s --emit-bytecode -o %t.mlirbc && graphc %t.mlirbc --emit=ember | FileCheck %s --check-prefix=EMBER
 // RUN: rm -rf %t.dumps && graphc %s --emit=llvm -o /dev/null --dump-ir-after-all=%t.dumps && ls %t.dumps/emit-stages.mlir-0 | FileCheck %s --check-prefix=DUMPS
 
@@ -43,6 +49,14 @@
 // PTX:           .target sm_90
 // PTX:           .entry
 // PTX80:         .target sm_80
+// --emulated: the kernels for the host ride in the plan.
+// EMULATED:      hostcode {{[1-9][0-9]*}}
+// EMUDUMPS:      06-host-kernels.ll
+// EMUDUMPS-NEXT: 06-host-kernels.mlir
+// EMUDUMPS-NEXT: 06-plan.txt
+// EMUIR:         define void @ember_emu_kernel_0(ptr
+// EMUCPU:        graphc: --emulated compiles the kernels of a CUDA artifact for the emulated device: use it with --target=cuda --emit=artifact
+
 // PLAN:          ember-gpu-plan 1
 // PLAN-NEXT:     args 4
 // PLAN:          kernel

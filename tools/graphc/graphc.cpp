@@ -58,6 +58,10 @@ options:
   --emit=STAGE              how far to compile and what to write (below)
   -o OUT                    where to write it (default: standard output;
                             binary stages need -o)
+  --emulated                with --target=cuda --emit=artifact: also compile
+                            the kernels for this machine's CPU into the plan,
+                            so that the emulated device (EMBER_FAKE_CUDA=1)
+                            runs the graph's real kernels
   --dump-ir-after-all=DIR   also write the IR of every stage and after every
                             pass under DIR (as EMBER_DUMP_IR does)
   --dot                     write the graph after fusion as Graphviz DOT
@@ -92,6 +96,7 @@ struct Args {
       emit = "artifact";
   std::string dumpDir;
   bool dot = false;
+  bool emulated = false;
 };
 
 int usage(const std::string &message) {
@@ -140,6 +145,8 @@ int main(int argc, char **argv) {
       args.dumpDir = a.substr(20);
     } else if (a == "--dot") {
       args.dot = true;
+    } else if (a == "--emulated") {
+      args.emulated = true;
     } else if (startsWith(a, "-") && a != "-") {
       return usage("unknown option '" + a + "'");
     } else if (args.input.empty()) {
@@ -175,6 +182,9 @@ int main(int argc, char **argv) {
     return known ? kUnsupported : kUsage;
   }
   bool artifact = !args.dot && args.emit == "artifact";
+  if (args.emulated && (args.target != "cuda" || !artifact))
+    return usage("--emulated compiles the kernels of a CUDA artifact for the "
+                 "emulated device: use it with --target=cuda --emit=artifact");
   bool binary = !args.dot && !importOnly &&
                 (stage->second == Stage::Object ||
                  stage->second == Stage::SharedObject || artifact);
@@ -217,6 +227,7 @@ int main(int argc, char **argv) {
     options.chip = args.chip;
     options.cpu = args.cpu;
     options.dumpDir = args.dumpDir;
+    options.gpuHostCode = args.emulated;
     // A file MLIR's bytecode reader crashes on is rejected as malformed.
     options.isolateBytecode = true;
     // Diagnostics name the file; dumps are named after it.
