@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/Compiler/Compiler.h"
+#include "ember/ember.h"
+#include "QuickstartModel.h"
 #include "ember/runtime/Executable.h"
 #include "ember/runtime/GpuPlan.h"
 
@@ -675,4 +677,179 @@ func.func @graph(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
       for (int k = 0; k < 4; ++k)
         want[(k * 2 + i) * 3 + j] = x[(i * 3 + j) * 4 + k];
   expectNear(out[0], want);
+}
+
+namespace {
+
+/// A 64-byte aligned buffer of `bytes` (at least one byte).
+struct AlignedBuffer {
+  explicit AlignedBuffer(size_t bytes)
+      : size(bytes),
+        data(static_cast<uint8_t *>(
+            std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64))) {}
+  ~AlignedBuffer() { std::free(data); }
+  AlignedBuffer(const AlignedBuffer &) = delete;
+  size_t size;
+  uint8_t *data;
+};
+
+/// Deterministic inputs for a signature: floats in [-scale, scale),
+/// integers 0, 1, 2 (valid class labels), booleans alternating.
+std::unique_ptr<AlignedBuffer> makeInput(const rt::TensorSignature &sig,
+                                         uint32_t seed, double scale) {
+  auto buffer = std::make_unique<AlignedBuffer>(sig.numel() *
+                                                ember::dtypeSize(sig.dtype));
+  uint32_t state = seed * 2654435761u + 1;
+  for (int64_t i = 0; i < sig.numel(); ++i) {
+    state = state * 1664525u + 1013904223u;
+    double u = (static_cast<double>(state >> 8) / (1 << 24) * 2 - 1) * scale;
+    switch (sig.dtype) {
+    case DType::Float32: reinterpret_cast<float *>(buffer->data)[i] = static_cast<float>(u); break;
+    case DType::Float64: reinterpret_cast<double *>(buffer->data)[i] = u; break;
+    case DType::Int64: reinterpret_cast<int64_t *>(buffer->data)[i] = i % 3; break;
+    case DType::UInt8:
+    case DType::Bool: buffer->data[i] = static_cast<uint8_t>(i % 2); break;
+    }
+  }
+  return buffer;
+}
+
+/// Runs `graph` through the CPU path and through its GPU plan with the
+/// kernels compiled for the host, on the same inputs, and compares every
+/// output (floats within 1e-4 relative: summation orders differ). Float
+/// inputs are in [-scale, scale): weights of a real layer are small.
+void expectHostKernelsMatchTheCpu(const std::string &graph,
+                                  const std::string &what,
+                                  double scale = 1.0) {
+  SCOPED_TRACE(what);
+  compiler::Options cpuOptions;
+  compiler::Result cpu = compiler::compile(graph, cpuOptions);
+  ASSERT_TRUE(cpu.ok) << cpu.errorMessage();
+  ASSERT_FALSE(cpu.outputs.empty());
+  auto exe = rt::Executable::load(
+      std::span<const uint8_t>(
+          reinterpret_cast<const uint8_t *>(cpu.output.data()),
+          cpu.output.size()),
+      cpu.entrySymbol);
+  ASSERT_TRUE(exe) << exe.status().message();
+
+  compiler::Result gpu = compileEmulated(graph);
+  if (!gpu.ok && gpu.errorMessage().find("libdevice") != std::string::npos)
+    GTEST_SKIP() << gpu.errorMessage();
+  ASSERT_TRUE(gpu.ok) << gpu.errorMessage();
+  rt::StatusOr<rt::GpuPlan> plan = rt::GpuPlan::parse(gpu.output);
+  ASSERT_TRUE(plan) << plan.status().message();
+  std::string error;
+  std::unique_ptr<HostKernels> host = HostKernels::load(*plan, error);
+  ASSERT_TRUE(host) << error;
+
+  std::vector<std::unique_ptr<AlignedBuffer>> inputs, cpuOut, gpuOut;
+  for (size_t i = 0; i < cpu.inputs.size(); ++i)
+    inputs.push_back(makeInput(cpu.inputs[i], static_cast<uint32_t>(i), scale));
+  for (const rt::TensorSignature &sig : cpu.outputs) {
+    size_t bytes = sig.numel() * ember::dtypeSize(sig.dtype);
+    cpuOut.push_back(std::make_unique<AlignedBuffer>(bytes));
+    gpuOut.push_back(std::make_unique<AlignedBuffer>(bytes));
+    std::memset(gpuOut.back()->data, 0xff, bytes);
+  }
+  std::vector<void *> cpuArgs, gpuArgs;
+  for (auto &in : inputs) {
+    cpuArgs.push_back(in->data);
+    gpuArgs.push_back(in->data);
+  }
+  for (size_t i = 0; i < cpuOut.size(); ++i) {
+    cpuArgs.push_back(cpuOut[i]->data);
+    gpuArgs.push_back(gpuOut[i]->data);
+  }
+  ASSERT_TRUE((*exe)->run(cpuArgs.data()));
+  runPlanOnHost(*plan, *host, gpuArgs);
+  if (::testing::Test::HasFatalFailure())
+    return;
+
+  for (size_t o = 0; o < cpu.outputs.size(); ++o) {
+    const rt::TensorSignature &sig = cpu.outputs[o];
+    int mismatches = 0;
+    for (int64_t i = 0; i < sig.numel() && mismatches < 5; ++i) {
+      double want = 0, got = 0;
+      bool exact = true;
+      switch (sig.dtype) {
+      case DType::Float32:
+        want = reinterpret_cast<float *>(cpuOut[o]->data)[i];
+        got = reinterpret_cast<float *>(gpuOut[o]->data)[i];
+        exact = false;
+        break;
+      case DType::Float64:
+        want = reinterpret_cast<double *>(cpuOut[o]->data)[i];
+        got = reinterpret_cast<double *>(gpuOut[o]->data)[i];
+        exact = false;
+        break;
+      case DType::Int64:
+        want = static_cast<double>(reinterpret_cast<int64_t *>(cpuOut[o]->data)[i]);
+        got = static_cast<double>(reinterpret_cast<int64_t *>(gpuOut[o]->data)[i]);
+        break;
+      case DType::UInt8:
+      case DType::Bool:
+        want = cpuOut[o]->data[i];
+        got = gpuOut[o]->data[i];
+        break;
+      }
+      bool same = exact ? want == got
+                        : (std::isnan(want) && std::isnan(got)) ||
+                              std::fabs(got - want) <=
+                                  1e-4 * std::max(1.0, std::fabs(want));
+      if (!same) {
+        ++mismatches;
+        ADD_FAILURE() << "output " << o << " element " << i << ": emulated "
+                      << got << ", cpu " << want;
+      }
+    }
+  }
+}
+
+} // namespace
+
+// Every op family, recorded through the frontend: the kernels compiled for
+// the host compute what the CPU path computes.
+TEST(GpuHostCodeTest, OpFamiliesMatchTheCpu) {
+  Tensor a = rand({4, 6}), b = rand({4, 6}), v = rand({6});
+  Tensor w = rand({3, 6}), bias = rand({3});
+  Tensor labels = tensor(std::vector<int64_t>{0, 2, 1, 2}, {4});
+  const std::pair<const char *, std::string> graphs[] = {
+      {"elementwise", export_graph({(a + b) * v - a / (b + 1.0), -a, a.relu()})},
+      {"exp-log-sqrt", export_graph({a.exp(), (a + 2.0).log(), (a + 2.0).sqrt()})},
+      {"matmul", export_graph({a.matmul(b.t())})},
+      {"linear", export_graph({linear(a, w, bias), linear(a, w, Tensor()).relu()})},
+      {"reductions", export_graph({a.sum({1}), a.amax({0}, true), a.amin({1}), a.mean()})},
+      {"argmax-compare-cast", export_graph({a.argmax(1), a.gt(b).to(DType::Float32), where(a.lt(b), a, b)})},
+      {"data-movement", export_graph({a.reshape({6, 4}) * 1.0, a.permute({1, 0}) + 0.0, v.broadcast_to({2, 6}) * 2.0})},
+      {"int64", export_graph({labels * 3.0 + labels})},
+      {"softmax-cross-entropy", export_graph({a.softmax(1), nn::CrossEntropyLoss()(a, labels)})},
+  };
+  for (const auto &[what, graph] : graphs) {
+    expectHostKernelsMatchTheCpu(graph, what);
+    if (IsSkipped())
+      return;
+  }
+}
+
+// The Quickstart's training step (forward, backward, SGD update) and its
+// inference graph at batch 64: dozens of kernels, run thread by thread.
+TEST(GpuHostCodeTest, QuickstartGraphsMatchTheCpu) {
+  test::NeuralNetwork model;
+  Tensor x = rand({64, 1, 28, 28});
+  Tensor y = tensor(std::vector<int64_t>(64, 3), {64});
+  Tensor loss = nn::CrossEntropyLoss()(model(x), y);
+  loss.backward();
+  std::vector<Tensor> outputs;
+  {
+    NoGradGuard noGrad;
+    for (const Tensor &p : model.parameters())
+      outputs.push_back(p - p.grad() * 1e-3);
+  }
+  outputs.push_back(loss);
+  expectHostKernelsMatchTheCpu(export_graph(outputs), "quickstart-train-step",
+                               0.05);
+  NoGradGuard noGrad;
+  expectHostKernelsMatchTheCpu(export_graph({model(x).argmax(1)}),
+                               "quickstart-inference", 0.05);
 }
