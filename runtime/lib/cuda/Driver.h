@@ -112,11 +112,18 @@ struct Driver {
   EMBER_CUDA_DRIVER_API(EMBER_DECLARE_ENTRY)
 #undef EMBER_DECLARE_ENTRY
 
+  /// The fake only: what the last failing call on this thread had to say
+  /// beyond its CUresult (e.g. which launch limit was exceeded), cleared by
+  /// reading it and by every call. Null for the real driver.
+  std::string (*takeErrorDetail)() = nullptr;
+
   /// The one checker: ok for CUDA_SUCCESS, otherwise
-  /// "<call> failed: <error name> (<error string>)".
+  /// "<call> failed: <error name> (<error string>)", followed by
+  /// ": <detail>" where the fake gives one.
   Status check(CUresult result, const char *call) const {
     if (result == CUDA_SUCCESS)
       return Status::ok();
+    std::string detail = takeErrorDetail ? takeErrorDetail() : std::string();
     const char *name = nullptr;
     const char *text = nullptr;
     if (cuGetErrorName && cuGetErrorName(result, &name) != CUDA_SUCCESS)
@@ -127,6 +134,8 @@ struct Driver {
     message += name ? name : "CUDA error " + std::to_string(result);
     if (text)
       message += std::string(" (") + text + ")";
+    if (!detail.empty())
+      message += ": " + detail;
     return Status::error(std::move(message));
   }
 };

@@ -5,26 +5,46 @@
 // 1 GiB), that fills the same table of entry points (Driver, cuda/Driver.h)
 // the production code in Cuda.cpp fills from libcuda.so.1.
 //
-// Device memory is host memory, so a CUdeviceptr is a host address; work runs
+// Device memory is host memory: a CUdeviceptr is the host address of the
+// bytes, usable directly. Fresh allocations are filled with 0xFF bytes (NaN
+// as float32), so reading memory nobody wrote shows up. Work runs
 // synchronously at the time it is queued. It checks what the real driver
 // checks where that is cheap (cuInit first, a current context, addresses
-// inside a live allocation) so the runtime's mistakes show up here too. The
-// only kernel is
-//   ember_test_fill(float *out, float value)
-// which sets out[0 .. gridX*gridY*gridZ*blockX*blockY*blockZ) to value.
+// inside a live allocation, sm_90's launch limits) so the runtime's mistakes
+// show up here too; a failing call may leave a detail for the checker
+// (Driver::takeErrorDetail), e.g. which launch limit was exceeded.
+//
+// Modules are of two kinds:
+// - an ELF shared object (the image starts with \x7fELF; its size comes
+//   from the ELF header) is an emulated module: kernels compiled for the
+//   host (GpuPlan.h: void <name>(void **params, const uint32_t ids[12]),
+//   one call per thread). It is loaded from memory with dlopen, functions
+//   are its symbols, and a launch runs every thread of every block;
+// - anything else (PTX text) holds one built-in kernel,
+//     ember_test_fill(float *out, float value)
+//   which sets out[0 .. gridX*gridY*gridZ*blockX*blockY*blockZ) to value.
 //
 //===----------------------------------------------------------------------===//
 
 #include "cuda/Driver.h"
+#include "MemoryLibrary.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <system_error>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace ember::rt::cuda {
 
@@ -34,11 +54,21 @@ constexpr size_t kTotalMemory = size_t(1) << 30;
 constexpr const char *kDeviceName = "Ember Fake GPU";
 constexpr const char *kFillKernel = "ember_test_fill";
 
-struct FakeModule {
-  std::string image;
-};
+/// The host-code ABI of one emulated thread (GpuPlan.h): kernelParams, and
+/// blockIdx.xyz, threadIdx.xyz, gridDim.xyz, blockDim.xyz.
+using EmulatedKernel = void (*)(void **params, const uint32_t ids[12]);
+
 struct FakeFunction {
   std::string name;
+  /// The host code of an emulated kernel; null for ember_test_fill.
+  EmulatedKernel entry = nullptr;
+};
+
+struct FakeModule {
+  /// An emulated module's shared object; empty for a text module.
+  detail::MemoryLibrary library;
+  /// The emulated module's functions looked up so far, by name.
+  std::map<std::string, std::unique_ptr<FakeFunction>> functions;
 };
 
 /// Everything the fake driver holds, behind one lock.
@@ -50,6 +80,8 @@ struct State {
   size_t used = 0;
   std::set<CUstream> streams;
   std::set<CUmodule> modules;
+  /// Functions of live emulated modules.
+  std::set<CUfunction> functions;
 };
 
 State &state() {
@@ -57,6 +89,20 @@ State &state() {
   static State *s = new State;
   return *s;
 }
+
+/// What the last failing call on this thread had to say beyond its CUresult.
+std::string &errorDetail() {
+  thread_local std::string detail;
+  return detail;
+}
+
+/// Records `detail` for the checker and returns `result`.
+CUresult fail(CUresult result, std::string detail) {
+  errorDetail() = std::move(detail);
+  return result;
+}
+
+std::string takeErrorDetail() { return std::exchange(errorDetail(), {}); }
 
 /// The primary context: any unique non-null address serves as its handle.
 int contextTag;
@@ -95,6 +141,10 @@ CUresult streamReady(State &s, CUstream stream) {
     return r;
   return validStream(s, stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
+
+//===----------------------------------------------------------------------===//
+// Device, context, memory and streams
+//===----------------------------------------------------------------------===//
 
 CUresult cuInit(unsigned int flags) {
   if (flags != 0)
@@ -219,6 +269,9 @@ CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes) {
   void *p = std::aligned_alloc(256, rounded);
   if (!p)
     return CUDA_ERROR_OUT_OF_MEMORY;
+  // Uninitialised device memory reads as 0xFF bytes: NaN as float32, -1 as
+  // an integer, so a kernel reading what nobody wrote is caught.
+  std::memset(p, 0xff, rounded);
   *ptr = reinterpret_cast<CUdeviceptr>(p);
   s.allocations.emplace(*ptr, bytes);
   s.used += bytes;
@@ -331,6 +384,69 @@ CUresult cuStreamDestroy_v2(CUstream stream) {
   return CUDA_SUCCESS;
 }
 
+//===----------------------------------------------------------------------===//
+// Modules
+//===----------------------------------------------------------------------===//
+
+/// The largest emulated module accepted.
+constexpr uint64_t kMaxImageBytes = uint64_t(1) << 30;
+
+/// True when `image` starts with the ELF magic. Compares byte by byte, so a
+/// shorter NUL-terminated text is never read past its end.
+bool isElf(const void *image) {
+  const auto *p = static_cast<const unsigned char *>(image);
+  return p[0] == 0x7f && p[1] == 'E' && p[2] == 'L' && p[3] == 'F';
+}
+
+/// The size of the ELF shared object at `image`, which cuModuleLoadData is
+/// not told: the end of the section header table, which linkers write last.
+/// The header is sanity-checked first and the program headers and every
+/// section must lie inside that size. 0, with the reason in `why`, when the
+/// header is not sane.
+uint64_t elfImageSize(const void *image, std::string &why) {
+  Elf64_Ehdr h;
+  std::memcpy(&h, image, sizeof h);
+  if (h.e_ident[EI_CLASS] != ELFCLASS64 || h.e_ident[EI_DATA] != ELFDATA2LSB) {
+    why = "not a 64-bit little-endian ELF object";
+    return 0;
+  }
+  if (h.e_type != ET_DYN) {
+    why = "not a shared object (e_type " + std::to_string(h.e_type) + ")";
+    return 0;
+  }
+  if (h.e_ehsize != sizeof(Elf64_Ehdr) ||
+      h.e_shentsize != sizeof(Elf64_Shdr) || h.e_shnum == 0 ||
+      h.e_shnum >= SHN_LORESERVE || h.e_shoff < sizeof(Elf64_Ehdr) ||
+      (h.e_phnum != 0 && h.e_phentsize != sizeof(Elf64_Phdr))) {
+    why = "invalid header sizes or section header table";
+    return 0;
+  }
+  uint64_t tableBytes = uint64_t(h.e_shnum) * h.e_shentsize;
+  if (h.e_shoff > kMaxImageBytes || tableBytes > kMaxImageBytes - h.e_shoff) {
+    why = "the section header table ends past 1 GiB";
+    return 0;
+  }
+  uint64_t size = h.e_shoff + tableBytes;
+  if (h.e_phoff > size ||
+      uint64_t(h.e_phnum) * h.e_phentsize > size - h.e_phoff) {
+    why = "the program headers lie past the section header table";
+    return 0;
+  }
+  const auto *bytes = static_cast<const unsigned char *>(image);
+  for (unsigned i = 0; i < h.e_shnum; ++i) {
+    Elf64_Shdr sh;
+    std::memcpy(&sh, bytes + h.e_shoff + i * sizeof(Elf64_Shdr), sizeof sh);
+    if (sh.sh_type == SHT_NOBITS)
+      continue;
+    if (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset) {
+      why = "section " + std::to_string(i) +
+            " lies past the section header table";
+      return 0;
+    }
+  }
+  return size;
+}
+
 CUresult cuModuleLoadData(CUmodule *module, const void *image) {
   State &s = state();
   std::lock_guard lock(s.mutex);
@@ -338,9 +454,25 @@ CUresult cuModuleLoadData(CUmodule *module, const void *image) {
     return r;
   if (!module || !image)
     return CUDA_ERROR_INVALID_VALUE;
-  // Any text is accepted: nothing is compiled.
-  auto *m = new FakeModule{static_cast<const char *>(image)};
-  *module = reinterpret_cast<CUmodule>(m);
+  auto m = std::make_unique<FakeModule>();
+  if (isElf(image)) {
+    // Kernels compiled for the host: load them.
+    std::string why;
+    uint64_t size = elfImageSize(image, why);
+    if (size == 0)
+      return fail(CUDA_ERROR_INVALID_IMAGE,
+                  "the emulated module's ELF header is not sane: " + why);
+    StatusOr<detail::MemoryLibrary> library = detail::loadLibraryFromMemory(
+        {static_cast<const uint8_t *>(image), size}, "emulated module");
+    if (!library)
+      return fail(CUDA_ERROR_INVALID_IMAGE,
+                  "the emulated module did not load: " +
+                      library.status().message());
+    m->library = *library;
+  }
+  // Otherwise any text is accepted: nothing is compiled, and the module
+  // holds the built-in ember_test_fill.
+  *module = reinterpret_cast<CUmodule>(m.release());
   s.modules.insert(*module);
   return CUDA_SUCCESS;
 }
@@ -355,9 +487,38 @@ CUresult cuModuleGetFunction(CUfunction *fn, CUmodule module,
     return CUDA_ERROR_INVALID_VALUE;
   if (!s.modules.count(module))
     return CUDA_ERROR_INVALID_HANDLE;
-  if (std::strcmp(name, kFillKernel) != 0)
-    return CUDA_ERROR_NOT_FOUND;
-  *fn = reinterpret_cast<CUfunction>(&fillFunction);
+  auto *m = reinterpret_cast<FakeModule *>(module);
+  if (!m->library.handle) {
+    if (std::strcmp(name, kFillKernel) != 0)
+      return fail(CUDA_ERROR_NOT_FOUND,
+                  std::string("a text module on the fake driver holds only ") +
+                      kFillKernel);
+    *fn = reinterpret_cast<CUfunction>(&fillFunction);
+    return CUDA_SUCCESS;
+  }
+  auto it = m->functions.find(name);
+  if (it == m->functions.end()) {
+    dlerror();
+    void *sym = dlsym(m->library.handle, name);
+    // dlsym also searches the module's dependencies (libc's symbols, say):
+    // only a symbol the module itself defines is a kernel.
+    Dl_info info;
+    void *owner = nullptr;
+    void *self = nullptr;
+    if (!sym || !dladdr1(sym, &info, &owner, RTLD_DL_LINKMAP) ||
+        dlinfo(m->library.handle, RTLD_DI_LINKMAP, &self) != 0 ||
+        owner != self) {
+      dlerror();
+      return fail(CUDA_ERROR_NOT_FOUND, "the emulated module defines no '" +
+                                            std::string(name) + "'");
+    }
+    auto function = std::make_unique<FakeFunction>();
+    function->name = name;
+    function->entry = reinterpret_cast<EmulatedKernel>(sym);
+    it = m->functions.emplace(name, std::move(function)).first;
+    s.functions.insert(reinterpret_cast<CUfunction>(it->second.get()));
+  }
+  *fn = reinterpret_cast<CUfunction>(it->second.get());
   return CUDA_SUCCESS;
 }
 
@@ -368,8 +529,123 @@ CUresult cuModuleUnload(CUmodule module) {
     return r;
   if (!s.modules.erase(module))
     return CUDA_ERROR_INVALID_HANDLE;
-  delete reinterpret_cast<FakeModule *>(module);
+  std::unique_ptr<FakeModule> m(reinterpret_cast<FakeModule *>(module));
+  for (auto &[name, function] : m->functions)
+    s.functions.erase(reinterpret_cast<CUfunction>(function.get()));
+  detail::unloadLibrary(m->library);
   return CUDA_SUCCESS;
+}
+
+//===----------------------------------------------------------------------===//
+// Launches
+//===----------------------------------------------------------------------===//
+
+/// sm_90's launch limits (cudaDeviceProp maxThreadsDim, maxThreadsPerBlock,
+/// maxGridSize, sharedMemPerBlock), as the real driver enforces them with
+/// CUDA_ERROR_INVALID_VALUE; the detail names the limit.
+CUresult checkLaunchLimits(const unsigned grid[3], const unsigned block[3],
+                           unsigned sharedBytes, bool emulated) {
+  static constexpr const char *kAxis[3] = {"x", "y", "z"};
+  static constexpr uint64_t kMaxBlock[3] = {1024, 1024, 64};
+  static constexpr uint64_t kMaxGrid[3] = {0x7fffffffu, 65535, 65535};
+  constexpr uint64_t kMaxThreadsPerBlock = 1024;
+  constexpr uint64_t kMaxSharedBytes = 48 * 1024;
+  auto dims = [](const unsigned d[3]) {
+    return std::to_string(d[0]) + "x" + std::to_string(d[1]) + "x" +
+           std::to_string(d[2]);
+  };
+  for (int i = 0; i < 3; ++i) {
+    if (block[i] == 0 || grid[i] == 0)
+      return fail(CUDA_ERROR_INVALID_VALUE,
+                  std::string(block[i] == 0 ? "blockDim." : "gridDim.") +
+                      kAxis[i] + " is 0 (gridDim " + dims(grid) +
+                      ", blockDim " + dims(block) + ")");
+    if (block[i] > kMaxBlock[i])
+      return fail(CUDA_ERROR_INVALID_VALUE,
+                  std::string("blockDim.") + kAxis[i] + " = " +
+                      std::to_string(block[i]) + " exceeds sm_90's limit of " +
+                      std::to_string(kMaxBlock[i]));
+    if (grid[i] > kMaxGrid[i])
+      return fail(CUDA_ERROR_INVALID_VALUE,
+                  std::string("gridDim.") + kAxis[i] + " = " +
+                      std::to_string(grid[i]) + " exceeds sm_90's limit of " +
+                      std::to_string(kMaxGrid[i]));
+  }
+  uint64_t threads = uint64_t(block[0]) * block[1] * block[2];
+  if (threads > kMaxThreadsPerBlock)
+    return fail(CUDA_ERROR_INVALID_VALUE,
+                "a block of " + std::to_string(threads) + " threads (blockDim " +
+                    dims(block) + ") exceeds sm_90's limit of " +
+                    std::to_string(kMaxThreadsPerBlock) +
+                    " threads per block");
+  if (emulated && sharedBytes != 0)
+    return fail(CUDA_ERROR_INVALID_VALUE,
+                "dynamic shared memory (" + std::to_string(sharedBytes) +
+                    " bytes) is not supported by the emulated device");
+  if (sharedBytes > kMaxSharedBytes)
+    return fail(CUDA_ERROR_INVALID_VALUE,
+                std::to_string(sharedBytes) +
+                    " bytes of dynamic shared memory exceed sm_90's limit of "
+                    "49152 (48 KiB) per block");
+  return CUDA_SUCCESS;
+}
+
+/// splitmix64: the shuffle's random numbers, the same on every platform.
+uint64_t nextRandom(uint64_t &state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/// The seed of every launch's shuffles: fixed, so runs are reproducible.
+constexpr uint64_t kShuffleSeed = 0x454d424552ull; // "EMBER"
+
+/// Runs `entry` once for every thread of every block. Blocks are spread over
+/// a few host threads; within a block, threads run one after another in an
+/// order shuffled with a fixed seed (per block index, so the order does not
+/// depend on which host thread runs the block), which shows up a kernel
+/// that relies on an order or on a barrier (barriers are not supported).
+void runEmulated(EmulatedKernel entry, void **params, const unsigned grid[3],
+                 const unsigned block[3]) {
+  const uint64_t blocks = uint64_t(grid[0]) * grid[1] * grid[2];
+  const uint32_t threads = block[0] * block[1] * block[2];
+  std::atomic<uint64_t> next{0};
+  auto work = [&] {
+    std::vector<uint32_t> order(threads);
+    uint32_t ids[12] = {0,       0,       0,       0,        0,        0,
+                        grid[0], grid[1], grid[2], block[0], block[1], block[2]};
+    for (uint64_t b; (b = next.fetch_add(1, std::memory_order_relaxed)) <
+                     blocks;) {
+      ids[0] = static_cast<uint32_t>(b % grid[0]);
+      ids[1] = static_cast<uint32_t>(b / grid[0] % grid[1]);
+      ids[2] = static_cast<uint32_t>(b / grid[0] / grid[1]);
+      for (uint32_t t = 0; t < threads; ++t)
+        order[t] = t;
+      uint64_t random = kShuffleSeed ^ (b * 0xd1342543de82ef95ull);
+      for (uint32_t i = threads - 1; i > 0; --i)
+        std::swap(order[i], order[nextRandom(random) % (uint64_t(i) + 1)]);
+      for (uint32_t t : order) {
+        ids[3] = t % block[0];
+        ids[4] = t / block[0] % block[1];
+        ids[5] = t / block[0] / block[1];
+        entry(params, ids);
+      }
+    }
+  };
+  unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+  uint64_t helpers = std::min<uint64_t>(std::min(hardware, 4u), blocks) - 1;
+  std::vector<std::thread> pool;
+  for (uint64_t i = 0; i < helpers; ++i) {
+    try {
+      pool.emplace_back(work);
+    } catch (const std::system_error &) {
+      break; // fewer helpers; this thread does the rest
+    }
+  }
+  work();
+  for (std::thread &t : pool)
+    t.join();
 }
 
 CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
@@ -380,22 +656,33 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
   std::lock_guard lock(s.mutex);
   if (CUresult r = ready(s, true))
     return r;
-  if (fn != reinterpret_cast<CUfunction>(&fillFunction))
+  bool fill = fn == reinterpret_cast<CUfunction>(&fillFunction);
+  if (!fill && !s.functions.count(fn))
     return CUDA_ERROR_INVALID_HANDLE;
   if (!validStream(s, stream))
     return CUDA_ERROR_INVALID_HANDLE;
-  // The limits of sm_90.
-  uint64_t threadsPerBlock = uint64_t(blockX) * blockY * blockZ;
-  if (gridX == 0 || gridY == 0 || gridZ == 0 || gridX > 0x7fffffffu ||
-      gridY > 65535 || gridZ > 65535 || threadsPerBlock == 0 ||
-      threadsPerBlock > 1024 || blockZ > 64 || sharedBytes > 48 * 1024 ||
-      extra || !params || !params[0] || !params[1])
+  const unsigned grid[3] = {gridX, gridY, gridZ};
+  const unsigned block[3] = {blockX, blockY, blockZ};
+  if (CUresult r = checkLaunchLimits(grid, block, sharedBytes, !fill))
+    return r;
+  if (extra)
+    return fail(CUDA_ERROR_INVALID_VALUE,
+                "the fake driver takes kernel arguments in kernelParams only, "
+                "not in 'extra'");
+  if (!fill) {
+    // The stream is synchronous: the kernel runs now, under the lock, so its
+    // module cannot be unloaded meanwhile.
+    runEmulated(reinterpret_cast<FakeFunction *>(fn)->entry, params, grid,
+                block);
+    return CUDA_SUCCESS;
+  }
+  if (!params || !params[0] || !params[1])
     return CUDA_ERROR_INVALID_VALUE;
   CUdeviceptr out = *static_cast<CUdeviceptr *>(params[0]);
   float value = *static_cast<float *>(params[1]);
   // Every thread writes one float; more than the whole memory cannot fit.
   constexpr uint64_t kMaxCount = kTotalMemory / sizeof(float);
-  uint64_t count = threadsPerBlock;
+  uint64_t count = uint64_t(blockX) * blockY * blockZ;
   for (uint64_t dim : {gridX, gridY, gridZ}) {
     if (dim > kMaxCount / count)
       return CUDA_ERROR_ILLEGAL_ADDRESS;
@@ -406,6 +693,10 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
   std::fill_n(reinterpret_cast<float *>(out), count, value);
   return CUDA_SUCCESS;
 }
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
 
 /// The real driver's names and descriptions of the codes the fake returns.
 const std::pair<const char *, const char *> *describe(CUresult error) {
@@ -452,12 +743,23 @@ CUresult cuGetErrorString(CUresult error, const char **text) {
   return d ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
+/// Every entry point clears the detail of an earlier failure first, so a
+/// detail always belongs to the call that failed.
+template <auto Fn> struct Entry;
+template <typename... Args, CUresult (*Fn)(Args...)> struct Entry<Fn> {
+  static CUresult call(Args... args) {
+    errorDetail().clear();
+    return Fn(args...);
+  }
+};
+
 } // namespace
 
 void installFakeDriver(Driver &d) {
-#define EMBER_FAKE_ENTRY(name, params) d.name = &name;
+#define EMBER_FAKE_ENTRY(name, params) d.name = &Entry<&name>::call;
   EMBER_CUDA_DRIVER_API(EMBER_FAKE_ENTRY)
 #undef EMBER_FAKE_ENTRY
+  d.takeErrorDetail = &takeErrorDetail;
 }
 
 } // namespace ember::rt::cuda

@@ -12,11 +12,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <numeric>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace ember::rt;
@@ -342,6 +347,274 @@ TEST(FakeDriverTest, FailingCallNamesTheCallAndTheError) {
             0u)
       << message;
   EXPECT_TRUE(contains(message, "'no_such_kernel'")) << message;
+}
+
+//===----------------------------------------------------------------------===//
+// The emulated device: kernels compiled for the host
+//===----------------------------------------------------------------------===//
+
+/// Host code in the GpuPlan.h ABI (one call runs one thread; ids holds
+/// blockIdx, threadIdx, gridDim, blockDim):
+///   kernel 0 (float *out, const float *in, float a):
+///     i = blockIdx.x * blockDim.x + threadIdx.x; out[i] = in[i] * 2 + a
+///   kernel 1 (uint32_t *out): thread t of block b (both linear, x fastest)
+///     writes its 12 ids to out[(b * threads + t) * 12 ...]
+///   kernel 2 (uint32_t *out), for one block: appends threadIdx.x to the
+///     list out[1 .. out[0]], recording the order threads ran in
+const char *kHostKernelsC = R"(
+#include <stdint.h>
+void ember_emu_kernel_0(void **params, const uint32_t ids[12]) {
+  float *out = *(float **)params[0];
+  const float *in = *(const float **)params[1];
+  float a = *(const float *)params[2];
+  uint32_t i = ids[0] * ids[9] + ids[3];
+  out[i] = in[i] * 2.0f + a;
+}
+void ember_emu_kernel_1(void **params, const uint32_t ids[12]) {
+  uint32_t *out = *(uint32_t **)params[0];
+  uint32_t block = (ids[2] * ids[7] + ids[1]) * ids[6] + ids[0];
+  uint32_t thread = (ids[5] * ids[10] + ids[4]) * ids[9] + ids[3];
+  uint32_t threads = ids[9] * ids[10] * ids[11];
+  for (int k = 0; k < 12; ++k)
+    out[(block * threads + thread) * 12 + k] = ids[k];
+}
+void ember_emu_kernel_2(void **params, const uint32_t ids[12]) {
+  uint32_t *out = *(uint32_t **)params[0];
+  out[1 + out[0]++] = ids[3];
+}
+)";
+
+/// Compiles kHostKernelsC into a shared object with the system C compiler;
+/// empty when there is none. Built once.
+const std::string &hostKernels() {
+  static const std::string bytes = [] {
+    std::string dir = "/tmp/ember-cuda-test-" + std::to_string(::getpid());
+    if (std::system(("mkdir -p " + dir).c_str()) != 0)
+      return std::string();
+    std::ofstream(dir + "/k.c") << kHostKernelsC;
+    std::string cmd = "cd " + dir + " && cc -O1 -fPIC -shared k.c -o k.so";
+    std::string result;
+    if (std::system(cmd.c_str()) == 0) {
+      std::ifstream in(dir + "/k.so", std::ios::binary);
+      result.assign(std::istreambuf_iterator<char>(in),
+                    std::istreambuf_iterator<char>());
+    }
+    std::system(("rm -rf " + dir).c_str());
+    return result;
+  }();
+  return bytes;
+}
+
+#define REQUIRE_HOST_KERNELS()                                                 \
+  do {                                                                         \
+    /* cc comes with scripts/deps.sh's packages (g++, binutils). */            \
+    ASSERT_FALSE(hostKernels().empty())                                        \
+        << "no system C compiler to build the host kernels (apt-get install "  \
+           "gcc binutils; scripts/deps.sh does)";                              \
+  } while (false)
+
+std::vector<float> readFloats(Device &device, const DeviceBuffer &buffer,
+                              size_t count) {
+  std::vector<float> host(count, 0.0f);
+  EXPECT_TRUE(device.copyToHost(host.data(), buffer, count * sizeof(float)));
+  EXPECT_TRUE(device.synchronize());
+  return host;
+}
+
+TEST(FakeDriverTest, FreshAllocationsReadAsNaN) {
+  Device &device = fakeDevice();
+  // Emptying the cache makes the next allocation come from the driver.
+  ASSERT_TRUE(device.emptyCache());
+  size_t before = device.allocatorStats().driverAllocations;
+  StatusOr<DeviceBuffer> buffer = device.allocate(1000 * sizeof(float));
+  ASSERT_TRUE(buffer) << buffer.status().message();
+  EXPECT_EQ(device.allocatorStats().driverAllocations, before + 1);
+  std::vector<unsigned char> bytes(1000 * sizeof(float), 0);
+  ASSERT_TRUE(device.copyToHost(bytes.data(), *buffer, bytes.size()));
+  ASSERT_TRUE(device.synchronize());
+  for (size_t i = 0; i < bytes.size(); ++i)
+    ASSERT_EQ(bytes[i], 0xff) << "at byte " << i;
+  for (float f : readFloats(device, *buffer, 1000))
+    ASSERT_TRUE(std::isnan(f)) << f;
+  // A device address is the host address of the bytes.
+  EXPECT_EQ(*reinterpret_cast<const uint32_t *>(buffer->address()),
+            0xffffffffu);
+}
+
+TEST(FakeDriverTest, EmulatedKernelRunsEveryThreadOfEveryBlock) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  ASSERT_TRUE(device.emptyCache());
+  std::vector<float> in(1000);
+  std::iota(in.begin(), in.end(), -100.0f);
+  StatusOr<DeviceBuffer> input = device.allocate(in.size() * sizeof(float));
+  StatusOr<DeviceBuffer> output = device.allocate(in.size() * sizeof(float));
+  ASSERT_TRUE(input && output);
+  ASSERT_TRUE(device.copyToDevice(*input, in.data(), in.size() * sizeof(float)));
+
+  StatusOr<std::unique_ptr<Module>> module = device.loadModule(hostKernels());
+  ASSERT_TRUE(module) << module.status().message();
+  StatusOr<Function> scale = (*module)->function("ember_emu_kernel_0");
+  ASSERT_TRUE(scale) << scale.status().message();
+  DevicePtr out = output->address(), src = input->address();
+  float a = 0.5f;
+  // 7 blocks of 96 threads: the first 672 floats; the rest stays unwritten.
+  for (int run = 0; run < 2; ++run) {
+    Status s = device.launch(*scale, {7, 1, 1}, {96, 1, 1}, 0, {&out, &src, &a});
+    ASSERT_TRUE(s) << s.message();
+    std::vector<float> host = readFloats(device, *output, in.size());
+    for (size_t i = 0; i < host.size(); ++i) {
+      if (i < 7 * 96)
+        ASSERT_EQ(host[i], in[i] * 2.0f + a) << "at " << i;
+      else
+        ASSERT_TRUE(std::isnan(host[i])) << "at " << i << ": " << host[i];
+    }
+  }
+
+  // Every thread of a 3-d grid of 3-d blocks runs once, with its own ids.
+  const unsigned grid[3] = {3, 2, 2}, block[3] = {4, 3, 2};
+  const size_t blocks = 12, threads = 24;
+  StatusOr<DeviceBuffer> idsBuffer =
+      device.allocate(blocks * threads * 12 * sizeof(uint32_t));
+  ASSERT_TRUE(idsBuffer);
+  StatusOr<Function> where = (*module)->function("ember_emu_kernel_1");
+  ASSERT_TRUE(where) << where.status().message();
+  DevicePtr idsAddress = idsBuffer->address();
+  Status s = device.launch(*where, {grid[0], grid[1], grid[2]},
+                           {block[0], block[1], block[2]}, 0, {&idsAddress});
+  ASSERT_TRUE(s) << s.message();
+  std::vector<uint32_t> ids(blocks * threads * 12);
+  ASSERT_TRUE(device.copyToHost(ids.data(), *idsBuffer,
+                                ids.size() * sizeof(uint32_t)));
+  ASSERT_TRUE(device.synchronize());
+  for (size_t b = 0; b < blocks; ++b) {
+    for (size_t t = 0; t < threads; ++t) {
+      const uint32_t *got = &ids[(b * threads + t) * 12];
+      uint32_t want[12] = {
+          uint32_t(b % 3), uint32_t(b / 3 % 2), uint32_t(b / 6),
+          uint32_t(t % 4), uint32_t(t / 4 % 3), uint32_t(t / 12),
+          grid[0],         grid[1],             grid[2],
+          block[0],        block[1],            block[2]};
+      for (int k = 0; k < 12; ++k)
+        ASSERT_EQ(got[k], want[k]) << "block " << b << " thread " << t
+                                   << " id " << k;
+    }
+  }
+}
+
+TEST(FakeDriverTest, EmulatedThreadsRunInAFixedShuffledOrder) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  StatusOr<std::unique_ptr<Module>> module = device.loadModule(hostKernels());
+  ASSERT_TRUE(module) << module.status().message();
+  StatusOr<Function> record = (*module)->function("ember_emu_kernel_2");
+  ASSERT_TRUE(record) << record.status().message();
+  StatusOr<DeviceBuffer> buffer = device.allocate(257 * sizeof(uint32_t));
+  ASSERT_TRUE(buffer);
+  DevicePtr address = buffer->address();
+  std::vector<uint32_t> first;
+  for (int run = 0; run < 2; ++run) {
+    ASSERT_TRUE(device.setBytes(*buffer, 0, 257 * sizeof(uint32_t)));
+    Status s = device.launch(*record, {1, 1, 1}, {256, 1, 1}, 0, {&address});
+    ASSERT_TRUE(s) << s.message();
+    std::vector<uint32_t> order(257);
+    ASSERT_TRUE(device.copyToHost(order.data(), *buffer,
+                                  order.size() * sizeof(uint32_t)));
+    ASSERT_TRUE(device.synchronize());
+    ASSERT_EQ(order[0], 256u);
+    order.erase(order.begin());
+    // Every thread ran once, not in threadIdx order (that would hide a
+    // kernel relying on an order or a barrier) ...
+    std::vector<uint32_t> sorted = order, identity(256);
+    std::sort(sorted.begin(), sorted.end());
+    std::iota(identity.begin(), identity.end(), 0u);
+    EXPECT_EQ(sorted, identity);
+    EXPECT_NE(order, identity);
+    // ... and in the same order every time: runs are reproducible.
+    if (run == 0)
+      first = order;
+    else
+      EXPECT_EQ(order, first);
+  }
+}
+
+TEST(FakeDriverTest, EmulatedLaunchesKeepTheChipsLimits) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  StatusOr<std::unique_ptr<Module>> module = device.loadModule(hostKernels());
+  ASSERT_TRUE(module) << module.status().message();
+  StatusOr<Function> scale = (*module)->function("ember_emu_kernel_0");
+  ASSERT_TRUE(scale) << scale.status().message();
+  StatusOr<DeviceBuffer> buffer = device.allocate(4096);
+  ASSERT_TRUE(buffer);
+  DevicePtr address = buffer->address();
+  float a = 1.0f;
+  auto rejects = [&](std::array<unsigned, 3> grid,
+                     std::array<unsigned, 3> block, unsigned shared,
+                     const std::string &limit) {
+    Status s = device.launch(*scale, grid, block, shared,
+                             {&address, &address, &a});
+    ASSERT_FALSE(s) << limit;
+    EXPECT_TRUE(contains(s.message(), "cuLaunchKernel failed: "
+                                      "CUDA_ERROR_INVALID_VALUE (invalid "
+                                      "argument): "))
+        << s.message();
+    EXPECT_TRUE(contains(s.message(), limit)) << s.message();
+    EXPECT_TRUE(contains(s.message(), "ember_emu_kernel_0")) << s.message();
+  };
+  rejects({1, 1, 1}, {1025, 1, 1}, 0,
+          "blockDim.x = 1025 exceeds sm_90's limit of 1024");
+  rejects({1, 1, 1}, {41, 25, 1}, 0,
+          "a block of 1025 threads (blockDim 41x25x1) exceeds sm_90's limit "
+          "of 1024 threads per block");
+  rejects({1, 1, 1}, {1, 1, 65}, 0,
+          "blockDim.z = 65 exceeds sm_90's limit of 64");
+  rejects({1, 65536, 1}, {1, 1, 1}, 0,
+          "gridDim.y = 65536 exceeds sm_90's limit of 65535");
+  rejects({1, 1, 65536}, {1, 1, 1}, 0,
+          "gridDim.z = 65536 exceeds sm_90's limit of 65535");
+  rejects({0x80000000u, 1, 1}, {1, 1, 1}, 0,
+          "gridDim.x = 2147483648 exceeds sm_90's limit of 2147483647");
+  rejects({1, 0, 1}, {1, 1, 1}, 0, "gridDim.y is 0");
+  rejects({1, 1, 1}, {32, 1, 1}, 1024,
+          "dynamic shared memory (1024 bytes) is not supported by the "
+          "emulated device");
+  // At the limits themselves, launches run.
+  std::vector<float> zeros(1024, 0.0f);
+  ASSERT_TRUE(device.copyToDevice(*buffer, zeros.data(), 4096));
+  Status s = device.launch(*scale, {1, 1, 1}, {1024, 1, 1}, 0,
+                           {&address, &address, &a});
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(readFloats(device, *buffer, 1024), std::vector<float>(1024, 1.0f));
+}
+
+TEST(FakeDriverTest, EmulatedModulesFindOnlyTheirOwnSymbols) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  StatusOr<std::unique_ptr<Module>> module = device.loadModule(hostKernels());
+  ASSERT_TRUE(module) << module.status().message();
+  for (const char *name : {"ember_emu_kernel_7", "malloc", "ember_test_fill"}) {
+    StatusOr<Function> fn = (*module)->function(name);
+    ASSERT_FALSE(fn) << name;
+    EXPECT_EQ(fn.status().message().rfind(
+                  "cuModuleGetFunction failed: CUDA_ERROR_NOT_FOUND", 0),
+              0u)
+        << fn.status().message();
+    EXPECT_TRUE(contains(fn.status().message(),
+                         "the emulated module defines no '" +
+                             std::string(name) + "'"))
+        << fn.status().message();
+  }
+  // An ELF image whose header does not say where it ends is not loaded.
+  std::string broken = hostKernels();
+  broken[60] = broken[61] = 0; // e_shnum
+  StatusOr<std::unique_ptr<Module>> bad = device.loadModule(broken);
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(contains(bad.status().message(),
+                       "cuModuleLoadData failed: CUDA_ERROR_INVALID_IMAGE "
+                       "(device kernel image is invalid): the emulated "
+                       "module's ELF header is not sane"))
+      << bad.status().message();
 }
 
 } // namespace

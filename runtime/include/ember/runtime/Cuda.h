@@ -6,9 +6,11 @@
 // available() is false and unavailableReason() says why.
 //
 // Setting EMBER_FAKE_CUDA=1 swaps in an in-process fake driver (tinygrad's
-// MOCKGPU) with one 1 GiB device backed by host memory, so allocation, copy
-// and launch logic can be tested without hardware. Every function that picks
-// a driver also takes a DriverKind, so one process can use both.
+// MOCKGPU, runtime/lib/cuda/FakeDriver.cpp) with one 1 GiB device backed by
+// host memory, so allocation, copy and launch logic can be tested without
+// hardware, and kernels compiled for the host (GpuPlan::hostCode) run on it.
+// Every function that picks a driver also takes a DriverKind, so one process
+// can use both.
 //
 // This header includes no CUDA header: driver handles are opaque here.
 //
@@ -35,7 +37,9 @@ enum class DriverKind : uint8_t {
   /// libcuda.so.1, loaded with dlopen.
   System,
   /// The in-process fake: one device, "Ember Fake GPU" (sm_90, 1 GiB), whose
-  /// memory is host memory and whose only kernel is `ember_test_fill`.
+  /// memory is host memory. It runs kernels compiled for the host (an ELF
+  /// module, GpuPlan.h's host-code ABI); a PTX module holds only the
+  /// built-in `ember_test_fill`.
   Fake,
 };
 
@@ -237,7 +241,9 @@ public:
   Status setBytes(const DeviceBuffer &dst, uint8_t value, size_t bytes,
                   size_t offset = 0);
 
-  /// Loads PTX (or a cubin/fatbin image) with cuModuleLoadData.
+  /// Loads PTX (or a cubin/fatbin image) with cuModuleLoadData. The fake
+  /// driver also takes an ELF shared object of kernels compiled for the host
+  /// (the emulated device).
   StatusOr<std::unique_ptr<Module>> loadModule(const std::string &image);
 
   /// Queues `function` on a `grid` of blocks of `block` threads with
