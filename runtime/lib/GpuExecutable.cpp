@@ -14,7 +14,31 @@ namespace ember::rt::cuda {
 StatusOr<std::unique_ptr<GpuExecutable>> GpuExecutable::load(Device &device,
                                                              GpuPlan plan) {
   std::unique_ptr<GpuExecutable> exe(new GpuExecutable(device, std::move(plan)));
-  for (const GpuKernel &k : exe->plan_.kernels) {
+  const GpuPlan &p = exe->plan_;
+  if (device.driverKind() == DriverKind::Fake && !p.kernels.empty()) {
+    // The emulated device runs the kernels compiled for the host: one
+    // shared object holding kernel i as hostKernelSymbol(i).
+    if (p.hostCode.empty())
+      return Status::error(
+          "the plan has no host code for the emulated device (the fake CUDA "
+          "driver, EMBER_FAKE_CUDA=1, runs kernels compiled for the host, "
+          "not PTX): compile with gpuHostCode");
+    StatusOr<std::unique_ptr<Module>> module = device.loadModule(p.hostCode);
+    if (!module)
+      return Status::error("loading the plan's host code: " +
+                           module.status().message());
+    for (size_t i = 0; i < p.kernels.size(); ++i) {
+      StatusOr<Function> fn =
+          (*module)->function(hostKernelSymbol(static_cast<int64_t>(i)));
+      if (!fn)
+        return Status::error("the host code of kernel '" + p.kernels[i].name +
+                             "': " + fn.status().message());
+      exe->functions_.push_back(*fn);
+    }
+    exe->modules_.push_back(std::move(*module));
+    return exe;
+  }
+  for (const GpuKernel &k : p.kernels) {
     StatusOr<std::unique_ptr<Module>> module = device.loadModule(k.ptx);
     if (!module)
       return Status::error("loading kernel '" + k.name +

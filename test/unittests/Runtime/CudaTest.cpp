@@ -684,20 +684,61 @@ TEST(GpuPlanTest, MalformedPlansAreRejected) {
   rejects("ember-gpu-plan 1\nargs 1\nfrobnicate\nend\n", "unknown item");
 }
 
-TEST(GpuPlanTest, FakeDeviceRunsAPlan) {
+/// A plan over two arguments (16 floats in, 16 floats out) that runs kernel 0
+/// of the host code (out = in * 2 + a) into a temporary, copies it to the
+/// output and frees it. Its kernel's PTX is a placeholder: on the emulated
+/// device only the host code runs.
+GpuPlan scalePlan(float a, std::string hostCode) {
+  GpuPlan plan;
+  plan.numArgs = 2;
+  plan.kernels.push_back({"scale", "// PTX the emulated device never reads"});
+  plan.hostCode = std::move(hostCode);
+  GpuStep alloc;
+  alloc.kind = GpuStep::Kind::Alloc;
+  alloc.buffer = 2;
+  alloc.bytes = 16 * sizeof(float);
+  GpuStep launch;
+  launch.kind = GpuStep::Kind::Launch;
+  launch.kernel = 0;
+  launch.grid = {4, 1, 1};
+  launch.block = {4, 1, 1};
+  launch.args = {{GpuArg::Kind::Buffer, 2},
+                 {GpuArg::Kind::Buffer, 0},
+                 {GpuArg::Kind::F32, floatBits(a)}};
+  GpuStep copy;
+  copy.kind = GpuStep::Kind::Copy;
+  copy.buffer = 1;
+  copy.source = 2;
+  copy.bytes = 16 * sizeof(float);
+  GpuStep free;
+  free.kind = GpuStep::Kind::Free;
+  free.buffer = 2;
+  plan.steps = {alloc, launch, copy, free};
+  return plan;
+}
+
+TEST(GpuPlanTest, FakeDeviceRunsAPlansHostCode) {
+  REQUIRE_HOST_KERNELS();
   Device &device = fakeDevice();
+  // Through the text form, as a compiled plan arrives.
+  StatusOr<GpuPlan> plan =
+      GpuPlan::parse(scalePlan(3.5f, hostKernels()).serialize());
+  ASSERT_TRUE(plan) << plan.status().message();
   StatusOr<std::unique_ptr<GpuExecutable>> exe =
-      GpuExecutable::load(device, fillPlan(3.5f));
+      GpuExecutable::load(device, std::move(*plan));
   ASSERT_TRUE(exe) << exe.status().message();
+  std::vector<float> in(16);
+  std::iota(in.begin(), in.end(), 1.0f);
+  StatusOr<DeviceBuffer> input = device.allocate(16 * sizeof(float));
   StatusOr<DeviceBuffer> out = device.allocate(16 * sizeof(float));
-  ASSERT_TRUE(out);
-  DevicePtr args[] = {out->address()};
+  ASSERT_TRUE(input && out);
+  ASSERT_TRUE(device.copyToDevice(*input, in.data(), 16 * sizeof(float)));
+  DevicePtr args[] = {input->address(), out->address()};
   Status s = (*exe)->run(args);
   ASSERT_TRUE(s) << s.message();
-  std::vector<float> host(16, 0.0f);
-  ASSERT_TRUE(device.copyToHost(host.data(), *out, host.size() * sizeof(float)));
-  ASSERT_TRUE(device.synchronize());
-  EXPECT_EQ(host, std::vector<float>(16, 3.5f));
+  std::vector<float> host = readFloats(device, *out, 16);
+  for (size_t i = 0; i < 16; ++i)
+    EXPECT_EQ(host[i], in[i] * 2.0f + 3.5f) << "at " << i;
   // The temporary went back to the cache: a second run allocates nothing new.
   AllocatorStats before = device.allocatorStats();
   ASSERT_TRUE((*exe)->run(args));
@@ -706,5 +747,35 @@ TEST(GpuPlanTest, FakeDeviceRunsAPlan) {
   std::vector<DevicePtr> none;
   Status wrong = (*exe)->run(none);
   EXPECT_FALSE(wrong);
-  EXPECT_NE(wrong.message().find("takes 1 buffers, got 0"), std::string::npos);
+  EXPECT_NE(wrong.message().find("takes 2 buffers, got 0"), std::string::npos);
+}
+
+TEST(GpuPlanTest, FakeDeviceNeedsHostCode) {
+  Device &device = fakeDevice();
+  // PTX alone cannot run on the emulated device.
+  StatusOr<std::unique_ptr<GpuExecutable>> exe =
+      GpuExecutable::load(device, fillPlan(1.0f));
+  ASSERT_FALSE(exe);
+  EXPECT_TRUE(contains(exe.status().message(),
+                       "the plan has no host code for the emulated device"))
+      << exe.status().message();
+  EXPECT_TRUE(contains(exe.status().message(), "compile with gpuHostCode"))
+      << exe.status().message();
+}
+
+TEST(GpuPlanTest, HostCodeMustDefineEveryKernel) {
+  REQUIRE_HOST_KERNELS();
+  GpuPlan plan = scalePlan(1.0f, hostKernels());
+  // Kernels 0, 1 and 2 are defined; kernel 3 is not.
+  for (const char *name : {"second", "third", "fourth"})
+    plan.kernels.push_back({name, "//"});
+  StatusOr<std::unique_ptr<GpuExecutable>> exe =
+      GpuExecutable::load(fakeDevice(), std::move(plan));
+  ASSERT_FALSE(exe);
+  EXPECT_TRUE(contains(exe.status().message(),
+                       "the host code of kernel 'fourth': cuModuleGetFunction "
+                       "failed: CUDA_ERROR_NOT_FOUND"))
+      << exe.status().message();
+  EXPECT_TRUE(contains(exe.status().message(), "ember_emu_kernel_3"))
+      << exe.status().message();
 }
