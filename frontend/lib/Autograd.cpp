@@ -199,7 +199,8 @@ void Tensor::backward(Loc loc) const {
                             shapeStr(shape()), fe::formatLocation(loc)));
   NoGradGuard noGrad;
   std::unordered_map<Node *, Tensor> grads;
-  grads[node_.get()] = ones(shape(), dtype());
+  // The seed lives where the result does: every gradient follows it.
+  grads[node_.get()] = ones(shape(), dtype()).to(device());
   for (const NodePtr &node : reverseTopologicalOrder(node_)) {
     auto it = grads.find(node.get());
     if (it == grads.end())

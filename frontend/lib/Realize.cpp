@@ -596,6 +596,10 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
       compiler::Options options;
       options.target = "cuda";
       options.stopAfter = compiler::Stage::GPUPlan;
+      // The emulated device (EMBER_FAKE_CUDA=1) runs the same kernels
+      // compiled for the host.
+      options.gpuHostCode =
+          gpu->driverKind() == rt::cuda::DriverKind::Fake;
       if (rt::StatusOr<rt::cuda::DeviceInfo> info = gpu->info())
         options.chip = info->arch();
       compiler::Result result = compiler::compile(text, options);

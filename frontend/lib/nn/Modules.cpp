@@ -102,10 +102,13 @@ Tensor functional::cross_entropy(const Tensor &logits, const Tensor &target,
                             "indices, not {} (at {})",
                             dtypeName(target.dtype()), fe::formatLocation(loc)));
   int64_t n = logits.size(0), classes = logits.size(1);
-  // One-hot of the targets: target[i] == c, as the logits' dtype.
+  // One-hot of the targets: target[i] == c, as the logits' dtype. The class
+  // indices live where the targets do (a CPU constant beside cuda targets
+  // was an error on every GPU step).
   Tensor oneHot = target.reshape({n, 1}, loc)
                       .eq(arange(0, static_cast<double>(classes), 1,
                                  DType::Int64, loc)
+                              .to(target.device(), loc)
                               .reshape({1, classes}, loc),
                           loc)
                       .to(logits.dtype(), loc);
