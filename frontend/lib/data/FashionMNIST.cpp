@@ -298,7 +298,15 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
     std::string layout =
         fmt::format("{} images of {}x{}", count_, kRows, kCols);
     reader.checkPayloadSize(count_ * kImageBytes, layout);
-    images_ = empty({count_, kRows, kCols}, DType::UInt8);
+    try {
+      images_ = empty({count_, kRows, kCols}, DType::UInt8);
+    } catch (const Error &e) {
+      // Out of host memory for the images: say which file needed it.
+      std::string what = e.what();
+      if (what.rfind("ember: ", 0) == 0)
+        what.erase(0, 7);
+      failFile(imagesFile_, what, loc);
+    }
     reader.readPayload(images_.data_ptr<uint8_t>(), count_ * kImageBytes,
                        layout);
   } catch (const std::bad_alloc &) {

@@ -12,14 +12,17 @@
 
 #include "ember/ember.h"
 #include "ember/runtime/Artifact.h"
+#include "ember/runtime/HostAllocator.h"
 #include "ember/runtime/Npy.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -251,6 +254,68 @@ TEST(ResourceLimitsTest, OutOfMemoryInsideCompiledCodeIsAnError) {
   EXPECT_EQ(WEXITSTATUS(status), 0)
       << "1: no error, 3: the error did not name the bytes, graph and line, "
          "4: the next graph failed";
+}
+
+// Reading a data set with too little memory for it is an ember::Error
+// naming the file, not std::bad_alloc or an abort (the IDX reader's vector
+// growth once needed 2-3x the data). 120,000 images (94 MB, more than any
+// malloc arena reserves, so that no reservation an earlier test left can
+// serve them) in a child capped 16 MiB above its use.
+TEST(ResourceLimitsTest, ReadingADataSetWithoutTheMemoryForItIsAnError) {
+  const int64_t count = 120000;
+  std::string dir = tempPath("big-dataset");
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream images(dir + "/train-images-idx3-ubyte", std::ios::binary);
+    images << be32(0x803) << be32(count) << be32(28) << be32(28);
+    std::string row(28 * 28, '\x7f');
+    for (int64_t i = 0; i < count; ++i)
+      images << row;
+    std::ofstream labels(dir + "/train-labels-idx1-ubyte", std::ios::binary);
+    labels << be32(0x801) << be32(count) << std::string(count, '\x03');
+  }
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Blocks earlier tests left in the allocator's cache, or free memory at
+    // the top of malloc's heap, would serve the images without asking the
+    // system.
+    rt::hostReleaseCached();
+    malloc_trim(0);
+    long pages = 0;
+    if (std::FILE *f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld", &pages) != 1)
+        pages = 0;
+      std::fclose(f);
+    }
+    rlim_t used = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE));
+    rlimit limit{used + (rlim_t(16) << 20), used + (rlim_t(16) << 20)};
+    setrlimit(RLIMIT_AS, &limit);
+    int code = 1; // loaded: the cap did not bite
+    try {
+      data::FashionMNIST training(dir, {.train = true});
+    } catch (const Error &e) {
+      std::string what = e.what();
+      bool named = what.find("memory") != std::string::npos &&
+                   what.find("train-images") != std::string::npos;
+      if (!named)
+        std::fprintf(stderr, "unexpected message: %s\n", what.c_str());
+      code = named ? 0 : 3;
+    } catch (const std::bad_alloc &) {
+      code = 5;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(WIFEXITED(status))
+      << "the process died (signal "
+      << (WIFSIGNALED(status) ? WTERMSIG(status) : 0) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1: it loaded, 3: the error did not name the file and memory, 5: "
+         "std::bad_alloc escaped";
 }
 
 } // namespace
