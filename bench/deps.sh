@@ -36,24 +36,8 @@ if [ "${1:-}" = "--list" ]; then
   exit 0
 fi
 
-missing=()
-for p in "${BENCH_PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bench: installing missing packages: ${missing[*]}"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    sudo="sudo"
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  # A fresh machine has no package lists yet.
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$HERE/../scripts/ensure-packages.sh"
+ensure_packages bench "${BENCH_PACKAGES[@]}"
 
 if [ "${EMBER_BENCH_NO_TORCH2:-0}" != 1 ]; then
   "$HERE/install-torch2.sh"

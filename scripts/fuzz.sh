@@ -13,17 +13,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/deps.sh"
 # The fuzzing toolchain, beyond what Ember itself needs.
-missing=()
-for p in clang-22 libclang-rt-22-dev libfuzzer-22-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "fuzz: installing ${missing[*]}"
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$root/scripts/ensure-packages.sh"
+ensure_packages fuzz clang-22 libclang-rt-22-dev libfuzzer-22-dev
 
 build="$root/build-fuzz"
 if [ ! -f "$build/build.ninja" ]; then

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/Compiler/Compiler.h"
+#include "MemoryCap.h"
 #include "ember/ember.h"
 #include "QuickstartModel.h"
 #include "ember/runtime/Executable.h"
@@ -240,15 +241,7 @@ int compileWithHeadroom(const std::string &graph, rlim_t headroom,
     return -1;
   if (pid == 0) {
     close(pipeFds[0]);
-    long pages = 0;
-    if (std::FILE *f = std::fopen("/proc/self/statm", "r")) {
-      if (std::fscanf(f, "%ld", &pages) != 1)
-        pages = 0;
-      std::fclose(f);
-    }
-    rlim_t used = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE));
-    rlimit limit{used + headroom, used + headroom};
-    setrlimit(RLIMIT_AS, &limit);
+    test::capAddressSpace(headroom);
     int code;
     try {
       compiler::Options options;

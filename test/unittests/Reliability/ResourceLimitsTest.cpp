@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "MemoryCap.h"
 #include "ember/ember.h"
 #include "ember/runtime/Artifact.h"
 #include "ember/runtime/HostAllocator.h"
@@ -60,15 +61,7 @@ void expectRejectedWithoutAllocating(const std::string &what,
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    long pages = 0;
-    if (std::FILE *f = std::fopen("/proc/self/statm", "r")) {
-      if (std::fscanf(f, "%ld", &pages) != 1)
-        pages = 0;
-      std::fclose(f);
-    }
-    rlim_t used = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE));
-    rlimit limit{used + (rlim_t(512) << 20), used + (rlim_t(512) << 20)};
-    setrlimit(RLIMIT_AS, &limit);
+    test::capAddressSpace((rlim_t(512) << 20));
     int code;
     try {
       code = load() ? 0 : 1;
@@ -217,15 +210,7 @@ TEST(ResourceLimitsTest, OutOfMemoryInsideCompiledCodeIsAnError) {
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    long pages = 0;
-    if (std::FILE *f = std::fopen("/proc/self/statm", "r")) {
-      if (std::fscanf(f, "%ld", &pages) != 1)
-        pages = 0;
-      std::fclose(f);
-    }
-    rlim_t used = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE));
-    rlimit limit{used + (rlim_t(1) << 30), used + (rlim_t(1) << 30)};
-    setrlimit(RLIMIT_AS, &limit);
+    test::capAddressSpace((rlim_t(1) << 30));
     int code = 1; // no error
     try {
       Tensor a = tensor({{2.0}}).broadcast_to({30000, 30000}) * 2.0;
@@ -283,15 +268,7 @@ TEST(ResourceLimitsTest, ReadingADataSetWithoutTheMemoryForItIsAnError) {
     // system.
     rt::hostReleaseCached();
     malloc_trim(0);
-    long pages = 0;
-    if (std::FILE *f = std::fopen("/proc/self/statm", "r")) {
-      if (std::fscanf(f, "%ld", &pages) != 1)
-        pages = 0;
-      std::fclose(f);
-    }
-    rlim_t used = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE));
-    rlimit limit{used + (rlim_t(16) << 20), used + (rlim_t(16) << 20)};
-    setrlimit(RLIMIT_AS, &limit);
+    test::capAddressSpace((rlim_t(16) << 20));
     int code = 1; // loaded: the cap did not bite
     try {
       data::FashionMNIST training(dir, {.train = true});
