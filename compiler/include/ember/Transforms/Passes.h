@@ -17,6 +17,9 @@ class ArithDialect;
 namespace affine {
 class AffineDialect;
 } // namespace affine
+namespace gpu {
+class GPUDialect;
+} // namespace gpu
 namespace linalg {
 class LinalgDialect;
 } // namespace linalg

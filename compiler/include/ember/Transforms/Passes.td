@@ -182,6 +182,46 @@ def EmberGPUWrapSequentialPass : Pass<"ember-gpu-wrap-sequential", "::mlir::func
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
 }
 
+def EmberGPUMergeKernelModulesPass : Pass<"ember-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
+  let summary = "Move every outlined GPU kernel into one gpu.module";
+  let description = [{
+    Runs right after `gpu-kernel-outlining`, which makes one `gpu.module`
+    per kernel and names every kernel after the host function (so a graph
+    would become one PTX module per kernel, all with the same entry name).
+    Every kernel moves into the first `gpu.module` and is renamed after the
+    module it came from (module names are unique): `@m::@k` becomes
+    `@first::@m`. A module holding several symbols names each
+    `<module>_<symbol>`; a name already taken gets a numeric suffix. Every
+    `gpu.launch_func` is updated to the new reference, and the emptied
+    modules are erased. The graph becomes one PTX module with distinct
+    entry points: one load (one JIT compilation) at run time, and one file
+    that `ptxas` accepts.
+
+    Must not fire: a module with at most one `gpu.module` is left as it is
+    (even if its kernel's name differs from its module's), and a
+    `gpu.module` whose attributes (e.g. `targets`) differ from the first's
+    stays apart.
+
+    Before:
+    ```mlir
+    gpu.launch_func @f_kernel::@f_kernel ...
+    gpu.launch_func @f_kernel_0::@f_kernel ...
+    gpu.module @f_kernel { gpu.func @f_kernel(...) kernel { ... } }
+    gpu.module @f_kernel_0 { gpu.func @f_kernel(...) kernel { ... } }
+    ```
+    After:
+    ```mlir
+    gpu.launch_func @f_kernel::@f_kernel ...
+    gpu.launch_func @f_kernel::@f_kernel_0 ...
+    gpu.module @f_kernel {
+      gpu.func @f_kernel(...) kernel { ... }
+      gpu.func @f_kernel_0(...) kernel { ... }
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def EmberGPUKernelsToHostPass : Pass<"ember-gpu-kernels-to-host", "::mlir::ModuleOp"> {
   let summary = "Turn outlined GPU kernels into host functions that run one thread";
   let description = [{
