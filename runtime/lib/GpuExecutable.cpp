@@ -38,16 +38,22 @@ StatusOr<std::unique_ptr<GpuExecutable>> GpuExecutable::load(Device &device,
     exe->modules_.push_back(std::move(*module));
     return exe;
   }
-  for (const GpuKernel &k : p.kernels) {
-    StatusOr<std::unique_ptr<Module>> module = device.loadModule(k.ptx);
+  // Each PTX module is loaded (JIT-compiled) once; then each kernel is
+  // looked up in its module.
+  std::vector<Module *> loaded;
+  for (size_t i = 0; i < p.modules.size(); ++i) {
+    StatusOr<std::unique_ptr<Module>> module = device.loadModule(p.modules[i]);
     if (!module)
-      return Status::error("loading kernel '" + k.name +
-                           "': " + module.status().message());
-    StatusOr<Function> fn = (*module)->function(k.name);
+      return Status::error("loading PTX module " + std::to_string(i) + ": " +
+                           module.status().message());
+    loaded.push_back(module->get());
+    exe->modules_.push_back(std::move(*module));
+  }
+  for (const GpuKernel &k : p.kernels) {
+    StatusOr<Function> fn = loaded.at(k.module)->function(k.name);
     if (!fn)
       return fn.status();
     exe->functions_.push_back(*fn);
-    exe->modules_.push_back(std::move(*module));
   }
   return exe;
 }

@@ -1,8 +1,9 @@
 // RUN: ember-opt %s -split-input-file -verify-diagnostics --ember-gpu-kernels-to-host | FileCheck %s
 // RUN: ember-opt %s -split-input-file -verify-diagnostics --ember-gpu-host-kernels-pipeline | FileCheck %s --check-prefix=LLVM
 
-// Fires: two kernels (what ember-gpu-map-pipeline outlines) become host
-// functions named after their gpu.module, taking the kernel's arguments
+// Fires: two kernels in one gpu.module (what ember-gpu-map-pipeline
+// outlines and ember-gpu-merge-kernel-modules merges) become host
+// functions named after the kernels, taking the kernel's arguments
 // and then blockIdx, threadIdx, gridDim, blockDim (x, y, z each); the ids
 // are those arguments, gpu.return is func.return. The host function and
 // the gpu.modules are gone.
@@ -33,7 +34,7 @@ module attributes {gpu.container_module} {
     %c3 = arith.constant 3 : index
     %cst = arith.constant 1.0 : f32
     gpu.launch_func @graph_kernel::@graph_kernel blocks in (%c2, %c3, %c1) threads in (%c1, %c1, %c1) args(%arg0 : memref<2x3xf32>, %cst : f32)
-    gpu.launch_func @graph_kernel_0::@graph_kernel blocks in (%c2, %c1, %c1) threads in (%c1, %c1, %c1) args(%arg1 : memref<2xf32>, %c3 : index)
+    gpu.launch_func @graph_kernel::@graph_kernel_0 blocks in (%c2, %c1, %c1) threads in (%c1, %c1, %c1) args(%arg1 : memref<2xf32>, %c3 : index)
     return
   }
   gpu.module @graph_kernel {
@@ -49,9 +50,7 @@ module attributes {gpu.container_module} {
       memref.store %arg1, %arg0[%1, %2] : memref<2x3xf32>
       gpu.return
     }
-  }
-  gpu.module @graph_kernel_0 {
-    gpu.func @graph_kernel(%arg0: memref<2xf32>, %arg1: index) kernel {
+    gpu.func @graph_kernel_0(%arg0: memref<2xf32>, %arg1: index) kernel {
       %c0 = arith.constant 0 : index
       %c1 = arith.constant 1 : index
       %bx = gpu.block_id x
@@ -60,6 +59,54 @@ module attributes {gpu.container_module} {
         %w = arith.addf %v, %v : f32
         memref.store %w, %arg0[%bx] : memref<2xf32>
       }
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Fires: kernels of several gpu.modules, named after the kernels (each
+// module's, in order), not the modules.
+// CHECK-LABEL: module {
+// CHECK:         func.func @ember_emu_first(%{{.*}}: memref<4xf32>, %{{.*}}: index
+// CHECK:         func.func @ember_emu_second(%{{.*}}: memref<4xf32>, %{{.*}}: index
+// CHECK:         func.func @ember_emu_third(%{{.*}}: memref<4xf32>, %{{.*}}: index
+// CHECK-NOT:     gpu.
+// LLVM:          llvm.func @ember_emu_first(
+// LLVM:          llvm.func @ember_emu_second(
+// LLVM:          llvm.func @ember_emu_third(
+module attributes {gpu.container_module} {
+  gpu.module @m {
+    gpu.func @first(%arg0: memref<4xf32>) kernel {
+      gpu.return
+    }
+    gpu.func @second(%arg0: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+  gpu.module @n {
+    gpu.func @third(%arg0: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Must not fire: two kernels of one name in different gpu.modules (what
+// gpu-kernel-outlining makes before ember-gpu-merge-kernel-modules) would
+// be two host functions of one name.
+module attributes {gpu.container_module} {
+  gpu.module @graph_kernel {
+    // expected-note @+1 {{the other kernel}}
+    gpu.func @graph_kernel(%arg0: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+  gpu.module @graph_kernel_0 {
+    // expected-error @+1 {{cannot compile kernel @graph_kernel for the host: another gpu.module has a kernel of that name (run ember-gpu-merge-kernel-modules first)}}
+    gpu.func @graph_kernel(%arg0: memref<4xf32>) kernel {
       gpu.return
     }
   }
@@ -112,7 +159,7 @@ module attributes {gpu.container_module} {
     gpu.func @graph_kernel(%arg0: memref<4xf32>) kernel {
       gpu.return
     }
-    // expected-error @+1 {{cannot compile 'func.func' in gpu.module @graph_kernel for the host: a kernel module must hold one gpu.func kernel and nothing else}}
+    // expected-error @+1 {{cannot compile 'func.func' in gpu.module @graph_kernel for the host: a kernel module must hold gpu.func kernels and nothing else}}
     func.func @helper() {
       return
     }

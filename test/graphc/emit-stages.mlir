@@ -47,7 +47,9 @@
 // KERNELS:       gpu.launch_func
 // KERNELS:       gpu.module
 // PTX:           .target sm_90
-// PTX:           .entry
+// PTX:           .entry layer_kernel(
+// PTX:           .entry layer_kernel_0(
+// PTX-NOT:       .version
 // PTX80:         .target sm_80
 // --emulated: the kernels for the host ride in the plan.
 // EMULATED:      hostcode {{[1-9][0-9]*}}
@@ -57,10 +59,17 @@
 // EMUIR:         define void @ember_emu_kernel_0(ptr
 // EMUCPU:        graphc: --emulated compiles the kernels of a CUDA artifact for the emulated device: use it with --target=cuda --emit=artifact
 
-// PLAN:          ember-gpu-plan 1
+// One PTX module for the graph, then its kernels, each with its own name.
+// PLAN:          ember-gpu-plan 2
 // PLAN-NEXT:     args 4
-// PLAN:          kernel
-// PLAN:          launch
+// PLAN-NEXT:     module {{[1-9][0-9]*}}
+// PLAN:          .entry layer_kernel(
+// PLAN:          .entry layer_kernel_0(
+// PLAN-NOT:      module
+// PLAN:          kernel layer_kernel 0
+// PLAN-NEXT:     kernel layer_kernel_0 0
+// PLAN:          launch 0
+// PLAN:          launch 1
 // PLAN:          end
 
 // DUMPS:         00-input.mlir

@@ -9,6 +9,13 @@
 // RUN: %ptxas -arch=sm_90 %t.ptx -o /dev/null
 // RUN: env -u CUDA_HOME -u CUDA_PATH -u CUDA_ROOT graphc %t.split/explog.mlir --target=cuda --chip=sm_80 --emit=ptx -o %t80.ptx
 // RUN: %ptxas -arch=sm_80 %t80.ptx -o /dev/null
+// A graph of several kernels is one PTX module with distinct entry names:
+// the whole --emit=ptx output assembles as it is.
+// RUN: graphc %t.split/layer.mlir --target=cuda --emit=ptx -o %tlayer.ptx
+// RUN: FileCheck %s --check-prefix=LAYER --input-file=%tlayer.ptx
+// RUN: %ptxas -arch=sm_90 %tlayer.ptx -o /dev/null
+// RUN: graphc %t.split/layer.mlir --target=cuda --chip=sm_80 --emit=ptx -o %tlayer80.ptx
+// RUN: %ptxas -arch=sm_80 %tlayer80.ptx -o /dev/null
 // RUN: rm -rf %t.nocuda && mkdir %t.nocuda
 // RUN: env CUDA_HOME=/usr/local/cuda EMBER_CUDA_PATH=%t.nocuda not graphc %t.split/explog.mlir --target=cuda --emit=ptx 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: sh -c 'EMBER_CUDA_PATH=%t.nocuda graphc %t.split/explog.mlir --target=cuda --emit=ptx >/dev/null 2>&1; test $? -eq 6'
@@ -24,6 +31,16 @@
 
 // RELU: .entry relu_kernel
 
+// LAYER:     .version
+// LAYER-NOT: .version
+// LAYER:     .entry layer_kernel(
+// LAYER-NOT: .version
+// LAYER:     .entry layer_kernel_0(
+// LAYER-NOT: .version
+// LAYER:     .entry layer_kernel_1(
+// LAYER-NOT: .version
+// LAYER:     .entry layer_kernel_2(
+
 //--- explog.mlir
 func.func @explog(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %e = ember.exp %x : tensor<4x8xf32>
@@ -35,4 +52,12 @@ func.func @explog(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 func.func @relu(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %r = ember.relu %x : tensor<4x8xf32>
   return %r : tensor<4x8xf32>
+}
+
+//--- layer.mlir
+func.func @layer(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<f32> {
+  %0 = ember.linear %x, %w, %b : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  %1 = ember.relu %0 : tensor<4x16xf32>
+  %2 = ember.sum %1 dims = [0, 1] : tensor<4x16xf32> -> tensor<f32>
+  return %2 : tensor<f32>
 }

@@ -305,10 +305,10 @@ std::optional<std::string> checkLibdevice(ModuleOp module) {
 
 /// The kernels of `hostModule` (a copy of the module after kernel mapping)
 /// compiled for the host: an ELF shared object exporting
-/// rt::hostKernelSymbol(i) for the kernel of gpu.module kernelModules[i]
-/// (the layout in ember/runtime/GpuPlan.h), what the emulated device runs.
+/// rt::hostKernelSymbol(i) for the kernel named kernelNames[i] (the
+/// layout in ember/runtime/GpuPlan.h), what the emulated device runs.
 FailureOr<std::string> compileHostKernels(ModuleOp hostModule,
-                                          ArrayRef<std::string> kernelModules,
+                                          ArrayRef<std::string> kernelNames,
                                           const Options &options,
                                           Dumper &dumper, Result &result) {
   PassManager pm(hostModule->getContext(), ModuleOp::getOperationName());
@@ -326,9 +326,10 @@ FailureOr<std::string> compileHostKernels(ModuleOp hostModule,
       hostModule.getOperation(), llvmCtx, options.name + "-host-kernels");
   if (!llvmModule)
     return hostFail("translation to LLVM IR failed");
-  for (size_t i = 0; i < kernelModules.size(); ++i)
+  // ember-gpu-kernels-to-host names kernel @k's function ember_emu_k.
+  for (size_t i = 0; i < kernelNames.size(); ++i)
     if (llvm::Error err = mlir::ember::addEmulatedKernelEntryPoint(
-            *llvmModule, "ember_emu_" + kernelModules[i],
+            *llvmModule, "ember_emu_" + kernelNames[i],
             ::ember::rt::hostKernelSymbol(static_cast<int64_t>(i))))
       return hostFail(llvm::toString(std::move(err)));
   // The emulated device runs on this machine (or on options.cpu).
@@ -414,16 +415,16 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
     }
   }
   if (options.stopAfter == Stage::GPUPlan) {
-    SmallVector<std::string> kernelModules;
+    SmallVector<std::string> kernelNames;
     FailureOr<::ember::rt::GpuPlan> plan =
-        mlir::ember::extractGpuPlan(module, funcName, &kernelModules);
+        mlir::ember::extractGpuPlan(module, funcName, &kernelNames);
     if (failed(plan)) {
       result.failure = api::Failure::Unsupported;
       return result; // extractGpuPlan has reported why
     }
     if (hostModule) {
       FailureOr<std::string> code = compileHostKernels(
-          *hostModule, kernelModules, options, dumper, result);
+          *hostModule, kernelNames, options, dumper, result);
       if (failed(code)) {
         result.failure = api::Failure::Codegen;
         return result;
@@ -439,7 +440,8 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
     result.failure = api::Failure::Unsupported;
     return fail(result, "stage not available for target cuda");
   }
-  // Each gpu.binary holds one kernel module's PTX.
+  // ember-gpu-merge-kernel-modules put every kernel in one gpu.module, so
+  // there is one gpu.binary: one PTX module, which ptxas takes as it is.
   std::string ptx;
   module.walk([&](gpu::BinaryOp binary) {
     for (Attribute object : binary.getObjects()) {

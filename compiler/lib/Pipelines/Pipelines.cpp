@@ -104,7 +104,8 @@ void ember::buildGPUMapPipeline(OpPassManager &pm) {
   addPasses(pm, "convert-linalg-to-parallel-loops,"
                 "func.func(ember-gpu-wrap-sequential),"
                 "func.func(gpu-map-parallel-loops),convert-parallel-loops-to-gpu,"
-                "lower-affine,canonicalize,cse,gpu-kernel-outlining");
+                "lower-affine,canonicalize,cse,gpu-kernel-outlining,"
+                "ember-gpu-merge-kernel-modules");
 }
 
 void ember::buildGPUHostKernelsPipeline(OpPassManager &pm) {

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace mlir::ember {
 #define GEN_PASS_DEF_EMBERGPUKERNELSTOHOSTPASS
@@ -47,25 +48,8 @@ bool isGpuMemory(Type type) {
 constexpr const char *kOneThread =
     " (the emulated device runs one thread at a time)";
 
-/// The kernel of `module`, or an error on what a host function cannot be.
-FailureOr<gpu::GPUFuncOp> checkKernelModule(gpu::GPUModuleOp module) {
-  gpu::GPUFuncOp kernel;
-  for (Operation &op : module.getBody()->getOperations()) {
-    if (op.hasTrait<OpTrait::IsTerminator>())
-      continue;
-    auto fn = dyn_cast<gpu::GPUFuncOp>(op);
-    if (fn && fn.isKernel() && !kernel) {
-      kernel = fn;
-      continue;
-    }
-    return op.emitError("cannot compile '")
-           << op.getName() << "' in gpu.module @" << module.getSymName()
-           << " for the host: a kernel module must hold one gpu.func kernel "
-              "and nothing else";
-  }
-  if (!kernel)
-    return module.emitError("gpu.module @")
-           << module.getSymName() << " holds no kernel";
+/// An error on what the host function of `kernel` cannot be.
+LogicalResult checkKernel(gpu::GPUFuncOp kernel) {
   if (kernel.getNumWorkgroupAttributions() ||
       kernel.getNumPrivateAttributions())
     return kernel.emitError("cannot compile kernel @")
@@ -97,9 +81,32 @@ FailureOr<gpu::GPUFuncOp> checkKernelModule(gpu::GPUModuleOp module) {
     }
     return WalkResult::advance();
   });
-  if (walk.wasInterrupted())
-    return failure();
-  return kernel;
+  return failure(walk.wasInterrupted());
+}
+
+/// The kernels of `module`, or an error on what host functions cannot be.
+FailureOr<SmallVector<gpu::GPUFuncOp>>
+checkKernelModule(gpu::GPUModuleOp module) {
+  SmallVector<gpu::GPUFuncOp> kernels;
+  for (Operation &op : module.getBody()->getOperations()) {
+    if (op.hasTrait<OpTrait::IsTerminator>())
+      continue;
+    auto fn = dyn_cast<gpu::GPUFuncOp>(op);
+    if (fn && fn.isKernel()) {
+      if (failed(checkKernel(fn)))
+        return failure();
+      kernels.push_back(fn);
+      continue;
+    }
+    return op.emitError("cannot compile '")
+           << op.getName() << "' in gpu.module @" << module.getSymName()
+           << " for the host: a kernel module must hold gpu.func kernels "
+              "and nothing else";
+  }
+  if (kernels.empty())
+    return module.emitError("gpu.module @")
+           << module.getSymName() << " holds no kernel";
+  return kernels;
 }
 
 struct EmberGPUKernelsToHostPass
@@ -109,13 +116,31 @@ struct EmberGPUKernelsToHostPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
 
-    // Check everything before changing anything.
-    SmallVector<std::pair<gpu::GPUModuleOp, gpu::GPUFuncOp>> kernels;
+    // Check everything before changing anything. Functions are named after
+    // their kernels, which must be unique (ember-gpu-merge-kernel-modules
+    // makes them so).
+    SmallVector<gpu::GPUModuleOp> gpuModules;
+    SmallVector<gpu::GPUFuncOp> kernels;
+    llvm::StringMap<gpu::GPUFuncOp> byName;
     for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
-      FailureOr<gpu::GPUFuncOp> kernel = checkKernelModule(gpuModule);
-      if (failed(kernel))
+      FailureOr<SmallVector<gpu::GPUFuncOp>> found =
+          checkKernelModule(gpuModule);
+      if (failed(found))
         return signalPassFailure();
-      kernels.push_back({gpuModule, *kernel});
+      for (gpu::GPUFuncOp kernel : *found) {
+        auto [it, fresh] = byName.insert({kernel.getName(), kernel});
+        if (!fresh) {
+          InFlightDiagnostic diag =
+              kernel.emitError("cannot compile kernel @")
+              << kernel.getName()
+              << " for the host: another gpu.module has a kernel of that "
+                 "name (run ember-gpu-merge-kernel-modules first)";
+          diag.attachNote(it->second.getLoc()) << "the other kernel";
+          return signalPassFailure();
+        }
+        kernels.push_back(kernel);
+      }
+      gpuModules.push_back(gpuModule);
     }
 
     // The host code (every function with a body) goes: the plan has it.
@@ -124,13 +149,13 @@ struct EmberGPUKernelsToHostPass
         fn.erase();
 
     Type index = IndexType::get(ctx);
-    for (auto [gpuModule, kernel] : kernels) {
-      OpBuilder b(gpuModule);
+    for (gpu::GPUFuncOp kernel : kernels) {
+      OpBuilder b(kernel->getParentOp());
       SmallVector<Type> types(kernel.getArgumentTypes());
       unsigned firstId = types.size();
       types.append(12, index);
       auto fn = func::FuncOp::create(
-          b, kernel.getLoc(), ("ember_emu_" + gpuModule.getSymName()).str(),
+          b, kernel.getLoc(), ("ember_emu_" + kernel.getName()).str(),
           FunctionType::get(ctx, types, {}));
       fn.getBody().takeBody(kernel.getBody());
       Block &entry = fn.getBody().front();
@@ -152,8 +177,9 @@ struct EmberGPUKernelsToHostPass
         }
         op->erase();
       }
-      gpuModule.erase();
     }
+    for (gpu::GPUModuleOp gpuModule : gpuModules)
+      gpuModule.erase();
     module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
   }
 };

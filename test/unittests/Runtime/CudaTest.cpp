@@ -630,7 +630,8 @@ namespace {
 GpuPlan fillPlan(float value) {
   GpuPlan plan;
   plan.numArgs = 1;
-  plan.kernels.push_back({"ember_test_fill", kFillPtx});
+  plan.modules.push_back(kFillPtx);
+  plan.kernels.push_back({"ember_test_fill", 0});
   GpuStep alloc;
   alloc.kind = GpuStep::Kind::Alloc;
   alloc.buffer = 1;
@@ -660,8 +661,32 @@ TEST(GpuPlanTest, SerializeParseRoundTrip) {
   StatusOr<GpuPlan> parsed = GpuPlan::parse(plan.serialize());
   ASSERT_TRUE(parsed) << parsed.status().message();
   EXPECT_EQ(parsed->serialize(), plan.serialize());
-  EXPECT_EQ(parsed->kernels[0].ptx, kFillPtx);
+  ASSERT_EQ(parsed->modules.size(), 1u);
+  EXPECT_EQ(parsed->modules[0], kFillPtx);
+  EXPECT_EQ(parsed->kernels[0].name, "ember_test_fill");
+  EXPECT_EQ(parsed->kernels[0].module, 0);
   EXPECT_EQ(parsed->numBuffers(), 2);
+}
+
+TEST(GpuPlanTest, KernelsShareAModule) {
+  // Version 2: a module's PTX is stored once, kernels name it by index.
+  GpuPlan plan = fillPlan(1.0f);
+  plan.modules.push_back("// a second module");
+  plan.kernels.push_back({"second", 1});
+  plan.kernels.push_back({"third", 0});
+  std::string text = plan.serialize();
+  EXPECT_EQ(text.rfind("ember-gpu-plan 2\nargs 1\nmodule ", 0), 0u) << text;
+  EXPECT_TRUE(contains(text, "\nkernel ember_test_fill 0\nkernel second 1\n"
+                             "kernel third 0\n"))
+      << text;
+  StatusOr<GpuPlan> parsed = GpuPlan::parse(text);
+  ASSERT_TRUE(parsed) << parsed.status().message();
+  ASSERT_EQ(parsed->modules.size(), 2u);
+  EXPECT_EQ(parsed->modules[1], "// a second module");
+  ASSERT_EQ(parsed->kernels.size(), 3u);
+  EXPECT_EQ(parsed->kernels[1].module, 1);
+  EXPECT_EQ(parsed->kernels[2].module, 0);
+  EXPECT_EQ(parsed->serialize(), text);
 }
 
 TEST(GpuPlanTest, MalformedPlansAreRejected) {
@@ -673,15 +698,27 @@ TEST(GpuPlanTest, MalformedPlansAreRejected) {
         << p.status().message();
   };
   rejects("", "header");
-  rejects("ember-gpu-plan 2\n", "header");
+  rejects("ember-gpu-plan 3\n", "version 3, expected 2");
+  // Version 1 (one PTX module per kernel) is not read any more.
+  rejects("ember-gpu-plan 1\nargs 1\nkernel k 2\n//\nend\n",
+          "version 1, expected 2");
   rejects(good.substr(0, good.size() - 4), "missing 'end'");
   rejects(good.substr(0, 120), "truncated");
-  rejects("ember-gpu-plan 1\nargs 1\nlaunch 0 1 1 1 1 1 1 0\nend\n", "unknown kernel");
-  rejects("ember-gpu-plan 1\nargs 1\nfree 0\nend\n", "invalid free");
-  rejects("ember-gpu-plan 1\nargs 1\ncopy 0 5 4\nend\n", "invalid copy");
-  rejects("ember-gpu-plan 1\nargs 1\nalloc 1 99999999999999999\nend\n", "invalid alloc");
-  rejects("ember-gpu-plan 1\nargs -3\nend\n", "args");
-  rejects("ember-gpu-plan 1\nargs 1\nfrobnicate\nend\n", "unknown item");
+  rejects("ember-gpu-plan 2\nargs 1\nlaunch 0 1 1 1 1 1 1 0\nend\n", "unknown kernel");
+  rejects("ember-gpu-plan 2\nargs 1\nkernel k 0\nend\n",
+          "kernel 'k' names module 0, which is not there");
+  rejects("ember-gpu-plan 2\nargs 1\nmodule 2\n//\nkernel k 1\nend\n",
+          "names module 1");
+  rejects("ember-gpu-plan 2\nargs 1\nmodule 2\n//\nkernel k -1\nend\n",
+          "names module -1");
+  rejects("ember-gpu-plan 2\nargs 1\nmodule 2\n//\nkernel k\nend\n",
+          "invalid kernel header");
+  rejects("ember-gpu-plan 2\nargs 1\nmodule -5\nend\n", "invalid module header");
+  rejects("ember-gpu-plan 2\nargs 1\nfree 0\nend\n", "invalid free");
+  rejects("ember-gpu-plan 2\nargs 1\ncopy 0 5 4\nend\n", "invalid copy");
+  rejects("ember-gpu-plan 2\nargs 1\nalloc 1 99999999999999999\nend\n", "invalid alloc");
+  rejects("ember-gpu-plan 2\nargs -3\nend\n", "args");
+  rejects("ember-gpu-plan 2\nargs 1\nfrobnicate\nend\n", "unknown item");
 }
 
 /// A plan over two arguments (16 floats in, 16 floats out) that runs kernel 0
@@ -691,7 +728,8 @@ TEST(GpuPlanTest, MalformedPlansAreRejected) {
 GpuPlan scalePlan(float a, std::string hostCode) {
   GpuPlan plan;
   plan.numArgs = 2;
-  plan.kernels.push_back({"scale", "// PTX the emulated device never reads"});
+  plan.modules.push_back("// PTX the emulated device never reads");
+  plan.kernels.push_back({"scale", 0});
   plan.hostCode = std::move(hostCode);
   GpuStep alloc;
   alloc.kind = GpuStep::Kind::Alloc;
@@ -768,7 +806,7 @@ TEST(GpuPlanTest, HostCodeMustDefineEveryKernel) {
   GpuPlan plan = scalePlan(1.0f, hostKernels());
   // Kernels 0, 1 and 2 are defined; kernel 3 is not.
   for (const char *name : {"second", "third", "fourth"})
-    plan.kernels.push_back({name, "//"});
+    plan.kernels.push_back({name, 0});
   StatusOr<std::unique_ptr<GpuExecutable>> exe =
       GpuExecutable::load(fakeDevice(), std::move(plan));
   ASSERT_FALSE(exe);

@@ -226,10 +226,11 @@ def EmberGPUKernelsToHostPass : Pass<"ember-gpu-kernels-to-host", "::mlir::Modul
   let summary = "Turn outlined GPU kernels into host functions that run one thread";
   let description = [{
     Runs on a module after `ember-gpu-map-pipeline` (kernels outlined into
-    `gpu.module`s, each holding one `gpu.func`, and a host function that
-    launches them) to compile the same kernels for the emulated device
-    (`EMBER_FAKE_CUDA=1`). Each kernel `@k` of `gpu.module @m` becomes a
-    public `func.func @ember_emu_m` that takes the kernel's arguments
+    one `gpu.module`, each `gpu.func` under its own name, and a host
+    function that launches them) to compile the same kernels for the
+    emulated device (`EMBER_FAKE_CUDA=1`). Each kernel `@k`, of any
+    `gpu.module`, becomes a public `func.func @ember_emu_k` that takes the
+    kernel's arguments
     followed by twelve `index` arguments: blockIdx.{x,y,z},
     threadIdx.{x,y,z}, gridDim.{x,y,z} and blockDim.{x,y,z}. Its body is the
     kernel's, with `gpu.block_id`, `gpu.thread_id`, `gpu.grid_dim` and
@@ -239,7 +240,9 @@ def EmberGPUKernelsToHostPass : Pass<"ember-gpu-kernels-to-host", "::mlir::Modul
 
     What one thread alone cannot run is an error naming the op:
     `gpu.barrier` and every other `gpu` op, workgroup or private
-    attributions, and any other symbol in a `gpu.module`.
+    attributions, and any other symbol in a `gpu.module`; so are two
+    kernels of one name in different `gpu.module`s (run
+    `ember-gpu-merge-kernel-modules` first).
 
     Before:
     ```mlir

@@ -46,7 +46,7 @@ FailureOr<uint32_t> constantDim(Operation *op, Value v) {
 
 FailureOr<GpuPlan>
 mlir::ember::extractGpuPlan(ModuleOp module, StringRef funcName,
-                            SmallVectorImpl<std::string> *kernelModules) {
+                            SmallVectorImpl<std::string> *kernelNames) {
   auto fn = module.lookupSymbol<func::FuncOp>(funcName);
   if (!fn || fn.isDeclaration())
     return module.emitError("GPU plan: no host function '") << funcName << "'";
@@ -59,7 +59,10 @@ mlir::ember::extractGpuPlan(ModuleOp module, StringRef funcName,
              << arg.getArgNumber() << " is not a buffer";
     buffers[arg] = arg.getArgNumber();
   }
-  llvm::StringMap<int64_t> kernelIndex;
+  // Kernels by their full reference (@module::@kernel), PTX modules by
+  // their gpu.binary.
+  llvm::DenseMap<Attribute, int64_t> kernelIndex;
+  llvm::StringMap<int64_t> moduleIndex;
   int64_t nextBuffer = plan.numArgs;
 
   auto bufferOf = [&](Operation *op, Value v) -> FailureOr<int64_t> {
@@ -121,18 +124,23 @@ mlir::ember::extractGpuPlan(ModuleOp module, StringRef funcName,
       GpuStep s;
       s.kind = GpuStep::Kind::Launch;
       StringRef moduleName = launch.getKernelModuleName().getValue();
-      auto it = kernelIndex.find(moduleName);
+      auto it = kernelIndex.find(launch.getKernel());
       if (it == kernelIndex.end()) {
-        auto binary = module.lookupSymbol<gpu::BinaryOp>(moduleName);
-        if (!binary || binary.getObjects().size() != 1)
-          return op.emitError("GPU plan: no PTX for kernel module '")
-                 << moduleName << "'";
-        auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
-        plan.kernels.push_back({launch.getKernelName().str(),
-                                object.getObject().getValue().str()});
-        it = kernelIndex.insert({moduleName, plan.kernels.size() - 1}).first;
-        if (kernelModules)
-          kernelModules->push_back(moduleName.str());
+        auto mod = moduleIndex.find(moduleName);
+        if (mod == moduleIndex.end()) {
+          auto binary = module.lookupSymbol<gpu::BinaryOp>(moduleName);
+          if (!binary || binary.getObjects().size() != 1)
+            return op.emitError("GPU plan: no PTX for kernel module '")
+                   << moduleName << "'";
+          auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+          plan.modules.push_back(object.getObject().getValue().str());
+          mod = moduleIndex.insert({moduleName, plan.modules.size() - 1}).first;
+        }
+        plan.kernels.push_back({launch.getKernelName().str(), mod->second});
+        it = kernelIndex.insert({launch.getKernel(), plan.kernels.size() - 1})
+                 .first;
+        if (kernelNames)
+          kernelNames->push_back(launch.getKernelName().str());
       }
       s.kernel = it->second;
       gpu::KernelDim3 grid = launch.getGridSizeOperandValues();

@@ -20,8 +20,9 @@ namespace ember::rt::cuda {
 
 class GpuExecutable {
 public:
-  /// Loads every kernel of `plan` on `device`: each kernel's PTX, or, on the
-  /// fake driver's emulated device, the plan's host code (kernel i is its
+  /// Loads every kernel of `plan` on `device`: each PTX module once, then
+  /// each kernel by name from its module, or, on the fake driver's emulated
+  /// device, the plan's host code (kernel i is its
   /// symbol hostKernelSymbol(i)). A plan without host code cannot run on the
   /// emulated device, and loading it says so.
   static StatusOr<std::unique_ptr<GpuExecutable>> load(Device &device,

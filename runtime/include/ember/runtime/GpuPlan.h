@@ -11,9 +11,11 @@
 // further buffers are temporaries the plan allocates.
 //
 // Text form, one item per line:
-//   ember-gpu-plan 1
+//   ember-gpu-plan 2
 //   args <numArgs>
-//   kernel <name> <ptx-bytes>      followed by exactly that many bytes of PTX
+//   module <ptx-bytes>             followed by exactly that many bytes of PTX;
+//                                  a graph's kernels share one module
+//   kernel <name> <module-index>   a PTX entry point of an earlier module
 //   hostcode <bytes>               optional: followed by exactly that many
 //                                  bytes, an ELF shared object holding the
 //                                  kernels compiled for the host (below)
@@ -23,6 +25,9 @@
 //   copy <dst-buffer> <src-buffer> <bytes>
 //   free <buffer>
 //   end
+//
+// Version 1 (one `kernel <name> <ptx-bytes>` module per kernel) is no
+// longer read: compile the graph again.
 //
 // Host code (for the emulated device, EMBER_FAKE_CUDA=1): kernel i is also
 // the C function
@@ -50,8 +55,8 @@
 namespace ember::rt {
 
 struct GpuKernel {
-  std::string name; ///< the PTX entry point
-  std::string ptx;  ///< a PTX module defining it
+  std::string name;   ///< the PTX entry point
+  int64_t module = 0; ///< index into GpuPlan::modules of the module defining it
 };
 
 /// One kernel argument: a buffer's device address, or a scalar.
@@ -78,7 +83,12 @@ inline std::string hostKernelSymbol(int64_t index) {
 }
 
 struct GpuPlan {
+  /// The text form's version (the first line, `ember-gpu-plan <version>`).
+  static constexpr int kVersion = 2;
+
   int64_t numArgs = 0;
+  /// PTX modules (texts), each loaded once; today one per graph.
+  std::vector<std::string> modules;
   std::vector<GpuKernel> kernels;
   std::vector<GpuStep> steps;
   /// The kernels compiled for the host (an ELF shared object exporting
@@ -96,9 +106,11 @@ struct GpuPlan {
 
   std::string serialize() const {
     std::ostringstream os;
-    os << "ember-gpu-plan 1\nargs " << numArgs << "\n";
+    os << "ember-gpu-plan " << kVersion << "\nargs " << numArgs << "\n";
+    for (const std::string &m : modules)
+      os << "module " << m.size() << "\n" << m << "\n";
     for (const GpuKernel &k : kernels)
-      os << "kernel " << k.name << " " << k.ptx.size() << "\n" << k.ptx << "\n";
+      os << "kernel " << k.name << " " << k.module << "\n";
     if (!hostCode.empty())
       os << "hostcode " << hostCode.size() << "\n" << hostCode << "\n";
     for (const GpuStep &s : steps) {
@@ -133,8 +145,8 @@ struct GpuPlan {
     return os.str();
   }
 
-  /// Parses and validates a plan: every buffer and kernel reference must be
-  /// in range, buffers allocated before use, sizes and counts sane.
+  /// Parses and validates a plan: every buffer, module and kernel reference
+  /// must be in range, buffers allocated before use, sizes and counts sane.
   static StatusOr<GpuPlan> parse(const std::string &text) {
     GpuPlan plan;
     std::istringstream is(text);
@@ -143,8 +155,14 @@ struct GpuPlan {
     };
     std::string word;
     int version = 0;
-    if (!(is >> word >> version) || word != "ember-gpu-plan" || version != 1)
-      return bad("missing 'ember-gpu-plan 1' header");
+    if (!(is >> word >> version) || word != "ember-gpu-plan")
+      return bad("missing 'ember-gpu-plan " + std::to_string(kVersion) +
+                 "' header");
+    if (version != kVersion)
+      return bad("version " + std::to_string(version) + ", expected " +
+                 std::to_string(kVersion) +
+                 " (plans of other versions are not read: compile the graph "
+                 "again)");
     if (!(is >> word >> plan.numArgs) || word != "args" || plan.numArgs < 0 ||
         plan.numArgs > (1 << 20))
       return bad("missing or invalid 'args'");
@@ -155,15 +173,27 @@ struct GpuPlan {
     while (is >> word) {
       if (word == "end")
         return plan;
+      if (word == "module") {
+        uint64_t bytes = 0;
+        if (!(is >> bytes) || bytes > (uint64_t(1) << 30) ||
+            plan.modules.size() >= 4096)
+          return bad("invalid module header");
+        is.get(); // the newline before the PTX
+        std::string ptx(bytes, '\0');
+        if (!is.read(ptx.data(), static_cast<std::streamsize>(bytes)))
+          return bad("module " + std::to_string(plan.modules.size()) +
+                     " is truncated");
+        plan.modules.push_back(std::move(ptx));
+        continue;
+      }
       if (word == "kernel") {
         GpuKernel k;
-        uint64_t bytes = 0;
-        if (!(is >> k.name >> bytes) || bytes > (uint64_t(1) << 30))
+        if (!(is >> k.name >> k.module) || plan.kernels.size() >= (1 << 20))
           return bad("invalid kernel header");
-        is.get(); // the newline before the PTX
-        k.ptx.resize(bytes);
-        if (!is.read(k.ptx.data(), static_cast<std::streamsize>(bytes)))
-          return bad("kernel '" + k.name + "' is truncated");
+        if (k.module < 0 ||
+            k.module >= static_cast<int64_t>(plan.modules.size()))
+          return bad("kernel '" + k.name + "' names module " +
+                     std::to_string(k.module) + ", which is not there");
         plan.kernels.push_back(std::move(k));
         continue;
       }

@@ -17,12 +17,14 @@ namespace mlir::ember {
 /// NVVM pipeline (kernels serialised to PTX in gpu.binary ops) and returns
 /// the plan the runtime executes: its allocations, kernel launches (grid,
 /// block and arguments must be constants), copies and frees. Any other host
-/// operation is an error reported on that op. Kernels are numbered in the
-/// order of their first launch; when `kernelModules` is given, it receives
-/// the gpu.module (and gpu.binary) name of each kernel index.
+/// operation is an error reported on that op. Kernels (told apart by their
+/// full @module::@kernel reference) are numbered in the order of their first
+/// launch, and each gpu.binary's PTX is stored once, as one of the plan's
+/// modules; when `kernelNames` is given, it receives the kernel (gpu.func)
+/// name of each kernel index.
 FailureOr<::ember::rt::GpuPlan>
 extractGpuPlan(ModuleOp module, StringRef funcName,
-               SmallVectorImpl<std::string> *kernelModules = nullptr);
+               SmallVectorImpl<std::string> *kernelNames = nullptr);
 
 } // namespace mlir::ember
 
