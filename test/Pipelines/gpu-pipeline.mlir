@@ -5,19 +5,24 @@
 // RUN: ember-opt %s --ember-gpu-pipeline=chip=sm_80 | FileCheck %s --check-prefix=PTX80
 
 // The NVIDIA path, no GPU needed: the host function launches outlined
-// kernels (bare memref arguments), and each kernel module becomes PTX from
-// LLVM's NVPTX back end.
+// kernels (bare memref arguments), all in one gpu.module, which becomes one
+// PTX module from LLVM's NVPTX back end.
 
 // KERNELS-LABEL: func.func @layer
 // KERNELS-SAME:    (%{{.*}}: memref<4x8xf32>, %{{.*}}: memref<16x8xf32>, %{{.*}}: memref<16xf32>, %{{.*}}: memref<4x16xf32>)
 // KERNELS:         gpu.launch_func @{{.*}}::@{{.*}} blocks in
 // KERNELS-NOT:     linalg.
 // KERNELS:         return
-// KERNELS:       gpu.module @{{.*}}
-// KERNELS:         gpu.func @{{.*}} kernel
+// Every kernel in one gpu.module, each under its own name
+// (ember-gpu-merge-kernel-modules).
+// KERNELS:       gpu.module @layer_kernel
+// KERNELS:         gpu.func @layer_kernel({{.*}} kernel
+// KERNELS:         gpu.func @layer_kernel_0({{.*}} kernel
+// KERNELS-NOT:   gpu.module
 
 // PTX90:         gpu.binary @{{.*}} [#gpu.object<#nvvm.target<chip = "sm_90">, {{.*}}assembly = "{{.*}}.target sm_90{{.*}}.visible .entry
 // PTX90-NOT:     gpu.module
+// PTX90-NOT:     gpu.binary
 // PTX80:         gpu.binary @{{.*}} [#gpu.object<#nvvm.target<chip = "sm_80">, {{.*}}assembly = "{{.*}}.target sm_80
 func.func @layer(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
   %0 = ember.linear %x, %w, %b : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
