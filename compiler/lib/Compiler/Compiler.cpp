@@ -280,6 +280,43 @@ Result &fail(Result &result, std::string message) {
   return result;
 }
 
+/// One MLIR stage of a target's pipeline: its passes, the file its IR is
+/// dumped to, and what runs after them before the dump (a check, a second
+/// pass manager, a snapshot of the IR).
+struct MlirStage {
+  Stage stage;
+  const char *dumpName;
+  std::function<void(OpPassManager &)> build;
+  std::function<LogicalResult()> after = nullptr;
+  /// Whether stopping after this stage returns its IR as the output.
+  bool returnsIR = true;
+};
+
+/// Runs `stages` in order, each in its own pass manager so that the IR
+/// between them can be dumped and returned. True when compile() is done: a
+/// stage failed (result says why) or options.stopAfter was reached (result
+/// holds the IR); false when the caller goes on past the last stage.
+bool runStages(ModuleOp module, llvm::ArrayRef<MlirStage> stages,
+               const Options &options, Dumper &dumper, Result &result) {
+  for (const MlirStage &s : stages) {
+    PassManager pm(module->getContext(), ModuleOp::getOperationName());
+    s.build(pm);
+    dumper.instrument(pm, llvm::sys::path::stem(s.dumpName));
+    if (failed(pm.run(module)) || (s.after && failed(s.after()))) {
+      if (result.failure == api::Failure::None)
+        result.failure = api::Failure::Codegen;
+      return true;
+    }
+    dumper.write(s.dumpName, module.getOperation());
+    if (options.stopAfter == s.stage && s.returnsIR) {
+      result.output = printOp(module.getOperation());
+      result.ok = true;
+      return true;
+    }
+  }
+  return false;
+}
+
 /// Kernels that call a libdevice function (`__nv_expf` for exp, `__nv_logf`
 /// for log) need libdevice linked in; without it ptxas or the driver would
 /// fail later on an undefined symbol. Names the first such function and the
@@ -347,6 +384,85 @@ FailureOr<std::string> compileHostKernels(ModuleOp hostModule,
   return std::move(*shared);
 }
 
+/// The rest of compile() for the CPU: the shared stages, vectorization for
+/// the target's vector width, bufferization, LLVM, machine code, a shared
+/// object. `result` is the caller's (see compileForGPU).
+Result &compileForCPU(ModuleOp module, const std::string &funcName,
+                      const Options &options, Dumper &dumper, Result &result) {
+  // The target machine comes first: its vector width shapes the tiles.
+  auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
+  if (!tm) {
+    result.failure = api::Failure::Unsupported;
+    return fail(result, llvm::toString(tm.takeError()));
+  }
+  mlir::ember::CPUPipelineOptions cpuOptions;
+  cpuOptions.vectorBits = mlir::ember::vectorRegisterBits(**tm);
+
+  const MlirStage stages[] = {
+      {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
+      {Stage::Linalg, "02-linalg.mlir", mlir::ember::buildEmberToLinalgPipeline},
+      {Stage::Vectorized, "03-vectorized.mlir",
+       [&](OpPassManager &pm) {
+         mlir::ember::buildCPUVectorizePipeline(pm, cpuOptions);
+       }},
+      {Stage::Bufferized, "04-bufferized.mlir",
+       mlir::ember::buildCPUBufferizePipeline},
+      {Stage::LLVMDialect, "05-llvm-dialect.mlir",
+       mlir::ember::buildCPUToLLVMPipeline},
+  };
+  if (runStages(module, stages, options, dumper, result))
+    return result;
+
+  // LLVM IR.
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module.getOperation(), llvmCtx, options.name);
+  if (!llvmModule)
+    return fail(result, "translation to LLVM IR failed");
+  dumper.write("06-llvm-ir.ll", printModule(*llvmModule));
+  const std::string entry = "ember_entry";
+  if (llvm::Error err =
+          mlir::ember::addPackedEntryPoint(*llvmModule, funcName, entry))
+    return fail(result, llvm::toString(std::move(err)));
+  mlir::ember::optimizeModule(*llvmModule, **tm);
+  std::string optimized = printModule(*llvmModule);
+  dumper.write("07-llvm-ir-opt.ll", optimized);
+  if (options.stopAfter == Stage::LLVMIR) {
+    result.output = std::move(optimized);
+    result.ok = true;
+    return result;
+  }
+
+  // Machine code. Assembly is produced for dumps and for Stage::Assembly;
+  // code generation consumes nothing, so the module can be emitted twice.
+  if (dumper.enabled() || options.stopAfter == Stage::Assembly) {
+    auto assembly = mlir::ember::emitMachineCode(*llvmModule, **tm, false);
+    if (!assembly)
+      return fail(result, llvm::toString(assembly.takeError()));
+    dumper.write("08-assembly.s", *assembly);
+    if (options.stopAfter == Stage::Assembly) {
+      result.output = std::move(*assembly);
+      result.ok = true;
+      return result;
+    }
+  }
+  auto object = mlir::ember::emitMachineCode(*llvmModule, **tm, true);
+  if (!object)
+    return fail(result, llvm::toString(object.takeError()));
+  if (options.stopAfter == Stage::Object) {
+    result.output = std::move(*object);
+    result.ok = true;
+    return result;
+  }
+  auto shared = mlir::ember::linkSharedObject(*object);
+  if (!shared)
+    return fail(result, llvm::toString(shared.takeError()));
+  result.output = std::move(*shared);
+  result.entrySymbol = entry;
+  result.ok = true;
+  return result;
+}
+
 /// The rest of compile() for NVIDIA GPUs: shared stages, kernel mapping,
 /// NVVM and PTX (and, with Options::gpuHostCode, the kernels for the host).
 /// `result` is the caller's: its diagnostics vector is the one the context's
@@ -362,58 +478,43 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
                             "' (expected e.g. sm_90 or sm_80)");
   }
   mlir::ember::GPUPipelineOptions gpuOptions{options.chip};
-  struct GpuStage {
-    Stage stage;
-    const char *dumpName;
-    std::function<void(OpPassManager &)> build;
-  };
-  const GpuStage stages[] = {
+  // The kernels for the emulated device start from the mapped kernels, the
+  // same the NVVM path compiles.
+  bool hostCode = options.gpuHostCode && options.stopAfter == Stage::GPUPlan;
+  OwningOpRef<ModuleOp> hostModule;
+  const MlirStage stages[] = {
       {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
       {Stage::Linalg, "02-linalg.mlir", mlir::ember::buildEmberToLinalgPipeline},
       {Stage::Bufferized, "03-bufferized.mlir",
        mlir::ember::buildCPUBufferizePipeline},
       {Stage::GPUKernels, "04-gpu-kernels.mlir",
-       mlir::ember::buildGPUMapPipeline},
-      // Kernels to NVVM here; to PTX below, once libdevice is known to be
-      // there if they need it.
+       mlir::ember::buildGPUMapPipeline,
+       [&]() -> LogicalResult {
+         if (hostCode)
+           hostModule = module.clone();
+         return success();
+       }},
+      // Kernels to NVVM, then to PTX once libdevice is known to be there
+      // if they need it. Its IR is not an output: the PTX below is.
       {Stage::PTX, "05-nvvm-ptx.mlir",
        [&](OpPassManager &pm) {
          mlir::ember::buildNVVMLowerPipeline(pm, gpuOptions);
-       }},
+       },
+       [&]() -> LogicalResult {
+         if (std::optional<std::string> error = checkLibdevice(module)) {
+           fail(result, *error);
+           return failure();
+         }
+         PassManager serialize(module->getContext(),
+                               ModuleOp::getOperationName());
+         mlir::ember::buildNVVMSerializePipeline(serialize, gpuOptions);
+         dumper.instrument(serialize, "05-nvvm-ptx");
+         return serialize.run(module);
+       },
+       /*returnsIR=*/false},
   };
-  // The kernels for the emulated device start from the mapped kernels, the
-  // same the NVVM path compiles.
-  bool hostCode = options.gpuHostCode && options.stopAfter == Stage::GPUPlan;
-  OwningOpRef<ModuleOp> hostModule;
-  for (const GpuStage &s : stages) {
-    PassManager pm(module->getContext(), ModuleOp::getOperationName());
-    s.build(pm);
-    dumper.instrument(pm, llvm::sys::path::stem(s.dumpName));
-    if (failed(pm.run(module))) {
-      result.failure = api::Failure::Codegen;
-      return result;
-    }
-    if (s.stage == Stage::PTX) {
-      if (std::optional<std::string> error = checkLibdevice(module))
-        return fail(result, *error);
-      PassManager serialize(module->getContext(),
-                            ModuleOp::getOperationName());
-      mlir::ember::buildNVVMSerializePipeline(serialize, gpuOptions);
-      dumper.instrument(serialize, llvm::sys::path::stem(s.dumpName));
-      if (failed(serialize.run(module))) {
-        result.failure = api::Failure::Codegen;
-        return result;
-      }
-    }
-    dumper.write(s.dumpName, module.getOperation());
-    if (hostCode && s.stage == Stage::GPUKernels)
-      hostModule = module.clone();
-    if (options.stopAfter == s.stage && s.stage != Stage::PTX) {
-      result.output = printOp(module.getOperation());
-      result.ok = true;
-      return result;
-    }
-  }
+  if (runStages(module, stages, options, dumper, result))
+    return result;
   if (options.stopAfter == Stage::GPUPlan) {
     SmallVector<std::string> kernelNames;
     FailureOr<::ember::rt::GpuPlan> plan =
@@ -789,99 +890,6 @@ Result compileImpl(std::string_view source, const Options &options) {
                             "' (expected cpu or cuda)");
   }
 
-  // The target machine comes first: its vector width shapes the tiles.
-  auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
-  if (!tm) {
-    result.failure = api::Failure::Unsupported;
-    return fail(result, llvm::toString(tm.takeError()));
-  }
-  mlir::ember::CPUPipelineOptions cpuOptions;
-  cpuOptions.vectorBits = mlir::ember::vectorRegisterBits(**tm);
-
-  // The MLIR stages, each its own pass manager so the IR between them can
-  // be dumped and returned.
-  struct MlirStage {
-    Stage stage;
-    const char *dumpName;
-    std::function<void(OpPassManager &)> build;
-  };
-  const MlirStage stages[] = {
-      {Stage::Ember, "01-ember.mlir",
-       [](OpPassManager &pm) { mlir::ember::buildEmberGraphPipeline(pm); }},
-      {Stage::Linalg, "02-linalg.mlir",
-       [](OpPassManager &pm) { mlir::ember::buildEmberToLinalgPipeline(pm); }},
-      {Stage::Vectorized, "03-vectorized.mlir",
-       [&](OpPassManager &pm) {
-         mlir::ember::buildCPUVectorizePipeline(pm, cpuOptions);
-       }},
-      {Stage::Bufferized, "04-bufferized.mlir",
-       [](OpPassManager &pm) { mlir::ember::buildCPUBufferizePipeline(pm); }},
-      {Stage::LLVMDialect, "05-llvm-dialect.mlir",
-       [](OpPassManager &pm) { mlir::ember::buildCPUToLLVMPipeline(pm); }},
-  };
-  for (const MlirStage &s : stages) {
-    PassManager pm(&ctx, ModuleOp::getOperationName());
-    s.build(pm);
-    dumper.instrument(pm, llvm::sys::path::stem(s.dumpName));
-    if (failed(pm.run(*module))) {
-      result.failure = api::Failure::Codegen;
-      return result;
-    }
-    dumper.write(s.dumpName, module->getOperation());
-    if (options.stopAfter == s.stage) {
-      result.output = printOp(module->getOperation());
-      result.ok = true;
-      return result;
-    }
-  }
-
-  // LLVM IR.
-  llvm::LLVMContext llvmCtx;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(module->getOperation(), llvmCtx, options.name);
-  if (!llvmModule)
-    return fail(result, "translation to LLVM IR failed");
-  dumper.write("06-llvm-ir.ll", printModule(*llvmModule));
-  const std::string entry = "ember_entry";
-  if (llvm::Error err =
-          mlir::ember::addPackedEntryPoint(*llvmModule, funcName, entry))
-    return fail(result, llvm::toString(std::move(err)));
-  mlir::ember::optimizeModule(*llvmModule, **tm);
-  std::string optimized = printModule(*llvmModule);
-  dumper.write("07-llvm-ir-opt.ll", optimized);
-  if (options.stopAfter == Stage::LLVMIR) {
-    result.output = std::move(optimized);
-    result.ok = true;
-    return result;
-  }
-
-  // Machine code. Assembly is produced for dumps and for Stage::Assembly;
-  // code generation consumes nothing, so the module can be emitted twice.
-  if (dumper.enabled() || options.stopAfter == Stage::Assembly) {
-    auto assembly = mlir::ember::emitMachineCode(*llvmModule, **tm, false);
-    if (!assembly)
-      return fail(result, llvm::toString(assembly.takeError()));
-    dumper.write("08-assembly.s", *assembly);
-    if (options.stopAfter == Stage::Assembly) {
-      result.output = std::move(*assembly);
-      result.ok = true;
-      return result;
-    }
-  }
-  auto object = mlir::ember::emitMachineCode(*llvmModule, **tm, true);
-  if (!object)
-    return fail(result, llvm::toString(object.takeError()));
-  if (options.stopAfter == Stage::Object) {
-    result.output = std::move(*object);
-    result.ok = true;
-    return result;
-  }
-  auto shared = mlir::ember::linkSharedObject(*object);
-  if (!shared)
-    return fail(result, llvm::toString(shared.takeError()));
-  result.output = std::move(*shared);
-  result.entrySymbol = entry;
-  result.ok = true;
-  return result;
+  return compileForCPU(*module, funcName, options, dumper, result);
 }
 } // namespace
