@@ -11,6 +11,10 @@
 
 #include "ember/ember.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace ember::test {
 
 struct NeuralNetwork : nn::Module {
@@ -26,6 +30,29 @@ struct NeuralNetwork : nn::Module {
     return linear_relu_stack(flatten(x));
   }
 };
+
+/// The Quickstart's graphs at batch 64, as export_graph writes them: the
+/// training step (forward, cross-entropy, backward, the SGD update with lr
+/// 1e-3 of every parameter, then the loss) and inference (argmax of the
+/// logits), on random images (class 3 every label).
+inline std::vector<std::pair<std::string, std::string>> quickstartGraphs() {
+  NeuralNetwork model;
+  Tensor x = rand({64, 1, 28, 28});
+  Tensor y = tensor(std::vector<int64_t>(64, 3), {64});
+  Tensor loss = nn::CrossEntropyLoss()(model(x), y);
+  loss.backward();
+  std::vector<Tensor> outputs;
+  {
+    NoGradGuard noGrad;
+    for (const Tensor &p : model.parameters())
+      outputs.push_back(p - p.grad() * 1e-3);
+  }
+  outputs.push_back(loss);
+  std::string step = export_graph(outputs);
+  NoGradGuard noGrad;
+  std::string inference = export_graph({model(x).argmax(1)});
+  return {{"quickstart-train-step", step}, {"quickstart-inference", inference}};
+}
 
 } // namespace ember::test
 

@@ -828,21 +828,6 @@ TEST(GpuHostCodeTest, OpFamiliesMatchTheCpu) {
 // The Quickstart's training step (forward, backward, SGD update) and its
 // inference graph at batch 64: dozens of kernels, run thread by thread.
 TEST(GpuHostCodeTest, QuickstartGraphsMatchTheCpu) {
-  test::NeuralNetwork model;
-  Tensor x = rand({64, 1, 28, 28});
-  Tensor y = tensor(std::vector<int64_t>(64, 3), {64});
-  Tensor loss = nn::CrossEntropyLoss()(model(x), y);
-  loss.backward();
-  std::vector<Tensor> outputs;
-  {
-    NoGradGuard noGrad;
-    for (const Tensor &p : model.parameters())
-      outputs.push_back(p - p.grad() * 1e-3);
-  }
-  outputs.push_back(loss);
-  expectHostKernelsMatchTheCpu(export_graph(outputs), "quickstart-train-step",
-                               0.05);
-  NoGradGuard noGrad;
-  expectHostKernelsMatchTheCpu(export_graph({model(x).argmax(1)}),
-                               "quickstart-inference", 0.05);
+  for (const auto &[what, graph] : test::quickstartGraphs())
+    expectHostKernelsMatchTheCpu(graph, what, 0.05);
 }

@@ -133,29 +133,7 @@ std::vector<std::pair<std::string, std::string>> opGraphs() {
   };
 }
 
-using test::NeuralNetwork;
-
-/// The Quickstart's training step (forward, backward, SGD update) and its
-/// inference graph, at batch 64.
-std::vector<std::pair<std::string, std::string>> quickstartGraphs() {
-  NeuralNetwork model;
-  Tensor x = rand({64, 1, 28, 28});
-  Tensor y = tensor(std::vector<int64_t>(64, 3), {64});
-  Tensor loss = nn::CrossEntropyLoss()(model(x), y);
-  loss.backward();
-  std::vector<Tensor> outputs;
-  {
-    NoGradGuard noGrad;
-    for (const Tensor &p : model.parameters())
-      outputs.push_back(p - p.grad() * 1e-3);
-  }
-  outputs.push_back(loss);
-  std::string step = export_graph(outputs);
-  NoGradGuard noGrad;
-  Tensor logits = model(x);
-  std::string inference = export_graph({logits.argmax(1)});
-  return {{"quickstart-train-step", step}, {"quickstart-inference", inference}};
-}
+using test::quickstartGraphs;
 
 TEST(PtxTest, EveryOpAssemblesForSm90AndSm80) {
   for (const auto &[what, graph] : opGraphs()) {
