@@ -35,6 +35,9 @@
 // RUN: not graphc %t/recursive-call.mlir --target=cuda --emit=ptx 2>&1 | FileCheck %s --check-prefix=FOREIGN
 // RUN: not graphc %t/arith.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=ARITH
 // RUN: not graphc %t/private-helper.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=HELPER
+// A launch beyond CUDA's limits (grid y above 65535) does not compile: it
+// would fail on the device.
+// RUN: not graphc %t/wide.mlir --target=cuda --emit=artifact -o %t/wide.ember 2>&1 | FileCheck %s --check-prefix=WIDE
 // llvm.inline_asm reached LLVM and aborted it ("LLVM ERROR", exit 134).
 // RUN: not graphc %t/inline-asm.mlir -o %t/asm.ember 2>&1 | FileCheck %s --check-prefix=ASM
 // Bytecode on which MLIR's own reader crashes (found by fuzz_ember_ir): read
@@ -63,6 +66,7 @@
 // FOREIGN: graphc: recursive-call.mlir:2:8: 'func.call' is not an Ember graph op: a graph holds ember ops and one func.return
 // ARITH:   graphc: arith.mlir:2:8: 'arith.constant' is not an Ember graph op
 // HELPER:  graphc: private-helper.mlir:4:1: a graph module holds one function; 'helper' is another
+// WIDE:    graphc: wide.mlir:{{[0-9]+}}:{{[0-9]+}}: GPU plan: the launch of kernel @{{.*}} with grid (2, 70000, 1) and block (1, 1, 1) exceeds CUDA's limits
 // ASM:     graphc: inline-asm.mlir:2:8: 'llvm.inline_asm' is not an Ember graph op
 
 //--- syntax.mlir
@@ -111,4 +115,9 @@ func.func private @helper(%a: tensor<2xf32>) -> tensor<2xf32> {
 func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
   %0 = llvm.inline_asm "ud2", "" : () -> i32
   return %a : tensor<2xf32>
+}
+//--- wide.mlir
+func.func @graph(%a: tensor<2x70000xf32>) -> tensor<2x70000xf32> {
+  %0 = ember.relu %a : tensor<2x70000xf32>
+  return %0 : tensor<2x70000xf32>
 }

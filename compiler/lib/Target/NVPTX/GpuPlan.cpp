@@ -152,6 +152,19 @@ mlir::ember::extractGpuPlan(ModuleOp module, StringRef funcName,
           return failure();
         (i < 3 ? s.grid[i] : s.block[i - 3]) = *d;
       }
+      // The launch limits of every chip Ember targets (sm_80 and later): a
+      // launch beyond them fails on the device, so it must not compile.
+      uint64_t threads = uint64_t(s.block[0]) * s.block[1] * s.block[2];
+      if (s.grid[1] > 65535 || s.grid[2] > 65535 || s.block[0] > 1024 ||
+          s.block[1] > 1024 || s.block[2] > 64 || threads > 1024)
+        return op.emitError("GPU plan: the launch of kernel @")
+               << launch.getKernelName().getValue() << " with grid ("
+               << s.grid[0] << ", " << s.grid[1] << ", " << s.grid[2]
+               << ") and block (" << s.block[0] << ", " << s.block[1] << ", "
+               << s.block[2]
+               << ") exceeds CUDA's limits (grid y and z at most 65535; "
+                  "blocks at most 1024 x 1024 x 64 and 1024 threads): the "
+                  "GPU mapping cannot run this shape yet";
       if (launch.getDynamicSharedMemorySize())
         return op.emitError("GPU plan: dynamic shared memory is not supported");
       for (Value arg : launch.getKernelOperands()) {
