@@ -4,16 +4,21 @@
 // Large kernels run on threads: the Quickstart's first layer, its weight
 // transpose packed into the product's column panels, becomes one OpenMP
 // region whose thread count comes from the runtime, each panel's
-// temporary allocated inside it; the small classifier (and its transpose)
-// stays serial.
+// temporary on the thread's stack (ember-cpu-stack-parallel-temporaries: no
+// heap allocation an OpenMP thread could be refused), freed per iteration;
+// the small classifier (and its transpose) stays serial.
 
 // LLVM-LABEL: llvm.func @ember_num_threads() -> i32
 // LLVM-LABEL: llvm.func @layers
 // LLVM:         %[[N0:.*]] = llvm.call @ember_num_threads() : () -> i32
 // LLVM-NEXT:    omp.parallel num_threads(%[[N0]] : i32)
 // LLVM:         omp.wsloop
-// LLVM:         llvm.call @_mlir_memref_to_llvm_alloc
-// LLVM:         llvm.call @_mlir_memref_to_llvm_free
+// LLVM:         %[[SP:.*]] = llvm.intr.stacksave
+// LLVM-NOT:     _mlir_memref_to_llvm_alloc
+// LLVM:         llvm.alloca %{{.*}} x f32 {alignment = 64 : i64}
+// LLVM-NOT:     _mlir_memref_to_llvm_alloc
+// LLVM:         llvm.intr.stackrestore %[[SP]]
+// LLVM-NOT:     _mlir_memref_to_llvm_alloc
 // LLVM:         omp.terminator
 // LLVM-NOT:     omp.parallel
 // LLVM:         llvm.return

@@ -65,6 +65,9 @@ void ember::buildCPUBufferizePipeline(OpPassManager &pm) {
             "function-boundary-type-conversion=identity-layout-map},"
             "buffer-results-to-out-params{hoist-static-allocs "
             "modify-public-functions},"
+            // Before deallocations are placed: no heap allocation may be
+            // left for an OpenMP thread where it fits on the stack.
+            "func.func(ember-cpu-stack-parallel-temporaries),"
             "canonicalize,buffer-deallocation-pipeline,canonicalize,cse");
 }
 

@@ -14,6 +14,43 @@ include "mlir/Pass/PassBase.td"
 // Bufferization preparation
 //===----------------------------------------------------------------------===//
 
+def EmberCPUStackParallelTemporariesPass
+    : Pass<"ember-cpu-stack-parallel-temporaries", "::mlir::func::FuncOp"> {
+  let summary = "Put the small temporaries of parallel loop bodies on the stack";
+  let description = [{
+    A `memref.alloc` inside an `scf.forall` or `scf.parallel` body runs on
+    an OpenMP thread. If the system refused it there, nothing could end the
+    call cleanly (no jump may leave an OpenMP region), so the runtime would
+    have to stop the process. Static allocations of at most `max-bytes`
+    bytes (the packing buffers of the matmul panels, 64-100 KiB for the
+    Quickstart) become `memref.alloca`: on the thread's stack, freed at the
+    end of each iteration (scf-to-openmp gives loop bodies an alloca
+    scope), and cheaper than the allocator's lock. Allocations outside
+    parallel loops, dynamic ones and larger ones are left alone. Runs after
+    bufferization, before the deallocation pipeline.
+
+    Before:
+    ```mlir
+    scf.forall (%i) in (16) {
+      %t = memref.alloc() {alignment = 64 : i64} : memref<784x32xf32>
+      ...
+    }
+    ```
+    After:
+    ```mlir
+    scf.forall (%i) in (16) {
+      %t = memref.alloca() {alignment = 64 : i64} : memref<784x32xf32>
+      ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"262144",
+           "The largest allocation moved to the stack, in bytes">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def EmberDistinctResultsPass : Pass<"ember-distinct-results", "::mlir::func::FuncOp"> {
   let summary = "Give every tensor a function returns its own value";
   let description = [{
