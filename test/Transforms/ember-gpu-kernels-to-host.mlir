@@ -3,13 +3,14 @@
 
 // Fires: two kernels in one gpu.module (what ember-gpu-map-pipeline
 // outlines and ember-gpu-merge-kernel-modules merges) become host
-// functions named after the kernels, taking the kernel's arguments
-// and then blockIdx, threadIdx, gridDim, blockDim (x, y, z each); the ids
-// are those arguments, gpu.return is func.return. The host function and
-// the gpu.modules are gone.
+// functions named after the kernels, taking the kernel's arguments,
+// then blockIdx, threadIdx, gridDim, blockDim (x, y, z each), then the
+// block's shared memory (none here: 0 bytes, noted on the function); the
+// ids are those arguments, gpu.return is func.return. The host function
+// and the gpu.modules are gone.
 // CHECK-LABEL: module {
 // CHECK-NOT:     gpu.
-// CHECK:         func.func @ember_emu_graph_kernel(%[[A:.*]]: memref<2x3xf32>, %[[V:.*]]: f32, %[[BX:.*]]: index, %[[BY:.*]]: index, %[[BZ:.*]]: index, %[[TX:.*]]: index, %[[TY:.*]]: index, %[[TZ:.*]]: index, %[[GX:.*]]: index, %[[GY:.*]]: index, %[[GZ:.*]]: index, %[[DX:.*]]: index, %[[DY:.*]]: index, %[[DZ:.*]]: index) {
+// CHECK:         func.func @ember_emu_graph_kernel(%[[A:.*]]: memref<2x3xf32>, %[[V:.*]]: f32, %[[BX:.*]]: index, %[[BY:.*]]: index, %[[BZ:.*]]: index, %[[TX:.*]]: index, %[[TY:.*]]: index, %[[TZ:.*]]: index, %[[GX:.*]]: index, %[[GY:.*]]: index, %[[GZ:.*]]: index, %[[DX:.*]]: index, %[[DY:.*]]: index, %[[DZ:.*]]: index, %{{.*}}: memref<0xi8>) attributes {ember.emu_shared_bytes = 0 : i64} {
 // CHECK-NEXT:      %[[I:.*]] = arith.muli %[[BX]], %[[DX]] : index
 // CHECK-NEXT:      %[[J:.*]] = arith.addi %[[I]], %[[TX]] : index
 // CHECK-NEXT:      %[[K:.*]] = arith.addi %[[BY]], %[[GY]] : index
@@ -24,7 +25,8 @@
 // CHECK-NOT:     gpu.
 
 // The same, lowered for the host: bare pointers, i64 ids.
-// LLVM:          llvm.func @ember_emu_graph_kernel(%{{.*}}: !llvm.ptr, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
+// LLVM-NOT:      ember_emu_barrier
+// LLVM:          llvm.func @ember_emu_graph_kernel(%{{.*}}: !llvm.ptr, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: !llvm.ptr) attributes {ember.emu_shared_bytes = 0 : i64}
 // LLVM:          llvm.func @ember_emu_graph_kernel_0(%{{.*}}: !llvm.ptr, %{{.*}}: i64,
 // LLVM-NOT:      gpu.
 module attributes {gpu.container_module} {
@@ -114,12 +116,72 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// Must not fire: a barrier synchronises the threads of a block, which the
-// emulated device runs one after another.
+// Fires: workgroup (shared) memory and barriers, as a block-wide
+// reduction has them. Each workgroup attribution is a view of the block's
+// shared memory (the last argument) at an offset aligned to 16, in order;
+// the function notes the total bytes (256 + 3 * 8) and that it calls the
+// barrier. A private attribution is an alloca. GPU address spaces are gone
+// from every type, block arguments and subviews included. Every
+// gpu.barrier, in loops and branches too, calls @ember_emu_barrier,
+// declared once for all kernels (the host code's shared object defines it).
+// CHECK-LABEL: module {
+// CHECK:         func.func private @ember_emu_barrier()
+// CHECK-NOT:     func.func private @ember_emu_barrier()
+// CHECK:         func.func @ember_emu_reduce(%[[OUT:[^:]*]]: memref<64xf32>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %[[TX:[^:]*]]: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %[[SH:[^:]*]]: memref<280xi8>) attributes {ember.emu_barriers, ember.emu_shared_bytes = 280 : i64} {
+// CHECK-DAG:       %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG:       %[[C256:.*]] = arith.constant 256 : index
+// CHECK-DAG:       %[[TILE:.*]] = memref.view %[[SH]][%[[C0]]][] : memref<280xi8> to memref<64xf32>
+// CHECK-DAG:       %[[COUNT:.*]] = memref.view %[[SH]][%[[C256]]][] : memref<280xi8> to memref<3xi64>
+// CHECK-DAG:       %[[MINE:.*]] = memref.alloca() : memref<2xf32>
+// CHECK:           memref.store %{{.*}}, %[[TILE]][%[[TX]]] : memref<64xf32>
+// CHECK:           call @ember_emu_barrier() : () -> ()
+// CHECK:           scf.for
+// CHECK:             scf.if
+// CHECK:               memref.load %[[TILE]]
+// CHECK:             call @ember_emu_barrier() : () -> ()
+// CHECK:           memref.subview %[[TILE]][0] [8] [1] : memref<64xf32> to memref<8xf32, strided<[1]>>
+// CHECK:           memref.store %{{.*}}, %[[MINE]]
+// CHECK:           memref.store %{{.*}}, %[[COUNT]]
+// CHECK:           return
+// CHECK:         func.func @ember_emu_other(%{{.*}}: memref<64xf32>, {{.*}}, %{{.*}}: memref<0xi8>) attributes {ember.emu_barriers, ember.emu_shared_bytes = 0 : i64}
+// CHECK-NOT:     #gpu.address_space
+// LLVM:          llvm.func @ember_emu_barrier() attributes {sym_visibility = "private"}
+// LLVM:          llvm.func @ember_emu_reduce({{.*}}, %{{.*}}: !llvm.ptr) attributes {ember.emu_barriers, ember.emu_shared_bytes = 280 : i64}
+// LLVM:            llvm.call @ember_emu_barrier() : () -> ()
 module attributes {gpu.container_module} {
-  gpu.module @graph_kernel {
-    gpu.func @graph_kernel(%arg0: memref<4xf32>) kernel {
-      // expected-error @+1 {{cannot compile 'gpu.barrier' for the host (the emulated device runs one thread at a time)}}
+  gpu.module @m {
+    gpu.func @reduce(%out: memref<64xf32>)
+        workgroup(%tile: memref<64xf32, #gpu.address_space<workgroup>>,
+                  %count: memref<3xi64, #gpu.address_space<workgroup>>)
+        private(%mine: memref<2xf32, #gpu.address_space<private>>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c6 = arith.constant 6 : index
+      %c32 = arith.constant 32 : index
+      %one = arith.constant 1 : i64
+      %tx = gpu.thread_id x
+      %v = memref.load %out[%tx] : memref<64xf32>
+      memref.store %v, %tile[%tx] : memref<64xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      scf.for %i = %c0 to %c6 step %c1 {
+        %active = arith.cmpi ult, %tx, %c32 : index
+        scf.if %active {
+          %j = arith.addi %tx, %c32 : index
+          %a = memref.load %tile[%tx] : memref<64xf32, #gpu.address_space<workgroup>>
+          %b = memref.load %tile[%j] : memref<64xf32, #gpu.address_space<workgroup>>
+          %s = arith.addf %a, %b : f32
+          memref.store %s, %tile[%tx] : memref<64xf32, #gpu.address_space<workgroup>>
+        }
+        gpu.barrier
+      }
+      %head = memref.subview %tile[0] [8] [1] : memref<64xf32, #gpu.address_space<workgroup>> to memref<8xf32, strided<[1]>, #gpu.address_space<workgroup>>
+      %h = memref.load %head[%c0] : memref<8xf32, strided<[1]>, #gpu.address_space<workgroup>>
+      memref.store %h, %mine[%c0] : memref<2xf32, #gpu.address_space<private>>
+      memref.store %one, %count[%c0] : memref<3xi64, #gpu.address_space<workgroup>>
+      memref.store %h, %out[%tx] : memref<64xf32>
+      gpu.return
+    }
+    gpu.func @other(%out: memref<64xf32>) kernel {
       gpu.barrier
       gpu.return
     }
@@ -128,11 +190,13 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// Must not fire: workgroup (shared) memory.
+// Must not fire: dynamic shared memory (its size is the launch's, which
+// the emulated device does not take).
 module attributes {gpu.container_module} {
   gpu.module @graph_kernel {
-    // expected-error @+1 {{cannot compile kernel @graph_kernel for the host: it has workgroup or private attributions}}
-    gpu.func @graph_kernel(%arg0: memref<4xf32>) workgroup(%tile: memref<4xf32, #gpu.address_space<workgroup>>) kernel {
+    gpu.func @graph_kernel(%arg0: memref<4xf32>) kernel {
+      // expected-error @+1 {{cannot compile 'gpu.dynamic_shared_memory' for the host (the emulated device knows thread and block ids, gpu.barrier and gpu.return)}}
+      %shared = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
       gpu.return
     }
   }
@@ -140,11 +204,51 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// Must not fire: shared memory allocated in the body.
+// Must not fire: a workgroup attribution without a static shape has no
+// place in the block's shared memory.
+module attributes {gpu.container_module} {
+  gpu.module @graph_kernel {
+    // expected-error @+1 {{cannot compile kernel @graph_kernel for the host: workgroup attribution 0 ('memref<?xf32, #gpu.address_space<workgroup>>') is not a static-shape memref of whole-byte integers or floats, identity layout, of at most 4 GiB}}
+    gpu.func @graph_kernel(%arg0: memref<4xf32>) workgroup(%tile: memref<?xf32, #gpu.address_space<workgroup>>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Must not fire: nor does an attribution of i1, whose bytes the host and
+// the GPU may lay out differently.
+module attributes {gpu.container_module} {
+  gpu.module @graph_kernel {
+    // expected-error @+1 {{cannot compile kernel @graph_kernel for the host: private attribution 0 ('memref<4xi1, #gpu.address_space<private>>') is not a static-shape memref}}
+    gpu.func @graph_kernel(%arg0: memref<4xf32>) private(%flags: memref<4xi1, #gpu.address_space<private>>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Must not fire: a kernel named @barrier would be the barrier's function.
+module attributes {gpu.container_module} {
+  gpu.module @graph_kernel {
+    // expected-error @+1 {{cannot compile kernel @barrier for the host: its function would be @ember_emu_barrier, the emulated barrier}}
+    gpu.func @barrier(%arg0: memref<4xf32>) kernel {
+      gpu.barrier
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Must not fire: shared memory allocated in the body (each host thread
+// would get its own).
 module attributes {gpu.container_module} {
   gpu.module @graph_kernel {
     gpu.func @graph_kernel(%arg0: memref<4xf32>) kernel {
-      // expected-error @+1 {{cannot compile 'memref.alloca' for the host: it uses workgroup or private GPU memory}}
+      // expected-error @+1 {{cannot compile 'memref.alloca' for the host: it makes workgroup or private GPU memory (only the kernel's attributions can be)}}
       %tile = memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
       gpu.return
     }

@@ -16,6 +16,7 @@
 #include "ember/Support/RunIsolated.h"
 #include "ember/Target/CPU/CPUTarget.h"
 #include "ember/Target/NVPTX/GpuPlan.h"
+#include "ember/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -30,6 +31,8 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -358,17 +361,38 @@ FailureOr<std::string> compileHostKernels(ModuleOp hostModule,
     fail(result, "compiling the GPU kernels for the host: " + message);
     return failure();
   };
+  // What the pass noted for the entry points; LLVM IR has no place for it.
+  llvm::StringMap<uint64_t> sharedBytesOf;
+  llvm::StringSet<> barriersIn;
+  hostModule.walk([&](LLVM::LLVMFuncOp fn) {
+    if (auto bytes =
+            fn->getAttrOfType<IntegerAttr>(mlir::ember::kEmuSharedBytesAttr))
+      sharedBytesOf[fn.getName()] = bytes.getValue().getZExtValue();
+    if (fn->hasAttr(mlir::ember::kEmuBarriersAttr))
+      barriersIn.insert(fn.getName());
+    fn->removeAttr(mlir::ember::kEmuSharedBytesAttr);
+    fn->removeAttr(mlir::ember::kEmuBarriersAttr);
+  });
   llvm::LLVMContext llvmCtx;
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(
       hostModule.getOperation(), llvmCtx, options.name + "-host-kernels");
   if (!llvmModule)
     return hostFail("translation to LLVM IR failed");
-  // ember-gpu-kernels-to-host names kernel @k's function ember_emu_k.
-  for (size_t i = 0; i < kernelNames.size(); ++i)
+  // ember-gpu-kernels-to-host names kernel @k's function ember_emu_k and
+  // notes on it the shared memory its block needs and whether it calls the
+  // barrier.
+  for (size_t i = 0; i < kernelNames.size(); ++i) {
+    std::string name = "ember_emu_" + kernelNames[i];
+    uint64_t sharedBytes = sharedBytesOf[name];
     if (llvm::Error err = mlir::ember::addEmulatedKernelEntryPoint(
-            *llvmModule, "ember_emu_" + kernelNames[i],
-            ::ember::rt::hostKernelSymbol(static_cast<int64_t>(i))))
+            *llvmModule, name,
+            ::ember::rt::hostKernelSymbol(static_cast<int64_t>(i)),
+            sharedBytes, barriersIn.count(name)))
       return hostFail(llvm::toString(std::move(err)));
+  }
+  mlir::ember::defineEmulatedBarrier(*llvmModule,
+                                     mlir::ember::kEmuBarrierFunction,
+                                     ::ember::rt::kHostBarrierHook);
   // The emulated device runs on this machine (or on options.cpu).
   auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
   if (!tm)
@@ -634,6 +658,31 @@ Result api::graphToDot(std::string_view source) {
   }
   os << "}\n";
   result.output = std::move(dot);
+  result.ok = true;
+  return result;
+}
+
+Result api::compileHostKernels(std::string_view source,
+                               const std::vector<std::string> &kernelNames,
+                               const Options &options) {
+  Result result;
+  MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
+  DiagnosticCollector collector(ctx, result.diagnostics);
+  Dumper dumper(options);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
+      llvm::StringRef(source.data(), source.size()), ParserConfig(&ctx),
+      options.name);
+  if (!module) {
+    result.failure = api::Failure::Parse;
+    return result;
+  }
+  FailureOr<std::string> code =
+      compileHostKernels(*module, kernelNames, options, dumper, result);
+  if (failed(code)) {
+    result.failure = api::Failure::Codegen;
+    return result;
+  }
+  result.output = std::move(*code);
   result.ok = true;
   return result;
 }

@@ -9,11 +9,14 @@
 
 #include "ember/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace mlir::ember {
 #define GEN_PASS_DEF_EMBERGPUKERNELSTOHOSTPASS
@@ -21,6 +24,9 @@ namespace mlir::ember {
 } // namespace mlir::ember
 
 using namespace mlir;
+using mlir::ember::kEmuBarrierFunction;
+using mlir::ember::kEmuBarriersAttr;
+using mlir::ember::kEmuSharedBytesAttr;
 
 namespace {
 
@@ -45,38 +51,116 @@ bool isGpuMemory(Type type) {
   return memref && isa_and_nonnull<gpu::AddressSpaceAttr>(memref.getMemorySpace());
 }
 
-constexpr const char *kOneThread =
-    " (the emulated device runs one thread at a time)";
+/// `type` in host memory: a memref in a GPU address space without it; any
+/// other type as it is.
+Type onHost(Type type) {
+  if (!isGpuMemory(type))
+    return type;
+  if (auto memref = dyn_cast<MemRefType>(type))
+    return MemRefType::get(memref.getShape(), memref.getElementType(),
+                           memref.getLayout());
+  auto unranked = cast<UnrankedMemRefType>(type);
+  return UnrankedMemRefType::get(unranked.getElementType(), Attribute());
+}
+
+/// The bytes of one element of an attribution, as the host and NVPTX both
+/// lay it out; 0 when not a whole number of bytes (i1) or not a scalar.
+uint64_t elementBytes(Type type) {
+  if (isa<IndexType>(type))
+    return 8;
+  if (type.isIntOrFloat() && type.getIntOrFloatBitWidth() % 8 == 0)
+    return type.getIntOrFloatBitWidth() / 8;
+  return 0;
+}
+
+/// Every workgroup attribution starts at a multiple of this in the block's
+/// shared memory (as the NVPTX backend aligns them; the emulator's buffer is
+/// at least as aligned).
+constexpr uint64_t kSharedAlignment = 16;
+
+/// Workgroup memory beyond this cannot be a block's on any GPU: an error
+/// here rather than an overflow (the emulated device enforces the real
+/// limit, 48 KiB, at launch).
+constexpr uint64_t kMaxSharedBytes = uint64_t(1) << 32;
+
+/// The bytes of an attribution: a static-shape memref of whole-byte
+/// integers or floats with the identity layout; 0 (with an error) otherwise.
+uint64_t attributionBytes(gpu::GPUFuncOp kernel, BlockArgument attribution,
+                          StringRef kind, unsigned index) {
+  auto type = dyn_cast<MemRefType>(attribution.getType());
+  uint64_t bytes = type ? elementBytes(type.getElementType()) : 0;
+  if (bytes && type.hasStaticShape() && type.getLayout().isIdentity()) {
+    for (int64_t dim : type.getShape())
+      bytes = llvm::SaturatingMultiply(bytes, static_cast<uint64_t>(dim));
+    if (bytes <= kMaxSharedBytes)
+      return std::max<uint64_t>(bytes, 1);
+  }
+  kernel.emitError("cannot compile kernel @")
+      << kernel.getName() << " for the host: " << kind << " attribution "
+      << index << " (" << attribution.getType()
+      << ") is not a static-shape memref of whole-byte integers or floats, "
+         "identity layout, of at most 4 GiB";
+  return 0;
+}
+
+/// The offsets of `kernel`'s workgroup attributions in its block's shared
+/// memory, then the total bytes; failure (reported) when an attribution has
+/// no fixed size.
+FailureOr<SmallVector<uint64_t>> sharedLayout(gpu::GPUFuncOp kernel) {
+  SmallVector<uint64_t> offsets;
+  uint64_t end = 0;
+  for (auto [i, attribution] :
+       llvm::enumerate(kernel.getWorkgroupAttributions())) {
+    uint64_t bytes = attributionBytes(kernel, attribution, "workgroup", i);
+    if (!bytes)
+      return failure();
+    uint64_t offset = llvm::alignTo(end, kSharedAlignment);
+    offsets.push_back(offset);
+    end = offset + bytes;
+    if (end > kMaxSharedBytes)
+      return kernel.emitError("cannot compile kernel @")
+             << kernel.getName()
+             << " for the host: its workgroup attributions exceed 4 GiB";
+  }
+  offsets.push_back(end);
+  return offsets;
+}
 
 /// An error on what the host function of `kernel` cannot be.
 LogicalResult checkKernel(gpu::GPUFuncOp kernel) {
-  if (kernel.getNumWorkgroupAttributions() ||
-      kernel.getNumPrivateAttributions())
-    return kernel.emitError("cannot compile kernel @")
-           << kernel.getName()
-           << " for the host: it has workgroup or private attributions"
-           << kOneThread;
-  for (BlockArgument arg : kernel.getArguments())
+  if (failed(sharedLayout(kernel)))
+    return failure();
+  for (auto [i, attribution] :
+       llvm::enumerate(kernel.getPrivateAttributions()))
+    if (!attributionBytes(kernel, attribution, "private", i))
+      return failure();
+  // (The entry block's arguments are the kernel's, then the attributions.)
+  for (BlockArgument arg :
+       kernel.getArguments().take_front(kernel.getNumArguments()))
     if (isGpuMemory(arg.getType()))
       return kernel.emitError("cannot compile kernel @")
              << kernel.getName() << " for the host: argument "
              << arg.getArgNumber() << " is GPU memory (" << arg.getType()
              << ")";
   WalkResult walk = kernel.getBody().walk([&](Operation *op) {
-    if (isa<gpu::GPUDialect>(op->getDialect()) && !isa<gpu::ReturnOp>(op) &&
-        !idPosition(op)) {
+    if (isa<gpu::GPUDialect>(op->getDialect()) &&
+        !isa<gpu::ReturnOp, gpu::BarrierOp>(op) && !idPosition(op)) {
       op->emitError("cannot compile '")
-          << op->getName() << "' for the host" << kOneThread;
+          << op->getName()
+          << "' for the host (the emulated device knows thread and block "
+             "ids, gpu.barrier and gpu.return)";
       return WalkResult::interrupt();
     }
+    // GPU memory is the attributions and views of them: what takes none
+    // and makes some would allocate it (per thread, on the host).
     auto gpuMemory = [](TypeRange types) {
       return llvm::any_of(types, isGpuMemory);
     };
-    if (gpuMemory(op->getResultTypes()) || gpuMemory(op->getOperandTypes())) {
+    if (gpuMemory(op->getResultTypes()) && !gpuMemory(op->getOperandTypes())) {
       op->emitError("cannot compile '")
           << op->getName()
-          << "' for the host: it uses workgroup or private GPU memory"
-          << kOneThread;
+          << "' for the host: it makes workgroup or private GPU memory (only "
+             "the kernel's attributions can be)";
       return WalkResult::interrupt();
     }
     return WalkResult::advance();
@@ -107,6 +191,85 @@ checkKernelModule(gpu::GPUModuleOp module) {
     return module.emitError("gpu.module @")
            << module.getSymName() << " holds no kernel";
   return kernels;
+}
+
+/// Replaces `kernel` by its host function (see the pass's description).
+/// Arguments: the kernel's, the 12 ids, then the block's shared memory as
+/// `memref<Nxi8>` (N the kernel's static workgroup bytes, maybe 0), of which
+/// each workgroup attribution is a view at its offset in sharedLayout.
+/// Private attributions are allocas; GPU address spaces are dropped from
+/// every type; gpu.barrier calls kEmuBarrierFunction.
+void convertKernel(gpu::GPUFuncOp kernel, Type index) {
+  MLIRContext *ctx = kernel.getContext();
+  Location loc = kernel.getLoc();
+  SmallVector<uint64_t> offsets = *sharedLayout(kernel);
+  uint64_t sharedBytes = offsets.pop_back_val();
+  unsigned numInputs = kernel.getNumArguments();
+  unsigned numWorkgroup = kernel.getNumWorkgroupAttributions();
+  unsigned numPrivate = kernel.getNumPrivateAttributions();
+  auto sharedType = MemRefType::get({static_cast<int64_t>(sharedBytes)},
+                                    IntegerType::get(ctx, 8));
+
+  OpBuilder b(kernel->getParentOp());
+  SmallVector<Type> types(kernel.getArgumentTypes());
+  unsigned firstId = types.size();
+  types.append(12, index);
+  types.push_back(sharedType);
+  auto fn = func::FuncOp::create(b, loc, ("ember_emu_" + kernel.getName()).str(),
+                                 FunctionType::get(ctx, types, {}));
+  fn->setAttr(kEmuSharedBytesAttr,
+              b.getI64IntegerAttr(static_cast<int64_t>(sharedBytes)));
+  fn.getBody().takeBody(kernel.getBody());
+  Block &entry = fn.getBody().front();
+  for (int i = 0; i < 12; ++i)
+    entry.addArgument(index, loc);
+  Value shared = entry.addArgument(sharedType, loc);
+
+  // The attributions: views of the shared memory, and allocas.
+  b.setInsertionPointToStart(&entry);
+  for (unsigned i = 0; i < numWorkgroup + numPrivate; ++i) {
+    BlockArgument attribution = entry.getArgument(numInputs + i);
+    auto type = cast<MemRefType>(onHost(attribution.getType()));
+    Value memory;
+    if (i < numWorkgroup) {
+      Value offset = arith::ConstantIndexOp::create(
+          b, loc, static_cast<int64_t>(offsets[i]));
+      memory = memref::ViewOp::create(b, loc, type, shared, offset,
+                                      ValueRange());
+    } else {
+      memory = memref::AllocaOp::create(b, loc, type);
+    }
+    attribution.replaceAllUsesWith(memory);
+  }
+  entry.eraseArguments(numInputs, numWorkgroup + numPrivate);
+
+  // GPU memory is host memory now: drop the address spaces.
+  fn.walk([](Operation *op) {
+    for (OpResult result : op->getResults())
+      result.setType(onHost(result.getType()));
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument arg : block.getArguments())
+          arg.setType(onHost(arg.getType()));
+  });
+
+  SmallVector<Operation *> replaced;
+  fn.walk([&](Operation *op) {
+    if (idPosition(op) || isa<gpu::ReturnOp, gpu::BarrierOp>(op))
+      replaced.push_back(op);
+  });
+  for (Operation *op : replaced) {
+    OpBuilder rb(op);
+    if (std::optional<unsigned> id = idPosition(op)) {
+      op->getResult(0).replaceAllUsesWith(entry.getArgument(firstId + *id));
+    } else if (isa<gpu::BarrierOp>(op)) {
+      func::CallOp::create(rb, op->getLoc(), kEmuBarrierFunction, TypeRange());
+      fn->setAttr(kEmuBarriersAttr, UnitAttr::get(ctx));
+    } else {
+      func::ReturnOp::create(rb, op->getLoc(), op->getOperands());
+    }
+    op->erase();
+  }
 }
 
 struct EmberGPUKernelsToHostPass
@@ -148,36 +311,31 @@ struct EmberGPUKernelsToHostPass
       if (!fn.isDeclaration())
         fn.erase();
 
-    Type index = IndexType::get(ctx);
-    for (gpu::GPUFuncOp kernel : kernels) {
-      OpBuilder b(kernel->getParentOp());
-      SmallVector<Type> types(kernel.getArgumentTypes());
-      unsigned firstId = types.size();
-      types.append(12, index);
-      auto fn = func::FuncOp::create(
-          b, kernel.getLoc(), ("ember_emu_" + kernel.getName()).str(),
-          FunctionType::get(ctx, types, {}));
-      fn.getBody().takeBody(kernel.getBody());
-      Block &entry = fn.getBody().front();
-      for (int i = 0; i < 12; ++i)
-        entry.addArgument(index, kernel.getLoc());
-
-      SmallVector<Operation *> replaced;
-      fn.walk([&](Operation *op) {
-        if (idPosition(op) || isa<gpu::ReturnOp>(op))
-          replaced.push_back(op);
-      });
-      for (Operation *op : replaced) {
-        if (std::optional<unsigned> id = idPosition(op)) {
-          op->getResult(0).replaceAllUsesWith(
-              entry.getArgument(firstId + *id));
-        } else {
-          OpBuilder rb(op);
-          func::ReturnOp::create(rb, op->getLoc(), op->getOperands());
-        }
-        op->erase();
-      }
+    // Every barrier calls one function the host code's shared object
+    // defines (addEmulatedKernelEntryPoint's side: defineEmulatedBarrier).
+    if (auto clash = byName.find("barrier"); clash != byName.end()) {
+      clash->second.emitError("cannot compile kernel @")
+          << clash->first() << " for the host: its function would be @"
+          << kEmuBarrierFunction << ", the emulated barrier";
+      return signalPassFailure();
     }
+    bool anyBarrier = false;
+    for (gpu::GPUFuncOp kernel : kernels)
+      anyBarrier |= kernel.getBody()
+                        .walk([](gpu::BarrierOp) {
+                          return WalkResult::interrupt();
+                        })
+                        .wasInterrupted();
+    if (anyBarrier && !module.lookupSymbol(kEmuBarrierFunction)) {
+      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+      auto decl = func::FuncOp::create(b, module.getLoc(), kEmuBarrierFunction,
+                                       FunctionType::get(ctx, {}, {}));
+      decl.setPrivate();
+    }
+
+    Type index = IndexType::get(ctx);
+    for (gpu::GPUFuncOp kernel : kernels)
+      convertKernel(kernel, index);
     for (gpu::GPUModuleOp gpuModule : gpuModules)
       gpuModule.erase();
     module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());

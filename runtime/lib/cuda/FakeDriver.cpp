@@ -17,9 +17,14 @@
 // Modules are of two kinds:
 // - an ELF shared object (the image starts with \x7fELF; its size comes
 //   from the ELF header) is an emulated module: kernels compiled for the
-//   host (GpuPlan.h: void <name>(void **params, const uint32_t ids[12]),
-//   one call per thread). It is loaded from memory with dlopen, functions
-//   are its symbols, and a launch runs every thread of every block;
+//   host (GpuPlan.h: void <name>(void **params, const uint32_t ids[12],
+//   void *shared), one call per thread, with the constants
+//   <name>_shared_bytes and <name>_barriers beside it). It is loaded from
+//   memory with dlopen, functions are its symbols, its
+//   ember_emu_barrier_hook is set to the emulator's barrier, and a launch
+//   runs every thread of every block as a GPU would, with each block's
+//   shared memory and barriers (Emulator.cpp); a launch also keeps sm_90's
+//   limit on static shared memory (48 KiB per block);
 // - anything else (PTX text) holds one built-in kernel,
 //     ember_test_fill(float *out, float value)
 //   which sets out[0 .. gridX*gridY*gridZ*blockX*blockY*blockZ) to value.
@@ -28,9 +33,10 @@
 
 #include "cuda/Driver.h"
 #include "MemoryLibrary.h"
+#include "cuda/Emulator.h"
+#include "ember/runtime/GpuPlan.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -41,8 +47,6 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -54,14 +58,10 @@ constexpr size_t kTotalMemory = size_t(1) << 30;
 constexpr const char *kDeviceName = "Ember Fake GPU";
 constexpr const char *kFillKernel = "ember_test_fill";
 
-/// The host-code ABI of one emulated thread (GpuPlan.h): kernelParams, and
-/// blockIdx.xyz, threadIdx.xyz, gridDim.xyz, blockDim.xyz.
-using EmulatedKernel = void (*)(void **params, const uint32_t ids[12]);
-
 struct FakeFunction {
-  std::string name;
-  /// The host code of an emulated kernel; null for ember_test_fill.
-  EmulatedKernel entry = nullptr;
+  /// An emulated kernel: its name, host code and constants; a null entry for
+  /// ember_test_fill.
+  emu::Kernel kernel;
 };
 
 struct FakeModule {
@@ -109,7 +109,7 @@ int contextTag;
 CUcontext primaryContext() { return reinterpret_cast<CUcontext>(&contextTag); }
 thread_local CUcontext currentContext = nullptr;
 
-FakeFunction fillFunction{kFillKernel};
+FakeFunction fillFunction{{kFillKernel}};
 
 /// The checks every call after cuInit makes.
 CUresult ready(State &s, bool needsContext) {
@@ -447,6 +447,22 @@ uint64_t elfImageSize(const void *image, std::string &why) {
   return size;
 }
 
+/// The address of `name` when the emulated module `handle` itself defines it
+/// (dlsym also searches its dependencies, libc's symbols say); null if not.
+void *ownSymbol(void *handle, const std::string &name) {
+  dlerror();
+  void *sym = dlsym(handle, name.c_str());
+  Dl_info info;
+  void *owner = nullptr;
+  void *self = nullptr;
+  if (!sym || !dladdr1(sym, &info, &owner, RTLD_DL_LINKMAP) ||
+      dlinfo(handle, RTLD_DI_LINKMAP, &self) != 0 || owner != self) {
+    dlerror();
+    return nullptr;
+  }
+  return sym;
+}
+
 CUresult cuModuleLoadData(CUmodule *module, const void *image) {
   State &s = state();
   std::lock_guard lock(s.mutex);
@@ -469,6 +485,10 @@ CUresult cuModuleLoadData(CUmodule *module, const void *image) {
                   "the emulated module did not load: " +
                       library.status().message());
     m->library = *library;
+    // Kernels with barriers call the emulator's through this variable.
+    using Hook = void (*)();
+    if (void *hook = ownSymbol(m->library.handle, kHostBarrierHook))
+      *static_cast<Hook *>(hook) = &emu::barrier;
   }
   // Otherwise any text is accepted: nothing is compiled, and the module
   // holds the built-in ember_test_fill.
@@ -498,23 +518,23 @@ CUresult cuModuleGetFunction(CUfunction *fn, CUmodule module,
   }
   auto it = m->functions.find(name);
   if (it == m->functions.end()) {
-    dlerror();
-    void *sym = dlsym(m->library.handle, name);
-    // dlsym also searches the module's dependencies (libc's symbols, say):
-    // only a symbol the module itself defines is a kernel.
-    Dl_info info;
-    void *owner = nullptr;
-    void *self = nullptr;
-    if (!sym || !dladdr1(sym, &info, &owner, RTLD_DL_LINKMAP) ||
-        dlinfo(m->library.handle, RTLD_DI_LINKMAP, &self) != 0 ||
-        owner != self) {
-      dlerror();
+    // Only a symbol the module itself defines is a kernel.
+    void *sym = ownSymbol(m->library.handle, name);
+    if (!sym)
       return fail(CUDA_ERROR_NOT_FOUND, "the emulated module defines no '" +
                                             std::string(name) + "'");
-    }
     auto function = std::make_unique<FakeFunction>();
-    function->name = name;
-    function->entry = reinterpret_cast<EmulatedKernel>(sym);
+    emu::Kernel &kernel = function->kernel;
+    kernel.name = name;
+    kernel.entry = reinterpret_cast<emu::KernelEntry>(sym);
+    // The constants beside it; host code without them has neither.
+    if (void *bytes = ownSymbol(m->library.handle, kernel.name + "_shared_bytes"))
+      std::memcpy(&kernel.sharedBytes, bytes, sizeof(uint64_t));
+    if (void *flag = ownSymbol(m->library.handle, kernel.name + "_barriers")) {
+      uint32_t barriers;
+      std::memcpy(&barriers, flag, sizeof barriers);
+      kernel.barriers = barriers != 0;
+    }
     it = m->functions.emplace(name, std::move(function)).first;
     s.functions.insert(reinterpret_cast<CUfunction>(it->second.get()));
   }
@@ -542,9 +562,11 @@ CUresult cuModuleUnload(CUmodule module) {
 
 /// sm_90's launch limits (cudaDeviceProp maxThreadsDim, maxThreadsPerBlock,
 /// maxGridSize, sharedMemPerBlock), as the real driver enforces them with
-/// CUDA_ERROR_INVALID_VALUE; the detail names the limit.
+/// CUDA_ERROR_INVALID_VALUE; the detail names the limit. `sharedBytes` is
+/// the launch's dynamic shared memory, `staticSharedBytes` the kernel's.
 CUresult checkLaunchLimits(const unsigned grid[3], const unsigned block[3],
-                           unsigned sharedBytes, bool emulated) {
+                           unsigned sharedBytes, uint64_t staticSharedBytes,
+                           bool emulated) {
   static constexpr const char *kAxis[3] = {"x", "y", "z"};
   static constexpr uint64_t kMaxBlock[3] = {1024, 1024, 64};
   static constexpr uint64_t kMaxGrid[3] = {0x7fffffffu, 65535, 65535};
@@ -582,70 +604,17 @@ CUresult checkLaunchLimits(const unsigned grid[3], const unsigned block[3],
     return fail(CUDA_ERROR_INVALID_VALUE,
                 "dynamic shared memory (" + std::to_string(sharedBytes) +
                     " bytes) is not supported by the emulated device");
+  if (staticSharedBytes > kMaxSharedBytes)
+    return fail(CUDA_ERROR_INVALID_VALUE,
+                "the kernel's " + std::to_string(staticSharedBytes) +
+                    " bytes of static shared memory exceed sm_90's limit of "
+                    "49152 (48 KiB) per block");
   if (sharedBytes > kMaxSharedBytes)
     return fail(CUDA_ERROR_INVALID_VALUE,
                 std::to_string(sharedBytes) +
                     " bytes of dynamic shared memory exceed sm_90's limit of "
                     "49152 (48 KiB) per block");
   return CUDA_SUCCESS;
-}
-
-/// splitmix64: the shuffle's random numbers, the same on every platform.
-uint64_t nextRandom(uint64_t &state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-/// The seed of every launch's shuffles: fixed, so runs are reproducible.
-constexpr uint64_t kShuffleSeed = 0x454d424552ull; // "EMBER"
-
-/// Runs `entry` once for every thread of every block. Blocks are spread over
-/// a few host threads; within a block, threads run one after another in an
-/// order shuffled with a fixed seed (per block index, so the order does not
-/// depend on which host thread runs the block), which shows up a kernel
-/// that relies on an order or on a barrier (barriers are not supported).
-void runEmulated(EmulatedKernel entry, void **params, const unsigned grid[3],
-                 const unsigned block[3]) {
-  const uint64_t blocks = uint64_t(grid[0]) * grid[1] * grid[2];
-  const uint32_t threads = block[0] * block[1] * block[2];
-  std::atomic<uint64_t> next{0};
-  auto work = [&] {
-    std::vector<uint32_t> order(threads);
-    uint32_t ids[12] = {0,       0,       0,       0,        0,        0,
-                        grid[0], grid[1], grid[2], block[0], block[1], block[2]};
-    for (uint64_t b; (b = next.fetch_add(1, std::memory_order_relaxed)) <
-                     blocks;) {
-      ids[0] = static_cast<uint32_t>(b % grid[0]);
-      ids[1] = static_cast<uint32_t>(b / grid[0] % grid[1]);
-      ids[2] = static_cast<uint32_t>(b / grid[0] / grid[1]);
-      for (uint32_t t = 0; t < threads; ++t)
-        order[t] = t;
-      uint64_t random = kShuffleSeed ^ (b * 0xd1342543de82ef95ull);
-      for (uint32_t i = threads - 1; i > 0; --i)
-        std::swap(order[i], order[nextRandom(random) % (uint64_t(i) + 1)]);
-      for (uint32_t t : order) {
-        ids[3] = t % block[0];
-        ids[4] = t / block[0] % block[1];
-        ids[5] = t / block[0] / block[1];
-        entry(params, ids);
-      }
-    }
-  };
-  unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-  uint64_t helpers = std::min<uint64_t>(std::min(hardware, 4u), blocks) - 1;
-  std::vector<std::thread> pool;
-  for (uint64_t i = 0; i < helpers; ++i) {
-    try {
-      pool.emplace_back(work);
-    } catch (const std::system_error &) {
-      break; // fewer helpers; this thread does the rest
-    }
-  }
-  work();
-  for (std::thread &t : pool)
-    t.join();
 }
 
 CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
@@ -663,7 +632,9 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
     return CUDA_ERROR_INVALID_HANDLE;
   const unsigned grid[3] = {gridX, gridY, gridZ};
   const unsigned block[3] = {blockX, blockY, blockZ};
-  if (CUresult r = checkLaunchLimits(grid, block, sharedBytes, !fill))
+  const emu::Kernel &kernel = reinterpret_cast<FakeFunction *>(fn)->kernel;
+  if (CUresult r = checkLaunchLimits(grid, block, sharedBytes,
+                                     kernel.sharedBytes, !fill))
     return r;
   if (extra)
     return fail(CUDA_ERROR_INVALID_VALUE,
@@ -672,8 +643,9 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
   if (!fill) {
     // The stream is synchronous: the kernel runs now, under the lock, so its
     // module cannot be unloaded meanwhile.
-    runEmulated(reinterpret_cast<FakeFunction *>(fn)->entry, params, grid,
-                block);
+    std::string why = emu::run(kernel, params, grid, block);
+    if (!why.empty())
+      return fail(CUDA_ERROR_LAUNCH_FAILED, std::move(why));
     return CUDA_SUCCESS;
   }
   if (!params || !params[0] || !params[1])
@@ -722,6 +694,8 @@ const std::pair<const char *, const char *> *describe(CUresult error) {
       {CUDA_ERROR_ILLEGAL_ADDRESS,
        {"CUDA_ERROR_ILLEGAL_ADDRESS",
         "an illegal memory access was encountered"}},
+      {CUDA_ERROR_LAUNCH_FAILED,
+       {"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"}},
   };
   auto it = table.find(error);
   return it == table.end() ? nullptr : &it->second;

@@ -11,6 +11,7 @@
 #include "OpFamilyGraphs.h"
 #include "ember/ember.h"
 #include "QuickstartModel.h"
+#include "ember/runtime/Cuda.h"
 #include "ember/runtime/Executable.h"
 #include "ember/runtime/GpuPlan.h"
 
@@ -26,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <memory>
+#include <numeric>
 #include <span>
 
 using namespace ember;
@@ -315,8 +317,12 @@ TEST(CompilerTest, OutOfMemoryWhileCompilingIsAFailedResult) {
 
 namespace {
 
-/// void ember_emu_kernel_<i>(void **params, const uint32_t ids[12]).
-using HostKernelFn = void (*)(void **params, const uint32_t *ids);
+/// void ember_emu_kernel_<i>(void **params, const uint32_t ids[12],
+///                           void *shared). The graphs' kernels use neither
+/// shared memory nor barriers (which need the emulated device's blocks), so
+/// this executor runs their threads one by one without any.
+using HostKernelFn = void (*)(void **params, const uint32_t *ids,
+                              void *shared);
 
 /// A plan's hostCode, loaded with dlopen from a memfd (as rt::Executable
 /// loads a graph; its run() has the CPU entry's signature, not a kernel's).
@@ -418,7 +424,7 @@ void runPlanOnHost(const rt::GpuPlan &plan, const HostKernels &host,
                       bx,         by,         bz,         tx,
                       ty,         tz,         s.grid[0],  s.grid[1],
                       s.grid[2],  s.block[0], s.block[1], s.block[2]};
-                  fn(params.data(), ids);
+                  fn(params.data(), ids, nullptr);
                 }
       break;
     }
@@ -817,4 +823,132 @@ TEST(GpuHostCodeTest, OpFamiliesMatchTheCpu) {
 TEST(GpuHostCodeTest, QuickstartGraphsMatchTheCpu) {
   for (const auto &[what, graph] : test::quickstartGraphs())
     expectHostKernelsMatchTheCpu(graph, what, 0.05);
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels with shared memory and barriers, compiled for the host by the
+// real pipeline (ember-gpu-kernels-to-host and on) and run on the runtime's
+// emulated device (the fake CUDA driver).
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A block-wide tree reduction: out[blockIdx.x] = the sum of the block's
+/// 256 inputs, halving the active threads each step through a workgroup
+/// attribution, with a barrier between steps (`@STEP_BARRIER@`); and a
+/// kernel whose shared memory is one float over sm_90's 48 KiB.
+const char *kBlockSumKernels = R"mlir(
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @block_sum(%in: memref<1024xf32>, %out: memref<4xf32>)
+        workgroup(%tile: memref<256xf32, #gpu.address_space<workgroup>>)
+        kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c8 = arith.constant 8 : index
+      %c128 = arith.constant 128 : index
+      %tx = gpu.thread_id x
+      %bx = gpu.block_id x
+      %dx = gpu.block_dim x
+      %base = arith.muli %bx, %dx : index
+      %i = arith.addi %base, %tx : index
+      %v = memref.load %in[%i] : memref<1024xf32>
+      memref.store %v, %tile[%tx] : memref<256xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      scf.for %k = %c0 to %c8 step %c1 {
+        %s = arith.shrui %c128, %k : index
+        %active = arith.cmpi ult, %tx, %s : index
+        scf.if %active {
+          %j = arith.addi %tx, %s : index
+          %a = memref.load %tile[%tx] : memref<256xf32, #gpu.address_space<workgroup>>
+          %b = memref.load %tile[%j] : memref<256xf32, #gpu.address_space<workgroup>>
+          %sum = arith.addf %a, %b : f32
+          memref.store %sum, %tile[%tx] : memref<256xf32, #gpu.address_space<workgroup>>
+        }
+        @STEP_BARRIER@
+      }
+      %first = arith.cmpi eq, %tx, %c0 : index
+      scf.if %first {
+        %r = memref.load %tile[%c0] : memref<256xf32, #gpu.address_space<workgroup>>
+        memref.store %r, %out[%bx] : memref<4xf32>
+      }
+      gpu.return
+    }
+    gpu.func @too_big(%out: memref<4xf32>)
+        workgroup(%tile: memref<12289xf32, #gpu.address_space<workgroup>>)
+        kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %tile[%c0] : memref<12289xf32, #gpu.address_space<workgroup>>
+      memref.store %v, %out[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+)mlir";
+
+/// The block sums of 0, 1, ..., 1023 in 4 blocks of 256 threads by
+/// @block_sum, its step barrier `stepBarrier`, on the emulated device.
+std::vector<float> emulatedBlockSums(const std::string &stepBarrier) {
+  std::string source = kBlockSumKernels;
+  source.replace(source.find("@STEP_BARRIER@"), 14, stepBarrier);
+  compiler::Result code =
+      compiler::compileHostKernels(source, {"block_sum", "too_big"});
+  EXPECT_TRUE(code.ok) << code.errorMessage();
+  if (!code.ok)
+    return {};
+  rt::StatusOr<rt::cuda::Device *> device = rt::cuda::Device::get(0, rt::cuda::DriverKind::Fake);
+  EXPECT_TRUE(device) << device.status().message();
+  if (!device)
+    return {};
+  rt::cuda::Device &gpu = **device;
+  rt::StatusOr<std::unique_ptr<rt::cuda::Module>> module =
+      gpu.loadModule(code.output);
+  EXPECT_TRUE(module) << module.status().message();
+  if (!module)
+    return {};
+  rt::StatusOr<rt::cuda::Function> sum =
+      (*module)->function(rt::hostKernelSymbol(0));
+  rt::StatusOr<rt::cuda::Function> tooBig =
+      (*module)->function(rt::hostKernelSymbol(1));
+  EXPECT_TRUE(sum && tooBig);
+  std::vector<float> in(1024), out(4, 0.0f);
+  std::iota(in.begin(), in.end(), 0.0f);
+  rt::StatusOr<rt::cuda::DeviceBuffer> input = gpu.allocate(1024 * sizeof(float));
+  rt::StatusOr<rt::cuda::DeviceBuffer> output = gpu.allocate(4 * sizeof(float));
+  EXPECT_TRUE(input && output);
+  if (!sum || !tooBig || !input || !output)
+    return {};
+  EXPECT_TRUE(gpu.copyToDevice(*input, in.data(), 1024 * sizeof(float)));
+  rt::cuda::DevicePtr src = input->address(), dst = output->address();
+  rt::Status s = gpu.launch(*sum, {4, 1, 1}, {256, 1, 1}, 0, {&src, &dst});
+  EXPECT_TRUE(s) << s.message();
+  EXPECT_TRUE(gpu.copyToHost(out.data(), *output, 4 * sizeof(float)));
+  EXPECT_TRUE(gpu.synchronize());
+  // The other kernel's 49156 bytes of shared memory do not fit a block.
+  s = gpu.launch(*tooBig, {1, 1, 1}, {1, 1, 1}, 0, {&dst});
+  EXPECT_FALSE(s);
+  EXPECT_NE(s.message().find("the kernel's 49156 bytes of static shared "
+                             "memory exceed sm_90's limit of 49152"),
+            std::string::npos)
+      << s.message();
+  return out;
+}
+
+} // namespace
+
+TEST(GpuHostCodeTest, SharedMemoryAndBarriersRunOnTheEmulatedDevice) {
+  std::vector<float> want(4);
+  for (int b = 0; b < 4; ++b)
+    want[b] = 256.0f * (256 * b) + 255.0f * 256 / 2; // exact in float
+  EXPECT_EQ(emulatedBlockSums("gpu.barrier"), want);
+}
+
+TEST(GpuHostCodeTest, WithoutItsBarrierAReductionGoesWrong) {
+  // Without the barrier between steps, a thread adds its partner's value
+  // before the partner has written it: the emulated device's shuffled
+  // threads show it (a GPU's lockstep warps may hide it).
+  std::vector<float> sums = emulatedBlockSums("");
+  ASSERT_EQ(sums.size(), 4u);
+  for (int b = 0; b < 4; ++b)
+    EXPECT_NE(sums[b], 256.0f * (256 * b) + 255.0f * 256 / 2) << "block " << b;
 }

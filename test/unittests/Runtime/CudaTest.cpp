@@ -354,23 +354,44 @@ TEST(FakeDriverTest, FailingCallNamesTheCallAndTheError) {
 //===----------------------------------------------------------------------===//
 
 /// Host code in the GpuPlan.h ABI (one call runs one thread; ids holds
-/// blockIdx, threadIdx, gridDim, blockDim):
+/// blockIdx, threadIdx, gridDim, blockDim; `shared` is the block's shared
+/// memory, of <kernel>_shared_bytes; <kernel>_barriers says whether it
+/// calls the barrier, through ember_emu_barrier_hook):
 ///   kernel 0 (float *out, const float *in, float a):
 ///     i = blockIdx.x * blockDim.x + threadIdx.x; out[i] = in[i] * 2 + a
 ///   kernel 1 (uint32_t *out): thread t of block b (both linear, x fastest)
 ///     writes its 12 ids to out[(b * threads + t) * 12 ...]
 ///   kernel 2 (uint32_t *out), for one block: appends threadIdx.x to the
 ///     list out[1 .. out[0]], recording the order threads ran in
+///   kernel 3 (float *out, const float *in), 1-d blocks of a power of two
+///     threads up to 1024: out[blockIdx.x] = the sum of the block's inputs
+///     in[blockIdx.x * blockDim.x ...], a tree reduction in shared memory
+///     with a barrier after each step
+///   kernel 4: kernel 3 without the barriers of the steps (a bug)
+///   kernel 5 (float *out): threads of threadIdx.x 0 return early; the
+///     others wait at a barrier (a divergent barrier)
+///   kernel 6 (float *out): needs one byte more than sm_90's 48 KiB
+///   kernel 7 (float *out), no barrier: each thread reads its float of the
+///     block's shared memory into out[blockIdx.x * blockDim.x +
+///     threadIdx.x], then writes 1 there
+///   kernel 8 (uint32_t *out), for one block: appends threadIdx.x to the
+///     list out[1 .. out[0]], waits at a barrier, appends it again: the
+///     orders of the two phases
+///   kernel 9 (float *out): calls the barrier, but says it has none
+///   kernel 10: kernel 6 with 48 KiB, the limit itself
 const char *kHostKernelsC = R"(
 #include <stdint.h>
-void ember_emu_kernel_0(void **params, const uint32_t ids[12]) {
+void (*ember_emu_barrier_hook)(void);
+static void barrier(void) { ember_emu_barrier_hook(); }
+
+void ember_emu_kernel_0(void **params, const uint32_t ids[12], void *shared) {
   float *out = *(float **)params[0];
   const float *in = *(const float **)params[1];
   float a = *(const float *)params[2];
   uint32_t i = ids[0] * ids[9] + ids[3];
   out[i] = in[i] * 2.0f + a;
 }
-void ember_emu_kernel_1(void **params, const uint32_t ids[12]) {
+void ember_emu_kernel_1(void **params, const uint32_t ids[12], void *shared) {
   uint32_t *out = *(uint32_t **)params[0];
   uint32_t block = (ids[2] * ids[7] + ids[1]) * ids[6] + ids[0];
   uint32_t thread = (ids[5] * ids[10] + ids[4]) * ids[9] + ids[3];
@@ -378,9 +399,88 @@ void ember_emu_kernel_1(void **params, const uint32_t ids[12]) {
   for (int k = 0; k < 12; ++k)
     out[(block * threads + thread) * 12 + k] = ids[k];
 }
-void ember_emu_kernel_2(void **params, const uint32_t ids[12]) {
+void ember_emu_kernel_2(void **params, const uint32_t ids[12], void *shared) {
   uint32_t *out = *(uint32_t **)params[0];
   out[1 + out[0]++] = ids[3];
+}
+
+const uint64_t ember_emu_kernel_3_shared_bytes = 1024 * sizeof(float);
+const uint32_t ember_emu_kernel_3_barriers = 1;
+void ember_emu_kernel_3(void **params, const uint32_t ids[12], void *shared) {
+  float *out = *(float **)params[0];
+  const float *in = *(const float **)params[1];
+  float *tile = (float *)shared;
+  uint32_t t = ids[3], n = ids[9], b = ids[0];
+  tile[t] = in[b * n + t];
+  barrier();
+  for (uint32_t s = n / 2; s > 0; s /= 2) {
+    if (t < s)
+      tile[t] += tile[t + s];
+    barrier();
+  }
+  if (t == 0)
+    out[b] = tile[0];
+}
+
+const uint64_t ember_emu_kernel_4_shared_bytes = 1024 * sizeof(float);
+const uint32_t ember_emu_kernel_4_barriers = 1;
+void ember_emu_kernel_4(void **params, const uint32_t ids[12], void *shared) {
+  float *out = *(float **)params[0];
+  const float *in = *(const float **)params[1];
+  float *tile = (float *)shared;
+  uint32_t t = ids[3], n = ids[9], b = ids[0];
+  tile[t] = in[b * n + t];
+  barrier();
+  for (uint32_t s = n / 2; s > 0; s /= 2)
+    if (t < s)
+      tile[t] += tile[t + s];
+  if (t == 0)
+    out[b] = tile[0];
+}
+
+const uint64_t ember_emu_kernel_5_shared_bytes = 0;
+const uint32_t ember_emu_kernel_5_barriers = 1;
+void ember_emu_kernel_5(void **params, const uint32_t ids[12], void *shared) {
+  float *out = *(float **)params[0];
+  if (ids[3] == 0)
+    return;
+  barrier();
+  out[ids[3]] = 1.0f;
+}
+
+const uint64_t ember_emu_kernel_6_shared_bytes = 48 * 1024 + 1;
+const uint32_t ember_emu_kernel_6_barriers = 0;
+void ember_emu_kernel_6(void **params, const uint32_t ids[12], void *shared) {
+  float *out = *(float **)params[0];
+  ((char *)shared)[48 * 1024] = 1;
+  out[ids[3]] = 1.0f;
+}
+
+const uint64_t ember_emu_kernel_7_shared_bytes = 1024 * sizeof(float);
+void ember_emu_kernel_7(void **params, const uint32_t ids[12], void *shared) {
+  float *out = *(float **)params[0];
+  float *tile = (float *)shared;
+  out[ids[0] * ids[9] + ids[3]] = tile[ids[3]];
+  tile[ids[3]] = 1.0f;
+}
+
+const uint32_t ember_emu_kernel_8_barriers = 1;
+void ember_emu_kernel_8(void **params, const uint32_t ids[12], void *shared) {
+  uint32_t *out = *(uint32_t **)params[0];
+  out[1 + out[0]++] = ids[3];
+  barrier();
+  out[1 + out[0]++] = ids[3];
+}
+
+void ember_emu_kernel_9(void **params, const uint32_t ids[12], void *shared) {
+  barrier();
+}
+
+const uint64_t ember_emu_kernel_10_shared_bytes = 48 * 1024;
+void ember_emu_kernel_10(void **params, const uint32_t ids[12], void *shared) {
+  float *out = *(float **)params[0];
+  ((char *)shared)[48 * 1024 - 1] = 1;
+  out[ids[3]] = 1.0f;
 }
 )";
 
@@ -593,7 +693,7 @@ TEST(FakeDriverTest, EmulatedModulesFindOnlyTheirOwnSymbols) {
   Device &device = fakeDevice();
   StatusOr<std::unique_ptr<Module>> module = device.loadModule(hostKernels());
   ASSERT_TRUE(module) << module.status().message();
-  for (const char *name : {"ember_emu_kernel_7", "malloc", "ember_test_fill"}) {
+  for (const char *name : {"ember_emu_kernel_99", "malloc", "ember_test_fill"}) {
     StatusOr<Function> fn = (*module)->function(name);
     ASSERT_FALSE(fn) << name;
     EXPECT_EQ(fn.status().message().rfind(
@@ -652,6 +752,204 @@ GpuPlan fillPlan(float value) {
   free.buffer = 1;
   plan.steps = {alloc, launch, copy, free};
   return plan;
+}
+
+/// The module of kHostKernelsC, loaded on the fake device.
+std::unique_ptr<Module> loadHostKernels(Device &device) {
+  StatusOr<std::unique_ptr<Module>> module = device.loadModule(hostKernels());
+  EXPECT_TRUE(module) << module.status().message();
+  return module ? std::move(*module) : nullptr;
+}
+
+/// Sums of `blocks` blocks of `threads` inputs each by kernel 3 or 4 (the
+/// inputs: 0, 1, 2, ..., exact in float).
+std::vector<float> blockSums(Device &device, Module &module,
+                             const char *kernel, unsigned blocks,
+                             unsigned threads) {
+  std::vector<float> in(size_t(blocks) * threads);
+  std::iota(in.begin(), in.end(), 0.0f);
+  StatusOr<DeviceBuffer> input = device.allocate(in.size() * sizeof(float));
+  StatusOr<DeviceBuffer> output = device.allocate(blocks * sizeof(float));
+  EXPECT_TRUE(input && output);
+  if (!input || !output)
+    return {};
+  EXPECT_TRUE(
+      device.copyToDevice(*input, in.data(), in.size() * sizeof(float)));
+  StatusOr<Function> sum = module.function(kernel);
+  EXPECT_TRUE(sum) << sum.status().message();
+  DevicePtr out = output->address(), src = input->address();
+  Status s = device.launch(*sum, {blocks, 1, 1}, {threads, 1, 1}, 0,
+                           {&out, &src});
+  EXPECT_TRUE(s) << s.message();
+  return readFloats(device, *output, blocks);
+}
+
+TEST(FakeDriverTest, EmulatedBarriersSynchroniseTheThreadsOfABlock) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  std::unique_ptr<Module> module = loadHostKernels(device);
+  ASSERT_TRUE(module);
+  // Blocks of 2 .. 1024 threads, 13 blocks over the host threads: each sum
+  // is exact, every time.
+  for (unsigned threads : {2u, 64u, 256u, 1024u}) {
+    for (int run = 0; run < 2; ++run) {
+      std::vector<float> sums =
+          blockSums(device, *module, "ember_emu_kernel_3", 13, threads);
+      ASSERT_EQ(sums.size(), 13u);
+      for (unsigned b = 0; b < 13; ++b) {
+        double first = double(b) * threads;
+        double want = threads * first + double(threads) * (threads - 1) / 2;
+        ASSERT_EQ(sums[b], static_cast<float>(want))
+            << "block " << b << " of " << threads << " threads";
+      }
+    }
+  }
+}
+
+TEST(FakeDriverTest, EmulatedKernelWithoutItsBarriersGivesWrongSums) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  std::unique_ptr<Module> module = loadHostKernels(device);
+  ASSERT_TRUE(module);
+  // Kernel 4 lacks the barriers between the steps of its reduction: a
+  // thread adds what its partner has not written yet. A GPU may hide that
+  // (warps run in lockstep); the emulated device's shuffled order does not.
+  std::vector<float> right =
+      blockSums(device, *module, "ember_emu_kernel_3", 8, 256);
+  std::vector<float> wrong =
+      blockSums(device, *module, "ember_emu_kernel_4", 8, 256);
+  ASSERT_EQ(right.size(), 8u);
+  ASSERT_EQ(wrong.size(), 8u);
+  for (unsigned b = 0; b < 8; ++b)
+    EXPECT_NE(wrong[b], right[b]) << "block " << b;
+  // The same wrong sums every time: the order is reproducible.
+  EXPECT_EQ(blockSums(device, *module, "ember_emu_kernel_4", 8, 256), wrong);
+}
+
+TEST(FakeDriverTest, EmulatedBarrierPhasesRunInFreshShuffledOrders) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  std::unique_ptr<Module> module = loadHostKernels(device);
+  ASSERT_TRUE(module);
+  StatusOr<Function> record = module->function("ember_emu_kernel_8");
+  ASSERT_TRUE(record) << record.status().message();
+  StatusOr<DeviceBuffer> buffer = device.allocate(513 * sizeof(uint32_t));
+  ASSERT_TRUE(buffer);
+  DevicePtr address = buffer->address();
+  std::vector<uint32_t> first;
+  for (int run = 0; run < 2; ++run) {
+    ASSERT_TRUE(device.setBytes(*buffer, 0, 513 * sizeof(uint32_t)));
+    Status s = device.launch(*record, {1, 1, 1}, {256, 1, 1}, 0, {&address});
+    ASSERT_TRUE(s) << s.message();
+    std::vector<uint32_t> order(513);
+    ASSERT_TRUE(device.copyToHost(order.data(), *buffer,
+                                  order.size() * sizeof(uint32_t)));
+    ASSERT_TRUE(device.synchronize());
+    ASSERT_EQ(order[0], 512u);
+    // Every thread appended before the barrier before any after it ...
+    std::vector<uint32_t> before(order.begin() + 1, order.begin() + 257);
+    std::vector<uint32_t> after(order.begin() + 257, order.end());
+    std::vector<uint32_t> identity(256);
+    std::iota(identity.begin(), identity.end(), 0u);
+    for (std::vector<uint32_t> phase : {before, after}) {
+      std::sort(phase.begin(), phase.end());
+      EXPECT_EQ(phase, identity);
+    }
+    // ... and the threads were released in another shuffled order.
+    EXPECT_NE(after, before);
+    EXPECT_NE(after, identity);
+    if (run == 0)
+      first = order;
+    else
+      EXPECT_EQ(order, first);
+  }
+}
+
+TEST(FakeDriverTest, EmulatedSharedMemoryIsFreshNaNForEveryBlock) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  std::unique_ptr<Module> module = loadHostKernels(device);
+  ASSERT_TRUE(module);
+  StatusOr<Function> read = module->function("ember_emu_kernel_7");
+  ASSERT_TRUE(read) << read.status().message();
+  // 40 blocks on at most 4 host threads: blocks share a host thread's
+  // buffer, and each still reads what no thread of its own wrote.
+  StatusOr<DeviceBuffer> buffer = device.allocate(40 * 64 * sizeof(float));
+  ASSERT_TRUE(buffer);
+  std::vector<float> zeros(40 * 64, 0.0f);
+  ASSERT_TRUE(device.copyToDevice(*buffer, zeros.data(),
+                                  zeros.size() * sizeof(float)));
+  DevicePtr address = buffer->address();
+  Status s = device.launch(*read, {40, 1, 1}, {64, 1, 1}, 0, {&address});
+  ASSERT_TRUE(s) << s.message();
+  for (float f : readFloats(device, *buffer, 40 * 64))
+    ASSERT_TRUE(std::isnan(f)) << f;
+}
+
+TEST(FakeDriverTest, EmulatedDivergentBarrierFailsTheLaunch) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  std::unique_ptr<Module> module = loadHostKernels(device);
+  ASSERT_TRUE(module);
+  StatusOr<DeviceBuffer> buffer = device.allocate(4096);
+  ASSERT_TRUE(buffer);
+  DevicePtr address = buffer->address();
+  StatusOr<Function> divergent = module->function("ember_emu_kernel_5");
+  ASSERT_TRUE(divergent) << divergent.status().message();
+  for (int run = 0; run < 2; ++run) {
+    Status s =
+        device.launch(*divergent, {3, 1, 1}, {8, 2, 1}, 0, {&address});
+    ASSERT_FALSE(s);
+    EXPECT_TRUE(contains(s.message(),
+                         "cuLaunchKernel failed: CUDA_ERROR_LAUNCH_FAILED "
+                         "(unspecified launch failure): divergent barrier in "
+                         "kernel ember_emu_kernel_5: thread (0, 0, 0) of "
+                         "block (0, 0, 0) returned while 14 of the 16 "
+                         "threads of its block wait at a barrier (after 0 "
+                         "completed barriers)"))
+        << s.message();
+  }
+  // The device is still usable: the next launch runs.
+  StatusOr<Function> sum = module->function("ember_emu_kernel_3");
+  ASSERT_TRUE(sum);
+  EXPECT_EQ(blockSums(device, *module, "ember_emu_kernel_3", 1, 4),
+            std::vector<float>{6.0f});
+  // A kernel that calls the barrier but says it has none is caught too.
+  StatusOr<Function> stray = module->function("ember_emu_kernel_9");
+  ASSERT_TRUE(stray) << stray.status().message();
+  Status s = device.launch(*stray, {1, 1, 1}, {2, 1, 1}, 0, {&address});
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(contains(s.message(),
+                       "kernel ember_emu_kernel_9 called the barrier, but "
+                       "its host code says it has none"))
+      << s.message();
+}
+
+TEST(FakeDriverTest, EmulatedSharedMemoryKeepsTheChipsLimit) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  std::unique_ptr<Module> module = loadHostKernels(device);
+  ASSERT_TRUE(module);
+  StatusOr<DeviceBuffer> buffer = device.allocate(4096);
+  ASSERT_TRUE(buffer);
+  DevicePtr address = buffer->address();
+  StatusOr<Function> over = module->function("ember_emu_kernel_6");
+  ASSERT_TRUE(over) << over.status().message();
+  Status s = device.launch(*over, {1, 1, 1}, {32, 1, 1}, 0, {&address});
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(contains(s.message(),
+                       "cuLaunchKernel failed: CUDA_ERROR_INVALID_VALUE "
+                       "(invalid argument): the kernel's 49153 bytes of "
+                       "static shared memory exceed sm_90's limit of 49152 "
+                       "(48 KiB) per block"))
+      << s.message();
+  // At the limit itself, the launch runs (and may use every byte).
+  StatusOr<Function> at = module->function("ember_emu_kernel_10");
+  ASSERT_TRUE(at) << at.status().message();
+  s = device.launch(*at, {2, 1, 1}, {32, 1, 1}, 0, {&address});
+  ASSERT_TRUE(s) << s.message();
+  std::vector<float> out = readFloats(device, *buffer, 32);
+  EXPECT_EQ(out, std::vector<float>(32, 1.0f));
 }
 
 } // namespace
@@ -804,16 +1102,17 @@ TEST(GpuPlanTest, FakeDeviceNeedsHostCode) {
 TEST(GpuPlanTest, HostCodeMustDefineEveryKernel) {
   REQUIRE_HOST_KERNELS();
   GpuPlan plan = scalePlan(1.0f, hostKernels());
-  // Kernels 0, 1 and 2 are defined; kernel 3 is not.
-  for (const char *name : {"second", "third", "fourth"})
-    plan.kernels.push_back({name, 0});
+  // Kernels 0 to 10 are defined; kernel 11 is not.
+  for (int i = 1; i <= 10; ++i)
+    plan.kernels.push_back({"defined" + std::to_string(i), 0});
+  plan.kernels.push_back({"missing", 0});
   StatusOr<std::unique_ptr<GpuExecutable>> exe =
       GpuExecutable::load(fakeDevice(), std::move(plan));
   ASSERT_FALSE(exe);
   EXPECT_TRUE(contains(exe.status().message(),
-                       "the host code of kernel 'fourth': cuModuleGetFunction "
+                       "the host code of kernel 'missing': cuModuleGetFunction "
                        "failed: CUDA_ERROR_NOT_FOUND"))
       << exe.status().message();
-  EXPECT_TRUE(contains(exe.status().message(), "ember_emu_kernel_3"))
+  EXPECT_TRUE(contains(exe.status().message(), "ember_emu_kernel_11"))
       << exe.status().message();
 }

@@ -106,6 +106,17 @@ struct Result {
 /// Thread-safe: each call uses its own MLIR context.
 Result compile(std::string_view source, const Options &options = {});
 
+/// Compiles `source`, MLIR text of gpu.module kernels (gpu.func, as
+/// ember-gpu-map-pipeline outlines and merges them), for the emulated
+/// device the way compile() does for Stage::GPUPlan with
+/// Options::gpuHostCode: `output` is the ELF shared object of
+/// GpuPlan::hostCode, whose kernel i is the gpu.func named kernelNames[i]
+/// (see ember/runtime/GpuPlan.h for the ABI). For tests of kernels the
+/// graph pipelines do not make (yet).
+Result compileHostKernels(std::string_view source,
+                          const std::vector<std::string> &kernelNames,
+                          const Options &options = {});
+
 /// When `bytes` is MLIR bytecode on which MLIR's bytecode reader crashes,
 /// how it crashed; nullopt otherwise (text, or bytecode it reads, valid or
 /// not). Reads it in a child process (see Options::isolateBytecode).

@@ -41,6 +41,16 @@ namespace ember {
 #define GEN_PASS_REGISTRATION
 #include "ember/Transforms/Passes.h.inc"
 
+/// What ember-gpu-kernels-to-host leaves for the emulated device's entry
+/// points (addEmulatedKernelEntryPoint, ember/runtime/GpuPlan.h): on each
+/// host function, its static workgroup memory in bytes (an i64 attribute)
+/// and, when it synchronises its block, a unit attribute; and the function
+/// every gpu.barrier becomes a call of (declared, not defined).
+inline constexpr llvm::StringLiteral kEmuSharedBytesAttr =
+    "ember.emu_shared_bytes";
+inline constexpr llvm::StringLiteral kEmuBarriersAttr = "ember.emu_barriers";
+inline constexpr llvm::StringLiteral kEmuBarrierFunction = "ember_emu_barrier";
+
 } // namespace ember
 } // namespace mlir
 

@@ -267,19 +267,34 @@ def EmberGPUKernelsToHostPass : Pass<"ember-gpu-kernels-to-host", "::mlir::Modul
     function that launches them) to compile the same kernels for the
     emulated device (`EMBER_FAKE_CUDA=1`). Each kernel `@k`, of any
     `gpu.module`, becomes a public `func.func @ember_emu_k` that takes the
-    kernel's arguments
-    followed by twelve `index` arguments: blockIdx.{x,y,z},
-    threadIdx.{x,y,z}, gridDim.{x,y,z} and blockDim.{x,y,z}. Its body is the
-    kernel's, with `gpu.block_id`, `gpu.thread_id`, `gpu.grid_dim` and
-    `gpu.block_dim` replaced by those arguments and `gpu.return` by
-    `func.return`: one call runs one thread. The `gpu.module`s and the host
-    functions are erased.
+    kernel's arguments, followed by twelve `index` arguments:
+    blockIdx.{x,y,z}, threadIdx.{x,y,z}, gridDim.{x,y,z} and
+    blockDim.{x,y,z}, and last the block's shared memory, a `memref<Nxi8>`
+    where N is the kernel's static workgroup memory in bytes (0 without
+    any). Its body is the kernel's, with `gpu.block_id`, `gpu.thread_id`,
+    `gpu.grid_dim` and `gpu.block_dim` replaced by those arguments and
+    `gpu.return` by `func.return`: one call runs one thread.
 
-    What one thread alone cannot run is an error naming the op:
-    `gpu.barrier` and every other `gpu` op, workgroup or private
-    attributions, and any other symbol in a `gpu.module`; so are two
-    kernels of one name in different `gpu.module`s (run
-    `ember-gpu-merge-kernel-modules` first).
+    Workgroup attributions (static-shape memrefs of whole-byte integers,
+    floats or index, identity layout) are `memref.view`s of the shared
+    memory, each at an offset aligned to 16, in the attributions' order;
+    private attributions are `memref.alloca`s; GPU address spaces are
+    dropped from every type. `gpu.barrier` becomes a call of
+    `@ember_emu_barrier`, declared private once in the module: the host
+    code's shared object defines it and the emulated device implements it
+    (it returns once every thread of the block has called it). The
+    function notes what the emulator must know: `ember.emu_shared_bytes`
+    (N, an i64) and, when it calls the barrier, the unit attribute
+    `ember.emu_barriers` (both kept by the lowering to `llvm.func`). The
+    `gpu.module`s and the host functions are erased.
+
+    What the emulated device cannot run is an error naming it: every other
+    `gpu` op (`gpu.dynamic_shared_memory`, shuffles, ...), attributions of
+    other shapes or types, GPU memory made by any op but an attribution,
+    kernel arguments in GPU memory, and any other symbol in a `gpu.module`;
+    so are two kernels of one name in different `gpu.module`s (run
+    `ember-gpu-merge-kernel-modules` first) and a kernel named `@barrier`
+    (its function would be the barrier's).
 
     Before:
     ```mlir
@@ -296,13 +311,16 @@ def EmberGPUKernelsToHostPass : Pass<"ember-gpu-kernels-to-host", "::mlir::Modul
     func.func @ember_emu_graph_kernel(%out: memref<4xf32>, %v: f32,
         %bx: index, %by: index, %bz: index, %tx: index, %ty: index,
         %tz: index, %gx: index, %gy: index, %gz: index, %dx: index,
-        %dy: index, %dz: index) {
+        %dy: index, %dz: index, %shared: memref<0xi8>)
+        attributes {ember.emu_shared_bytes = 0 : i64} {
       memref.store %v, %out[%bx] : memref<4xf32>
       return
     }
     ```
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 #endif // EMBER_TRANSFORMS_PASSES_TD

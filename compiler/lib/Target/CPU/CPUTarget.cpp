@@ -123,7 +123,10 @@ Error mlir::ember::addPackedEntryPoint(Module &module, StringRef funcName,
 
 Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
                                                StringRef funcName,
-                                               StringRef entryName) {
+                                               StringRef entryName,
+                                               uint64_t sharedBytes,
+                                               bool barriers) {
+  // The kernel's parameters, 12 ids, the block's shared memory.
   constexpr unsigned kIds = 12;
   Function *callee = module.getFunction(funcName);
   if (!callee)
@@ -132,16 +135,19 @@ Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
                                  entryName);
   FunctionType *calleeTy = callee->getFunctionType();
   unsigned numParams = calleeTy->getNumParams();
-  if (numParams < kIds || !calleeTy->getReturnType()->isVoidTy())
+  if (numParams < kIds + 1 || !calleeTy->getReturnType()->isVoidTy() ||
+      !calleeTy->getParamType(numParams - 1)->isPointerTy())
     return createStringError(inconvertibleErrorCode(),
                              "'" + funcName +
                                  "' is not a kernel compiled for the host");
+  unsigned numArgs = numParams - kIds - 1;
   LLVMContext &ctx = module.getContext();
   auto *ptrTy = PointerType::getUnqual(ctx);
   auto *i32Ty = Type::getInt32Ty(ctx);
-  for (unsigned j = 0; j < numParams; ++j) {
+  auto *i64Ty = Type::getInt64Ty(ctx);
+  for (unsigned j = 0; j < numArgs + kIds; ++j) {
     Type *t = calleeTy->getParamType(j);
-    bool ok = j < numParams - kIds
+    bool ok = j < numArgs
                   ? t->isPointerTy() || t->isIntegerTy() || t->isFloatingPointTy()
                   : t->isIntegerTy() && t->getIntegerBitWidth() >= 32;
     if (!ok)
@@ -151,12 +157,12 @@ Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
                                    " has a type the entry point cannot pass");
   }
   auto *entryTy =
-      FunctionType::get(Type::getVoidTy(ctx), {ptrTy, ptrTy}, false);
+      FunctionType::get(Type::getVoidTy(ctx), {ptrTy, ptrTy, ptrTy}, false);
   Function *entry = Function::Create(entryTy, GlobalValue::ExternalLinkage,
                                      entryName, module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
   SmallVector<Value *> args;
-  for (unsigned j = 0; j < numParams - kIds; ++j) {
+  for (unsigned j = 0; j < numArgs; ++j) {
     Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), j);
     Value *value = b.CreateLoad(ptrTy, slot);
     args.push_back(b.CreateLoad(calleeTy->getParamType(j), value));
@@ -164,12 +170,38 @@ Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
   for (unsigned k = 0; k < kIds; ++k) {
     Value *slot = b.CreateConstGEP1_64(i32Ty, entry->getArg(1), k);
     args.push_back(b.CreateZExt(b.CreateLoad(i32Ty, slot),
-                                calleeTy->getParamType(numParams - kIds + k)));
+                                calleeTy->getParamType(numArgs + k)));
   }
+  args.push_back(entry->getArg(2));
   b.CreateCall(callee, args);
   b.CreateRetVoid();
   callee->setLinkage(GlobalValue::InternalLinkage);
+
+  // What the emulator needs to know before it runs a thread.
+  auto constant = [&](const Twine &name, Constant *value) {
+    new GlobalVariable(module, value->getType(), /*isConstant=*/true,
+                       GlobalValue::ExternalLinkage, value, name);
+  };
+  constant(entryName + "_shared_bytes", ConstantInt::get(i64Ty, sharedBytes));
+  constant(entryName + "_barriers", ConstantInt::get(i32Ty, barriers ? 1 : 0));
   return Error::success();
+}
+
+void mlir::ember::defineEmulatedBarrier(Module &module, StringRef barrierName,
+                                        StringRef hookName) {
+  Function *barrier = module.getFunction(barrierName);
+  if (!barrier || !barrier->isDeclaration())
+    return;
+  LLVMContext &ctx = module.getContext();
+  auto *ptrTy = PointerType::getUnqual(ctx);
+  // The emulator writes its barrier's address here when it loads the code.
+  auto *hook = new GlobalVariable(module, ptrTy, /*isConstant=*/false,
+                                  GlobalValue::ExternalLinkage,
+                                  ConstantPointerNull::get(ptrTy), hookName);
+  barrier->setLinkage(GlobalValue::InternalLinkage);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", barrier));
+  b.CreateCall(barrier->getFunctionType(), b.CreateLoad(ptrTy, hook), {});
+  b.CreateRetVoid();
 }
 
 void mlir::ember::optimizeModule(Module &module, TargetMachine &tm) {

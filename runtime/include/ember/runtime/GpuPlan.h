@@ -31,11 +31,25 @@
 //
 // Host code (for the emulated device, EMBER_FAKE_CUDA=1): kernel i is also
 // the C function
-//   void ember_emu_kernel_<i>(void **params, const uint32_t ids[12]);
+//   void ember_emu_kernel_<i>(void **params, const uint32_t ids[12],
+//                             void *shared);
 // where `params` is cuLaunchKernel's kernelParams (params[j] points at the
 // value of parameter j: a device address for a buffer, an int64, or a
-// float) and ids holds blockIdx.{x,y,z}, threadIdx.{x,y,z}, gridDim.{x,y,z}
-// and blockDim.{x,y,z}, in that order. One call runs one thread.
+// float), ids holds blockIdx.{x,y,z}, threadIdx.{x,y,z}, gridDim.{x,y,z}
+// and blockDim.{x,y,z}, in that order, and `shared` is the block's shared
+// (workgroup) memory: at least ember_emu_kernel_<i>_shared_bytes bytes,
+// aligned to 16, one buffer for all threads of a block; each workgroup
+// attribution of the kernel is at a fixed offset in it, a multiple of 16,
+// in the attributions' order. One call runs one thread, up to its end. Next
+// to it, the shared object exports
+//   const uint64_t ember_emu_kernel_<i>_shared_bytes; // static, per block
+//   const uint32_t ember_emu_kernel_<i>_barriers;     // 1: calls the barrier
+// (either missing reads as 0) and, when any kernel synchronises its block
+// (gpu.barrier, __syncthreads), the variable
+//   void (*ember_emu_barrier_hook)(void);
+// which the emulator sets to its barrier when it loads the code: a thread
+// calls it where the kernel has a barrier, and it returns once every thread
+// of the block has called it (kHostBarrierHook).
 //
 //===----------------------------------------------------------------------===//
 
@@ -81,6 +95,9 @@ struct GpuStep {
 inline std::string hostKernelSymbol(int64_t index) {
   return "ember_emu_kernel_" + std::to_string(index);
 }
+
+/// The variable of the host code the emulator sets to its barrier.
+inline constexpr const char *kHostBarrierHook = "ember_emu_barrier_hook";
 
 struct GpuPlan {
   /// The text form's version (the first line, `ember-gpu-plan <version>`).

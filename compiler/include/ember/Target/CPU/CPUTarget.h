@@ -41,17 +41,31 @@ std::string describeHostTarget();
 llvm::Error addPackedEntryPoint(llvm::Module &module, llvm::StringRef funcName,
                                 llvm::StringRef entryName);
 
-/// Adds `void <entryName>(void **params, const uint32_t ids[12])` to
-/// `module`, the emulated device's entry point of one kernel thread (see
-/// ember/runtime/GpuPlan.h): `funcName` is a kernel compiled for the host by
-/// ember-gpu-kernels-to-host and lowered with bare-pointer memrefs, whose
-/// parameters are the kernel's followed by 12 integer ids. Parameter j is
-/// loaded from the value params[j] points at, with the parameter's own
-/// type (a pointer for a buffer, i64 for index and i64, float for f32); the
-/// ids are zero-extended. `funcName` becomes internal.
+/// Adds `void <entryName>(void **params, const uint32_t ids[12], void
+/// *shared)` to `module`, the emulated device's entry point of one kernel
+/// thread (see ember/runtime/GpuPlan.h): `funcName` is a kernel compiled for
+/// the host by ember-gpu-kernels-to-host and lowered with bare-pointer
+/// memrefs, whose parameters are the kernel's followed by 12 integer ids and
+/// the block's shared memory (a pointer). Parameter j is loaded from the
+/// value params[j] points at, with the parameter's own type (a pointer for a
+/// buffer, i64 for index and i64, float for f32); the ids are zero-extended;
+/// `shared` is passed on. Also adds the constants
+///   const uint64_t <entryName>_shared_bytes = sharedBytes;
+///   const uint32_t <entryName>_barriers = barriers;
+/// the bytes of shared memory a block needs and whether the kernel calls
+/// the barrier. `funcName` becomes internal.
 llvm::Error addEmulatedKernelEntryPoint(llvm::Module &module,
                                         llvm::StringRef funcName,
-                                        llvm::StringRef entryName);
+                                        llvm::StringRef entryName,
+                                        uint64_t sharedBytes, bool barriers);
+
+/// Defines `void <barrierName>(void)`, the function ember-gpu-kernels-to-host
+/// makes every gpu.barrier call, when `module` declares it: it calls the
+/// function whose address is in the exported variable
+///   void (*<hookName>)(void);
+/// which the emulator sets when it loads the code. A no-op otherwise.
+void defineEmulatedBarrier(llvm::Module &module, llvm::StringRef barrierName,
+                           llvm::StringRef hookName);
 
 /// Runs LLVM's default -O3 module pipeline, tuned for `tm`.
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm);
