@@ -13,11 +13,13 @@
 // KERNELS:         gpu.launch_func @{{.*}}::@{{.*}} blocks in
 // KERNELS-NOT:     linalg.
 // KERNELS:         return
-// Every kernel in one gpu.module, each under its own name
-// (ember-gpu-merge-kernel-modules).
+// The layer (matmul, bias, ReLU) is one kernel in one gpu.module
+// (ember-gpu-map-linalg; ember-gpu-merge-kernel-modules), its loop bounds
+// constants inside it (gpu-launch-sink-index-computations): only buffers
+// are parameters.
 // KERNELS:       gpu.module @layer_kernel
-// KERNELS:         gpu.func @layer_kernel({{.*}} kernel
-// KERNELS:         gpu.func @layer_kernel_0({{.*}} kernel
+// KERNELS:         gpu.func @layer_kernel(%{{.*}}: memref<16xf32>, %{{.*}}: memref<4x8xf32>, %{{.*}}: memref<16x8xf32>, %{{.*}}: memref<4x16xf32>) kernel
+// KERNELS-NOT:     gpu.func
 // KERNELS-NOT:   gpu.module
 
 // PTX90:         gpu.binary @{{.*}} [#gpu.object<#nvvm.target<chip = "sm_90">, {{.*}}assembly = "{{.*}}.target sm_90{{.*}}.visible .entry

@@ -47,9 +47,10 @@
 // KERNELS:       gpu.launch_func
 // KERNELS:       gpu.module
 // PTX:           .target sm_90
+// The whole layer (matmul, bias, ReLU) is one kernel.
 // PTX:           .entry layer_kernel(
-// PTX:           .entry layer_kernel_0(
 // PTX-NOT:       .version
+// PTX-NOT:       .entry
 // PTX80:         .target sm_80
 // --emulated: the kernels for the host ride in the plan.
 // EMULATED:      hostcode {{[1-9][0-9]*}}
@@ -64,12 +65,11 @@
 // PLAN-NEXT:     args 4
 // PLAN-NEXT:     module {{[1-9][0-9]*}}
 // PLAN:          .entry layer_kernel(
-// PLAN:          .entry layer_kernel_0(
 // PLAN-NOT:      module
 // PLAN:          kernel layer_kernel 0
-// PLAN-NEXT:     kernel layer_kernel_0 0
-// PLAN:          launch 0
-// PLAN:          launch 1
+// PLAN-NOT:      kernel
+// PLAN:          launch 0 1 1 1 256 1 1 4 b2 b0 b1 b3
+// PLAN-NOT:      launch
 // PLAN:          end
 
 // DUMPS:         00-input.mlir

@@ -31,15 +31,17 @@
 
 // RELU: .entry relu_kernel
 
+// A tiled matmul with bias and ReLU (workgroup memory, barriers), then a
+// sum: two kernels in one module, one .version.
 // LAYER:     .version
 // LAYER-NOT: .version
 // LAYER:     .entry layer_kernel(
+// LAYER:     .shared .align {{[0-9]+}} .b8
+// LAYER:     bar.sync 0
+// LAYER:     fma.rn.f32
 // LAYER-NOT: .version
 // LAYER:     .entry layer_kernel_0(
 // LAYER-NOT: .version
-// LAYER:     .entry layer_kernel_1(
-// LAYER-NOT: .version
-// LAYER:     .entry layer_kernel_2(
 
 //--- explog.mlir
 func.func @explog(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
@@ -55,9 +57,9 @@ func.func @relu(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 }
 
 //--- layer.mlir
-func.func @layer(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<f32> {
-  %0 = ember.linear %x, %w, %b : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
-  %1 = ember.relu %0 : tensor<4x16xf32>
-  %2 = ember.sum %1 dims = [0, 1] : tensor<4x16xf32> -> tensor<f32>
+func.func @layer(%x: tensor<128x256xf32>, %w: tensor<256x256xf32>, %b: tensor<256xf32>) -> tensor<f32> {
+  %0 = ember.linear %x, %w, %b : (tensor<128x256xf32>, tensor<256x256xf32>, tensor<256xf32>) -> tensor<128x256xf32>
+  %1 = ember.relu %0 : tensor<128x256xf32>
+  %2 = ember.sum %1 dims = [0, 1] : tensor<128x256xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }

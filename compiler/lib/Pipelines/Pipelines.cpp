@@ -104,10 +104,10 @@ void ember::buildCPUPipeline(OpPassManager &pm,
 }
 
 void ember::buildGPUMapPipeline(OpPassManager &pm) {
-  addPasses(pm, "convert-linalg-to-parallel-loops,"
-                "func.func(ember-gpu-wrap-sequential),"
-                "func.func(gpu-map-parallel-loops),convert-parallel-loops-to-gpu,"
-                "lower-affine,canonicalize,cse,gpu-kernel-outlining,"
+  // Constants move into the kernels (loop bounds become immediates) before
+  // outlining makes every value from outside a parameter.
+  addPasses(pm, "func.func(ember-gpu-map-linalg),lower-affine,canonicalize,"
+                "cse,gpu-launch-sink-index-computations,gpu-kernel-outlining,"
                 "ember-gpu-merge-kernel-modules");
 }
 

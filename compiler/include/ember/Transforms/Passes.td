@@ -201,22 +201,55 @@ def EmberCPUThreadCountPass : Pass<"ember-cpu-thread-count", "::mlir::ModuleOp">
 // GPU code generation
 //===----------------------------------------------------------------------===//
 
-def EmberGPUWrapSequentialPass : Pass<"ember-gpu-wrap-sequential", "::mlir::func::FuncOp"> {
-  let summary = "Put host-level sequential code in one-iteration parallel loops";
+def EmberGPUMapLinalgPass : Pass<"ember-gpu-map-linalg", "::mlir::func::FuncOp"> {
+  let summary = "Map bufferized linalg ops to gpu.launch kernels with real thread mappings";
   let description = [{
-    Runs after `convert-linalg-to-parallel-loops`, before the parallel loops
-    are mapped to the GPU. Computation that has no parallel loop (a sum to a
-    scalar, arithmetic on rank-0 tensors) would otherwise stay on the host,
-    reading device memory. Each maximal run of such top-level operations is
-    moved into an `scf.parallel` of one iteration, which becomes a kernel of
-    one block and one thread: correct, and cheap for the scalar work it
-    holds (large reductions deserve a real parallel mapping).
+    Runs on the bufferized graph function (linalg on memrefs, results as
+    out-parameters). Named ops and `memref.copy` are generalized first;
+    then every linalg op lands in exactly one `gpu.launch`:
 
-    Allocations, deallocations, copies, views, constants and existing
-    parallel loops stay where they are. A run whose values are used after
-    it is left alone.
+    - **Folding.** A pure copy (transpose, broadcast, copy) read by exactly
+      one later op and dead after it is folded into that op's indexing map.
+      An all-parallel op that only initialises the output of the next op
+      touching its buffer (the `linalg.fill` or bias broadcast before a
+      matmul or reduction) becomes that op's *prologue*: its body runs per
+      output point instead of a store and a load.
+    - **Epilogues.** All-parallel ops that follow an op over the same
+      parallel space and read its results pointwise (bias, ReLU, the ReLU
+      mask, the SGD update) run in the same kernel on the values still in
+      registers; a result no later op reads is not stored.
+    - **Contractions** (two parallel dimensions, one reduction, two
+      inputs) with more than `small-work` iterations are tiled: 64x64
+      output tiles per block of 16x16 threads, a 4x4 register tile per
+      thread, K in chunks staged through workgroup memory between
+      `gpu.barrier`s, loads coalesced along each input's contiguous
+      dimension, multiply-adds marked `contract` (FMA).
+    - **Small ops** (at most `small-points` output points and `small-work`
+      iterations) that follow one another run in one kernel of one block of
+      `group-threads` threads, a `gpu.barrier` between ops: the
+      cross-entropy tail and the bias-gradient reductions of a training
+      step cost one launch instead of a dozen.
+    - **Everything else** runs one output point per thread (reductions loop
+      over their reduced dimensions in registers), 256 threads per block,
+      the innermost dimension on consecutive threads.
+
+    An op that reads a buffer it also writes at another index is refused
+    (the threads of a kernel have no order).
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"smallPoints", "small-points", "int64_t", /*default=*/"65536",
+           "The most output points of an op run in a one-block group">,
+    Option<"smallWork", "small-work", "int64_t", /*default=*/"1048576",
+           "The most loop iterations of an op run in a one-block group "
+           "(larger contractions are tiled)">,
+    Option<"groupThreads", "group-threads", "int64_t", /*default=*/"512",
+           "The threads of the block that runs a group of small ops">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::linalg::LinalgDialect"];
 }
 
 def EmberGPUMergeKernelModulesPass : Pass<"ember-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {

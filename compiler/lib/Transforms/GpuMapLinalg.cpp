@@ -1,0 +1,1142 @@
+//===- GpuMapLinalg.cpp - Bufferized linalg to GPU kernels ----------------===//
+//
+// Part of Ember. See EmberGPUMapLinalgPass in Passes.td for what it does;
+// this file is organised as the pass runs:
+//   1. generalize named ops and copies; check what the mapping needs;
+//   2. fold pure copies into readers and initialisations into prologues;
+//   3. form kernels: epilogue chains, then groups of small ops;
+//   4. emit one gpu.launch per kernel and erase the linalg ops.
+// Buffers are reasoned about by their root (the allocation or function
+// argument under any reshape views): two values alias iff their roots match.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Transforms/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+namespace mlir::ember {
+#define GEN_PASS_DEF_EMBERGPUMAPLINALGPASS
+#include "ember/Transforms/Passes.h.inc"
+} // namespace mlir::ember
+
+using namespace mlir;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Buffers
+//===----------------------------------------------------------------------===//
+
+/// The allocation or argument `v` is a view of.
+Value rootOf(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(
+            def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+/// The root buffers `op` reads (inputs, and outputs whose value the body
+/// uses) and writes.
+struct Access {
+  llvm::SmallPtrSet<Value, 4> reads, writes;
+};
+
+/// Whether `op`'s body uses the current value of output `init`.
+bool readsInit(linalg::GenericOp op, OpOperand &init) {
+  return op.payloadUsesValueFromOperand(&init);
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+/// One op of the graph and what was folded into it.
+struct Node {
+  mutable linalg::GenericOp op;
+  /// Computes the op's (single) output's initial value per point.
+  mutable linalg::GenericOp prologue;
+  /// Per output: whether its value must reach memory.
+  SmallVector<bool> store;
+};
+
+/// What one gpu.launch runs: a chain (the first node, then epilogue nodes
+/// over the same parallel space), or a group of chains for one block.
+struct Chain {
+  std::vector<Node> nodes;
+  SmallVector<int64_t> ranges; ///< the first op's loop ranges
+  SmallVector<unsigned> parallel, reduction;
+  int64_t points = 1, work = 1;
+};
+
+struct Kernel {
+  std::vector<Chain> chains; ///< more than one: a one-block group
+  bool tiled = false;        ///< a tiled contraction (one chain)
+};
+
+/// Reductions of at least this many steps per point are split over the
+/// threads of a block.
+constexpr int64_t kSplitMin = 64;
+
+int64_t product(ArrayRef<int64_t> v) {
+  int64_t p = 1;
+  for (int64_t x : v)
+    p *= x;
+  return p;
+}
+
+/// Whether `op` copies its only input to its only output (identity output
+/// map, any input map): a transpose, broadcast or copy.
+bool isPureCopy(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0 ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+    return false;
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  return body.getOperations().size() == 1 &&
+         yield.getOperand(0) == body.getArgument(0);
+}
+
+/// Whether `map` sends the loop dims to `dims`, in that order.
+bool mapsTo(AffineMap map, ArrayRef<unsigned> dims) {
+  if (map.getNumResults() != dims.size())
+    return false;
+  for (auto [expr, dim] : llvm::zip(map.getResults(), dims)) {
+    auto d = dyn_cast<AffineDimExpr>(expr);
+    if (!d || d.getPosition() != dim)
+      return false;
+  }
+  return true;
+}
+
+struct Mapper {
+  func::FuncOp fn;
+  int64_t smallPoints, smallWork, groupThreads;
+  /// The linalg ops in program order; folded ones are removed.
+  SmallVector<linalg::GenericOp> ops;
+
+  Access access(linalg::GenericOp op, linalg::GenericOp prologue = {}) {
+    Access a;
+    for (OpOperand *in : op.getDpsInputOperands())
+      a.reads.insert(rootOf(in->get()));
+    for (OpOperand &out : op.getDpsInitsMutable()) {
+      a.writes.insert(rootOf(out.get()));
+      if (!prologue && readsInit(op, out))
+        a.reads.insert(rootOf(out.get()));
+    }
+    if (prologue)
+      for (OpOperand *in : prologue.getDpsInputOperands())
+        a.reads.insert(rootOf(in->get()));
+    return a;
+  }
+
+  bool writesAny(linalg::GenericOp op, const llvm::SmallPtrSet<Value, 4> &roots) {
+    for (Value w : access(op).writes)
+      if (roots.contains(w))
+        return true;
+    return false;
+  }
+
+  /// Whether the value in `root` after ops[index] is never read: no later op
+  /// reads it before one overwrites all of it, and it is an allocation (an
+  /// argument's final contents are the caller's).
+  bool deadAfter(Value root, size_t index,
+                 const DenseMap<Operation *, linalg::GenericOp> &prologues) {
+    for (size_t j = index + 1; j < ops.size(); ++j) {
+      linalg::GenericOp op = ops[j];
+      Access a = access(op, prologues.lookup(op));
+      if (a.reads.contains(root))
+        return false;
+      if (a.writes.contains(root)) {
+        // Overwritten whole: an output that is the root itself (or a view of
+        // all of it) written at every point.
+        for (OpOperand &out : op.getDpsInitsMutable())
+          if (rootOf(out.get()) == root &&
+              op.getMatchingIndexingMap(&out).isPermutation())
+            return true;
+        return false;
+      }
+    }
+    return isa_and_nonnull<memref::AllocOp>(root.getDefiningOp());
+  }
+
+  //===--------------------------------------------------------------------===//
+  // 2. Folding
+  //===--------------------------------------------------------------------===//
+
+  /// Folds pure copies into their only reader's indexing map.
+  void foldCopies() {
+    DenseMap<Operation *, linalg::GenericOp> none;
+    for (size_t i = 0; i < ops.size();) {
+      linalg::GenericOp copy = ops[i];
+      if (!isPureCopy(copy) || !foldCopy(i, none))
+        ++i;
+    }
+  }
+
+  bool foldCopy(size_t i, const DenseMap<Operation *, linalg::GenericOp> &none) {
+    linalg::GenericOp copy = ops[i];
+    Value out = copy.getDpsInitOperand(0)->get();
+    Value root = rootOf(out), source = rootOf(copy.getDpsInputOperand(0)->get());
+    // The first later op touching the copy must read exactly `out` as an
+    // input, and nothing before it may change the source.
+    for (size_t j = i + 1; j < ops.size(); ++j) {
+      linalg::GenericOp reader = ops[j];
+      Access a = access(reader);
+      if (!a.reads.contains(root) && !a.writes.contains(root)) {
+        if (a.writes.contains(source))
+          return false;
+        continue;
+      }
+      if (a.writes.contains(root) || a.writes.contains(source))
+        return false;
+      OpOperand *use = nullptr;
+      for (OpOperand *in : reader.getDpsInputOperands()) {
+        if (rootOf(in->get()) != root)
+          continue;
+        if (use || in->get() != out)
+          return false;
+        use = in;
+      }
+      if (!use || !deadAfter(root, j, none))
+        return false;
+      // reader reads out[c(d)] = source[p(c(d))].
+      SmallVector<AffineMap> maps = reader.getIndexingMapsArray();
+      AffineMap p = copy.getMatchingIndexingMap(copy.getDpsInputOperand(0));
+      maps[use->getOperandNumber()] =
+          p.compose(maps[use->getOperandNumber()]);
+      use->set(copy.getDpsInputOperand(0)->get());
+      OpBuilder b(reader);
+      reader.setIndexingMapsAttr(b.getAffineMapArrayAttr(maps));
+      copy.erase();
+      ops.erase(ops.begin() + i);
+      return true;
+    }
+    return false;
+  }
+
+  /// Folds the all-parallel op that initialises a reduction's output into
+  /// the reduction as its prologue.
+  void foldPrologues(DenseMap<Operation *, linalg::GenericOp> &prologues) {
+    for (size_t j = 0; j < ops.size(); ++j) {
+      linalg::GenericOp op = ops[j];
+      if (op.getNumDpsInits() != 1 ||
+          !readsInit(op, *op.getDpsInitOperand(0)) ||
+          !op.getMatchingIndexingMap(op.getDpsInitOperand(0))
+               .isProjectedPermutation())
+        continue;
+      Value out = op.getDpsInitOperand(0)->get();
+      Value root = rootOf(out);
+      llvm::SmallPtrSet<Value, 4> writtenBetween;
+      for (size_t i = j; i-- > 0;) {
+        linalg::GenericOp init = ops[i];
+        Access a = access(init, prologues.lookup(init));
+        if (!a.reads.contains(root) && !a.writes.contains(root)) {
+          writtenBetween.insert(a.writes.begin(), a.writes.end());
+          continue;
+        }
+        bool fits = init.getNumDpsInits() == 1 &&
+                    init.getDpsInitOperand(0)->get() == out &&
+                    init.getNumReductionLoops() == 0 &&
+                    init.getMatchingIndexingMap(init.getDpsInitOperand(0))
+                        .isIdentity() &&
+                    !a.reads.contains(root) && !prologues.count(init);
+        for (Value r : a.reads)
+          fits = fits && !writtenBetween.contains(r);
+        if (fits) {
+          prologues[op] = init;
+          ops.erase(ops.begin() + i);
+          --j;
+        }
+        break;
+      }
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // 3. Kernels
+  //===--------------------------------------------------------------------===//
+
+  Chain startChain(linalg::GenericOp op, linalg::GenericOp prologue) {
+    Chain c;
+    c.ranges = op.getStaticLoopRanges();
+    for (auto [i, type] : llvm::enumerate(op.getIteratorTypesArray())) {
+      (type == utils::IteratorType::parallel ? c.parallel : c.reduction)
+          .push_back(i);
+      if (type == utils::IteratorType::parallel)
+        c.points *= c.ranges[i];
+    }
+    c.work = product(c.ranges);
+    c.nodes.push_back({op, prologue, SmallVector<bool>(op.getNumDpsInits(), true)});
+    return c;
+  }
+
+  /// Whether `next` can run as an epilogue of `chain`: all parallel over
+  /// the same points, reading the chain's results only where it writes, and
+  /// writing nothing the chain reads elsewhere.
+  bool extends(const Chain &chain, linalg::GenericOp next) {
+    linalg::GenericOp first = chain.nodes.front().op;
+    if (next.getNumReductionLoops() != 0 || next.hasIndexSemantics())
+      return false;
+    SmallVector<int64_t> ranges = next.getStaticLoopRanges();
+    if (ranges.size() != chain.parallel.size())
+      return false;
+    for (auto [r, dim] : llvm::zip(ranges, chain.parallel))
+      if (r != chain.ranges[dim])
+        return false;
+    for (OpOperand &out : first.getDpsInitsMutable())
+      if (!mapsTo(first.getMatchingIndexingMap(&out), chain.parallel))
+        return false;
+    // What the chain writes pointwise (by value) and reads anywhere else.
+    DenseMap<Value, Value> pointwise; // root -> the value written
+    llvm::SmallPtrSet<Value, 8> readElsewhere;
+    for (const Node &n : chain.nodes) {
+      for (OpOperand *in : n.op.getDpsInputOperands())
+        if (n.op == first || !pointwise.count(rootOf(in->get())))
+          readElsewhere.insert(rootOf(in->get()));
+      if (n.prologue)
+        for (OpOperand *in : n.prologue.getDpsInputOperands())
+          readElsewhere.insert(rootOf(in->get()));
+      for (OpOperand &out : n.op.getDpsInitsMutable())
+        pointwise[rootOf(out.get())] = out.get();
+    }
+    for (OpOperand *in : next.getDpsInputOperands()) {
+      auto it = pointwise.find(rootOf(in->get()));
+      if (it != pointwise.end() &&
+          (it->second != in->get() ||
+           !next.getMatchingIndexingMap(in).isIdentity()))
+        return false;
+    }
+    for (OpOperand &out : next.getDpsInitsMutable()) {
+      if (!next.getMatchingIndexingMap(&out).isIdentity() ||
+          readElsewhere.contains(rootOf(out.get())))
+        return false;
+      // The output's old value must not be needed (it may be the chain's).
+      if (readsInit(next, out))
+        return false;
+    }
+    return true;
+  }
+
+  /// Whether ops `from`..`to` (in the function body) have only buffer
+  /// definitions and views between them, so one launch can replace them.
+  static bool adjacent(Operation *from, Operation *to) {
+    for (Operation *op = from->getNextNode(); op && op != to;
+         op = op->getNextNode())
+      if (!isa<memref::AllocOp, memref::CollapseShapeOp, memref::ExpandShapeOp,
+               memref::CastOp, arith::ConstantOp, linalg::GenericOp>(op))
+        return false;
+    return true;
+  }
+
+  /// Whether `chain` is a contraction the tiled kernel computes: parallel
+  /// i, j and reduction k, A reading (i, k), B reading (k, j), one output.
+  bool isContraction(const Chain &chain) {
+    linalg::GenericOp op = chain.nodes.front().op;
+    if (chain.parallel.size() != 2 || chain.reduction.size() != 1 ||
+        op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+        op.hasIndexSemantics())
+      return false;
+    auto dimsOf = [](AffineMap map) {
+      llvm::SmallBitVector used(map.getNumDims());
+      for (AffineExpr e : map.getResults()) {
+        auto d = dyn_cast<AffineDimExpr>(e);
+        if (!d)
+          return llvm::SmallBitVector();
+        used.set(d.getPosition());
+      }
+      return used;
+    };
+    llvm::SmallBitVector a = dimsOf(op.getIndexingMapsArray()[0]);
+    llvm::SmallBitVector b = dimsOf(op.getIndexingMapsArray()[1]);
+    unsigned k = chain.reduction[0];
+    if (a.size() == 0 || b.size() == 0 || a.count() != 2 || b.count() != 2 ||
+        !a.test(k) || !b.test(k))
+      return false;
+    a.reset(k);
+    b.reset(k);
+    return (a | b).count() == 2 && !(a & b).any();
+  }
+
+  std::vector<Kernel> formKernels(
+      const DenseMap<Operation *, linalg::GenericOp> &prologues) {
+    // Chains.
+    std::vector<Chain> chains;
+    for (linalg::GenericOp op : ops) {
+      if (!chains.empty() && extends(chains.back(), op) &&
+          adjacent(chains.back().nodes.back().op, op)) {
+        chains.back().nodes.push_back(
+            {op, {}, SmallVector<bool>(op.getNumDpsInits(), true)});
+        continue;
+      }
+      chains.push_back(startChain(op, prologues.lookup(op)));
+    }
+    // Results no later op reads are not stored.
+    for (Chain &chain : chains) {
+      size_t last = llvm::find(ops, chain.nodes.back().op) - ops.begin();
+      for (Node &n : chain.nodes)
+        for (auto [i, out] : llvm::enumerate(n.op.getDpsInitsMutable()))
+          n.store[i] = !deadAfter(rootOf(out.get()), last, prologues);
+    }
+    // Kernels: tiled contractions, groups of small chains, the rest alone.
+    std::vector<Kernel> kernels;
+    bool groupOpen = false;
+    for (Chain &chain : chains) {
+      bool small = chain.points <= smallPoints && chain.work <= smallWork;
+      if (small && groupOpen &&
+          adjacent(kernels.back().chains.back().nodes.back().op,
+                   chain.nodes.front().op)) {
+        kernels.back().chains.push_back(std::move(chain));
+        continue;
+      }
+      Kernel k;
+      // Rows go to grid y, at most 65,535 tiles.
+      k.tiled = !small && isContraction(chain) && chain.ranges[chain.parallel[0]] <= 65535 * kTile && chain.ranges[chain.parallel[1]] <= 65535 * kTile;
+      k.chains.push_back(std::move(chain));
+      kernels.push_back(std::move(k));
+      groupOpen = small;
+    }
+    return kernels;
+  }
+
+  /// How a reduction is split over the threads of a block: px points side
+  /// by side, each reduced by ry threads into partial values (from the
+  /// combiner's identity), which one thread per point then combines.
+  struct Split {
+    int64_t px = 1, ry = 1;
+    Operation *combine = nullptr; ///< the body's op on the accumulator
+    TypedAttr identity;
+  };
+
+  /// The identity of `combine`, if it is an associative op Ember splits.
+  static TypedAttr identityOf(Operation *combine, Builder &b) {
+    Type t = combine->getResult(0).getType();
+    if (auto ft = dyn_cast<FloatType>(t)) {
+      const llvm::fltSemantics &sem = ft.getFloatSemantics();
+      std::optional<APFloat> v;
+      if (isa<arith::AddFOp>(combine))
+        v = APFloat::getZero(sem, /*Negative=*/true); // -0 + x == x
+      else if (isa<arith::MulFOp>(combine))
+        v = APFloat::getOne(sem);
+      else if (isa<arith::MaximumFOp>(combine))
+        v = APFloat::getInf(sem, /*Negative=*/true);
+      else if (isa<arith::MinimumFOp>(combine))
+        v = APFloat::getInf(sem);
+      else if (isa<arith::MaxNumFOp, arith::MinNumFOp>(combine))
+        v = APFloat::getQNaN(sem);
+      return v ? b.getFloatAttr(ft, *v) : TypedAttr();
+    }
+    auto it = dyn_cast<IntegerType>(t);
+    if (!it)
+      return {};
+    unsigned w = it.getWidth();
+    std::optional<APInt> v;
+    if (isa<arith::AddIOp, arith::OrIOp, arith::XOrIOp, arith::MaxUIOp>(combine))
+      v = APInt::getZero(w);
+    else if (isa<arith::MulIOp>(combine))
+      v = APInt(w, 1);
+    else if (isa<arith::AndIOp, arith::MinUIOp>(combine))
+      v = APInt::getAllOnes(w);
+    else if (isa<arith::MaxSIOp>(combine))
+      v = APInt::getSignedMinValue(w);
+    else if (isa<arith::MinSIOp>(combine))
+      v = APInt::getSignedMaxValue(w);
+    return v ? b.getIntegerAttr(it, *v) : TypedAttr();
+  }
+
+  /// Whether `chain`'s reduction is long enough to split over `threads`
+  /// threads, and its body one associative op on the accumulator.
+  static std::optional<Split> splitOf(const Chain &chain, int64_t threads) {
+    linalg::GenericOp op = chain.nodes.front().op;
+    if (chain.reduction.empty() || chain.points == 0 ||
+        op.getNumDpsInits() != 1 || op.hasIndexSemantics() ||
+        chain.work / chain.points < kSplitMin)
+      return std::nullopt;
+    Block &block = op.getRegion().front();
+    Value acc = block.getArguments().back();
+    if (!acc.hasOneUse())
+      return std::nullopt;
+    Operation *combine = acc.getUses().begin()->getOwner();
+    if (combine->getBlock() != &block || combine->getNumOperands() != 2 ||
+        block.getTerminator()->getOperand(0) != combine->getResult(0))
+      return std::nullopt;
+    Builder b(op.getContext());
+    Split s;
+    s.combine = combine;
+    s.identity = identityOf(combine, b);
+    if (!s.identity)
+      return std::nullopt;
+    // Points side by side when the first input's contiguous dim is a
+    // parallel one (a column sum), else all threads on one point's row.
+    AffineMap in = op.getIndexingMapsArray()[0];
+    bool columns = false;
+    if (in.getNumResults())
+      if (auto last = dyn_cast<AffineDimExpr>(in.getResults().back()))
+        columns = llvm::is_contained(chain.parallel, last.getPosition());
+    if (columns)
+      s.px = std::min<int64_t>(32, llvm::PowerOf2Ceil(chain.points));
+    s.ry = threads / s.px;
+    return s;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // 4. Emission
+  //===--------------------------------------------------------------------===//
+
+  static Value index(OpBuilder &b, Location loc, int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
+
+  /// The indices `map` gives for loop values `ivs`.
+  static SmallVector<Value> indices(OpBuilder &b, Location loc, AffineMap map,
+                                    ValueRange ivs) {
+    SmallVector<Value> idx;
+    for (AffineExpr e : map.getResults()) {
+      if (auto d = dyn_cast<AffineDimExpr>(e))
+        idx.push_back(ivs[d.getPosition()]);
+      else if (auto c = dyn_cast<AffineConstantExpr>(e))
+        idx.push_back(index(b, loc, c.getValue()));
+      else
+        idx.push_back(affine::AffineApplyOp::create(
+            b, loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
+    }
+    return idx;
+  }
+
+  /// Zero of `buffer`'s element type: the value of an output a body does
+  /// not read.
+  static Value zero(OpBuilder &b, Location loc, Value buffer) {
+    Type type = cast<MemRefType>(buffer.getType()).getElementType();
+    return arith::ConstantOp::create(b, loc, cast<TypedAttr>(b.getZeroAttr(type)));
+  }
+
+  /// `buffer` at `map(ivs)`; a scalar operand (a fill's value) as it is.
+  static Value load(OpBuilder &b, Location loc, Value buffer, AffineMap map,
+                    ValueRange ivs) {
+    if (!isa<MemRefType>(buffer.getType()))
+      return buffer;
+    return memref::LoadOp::create(b, loc, buffer, indices(b, loc, map, ivs));
+  }
+
+  /// Runs `op`'s body on `args` (one per block argument) at loop values
+  /// `ivs`; returns the yielded values. Multiply-adds may become FMAs.
+  static SmallVector<Value> body(OpBuilder &b, linalg::GenericOp op,
+                                 ValueRange args, ValueRange ivs,
+                                 bool contract = false) {
+    Block &block = op.getRegion().front();
+    IRMapping map;
+    map.map(block.getArguments(), args);
+    for (Operation &inner : block.without_terminator()) {
+      if (auto idx = dyn_cast<linalg::IndexOp>(inner)) {
+        map.map(idx.getResult(), ivs[idx.getDim()]);
+        continue;
+      }
+      Operation *clone = b.clone(inner, map);
+      if (contract && isa<arith::MulFOp, arith::AddFOp>(clone))
+        clone->setAttr("fastmath", arith::FastMathFlagsAttr::get(
+                                       b.getContext(),
+                                       arith::FastMathFlags::contract));
+    }
+    SmallVector<Value> out;
+    for (Value v : block.getTerminator()->getOperands())
+      out.push_back(map.lookupOrDefault(v));
+    return out;
+  }
+
+  /// The values of node `n`'s inputs at loop values `ivs`.
+  static SmallVector<Value> loadInputs(OpBuilder &b, Location loc,
+                                       linalg::GenericOp op, ValueRange ivs) {
+    SmallVector<Value> v;
+    for (OpOperand *in : op.getDpsInputOperands())
+      v.push_back(load(b, loc, in->get(), op.getMatchingIndexingMap(in), ivs));
+    return v;
+  }
+
+  /// The initial value of the chain's first op's outputs at loop values
+  /// `ivs` (a point of its iteration space; reduction dims unused).
+  static SmallVector<Value> initValues(OpBuilder &b, Location loc,
+                                       const Node &n, ValueRange ivs) {
+    SmallVector<Value> v;
+    for (OpOperand &out : n.op.getDpsInitsMutable()) {
+      AffineMap map = n.op.getMatchingIndexingMap(&out);
+      if (n.prologue) {
+        // The prologue's loops are the output's dims.
+        SmallVector<Value> pivs = indices(b, loc, map, ivs);
+        SmallVector<Value> args = loadInputs(b, loc, n.prologue, pivs);
+        // Its body does not read its output (see foldPrologues).
+        args.push_back(zero(b, loc, n.prologue.getDpsInits()[0]));
+        v.push_back(body(b, n.prologue, args, pivs)[0]);
+      } else if (readsInit(n.op, out)) {
+        v.push_back(load(b, loc, out.get(), map, ivs));
+      } else {
+        v.push_back(zero(b, loc, out.get())); // the body does not read it
+      }
+    }
+    return v;
+  }
+
+  /// Stores node `n`'s `results` at `ivs` where they must reach memory.
+  static void storeResults(OpBuilder &b, Location loc, const Node &n,
+                           ValueRange results, ValueRange ivs) {
+    for (auto [i, out] : llvm::enumerate(n.op.getDpsInitsMutable()))
+      if (n.store[i])
+        memref::StoreOp::create(
+            b, loc, results[i], out.get(),
+            indices(b, loc, n.op.getMatchingIndexingMap(&out), ivs));
+  }
+
+  /// Runs the epilogue nodes of `chain` at its parallel point `par`, the
+  /// first op's results being `results`.
+  static void emitEpilogues(OpBuilder &b, Location loc, const Chain &chain,
+                            ValueRange results, ValueRange par) {
+    DenseMap<Value, Value> values; // buffer value -> its value at `par`
+    auto record = [&](const Node &n, ValueRange r) {
+      for (auto [out, v] : llvm::zip(n.op.getDpsInits(), r))
+        values[out] = v;
+    };
+    record(chain.nodes.front(), results);
+    for (const Node &n : llvm::drop_begin(chain.nodes)) {
+      SmallVector<Value> args;
+      for (OpOperand *in : n.op.getDpsInputOperands()) {
+        auto it = values.find(in->get());
+        args.push_back(it != values.end()
+                           ? it->second
+                           : load(b, loc, in->get(),
+                                  n.op.getMatchingIndexingMap(in), par));
+      }
+      for (Value out : n.op.getDpsInits())
+        args.push_back(zero(b, loc, out)); // unread (see extends)
+      SmallVector<Value> r = body(b, n.op, args, par);
+      storeResults(b, loc, n, r, par);
+      record(n, r);
+    }
+  }
+
+  /// Computes `chain` at one parallel point (`par`, one value per parallel
+  /// dim in order): reductions loop in registers.
+  static void emitPoint(OpBuilder &b, Location loc, const Chain &chain,
+                        ValueRange par) {
+    const Node &first = chain.nodes.front();
+    SmallVector<Value> ivs(chain.ranges.size());
+    for (auto [dim, v] : llvm::zip(chain.parallel, par))
+      ivs[dim] = v;
+    Value zero = index(b, loc, 0);
+    for (unsigned dim : chain.reduction)
+      ivs[dim] = zero; // the init's maps do not use them
+    SmallVector<Value> acc = initValues(b, loc, first, ivs);
+    // One loop per reduction dim, outermost first.
+    std::function<SmallVector<Value>(OpBuilder &, unsigned, ValueRange)> loop =
+        [&](OpBuilder &lb, unsigned level, ValueRange accs) -> SmallVector<Value> {
+      if (level == chain.reduction.size()) {
+        SmallVector<Value> args = loadInputs(lb, loc, first.op, ivs);
+        args.append(accs.begin(), accs.end());
+        return body(lb, first.op, args, ivs);
+      }
+      unsigned dim = chain.reduction[level];
+      auto forOp = scf::ForOp::create(
+          lb, loc, index(lb, loc, 0), index(lb, loc, chain.ranges[dim]),
+          index(lb, loc, 1), accs);
+      OpBuilder::InsertionGuard guard(lb);
+      lb.setInsertionPointToStart(forOp.getBody());
+      ivs[dim] = forOp.getInductionVar();
+      SmallVector<Value> next =
+          loop(lb, level + 1, forOp.getRegionIterArgs());
+      scf::YieldOp::create(lb, loc, next);
+      return SmallVector<Value>(forOp.getResults());
+    };
+    SmallVector<Value> results = loop(b, 0, acc);
+    storeResults(b, loc, first, results, ivs);
+    emitEpilogues(b, loc, chain, results, par);
+  }
+
+  /// The parallel point of linear index `p` (the last dim fastest).
+  static SmallVector<Value> delinearize(OpBuilder &b, Location loc,
+                                        const Chain &chain, Value p) {
+    SmallVector<Value> par(chain.parallel.size());
+    for (size_t i = chain.parallel.size(); i-- > 0;) {
+      int64_t extent = chain.ranges[chain.parallel[i]];
+      par[i] = arith::RemUIOp::create(b, loc, p, index(b, loc, extent));
+      p = arith::DivUIOp::create(b, loc, p, index(b, loc, extent));
+    }
+    return par;
+  }
+
+  /// `for (p = first; p < chain.points; p += step) emitPoint(p)`.
+  static void emitStrided(OpBuilder &b, Location loc, const Chain &chain,
+                          Value first, int64_t step) {
+    auto forOp = scf::ForOp::create(b, loc, first,
+                                    index(b, loc, chain.points),
+                                    index(b, loc, step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    emitPoint(b, loc, chain,
+              delinearize(b, loc, chain, forOp.getInductionVar()));
+  }
+
+  static constexpr int64_t kThreads = 256;
+  static constexpr int64_t kTile = 64, kThreadTile = 4, kTileThreads = 16;
+
+  /// The workgroup buffer of a split's partial values.
+  static MemRefType partialsType(const Chain &chain, const Split &split) {
+    Type t = cast<MemRefType>(chain.nodes.front().op.getDpsInits()[0].getType())
+                 .getElementType();
+    return MemRefType::get(
+        {split.ry, split.px}, t, AffineMap(),
+        gpu::AddressSpaceAttr::get(t.getContext(),
+                                   gpu::GPUDialect::getWorkgroupAddressSpace()));
+  }
+
+  /// The points p0 .. p0 + px - 1 of `chain`, split as `split` says over
+  /// the block's threads (`tid`), partials in `partials`. Every thread of
+  /// the block must get here (it holds a barrier).
+  static void emitSplit(OpBuilder &b, Location loc, const Chain &chain,
+                        const Split &split, Value p0, Value tid,
+                        Value partials) {
+    const Node &first = chain.nodes.front();
+    Value x = arith::RemUIOp::create(b, loc, tid, index(b, loc, split.px));
+    Value y = arith::DivUIOp::create(b, loc, tid, index(b, loc, split.px));
+    Value p = arith::AddIOp::create(b, loc, p0, x);
+    Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p,
+                                        index(b, loc, chain.points));
+    Value identity = arith::ConstantOp::create(b, loc, split.identity);
+    int64_t perPoint = chain.work / chain.points;
+    // This thread's partial: reduction steps y, y + ry, ...
+    auto part = scf::IfOp::create(b, loc, TypeRange{identity.getType()}, valid,
+                                  /*withElse=*/true);
+    {
+      OpBuilder tb = OpBuilder::atBlockBegin(part.thenBlock());
+      SmallVector<Value> par = delinearize(tb, loc, chain, p);
+      auto loop = scf::ForOp::create(tb, loc, y, index(tb, loc, perPoint),
+                                     index(tb, loc, split.ry),
+                                     ValueRange{identity});
+      OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+      SmallVector<Value> ivs(chain.ranges.size());
+      for (auto [dim, v] : llvm::zip(chain.parallel, par))
+        ivs[dim] = v;
+      Value r = loop.getInductionVar();
+      for (size_t i = chain.reduction.size(); i-- > 0;) {
+        int64_t extent = chain.ranges[chain.reduction[i]];
+        ivs[chain.reduction[i]] =
+            arith::RemUIOp::create(lb, loc, r, index(lb, loc, extent));
+        r = arith::DivUIOp::create(lb, loc, r, index(lb, loc, extent));
+      }
+      SmallVector<Value> args = loadInputs(lb, loc, first.op, ivs);
+      args.push_back(loop.getRegionIterArgs()[0]);
+      scf::YieldOp::create(lb, loc, body(lb, first.op, args, ivs));
+      scf::YieldOp::create(tb, loc, loop.getResults());
+      OpBuilder eb = OpBuilder::atBlockBegin(part.elseBlock());
+      scf::YieldOp::create(eb, loc, ValueRange{identity});
+    }
+    memref::StoreOp::create(b, loc, part.getResult(0), partials,
+                            ValueRange{y, x});
+    gpu::BarrierOp::create(b, loc);
+    // Thread y == 0 of each point: the init, then every partial, in order.
+    Value lead = arith::AndIOp::create(
+        b, loc, valid,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y,
+                              index(b, loc, 0)));
+    auto ifOp = scf::IfOp::create(b, loc, lead, /*withElse=*/false);
+    OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+    SmallVector<Value> par = delinearize(tb, loc, chain, p);
+    SmallVector<Value> ivs(chain.ranges.size(), index(tb, loc, 0));
+    for (auto [dim, v] : llvm::zip(chain.parallel, par))
+      ivs[dim] = v;
+    Value init = initValues(tb, loc, first, ivs)[0];
+    auto combineLoop =
+        scf::ForOp::create(tb, loc, index(tb, loc, 0), index(tb, loc, split.ry),
+                           index(tb, loc, 1), ValueRange{init});
+    {
+      OpBuilder lb = OpBuilder::atBlockBegin(combineLoop.getBody());
+      Value partial = memref::LoadOp::create(
+          lb, loc, partials, ValueRange{combineLoop.getInductionVar(), x});
+      Value acc = first.op.getRegion().front().getArguments().back();
+      IRMapping map;
+      for (Value operand : split.combine->getOperands())
+        map.map(operand, operand == acc ? combineLoop.getRegionIterArgs()[0]
+                                        : partial);
+      scf::YieldOp::create(lb, loc,
+                           lb.clone(*split.combine, map)->getResults());
+    }
+    storeResults(tb, loc, first, combineLoop.getResults(), ivs);
+    emitEpilogues(tb, loc, chain, combineLoop.getResults(), par);
+  }
+
+  /// A split reduction on its own: px points per block.
+  void emitSplitGrid(OpBuilder &b, Location loc, const Chain &chain,
+                     const Split &split) {
+    int64_t blocks = (chain.points + split.px - 1) / split.px;
+    Value one = index(b, loc, 1);
+    auto launch = gpu::LaunchOp::create(
+        b, loc, index(b, loc, blocks), one, one,
+        index(b, loc, split.px * split.ry), one, one, nullptr, nullptr, {},
+        TypeRange{partialsType(chain, split)});
+    OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
+    Value p0 = arith::MulIOp::create(kb, loc, launch.getBlockIds().x,
+                                     index(kb, loc, split.px));
+    emitSplit(kb, loc, chain, split, p0, launch.getThreadIds().x,
+              launch.getWorkgroupAttributions()[0]);
+    gpu::TerminatorOp::create(kb, loc);
+  }
+
+  /// One thread per point, kThreads per block.
+  LogicalResult emitGrid(OpBuilder &b, Location loc, const Chain &chain) {
+    int64_t blocks = (chain.points + kThreads - 1) / kThreads;
+    if (blocks > INT32_MAX)
+      return chain.nodes.front().op.emitError("ember-gpu-map-linalg: ")
+             << chain.points << " points need " << blocks << " blocks of "
+             << kThreads << " threads, more than CUDA's grid limit of "
+             << INT32_MAX;
+    Value one = index(b, loc, 1);
+    auto launch = gpu::LaunchOp::create(b, loc, index(b, loc, blocks), one, one,
+                                        index(b, loc, kThreads), one, one);
+    OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
+    Value p = arith::AddIOp::create(
+        kb, loc,
+        arith::MulIOp::create(kb, loc, launch.getBlockIds().x,
+                              index(kb, loc, kThreads)),
+        launch.getThreadIds().x);
+    Value inRange = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult, p,
+                                          index(kb, loc, chain.points));
+    auto ifOp = scf::IfOp::create(kb, loc, inRange, /*withElse=*/false);
+    kb.setInsertionPointToStart(ifOp.thenBlock());
+    emitPoint(kb, loc, chain, delinearize(kb, loc, chain, p));
+    kb.setInsertionPointToEnd(&launch.getBody().front());
+    gpu::TerminatorOp::create(kb, loc);
+    return success();
+  }
+
+  /// The chains of a group, one after another in one block.
+  void emitGroup(OpBuilder &b, Location loc, ArrayRef<Chain> chains) {
+    Value one = index(b, loc, 1);
+    int64_t most = 1;
+    for (const Chain &c : chains)
+      most = std::max(most, c.points);
+    SmallVector<std::optional<Split>> splits;
+    SmallVector<Type> partials;
+    for (const Chain &c : chains) {
+      splits.push_back(splitOf(c, groupThreads));
+      if (splits.back()) {
+        most = groupThreads;
+        partials.push_back(partialsType(c, *splits.back()));
+      }
+    }
+    int64_t threads = std::min<int64_t>(groupThreads, (most + 31) / 32 * 32);
+    auto launch = gpu::LaunchOp::create(b, loc, one, one, one,
+                                        index(b, loc, threads), one, one,
+                                        nullptr, nullptr, {}, partials);
+    OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
+    Value tid = launch.getThreadIds().x;
+    unsigned nextPartials = 0;
+    for (auto [i, chain] : llvm::enumerate(chains)) {
+      if (i)
+        gpu::BarrierOp::create(kb, loc);
+      if (!splits[i]) {
+        emitStrided(kb, loc, chain, tid, threads);
+        continue;
+      }
+      // px points at a time; each round ends at a barrier, so every thread
+      // runs every round.
+      const Split &split = *splits[i];
+      auto rounds = scf::ForOp::create(kb, loc, index(kb, loc, 0),
+                                       index(kb, loc, chain.points),
+                                       index(kb, loc, split.px));
+      OpBuilder rb = OpBuilder::atBlockBegin(rounds.getBody());
+      emitSplit(rb, loc, chain, split, rounds.getInductionVar(), tid,
+                launch.getWorkgroupAttributions()[nextPartials++]);
+      gpu::BarrierOp::create(rb, loc);
+    }
+    gpu::TerminatorOp::create(kb, loc);
+  }
+
+  /// The tiled contraction (see the pass description).
+  void emitTiled(OpBuilder &b, Location loc, const Chain &chain) {
+    linalg::GenericOp op = chain.nodes.front().op;
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    unsigned k = chain.reduction[0];
+    auto uses = [](AffineMap map, unsigned dim) {
+      return map.isFunctionOfDim(dim);
+    };
+    // i: the parallel dim A reads; j: the one B reads.
+    unsigned i = uses(maps[0], chain.parallel[0]) ? chain.parallel[0]
+                                                  : chain.parallel[1];
+    unsigned j = i == chain.parallel[0] ? chain.parallel[1] : chain.parallel[0];
+    int64_t M = chain.ranges[i], N = chain.ranges[j], K = chain.ranges[k];
+    int64_t BK = 16;
+    while (K % BK)
+      BK /= 2;
+    Type aType = op.getRegion().front().getArgument(0).getType();
+    Type bType = op.getRegion().front().getArgument(1).getType();
+    auto workgroup = gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    auto aTile = MemRefType::get({BK, kTile}, aType, AffineMap(), workgroup);
+    auto bTile = MemRefType::get({BK, kTile}, bType, AffineMap(), workgroup);
+
+    Value one = index(b, loc, 1);
+    int64_t gx = (N + kTile - 1) / kTile, gy = (M + kTile - 1) / kTile;
+    auto launch = gpu::LaunchOp::create(
+        b, loc, index(b, loc, gx), index(b, loc, gy), one,
+        index(b, loc, kTileThreads), index(b, loc, kTileThreads), one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/{}, TypeRange{aTile, bTile});
+    Block &entry = launch.getBody().front();
+    Value aShared = launch.getWorkgroupAttributions()[0];
+    Value bShared = launch.getWorkgroupAttributions()[1];
+    OpBuilder kb = OpBuilder::atBlockBegin(&entry);
+    Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
+    Value i0 = arith::MulIOp::create(kb, loc, launch.getBlockIds().y,
+                                     index(kb, loc, kTile));
+    Value j0 = arith::MulIOp::create(kb, loc, launch.getBlockIds().x,
+                                     index(kb, loc, kTile));
+    Value tid = arith::AddIOp::create(
+        kb, loc, arith::MulIOp::create(kb, loc, ty, index(kb, loc, kTileThreads)),
+        tx);
+    auto add = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
+      return arith::AddIOp::create(ob, loc, a, index(ob, loc, c));
+    };
+    auto lessThan = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
+      return arith::CmpIOp::create(ob, loc, arith::CmpIPredicate::ult, a,
+                                   index(ob, loc, c));
+    };
+    // A point's loop values: i, j and k set, others unused.
+    auto point = [&](Value iv, Value jv, Value kv) {
+      SmallVector<Value> ivs(chain.ranges.size(), kv);
+      ivs[i] = iv;
+      ivs[j] = jv;
+      ivs[k] = kv;
+      return ivs;
+    };
+    // Thread (tx, ty) owns rows i0 + ty + 16r and columns j0 + tx + 16c.
+    SmallVector<Value> rows, cols, inside;
+    for (int64_t r = 0; r < kThreadTile; ++r)
+      rows.push_back(arith::AddIOp::create(kb, loc, add(kb, i0, r * kTileThreads), ty));
+    for (int64_t c = 0; c < kThreadTile; ++c)
+      cols.push_back(arith::AddIOp::create(kb, loc, add(kb, j0, c * kTileThreads), tx));
+    Value zeroIdx = index(kb, loc, 0);
+    Type accType = cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
+    SmallVector<Value> acc;
+    for (int64_t r = 0; r < kThreadTile; ++r)
+      for (int64_t c = 0; c < kThreadTile; ++c) {
+        Value in = arith::AndIOp::create(kb, loc, lessThan(kb, rows[r], M),
+                                         lessThan(kb, cols[c], N));
+        inside.push_back(in);
+        auto ifOp = scf::IfOp::create(kb, loc, TypeRange{accType}, in, true);
+        OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+        scf::YieldOp::create(
+            tb, loc,
+            initValues(tb, loc, chain.nodes.front(),
+                       point(rows[r], cols[c], zeroIdx))[0]);
+        OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
+        scf::YieldOp::create(
+            eb, loc, ValueRange{arith::ConstantOp::create(
+                         eb, loc, eb.getZeroAttr(accType))});
+        acc.push_back(ifOp.getResult(0));
+      }
+
+    // Stages BK x 64 of input `which` (0: A over i, 1: B over j) from k0.
+    auto stage = [&](OpBuilder &ob, Value k0, int which) {
+      AffineMap map = maps[which];
+      unsigned dim = which == 0 ? i : j;
+      int64_t extent = which == 0 ? M : N;
+      Value base = which == 0 ? i0 : j0;
+      Value shared = which == 0 ? aShared : bShared;
+      Type type = which == 0 ? aType : bType;
+      // Consecutive threads take consecutive addresses of the input.
+      auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+      bool kFastest = last && last.getPosition() == k;
+      auto loop = scf::ForOp::create(ob, loc, tid, index(ob, loc, BK * kTile),
+                                     index(ob, loc, kTileThreads * kTileThreads));
+      OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+      Value e = loop.getInductionVar();
+      Value kk, m;
+      if (kFastest) {
+        kk = arith::RemUIOp::create(lb, loc, e, index(lb, loc, BK));
+        m = arith::DivUIOp::create(lb, loc, e, index(lb, loc, BK));
+      } else {
+        m = arith::RemUIOp::create(lb, loc, e, index(lb, loc, kTile));
+        kk = arith::DivUIOp::create(lb, loc, e, index(lb, loc, kTile));
+      }
+      Value pos = arith::AddIOp::create(lb, loc, base, m);
+      Value kv = arith::AddIOp::create(lb, loc, k0, kk);
+      auto ifOp = scf::IfOp::create(lb, loc, TypeRange{type},
+                                    lessThan(lb, pos, extent), true);
+      OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+      SmallVector<Value> ivs(chain.ranges.size(), kv);
+      ivs[dim] = pos;
+      ivs[k] = kv;
+      scf::YieldOp::create(tb, loc,
+                           ValueRange{load(tb, loc, op.getDpsInputs()[which],
+                                           map, ivs)});
+      OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
+      scf::YieldOp::create(eb, loc,
+                           ValueRange{arith::ConstantOp::create(
+                               eb, loc, eb.getZeroAttr(type))});
+      memref::StoreOp::create(lb, loc, ifOp.getResult(0), shared,
+                              ValueRange{kk, m});
+    };
+
+    auto kLoop = scf::ForOp::create(kb, loc, zeroIdx, index(kb, loc, K),
+                                    index(kb, loc, BK), acc);
+    {
+      OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
+      Value k0 = kLoop.getInductionVar();
+      stage(lb, k0, 0);
+      stage(lb, k0, 1);
+      gpu::BarrierOp::create(lb, loc);
+      auto inner = scf::ForOp::create(lb, loc, index(lb, loc, 0),
+                                      index(lb, loc, BK), index(lb, loc, 1),
+                                      kLoop.getRegionIterArgs());
+      {
+        OpBuilder ib = OpBuilder::atBlockBegin(inner.getBody());
+        Value kk = inner.getInductionVar();
+        SmallVector<Value> a, bv, next;
+        for (int64_t r = 0; r < kThreadTile; ++r)
+          a.push_back(memref::LoadOp::create(
+              ib, loc, aShared,
+              ValueRange{kk, add(ib, ty, r * kTileThreads)}));
+        for (int64_t c = 0; c < kThreadTile; ++c)
+          bv.push_back(memref::LoadOp::create(
+              ib, loc, bShared,
+              ValueRange{kk, add(ib, tx, c * kTileThreads)}));
+        ValueRange accs = inner.getRegionIterArgs();
+        for (int64_t r = 0; r < kThreadTile; ++r)
+          for (int64_t c = 0; c < kThreadTile; ++c)
+            next.push_back(body(ib, op,
+                                {a[r], bv[c], accs[r * kThreadTile + c]},
+                                ValueRange{}, /*contract=*/true)[0]);
+        scf::YieldOp::create(ib, loc, next);
+      }
+      gpu::BarrierOp::create(lb, loc);
+      scf::YieldOp::create(lb, loc, inner.getResults());
+    }
+    for (int64_t r = 0; r < kThreadTile; ++r)
+      for (int64_t c = 0; c < kThreadTile; ++c) {
+        int64_t n = r * kThreadTile + c;
+        auto ifOp = scf::IfOp::create(kb, loc, inside[n], false);
+        OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+        SmallVector<Value> ivs = point(rows[r], cols[c], zeroIdx);
+        Value result = kLoop.getResult(n);
+        storeResults(tb, loc, chain.nodes.front(), result, ivs);
+        SmallVector<Value> par;
+        for (unsigned d : chain.parallel)
+          par.push_back(ivs[d]);
+        emitEpilogues(tb, loc, chain, result, par);
+      }
+    gpu::TerminatorOp::create(kb, loc);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // The pass
+  //===--------------------------------------------------------------------===//
+
+  LogicalResult run() {
+    // 1. Generalize; every op must have static loops and buffer operands.
+    IRRewriter rewriter(fn.getContext());
+    SmallVector<Operation *> work;
+    fn.walk([&](Operation *op) {
+      if (isa<linalg::LinalgOp, memref::CopyOp>(op))
+        work.push_back(op);
+    });
+    for (Operation *op : work) {
+      rewriter.setInsertionPoint(op);
+      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+        op = linalg::CopyOp::create(rewriter, op->getLoc(), copy.getSource(),
+                                    copy.getTarget());
+        rewriter.eraseOp(copy);
+      }
+      auto linalgOp = cast<linalg::LinalgOp>(op);
+      if (op->getParentOp() != fn)
+        return op->emitError("ember-gpu-map-linalg: expected the linalg ops "
+                             "at the top level of the function");
+      if (!linalgOp.hasPureBufferSemantics() ||
+          linalgOp.hasDynamicShape())
+        return op->emitError("ember-gpu-map-linalg: expected static "
+                             "shapes on buffers");
+      FailureOr<linalg::GenericOp> generic =
+          isa<linalg::GenericOp>(op)
+              ? FailureOr<linalg::GenericOp>(cast<linalg::GenericOp>(op))
+              : linalg::generalizeNamedOp(rewriter, linalgOp);
+      if (failed(generic))
+        return op->emitError("ember-gpu-map-linalg: cannot generalize");
+      ops.push_back(*generic);
+    }
+    // An op whose threads would read what others write is refused.
+    for (linalg::GenericOp op : ops)
+      for (OpOperand *in : op.getDpsInputOperands())
+        for (OpOperand &out : op.getDpsInitsMutable()) {
+          bool same = in->get() == out.get() &&
+                      op.getMatchingIndexingMap(in) ==
+                          op.getMatchingIndexingMap(&out);
+          if (rootOf(in->get()) == rootOf(out.get()) && !same)
+            return op.emitError("ember-gpu-map-linalg: operand ")
+                   << in->getOperandNumber()
+                   << " is read elsewhere than where the op writes it: the "
+                      "threads of a kernel would race";
+        }
+
+    // 2. Folding.
+    foldCopies();
+    DenseMap<Operation *, linalg::GenericOp> prologues;
+    foldPrologues(prologues);
+
+    // 3, 4. Kernels, each launched where its last op was.
+    for (Kernel &kernel : formKernels(prologues)) {
+      Operation *last = kernel.chains.back().nodes.back().op;
+      OpBuilder b(last);
+      Location loc = kernel.chains.front().nodes.front().op.getLoc();
+      bool empty = llvm::all_of(kernel.chains,
+                                [](const Chain &c) { return c.points == 0; });
+      if (empty)
+        ;
+      else if (kernel.chains.size() > 1)
+        emitGroup(b, loc, kernel.chains);
+      else if (kernel.tiled)
+        emitTiled(b, loc, kernel.chains[0]);
+      else if (std::optional<Split> split = splitOf(kernel.chains[0], kThreads))
+        emitSplitGrid(b, loc, kernel.chains[0], *split);
+      else if (failed(emitGrid(b, loc, kernel.chains[0])))
+        return failure();
+      for (Chain &chain : kernel.chains)
+        for (Node &n : chain.nodes) {
+          n.op.erase();
+          if (n.prologue)
+            n.prologue.erase();
+        }
+    }
+    // Buffers that folding left unused are not allocated.
+    for (auto alloc : llvm::make_early_inc_range(fn.getOps<memref::AllocOp>())) {
+      if (!llvm::all_of(alloc->getUsers(),
+                        [](Operation *u) { return isa<memref::DeallocOp>(u); }))
+        continue;
+      for (Operation *u : llvm::make_early_inc_range(alloc->getUsers()))
+        u->erase();
+      alloc.erase();
+    }
+    return success();
+  }
+};
+
+struct EmberGPUMapLinalgPass
+    : mlir::ember::impl::EmberGPUMapLinalgPassBase<EmberGPUMapLinalgPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    Mapper mapper{getOperation(), smallPoints, smallWork, groupThreads, {}};
+    if (failed(mapper.run()))
+      signalPassFailure();
+  }
+};
+
+} // namespace

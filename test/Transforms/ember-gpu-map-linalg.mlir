@@ -1,0 +1,153 @@
+// RUN: ember-opt %s -split-input-file -verify-diagnostics --pass-pipeline='builtin.module(func.func(ember-gpu-map-linalg),canonicalize)' | FileCheck %s
+// RUN: ember-opt %s -split-input-file -verify-diagnostics --pass-pipeline='builtin.module(func.func(ember-gpu-map-linalg{small-work=0}),canonicalize)' | FileCheck %s --check-prefix=TILED
+
+// A linear layer with ReLU, as bufferization leaves it: the bias broadcast
+// becomes the matmul's prologue, the transpose folds into its indexing map,
+// the ReLU is its epilogue, and the pre-activation buffer, read by no one
+// after, is neither stored nor allocated. Small: one thread per output.
+// CHECK-LABEL: func.func @layer
+// CHECK-SAME:    (%[[X:.*]]: memref<4x32xf32>, %[[W:.*]]: memref<16x32xf32>, %[[B:.*]]: memref<16xf32>, %[[OUT:.*]]: memref<4x16xf32>)
+// CHECK-NOT:     memref.alloc
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256
+// CHECK:           scf.if
+// CHECK:             %[[BIAS:.*]] = memref.load %[[B]][%[[J:.*]]] : memref<16xf32>
+// CHECK:             %[[SUM:.*]] = scf.for %[[K:.*]] = {{.*}} iter_args(%[[ACC:.*]] = %[[BIAS]])
+// CHECK:               memref.load %[[X]][%[[I:.*]], %[[K]]]
+// CHECK:               memref.load %[[W]][%[[J]], %[[K]]]
+// CHECK:               arith.mulf
+// CHECK:               arith.addf %[[ACC]]
+// CHECK:             %[[RELU:.*]] = arith.maximumf %[[SUM]]
+// CHECK-NOT:         memref.store
+// CHECK:             memref.store %[[RELU]], %[[OUT]][%[[I]], %[[J]]]
+// CHECK-NOT:         memref.store
+// CHECK:         gpu.terminator
+// CHECK-NOT:     linalg.
+// CHECK-NOT:     gpu.launch
+// CHECK:         return
+
+// Larger than small-work: the tiled contraction. Blocks of 16x16 threads,
+// both inputs staged through workgroup memory between barriers, FMAs.
+// TILED-LABEL: func.func @layer
+// TILED:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c16, {{.*}} = %c16, {{.*}}) workgroup(%[[AS:.*]] : memref<16x64xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x64xf32, #gpu.address_space<workgroup>>)
+// TILED:           scf.for {{.*}} iter_args
+// TILED:             memref.store {{.*}}, %[[AS]]
+// TILED:             memref.store {{.*}}, %[[BS]]
+// TILED:             gpu.barrier
+// TILED:             scf.for
+// TILED:               memref.load %[[AS]]
+// TILED:               memref.load %[[BS]]
+// TILED:               arith.mulf {{.*}} fastmath<contract>
+// TILED:               arith.addf {{.*}} fastmath<contract>
+// TILED:             gpu.barrier
+// TILED:           arith.maximumf
+// TILED-NOT:     linalg.
+// TILED-NOT:     gpu.launch
+func.func @layer(%x: memref<4x32xf32>, %w: memref<16x32xf32>, %b: memref<16xf32>, %out: memref<4x16xf32>) {
+  %t = memref.alloc() : memref<32x16xf32>
+  %acc = memref.alloc() : memref<4x16xf32>
+  linalg.broadcast ins(%b : memref<16xf32>) outs(%acc : memref<4x16xf32>) dimensions = [0]
+  linalg.transpose ins(%w : memref<16x32xf32>) outs(%t : memref<32x16xf32>) permutation = [1, 0]
+  linalg.matmul ins(%x, %t : memref<4x32xf32>, memref<32x16xf32>) outs(%acc : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<4x16xf32>) outs(%out : memref<4x16xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %z = arith.constant 0.0 : f32
+    %r = arith.maximumf %in, %z : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %t : memref<32x16xf32>
+  memref.dealloc %acc : memref<4x16xf32>
+  return
+}
+
+// -----
+
+// Small ops in a row share one block, a barrier between them: the row sums
+// (the fill folded into the reduction's start) are in memory before the
+// division reads them. The sums are an argument: stored.
+// CHECK-LABEL: func.func @group
+// TILED-LABEL: func.func @group
+// CHECK-SAME:    (%[[X:.*]]: memref<6x10xf32>, %[[S:.*]]: memref<6xf32>, %[[OUT:.*]]: memref<6x10xf32>)
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1, {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c64, {{.*}} = %c1, {{.*}} = %c1)
+// CHECK:           scf.for
+// CHECK:             %[[ROW:.*]] = scf.for {{.*}} iter_args({{.*}} = %cst)
+// CHECK:             memref.store %[[ROW]], %[[S]]
+// CHECK:           gpu.barrier
+// CHECK:           scf.for
+// CHECK:             memref.load %[[S]]
+// CHECK:             arith.divf
+// CHECK:             memref.store {{.*}}, %[[OUT]]
+// CHECK-NOT:       gpu.barrier
+// CHECK:           gpu.terminator
+// CHECK-NOT:     gpu.launch
+func.func @group(%x: memref<6x10xf32>, %s: memref<6xf32>, %out: memref<6x10xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%s : memref<6xf32>)
+  linalg.reduce ins(%x : memref<6x10xf32>) outs(%s : memref<6xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %r = arith.addf %in, %acc : f32
+      linalg.yield %r : f32
+    }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x, %s : memref<6x10xf32>, memref<6xf32>) outs(%out : memref<6x10xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.divf %a, %b : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Must not fire: a transpose into an argument is the caller's result, so it
+// is not folded away; its reader runs as its epilogue on the same values.
+// CHECK-LABEL: func.func @copy_into_argument
+// CHECK-SAME:    (%[[X:.*]]: memref<3x5xf32>, %[[T:.*]]: memref<5x3xf32>, %[[OUT:.*]]: memref<5x3xf32>)
+// CHECK:         gpu.launch
+// CHECK:           %[[V:.*]] = memref.load %[[X]]
+// CHECK:           memref.store %[[V]], %[[T]]
+// CHECK:           %[[N:.*]] = arith.negf %[[V]]
+// CHECK:           memref.store %[[N]], %[[OUT]]
+// CHECK-NOT:     gpu.launch
+func.func @copy_into_argument(%x: memref<3x5xf32>, %t: memref<5x3xf32>, %out: memref<5x3xf32>) {
+  linalg.transpose ins(%x : memref<3x5xf32>) outs(%t : memref<5x3xf32>) permutation = [1, 0]
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%t : memref<5x3xf32>) outs(%out : memref<5x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.negf %a : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Must not fire: a transpose read by two ops stays (a buffer in memory);
+// its readers are not epilogues of a reduction that reads it transposed.
+// CHECK-LABEL: func.func @copy_read_twice
+// CHECK:         memref.store {{.*}} : memref<5x3xf32>
+// CHECK:         gpu.barrier
+func.func @copy_read_twice(%x: memref<3x5xf32>, %o1: memref<5xf32>, %o2: memref<3xf32>) {
+  %t = memref.alloc() : memref<5x3xf32>
+  linalg.transpose ins(%x : memref<3x5xf32>) outs(%t : memref<5x3xf32>) permutation = [1, 0]
+  linalg.reduce ins(%t : memref<5x3xf32>) outs(%o1 : memref<5xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %r = arith.addf %in, %acc : f32
+      linalg.yield %r : f32
+    }
+  linalg.reduce ins(%t : memref<5x3xf32>) outs(%o2 : memref<3xf32>) dimensions = [0]
+    (%in: f32, %acc: f32) {
+      %r = arith.addf %in, %acc : f32
+      linalg.yield %r : f32
+    }
+  memref.dealloc %t : memref<5x3xf32>
+  return
+}
+
+// -----
+
+func.func @race(%x: memref<4x4xf32>) {
+  // expected-error @+1 {{ember-gpu-map-linalg: operand 0 is read elsewhere than where the op writes it: the threads of a kernel would race}}
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<4x4xf32>) outs(%x : memref<4x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
