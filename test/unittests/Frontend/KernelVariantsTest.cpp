@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HostCpu.h"
 #include "RandomTensors.h"
 #include "Reference.h"
 #include "TestSeed.h"
@@ -31,18 +32,10 @@ using namespace ember;
 
 namespace {
 
-bool canRunAvx2() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
 class KernelVariantsTest : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
-    if (GetParam() == "haswell" && !canRunAvx2())
+    if (GetParam() == "haswell" && !test::canRunAvx2())
       GTEST_SKIP() << "this CPU cannot run AVX2 code";
     rng = test::testGenerator();
     set_cpu_target(GetParam());

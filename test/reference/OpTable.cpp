@@ -1,0 +1,454 @@
+//===- OpTable.cpp - Every op's test case, written once ---------*- C++ -*-===//
+//
+// Part of Ember's tests. See OpTable.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OpTable.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace ember::test {
+
+//===----------------------------------------------------------------------===//
+// Draw
+//===----------------------------------------------------------------------===//
+
+int64_t Draw::integer(int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+}
+
+int64_t Draw::size(int64_t max) {
+  static const int64_t primes[] = {2,  3,  5,  7,  11, 13, 17, 19, 23, 29,
+                                   31, 37, 41, 43, 47, 53, 59, 61, 67};
+  switch (integer(0, 4)) {
+  case 0:
+    return 1;
+  case 1:
+  case 2: {
+    int64_t count = std::upper_bound(std::begin(primes), std::end(primes), max) -
+                    std::begin(primes);
+    return count ? primes[integer(0, count - 1)] : 1;
+  }
+  default:
+    return integer(1, max);
+  }
+}
+
+Shape Draw::shape(int64_t minRank, int64_t maxRank) {
+  Shape s(integer(minRank, maxRank));
+  int64_t max = s.size() <= 2   ? 70
+                : s.size() == 3 ? 17
+                                : static_cast<int64_t>(std::pow(5000.0, 1.0 / s.size()));
+  for (int64_t &d : s)
+    d = size(max);
+  return s;
+}
+
+Shape Draw::broadcastable(const Shape &to) {
+  Shape from(to.begin() + integer(0, static_cast<int64_t>(to.size())), to.end());
+  for (int64_t &d : from)
+    if (integer(0, 2) == 0)
+      d = 1;
+  return from;
+}
+
+std::vector<int64_t> Draw::someDims(int64_t rank, bool negative) {
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < rank; ++d)
+    if (coin())
+      dims.push_back(negative && coin() ? d - rank : d);
+  if (dims.empty())
+    dims.push_back(integer(0, rank - 1));
+  return dims;
+}
+
+std::vector<int64_t> Draw::permutation(int64_t rank) {
+  std::vector<int64_t> perm(rank);
+  std::iota(perm.begin(), perm.end(), 0);
+  std::shuffle(perm.begin(), perm.end(), rng_);
+  return perm;
+}
+
+Tensor Draw::floats(const Shape &shape, double lo, double hi, bool signs,
+                    DType dtype) {
+  std::uniform_real_distribution<double> dist(lo, hi);
+  std::vector<double> v(numelOf(shape));
+  for (double &x : v) {
+    x = dist(rng_);
+    if (signs && coin())
+      x = -x;
+    if (dtype == DType::Float32)
+      x = static_cast<float>(x);
+  }
+  return tensor(v, shape, dtype);
+}
+
+Tensor Draw::ints(const Shape &shape, int64_t lo, int64_t hi) {
+  std::vector<int64_t> v(numelOf(shape));
+  for (int64_t &x : v)
+    x = integer(lo, hi);
+  return tensor(v, shape);
+}
+
+Tensor Draw::integralFloats(const Shape &shape, int64_t lo, int64_t hi) {
+  std::vector<double> v(numelOf(shape));
+  for (double &x : v)
+    x = static_cast<double>(integer(lo, hi));
+  return tensor(v, shape, DType::Float32);
+}
+
+//===----------------------------------------------------------------------===//
+// The table
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+using Inputs = std::function<OpInputs(Draw &)>;
+using In = const OpInputs &;
+
+/// The tolerance of float32 results one rounding from exact, and of those
+/// that sum up to ~70 terms (contractions, reductions) or more.
+constexpr Tolerance kRounded{1e-5, 1e-5}, kSummed{1e-4, 1e-4};
+constexpr Tolerance kExact{0, 0};
+
+/// `count` float32 tensors of one random shape, values in [lo, hi).
+Inputs sameShape(int count, double lo = -2, double hi = 2) {
+  return [=](Draw &d) {
+    Shape s = d.shape();
+    OpInputs in;
+    for (int i = 0; i < count; ++i)
+      in.push_back(d.floats(s, lo, hi));
+    return in;
+  };
+}
+
+/// One float32 tensor of rank in [minRank, maxRank].
+Inputs one(int64_t minRank, int64_t maxRank = 4) {
+  return [=](Draw &d) { return OpInputs{d.floats(d.shape(minRank, maxRank))}; };
+}
+
+/// A tensor of rank >= 1 and one that broadcasts to it.
+OpInputs broadcastPair(Draw &d) {
+  Shape big = d.shape(1, 4);
+  return {d.floats(big), d.floats(d.broadcastable(big))};
+}
+
+/// [m, k] and [k, n] matrices (a size of 0 is drawn), float32 or int64.
+Inputs matrices(int64_t m, int64_t k, int64_t n, bool ints = false) {
+  return [=](Draw &d) {
+    int64_t mm = m ? m : d.size(), kk = k ? k : d.size(), nn = n ? n : d.size();
+    if (ints)
+      return OpInputs{d.ints({mm, kk}, -9, 9), d.ints({kk, nn}, -9, 9)};
+    return OpInputs{d.floats({mm, kk}), d.floats({kk, nn})};
+  };
+}
+
+/// x [m, in], weight [out, in] and bias [out].
+OpInputs linearInputs(Draw &d) {
+  int64_t m = d.size(), in = d.size(), out = d.size();
+  return {d.floats({m, in}), d.floats({out, in}), d.floats({out})};
+}
+
+/// Two float32 tensors of small integers of one shape (comparisons).
+OpInputs comparable(Draw &d) {
+  Shape s = d.shape(1, 3);
+  return {d.integralFloats(s, -2, 2), d.integralFloats(s, -2, 2)};
+}
+
+/// An int64 tensor in [-50, 50] and one in [1, 9] of its shape.
+OpInputs intPair(Draw &d) {
+  Shape s = d.shape(1, 3);
+  return {d.ints(s, -50, 50), d.ints(s, 1, 9)};
+}
+
+/// Logits [n, classes] in [-5, 5).
+OpInputs logits(Draw &d) { return {d.floats({d.size(), d.size(40)}, -5, 5)}; }
+
+/// Logits and int64 labels [n].
+OpInputs classification(Draw &d) {
+  Tensor x = logits(d)[0];
+  return {x, d.ints({x.size(0)}, 0, x.size(1) - 1)};
+}
+
+std::vector<OpCase> buildTable() {
+  std::vector<OpCase> t;
+  // A case whose op draws nothing.
+  auto add = [&](std::string name, Inputs inputs, OpFn op, Tolerance values,
+                 std::optional<Tolerance> gradients = std::nullopt) {
+    t.push_back({std::move(name),
+                 [inputs, op](Draw &d) { return OpInstance{inputs(d), op}; },
+                 values, gradients});
+  };
+  // A case that draws its op's parameters too.
+  auto addDrawn = [&](std::string name, std::function<OpInstance(Draw &)> draw,
+                      Tolerance values,
+                      std::optional<Tolerance> gradients = std::nullopt) {
+    t.push_back({std::move(name), std::move(draw), values, gradients});
+  };
+
+  //===--------------------------------------------------------------------===//
+  // Elementwise arithmetic: same shapes, broadcast, scalars, int64, float64.
+  //===--------------------------------------------------------------------===//
+
+  add("add", sameShape(2), [](In in) { return in[0] + in[1]; }, kRounded, kRounded);
+  add("sub", sameShape(2), [](In in) { return in[0] - in[1]; }, kRounded, kRounded);
+  add("mul", sameShape(2), [](In in) { return in[0] * in[1]; }, kRounded, kRounded);
+  add("div",
+      [](Draw &d) {
+        Shape s = d.shape();
+        return OpInputs{d.floats(s), d.floats(s, 0.5, 2, /*signs=*/true)};
+      },
+      [](In in) { return in[0] / in[1]; }, kRounded, kRounded);
+  // Gradients of broadcast operands are sums over the broadcast dims.
+  add("add_broadcast", broadcastPair, [](In in) { return in[0] + in[1]; }, kRounded, kSummed);
+  add("sub_broadcast", broadcastPair, [](In in) { return in[1] - in[0]; }, kRounded, kSummed);
+  add("mul_broadcast", broadcastPair, [](In in) { return in[0] * in[1]; }, kRounded, kSummed);
+  add("scalar_operands", one(1),
+      [](In in) {
+        return OpOutputs{in[0] * 2.5 + 1.0, 3.0 - in[0], 1.0 / (in[0] * in[0] + 1.0)};
+      },
+      kRounded, kRounded);
+  // Elementwise ops of many rows are split into row blocks (on the CPU, by
+  // threads): rows with many divisors, a prime, a prime square and twice a
+  // large prime, each about 2^17 elements.
+  for (int64_t rows : {512, 1031, 4489, 2 * 32771}) {
+    int64_t cols = std::max<int64_t>(2, (int64_t(1) << 17) / rows);
+    add("elementwise_rows_" + std::to_string(rows),
+        [=](Draw &d) { return OpInputs{d.floats({rows, cols}), d.floats({rows, cols})}; },
+        [](In in) { return in[0] * 0.5 - in[1]; }, kRounded);
+  }
+  // A long chain is fused into ops of at most 64 body ops: nothing may be
+  // lost or reordered at the groups' edges (900 ops that do not fold).
+  add("long_elementwise_chain",
+      [](Draw &d) { return OpInputs{d.floats({d.size(5), d.size(7)})}; },
+      [](In in) {
+        Tensor y = in[0];
+        for (int i = 0; i < 300; ++i)
+          y = (y * 0.99 + 0.01 * double(i % 7 - 3)).relu();
+        return y;
+      },
+      {1e-4, 1e-5});
+  add("int64_add", intPair, [](In in) { return in[0] + in[1]; }, kExact);
+  add("int64_mul_sub", intPair, [](In in) { return in[0] * in[1] - in[0]; }, kExact);
+  // Truncating, as C++ and ember.div.
+  add("int64_div", intPair, [](In in) { return in[0] / in[1]; }, kExact);
+  add("int64_neg_relu_sum", intPair, [](In in) { return (-in[0]).relu().sum(); }, kExact);
+  add("float64_square_sum",
+      [](Draw &d) { return OpInputs{d.floats(d.shape(1, 3), -1, 1, false, DType::Float64)}; },
+      [](In in) { return (in[0] * in[0] + 1.0).sum(); }, {1e-12, 1e-12}, Tolerance{1e-12, 1e-12});
+
+  //===--------------------------------------------------------------------===//
+  // Unary math.
+  //===--------------------------------------------------------------------===//
+
+  add("neg", sameShape(1), [](In in) { return -in[0]; }, kRounded, kRounded);
+  add("relu", sameShape(1), [](In in) { return in[0].relu(); }, kRounded, kRounded);
+  add("relu_of_neg", sameShape(1), [](In in) { return relu(-in[0]) + in[0].relu(); },
+      kRounded, kRounded);
+  add("exp", sameShape(1), [](In in) { return in[0].exp(); }, {1e-5, 1e-6}, kRounded);
+  add("log", sameShape(1, 0.1, 5), [](In in) { return in[0].log(); }, {1e-5, 1e-6},
+      kRounded);
+  add("sqrt", sameShape(1, 0, 5), [](In in) { return in[0].sqrt(); }, {1e-6, 1e-6},
+      kRounded);
+
+  //===--------------------------------------------------------------------===//
+  // Contractions: any sizes; 1 row, 1 column, 1 as the reduced size; int64.
+  //===--------------------------------------------------------------------===//
+
+  auto matmul = [](In in) { return in[0].matmul(in[1]); };
+  add("matmul", matrices(0, 0, 0), matmul, kSummed, kSummed);
+  add("matmul_one_row", matrices(1, 0, 0), matmul, kSummed, kSummed);
+  add("matmul_one_column", matrices(0, 0, 1), matmul, kSummed, kSummed);
+  add("matmul_k_one", matrices(0, 1, 0), matmul, kSummed, kSummed);
+  add("matmul_int64", matrices(0, 0, 0, /*ints=*/true), matmul, kExact);
+  add("matmul_transposed",
+      [](Draw &d) {
+        int64_t k = d.size();
+        return OpInputs{d.floats({d.size(), k}), d.floats({d.size(), k})};
+      },
+      [](In in) { return in[0].matmul(in[1].t()); }, kSummed, kSummed);
+  add("linear", linearInputs, [](In in) { return linear(in[0], in[1], in[2]); },
+      kSummed, kSummed);
+  add("linear_no_bias", linearInputs,
+      [](In in) { return linear(in[0], in[1], Tensor()); }, kSummed, kSummed);
+  add("linear_relu", linearInputs,
+      [](In in) { return linear(in[0], in[1], in[2]).relu(); }, kSummed);
+
+  //===--------------------------------------------------------------------===//
+  // Data movement.
+  //===--------------------------------------------------------------------===//
+
+  addDrawn("reshape",
+           [](Draw &d) {
+             Tensor a = d.floats(d.shape(1));
+             // A random factorisation of the element count.
+             int64_t rest = a.numel();
+             Shape target;
+             for (int64_t f = 2; f <= rest; ++f)
+               while (rest % f == 0 && d.coin()) {
+                 target.push_back(f);
+                 rest /= f;
+               }
+             target.push_back(rest);
+             std::shuffle(target.begin(), target.end(), d.generator());
+             // Through arithmetic, so that the reshape is compiled.
+             return OpInstance{{a}, [=](In in) { return (in[0] * 2.0).reshape(target); }};
+           },
+           kRounded, kRounded);
+  add("reshape_flat", one(1), [](In in) { return (in[0] + 1.0).reshape({-1}); },
+      kRounded, kRounded);
+  add("reshape_to_scalar", [](Draw &d) { return OpInputs{d.floats({1, 1})}; },
+      [](In in) { return (in[0] * 3.0).reshape({}); }, kRounded, kRounded);
+  add("reshape_then_broadcast",
+      [](Draw &d) {
+        int64_t c = d.size(17);
+        return OpInputs{d.floats({d.size(17), d.size(17), c}), d.floats({c})};
+      },
+      [](In in) { return in[0].reshape({-1, in[0].size(2)}) + in[1]; }, kRounded,
+      kSummed);
+  addDrawn("permute",
+           [](Draw &d) {
+             Tensor a = d.floats(d.shape(2, 4));
+             std::vector<int64_t> perm = d.permutation(a.dim());
+             return OpInstance{{a}, [=](In in) { return in[0].permute(perm) * 1.0; }};
+           },
+           kRounded, kRounded);
+  add("transpose", one(2), [](In in) { return in[0].transpose(0, -1) + 0.0; },
+      kRounded, kRounded);
+  add("t", one(2, 2), [](In in) { return in[0].t(); }, kExact, kExact);
+  addDrawn("broadcast_to",
+           [](Draw &d) {
+             Shape to = d.shape(1, 4);
+             return OpInstance{{d.floats(d.broadcastable(to))},
+                               [=](In in) { return in[0].broadcast_to(to); }};
+           },
+           kExact, kSummed);
+
+  //===--------------------------------------------------------------------===//
+  // Reductions.
+  //===--------------------------------------------------------------------===//
+
+  // Over random dims (some counted from the end), keeping them or not.
+  using Reduction = Tensor (Tensor::*)(std::vector<int64_t>, bool, Tensor::Loc) const;
+  auto reduction = [&](std::string name, Reduction op, Tolerance values,
+                       Tolerance gradients) {
+    addDrawn(name,
+             [op](Draw &d) {
+               Tensor a = d.floats(d.shape(1, 4));
+               std::vector<int64_t> dims = d.someDims(a.dim(), /*negative=*/true);
+               bool keepdim = d.coin();
+               return OpInstance{{a}, [=](In in) {
+                                   return (in[0].*op)(dims, keepdim, Tensor::Loc::current());
+                                 }};
+             },
+             values, gradients);
+  };
+  reduction("sum", &Tensor::sum, kSummed, kRounded);
+  reduction("mean", &Tensor::mean, kRounded, kRounded);
+  reduction("amax", &Tensor::amax, kExact, kRounded);
+  reduction("amin", &Tensor::amin, kExact, kRounded);
+  add("sum_all", one(1), [](In in) { return in[0].sum(); }, kSummed, kRounded);
+  add("mean_all", one(1), [](In in) { return in[0].mean(); }, kRounded, kRounded);
+  add("max_all", one(1), [](In in) { return in[0].max(); }, kExact, kRounded);
+  add("min_all", one(1), [](In in) { return in[0].min(); }, kExact, kRounded);
+  add("amax_int64", [](Draw &d) { return OpInputs{d.ints({d.size(), d.size()}, -9, 9)}; },
+      [](In in) { return in[0].amax({1}); }, kExact);
+  addDrawn("argmax",
+           [](Draw &d) {
+             Tensor a = d.floats(d.shape(1, 3));
+             int64_t dim = d.integer(0, a.dim() - 1);
+             bool keepdim = d.coin();
+             return OpInstance{{a}, [=](In in) { return in[0].argmax(dim, keepdim); }};
+           },
+           kExact);
+  // Ties: the first maximum wins, as in PyTorch.
+  add("argmax_ties", [](Draw &) { return OpInputs{tensor({{1.0, 3.0, 3.0}, {2.0, 2.0, 1.0}})}; },
+      [](In in) { return in[0].argmax(1); }, kExact);
+  add("argmax_int64", [](Draw &d) { return OpInputs{d.ints({d.size(), d.size()}, 0, 3)}; },
+      [](In in) { return in[0].argmax(0); }, kExact);
+
+  //===--------------------------------------------------------------------===//
+  // Comparisons, select and casts.
+  //===--------------------------------------------------------------------===//
+
+  add("eq", comparable, [](In in) { return in[0].eq(in[1]); }, kExact);
+  add("ne", comparable, [](In in) { return in[0].ne(in[1]); }, kExact);
+  add("lt", comparable, [](In in) { return in[0].lt(in[1]); }, kExact);
+  add("le", comparable, [](In in) { return in[0].le(in[1]); }, kExact);
+  add("gt", comparable, [](In in) { return in[0].gt(in[1]); }, kExact);
+  add("ge", comparable, [](In in) { return in[0].ge(in[1]); }, kExact);
+  add("gt_broadcast_cast",
+      [](Draw &d) {
+        Shape s = d.shape(1, 3);
+        return OpInputs{d.floats(s), d.floats({s.back()})};
+      },
+      [](In in) { return in[0].gt(in[1]).to(DType::Float32); }, kExact);
+  add("where", comparable, [](In in) { return where(in[0].gt(in[1]), in[0], in[1] * 2.0); },
+      kExact, kExact);
+  add("count_positive", comparable,
+      [](In in) { return in[0].gt(0.0).to(DType::Float32).sum(); }, kExact);
+  add("cast_float32_to_int64", sameShape(1, -50, 50),
+      [](In in) { return in[0].to(DType::Int64); }, kExact);
+  add("cast_float32_to_float64", one(1), [](In in) { return in[0].to(DType::Float64); },
+      kExact, kExact);
+  add("cast_float32_to_bool", comparable, [](In in) { return in[0].to(DType::Bool); },
+      kExact);
+  add("cast_int64_to_uint8_to_float32",
+      [](Draw &d) { return OpInputs{d.ints(d.shape(1, 3), 0, 255)}; },
+      [](In in) { return in[0].to(DType::UInt8).to(DType::Float32); }, kExact);
+  // The classification accuracy idiom.
+  add("accuracy", classification,
+      [](In in) { return in[0].argmax(1).eq(in[1]).to(DType::Float32).sum(); }, kExact);
+
+  //===--------------------------------------------------------------------===//
+  // Softmax and the loss.
+  //===--------------------------------------------------------------------===//
+
+  add("softmax", logits, [](In in) { return in[0].softmax(1); }, {1e-5, 1e-6},
+      kRounded);
+  add("log_softmax", logits, [](In in) { return in[0].log_softmax(1); },
+      kRounded, kRounded);
+  add("softmax_columns_sum", logits,
+      [](In in) { return in[0].softmax(0).sum({0}); }, kRounded);
+  add("cross_entropy", classification,
+      [](In in) { return nn::functional::cross_entropy(in[0], in[1]); }, kRounded,
+      kRounded);
+
+  //===--------------------------------------------------------------------===//
+  // Whole graphs.
+  //===--------------------------------------------------------------------===//
+
+  // The Quickstart's shape of computation, at a random batch size.
+  add("mlp",
+      [](Draw &d) {
+        return OpInputs{d.floats({d.size(16), 1, 4, 7}), d.floats({12, 28}, -0.2, 0.2),
+                        d.floats({12}), d.floats({5, 12}, -0.2, 0.2), d.floats({5})};
+      },
+      [](In in) {
+        Tensor h = linear(in[0].reshape({in[0].size(0), -1}), in[1], in[2]).relu();
+        Tensor logits = linear(h, in[3], in[4]);
+        return OpOutputs{logits, (logits * logits).sum({1}, true)};
+      },
+      kSummed);
+  // `shared` is no target of the first output: it is still lazy after it,
+  // and computes on its own for the second.
+  add("shared_subgraph", [](Draw &d) { return OpInputs{d.floats({6, 5})}; },
+      [](In in) {
+        Tensor shared = (in[0] * 2.0).relu();
+        return OpOutputs{shared.matmul(shared.t()) + shared.sum({1}, true), shared - 1.0};
+      },
+      kSummed);
+  return t;
+}
+
+} // namespace
+
+const std::vector<OpCase> &opTable() {
+  static const std::vector<OpCase> table = buildTable();
+  return table;
+}
+
+} // namespace ember::test
