@@ -254,6 +254,11 @@ private:
       f.context.uc_stack.ss_size = kStackBytes;
       f.context.uc_link = nullptr;
       makecontext(&f.context, &BlockRunner::start, 0);
+#ifdef EMBER_EMU_TSAN
+      // A fresh TSan fiber too: the last block's never left its frames.
+      __tsan_destroy_fiber(f.tsanFiber);
+      f.tsanFiber = __tsan_create_fiber(0);
+#endif
     }
 #ifdef EMBER_EMU_TSAN
     schedulerTsan_ = __tsan_get_current_fiber();
