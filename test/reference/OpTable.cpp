@@ -276,6 +276,18 @@ std::vector<OpCase> buildTable() {
       [](In in) { return linear(in[0], in[1], Tensor()); }, kSummed, kSummed);
   add("linear_relu", linearInputs,
       [](In in) { return linear(in[0], in[1], in[2]).relu(); }, kSummed);
+  // Above 2^20 multiply-adds the GPU tiles contractions through shared
+  // memory (64x64 tiles): prime sizes leave partial tiles on every side,
+  // and K = 127 steps one element at a time. The gradients are the other
+  // two contraction forms.
+  add("matmul_tiled", matrices(67, 127, 131), matmul, kSummed, kSummed);
+  add("linear_relu_tiled",
+      [](Draw &d) {
+        return OpInputs{d.floats({67, 131}), d.floats({127, 131}),
+                        d.floats({127})};
+      },
+      [](In in) { return linear(in[0], in[1], in[2]).relu(); }, kSummed,
+      kSummed);
 
   //===--------------------------------------------------------------------===//
   // Data movement.
@@ -351,6 +363,15 @@ std::vector<OpCase> buildTable() {
   reduction("amax", &Tensor::amax, kExact, kRounded);
   reduction("amin", &Tensor::amin, kExact, kRounded);
   add("sum_all", one(1), [](In in) { return in[0].sum(); }, kSummed, kRounded);
+  // Long reductions are split over a GPU block (partials in shared memory):
+  // along rows, down columns, and a max.
+  add("sum_long_rows", [](Draw &d) { return OpInputs{d.floats({7, 1031})}; },
+      [](In in) { return in[0].sum({1}); }, kSummed, kRounded);
+  add("sum_long_columns",
+      [](Draw &d) { return OpInputs{d.floats({1031, 37})}; },
+      [](In in) { return in[0].sum({0}); }, kSummed, kRounded);
+  add("amax_long_rows", [](Draw &d) { return OpInputs{d.floats({5, 997})}; },
+      [](In in) { return in[0].amax({1}); }, kExact, kRounded);
   add("mean_all", one(1), [](In in) { return in[0].mean(); }, kRounded, kRounded);
   add("max_all", one(1), [](In in) { return in[0].max(); }, kExact, kRounded);
   add("min_all", one(1), [](In in) { return in[0].min(); }, kExact, kRounded);
