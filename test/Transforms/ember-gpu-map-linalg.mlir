@@ -6,7 +6,7 @@
 // the ReLU is its epilogue, and the pre-activation buffer, read by no one
 // after, is neither stored nor allocated. Small: one thread per output.
 // CHECK-LABEL: func.func @layer
-// CHECK-SAME:    (%[[X:.*]]: memref<4x32xf32>, %[[W:.*]]: memref<16x32xf32>, %[[B:.*]]: memref<16xf32>, %[[OUT:.*]]: memref<4x16xf32>)
+// CHECK-SAME:    (%[[X:.*]]: memref<4x40xf32>, %[[W:.*]]: memref<16x40xf32>, %[[B:.*]]: memref<16xf32>, %[[OUT:.*]]: memref<4x16xf32>)
 // CHECK-NOT:     memref.alloc
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256
 // CHECK:           scf.if
@@ -25,10 +25,12 @@
 // CHECK-NOT:     gpu.launch
 // CHECK:         return
 
-// Larger than small-work: the tiled contraction. Blocks of 16x16 threads,
-// both inputs staged through workgroup memory between barriers, FMAs.
+// Larger than small-work: the tiled contraction. Blocks of 16x16 threads
+// (32x32 tiles: 64x64 would make too few blocks), both inputs staged
+// through workgroup memory between barriers, FMAs; K = 40 is two chunks of
+// 16 and an exact last chunk of 8.
 // TILED-LABEL: func.func @layer
-// TILED:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c16, {{.*}} = %c16, {{.*}}) workgroup(%[[AS:.*]] : memref<16x64xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x64xf32, #gpu.address_space<workgroup>>)
+// TILED:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c16, {{.*}} = %c16, {{.*}}) workgroup(%[[AS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>)
 // TILED:           scf.for {{.*}} iter_args
 // TILED:             memref.store {{.*}}, %[[AS]]
 // TILED:             memref.store {{.*}}, %[[BS]]
@@ -39,22 +41,24 @@
 // TILED:               arith.mulf {{.*}} fastmath<contract>
 // TILED:               arith.addf {{.*}} fastmath<contract>
 // TILED:             gpu.barrier
+// TILED:           scf.for {{.*}} = %c0 to %c8 step %c1
+// TILED:           gpu.barrier
 // TILED:           arith.maximumf
 // TILED-NOT:     linalg.
 // TILED-NOT:     gpu.launch
-func.func @layer(%x: memref<4x32xf32>, %w: memref<16x32xf32>, %b: memref<16xf32>, %out: memref<4x16xf32>) {
-  %t = memref.alloc() : memref<32x16xf32>
+func.func @layer(%x: memref<4x40xf32>, %w: memref<16x40xf32>, %b: memref<16xf32>, %out: memref<4x16xf32>) {
+  %t = memref.alloc() : memref<40x16xf32>
   %acc = memref.alloc() : memref<4x16xf32>
   linalg.broadcast ins(%b : memref<16xf32>) outs(%acc : memref<4x16xf32>) dimensions = [0]
-  linalg.transpose ins(%w : memref<16x32xf32>) outs(%t : memref<32x16xf32>) permutation = [1, 0]
-  linalg.matmul ins(%x, %t : memref<4x32xf32>, memref<32x16xf32>) outs(%acc : memref<4x16xf32>)
+  linalg.transpose ins(%w : memref<16x40xf32>) outs(%t : memref<40x16xf32>) permutation = [1, 0]
+  linalg.matmul ins(%x, %t : memref<4x40xf32>, memref<40x16xf32>) outs(%acc : memref<4x16xf32>)
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<4x16xf32>) outs(%out : memref<4x16xf32>) {
   ^bb0(%in: f32, %o: f32):
     %z = arith.constant 0.0 : f32
     %r = arith.maximumf %in, %z : f32
     linalg.yield %r : f32
   }
-  memref.dealloc %t : memref<32x16xf32>
+  memref.dealloc %t : memref<40x16xf32>
   memref.dealloc %acc : memref<4x16xf32>
   return
 }

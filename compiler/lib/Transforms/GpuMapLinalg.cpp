@@ -688,7 +688,10 @@ struct Mapper {
   }
 
   static constexpr int64_t kThreads = 256;
-  static constexpr int64_t kTile = 64, kThreadTile = 4, kTileThreads = 16;
+  /// Tiled contractions: the output tile's side, the block's side in
+  /// threads, K per chunk, and the block count below which tiles halve.
+  static constexpr int64_t kTile = 64, kTileThreads = 16, kChunk = 16;
+  static constexpr int64_t kFewBlocks = 96;
 
   /// The workgroup buffer of a split's partial values.
   static MemRefType partialsType(const Chain &chain, const Split &split) {
@@ -862,31 +865,35 @@ struct Mapper {
     gpu::TerminatorOp::create(kb, loc);
   }
 
-  /// The tiled contraction (see the pass description).
+  /// The tiled contraction (see the pass description): T x T outputs per
+  /// block of 16 x 16 threads (T = 64, or 32 when 64 would leave fewer
+  /// blocks than a large GPU has multiprocessors), K in chunks of up to 16
+  /// with an exact last chunk, so any body sees exactly the reference's
+  /// steps in order.
   void emitTiled(OpBuilder &b, Location loc, const Chain &chain) {
     linalg::GenericOp op = chain.nodes.front().op;
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     unsigned k = chain.reduction[0];
-    auto uses = [](AffineMap map, unsigned dim) {
-      return map.isFunctionOfDim(dim);
-    };
     // i: the parallel dim A reads; j: the one B reads.
-    unsigned i = uses(maps[0], chain.parallel[0]) ? chain.parallel[0]
-                                                  : chain.parallel[1];
+    unsigned i = maps[0].isFunctionOfDim(chain.parallel[0]) ? chain.parallel[0]
+                                                            : chain.parallel[1];
     unsigned j = i == chain.parallel[0] ? chain.parallel[1] : chain.parallel[0];
     int64_t M = chain.ranges[i], N = chain.ranges[j], K = chain.ranges[k];
-    int64_t BK = 16;
-    while (K % BK)
-      BK /= 2;
+    auto blocksFor = [&](int64_t t) {
+      return ((M + t - 1) / t) * ((N + t - 1) / t);
+    };
+    const int64_t tile = blocksFor(kTile) < kFewBlocks ? kTile / 2 : kTile;
+    const int64_t perThread = tile / kTileThreads;
+    const int64_t BK = std::min<int64_t>(kChunk, K);
     Type aType = op.getRegion().front().getArgument(0).getType();
     Type bType = op.getRegion().front().getArgument(1).getType();
     auto workgroup = gpu::AddressSpaceAttr::get(
         b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto aTile = MemRefType::get({BK, kTile}, aType, AffineMap(), workgroup);
-    auto bTile = MemRefType::get({BK, kTile}, bType, AffineMap(), workgroup);
+    auto aTile = MemRefType::get({BK, tile}, aType, AffineMap(), workgroup);
+    auto bTile = MemRefType::get({BK, tile}, bType, AffineMap(), workgroup);
 
     Value one = index(b, loc, 1);
-    int64_t gx = (N + kTile - 1) / kTile, gy = (M + kTile - 1) / kTile;
+    int64_t gx = (N + tile - 1) / tile, gy = (M + tile - 1) / tile;
     auto launch = gpu::LaunchOp::create(
         b, loc, index(b, loc, gx), index(b, loc, gy), one,
         index(b, loc, kTileThreads), index(b, loc, kTileThreads), one,
@@ -898,9 +905,9 @@ struct Mapper {
     OpBuilder kb = OpBuilder::atBlockBegin(&entry);
     Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
     Value i0 = arith::MulIOp::create(kb, loc, launch.getBlockIds().y,
-                                     index(kb, loc, kTile));
+                                     index(kb, loc, tile));
     Value j0 = arith::MulIOp::create(kb, loc, launch.getBlockIds().x,
-                                     index(kb, loc, kTile));
+                                     index(kb, loc, tile));
     Value tid = arith::AddIOp::create(
         kb, loc, arith::MulIOp::create(kb, loc, ty, index(kb, loc, kTileThreads)),
         tx);
@@ -919,17 +926,21 @@ struct Mapper {
       ivs[k] = kv;
       return ivs;
     };
-    // Thread (tx, ty) owns rows i0 + ty + 16r and columns j0 + tx + 16c.
+    // Thread (tx, ty) owns rows i0 + ty + 16r and columns j0 + tx + 16c:
+    // neighbouring threads store neighbouring outputs.
     SmallVector<Value> rows, cols, inside;
-    for (int64_t r = 0; r < kThreadTile; ++r)
-      rows.push_back(arith::AddIOp::create(kb, loc, add(kb, i0, r * kTileThreads), ty));
-    for (int64_t c = 0; c < kThreadTile; ++c)
-      cols.push_back(arith::AddIOp::create(kb, loc, add(kb, j0, c * kTileThreads), tx));
+    for (int64_t r = 0; r < perThread; ++r)
+      rows.push_back(
+          arith::AddIOp::create(kb, loc, add(kb, i0, r * kTileThreads), ty));
+    for (int64_t c = 0; c < perThread; ++c)
+      cols.push_back(
+          arith::AddIOp::create(kb, loc, add(kb, j0, c * kTileThreads), tx));
     Value zeroIdx = index(kb, loc, 0);
-    Type accType = cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
+    Type accType =
+        cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
     SmallVector<Value> acc;
-    for (int64_t r = 0; r < kThreadTile; ++r)
-      for (int64_t c = 0; c < kThreadTile; ++c) {
+    for (int64_t r = 0; r < perThread; ++r)
+      for (int64_t c = 0; c < perThread; ++c) {
         Value in = arith::AndIOp::create(kb, loc, lessThan(kb, rows[r], M),
                                          lessThan(kb, cols[c], N));
         inside.push_back(in);
@@ -946,8 +957,9 @@ struct Mapper {
         acc.push_back(ifOp.getResult(0));
       }
 
-    // Stages BK x 64 of input `which` (0: A over i, 1: B over j) from k0.
-    auto stage = [&](OpBuilder &ob, Value k0, int which) {
+    // Stages rows k0 .. k0 + bk - 1 of input `which` (0: A over i, 1: B
+    // over j) for this block's tile.
+    auto stage = [&](OpBuilder &ob, Value k0, int64_t bk, int which) {
       AffineMap map = maps[which];
       unsigned dim = which == 0 ? i : j;
       int64_t extent = which == 0 ? M : N;
@@ -957,17 +969,17 @@ struct Mapper {
       // Consecutive threads take consecutive addresses of the input.
       auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
       bool kFastest = last && last.getPosition() == k;
-      auto loop = scf::ForOp::create(ob, loc, tid, index(ob, loc, BK * kTile),
+      auto loop = scf::ForOp::create(ob, loc, tid, index(ob, loc, bk * tile),
                                      index(ob, loc, kTileThreads * kTileThreads));
       OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
       Value e = loop.getInductionVar();
       Value kk, m;
       if (kFastest) {
-        kk = arith::RemUIOp::create(lb, loc, e, index(lb, loc, BK));
-        m = arith::DivUIOp::create(lb, loc, e, index(lb, loc, BK));
+        kk = arith::RemUIOp::create(lb, loc, e, index(lb, loc, bk));
+        m = arith::DivUIOp::create(lb, loc, e, index(lb, loc, bk));
       } else {
-        m = arith::RemUIOp::create(lb, loc, e, index(lb, loc, kTile));
-        kk = arith::DivUIOp::create(lb, loc, e, index(lb, loc, kTile));
+        m = arith::RemUIOp::create(lb, loc, e, index(lb, loc, tile));
+        kk = arith::DivUIOp::create(lb, loc, e, index(lb, loc, tile));
       }
       Value pos = arith::AddIOp::create(lb, loc, base, m);
       Value kv = arith::AddIOp::create(lb, loc, k0, kk);
@@ -987,53 +999,59 @@ struct Mapper {
       memref::StoreOp::create(lb, loc, ifOp.getResult(0), shared,
                               ValueRange{kk, m});
     };
+    // One chunk of bk steps from k0: stage, then every thread's
+    // perThread x perThread multiply-adds from workgroup memory.
+    auto chunk = [&](OpBuilder &ob, Value k0, int64_t bk,
+                     ValueRange accs) -> SmallVector<Value> {
+      stage(ob, k0, bk, 0);
+      stage(ob, k0, bk, 1);
+      gpu::BarrierOp::create(ob, loc);
+      auto inner = scf::ForOp::create(ob, loc, index(ob, loc, 0),
+                                      index(ob, loc, bk), index(ob, loc, 1),
+                                      accs);
+      OpBuilder ib = OpBuilder::atBlockBegin(inner.getBody());
+      Value kk = inner.getInductionVar();
+      SmallVector<Value> a, bv, next;
+      for (int64_t r = 0; r < perThread; ++r)
+        a.push_back(memref::LoadOp::create(
+            ib, loc, aShared, ValueRange{kk, add(ib, ty, r * kTileThreads)}));
+      for (int64_t c = 0; c < perThread; ++c)
+        bv.push_back(memref::LoadOp::create(
+            ib, loc, bShared, ValueRange{kk, add(ib, tx, c * kTileThreads)}));
+      ValueRange in = inner.getRegionIterArgs();
+      for (int64_t r = 0; r < perThread; ++r)
+        for (int64_t c = 0; c < perThread; ++c)
+          next.push_back(body(ib, op, {a[r], bv[c], in[r * perThread + c]},
+                              ValueRange{}, /*contract=*/true)[0]);
+      scf::YieldOp::create(ib, loc, next);
+      // The next chunk overwrites the tiles.
+      gpu::BarrierOp::create(ob, loc);
+      return SmallVector<Value>(inner.getResults());
+    };
 
-    auto kLoop = scf::ForOp::create(kb, loc, zeroIdx, index(kb, loc, K),
+    int64_t full = K / BK * BK;
+    auto kLoop = scf::ForOp::create(kb, loc, zeroIdx, index(kb, loc, full),
                                     index(kb, loc, BK), acc);
     {
       OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
-      Value k0 = kLoop.getInductionVar();
-      stage(lb, k0, 0);
-      stage(lb, k0, 1);
-      gpu::BarrierOp::create(lb, loc);
-      auto inner = scf::ForOp::create(lb, loc, index(lb, loc, 0),
-                                      index(lb, loc, BK), index(lb, loc, 1),
-                                      kLoop.getRegionIterArgs());
-      {
-        OpBuilder ib = OpBuilder::atBlockBegin(inner.getBody());
-        Value kk = inner.getInductionVar();
-        SmallVector<Value> a, bv, next;
-        for (int64_t r = 0; r < kThreadTile; ++r)
-          a.push_back(memref::LoadOp::create(
-              ib, loc, aShared,
-              ValueRange{kk, add(ib, ty, r * kTileThreads)}));
-        for (int64_t c = 0; c < kThreadTile; ++c)
-          bv.push_back(memref::LoadOp::create(
-              ib, loc, bShared,
-              ValueRange{kk, add(ib, tx, c * kTileThreads)}));
-        ValueRange accs = inner.getRegionIterArgs();
-        for (int64_t r = 0; r < kThreadTile; ++r)
-          for (int64_t c = 0; c < kThreadTile; ++c)
-            next.push_back(body(ib, op,
-                                {a[r], bv[c], accs[r * kThreadTile + c]},
-                                ValueRange{}, /*contract=*/true)[0]);
-        scf::YieldOp::create(ib, loc, next);
-      }
-      gpu::BarrierOp::create(lb, loc);
-      scf::YieldOp::create(lb, loc, inner.getResults());
+      scf::YieldOp::create(lb, loc,
+                           chunk(lb, kLoop.getInductionVar(), BK,
+                                 kLoop.getRegionIterArgs()));
     }
-    for (int64_t r = 0; r < kThreadTile; ++r)
-      for (int64_t c = 0; c < kThreadTile; ++c) {
-        int64_t n = r * kThreadTile + c;
+    SmallVector<Value> results(kLoop.getResults());
+    if (full < K)
+      results = chunk(kb, index(kb, loc, full), K - full, results);
+    for (int64_t r = 0; r < perThread; ++r)
+      for (int64_t c = 0; c < perThread; ++c) {
+        int64_t n = r * perThread + c;
         auto ifOp = scf::IfOp::create(kb, loc, inside[n], false);
         OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
         SmallVector<Value> ivs = point(rows[r], cols[c], zeroIdx);
-        Value result = kLoop.getResult(n);
-        storeResults(tb, loc, chain.nodes.front(), result, ivs);
+        storeResults(tb, loc, chain.nodes.front(), results[n], ivs);
         SmallVector<Value> par;
         for (unsigned d : chain.parallel)
           par.push_back(ivs[d]);
-        emitEpilogues(tb, loc, chain, result, par);
+        emitEpilogues(tb, loc, chain, results[n], par);
       }
     gpu::TerminatorOp::create(kb, loc);
   }

@@ -221,9 +221,10 @@ def EmberGPUMapLinalgPass : Pass<"ember-gpu-map-linalg", "::mlir::func::FuncOp">
     - **Contractions** (two parallel dimensions, one reduction, two
       inputs) with more than `small-work` iterations are tiled: 64x64
       output tiles per block of 16x16 threads, a 4x4 register tile per
-      thread, K in chunks staged through workgroup memory between
-      `gpu.barrier`s, loads coalesced along each input's contiguous
-      dimension, multiply-adds marked `contract` (FMA).
+      thread (32x32 and 2x2 when 64x64 tiles would be fewer than 96
+      blocks), K in chunks of 16 (the last one exact) staged through
+      workgroup memory between `gpu.barrier`s, loads coalesced along each
+      input's contiguous dimension, multiply-adds marked `contract` (FMA).
     - **Small ops** (at most `small-points` output points and `small-work`
       iterations) that follow one another run in one kernel of one block of
       `group-threads` threads, a `gpu.barrier` between ops: the
