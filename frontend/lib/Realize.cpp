@@ -681,8 +681,16 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
 ember::CacheStats ember::cache_stats() {
   fe::GraphCache &c = fe::cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  return {c.compilations.load(), c.hits.load(), c.entries.size(),
-          c.loaded.load(), c.stored.load()};
+  CacheStats stats{c.compilations.load(), c.hits.load(), c.entries.size(),
+                   c.loaded.load(), c.stored.load()};
+  for (const auto &[key, compiled] : c.entries)
+    if (compiled->gpuExecutable) {
+      auto g = compiled->gpuExecutable->graphStats();
+      stats.gpuGraphCaptures += g.captures;
+      stats.gpuGraphReplays += g.replays;
+      stats.gpuDirectRuns += g.direct;
+    }
+  return stats;
 }
 
 void ember::set_detect_anomaly(bool enabled) {

@@ -387,6 +387,7 @@ Status Device::checkRange(const DeviceBuffer &buffer, size_t offset,
 
 Status Device::copyToDevice(const DeviceBuffer &dst, const void *src,
                             size_t bytes, size_t dstOffset) {
+  std::lock_guard stream(streamMutex_);
   EMBER_RETURN_IF_ERROR(
       checkRange(dst, dstOffset, bytes, "copyToDevice destination"));
   if (bytes == 0)
@@ -400,6 +401,7 @@ Status Device::copyToDevice(const DeviceBuffer &dst, const void *src,
 
 Status Device::copyToHost(void *dst, const DeviceBuffer &src, size_t bytes,
                           size_t srcOffset) {
+  std::lock_guard stream(streamMutex_);
   EMBER_RETURN_IF_ERROR(checkRange(src, srcOffset, bytes, "copyToHost source"));
   if (bytes == 0)
     return Status::ok();
@@ -411,6 +413,7 @@ Status Device::copyToHost(void *dst, const DeviceBuffer &src, size_t bytes,
 }
 
 Status Device::copyDeviceToDevice(DevicePtr dst, DevicePtr src, size_t bytes) {
+  std::lock_guard stream(streamMutex_);
   if (bytes == 0)
     return Status::ok();
   EMBER_RETURN_IF_ERROR(activate());
@@ -420,6 +423,7 @@ Status Device::copyDeviceToDevice(DevicePtr dst, DevicePtr src, size_t bytes) {
 
 Status Device::setBytes(const DeviceBuffer &dst, uint8_t value, size_t bytes,
                         size_t offset) {
+  std::lock_guard stream(streamMutex_);
   EMBER_RETURN_IF_ERROR(checkRange(dst, offset, bytes, "setBytes destination"));
   if (bytes == 0)
     return Status::ok();
@@ -440,6 +444,7 @@ StatusOr<std::unique_ptr<Module>> Device::loadModule(const std::string &image) {
 Status Device::launch(const Function &function, std::array<unsigned, 3> grid,
                       std::array<unsigned, 3> block, unsigned sharedBytes,
                       std::vector<void *> args) {
+  std::lock_guard stream(streamMutex_);
   if (!function.module_ || &function.module_->device() != this)
     return Status::error("kernel '" + function.name() +
                          "' was loaded on another device");
@@ -454,8 +459,47 @@ Status Device::launch(const Function &function, std::array<unsigned, 3> grid,
 }
 
 Status Device::synchronize() {
+  std::lock_guard stream(streamMutex_);
   EMBER_RETURN_IF_ERROR(activate());
   return EMBER_CU(driver_, cuStreamSynchronize, static_cast<CUstream>(stream_));
+}
+
+Graph::~Graph() {
+  if (exec_)
+    (void)EMBER_CU(device_->driver_, cuGraphExecDestroy,
+                   static_cast<CUgraphExec>(exec_));
+}
+
+StatusOr<std::unique_ptr<Graph>>
+Device::capture(const std::function<Status()> &issue) {
+  std::lock_guard stream(streamMutex_);
+  EMBER_RETURN_IF_ERROR(activate());
+  auto s = static_cast<CUstream>(stream_);
+  // Relaxed: the caller may allocate (cuMemAlloc) while capturing.
+  EMBER_RETURN_IF_ERROR(EMBER_CU(driver_, cuStreamBeginCapture_v2, s,
+                                 CU_STREAM_CAPTURE_MODE_RELAXED));
+  Status issued = issue();
+  CUgraph graph = nullptr;
+  Status ended = EMBER_CU(driver_, cuStreamEndCapture, s, &graph);
+  if (!issued || !ended) {
+    if (graph)
+      (void)EMBER_CU(driver_, cuGraphDestroy, graph);
+    return !issued ? issued : ended;
+  }
+  CUgraphExec exec = nullptr;
+  Status made = EMBER_CU(driver_, cuGraphInstantiateWithFlags, &exec, graph, 0);
+  (void)EMBER_CU(driver_, cuGraphDestroy, graph);
+  EMBER_RETURN_IF_ERROR(made);
+  return std::unique_ptr<Graph>(new Graph(this, exec));
+}
+
+Status Device::launch(const Graph &graph) {
+  if (graph.device_ != this)
+    return Status::error("the CUDA graph was captured on another device");
+  std::lock_guard stream(streamMutex_);
+  EMBER_RETURN_IF_ERROR(activate());
+  return EMBER_CU(driver_, cuGraphLaunch, static_cast<CUgraphExec>(graph.exec_),
+                  static_cast<CUstream>(stream_));
 }
 
 } // namespace ember::rt::cuda

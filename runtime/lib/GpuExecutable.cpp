@@ -6,6 +6,8 @@
 
 #include "ember/runtime/GpuExecutable.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -58,17 +60,88 @@ StatusOr<std::unique_ptr<GpuExecutable>> GpuExecutable::load(Device &device,
   return exe;
 }
 
+namespace {
+
+/// False when EMBER_CUDA_GRAPHS is "0": every run launches kernel by kernel.
+bool graphsEnabled() {
+  const char *env = std::getenv("EMBER_CUDA_GRAPHS");
+  return !env || std::strcmp(env, "0") != 0;
+}
+
+} // namespace
+
+GpuExecutable::GraphStats GpuExecutable::graphStats() const {
+  std::lock_guard lock(graphMutex_);
+  return stats_;
+}
+
 Status GpuExecutable::run(std::span<const DevicePtr> args) const {
   if (static_cast<int64_t>(args.size()) != plan_.numArgs)
     return Status::error("GPU graph takes " + std::to_string(plan_.numArgs) +
                          " buffers, got " + std::to_string(args.size()));
   std::vector<DevicePtr> address(plan_.numBuffers(), 0);
+  std::copy(args.begin(), args.end(), address.begin());
+  std::unique_lock lock(graphMutex_);
+  if (!capturing_ || !graphsEnabled() || plan_.steps.empty()) {
+    ++stats_.direct;
+    lock.unlock();
+    return issue(std::move(address), /*persistent=*/false);
+  }
+  ++clock_;
+  std::vector<DevicePtr> key(args.begin(), args.end());
+  for (CachedGraph &g : graphs_)
+    if (g.args == key) {
+      g.lastUse = clock_;
+      ++stats_.replays;
+      missesInARow_ = 0;
+      return device_.launch(*g.graph);
+    }
+  if (missesInARow_ >= kMaxMisses) {
+    // The addresses do not come back: capturing costs more than it saves.
+    capturing_ = false;
+    graphs_.clear();
+    ++stats_.direct;
+    lock.unlock();
+    return issue(std::move(address), /*persistent=*/false);
+  }
+  // The graph's temporaries must outlive it: the executable holds them.
+  if (temporaries_.empty()) {
+    temporaries_.resize(address.size());
+    for (const GpuStep &s : plan_.steps)
+      if (s.kind == GpuStep::Kind::Alloc) {
+        StatusOr<DeviceBuffer> buffer = device_.allocate(s.bytes);
+        if (!buffer) {
+          temporaries_.clear();
+          return buffer.status();
+        }
+        temporaries_[s.buffer] = std::move(*buffer);
+      }
+  }
+  StatusOr<std::unique_ptr<Graph>> graph = device_.capture(
+      [&] { return issue(address, /*persistent=*/true); });
+  if (!graph)
+    return graph.status();
+  ++stats_.captures;
+  ++missesInARow_;
+  if (graphs_.size() == kMaxGraphs)
+    graphs_.erase(std::min_element(graphs_.begin(), graphs_.end(),
+                                   [](const CachedGraph &a, const CachedGraph &b) {
+                                     return a.lastUse < b.lastUse;
+                                   }));
+  graphs_.push_back({std::move(key), std::move(*graph), clock_});
+  return device_.launch(*graphs_.back().graph);
+}
+
+Status GpuExecutable::issue(std::vector<DevicePtr> address,
+                            bool persistent) const {
   std::vector<DeviceBuffer> owned(address.size());
-  for (size_t i = 0; i < args.size(); ++i)
-    address[i] = args[i];
   for (const GpuStep &s : plan_.steps) {
     switch (s.kind) {
     case GpuStep::Kind::Alloc: {
+      if (persistent) {
+        address[s.buffer] = temporaries_[s.buffer].address();
+        break;
+      }
       StatusOr<DeviceBuffer> buffer = device_.allocate(s.bytes);
       if (!buffer)
         return buffer.status();
@@ -80,7 +153,8 @@ Status GpuExecutable::run(std::span<const DevicePtr> args) const {
       // The caching allocator reuses the block; work already queued on the
       // same stream that reads it runs first.
       owned[s.buffer].reset();
-      address[s.buffer] = 0;
+      if (!persistent)
+        address[s.buffer] = 0;
       break;
     case GpuStep::Kind::Copy:
       if (Status st = device_.copyDeviceToDevice(address[s.buffer],

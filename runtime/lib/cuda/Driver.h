@@ -41,6 +41,13 @@ enum CUresult : int {
   CUDA_ERROR_NOT_FOUND = 500,
   CUDA_ERROR_ILLEGAL_ADDRESS = 700,
   CUDA_ERROR_LAUNCH_FAILED = 719,
+  CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
+};
+
+enum CUstreamCaptureMode : int {
+  CU_STREAM_CAPTURE_MODE_GLOBAL = 0,
+  CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1,
+  CU_STREAM_CAPTURE_MODE_RELAXED = 2,
 };
 
 /// CUdevice_attribute values used here.
@@ -56,6 +63,8 @@ using CUcontext = struct CUctx_st *;
 using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
+using CUgraph = struct CUgraph_st *;
+using CUgraphExec = struct CUgraphExec_st *;
 
 static_assert(sizeof(CUdeviceptr) == sizeof(DevicePtr));
 
@@ -92,6 +101,13 @@ static_assert(sizeof(CUdeviceptr) == sizeof(DevicePtr));
     (CUfunction fn, unsigned gridX, unsigned gridY, unsigned gridZ,            \
      unsigned blockX, unsigned blockY, unsigned blockZ, unsigned sharedBytes,  \
      CUstream stream, void **params, void **extra))                            \
+  X(cuStreamBeginCapture_v2, (CUstream stream, CUstreamCaptureMode mode))     \
+  X(cuStreamEndCapture, (CUstream stream, CUgraph * graph))                    \
+  X(cuGraphInstantiateWithFlags,                                               \
+    (CUgraphExec * exec, CUgraph graph, unsigned long long flags))             \
+  X(cuGraphLaunch, (CUgraphExec exec, CUstream stream))                        \
+  X(cuGraphExecDestroy, (CUgraphExec exec))                                    \
+  X(cuGraphDestroy, (CUgraph graph))                                           \
   X(cuGetErrorName, (CUresult error, const char **name))                       \
   X(cuGetErrorString, (CUresult error, const char **text))
 

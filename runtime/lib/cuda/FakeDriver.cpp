@@ -62,6 +62,27 @@ struct FakeFunction {
   /// An emulated kernel: its name, host code and constants; a null entry for
   /// ember_test_fill.
   emu::Kernel kernel;
+  /// The bytes of each parameter's value (ember_emu_kernel_<i>_param_bytes),
+  /// for copying kernelParams into a graph; unknown (a launch cannot be
+  /// captured) for host code without them.
+  std::optional<std::vector<uint32_t>> paramBytes;
+};
+
+/// One operation recorded while a stream is captured, with copies of its
+/// kernel arguments' values.
+struct Recorded {
+  enum class Kind : uint8_t { Launch, Copy, Set } kind = Kind::Launch;
+  CUfunction fn = nullptr;
+  unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
+  std::vector<std::vector<uint8_t>> params;
+  CUdeviceptr dst = 0, src = 0;
+  size_t bytes = 0;
+  unsigned char value = 0;
+};
+
+/// A captured graph (CUgraph) and an instantiated one (CUgraphExec) alike.
+struct FakeGraph {
+  std::vector<Recorded> ops;
 };
 
 struct FakeModule {
@@ -82,6 +103,10 @@ struct State {
   std::set<CUmodule> modules;
   /// Functions of live emulated modules.
   std::set<CUfunction> functions;
+  /// Streams being captured, and what they recorded so far.
+  std::map<CUstream, FakeGraph> capturing;
+  /// Live CUgraph and CUgraphExec handles.
+  std::set<FakeGraph *> graphs, execs;
 };
 
 State &state() {
@@ -140,6 +165,19 @@ CUresult streamReady(State &s, CUstream stream) {
   if (CUresult r = ready(s, true))
     return r;
   return validStream(s, stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+/// What `stream` records into while it is captured; null otherwise.
+FakeGraph *captureOf(State &s, CUstream stream) {
+  auto it = s.capturing.find(stream);
+  return it == s.capturing.end() ? nullptr : &it->second;
+}
+
+/// The error of an operation a capture cannot record (as the real driver's
+/// for pageable host copies and synchronisation).
+CUresult notCapturable(const char *what) {
+  return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+              std::string(what) + " on a stream being captured");
 }
 
 //===----------------------------------------------------------------------===//
@@ -310,6 +348,8 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes,
   std::lock_guard lock(s.mutex);
   if (CUresult r = streamReady(s, stream))
     return r;
+  if (captureOf(s, stream))
+    return notCapturable("a copy from host memory");
   if (!src || !inAllocation(s, dst, bytes))
     return CUDA_ERROR_INVALID_VALUE;
   std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
@@ -322,6 +362,8 @@ CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes,
   std::lock_guard lock(s.mutex);
   if (CUresult r = streamReady(s, stream))
     return r;
+  if (captureOf(s, stream))
+    return notCapturable("a copy to host memory");
   if (!dst || !inAllocation(s, src, bytes))
     return CUDA_ERROR_INVALID_VALUE;
   std::memcpy(dst, reinterpret_cast<const void *>(src), bytes);
@@ -336,6 +378,15 @@ CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
     return r;
   if (!inAllocation(s, dst, bytes) || !inAllocation(s, src, bytes))
     return CUDA_ERROR_INVALID_VALUE;
+  if (FakeGraph *g = captureOf(s, stream)) {
+    Recorded op;
+    op.kind = Recorded::Kind::Copy;
+    op.dst = dst;
+    op.src = src;
+    op.bytes = bytes;
+    g->ops.push_back(std::move(op));
+    return CUDA_SUCCESS;
+  }
   std::memmove(reinterpret_cast<void *>(dst), reinterpret_cast<const void *>(src),
                bytes);
   return CUDA_SUCCESS;
@@ -349,6 +400,15 @@ CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t count,
     return r;
   if (!inAllocation(s, dst, count))
     return CUDA_ERROR_INVALID_VALUE;
+  if (FakeGraph *g = captureOf(s, stream)) {
+    Recorded op;
+    op.kind = Recorded::Kind::Set;
+    op.dst = dst;
+    op.bytes = count;
+    op.value = value;
+    g->ops.push_back(std::move(op));
+    return CUDA_SUCCESS;
+  }
   std::memset(reinterpret_cast<void *>(dst), value, count);
   return CUDA_SUCCESS;
 }
@@ -369,8 +429,12 @@ CUresult cuStreamCreate(CUstream *stream, unsigned int flags) {
 CUresult cuStreamSynchronize(CUstream stream) {
   State &s = state();
   std::lock_guard lock(s.mutex);
+  if (CUresult r = streamReady(s, stream))
+    return r;
+  if (captureOf(s, stream))
+    return notCapturable("synchronising");
   // Work already ran when it was queued.
-  return streamReady(s, stream);
+  return CUDA_SUCCESS;
 }
 
 CUresult cuStreamDestroy_v2(CUstream stream) {
@@ -380,6 +444,7 @@ CUresult cuStreamDestroy_v2(CUstream stream) {
     return r;
   if (!s.streams.erase(stream))
     return CUDA_ERROR_INVALID_HANDLE;
+  s.capturing.erase(stream);
   delete reinterpret_cast<char *>(stream);
   return CUDA_SUCCESS;
 }
@@ -535,6 +600,14 @@ CUresult cuModuleGetFunction(CUfunction *fn, CUmodule module,
       std::memcpy(&barriers, flag, sizeof barriers);
       kernel.barriers = barriers != 0;
     }
+    void *count = ownSymbol(m->library.handle, kernel.name + "_params");
+    void *sizes = ownSymbol(m->library.handle, kernel.name + "_param_bytes");
+    if (count && sizes) {
+      uint32_t n;
+      std::memcpy(&n, count, sizeof n);
+      function->paramBytes.emplace(n);
+      std::memcpy(function->paramBytes->data(), sizes, n * sizeof(uint32_t));
+    }
     it = m->functions.emplace(name, std::move(function)).first;
     s.functions.insert(reinterpret_cast<CUfunction>(it->second.get()));
   }
@@ -617,6 +690,9 @@ CUresult checkLaunchLimits(const unsigned grid[3], const unsigned block[3],
   return CUDA_SUCCESS;
 }
 
+CUresult runLaunch(State &s, CUfunction fn, const unsigned grid[3],
+                   const unsigned block[3], void **params);
+
 CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
                         unsigned gridZ, unsigned blockX, unsigned blockY,
                         unsigned blockZ, unsigned sharedBytes, CUstream stream,
@@ -640,6 +716,37 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
     return fail(CUDA_ERROR_INVALID_VALUE,
                 "the fake driver takes kernel arguments in kernelParams only, "
                 "not in 'extra'");
+  if (FakeGraph *g = captureOf(s, stream)) {
+    // The values are copied now, as the real driver copies them.
+    Recorded op;
+    op.fn = fn;
+    std::copy(grid, grid + 3, op.grid);
+    std::copy(block, block + 3, op.block);
+    const std::vector<uint32_t> fillBytes = {sizeof(CUdeviceptr), sizeof(float)};
+    const auto &bytes = fill ? std::optional(fillBytes)
+                             : reinterpret_cast<FakeFunction *>(fn)->paramBytes;
+    if (!bytes)
+      return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+                  "kernel '" + kernel.name +
+                      "' has no <name>_param_bytes: its launches cannot be "
+                      "captured (compile the graph again)");
+    if (!bytes->empty() && !params)
+      return CUDA_ERROR_INVALID_VALUE;
+    for (size_t j = 0; j < bytes->size(); ++j) {
+      const auto *value = static_cast<const uint8_t *>(params[j]);
+      op.params.emplace_back(value, value + (*bytes)[j]);
+    }
+    g->ops.push_back(std::move(op));
+    return CUDA_SUCCESS;
+  }
+  return runLaunch(s, fn, grid, block, params);
+}
+
+/// Runs a launch cuLaunchKernel (or a graph) has checked.
+CUresult runLaunch(State &s, CUfunction fn, const unsigned grid[3],
+                   const unsigned block[3], void **params) {
+  bool fill = fn == reinterpret_cast<CUfunction>(&fillFunction);
+  const emu::Kernel &kernel = reinterpret_cast<FakeFunction *>(fn)->kernel;
   if (!fill) {
     // The stream is synchronous: the kernel runs now, under the lock, so its
     // module cannot be unloaded meanwhile.
@@ -654,8 +761,8 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
   float value = *static_cast<float *>(params[1]);
   // Every thread writes one float; more than the whole memory cannot fit.
   constexpr uint64_t kMaxCount = kTotalMemory / sizeof(float);
-  uint64_t count = uint64_t(blockX) * blockY * blockZ;
-  for (uint64_t dim : {gridX, gridY, gridZ}) {
+  uint64_t count = uint64_t(block[0]) * block[1] * block[2];
+  for (uint64_t dim : {grid[0], grid[1], grid[2]}) {
     if (dim > kMaxCount / count)
       return CUDA_ERROR_ILLEGAL_ADDRESS;
     count *= dim;
@@ -663,6 +770,119 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
   if (!inAllocation(s, out, count * sizeof(float)))
     return CUDA_ERROR_ILLEGAL_ADDRESS;
   std::fill_n(reinterpret_cast<float *>(out), count, value);
+  return CUDA_SUCCESS;
+}
+
+//===----------------------------------------------------------------------===//
+// Graphs: a capture records the stream's launches, copies and memsets; a
+// graph launch replays them, each checked again (a module may be gone).
+//===----------------------------------------------------------------------===//
+
+CUresult cuStreamBeginCapture_v2(CUstream stream, CUstreamCaptureMode mode) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  if (CUresult r = streamReady(s, stream))
+    return r;
+  if (!stream)
+    return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+                "the legacy default stream cannot be captured");
+  if (mode < CU_STREAM_CAPTURE_MODE_GLOBAL ||
+      mode > CU_STREAM_CAPTURE_MODE_RELAXED)
+    return CUDA_ERROR_INVALID_VALUE;
+  if (!s.capturing.emplace(stream, FakeGraph()).second)
+    return fail(CUDA_ERROR_INVALID_VALUE, "the stream is already captured");
+  return CUDA_SUCCESS;
+}
+
+CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  if (CUresult r = streamReady(s, stream))
+    return r;
+  auto it = s.capturing.find(stream);
+  if (!graph || it == s.capturing.end())
+    return CUDA_ERROR_INVALID_VALUE;
+  auto *g = new FakeGraph(std::move(it->second));
+  s.capturing.erase(it);
+  s.graphs.insert(g);
+  *graph = reinterpret_cast<CUgraph>(g);
+  return CUDA_SUCCESS;
+}
+
+CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
+                                     unsigned long long flags) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  if (CUresult r = ready(s, true))
+    return r;
+  auto *g = reinterpret_cast<FakeGraph *>(graph);
+  if (!exec || flags != 0 || !s.graphs.count(g))
+    return CUDA_ERROR_INVALID_VALUE;
+  auto *e = new FakeGraph(*g);
+  s.execs.insert(e);
+  *exec = reinterpret_cast<CUgraphExec>(e);
+  return CUDA_SUCCESS;
+}
+
+CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  if (CUresult r = streamReady(s, stream))
+    return r;
+  auto *e = reinterpret_cast<FakeGraph *>(exec);
+  if (!s.execs.count(e))
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (captureOf(s, stream))
+    return notCapturable("a graph launch");
+  for (Recorded &op : e->ops) {
+    switch (op.kind) {
+    case Recorded::Kind::Copy:
+      if (!inAllocation(s, op.dst, op.bytes) || !inAllocation(s, op.src, op.bytes))
+        return fail(CUDA_ERROR_ILLEGAL_ADDRESS,
+                    "a graph's copy names memory freed since its capture");
+      std::memmove(reinterpret_cast<void *>(op.dst),
+                   reinterpret_cast<const void *>(op.src), op.bytes);
+      break;
+    case Recorded::Kind::Set:
+      if (!inAllocation(s, op.dst, op.bytes))
+        return fail(CUDA_ERROR_ILLEGAL_ADDRESS,
+                    "a graph's memset names memory freed since its capture");
+      std::memset(reinterpret_cast<void *>(op.dst), op.value, op.bytes);
+      break;
+    case Recorded::Kind::Launch: {
+      bool fill = op.fn == reinterpret_cast<CUfunction>(&fillFunction);
+      if (!fill && !s.functions.count(op.fn))
+        return fail(CUDA_ERROR_INVALID_HANDLE,
+                    "a graph's kernel was unloaded since its capture");
+      std::vector<void *> params;
+      for (std::vector<uint8_t> &value : op.params)
+        params.push_back(value.data());
+      if (CUresult r = runLaunch(s, op.fn, op.grid, op.block, params.data()))
+        return r;
+      break;
+    }
+    }
+  }
+  return CUDA_SUCCESS;
+}
+
+CUresult cuGraphExecDestroy(CUgraphExec exec) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  auto *e = reinterpret_cast<FakeGraph *>(exec);
+  if (!s.execs.erase(e))
+    return CUDA_ERROR_INVALID_HANDLE;
+  delete e;
+  return CUDA_SUCCESS;
+}
+
+CUresult cuGraphDestroy(CUgraph graph) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  auto *g = reinterpret_cast<FakeGraph *>(graph);
+  if (!s.graphs.erase(g))
+    return CUDA_ERROR_INVALID_HANDLE;
+  delete g;
   return CUDA_SUCCESS;
 }
 
@@ -696,6 +916,9 @@ const std::pair<const char *, const char *> *describe(CUresult error) {
         "an illegal memory access was encountered"}},
       {CUDA_ERROR_LAUNCH_FAILED,
        {"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"}},
+      {CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+       {"CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED",
+        "operation not permitted when stream is capturing"}},
   };
   auto it = table.find(error);
   return it == table.end() ? nullptr : &it->second;

@@ -20,6 +20,7 @@
 #include <iostream>
 #include <iterator>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -66,6 +67,26 @@ const char *kFillPtx = R"(
 bool contains(const std::string &haystack, const std::string &needle) {
   return haystack.find(needle) != std::string::npos;
 }
+
+/// Sets an environment variable for a scope, then restores it.
+class ScopedEnv {
+public:
+  ScopedEnv(const char *name, const char *value) : name_(name) {
+    if (const char *old = std::getenv(name))
+      saved_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (saved_)
+      ::setenv(name_, saved_->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
+
+private:
+  const char *name_;
+  std::optional<std::string> saved_;
+};
 
 Device &fakeDevice() {
   StatusOr<Device *> device = Device::get(0, DriverKind::Fake);
@@ -384,6 +405,8 @@ const char *kHostKernelsC = R"(
 void (*ember_emu_barrier_hook)(void);
 static void barrier(void) { ember_emu_barrier_hook(); }
 
+const uint32_t ember_emu_kernel_0_params = 3;
+const uint32_t ember_emu_kernel_0_param_bytes[3] = {8, 8, 4};
 void ember_emu_kernel_0(void **params, const uint32_t ids[12], void *shared) {
   float *out = *(float **)params[0];
   const float *in = *(const float **)params[1];
@@ -1075,15 +1098,90 @@ TEST(GpuPlanTest, FakeDeviceRunsAPlansHostCode) {
   std::vector<float> host = readFloats(device, *out, 16);
   for (size_t i = 0; i < 16; ++i)
     EXPECT_EQ(host[i], in[i] * 2.0f + 3.5f) << "at " << i;
-  // The temporary went back to the cache: a second run allocates nothing new.
-  AllocatorStats before = device.allocatorStats();
-  ASSERT_TRUE((*exe)->run(args));
-  EXPECT_GT(device.allocatorStats().cacheHits, before.cacheHits);
+  // Kernel by kernel, the temporary goes back to the cache: a second run
+  // allocates nothing new.
+  {
+    ScopedEnv direct("EMBER_CUDA_GRAPHS", "0");
+    ASSERT_TRUE((*exe)->run(args));
+    AllocatorStats before = device.allocatorStats();
+    ASSERT_TRUE((*exe)->run(args));
+    EXPECT_GT(device.allocatorStats().cacheHits, before.cacheHits);
+  }
   // Wrong number of arguments.
   std::vector<DevicePtr> none;
   Status wrong = (*exe)->run(none);
   EXPECT_FALSE(wrong);
   EXPECT_NE(wrong.message().find("takes 2 buffers, got 0"), std::string::npos);
+}
+
+TEST(GpuPlanTest, RunsReplayOneCapturedGraphPerArgumentSet) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  StatusOr<std::unique_ptr<GpuExecutable>> exe =
+      GpuExecutable::load(device, scalePlan(0.5f, hostKernels()));
+  ASSERT_TRUE(exe) << exe.status().message();
+  StatusOr<DeviceBuffer> input = device.allocate(16 * sizeof(float));
+  StatusOr<DeviceBuffer> out1 = device.allocate(16 * sizeof(float));
+  StatusOr<DeviceBuffer> out2 = device.allocate(16 * sizeof(float));
+  ASSERT_TRUE(input && out1 && out2);
+  // Two argument sets in turn, with fresh inputs every run: a replay reads
+  // the buffers' contents at its launch, not at the capture.
+  for (int run = 0; run < 6; ++run) {
+    std::vector<float> in(16, static_cast<float>(run));
+    ASSERT_TRUE(device.copyToDevice(*input, in.data(), 16 * sizeof(float)));
+    const DeviceBuffer &out = run % 2 ? *out2 : *out1;
+    DevicePtr args[] = {input->address(), out.address()};
+    ASSERT_TRUE((*exe)->run(args));
+    std::vector<float> host = readFloats(device, out, 16);
+    for (float v : host)
+      ASSERT_EQ(v, run * 2.0f + 0.5f) << "run " << run;
+  }
+  GpuExecutable::GraphStats stats = (*exe)->graphStats();
+  EXPECT_EQ(stats.captures, 2u);
+  EXPECT_EQ(stats.replays, 4u);
+  EXPECT_EQ(stats.direct, 0u);
+}
+
+TEST(GpuPlanTest, ArgumentsThatNeverComeBackStopTheCaptures) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  StatusOr<std::unique_ptr<GpuExecutable>> exe =
+      GpuExecutable::load(device, scalePlan(1.0f, hostKernels()));
+  ASSERT_TRUE(exe) << exe.status().message();
+  StatusOr<DeviceBuffer> input = device.allocate(16 * sizeof(float));
+  ASSERT_TRUE(input);
+  std::vector<DeviceBuffer> outs;
+  size_t runs = GpuExecutable::kMaxMisses + 3;
+  for (size_t i = 0; i < runs; ++i) {
+    outs.push_back(std::move(*device.allocate(16 * sizeof(float))));
+    DevicePtr args[] = {input->address(), outs.back().address()};
+    ASSERT_TRUE((*exe)->run(args));
+  }
+  GpuExecutable::GraphStats stats = (*exe)->graphStats();
+  EXPECT_EQ(stats.captures, GpuExecutable::kMaxMisses);
+  EXPECT_EQ(stats.direct, runs - GpuExecutable::kMaxMisses);
+}
+
+TEST(GpuPlanTest, ACaptureRefusesHostCopiesAndLeavesTheStreamUsable) {
+  Device &device = fakeDevice();
+  StatusOr<DeviceBuffer> buffer = device.allocate(64);
+  ASSERT_TRUE(buffer);
+  std::vector<uint8_t> host(64, 7);
+  StatusOr<std::unique_ptr<Graph>> graph = device.capture(
+      [&] { return device.copyToDevice(*buffer, host.data(), 64); });
+  ASSERT_FALSE(graph);
+  EXPECT_TRUE(contains(graph.status().message(),
+                       "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"))
+      << graph.status().message();
+  // A memset is recorded, not run, until the graph is launched.
+  ASSERT_TRUE(device.setBytes(*buffer, 1, 64));
+  graph = device.capture([&] { return device.setBytes(*buffer, 9, 64); });
+  ASSERT_TRUE(graph) << graph.status().message();
+  ASSERT_TRUE(device.copyToHost(host.data(), *buffer, 64));
+  EXPECT_EQ(host[0], 1);
+  ASSERT_TRUE(device.launch(**graph));
+  ASSERT_TRUE(device.copyToHost(host.data(), *buffer, 64));
+  EXPECT_EQ(host[63], 9);
 }
 
 TEST(GpuPlanTest, FakeDeviceNeedsHostCode) {

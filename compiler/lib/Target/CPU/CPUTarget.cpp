@@ -184,6 +184,16 @@ Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
   };
   constant(entryName + "_shared_bytes", ConstantInt::get(i64Ty, sharedBytes));
   constant(entryName + "_barriers", ConstantInt::get(i32Ty, barriers ? 1 : 0));
+  // The bytes of each parameter's value, so that a graph capture can copy
+  // kernelParams as cuStreamBeginCapture's driver does.
+  SmallVector<Constant *> sizes;
+  const DataLayout &layout = module.getDataLayout();
+  for (unsigned j = 0; j < numArgs; ++j)
+    sizes.push_back(ConstantInt::get(
+        i32Ty, layout.getTypeStoreSize(calleeTy->getParamType(j))));
+  constant(entryName + "_params", ConstantInt::get(i32Ty, numArgs));
+  constant(entryName + "_param_bytes",
+           ConstantArray::get(ArrayType::get(i32Ty, sizes.size()), sizes));
   return Error::success();
 }
 

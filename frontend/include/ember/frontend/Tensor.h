@@ -279,6 +279,9 @@ struct CacheStats {
   uint64_t entries = 0;      ///< compiled graphs held
   uint64_t loaded = 0;       ///< graphs loaded from the on-disk cache
   uint64_t stored = 0;       ///< graphs written to the on-disk cache
+  /// GPU runs of the graphs held: captured as a CUDA graph, replayed as
+  /// one, or launched kernel by kernel (rt::cuda::GpuExecutable).
+  uint64_t gpuGraphCaptures = 0, gpuGraphReplays = 0, gpuDirectRuns = 0;
 };
 CacheStats cache_stats();
 

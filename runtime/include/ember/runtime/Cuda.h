@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -173,6 +174,22 @@ private:
   void *handle_;
 };
 
+/// A recorded sequence of a device's stream operations, instantiated
+/// (a CUDA graph's executable form, CUgraphExec): Device::capture makes one,
+/// Device::launch(const Graph &) replays it. Destroyed with the object.
+class Graph {
+public:
+  ~Graph();
+  Graph(const Graph &) = delete;
+  Graph &operator=(const Graph &) = delete;
+
+private:
+  friend class Device;
+  Graph(Device *device, void *exec) : device_(device), exec_(exec) {}
+  Device *device_;
+  void *exec_; // CUgraphExec
+};
+
 /// Counters of a Device's caching allocator.
 struct AllocatorStats {
   /// Bytes (by size class) in live DeviceBuffers.
@@ -258,9 +275,21 @@ public:
   /// first error it raised.
   Status synchronize();
 
+  /// Records what `issue` queues on the stream (launches, device-to-device
+  /// copies, memsets; cuStreamBeginCapture in relaxed mode) instead of
+  /// running it, and instantiates it. The stream is held for the whole
+  /// capture: other threads' work on this device waits rather than join the
+  /// graph. Kernel arguments are copied at capture; the buffers they name
+  /// must be alive whenever the graph is launched.
+  StatusOr<std::unique_ptr<Graph>> capture(const std::function<Status()> &issue);
+
+  /// Queues `graph` (cuGraphLaunch), which must have been captured here.
+  Status launch(const Graph &graph);
+
 private:
   friend class DeviceBuffer;
   friend class Module;
+  friend class Graph;
   Device(const Driver &driver, DriverKind kind, int ordinal)
       : driver_(driver), kind_(kind), ordinal_(ordinal) {}
 
@@ -282,6 +311,9 @@ private:
   void *stream_ = nullptr;  // CUstream
   std::string name_;
 
+  /// Held by every operation that queues work on the stream, and across a
+  /// whole capture (recursive: the capture's own operations take it too).
+  std::recursive_mutex streamMutex_;
   mutable std::mutex allocatorMutex_;
   std::unordered_map<size_t, std::vector<DevicePtr>> freeLists_;
   AllocatorStats stats_;
