@@ -1,10 +1,11 @@
 //===- Emulator.cpp - Running kernels compiled for the host ---------------===//
 //
 // Part of Ember. A launch runs every thread of every block; blocks are
-// spread over up to 4 host threads, each of which runs its blocks one at a
-// time. A block gets its shared memory, filled with 0xFF bytes (NaN as
-// float32) when it starts, as fresh device memory is, so reading shared
-// memory no thread of the block wrote shows up.
+// spread over up to 4 host threads (the launching one and helpers started
+// once, on the first launch that can use them, and kept), each of which runs
+// its blocks one at a time. A block gets its shared memory, filled with
+// 0xFF bytes (NaN as float32) when it starts, as fresh device memory is, so
+// reading shared memory no thread of the block wrote shows up.
 //
 // Within a block, threads run in an order shuffled with a fixed seed (per
 // block index, so the order does not depend on which host thread runs the
@@ -13,15 +14,23 @@
 // - a kernel without barriers runs each thread to its end, one call per
 //   thread, one after another, on the host thread's own stack;
 // - a kernel with barriers (Kernel::barriers) runs each thread of the block
-//   as a fiber (ucontext: makecontext/swapcontext) on its own 64 KiB stack,
-//   below a guard page; the stacks are the host thread's for the whole
-//   launch. A fiber runs until it reaches a barrier (barrier(), which
-//   switches back to the host thread) or its end. Once every thread has
-//   reached the barrier, all are released, one after another again, in a
-//   freshly shuffled order for each phase between barriers. A thread that
-//   ends while others wait at a barrier (a divergent barrier, which hangs
-//   or corrupts a block on a GPU) fails the launch with a detail naming the
-//   block and thread; the waiting fibers are abandoned, never resumed.
+//   as a fiber on its own 64 KiB stack, below a guard page; a host thread
+//   maps the stacks once and keeps them from launch to launch. A fiber runs
+//   until it reaches a barrier (barrier(), which switches back to the host
+//   thread) or its end. Once every thread has reached the barrier, all are
+//   released, one after another again, in a freshly shuffled order for each
+//   phase between barriers. A thread that ends while others wait at a
+//   barrier (a divergent barrier, which hangs or corrupts a block on a GPU)
+//   fails the launch with a detail naming the block and thread; the waiting
+//   fibers are abandoned, never resumed.
+//
+// A kernel's threads do little between barriers (a tiled matmul: two loads
+// and 16 multiply-adds), so switching fibers is most of the emulator's time.
+// On x86-64 a switch is a few instructions of our own (switchContext): the
+// callee-saved registers, the stack pointer, and the floating-point control
+// state (MXCSR, the x87 control word), which is all a function call must
+// preserve. Elsewhere it is ucontext (swapcontext), which also saves the
+// signal mask with a system call at every switch: about 10 times slower.
 //
 // Fiber switches are announced to AddressSanitizer and ThreadSanitizer when
 // the runtime is built with them (EMBER_SANITIZE), so that they follow the
@@ -34,16 +43,24 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
 
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
+
+#if defined(__x86_64__) && !defined(EMBER_EMU_UCONTEXT)
+#define EMBER_EMU_X86_64_SWITCH 1
+#include <xmmintrin.h>
+#else
+#include <ucontext.h>
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #define EMBER_EMU_ASAN 1
@@ -60,10 +77,60 @@
 #endif
 #endif
 #ifdef EMBER_EMU_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #ifdef EMBER_EMU_TSAN
 #include <sanitizer/tsan_interface.h>
+#endif
+
+#ifdef EMBER_EMU_X86_64_SWITCH
+// ember_emu_switch_context(void **save, void *resume): pushes the
+// callee-saved registers and the floating-point control state (MXCSR, then
+// the x87 control word, in 8 bytes, the rest zero) on the current stack,
+// stores the stack pointer in *save, and pops the same from the stack at
+// `resume`, returning to whoever switched from there. Loading the control
+// state is slow (fldcw was over half of a switch) and it seldom changes: it
+// is loaded only when it differs. A new context's stack is laid out by
+// makeContext to look the same.
+asm(R"(
+  .pushsection .text
+  .p2align 4
+  .globl ember_emu_switch_context
+  .hidden ember_emu_switch_context
+  .type ember_emu_switch_context, @function
+ember_emu_switch_context:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  pushq $0
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq (%rsp), %rax
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  cmpq (%rsp), %rax
+  jne 2f
+1:
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+2:
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  jmp 1b
+  .size ember_emu_switch_context, .-ember_emu_switch_context
+  .popsection
+)");
+extern "C" void ember_emu_switch_context(void **save, void *resume);
 #endif
 
 namespace ember::rt::cuda::emu {
@@ -77,6 +144,9 @@ constexpr size_t kStackBytes = 64 * 1024;
 /// The alignment of a block's shared memory (GpuPlan.h promises 16).
 constexpr size_t kSharedAlignment = 64;
 
+/// The most host threads a launch runs on.
+constexpr unsigned kMaxHostThreads = 4;
+
 /// splitmix64: the shuffles' random numbers, the same on every platform.
 uint64_t nextRandom(uint64_t &state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ull);
@@ -88,10 +158,15 @@ uint64_t nextRandom(uint64_t &state) {
 /// The seed of every launch's shuffles: fixed, so runs are reproducible.
 constexpr uint64_t kShuffleSeed = 0x454d424552ull; // "EMBER"
 
-/// Shuffles `order` in place (Fisher-Yates).
+/// Shuffles `order` in place (Fisher-Yates). A random index below i is the
+/// high half of random * i (Lemire's reduction: a multiplication, where a
+/// remainder is a division, and a block's every phase is shuffled).
 void shuffle(std::vector<uint32_t> &order, uint64_t &random) {
-  for (size_t i = order.size(); i > 1; --i)
-    std::swap(order[i - 1], order[nextRandom(random) % i]);
+  for (size_t i = order.size(); i > 1; --i) {
+    auto j = static_cast<size_t>(
+        (static_cast<unsigned __int128>(nextRandom(random)) * i) >> 64);
+    std::swap(order[i - 1], order[j]);
+  }
 }
 
 std::string triple(const uint32_t *v) {
@@ -99,10 +174,151 @@ std::string triple(const uint32_t *v) {
          std::to_string(v[2]) + ")";
 }
 
+//===----------------------------------------------------------------------===//
+// Contexts: where a fiber, or the host thread that runs fibers, left off.
+//===----------------------------------------------------------------------===//
+
+#ifdef EMBER_EMU_X86_64_SWITCH
+
+/// A suspended context: its stack pointer (the rest is on its stack).
+struct Context {
+  void *sp = nullptr;
+};
+
+/// Makes `c` start at `entry`, a function that never returns, on the
+/// `bytes` of `stack` when first switched to, with the calling thread's
+/// floating-point control state. False if it cannot (never, here).
+bool makeContext(Context &c, char *stack, size_t bytes, void (*entry)()) {
+  // From the top of the (16-byte aligned) stack down: a null return address
+  // for `entry` (the end of a debugger's backtrace), `entry` for the switch
+  // to return to, rbp (null: the end of the frame chain), rbx and r12-r15,
+  // then MXCSR and the x87 control word. When `entry` starts, the stack
+  // pointer is 8 below a multiple of 16, as after a call.
+  auto *top = reinterpret_cast<uint64_t *>(stack + bytes);
+  uint16_t x87;
+  asm volatile("fnstcw %0" : "=m"(x87));
+  top[-1] = 0;
+  top[-2] = reinterpret_cast<uint64_t>(entry);
+  for (int i = 3; i <= 8; ++i)
+    top[-i] = 0;
+  top[-9] = _mm_getcsr() | uint64_t(x87) << 32;
+  c.sp = &top[-9];
+  return true;
+}
+
+/// Saves the current context in `from` and resumes `to`.
+inline void switchContext(Context &from, Context &to) {
+  ember_emu_switch_context(&from.sp, to.sp);
+}
+
+#else
+
+struct Context {
+  ucontext_t uc;
+};
+
+bool makeContext(Context &c, char *stack, size_t bytes, void (*entry)()) {
+  // A context starts as a copy of this thread's (getcontext is a system
+  // call; copying is not), then gets its stack and function.
+  thread_local ucontext_t model;
+  thread_local bool haveModel = getcontext(&model) == 0;
+  if (!haveModel)
+    return false;
+  c.uc = model;
+  c.uc.uc_stack.ss_sp = stack;
+  c.uc.uc_stack.ss_size = bytes;
+  c.uc.uc_link = nullptr;
+  makecontext(&c.uc, entry, 0);
+  return true;
+}
+
+inline void switchContext(Context &from, Context &to) {
+  swapcontext(&from.uc, &to.uc);
+}
+
+#endif
+
+//===----------------------------------------------------------------------===//
+// What a host thread keeps from launch to launch.
+//===----------------------------------------------------------------------===//
+
+/// A host thread's fiber stacks and shared memory, grown to the largest
+/// block it ran and kept (mapping stacks for every launch cost more than
+/// many a launch's kernel).
+class HostThreadMemory {
+public:
+  HostThreadMemory() = default;
+  HostThreadMemory(const HostThreadMemory &) = delete;
+  HostThreadMemory &operator=(const HostThreadMemory &) = delete;
+  ~HostThreadMemory() {
+    if (stacks_)
+      munmap(stacks_, mappedBytes_);
+    std::free(shared_);
+  }
+
+  /// Shared memory of at least `bytes` (64-byte aligned), or null.
+  void *shared(size_t bytes) {
+    bytes = std::max<size_t>(bytes, 1);
+    bytes = (bytes + kSharedAlignment - 1) / kSharedAlignment * kSharedAlignment;
+    if (bytes > sharedBytes_) {
+      std::free(shared_);
+      shared_ = std::aligned_alloc(kSharedAlignment, bytes);
+      sharedBytes_ = shared_ ? bytes : 0;
+    }
+    return shared_;
+  }
+
+  /// Maps stacks for `n` fibers unless there are enough; why not, if not.
+  std::string reserveStacks(uint32_t n) {
+    if (n <= stackCount_)
+      return {};
+    if (stacks_)
+      munmap(stacks_, mappedBytes_);
+    stacks_ = nullptr;
+    stackCount_ = 0;
+    // One mapping for all stacks, each above a guard page that turns a
+    // stack overflow into a fault rather than another thread's stack.
+    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    slotBytes_ = page + kStackBytes;
+    mappedBytes_ = slotBytes_ * n;
+    void *p = mmap(nullptr, mappedBytes_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+      return "cannot map " + std::to_string(mappedBytes_) +
+             " bytes of stacks for the threads of a block: " +
+             std::strerror(errno);
+    stacks_ = static_cast<char *>(p);
+    for (uint32_t t = 0; t < n; ++t)
+      if (mprotect(stacks_ + t * slotBytes_, page, PROT_NONE) != 0)
+        return std::string("cannot protect a stack's guard page: ") +
+               std::strerror(errno);
+    stackCount_ = n;
+    return {};
+  }
+
+  /// The lowest byte of fiber `t`'s stack (kStackBytes).
+  char *stack(uint32_t t) const {
+    return stacks_ + t * slotBytes_ + (slotBytes_ - kStackBytes);
+  }
+
+private:
+  char *stacks_ = nullptr;
+  size_t mappedBytes_ = 0, slotBytes_ = 0;
+  uint32_t stackCount_ = 0;
+  void *shared_ = nullptr;
+  size_t sharedBytes_ = 0;
+};
+
+thread_local HostThreadMemory hostThreadMemory;
+
+//===----------------------------------------------------------------------===//
+// Running a launch's blocks.
+//===----------------------------------------------------------------------===//
+
 /// One emulated thread of a kernel with barriers.
 struct Fiber {
   enum class State : uint8_t { Ready, Waiting, Done };
-  ucontext_t context;
+  Context context;
   /// The lowest byte of its stack (kStackBytes).
   char *stack = nullptr;
   uint32_t ids[12] = {};
@@ -142,49 +358,23 @@ public:
       if (f.tsanFiber)
         __tsan_destroy_fiber(f.tsanFiber);
 #endif
-    if (stacks_)
-      munmap(stacks_, stacksBytes_);
-    std::free(shared_);
   }
 
-  /// Allocates the shared memory and the fibers' stacks; why not, if not.
+  /// Gets the shared memory and the fibers' stacks (the host thread's,
+  /// kept from launch to launch); why not, if not.
   std::string init() {
-    size_t sharedBytes = std::max<size_t>(kernel_.sharedBytes, 1);
-    sharedBytes = (sharedBytes + kSharedAlignment - 1) / kSharedAlignment *
-                  kSharedAlignment;
-    shared_ = std::aligned_alloc(kSharedAlignment, sharedBytes);
+    shared_ = hostThreadMemory.shared(kernel_.sharedBytes);
     if (!shared_)
-      return "cannot allocate " + std::to_string(sharedBytes) +
+      return "cannot allocate " + std::to_string(kernel_.sharedBytes) +
              " bytes of shared memory for a block";
     if (!kernel_.barriers)
       return {};
-    // One mapping for all stacks, each above a guard page that turns a
-    // stack overflow into a fault rather than another thread's stack.
-    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    size_t slot = page + kStackBytes;
-    stacksBytes_ = slot * threads_;
-    void *p = mmap(nullptr, stacksBytes_, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-      return "cannot map " + std::to_string(stacksBytes_) +
-             " bytes of stacks for the threads of a block: " +
-             std::strerror(errno);
-    stacks_ = static_cast<char *>(p);
+    if (std::string why = hostThreadMemory.reserveStacks(threads_);
+        !why.empty())
+      return why;
     fibers_.resize(threads_);
-    for (uint32_t t = 0; t < threads_; ++t) {
-      char *guard = stacks_ + t * slot;
-      if (mprotect(guard, page, PROT_NONE) != 0)
-        return std::string("cannot protect a stack's guard page: ") +
-               std::strerror(errno);
-      fibers_[t].stack = guard + page;
-#ifdef EMBER_EMU_TSAN
-      fibers_[t].tsanFiber = __tsan_create_fiber(0);
-#endif
-    }
-    // A fiber's context starts as a copy of this one (getcontext is a
-    // system call; copying is not), then gets its stack and function.
-    if (getcontext(&template_) != 0)
-      return std::string("getcontext failed: ") + std::strerror(errno);
+    for (uint32_t t = 0; t < threads_; ++t)
+      fibers_[t].stack = hostThreadMemory.stack(t);
     return {};
   }
 
@@ -249,14 +439,13 @@ private:
       Fiber &f = fibers_[t];
       threadIds(t, f.ids);
       f.state = Fiber::State::Ready;
-      f.context = template_;
-      f.context.uc_stack.ss_sp = f.stack;
-      f.context.uc_stack.ss_size = kStackBytes;
-      f.context.uc_link = nullptr;
-      makecontext(&f.context, &BlockRunner::start, 0);
+      if (!makeContext(f.context, f.stack, kStackBytes, &BlockRunner::start))
+        return std::string("cannot make the context of a thread: ") +
+               std::strerror(errno);
 #ifdef EMBER_EMU_TSAN
       // A fresh TSan fiber too: the last block's never left its frames.
-      __tsan_destroy_fiber(f.tsanFiber);
+      if (f.tsanFiber)
+        __tsan_destroy_fiber(f.tsanFiber);
       f.tsanFiber = __tsan_create_fiber(0);
 #endif
     }
@@ -277,6 +466,13 @@ private:
         auto done = std::find_if(fibers_.begin(), fibers_.end(), [](auto &f) {
           return f.state == Fiber::State::Done;
         });
+#ifdef EMBER_EMU_ASAN
+        // The abandoned fibers' frames stay poisoned on stacks the next
+        // block reuses (swapcontext's interceptor used to clear them).
+        for (const Fiber &f : fibers_)
+          if (f.state == Fiber::State::Waiting)
+            __asan_unpoison_memory_region(f.stack, kStackBytes);
+#endif
         return "divergent barrier in kernel " + kernel_.name + ": thread " +
                triple(&done->ids[3]) + " of block " + triple(base_) +
                " returned while " + std::to_string(waiting) + " of the " +
@@ -300,7 +496,7 @@ private:
 #ifdef EMBER_EMU_TSAN
     __tsan_switch_to_fiber(f.tsanFiber, 0);
 #endif
-    swapcontext(&scheduler_, &f.context);
+    switchContext(scheduler_, f.context);
 #ifdef EMBER_EMU_ASAN
     __sanitizer_finish_switch_fiber(schedulerFakeStack_, nullptr, nullptr);
 #endif
@@ -319,7 +515,7 @@ private:
 #ifdef EMBER_EMU_TSAN
     __tsan_switch_to_fiber(schedulerTsan_, 0);
 #endif
-    swapcontext(&f.context, &scheduler_);
+    switchContext(f.context, scheduler_);
 #ifdef EMBER_EMU_ASAN
     __sanitizer_finish_switch_fiber(f.fakeStack, nullptr, nullptr);
 #endif
@@ -350,11 +546,8 @@ private:
   bool strayBarrier_ = false;
 
   // Fibers (kernels with barriers only).
-  char *stacks_ = nullptr;
-  size_t stacksBytes_ = 0;
   std::vector<Fiber> fibers_;
-  ucontext_t template_{};
-  ucontext_t scheduler_{};
+  Context scheduler_{};
   Fiber *current_ = nullptr;
 #ifdef EMBER_EMU_ASAN
   void *schedulerFakeStack_ = nullptr;
@@ -364,6 +557,86 @@ private:
 #ifdef EMBER_EMU_TSAN
   void *schedulerTsan_ = nullptr;
 #endif
+};
+
+/// The host threads that help run launches' blocks: started when a launch
+/// first has blocks for them and kept for the life of the process (starting
+/// threads for every launch cost more than many a launch's kernel).
+class Helpers {
+public:
+  /// This process's helpers. A child of fork() has none of its parent's
+  /// threads: it gets helpers of its own (the parent's are left as they
+  /// are, never destroyed, as are a process's helpers at its exit).
+  static Helpers &get() {
+    static std::mutex mutex;
+    static Helpers *helpers = nullptr;
+    static pid_t owner = 0;
+    std::lock_guard lock(mutex);
+    if (!helpers || owner != getpid()) {
+      helpers = new Helpers;
+      owner = getpid();
+    }
+    return *helpers;
+  }
+
+  /// Runs `work` on the calling thread and on up to `count` helpers at once
+  /// (fewer if no more threads can start); returns when every call has
+  /// returned. One launch at a time: a second waits for the first.
+  void run(unsigned count, const std::function<void()> &work) {
+    std::lock_guard launch(launchMutex_);
+    {
+      std::lock_guard lock(mutex_);
+      while (threads_.size() < count) {
+        try {
+          threads_.emplace_back([this] { loop(); });
+        } catch (const std::system_error &) {
+          break; // fewer helpers; the others do the rest
+        }
+      }
+      work_ = &work;
+      ++generation_;
+      tickets_ = std::min<size_t>(count, threads_.size());
+    }
+    wake_.notify_all();
+    work();
+    std::unique_lock lock(mutex_);
+    // A helper that has not woken yet has nothing left to do: it stays
+    // asleep.
+    tickets_ = 0;
+    finished_.wait(lock, [&] { return running_ == 0; });
+    work_ = nullptr;
+  }
+
+private:
+  Helpers() = default;
+
+  /// A helper: waits for a launch, runs its work, and again.
+  void loop() {
+    uint64_t seen = 0;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return tickets_ > 0 && generation_ != seen; });
+      seen = generation_;
+      --tickets_;
+      ++running_;
+      const std::function<void()> &work = *work_;
+      lock.unlock();
+      work();
+      lock.lock();
+      if (--running_ == 0)
+        finished_.notify_all();
+    }
+  }
+
+  std::mutex launchMutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_, finished_;
+  std::vector<std::thread> threads_;
+  const std::function<void()> *work_ = nullptr;
+  /// Launches so far; a helper runs a launch's work once.
+  uint64_t generation_ = 0;
+  /// Helpers the current launch still wants, and helpers running its work.
+  size_t tickets_ = 0, running_ = 0;
 };
 
 } // namespace
@@ -390,7 +663,7 @@ std::string run(const Kernel &kernel, void **params, const unsigned grid[3],
     }
     failed.store(true, std::memory_order_relaxed);
   };
-  auto work = [&] {
+  std::function<void()> work = [&] {
     BlockRunner runner(kernel, params, grid, block);
     if (std::string why = runner.init(); !why.empty())
       return fail(0, std::move(why));
@@ -401,18 +674,12 @@ std::string run(const Kernel &kernel, void **params, const unsigned grid[3],
         fail(b, std::move(why));
   };
   unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-  uint64_t helpers = std::min<uint64_t>(std::min(hardware, 4u), blocks) - 1;
-  std::vector<std::thread> pool;
-  for (uint64_t i = 0; i < helpers; ++i) {
-    try {
-      pool.emplace_back(work);
-    } catch (const std::system_error &) {
-      break; // fewer helpers; this thread does the rest
-    }
-  }
-  work();
-  for (std::thread &t : pool)
-    t.join();
+  uint64_t helpers =
+      std::min<uint64_t>(std::min(hardware, kMaxHostThreads), blocks) - 1;
+  if (helpers == 0)
+    work();
+  else
+    Helpers::get().run(static_cast<unsigned>(helpers), work);
   return error;
 }
 
