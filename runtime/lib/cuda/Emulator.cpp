@@ -16,10 +16,11 @@
 // - a kernel with barriers (Kernel::barriers) runs each thread of the block
 //   as a fiber on its own 64 KiB stack, below a guard page; a host thread
 //   maps the stacks once and keeps them from launch to launch. A fiber runs
-//   until it reaches a barrier (barrier(), which switches back to the host
-//   thread) or its end. Once every thread has reached the barrier, all are
-//   released, one after another again, in a freshly shuffled order for each
-//   phase between barriers. A thread that ends while others wait at a
+//   until it reaches a barrier (barrier()) or its end, then switches to the
+//   next fiber in the order (the last one back to the host thread: one
+//   switch per thread and phase). Once every thread has reached the barrier,
+//   all are released, one after another again, in a freshly shuffled order
+//   for each phase between barriers. A thread that ends while others wait at a
 //   barrier (a divergent barrier, which hangs or corrupts a block on a GPU)
 //   fails the launch with a detail naming the block and thread; the waiting
 //   fibers are abandoned, never resumed.
@@ -455,8 +456,7 @@ private:
     for (uint64_t phase = 0;; ++phase) {
       if (phase > 0)
         shuffle(order_, random);
-      for (uint32_t t : order_)
-        enter(fibers_[t]);
+      runPhase();
       uint32_t waiting = 0;
       for (const Fiber &f : fibers_)
         waiting += f.state == Fiber::State::Waiting;
@@ -487,35 +487,43 @@ private:
     }
   }
 
-  /// Switches from the host thread to `f`, until it waits or ends.
-  void enter(Fiber &f) {
-    current_ = &f;
+  /// Runs every fiber once, in order_, until it waits or ends: the host
+  /// thread switches to the first, each to the next, the last back.
+  void runPhase() {
+    position_ = 0;
+    Fiber &first = fibers_[order_[0]];
+    current_ = &first;
 #ifdef EMBER_EMU_ASAN
-    __sanitizer_start_switch_fiber(&schedulerFakeStack_, f.stack, kStackBytes);
+    __sanitizer_start_switch_fiber(&schedulerFakeStack_, first.stack,
+                                   kStackBytes);
 #endif
 #ifdef EMBER_EMU_TSAN
-    __tsan_switch_to_fiber(f.tsanFiber, 0);
+    __tsan_switch_to_fiber(first.tsanFiber, 0);
 #endif
-    switchContext(scheduler_, f.context);
+    switchContext(scheduler_, first.context);
 #ifdef EMBER_EMU_ASAN
     __sanitizer_finish_switch_fiber(schedulerFakeStack_, nullptr, nullptr);
 #endif
     current_ = nullptr;
   }
 
-  /// Switches from the current fiber back to the host thread; returns when
-  /// the fiber is entered again (never when `done`).
+  /// Switches from the current fiber to the next in order_, or back to the
+  /// host thread after the last; returns when the fiber runs again (never
+  /// when `done`).
   void leave(bool done) {
     Fiber &f = *current_;
+    Fiber *next = ++position_ < threads_ ? &fibers_[order_[position_]] : nullptr;
+    current_ = next;
 #ifdef EMBER_EMU_ASAN
     // A fiber that is done gives up its fake stack (nullptr).
-    __sanitizer_start_switch_fiber(done ? nullptr : &f.fakeStack,
-                                   schedulerStackBottom_, schedulerStackSize_);
+    __sanitizer_start_switch_fiber(
+        done ? nullptr : &f.fakeStack, next ? next->stack : schedulerStackBottom_,
+        next ? kStackBytes : schedulerStackSize_);
 #endif
 #ifdef EMBER_EMU_TSAN
-    __tsan_switch_to_fiber(schedulerTsan_, 0);
+    __tsan_switch_to_fiber(next ? next->tsanFiber : schedulerTsan_, 0);
 #endif
-    switchContext(f.context, scheduler_);
+    switchContext(f.context, next ? next->context : scheduler_);
 #ifdef EMBER_EMU_ASAN
     __sanitizer_finish_switch_fiber(f.fakeStack, nullptr, nullptr);
 #endif
@@ -526,8 +534,15 @@ private:
   static void start() {
     BlockRunner &r = *activeRunner;
 #ifdef EMBER_EMU_ASAN
-    __sanitizer_finish_switch_fiber(nullptr, &r.schedulerStackBottom_,
-                                    &r.schedulerStackSize_);
+    // The first fiber of the first phase starts from the host thread: the
+    // stack the last fiber of every phase returns to.
+    const void *from;
+    size_t fromSize;
+    __sanitizer_finish_switch_fiber(nullptr, &from, &fromSize);
+    if (r.position_ == 0) {
+      r.schedulerStackBottom_ = from;
+      r.schedulerStackSize_ = fromSize;
+    }
 #endif
     Fiber &f = *r.current_;
     r.kernel_.entry(r.params_, f.ids, r.shared_);
@@ -549,6 +564,8 @@ private:
   std::vector<Fiber> fibers_;
   Context scheduler_{};
   Fiber *current_ = nullptr;
+  /// The index in order_ of the fiber running in this phase.
+  uint32_t position_ = 0;
 #ifdef EMBER_EMU_ASAN
   void *schedulerFakeStack_ = nullptr;
   const void *schedulerStackBottom_ = nullptr;
