@@ -454,6 +454,9 @@ void save_safetensors(const StateDict &tensors, const std::string &path,
   std::unordered_set<std::string_view> names;
   std::vector<const void *> data;
   data.reserve(tensors.size());
+  // Tensors on a GPU are saved from copies on the host (as torch.save
+  // does); the copies live until the file is written.
+  std::vector<Tensor> hostCopies;
   std::string headerText = "{";
   if (!metadata.empty()) {
     headerText += quoted(std::string(kMetadataKey)) + ":{";
@@ -473,7 +476,12 @@ void save_safetensors(const StateDict &tensors, const std::string &path,
       saveError(path, fmt::format("two tensors are named '{}'", name));
     if (!tensor.defined())
       saveError(path, fmt::format("tensor '{}' is undefined", name));
-    data.push_back(elementBytes(tensor));
+    if (tensor.device().is_cuda()) {
+      hostCopies.push_back(tensor.cpu());
+      data.push_back(elementBytes(hostCopies.back()));
+    } else {
+      data.push_back(elementBytes(tensor));
+    }
     uint64_t bytes =
         static_cast<uint64_t>(tensor.numel()) * dtypeSize(tensor.dtype());
     headerText += fmt::format(
