@@ -440,6 +440,12 @@ private:
       Fiber &f = fibers_[t];
       threadIds(t, f.ids);
       f.state = Fiber::State::Ready;
+#ifdef EMBER_EMU_ASAN
+      // The last block's fibers left their frames' redzones poisoned on the
+      // stack (ASan's swapcontext interceptor cleared a stack at every
+      // switch; our own switch does not).
+      __asan_unpoison_memory_region(f.stack, kStackBytes);
+#endif
       if (!makeContext(f.context, f.stack, kStackBytes, &BlockRunner::start))
         return std::string("cannot make the context of a thread: ") +
                std::strerror(errno);
@@ -466,13 +472,6 @@ private:
         auto done = std::find_if(fibers_.begin(), fibers_.end(), [](auto &f) {
           return f.state == Fiber::State::Done;
         });
-#ifdef EMBER_EMU_ASAN
-        // The abandoned fibers' frames stay poisoned on stacks the next
-        // block reuses (swapcontext's interceptor used to clear them).
-        for (const Fiber &f : fibers_)
-          if (f.state == Fiber::State::Waiting)
-            __asan_unpoison_memory_region(f.stack, kStackBytes);
-#endif
         return "divergent barrier in kernel " + kernel_.name + ": thread " +
                triple(&done->ids[3]) + " of block " + triple(base_) +
                " returned while " + std::to_string(waiting) + " of the " +
