@@ -866,24 +866,23 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
   return CUDA_SUCCESS;
 }
 
-CUresult cuGraphExecDestroy(CUgraphExec exec) {
+/// Destroys a CUgraph or CUgraphExec: `handle`, if `live` holds it.
+CUresult destroyGraph(std::set<FakeGraph *> State::*live, void *handle) {
   State &s = state();
   std::lock_guard lock(s.mutex);
-  auto *e = reinterpret_cast<FakeGraph *>(exec);
-  if (!s.execs.erase(e))
-    return CUDA_ERROR_INVALID_HANDLE;
-  delete e;
-  return CUDA_SUCCESS;
-}
-
-CUresult cuGraphDestroy(CUgraph graph) {
-  State &s = state();
-  std::lock_guard lock(s.mutex);
-  auto *g = reinterpret_cast<FakeGraph *>(graph);
-  if (!s.graphs.erase(g))
+  auto *g = static_cast<FakeGraph *>(handle);
+  if (!(s.*live).erase(g))
     return CUDA_ERROR_INVALID_HANDLE;
   delete g;
   return CUDA_SUCCESS;
+}
+
+CUresult cuGraphExecDestroy(CUgraphExec exec) {
+  return destroyGraph(&State::execs, exec);
+}
+
+CUresult cuGraphDestroy(CUgraph graph) {
+  return destroyGraph(&State::graphs, graph);
 }
 
 //===----------------------------------------------------------------------===//

@@ -625,6 +625,33 @@ TEST(FakeDriverTest, EmulatedKernelRunsEveryThreadOfEveryBlock) {
   }
 }
 
+/// Runs a recording kernel (2 or 8) on one block of 256 threads twice, and
+/// returns each run's list out[1 .. out[0]] of thread ids as it ran, with
+/// `entries` expected in it.
+std::vector<std::vector<uint32_t>> recordedOrders(Device &device,
+                                                  const Function &record,
+                                                  uint32_t entries) {
+  std::vector<std::vector<uint32_t>> orders;
+  StatusOr<DeviceBuffer> buffer = device.allocate((entries + 1) * sizeof(uint32_t));
+  EXPECT_TRUE(buffer);
+  if (!buffer)
+    return orders;
+  DevicePtr address = buffer->address();
+  for (int run = 0; run < 2; ++run) {
+    EXPECT_TRUE(device.setBytes(*buffer, 0, (entries + 1) * sizeof(uint32_t)));
+    Status s = device.launch(record, {1, 1, 1}, {256, 1, 1}, 0, {&address});
+    EXPECT_TRUE(s) << s.message();
+    std::vector<uint32_t> order(entries + 1);
+    EXPECT_TRUE(device.copyToHost(order.data(), *buffer,
+                                  order.size() * sizeof(uint32_t)));
+    EXPECT_TRUE(device.synchronize());
+    EXPECT_EQ(order[0], entries);
+    order.erase(order.begin());
+    orders.push_back(std::move(order));
+  }
+  return orders;
+}
+
 TEST(FakeDriverTest, EmulatedThreadsRunInAFixedShuffledOrder) {
   REQUIRE_HOST_KERNELS();
   Device &device = fakeDevice();
@@ -632,33 +659,18 @@ TEST(FakeDriverTest, EmulatedThreadsRunInAFixedShuffledOrder) {
   ASSERT_TRUE(module) << module.status().message();
   StatusOr<Function> record = (*module)->function("ember_emu_kernel_2");
   ASSERT_TRUE(record) << record.status().message();
-  StatusOr<DeviceBuffer> buffer = device.allocate(257 * sizeof(uint32_t));
-  ASSERT_TRUE(buffer);
-  DevicePtr address = buffer->address();
-  std::vector<uint32_t> first;
-  for (int run = 0; run < 2; ++run) {
-    ASSERT_TRUE(device.setBytes(*buffer, 0, 257 * sizeof(uint32_t)));
-    Status s = device.launch(*record, {1, 1, 1}, {256, 1, 1}, 0, {&address});
-    ASSERT_TRUE(s) << s.message();
-    std::vector<uint32_t> order(257);
-    ASSERT_TRUE(device.copyToHost(order.data(), *buffer,
-                                  order.size() * sizeof(uint32_t)));
-    ASSERT_TRUE(device.synchronize());
-    ASSERT_EQ(order[0], 256u);
-    order.erase(order.begin());
-    // Every thread ran once, not in threadIdx order (that would hide a
-    // kernel relying on an order or a barrier) ...
-    std::vector<uint32_t> sorted = order, identity(256);
-    std::sort(sorted.begin(), sorted.end());
-    std::iota(identity.begin(), identity.end(), 0u);
-    EXPECT_EQ(sorted, identity);
-    EXPECT_NE(order, identity);
-    // ... and in the same order every time: runs are reproducible.
-    if (run == 0)
-      first = order;
-    else
-      EXPECT_EQ(order, first);
-  }
+  std::vector<std::vector<uint32_t>> orders =
+      recordedOrders(device, *record, 256);
+  ASSERT_EQ(orders.size(), 2u);
+  // Every thread ran once, not in threadIdx order (that would hide a kernel
+  // relying on an order or a barrier) ...
+  std::vector<uint32_t> sorted = orders[0], identity(256);
+  std::sort(sorted.begin(), sorted.end());
+  std::iota(identity.begin(), identity.end(), 0u);
+  EXPECT_EQ(sorted, identity);
+  EXPECT_NE(orders[0], identity);
+  // ... and in the same order every time: runs are reproducible.
+  EXPECT_EQ(orders[1], orders[0]);
 }
 
 TEST(FakeDriverTest, EmulatedLaunchesKeepTheChipsLimits) {
@@ -856,36 +868,24 @@ TEST(FakeDriverTest, EmulatedBarrierPhasesRunInFreshShuffledOrders) {
   ASSERT_TRUE(module);
   StatusOr<Function> record = module->function("ember_emu_kernel_8");
   ASSERT_TRUE(record) << record.status().message();
-  StatusOr<DeviceBuffer> buffer = device.allocate(513 * sizeof(uint32_t));
-  ASSERT_TRUE(buffer);
-  DevicePtr address = buffer->address();
-  std::vector<uint32_t> first;
-  for (int run = 0; run < 2; ++run) {
-    ASSERT_TRUE(device.setBytes(*buffer, 0, 513 * sizeof(uint32_t)));
-    Status s = device.launch(*record, {1, 1, 1}, {256, 1, 1}, 0, {&address});
-    ASSERT_TRUE(s) << s.message();
-    std::vector<uint32_t> order(513);
-    ASSERT_TRUE(device.copyToHost(order.data(), *buffer,
-                                  order.size() * sizeof(uint32_t)));
-    ASSERT_TRUE(device.synchronize());
-    ASSERT_EQ(order[0], 512u);
-    // Every thread appended before the barrier before any after it ...
-    std::vector<uint32_t> before(order.begin() + 1, order.begin() + 257);
-    std::vector<uint32_t> after(order.begin() + 257, order.end());
-    std::vector<uint32_t> identity(256);
-    std::iota(identity.begin(), identity.end(), 0u);
-    for (std::vector<uint32_t> phase : {before, after}) {
-      std::sort(phase.begin(), phase.end());
-      EXPECT_EQ(phase, identity);
-    }
-    // ... and the threads were released in another shuffled order.
-    EXPECT_NE(after, before);
-    EXPECT_NE(after, identity);
-    if (run == 0)
-      first = order;
-    else
-      EXPECT_EQ(order, first);
+  std::vector<std::vector<uint32_t>> orders =
+      recordedOrders(device, *record, 512);
+  ASSERT_EQ(orders.size(), 2u);
+  const std::vector<uint32_t> &order = orders[0];
+  // Every thread appended before the barrier before any after it ...
+  std::vector<uint32_t> before(order.begin(), order.begin() + 256);
+  std::vector<uint32_t> after(order.begin() + 256, order.end());
+  std::vector<uint32_t> identity(256);
+  std::iota(identity.begin(), identity.end(), 0u);
+  for (std::vector<uint32_t> phase : {before, after}) {
+    std::sort(phase.begin(), phase.end());
+    EXPECT_EQ(phase, identity);
   }
+  // ... and the threads were released in another shuffled order, the same
+  // in every run.
+  EXPECT_NE(after, before);
+  EXPECT_NE(after, identity);
+  EXPECT_EQ(orders[1], orders[0]);
 }
 
 TEST(FakeDriverTest, EmulatedSharedMemoryIsFreshNaNForEveryBlock) {
