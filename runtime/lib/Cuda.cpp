@@ -435,9 +435,21 @@ Status Device::setBytes(const DeviceBuffer &dst, uint8_t value, size_t bytes,
 StatusOr<std::unique_ptr<Module>> Device::loadModule(const std::string &image) {
   EMBER_RETURN_IF_ERROR(activate());
   CUmodule module = nullptr;
+  // The JIT's error log says what is wrong with PTX it rejects (ptxas's
+  // messages); the driver writes the size it used back into the option.
+  std::string log(16 * 1024, '\0');
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
+                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {log.data(), reinterpret_cast<void *>(log.size())};
   // PTX must be NUL-terminated; std::string guarantees it.
-  EMBER_RETURN_IF_ERROR(
-      EMBER_CU(driver_, cuModuleLoadData, &module, image.c_str()));
+  Status loaded = EMBER_CU(driver_, cuModuleLoadDataEx, &module, image.c_str(),
+                           2, options, values);
+  if (!loaded) {
+    log.resize(std::strlen(log.c_str()));
+    return log.empty() ? loaded
+                       : Status::error(loaded.message() +
+                                       "; the JIT's error log:\n" + log);
+  }
   return std::unique_ptr<Module>(new Module(this, module));
 }
 

@@ -44,6 +44,12 @@ enum CUresult : int {
   CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
 };
 
+/// The cuModuleLoadDataEx options Ember passes.
+enum CUjit_option : int {
+  CU_JIT_ERROR_LOG_BUFFER = 5,
+  CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6,
+};
+
 enum CUstreamCaptureMode : int {
   CU_STREAM_CAPTURE_MODE_GLOBAL = 0,
   CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1,
@@ -94,7 +100,9 @@ static_assert(sizeof(CUdeviceptr) == sizeof(DevicePtr));
   X(cuStreamCreate, (CUstream * stream, unsigned int flags))                   \
   X(cuStreamSynchronize, (CUstream stream))                                    \
   X(cuStreamDestroy_v2, (CUstream stream))                                     \
-  X(cuModuleLoadData, (CUmodule * module, const void *image))                  \
+  X(cuModuleLoadDataEx,                                                        \
+    (CUmodule * module, const void *image, unsigned numOptions,                \
+     CUjit_option *options, void **values))                                    \
   X(cuModuleGetFunction, (CUfunction * fn, CUmodule module, const char *name)) \
   X(cuModuleUnload, (CUmodule module))                                         \
   X(cuLaunchKernel,                                                            \

@@ -463,7 +463,7 @@ bool isElf(const void *image) {
   return p[0] == 0x7f && p[1] == 'E' && p[2] == 'L' && p[3] == 'F';
 }
 
-/// The size of the ELF shared object at `image`, which cuModuleLoadData is
+/// The size of the ELF shared object at `image`, which cuModuleLoadDataEx is
 /// not told: the end of the section header table, which linkers write last.
 /// The header is sanity-checked first and the program headers and every
 /// section must lie inside that size. 0, with the reason in `why`, when the
@@ -528,7 +528,43 @@ void *ownSymbol(void *handle, const std::string &name) {
   return sym;
 }
 
-CUresult cuModuleLoadData(CUmodule *module, const void *image) {
+/// Where cuModuleLoadDataEx's caller wants the error log: the buffer and
+/// its size, from the options; null when none was given.
+struct JitLog {
+  char *buffer = nullptr;
+  size_t size = 0;
+};
+
+CUresult loadModule(CUmodule *module, const void *image);
+
+CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
+                            unsigned numOptions, CUjit_option *options,
+                            void **values) {
+  JitLog log;
+  if (numOptions && (!options || !values))
+    return CUDA_ERROR_INVALID_VALUE;
+  for (unsigned i = 0; i < numOptions; ++i) {
+    if (options[i] == CU_JIT_ERROR_LOG_BUFFER)
+      log.buffer = static_cast<char *>(values[i]);
+    else if (options[i] == CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES)
+      log.size = reinterpret_cast<uintptr_t>(values[i]);
+    else
+      return fail(CUDA_ERROR_INVALID_VALUE,
+                  "the fake driver knows no JIT option " +
+                      std::to_string(options[i]));
+  }
+  CUresult r = loadModule(module, image);
+  // As the real JIT does, the reason goes to the log the caller gave.
+  if (r != CUDA_SUCCESS && log.buffer && log.size) {
+    std::string why = std::exchange(errorDetail(), {});
+    size_t n = std::min(why.size(), log.size - 1);
+    std::memcpy(log.buffer, why.data(), n);
+    log.buffer[n] = '\0';
+  }
+  return r;
+}
+
+CUresult loadModule(CUmodule *module, const void *image) {
   State &s = state();
   std::lock_guard lock(s.mutex);
   if (CUresult r = ready(s, true))

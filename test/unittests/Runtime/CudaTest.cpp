@@ -745,10 +745,11 @@ TEST(FakeDriverTest, EmulatedModulesFindOnlyTheirOwnSymbols) {
   broken[60] = broken[61] = 0; // e_shnum
   StatusOr<std::unique_ptr<Module>> bad = device.loadModule(broken);
   ASSERT_FALSE(bad);
+  // The reason arrives through the JIT's error log, as ptxas's does.
   EXPECT_TRUE(contains(bad.status().message(),
-                       "cuModuleLoadData failed: CUDA_ERROR_INVALID_IMAGE "
-                       "(device kernel image is invalid): the emulated "
-                       "module's ELF header is not sane"))
+                       "cuModuleLoadDataEx failed: CUDA_ERROR_INVALID_IMAGE "
+                       "(device kernel image is invalid); the JIT's error "
+                       "log:\nthe emulated module's ELF header is not sane"))
       << bad.status().message();
 }
 
