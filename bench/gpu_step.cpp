@@ -3,7 +3,9 @@
 // Part of Ember. Times, on cuda:0, the Quickstart MLP's training step
 // (forward, backward, SGD) and inference, on random inputs of the real
 // shapes, at the batch sizes given on the command line (default 64 4096).
-// Prints one line per measurement: `ember <what> batch=<B> ms=<median>`.
+// Prints one line per measurement: `ember <what> batch=<B> ms=<median>`
+// (train_step, inference, and host_per_train_step: the host's share), then
+// the compile cache's and CUDA graphs' counters.
 // Run by scripts/gpu-check next to bench/gpu_torch.py.
 //
 //===----------------------------------------------------------------------===//
@@ -29,26 +31,36 @@ struct NeuralNetwork : nn::Module {
   Tensor forward(const Tensor &x) override { return stack(flatten(x)); }
 };
 
-/// Median over `repeats` rounds of `iterations` calls, in milliseconds per
-/// call, after a warm-up; the device is synchronised around each round.
-template <typename F> double medianMs(F f, int iterations = 50, int repeats = 5) {
+/// Milliseconds per call of `f`: the median over `repeats` rounds of
+/// `iterations` calls, after a warm-up. `total` waits for the device at the
+/// end of each round; `host` is the time the calls themselves took (the
+/// launches are asynchronous, so this is the host's cost of a step:
+/// recording the graph, hashing it, the cache lookup, queueing).
+struct Timing {
+  double total = 0, host = 0;
+};
+template <typename F> Timing medianMs(F f, int iterations = 50, int repeats = 5) {
   rt::cuda::Device *device = *rt::cuda::Device::get(0);
   for (int i = 0; i < 5; ++i)
     f();
   (void)device->synchronize();
-  std::vector<double> rounds;
+  std::vector<double> rounds, hostRounds;
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
   for (int r = 0; r < repeats; ++r) {
-    auto start = std::chrono::steady_clock::now();
+    auto start = Clock::now();
     for (int i = 0; i < iterations; ++i)
       f();
+    auto issued = Clock::now();
     (void)device->synchronize();
-    rounds.push_back(std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - start)
-                         .count() /
-                     iterations);
+    rounds.push_back(ms(Clock::now() - start) / iterations);
+    hostRounds.push_back(ms(issued - start) / iterations);
   }
   std::sort(rounds.begin(), rounds.end());
-  return rounds[rounds.size() / 2];
+  std::sort(hostRounds.begin(), hostRounds.end());
+  return {rounds[rounds.size() / 2], hostRounds[hostRounds.size() / 2]};
 }
 
 } // namespace
@@ -74,20 +86,29 @@ int main(int argc, char **argv) {
     for (int64_t i = 0; i < batch; ++i)
       labels[i] = i % 10;
     Tensor y = tensor(labels, {batch}).cuda();
-    double step = medianMs([&] {
+    Timing step = medianMs([&] {
       Tensor loss = lossFn(model(x), y);
       loss.backward();
       opt.step();
       opt.zero_grad();
     });
-    double infer = medianMs([&] {
+    Timing infer = medianMs([&] {
       NoGradGuard noGrad;
       model(x).realize();
     });
-    std::printf("ember train_step batch=%lld ms=%.4f\n", (long long)batch, step);
-    std::printf("ember inference batch=%lld ms=%.4f\n", (long long)batch, infer);
+    std::printf("ember train_step batch=%lld ms=%.4f\n", (long long)batch,
+                step.total);
+    std::printf("ember inference batch=%lld ms=%.4f\n", (long long)batch,
+                infer.total);
+    std::printf("ember host_per_train_step batch=%lld ms=%.4f\n",
+                (long long)batch, step.host);
   }
-  std::printf("ember compiled_graphs=%llu\n",
-              (unsigned long long)cache_stats().compilations);
+  CacheStats stats = cache_stats();
+  std::printf("ember compiled_graphs=%llu cuda_graph_captures=%llu "
+              "cuda_graph_replays=%llu kernel_by_kernel_runs=%llu\n",
+              (unsigned long long)stats.compilations,
+              (unsigned long long)stats.gpuGraphCaptures,
+              (unsigned long long)stats.gpuGraphReplays,
+              (unsigned long long)stats.gpuDirectRuns);
   return 0;
 }

@@ -144,13 +144,6 @@ struct Mapper {
     return a;
   }
 
-  bool writesAny(linalg::GenericOp op, const llvm::SmallPtrSet<Value, 4> &roots) {
-    for (Value w : access(op).writes)
-      if (roots.contains(w))
-        return true;
-    return false;
-  }
-
   /// Whether the value in `root` after ops[index] is never read: no later op
   /// reads it before one overwrites all of it, and it is an allocation (an
   /// argument's final contents are the caller's).
@@ -163,10 +156,11 @@ struct Mapper {
         return false;
       if (a.writes.contains(root)) {
         // Overwritten whole: an output that is the root itself (or a view of
-        // all of it) written at every point.
+        // all of it: views here are reshapes) written at every point, as a
+        // projected permutation of the loops writes every element.
         for (OpOperand &out : op.getDpsInitsMutable())
           if (rootOf(out.get()) == root &&
-              op.getMatchingIndexingMap(&out).isPermutation())
+              op.getMatchingIndexingMap(&out).isProjectedPermutation())
             return true;
         return false;
       }
@@ -180,15 +174,14 @@ struct Mapper {
 
   /// Folds pure copies into their only reader's indexing map.
   void foldCopies() {
-    DenseMap<Operation *, linalg::GenericOp> none;
-    for (size_t i = 0; i < ops.size();) {
-      linalg::GenericOp copy = ops[i];
-      if (!isPureCopy(copy) || !foldCopy(i, none))
+    for (size_t i = 0; i < ops.size();)
+      if (!isPureCopy(ops[i]) || !foldCopy(i))
         ++i;
-    }
   }
 
-  bool foldCopy(size_t i, const DenseMap<Operation *, linalg::GenericOp> &none) {
+  /// Folds the copy ops[i] into its reader; false when it cannot.
+  bool foldCopy(size_t i) {
+    const DenseMap<Operation *, linalg::GenericOp> noPrologues;
     linalg::GenericOp copy = ops[i];
     Value out = copy.getDpsInitOperand(0)->get();
     Value root = rootOf(out), source = rootOf(copy.getDpsInputOperand(0)->get());
@@ -212,7 +205,7 @@ struct Mapper {
           return false;
         use = in;
       }
-      if (!use || !deadAfter(root, j, none))
+      if (!use || !deadAfter(root, j, noPrologues))
         return false;
       // reader reads out[c(d)] = source[p(c(d))].
       SmallVector<AffineMap> maps = reader.getIndexingMapsArray();
