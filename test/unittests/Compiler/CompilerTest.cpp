@@ -89,7 +89,7 @@ TEST(CompilerTest, SharedObjectRunsThroughTheRuntime) {
   alignas(64) float b[3] = {2, 1, -1};
   alignas(64) float out[2] = {0, 0};
   void *args[] = {a, b, out};
-  (*exe)->run(args);
+  ASSERT_TRUE((*exe)->run(args));
   // relu(a * b) summed over rows: [2 + 0 + 0, 8 + 5 + 6].
   EXPECT_EQ(out[0], 2.0f);
   EXPECT_EQ(out[1], 19.0f);
@@ -219,7 +219,7 @@ func.func @graph(%a: tensor<2x2xf32>) -> (tensor<2x2xf32>, tensor<i64>) {
   alignas(64) float out[4] = {};
   alignas(64) int64_t k = 0;
   void *args[] = {a, out, &k};
-  exe->run(args);
+  ASSERT_TRUE(exe->run(args));
   EXPECT_EQ(std::vector<float>(out, out + 4),
             (std::vector<float>{0.5f, -2.0f, 6.0f, 1.0f}));
   EXPECT_EQ(k, -7);
