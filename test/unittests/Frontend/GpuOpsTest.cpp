@@ -12,6 +12,7 @@
 #include "OpTableTest.h"
 #include "QuickstartModel.h"
 #include "Reference.h"
+#include "TestSeed.h"
 #include "ember/ember.h"
 #include "ember/runtime/Cuda.h"
 
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <random>
 
 using namespace ember;
 
@@ -58,6 +60,130 @@ TEST_F(GpuOpsTest, TrainingStepMatchesTheCpu) {
   EXPECT_NEAR(gpuLoss, cpuLoss, 1e-4 * std::abs(cpuLoss));
   std::vector<double> a(gpuW.begin(), gpuW.end()), e(cpuW.begin(), cpuW.end());
   EXPECT_EQ(ref::compareClose(a, e, {32, 20}, 1e-4, 1e-5), "");
+}
+
+/// One step of a random graph: an op on earlier values (by index into the
+/// values so far), drawn once and replayed on each device.
+struct RandomStep {
+  enum Kind { Relu, Neg, Half, Add, Sub, Mul, AddRow, AddColumn, Transpose,
+              Matmul, SumRows, SumColumns } kind;
+  size_t a = 0, b = 0;
+};
+
+/// Random graphs of the ops the GPU mapping fuses differently (elementwise
+/// chains, broadcasts, transposes folded into matmuls, matmuls with
+/// prologues and epilogues, reductions, small ops grouped into one block,
+/// matmuls large enough to be tiled), several outputs at once, on the
+/// emulated or real GPU against the CPU.
+TEST_F(GpuOpsTest, RandomGraphsMatchTheCpu) {
+  std::mt19937_64 rng = test::testGenerator();
+  SCOPED_TRACE(test::seedTrace());
+  const int64_t sizes[] = {1, 5, 31, 67, 131};
+  auto pick = [&](auto n) { return static_cast<size_t>(rng() % n); };
+  for (int graph = 0; graph < 12; ++graph) {
+    // Draw the program, tracking each value's shape.
+    std::vector<Shape> shapes;
+    std::vector<Shape> inputShapes;
+    for (int i = 0; i < 3; ++i) {
+      Shape s = {sizes[pick(5)], sizes[pick(5)]};
+      inputShapes.push_back(s);
+      shapes.push_back(s);
+    }
+    std::vector<RandomStep> steps;
+    while (steps.size() < 12) {
+      RandomStep st{static_cast<RandomStep::Kind>(pick(12)), pick(shapes.size()),
+                    pick(shapes.size())};
+      const Shape &a = shapes[st.a], &b = shapes[st.b];
+      Shape out = a;
+      switch (st.kind) {
+      case RandomStep::Add: case RandomStep::Sub: case RandomStep::Mul:
+        if (a != b)
+          continue;
+        break;
+      case RandomStep::AddRow:
+        if (b != Shape{1, a[1]})
+          continue;
+        break;
+      case RandomStep::AddColumn:
+        if (b != Shape{a[0], 1})
+          continue;
+        break;
+      case RandomStep::Transpose:
+        out = {a[1], a[0]};
+        break;
+      case RandomStep::Matmul:
+        if (a[1] != b[0])
+          continue;
+        out = {a[0], b[1]};
+        break;
+      case RandomStep::SumRows:
+        out = {a[0], 1};
+        break;
+      case RandomStep::SumColumns:
+        out = {1, a[1]};
+        break;
+      default:
+        break;
+      }
+      steps.push_back(st);
+      shapes.push_back(out);
+    }
+    std::vector<std::vector<float>> inputs;
+    for (const Shape &s : inputShapes) {
+      std::uniform_real_distribution<float> u(-1, 1);
+      std::vector<float> v(s[0] * s[1]);
+      for (float &x : v)
+        x = u(rng);
+      inputs.push_back(std::move(v));
+    }
+    // The last three values and one drawn earlier are the outputs.
+    std::vector<size_t> outputs = {shapes.size() - 1, shapes.size() - 2,
+                                   shapes.size() - 3, 3 + pick(steps.size())};
+    auto run = [&](const Device &device) {
+      std::vector<Tensor> values;
+      for (size_t i = 0; i < inputs.size(); ++i)
+        values.push_back(tensor(inputs[i], inputShapes[i]).to(device));
+      for (const RandomStep &st : steps) {
+        const Tensor &a = values[st.a], &b = values[st.b];
+        switch (st.kind) {
+        case RandomStep::Relu: values.push_back(a.relu()); break;
+        case RandomStep::Neg: values.push_back(-a); break;
+        case RandomStep::Half: values.push_back(a * 0.5); break;
+        case RandomStep::Add: values.push_back(a + b); break;
+        case RandomStep::Sub: values.push_back(a - b); break;
+        case RandomStep::Mul: values.push_back(a * b); break;
+        case RandomStep::AddRow: case RandomStep::AddColumn:
+          values.push_back(a + b);
+          break;
+        case RandomStep::Transpose: values.push_back(a.t()); break;
+        case RandomStep::Matmul:
+          // Scaled by 1/k, so values stay near 1 however deep the graph.
+          values.push_back(a.matmul(b) * (1.0 / a.size(1)));
+          break;
+        case RandomStep::SumRows: values.push_back(a.sum({1}, true)); break;
+        case RandomStep::SumColumns: values.push_back(a.sum({0}, true)); break;
+        }
+      }
+      std::vector<Tensor> results;
+      for (size_t o : outputs)
+        results.push_back(values[o]);
+      realize(results);
+      std::vector<std::vector<double>> out;
+      for (const Tensor &t : results) {
+        std::vector<float> v = t.to_vector<float>();
+        out.emplace_back(v.begin(), v.end());
+      }
+      return out;
+    };
+    std::vector<std::vector<double>> cpu = run(Device::cpu());
+    std::vector<std::vector<double>> gpu = run(Device::cuda());
+    for (size_t i = 0; i < outputs.size(); ++i)
+      EXPECT_EQ(ref::compareClose(gpu[i], cpu[i], shapes[outputs[i]], 1e-4,
+                                  1e-5),
+                "")
+          << "graph " << graph << ", output " << i << " (value "
+          << outputs[i] << ")";
+  }
 }
 
 // The Quickstart (examples/quickstart.cpp) for its first steps on the real
