@@ -16,13 +16,13 @@
 // The layer (matmul, bias, ReLU) is one kernel in one gpu.module
 // (ember-gpu-map-linalg; ember-gpu-merge-kernel-modules), its loop bounds
 // constants inside it (gpu-launch-sink-index-computations): only buffers
-// are parameters.
+// are parameters, none aliasing another (ember-gpu-noalias-arguments).
 // KERNELS:       gpu.module @layer_kernel
-// KERNELS:         gpu.func @layer_kernel(%{{.*}}: memref<16xf32>, %{{.*}}: memref<4x8xf32>, %{{.*}}: memref<16x8xf32>, %{{.*}}: memref<4x16xf32>) kernel
+// KERNELS:         gpu.func @layer_kernel(%{{.*}}: memref<16xf32> {llvm.noalias}, %{{.*}}: memref<4x8xf32> {llvm.noalias}, %{{.*}}: memref<16x8xf32> {llvm.noalias}, %{{.*}}: memref<4x16xf32> {llvm.noalias}) kernel
 // KERNELS-NOT:     gpu.func
 // KERNELS-NOT:   gpu.module
 
-// PTX90:         gpu.binary @{{.*}} [#gpu.object<#nvvm.target<chip = "sm_90">, {{.*}}assembly = "{{.*}}.target sm_90{{.*}}.visible .entry
+// PTX90:         gpu.binary @{{.*}} [#gpu.object<#nvvm.target<chip = "sm_90">, {{.*}}assembly = "{{.*}}.target sm_90{{.*}}.visible .entry{{.*}}ld.global.nc
 // PTX90-NOT:     gpu.module
 // PTX90-NOT:     gpu.binary
 // PTX80:         gpu.binary @{{.*}} [#gpu.object<#nvvm.target<chip = "sm_80">, {{.*}}assembly = "{{.*}}.target sm_80

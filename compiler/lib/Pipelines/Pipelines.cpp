@@ -108,7 +108,7 @@ void ember::buildGPUMapPipeline(OpPassManager &pm) {
   // outlining makes every value from outside a parameter.
   addPasses(pm, "func.func(ember-gpu-map-linalg),lower-affine,canonicalize,"
                 "cse,gpu-launch-sink-index-computations,gpu-kernel-outlining,"
-                "ember-gpu-merge-kernel-modules");
+                "ember-gpu-noalias-arguments,ember-gpu-merge-kernel-modules");
 }
 
 void ember::buildGPUHostKernelsPipeline(OpPassManager &pm) {

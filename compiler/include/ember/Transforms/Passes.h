@@ -23,6 +23,9 @@ class GPUDialect;
 namespace linalg {
 class LinalgDialect;
 } // namespace linalg
+namespace LLVM {
+class LLVMDialect;
+} // namespace LLVM
 namespace scf {
 class SCFDialect;
 } // namespace scf

@@ -253,6 +253,24 @@ def EmberGPUMapLinalgPass : Pass<"ember-gpu-map-linalg", "::mlir::func::FuncOp">
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def EmberGPUNoAliasArgumentsPass : Pass<"ember-gpu-noalias-arguments", "::mlir::ModuleOp"> {
+  let summary = "Mark kernel buffer arguments that never alias llvm.noalias";
+  let description = [{
+    Runs after `gpu-kernel-outlining`. A graph's buffers are distinct
+    allocations or distinct function arguments (the graph ABI: arguments
+    never overlap), and a view (reshape) aliases the buffer under it. A
+    `gpu.func` kernel's memref argument gets `{llvm.noalias}` when, at every
+    `gpu.launch_func` of the kernel, its operand's buffer differs from the
+    buffer of every other memref operand. The NVPTX back end then reads
+    buffers the kernel only reads through the non-coherent cache
+    (`ld.global.nc`) and may keep values in registers across stores.
+
+    Must not fire: an argument whose buffer another argument of some launch
+    views or repeats, and kernels launched from nowhere.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
 def EmberGPUMergeKernelModulesPass : Pass<"ember-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
   let summary = "Move every outlined GPU kernel into one gpu.module";
   let description = [{
