@@ -4,8 +4,10 @@
 # Part of Ember's benchmarks: bench/run-kernels.sh (Ember's kernels against
 # OpenBLAS), then bench/run-quickstart.sh (the Quickstart epoch against
 # LibTorch and PyTorch, inference samples/s against LibTorch, Ember's
-# compile time cold and from the on-disk cache). Each prints its ratios and
-# the CPU performance issue's targets. docs/performance.md keeps a run.
+# compile time cold and from the on-disk cache), then bench/peak_fma (the
+# machine's fp32 FMA peak, per ISA and thread count). Each prints its
+# ratios and the CPU performance issue's targets, the training step against
+# the FMA peak last. docs/performance.md keeps a run.
 #
 #   bench/run-all.sh [BUILD_DIR]        # default: build; REPEAT=N as in
 #                                       # run-quickstart.sh
@@ -63,6 +65,13 @@ echo "== kernels"
 echo
 echo "== quickstart"
 "$HERE/run-quickstart.sh" "$BUILD" | tee -a "$log"
+echo
+echo "== fp32 FMA peak (bench/peak_fma.cpp)"
+if [[ -x $BUILD/bin/peak_fma ]]; then
+  "$BUILD/bin/peak_fma" | tee -a "$log"
+else
+  echo "run-all: no $BUILD/bin/peak_fma; the peak target is skipped"
+fi
 
 # The training step against the floor: the step's matmul FLOPs (batch 64:
 # forward, the three weight gradients and two input gradients, 205.4 MFLOP)
@@ -75,4 +84,18 @@ if [[ -n $rate && -n $step ]]; then
     flops = 2 * 64 * (784*512 + 512*512 + 512*10) * 2 + 2 * 64 * (512*512 + 512*10)
     floor = flops / (r * 1e9) * 1e3
     printf "target: training step %.3f ms / floor %.3f ms (%.1f MFLOP at %.1f GFLOP/s) = %.2f (goal <= 1.5): %s\n", s, floor, flops / 1e6, r, s / floor, (s / floor <= 1.5 ? "met" : "NOT met") }'
+fi
+# ... and against the FMA peak of the ISA Ember's code used (AVX2 under
+# EMBER_CPU=haswell or x86-64-v3, else the best this CPU has), at its best
+# thread count.
+case ${EMBER_CPU:-} in
+  haswell|x86-64-v3|znver1|znver2|znver3) used=avx2 ;;
+  *) used=$(grep -q avx512f /proc/cpuinfo && echo avx512 || echo avx2) ;;
+esac
+peak=$(sed -n "s/^peak isa=$used threads=[0-9]* gflops=\([0-9.]*\)/\1/p" "$log" | sort -g | tail -1)
+if [[ -n $peak && -n $step ]]; then
+  awk -v p="$peak" -v s="$step" -v isa="$used" 'BEGIN {
+    flops = 2 * 64 * (784*512 + 512*512 + 512*10) * 2 + 2 * 64 * (512*512 + 512*10)
+    floor = flops / (p * 1e9) * 1e3
+    printf "target: training step %.3f ms / FMA peak %.3f ms (%.1f MFLOP at %.1f GFLOP/s, %s) = %.2f (goal <= 1.4): %s\n", s, floor, flops / 1e6, p, isa, s / floor, (s / floor <= 1.4 ? "met" : "NOT met") }'
 fi
