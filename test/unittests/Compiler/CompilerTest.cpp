@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/Compiler/Compiler.h"
+#include "ember/Support/RunIsolated.h"
 #include "MemoryCap.h"
 #include "OpFamilyGraphs.h"
 #include "ember/ember.h"
@@ -75,6 +76,18 @@ TEST(CompilerTest, EveryStageProducesItsForm) {
   compiler::Result obj = compileTo(Stage::Object);
   ASSERT_TRUE(obj.ok);
   EXPECT_EQ(obj.output.substr(0, 4), "\x7f" "ELF");
+}
+
+// A child whose work throws (LLVM's fatal-error handler does, on some
+// malformed bytecode) exits with its own code: it never unwinds into the
+// caller's frames to go on running a copy of the program. One did: the
+// fuzzer's regression replay left a copy spinning after every CI run.
+TEST(CompilerTest, AnIsolatedChildThatThrowsExits) {
+  ember::IsolatedOutcome outcome = ember::runIsolated(
+      []() -> int { throw std::runtime_error("fatal"); },
+      std::chrono::seconds(30));
+  EXPECT_EQ(outcome.kind, ember::IsolatedOutcome::Kind::Exited);
+  EXPECT_EQ(outcome.code, ember::kIsolatedBodyThrew);
 }
 
 TEST(CompilerTest, SharedObjectRunsThroughTheRuntime) {

@@ -33,9 +33,15 @@ struct IsolatedOutcome {
   int code = 0;
 };
 
+/// The child's exit code when `body` throws: the exception must not unwind
+/// into the caller's frames in the child, which would go on running a copy
+/// of the parent's program (e.g. a fuzzer's loop, with no time limit).
+constexpr int kIsolatedBodyThrew = 124;
+
 /// Runs `body` in a forked child whose standard error (and, with
 /// `quietStdout`, standard output) goes to /dev/null, and waits for it at
-/// most `limit`. The child's exit code is what `body` returns.
+/// most `limit`. The child's exit code is what `body` returns, or
+/// kIsolatedBodyThrew when it throws (LLVM's fatal-error handler does).
 template <typename Body>
 IsolatedOutcome runIsolated(Body &&body, std::chrono::seconds limit,
                             bool quietStdout = false) {
@@ -49,7 +55,12 @@ IsolatedOutcome runIsolated(Body &&body, std::chrono::seconds limit,
       if (quietStdout)
         dup2(null, 1);
     }
-    _exit(body());
+    int code = kIsolatedBodyThrew;
+    try {
+      code = body();
+    } catch (...) {
+    }
+    _exit(code);
   }
   auto deadline = std::chrono::steady_clock::now() + limit;
   int status = 0;
