@@ -56,7 +56,11 @@ __attribute__((target("avx512f"))) float fmaLoopAvx512(float seed) {
   for (long i = 0; i < kIterations; ++i)
     for (int c = 0; c < kChains; ++c)
       acc[c] = _mm512_fmadd_ps(acc[c], a, b);
-  return _mm512_reduce_add_ps(acc[0]) + _mm512_reduce_add_ps(acc[kChains - 1]);
+  // Every chain feeds the result, or the compiler drops the unused ones.
+  __m512 sum = acc[0];
+  for (int c = 1; c < kChains; ++c)
+    sum = _mm512_add_ps(sum, acc[c]);
+  return _mm512_reduce_add_ps(sum);
 }
 
 std::string cpuModel() {
