@@ -393,8 +393,13 @@ private:
       auto it = intConstants.find(s.ssa);
       if (it == intConstants.end() || s.elem != "i64")
         throw ImportError(where + ": the target shape must be a constant");
-      std::vector<int64_t> target(it->second.size() / 8);
-      std::memcpy(target.data(), it->second.data(), it->second.size());
+      if (it->second.size() % sizeof(int64_t) != 0)
+        throw ImportError(where + ": the target shape's data is " +
+                          std::to_string(it->second.size()) +
+                          " bytes, not a whole number of int64 values");
+      std::vector<int64_t> target(it->second.size() / sizeof(int64_t));
+      if (!target.empty()) // an empty shape has no data to copy
+        std::memcpy(target.data(), it->second.data(), it->second.size());
       int64_t known = 1, inferred = -1;
       for (size_t i = 0; i < target.size(); ++i) {
         if (target[i] == 0 && i < x.shape.size())
