@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ember/Transforms/BufferRoots.h"
 #include "ember/Transforms/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -31,23 +32,13 @@ namespace mlir::ember {
 } // namespace mlir::ember
 
 using namespace mlir;
+using mlir::ember::bufferRoot;
 
 namespace {
 
 //===----------------------------------------------------------------------===//
 // Buffers
 //===----------------------------------------------------------------------===//
-
-/// The allocation or argument `v` is a view of.
-Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(
-            def))
-      break;
-    v = def->getOperand(0);
-  }
-  return v;
-}
 
 /// The root buffers `op` reads (inputs, and outputs whose value the body
 /// uses) and writes.
@@ -132,15 +123,15 @@ struct Mapper {
   Access access(linalg::GenericOp op, linalg::GenericOp prologue = {}) {
     Access a;
     for (OpOperand *in : op.getDpsInputOperands())
-      a.reads.insert(rootOf(in->get()));
+      a.reads.insert(bufferRoot(in->get()));
     for (OpOperand &out : op.getDpsInitsMutable()) {
-      a.writes.insert(rootOf(out.get()));
+      a.writes.insert(bufferRoot(out.get()));
       if (!prologue && readsInit(op, out))
-        a.reads.insert(rootOf(out.get()));
+        a.reads.insert(bufferRoot(out.get()));
     }
     if (prologue)
       for (OpOperand *in : prologue.getDpsInputOperands())
-        a.reads.insert(rootOf(in->get()));
+        a.reads.insert(bufferRoot(in->get()));
     return a;
   }
 
@@ -159,7 +150,7 @@ struct Mapper {
         // all of it: views here are reshapes) written at every point, as a
         // projected permutation of the loops writes every element.
         for (OpOperand &out : op.getDpsInitsMutable())
-          if (rootOf(out.get()) == root &&
+          if (bufferRoot(out.get()) == root &&
               op.getMatchingIndexingMap(&out).isProjectedPermutation())
             return true;
         return false;
@@ -184,7 +175,7 @@ struct Mapper {
     const DenseMap<Operation *, linalg::GenericOp> noPrologues;
     linalg::GenericOp copy = ops[i];
     Value out = copy.getDpsInitOperand(0)->get();
-    Value root = rootOf(out), source = rootOf(copy.getDpsInputOperand(0)->get());
+    Value root = bufferRoot(out), source = bufferRoot(copy.getDpsInputOperand(0)->get());
     // The first later op touching the copy must read exactly `out` as an
     // input, and nothing before it may change the source.
     for (size_t j = i + 1; j < ops.size(); ++j) {
@@ -199,7 +190,7 @@ struct Mapper {
         return false;
       OpOperand *use = nullptr;
       for (OpOperand *in : reader.getDpsInputOperands()) {
-        if (rootOf(in->get()) != root)
+        if (bufferRoot(in->get()) != root)
           continue;
         if (use || in->get() != out)
           return false;
@@ -233,7 +224,7 @@ struct Mapper {
                .isProjectedPermutation())
         continue;
       Value out = op.getDpsInitOperand(0)->get();
-      Value root = rootOf(out);
+      Value root = bufferRoot(out);
       llvm::SmallPtrSet<Value, 4> writtenBetween;
       for (size_t i = j; i-- > 0;) {
         linalg::GenericOp init = ops[i];
@@ -299,16 +290,16 @@ struct Mapper {
     llvm::SmallPtrSet<Value, 8> readElsewhere;
     for (const Node &n : chain.nodes) {
       for (OpOperand *in : n.op.getDpsInputOperands())
-        if (n.op == first || !pointwise.count(rootOf(in->get())))
-          readElsewhere.insert(rootOf(in->get()));
+        if (n.op == first || !pointwise.count(bufferRoot(in->get())))
+          readElsewhere.insert(bufferRoot(in->get()));
       if (n.prologue)
         for (OpOperand *in : n.prologue.getDpsInputOperands())
-          readElsewhere.insert(rootOf(in->get()));
+          readElsewhere.insert(bufferRoot(in->get()));
       for (OpOperand &out : n.op.getDpsInitsMutable())
-        pointwise[rootOf(out.get())] = out.get();
+        pointwise[bufferRoot(out.get())] = out.get();
     }
     for (OpOperand *in : next.getDpsInputOperands()) {
-      auto it = pointwise.find(rootOf(in->get()));
+      auto it = pointwise.find(bufferRoot(in->get()));
       if (it != pointwise.end() &&
           (it->second != in->get() ||
            !next.getMatchingIndexingMap(in).isIdentity()))
@@ -316,7 +307,7 @@ struct Mapper {
     }
     for (OpOperand &out : next.getDpsInitsMutable()) {
       if (!next.getMatchingIndexingMap(&out).isIdentity() ||
-          readElsewhere.contains(rootOf(out.get())))
+          readElsewhere.contains(bufferRoot(out.get())))
         return false;
       // The output's old value must not be needed (it may be the chain's).
       if (readsInit(next, out))
@@ -383,7 +374,7 @@ struct Mapper {
       size_t last = llvm::find(ops, chain.nodes.back().op) - ops.begin();
       for (Node &n : chain.nodes)
         for (auto [i, out] : llvm::enumerate(n.op.getDpsInitsMutable()))
-          n.store[i] = !deadAfter(rootOf(out.get()), last, prologues);
+          n.store[i] = !deadAfter(bufferRoot(out.get()), last, prologues);
     }
     // Kernels: tiled contractions, groups of small chains, the rest alone.
     std::vector<Kernel> kernels;
@@ -1091,7 +1082,7 @@ struct Mapper {
           bool same = in->get() == out.get() &&
                       op.getMatchingIndexingMap(in) ==
                           op.getMatchingIndexingMap(&out);
-          if (rootOf(in->get()) == rootOf(out.get()) && !same)
+          if (bufferRoot(in->get()) == bufferRoot(out.get()) && !same)
             return op.emitError("ember-gpu-map-linalg: operand ")
                    << in->getOperandNumber()
                    << " is read elsewhere than where the op writes it: the "

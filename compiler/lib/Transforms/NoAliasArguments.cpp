@@ -4,11 +4,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ember/Transforms/BufferRoots.h"
 #include "ember/Transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "llvm/ADT/DenseMap.h"
 
 namespace mlir::ember {
@@ -17,20 +17,9 @@ namespace mlir::ember {
 } // namespace mlir::ember
 
 using namespace mlir;
+using mlir::ember::bufferRoot;
 
 namespace {
-
-/// The allocation or argument `v` is a view of (reshapes and casts only:
-/// what bufferization leaves between the host's buffers and its launches).
-Value bufferOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(
-            def))
-      break;
-    v = def->getOperand(0);
-  }
-  return v;
-}
 
 struct EmberGPUNoAliasArgumentsPass
     : mlir::ember::impl::EmberGPUNoAliasArgumentsPassBase<
@@ -53,7 +42,7 @@ struct EmberGPUNoAliasArgumentsPass
           continue;
         for (auto [j, b] : llvm::enumerate(operands))
           if (i != j && isa<MemRefType>(b.getType()) &&
-              bufferOf(a) == bufferOf(b))
+              bufferRoot(a) == bufferRoot(b))
             flags[i] = false;
       }
     });

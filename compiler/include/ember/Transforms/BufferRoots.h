@@ -1,0 +1,31 @@
+//===- BufferRoots.h - The buffer under a memref view -----------*- C++ -*-===//
+//
+// Part of Ember. The GPU passes reason about bufferized graphs by buffer:
+// two memref values alias exactly when they have the same root. Between a
+// graph's buffers (allocations, function arguments, which never overlap)
+// and their uses, bufferization leaves only reshapes and casts.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_TRANSFORMS_BUFFERROOTS_H
+#define EMBER_TRANSFORMS_BUFFERROOTS_H
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace mlir::ember {
+
+/// The allocation or argument `v` is a view (reshape or cast) of; `v`
+/// itself when it is neither a view nor a memref.
+inline Value bufferRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(
+            def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+} // namespace mlir::ember
+
+#endif // EMBER_TRANSFORMS_BUFFERROOTS_H
