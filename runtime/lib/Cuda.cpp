@@ -27,6 +27,10 @@
 
 namespace ember::rt::cuda {
 
+/// Calls driver entry point `fn` from a Device method through Device::checked,
+/// which remembers a sticky error.
+#define EMBER_DEVICE_CU(fn, ...) checked(driver_.fn(__VA_ARGS__), #fn)
+
 /// Returns from the enclosing function when `expr` is a failed Status.
 #define EMBER_RETURN_IF_ERROR(expr)                                            \
   do {                                                                         \
@@ -211,8 +215,9 @@ StatusOr<Function> Module::function(const std::string &name) const {
   EMBER_RETURN_IF_ERROR(device_->activate());
   CUfunction fn = nullptr;
   EMBER_RETURN_IF_ERROR(
-      withContext(EMBER_CU(device_->driver_, cuModuleGetFunction, &fn,
-                           static_cast<CUmodule>(handle_), name.c_str()),
+      withContext(device_->checked(device_->driver_.cuModuleGetFunction(
+                               &fn, static_cast<CUmodule>(handle_), name.c_str()),
+                           "cuModuleGetFunction"),
                   "(looking up kernel '" + name + "')"));
   return Function(this, fn, name);
 }
@@ -260,7 +265,37 @@ StatusOr<Device *> Device::get(int ordinal, DriverKind kind) {
 }
 
 Status Device::activate() {
-  return EMBER_CU(driver_, cuCtxSetCurrent, static_cast<CUcontext>(context_));
+  {
+    std::lock_guard lock(faultMutex_);
+    if (!fault_.empty())
+      return Status::error("CUDA device " + std::to_string(ordinal_) + " (" +
+                           name_ +
+                           ") cannot be used any more in this process: an "
+                           "earlier call reported an error that the driver "
+                           "makes sticky (" +
+                           fault_ +
+                           "). Every later CUDA call fails; restart the "
+                           "process.");
+  }
+  return EMBER_DEVICE_CU(cuCtxSetCurrent, static_cast<CUcontext>(context_));
+}
+
+Status Device::checked(int result, const char *call,
+                       const std::string &context) {
+  Status status = driver_.check(static_cast<CUresult>(result), call);
+  if (!context.empty())
+    status = withContext(std::move(status), context);
+  if (status || !isStickyError(static_cast<CUresult>(result)))
+    return status;
+  std::lock_guard lock(faultMutex_);
+  if (fault_.empty())
+    fault_ = status.message();
+  return Status::error(
+      status.message() + ". This error is sticky: CUDA device " +
+      std::to_string(ordinal_) + " (" + name_ +
+      ") cannot run anything more in this process, so restart it. To find "
+      "the faulting kernel, run the program under compute-sanitizer "
+      "(scripts/gpu-check runs each GPU test so, in its own process)");
 }
 
 StatusOr<DeviceInfo> Device::info() {
@@ -268,20 +303,20 @@ StatusOr<DeviceInfo> Device::info() {
   info.ordinal = ordinal_;
   info.name = name_;
   EMBER_RETURN_IF_ERROR(
-      EMBER_CU(driver_, cuDeviceGetAttribute, &info.computeMajor,
+      EMBER_DEVICE_CU(cuDeviceGetAttribute, &info.computeMajor,
                CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device_));
   EMBER_RETURN_IF_ERROR(
-      EMBER_CU(driver_, cuDeviceGetAttribute, &info.computeMinor,
+      EMBER_DEVICE_CU(cuDeviceGetAttribute, &info.computeMinor,
                CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device_));
   EMBER_RETURN_IF_ERROR(
-      EMBER_CU(driver_, cuDeviceGetAttribute, &info.multiprocessorCount,
+      EMBER_DEVICE_CU(cuDeviceGetAttribute, &info.multiprocessorCount,
                CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device_));
   EMBER_RETURN_IF_ERROR(
-      EMBER_CU(driver_, cuDeviceTotalMem_v2, &info.totalMemory, device_));
+      EMBER_DEVICE_CU(cuDeviceTotalMem_v2, &info.totalMemory, device_));
   EMBER_RETURN_IF_ERROR(activate());
   size_t total = 0;
   EMBER_RETURN_IF_ERROR(
-      EMBER_CU(driver_, cuMemGetInfo_v2, &info.freeMemory, &total));
+      EMBER_DEVICE_CU(cuMemGetInfo_v2, &info.freeMemory, &total));
   return info;
 }
 
@@ -306,7 +341,7 @@ StatusOr<DeviceBuffer> Device::allocate(size_t bytes) {
     EMBER_RETURN_IF_ERROR(emptyCacheLocked());
     result = driver_.cuMemAlloc_v2(&address, capacity);
   }
-  Status status = driver_.check(result, "cuMemAlloc_v2");
+  Status status = checked(result, "cuMemAlloc_v2");
   if (result == CUDA_ERROR_OUT_OF_MEMORY) {
     std::string message =
         status.message() + ": asked for " + formatBytes(bytes);
@@ -314,7 +349,7 @@ StatusOr<DeviceBuffer> Device::allocate(size_t bytes) {
       message += " (size class " + std::to_string(capacity) + ")";
     message += " on device " + std::to_string(ordinal_) + " (" + name_ + "); ";
     size_t free = 0, total = 0;
-    Status memInfo = EMBER_CU(driver_, cuMemGetInfo_v2, &free, &total);
+    Status memInfo = EMBER_DEVICE_CU(cuMemGetInfo_v2, &free, &total);
     if (memInfo)
       message += formatBytes(free) + " free of " + formatBytes(total) +
                  " per cuMemGetInfo";
@@ -348,11 +383,11 @@ Status Device::emptyCacheLocked() {
   EMBER_RETURN_IF_ERROR(activate());
   // Pending work may still use a cached block.
   EMBER_RETURN_IF_ERROR(
-      EMBER_CU(driver_, cuStreamSynchronize, static_cast<CUstream>(stream_)));
+      EMBER_DEVICE_CU(cuStreamSynchronize, static_cast<CUstream>(stream_)));
   Status first = Status::ok();
   for (auto &[capacity, blocks] : freeLists_) {
     for (DevicePtr address : blocks) {
-      Status s = EMBER_CU(driver_, cuMemFree_v2, address);
+      Status s = EMBER_DEVICE_CU(cuMemFree_v2, address);
       if (first && !s)
         first = std::move(s);
     }
@@ -395,7 +430,7 @@ Status Device::copyToDevice(const DeviceBuffer &dst, const void *src,
   if (!src)
     return Status::error("copyToDevice: the host source is null");
   EMBER_RETURN_IF_ERROR(activate());
-  return EMBER_CU(driver_, cuMemcpyHtoDAsync_v2, dst.address() + dstOffset, src,
+  return EMBER_DEVICE_CU(cuMemcpyHtoDAsync_v2, dst.address() + dstOffset, src,
                   bytes, static_cast<CUstream>(stream_));
 }
 
@@ -408,7 +443,7 @@ Status Device::copyToHost(void *dst, const DeviceBuffer &src, size_t bytes,
   if (!dst)
     return Status::error("copyToHost: the host destination is null");
   EMBER_RETURN_IF_ERROR(activate());
-  return EMBER_CU(driver_, cuMemcpyDtoHAsync_v2, dst, src.address() + srcOffset,
+  return EMBER_DEVICE_CU(cuMemcpyDtoHAsync_v2, dst, src.address() + srcOffset,
                   bytes, static_cast<CUstream>(stream_));
 }
 
@@ -417,7 +452,7 @@ Status Device::copyDeviceToDevice(DevicePtr dst, DevicePtr src, size_t bytes) {
   if (bytes == 0)
     return Status::ok();
   EMBER_RETURN_IF_ERROR(activate());
-  return EMBER_CU(driver_, cuMemcpyDtoDAsync_v2, dst, src, bytes,
+  return EMBER_DEVICE_CU(cuMemcpyDtoDAsync_v2, dst, src, bytes,
                   static_cast<CUstream>(stream_));
 }
 
@@ -428,7 +463,7 @@ Status Device::setBytes(const DeviceBuffer &dst, uint8_t value, size_t bytes,
   if (bytes == 0)
     return Status::ok();
   EMBER_RETURN_IF_ERROR(activate());
-  return EMBER_CU(driver_, cuMemsetD8Async, dst.address() + offset, value,
+  return EMBER_DEVICE_CU(cuMemsetD8Async, dst.address() + offset, value,
                   bytes, static_cast<CUstream>(stream_));
 }
 
@@ -442,7 +477,7 @@ StatusOr<std::unique_ptr<Module>> Device::loadModule(const std::string &image) {
                             CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
   void *values[] = {log.data(), reinterpret_cast<void *>(log.size())};
   // PTX must be NUL-terminated; std::string guarantees it.
-  Status loaded = EMBER_CU(driver_, cuModuleLoadDataEx, &module, image.c_str(),
+  Status loaded = EMBER_DEVICE_CU(cuModuleLoadDataEx, &module, image.c_str(),
                            2, options, values);
   if (!loaded) {
     log.resize(std::strlen(log.c_str()));
@@ -461,19 +496,19 @@ Status Device::launch(const Function &function, std::array<unsigned, 3> grid,
     return Status::error("kernel '" + function.name() +
                          "' was loaded on another device");
   EMBER_RETURN_IF_ERROR(activate());
-  return withContext(EMBER_CU(driver_, cuLaunchKernel,
-                              static_cast<CUfunction>(function.handle_),
-                              grid[0], grid[1], grid[2], block[0], block[1],
-                              block[2], sharedBytes,
-                              static_cast<CUstream>(stream_),
-                              args.empty() ? nullptr : args.data(), nullptr),
-                     "(launching kernel '" + function.name() + "')");
+  return checked(driver_.cuLaunchKernel(
+                     static_cast<CUfunction>(function.handle_), grid[0],
+                     grid[1], grid[2], block[0], block[1], block[2],
+                     sharedBytes, static_cast<CUstream>(stream_),
+                     args.empty() ? nullptr : args.data(), nullptr),
+                 "cuLaunchKernel",
+                 "(launching kernel '" + function.name() + "')");
 }
 
 Status Device::synchronize() {
   std::lock_guard stream(streamMutex_);
   EMBER_RETURN_IF_ERROR(activate());
-  return EMBER_CU(driver_, cuStreamSynchronize, static_cast<CUstream>(stream_));
+  return EMBER_DEVICE_CU(cuStreamSynchronize, static_cast<CUstream>(stream_));
 }
 
 Graph::~Graph() {
@@ -488,19 +523,19 @@ Device::capture(const std::function<Status()> &issue) {
   EMBER_RETURN_IF_ERROR(activate());
   auto s = static_cast<CUstream>(stream_);
   // Relaxed: the caller may allocate (cuMemAlloc) while capturing.
-  EMBER_RETURN_IF_ERROR(EMBER_CU(driver_, cuStreamBeginCapture_v2, s,
+  EMBER_RETURN_IF_ERROR(EMBER_DEVICE_CU(cuStreamBeginCapture_v2, s,
                                  CU_STREAM_CAPTURE_MODE_RELAXED));
   Status issued = issue();
   CUgraph graph = nullptr;
-  Status ended = EMBER_CU(driver_, cuStreamEndCapture, s, &graph);
+  Status ended = EMBER_DEVICE_CU(cuStreamEndCapture, s, &graph);
   if (!issued || !ended) {
     if (graph)
-      (void)EMBER_CU(driver_, cuGraphDestroy, graph);
+      (void)EMBER_DEVICE_CU(cuGraphDestroy, graph);
     return !issued ? issued : ended;
   }
   CUgraphExec exec = nullptr;
-  Status made = EMBER_CU(driver_, cuGraphInstantiateWithFlags, &exec, graph, 0);
-  (void)EMBER_CU(driver_, cuGraphDestroy, graph);
+  Status made = EMBER_DEVICE_CU(cuGraphInstantiateWithFlags, &exec, graph, 0);
+  (void)EMBER_DEVICE_CU(cuGraphDestroy, graph);
   EMBER_RETURN_IF_ERROR(made);
   return std::unique_ptr<Graph>(new Graph(this, exec));
 }
@@ -510,7 +545,7 @@ Status Device::launch(const Graph &graph) {
     return Status::error("the CUDA graph was captured on another device");
   std::lock_guard stream(streamMutex_);
   EMBER_RETURN_IF_ERROR(activate());
-  return EMBER_CU(driver_, cuGraphLaunch, static_cast<CUgraphExec>(graph.exec_),
+  return EMBER_DEVICE_CU(cuGraphLaunch, static_cast<CUgraphExec>(graph.exec_),
                   static_cast<CUstream>(stream_));
 }
 

@@ -12,7 +12,10 @@
 // checks where that is cheap (cuInit first, a current context, addresses
 // inside a live allocation, sm_90's launch limits) so the runtime's mistakes
 // show up here too; a failing call may leave a detail for the checker
-// (Driver::takeErrorDetail), e.g. which launch limit was exceeded.
+// (Driver::takeErrorDetail), e.g. which launch limit was exceeded. A kernel
+// fault (an illegal address, a failed emulated launch) is sticky as on the
+// real driver: every later call that needs the context returns it, so tests
+// that fault run in a process of their own.
 //
 // Modules are of two kinds:
 // - an ELF shared object (the image starts with \x7fELF; its size comes
@@ -107,6 +110,9 @@ struct State {
   std::map<CUstream, FakeGraph> capturing;
   /// Live CUgraph and CUgraphExec handles.
   std::set<FakeGraph *> graphs, execs;
+  /// The first sticky error (a kernel fault), returned by every later call
+  /// that needs the context, as the real driver does; CUDA_SUCCESS until one.
+  CUresult sticky = CUDA_SUCCESS;
 };
 
 State &state() {
@@ -142,6 +148,8 @@ CUresult ready(State &s, bool needsContext) {
     return CUDA_ERROR_NOT_INITIALIZED;
   if (needsContext && currentContext != primaryContext())
     return CUDA_ERROR_INVALID_CONTEXT;
+  if (needsContext && s.sticky != CUDA_SUCCESS)
+    return fail(s.sticky, "a sticky error from an earlier kernel fault");
   return CUDA_SUCCESS;
 }
 
@@ -729,6 +737,13 @@ CUresult checkLaunchLimits(const unsigned grid[3], const unsigned block[3],
 CUresult runLaunch(State &s, CUfunction fn, const unsigned grid[3],
                    const unsigned block[3], void **params);
 
+/// Makes `result` the device's sticky error when it is one (a kernel fault).
+CUresult fault(State &s, CUresult result) {
+  if (isStickyError(result) && s.sticky == CUDA_SUCCESS)
+    s.sticky = result;
+  return result;
+}
+
 CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
                         unsigned gridZ, unsigned blockX, unsigned blockY,
                         unsigned blockZ, unsigned sharedBytes, CUstream stream,
@@ -775,7 +790,7 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned gridX, unsigned gridY,
     g->ops.push_back(std::move(op));
     return CUDA_SUCCESS;
   }
-  return runLaunch(s, fn, grid, block, params);
+  return fault(s, runLaunch(s, fn, grid, block, params));
 }
 
 /// Runs a launch cuLaunchKernel (or a graph) has checked.
@@ -874,15 +889,17 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
     switch (op.kind) {
     case Recorded::Kind::Copy:
       if (!inAllocation(s, op.dst, op.bytes) || !inAllocation(s, op.src, op.bytes))
-        return fail(CUDA_ERROR_ILLEGAL_ADDRESS,
-                    "a graph's copy names memory freed since its capture");
+        return fault(s, fail(CUDA_ERROR_ILLEGAL_ADDRESS,
+                             "a graph's copy names memory freed since its "
+                             "capture"));
       std::memmove(reinterpret_cast<void *>(op.dst),
                    reinterpret_cast<const void *>(op.src), op.bytes);
       break;
     case Recorded::Kind::Set:
       if (!inAllocation(s, op.dst, op.bytes))
-        return fail(CUDA_ERROR_ILLEGAL_ADDRESS,
-                    "a graph's memset names memory freed since its capture");
+        return fault(s, fail(CUDA_ERROR_ILLEGAL_ADDRESS,
+                             "a graph's memset names memory freed since its "
+                             "capture"));
       std::memset(reinterpret_cast<void *>(op.dst), op.value, op.bytes);
       break;
     case Recorded::Kind::Launch: {
@@ -894,7 +911,7 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
       for (std::vector<uint8_t> &value : op.params)
         params.push_back(value.data());
       if (CUresult r = runLaunch(s, op.fn, op.grid, op.block, params.data()))
-        return r;
+        return fault(s, r);
       break;
     }
     }

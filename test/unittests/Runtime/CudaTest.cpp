@@ -10,13 +10,16 @@
 #include "ember/runtime/Cuda.h"
 #include "ember/runtime/GpuExecutable.h"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <numeric>
@@ -87,6 +90,34 @@ private:
   const char *name_;
   std::optional<std::string> saved_;
 };
+
+/// Runs `body` in a process of its own (a gtest death test in the
+/// "threadsafe" style: the test binary runs again for just this test), for
+/// work that leaves the fake device with a sticky error, as a kernel fault
+/// does. The test passes when `body` records no failure; the child's
+/// failures are printed in the parent's report.
+void inOwnProcess(const std::function<void()> &body) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        ::testing::TestPartResultArray failures;
+        {
+          ::testing::ScopedFakeTestPartResultReporter reporter(
+              ::testing::ScopedFakeTestPartResultReporter::
+                  INTERCEPT_ALL_THREADS,
+              &failures);
+          body();
+        }
+        for (int i = 0; i < failures.size(); ++i) {
+          const ::testing::TestPartResult &r = failures.GetTestPartResult(i);
+          std::fprintf(stderr, "%s:%d: %s\n", r.file_name(), r.line_number(),
+                       r.message());
+        }
+        std::fflush(nullptr);
+        std::_Exit(failures.size() == 0 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
 
 Device &fakeDevice() {
   StatusOr<Device *> device = Device::get(0, DriverKind::Fake);
@@ -334,25 +365,47 @@ TEST(FakeDriverTest, CopiesRoundTripAndCheckBounds) {
 
 TEST(FakeDriverTest, LaunchesTheFillKernel) { roundTripAndFill(fakeDevice()); }
 
-TEST(FakeDriverTest, LaunchPastTheEndIsAnIllegalAddress) {
-  Device &device = fakeDevice();
-  StatusOr<DeviceBuffer> buffer = device.allocate(100 * sizeof(float));
-  ASSERT_TRUE(buffer);
-  auto module = device.loadModule(kFillPtx);
-  ASSERT_TRUE(module) << module.status().message();
-  auto fill = (*module)->function("ember_test_fill");
-  ASSERT_TRUE(fill) << fill.status().message();
-  DevicePtr address = buffer->address();
-  float value = 1.0f;
-  // 1024 floats into a block of 512 bytes.
-  Status s =
-      device.launch(*fill, {4, 1, 1}, {256, 1, 1}, 0, {&address, &value});
-  ASSERT_FALSE(s);
-  EXPECT_TRUE(contains(s.message(),
-                       "cuLaunchKernel failed: CUDA_ERROR_ILLEGAL_ADDRESS (an "
-                       "illegal memory access was encountered)"))
-      << s.message();
-  EXPECT_TRUE(contains(s.message(), "ember_test_fill")) << s.message();
+TEST(FakeDriverTest, LaunchPastTheEndIsAnIllegalAddressThatSticks) {
+  inOwnProcess([] {
+    Device &device = fakeDevice();
+    StatusOr<DeviceBuffer> buffer = device.allocate(100 * sizeof(float));
+    ASSERT_TRUE(buffer);
+    auto module = device.loadModule(kFillPtx);
+    ASSERT_TRUE(module) << module.status().message();
+    auto fill = (*module)->function("ember_test_fill");
+    ASSERT_TRUE(fill) << fill.status().message();
+    DevicePtr address = buffer->address();
+    float value = 1.0f;
+    // 1024 floats into a block of 512 bytes.
+    Status s =
+        device.launch(*fill, {4, 1, 1}, {256, 1, 1}, 0, {&address, &value});
+    ASSERT_FALSE(s);
+    const std::string first =
+        "cuLaunchKernel failed: CUDA_ERROR_ILLEGAL_ADDRESS (an illegal memory "
+        "access was encountered)";
+    EXPECT_TRUE(contains(s.message(), first)) << s.message();
+    EXPECT_TRUE(contains(s.message(), "ember_test_fill")) << s.message();
+    EXPECT_TRUE(contains(s.message(),
+                         "This error is sticky: CUDA device 0 (Ember Fake "
+                         "GPU) cannot run anything more in this process"))
+        << s.message();
+
+    // Every later call fails fast, naming the first fault, as the driver
+    // would fail it anyway.
+    float out[4];
+    const std::string lost = "CUDA device 0 (Ember Fake GPU) cannot be used "
+                             "any more in this process";
+    for (Status later :
+         {device.copyToHost(out, *buffer, sizeof(out)), device.synchronize(),
+          device.allocate(64).status(),
+          device.launch(*fill, {1, 1, 1}, {1, 1, 1}, 0, {&address, &value})}) {
+      ASSERT_FALSE(later);
+      EXPECT_TRUE(contains(later.message(), lost)) << later.message();
+      EXPECT_TRUE(contains(later.message(), first)) << later.message();
+      EXPECT_TRUE(contains(later.message(), "restart the process"))
+          << later.message();
+    }
+  });
 }
 
 TEST(FakeDriverTest, FailingCallNamesTheCallAndTheError) {
@@ -912,41 +965,51 @@ TEST(FakeDriverTest, EmulatedSharedMemoryIsFreshNaNForEveryBlock) {
 
 TEST(FakeDriverTest, EmulatedDivergentBarrierFailsTheLaunch) {
   REQUIRE_HOST_KERNELS();
-  Device &device = fakeDevice();
-  std::unique_ptr<Module> module = loadHostKernels(device);
-  ASSERT_TRUE(module);
-  StatusOr<DeviceBuffer> buffer = device.allocate(4096);
-  ASSERT_TRUE(buffer);
-  DevicePtr address = buffer->address();
-  StatusOr<Function> divergent = module->function("ember_emu_kernel_5");
-  ASSERT_TRUE(divergent) << divergent.status().message();
-  for (int run = 0; run < 2; ++run) {
-    Status s =
-        device.launch(*divergent, {3, 1, 1}, {8, 2, 1}, 0, {&address});
+  inOwnProcess([] {
+    Device &device = fakeDevice();
+    std::unique_ptr<Module> module = loadHostKernels(device);
+    ASSERT_TRUE(module);
+    StatusOr<DeviceBuffer> buffer = device.allocate(4096);
+    ASSERT_TRUE(buffer);
+    DevicePtr address = buffer->address();
+    StatusOr<Function> divergent = module->function("ember_emu_kernel_5");
+    ASSERT_TRUE(divergent) << divergent.status().message();
+    const std::string why =
+        "cuLaunchKernel failed: CUDA_ERROR_LAUNCH_FAILED (unspecified launch "
+        "failure): divergent barrier in kernel ember_emu_kernel_5: thread "
+        "(0, 0, 0) of block (0, 0, 0) returned while 14 of the 16 threads of "
+        "its block wait at a barrier (after 0 completed barriers)";
+    Status s = device.launch(*divergent, {3, 1, 1}, {8, 2, 1}, 0, {&address});
+    ASSERT_FALSE(s);
+    EXPECT_TRUE(contains(s.message(), why)) << s.message();
+    // A launch failure is sticky: the next launch names it.
+    StatusOr<Function> sum = module->function("ember_emu_kernel_3");
+    ASSERT_FALSE(sum);
+    EXPECT_TRUE(contains(sum.status().message(), "cannot be used any more"))
+        << sum.status().message();
+    EXPECT_TRUE(contains(sum.status().message(), why))
+        << sum.status().message();
+  });
+}
+
+TEST(FakeDriverTest, EmulatedBarrierUndeclaredByTheHostCodeFailsTheLaunch) {
+  REQUIRE_HOST_KERNELS();
+  inOwnProcess([] {
+    Device &device = fakeDevice();
+    std::unique_ptr<Module> module = loadHostKernels(device);
+    ASSERT_TRUE(module);
+    StatusOr<DeviceBuffer> buffer = device.allocate(4096);
+    ASSERT_TRUE(buffer);
+    DevicePtr address = buffer->address();
+    StatusOr<Function> stray = module->function("ember_emu_kernel_9");
+    ASSERT_TRUE(stray) << stray.status().message();
+    Status s = device.launch(*stray, {1, 1, 1}, {2, 1, 1}, 0, {&address});
     ASSERT_FALSE(s);
     EXPECT_TRUE(contains(s.message(),
-                         "cuLaunchKernel failed: CUDA_ERROR_LAUNCH_FAILED "
-                         "(unspecified launch failure): divergent barrier in "
-                         "kernel ember_emu_kernel_5: thread (0, 0, 0) of "
-                         "block (0, 0, 0) returned while 14 of the 16 "
-                         "threads of its block wait at a barrier (after 0 "
-                         "completed barriers)"))
+                         "kernel ember_emu_kernel_9 called the barrier, but "
+                         "its host code says it has none"))
         << s.message();
-  }
-  // The device is still usable: the next launch runs.
-  StatusOr<Function> sum = module->function("ember_emu_kernel_3");
-  ASSERT_TRUE(sum);
-  EXPECT_EQ(blockSums(device, *module, "ember_emu_kernel_3", 1, 4),
-            std::vector<float>{6.0f});
-  // A kernel that calls the barrier but says it has none is caught too.
-  StatusOr<Function> stray = module->function("ember_emu_kernel_9");
-  ASSERT_TRUE(stray) << stray.status().message();
-  Status s = device.launch(*stray, {1, 1, 1}, {2, 1, 1}, 0, {&address});
-  ASSERT_FALSE(s);
-  EXPECT_TRUE(contains(s.message(),
-                       "kernel ember_emu_kernel_9 called the barrier, but "
-                       "its host code says it has none"))
-      << s.message();
+  });
 }
 
 TEST(FakeDriverTest, EmulatedSharedMemoryKeepsTheChipsLimit) {

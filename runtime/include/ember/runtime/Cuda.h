@@ -293,8 +293,15 @@ private:
   Device(const Driver &driver, DriverKind kind, int ordinal)
       : driver_(driver), kind_(kind), ordinal_(ordinal) {}
 
-  /// Makes the context current on this thread.
+  /// Makes the context current on this thread; fails, naming the first
+  /// fault, once a call has reported a sticky error.
   Status activate();
+  /// Driver::check for a Device's calls: a sticky error (a kernel fault,
+  /// after which the driver fails every call in the process) is remembered,
+  /// and the message says the device is lost and how to find the kernel.
+  /// `result` is a CUresult; `context`, when given, is appended to a failure
+  /// (e.g. which kernel was launched).
+  Status checked(int result, const char *call, const std::string &context = {});
   /// Rejects a buffer of another device or a range outside it.
   Status checkRange(const DeviceBuffer &buffer, size_t offset, size_t bytes,
                     const char *what) const;
@@ -310,6 +317,9 @@ private:
   void *context_ = nullptr; // CUcontext
   void *stream_ = nullptr;  // CUstream
   std::string name_;
+  /// The message of the first sticky error; empty while there is none.
+  std::mutex faultMutex_;
+  std::string fault_;
 
   /// Held by every operation that queues work on the stream, and across a
   /// whole capture (recursive: the capture's own operations take it too).
