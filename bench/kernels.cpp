@@ -58,12 +58,17 @@ std::string tensorType(std::vector<int64_t> shape) {
   return s + "f32>";
 }
 
-/// A compiled one-function graph, cached by its text.
+/// A compiled one-function graph, cached by its text. EMBER_CPU names the
+/// CPU to generate code for (e.g. haswell for AVX2 code on an AVX-512
+/// machine), as it does for the frontend; the host when unset.
 const ember::rt::Executable &compileGraph(const std::string &text) {
   static std::map<std::string, std::unique_ptr<ember::rt::Executable>> cache;
   auto &slot = cache[text];
   if (!slot) {
-    ember::compiler::Result r = ember::compiler::compile(text);
+    ember::compiler::Options options;
+    if (const char *cpu = std::getenv("EMBER_CPU"))
+      options.cpu = cpu;
+    ember::compiler::Result r = ember::compiler::compile(text, options);
     if (!r.ok) {
       std::fprintf(stderr, "bench_kernels: compiling failed:\n%s\n%s\n",
                    r.errorMessage().c_str(), text.c_str());

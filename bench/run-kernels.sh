@@ -13,7 +13,9 @@
 #
 #   bench/run-kernels.sh [BUILD_DIR]       # default: build
 #
-# Environment: MIN_TIME (seconds per benchmark, default 0.3). OpenBLAS runs
+# Environment: MIN_TIME (seconds per benchmark, default 0.3); EMBER_CPU
+# (an LLVM CPU name: Ember's code for that CPU, e.g. haswell for AVX2 on an
+# AVX-512 machine; pair it with OPENBLAS_CORETYPE=Haswell). OpenBLAS runs
 # with OMP_WAIT_POLICY=PASSIVE (see docs/performance.md).
 #
 #===------------------------------------------------------------------------===#
@@ -26,6 +28,7 @@ if [[ ! -x $BIN ]]; then
 fi
 isa=$(grep -m1 -ow avx512f /proc/cpuinfo || grep -m1 -ow avx2 /proc/cpuinfo || echo "no AVX2")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $isa"
+echo "ember:   code for ${EMBER_CPU:-the host CPU}${EMBER_CPU:+ (EMBER_CPU)}"
 echo "blas:    $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)${OPENBLAS_CORETYPE:+, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE}"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 json=$(mktemp)
