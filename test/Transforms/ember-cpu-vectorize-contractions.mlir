@@ -2,6 +2,7 @@
 // RUN: ember-opt %s -split-input-file --ember-cpu-vectorize-pipeline | FileCheck %s --check-prefix=HOIST
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions))' | FileCheck %s --check-prefix=PAR
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{vector-bits=256}))' | FileCheck %s --check-prefix=AVX2
+// RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{l1-bytes=65536 l1-ways=1024}))' | FileCheck %s --check-prefix=ASSOC
 
 // The Quickstart's first layer: 8x32 register tiles, K one at a time. The
 // row of B is read as a vector<32xf32> and broadcast to the contraction's
@@ -37,27 +38,35 @@
 // CHECK-NOT:     linalg.matmul
 
 // With the pipeline (parallel by default: 51 MFLOP is above the threshold),
-// the M and N tile loops are one scf.forall with N outermost; subset
+// B is packed: each of the 8 M tiles reads the 784x32 column panel, which
+// is more than half the L1 (the pass's default model: 32 KiB, 8 ways), so
+// the scf.forall runs over column panels, each copying its rows of B into
+// a contiguous panel a row at a time, then running its tiles over M. Subset
 // hoisting keeps the 8x32 accumulator in registers across the K loop.
 // HOIST-LABEL: func.func @matmul_64x784x512
 // HOIST-SAME:    (%[[A:.*]]: tensor<64x784xf32>, %[[B:.*]]: tensor<784x512xf32>, %[[C:.*]]: tensor<64x512xf32>)
-// HOIST:         scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (512, 64) step (32, 8) shared_outs(%[[OUT:.*]] = %[[C]]) -> (tensor<64x512xf32>)
-// HOIST:           %[[TILE:.*]] = tensor.extract_slice %[[OUT]][%[[I]], %[[J]]] [8, 32] [1, 1]
-// HOIST:           %[[INIT:.*]] = vector.transfer_read %[[TILE]]{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
-// HOIST:           %[[RK:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<8x32xf32>)
-// HOIST:             %[[VA:.*]] = vector.transfer_read %[[A]][%[[I]], %[[K]]]
-// HOIST:             %[[VB1:.*]] = vector.transfer_read %[[B]][%[[K]], %[[J]]]
-// HOIST:             %[[VB:.*]] = vector.broadcast %[[VB1]]
-// HOIST-NOT:         vector.transfer_read
-// HOIST:             %[[R:.*]] = vector.contract {{.*}} %[[VA]], %[[VB]], %[[ACC]] : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
-// HOIST-NEXT:        scf.yield %[[R]] : vector<8x32xf32>
-// HOIST:           %[[W:.*]] = vector.transfer_write %[[RK]], %[[TILE]]
+// HOIST:         %[[EMPTY:.*]] = tensor.empty() : tensor<784x32xf32>
+// HOIST:         scf.forall (%[[J:.*]]) = (0) to (512) step (32) shared_outs(%[[OUT:.*]] = %[[C]]) -> (tensor<64x512xf32>)
+// HOIST:           %[[PANEL:.*]] = scf.for %[[ROW:.*]] = {{.*}} iter_args(%{{.*}} = %[[EMPTY]]) -> (tensor<784x32xf32>)
+// HOIST:             %[[BROW:.*]] = vector.transfer_read %[[B]][%[[ROW]], %[[J]]]{{.*}} : tensor<784x512xf32>, vector<32xf32>
+// HOIST:             vector.transfer_write %[[BROW]]
+// HOIST:           scf.for %[[I:.*]] = {{.*}} iter_args
+// HOIST:             %[[INIT:.*]] = vector.transfer_read {{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+// HOIST:             %[[RK:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<8x32xf32>)
+// HOIST:               %[[VA:.*]] = vector.transfer_read %[[A]][%[[I]], %[[K]]]
+// HOIST:               %[[VB1:.*]] = vector.transfer_read %[[PANEL]][%[[K]], %{{.*}}]
+// HOIST:               %[[VB:.*]] = vector.broadcast %[[VB1]]
+// HOIST-NOT:           vector.transfer_read
+// HOIST:               %[[R:.*]] = vector.contract {{.*}} %[[VA]], %[[VB]], %[[ACC]] : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// HOIST-NEXT:          scf.yield %[[R]] : vector<8x32xf32>
 // HOIST:           scf.forall.in_parallel
-// HOIST-NEXT:        tensor.parallel_insert_slice %[[W]] into %[[OUT]][%[[I]], %[[J]]] [8, 32] [1, 1]
+// HOIST-NEXT:        tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[J]]] [64, 32] [1, 1]
 // With AVX2's sixteen 256-bit registers: 4x16 tiles (two vectors a row,
-// eight accumulators), not 8x32 (32 accumulators would spill).
+// eight accumulators; 8 rows would need 16 accumulators beside the two B
+// vectors and the broadcast), over packed 784x16 panels.
 // AVX2-LABEL: func.func @matmul_64x784x512
-// AVX2:         scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (512, 64) step (16, 4)
+// AVX2:         scf.forall (%[[J:.*]]) = (0) to (512) step (16)
+// AVX2:           tensor.empty() : tensor<784x16xf32>
 // AVX2:           vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
 // AVX2-NOT:       vector<8x32xf32>
 func.func @matmul_64x784x512(%a: tensor<64x784xf32>, %b: tensor<784x512xf32>, %c: tensor<64x512xf32>) -> tensor<64x512xf32> {
@@ -257,13 +266,15 @@ func.func @product_used_twice(%a: tensor<8x4xf32>, %b: tensor<4x32xf32>) -> (ten
 
 // -----
 
-// Parallel (the default): the Quickstart's fused first layer (51 MFLOP).
-// The epilogue's M and N tile loops become one scf.forall, N outermost; the
-// matmul and its bias broadcast are fused into each tile; K stays an
-// scf.for inside.
+// Parallel (the default): the Quickstart's fused first layer (51 MFLOP),
+// with a K x N weight. The epilogue is tiled into column panels (an
+// scf.forall), each packing its rows of the weight (as above) and running
+// 8x32 tiles over M with the matmul and its bias broadcast fused into each
+// tile; K stays an scf.for inside.
 // PAR-LABEL: func.func @linear_relu_parallel
-// PAR:         scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (512, 64) step (32, 8) shared_outs
+// PAR:         scf.forall (%[[J:.*]]) = (0) to (512) step (32) shared_outs
 // PAR-NOT:       scf.forall
+// PAR:           scf.for {{.*}} -> (tensor<784x32xf32>)
 // PAR:           vector.broadcast %{{.*}} : vector<32xf32> to vector<8x32xf32>
 // PAR:           scf.for
 // PAR:             vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
@@ -349,9 +360,11 @@ func.func @packed_with_transposed_a(%a: tensor<784x64xf32>, %w: tensor<512x784xf
 
 // -----
 
-// Must not pack: a product below the threshold (its transpose is a serial
-// block transpose of its own), a transposed weight two products read (each
-// would transpose it again), and a K that no register block divides.
+// Must not pack the transpose into the panels: a product below the
+// threshold (its transpose is a serial block transpose of its own), a
+// transposed weight two products read (each would transpose it again), and
+// a K that no register block divides. The three large products still copy
+// their panels of the transposed weight (plain packing: rows 2 KiB apart).
 // PAR-LABEL: func.func @not_packed
 // PAR-NOT:     scf.forall
 // PAR:         scf.for
@@ -360,10 +373,15 @@ func.func @packed_with_transposed_a(%a: tensor<784x64xf32>, %w: tensor<512x784xf
 // PAR:         vector.contract
 // PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (512, 784) step (16, 16) {{.*}} -> (tensor<784x512xf32>)
 // PAR:           vector.transpose %{{.*}} : vector<16x16xf32> to vector<16x16xf32>
-// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (512, 64) step (32, 8)
-// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (512, 64) step (32, 8)
+// PAR:         scf.forall (%{{.*}}) = (0) to (512) step (32)
+// PAR:           tensor.empty() : tensor<784x32xf32>
+// PAR-NOT:       vector.transpose
+// PAR:         scf.forall (%{{.*}}) = (0) to (512) step (32)
+// PAR:           tensor.empty() : tensor<784x32xf32>
+// PAR-NOT:       vector.transpose
 // PAR:         linalg.transpose ins(%{{.*}} : tensor<512x100xf32>)
-// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (512, 64) step (32, 8)
+// PAR:         scf.forall (%{{.*}}) = (0) to (512) step (32)
+// PAR:           tensor.empty() : tensor<100x32xf32>
 func.func @not_packed(%x8: tensor<8x784xf32>, %w32: tensor<32x784xf32>, %c8: tensor<8x32xf32>,
                       %x: tensor<64x784xf32>, %w: tensor<512x784xf32>, %c: tensor<64x512xf32>,
                       %x100: tensor<64x100xf32>, %w100: tensor<512x100xf32>)
@@ -608,4 +626,49 @@ func.func @huge_prime_rows(%w: tensor<9223372036854775783x4xf32>) -> tensor<9223
     linalg.yield %n : f32
   } -> tensor<9223372036854775783x4xf32>
   return %u : tensor<9223372036854775783x4xf32>
+}
+
+// -----
+
+// Packing must not fire: a weight gradient's product (K = 64). The 64x16
+// panel is 4 KiB (16 columns: 32 do not divide 784), its rows 784 floats apart reach every L1 set: it stays in
+// the L1 unpacked. The M and N tile loops are one 2-D scf.forall.
+// PAR-LABEL: func.func @no_packing_short_k
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (784, 512) step (16, 16)
+// PAR-NOT:     tensor.empty
+// PAR:           vector.contract {{.*}} : vector<16x1xf32>, vector<1x16xf32> into vector<16x16xf32>
+func.func @no_packing_short_k(%a: tensor<512x64xf32>, %b: tensor<64x784xf32>, %c: tensor<512x784xf32>) -> tensor<512x784xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<512x64xf32>, tensor<64x784xf32>) outs(%c : tensor<512x784xf32>) -> tensor<512x784xf32>
+  return %r : tensor<512x784xf32>
+}
+
+// -----
+
+// Packing must not fire: two M tiles (16 rows) read each panel, too few to
+// repay copying it.
+// PAR-LABEL: func.func @no_packing_few_rows
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (512, 16) step (32, 8)
+// PAR-NOT:     tensor.empty
+func.func @no_packing_few_rows(%a: tensor<16x784xf32>, %b: tensor<784x512xf32>, %c: tensor<16x512xf32>) -> tensor<16x512xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<16x784xf32>, tensor<784x512xf32>) outs(%c : tensor<16x512xf32>) -> tensor<16x512xf32>
+  return %r : tensor<16x512xf32>
+}
+
+// -----
+
+// Packing fires for a small panel whose rows conflict in the L1: K = 64
+// rows of 1024 floats (4 KiB apart) all map to one set of the default
+// 32 KiB 8-way L1, so only 8 of the panel's 64 rows stay. With a 16-way L1
+// of 64 KiB (l1-bytes, l1-ways) still 16 < 64: packed too; as the model
+// says nothing fits, a fully associative 64 KiB L1 (1024 ways, one set)
+// keeps all 64 rows and packing does not fire.
+// PAR-LABEL: func.func @packing_conflicting_rows
+// PAR:         scf.forall (%{{.*}}) = (0) to (1024) step (32)
+// PAR:           tensor.empty() : tensor<64x32xf32>
+// ASSOC-LABEL: func.func @packing_conflicting_rows
+// ASSOC:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 256) step (32, 8)
+// ASSOC-NOT:     tensor.empty
+func.func @packing_conflicting_rows(%a: tensor<256x64xf32>, %b: tensor<64x1024xf32>, %c: tensor<256x1024xf32>) -> tensor<256x1024xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<256x64xf32>, tensor<64x1024xf32>) outs(%c : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+  return %r : tensor<256x1024xf32>
 }

@@ -419,8 +419,15 @@ Result &compileForCPU(ModuleOp module, const std::string &funcName,
     result.failure = api::Failure::Unsupported;
     return fail(result, llvm::toString(tm.takeError()));
   }
+  mlir::ember::CPUModel model = mlir::ember::cpuModel(**tm);
   mlir::ember::CPUPipelineOptions cpuOptions;
-  cpuOptions.vectorBits = mlir::ember::vectorRegisterBits(**tm);
+  cpuOptions.vectorBits = model.vectorBits;
+  cpuOptions.vectorRegisters = model.vectorRegisters;
+  cpuOptions.fmaLatency = model.fmaLatency;
+  cpuOptions.fmaPerCycle = model.fmaPerCycle;
+  cpuOptions.l1Bytes = model.l1Bytes;
+  cpuOptions.l1Ways = model.l1Ways;
+  dumper.write("00-cpu-model.txt", model.describe() + "\n");
 
   const MlirStage stages[] = {
       {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},

@@ -49,6 +49,11 @@ void ember::buildCPUVectorizePipeline(OpPassManager &pm,
                                       const CPUPipelineOptions &options) {
   EmberCPUVectorizeContractionsPassOptions vectorize;
   vectorize.vectorBits = options.vectorBits;
+  vectorize.vectorRegisters = options.vectorRegisters;
+  vectorize.fmaLatency = options.fmaLatency;
+  vectorize.fmaPerCycle = options.fmaPerCycle;
+  vectorize.l1Bytes = options.l1Bytes;
+  vectorize.l1Ways = options.l1Ways;
   pm.addNestedPass<func::FuncOp>(
       createEmberCPUVectorizeContractionsPass(vectorize));
   // Hoisting the accumulator's read/write pair out of the K loop, on
@@ -198,7 +203,26 @@ struct CPUPipelineCLOptions
       *this, "vector-bits",
       llvm::cl::desc("Vector register width: 512 (AVX-512), 256 (AVX2), 128"),
       llvm::cl::init(512)};
-  ember::CPUPipelineOptions get() const { return {vectorBits}; }
+  PassOptions::Option<int64_t> vectorRegisters{
+      *this, "vector-registers",
+      llvm::cl::desc("Vector registers (0: 32 at 512 bits, else 16)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> fmaLatency{
+      *this, "fma-latency", llvm::cl::desc("A vector FMA's latency (cycles)"),
+      llvm::cl::init(4)};
+  PassOptions::Option<int64_t> fmaPerCycle{
+      *this, "fma-per-cycle", llvm::cl::desc("Vector FMAs started per cycle"),
+      llvm::cl::init(2)};
+  PassOptions::Option<int64_t> l1Bytes{
+      *this, "l1-bytes", llvm::cl::desc("Level-1 data cache bytes"),
+      llvm::cl::init(32 * 1024)};
+  PassOptions::Option<int64_t> l1Ways{
+      *this, "l1-ways", llvm::cl::desc("Level-1 data cache ways"),
+      llvm::cl::init(8)};
+  ember::CPUPipelineOptions get() const {
+    return {vectorBits, vectorRegisters, fmaLatency,
+            fmaPerCycle, l1Bytes,        l1Ways};
+  }
 };
 } // namespace
 

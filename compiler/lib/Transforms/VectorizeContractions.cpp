@@ -24,7 +24,9 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <algorithm>
 #include <limits>
+#include <numeric>
 
 namespace mlir::ember {
 #define GEN_PASS_DEF_EMBERCPUVECTORIZECONTRACTIONSPASS
@@ -43,30 +45,86 @@ int64_t largestDivisor(int64_t size, ArrayRef<int64_t> candidates) {
   return 0;
 }
 
-/// Register tile sizes (Mr, Nr) for an MxN result on a target with
-/// `vectorBits`-wide vector registers, or nullopt when the shape has no tile
-/// worth vectorizing.
-std::optional<std::pair<int64_t, int64_t>>
-chooseTile(int64_t m, int64_t n, int64_t vectorBits) {
-  int64_t lanes = std::max<int64_t>(vectorBits / 32, 4);
-  // Nr: two or one vectors; a narrow N (the classifier's 10) is taken as a
-  // whole.
-  int64_t nr = n <= 2 * lanes ? n
-                              : largestDivisor(n, {2 * lanes, lanes, lanes / 2});
-  // Mr: as many rows as keep the accumulators in flight (FMA latency x
-  // throughput) without spilling: 16 of AVX-512's 32 registers, 12 of
-  // AVX2's 16 (the rest hold the broadcast A element and the B vectors).
-  int64_t vectorsPerRow = (nr + lanes - 1) / lanes;
-  int64_t budget = vectorBits >= 512 ? 16 : 12;
-  int64_t mr = 0;
-  for (int64_t c : {16, 8, 4, 2, 1})
-    if (c * vectorsPerRow <= budget && c <= m && m % c == 0) {
-      mr = c;
-      break;
+/// What the tile choices reason from: the pass's options, which compile()
+/// fills from the target's model (CPUModel in ember/Target/CPU/CPUTarget.h).
+struct TargetModel {
+  int64_t vectorBits, registers, fmaLatency, fmaPerCycle, l1Bytes, l1Ways;
+  /// f32 lanes of a vector register (at least 4).
+  int64_t lanes() const { return std::max<int64_t>(vectorBits / 32, 4); }
+};
+
+/// Cycles one K step of an `mr` x `nv`-register tile takes at best: the
+/// FMAs at the core's issue rate, the loads (`nv` B vectors and `mr`
+/// broadcasts of A, two per cycle as on every x86 core with AVX2), and each
+/// accumulator's FMA waiting for its previous one (the latency).
+double stepCycles(const TargetModel &t, int64_t mr, int64_t nv) {
+  double fmas = double(mr * nv) / double(t.fmaPerCycle);
+  double loads = double(mr + nv) / 2.0;
+  return std::max({fmas, loads, double(t.fmaLatency)});
+}
+
+/// Register tile sizes (Mr, Nr) for an MxN result on target `t`, or nullopt
+/// when the shape has no tile worth vectorizing. Nr: N itself when it fits
+/// in two registers (the classifier's 10), else two registers, one or half
+/// a register dividing N. Mr: the most rows (16, 8, 4, 2 or 1, dividing M)
+/// whose accumulators fit in the registers beside Nr's B vectors and the
+/// broadcast A element. Of these candidates, the one with the most useful
+/// FMAs per cycle by stepCycles (ties: the wider, then the taller).
+std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n,
+                                                      const TargetModel &t) {
+  int64_t lanes = t.lanes();
+  SmallVector<int64_t> widths;
+  if (n <= 2 * lanes)
+    widths.push_back(n);
+  else
+    for (int64_t w : {2 * lanes, lanes, lanes / 2})
+      if (n % w == 0)
+        widths.push_back(w);
+  std::optional<std::pair<int64_t, int64_t>> best;
+  double bestRate = 0;
+  for (int64_t nr : widths) {
+    if (nr < 4)
+      continue;
+    int64_t nv = llvm::divideCeil(nr, lanes);
+    int64_t mrMax = (t.registers - nv - 1) / nv;
+    int64_t mr = 0;
+    for (int64_t c : {16, 8, 4, 2, 1})
+      if (c <= mrMax && c <= m && m % c == 0) {
+        mr = c;
+        break;
+      }
+    if (mr == 0)
+      continue;
+    double rate = double(mr * nr) / stepCycles(t, mr, nv);
+    if (!best || rate > bestRate * 1.001) {
+      best = std::make_pair(mr, nr);
+      bestRate = rate;
     }
-  if (mr == 0 || nr < 4)
-    return std::nullopt;
-  return std::make_pair(mr, nr);
+  }
+  return best;
+}
+
+/// Whether a product's B (K x N, row-major) is worth packing into
+/// contiguous Nr-column panels before its tiles read it. Each M tile reads
+/// the whole K x Nr panel; unpacked, consecutive panel rows lie N floats
+/// apart. Packing copies the panel once and pays when several M tiles
+/// (at least 4) read it and the unpacked panel cannot stay in the L1 cache:
+/// either it is over half the L1's size, or its row stride maps its rows
+/// onto so few of the L1's sets that fewer than K rows fit (N = 1024 floats:
+/// every row in the same set).
+bool packingPays(int64_t m, int64_t k, int64_t n, int64_t mr, int64_t nr,
+                 const TargetModel &t) {
+  constexpr int64_t kLine = 64;
+  if (m / mr < 4)
+    return false;
+  if (k * nr * 4 > t.l1Bytes / 2)
+    return true;
+  int64_t sets = t.l1Bytes / (t.l1Ways * kLine);
+  int64_t strideBytes = n * 4;
+  if (sets <= 0 || strideBytes % kLine != 0)
+    return false;
+  int64_t setsReached = sets / std::gcd(strideBytes / kLine, sets);
+  return setsReached * t.l1Ways < k;
 }
 
 /// The elementwise consumer to compute in `matmul`'s epilogue: a
@@ -295,6 +353,22 @@ linalg::TransposeOp packableTranspose(linalg::MatmulOp op, int64_t nr,
                                                             : nullptr;
 }
 
+/// Makes `matmul` read its B through a copy into a fresh tensor, which
+/// tileAndFusePacked then fuses into each column panel: the panel's rows
+/// become contiguous. Returns the copy.
+Operation *insertPackingCopy(IRRewriter &rewriter, linalg::MatmulOp matmul) {
+  Value b = matmul.getDpsInputs()[1];
+  auto type = cast<RankedTensorType>(b.getType());
+  rewriter.setInsertionPoint(matmul);
+  Value empty = tensor::EmptyOp::create(rewriter, matmul.getLoc(),
+                                        type.getShape(), type.getElementType());
+  auto copy = linalg::CopyOp::create(rewriter, matmul.getLoc(), b, empty);
+  rewriter.modifyOpInPlace(matmul, [&] {
+    matmul.getDpsInputOperands()[1]->set(copy.getResult(0));
+  });
+  return copy;
+}
+
 /// Packing for a product whose B is a weight transposed in the graph (a
 /// training step's forward): `consumer` is tiled into column panels of
 /// `sizes[1]` (an scf.forall, one panel per iteration), with the transpose
@@ -304,8 +378,8 @@ linalg::TransposeOp packableTranspose(linalg::MatmulOp op, int64_t nr,
 /// core's cache, instead of the whole transposed weight going out to memory
 /// and back; and one parallel region replaces two.
 LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
-                                linalg::TransposeOp packed,
-                                ArrayRef<int64_t> sizes, int64_t vectorBits) {
+                                Operation *packed, ArrayRef<int64_t> sizes,
+                                int64_t vectorBits) {
   SmallVector<int64_t> panel(sizes.size(), 0);
   panel[1] = sizes[1];
   scf::SCFTilingOptions tiling;
@@ -316,24 +390,30 @@ LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
   if (failed(tiledOps) || tiledOps->empty())
     return failure();
   for (Operation *op : *tiledOps) {
-    auto transpose = dyn_cast<linalg::TransposeOp>(op);
-    if (!transpose)
+    auto pack = dyn_cast<linalg::LinalgOp>(op);
+    if (!pack || !isa<linalg::TransposeOp, linalg::CopyOp>(op))
       continue;
-    // The panel's own temporary, not a slice of the whole transposed
-    // weight.
-    if (auto slice =
-            transpose.getInit().getDefiningOp<tensor::ExtractSliceOp>();
+    // The panel's own temporary, not a slice of the whole packed B.
+    OpOperand &init = pack.getDpsInitsMutable()[0];
+    if (auto slice = init.get().getDefiningOp<tensor::ExtractSliceOp>();
         slice && slice.getSource().getDefiningOp<tensor::EmptyOp>()) {
-      rewriter.setInsertionPoint(transpose);
+      rewriter.setInsertionPoint(op);
       RankedTensorType type = slice.getType();
-      Value fresh = tensor::EmptyOp::create(rewriter, transpose.getLoc(),
+      Value fresh = tensor::EmptyOp::create(rewriter, op->getLoc(),
                                             type.getShape(),
                                             type.getElementType());
-      rewriter.modifyOpInPlace(transpose, [&] {
-        transpose.getDpsInitsMutable()[0].assign(fresh);
-      });
+      rewriter.modifyOpInPlace(op, [&] { init.assign(fresh); });
     }
-    vectorizeTranspose(rewriter, transpose, /*parallel=*/false, vectorBits);
+    if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
+      vectorizeTranspose(rewriter, transpose, /*parallel=*/false, vectorBits);
+    } else {
+      // A copy: one panel row (Nr floats) a step, not one vector of the
+      // whole panel.
+      scf::SCFTilingOptions rows;
+      rows.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(),
+                                               ArrayRef<int64_t>{1, 0}));
+      vectorizeAll(rewriter, tileInPlace(rewriter, op, rows));
+    }
   }
   // The original ops are gone: from here on a panel that cannot be tiled
   // further stays as it is (correct, left to the loop lowering).
@@ -385,6 +465,14 @@ struct EmberCPUVectorizeContractionsPass
     getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
 
     IRRewriter rewriter(ctx);
+    const TargetModel target{vectorBits,
+                             vectorRegisters > 0 ? int64_t(vectorRegisters)
+                             : vectorBits >= 512 ? 32
+                                                 : 16,
+                             std::max<int64_t>(fmaLatency, 1),
+                             std::max<int64_t>(fmaPerCycle, 1),
+                             std::max<int64_t>(l1Bytes, 1024),
+                             std::max<int64_t>(l1Ways, 1)};
     // Each product's tile, whether it runs on threads, and whether its
     // weight transpose is packed into its panels (such a transpose is not
     // vectorized on its own).
@@ -392,7 +480,7 @@ struct EmberCPUVectorizeContractionsPass
       linalg::MatmulOp op;
       int64_t mr, nr;
       bool parallel;
-      linalg::TransposeOp packed; // or null
+      Operation *packed; // a transpose or copy of B, or null
     };
     SmallVector<Plan> plans;
     llvm::SmallPtrSet<Operation *, 4> packedTransposes;
@@ -402,7 +490,7 @@ struct EmberCPUVectorizeContractionsPass
       auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
       std::optional<std::pair<int64_t, int64_t>> tile =
           chooseTile(resultType.getDimSize(0), resultType.getDimSize(1),
-                     vectorBits);
+                     target);
       if (!tile)
         continue;
       int64_t k = cast<ShapedType>(op.getDpsInputs()[0].getType())
@@ -413,9 +501,15 @@ struct EmberCPUVectorizeContractionsPass
       linalg::TransposeOp transpose =
           parallelOp ? packableTranspose(op, tile->second, vectorBits)
                      : nullptr;
+      Operation *packed = transpose;
       if (transpose)
         packedTransposes.insert(transpose);
-      plans.push_back({op, tile->first, tile->second, parallelOp, transpose});
+      else if (parallelOp &&
+               packingPays(resultType.getDimSize(0), k,
+                           resultType.getDimSize(1), tile->first,
+                           tile->second, target))
+        packed = insertPackingCopy(rewriter, op);
+      plans.push_back({op, tile->first, tile->second, parallelOp, packed});
     }
 
     SmallVector<linalg::TransposeOp> transposes;

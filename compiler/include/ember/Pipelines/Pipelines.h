@@ -32,8 +32,17 @@ void buildEmberToLinalgPipeline(OpPassManager &pm);
 /// Options of the CPU pipelines.
 struct CPUPipelineOptions {
   /// The target's vector register width in bits: 512 (AVX-512), 256
-  /// (AVX2), 128. compile() takes it from the target CPU's features.
+  /// (AVX2), 128. compile() takes it and the rest from the target's model
+  /// (mlir::ember::cpuModel, ember/Target/CPU/CPUTarget.h).
   int64_t vectorBits = 512;
+  /// Vector registers; 0: 32 with 512-bit registers, else 16.
+  int64_t vectorRegisters = 0;
+  /// A vector FMA's latency in cycles, and how many start per cycle.
+  int64_t fmaLatency = 4;
+  int64_t fmaPerCycle = 2;
+  /// The level-1 data cache's bytes and ways.
+  int64_t l1Bytes = 32 * 1024;
+  int64_t l1Ways = 8;
 };
 
 /// Tiles matmuls into register tiles and vectorizes them, on tensors.

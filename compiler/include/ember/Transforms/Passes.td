@@ -164,6 +164,17 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
            "Width of the target's vector registers: 512 (AVX-512), 256 "
            "(AVX2) or 128; sets the register tiles and transpose blocks">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"0",
+           "Vector registers of the target (0: 32 with 512-bit registers, "
+           "else 16)">,
+    Option<"fmaLatency", "fma-latency", "int64_t", /*default=*/"4",
+           "Cycles from a vector FMA's issue to its result">,
+    Option<"fmaPerCycle", "fma-per-cycle", "int64_t", /*default=*/"2",
+           "Vector FMAs the core starts per cycle">,
+    Option<"l1Bytes", "l1-bytes", "int64_t", /*default=*/"32768",
+           "Size of the level-1 data cache">,
+    Option<"l1Ways", "l1-ways", "int64_t", /*default=*/"8",
+           "Associativity of the level-1 data cache">,
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",

@@ -10,6 +10,8 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCInstrInfo.h"
+#include "llvm/MC/MCSchedule.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -23,7 +25,9 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
+#include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
 
 using namespace llvm;
@@ -87,9 +91,112 @@ int64_t mlir::ember::vectorRegisterBits(const TargetMachine &tm) {
   return 128;
 }
 
+namespace {
+
+/// The first line of a file under /sys, or "".
+std::string readSysLine(const std::string &path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+/// "48K" -> 49152; 0 when unreadable.
+int64_t parseCacheSize(const std::string &text) {
+  char *end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (!end || value <= 0)
+    return 0;
+  if (*end == 'K')
+    value *= 1024;
+  else if (*end == 'M')
+    value *= 1024 * 1024;
+  return value;
+}
+
+/// The host's caches as /sys describes them (cpu0's: the cores are taken
+/// to be alike); the defaults of CPUModel where it says nothing.
+void readHostCaches(mlir::ember::CPUModel &model) {
+  for (int index = 0; index < 8; ++index) {
+    std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" +
+                      std::to_string(index) + "/";
+    std::string level = readSysLine(dir + "level");
+    if (level.empty())
+      break;
+    std::string type = readSysLine(dir + "type");
+    int64_t bytes = parseCacheSize(readSysLine(dir + "size"));
+    int64_t ways = std::atoll(readSysLine(dir + "ways_of_associativity").c_str());
+    int64_t line = std::atoll(readSysLine(dir + "coherency_line_size").c_str());
+    if (bytes <= 0)
+      continue;
+    if (level == "1" && (type == "Data" || type == "Unified")) {
+      model.l1Bytes = bytes;
+      if (ways > 0)
+        model.l1Ways = ways;
+      if (line > 0)
+        model.lineBytes = line;
+    } else if (level == "2") {
+      model.l2Bytes = bytes;
+    }
+  }
+}
+
+/// A vector FMA's latency and issue rate from `tm`'s scheduling model, when
+/// it has one.
+void readFmaTiming(const TargetMachine &tm, mlir::ember::CPUModel &model) {
+  const MCSubtargetInfo *sti = tm.getMCSubtargetInfo();
+  const MCInstrInfo *mii = tm.getMCInstrInfo();
+  const MCSchedModel &sched = sti->getSchedModel();
+  if (!mii || !sched.hasInstrSchedModel())
+    return;
+  StringRef name = model.vectorBits >= 512   ? "VFMADD231PSZr"
+                   : model.vectorBits >= 256 ? "VFMADD231PSYr"
+                                             : "VFMADD231PSr";
+  for (unsigned opcode = 0, e = mii->getNumOpcodes(); opcode < e; ++opcode) {
+    if (mii->getName(opcode) != name)
+      continue;
+    const MCSchedClassDesc *desc =
+        sched.getSchedClassDesc(mii->get(opcode).getSchedClass());
+    if (!desc || !desc->isValid() || desc->isVariant())
+      return;
+    int latency = MCSchedModel::computeInstrLatency(*sti, *desc);
+    double reciprocal = MCSchedModel::getReciprocalThroughput(*sti, *desc);
+    if (latency > 0)
+      model.fmaLatency = latency;
+    if (reciprocal > 0)
+      model.fmaPerCycle = std::max<int64_t>(1, std::lround(1.0 / reciprocal));
+    return;
+  }
+}
+
+} // namespace
+
+mlir::ember::CPUModel mlir::ember::cpuModel(const TargetMachine &tm) {
+  CPUModel model;
+  model.cpu = tm.getTargetCPU().str();
+  model.vectorBits = vectorRegisterBits(tm);
+  model.vectorRegisters = model.vectorBits >= 512 ? 32 : 16;
+  readFmaTiming(tm, model);
+  readHostCaches(model);
+  return model;
+}
+
+std::string mlir::ember::CPUModel::describe() const {
+  return cpu + ": " + std::to_string(vectorRegisters) + " x " +
+         std::to_string(vectorBits) + "-bit registers, FMA latency " +
+         std::to_string(fmaLatency) + " x " + std::to_string(fmaPerCycle) +
+         "/cycle, L1d " + std::to_string(l1Bytes / 1024) + " KiB " +
+         std::to_string(l1Ways) + "-way, L2 " +
+         std::to_string(l2Bytes / 1024) + " KiB";
+}
+
 std::string mlir::ember::describeHostTarget() {
+  CPUModel caches;
+  readHostCaches(caches);
   return sys::getProcessTriple() + " " + sys::getHostCPUName().str() + " " +
-         hostFeatureString();
+         hostFeatureString() + " L1d " + std::to_string(caches.l1Bytes) + "/" +
+         std::to_string(caches.l1Ways) + " L2 " +
+         std::to_string(caches.l2Bytes);
 }
 
 Error mlir::ember::addPackedEntryPoint(Module &module, StringRef funcName,

@@ -32,7 +32,38 @@ createCPUTargetMachine(llvm::StringRef cpu);
 /// AVX-512, 256 with AVX/AVX2, else 128 (x86); 128 on other targets.
 int64_t vectorRegisterBits(const llvm::TargetMachine &tm);
 
-/// "cpu +feature,..." of the host, for cache keys.
+/// What the kernel generator reasons from about the CPU it generates code
+/// for: its registers and FMA units (from LLVM's target description and
+/// scheduling model, so `EMBER_CPU=haswell` describes a Haswell) and the
+/// caches of the machine the code will run on (the host's, from
+/// /sys/devices/system/cpu/cpu0/cache).
+struct CPUModel {
+  /// LLVM's name of the CPU, e.g. "haswell", "sapphirerapids".
+  std::string cpu;
+  /// Vector register width (bits) and count: 512 and 32 with AVX-512, 256
+  /// and 16 with AVX2, 128 and 16 with SSE.
+  int64_t vectorBits = 512;
+  int64_t vectorRegisters = 32;
+  /// A vector FMA's latency (cycles) and how many start per cycle, from the
+  /// scheduling model (4 and 2 when it has none).
+  int64_t fmaLatency = 4;
+  int64_t fmaPerCycle = 2;
+  /// The level-1 data cache: bytes, ways and line size (32 KiB, 8, 64 when
+  /// the host does not say); the level-2 cache's bytes (1 MiB when unknown).
+  int64_t l1Bytes = 32 * 1024;
+  int64_t l1Ways = 8;
+  int64_t lineBytes = 64;
+  int64_t l2Bytes = 1024 * 1024;
+
+  /// "haswell: 16 x 256-bit registers, FMA latency 5 x 2/cycle, L1d 48 KiB
+  /// 12-way, L2 2048 KiB".
+  std::string describe() const;
+};
+
+/// The model of the CPU `tm` generates code for, on this host.
+CPUModel cpuModel(const llvm::TargetMachine &tm);
+
+/// "cpu +feature,..." of the host and its caches, for cache keys.
 std::string describeHostTarget();
 
 /// Adds `void <entryName>(void **args)` to `module`, which loads one pointer
