@@ -105,10 +105,15 @@ func.func @matmul_64x784x512(%a: tensor<64x784xf32>, %b: tensor<784x512xf32>, %c
 // HOIST:             scf.yield %[[R]] : vector<16x10xf32>
 // HOIST:           %[[W:.*]] = vector.transfer_write %[[RK]], %[[TILE]]
 // HOIST:           tensor.insert_slice %[[W]] into %[[TI]][%[[I]], 0] [16, 10] [1, 1]
-// Under AVX2, 10 columns take two 8-lane vectors a row, so 4 rows (8
-// accumulators).
+// Under AVX2, 10 columns would split 8 + 2 across two registers: B (small)
+// is transposed and the dot-product kernel runs: 4x2 tiles of 8-lane
+// partial sums along K (8 accumulators), one vector.fma a K step, summed
+// across lanes once at the end of each tile.
 // AVX2-LABEL: func.func @matmul_n10
-// AVX2:         vector.contract {{.*}} : vector<4x1xf32>, vector<1x10xf32> into vector<4x10xf32>
+// AVX2:         linalg.transpose ins(%{{.*}} : tensor<512x10xf32>) outs(%{{.*}} : tensor<10x512xf32>)
+// AVX2:         scf.for {{.*}} -> (tensor<4x2x8xf32>)
+// AVX2:           vector.fma %{{.*}} : vector<4x2x8xf32>
+// AVX2:         vector.multi_reduction <add>, %{{.*}} [2] : vector<4x2x8xf32> to vector<4x2xf32>
 func.func @matmul_n10(%a: tensor<64x512xf32>, %b: tensor<512x10xf32>, %c: tensor<64x10xf32>) -> tensor<64x10xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x512xf32>, tensor<512x10xf32>) outs(%c : tensor<64x10xf32>) -> tensor<64x10xf32>
   return %r : tensor<64x10xf32>
@@ -671,4 +676,72 @@ func.func @no_packing_few_rows(%a: tensor<16x784xf32>, %b: tensor<784x512xf32>, 
 func.func @packing_conflicting_rows(%a: tensor<256x64xf32>, %b: tensor<64x1024xf32>, %c: tensor<256x1024xf32>) -> tensor<256x1024xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<256x64xf32>, tensor<64x1024xf32>) outs(%c : tensor<256x1024xf32>) -> tensor<256x1024xf32>
   return %r : tensor<256x1024xf32>
+}
+
+// -----
+
+// The dot-product kernel: linear + ReLU with 10 outputs, the weight as
+// stored (10 x 512, no transpose). A and W are read as 64x32x16 and
+// 10x32x16 (K in vectors of 16 lanes); each 8x2 tile keeps 16 accumulator
+// vectors of partial sums along K (vector<8x2x16xf32>, one vector.fma a K
+// step), then sums each across its lanes into the bias and applies the
+// ReLU, in registers.
+// CHECK-LABEL: func.func @linear_n10_dot
+// CHECK-SAME:    (%[[X:.*]]: tensor<64x512xf32>, %[[W:.*]]: tensor<10x512xf32>
+// CHECK-NOT:     linalg.transpose
+// CHECK:         %[[XV:.*]] = tensor.expand_shape %[[X]] {{\[\[}}0], [1, 2]] output_shape [64, 32, 16]
+// CHECK:         %[[WV:.*]] = tensor.expand_shape %[[W]] {{\[\[}}0], [1, 2]] output_shape [10, 32, 16]
+// CHECK:         scf.for {{.*}} step %[[C8:.*]] iter_args
+// CHECK:           scf.for {{.*}} step %[[C2:.*]] iter_args
+// CHECK:             scf.for {{.*}} -> (tensor<8x2x16xf32>)
+// CHECK:               vector.transfer_read %[[XV]]{{.*}} vector<8x1x16xf32>
+// CHECK:               vector.transfer_read %[[WV]]{{.*}} vector<2x1x16xf32>
+// CHECK:               vector.fma %{{.*}} : vector<8x2x16xf32>
+// CHECK:             vector.multi_reduction <add>, %{{.*}} [2] : vector<8x2x16xf32> to vector<8x2xf32>
+// CHECK:             arith.maximumf %{{.*}} : vector<8x2xf32>
+// CHECK-NOT:     vector.contract
+// CHECK-NOT:     linalg.matmul
+// ASSOC-LABEL: func.func @linear_n10_dot
+// AVX2-LABEL: func.func @linear_n10_dot
+// AVX2-NOT:     linalg.transpose
+// AVX2:         vector.fma %{{.*}} : vector<4x2x8xf32>
+#bias = affine_map<(d0, d1) -> (d1)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @linear_n10_dot(%x: tensor<64x512xf32>, %w: tensor<10x512xf32>, %b: tensor<10xf32>) -> tensor<64x10xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x10xf32>
+  %init = linalg.broadcast ins(%b : tensor<10xf32>) outs(%e : tensor<64x10xf32>) dimensions = [0]
+  %et = tensor.empty() : tensor<512x10xf32>
+  %wt = linalg.transpose ins(%w : tensor<10x512xf32>) outs(%et : tensor<512x10xf32>) permutation = [1, 0]
+  %m = linalg.matmul ins(%x, %wt : tensor<64x512xf32>, tensor<512x10xf32>) outs(%init : tensor<64x10xf32>) -> tensor<64x10xf32>
+  %r = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<64x10xf32>) outs(%e : tensor<64x10xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.maximumf %v, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<64x10xf32>
+  return %r : tensor<64x10xf32>
+}
+
+// -----
+
+// The dot-product kernel must not fire: 16 columns fill a register (the
+// outer-product tile wastes nothing), and K = 100 is not a whole number of
+// vectors.
+// CHECK-LABEL: func.func @no_dot_product
+// CHECK-NOT:     vector.fma
+// CHECK-NOT:     tensor.expand_shape
+// CHECK:         vector.contract {{.*}} into vector<16x16xf32>
+// CHECK-NOT:     vector.fma
+// CHECK:         vector.contract {{.*}} into vector<16x10xf32>
+// CHECK-NOT:     vector.fma
+func.func @no_dot_product(%x: tensor<64x512xf32>, %w16: tensor<16x512xf32>, %c16: tensor<64x16xf32>,
+                          %x100: tensor<64x100xf32>, %w100: tensor<10x100xf32>, %c10: tensor<64x10xf32>)
+    -> (tensor<64x16xf32>, tensor<64x10xf32>) {
+  %e16 = tensor.empty() : tensor<512x16xf32>
+  %wt16 = linalg.transpose ins(%w16 : tensor<16x512xf32>) outs(%e16 : tensor<512x16xf32>) permutation = [1, 0]
+  %m16 = linalg.matmul ins(%x, %wt16 : tensor<64x512xf32>, tensor<512x16xf32>) outs(%c16 : tensor<64x16xf32>) -> tensor<64x16xf32>
+  %e100 = tensor.empty() : tensor<100x10xf32>
+  %wt100 = linalg.transpose ins(%w100 : tensor<10x100xf32>) outs(%e100 : tensor<100x10xf32>) permutation = [1, 0]
+  %m100 = linalg.matmul ins(%x100, %wt100 : tensor<64x100xf32>, tensor<100x10xf32>) outs(%c10 : tensor<64x10xf32>) -> tensor<64x10xf32>
+  return %m16, %m100 : tensor<64x16xf32>, tensor<64x10xf32>
 }

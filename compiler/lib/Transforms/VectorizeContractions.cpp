@@ -9,7 +9,9 @@
 
 #include "ember/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -240,17 +242,19 @@ void tileKAndVectorize(IRRewriter &rewriter, linalg::MatmulOp matmul) {
 /// consumer first.
 FailureOr<SmallVector<Operation *>>
 fuseIntoTiles(IRRewriter &rewriter, Operation *consumer,
-              const scf::SCFTilingOptions &tiling, Operation *packed) {
+              const scf::SCFTilingOptions &tiling, Operation *packed,
+              ArrayRef<Operation *> alsoFused = {}) {
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   options.setFusionControlFn(
-      [consumer, packed](tensor::ExtractSliceOp, OpResult producer, bool)
+      [consumer, packed, alsoFused](tensor::ExtractSliceOp, OpResult producer,
+                                    bool)
           -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
         // The matmul and its accumulator's initialisation; a transpose
         // only when packing it (else every tile needs it whole).
         Operation *owner = producer.getOwner();
         if (!isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(owner) &&
-            owner != packed)
+            owner != packed && !llvm::is_contained(alsoFused, owner))
           return std::nullopt;
         scf::SCFTileAndFuseOptions::ControlFnResult result;
         // A product also used outside the epilogue (a gradient that is
@@ -453,6 +457,174 @@ void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
   (void)tileInPlace(rewriter, op, options);
 }
 
+/// Register tile (Mr rows, Nr columns of the result) of the dot-product
+/// kernel for a product with few columns, or nullopt when it does not pay.
+/// Each result element gets its own accumulator vector of partial sums
+/// along K, so N need not fill a vector: the outer-product tile would waste
+/// lanes (N = 10 in 16-lane registers) or split N unevenly (8 + 2 lanes).
+/// It takes N below two vectors that is not a whole number of them, and K a
+/// whole number of vectors; per K step a tile loads Mr vectors of A and Nr
+/// of W and does Mr x Nr FMAs; the accumulators, the A vectors and one W
+/// vector must fit in the registers. The tile with the most FMAs per cycle
+/// (stepCycles) wins, ties to the taller.
+std::optional<std::pair<int64_t, int64_t>>
+chooseDotTile(int64_t m, int64_t k, int64_t n, const TargetModel &t) {
+  int64_t lanes = t.lanes();
+  if (n >= 2 * lanes || n % lanes == 0 || k % lanes != 0 || k < 4 * lanes)
+    return std::nullopt;
+  std::optional<std::pair<int64_t, int64_t>> best;
+  double bestRate = 0;
+  for (int64_t mr : {8, 4, 2, 1}) {
+    if (m % mr != 0)
+      continue;
+    for (int64_t nr = n; nr >= 1; --nr) {
+      if (n % nr != 0 || mr * nr + mr + 1 > t.registers)
+        continue;
+      double rate = double(mr * nr) / stepCycles(t, mr, nr);
+      if (!best || rate > bestRate * 1.001) {
+        best = std::make_pair(mr, nr);
+        bestRate = rate;
+      }
+    }
+  }
+  return best;
+}
+
+/// The weight W (N x K) a product's B is the transpose of, when that
+/// transpose is a 2-D linalg.transpose; else null.
+Value transposedWeight(linalg::MatmulOp matmul) {
+  auto transpose =
+      matmul.getDpsInputs()[1].getDefiningOp<linalg::TransposeOp>();
+  if (!transpose || !transpose.hasPureTensorSemantics() ||
+      transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
+    return nullptr;
+  return transpose.getInput();
+}
+
+/// Rewrites `matmul` (M x K by K x N, B the transpose of `w`, N x K) into
+/// the dot-product kernel and tiles it: a linalg.generic accumulating
+/// partial[m, n, l] += A[m, ko * L + l] * W[n, ko * L + l] over ko (A and
+/// W seen as M x K/L x L and N x K/L x L), and one summing the L partial
+/// sums of each element into the product's accumulator (its bias or zero).
+/// The sum (or the product's elementwise epilogue) is tiled Mr x Nr with
+/// both generics and the initialisations fused in; the partial sums' K loop
+/// goes one vector of K a step, its Mr x Nr accumulator vectors kept in
+/// registers, and each tile reduces them across lanes once at the end.
+LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
+                             Value w, int64_t lanes, int64_t mr, int64_t nr,
+                             bool parallel) {
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = matmul.getLoc();
+  Value a = matmul.getDpsInputs()[0];
+  Value init = matmul.getDpsInits()[0];
+  auto aType = cast<RankedTensorType>(a.getType());
+  int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
+  int64_t n = cast<RankedTensorType>(init.getType()).getDimSize(1);
+  Type f32 = rewriter.getF32Type();
+  linalg::GenericOp epilogue = epilogueOf(matmul);
+  auto func = matmul->getParentOfType<func::FuncOp>();
+
+  rewriter.setInsertionPoint(matmul);
+  SmallVector<ReassociationIndices> split = {{0}, {1, 2}};
+  Value a3 = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({m, k / lanes, lanes}, f32), a,
+      split);
+  Value w3 = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({n, k / lanes, lanes}, f32), w,
+      split);
+  Value empty = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<int64_t>{m, n, lanes}, f32);
+  Value zero = arith::ConstantOp::create(rewriter, loc,
+                                         rewriter.getF32FloatAttr(0.0f));
+  auto fill = linalg::FillOp::create(rewriter, loc, zero, empty);
+
+  using utils::IteratorType;
+  AffineExpr d0, d1, d2, d3;
+  bindDims(ctx, d0, d1, d2, d3);
+  auto map4 = [&](ArrayRef<AffineExpr> results) {
+    return AffineMap::get(4, 0, results, ctx);
+  };
+  auto contract = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::contract);
+  auto partial = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{fill.getResult(0).getType()},
+      ValueRange{a3, w3}, ValueRange{fill.getResult(0)},
+      ArrayRef<AffineMap>{map4({d0, d2, d3}), map4({d1, d2, d3}),
+                          map4({d0, d1, d3})},
+      ArrayRef<IteratorType>{IteratorType::parallel, IteratorType::parallel,
+                             IteratorType::reduction, IteratorType::parallel},
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value product = arith::MulFOp::create(b, l, args[0], args[1], contract);
+        Value sum = arith::AddFOp::create(b, l, args[2], product, contract);
+        linalg::YieldOp::create(b, l, sum);
+      });
+  AffineExpr e0, e1, e2;
+  bindDims(ctx, e0, e1, e2);
+  auto sum = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{init.getType()},
+      ValueRange{partial.getResult(0)}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::get(3, 0, {e0, e1, e2}, ctx),
+                          AffineMap::get(3, 0, {e0, e1}, ctx)},
+      ArrayRef<IteratorType>{IteratorType::parallel, IteratorType::parallel,
+                             IteratorType::reduction},
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value total = arith::AddFOp::create(b, l, args[1], args[0]);
+        linalg::YieldOp::create(b, l, total);
+      });
+  rewriter.replaceAllUsesWith(matmul.getResult(0), sum.getResult(0));
+  rewriter.eraseOp(matmul);
+
+  Operation *root = epilogue ? epilogue.getOperation() : sum.getOperation();
+  SmallVector<int64_t> sizes = {mr, nr};
+  if (!epilogue)
+    sizes.push_back(0);
+  FailureOr<SmallVector<Operation *>> tiledOps =
+      fuseIntoTiles(rewriter, root, outerTiling(ctx, sizes, parallel),
+                    /*packed=*/nullptr, {partial, sum});
+  if (failed(tiledOps))
+    return failure();
+  for (Operation *op : *tiledOps) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp)
+      continue;
+    if (linalgOp.getNumLoops() == 4) {
+      // The partial sums: one vector of K a step.
+      scf::SCFTilingOptions step;
+      step.setTileSizes(getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{0, 0, 1, 0}));
+      SmallVector<Operation *> steps = tileInPlace(rewriter, op, step);
+      vectorizeAll(rewriter, steps);
+    } else {
+      vectorizeOp(rewriter, op);
+    }
+  }
+  // A step's reduction over its one ko is an add: fold it now, before the
+  // pass's patterns would make the multiply and that reduction a
+  // vector.contract (which lowers to element shuffles, not FMAs).
+  RewritePatternSet patterns(ctx);
+  vector::MultiDimReductionOp::getCanonicalizationPatterns(patterns, ctx);
+  vector::populateDropUnitDimWithShapeCastPatterns(patterns);
+  if (!func)
+    return success();
+  (void)applyPatternsGreedily(func, std::move(patterns));
+  // The fold drops the add's fast-math flags: make each step's multiply
+  // and add one vector.fma, as the outer-product tiles get.
+  SmallVector<arith::AddFOp> adds;
+  func.walk([&](arith::AddFOp add) {
+    auto mul = add.getRhs().getDefiningOp<arith::MulFOp>();
+    if (mul && mul->hasOneUse() && isa<VectorType>(add.getType()) &&
+        arith::bitEnumContainsAll(mul.getFastmath(),
+                                  arith::FastMathFlags::contract))
+      adds.push_back(add);
+  });
+  for (arith::AddFOp add : adds) {
+    auto mul = add.getRhs().getDefiningOp<arith::MulFOp>();
+    rewriter.setInsertionPoint(add);
+    rewriter.replaceOpWithNewOp<vector::FMAOp>(add, mul.getLhs(),
+                                               mul.getRhs(), add.getLhs());
+    rewriter.eraseOp(mul);
+  }
+  return success();
+}
+
 struct EmberCPUVectorizeContractionsPass
     : mlir::ember::impl::EmberCPUVectorizeContractionsPassBase<
           EmberCPUVectorizeContractionsPass> {
@@ -484,7 +656,45 @@ struct EmberCPUVectorizeContractionsPass
     };
     SmallVector<Plan> plans;
     llvm::SmallPtrSet<Operation *, 4> packedTransposes;
+    // Products with few columns whose B is a transposed weight: the
+    // dot-product kernel, which reads the weight as stored.
+    SmallVector<linalg::MatmulOp> outerProducts;
     for (linalg::MatmulOp op : matmuls) {
+      if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+          !cast<ShapedType>(op.getResult(0).getType()).getElementType().isF32()) {
+        outerProducts.push_back(op);
+        continue;
+      }
+      auto aType = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+      int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
+      int64_t n = cast<RankedTensorType>(op.getResult(0).getType()).getDimSize(1);
+      std::optional<std::pair<int64_t, int64_t>> tile =
+          chooseDotTile(m, k, n, target);
+      Value w = transposedWeight(op);
+      // A plain K x N B whose rows would split unevenly across registers
+      // (AVX2's 10 = 8 + 2 lanes; a narrower N fits one padded register)
+      // is transposed first: N x K is small.
+      if (tile && !w && n > target.lanes()) {
+        rewriter.setInsertionPoint(op);
+        Value b = op.getDpsInputs()[1];
+        Value empty = tensor::EmptyOp::create(
+            rewriter, op.getLoc(), ArrayRef<int64_t>{n, k},
+            rewriter.getF32Type());
+        w = linalg::TransposeOp::create(rewriter, op.getLoc(), b, empty,
+                                        ArrayRef<int64_t>{1, 0})
+                ->getResult(0);
+      }
+      if (!tile || !w) {
+        outerProducts.push_back(op);
+        continue;
+      }
+      bool parallelOp =
+          parallel && saturatingProduct({2, m, n, k}) >= kParallelMinFlops;
+      (void)tileDotProduct(rewriter, op, w, target.lanes(), tile->first,
+                           tile->second, parallelOp);
+    }
+
+    for (linalg::MatmulOp op : outerProducts) {
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
         continue;
       auto resultType = cast<RankedTensorType>(op.getResult(0).getType());

@@ -113,6 +113,26 @@ TEST_P(KernelVariantsTest, ColumnTiles) {
     checkMatmul(8, k, n);
 }
 
+// The dot-product kernel, for few columns that do not fill whole vector
+// registers (N = 10: under AVX-512's 16 lanes, or 8 + 2 of AVX2's) and K a
+// whole number of vectors (64 or more: 4 vectors of 16): each result
+// element sums its own vector of partial sums along K. Row tiles of 8, 4,
+// 2 and 1 (M = 1, primes) and column tiles dividing N (10, 5, 7, 13, 9);
+// with a plain K x N B (transposed first when N is over one vector) and as
+// linear + ReLU with the weight as stored (N x K).
+TEST_P(KernelVariantsTest, DotProductTiles) {
+  int64_t k = 64 * randInt(1, 8);
+  for (int64_t m : {int64_t(64), int64_t(8 * randInt(1, 4)),
+                    int64_t(4 * (2 * randInt(0, 3) + 1)), int64_t(2),
+                    int64_t(1), int64_t(13)})
+    checkMatmul(m, k, 10);
+  for (int64_t n : {int64_t(5), int64_t(7), int64_t(9), int64_t(13),
+                    int64_t(3 * randInt(1, 3))})
+    checkMatmul(16, k, n);
+  // Above the 4 MFLOP threshold: the tiles run on threads.
+  checkMatmul(512, 1024, 10);
+}
+
 // K = 1 and a large prime K.
 TEST_P(KernelVariantsTest, ReductionSizes) {
   checkMatmul(8, 1, 48);

@@ -146,6 +146,13 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
     `vector.contract` on `vector<8x1xf32>` and `vector<1x32xf32>`, and writes
     the `vector<8x32xf32>` accumulator back.
 
+    Tile sizes come from a model of the target (the options below; see
+    docs/ember-opt.md). A K x N B that the tiles would read from the L1
+    badly is packed into contiguous column panels. A product with few
+    columns that do not fill whole registers (10 of 16 lanes, or 8 + 2)
+    becomes the dot-product kernel: vectors of partial sums along K per
+    result element, summed across lanes once per tile.
+
     With `parallel` (the default), the M and N tile loops of a product of at
     least 4 MFLOP are one `scf.forall` instead (N outermost), which
     `ember-cpu-to-llvm-pipeline` runs on threads through OpenMP. When such
