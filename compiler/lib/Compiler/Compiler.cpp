@@ -420,13 +420,8 @@ Result &compileForCPU(ModuleOp module, const std::string &funcName,
     return fail(result, llvm::toString(tm.takeError()));
   }
   mlir::ember::CPUModel model = mlir::ember::cpuModel(**tm);
-  mlir::ember::CPUPipelineOptions cpuOptions;
-  cpuOptions.vectorBits = model.vectorBits;
-  cpuOptions.vectorRegisters = model.vectorRegisters;
-  cpuOptions.fmaLatency = model.fmaLatency;
-  cpuOptions.fmaPerCycle = model.fmaPerCycle;
-  cpuOptions.l1Bytes = model.l1Bytes;
-  cpuOptions.l1Ways = model.l1Ways;
+  // The tile model's part of the CPU model.
+  const mlir::ember::CPUPipelineOptions &cpuOptions = model;
   dumper.write("00-cpu-model.txt", model.describe() + "\n");
 
   const MlirStage stages[] = {

@@ -216,12 +216,12 @@ struct CPUPipelineCLOptions
   PassOptions::Option<int64_t> l1Bytes{
       *this, "l1-bytes", llvm::cl::desc("Level-1 data cache bytes"),
       llvm::cl::init(32 * 1024)};
-  PassOptions::Option<int64_t> l1Ways{
-      *this, "l1-ways", llvm::cl::desc("Level-1 data cache ways"),
-      llvm::cl::init(8)};
+  PassOptions::Option<int64_t> l1Ways{*this, "l1-ways",
+                                      llvm::cl::desc("Level-1 data cache ways"),
+                                      llvm::cl::init(8)};
   ember::CPUPipelineOptions get() const {
-    return {vectorBits, vectorRegisters, fmaLatency,
-            fmaPerCycle, l1Bytes,        l1Ways};
+    return {vectorBits,  vectorRegisters, fmaLatency,
+            fmaPerCycle, l1Bytes,         l1Ways};
   }
 };
 } // namespace

@@ -19,8 +19,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -247,13 +247,14 @@ fuseIntoTiles(IRRewriter &rewriter, Operation *consumer,
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   options.setFusionControlFn(
-      [consumer, packed, alsoFused](tensor::ExtractSliceOp, OpResult producer,
-                                    bool)
-          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+      [consumer, packed, alsoFused](
+          tensor::ExtractSliceOp, OpResult producer,
+          bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
         // The matmul and its accumulator's initialisation; a transpose
         // only when packing it (else every tile needs it whole).
         Operation *owner = producer.getOwner();
-        if (!isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(owner) &&
+        if (!isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(
+                owner) &&
             owner != packed && !llvm::is_contained(alsoFused, owner))
           return std::nullopt;
         scf::SCFTileAndFuseOptions::ControlFnResult result;
@@ -367,9 +368,8 @@ Operation *insertPackingCopy(IRRewriter &rewriter, linalg::MatmulOp matmul) {
   Value empty = tensor::EmptyOp::create(rewriter, matmul.getLoc(),
                                         type.getShape(), type.getElementType());
   auto copy = linalg::CopyOp::create(rewriter, matmul.getLoc(), b, empty);
-  rewriter.modifyOpInPlace(matmul, [&] {
-    matmul.getDpsInputOperands()[1]->set(copy.getResult(0));
-  });
+  rewriter.modifyOpInPlace(
+      matmul, [&] { matmul.getDpsInputOperands()[1]->set(copy.getResult(0)); });
   return copy;
 }
 
@@ -403,9 +403,8 @@ LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
         slice && slice.getSource().getDefiningOp<tensor::EmptyOp>()) {
       rewriter.setInsertionPoint(op);
       RankedTensorType type = slice.getType();
-      Value fresh = tensor::EmptyOp::create(rewriter, op->getLoc(),
-                                            type.getShape(),
-                                            type.getElementType());
+      Value fresh = tensor::EmptyOp::create(
+          rewriter, op->getLoc(), type.getShape(), type.getElementType());
       rewriter.modifyOpInPlace(op, [&] { init.assign(fresh); });
     }
     if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
@@ -532,10 +531,10 @@ LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
   Value w3 = tensor::ExpandShapeOp::create(
       rewriter, loc, RankedTensorType::get({n, k / lanes, lanes}, f32), w,
       split);
-  Value empty = tensor::EmptyOp::create(
-      rewriter, loc, ArrayRef<int64_t>{m, n, lanes}, f32);
-  Value zero = arith::ConstantOp::create(rewriter, loc,
-                                         rewriter.getF32FloatAttr(0.0f));
+  Value empty = tensor::EmptyOp::create(rewriter, loc,
+                                        ArrayRef<int64_t>{m, n, lanes}, f32);
+  Value zero =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0f));
   auto fill = linalg::FillOp::create(rewriter, loc, zero, empty);
 
   using utils::IteratorType;
@@ -544,10 +543,11 @@ LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
   auto map4 = [&](ArrayRef<AffineExpr> results) {
     return AffineMap::get(4, 0, results, ctx);
   };
-  auto contract = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::contract);
+  auto contract =
+      arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::contract);
   auto partial = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{fill.getResult(0).getType()},
-      ValueRange{a3, w3}, ValueRange{fill.getResult(0)},
+      rewriter, loc, TypeRange{fill.getResult(0).getType()}, ValueRange{a3, w3},
+      ValueRange{fill.getResult(0)},
       ArrayRef<AffineMap>{map4({d0, d2, d3}), map4({d1, d2, d3}),
                           map4({d0, d1, d3})},
       ArrayRef<IteratorType>{IteratorType::parallel, IteratorType::parallel,
@@ -589,7 +589,8 @@ LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
     if (linalgOp.getNumLoops() == 4) {
       // The partial sums: one vector of K a step.
       scf::SCFTilingOptions step;
-      step.setTileSizes(getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{0, 0, 1, 0}));
+      step.setTileSizes(
+          getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{0, 0, 1, 0}));
       SmallVector<Operation *> steps = tileInPlace(rewriter, op, step);
       vectorizeAll(rewriter, steps);
     } else {
@@ -618,8 +619,8 @@ LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
   for (arith::AddFOp add : adds) {
     auto mul = add.getRhs().getDefiningOp<arith::MulFOp>();
     rewriter.setInsertionPoint(add);
-    rewriter.replaceOpWithNewOp<vector::FMAOp>(add, mul.getLhs(),
-                                               mul.getRhs(), add.getLhs());
+    rewriter.replaceOpWithNewOp<vector::FMAOp>(add, mul.getLhs(), mul.getRhs(),
+                                               add.getLhs());
     rewriter.eraseOp(mul);
   }
   return success();
@@ -661,13 +662,16 @@ struct EmberCPUVectorizeContractionsPass
     SmallVector<linalg::MatmulOp> outerProducts;
     for (linalg::MatmulOp op : matmuls) {
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
-          !cast<ShapedType>(op.getResult(0).getType()).getElementType().isF32()) {
+          !cast<ShapedType>(op.getResult(0).getType())
+               .getElementType()
+               .isF32()) {
         outerProducts.push_back(op);
         continue;
       }
       auto aType = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
       int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
-      int64_t n = cast<RankedTensorType>(op.getResult(0).getType()).getDimSize(1);
+      int64_t n =
+          cast<RankedTensorType>(op.getResult(0).getType()).getDimSize(1);
       std::optional<std::pair<int64_t, int64_t>> tile =
           chooseDotTile(m, k, n, target);
       Value w = transposedWeight(op);
@@ -677,9 +681,9 @@ struct EmberCPUVectorizeContractionsPass
       if (tile && !w && n > target.lanes()) {
         rewriter.setInsertionPoint(op);
         Value b = op.getDpsInputs()[1];
-        Value empty = tensor::EmptyOp::create(
-            rewriter, op.getLoc(), ArrayRef<int64_t>{n, k},
-            rewriter.getF32Type());
+        Value empty = tensor::EmptyOp::create(rewriter, op.getLoc(),
+                                              ArrayRef<int64_t>{n, k},
+                                              rewriter.getF32Type());
         w = linalg::TransposeOp::create(rewriter, op.getLoc(), b, empty,
                                         ArrayRef<int64_t>{1, 0})
                 ->getResult(0);
@@ -698,9 +702,8 @@ struct EmberCPUVectorizeContractionsPass
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
         continue;
       auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
-      std::optional<std::pair<int64_t, int64_t>> tile =
-          chooseTile(resultType.getDimSize(0), resultType.getDimSize(1),
-                     target);
+      std::optional<std::pair<int64_t, int64_t>> tile = chooseTile(
+          resultType.getDimSize(0), resultType.getDimSize(1), target);
       if (!tile)
         continue;
       int64_t k = cast<ShapedType>(op.getDpsInputs()[0].getType())
@@ -714,10 +717,9 @@ struct EmberCPUVectorizeContractionsPass
       Operation *packed = transpose;
       if (transpose)
         packedTransposes.insert(transpose);
-      else if (parallelOp &&
-               packingPays(resultType.getDimSize(0), k,
-                           resultType.getDimSize(1), tile->first,
-                           tile->second, target))
+      else if (parallelOp && packingPays(resultType.getDimSize(0), k,
+                                         resultType.getDimSize(1), tile->first,
+                                         tile->second, target))
         packed = insertPackingCopy(rewriter, op);
       plans.push_back({op, tile->first, tile->second, parallelOp, packed});
     }

@@ -160,10 +160,9 @@ TEST(TensorTest, DumpIrWritesEveryStageInOrder) {
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{
                        "00-cpu-model.txt", "00-input.mlir", "01-ember.mlir",
-                       "02-linalg.mlir",
-                       "03-vectorized.mlir", "04-bufferized.mlir",
-                       "05-llvm-dialect.mlir", "06-llvm-ir.ll",
-                       "07-llvm-ir-opt.ll", "08-assembly.s"}));
+                       "02-linalg.mlir", "03-vectorized.mlir",
+                       "04-bufferized.mlir", "05-llvm-dialect.mlir",
+                       "06-llvm-ir.ll", "07-llvm-ir-opt.ll", "08-assembly.s"}));
   EXPECT_TRUE(fs::is_directory(graphDir / "passes"));
   fs::remove_all(dir);
 }

@@ -40,7 +40,8 @@ struct CPUPipelineOptions {
   /// A vector FMA's latency in cycles, and how many start per cycle.
   int64_t fmaLatency = 4;
   int64_t fmaPerCycle = 2;
-  /// The level-1 data cache's bytes and ways.
+  /// The level-1 data cache's bytes and ways (32 KiB and 8 when the host
+  /// does not say).
   int64_t l1Bytes = 32 * 1024;
   int64_t l1Ways = 8;
 };

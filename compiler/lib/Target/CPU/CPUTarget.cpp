@@ -125,7 +125,8 @@ void readHostCaches(mlir::ember::CPUModel &model) {
       break;
     std::string type = readSysLine(dir + "type");
     int64_t bytes = parseCacheSize(readSysLine(dir + "size"));
-    int64_t ways = std::atoll(readSysLine(dir + "ways_of_associativity").c_str());
+    int64_t ways =
+        std::atoll(readSysLine(dir + "ways_of_associativity").c_str());
     int64_t line = std::atoll(readSysLine(dir + "coherency_line_size").c_str());
     if (bytes <= 0)
       continue;
@@ -186,8 +187,8 @@ std::string mlir::ember::CPUModel::describe() const {
          std::to_string(vectorBits) + "-bit registers, FMA latency " +
          std::to_string(fmaLatency) + " x " + std::to_string(fmaPerCycle) +
          "/cycle, L1d " + std::to_string(l1Bytes / 1024) + " KiB " +
-         std::to_string(l1Ways) + "-way, L2 " +
-         std::to_string(l2Bytes / 1024) + " KiB";
+         std::to_string(l1Ways) + "-way, L2 " + std::to_string(l2Bytes / 1024) +
+         " KiB";
 }
 
 std::string mlir::ember::describeHostTarget() {
@@ -207,18 +208,19 @@ Error mlir::ember::addPackedEntryPoint(Module &module, StringRef funcName,
                              "no function '" + funcName + "' to wrap");
   LLVMContext &ctx = module.getContext();
   auto *ptrTy = PointerType::getUnqual(ctx);
-  for (Type *t : callee->getFunctionType()->params())
+  for (llvm::Type *t : callee->getFunctionType()->params())
     if (!t->isPointerTy())
       return createStringError(inconvertibleErrorCode(),
                                "'" + funcName +
                                    "' takes a non-pointer argument");
-  auto *entryTy = FunctionType::get(Type::getVoidTy(ctx), {ptrTy}, false);
+  auto *entryTy =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
   Function *entry = Function::Create(entryTy, GlobalValue::ExternalLinkage,
                                      entryName, module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
-  SmallVector<Value *> args;
+  SmallVector<llvm::Value *> args;
   for (unsigned i = 0, e = callee->arg_size(); i < e; ++i) {
-    Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
     args.push_back(b.CreateLoad(ptrTy, slot));
   }
   b.CreateCall(callee, args);
@@ -240,7 +242,7 @@ Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
     return createStringError(inconvertibleErrorCode(),
                              "no host function '" + funcName + "' for " +
                                  entryName);
-  FunctionType *calleeTy = callee->getFunctionType();
+  llvm::FunctionType *calleeTy = callee->getFunctionType();
   unsigned numParams = calleeTy->getNumParams();
   if (numParams < kIds + 1 || !calleeTy->getReturnType()->isVoidTy() ||
       !calleeTy->getParamType(numParams - 1)->isPointerTy())
@@ -250,10 +252,10 @@ Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
   unsigned numArgs = numParams - kIds - 1;
   LLVMContext &ctx = module.getContext();
   auto *ptrTy = PointerType::getUnqual(ctx);
-  auto *i32Ty = Type::getInt32Ty(ctx);
-  auto *i64Ty = Type::getInt64Ty(ctx);
+  auto *i32Ty = llvm::Type::getInt32Ty(ctx);
+  auto *i64Ty = llvm::Type::getInt64Ty(ctx);
   for (unsigned j = 0; j < numArgs + kIds; ++j) {
-    Type *t = calleeTy->getParamType(j);
+    llvm::Type *t = calleeTy->getParamType(j);
     bool ok = j < numArgs
                   ? t->isPointerTy() || t->isIntegerTy() || t->isFloatingPointTy()
                   : t->isIntegerTy() && t->getIntegerBitWidth() >= 32;
@@ -263,19 +265,19 @@ Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
                                    std::to_string(j) +
                                    " has a type the entry point cannot pass");
   }
-  auto *entryTy =
-      FunctionType::get(Type::getVoidTy(ctx), {ptrTy, ptrTy, ptrTy}, false);
+  auto *entryTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                          {ptrTy, ptrTy, ptrTy}, false);
   Function *entry = Function::Create(entryTy, GlobalValue::ExternalLinkage,
                                      entryName, module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
-  SmallVector<Value *> args;
+  SmallVector<llvm::Value *> args;
   for (unsigned j = 0; j < numArgs; ++j) {
-    Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), j);
-    Value *value = b.CreateLoad(ptrTy, slot);
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), j);
+    llvm::Value *value = b.CreateLoad(ptrTy, slot);
     args.push_back(b.CreateLoad(calleeTy->getParamType(j), value));
   }
   for (unsigned k = 0; k < kIds; ++k) {
-    Value *slot = b.CreateConstGEP1_64(i32Ty, entry->getArg(1), k);
+    llvm::Value *slot = b.CreateConstGEP1_64(i32Ty, entry->getArg(1), k);
     args.push_back(b.CreateZExt(b.CreateLoad(i32Ty, slot),
                                 calleeTy->getParamType(numArgs + k)));
   }

@@ -9,6 +9,7 @@
 #ifndef EMBER_TARGET_CPU_CPUTARGET_H
 #define EMBER_TARGET_CPU_CPUTARGET_H
 
+#include "ember/Pipelines/Pipelines.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -33,26 +34,16 @@ createCPUTargetMachine(llvm::StringRef cpu);
 int64_t vectorRegisterBits(const llvm::TargetMachine &tm);
 
 /// What the kernel generator reasons from about the CPU it generates code
-/// for: its registers and FMA units (from LLVM's target description and
-/// scheduling model, so `EMBER_CPU=haswell` describes a Haswell) and the
-/// caches of the machine the code will run on (the host's, from
-/// /sys/devices/system/cpu/cpu0/cache).
-struct CPUModel {
+/// for: the tile model's parameters (CPUPipelineOptions: registers and FMA
+/// timing from LLVM's target description and scheduling model, so
+/// `EMBER_CPU=haswell` describes a Haswell; the L1 of the machine the code
+/// will run on, the host's, from /sys/devices/system/cpu/cpu0/cache), and
+/// for the record the CPU's name, the cache line and the L2.
+struct CPUModel : CPUPipelineOptions {
   /// LLVM's name of the CPU, e.g. "haswell", "sapphirerapids".
   std::string cpu;
-  /// Vector register width (bits) and count: 512 and 32 with AVX-512, 256
-  /// and 16 with AVX2, 128 and 16 with SSE.
-  int64_t vectorBits = 512;
-  int64_t vectorRegisters = 32;
-  /// A vector FMA's latency (cycles) and how many start per cycle, from the
-  /// scheduling model (4 and 2 when it has none).
-  int64_t fmaLatency = 4;
-  int64_t fmaPerCycle = 2;
-  /// The level-1 data cache: bytes, ways and line size (32 KiB, 8, 64 when
-  /// the host does not say); the level-2 cache's bytes (1 MiB when unknown).
-  int64_t l1Bytes = 32 * 1024;
-  int64_t l1Ways = 8;
   int64_t lineBytes = 64;
+  /// The level-2 cache's bytes (1 MiB when unknown).
   int64_t l2Bytes = 1024 * 1024;
 
   /// "haswell: 16 x 256-bit registers, FMA latency 5 x 2/cycle, L1d 48 KiB
