@@ -67,11 +67,14 @@ double stepCycles(const TargetModel &t, int64_t mr, int64_t nv) {
 
 /// Register tile sizes (Mr, Nr) for an MxN result on target `t`, or nullopt
 /// when the shape has no tile worth vectorizing. Nr: N itself when it fits
-/// in two registers (the classifier's 10), else two registers, one or half
-/// a register dividing N. Mr: the most rows (16, 8, 4, 2 or 1, dividing M)
-/// whose accumulators fit in the registers beside Nr's B vectors and the
-/// broadcast A element. Of these candidates, the one with the most useful
-/// FMAs per cycle by stepCycles (ties: the wider, then the taller).
+/// in two registers (the classifier's 10), else two registers, one, half a
+/// register, four or eight registers dividing N (the wide ones for few rows:
+/// a single row needs several accumulators to cover the FMA latency). Mr:
+/// the most rows (16, 8, 4, 2 or 1, dividing M) whose accumulators fit in
+/// the registers beside the broadcast A element and Nr's B vectors (which
+/// a single row reads once each, straight from memory). Of these
+/// candidates, the one with the most useful FMAs per cycle by stepCycles
+/// (ties: the earlier in that order).
 std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n,
                                                       const TargetModel &t) {
   int64_t lanes = t.lanes();
@@ -79,7 +82,7 @@ std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n,
   if (n <= 2 * lanes)
     widths.push_back(n);
   else
-    for (int64_t w : {2 * lanes, lanes, lanes / 2})
+    for (int64_t w : {2 * lanes, lanes, lanes / 2, 4 * lanes, 8 * lanes})
       if (n % w == 0)
         widths.push_back(w);
   std::optional<std::pair<int64_t, int64_t>> best;
@@ -88,10 +91,10 @@ std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n,
     if (nr < 4)
       continue;
     int64_t nv = llvm::divideCeil(nr, lanes);
-    int64_t mrMax = (t.registers - nv - 1) / nv;
     int64_t mr = 0;
     for (int64_t c : {16, 8, 4, 2, 1})
-      if (c <= mrMax && c <= m && m % c == 0) {
+      if (c * nv + (c > 1 ? nv : 0) + 1 <= t.registers && c <= m &&
+          m % c == 0) {
         mr = c;
         break;
       }

@@ -133,6 +133,17 @@ TEST_P(KernelVariantsTest, DotProductTiles) {
   checkMatmul(512, 1024, 10);
 }
 
+// Few rows (batch 1 or 2 inference) take wide tiles, four or eight
+// registers a row, so that enough accumulators cover the FMA latency:
+// N = 384 is a whole number of 128- and 64-float tiles; 320 of 64 only
+// (AVX2's eight registers, AVX-512's four).
+TEST_P(KernelVariantsTest, WideTilesForFewRows) {
+  int64_t k = randInt(1, 300);
+  for (int64_t m : {1, 2, 3})
+    for (int64_t n : {384, 320})
+      checkMatmul(m, k, n);
+}
+
 // K = 1 and a large prime K.
 TEST_P(KernelVariantsTest, ReductionSizes) {
   checkMatmul(8, 1, 48);
