@@ -3,6 +3,7 @@
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions))' | FileCheck %s --check-prefix=PAR
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{vector-bits=256}))' | FileCheck %s --check-prefix=AVX2
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{l1-bytes=65536 l1-ways=1024}))' | FileCheck %s --check-prefix=ASSOC
+// RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{vector-bits=256 fma-latency=5}))' | FileCheck %s --check-prefix=HSW
 
 // The Quickstart's first layer: 8x32 register tiles, K one at a time. The
 // row of B is read as a vector<32xf32> and broadcast to the contraction's
@@ -61,12 +62,26 @@
 // HOIST-NEXT:          scf.yield %[[R]] : vector<8x32xf32>
 // HOIST:           scf.forall.in_parallel
 // HOIST-NEXT:        tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[J]]] [64, 32] [1, 1]
+// With AVX2's registers and Haswell's FMA latency of 5 cycles, 8
+// accumulators leave the FMA units idle; 6 rows of 16 (12 accumulators,
+// two B vectors and the broadcast: 15 registers) do not. In a packed panel
+// the row tiles are a serial loop, so 6 need not divide 64: the loop is
+// peeled into ten 6x16 tiles and one of 4x16, each with static sizes.
+// HSW-LABEL: func.func @matmul_64x784x512
+// HSW:         scf.forall (%{{.*}}) = (0) to (512) step (16)
+// HSW:           scf.for %{{.*}} = %{{.*}} to %c60 step %c6 iter_args
+// HSW:             vector.contract {{.*}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+// HSW:           scf.for %{{.*}} = %c60 to %c64 step %c6 iter_args
+// HSW:             tensor.extract_slice %{{.*}}[60, %{{.*}}] [4, 16] [1, 1]
+// HSW:             vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// HSW-NOT:       tensor<?x
 // With AVX2's sixteen 256-bit registers: 4x16 tiles (two vectors a row,
 // eight accumulators; 8 rows would need 16 accumulators beside the two B
 // vectors and the broadcast), over packed 784x16 panels.
 // AVX2-LABEL: func.func @matmul_64x784x512
 // AVX2:         scf.forall (%[[J:.*]]) = (0) to (512) step (16)
 // AVX2:           tensor.empty() : tensor<784x16xf32>
+// HSW-LABEL: func.func @matmul_n10
 // AVX2:           vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
 // AVX2-NOT:       vector<8x32xf32>
 func.func @matmul_64x784x512(%a: tensor<64x784xf32>, %b: tensor<784x512xf32>, %c: tensor<64x512xf32>) -> tensor<64x512xf32> {

@@ -9,6 +9,7 @@
 
 #include "ember/Transforms/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,6 +17,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -75,8 +77,9 @@ double stepCycles(const TargetModel &t, int64_t mr, int64_t nv) {
 /// a single row reads once each, straight from memory). Of these
 /// candidates, the one with the most useful FMAs per cycle by stepCycles
 /// (ties: the earlier in that order).
-std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n,
-                                                      const TargetModel &t) {
+std::optional<std::pair<int64_t, int64_t>>
+chooseTile(int64_t m, int64_t n, const TargetModel &t,
+           bool partialRows = false) {
   int64_t lanes = t.lanes();
   SmallVector<int64_t> widths;
   if (n <= 2 * lanes)
@@ -85,25 +88,32 @@ std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n,
     for (int64_t w : {2 * lanes, lanes, lanes / 2, 4 * lanes, 8 * lanes})
       if (n % w == 0)
         widths.push_back(w);
+  // Row counts: the divisors first (so that they win ties), then, when a
+  // last shorter row tile is allowed, every other count up to 16.
+  SmallVector<int64_t> heights = {16, 8, 4, 2, 1};
+  if (partialRows)
+    for (int64_t c = 15; c >= 3; --c)
+      if (!llvm::is_contained(heights, c))
+        heights.push_back(c);
   std::optional<std::pair<int64_t, int64_t>> best;
   double bestRate = 0;
   for (int64_t nr : widths) {
     if (nr < 4)
       continue;
     int64_t nv = llvm::divideCeil(nr, lanes);
-    int64_t mr = 0;
-    for (int64_t c : {16, 8, 4, 2, 1})
-      if (c * nv + (c > 1 ? nv : 0) + 1 <= t.registers && c <= m &&
-          m % c == 0) {
-        mr = c;
-        break;
+    for (int64_t mr : heights) {
+      if (mr > m || (!partialRows && m % mr != 0) ||
+          mr * nv + (mr > 1 ? nv : 0) + 1 > t.registers)
+        continue;
+      // Cycles per K step for all M rows: the full tiles and the last.
+      double cycles = double(m / mr) * stepCycles(t, mr, nv);
+      if (m % mr != 0)
+        cycles += stepCycles(t, m % mr, nv);
+      double rate = double(m * nr) / cycles;
+      if (!best || rate > bestRate * 1.001) {
+        best = std::make_pair(mr, nr);
+        bestRate = rate;
       }
-    if (mr == 0)
-      continue;
-    double rate = double(mr * nr) / stepCycles(t, mr, nv);
-    if (!best || rate > bestRate * 1.001) {
-      best = std::make_pair(mr, nr);
-      bestRate = rate;
     }
   }
   return best;
@@ -246,7 +256,8 @@ void tileKAndVectorize(IRRewriter &rewriter, linalg::MatmulOp matmul) {
 FailureOr<SmallVector<Operation *>>
 fuseIntoTiles(IRRewriter &rewriter, Operation *consumer,
               const scf::SCFTilingOptions &tiling, Operation *packed,
-              ArrayRef<Operation *> alsoFused = {}) {
+              ArrayRef<Operation *> alsoFused = {},
+              Operation **outerLoopOut = nullptr) {
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   options.setFusionControlFn(
@@ -279,6 +290,8 @@ fuseIntoTiles(IRRewriter &rewriter, Operation *consumer,
     return failure();
   Operation *outerLoop = fused->loops.empty() ? nullptr
                                               : fused->loops.front().getOperation();
+  if (outerLoopOut)
+    *outerLoopOut = outerLoop;
   for (auto [original, replacement] : fused->replacements)
     rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
       return !outerLoop || !outerLoop->isProperAncestor(use.getOwner());
@@ -294,12 +307,46 @@ fuseIntoTiles(IRRewriter &rewriter, Operation *consumer,
 /// epilogue, without a pass over memory for either.
 LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
                           ArrayRef<int64_t> sizes, bool parallel) {
-  FailureOr<SmallVector<Operation *>> tiledOps = fuseIntoTiles(
-      rewriter, consumer, outerTiling(rewriter.getContext(), sizes, parallel),
-      /*packed=*/nullptr);
+  MLIRContext *ctx = rewriter.getContext();
+  int64_t rows = cast<ShapedType>(consumer->getResult(0).getType()).getDimSize(0);
+  Operation *outerLoop = nullptr;
+  FailureOr<SmallVector<Operation *>> tiledOps =
+      fuseIntoTiles(rewriter, consumer, outerTiling(ctx, sizes, parallel),
+                    /*packed=*/nullptr, {}, &outerLoop);
   if (failed(tiledOps))
     return failure();
-  for (Operation *op : *tiledOps) {
+  auto rowLoop = dyn_cast_or_null<scf::ForOp>(outerLoop);
+  SmallVector<Operation *> ops(tiledOps->begin(), tiledOps->end());
+  if (!parallel && rowLoop && rows % sizes[0] != 0) {
+    // A last row tile shorter than Mr (a serial loop only, as in a packed
+    // panel): peel it off, so that both the full tiles and the last one
+    // have static sizes, and vectorize each.
+    scf::ForOp lastTile;
+    if (failed(scf::peelForLoopAndSimplifyBounds(rewriter, rowLoop, lastTile)))
+      return failure();
+    // The last tile runs once, from the loop's lower bound: with the bound
+    // in place of its induction variable, its sizes fold to constants.
+    if (lastTile)
+      rewriter.replaceAllUsesWith(lastTile.getInductionVar(),
+                                  lastTile.getLowerBound());
+    RewritePatternSet patterns(ctx);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::ExtractSliceOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::InsertSliceOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::CastOp::getCanonicalizationPatterns(patterns, ctx);
+    ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(
+        patterns);
+    affine::AffineMinOp::getCanonicalizationPatterns(patterns, ctx);
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    ops.clear();
+    for (scf::ForOp loop : {rowLoop, lastTile}) {
+      if (!loop)
+        continue;
+      (void)applyPatternsGreedily(loop, frozen);
+      loop.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+    }
+  }
+  for (Operation *op : ops) {
     if (auto matmul = dyn_cast<linalg::MatmulOp>(op))
       tileKAndVectorize(rewriter, matmul);
     else if (isa<linalg::LinalgOp>(op))
@@ -705,25 +752,30 @@ struct EmberCPUVectorizeContractionsPass
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
         continue;
       auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
-      std::optional<std::pair<int64_t, int64_t>> tile = chooseTile(
-          resultType.getDimSize(0), resultType.getDimSize(1), target);
-      if (!tile)
-        continue;
+      int64_t m = resultType.getDimSize(0), n = resultType.getDimSize(1);
       int64_t k = cast<ShapedType>(op.getDpsInputs()[0].getType())
                       .getDimSize(1);
-      bool parallelOp = parallel && saturatingProduct({2, resultType.getDimSize(0),
-                                                       resultType.getDimSize(1), k}) >=
-                                        kParallelMinFlops;
-      linalg::TransposeOp transpose =
-          parallelOp ? packableTranspose(op, tile->second, vectorBits)
-                     : nullptr;
-      Operation *packed = transpose;
-      if (transpose)
-        packedTransposes.insert(transpose);
-      else if (parallelOp && packingPays(resultType.getDimSize(0), k,
-                                         resultType.getDimSize(1), tile->first,
-                                         tile->second, target))
-        packed = insertPackingCopy(rewriter, op);
+      bool parallelOp =
+          parallel && saturatingProduct({2, m, n, k}) >= kParallelMinFlops;
+      // Packed products run each panel's row tiles as a serial loop, whose
+      // last tile may be shorter: there Mr need not divide M. Otherwise
+      // (one scf.forall over every tile) it must.
+      std::optional<std::pair<int64_t, int64_t>> tile =
+          chooseTile(m, n, target, /*partialRows=*/true);
+      Operation *packed = nullptr;
+      if (tile && parallelOp) {
+        if (linalg::TransposeOp transpose =
+                packableTranspose(op, tile->second, vectorBits)) {
+          packedTransposes.insert(transpose);
+          packed = transpose;
+        } else if (packingPays(m, k, n, tile->first, tile->second, target)) {
+          packed = insertPackingCopy(rewriter, op);
+        }
+      }
+      if (!packed)
+        tile = chooseTile(m, n, target);
+      if (!tile)
+        continue;
       plans.push_back({op, tile->first, tile->second, parallelOp, packed});
     }
 

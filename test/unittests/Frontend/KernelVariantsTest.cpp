@@ -157,6 +157,9 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
   checkMatmul(64, 784, 512);
   checkMatmul(512, 64, 784);
   checkMatmul(6, 2003, 200);
+  // Packed, with a last row tile shorter than the others (AVX2 code: 6-row
+  // tiles, then 4 rows of 64 or 1 of 67).
+  checkMatmul(67, 784, 512);
   // Above the threshold but with no tile (N prime): the scalar loop.
   checkMatmul(64, 512, 131);
 }
