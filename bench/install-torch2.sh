@@ -3,7 +3,8 @@
 #
 # Part of Ember's benchmarks; bench/deps.sh calls it. Installs a current
 # PyTorch from PyPI into a virtual environment, the modern peer of
-# bench/run-quickstart.sh (Debian's python3-torch is 1.13). Never a
+# bench/run-quickstart.sh (Debian's python3-torch is 1.13), with onnx and
+# onnxruntime (the inference peer). Never a
 # dependency of Ember itself. Silent when the pinned version is already
 # there.
 #
@@ -29,7 +30,7 @@ CUDA=/usr/local/cuda
 # Already installed: the pinned torch imports with the environment's env.sh.
 if [ -x "$VENV/bin/python" ] && [ -f "$VENV/env.sh" ] &&
    (source "$VENV/env.sh" && "$VENV/bin/python" -c \
-     "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '$TORCH')") 2>/dev/null; then
+     "import sys, torch, onnx, onnxruntime; sys.exit(torch.__version__.split('+')[0] != '$TORCH')") 2>/dev/null; then
   exit 0
 fi
 
@@ -53,6 +54,9 @@ else
   pip install "torch==$TORCH" numpy
   cudalibs=""
 fi
+# The inference peer (bench/inference_onnxruntime.py): onnxruntime, and
+# onnx for torch.onnx.export.
+pip install onnx onnxruntime
 SP=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 cat > "$VENV/env.sh" <<ENV
 export LD_LIBRARY_PATH=\$(find "$SP/nvidia" -name lib -type d 2>/dev/null | paste -sd:)$cudalibs\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}

@@ -30,6 +30,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -206,24 +207,29 @@ void BlasSgemmBiasRelu(benchmark::State &state) {
   setCounters(state, s);
 }
 
-/// The shapes: the Quickstart's layers (forward, and the gradient
-/// products), the classifier, and a large square product (the floor's
-/// rate).
+/// The shapes: the Quickstart's layers (784 -> 512 -> 512 -> 10) at batch
+/// 64 and 1024: forward (x [B,K] times the weight), and the gradient
+/// products of each layer, dX = g W (M = B, K = the layer's outputs, N = its
+/// inputs) and dW = g^T x (M = the outputs, K = B, N = the inputs); and a
+/// large square product (the floor's rate).
 void quickstartShapes(benchmark::internal::Benchmark *b) {
-  for (int threads : {1, 2}) {
-    b->Args({64, 784, 512, threads});
-    b->Args({64, 512, 512, threads});
-    b->Args({64, 512, 10, threads});
-    b->Args({1024, 784, 512, threads});
-  }
+  for (int threads : {1, 2})
+    for (int batch : {64, 1024}) {
+      b->Args({batch, 784, 512, threads});
+      b->Args({batch, 512, 512, threads});
+      b->Args({batch, 512, 10, threads});
+    }
   b->ArgNames({"M", "K", "N", "threads"});
   b->UseRealTime();
 }
 
 void gradientShapes(benchmark::internal::Benchmark *b) {
   for (int threads : {1, 2}) {
-    b->Args({512, 64, 784, threads}); // dW1 = g^T x
-    b->Args({64, 512, 784, threads}); // dX of layer 1
+    for (int batch : {64, 1024})
+      for (auto [in, out] : {std::pair{784, 512}, {512, 512}, {512, 10}}) {
+        b->Args({batch, out, in, threads}); // dX = g W
+        b->Args({out, batch, in, threads}); // dW = g^T x
+      }
     b->Args({1024, 1024, 1024, threads});
   }
   b->ArgNames({"M", "K", "N", "threads"});

@@ -22,7 +22,11 @@
 # Quickstart's DataLoader, and batches gathered by index as the LibTorch
 # peer does) at 1 thread, PyTorch 2.x from PyPI ("pytorch2", MKL and
 # oneDNN; the same two loaders) at 1 and 2 threads, and Ember at 1 and 2
-# threads (EMBER_NUM_THREADS). The peers run
+# threads (EMBER_NUM_THREADS); for inference, Ember, LibTorch and
+# onnxruntime (bench/inference_onnxruntime.py, in the PyTorch 2.x
+# environment) at batch 64 and 1024, 1 and 2 threads. Then Ember's epoch at
+# its default thread count, quiet and with a busy loop on every core (the
+# shared-machine case; BUSY=0 leaves it out). The peers run
 # with OMP_WAIT_POLICY=PASSIVE and with OMP_NUM_THREADS and
 # OPENBLAS_NUM_THREADS set to their thread count; Ember with its own
 # defaults. A contender that is not available is skipped with a message.
@@ -203,25 +207,60 @@ for batch in 64 1024; do
             $BIN/quickstart_libtorch --infer $batch --threads $t 2>&1 | grep -o 'samples_per_s=[0-9]*' | cut -d= -f2)
       [[ -n $v ]] && (( v > ${infer[libtorch,$batch]:-0} )) && infer[libtorch,$batch]=$v
     fi
+    if [[ -n ${torch2Lib:-} ]]; then
+      v=$(env LD_LIBRARY_PATH="$torch2Lib" OMP_NUM_THREADS=$t "$TORCH2/bin/python" \
+            "$HERE/inference_onnxruntime.py" --batch $batch --threads $t 2>&1 | grep -o 'samples_per_s=[0-9]*' | cut -d= -f2)
+      [[ -n $v ]] && (( v > ${infer[onnxruntime,$batch]:-0} )) && infer[onnxruntime,$batch]=$v
+    fi
   done
+  echo "inference batch $batch (samples/s, best of 1 and 2 threads): ember ${infer[ember,$batch]:-n/a}, libtorch ${infer[libtorch,$batch]:-n/a}, onnxruntime ${infer[onnxruntime,$batch]:-n/a}"
 done
+
+# A shared machine: Ember's epoch at its default thread count, quiet, then
+# with a busy loop on every core for the whole epoch.
+if [[ ${BUSY:-1} != 0 && -x $BIN/quickstart_ember ]]; then
+  epochOf() { grep -o 'epoch_s=[0-9.]*' | head -1 | cut -d= -f2; }
+  busyQuiet=$($BIN/quickstart_ember --data "$DATA" --warmup "$WARMUP" 2>&1 | epochOf)
+  spinners=()
+  for ((c = 0; c < $(nproc); ++c)); do
+    (while :; do :; done) &
+    spinners+=($!)
+  done
+  busyLoaded=$($BIN/quickstart_ember --data "$DATA" --warmup "$WARMUP" 2>&1 | epochOf)
+  kill "${spinners[@]}" 2>/dev/null
+  wait "${spinners[@]}" 2>/dev/null
+  echo "ember epoch at its default thread count: quiet ${busyQuiet:-failed} s, with $(nproc) busy loops ${busyLoaded:-failed} s"
+fi
 
 # The CPU performance issue's targets, each contender at its best setting.
 if [[ -n $emberTime ]]; then
   echo
-  for target in "libtorch 1.5" "pytorch/dataloader 3"; do
+  for target in "libtorch 2" "pytorch2/dataloader 2" "pytorch2/batched 1.5"; do
     read -r peer goal <<<"$target"
-    [[ -z ${fastest[$peer]:-} ]] && continue
+    if [[ -z ${fastest[$peer]:-} ]]; then
+      echo "target: $peer at its best / ember at its best (goal >= $goal): not measured ($peer did not run)"
+      continue
+    fi
     awk -v p="${fastest[$peer]}" -v e="$emberTime" -v n="$peer" -v g="$goal" \
       'BEGIN { r = p / e; printf "target: %s at its best / ember at its best = %.2f (goal >= %s): %s\n", n, r, g, (r >= g ? "met" : "NOT met") }'
   done
 fi
 for batch in 64 1024; do
-  e=${infer[ember,$batch]:-} l=${infer[libtorch,$batch]:-}
-  [[ -z $e || -z $l ]] && continue
-  awk -v e="$e" -v l="$l" -v b="$batch" 'BEGIN {
-    r = e / l; printf "target: inference batch %s, ember %d / libtorch %d samples/s (each at its best) = %.2f (goal >= 2): %s\n", b, e, l, r, (r >= 2 ? "met" : "NOT met") }'
+  e=${infer[ember,$batch]:-}
+  for peer in libtorch onnxruntime; do
+    p=${infer[$peer,$batch]:-}
+    if [[ -z $e || -z $p ]]; then
+      echo "target: inference batch $batch, ember / $peer (goal >= 1.3): not measured"
+      continue
+    fi
+    awk -v e="$e" -v p="$p" -v b="$batch" -v n="$peer" 'BEGIN {
+      r = e / p; printf "target: inference batch %s, ember %d / %s %d samples/s (each at its best) = %.2f (goal >= 1.3): %s\n", b, e, n, p, r, (r >= 1.3 ? "met" : "NOT met") }'
+  done
 done
+if [[ -n ${busyQuiet:-} && -n ${busyLoaded:-} ]]; then
+  awk -v q="$busyQuiet" -v b="$busyLoaded" -v n="$(nproc)" 'BEGIN {
+    r = b / q; printf "target: ember epoch with %d busy loops / quiet = %.2f (goal <= 2.5): %s\n", n, r, (r <= 2.5 ? "met" : "NOT met") }'
+fi
 if [[ -n $emberStep ]]; then
   echo "ember training step (its best epoch, without batching): $emberStep ms"
 fi
