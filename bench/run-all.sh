@@ -11,6 +11,8 @@
 #
 #   bench/run-all.sh [BUILD_DIR]        # default: build; REPEAT=N as in
 #                                       # run-quickstart.sh
+#   EMBER_CPU=haswell bench/run-all.sh  # AVX2 code on an AVX-512 machine,
+#                                       # the peers held to AVX2 too
 #
 # Works on a fresh machine: first bench/deps.sh installs what the peers
 # need (Debian's LibTorch, PyTorch, OpenBLAS, Google Benchmark and cblas;
@@ -57,6 +59,18 @@ if ! hasTargets; then
   hasTargets || echo "run-all: $BUILD still lacks a benchmark (see CMake's 'Benchmarks:' messages); it is skipped"
 fi
 echo
+
+# Code for an AVX2 CPU on an AVX-512 machine (EMBER_CPU=haswell, ...): the
+# peers' libraries are held to AVX2 as well where they have a switch
+# (OpenBLAS, MKL, oneDNN); onnxruntime has none, and runs AVX-512 code.
+case ${EMBER_CPU:-} in
+  haswell|x86-64-v3|znver1|znver2|znver3)
+    export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
+    export MKL_ENABLE_INSTRUCTIONS=${MKL_ENABLE_INSTRUCTIONS:-AVX2}
+    export ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-AVX2}
+    echo "== AVX2 code (EMBER_CPU=$EMBER_CPU); peers: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE MKL_ENABLE_INSTRUCTIONS=$MKL_ENABLE_INSTRUCTIONS ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA (onnxruntime: no switch, its best ISA)"
+    ;;
+esac
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
