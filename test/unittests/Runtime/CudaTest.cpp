@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -850,6 +851,22 @@ std::unique_ptr<Module> loadHostKernels(Device &device) {
   return module ? std::move(*module) : nullptr;
 }
 
+/// Launches host kernel `kernel` of `module` (loaded on `device`) on a
+/// grid of `grid` blocks of `block` threads, its one parameter a fresh
+/// 4 KiB buffer; returns the launch's status.
+Status launchOnFreshBuffer(Device &device, const Module &module,
+                           const char *kernel, std::array<unsigned, 3> grid,
+                           std::array<unsigned, 3> block) {
+  StatusOr<DeviceBuffer> buffer = device.allocate(4096);
+  if (!buffer)
+    return buffer.status();
+  StatusOr<Function> fn = module.function(kernel);
+  if (!fn)
+    return fn.status();
+  DevicePtr address = buffer->address();
+  return device.launch(*fn, grid, block, 0, {&address});
+}
+
 /// Sums of `blocks` blocks of `threads` inputs each by kernel 3 or 4 (the
 /// inputs: 0, 1, 2, ..., exact in float).
 std::vector<float> blockSums(Device &device, Module &module,
@@ -969,17 +986,13 @@ TEST(FakeDriverTest, EmulatedDivergentBarrierFailsTheLaunch) {
     Device &device = fakeDevice();
     std::unique_ptr<Module> module = loadHostKernels(device);
     ASSERT_TRUE(module);
-    StatusOr<DeviceBuffer> buffer = device.allocate(4096);
-    ASSERT_TRUE(buffer);
-    DevicePtr address = buffer->address();
-    StatusOr<Function> divergent = module->function("ember_emu_kernel_5");
-    ASSERT_TRUE(divergent) << divergent.status().message();
     const std::string why =
         "cuLaunchKernel failed: CUDA_ERROR_LAUNCH_FAILED (unspecified launch "
         "failure): divergent barrier in kernel ember_emu_kernel_5: thread "
         "(0, 0, 0) of block (0, 0, 0) returned while 14 of the 16 threads of "
         "its block wait at a barrier (after 0 completed barriers)";
-    Status s = device.launch(*divergent, {3, 1, 1}, {8, 2, 1}, 0, {&address});
+    Status s = launchOnFreshBuffer(device, *module, "ember_emu_kernel_5",
+                                   {3, 1, 1}, {8, 2, 1});
     ASSERT_FALSE(s);
     EXPECT_TRUE(contains(s.message(), why)) << s.message();
     // A launch failure is sticky: the next launch names it.
@@ -998,12 +1011,8 @@ TEST(FakeDriverTest, EmulatedBarrierUndeclaredByTheHostCodeFailsTheLaunch) {
     Device &device = fakeDevice();
     std::unique_ptr<Module> module = loadHostKernels(device);
     ASSERT_TRUE(module);
-    StatusOr<DeviceBuffer> buffer = device.allocate(4096);
-    ASSERT_TRUE(buffer);
-    DevicePtr address = buffer->address();
-    StatusOr<Function> stray = module->function("ember_emu_kernel_9");
-    ASSERT_TRUE(stray) << stray.status().message();
-    Status s = device.launch(*stray, {1, 1, 1}, {2, 1, 1}, 0, {&address});
+    Status s = launchOnFreshBuffer(device, *module, "ember_emu_kernel_9",
+                                   {1, 1, 1}, {2, 1, 1});
     ASSERT_FALSE(s);
     EXPECT_TRUE(contains(s.message(),
                          "kernel ember_emu_kernel_9 called the barrier, but "
