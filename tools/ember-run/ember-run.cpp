@@ -4,7 +4,7 @@
 // LLVM or MLIR in the process (this tool links only the runtime):
 //
 //   ember-run ARTIFACT --input a.npy [--input b.npy ...] --output y.npy
-//             [--output ...] [--device cpu|cuda] [--repeat N]
+//             [--output ...] [--device cpu|cuda] [--repeat N] [--threads T]
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +16,7 @@
 #include "ember/runtime/GpuExecutable.h"
 #include "ember/runtime/GpuPlan.h"
 #include "ember/runtime/Npy.h"
+#include "ember/runtime/Threads.h"
 
 #include <algorithm>
 #include <chrono>
@@ -43,12 +44,14 @@ enum ExitCode {
 const char *kHelp = R"(ember-run: run a graph compiled by graphc, with only the Ember runtime.
 
 usage: ember-run ARTIFACT --input X.npy [--input ...] --output Y.npy [--output ...]
-                 [--device cpu|cuda] [--repeat N]
+                 [--device cpu|cuda] [--repeat N] [--threads T]
 
 Inputs and outputs are NumPy .npy files (float32, float64, int64, uint8,
 bool; C order), given in the order of the graph's arguments and results;
 each input must match the artifact's signature in dtype and shape.
 --repeat N runs the graph N times and prints the median time per run.
+--threads T runs a CPU graph's parallel loops on T threads (default:
+EMBER_NUM_THREADS, else the CPUs the process may use).
 
 exit codes: 0 success  1 usage  2 file I/O  3 invalid artifact or .npy
             4 inputs do not match the signature  5 running failed
@@ -64,7 +67,8 @@ int fail(int code, const std::string &message) {
 int main(int argc, char **argv) {
   std::string artifactPath, device = "cpu";
   std::vector<std::string> inputs, outputs;
-  int repeat = 1;
+  int repeat = 1, threads = 0;
+  bool threadsGiven = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -72,7 +76,7 @@ int main(int argc, char **argv) {
       std::cout << kHelp;
       return kOk;
     } else if (a == "--input" || a == "--output" || a == "--device" ||
-               a == "--repeat") {
+               a == "--repeat" || a == "--threads") {
       const char *v = value();
       if (!v)
         return fail(kUsage, a + " needs a value");
@@ -82,6 +86,10 @@ int main(int argc, char **argv) {
         outputs.push_back(v);
       else if (a == "--device")
         device = v;
+      else if (a == "--threads") {
+        threads = std::atoi(v);
+        threadsGiven = true;
+      }
       else
         repeat = std::atoi(v);
     } else if (a.rfind("-", 0) == 0) {
@@ -98,6 +106,10 @@ int main(int argc, char **argv) {
     return fail(kUsage, "--repeat must be between 1 and 1000000");
   if (device != "cpu" && device != "cuda")
     return fail(kUsage, "--device must be cpu or cuda");
+  if (threadsGiven && (threads < 1 || threads > 4096))
+    return fail(kUsage, "--threads must be between 1 and 4096");
+  if (threadsGiven)
+    setNumThreads(threads);
 
   std::string bytes, why;
   if (!readRegularFile(artifactPath, bytes, why))
@@ -234,7 +246,10 @@ int main(int argc, char **argv) {
     std::sort(times.begin(), times.end());
     std::cout << "ember-run: " << repeat << " runs, median "
               << times[times.size() / 2] << " ms, min " << times.front()
-              << " ms\n";
+              << " ms";
+    if (!cudaArtifact)
+      std::cout << " (" << numThreads() << " threads)";
+    std::cout << "\n";
   }
   return kOk;
 }

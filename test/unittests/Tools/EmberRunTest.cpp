@@ -89,11 +89,12 @@ TEST_F(ToolsTest, ExportCompileAndRunMatchesTheReference) {
                     " --input " + path("x.npy") + " --input " + path("w.npy") +
                     " --input " + path("b.npy") + " --input " +
                     path("half.npy") + " --output " + path("y.npy") +
-                    " --repeat 3",
+                    " --repeat 3 --threads 2",
                 &out),
             0)
       << out;
   EXPECT_NE(out.find("3 runs, median"), std::string::npos) << out;
+  EXPECT_NE(out.find("(2 threads)"), std::string::npos) << out;
   rt::StatusOr<rt::NpyArray> result = rt::readNpy(path("y.npy"));
   ASSERT_TRUE(result) << result.status().message();
   EXPECT_EQ(result->signature.shape, (std::vector<int64_t>{5, 1}));
@@ -123,6 +124,15 @@ TEST_F(ToolsTest, ExportCompileAndRunMatchesTheReference) {
                 &out),
             3);
   EXPECT_NE(out.find("bad.npy: not a valid .npy file"), std::string::npos)
+      << out;
+  // A thread count out of range is a usage error.
+  EXPECT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
+                    " --input " + path("x.npy") + " --output " +
+                    path("y.npy") + " --threads 0",
+                &out),
+            1);
+  EXPECT_NE(out.find("--threads must be between 1 and 4096"),
+            std::string::npos)
       << out;
   // Too few inputs, a missing file, a truncated artifact, garbage.
   EXPECT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
