@@ -537,11 +537,13 @@ func.func @elementwise_update(%w: tensor<512x784xf32>, %g: tensor<512x784xf32>, 
 // memset of the whole result before the product.
 // PAR-LABEL: func.func @gradient_fill_fused
 // PAR-NOT:     linalg.fill
+// (N = 784 is split into 768 columns of 8x32 tiles and 16 of 16x16.)
 // PAR:         %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16x16xf32>
-// PAR:         scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (784, 512) step (16, 16)
+// PAR:         scf.forall (%[[J:.*]], %[[I:.*]]) = (0, 0) to (768, 512) step (32, 8)
 // PAR:           %[[TILE:.*]] = tensor.extract_slice
-// PAR:           %[[INIT:.*]] = vector.transfer_write %[[ZERO]], %[[TILE]]
+// PAR:           %[[INIT:.*]] = vector.transfer_write %{{.*}}, %[[TILE]]
 // PAR:           scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]])
+// PAR:         vector.transfer_write %[[ZERO]]
 // PAR-NOT:     linalg.fill
 // After the pipeline's clean-up the K loop starts from the zero vector.
 // HOIST-LABEL: func.func @gradient_fill_fused
@@ -592,7 +594,8 @@ func.func @gradient_and_update(%gt: tensor<512x64xf32>, %x: tensor<64x784xf32>, 
 // Must not fire: two elementwise users of the product (neither is fused:
 // the product is written once and both read it, each in its own pass).
 // PAR-LABEL: func.func @other_user_first
-// PAR:         scf.forall {{.*}} step (16, 16) {{.*}} -> (tensor<512x784xf32>) {
+// PAR:         scf.forall {{.*}} step (32, 8) {{.*}} -> (tensor<512x768xf32>) {
+// PAR:         tensor.insert_slice %{{.*}}[0, 768] [512, 16] [1, 1] : tensor<512x16xf32> into tensor<512x784xf32>
 // PAR:         scf.forall {{.*}} step (64)
 // PAR:           linalg.generic {{.*}} ins(%{{.*}} : tensor<64x784xf32>)
 // PAR:           arith.negf
@@ -654,9 +657,13 @@ func.func @huge_prime_rows(%w: tensor<9223372036854775783x4xf32>) -> tensor<9223
 // panel is 4 KiB (16 columns: 32 do not divide 784), its rows 784 floats apart reach every L1 set: it stays in
 // the L1 unpacked. The M and N tile loops are one 2-D scf.forall.
 // PAR-LABEL: func.func @no_packing_short_k
-// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (784, 512) step (16, 16)
-// PAR-NOT:     tensor.empty
-// PAR:           vector.contract {{.*}} : vector<16x1xf32>, vector<1x16xf32> into vector<16x16xf32>
+// (32 columns do not divide 784: the product is split into 768 columns of
+// 8x32 tiles and 16 of 16x16; rows of the slice of B are still 784 floats
+// apart.)
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (768, 512) step (32, 8)
+// PAR-NOT:     tensor<64x32xf32>
+// PAR:           vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// PAR:         vector.contract {{.*}} : vector<16x1xf32>, vector<1x16xf32> into vector<16x16xf32>
 func.func @no_packing_short_k(%a: tensor<512x64xf32>, %b: tensor<64x784xf32>, %c: tensor<512x784xf32>) -> tensor<512x784xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<512x64xf32>, tensor<64x784xf32>) outs(%c : tensor<512x784xf32>) -> tensor<512x784xf32>
   return %r : tensor<512x784xf32>
@@ -759,4 +766,46 @@ func.func @no_dot_product(%x: tensor<64x512xf32>, %w16: tensor<16x512xf32>, %c16
   %wt100 = linalg.transpose ins(%w100 : tensor<10x100xf32>) outs(%e100 : tensor<100x10xf32>) permutation = [1, 0]
   %m100 = linalg.matmul ins(%x100, %wt100 : tensor<64x100xf32>, tensor<100x10xf32>) outs(%c10 : tensor<64x10xf32>) -> tensor<64x10xf32>
   return %m16, %m100 : tensor<64x16xf32>, tensor<64x10xf32>
+}
+
+// -----
+
+// Splitting on N: 784 columns are 24 two-vector tiles and one vector more.
+// The product and its epilogue (an SGD update of the weight) are split
+// into a 768-column part (packed panels of 8x32 tiles) and a 16-column
+// part (16x16 tiles), each with its own zero accumulator and its share of
+// the update fused; the parts are inserted into the result, whose fill is
+// gone. Must not fire for 768 columns (a whole number of tiles).
+// PAR-LABEL: func.func @split_columns
+// PAR-NOT:     linalg.fill
+// PAR:         scf.forall (%{{.*}}) = (0) to (768) step (32) {{.*}} -> (tensor<1024x768xf32>)
+// PAR:           vector.contract {{.*}} into vector<8x32xf32>
+// PAR:           arith.subf %{{.*}} : vector<8x32xf32>
+// PAR:         tensor.insert_slice %{{.*}}[0, 0] [1024, 768] [1, 1] : tensor<1024x768xf32> into tensor<1024x784xf32>
+// PAR:           vector.contract {{.*}} into vector<16x16xf32>
+// PAR:           arith.subf %{{.*}} : vector<16x16xf32>
+// PAR:         tensor.insert_slice %{{.*}}[0, 768] [1024, 16] [1, 1] : tensor<1024x16xf32> into tensor<1024x784xf32>
+// PAR-NOT:     linalg.matmul
+// PAR-LABEL: func.func @no_split_768
+// PAR-NOT:     tensor.insert_slice {{.*}} into tensor<1024x768xf32>
+// PAR:         vector.contract {{.*}} into vector<8x32xf32>
+// PAR-NOT:     vector<16x16xf32>
+#sgd = affine_map<(d0, d1) -> (d0, d1)>
+func.func @split_columns(%a: tensor<1024x512xf32>, %b: tensor<512x784xf32>, %w: tensor<1024x784xf32>) -> tensor<1024x784xf32> {
+  %z = arith.constant 0.0 : f32
+  %lr = arith.constant 0.001 : f32
+  %e = tensor.empty() : tensor<1024x784xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<1024x784xf32>) -> tensor<1024x784xf32>
+  %g = linalg.matmul ins(%a, %b : tensor<1024x512xf32>, tensor<512x784xf32>) outs(%c : tensor<1024x784xf32>) -> tensor<1024x784xf32>
+  %r = linalg.generic {indexing_maps = [#sgd, #sgd, #sgd], iterator_types = ["parallel", "parallel"]} ins(%g, %w : tensor<1024x784xf32>, tensor<1024x784xf32>) outs(%e : tensor<1024x784xf32>) {
+  ^bb0(%d: f32, %v: f32, %o: f32):
+    %s = arith.mulf %d, %lr : f32
+    %t = arith.subf %v, %s : f32
+    linalg.yield %t : f32
+  } -> tensor<1024x784xf32>
+  return %r : tensor<1024x784xf32>
+}
+func.func @no_split_768(%a: tensor<1024x512xf32>, %b: tensor<512x768xf32>, %c: tensor<1024x768xf32>) -> tensor<1024x768xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<1024x512xf32>, tensor<512x768xf32>) outs(%c : tensor<1024x768xf32>) -> tensor<1024x768xf32>
+  return %r : tensor<1024x768xf32>
 }

@@ -121,21 +121,21 @@ chooseTile(int64_t m, int64_t n, const TargetModel &t,
 
 /// Whether a product's B (K x N, row-major) is worth packing into
 /// contiguous Nr-column panels before its tiles read it. Each M tile reads
-/// the whole K x Nr panel; unpacked, consecutive panel rows lie N floats
-/// apart. Packing copies the panel once and pays when several M tiles
+/// the whole K x Nr panel; unpacked, consecutive panel rows lie `stride`
+/// floats apart (B's width, or that of the B it is a slice of). Packing copies the panel once and pays when several M tiles
 /// (at least 4) read it and the unpacked panel cannot stay in the L1 cache:
 /// either it is over half the L1's size, or its row stride maps its rows
 /// onto so few of the L1's sets that fewer than K rows fit (N = 1024 floats:
 /// every row in the same set).
-bool packingPays(int64_t m, int64_t k, int64_t n, int64_t mr, int64_t nr,
-                 const TargetModel &t) {
+bool packingPays(int64_t m, int64_t k, int64_t stride, int64_t mr,
+                 int64_t nr, const TargetModel &t) {
   constexpr int64_t kLine = 64;
   if (m / mr < 4)
     return false;
   if (k * nr * 4 > t.l1Bytes / 2)
     return true;
   int64_t sets = t.l1Bytes / (t.l1Ways * kLine);
-  int64_t strideBytes = n * 4;
+  int64_t strideBytes = stride * 4;
   if (sets <= 0 || strideBytes % kLine != 0)
     return false;
   int64_t setsReached = sets / std::gcd(strideBytes / kLine, sets);
@@ -408,6 +408,15 @@ linalg::TransposeOp packableTranspose(linalg::MatmulOp op, int64_t nr,
                                                             : nullptr;
 }
 
+/// The distance in elements between consecutive rows of 2-D `b` in
+/// memory: its width, or that of the tensor it is a slice of (a part of a
+/// product split on N reads a slice of B).
+int64_t rowStride(Value b) {
+  if (auto slice = b.getDefiningOp<tensor::ExtractSliceOp>())
+    return cast<RankedTensorType>(slice.getSource().getType()).getDimSize(1);
+  return cast<RankedTensorType>(b.getType()).getDimSize(1);
+}
+
 /// Makes `matmul` read its B through a copy into a fresh tensor, which
 /// tileAndFusePacked then fuses into each column panel: the panel's rows
 /// become contiguous. Returns the copy.
@@ -676,6 +685,132 @@ LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
   return success();
 }
 
+/// Whether static slices `insert` writes and `extract` reads do not overlap
+/// (false when either has a dynamic offset or size).
+bool disjointSlices(tensor::InsertSliceOp insert,
+                    tensor::ExtractSliceOp extract) {
+  ArrayRef<int64_t> io = insert.getStaticOffsets(), is = insert.getStaticSizes();
+  ArrayRef<int64_t> eo = extract.getStaticOffsets(),
+                    es = extract.getStaticSizes();
+  if (io.size() != eo.size())
+    return false;
+  for (ArrayRef<int64_t> v : {io, is, eo, es})
+    if (llvm::any_of(v, ShapedType::isDynamic))
+      return false;
+  for (size_t d = 0; d < io.size(); ++d)
+    if (io[d] + is[d] <= eo[d] || eo[d] + es[d] <= io[d])
+      return true;
+  return false;
+}
+
+/// Replaces each operand of `op` that is a slice of a product, a fill or a
+/// broadcast with that producer computed on the slice alone, and so on for
+/// the producers' own operands: `op` then has its own product.
+void produceSlicesInPlace(IRRewriter &rewriter, Operation *op) {
+  SmallVector<Operation *> worklist = {op};
+  while (!worklist.empty()) {
+    Operation *current = worklist.pop_back_val();
+    for (OpOperand &operand : current->getOpOperands()) {
+      auto slice = operand.get().getDefiningOp<tensor::ExtractSliceOp>();
+      if (!slice)
+        continue;
+      // splitOp reads the second part's initial value out of the first
+      // part's result: the two regions are disjoint, so its values are
+      // those of what the first part was inserted into.
+      Value base = slice.getSource();
+      while (auto insert = base.getDefiningOp<tensor::InsertSliceOp>()) {
+        if (!disjointSlices(insert, slice))
+          break;
+        base = insert.getDest();
+      }
+      auto producer = dyn_cast<OpResult>(base);
+      if (!producer ||
+          !isa<linalg::MatmulOp, linalg::FillOp, linalg::BroadcastOp>(
+              producer.getOwner()))
+        continue;
+      bool throughInserts = base != slice.getSource();
+      if (throughInserts &&
+          !isa<linalg::FillOp, linalg::BroadcastOp>(producer.getOwner()))
+        continue;
+      rewriter.setInsertionPoint(slice);
+      tensor::ExtractSliceOp producerSlice = slice;
+      if (throughInserts)
+        producerSlice = tensor::ExtractSliceOp::create(
+            rewriter, slice.getLoc(), slice.getType(), base,
+            slice.getMixedOffsets(), slice.getMixedSizes(),
+            slice.getMixedStrides());
+      FailureOr<TilingResult> tiled =
+          tensor::replaceExtractSliceWithTiledProducer(rewriter, producerSlice,
+                                                       producer);
+      if (failed(tiled) || tiled->tiledValues.size() != 1 ||
+          tiled->tiledValues[0].getType() != slice.getType()) {
+        if (throughInserts)
+          rewriter.eraseOp(producerSlice);
+        continue;
+      }
+      if (throughInserts) {
+        // A fill or broadcast overwrites its destination: let it write
+        // into the part's own region of the result, in place.
+        Operation *tiledOp = tiled->tiledValues[0].getDefiningOp();
+        rewriter.modifyOpInPlace(tiledOp, [&] {
+          cast<DestinationStyleOpInterface>(tiledOp).getDpsInitsMutable()[0]
+              .assign(slice.getResult());
+        });
+        rewriter.replaceAllUsesExcept(slice.getResult(),
+                                      tiled->tiledValues[0], tiledOp);
+        rewriter.eraseOp(producerSlice);
+        // Its destination is the slice just handled: nothing more to do.
+        continue;
+      }
+      rewriter.replaceOp(slice, tiled->tiledValues[0]);
+      worklist.append(tiled->tiledOps.begin(), tiled->tiledOps.end());
+    }
+  }
+}
+
+/// Splits a large product whose N is a whole number of vectors but not of
+/// two (784 = 24 x 32 + 16 with 16 lanes) into a main part of two-vector
+/// columns and the rest, each a product of its own (with its share of the
+/// elementwise epilogue and of the accumulator's initialisation), so that
+/// the main part gets two-vector tiles instead of one-vector tiles for the
+/// whole. A product also used elsewhere than its epilogue is left whole.
+void splitColumns(IRRewriter &rewriter, linalg::MatmulOp matmul,
+                  const TargetModel &t) {
+  int64_t lanes = t.lanes();
+  auto type = cast<RankedTensorType>(matmul.getResult(0).getType());
+  int64_t n = type.getDimSize(1);
+  if (n <= 2 * lanes || n % (2 * lanes) == 0 || n % lanes != 0)
+    return;
+  linalg::GenericOp epilogue = epilogueOf(matmul);
+  if (epilogue && !matmul->hasOneUse())
+    return;
+  Operation *root = epilogue ? epilogue.getOperation() : matmul.getOperation();
+  Value init = cast<DestinationStyleOpInterface>(root).getDpsInits()[0];
+  rewriter.setInsertionPoint(root);
+  auto [main, rest] = linalg::splitOp(
+      rewriter, cast<TilingInterface>(root), /*dimension=*/1,
+      rewriter.getIndexAttr(n / (2 * lanes) * (2 * lanes)));
+  if (!main || !rest)
+    return;
+  for (Operation *part : {main.getOperation(), rest.getOperation()})
+    produceSlicesInPlace(rewriter, part);
+  // The parts are inserted into the whole result's initial value, which
+  // they overwrite entirely: a fill or broadcast of it need not run.
+  Operation *initOp = init.getDefiningOp();
+  if (isa_and_nonnull<linalg::FillOp, linalg::BroadcastOp>(initOp) &&
+      llvm::all_of(init.getUses(), [](OpOperand &use) {
+        auto insert = dyn_cast<tensor::InsertSliceOp>(use.getOwner());
+        return insert && use.get() == insert.getDest();
+      })) {
+    rewriter.setInsertionPoint(initOp);
+    auto type = cast<RankedTensorType>(init.getType());
+    Value empty = tensor::EmptyOp::create(rewriter, initOp->getLoc(),
+                                          type.getShape(),
+                                          type.getElementType());
+    rewriter.replaceAllUsesWith(init, empty);
+  }
+}
+
 struct EmberCPUVectorizeContractionsPass
     : mlir::ember::impl::EmberCPUVectorizeContractionsPassBase<
           EmberCPUVectorizeContractionsPass> {
@@ -696,6 +831,33 @@ struct EmberCPUVectorizeContractionsPass
                              std::max<int64_t>(fmaPerCycle, 1),
                              std::max<int64_t>(l1Bytes, 1024),
                              std::max<int64_t>(l1Ways, 1)};
+    // Large products whose N splits into two-vector columns and a rest.
+    if (parallel) {
+      for (linalg::MatmulOp op : matmuls) {
+        if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+          continue;
+        auto type = dyn_cast<RankedTensorType>(op.getResult(0).getType());
+        if (!type || !type.getElementType().isF32())
+          continue;
+        int64_t k =
+            cast<ShapedType>(op.getDpsInputs()[0].getType()).getDimSize(1);
+        if (saturatingProduct({2, type.getDimSize(0), type.getDimSize(1), k}) <
+            kParallelMinFlops)
+          continue;
+        splitColumns(rewriter, op, target);
+      }
+      // The whole products split above are dead now.
+      SmallVector<Operation *> dead;
+      getOperation().walk([&](linalg::LinalgOp op) {
+        if (op->use_empty() && op.hasPureTensorSemantics())
+          dead.push_back(op);
+      });
+      for (Operation *op : llvm::reverse(dead))
+        if (op->use_empty())
+          rewriter.eraseOp(op);
+      matmuls.clear();
+      getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+    }
     // Each product's tile, whether it runs on threads, and whether its
     // weight transpose is packed into its panels (such a transpose is not
     // vectorized on its own).
@@ -768,7 +930,8 @@ struct EmberCPUVectorizeContractionsPass
                 packableTranspose(op, tile->second, vectorBits)) {
           packedTransposes.insert(transpose);
           packed = transpose;
-        } else if (packingPays(m, k, n, tile->first, tile->second, target)) {
+        } else if (packingPays(m, k, rowStride(op.getDpsInputs()[1]),
+                               tile->first, tile->second, target)) {
           packed = insertPackingCopy(rewriter, op);
         }
       }
