@@ -41,7 +41,8 @@ enum ExitCode {
   kRuntime = 5,
 };
 
-const char *kHelp = R"(ember-run: run a graph compiled by graphc, with only the Ember runtime.
+const char *kHelp =
+    R"(ember-run: run a graph compiled by graphc, with only the Ember runtime.
 
 usage: ember-run ARTIFACT --input X.npy [--input ...] --output Y.npy [--output ...]
                  [--device cpu|cuda] [--repeat N] [--threads T]
@@ -89,8 +90,7 @@ int main(int argc, char **argv) {
       else if (a == "--threads") {
         threads = std::atoi(v);
         threadsGiven = true;
-      }
-      else
+      } else
         repeat = std::atoi(v);
     } else if (a.rfind("-", 0) == 0) {
       return fail(kUsage, "unknown option '" + a + "' (see --help)");

@@ -122,13 +122,13 @@ chooseTile(int64_t m, int64_t n, const TargetModel &t,
 /// Whether a product's B (K x N, row-major) is worth packing into
 /// contiguous Nr-column panels before its tiles read it. Each M tile reads
 /// the whole K x Nr panel; unpacked, consecutive panel rows lie `stride`
-/// floats apart (B's width, or that of the B it is a slice of). Packing copies the panel once and pays when several M tiles
-/// (at least 4) read it and the unpacked panel cannot stay in the L1 cache:
-/// either it is over half the L1's size, or its row stride maps its rows
-/// onto so few of the L1's sets that fewer than K rows fit (N = 1024 floats:
-/// every row in the same set).
-bool packingPays(int64_t m, int64_t k, int64_t stride, int64_t mr,
-                 int64_t nr, const TargetModel &t) {
+/// floats apart (B's width, or that of the B it is a slice of). Packing copies
+/// the panel once and pays when several M tiles (at least 4) read it and the
+/// unpacked panel cannot stay in the L1 cache: either it is over half the L1's
+/// size, or its row stride maps its rows onto so few of the L1's sets that
+/// fewer than K rows fit (N = 1024 floats: every row in the same set).
+bool packingPays(int64_t m, int64_t k, int64_t stride, int64_t mr, int64_t nr,
+                 const TargetModel &t) {
   constexpr int64_t kLine = 64;
   if (m / mr < 4)
     return false;
@@ -308,7 +308,8 @@ fuseIntoTiles(IRRewriter &rewriter, Operation *consumer,
 LogicalResult tileAndFuse(IRRewriter &rewriter, Operation *consumer,
                           ArrayRef<int64_t> sizes, bool parallel) {
   MLIRContext *ctx = rewriter.getContext();
-  int64_t rows = cast<ShapedType>(consumer->getResult(0).getType()).getDimSize(0);
+  int64_t rows =
+      cast<ShapedType>(consumer->getResult(0).getType()).getDimSize(0);
   Operation *outerLoop = nullptr;
   FailureOr<SmallVector<Operation *>> tiledOps =
       fuseIntoTiles(rewriter, consumer, outerTiling(ctx, sizes, parallel),
@@ -689,7 +690,8 @@ LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
 /// (false when either has a dynamic offset or size).
 bool disjointSlices(tensor::InsertSliceOp insert,
                     tensor::ExtractSliceOp extract) {
-  ArrayRef<int64_t> io = insert.getStaticOffsets(), is = insert.getStaticSizes();
+  ArrayRef<int64_t> io = insert.getStaticOffsets(),
+                    is = insert.getStaticSizes();
   ArrayRef<int64_t> eo = extract.getStaticOffsets(),
                     es = extract.getStaticSizes();
   if (io.size() != eo.size())
@@ -753,11 +755,12 @@ void produceSlicesInPlace(IRRewriter &rewriter, Operation *op) {
         // into the part's own region of the result, in place.
         Operation *tiledOp = tiled->tiledValues[0].getDefiningOp();
         rewriter.modifyOpInPlace(tiledOp, [&] {
-          cast<DestinationStyleOpInterface>(tiledOp).getDpsInitsMutable()[0]
+          cast<DestinationStyleOpInterface>(tiledOp)
+              .getDpsInitsMutable()[0]
               .assign(slice.getResult());
         });
-        rewriter.replaceAllUsesExcept(slice.getResult(),
-                                      tiled->tiledValues[0], tiledOp);
+        rewriter.replaceAllUsesExcept(slice.getResult(), tiled->tiledValues[0],
+                                      tiledOp);
         rewriter.eraseOp(producerSlice);
         // Its destination is the slice just handled: nothing more to do.
         continue;
@@ -787,9 +790,9 @@ void splitColumns(IRRewriter &rewriter, linalg::MatmulOp matmul,
   Operation *root = epilogue ? epilogue.getOperation() : matmul.getOperation();
   Value init = cast<DestinationStyleOpInterface>(root).getDpsInits()[0];
   rewriter.setInsertionPoint(root);
-  auto [main, rest] = linalg::splitOp(
-      rewriter, cast<TilingInterface>(root), /*dimension=*/1,
-      rewriter.getIndexAttr(n / (2 * lanes) * (2 * lanes)));
+  auto [main, rest] =
+      linalg::splitOp(rewriter, cast<TilingInterface>(root), /*dimension=*/1,
+                      rewriter.getIndexAttr(n / (2 * lanes) * (2 * lanes)));
   if (!main || !rest)
     return;
   for (Operation *part : {main.getOperation(), rest.getOperation()})
@@ -804,9 +807,8 @@ void splitColumns(IRRewriter &rewriter, linalg::MatmulOp matmul,
       })) {
     rewriter.setInsertionPoint(initOp);
     auto type = cast<RankedTensorType>(init.getType());
-    Value empty = tensor::EmptyOp::create(rewriter, initOp->getLoc(),
-                                          type.getShape(),
-                                          type.getElementType());
+    Value empty = tensor::EmptyOp::create(
+        rewriter, initOp->getLoc(), type.getShape(), type.getElementType());
     rewriter.replaceAllUsesWith(init, empty);
   }
 }

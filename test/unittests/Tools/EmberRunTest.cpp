@@ -127,12 +127,11 @@ TEST_F(ToolsTest, ExportCompileAndRunMatchesTheReference) {
       << out;
   // A thread count out of range is a usage error.
   EXPECT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
-                    " --input " + path("x.npy") + " --output " +
-                    path("y.npy") + " --threads 0",
+                    " --input " + path("x.npy") + " --output " + path("y.npy") +
+                    " --threads 0",
                 &out),
             1);
-  EXPECT_NE(out.find("--threads must be between 1 and 4096"),
-            std::string::npos)
+  EXPECT_NE(out.find("--threads must be between 1 and 4096"), std::string::npos)
       << out;
   // Too few inputs, a missing file, a truncated artifact, garbage.
   EXPECT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
