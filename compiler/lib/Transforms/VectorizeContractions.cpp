@@ -41,14 +41,6 @@ using namespace mlir;
 
 namespace {
 
-/// The largest of `candidates` dividing `size`, or 0.
-int64_t largestDivisor(int64_t size, ArrayRef<int64_t> candidates) {
-  for (int64_t c : candidates)
-    if (c <= size && size % c == 0)
-      return c;
-  return 0;
-}
-
 /// What the tile choices reason from: the pass's options, which compile()
 /// fills from the target's model (CPUModel in ember/Target/CPU/CPUTarget.h).
 struct TargetModel {
@@ -581,7 +573,7 @@ LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
   int64_t n = cast<RankedTensorType>(init.getType()).getDimSize(1);
   Type f32 = rewriter.getF32Type();
   linalg::GenericOp epilogue = epilogueOf(matmul);
-  auto func = matmul->getParentOfType<func::FuncOp>();
+  Operation *func = matmul->getParentOfType<func::FuncOp>();
 
   rewriter.setInsertionPoint(matmul);
   SmallVector<ReassociationIndices> split = {{0}, {1, 2}};
@@ -637,9 +629,10 @@ LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
   SmallVector<int64_t> sizes = {mr, nr};
   if (!epilogue)
     sizes.push_back(0);
+  Operation *outerLoop = nullptr;
   FailureOr<SmallVector<Operation *>> tiledOps =
       fuseIntoTiles(rewriter, root, outerTiling(ctx, sizes, parallel),
-                    /*packed=*/nullptr, {partial, sum});
+                    /*packed=*/nullptr, {partial, sum}, &outerLoop);
   if (failed(tiledOps))
     return failure();
   for (Operation *op : *tiledOps) {
@@ -660,16 +653,18 @@ LogicalResult tileDotProduct(IRRewriter &rewriter, linalg::MatmulOp matmul,
   // A step's reduction over its one ko is an add: fold it now, before the
   // pass's patterns would make the multiply and that reduction a
   // vector.contract (which lowers to element shuffles, not FMAs).
+  // Only this product's loop nest (the function when tiling made no loop).
+  Operation *scope = outerLoop ? outerLoop : func;
+  if (!scope)
+    return success();
   RewritePatternSet patterns(ctx);
   vector::MultiDimReductionOp::getCanonicalizationPatterns(patterns, ctx);
   vector::populateDropUnitDimWithShapeCastPatterns(patterns);
-  if (!func)
-    return success();
-  (void)applyPatternsGreedily(func, std::move(patterns));
+  (void)applyPatternsGreedily(scope, std::move(patterns));
   // The fold drops the add's fast-math flags: make each step's multiply
   // and add one vector.fma, as the outer-product tiles get.
   SmallVector<arith::AddFOp> adds;
-  func.walk([&](arith::AddFOp add) {
+  scope->walk([&](arith::AddFOp add) {
     auto mul = add.getRhs().getDefiningOp<arith::MulFOp>();
     if (mul && mul->hasOneUse() && isa<VectorType>(add.getType()) &&
         arith::bitEnumContainsAll(mul.getFastmath(),
@@ -789,6 +784,7 @@ void splitColumns(IRRewriter &rewriter, linalg::MatmulOp matmul,
     return;
   Operation *root = epilogue ? epilogue.getOperation() : matmul.getOperation();
   Value init = cast<DestinationStyleOpInterface>(root).getDpsInits()[0];
+  Operation *matmulInit = matmul.getDpsInits()[0].getDefiningOp();
   rewriter.setInsertionPoint(root);
   auto [main, rest] =
       linalg::splitOp(rewriter, cast<TilingInterface>(root), /*dimension=*/1,
@@ -797,6 +793,14 @@ void splitColumns(IRRewriter &rewriter, linalg::MatmulOp matmul,
     return;
   for (Operation *part : {main.getOperation(), rest.getOperation()})
     produceSlicesInPlace(rewriter, part);
+  // Split with its epilogue, the whole product and its initialisation are
+  // no longer read (split alone, splitOp replaced it).
+  if (epilogue && matmul->use_empty()) {
+    rewriter.eraseOp(matmul);
+    if (isa_and_nonnull<linalg::FillOp, linalg::BroadcastOp>(matmulInit) &&
+        matmulInit->use_empty())
+      rewriter.eraseOp(matmulInit);
+  }
   // The parts are inserted into the whole result's initial value, which
   // they overwrite entirely: a fill or broadcast of it need not run.
   Operation *initOp = init.getDefiningOp();
@@ -810,7 +814,27 @@ void splitColumns(IRRewriter &rewriter, linalg::MatmulOp matmul,
     Value empty = tensor::EmptyOp::create(
         rewriter, initOp->getLoc(), type.getShape(), type.getElementType());
     rewriter.replaceAllUsesWith(init, empty);
+    rewriter.eraseOp(initOp);
   }
+}
+
+/// The sizes of a statically shaped product on tensors, and whether it is
+/// an f32 one; nullopt for any other (dynamic shapes, buffers).
+struct ProductShape {
+  int64_t m, k, n;
+  bool f32;
+  /// Whether the product is worth running on threads.
+  bool large() const {
+    return saturatingProduct({2, m, n, k}) >= kParallelMinFlops;
+  }
+};
+std::optional<ProductShape> productShape(linalg::MatmulOp op) {
+  if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+    return std::nullopt;
+  auto a = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+  auto c = cast<RankedTensorType>(op.getResult(0).getType());
+  return ProductShape{a.getDimSize(0), a.getDimSize(1), c.getDimSize(1),
+                      c.getElementType().isF32()};
 }
 
 struct EmberCPUVectorizeContractionsPass
@@ -835,28 +859,10 @@ struct EmberCPUVectorizeContractionsPass
                              std::max<int64_t>(l1Ways, 1)};
     // Large products whose N splits into two-vector columns and a rest.
     if (parallel) {
-      for (linalg::MatmulOp op : matmuls) {
-        if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
-          continue;
-        auto type = dyn_cast<RankedTensorType>(op.getResult(0).getType());
-        if (!type || !type.getElementType().isF32())
-          continue;
-        int64_t k =
-            cast<ShapedType>(op.getDpsInputs()[0].getType()).getDimSize(1);
-        if (saturatingProduct({2, type.getDimSize(0), type.getDimSize(1), k}) <
-            kParallelMinFlops)
-          continue;
-        splitColumns(rewriter, op, target);
-      }
-      // The whole products split above are dead now.
-      SmallVector<Operation *> dead;
-      getOperation().walk([&](linalg::LinalgOp op) {
-        if (op->use_empty() && op.hasPureTensorSemantics())
-          dead.push_back(op);
-      });
-      for (Operation *op : llvm::reverse(dead))
-        if (op->use_empty())
-          rewriter.eraseOp(op);
+      for (linalg::MatmulOp op : matmuls)
+        if (std::optional<ProductShape> shape = productShape(op);
+            shape && shape->f32 && shape->large())
+          splitColumns(rewriter, op, target);
       matmuls.clear();
       getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     }
@@ -871,21 +877,16 @@ struct EmberCPUVectorizeContractionsPass
     };
     SmallVector<Plan> plans;
     llvm::SmallPtrSet<Operation *, 4> packedTransposes;
-    // Products with few columns whose B is a transposed weight: the
-    // dot-product kernel, which reads the weight as stored.
+    // Products with few columns (chooseDotTile): the dot-product kernel,
+    // which reads a transposed weight as stored.
     SmallVector<linalg::MatmulOp> outerProducts;
     for (linalg::MatmulOp op : matmuls) {
-      if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
-          !cast<ShapedType>(op.getResult(0).getType())
-               .getElementType()
-               .isF32()) {
+      std::optional<ProductShape> shape = productShape(op);
+      if (!shape || !shape->f32) {
         outerProducts.push_back(op);
         continue;
       }
-      auto aType = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
-      int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
-      int64_t n =
-          cast<RankedTensorType>(op.getResult(0).getType()).getDimSize(1);
+      auto [m, k, n, f32] = *shape;
       std::optional<std::pair<int64_t, int64_t>> tile =
           chooseDotTile(m, k, n, target);
       Value w = transposedWeight(op);
@@ -906,21 +907,16 @@ struct EmberCPUVectorizeContractionsPass
         outerProducts.push_back(op);
         continue;
       }
-      bool parallelOp =
-          parallel && saturatingProduct({2, m, n, k}) >= kParallelMinFlops;
       (void)tileDotProduct(rewriter, op, w, target.lanes(), tile->first,
-                           tile->second, parallelOp);
+                           tile->second, parallel && shape->large());
     }
 
     for (linalg::MatmulOp op : outerProducts) {
-      if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+      std::optional<ProductShape> shape = productShape(op);
+      if (!shape)
         continue;
-      auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
-      int64_t m = resultType.getDimSize(0), n = resultType.getDimSize(1);
-      int64_t k = cast<ShapedType>(op.getDpsInputs()[0].getType())
-                      .getDimSize(1);
-      bool parallelOp =
-          parallel && saturatingProduct({2, m, n, k}) >= kParallelMinFlops;
+      auto [m, k, n, f32] = *shape;
+      bool parallelOp = parallel && shape->large();
       // Packed products run each panel's row tiles as a serial loop, whose
       // last tile may be shorter: there Mr need not divide M. Otherwise
       // (one scf.forall over every tile) it must.
