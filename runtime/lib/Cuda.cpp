@@ -214,11 +214,10 @@ Module::~Module() {
 StatusOr<Function> Module::function(const std::string &name) const {
   EMBER_RETURN_IF_ERROR(device_->activate());
   CUfunction fn = nullptr;
-  EMBER_RETURN_IF_ERROR(
-      withContext(device_->checked(device_->driver_.cuModuleGetFunction(
-                               &fn, static_cast<CUmodule>(handle_), name.c_str()),
-                           "cuModuleGetFunction"),
-                  "(looking up kernel '" + name + "')"));
+  EMBER_RETURN_IF_ERROR(device_->checked(
+      device_->driver_.cuModuleGetFunction(&fn, static_cast<CUmodule>(handle_),
+                                           name.c_str()),
+      "cuModuleGetFunction", "(looking up kernel '" + name + "')"));
   return Function(this, fn, name);
 }
 

@@ -127,15 +127,12 @@ void readHostCaches(mlir::ember::CPUModel &model) {
     int64_t bytes = parseCacheSize(readSysLine(dir + "size"));
     int64_t ways =
         std::atoll(readSysLine(dir + "ways_of_associativity").c_str());
-    int64_t line = std::atoll(readSysLine(dir + "coherency_line_size").c_str());
     if (bytes <= 0)
       continue;
     if (level == "1" && (type == "Data" || type == "Unified")) {
       model.l1Bytes = bytes;
       if (ways > 0)
         model.l1Ways = ways;
-      if (line > 0)
-        model.lineBytes = line;
     } else if (level == "2") {
       model.l2Bytes = bytes;
     }

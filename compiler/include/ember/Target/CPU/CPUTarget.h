@@ -38,11 +38,10 @@ int64_t vectorRegisterBits(const llvm::TargetMachine &tm);
 /// timing from LLVM's target description and scheduling model, so
 /// `EMBER_CPU=haswell` describes a Haswell; the L1 of the machine the code
 /// will run on, the host's, from /sys/devices/system/cpu/cpu0/cache), and
-/// for the record the CPU's name, the cache line and the L2.
+/// for the record the CPU's name and the L2.
 struct CPUModel : CPUPipelineOptions {
   /// LLVM's name of the CPU, e.g. "haswell", "sapphirerapids".
   std::string cpu;
-  int64_t lineBytes = 64;
   /// The level-2 cache's bytes (1 MiB when unknown).
   int64_t l2Bytes = 1024 * 1024;
 
