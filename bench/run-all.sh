@@ -60,17 +60,21 @@ if ! hasTargets; then
 fi
 echo
 
-# Code for an AVX2 CPU on an AVX-512 machine (EMBER_CPU=haswell, ...): the
-# peers' libraries are held to AVX2 as well where they have a switch
-# (OpenBLAS, MKL, oneDNN); onnxruntime has none, and runs AVX-512 code.
+# The ISA of Ember's code: AVX2 under EMBER_CPU=haswell (or another AVX2
+# CPU), else the best this CPU has.
 case ${EMBER_CPU:-} in
-  haswell|x86-64-v3|znver1|znver2|znver3)
-    export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
-    export MKL_ENABLE_INSTRUCTIONS=${MKL_ENABLE_INSTRUCTIONS:-AVX2}
-    export ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-AVX2}
-    echo "== AVX2 code (EMBER_CPU=$EMBER_CPU); peers: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE MKL_ENABLE_INSTRUCTIONS=$MKL_ENABLE_INSTRUCTIONS ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA (onnxruntime: no switch, its best ISA)"
-    ;;
+  haswell|x86-64-v3|znver1|znver2|znver3) used=avx2 ;;
+  *) used=$(grep -q avx512f /proc/cpuinfo && echo avx512 || echo avx2) ;;
 esac
+# Code for an AVX2 CPU on an AVX-512 machine: the peers' libraries are held
+# to AVX2 as well where they have a switch (OpenBLAS, MKL, oneDNN);
+# onnxruntime has none, and runs AVX-512 code.
+if [[ $used == avx2 && -n ${EMBER_CPU:-} ]]; then
+  export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
+  export MKL_ENABLE_INSTRUCTIONS=${MKL_ENABLE_INSTRUCTIONS:-AVX2}
+  export ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-AVX2}
+  echo "== AVX2 code (EMBER_CPU=$EMBER_CPU); peers: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE MKL_ENABLE_INSTRUCTIONS=$MKL_ENABLE_INSTRUCTIONS ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA (onnxruntime: no switch, its best ISA)"
+fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -99,13 +103,8 @@ if [[ -n $rate && -n $step ]]; then
     floor = flops / (r * 1e9) * 1e3
     printf "target: training step %.3f ms / floor %.3f ms (%.1f MFLOP at %.1f GFLOP/s) = %.2f (goal <= 1.5): %s\n", s, floor, flops / 1e6, r, s / floor, (s / floor <= 1.5 ? "met" : "NOT met") }'
 fi
-# ... and against the FMA peak of the ISA Ember's code used (AVX2 under
-# EMBER_CPU=haswell or x86-64-v3, else the best this CPU has), at its best
-# thread count.
-case ${EMBER_CPU:-} in
-  haswell|x86-64-v3|znver1|znver2|znver3) used=avx2 ;;
-  *) used=$(grep -q avx512f /proc/cpuinfo && echo avx512 || echo avx2) ;;
-esac
+# ... and against the FMA peak of the ISA Ember's code used ($used, above),
+# at its best thread count.
 peak=$(sed -n "s/^peak isa=$used threads=[0-9]* gflops=\([0-9.]*\)/\1/p" "$log" | sort -g | tail -1)
 if [[ -n $peak && -n $step ]]; then
   awk -v p="$peak" -v s="$step" -v isa="$used" 'BEGIN {
