@@ -195,7 +195,7 @@ module attributes {gpu.container_module} {
 module attributes {gpu.container_module} {
   gpu.module @graph_kernel {
     gpu.func @graph_kernel(%arg0: memref<4xf32>) kernel {
-      // expected-error @+1 {{cannot compile 'gpu.dynamic_shared_memory' for the host (the emulated device knows thread and block ids, gpu.barrier and gpu.return)}}
+      // expected-error @+1 {{cannot compile 'gpu.dynamic_shared_memory' for the host (the emulated device knows thread and block ids, gpu.barrier, gpu.shuffle and gpu.return)}}
       %shared = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
       gpu.return
     }
@@ -236,6 +236,70 @@ module attributes {gpu.container_module} {
     // expected-error @+1 {{cannot compile kernel @barrier for the host: its function would be @ember_emu_barrier, the emulated barrier}}
     gpu.func @barrier(%arg0: memref<4xf32>) kernel {
       gpu.barrier
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Must not fire: nor a kernel named @shuffle, the warp shuffle's.
+module attributes {gpu.container_module} {
+  gpu.module @graph_kernel {
+    // expected-error @+1 {{cannot compile kernel @shuffle for the host: its function would be @ember_emu_shuffle, the emulated shuffle}}
+    gpu.func @shuffle(%arg0: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Fires: a warp shuffle of an f32 calls @ember_emu_shuffle with its bits,
+// the offset, the width and the mode (xor 0, up 1, down 2, idx 3); the low
+// 32 bits of the i64 it returns are the value, bit 32 `valid`. The function
+// says it synchronises (the emulated device runs its threads as fibers).
+// CHECK-LABEL: module {
+// CHECK:         func.func private @ember_emu_shuffle(i32, i32, i32, i32) -> i64
+// CHECK:         func.func @ember_emu_graph_kernel(%[[OUT:[^:]*]]: memref<64xf32>, %[[FLAGS:[^:]*]]: memref<64xi1>, %[[V:[^:]*]]: f32, %[[I:[^:]*]]: i32,
+// CHECK-SAME:      ember.emu_barriers
+// CHECK:           %[[BITS:.*]] = arith.bitcast %[[V]] : f32 to i32
+// CHECK:           %[[DOWN:.*]] = arith.constant 2 : i32
+// CHECK:           %[[R:.*]] = call @ember_emu_shuffle(%[[BITS]], %[[I]], %{{.*}}, %[[DOWN]]) : (i32, i32, i32, i32) -> i64
+// CHECK:           %[[LOW:.*]] = arith.trunci %[[R]] : i64 to i32
+// CHECK:           %[[F:.*]] = arith.bitcast %[[LOW]] : i32 to f32
+// CHECK:           %[[HIGH:.*]] = arith.shrui %[[R]], %{{.*}} : i64
+// CHECK:           %[[VALID:.*]] = arith.trunci %[[HIGH]] : i64 to i1
+// CHECK:           memref.store %[[F]], %[[OUT]]
+// CHECK:           memref.store %[[VALID]], %[[FLAGS]]
+// CHECK:           %[[IDX:.*]] = arith.constant 3 : i32
+// CHECK:           call @ember_emu_shuffle(%[[I]], %[[I]], %{{.*}}, %[[IDX]])
+// LLVM:          llvm.func @ember_emu_shuffle(i32, i32, i32, i32) -> i64
+// LLVM:          llvm.func @ember_emu_graph_kernel(
+// LLVM:            llvm.call @ember_emu_shuffle(
+module attributes {gpu.container_module} {
+  gpu.module @graph_kernel {
+    gpu.func @graph_kernel(%out: memref<64xf32>, %flags: memref<64xi1>, %v: f32, %i: i32) kernel {
+      %t = gpu.thread_id x
+      %c32 = arith.constant 32 : i32
+      %r, %valid = gpu.shuffle down %v, %i, %c32 : f32
+      memref.store %r, %out[%t] : memref<64xf32>
+      memref.store %valid, %flags[%t] : memref<64xi1>
+      %j, %jvalid = gpu.shuffle idx %i, %i, %c32 : i32
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Must not fire: the emulated device shuffles 32 bits.
+module attributes {gpu.container_module} {
+  gpu.module @graph_kernel {
+    gpu.func @graph_kernel(%v: f64, %i: i32) kernel {
+      %c32 = arith.constant 32 : i32
+      // expected-error @+1 {{cannot compile 'gpu.shuffle' of 'f64' for the host (the emulated device shuffles i32 and f32)}}
+      %r, %valid = gpu.shuffle xor %v, %i, %c32 : f64
       gpu.return
     }
   }

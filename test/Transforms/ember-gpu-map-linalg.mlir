@@ -155,3 +155,96 @@ func.func @race(%x: memref<4x4xf32>) {
   }
   return
 }
+
+// -----
+
+// A long row sum is split over a block of 256 threads; the partials of a
+// warp (32 threads of the one row) are combined by xor shuffles first, so
+// only each warp's first thread stores one (8 in all) to workgroup memory.
+// CHECK-LABEL: func.func @row_sum
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in (%{{.*}} = %c256, {{.*}} workgroup(%[[P:.*]] : memref<8x1xf32, #gpu.address_space<workgroup>>)
+// CHECK:           scf.for %{{.*}} = %[[T:arg[0-9]+]] to %c1000 step %c256
+// CHECK:           gpu.shuffle xor %{{.*}}, %c16_i32, %c32_i32 : f32
+// CHECK:           gpu.shuffle xor %{{.*}}, %c8_i32, %c32_i32 : f32
+// CHECK:           gpu.shuffle xor %{{.*}}, %c4_i32, %c32_i32 : f32
+// CHECK:           gpu.shuffle xor %{{.*}}, %c2_i32, %c32_i32 : f32
+// CHECK:           %[[S:.*]], %{{.*}} = gpu.shuffle xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK:           %[[W:.*]] = arith.addf %[[S]]
+// CHECK:           scf.if
+// CHECK:             %[[ROW:.*]] = arith.divui %[[T]], %c32
+// CHECK:             memref.store %[[W]], %[[P]][%[[ROW]], %c0]
+// CHECK:           gpu.barrier
+// CHECK:           scf.for %{{.*}} = %c0 to %c8 step %c1
+func.func @row_sum(%x: memref<3x1000xf32>, %out: memref<3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<3xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : memref<3x1000xf32>) outs(%out : memref<3xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %r = arith.addf %in, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A column max over 4 points: thread y * 4 + x, so a warp holds 8 rows of
+// the same 4 points and the shuffles that combine them stop at offset 4.
+// CHECK-LABEL: func.func @few_columns
+// CHECK:         workgroup(%{{.*}} : memref<8x4xf32, #gpu.address_space<workgroup>>)
+// CHECK:           gpu.shuffle xor %{{.*}}, %c16_i32, %c32_i32 : f32
+// CHECK-NEXT:      arith.maximumf
+// CHECK-NEXT:      gpu.shuffle xor %{{.*}}, %c8_i32, %c32_i32 : f32
+// CHECK-NEXT:      arith.maximumf
+// CHECK-NEXT:      gpu.shuffle xor %{{.*}}, %c4_i32, %c32_i32 : f32
+// CHECK-NEXT:      arith.maximumf
+// CHECK-NOT:       gpu.shuffle
+// CHECK:           gpu.barrier
+func.func @few_columns(%x: memref<1000x4xf32>, %out: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : memref<1000x4xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %r = arith.maximumf %in, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Must not shuffle: 32 points side by side fill a warp (each thread of it
+// has a point of its own), and the combining goes through workgroup memory.
+// CHECK-LABEL: func.func @columns
+// CHECK:         workgroup(%{{.*}} : memref<8x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-NOT:     gpu.shuffle
+// CHECK:         return
+func.func @columns(%x: memref<1000x64xf32>, %out: memref<64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<64xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : memref<1000x64xf32>) outs(%out : memref<64xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %r = arith.addf %in, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Must not shuffle: a warp shuffle moves 32 bits; f64 partials go through
+// workgroup memory, one row per thread.
+// CHECK-LABEL: func.func @row_sum_f64
+// CHECK:         workgroup(%{{.*}} : memref<256x1xf64, #gpu.address_space<workgroup>>)
+// CHECK-NOT:     gpu.shuffle
+// CHECK:         return
+func.func @row_sum_f64(%x: memref<3x1000xf64>, %out: memref<3xf64>) {
+  %zero = arith.constant 0.0 : f64
+  linalg.fill ins(%zero : f64) outs(%out : memref<3xf64>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : memref<3x1000xf64>) outs(%out : memref<3xf64>) {
+  ^bb0(%in: f64, %acc: f64):
+    %r = arith.addf %in, %acc : f64
+    linalg.yield %r : f64
+  }
+  return
+}

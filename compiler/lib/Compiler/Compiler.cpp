@@ -390,9 +390,10 @@ FailureOr<std::string> compileHostKernels(ModuleOp hostModule,
             sharedBytes, barriersIn.count(name)))
       return hostFail(llvm::toString(std::move(err)));
   }
-  mlir::ember::defineEmulatedBarrier(*llvmModule,
-                                     mlir::ember::kEmuBarrierFunction,
-                                     ::ember::rt::kHostBarrierHook);
+  mlir::ember::defineEmulatedHook(*llvmModule, mlir::ember::kEmuBarrierFunction,
+                                  ::ember::rt::kHostBarrierHook);
+  mlir::ember::defineEmulatedHook(*llvmModule, mlir::ember::kEmuShuffleFunction,
+                                  ::ember::rt::kHostShuffleHook);
   // The emulated device runs on this machine (or on options.cpu).
   auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
   if (!tm)

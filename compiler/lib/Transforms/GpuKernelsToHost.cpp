@@ -27,6 +27,7 @@ using namespace mlir;
 using mlir::ember::kEmuBarrierFunction;
 using mlir::ember::kEmuBarriersAttr;
 using mlir::ember::kEmuSharedBytesAttr;
+using mlir::ember::kEmuShuffleFunction;
 
 namespace {
 
@@ -143,12 +144,22 @@ LogicalResult checkKernel(gpu::GPUFuncOp kernel) {
              << arg.getArgNumber() << " is GPU memory (" << arg.getType()
              << ")";
   WalkResult walk = kernel.getBody().walk([&](Operation *op) {
+    if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
+      Type t = shuffle.getValue().getType();
+      if (!t.isInteger(32) && !t.isF32()) {
+        op->emitError("cannot compile '")
+            << op->getName() << "' of " << t
+            << " for the host (the emulated device shuffles i32 and f32)";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    }
     if (isa<gpu::GPUDialect>(op->getDialect()) &&
         !isa<gpu::ReturnOp, gpu::BarrierOp>(op) && !idPosition(op)) {
       op->emitError("cannot compile '")
           << op->getName()
           << "' for the host (the emulated device knows thread and block "
-             "ids, gpu.barrier and gpu.return)";
+             "ids, gpu.barrier, gpu.shuffle and gpu.return)";
       return WalkResult::interrupt();
     }
     // GPU memory is the attributions and views of them: what takes none
@@ -198,7 +209,8 @@ checkKernelModule(gpu::GPUModuleOp module) {
 /// `memref<Nxi8>` (N the kernel's static workgroup bytes, maybe 0), of which
 /// each workgroup attribution is a view at its offset in sharedLayout.
 /// Private attributions are allocas; GPU address spaces are dropped from
-/// every type; gpu.barrier calls kEmuBarrierFunction.
+/// every type; gpu.barrier calls kEmuBarrierFunction and gpu.shuffle
+/// kEmuShuffleFunction.
 void convertKernel(gpu::GPUFuncOp kernel, Type index) {
   MLIRContext *ctx = kernel.getContext();
   Location loc = kernel.getLoc();
@@ -255,15 +267,55 @@ void convertKernel(gpu::GPUFuncOp kernel, Type index) {
 
   SmallVector<Operation *> replaced;
   fn.walk([&](Operation *op) {
-    if (idPosition(op) || isa<gpu::ReturnOp, gpu::BarrierOp>(op))
+    if (idPosition(op) ||
+        isa<gpu::ReturnOp, gpu::BarrierOp, gpu::ShuffleOp>(op))
       replaced.push_back(op);
   });
+  Type i32 = IntegerType::get(ctx, 32), i64 = IntegerType::get(ctx, 64);
   for (Operation *op : replaced) {
     OpBuilder rb(op);
     if (std::optional<unsigned> id = idPosition(op)) {
       op->getResult(0).replaceAllUsesWith(entry.getArgument(firstId + *id));
     } else if (isa<gpu::BarrierOp>(op)) {
       func::CallOp::create(rb, op->getLoc(), kEmuBarrierFunction, TypeRange());
+      fn->setAttr(kEmuBarriersAttr, UnitAttr::get(ctx));
+    } else if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
+      // (value bits, offset, width, mode) -> the result's bits | valid << 32.
+      Location l = op->getLoc();
+      Value value = shuffle.getValue();
+      Type type = value.getType();
+      if (type != i32)
+        value = arith::BitcastOp::create(rb, l, i32, value);
+      int64_t modeNumber = 0;
+      switch (shuffle.getMode()) {
+      case gpu::ShuffleMode::XOR:
+        modeNumber = 0;
+        break;
+      case gpu::ShuffleMode::UP:
+        modeNumber = 1;
+        break;
+      case gpu::ShuffleMode::DOWN:
+        modeNumber = 2;
+        break;
+      case gpu::ShuffleMode::IDX:
+        modeNumber = 3;
+        break;
+      }
+      Value mode = arith::ConstantIntOp::create(rb, l, i32, modeNumber);
+      Value packed =
+          func::CallOp::create(
+              rb, l, kEmuShuffleFunction, TypeRange{i64},
+              ValueRange{value, shuffle.getOffset(), shuffle.getWidth(), mode})
+              .getResult(0);
+      Value result = arith::TruncIOp::create(rb, l, i32, packed);
+      if (type != i32)
+        result = arith::BitcastOp::create(rb, l, type, result);
+      Value valid = arith::TruncIOp::create(
+          rb, l, rb.getI1Type(),
+          arith::ShRUIOp::create(rb, l, packed,
+                                 arith::ConstantIntOp::create(rb, l, i64, 32)));
+      shuffle.getShuffleResult().replaceAllUsesWith(result);
+      shuffle.getValid().replaceAllUsesWith(valid);
       fn->setAttr(kEmuBarriersAttr, UnitAttr::get(ctx));
     } else {
       func::ReturnOp::create(rb, op->getLoc(), op->getOperands());
@@ -311,26 +363,36 @@ struct EmberGPUKernelsToHostPass
       if (!fn.isDeclaration())
         fn.erase();
 
-    // Every barrier calls one function the host code's shared object
-    // defines (addEmulatedKernelEntryPoint's side: defineEmulatedBarrier).
-    if (auto clash = byName.find("barrier"); clash != byName.end()) {
-      clash->second.emitError("cannot compile kernel @")
-          << clash->first() << " for the host: its function would be @"
-          << kEmuBarrierFunction << ", the emulated barrier";
-      return signalPassFailure();
-    }
-    bool anyBarrier = false;
-    for (gpu::GPUFuncOp kernel : kernels)
-      anyBarrier |= kernel.getBody()
-                        .walk([](gpu::BarrierOp) {
-                          return WalkResult::interrupt();
-                        })
-                        .wasInterrupted();
-    if (anyBarrier && !module.lookupSymbol(kEmuBarrierFunction)) {
+    // Every barrier and every shuffle calls one function the host code's
+    // shared object defines (Compiler.cpp's side: defineEmulatedHook).
+    for (StringRef hook : {"barrier", "shuffle"})
+      if (auto clash = byName.find(hook); clash != byName.end()) {
+        clash->second.emitError("cannot compile kernel @")
+            << clash->first() << " for the host: its function would be @"
+            << "ember_emu_" << hook << ", the emulated " << hook;
+        return signalPassFailure();
+      }
+    auto uses = [&](auto opType) {
+      using Op = decltype(opType);
+      return llvm::any_of(kernels, [](gpu::GPUFuncOp kernel) {
+        return kernel.getBody()
+            .walk([](Op) { return WalkResult::interrupt(); })
+            .wasInterrupted();
+      });
+    };
+    auto declare = [&](StringRef name, FunctionType type) {
+      if (module.lookupSymbol(name))
+        return;
       OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-      auto decl = func::FuncOp::create(b, module.getLoc(), kEmuBarrierFunction,
-                                       FunctionType::get(ctx, {}, {}));
-      decl.setPrivate();
+      func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+    };
+    if (uses(gpu::BarrierOp()))
+      declare(kEmuBarrierFunction, FunctionType::get(ctx, {}, {}));
+    if (uses(gpu::ShuffleOp())) {
+      Type i32 = IntegerType::get(ctx, 32);
+      declare(kEmuShuffleFunction,
+              FunctionType::get(ctx, {i32, i32, i32, i32},
+                                {IntegerType::get(ctx, 64)}));
     }
 
     Type index = IndexType::get(ctx);

@@ -404,6 +404,12 @@ struct Mapper {
     int64_t px = 1, ry = 1;
     Operation *combine = nullptr; ///< the body's op on the accumulator
     TypedAttr identity;
+    /// Whether the partials of a point within a warp are first combined by
+    /// shuffles (32-bit values, several rows per warp).
+    bool shuffle = false;
+    /// The rows of partials that go through workgroup memory: one per warp
+    /// with shuffles, else ry.
+    int64_t storedRows() const { return shuffle ? ry * px / 32 : ry; }
   };
 
   /// The identity of `combine`, if it is an associative op Ember splits.
@@ -474,6 +480,10 @@ struct Mapper {
     if (columns)
       s.px = std::min<int64_t>(32, llvm::PowerOf2Ceil(chain.points));
     s.ry = threads / s.px;
+    // Thread y * px + x: a warp holds 32 / px rows of the same px points.
+    Type t = combine->getResult(0).getType();
+    s.shuffle =
+        (t.isF32() || t.isInteger(32)) && s.px < kWarp && threads % kWarp == 0;
     return s;
   }
 
@@ -676,20 +686,25 @@ struct Mapper {
   /// threads, K per chunk, and the block count below which tiles halve.
   static constexpr int64_t kTile = 64, kTileThreads = 16, kChunk = 16;
   static constexpr int64_t kFewBlocks = 96;
+  /// The threads of a warp.
+  static constexpr int64_t kWarp = 32;
 
   /// The workgroup buffer of a split's partial values.
   static MemRefType partialsType(const Chain &chain, const Split &split) {
     Type t = cast<MemRefType>(chain.nodes.front().op.getDpsInits()[0].getType())
                  .getElementType();
     return MemRefType::get(
-        {split.ry, split.px}, t, AffineMap(),
-        gpu::AddressSpaceAttr::get(t.getContext(),
-                                   gpu::GPUDialect::getWorkgroupAddressSpace()));
+        {split.storedRows(), split.px}, t, AffineMap(),
+        gpu::AddressSpaceAttr::get(
+            t.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace()));
   }
 
   /// The points p0 .. p0 + px - 1 of `chain`, split as `split` says over
-  /// the block's threads (`tid`), partials in `partials`. Every thread of
-  /// the block must get here (it holds a barrier).
+  /// the block's threads (`tid`), partials in `partials`: with
+  /// `split.shuffle`, the rows of a warp first combine theirs by xor
+  /// shuffles (offsets 16, 8, ... down to px), so that only the first row of
+  /// each warp's goes through workgroup memory. Every thread of the block
+  /// must get here (it holds a barrier).
   static void emitSplit(OpBuilder &b, Location loc, const Chain &chain,
                         const Split &split, Value p0, Value tid,
                         Value partials) {
@@ -728,8 +743,37 @@ struct Mapper {
       OpBuilder eb = OpBuilder::atBlockBegin(part.elseBlock());
       scf::YieldOp::create(eb, loc, ValueRange{identity});
     }
-    memref::StoreOp::create(b, loc, part.getResult(0), partials,
-                            ValueRange{y, x});
+    Value partial = part.getResult(0);
+    Value acc = first.op.getRegion().front().getArguments().back();
+    // combine(a, b), `a` in the accumulator's place.
+    auto combine = [&](OpBuilder &cb, Value a, Value other) {
+      IRMapping map;
+      for (Value operand : split.combine->getOperands())
+        map.map(operand, operand == acc ? a : other);
+      return cb.clone(*split.combine, map)->getResult(0);
+    };
+    if (split.shuffle) {
+      // Every thread of the warp takes part (invalid points hold the
+      // identity); then the warp's first row holds the warp's partials and
+      // stores them, as row y / (32 / px).
+      for (int64_t offset = kWarp / 2; offset >= split.px; offset /= 2) {
+        auto shuffled = gpu::ShuffleOp::create(
+            b, loc, partial, static_cast<int32_t>(offset),
+            static_cast<int32_t>(kWarp), gpu::ShuffleMode::XOR);
+        partial = combine(b, partial, shuffled.getShuffleResult());
+      }
+      Value rowsPerWarp = index(b, loc, kWarp / split.px);
+      Value first = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq,
+          arith::RemUIOp::create(b, loc, y, rowsPerWarp), index(b, loc, 0));
+      auto store = scf::IfOp::create(b, loc, first, /*withElse=*/false);
+      OpBuilder sb = OpBuilder::atBlockBegin(store.thenBlock());
+      memref::StoreOp::create(
+          sb, loc, partial, partials,
+          ValueRange{arith::DivUIOp::create(sb, loc, y, rowsPerWarp), x});
+    } else {
+      memref::StoreOp::create(b, loc, partial, partials, ValueRange{y, x});
+    }
     gpu::BarrierOp::create(b, loc);
     // Thread y == 0 of each point: the init, then every partial, in order.
     Value lead = arith::AndIOp::create(
@@ -743,20 +787,15 @@ struct Mapper {
     for (auto [dim, v] : llvm::zip(chain.parallel, par))
       ivs[dim] = v;
     Value init = initValues(tb, loc, first, ivs)[0];
-    auto combineLoop =
-        scf::ForOp::create(tb, loc, index(tb, loc, 0), index(tb, loc, split.ry),
-                           index(tb, loc, 1), ValueRange{init});
+    auto combineLoop = scf::ForOp::create(tb, loc, index(tb, loc, 0),
+                                          index(tb, loc, split.storedRows()),
+                                          index(tb, loc, 1), ValueRange{init});
     {
       OpBuilder lb = OpBuilder::atBlockBegin(combineLoop.getBody());
-      Value partial = memref::LoadOp::create(
+      Value stored = memref::LoadOp::create(
           lb, loc, partials, ValueRange{combineLoop.getInductionVar(), x});
-      Value acc = first.op.getRegion().front().getArguments().back();
-      IRMapping map;
-      for (Value operand : split.combine->getOperands())
-        map.map(operand, operand == acc ? combineLoop.getRegionIterArgs()[0]
-                                        : partial);
-      scf::YieldOp::create(lb, loc,
-                           lb.clone(*split.combine, map)->getResults());
+      scf::YieldOp::create(
+          lb, loc, combine(lb, combineLoop.getRegionIterArgs()[0], stored));
     }
     storeResults(tb, loc, first, combineLoop.getResults(), ivs);
     emitEpilogues(tb, loc, chain, combineLoop.getResults(), par);

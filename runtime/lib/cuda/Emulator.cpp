@@ -23,7 +23,13 @@
 //   for each phase between barriers. A thread that ends while others wait at a
 //   barrier (a divergent barrier, which hangs or corrupts a block on a GPU)
 //   fails the launch with a detail naming the block and thread; the waiting
-//   fibers are abandoned, never resumed.
+//   fibers are abandoned, never resumed;
+// - a warp shuffle (shuffle()) is a meeting of a warp's threads, 32
+//   consecutive linear thread ids: each fiber leaves its value in a slot of
+//   its own and waits; once every thread of the warp waits at a shuffle,
+//   those threads go on (the block's other warps need not be there), and
+//   each reads its source lane's slot. A warp of which some threads wait at
+//   a shuffle while others end or wait at a barrier fails the launch.
 //
 // A kernel's threads do little between barriers (a tiled matmul: two loads
 // and 16 multiply-adds), so switching fibers is most of the emulator's time.
@@ -147,6 +153,9 @@ constexpr size_t kSharedAlignment = 64;
 
 /// The most host threads a launch runs on.
 constexpr unsigned kMaxHostThreads = 4;
+
+/// The threads of a warp (consecutive linear thread ids of a block).
+constexpr uint32_t kWarpSize = 32;
 
 /// splitmix64: the shuffles' random numbers, the same on every platform.
 uint64_t nextRandom(uint64_t &state) {
@@ -318,11 +327,16 @@ thread_local HostThreadMemory hostThreadMemory;
 
 /// One emulated thread of a kernel with barriers.
 struct Fiber {
-  enum class State : uint8_t { Ready, Waiting, Done };
+  /// Waiting: at a barrier of the block; AtShuffle: at a warp shuffle.
+  enum class State : uint8_t { Ready, Waiting, AtShuffle, Done };
   Context context;
   /// The lowest byte of its stack (kStackBytes).
   char *stack = nullptr;
   uint32_t ids[12] = {};
+  /// Its linear thread index in the block (x fastest).
+  uint32_t linear = 0;
+  /// The shuffles it has made: their parity picks its exchange slot.
+  uint32_t shuffles = 0;
   State state = State::Ready;
 #ifdef EMBER_EMU_ASAN
   void *fakeStack = nullptr;
@@ -374,6 +388,8 @@ public:
         !why.empty())
       return why;
     fibers_.resize(threads_);
+    exchange_[0].resize(threads_);
+    exchange_[1].resize(threads_);
     for (uint32_t t = 0; t < threads_; ++t)
       fibers_[t].stack = hostThreadMemory.stack(t);
     return {};
@@ -410,6 +426,47 @@ public:
     leave(/*done=*/false);
   }
 
+  /// A thread of the running block reached a warp shuffle (emu::shuffle).
+  uint64_t exchange(uint32_t value, uint32_t offset, uint32_t width,
+                    uint32_t mode) {
+    if (!current_) {
+      // A kernel that said it has no barriers: its threads cannot wait.
+      strayBarrier_ = true;
+      return value;
+    }
+    Fiber &f = *current_;
+    // Two slots per thread, used in turn: a lane cannot write its next
+    // value before every lane of its warp has arrived at the next shuffle,
+    // so none reads a slot that is being written.
+    uint32_t parity = f.shuffles++ & 1;
+    exchange_[parity][f.linear] = value;
+    f.state = Fiber::State::AtShuffle;
+    leave(/*done=*/false);
+    // Every thread of the warp has written its value.
+    uint32_t lane = f.linear % kWarpSize, first = f.linear - lane;
+    int64_t source = mode == 0   ? int64_t(lane ^ offset)
+                     : mode == 1 ? int64_t(lane) - offset
+                     : mode == 2 ? int64_t(lane) + offset
+                                 : int64_t(offset);
+    if (mode > 3 || width == 0 || width > kWarpSize || (width & (width - 1))) {
+      failShuffle("thread " + triple(&f.ids[3]) + " of block " + triple(base_) +
+                  " called a warp shuffle with mode " + std::to_string(mode) +
+                  " and width " + std::to_string(width) +
+                  " (modes 0-3, widths powers of 2 up to 32)");
+      return value;
+    }
+    if (source < 0 || source >= width)
+      return value;
+    if (first + source >= threads_) {
+      failShuffle("thread " + triple(&f.ids[3]) + " of block " + triple(base_) +
+                  " shuffled from lane " + std::to_string(source) +
+                  " of its warp, which the block (" + std::to_string(threads_) +
+                  " threads) does not have");
+      return value;
+    }
+    return exchange_[parity][first + source] | (uint64_t(1) << 32);
+  }
+
 private:
   /// The ids of thread `t` (linear, x fastest) of the current block.
   void threadIds(uint32_t t, uint32_t ids[12]) const {
@@ -434,11 +491,16 @@ private:
     return {};
   }
 
-  /// A kernel with barriers: each thread a fiber, phase by phase.
+  /// A kernel with barriers: each thread a fiber, phase by phase. A phase
+  /// runs every ready fiber until it waits or ends; then the warps whose
+  /// threads all wait at a shuffle are released, or else, once every thread
+  /// waits at a barrier, the whole block.
   std::string runFibers(uint64_t &random) {
     for (uint32_t t = 0; t < threads_; ++t) {
       Fiber &f = fibers_[t];
       threadIds(t, f.ids);
+      f.linear = t;
+      f.shuffles = 0;
       f.state = Fiber::State::Ready;
 #ifdef EMBER_EMU_ASAN
       // The last block's fibers left their frames' redzones poisoned on the
@@ -459,38 +521,85 @@ private:
 #ifdef EMBER_EMU_TSAN
     schedulerTsan_ = __tsan_get_current_fiber();
 #endif
+    shuffleError_.clear();
+    uint64_t barriers = 0;
     for (uint64_t phase = 0;; ++phase) {
       if (phase > 0)
         shuffle(order_, random);
+      runnable_.clear();
+      for (uint32_t t : order_)
+        if (fibers_[t].state == Fiber::State::Ready)
+          runnable_.push_back(t);
       runPhase();
-      uint32_t waiting = 0;
-      for (const Fiber &f : fibers_)
+      if (!shuffleError_.empty())
+        return "in kernel " + kernel_.name + ", " + shuffleError_;
+      uint32_t waiting = 0, done = 0;
+      for (const Fiber &f : fibers_) {
         waiting += f.state == Fiber::State::Waiting;
-      if (waiting == 0)
+        done += f.state == Fiber::State::Done;
+      }
+      if (done == threads_)
         return {};
+      // Warps of which every thread waits at a shuffle go on; a warp of
+      // which only some do never would.
+      bool released = false;
+      for (uint32_t first = 0; first < threads_; first += kWarpSize) {
+        uint32_t end = std::min(threads_, first + kWarpSize), at = 0;
+        for (uint32_t t = first; t < end; ++t)
+          at += fibers_[t].state == Fiber::State::AtShuffle;
+        if (at == end - first) {
+          for (uint32_t t = first; t < end; ++t)
+            fibers_[t].state = Fiber::State::Ready;
+          released = true;
+        } else if (at > 0) {
+          const Fiber &other = *std::find_if(
+              fibers_.begin() + first, fibers_.begin() + end,
+              [](auto &f) { return f.state != Fiber::State::AtShuffle; });
+          return "divergent warp shuffle in kernel " + kernel_.name +
+                 ": thread " + triple(&other.ids[3]) + " of block " +
+                 triple(base_) +
+                 (other.state == Fiber::State::Done
+                      ? " returned"
+                      : " waits at a barrier of the block") +
+                 " while " + std::to_string(at) + " of the " +
+                 std::to_string(end - first) +
+                 " threads of its warp wait at a shuffle; every thread of "
+                 "a warp must reach every shuffle the others reach";
+        }
+      }
+      if (released)
+        continue;
       if (waiting < threads_) {
-        auto done = std::find_if(fibers_.begin(), fibers_.end(), [](auto &f) {
+        auto ended = std::find_if(fibers_.begin(), fibers_.end(), [](auto &f) {
           return f.state == Fiber::State::Done;
         });
         return "divergent barrier in kernel " + kernel_.name + ": thread " +
-               triple(&done->ids[3]) + " of block " + triple(base_) +
+               triple(&ended->ids[3]) + " of block " + triple(base_) +
                " returned while " + std::to_string(waiting) + " of the " +
                std::to_string(threads_) +
                " threads of its block wait at a barrier (after " +
-               std::to_string(phase) +
+               std::to_string(barriers) +
                " completed barriers); every thread of a block must reach "
                "every barrier the others reach";
       }
+      ++barriers;
       for (Fiber &f : fibers_)
         f.state = Fiber::State::Ready;
     }
   }
 
-  /// Runs every fiber once, in order_, until it waits or ends: the host
-  /// thread switches to the first, each to the next, the last back.
+  /// The first error of a shuffle in this block (the launch fails with it).
+  void failShuffle(std::string why) {
+    if (shuffleError_.empty())
+      shuffleError_ = std::move(why);
+  }
+
+  /// Runs every fiber of runnable_ once, in its order, until it waits or
+  /// ends: the host thread switches to the first, each to the next, the
+  /// last back.
   void runPhase() {
     position_ = 0;
-    Fiber &first = fibers_[order_[0]];
+    Fiber &first = fibers_[runnable_[0]];
     current_ = &first;
 #ifdef EMBER_EMU_ASAN
     __sanitizer_start_switch_fiber(&schedulerFakeStack_, first.stack,
@@ -506,12 +615,14 @@ private:
     current_ = nullptr;
   }
 
-  /// Switches from the current fiber to the next in order_, or back to the
-  /// host thread after the last; returns when the fiber runs again (never
-  /// when `done`).
+  /// Switches from the current fiber to the next in runnable_, or back to
+  /// the host thread after the last; returns when the fiber runs again
+  /// (never when `done`).
   void leave(bool done) {
     Fiber &f = *current_;
-    Fiber *next = ++position_ < threads_ ? &fibers_[order_[position_]] : nullptr;
+    Fiber *next = ++position_ < runnable_.size()
+                      ? &fibers_[runnable_[position_]]
+                      : nullptr;
     current_ = next;
 #ifdef EMBER_EMU_ASAN
     // A fiber that is done gives up its fake stack (nullptr).
@@ -561,6 +672,11 @@ private:
 
   // Fibers (kernels with barriers only).
   std::vector<Fiber> fibers_;
+  /// The fibers the current phase runs, in order.
+  std::vector<uint32_t> runnable_;
+  /// Each thread's value at its last two shuffles (Fiber::shuffles).
+  std::vector<uint32_t> exchange_[2];
+  std::string shuffleError_;
   Context scheduler_{};
   Fiber *current_ = nullptr;
   /// The index in order_ of the fiber running in this phase.
@@ -660,6 +776,12 @@ private:
 void barrier() {
   if (BlockRunner *runner = activeRunner)
     runner->arrive();
+}
+
+uint64_t shuffle(uint32_t value, uint32_t offset, uint32_t width,
+                 uint32_t mode) {
+  BlockRunner *runner = activeRunner;
+  return runner ? runner->exchange(value, offset, width, mode) : value;
 }
 
 std::string run(const Kernel &kernel, void **params, const unsigned grid[3],

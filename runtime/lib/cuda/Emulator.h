@@ -27,7 +27,8 @@ struct Kernel {
   KernelEntry entry = nullptr;
   /// ember_emu_kernel_<i>_shared_bytes: static shared memory per block.
   uint64_t sharedBytes = 0;
-  /// ember_emu_kernel_<i>_barriers: whether a thread may call barrier().
+  /// ember_emu_kernel_<i>_barriers: whether a thread may call barrier() or
+  /// shuffle() (either makes its threads fibers).
   bool barriers = false;
 };
 
@@ -35,6 +36,16 @@ struct Kernel {
 /// by a thread of a kernel with barriers, it returns once every thread of
 /// the block has called it.
 void barrier();
+
+/// The warp shuffle: what the host code's ember_emu_shuffle_hook is set to
+/// (GpuPlan.h). Called by every thread of a warp (32 consecutive linear
+/// thread ids of a block) with its value, it returns once all of them have
+/// called it: the value of the source lane (mode 0 xor: lane ^ offset; 1 up:
+/// lane - offset; 2 down: lane + offset; 3 idx: offset) in the low 32 bits
+/// and 1 in bit 32 when that lane is within [0, width), else the thread's
+/// own value and 0, as gpu.shuffle does.
+uint64_t shuffle(uint32_t value, uint32_t offset, uint32_t width,
+                 uint32_t mode);
 
 /// Runs every thread of every block of a launch of `kernel`, blocks spread
 /// over a few host threads. Empty when the launch ran; otherwise why it

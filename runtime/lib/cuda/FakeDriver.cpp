@@ -24,9 +24,10 @@
 //   void *shared), one call per thread, with the constants
 //   <name>_shared_bytes and <name>_barriers beside it). It is loaded from
 //   memory with dlopen, functions are its symbols, its
-//   ember_emu_barrier_hook is set to the emulator's barrier, and a launch
-//   runs every thread of every block as a GPU would, with each block's
-//   shared memory and barriers (Emulator.cpp); a launch also keeps sm_90's
+//   ember_emu_barrier_hook and ember_emu_shuffle_hook are set to the
+//   emulator's barrier and warp shuffle, and a launch runs every thread of
+//   every block as a GPU would, with each block's shared memory, barriers
+//   and warp shuffles (Emulator.cpp); a launch also keeps sm_90's
 //   limit on static shared memory (48 KiB per block);
 // - anything else (PTX text) holds one built-in kernel,
 //     ember_test_fill(float *out, float value)
@@ -598,6 +599,10 @@ CUresult loadModule(CUmodule *module, const void *image) {
     using Hook = void (*)();
     if (void *hook = ownSymbol(m->library.handle, kHostBarrierHook))
       *static_cast<Hook *>(hook) = &emu::barrier;
+    // And warp shuffles the emulator's shuffle through this one.
+    using ShuffleHook = uint64_t (*)(uint32_t, uint32_t, uint32_t, uint32_t);
+    if (void *hook = ownSymbol(m->library.handle, kHostShuffleHook))
+      *static_cast<ShuffleHook *>(hook) = &emu::shuffle;
   }
   // Otherwise any text is accepted: nothing is compiled, and the module
   // holds the built-in ember_test_fill.

@@ -190,6 +190,16 @@ func.func @graph(%x: tensor<64x100xf32>) -> tensor<f32> {
   ASSERT_EQ(launches.size(), 1u);
   EXPECT_EQ(launches[0].grid, (std::array<uint32_t, 3>{1, 1, 1}));
   EXPECT_EQ(launches[0].block, (std::array<uint32_t, 3>{256, 1, 1}));
+  // Each warp combines its 32 partials by shuffles (5 butterfly steps);
+  // only its 8 warps' partials go through shared memory.
+  ASSERT_EQ(plan.modules.size(), 1u);
+  const std::string &ptx = plan.modules[0];
+  size_t shuffles = 0;
+  for (size_t at = ptx.find("shfl.sync.bfly.b32"); at != std::string::npos;
+       at = ptx.find("shfl.sync.bfly.b32", at + 1))
+    ++shuffles;
+  EXPECT_EQ(shuffles, 5u) << ptx;
+  EXPECT_NE(ptx.find(".b8 __wg_graph_kernel_0[32];"), std::string::npos) << ptx;
 }
 
 TEST(GpuPlanExtractionTest, QuickstartKernelCounts) {

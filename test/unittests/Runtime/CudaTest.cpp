@@ -454,10 +454,30 @@ TEST(FakeDriverTest, FailingCallNamesTheCallAndTheError) {
 ///     orders of the two phases
 ///   kernel 9 (float *out): calls the barrier, but says it has none
 ///   kernel 10: kernel 6 with 48 KiB, the limit itself
+///   kernel 11 (float *out, const float *in, int mode, int offset, int
+///     width), warp shuffles (through ember_emu_shuffle_hook): thread i
+///     (global, 1-d) writes in[i] shuffled as the arguments say to out[i],
+///     or -1 when the source lane is not valid
+///   kernel 12 (float *out, const float *in): every thread writes the sum
+///     of its warp's inputs, a butterfly of xor shuffles, to out[i]
+///   kernel 13 (float *out): threads of threadIdx.x < 16 return; the
+///     others shuffle (a divergent shuffle)
 const char *kHostKernelsC = R"(
 #include <stdint.h>
+#include <string.h>
 void (*ember_emu_barrier_hook)(void);
 static void barrier(void) { ember_emu_barrier_hook(); }
+uint64_t (*ember_emu_shuffle_hook)(uint32_t, uint32_t, uint32_t, uint32_t);
+static float shuffle(float v, uint32_t offset, uint32_t width, uint32_t mode,
+                     int *valid) {
+  uint32_t bits;
+  memcpy(&bits, &v, 4);
+  uint64_t r = ember_emu_shuffle_hook(bits, offset, width, mode);
+  bits = (uint32_t)r;
+  memcpy(&v, &bits, 4);
+  *valid = (int)(r >> 32);
+  return v;
+}
 
 const uint32_t ember_emu_kernel_0_params = 3;
 const uint32_t ember_emu_kernel_0_param_bytes[3] = {8, 8, 4};
@@ -558,6 +578,38 @@ void ember_emu_kernel_10(void **params, const uint32_t ids[12], void *shared) {
   float *out = *(float **)params[0];
   ((char *)shared)[48 * 1024 - 1] = 1;
   out[ids[3]] = 1.0f;
+}
+
+const uint32_t ember_emu_kernel_11_barriers = 1;
+void ember_emu_kernel_11(void **params, const uint32_t ids[12], void *shared) {
+  float *out = *(float **)params[0];
+  const float *in = *(const float **)params[1];
+  int mode = *(const int *)params[2], offset = *(const int *)params[3];
+  int width = *(const int *)params[4], valid;
+  uint32_t i = ids[0] * ids[9] + ids[3];
+  float v = shuffle(in[i], offset, width, mode, &valid);
+  out[i] = valid ? v : -1.0f;
+}
+
+const uint32_t ember_emu_kernel_12_barriers = 1;
+void ember_emu_kernel_12(void **params, const uint32_t ids[12], void *shared) {
+  float *out = *(float **)params[0];
+  const float *in = *(const float **)params[1];
+  uint32_t i = ids[0] * ids[9] + ids[3];
+  float v = in[i];
+  int valid;
+  for (uint32_t o = 16; o > 0; o /= 2)
+    v += shuffle(v, o, 32, 0, &valid);
+  out[i] = v;
+}
+
+const uint32_t ember_emu_kernel_13_barriers = 1;
+void ember_emu_kernel_13(void **params, const uint32_t ids[12], void *shared) {
+  float *out = *(float **)params[0];
+  int valid;
+  if (ids[3] < 16)
+    return;
+  out[ids[3]] = shuffle(1.0f, 1, 32, 0, &valid);
 }
 )";
 
@@ -1005,6 +1057,130 @@ TEST(FakeDriverTest, EmulatedDivergentBarrierFailsTheLaunch) {
   });
 }
 
+/// Kernel 11 over `threads` inputs 0, 1, 2, ... in blocks of `block`: what
+/// each thread read, or the launch's error.
+StatusOr<std::vector<float>> shuffled(Device &device, Module &module,
+                                      unsigned threads, unsigned block,
+                                      int mode, int offset, int width) {
+  std::vector<float> in(threads);
+  std::iota(in.begin(), in.end(), 0.0f);
+  StatusOr<DeviceBuffer> input = device.allocate(threads * sizeof(float));
+  StatusOr<DeviceBuffer> output = device.allocate(threads * sizeof(float));
+  if (!input || !output)
+    return Status::error("allocation failed");
+  EXPECT_TRUE(device.copyToDevice(*input, in.data(), threads * sizeof(float)));
+  StatusOr<Function> fn = module.function("ember_emu_kernel_11");
+  if (!fn)
+    return fn.status();
+  DevicePtr out = output->address(), src = input->address();
+  if (Status s = device.launch(*fn, {threads / block, 1, 1}, {block, 1, 1}, 0,
+                               {&out, &src, &mode, &offset, &width});
+      !s)
+    return s;
+  return readFloats(device, *output, threads);
+}
+
+TEST(FakeDriverTest, EmulatedWarpShufflesReadTheirSourceLane) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  std::unique_ptr<Module> module = loadHostKernels(device);
+  ASSERT_TRUE(module);
+  // 4 blocks of 96 threads (3 warps each); gpu.shuffle's modes: 0 xor,
+  // 1 up, 2 down, 3 idx.
+  struct Case {
+    int mode, offset, width;
+  };
+  for (Case c : {Case{0, 1, 32}, Case{0, 16, 32}, Case{0, 5, 8}, Case{1, 3, 32},
+                 Case{2, 7, 32}, Case{2, 1, 16}, Case{3, 9, 32}}) {
+    StatusOr<std::vector<float>> got =
+        shuffled(device, *module, 384, 96, c.mode, c.offset, c.width);
+    ASSERT_TRUE(got) << got.status().message();
+    for (unsigned i = 0; i < 384; ++i) {
+      int lane = i % 32, first = i - lane;
+      int source = c.mode == 0   ? lane ^ c.offset
+                   : c.mode == 1 ? lane - c.offset
+                   : c.mode == 2 ? lane + c.offset
+                                 : c.offset;
+      float want = source >= 0 && source < c.width ? float(first + source) : -1;
+      ASSERT_EQ((*got)[i], want)
+          << "thread " << i << ", mode " << c.mode << " offset " << c.offset
+          << " width " << c.width;
+    }
+  }
+}
+
+TEST(FakeDriverTest, EmulatedWarpShufflesWaitForTheWholeWarp) {
+  REQUIRE_HOST_KERNELS();
+  Device &device = fakeDevice();
+  std::unique_ptr<Module> module = loadHostKernels(device);
+  ASSERT_TRUE(module);
+  // Every thread of a warp gets the warp's sum, five shuffles deep: each
+  // exchange waits for the other 31 threads (run one after another in a
+  // shuffled order, a thread that read early would read a stale value).
+  StatusOr<Function> sum = module->function("ember_emu_kernel_12");
+  ASSERT_TRUE(sum) << sum.status().message();
+  for (unsigned block : {32u, 64u, 256u, 1024u}) {
+    unsigned threads = 2048;
+    std::vector<float> in(threads);
+    std::iota(in.begin(), in.end(), 0.0f);
+    StatusOr<DeviceBuffer> input = device.allocate(threads * sizeof(float));
+    StatusOr<DeviceBuffer> output = device.allocate(threads * sizeof(float));
+    ASSERT_TRUE(input && output);
+    ASSERT_TRUE(
+        device.copyToDevice(*input, in.data(), threads * sizeof(float)));
+    DevicePtr out = output->address(), src = input->address();
+    Status s = device.launch(*sum, {threads / block, 1, 1}, {block, 1, 1}, 0,
+                             {&out, &src});
+    ASSERT_TRUE(s) << s.message();
+    std::vector<float> got = readFloats(device, *output, threads);
+    for (unsigned i = 0; i < threads; ++i) {
+      unsigned first = i - i % 32;
+      ASSERT_EQ(got[i], float(32 * first + 31 * 32 / 2))
+          << "thread " << i << ", blocks of " << block;
+    }
+  }
+}
+
+TEST(FakeDriverTest, EmulatedShuffleFromAMissingLaneFailsTheLaunch) {
+  REQUIRE_HOST_KERNELS();
+  inOwnProcess([] {
+    Device &device = fakeDevice();
+    std::unique_ptr<Module> module = loadHostKernels(device);
+    ASSERT_TRUE(module);
+    // Blocks of 40 threads: the second warp has lanes 0 .. 7 only.
+    StatusOr<std::vector<float>> got =
+        shuffled(device, *module, 80, 40, 0, 16, 32);
+    ASSERT_FALSE(got);
+    // (Which of threads 32 .. 39 reports first depends on the order.)
+    const std::string &why = got.status().message();
+    EXPECT_TRUE(contains(why, "in kernel ember_emu_kernel_11, thread (3"))
+        << why;
+    EXPECT_TRUE(contains(why, ", 0, 0) of block (0, 0, 0) shuffled from lane "))
+        << why;
+    EXPECT_TRUE(contains(why, " of its warp, which the block (40 threads) "
+                              "does not have"))
+        << why;
+  });
+}
+
+TEST(FakeDriverTest, EmulatedDivergentShuffleFailsTheLaunch) {
+  REQUIRE_HOST_KERNELS();
+  inOwnProcess([] {
+    Device &device = fakeDevice();
+    std::unique_ptr<Module> module = loadHostKernels(device);
+    ASSERT_TRUE(module);
+    Status s = launchOnFreshBuffer(device, *module, "ember_emu_kernel_13",
+                                   {2, 1, 1}, {64, 1, 1});
+    ASSERT_FALSE(s);
+    EXPECT_TRUE(contains(s.message(), "divergent warp shuffle in kernel "
+                                      "ember_emu_kernel_13: thread ("))
+        << s.message();
+    EXPECT_TRUE(contains(s.message(), " returned while 16 of the 32 threads "
+                                      "of its warp wait at a shuffle"))
+        << s.message();
+  });
+}
+
 TEST(FakeDriverTest, EmulatedBarrierUndeclaredByTheHostCodeFailsTheLaunch) {
   REQUIRE_HOST_KERNELS();
   inOwnProcess([] {
@@ -1273,8 +1449,8 @@ TEST(GpuPlanTest, FakeDeviceNeedsHostCode) {
 TEST(GpuPlanTest, HostCodeMustDefineEveryKernel) {
   REQUIRE_HOST_KERNELS();
   GpuPlan plan = scalePlan(1.0f, hostKernels());
-  // Kernels 0 to 10 are defined; kernel 11 is not.
-  for (int i = 1; i <= 10; ++i)
+  // Kernels 0 to 13 are defined; kernel 14 is not.
+  for (int i = 1; i <= 13; ++i)
     plan.kernels.push_back({"defined" + std::to_string(i), 0});
   plan.kernels.push_back({"missing", 0});
   StatusOr<std::unique_ptr<GpuExecutable>> exe =
@@ -1284,6 +1460,6 @@ TEST(GpuPlanTest, HostCodeMustDefineEveryKernel) {
                        "the host code of kernel 'missing': cuModuleGetFunction "
                        "failed: CUDA_ERROR_NOT_FOUND"))
       << exe.status().message();
-  EXPECT_TRUE(contains(exe.status().message(), "ember_emu_kernel_11"))
+  EXPECT_TRUE(contains(exe.status().message(), "ember_emu_kernel_14"))
       << exe.status().message();
 }

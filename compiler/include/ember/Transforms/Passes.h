@@ -47,12 +47,14 @@ namespace ember {
 /// What ember-gpu-kernels-to-host leaves for the emulated device's entry
 /// points (addEmulatedKernelEntryPoint, ember/runtime/GpuPlan.h): on each
 /// host function, its static workgroup memory in bytes (an i64 attribute)
-/// and, when it synchronises its block, a unit attribute; and the function
-/// every gpu.barrier becomes a call of (declared, not defined).
+/// and, when it synchronises its block or warp, a unit attribute; and the
+/// functions every gpu.barrier and gpu.shuffle become calls of (declared,
+/// not defined).
 inline constexpr llvm::StringLiteral kEmuSharedBytesAttr =
     "ember.emu_shared_bytes";
 inline constexpr llvm::StringLiteral kEmuBarriersAttr = "ember.emu_barriers";
 inline constexpr llvm::StringLiteral kEmuBarrierFunction = "ember_emu_barrier";
+inline constexpr llvm::StringLiteral kEmuShuffleFunction = "ember_emu_shuffle";
 
 } // namespace ember
 } // namespace mlir

@@ -243,6 +243,14 @@ def EmberGPUMapLinalgPass : Pass<"ember-gpu-map-linalg", "::mlir::func::FuncOp">
       blocks), K in chunks of 16 (the last one exact) staged through
       workgroup memory between `gpu.barrier`s, loads coalesced along each
       input's contiguous dimension, multiply-adds marked `contract` (FMA).
+    - **Long reductions** (at least 64 steps per point, the body one
+      associative op on the accumulator) are split over a block: thread
+      `y * px + x` reduces steps `y, y + ry, ...` of point `x` (px = 32
+      points side by side for a column sum, 1 for a row sum). For 32-bit
+      values with px < 32, a warp's rows of a point first combine their
+      partials by `gpu.shuffle xor` (offsets 16, 8, ... down to px), and
+      only each warp's first row stores its partials to workgroup memory;
+      after a barrier one thread per point combines the stored partials.
     - **Small ops** (at most `small-points` output points and `small-work`
       iterations) that follow one another run in one kernel of one block of
       `group-threads` threads, a `gpu.barrier` between ops: the
@@ -352,19 +360,26 @@ def EmberGPUKernelsToHostPass : Pass<"ember-gpu-kernels-to-host", "::mlir::Modul
     dropped from every type. `gpu.barrier` becomes a call of
     `@ember_emu_barrier`, declared private once in the module: the host
     code's shared object defines it and the emulated device implements it
-    (it returns once every thread of the block has called it). The
-    function notes what the emulator must know: `ember.emu_shared_bytes`
-    (N, an i64) and, when it calls the barrier, the unit attribute
-    `ember.emu_barriers` (both kept by the lowering to `llvm.func`). The
-    `gpu.module`s and the host functions are erased.
+    (it returns once every thread of the block has called it). A
+    `gpu.shuffle` of an `i32` or `f32` becomes a call of
+    `@ember_emu_shuffle(value, offset, width, mode) : (i32, i32, i32, i32)
+    -> i64` (the value as `i32` bits; mode 0 xor, 1 up, 2 down, 3 idx),
+    declared the same way, whose low 32 bits are the result and bit 32
+    `valid`: the emulated device returns once every thread of the warp has
+    called it. The function notes what the emulator must know:
+    `ember.emu_shared_bytes` (N, an i64) and, when it calls the barrier or
+    the shuffle, the unit attribute `ember.emu_barriers` (both kept by the
+    lowering to `llvm.func`). The `gpu.module`s and the host functions are
+    erased.
 
     What the emulated device cannot run is an error naming it: every other
-    `gpu` op (`gpu.dynamic_shared_memory`, shuffles, ...), attributions of
+    `gpu` op (`gpu.dynamic_shared_memory`, shuffles of other types, ...),
+    attributions of
     other shapes or types, GPU memory made by any op but an attribution,
     kernel arguments in GPU memory, and any other symbol in a `gpu.module`;
     so are two kernels of one name in different `gpu.module`s (run
     `ember-gpu-merge-kernel-modules` first) and a kernel named `@barrier`
-    (its function would be the barrier's).
+    or `@shuffle` (its function would be the barrier's or the shuffle's).
 
     Before:
     ```mlir

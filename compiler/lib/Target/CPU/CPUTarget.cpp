@@ -303,21 +303,28 @@ Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
   return Error::success();
 }
 
-void mlir::ember::defineEmulatedBarrier(Module &module, StringRef barrierName,
-                                        StringRef hookName) {
-  Function *barrier = module.getFunction(barrierName);
-  if (!barrier || !barrier->isDeclaration())
+void mlir::ember::defineEmulatedHook(Module &module, StringRef name,
+                                     StringRef hookName) {
+  Function *fn = module.getFunction(name);
+  if (!fn || !fn->isDeclaration())
     return;
   LLVMContext &ctx = module.getContext();
   auto *ptrTy = PointerType::getUnqual(ctx);
-  // The emulator writes its barrier's address here when it loads the code.
+  // The emulator writes its function's address here when it loads the code.
   auto *hook = new GlobalVariable(module, ptrTy, /*isConstant=*/false,
                                   GlobalValue::ExternalLinkage,
                                   ConstantPointerNull::get(ptrTy), hookName);
-  barrier->setLinkage(GlobalValue::InternalLinkage);
-  IRBuilder<> b(BasicBlock::Create(ctx, "entry", barrier));
-  b.CreateCall(barrier->getFunctionType(), b.CreateLoad(ptrTy, hook), {});
-  b.CreateRetVoid();
+  fn->setLinkage(GlobalValue::InternalLinkage);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
+  SmallVector<llvm::Value *> args;
+  for (Argument &arg : fn->args())
+    args.push_back(&arg);
+  CallInst *call =
+      b.CreateCall(fn->getFunctionType(), b.CreateLoad(ptrTy, hook), args);
+  if (fn->getReturnType()->isVoidTy())
+    b.CreateRetVoid();
+  else
+    b.CreateRet(call);
 }
 
 void mlir::ember::optimizeModule(Module &module, TargetMachine &tm) {

@@ -49,7 +49,17 @@
 //   void (*ember_emu_barrier_hook)(void);
 // which the emulator sets to its barrier when it loads the code: a thread
 // calls it where the kernel has a barrier, and it returns once every thread
-// of the block has called it (kHostBarrierHook).
+// of the block has called it (kHostBarrierHook). When a kernel exchanges
+// values within a warp (gpu.shuffle, __shfl_sync), the variable
+//   uint64_t (*ember_emu_shuffle_hook)(uint32_t value, uint32_t offset,
+//                                      uint32_t width, uint32_t mode);
+// is set to the emulator's shuffle (kHostShuffleHook): every thread of a
+// warp (32 consecutive linear thread ids, x fastest) calls it with its
+// value, and it returns, once all have, the value of lane `lane ^ offset`
+// (mode 0), `lane - offset` (1), `lane + offset` (2) or `offset` (3) in the
+// low 32 bits, with bit 32 set when that lane is below `width`; else the
+// caller's own value and bit 32 clear (gpu.shuffle's result and `valid`).
+// A kernel that shuffles says it has barriers (_barriers is 1).
 //
 //===----------------------------------------------------------------------===//
 
@@ -98,6 +108,9 @@ inline std::string hostKernelSymbol(int64_t index) {
 
 /// The variable of the host code the emulator sets to its barrier.
 inline constexpr const char *kHostBarrierHook = "ember_emu_barrier_hook";
+
+/// The variable of the host code the emulator sets to its warp shuffle.
+inline constexpr const char *kHostShuffleHook = "ember_emu_shuffle_hook";
 
 struct GpuPlan {
   /// The text form's version (the first line, `ember-gpu-plan <version>`).

@@ -80,13 +80,13 @@ llvm::Error addEmulatedKernelEntryPoint(llvm::Module &module,
                                         llvm::StringRef entryName,
                                         uint64_t sharedBytes, bool barriers);
 
-/// Defines `void <barrierName>(void)`, the function ember-gpu-kernels-to-host
-/// makes every gpu.barrier call, when `module` declares it: it calls the
-/// function whose address is in the exported variable
-///   void (*<hookName>)(void);
-/// which the emulator sets when it loads the code. A no-op otherwise.
-void defineEmulatedBarrier(llvm::Module &module, llvm::StringRef barrierName,
-                           llvm::StringRef hookName);
+/// Defines `<name>`, a function ember-gpu-kernels-to-host makes kernels
+/// call (the barrier, the warp shuffle), when `module` declares it: it
+/// calls, with its arguments, the function of the same type whose address
+/// is in the exported variable `<hookName>`, which the emulator sets when
+/// it loads the code, and returns its result. A no-op otherwise.
+void defineEmulatedHook(llvm::Module &module, llvm::StringRef name,
+                        llvm::StringRef hookName);
 
 /// Runs LLVM's default -O3 module pipeline, tuned for `tm`.
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm);
