@@ -7,6 +7,7 @@
 #include "ember/runtime/GpuExecutable.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -79,6 +80,17 @@ Status GpuExecutable::run(std::span<const DevicePtr> args) const {
   if (static_cast<int64_t>(args.size()) != plan_.numArgs)
     return Status::error("GPU graph takes " + std::to_string(plan_.numArgs) +
                          " buffers, got " + std::to_string(args.size()));
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i] % kGpuBufferAlignment != 0) {
+      char address[32];
+      std::snprintf(address, sizeof address, "0x%llx",
+                    static_cast<unsigned long long>(args[i]));
+      return Status::error("GPU graph argument " + std::to_string(i) +
+                           " is at " + address + ", not a multiple of " +
+                           std::to_string(kGpuBufferAlignment) +
+                           " bytes (its kernels load and store 16-byte "
+                           "vectors)");
+    }
   std::vector<DevicePtr> address(plan_.numBuffers(), 0);
   std::copy(args.begin(), args.end(), address.begin());
   std::unique_lock lock(graphMutex_);

@@ -248,3 +248,113 @@ func.func @row_sum_f64(%x: memref<3x1000xf64>, %out: memref<3xf64>) {
   }
   return
 }
+
+// -----
+
+// An elementwise op over more points than a group takes: each thread
+// computes 4 consecutive points of the innermost dim, one aligned 16-byte
+// load per input (the bias, indexed by that dim, too), the op on
+// vector<4xf32>, a captured scalar in every lane, one 16-byte store: a
+// quarter as many threads (150 blocks of 256 for 153,600 points).
+// CHECK-LABEL: func.func @bias_relu
+// CHECK:         gpu.launch blocks({{.*}}) in (%{{.*}} = %c150, {{.*}} threads({{.*}}) in (%{{.*}} = %c256,
+// CHECK:           %[[T:.*]] = arith.addi
+// CHECK:           arith.cmpi ult, %[[T]], %c38400
+// CHECK:           %[[P:.*]] = arith.muli %[[T]], %c4
+// CHECK:           %[[J:.*]] = arith.remui %[[P]], %c512
+// CHECK:           %[[X:.*]] = vector.load %arg0[%{{.*}}, %[[J]]] {alignment = 16 : i64} : memref<300x512xf32>, vector<4xf32>
+// CHECK:           %[[B:.*]] = vector.load %arg1[%[[J]]] {alignment = 16 : i64} : memref<512xf32>, vector<4xf32>
+// CHECK:           %[[S:.*]] = arith.addf %[[X]], %[[B]] : vector<4xf32>
+// CHECK:           %[[R:.*]] = arith.maximumf %[[S]], %{{.*}} : vector<4xf32>
+// CHECK:           vector.store %[[R]], %arg2[%{{.*}}, %[[J]]] {alignment = 16 : i64} : memref<300x512xf32>, vector<4xf32>
+func.func @bias_relu(%x: memref<300x512xf32>, %b: memref<512xf32>, %out: memref<300x512xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x, %b : memref<300x512xf32>, memref<512xf32>) outs(%out : memref<300x512xf32>) {
+  ^bb0(%in: f32, %bias: f32, %o: f32):
+    %s = arith.addf %in, %bias : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A value per row (a map without the innermost dim) is one scalar load in
+// every lane.
+// CHECK-LABEL: func.func @row_scale
+// CHECK:           %[[S:.*]] = memref.load %arg1[%{{.*}}] : memref<300xf32>
+// CHECK:           vector.broadcast %[[S]] : f32 to vector<4xf32>
+// CHECK:           vector.store
+func.func @row_scale(%x: memref<300x512xf32>, %s: memref<300xf32>, %out: memref<300x512xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x, %s : memref<300x512xf32>, memref<300xf32>) outs(%out : memref<300x512xf32>) {
+  ^bb0(%in: f32, %scale: f32, %o: f32):
+    %r = arith.mulf %in, %scale : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Must not vectorise: rows of 10 (not a multiple of 4) would misalign
+// every other row's vectors.
+// CHECK-LABEL: func.func @rows_of_ten
+// CHECK-NOT:     vector.
+// CHECK:         memref.store
+func.func @rows_of_ten(%x: memref<7000x10xf32>, %out: memref<7000x10xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<7000x10xf32>) outs(%out : memref<7000x10xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.negf %in : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Must not vectorise: a transposed read is not 4 consecutive elements.
+// CHECK-LABEL: func.func @transposed
+// CHECK-NOT:     vector.
+// CHECK:         memref.store
+func.func @transposed(%x: memref<512x512xf32>, %out: memref<512x512xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<512x512xf32>) outs(%out : memref<512x512xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.negf %in : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Must not vectorise: an i1 buffer (a mask) is not 32-bit elements.
+// CHECK-LABEL: func.func @mask
+// CHECK-NOT:     vector.
+// CHECK:         memref.store
+func.func @mask(%x: memref<300x512xf32>, %out: memref<300x512xi1>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<300x512xf32>) outs(%out : memref<300x512xi1>) {
+  ^bb0(%in: f32, %o: i1):
+    %r = arith.cmpf ogt, %in, %zero : f32
+    linalg.yield %r : i1
+  }
+  return
+}
+
+// -----
+
+// Must not vectorise: a body that reads its indices (linalg.index).
+// CHECK-LABEL: func.func @indexed
+// CHECK-NOT:     vector.
+// CHECK:         memref.store
+func.func @indexed(%out: memref<300x512xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%out : memref<300x512xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 1 : index
+    %j = arith.index_cast %i : index to i32
+    %r = arith.sitofp %j : i32 to f32
+    linalg.yield %r : f32
+  }
+  return
+}

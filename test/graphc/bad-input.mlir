@@ -66,7 +66,7 @@
 // FOREIGN: graphc: recursive-call.mlir:2:8: 'func.call' is not an Ember graph op: a graph holds ember ops and one func.return
 // ARITH:   graphc: arith.mlir:2:8: 'arith.constant' is not an Ember graph op
 // HELPER:  graphc: private-helper.mlir:4:1: a graph module holds one function; 'helper' is another
-// WIDE:    graphc: wide.mlir:{{[0-9]+}}:{{[0-9]+}}: ember-gpu-map-linalg: 600000000000 points need 2343750000 blocks of 256 threads, more than CUDA's grid limit of 2147483647
+// WIDE:    graphc: wide.mlir:{{[0-9]+}}:{{[0-9]+}}: ember-gpu-map-linalg: 2400000000000 points need 2343750000 blocks of 256 threads of 4 points each, more than CUDA's grid limit of 2147483647
 // ASM:     graphc: inline-asm.mlir:2:8: 'llvm.inline_asm' is not an Ember graph op
 
 //--- syntax.mlir
@@ -117,7 +117,7 @@ func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
   return %a : tensor<2xf32>
 }
 //--- wide.mlir
-func.func @graph(%a: tensor<2x300000000000xf32>) -> tensor<2x300000000000xf32> {
-  %0 = ember.relu %a : tensor<2x300000000000xf32>
-  return %0 : tensor<2x300000000000xf32>
+func.func @graph(%a: tensor<2x1200000000000xf32>) -> tensor<2x1200000000000xf32> {
+  %0 = ember.relu %a : tensor<2x1200000000000xf32>
+  return %0 : tensor<2x1200000000000xf32>
 }

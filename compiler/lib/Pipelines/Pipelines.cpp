@@ -117,10 +117,11 @@ void ember::buildGPUMapPipeline(OpPassManager &pm) {
 }
 
 void ember::buildGPUHostKernelsPipeline(OpPassManager &pm) {
-  // The kernels' bodies are already loops on memrefs: no OpenMP, no
-  // vectors, and allocations (there are none today) from malloc.
+  // The kernels' bodies are already loops on memrefs (and the 1-d vector
+  // loads and stores of elementwise kernels): no OpenMP, and allocations
+  // (there are none today) from malloc.
   addPasses(pm, "ember-gpu-kernels-to-host,canonicalize,cse,"
-                "expand-strided-metadata,lower-affine,"
+                "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
                 "finalize-memref-to-llvm,convert-scf-to-cf,"
                 "convert-arith-to-llvm,convert-math-to-llvm,"
                 "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"

@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
@@ -113,6 +114,31 @@ bool mapsTo(AffineMap map, ArrayRef<unsigned> dims) {
   }
   return true;
 }
+
+/// What one thread computes at a time: one point (width 1), or `width`
+/// consecutive points along loop dim `dim` as vectors (lanes()).
+struct Lanes {
+  int64_t width = 1;
+  unsigned dim = 0;
+  /// `type` as this many lanes: a vector, or itself for one.
+  Type of(Type type) const {
+    return width == 1 ? type : VectorType::get({width}, type);
+  }
+  /// A scalar `v` in every lane.
+  Value splat(OpBuilder &b, Location loc, Value v) const {
+    return width == 1 ? v
+                      : vector::BroadcastOp::create(b, loc, of(v.getType()), v)
+                            .getResult();
+  }
+  /// Whether `map` reads consecutive elements along `dim`.
+  bool along(AffineMap map) const {
+    return width > 1 && map.isFunctionOfDim(dim);
+  }
+  /// The bytes a vector access is aligned to.
+  uint64_t alignment(Type element) const {
+    return width * element.getIntOrFloatBitWidth() / 8;
+  }
+};
 
 struct Mapper {
   func::FuncOp fn;
@@ -513,24 +539,39 @@ struct Mapper {
 
   /// Zero of `buffer`'s element type: the value of an output a body does
   /// not read.
-  static Value zero(OpBuilder &b, Location loc, Value buffer) {
+  static Value zero(OpBuilder &b, Location loc, Value buffer,
+                    Lanes lanes = {}) {
     Type type = cast<MemRefType>(buffer.getType()).getElementType();
-    return arith::ConstantOp::create(b, loc, cast<TypedAttr>(b.getZeroAttr(type)));
+    return lanes.splat(b, loc,
+                       arith::ConstantOp::create(
+                           b, loc, cast<TypedAttr>(b.getZeroAttr(type))));
   }
 
   /// `buffer` at `map(ivs)`; a scalar operand (a fill's value) as it is.
+  /// With lanes, the lanes' consecutive elements (one aligned vector load),
+  /// or the one element a map that ignores the lanes' dim reads, in every
+  /// lane.
   static Value load(OpBuilder &b, Location loc, Value buffer, AffineMap map,
-                    ValueRange ivs) {
-    if (!isa<MemRefType>(buffer.getType()))
-      return buffer;
-    return memref::LoadOp::create(b, loc, buffer, indices(b, loc, map, ivs));
+                    ValueRange ivs, Lanes lanes = {}) {
+    auto type = dyn_cast<MemRefType>(buffer.getType());
+    if (!type)
+      return lanes.splat(b, loc, buffer);
+    SmallVector<Value> at = indices(b, loc, map, ivs);
+    if (!lanes.along(map))
+      return lanes.splat(b, loc, memref::LoadOp::create(b, loc, buffer, at));
+    Type element = type.getElementType();
+    return vector::LoadOp::create(
+        b, loc, cast<VectorType>(lanes.of(element)), buffer, at,
+        /*nontemporal=*/false, llvm::MaybeAlign(lanes.alignment(element)));
   }
 
   /// Runs `op`'s body on `args` (one per block argument) at loop values
-  /// `ivs`; returns the yielded values. Multiply-adds may become FMAs.
+  /// `ivs`; returns the yielded values. Multiply-adds may become FMAs. With
+  /// lanes, every op works on vectors (lanes() allows elementwise ops and
+  /// constants only).
   static SmallVector<Value> body(OpBuilder &b, linalg::GenericOp op,
                                  ValueRange args, ValueRange ivs,
-                                 bool contract = false) {
+                                 bool contract = false, Lanes lanes = {}) {
     Block &block = op.getRegion().front();
     IRMapping map;
     map.map(block.getArguments(), args);
@@ -539,11 +580,25 @@ struct Mapper {
         map.map(idx.getResult(), ivs[idx.getDim()]);
         continue;
       }
+      if (lanes.width > 1)
+        for (Value operand : inner.getOperands())
+          if (!map.contains(operand)) // from outside the body: every lane
+            map.map(operand, lanes.splat(b, inner.getLoc(), operand));
       Operation *clone = b.clone(inner, map);
       if (contract && isa<arith::MulFOp, arith::AddFOp>(clone))
         clone->setAttr("fastmath", arith::FastMathFlagsAttr::get(
                                        b.getContext(),
                                        arith::FastMathFlags::contract));
+      if (lanes.width == 1)
+        continue;
+      if (clone->hasTrait<OpTrait::ConstantLike>()) {
+        for (auto [from, to] :
+             llvm::zip(inner.getResults(), clone->getResults()))
+          map.map(from, lanes.splat(b, clone->getLoc(), to));
+        continue;
+      }
+      for (OpResult r : clone->getResults())
+        r.setType(lanes.of(r.getType()));
     }
     SmallVector<Value> out;
     for (Value v : block.getTerminator()->getOperands())
@@ -553,31 +608,35 @@ struct Mapper {
 
   /// The values of node `n`'s inputs at loop values `ivs`.
   static SmallVector<Value> loadInputs(OpBuilder &b, Location loc,
-                                       linalg::GenericOp op, ValueRange ivs) {
+                                       linalg::GenericOp op, ValueRange ivs,
+                                       Lanes lanes = {}) {
     SmallVector<Value> v;
     for (OpOperand *in : op.getDpsInputOperands())
-      v.push_back(load(b, loc, in->get(), op.getMatchingIndexingMap(in), ivs));
+      v.push_back(
+          load(b, loc, in->get(), op.getMatchingIndexingMap(in), ivs, lanes));
     return v;
   }
 
   /// The initial value of the chain's first op's outputs at loop values
   /// `ivs` (a point of its iteration space; reduction dims unused).
   static SmallVector<Value> initValues(OpBuilder &b, Location loc,
-                                       const Node &n, ValueRange ivs) {
+                                       const Node &n, ValueRange ivs,
+                                       Lanes lanes = {}) {
     SmallVector<Value> v;
     for (OpOperand &out : n.op.getDpsInitsMutable()) {
       AffineMap map = n.op.getMatchingIndexingMap(&out);
       if (n.prologue) {
-        // The prologue's loops are the output's dims.
+        // The prologue's loops are the output's dims (lanes() has none).
         SmallVector<Value> pivs = indices(b, loc, map, ivs);
         SmallVector<Value> args = loadInputs(b, loc, n.prologue, pivs);
         // Its body does not read its output (see foldPrologues).
         args.push_back(zero(b, loc, n.prologue.getDpsInits()[0]));
         v.push_back(body(b, n.prologue, args, pivs)[0]);
       } else if (readsInit(n.op, out)) {
-        v.push_back(load(b, loc, out.get(), map, ivs));
+        v.push_back(load(b, loc, out.get(), map, ivs, lanes));
       } else {
-        v.push_back(zero(b, loc, out.get())); // the body does not read it
+        // The body does not read it.
+        v.push_back(zero(b, loc, out.get(), lanes));
       }
     }
     return v;
@@ -585,18 +644,30 @@ struct Mapper {
 
   /// Stores node `n`'s `results` at `ivs` where they must reach memory.
   static void storeResults(OpBuilder &b, Location loc, const Node &n,
-                           ValueRange results, ValueRange ivs) {
-    for (auto [i, out] : llvm::enumerate(n.op.getDpsInitsMutable()))
-      if (n.store[i])
-        memref::StoreOp::create(
-            b, loc, results[i], out.get(),
-            indices(b, loc, n.op.getMatchingIndexingMap(&out), ivs));
+                           ValueRange results, ValueRange ivs,
+                           Lanes lanes = {}) {
+    for (auto [i, out] : llvm::enumerate(n.op.getDpsInitsMutable())) {
+      if (!n.store[i])
+        continue;
+      AffineMap map = n.op.getMatchingIndexingMap(&out);
+      SmallVector<Value> at = indices(b, loc, map, ivs);
+      if (lanes.width == 1) {
+        memref::StoreOp::create(b, loc, results[i], out.get(), at);
+        continue;
+      }
+      // (lanes() checked that every output is written along the lanes.)
+      Type element = cast<MemRefType>(out.get().getType()).getElementType();
+      vector::StoreOp::create(b, loc, results[i], out.get(), at,
+                              /*nontemporal=*/false,
+                              llvm::MaybeAlign(lanes.alignment(element)));
+    }
   }
 
   /// Runs the epilogue nodes of `chain` at its parallel point `par`, the
   /// first op's results being `results`.
   static void emitEpilogues(OpBuilder &b, Location loc, const Chain &chain,
-                            ValueRange results, ValueRange par) {
+                            ValueRange results, ValueRange par,
+                            Lanes lanes = {}) {
     DenseMap<Value, Value> values; // buffer value -> its value at `par`
     auto record = [&](const Node &n, ValueRange r) {
       for (auto [out, v] : llvm::zip(n.op.getDpsInits(), r))
@@ -610,12 +681,12 @@ struct Mapper {
         args.push_back(it != values.end()
                            ? it->second
                            : load(b, loc, in->get(),
-                                  n.op.getMatchingIndexingMap(in), par));
+                                  n.op.getMatchingIndexingMap(in), par, lanes));
       }
       for (Value out : n.op.getDpsInits())
-        args.push_back(zero(b, loc, out)); // unread (see extends)
-      SmallVector<Value> r = body(b, n.op, args, par);
-      storeResults(b, loc, n, r, par);
+        args.push_back(zero(b, loc, out, lanes)); // unread (see extends)
+      SmallVector<Value> r = body(b, n.op, args, par, false, lanes);
+      storeResults(b, loc, n, r, par, lanes);
       record(n, r);
     }
   }
@@ -623,7 +694,7 @@ struct Mapper {
   /// Computes `chain` at one parallel point (`par`, one value per parallel
   /// dim in order): reductions loop in registers.
   static void emitPoint(OpBuilder &b, Location loc, const Chain &chain,
-                        ValueRange par) {
+                        ValueRange par, Lanes lanes = {}) {
     const Node &first = chain.nodes.front();
     SmallVector<Value> ivs(chain.ranges.size());
     for (auto [dim, v] : llvm::zip(chain.parallel, par))
@@ -631,14 +702,14 @@ struct Mapper {
     Value zero = index(b, loc, 0);
     for (unsigned dim : chain.reduction)
       ivs[dim] = zero; // the init's maps do not use them
-    SmallVector<Value> acc = initValues(b, loc, first, ivs);
+    SmallVector<Value> acc = initValues(b, loc, first, ivs, lanes);
     // One loop per reduction dim, outermost first.
     std::function<SmallVector<Value>(OpBuilder &, unsigned, ValueRange)> loop =
         [&](OpBuilder &lb, unsigned level, ValueRange accs) -> SmallVector<Value> {
       if (level == chain.reduction.size()) {
-        SmallVector<Value> args = loadInputs(lb, loc, first.op, ivs);
+        SmallVector<Value> args = loadInputs(lb, loc, first.op, ivs, lanes);
         args.append(accs.begin(), accs.end());
-        return body(lb, first.op, args, ivs);
+        return body(lb, first.op, args, ivs, false, lanes);
       }
       unsigned dim = chain.reduction[level];
       auto forOp = scf::ForOp::create(
@@ -653,8 +724,63 @@ struct Mapper {
       return SmallVector<Value>(forOp.getResults());
     };
     SmallVector<Value> results = loop(b, 0, acc);
-    storeResults(b, loc, first, results, ivs);
-    emitEpilogues(b, loc, chain, results, par);
+    storeResults(b, loc, first, results, ivs, lanes);
+    emitEpilogues(b, loc, chain, results, par, lanes);
+  }
+
+  /// The lanes of a one-point-per-thread kernel for `chain`: kLanes
+  /// consecutive points of the innermost dim per thread, with one 16-byte
+  /// load or store per operand, when every op of the chain is all-parallel
+  /// and elementwise (its body elementwise ops and constants, no
+  /// linalg.index, no prologue), the innermost extent is a multiple of
+  /// kLanes, and every buffer it reads or writes along that dim holds
+  /// 32-bit elements, identity layout and static shape (so every vector is
+  /// aligned: buffers start 16-byte aligned, rows at multiples of kLanes),
+  /// reading consecutive elements (the dim its last index alone) or one
+  /// element for all lanes (the dim in none of its indices). Else one
+  /// point.
+  static Lanes lanes(const Chain &chain) {
+    if (!chain.reduction.empty() || chain.parallel.empty() ||
+        chain.ranges[chain.parallel.back()] % kLanes != 0)
+      return {};
+    // Without reductions the first op's dims are the parallel ones, in
+    // the order the epilogues' dims are.
+    Lanes lanes{kLanes, static_cast<unsigned>(chain.parallel.size() - 1)};
+    for (const Node &n : chain.nodes) {
+      if (n.prologue || n.op.hasIndexSemantics())
+        return {};
+      for (Operation &inner : n.op.getRegion().front().without_terminator())
+        if (!inner.hasTrait<OpTrait::ConstantLike>() &&
+            !OpTrait::hasElementwiseMappableTraits(&inner))
+          return {};
+      for (OpOperand &operand : n.op->getOpOperands()) {
+        auto type = dyn_cast<MemRefType>(operand.get().getType());
+        if (!type)
+          continue; // a scalar, in every lane
+        AffineMap map = n.op.getMatchingIndexingMap(&operand);
+        bool output = n.op.isDpsInit(&operand);
+        if (!lanes.along(map)) {
+          // One element for every lane: fine to read, not to write.
+          if (output &&
+              (readsInit(n.op, operand) ||
+               n.store[operand.getOperandNumber() - n.op.getNumDpsInputs()]))
+            return {};
+          continue;
+        }
+        ArrayRef<AffineExpr> results = map.getResults();
+        auto last = dyn_cast<AffineDimExpr>(results.back());
+        Type element = type.getElementType();
+        if (!last || last.getPosition() != lanes.dim ||
+            llvm::any_of(
+                results.drop_back(),
+                [&](AffineExpr e) { return e.isFunctionOfDim(lanes.dim); }) ||
+            !element.isIntOrFloat() || element.getIntOrFloatBitWidth() != 32 ||
+            !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+            type.getShape().back() % kLanes != 0)
+          return {};
+      }
+    }
+    return lanes;
   }
 
   /// The parallel point of linear index `p` (the last dim fastest).
@@ -688,6 +814,8 @@ struct Mapper {
   static constexpr int64_t kFewBlocks = 96;
   /// The threads of a warp.
   static constexpr int64_t kWarp = 32;
+  /// The points of an elementwise kernel's thread (lanes()).
+  static constexpr int64_t kLanes = 4;
 
   /// The workgroup buffer of a split's partial values.
   static MemRefType partialsType(const Chain &chain, const Split &split) {
@@ -818,28 +946,40 @@ struct Mapper {
     gpu::TerminatorOp::create(kb, loc);
   }
 
-  /// One thread per point, kThreads per block.
+  /// One thread per point (or per kLanes points, see lanes()), kThreads
+  /// per block.
   LogicalResult emitGrid(OpBuilder &b, Location loc, const Chain &chain) {
-    int64_t blocks = (chain.points + kThreads - 1) / kThreads;
+    Lanes lanes = this->lanes(chain);
+    int64_t threads = chain.points / lanes.width;
+    int64_t blocks = (threads + kThreads - 1) / kThreads;
     if (blocks > INT32_MAX)
       return chain.nodes.front().op.emitError("ember-gpu-map-linalg: ")
              << chain.points << " points need " << blocks << " blocks of "
-             << kThreads << " threads, more than CUDA's grid limit of "
-             << INT32_MAX;
+             << kThreads << " threads"
+             << (lanes.width > 1
+                     ? " of " + std::to_string(lanes.width) + " points each"
+                     : std::string())
+             << ", more than CUDA's grid limit of " << INT32_MAX;
     Value one = index(b, loc, 1);
     auto launch = gpu::LaunchOp::create(b, loc, index(b, loc, blocks), one, one,
                                         index(b, loc, kThreads), one, one);
     OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
-    Value p = arith::AddIOp::create(
+    Value t = arith::AddIOp::create(
         kb, loc,
         arith::MulIOp::create(kb, loc, launch.getBlockIds().x,
                               index(kb, loc, kThreads)),
         launch.getThreadIds().x);
-    Value inRange = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult, p,
-                                          index(kb, loc, chain.points));
+    Value inRange = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult, t,
+                                          index(kb, loc, threads));
     auto ifOp = scf::IfOp::create(kb, loc, inRange, /*withElse=*/false);
     kb.setInsertionPointToStart(ifOp.thenBlock());
-    emitPoint(kb, loc, chain, delinearize(kb, loc, chain, p));
+    // The thread's first point.
+    Value p =
+        lanes.width == 1
+            ? t
+            : arith::MulIOp::create(kb, loc, t, index(kb, loc, lanes.width))
+                  .getResult();
+    emitPoint(kb, loc, chain, delinearize(kb, loc, chain, p), lanes);
     kb.setInsertionPointToEnd(&launch.getBody().front());
     gpu::TerminatorOp::create(kb, loc);
     return success();

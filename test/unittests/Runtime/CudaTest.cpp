@@ -1361,6 +1361,14 @@ TEST(GpuPlanTest, FakeDeviceRunsAPlansHostCode) {
   Status wrong = (*exe)->run(none);
   EXPECT_FALSE(wrong);
   EXPECT_NE(wrong.message().find("takes 2 buffers, got 0"), std::string::npos);
+  // A buffer not 16-byte aligned (a kernel's vector loads would fault).
+  DevicePtr unaligned[] = {input->address(), out->address() + 4};
+  Status misaligned = (*exe)->run(unaligned);
+  EXPECT_FALSE(misaligned);
+  EXPECT_TRUE(contains(misaligned.message(), "GPU graph argument 1 is at 0x"))
+      << misaligned.message();
+  EXPECT_TRUE(contains(misaligned.message(), ", not a multiple of 16 bytes"))
+      << misaligned.message();
 }
 
 TEST(GpuPlanTest, RunsReplayOneCapturedGraphPerArgumentSet) {

@@ -258,7 +258,14 @@ def EmberGPUMapLinalgPass : Pass<"ember-gpu-map-linalg", "::mlir::func::FuncOp">
       step cost one launch instead of a dozen.
     - **Everything else** runs one output point per thread (reductions loop
       over their reduced dimensions in registers), 256 threads per block,
-      the innermost dimension on consecutive threads.
+      the innermost dimension on consecutive threads. An elementwise chain
+      (all-parallel, elementwise bodies, no `linalg.index`) whose innermost
+      extent is a multiple of 4 and whose buffers along that dimension are
+      32-bit, static and of identity layout runs 4 consecutive points per
+      thread: one 16-byte `vector.load`/`vector.store` (aligned: a plan's
+      buffers start 16-byte aligned) per operand, the body on
+      `vector<4xT>`, an operand that does not vary along the dimension
+      loaded once and broadcast.
 
     An op that reads a buffer it also writes at another index is refused
     (the threads of a kernel have no order).
@@ -276,7 +283,8 @@ def EmberGPUMapLinalgPass : Pass<"ember-gpu-map-linalg", "::mlir::func::FuncOp">
                            "::mlir::arith::ArithDialect",
                            "::mlir::affine::AffineDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::linalg::LinalgDialect"];
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def EmberGPUNoAliasArgumentsPass : Pass<"ember-gpu-noalias-arguments", "::mlir::ModuleOp"> {

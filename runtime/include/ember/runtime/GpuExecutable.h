@@ -40,7 +40,8 @@ public:
 
   /// Queues the plan on the device's stream. `args` are the device
   /// addresses of the graph's arguments (inputs, then outputs), as many as
-  /// the plan's numArgs. Does not wait; Device::synchronize() does.
+  /// the plan's numArgs, each a multiple of kGpuBufferAlignment (an error
+  /// otherwise). Does not wait; Device::synchronize() does.
   Status run(std::span<const DevicePtr> args) const;
 
   const GpuPlan &plan() const { return plan_; }

@@ -8,7 +8,9 @@
 //
 // Buffers 0 .. numArgs-1 are the graph's arguments, inputs then outputs in
 // the order of the graph function's parameters (the CPU ABI's order);
-// further buffers are temporaries the plan allocates.
+// further buffers are temporaries the plan allocates. Every buffer starts
+// at a multiple of kGpuBufferAlignment bytes (kernels load and store 16-byte
+// vectors); the caching allocator's blocks are 256-byte aligned.
 //
 // Text form, one item per line:
 //   ember-gpu-plan 2
@@ -100,6 +102,9 @@ struct GpuStep {
   std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
   std::vector<GpuArg> args;
 };
+
+/// The alignment of every buffer of a plan, in bytes (see above).
+inline constexpr uint64_t kGpuBufferAlignment = 16;
 
 /// The symbol of kernel `index`'s host code (see the layout above).
 inline std::string hostKernelSymbol(int64_t index) {
