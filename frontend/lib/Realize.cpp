@@ -82,6 +82,14 @@ std::vector<Node *> topologicalOrder(const std::vector<NodePtr> &targets) {
 struct CompiledGraph {
   std::unique_ptr<rt::Executable> executable;
   std::unique_ptr<rt::cuda::GpuExecutable> gpuExecutable;
+  /// A GPU graph's buffers planned ahead, so that a run's addresses are
+  /// the last run's (and a captured CUDA graph replays): each host input's
+  /// (a scalar's) device buffer, and each result's last buffer, which the
+  /// next run reuses once nothing else holds it (the caller dropped the
+  /// result). Runs of the graph take turns (`gpuMutex`).
+  std::mutex gpuMutex;
+  std::vector<std::shared_ptr<rt::cuda::DeviceBuffer>> hostInputSlots;
+  std::vector<std::shared_ptr<rt::cuda::DeviceBuffer>> resultSlots;
 };
 
 [[noreturn]] void failAt(std::source_location loc, const std::string &what) {
@@ -534,7 +542,8 @@ NodePtr transposedWeight(const Node &linear, std::source_location loc) {
 }
 } // namespace
 
-void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
+void realize(const std::vector<NodePtr> &requested, std::source_location loc,
+             const std::vector<InPlace> &inPlace) {
   // Only distinct, not yet computed targets take part.
   std::vector<NodePtr> targets;
   std::unordered_set<Node *> seen;
@@ -568,6 +577,41 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
       failAt(loc, "cannot compute tensors on " + device.str() + " and " +
                       t->device.str() + " in one graph");
   rt::cuda::Device *gpu = device.is_cuda() ? &cudaDevice(device, loc) : nullptr;
+  // Targets computed into a leaf's buffer: tied[i] is the leaf's argument
+  // index, or -1. The graph says so (ember-tie-results), and no longer
+  // returns them.
+  std::vector<int64_t> tied(targets.size(), -1);
+  if (gpu && !inPlace.empty()) {
+    std::vector<std::pair<int64_t, int64_t>> pairs;
+    std::unordered_set<Node *> taken;
+    for (const InPlace &p : inPlace) {
+      auto target = std::find(targets.begin(), targets.end(), p.target);
+      auto leaf = std::find(leaves.begin(), leaves.end(), p.leaf);
+      if (target == targets.end() || leaf == leaves.end() ||
+          !(p.leaf->device == device) || !p.leaf->deviceData ||
+          p.leaf->deviceData.use_count() != 1 ||
+          p.leaf->shape != p.target->shape ||
+          p.leaf->dtype != p.target->dtype ||
+          !taken.insert(p.leaf.get()).second)
+        continue;
+      size_t t = target - targets.begin();
+      if (tied[t] >= 0)
+        continue;
+      tied[t] = leaf - leaves.begin();
+      pairs.emplace_back(t, tied[t]);
+    }
+    if (!pairs.empty()) {
+      std::string attribute = " attributes {ember.tied_results = array<i64: ";
+      for (size_t i = 0; i < pairs.size(); ++i)
+        attribute += fmt::format("{}{}, {}", i ? ", " : "", pairs[i].first,
+                                 pairs[i].second);
+      attribute += ">}";
+      // After the function's result types, before its body.
+      size_t header = text.find("func.func @graph(");
+      size_t body = text.find(" {\n", header);
+      text.insert(body, attribute);
+    }
+  }
   // The same graph compiles differently per device and CPU target.
   std::string cpu = device.is_cpu() ? currentCpuTarget() : "";
   std::string key = device.is_cpu()
@@ -627,17 +671,40 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc) {
 
   if (gpu) {
     std::vector<rt::cuda::DevicePtr> args;
-    // Uploaded host scalars stay alive until the graph has been queued.
-    std::vector<std::shared_ptr<rt::cuda::DeviceBuffer>> keep;
-    for (const NodePtr &leaf : leaves) {
-      keep.push_back(fe::deviceData(*leaf, device, loc));
-      args.push_back(keep.back()->address());
+    std::lock_guard<std::mutex> runs(compiled->gpuMutex);
+    compiled->hostInputSlots.resize(leaves.size());
+    for (size_t j = 0; j < leaves.size(); ++j) {
+      const Node &leaf = *leaves[j];
+      if (leaf.deviceData && leaf.device == device) {
+        args.push_back(leaf.deviceData->address());
+        continue;
+      }
+      // A host scalar: uploaded into this argument's own buffer (the copy
+      // runs after the graph's previous run, on the same stream).
+      std::shared_ptr<rt::Buffer> host = hostData(leaf, loc);
+      size_t bytes = static_cast<size_t>(leaf.numel()) * dtypeSize(leaf.dtype);
+      std::shared_ptr<rt::cuda::DeviceBuffer> &slot =
+          compiled->hostInputSlots[j];
+      if (!slot || slot->size() != bytes)
+        slot = allocateOn(*gpu, bytes, loc);
+      if (rt::Status s = gpu->copyToDevice(*slot, host->data(), bytes); !s)
+        failAt(loc, s.message());
+      args.push_back(slot->address());
     }
     std::vector<std::shared_ptr<rt::cuda::DeviceBuffer>> outputs;
-    for (const NodePtr &t : targets) {
-      outputs.push_back(allocateOn(
-          *gpu, static_cast<size_t>(t->numel()) * dtypeSize(t->dtype), loc));
-      args.push_back(outputs.back()->address());
+    compiled->resultSlots.resize(targets.size());
+    for (size_t i = 0; i < targets.size(); ++i) {
+      if (tied[i] >= 0) {
+        outputs.push_back(leaves[tied[i]]->deviceData);
+        continue;
+      }
+      const NodePtr &t = targets[i];
+      size_t bytes = static_cast<size_t>(t->numel()) * dtypeSize(t->dtype);
+      std::shared_ptr<rt::cuda::DeviceBuffer> &slot = compiled->resultSlots[i];
+      if (!slot || slot.use_count() != 1 || slot->size() != bytes)
+        slot = allocateOn(*gpu, bytes, loc);
+      outputs.push_back(slot);
+      args.push_back(slot->address());
     }
     if (rt::Status s = compiled->gpuExecutable->run(args); !s)
       failAt(loc, "running the graph on " + device.str() + " failed: " +

@@ -35,7 +35,20 @@ private:
 /// to them becomes one ember function, which is compiled (or found in the
 /// cache) and run. Afterwards each target holds its data and has released
 /// its inputs. Throws ember::Error naming `loc` on failure.
-void realize(const std::vector<NodePtr> &targets, std::source_location loc);
+///
+/// `inPlace` (GPU graphs only) lists targets to compute into a leaf's device
+/// buffer instead of a new one, the leaf's value being lost: an optimizer
+/// step updating parameters and their state in place, so that every step
+/// runs on the same buffers (and replays one captured CUDA graph). A pair
+/// is honoured when the leaf is an input of the graph, on the graph's
+/// device, of the target's shape and dtype, and its buffer is its own (no
+/// other node shares it); then the target's buffer is the leaf's. Others
+/// are computed as usual.
+struct InPlace {
+  NodePtr target, leaf;
+};
+void realize(const std::vector<NodePtr> &targets, std::source_location loc,
+             const std::vector<InPlace> &inPlace = {});
 
 /// The graph leading to `targets` as ember IR (MLIR text), with the leaves
 /// it reads, in argument order. Exposed for tests and graph export.

@@ -65,15 +65,17 @@ void ember::buildCPUVectorizePipeline(OpPassManager &pm,
 void ember::buildCPUBufferizePipeline(OpPassManager &pm) {
   // Each result must be its own value before results become out-params.
   pm.addNestedPass<func::FuncOp>(createEmberDistinctResultsPass());
-  addPasses(pm,
-            "one-shot-bufferize{bufferize-function-boundaries "
-            "function-boundary-type-conversion=identity-layout-map},"
-            "buffer-results-to-out-params{hoist-static-allocs "
-            "modify-public-functions},"
-            // Before deallocations are placed: no heap allocation may be
-            // left for an OpenMP thread where it fits on the stack.
-            "func.func(ember-cpu-stack-parallel-temporaries),"
-            "canonicalize,buffer-deallocation-pipeline,canonicalize,cse");
+  addPasses(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                "function-boundary-type-conversion=identity-layout-map},"
+                // Results the caller wants in argument buffers stop being
+                // results first.
+                "func.func(ember-tie-results),"
+                "buffer-results-to-out-params{hoist-static-allocs "
+                "modify-public-functions},"
+                // Before deallocations are placed: no heap allocation may be
+                // left for an OpenMP thread where it fits on the stack.
+                "func.func(ember-cpu-stack-parallel-temporaries),"
+                "canonicalize,buffer-deallocation-pipeline,canonicalize,cse");
 }
 
 void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {

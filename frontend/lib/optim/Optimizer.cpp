@@ -28,7 +28,8 @@ void Optimizer::zero_grad() {
 }
 
 void Optimizer::apply(const std::vector<Tensor> &newValues,
-                      std::vector<Tensor> &state, Tensor::Loc loc) {
+                      std::vector<Tensor> &state,
+                      const std::vector<Tensor> &stateBefore, Tensor::Loc loc) {
   std::vector<fe::NodePtr> targets;
   for (const Tensor &v : newValues)
     targets.push_back(v.node());
@@ -48,11 +49,34 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
       std::any_of(unwrittenGradients_.begin(), unwrittenGradients_.end(),
                   [](const std::weak_ptr<fe::Node> &g) { return !g.expired(); });
   unwrittenGradients_.clear();
+  // On a GPU, each new value is computed into the buffer of the value it
+  // replaces (realize() checks that nothing else shares it). The old values
+  // are gone then: gradients are computed now rather than later from them.
+  std::vector<fe::InPlace> inPlace;
+  bool onGpu =
+      std::any_of(newValues.begin(), newValues.end(), [](const Tensor &v) {
+        return v.defined() && v.device().is_cuda();
+      });
+  if (onGpu) {
+    for (size_t i = 0; i < params_.size(); ++i)
+      if (newValues[i].defined())
+        inPlace.push_back({newValues[i].node(), params_[i].node()});
+    for (size_t k = 0; k < state.size() && k < stateBefore.size(); ++k)
+      if (state[k].defined() && stateBefore[k].defined())
+        inPlace.push_back({state[k].node(), stateBefore[k].node()});
+    writeGradients = true;
+  }
   if (writeGradients)
     for (const Tensor &p : params_)
       if (p.grad().defined())
         targets.push_back(p.grad().node());
-  fe::realize(targets, loc);
+  fe::realize(targets, loc, inPlace);
+  // State updated in place: the tensor stays, with its new value.
+  for (size_t k = 0; k < state.size() && k < stateBefore.size(); ++k)
+    if (state[k].defined() && stateBefore[k].defined() &&
+        state[k].node()->deviceData &&
+        state[k].node()->deviceData == stateBefore[k].node()->deviceData)
+      state[k] = stateBefore[k];
 
   // In place: each parameter's node takes the new buffer, so every handle
   // on the parameter sees it. The gradients not yet computed stay readable:
@@ -64,6 +88,11 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
     if (!newValues[i].defined())
       continue;
     fe::Node &p = *params_[i].node();
+    if (p.deviceData && newValues[i].node()->deviceData == p.deviceData) {
+      // Updated in place (its gradient, if any, was computed in the step).
+      p.transposed.reset();
+      continue;
+    }
     // A leaf sharing the old buffer.
     before.emplace_back(&p, params_[i].detach(loc).node());
     if (p.grad && !p.grad->isRealized())
@@ -106,6 +135,7 @@ void SGD::step(Tensor::Loc loc) {
   NoGradGuard noGrad;
   fe::CallerLocation at(loc);
   std::vector<Tensor> newValues(params_.size());
+  const std::vector<Tensor> momentumBefore = momentum_;
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor &p = params_[i];
     Tensor g = decayedGrad(p, options.weight_decay);
@@ -121,7 +151,7 @@ void SGD::step(Tensor::Loc loc) {
     }
     newValues[i] = p - g * options.lr;
   }
-  apply(newValues, momentum_, loc);
+  apply(newValues, momentum_, momentumBefore, loc);
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions opts)
@@ -145,6 +175,8 @@ void Adam::step(Tensor::Loc loc) {
   double correction1 = 1 - std::pow(options.beta1, static_cast<double>(steps_));
   double correction2 = 1 - std::pow(options.beta2, static_cast<double>(steps_));
   std::vector<Tensor> newValues(params_.size());
+  std::vector<Tensor> stateBefore = m_;
+  stateBefore.insert(stateBefore.end(), v_.begin(), v_.end());
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor &p = params_[i];
     Tensor g = decayedGrad(p, options.weight_decay);
@@ -161,7 +193,12 @@ void Adam::step(Tensor::Loc loc) {
   }
   std::vector<Tensor> state = m_;
   state.insert(state.end(), v_.begin(), v_.end());
-  apply(newValues, state, loc);
+  apply(newValues, state, stateBefore, loc);
+  // (Updated in place, a state tensor is its old one again.)
+  for (size_t i = 0; i < m_.size(); ++i) {
+    m_[i] = state[i];
+    v_[i] = state[m_.size() + i];
+  }
 }
 
 } // namespace ember::optim

@@ -56,6 +56,10 @@ inline constexpr llvm::StringLiteral kEmuBarriersAttr = "ember.emu_barriers";
 inline constexpr llvm::StringLiteral kEmuBarrierFunction = "ember_emu_barrier";
 inline constexpr llvm::StringLiteral kEmuShuffleFunction = "ember_emu_shuffle";
 
+/// The attribute of a graph function whose results are to be computed into
+/// argument buffers (ember-tie-results): (result, argument) index pairs.
+inline constexpr llvm::StringLiteral kTiedResultsAttr = "ember.tied_results";
+
 } // namespace ember
 } // namespace mlir
 

@@ -219,6 +219,33 @@ def EmberCPUThreadCountPass : Pass<"ember-cpu-thread-count", "::mlir::ModuleOp">
 // GPU code generation
 //===----------------------------------------------------------------------===//
 
+def EmberTieResultsPass : Pass<"ember-tie-results", "::mlir::func::FuncOp"> {
+  let summary = "Compute results into the buffers of the arguments they replace";
+  let description = [{
+    Runs on a bufferized graph function, before its results become
+    out-parameters. The function's `ember.tied_results` attribute (an
+    `array<i64>` of (result, argument) pairs, which the frontend writes for
+    an optimizer step on a GPU: each parameter's new value into the
+    parameter's own buffer) says which results replace which arguments.
+    Each tied result stops being a result: its value ends in the argument's
+    buffer, and the caller reads it there.
+
+    - **In place** when the result is a fresh allocation of the argument's
+      type, and after the first op that writes it no op reads the argument
+      (that op itself may read each element of the argument where it writes
+      the same element: `p - lr * g`): every use of the allocation becomes
+      the argument.
+    - **Otherwise** (the argument is read later, or an op this pass does not
+      follow touches either buffer): computed as before, then a
+      `memref.copy` over the argument just before the return.
+
+    The attribute is removed. Errors: pairs out of range or tying a result
+    or argument twice, and a result whose type is not its argument's.
+    Without the attribute the pass does nothing.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def EmberGPUMapLinalgPass : Pass<"ember-gpu-map-linalg", "::mlir::func::FuncOp"> {
   let summary = "Map bufferized linalg ops to gpu.launch kernels with real thread mappings";
   let description = [{

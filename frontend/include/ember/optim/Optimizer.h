@@ -34,11 +34,17 @@ public:
   const std::vector<Tensor> &params() const { return params_; }
 
 protected:
-  /// Realises `newValues[i]` (and `state`, updated in place) in one graph
-  /// with the pending losses, then makes newValues[i] the data of
-  /// params_[i]; the gradients not yet computed keep reading the old data.
+  /// Realises `newValues[i]` and `state` (the optimizer state's new values,
+  /// `stateBefore` its old ones) in one graph with the pending losses, then
+  /// makes newValues[i] the data of params_[i]. On the CPU each result gets
+  /// a buffer of its own, and the gradients not yet computed keep reading
+  /// the old data. On a GPU the parameters and state are updated in place,
+  /// in their own buffers (a step always runs on the same buffers, and
+  /// replays one captured CUDA graph): the gradients not yet computed are
+  /// computed in the same graph, and state[k] stays the tensor
+  /// stateBefore[k], now holding the new value.
   void apply(const std::vector<Tensor> &newValues, std::vector<Tensor> &state,
-             Tensor::Loc loc);
+             const std::vector<Tensor> &stateBefore, Tensor::Loc loc);
 
   /// p's gradient plus weight_decay * p (L2 regularisation, as PyTorch's
   /// optimizers add it); undefined when p has no gradient.
