@@ -804,6 +804,15 @@ CUresult runLaunch(State &s, CUfunction fn, const unsigned grid[3],
   bool fill = fn == reinterpret_cast<CUfunction>(&fillFunction);
   const emu::Kernel &kernel = reinterpret_cast<FakeFunction *>(fn)->kernel;
   if (!fill) {
+    // EMBER_FAKE_CUDA_KERNELS=skip: launches are checked but not run, so
+    // that a benchmark on the fake driver times the host's side alone
+    // (bench/gpu_step's host_per_train_step); results are garbage.
+    static const bool skip = [] {
+      const char *env = std::getenv("EMBER_FAKE_CUDA_KERNELS");
+      return env && std::strcmp(env, "skip") == 0;
+    }();
+    if (skip)
+      return CUDA_SUCCESS;
     // The stream is synchronous: the kernel runs now, under the lock, so its
     // module cannot be unloaded meanwhile.
     std::string why = emu::run(kernel, params, grid, block);
