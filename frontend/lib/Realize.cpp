@@ -34,6 +34,16 @@
 namespace ember {
 void set_num_threads(int n) { rt::setNumThreads(n); }
 int get_num_threads() { return rt::numThreads(); }
+
+namespace {
+std::atomic<bool> &allowTF32Flag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+} // namespace
+
+void cuda::set_allow_tf32(bool allow) { allowTF32Flag().store(allow); }
+bool cuda::allow_tf32() { return allowTF32Flag().load(); }
 } // namespace ember
 
 namespace ember::fe {
@@ -79,6 +89,44 @@ std::vector<Node *> topologicalOrder(const std::vector<NodePtr> &targets) {
 
 /// One compiled graph, shared by every realisation with the same text (and
 /// device): native code for the CPU, or a plan of kernels for a GPU.
+/// A compiled GPU graph's hold on a result's last buffer (see
+/// CompiledGraph). Buffers so held are counted, so that updating one in
+/// place (InPlace) can tell the slot's hold from another tensor's.
+class ResultSlot {
+public:
+  ResultSlot() = default;
+  ResultSlot(const ResultSlot &) = delete;
+  ResultSlot &operator=(const ResultSlot &) = delete;
+  ~ResultSlot() { set(nullptr); }
+
+  const std::shared_ptr<rt::cuda::DeviceBuffer> &get() const { return buffer_; }
+  void set(std::shared_ptr<rt::cuda::DeviceBuffer> buffer) {
+    std::lock_guard lock(mutex());
+    if (buffer_ && --holds()[buffer_.get()] == 0)
+      holds().erase(buffer_.get());
+    buffer_ = std::move(buffer);
+    if (buffer_)
+      ++holds()[buffer_.get()];
+  }
+  /// How many slots hold `buffer`.
+  static long holding(const rt::cuda::DeviceBuffer *buffer) {
+    std::lock_guard lock(mutex());
+    auto it = holds().find(buffer);
+    return it == holds().end() ? 0 : it->second;
+  }
+
+private:
+  static std::mutex &mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::unordered_map<const rt::cuda::DeviceBuffer *, long> &holds() {
+    static std::unordered_map<const rt::cuda::DeviceBuffer *, long> h;
+    return h;
+  }
+  std::shared_ptr<rt::cuda::DeviceBuffer> buffer_;
+};
+
 struct CompiledGraph {
   std::unique_ptr<rt::Executable> executable;
   std::unique_ptr<rt::cuda::GpuExecutable> gpuExecutable;
@@ -89,7 +137,7 @@ struct CompiledGraph {
   /// result). Runs of the graph take turns (`gpuMutex`).
   std::mutex gpuMutex;
   std::vector<std::shared_ptr<rt::cuda::DeviceBuffer>> hostInputSlots;
-  std::vector<std::shared_ptr<rt::cuda::DeviceBuffer>> resultSlots;
+  std::vector<std::unique_ptr<ResultSlot>> resultSlots;
 };
 
 [[noreturn]] void failAt(std::source_location loc, const std::string &what) {
@@ -589,7 +637,9 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc,
       auto leaf = std::find(leaves.begin(), leaves.end(), p.leaf);
       if (target == targets.end() || leaf == leaves.end() ||
           !(p.leaf->device == device) || !p.leaf->deviceData ||
-          p.leaf->deviceData.use_count() != 1 ||
+          p.leaf->deviceData.use_count() -
+                  ResultSlot::holding(p.leaf->deviceData.get()) !=
+              1 ||
           p.leaf->shape != p.target->shape ||
           p.leaf->dtype != p.target->dtype ||
           !taken.insert(p.leaf.get()).second)
@@ -614,9 +664,11 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc,
   }
   // The same graph compiles differently per device and CPU target.
   std::string cpu = device.is_cpu() ? currentCpuTarget() : "";
-  std::string key = device.is_cpu()
-                        ? (cpu.empty() ? text : text + "// for cpu " + cpu)
-                        : text + "// on " + device.str();
+  bool tf32 = gpu && cuda::allow_tf32();
+  std::string key =
+      device.is_cpu()
+          ? (cpu.empty() ? text : text + "// for cpu " + cpu)
+          : text + "// on " + device.str() + (tf32 ? " with tf32" : "");
 
   // Host results are allocated before anything is compiled: one the system
   // refuses fails at once, not after a compilation it made useless.
@@ -644,6 +696,7 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc,
       // compiled for the host.
       options.gpuHostCode =
           gpu->driverKind() == rt::cuda::DriverKind::Fake;
+      options.allowTF32 = tf32;
       if (rt::StatusOr<rt::cuda::DeviceInfo> info = gpu->info())
         options.chip = info->arch();
       compiler::Result result = compiler::compile(text, options);
@@ -692,19 +745,23 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc,
       args.push_back(slot->address());
     }
     std::vector<std::shared_ptr<rt::cuda::DeviceBuffer>> outputs;
-    compiled->resultSlots.resize(targets.size());
+    while (compiled->resultSlots.size() < targets.size())
+      compiled->resultSlots.push_back(std::make_unique<ResultSlot>());
     for (size_t i = 0; i < targets.size(); ++i) {
+      ResultSlot &slot = *compiled->resultSlots[i];
       if (tied[i] >= 0) {
+        // (A buffer it held is not this run's result: let it go.)
+        slot.set(nullptr);
         outputs.push_back(leaves[tied[i]]->deviceData);
         continue;
       }
       const NodePtr &t = targets[i];
       size_t bytes = static_cast<size_t>(t->numel()) * dtypeSize(t->dtype);
-      std::shared_ptr<rt::cuda::DeviceBuffer> &slot = compiled->resultSlots[i];
-      if (!slot || slot.use_count() != 1 || slot->size() != bytes)
-        slot = allocateOn(*gpu, bytes, loc);
-      outputs.push_back(slot);
-      args.push_back(slot->address());
+      if (!slot.get() || slot.get().use_count() != 1 ||
+          slot.get()->size() != bytes)
+        slot.set(allocateOn(*gpu, bytes, loc));
+      outputs.push_back(slot.get());
+      args.push_back(slot.get()->address());
     }
     if (rt::Status s = compiled->gpuExecutable->run(args); !s)
       failAt(loc, "running the graph on " + device.str() + " failed: " +

@@ -293,6 +293,62 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// Fires: a tensor-core mma (m16n8k8, TF32) passes its A, B and C fragments
+// through stack arrays made once at the function's entry, calls
+// @ember_emu_mma_tf32_m16n8k8 (the emulated warp's mma), and reads D back.
+// CHECK-LABEL: module {
+// CHECK:         func.func private @ember_emu_mma_tf32_m16n8k8(memref<4xf32>, memref<2xf32>, memref<4xf32>, memref<4xf32>)
+// CHECK:         func.func @ember_emu_graph_kernel(
+// CHECK-SAME:      ember.emu_barriers
+// CHECK-NEXT:      %[[A:.*]] = memref.alloca() : memref<4xf32>
+// CHECK-NEXT:      %[[B:.*]] = memref.alloca() : memref<2xf32>
+// CHECK-NEXT:      %[[C:.*]] = memref.alloca() : memref<4xf32>
+// CHECK-NEXT:      %[[D:.*]] = memref.alloca() : memref<4xf32>
+// CHECK:           scf.for
+// CHECK:             vector.extract %{{.*}}[3, 0] : f32 from vector<4x1xf32>
+// CHECK-NEXT:        memref.store %{{.*}}, %[[A]][%{{.*}}]
+// CHECK:             vector.extract %{{.*}}[1, 0] : f32 from vector<2x1xf32>
+// CHECK-NEXT:        memref.store %{{.*}}, %[[B]][%{{.*}}]
+// CHECK:             vector.extract %{{.*}}[1, 1] : f32 from vector<2x2xf32>
+// CHECK-NEXT:        memref.store %{{.*}}, %[[C]][%{{.*}}]
+// CHECK-NEXT:        call @ember_emu_mma_tf32_m16n8k8(%[[A]], %[[B]], %[[C]], %[[D]])
+// CHECK:             memref.load %[[D]][%{{.*}}]
+// CHECK:             vector.insert %{{.*}}, %{{.*}} [1, 1] : f32 into vector<2x2xf32>
+// LLVM:          llvm.func @ember_emu_mma_tf32_m16n8k8(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+module attributes {gpu.container_module} {
+  gpu.module @graph_kernel {
+    gpu.func @graph_kernel(%out: memref<4xf32>, %x: f32, %n: index) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %a = vector.broadcast %x : f32 to vector<4x1xf32>
+      %b = vector.broadcast %x : f32 to vector<2x1xf32>
+      %c = vector.broadcast %x : f32 to vector<2x2xf32>
+      %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %c) -> (vector<2x2xf32>) {
+        %d = nvgpu.mma.sync (%a, %b, %acc) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
+        scf.yield %d : vector<2x2xf32>
+      }
+      %e = vector.extract %r[1, 1] : f32 from vector<2x2xf32>
+      memref.store %e, %out[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Must not fire: an mma the emulated device does not run (f16 inputs).
+module attributes {gpu.container_module} {
+  gpu.module @graph_kernel {
+    gpu.func @graph_kernel(%a: vector<4x2xf16>, %b: vector<2x2xf16>, %c: vector<2x2xf16>) kernel {
+      // expected-error @+1 {{cannot compile 'nvgpu.mma.sync' for the host (the emulated device runs nvgpu.mma.sync m16n8k8 with tf32Enabled on f32 fragments, and no other nvgpu op)}}
+      %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf16>) -> vector<2x2xf16>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
 // Must not fire: the emulated device shuffles 32 bits.
 module attributes {gpu.container_module} {
   gpu.module @graph_kernel {

@@ -1,5 +1,6 @@
 // RUN: ember-opt %s -split-input-file -verify-diagnostics --pass-pipeline='builtin.module(func.func(ember-gpu-map-linalg),canonicalize)' | FileCheck %s
 // RUN: ember-opt %s -split-input-file -verify-diagnostics --pass-pipeline='builtin.module(func.func(ember-gpu-map-linalg{small-work=0}),canonicalize)' | FileCheck %s --check-prefix=TILED
+// RUN: ember-opt %s -split-input-file -verify-diagnostics --pass-pipeline='builtin.module(func.func(ember-gpu-map-linalg{small-work=0 tf32}),canonicalize)' | FileCheck %s --check-prefix=TF32
 
 // A linear layer with ReLU, as bufferization leaves it: the bias broadcast
 // becomes the matmul's prologue, the transpose folds into its indexing map,
@@ -46,6 +47,27 @@
 // TILED:           arith.maximumf
 // TILED-NOT:     linalg.
 // TILED-NOT:     gpu.launch
+// With TF32 allowed, the same tiles on tensor cores: K in chunks of 16
+// padded with zeros past 40, every staged element rounded to TF32 (to
+// nearest, ties away: + 0x1000, low 13 bits cleared; NaN kept), 8 warps of
+// 16x8 mma tiles, the bias as the accumulators' start and ReLU after.
+// TF32-LABEL: func.func @layer
+// TF32:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c16, {{.*}} = %c16, {{.*}}) workgroup(%[[AS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>)
+// TF32:           scf.for %{{.*}} = %c0 to %c48 step %c16
+// TF32:             arith.addi %{{.*}}, %c4096_i32 : i32
+// TF32:             arith.andi %{{.*}}, %c-8192_i32 : i32
+// TF32:             arith.cmpf uno
+// TF32:             memref.store {{.*}}, %[[AS]]
+// TF32:             memref.store {{.*}}, %[[BS]]
+// TF32:             gpu.barrier
+// TF32:             vector.from_elements {{.*}} : vector<4x1xf32>
+// TF32:             vector.from_elements {{.*}} : vector<2x1xf32>
+// TF32:             nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
+// TF32:             nvgpu.mma.sync
+// TF32-NOT:         {{nvgpu.mma.sync|arith.mulf}}
+// TF32:             gpu.barrier
+// TF32-NOT:         arith.mulf
+// TF32:           arith.maximumf
 func.func @layer(%x: memref<4x40xf32>, %w: memref<16x40xf32>, %b: memref<16xf32>, %out: memref<4x16xf32>) {
   %t = memref.alloc() : memref<40x16xf32>
   %acc = memref.alloc() : memref<4x16xf32>
@@ -355,6 +377,46 @@ func.func @indexed(%out: memref<300x512xf32>) {
     %j = arith.index_cast %i : index to i32
     %r = arith.sitofp %j : i32 to f32
     linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A body that yields a value from outside it (a fill as a generic): the
+// value in every lane, stored as one vector.
+// CHECK-LABEL: func.func @yield_from_outside
+// CHECK:           %[[V:.*]] = vector.broadcast %{{.*}} : f32 to vector<4xf32>
+// CHECK:           vector.store %[[V]], %arg0[
+func.func @yield_from_outside(%out: memref<300x512xf32>, %c: f32) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%out : memref<300x512xf32>) {
+  ^bb0(%o: f32):
+    linalg.yield %c : f32
+  }
+  return
+}
+
+// -----
+
+// Must not use tensor cores even with TF32 allowed: a float64 product
+// (TF32 is for float32) and a product that is not a multiply-add (max-plus)
+// stay float64 / scalar FMA-free tiles.
+// TF32-LABEL: func.func @f64_product
+// TF32-NOT:     nvgpu.mma.sync
+// TF32:         arith.mulf
+// TF32-LABEL: func.func @max_plus
+// TF32-NOT:     nvgpu.mma.sync
+// TF32:         arith.maximumf
+func.func @f64_product(%a: memref<64x64xf64>, %b: memref<64x64xf64>, %c: memref<64x64xf64>) {
+  linalg.matmul ins(%a, %b : memref<64x64xf64>, memref<64x64xf64>) outs(%c : memref<64x64xf64>)
+  return
+}
+func.func @max_plus(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (k, j)>, affine_map<(i, j, k) -> (i, j)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %s = arith.addf %x, %y : f32
+    %m = arith.maximumf %acc, %s : f32
+    linalg.yield %m : f32
   }
   return
 }

@@ -104,3 +104,25 @@ func.func @twice(%w: memref<8xf32>) -> (memref<8xf32>, memref<8xf32>) attributes
   %m = memref.alloc() : memref<8xf32>
   return %n, %m : memref<8xf32>, memref<8xf32>
 }
+
+// -----
+
+// Fires: result 1 returns %q itself (as a gradient may be), while %q is
+// updated in place: the result is a copy of %q taken on entry, before the
+// update writes over it.
+// CHECK-LABEL: func.func @result_reads_a_tied_argument
+// CHECK-SAME:    (%[[P:.*]]: memref<8xf32>, %[[Q:.*]]: memref<8xf32>) -> memref<8xf32>
+// CHECK:         %[[OLD:.*]] = memref.alloc() : memref<8xf32>
+// CHECK-NEXT:    memref.copy %[[Q]], %[[OLD]]
+// CHECK:         linalg.generic {{.*}} ins(%[[Q]] : memref<8xf32>) outs(%[[Q]] : memref<8xf32>)
+// CHECK:         return %[[OLD]] : memref<8xf32>
+#map = affine_map<(d0) -> (d0)>
+func.func @result_reads_a_tied_argument(%p: memref<8xf32>, %q: memref<8xf32>) -> (memref<8xf32>, memref<8xf32>) attributes {ember.tied_results = array<i64: 0, 1>} {
+  %n = memref.alloc() : memref<8xf32>
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel"]} ins(%q : memref<8xf32>) outs(%n : memref<8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %d = arith.negf %a : f32
+    linalg.yield %d : f32
+  }
+  return %n, %q : memref<8xf32>, memref<8xf32>
+}

@@ -39,7 +39,8 @@ enum ExitCode {
   kCodegen = 6,
 };
 
-const char *kHelp = R"(graphc: compile an Ember graph ahead of time and show any stage.
+const char *kHelp =
+    R"(graphc: compile an Ember graph ahead of time and show any stage.
 
 usage: graphc INPUT [options]
 
@@ -62,6 +63,9 @@ options:
                             the kernels for this machine's CPU into the plan,
                             so that the emulated device (EMBER_FAKE_CUDA=1)
                             runs the graph's real kernels
+  --allow-tf32              with --target=cuda: float32 products may run on
+                            tensor cores in TF32 (inputs rounded to 10
+                            mantissa bits); exact float32 otherwise
   --dump-ir-after-all=DIR   also write the IR of every stage and after every
                             pass under DIR (as EMBER_DUMP_IR does)
   --dot                     write the graph after fusion as Graphviz DOT
@@ -97,6 +101,7 @@ struct Args {
   std::string dumpDir;
   bool dot = false;
   bool emulated = false;
+  bool allowTF32 = false;
 };
 
 int usage(const std::string &message) {
@@ -147,6 +152,8 @@ int main(int argc, char **argv) {
       args.dot = true;
     } else if (a == "--emulated") {
       args.emulated = true;
+    } else if (a == "--allow-tf32") {
+      args.allowTF32 = true;
     } else if (startsWith(a, "-") && a != "-") {
       return usage("unknown option '" + a + "'");
     } else if (args.input.empty()) {
@@ -185,6 +192,8 @@ int main(int argc, char **argv) {
   if (args.emulated && (args.target != "cuda" || !artifact))
     return usage("--emulated compiles the kernels of a CUDA artifact for the "
                  "emulated device: use it with --target=cuda --emit=artifact");
+  if (args.allowTF32 && args.target != "cuda")
+    return usage("--allow-tf32 is for --target=cuda (tensor cores)");
   bool binary = !args.dot && !importOnly &&
                 (stage->second == Stage::Object ||
                  stage->second == Stage::SharedObject || artifact);
@@ -228,6 +237,7 @@ int main(int argc, char **argv) {
     options.cpu = args.cpu;
     options.dumpDir = args.dumpDir;
     options.gpuHostCode = args.emulated;
+    options.allowTF32 = args.allowTF32;
     // A file MLIR's bytecode reader crashes on is rejected as malformed.
     options.isolateBytecode = true;
     // Diagnostics name the file; dumps are named after it.

@@ -394,6 +394,8 @@ FailureOr<std::string> compileHostKernels(ModuleOp hostModule,
                                   ::ember::rt::kHostBarrierHook);
   mlir::ember::defineEmulatedHook(*llvmModule, mlir::ember::kEmuShuffleFunction,
                                   ::ember::rt::kHostShuffleHook);
+  mlir::ember::defineEmulatedHook(*llvmModule, mlir::ember::kEmuMmaFunction,
+                                  ::ember::rt::kHostMmaHook);
   // The emulated device runs on this machine (or on options.cpu).
   auto tm = mlir::ember::createCPUTargetMachine(options.cpu);
   if (!tm)
@@ -504,18 +506,22 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
     return fail(result, "invalid CUDA chip '" + options.chip +
                             "' (expected e.g. sm_90 or sm_80)");
   }
-  mlir::ember::GPUPipelineOptions gpuOptions{options.chip};
+  mlir::ember::GPUPipelineOptions gpuOptions{options.chip, "",
+                                             options.allowTF32};
   // The kernels for the emulated device start from the mapped kernels, the
   // same the NVVM path compiles.
   bool hostCode = options.gpuHostCode && options.stopAfter == Stage::GPUPlan;
   OwningOpRef<ModuleOp> hostModule;
   const MlirStage stages[] = {
       {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
-      {Stage::Linalg, "02-linalg.mlir", mlir::ember::buildEmberToLinalgPipeline},
+      {Stage::Linalg, "02-linalg.mlir",
+       mlir::ember::buildEmberToLinalgPipeline},
       {Stage::Bufferized, "03-bufferized.mlir",
        mlir::ember::buildCPUBufferizePipeline},
       {Stage::GPUKernels, "04-gpu-kernels.mlir",
-       mlir::ember::buildGPUMapPipeline,
+       [&](OpPassManager &pm) {
+         mlir::ember::buildGPUMapPipeline(pm, gpuOptions.allowTF32);
+       },
        [&]() -> LogicalResult {
          if (hostCode)
            hostModule = module.clone();

@@ -110,10 +110,13 @@ void ember::buildCPUPipeline(OpPassManager &pm,
   buildCPUToLLVMPipeline(pm);
 }
 
-void ember::buildGPUMapPipeline(OpPassManager &pm) {
+void ember::buildGPUMapPipeline(OpPassManager &pm, bool allowTF32) {
   // Constants move into the kernels (loop bounds become immediates) before
   // outlining makes every value from outside a parameter.
-  addPasses(pm, "func.func(ember-gpu-map-linalg),lower-affine,canonicalize,"
+  addPasses(pm,
+            std::string("func.func(ember-gpu-map-linalg") +
+                (allowTF32 ? "{tf32}" : "") +
+                "),lower-affine,canonicalize,"
                 "cse,gpu-launch-sink-index-computations,gpu-kernel-outlining,"
                 "ember-gpu-noalias-arguments,ember-gpu-merge-kernel-modules");
 }
@@ -152,7 +155,8 @@ bool ember::hasLibdevice(llvm::StringRef toolkitPath) {
 void ember::buildNVVMLowerPipeline(OpPassManager &pm,
                                    const GPUPipelineOptions &options) {
   addPasses(pm, "nvvm-attach-target{chip=" + options.chip +
-                    "},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-"
+                    "},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,"
+                    "convert-gpu-to-nvvm{use-"
                     "bare-ptr-memref-call-conv},reconcile-unrealized-casts)");
 }
 
@@ -181,7 +185,7 @@ void ember::buildGPUPipeline(OpPassManager &pm,
   buildEmberGraphPipeline(pm);
   buildEmberToLinalgPipeline(pm);
   buildCPUBufferizePipeline(pm);
-  buildGPUMapPipeline(pm);
+  buildGPUMapPipeline(pm, options.allowTF32);
   buildNVVMPipeline(pm, options);
 }
 
@@ -197,7 +201,12 @@ struct GPUPipelineCLOptions
       llvm::cl::desc("CUDA toolkit to link libdevice from (default: "
                      "$EMBER_CUDA_PATH, else the build's, /usr/local/cuda)"),
       llvm::cl::init("")};
-  ember::GPUPipelineOptions get() const { return {chip, toolkit}; }
+  PassOptions::Option<bool> allowTF32{
+      *this, "allow-tf32",
+      llvm::cl::desc("f32 contractions on tensor cores in TF32 (ember-gpu-"
+                     "pipeline only)"),
+      llvm::cl::init(false)};
+  ember::GPUPipelineOptions get() const { return {chip, toolkit, allowTF32}; }
 };
 /// The command-line form of CPUPipelineOptions.
 struct CPUPipelineCLOptions
@@ -230,9 +239,9 @@ struct CPUPipelineCLOptions
 } // namespace
 
 void ember::registerEmberPipelines() {
-  PassPipelineRegistration<>("ember-gpu-map-pipeline",
-                             "Map bufferized linalg to outlined GPU kernels",
-                             buildGPUMapPipeline);
+  PassPipelineRegistration<>(
+      "ember-gpu-map-pipeline", "Map bufferized linalg to outlined GPU kernels",
+      [](OpPassManager &pm) { buildGPUMapPipeline(pm); });
   PassPipelineRegistration<GPUPipelineCLOptions>(
       "ember-nvvm-pipeline", "Lower GPU kernels to NVVM and PTX",
       [](OpPassManager &pm, const GPUPipelineCLOptions &o) {

@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringMap.h"
@@ -26,6 +28,7 @@ namespace mlir::ember {
 using namespace mlir;
 using mlir::ember::kEmuBarrierFunction;
 using mlir::ember::kEmuBarriersAttr;
+using mlir::ember::kEmuMmaFunction;
 using mlir::ember::kEmuSharedBytesAttr;
 using mlir::ember::kEmuShuffleFunction;
 
@@ -44,6 +47,19 @@ std::optional<unsigned> idPosition(Operation *op) {
   if (auto o = dyn_cast<gpu::BlockDimOp>(op))
     return 9 + dim(o.getDimension());
   return std::nullopt;
+}
+
+/// Whether `mma` is the tensor-core op the emulated device runs: m16n8k8,
+/// TF32 in, f32 accumulators (what ember-gpu-map-linalg{tf32} makes).
+bool isEmulatedMma(nvgpu::MmaSyncOp mma) {
+  auto shape = [](Value v) { return cast<VectorType>(v.getType()); };
+  auto is = [&](Value v, ArrayRef<int64_t> dims) {
+    return shape(v).getShape() == dims && shape(v).getElementType().isF32();
+  };
+  return mma.getTf32Enabled() &&
+         llvm::equal(mma.getMmaShapeAsArray(), ArrayRef<int64_t>{16, 8, 8}) &&
+         is(mma.getMatrixA(), {4, 1}) && is(mma.getMatrixB(), {2, 1}) &&
+         is(mma.getMatrixC(), {2, 2});
 }
 
 /// Memory that only exists on a GPU (workgroup, private).
@@ -144,6 +160,17 @@ LogicalResult checkKernel(gpu::GPUFuncOp kernel) {
              << arg.getArgNumber() << " is GPU memory (" << arg.getType()
              << ")";
   WalkResult walk = kernel.getBody().walk([&](Operation *op) {
+    if (isa<nvgpu::NVGPUDialect>(op->getDialect())) {
+      auto mma = dyn_cast<nvgpu::MmaSyncOp>(op);
+      if (mma && isEmulatedMma(mma))
+        return WalkResult::advance();
+      op->emitError("cannot compile '")
+          << op->getName()
+          << "' for the host (the emulated device runs nvgpu.mma.sync "
+             "m16n8k8 with tf32Enabled on f32 fragments, and no other "
+             "nvgpu op)";
+      return WalkResult::interrupt();
+    }
     if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
       Type t = shuffle.getValue().getType();
       if (!t.isInteger(32) && !t.isF32()) {
@@ -268,9 +295,21 @@ void convertKernel(gpu::GPUFuncOp kernel, Type index) {
   SmallVector<Operation *> replaced;
   fn.walk([&](Operation *op) {
     if (idPosition(op) ||
-        isa<gpu::ReturnOp, gpu::BarrierOp, gpu::ShuffleOp>(op))
+        isa<gpu::ReturnOp, gpu::BarrierOp, gpu::ShuffleOp, nvgpu::MmaSyncOp>(
+            op))
       replaced.push_back(op);
   });
+  // A tensor-core mma passes its fragments through 4 stack arrays, made once
+  // at the function's entry (one per call in a loop would grow the stack).
+  Value mmaArrays[4];
+  if (llvm::any_of(replaced,
+                   [](Operation *op) { return isa<nvgpu::MmaSyncOp>(op); })) {
+    OpBuilder eb = OpBuilder::atBlockBegin(&entry);
+    Type f32 = eb.getF32Type();
+    for (auto [n, size] : llvm::enumerate(std::array<int64_t, 4>{4, 2, 4, 4}))
+      mmaArrays[n] =
+          memref::AllocaOp::create(eb, loc, MemRefType::get({size}, f32));
+  }
   Type i32 = IntegerType::get(ctx, 32), i64 = IntegerType::get(ctx, 64);
   for (Operation *op : replaced) {
     OpBuilder rb(op);
@@ -278,6 +317,35 @@ void convertKernel(gpu::GPUFuncOp kernel, Type index) {
       op->getResult(0).replaceAllUsesWith(entry.getArgument(firstId + *id));
     } else if (isa<gpu::BarrierOp>(op)) {
       func::CallOp::create(rb, op->getLoc(), kEmuBarrierFunction, TypeRange());
+      fn->setAttr(kEmuBarriersAttr, UnitAttr::get(ctx));
+    } else if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op)) {
+      // The fragments to the arrays, the call, the result from the last.
+      Location l = op->getLoc();
+      auto store = [&](Value vector, Value array, int64_t rows, int64_t cols) {
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < cols; ++c)
+            memref::StoreOp::create(rb, l,
+                                    vector::ExtractOp::create(
+                                        rb, l, vector, ArrayRef<int64_t>{r, c}),
+                                    array,
+                                    ValueRange{arith::ConstantIndexOp::create(
+                                        rb, l, r * cols + c)});
+      };
+      store(mma.getMatrixA(), mmaArrays[0], 4, 1);
+      store(mma.getMatrixB(), mmaArrays[1], 2, 1);
+      store(mma.getMatrixC(), mmaArrays[2], 2, 2);
+      func::CallOp::create(rb, l, kEmuMmaFunction, TypeRange(),
+                           ValueRange(mmaArrays));
+      Value d = arith::ConstantOp::create(
+          rb, l, cast<TypedAttr>(rb.getZeroAttr(mma.getMatrixC().getType())));
+      for (int64_t v = 0; v < 4; ++v)
+        d = vector::InsertOp::create(
+            rb, l,
+            memref::LoadOp::create(
+                rb, l, mmaArrays[3],
+                ValueRange{arith::ConstantIndexOp::create(rb, l, v)}),
+            d, ArrayRef<int64_t>{v / 2, v % 2});
+      mma.getRes().replaceAllUsesWith(d);
       fn->setAttr(kEmuBarriersAttr, UnitAttr::get(ctx));
     } else if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
       // (value bits, offset, width, mode) -> the result's bits | valid << 32.
@@ -365,7 +433,7 @@ struct EmberGPUKernelsToHostPass
 
     // Every barrier and every shuffle calls one function the host code's
     // shared object defines (Compiler.cpp's side: defineEmulatedHook).
-    for (StringRef hook : {"barrier", "shuffle"})
+    for (StringRef hook : {"barrier", "shuffle", "mma_tf32_m16n8k8"})
       if (auto clash = byName.find(hook); clash != byName.end()) {
         clash->second.emitError("cannot compile kernel @")
             << clash->first() << " for the host: its function would be @"
@@ -388,6 +456,14 @@ struct EmberGPUKernelsToHostPass
     };
     if (uses(gpu::BarrierOp()))
       declare(kEmuBarrierFunction, FunctionType::get(ctx, {}, {}));
+    if (uses(nvgpu::MmaSyncOp())) {
+      auto array = [&](int64_t n) {
+        return MemRefType::get({n}, Float32Type::get(ctx));
+      };
+      declare(
+          kEmuMmaFunction,
+          FunctionType::get(ctx, {array(4), array(2), array(4), array(4)}, {}));
+    }
     if (uses(gpu::ShuffleOp())) {
       Type i32 = IntegerType::get(ctx, 32);
       declare(kEmuShuffleFunction,

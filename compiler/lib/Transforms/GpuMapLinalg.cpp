@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -143,6 +144,8 @@ struct Lanes {
 struct Mapper {
   func::FuncOp fn;
   int64_t smallPoints, smallWork, groupThreads;
+  /// Whether f32 contractions may run on tensor cores in TF32.
+  bool tf32;
   /// The linalg ops in program order; folded ones are removed.
   SmallVector<linalg::GenericOp> ops;
 
@@ -602,7 +605,9 @@ struct Mapper {
     }
     SmallVector<Value> out;
     for (Value v : block.getTerminator()->getOperands())
-      out.push_back(map.lookupOrDefault(v));
+      out.push_back(lanes.width > 1 && !map.contains(v)
+                        ? lanes.splat(b, op.getLoc(), v) // from outside
+                        : map.lookupOrDefault(v));
     return out;
   }
 
@@ -1033,6 +1038,252 @@ struct Mapper {
   /// blocks than a large GPU has multiprocessors), K in chunks of up to 16
   /// with an exact last chunk, so any body sees exactly the reference's
   /// steps in order.
+  /// Whether the contraction `chain` is acc + a * b on f32 (what a
+  /// tensor core's mma computes).
+  static bool isMultiplyAdd(const Chain &chain) {
+    linalg::GenericOp op = chain.nodes.front().op;
+    Block &block = op.getRegion().front();
+    if (!llvm::all_of(block.getArgumentTypes(),
+                      [](Type t) { return t.isF32(); }))
+      return false;
+    auto add = dyn_cast<arith::AddFOp>(
+        block.getTerminator()->getOperand(0).getDefiningOp());
+    if (!add || block.getOperations().size() != 3)
+      return false;
+    Value acc = block.getArgument(2);
+    Value other = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+    auto mul = other.getDefiningOp<arith::MulFOp>();
+    if (!mul || (add.getLhs() != acc && add.getRhs() != acc))
+      return false;
+    Value a = block.getArgument(0), bArg = block.getArgument(1);
+    return (mul.getLhs() == a && mul.getRhs() == bArg) ||
+           (mul.getLhs() == bArg && mul.getRhs() == a);
+  }
+
+  /// `x` rounded to TF32 (10 mantissa bits, to nearest, ties away from
+  /// zero, as cvt.rna.tf32.f32 and cuBLAS do); NaN stays NaN.
+  static Value roundToTF32(OpBuilder &b, Location loc, Value x) {
+    Type i32 = b.getI32Type();
+    Value bits = arith::BitcastOp::create(b, loc, i32, x);
+    Value rounded = arith::AndIOp::create(
+        b, loc,
+        arith::AddIOp::create(
+            b, loc, bits, arith::ConstantIntOp::create(b, loc, i32, 0x1000)),
+        arith::ConstantIntOp::create(b, loc, i32, 0xFFFFE000));
+    Value isNaN =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
+    return arith::SelectOp::create(
+        b, loc, isNaN, x,
+        arith::BitcastOp::create(b, loc, x.getType(), rounded));
+  }
+
+  /// The tiled contraction on tensor cores (`tf32`): the same T x T block
+  /// tiles, K chunks of 16 staged through workgroup memory (zero past K,
+  /// every element rounded to TF32), but the block's 8 warps each own
+  /// T*T/8 outputs as 16x8 mma tiles (nvgpu.mma.sync m16n8k8, TF32 in,
+  /// f32 accumulators), 2 k-steps per chunk. A thread's accumulators are
+  /// the mma fragment's: rows g and g + 8, columns 2t and 2t + 1 of each of
+  /// its tiles (lane = 4g + t).
+  void emitTiledMma(OpBuilder &b, Location loc, const Chain &chain) {
+    linalg::GenericOp op = chain.nodes.front().op;
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    unsigned k = chain.reduction[0];
+    unsigned i = maps[0].isFunctionOfDim(chain.parallel[0]) ? chain.parallel[0]
+                                                            : chain.parallel[1];
+    unsigned j = i == chain.parallel[0] ? chain.parallel[1] : chain.parallel[0];
+    int64_t M = chain.ranges[i], N = chain.ranges[j], K = chain.ranges[k];
+    auto blocksFor = [&](int64_t t) {
+      return ((M + t - 1) / t) * ((N + t - 1) / t);
+    };
+    const int64_t tile = blocksFor(kTile) < kFewBlocks ? kTile / 2 : kTile;
+    constexpr int64_t BK = kChunk, kWarps = kTileThreads * kTileThreads / kWarp;
+    const int64_t nTiles = tile / 8, tilesPerWarp = tile / 16 * nTiles / kWarps;
+    Type f32 = b.getF32Type();
+    auto workgroup = gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    auto sharedTile = MemRefType::get({BK, tile}, f32, AffineMap(), workgroup);
+
+    Value one = index(b, loc, 1);
+    int64_t gx = (N + tile - 1) / tile, gy = (M + tile - 1) / tile;
+    auto launch = gpu::LaunchOp::create(
+        b, loc, index(b, loc, gx), index(b, loc, gy), one,
+        index(b, loc, kTileThreads), index(b, loc, kTileThreads), one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/{}, TypeRange{sharedTile, sharedTile});
+    Block &entry = launch.getBody().front();
+    Value aShared = launch.getWorkgroupAttributions()[0];
+    Value bShared = launch.getWorkgroupAttributions()[1];
+    OpBuilder kb = OpBuilder::atBlockBegin(&entry);
+    auto add = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
+      return arith::AddIOp::create(ob, loc, a, index(ob, loc, c));
+    };
+    auto mul = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
+      return arith::MulIOp::create(ob, loc, a, index(ob, loc, c));
+    };
+    auto lessThan = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
+      return arith::CmpIOp::create(ob, loc, arith::CmpIPredicate::ult, a,
+                                   index(ob, loc, c));
+    };
+    Value i0 = mul(kb, launch.getBlockIds().y, tile);
+    Value j0 = mul(kb, launch.getBlockIds().x, tile);
+    Value tid = arith::AddIOp::create(
+        kb, loc, mul(kb, launch.getThreadIds().y, kTileThreads),
+        launch.getThreadIds().x);
+    Value warp = arith::DivUIOp::create(kb, loc, tid, index(kb, loc, kWarp));
+    Value lane = arith::RemUIOp::create(kb, loc, tid, index(kb, loc, kWarp));
+    Value g = arith::DivUIOp::create(kb, loc, lane, index(kb, loc, 4));
+    Value t = arith::RemUIOp::create(kb, loc, lane, index(kb, loc, 4));
+    Value zeroIdx = index(kb, loc, 0);
+    auto point = [&](Value iv, Value jv) {
+      SmallVector<Value> ivs(chain.ranges.size(), zeroIdx);
+      ivs[i] = iv;
+      ivs[j] = jv;
+      return ivs;
+    };
+    // This warp's mma tiles: row and column offsets within the block tile.
+    SmallVector<Value> tileRow, tileCol;
+    for (int64_t p = 0; p < tilesPerWarp; ++p) {
+      Value q = add(kb, mul(kb, warp, tilesPerWarp), p);
+      tileRow.push_back(mul(
+          kb, arith::DivUIOp::create(kb, loc, q, index(kb, loc, nTiles)), 16));
+      tileCol.push_back(mul(
+          kb, arith::RemUIOp::create(kb, loc, q, index(kb, loc, nTiles)), 8));
+    }
+    // Accumulator v of tile p: row g (+8 for v >= 2), column 2t (+1 for odd
+    // v), from the op's initial value where it is inside the output.
+    SmallVector<Value> rows, cols, inside, acc;
+    Value t2 = mul(kb, t, 2);
+    for (int64_t p = 0; p < tilesPerWarp; ++p)
+      for (int64_t v = 0; v < 4; ++v) {
+        Value row =
+            add(kb,
+                arith::AddIOp::create(
+                    kb, loc, arith::AddIOp::create(kb, loc, i0, tileRow[p]), g),
+                v >= 2 ? 8 : 0);
+        Value col = add(
+            kb,
+            arith::AddIOp::create(
+                kb, loc, arith::AddIOp::create(kb, loc, j0, tileCol[p]), t2),
+            v & 1);
+        Value in = arith::AndIOp::create(kb, loc, lessThan(kb, row, M),
+                                         lessThan(kb, col, N));
+        auto ifOp = scf::IfOp::create(kb, loc, TypeRange{f32}, in, true);
+        OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+        scf::YieldOp::create(
+            tb, loc,
+            initValues(tb, loc, chain.nodes.front(), point(row, col))[0]);
+        OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
+        scf::YieldOp::create(eb, loc,
+                             ValueRange{arith::ConstantOp::create(
+                                 eb, loc, eb.getZeroAttr(f32))});
+        rows.push_back(row);
+        cols.push_back(col);
+        inside.push_back(in);
+        acc.push_back(ifOp.getResult(0));
+      }
+
+    // Stages rows k0 .. k0 + 15 of input `which` (0: A over i, 1: B over
+    // j), zero past K or the tile's edge, rounded to TF32.
+    auto stage = [&](OpBuilder &ob, Value k0, int which) {
+      AffineMap map = maps[which];
+      unsigned dim = which == 0 ? i : j;
+      int64_t extent = which == 0 ? M : N;
+      Value base = which == 0 ? i0 : j0;
+      Value shared = which == 0 ? aShared : bShared;
+      auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+      bool kFastest = last && last.getPosition() == k;
+      auto loop =
+          scf::ForOp::create(ob, loc, tid, index(ob, loc, BK * tile),
+                             index(ob, loc, kTileThreads * kTileThreads));
+      OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+      Value e = loop.getInductionVar();
+      Value kk, m;
+      if (kFastest) {
+        kk = arith::RemUIOp::create(lb, loc, e, index(lb, loc, BK));
+        m = arith::DivUIOp::create(lb, loc, e, index(lb, loc, BK));
+      } else {
+        m = arith::RemUIOp::create(lb, loc, e, index(lb, loc, tile));
+        kk = arith::DivUIOp::create(lb, loc, e, index(lb, loc, tile));
+      }
+      Value pos = arith::AddIOp::create(lb, loc, base, m);
+      Value kv = arith::AddIOp::create(lb, loc, k0, kk);
+      Value in = arith::AndIOp::create(lb, loc, lessThan(lb, pos, extent),
+                                       lessThan(lb, kv, K));
+      auto ifOp = scf::IfOp::create(lb, loc, TypeRange{f32}, in, true);
+      OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+      SmallVector<Value> ivs(chain.ranges.size(), kv);
+      ivs[dim] = pos;
+      scf::YieldOp::create(
+          tb, loc,
+          ValueRange{roundToTF32(
+              tb, loc, load(tb, loc, op.getDpsInputs()[which], map, ivs))});
+      OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
+      scf::YieldOp::create(
+          eb, loc,
+          ValueRange{arith::ConstantOp::create(eb, loc, eb.getZeroAttr(f32))});
+      memref::StoreOp::create(lb, loc, ifOp.getResult(0), shared,
+                              ValueRange{kk, m});
+    };
+    auto kLoop = scf::ForOp::create(kb, loc, zeroIdx,
+                                    index(kb, loc, (K + BK - 1) / BK * BK),
+                                    index(kb, loc, BK), acc);
+    {
+      OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
+      stage(lb, kLoop.getInductionVar(), 0);
+      stage(lb, kLoop.getInductionVar(), 1);
+      gpu::BarrierOp::create(lb, loc);
+      SmallVector<Value> accs(kLoop.getRegionIterArgs());
+      auto f32Vector = [&](ArrayRef<int64_t> shape) {
+        return VectorType::get(shape, f32);
+      };
+      for (int64_t step = 0; step < BK; step += 8) {
+        Value kt = add(lb, t, step), kt4 = add(lb, t, step + 4);
+        for (int64_t p = 0; p < tilesPerWarp; ++p) {
+          Value r = arith::AddIOp::create(lb, loc, tileRow[p], g);
+          Value r8 = add(lb, r, 8);
+          Value c = arith::AddIOp::create(lb, loc, tileCol[p], g);
+          auto fromShared = [&](Value shared, Value kv, Value mv) -> Value {
+            return memref::LoadOp::create(lb, loc, shared, ValueRange{kv, mv});
+          };
+          // a0 (g, t), a1 (g + 8, t), a2 (g, t + 4), a3 (g + 8, t + 4);
+          // b0 (t, g), b1 (t + 4, g); c0..c3 the accumulators.
+          Value aFrag = vector::FromElementsOp::create(
+              lb, loc, f32Vector({4, 1}),
+              ValueRange{
+                  fromShared(aShared, kt, r), fromShared(aShared, kt, r8),
+                  fromShared(aShared, kt4, r), fromShared(aShared, kt4, r8)});
+          Value bFrag = vector::FromElementsOp::create(
+              lb, loc, f32Vector({2, 1}),
+              ValueRange{fromShared(bShared, kt, c),
+                         fromShared(bShared, kt4, c)});
+          Value cFrag = vector::FromElementsOp::create(
+              lb, loc, f32Vector({2, 2}), ValueRange(accs).slice(p * 4, 4));
+          Value d = nvgpu::MmaSyncOp::create(lb, loc, aFrag, bFrag, cFrag,
+                                             ArrayRef<int64_t>{16, 8, 8},
+                                             /*tf32Enabled=*/true);
+          for (int64_t v = 0; v < 4; ++v)
+            accs[p * 4 + v] = vector::ExtractOp::create(
+                lb, loc, d, ArrayRef<int64_t>{v / 2, v % 2});
+        }
+      }
+      // The next chunk overwrites the tiles.
+      gpu::BarrierOp::create(lb, loc);
+      scf::YieldOp::create(lb, loc, accs);
+    }
+    for (size_t n = 0; n < acc.size(); ++n) {
+      auto ifOp = scf::IfOp::create(kb, loc, inside[n], false);
+      OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+      SmallVector<Value> ivs = point(rows[n], cols[n]);
+      Value result = kLoop.getResult(n);
+      storeResults(tb, loc, chain.nodes.front(), result, ivs);
+      SmallVector<Value> par;
+      for (unsigned d : chain.parallel)
+        par.push_back(ivs[d]);
+      emitEpilogues(tb, loc, chain, result, par);
+    }
+    gpu::TerminatorOp::create(kb, loc);
+  }
+
   void emitTiled(OpBuilder &b, Location loc, const Chain &chain) {
     linalg::GenericOp op = chain.nodes.front().op;
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -1284,6 +1535,8 @@ struct Mapper {
         ;
       else if (kernel.chains.size() > 1)
         emitGroup(b, loc, kernel.chains);
+      else if (kernel.tiled && tf32 && isMultiplyAdd(kernel.chains[0]))
+        emitTiledMma(b, loc, kernel.chains[0]);
       else if (kernel.tiled)
         emitTiled(b, loc, kernel.chains[0]);
       else if (std::optional<Split> split = splitOf(kernel.chains[0], kThreads))
@@ -1314,7 +1567,8 @@ struct EmberGPUMapLinalgPass
     : mlir::ember::impl::EmberGPUMapLinalgPassBase<EmberGPUMapLinalgPass> {
   using Base::Base;
   void runOnOperation() override {
-    Mapper mapper{getOperation(), smallPoints, smallWork, groupThreads, {}};
+    Mapper mapper{getOperation(), smallPoints, smallWork,
+                  groupThreads,   tf32,        {}};
     if (failed(mapper.run()))
       signalPassFailure();
   }

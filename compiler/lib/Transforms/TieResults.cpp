@@ -11,7 +11,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/BitVector.h"
+
+#include <functional>
 
 namespace mlir::ember {
 #define GEN_PASS_DEF_EMBERTIERESULTSPASS
@@ -145,6 +148,38 @@ struct EmberTieResultsPass
             << arg.getType() << ")";
         return signalPassFailure();
       }
+    }
+    // A result that is (a view of) a tied argument, other than a result
+    // tied to that argument itself, is the argument's value on entry, which
+    // the ties overwrite: it becomes a copy taken first (its views rebuilt
+    // on the copy), as results are read out after the function's last op
+    // and the ties' copies.
+    llvm::DenseMap<int64_t, int64_t> tieOf; // result -> argument
+    for (size_t i = 0; i < pairs.size(); i += 2)
+      tieOf[pairs[i]] = pairs[i + 1];
+    for (OpOperand &result : ret->getOpOperands()) {
+      Value root = bufferRoot(result.get());
+      auto arg = dyn_cast<BlockArgument>(root);
+      if (!arg || arg.getOwner() != &fn.getBody().front() ||
+          !tiedArgument.test(arg.getArgNumber()))
+        continue;
+      auto tie = tieOf.find(result.getOperandNumber());
+      if (tie != tieOf.end() && tie->second == arg.getArgNumber())
+        continue;
+      OpBuilder b = OpBuilder::atBlockBegin(&fn.getBody().front());
+      auto type = cast<MemRefType>(arg.getType());
+      Value copy = memref::AllocOp::create(b, fn.getLoc(), type);
+      memref::CopyOp::create(b, fn.getLoc(), arg, copy);
+      b.setInsertionPoint(ret);
+      std::function<Value(Value)> rebuild = [&](Value v) -> Value {
+        if (v == arg)
+          return copy;
+        Operation *view = v.getDefiningOp();
+        IRMapping map;
+        map.map(view->getOperand(0), rebuild(view->getOperand(0)));
+        return b.clone(*view, map)->getResult(0);
+      };
+      result.set(rebuild(result.get()));
     }
     for (size_t i = 0; i < pairs.size(); i += 2) {
       Value value = ret.getOperand(pairs[i]), arg = fn.getArgument(pairs[i + 1]);

@@ -390,6 +390,7 @@ public:
     fibers_.resize(threads_);
     exchange_[0].resize(threads_);
     exchange_[1].resize(threads_);
+    mmaInputs_.resize(threads_);
     for (uint32_t t = 0; t < threads_; ++t)
       fibers_[t].stack = hostThreadMemory.stack(t);
     return {};
@@ -424,6 +425,58 @@ public:
     }
     current_->state = Fiber::State::Waiting;
     leave(/*done=*/false);
+  }
+
+  /// A thread of the running block reached a tensor-core mma (emu::mmaTf32).
+  void mma(const float *a, const float *b, const float *c, float *d) {
+    if (!current_) {
+      strayBarrier_ = true;
+      return;
+    }
+    Fiber &f = *current_;
+    mmaInputs_[f.linear] = {a, b};
+    f.state = Fiber::State::AtShuffle;
+    leave(/*done=*/false);
+    // Every thread of the warp has its fragments in place.
+    uint32_t lane = f.linear % kWarpSize, first = f.linear - lane;
+    float result[4];
+    if (first + kWarpSize > threads_) {
+      failShuffle("thread " + triple(&f.ids[3]) + " of block " + triple(base_) +
+                  " runs an mma in a warp of fewer than 32 "
+                  "threads (the block has " +
+                  std::to_string(threads_) + ")");
+      std::copy(c, c + 4, result);
+    } else {
+      auto tf32 = [](float x) {
+        uint32_t bits;
+        std::memcpy(&bits, &x, 4);
+        bits &= 0xFFFFE000u;
+        std::memcpy(&x, &bits, 4);
+        return x;
+      };
+      // A (r, k) is held by lane 4 (r % 8) + k % 4, as a[(r >= 8) + 2 (k >=
+      // 4)]; B (k, n) by lane 4 n + k % 4, as b[k >= 4].
+      auto A = [&](uint32_t r, uint32_t k) {
+        return tf32(mmaInputs_[first + 4 * (r % 8) + k % 4]
+                        .a[(r >= 8 ? 1 : 0) + (k >= 4 ? 2 : 0)]);
+      };
+      auto B = [&](uint32_t k, uint32_t n) {
+        return tf32(mmaInputs_[first + 4 * n + k % 4].b[k >= 4 ? 1 : 0]);
+      };
+      uint32_t g = lane / 4, t = lane % 4;
+      for (uint32_t v = 0; v < 4; ++v) {
+        uint32_t r = g + (v >= 2 ? 8 : 0), n = 2 * t + (v & 1);
+        float sum = c[v];
+        for (uint32_t k = 0; k < 8; ++k)
+          sum += A(r, k) * B(k, n);
+        result[v] = sum;
+      }
+    }
+    // Every thread has read the others' fragments before any goes on (and
+    // may overwrite its own).
+    f.state = Fiber::State::AtShuffle;
+    leave(/*done=*/false);
+    std::copy(result, result + 4, d);
   }
 
   /// A thread of the running block reached a warp shuffle (emu::shuffle).
@@ -540,22 +593,22 @@ private:
       }
       if (done == threads_)
         return {};
-      // Warps of which every thread waits at a shuffle go on; a warp of
-      // which only some do never would.
-      bool released = false;
+      // One warp of which every thread waits at a shuffle goes on, picked at
+      // random: warps pass their shuffles in every order, so a missing
+      // barrier between warps shows up. A warp of which only some threads
+      // wait at one never would go on.
+      arrived_.clear();
       for (uint32_t first = 0; first < threads_; first += kWarpSize) {
         uint32_t end = std::min(threads_, first + kWarpSize), at = 0;
         for (uint32_t t = first; t < end; ++t)
           at += fibers_[t].state == Fiber::State::AtShuffle;
         if (at == end - first) {
-          for (uint32_t t = first; t < end; ++t)
-            fibers_[t].state = Fiber::State::Ready;
-          released = true;
+          arrived_.push_back(first);
         } else if (at > 0) {
           const Fiber &other = *std::find_if(
               fibers_.begin() + first, fibers_.begin() + end,
               [](auto &f) { return f.state != Fiber::State::AtShuffle; });
-          return "divergent warp shuffle in kernel " + kernel_.name +
+          return "divergent warp shuffle or mma in kernel " + kernel_.name +
                  ": thread " + triple(&other.ids[3]) + " of block " +
                  triple(base_) +
                  (other.state == Fiber::State::Done
@@ -563,12 +616,19 @@ private:
                       : " waits at a barrier of the block") +
                  " while " + std::to_string(at) + " of the " +
                  std::to_string(end - first) +
-                 " threads of its warp wait at a shuffle; every thread of "
-                 "a warp must reach every shuffle the others reach";
+                 " threads of its warp wait at a shuffle or mma; every "
+                 "thread of a warp must reach every one the others reach";
         }
       }
-      if (released)
+      if (!arrived_.empty()) {
+        uint32_t first = arrived_[static_cast<size_t>(
+            (static_cast<unsigned __int128>(nextRandom(random)) *
+             arrived_.size()) >>
+            64)];
+        for (uint32_t t = first; t < std::min(threads_, first + kWarpSize); ++t)
+          fibers_[t].state = Fiber::State::Ready;
         continue;
+      }
       if (waiting < threads_) {
         auto ended = std::find_if(fibers_.begin(), fibers_.end(), [](auto &f) {
           return f.state == Fiber::State::Done;
@@ -674,8 +734,15 @@ private:
   std::vector<Fiber> fibers_;
   /// The fibers the current phase runs, in order.
   std::vector<uint32_t> runnable_;
+  /// The first threads of the warps whose threads all wait at a shuffle.
+  std::vector<uint32_t> arrived_;
   /// Each thread's value at its last two shuffles (Fiber::shuffles).
   std::vector<uint32_t> exchange_[2];
+  /// Each thread's A and B fragments at its current mma.
+  struct MmaInputs {
+    const float *a = nullptr, *b = nullptr;
+  };
+  std::vector<MmaInputs> mmaInputs_;
   std::string shuffleError_;
   Context scheduler_{};
   Fiber *current_ = nullptr;
@@ -776,6 +843,11 @@ private:
 void barrier() {
   if (BlockRunner *runner = activeRunner)
     runner->arrive();
+}
+
+void mmaTf32(const float *a, const float *b, const float *c, float *d) {
+  if (BlockRunner *runner = activeRunner)
+    runner->mma(a, b, c, d);
 }
 
 uint64_t shuffle(uint32_t value, uint32_t offset, uint32_t width,

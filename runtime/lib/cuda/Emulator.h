@@ -47,6 +47,13 @@ void barrier();
 uint64_t shuffle(uint32_t value, uint32_t offset, uint32_t width,
                  uint32_t mode);
 
+/// The tensor-core mma (what ember_emu_mma_hook is set to, GpuPlan.h):
+/// every thread of a warp calls it with its fragments of A (4), B (2) and C
+/// (4) in PTX's mma.m16n8k8 .tf32 layout; once all have, each gets its 4
+/// elements of D = A * B + C in `d`, A and B truncated to TF32, each sum
+/// taken in order over k.
+void mmaTf32(const float *a, const float *b, const float *c, float *d);
+
 /// Runs every thread of every block of a launch of `kernel`, blocks spread
 /// over a few host threads. Empty when the launch ran; otherwise why it
 /// failed (a divergent barrier, say), for the driver's error detail.

@@ -603,6 +603,11 @@ CUresult loadModule(CUmodule *module, const void *image) {
     using ShuffleHook = uint64_t (*)(uint32_t, uint32_t, uint32_t, uint32_t);
     if (void *hook = ownSymbol(m->library.handle, kHostShuffleHook))
       *static_cast<ShuffleHook *>(hook) = &emu::shuffle;
+    // And tensor-core mmas the emulator's mma through this one.
+    using MmaHook =
+        void (*)(const float *, const float *, const float *, float *);
+    if (void *hook = ownSymbol(m->library.handle, kHostMmaHook))
+      *static_cast<MmaHook *>(hook) = &emu::mmaTf32;
   }
   // Otherwise any text is accepted: nothing is compiled, and the module
   // holds the built-in ember_test_fill.

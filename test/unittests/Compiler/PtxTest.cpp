@@ -68,16 +68,21 @@ int expectWithinBudget(const std::string &log, const std::string &file) {
   return kernels;
 }
 
-/// Compiles `graph` to PTX for `chip` and assembles it with ptxas.
+/// Compiles `graph` to PTX for `chip` (with TF32 tensor cores allowed when
+/// `tf32`) and assembles it with ptxas; the PTX in `ptx`.
 void expectAssembles(const std::string &graph, const std::string &chip,
-                     const std::string &what) {
-  SCOPED_TRACE(what + " for " + chip);
+                     const std::string &what, bool tf32 = false,
+                     std::string *ptx = nullptr) {
+  SCOPED_TRACE(what + " for " + chip + (tf32 ? " with TF32" : ""));
   compiler::Options options;
   options.target = "cuda";
   options.chip = chip;
   options.stopAfter = compiler::Stage::PTX;
+  options.allowTF32 = tf32;
   compiler::Result r = compiler::compile(graph, options);
   ASSERT_TRUE(r.ok) << r.errorMessage() << "\n" << graph;
+  if (ptx)
+    *ptx = r.output;
   EXPECT_NE(r.output.find(".target " + chip), std::string::npos);
   EXPECT_NE(r.output.find(".entry"), std::string::npos);
   std::string ptxas = ptxasPath();
@@ -133,6 +138,23 @@ TEST(PtxTest, QuickstartGraphsAssemble) {
     // The export is the raw recording; fusion happens in the compiler.
     EXPECT_NE(graph.find("ember.linear "), std::string::npos);
     expectAssembles(graph, "sm_90", what);
+  }
+}
+
+TEST(PtxTest, TensorCoresOnlyWithTF32) {
+  // The Quickstart's graphs: float32 FMAs by default; with TF32 allowed,
+  // the tiled products are tensor-core mmas (m16n8k8, TF32 in, f32
+  // accumulators) within the same budget, for sm_90 and sm_80.
+  const std::string mma = "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32";
+  for (const auto &[what, graph] : quickstartGraphs()) {
+    std::string fp32, tf32;
+    expectAssembles(graph, "sm_90", what, false, &fp32);
+    EXPECT_EQ(fp32.find("mma.sync"), std::string::npos) << what;
+    EXPECT_NE(fp32.find("fma.rn.f32"), std::string::npos) << what;
+    for (const char *chip : {"sm_90", "sm_80"}) {
+      expectAssembles(graph, chip, what, true, &tf32);
+      EXPECT_NE(tf32.find(mma), std::string::npos) << what << " " << chip;
+    }
   }
 }
 

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <random>
 
@@ -76,7 +77,7 @@ struct RandomStep {
 /// matmuls large enough to be tiled), several outputs at once, on the
 /// emulated or real GPU against the CPU.
 TEST_F(GpuOpsTest, OptimizersUpdateInPlaceOnTheDevice) {
-  // SGD with momentum and Adam, three steps on each device. On the GPU each
+  // SGD with momentum and Adam, six steps on each device. On the GPU each
   // parameter keeps its device buffer (the step writes the new values over
   // the old), and the gradients (computed in the step there, later from the
   // old weights on the CPU) and the new weights are the CPU's.
@@ -84,12 +85,14 @@ TEST_F(GpuOpsTest, OptimizersUpdateInPlaceOnTheDevice) {
     auto train = [adam](const Device &device) {
       manual_seed(4);
       nn::Sequential model{nn::Linear(20, 32), nn::ReLU(), nn::Linear(32, 5)};
-      model.to(device);
+      // Adam is made before the move: its state starts on the CPU, and
+      // follows the parameters at the first step.
       std::unique_ptr<optim::Optimizer> opt;
       if (adam)
         opt = std::make_unique<optim::Adam>(model.parameters(),
                                             optim::AdamOptions{.lr = 0.01});
-      else
+      model.to(device);
+      if (!adam)
         opt = std::make_unique<optim::SGD>(
             model.parameters(), optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
       manual_seed(5);
@@ -99,10 +102,21 @@ TEST_F(GpuOpsTest, OptimizersUpdateInPlaceOnTheDevice) {
       std::vector<const void *> buffers;
       for (const Tensor &p : model.parameters())
         buffers.push_back(p.node()->deviceData.get());
-      for (int i = 0; i < 3; ++i) {
+      CacheStats before = cache_stats();
+      for (int i = 0; i < 6; ++i) {
         opt->zero_grad();
         nn::CrossEntropyLoss()(model(x), y).backward();
         opt->step();
+      }
+      if (device.is_cuda()) {
+        // From the second step on (the first moved Adam's state), every
+        // step runs on the same buffers: the state, too, is updated in
+        // place.
+        CacheStats after = cache_stats();
+        EXPECT_LE(after.gpuGraphCaptures - before.gpuGraphCaptures, 2u)
+            << (adam ? "Adam" : "SGD");
+        EXPECT_GE(after.gpuGraphReplays - before.gpuGraphReplays, 4u)
+            << (adam ? "Adam" : "SGD");
       }
       std::vector<std::vector<double>> out;
       for (const Tensor &p : model.parameters()) {
@@ -127,6 +141,86 @@ TEST_F(GpuOpsTest, OptimizersUpdateInPlaceOnTheDevice) {
           << (adam ? "Adam" : "SGD") << ", parameter " << i / 2
           << (i % 2 ? " gradient" : " value");
   }
+}
+
+TEST_F(GpuOpsTest, TF32OnlyWhenAskedAndClose) {
+  // A product big enough to be tiled (and odd sizes: partial tiles, K not a
+  // multiple of the chunk), with a bias and ReLU, on the GPU against the
+  // CPU's float32: exact float32 by default (tight), within TF32's rounding
+  // when allowed (inputs to 10 mantissa bits: about 1e-3 relative), and
+  // not as close as float32 there (the tensor cores did run).
+  manual_seed(3);
+  Tensor x = randn({129, 301}), w = randn({67, 301}), b = randn({67});
+  Tensor cpu = relu(linear(x, w, b));
+  std::vector<float> want = cpu.to_vector();
+  auto onGpu = [&] {
+    Device gpu = Device::cuda();
+    return relu(linear(x.to(gpu), w.to(gpu), b.to(gpu))).to_vector();
+  };
+  auto worst = [&](const std::vector<float> &got) {
+    double most = 0;
+    for (size_t i = 0; i < want.size(); ++i)
+      most = std::max(most, std::abs(double(got[i]) - want[i]) /
+                                (1 + std::abs(double(want[i]))));
+    return most;
+  };
+  ASSERT_FALSE(cuda::allow_tf32());
+  double fp32 = worst(onGpu());
+  EXPECT_LT(fp32, 1e-5);
+  cuda::set_allow_tf32(true);
+  std::vector<float> got = onGpu();
+  cuda::set_allow_tf32(false);
+  double tf32 = worst(got);
+  EXPECT_LT(tf32, 2e-2);
+  EXPECT_GT(tf32, 1e-5) << "the TF32 product is as exact as float32";
+  // Against float32 products of the inputs rounded to TF32 on the host
+  // (to nearest, ties away, as the kernel rounds): only the order of the
+  // sums differs.
+  auto rounded = [](const Tensor &t) {
+    std::vector<float> v = t.to_vector();
+    for (float &f : v) {
+      uint32_t bits;
+      std::memcpy(&bits, &f, 4);
+      bits = (bits + 0x1000u) & 0xFFFFE000u;
+      std::memcpy(&f, &bits, 4);
+    }
+    return tensor(v, t.shape());
+  };
+  want = relu(linear(rounded(x), rounded(w), b)).to_vector();
+  double ordered = worst(got);
+  EXPECT_LT(ordered, 1e-5);
+  std::cout << "[ cuda ] worst relative error against the CPU: float32 " << fp32
+            << ", TF32 " << tf32 << " (" << ordered
+            << " against TF32-rounded inputs)\n";
+
+  // Training (the backward products on tensor cores too): a few SGD steps
+  // of a model with tiled products, the losses close to the CPU's.
+  auto train = [](const Device &device) {
+    manual_seed(8);
+    nn::Sequential model{nn::Linear(300, 256), nn::ReLU(), nn::Linear(256, 10)};
+    model.to(device);
+    optim::SGD opt(model.parameters(), {.lr = 0.05});
+    manual_seed(9);
+    Tensor x = randn({128, 300}).to(device);
+    std::vector<int64_t> labels(128);
+    for (size_t n = 0; n < labels.size(); ++n)
+      labels[n] = static_cast<int64_t>(n % 10);
+    Tensor y = tensor(labels, {128}).to(device);
+    std::vector<double> losses;
+    for (int i = 0; i < 4; ++i) {
+      opt.zero_grad();
+      Tensor loss = nn::CrossEntropyLoss()(model(x), y);
+      loss.backward();
+      opt.step();
+      losses.push_back(loss.item());
+    }
+    return losses;
+  };
+  std::vector<double> cpuLosses = train(Device::cpu());
+  cuda::set_allow_tf32(true);
+  std::vector<double> gpuLosses = train(Device::cuda());
+  cuda::set_allow_tf32(false);
+  EXPECT_EQ(ref::compareClose(gpuLosses, cpuLosses, {4}, 1e-2, 0), "");
 }
 
 TEST_F(GpuOpsTest, RandomGraphsMatchTheCpu) {

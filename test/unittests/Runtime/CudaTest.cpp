@@ -1172,11 +1172,11 @@ TEST(FakeDriverTest, EmulatedDivergentShuffleFailsTheLaunch) {
     Status s = launchOnFreshBuffer(device, *module, "ember_emu_kernel_13",
                                    {2, 1, 1}, {64, 1, 1});
     ASSERT_FALSE(s);
-    EXPECT_TRUE(contains(s.message(), "divergent warp shuffle in kernel "
+    EXPECT_TRUE(contains(s.message(), "divergent warp shuffle or mma in kernel "
                                       "ember_emu_kernel_13: thread ("))
         << s.message();
     EXPECT_TRUE(contains(s.message(), " returned while 16 of the 32 threads "
-                                      "of its warp wait at a shuffle"))
+                                      "of its warp wait at a shuffle or mma"))
         << s.message();
   });
 }

@@ -72,6 +72,10 @@ struct Options {
   /// (EMBER_FAKE_CUDA=1) runs. The same kernels the NVVM path compiles,
   /// after mapping and before NVVM.
   bool gpuHostCode = false;
+  /// For target "cuda": f32 contractions may run on tensor cores in TF32
+  /// (inputs rounded to 10-bit mantissas, as PyTorch's
+  /// torch.backends.cuda.matmul.allow_tf32); fp32 otherwise.
+  bool allowTF32 = false;
 };
 
 /// Which step of compilation failed (distinct exit codes in graphc).

@@ -66,6 +66,9 @@ struct GPUPipelineOptions {
   /// The CUDA toolkit whose nvvm/libdevice/libdevice.10.bc is linked into
   /// kernels that call math functions (exp, log); empty: cudaToolkitPath().
   std::string toolkitPath;
+  /// f32 contractions on tensor cores in TF32 (ember-gpu-map-linalg's
+  /// `tf32`); fp32 FMAs otherwise.
+  bool allowTF32 = false;
 };
 
 /// The CUDA toolkit PTX generation takes libdevice from: $EMBER_CUDA_PATH,
@@ -83,7 +86,7 @@ bool hasLibdevice(llvm::StringRef toolkitPath);
 /// Maps bufferized linalg to GPU kernels: parallel loops become a grid of
 /// blocks, each kernel is outlined into a gpu.module. (Naive mapping, one
 /// thread per block: correct, not yet fast.)
-void buildGPUMapPipeline(OpPassManager &pm);
+void buildGPUMapPipeline(OpPassManager &pm, bool allowTF32 = false);
 /// Lowers the outlined kernels to NVVM and serialises each gpu.module to PTX
 /// with LLVM's NVPTX back end (gpu.binary ops holding the PTX text). Kernel
 /// arguments use the bare-pointer convention.

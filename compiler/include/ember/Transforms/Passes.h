@@ -55,6 +55,8 @@ inline constexpr llvm::StringLiteral kEmuSharedBytesAttr =
 inline constexpr llvm::StringLiteral kEmuBarriersAttr = "ember.emu_barriers";
 inline constexpr llvm::StringLiteral kEmuBarrierFunction = "ember_emu_barrier";
 inline constexpr llvm::StringLiteral kEmuShuffleFunction = "ember_emu_shuffle";
+inline constexpr llvm::StringLiteral kEmuMmaFunction =
+    "ember_emu_mma_tf32_m16n8k8";
 
 /// The attribute of a graph function whose results are to be computed into
 /// argument buffers (ember-tie-results): (result, argument) index pairs.

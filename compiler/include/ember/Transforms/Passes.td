@@ -270,6 +270,13 @@ def EmberGPUMapLinalgPass : Pass<"ember-gpu-map-linalg", "::mlir::func::FuncOp">
       blocks), K in chunks of 16 (the last one exact) staged through
       workgroup memory between `gpu.barrier`s, loads coalesced along each
       input's contiguous dimension, multiply-adds marked `contract` (FMA).
+      With `tf32`, a contraction whose body is `acc + a * b` on f32 runs on
+      tensor cores instead: the same block tiles, K chunks of 16 padded
+      with zeros past K, every staged element rounded to TF32 (to nearest,
+      ties away from zero), and each of the block's 8 warps owning
+      `T*T/8` outputs as 16x8 `nvgpu.mma.sync` tiles (m16n8k8,
+      `tf32Enabled`, f32 accumulators starting from the op's initial
+      values), fragments read from workgroup memory in PTX's layout.
     - **Long reductions** (at least 64 steps per point, the body one
       associative op on the accumulator) are split over a block: thread
       `y * px + x` reduces steps `y, y + ry, ...` of point `x` (px = 32
@@ -305,13 +312,16 @@ def EmberGPUMapLinalgPass : Pass<"ember-gpu-map-linalg", "::mlir::func::FuncOp">
            "(larger contractions are tiled)">,
     Option<"groupThreads", "group-threads", "int64_t", /*default=*/"512",
            "The threads of the block that runs a group of small ops">,
+    Option<"tf32", "tf32", "bool", /*default=*/"false",
+           "Tiled f32 contractions run on tensor cores in TF32">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::affine::AffineDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::linalg::LinalgDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::nvgpu::NVGPUDialect"];
 }
 
 def EmberGPUNoAliasArgumentsPass : Pass<"ember-gpu-noalias-arguments", "::mlir::ModuleOp"> {
@@ -401,7 +411,11 @@ def EmberGPUKernelsToHostPass : Pass<"ember-gpu-kernels-to-host", "::mlir::Modul
     -> i64` (the value as `i32` bits; mode 0 xor, 1 up, 2 down, 3 idx),
     declared the same way, whose low 32 bits are the result and bit 32
     `valid`: the emulated device returns once every thread of the warp has
-    called it. The function notes what the emulator must know:
+    called it. An `nvgpu.mma.sync` m16n8k8 with `tf32Enabled` on f32
+    fragments (what `ember-gpu-map-linalg{tf32}` makes) stores its A, B
+    and C fragments into stack arrays made once at the function's entry and
+    calls `@ember_emu_mma_tf32_m16n8k8(a, b, c, d)` (declared the same
+    way), then reads D from the last: the emulated warp's mma. The function notes what the emulator must know:
     `ember.emu_shared_bytes` (N, an i64) and, when it calls the barrier or
     the shuffle, the unit attribute `ember.emu_barriers` (both kept by the
     lowering to `llvm.func`). The `gpu.module`s and the host functions are

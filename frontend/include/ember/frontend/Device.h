@@ -40,6 +40,13 @@ namespace cuda {
 bool is_available();
 /// Number of usable CUDA GPUs.
 int device_count();
+/// Whether float32 matrix products on a GPU may use tensor cores in TF32
+/// (inputs rounded to 10 mantissa bits, about 1e-3 relative error, several
+/// times faster), as torch.backends.cuda.matmul.allow_tf32 = True. Off by
+/// default: products are exact float32. Graphs compiled afterwards follow
+/// it.
+void set_allow_tf32(bool allow);
+bool allow_tf32();
 } // namespace cuda
 
 } // namespace ember

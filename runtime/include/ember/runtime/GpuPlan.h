@@ -61,7 +61,18 @@
 // (mode 0), `lane - offset` (1), `lane + offset` (2) or `offset` (3) in the
 // low 32 bits, with bit 32 set when that lane is below `width`; else the
 // caller's own value and bit 32 clear (gpu.shuffle's result and `valid`).
-// A kernel that shuffles says it has barriers (_barriers is 1).
+// A kernel that shuffles says it has barriers (_barriers is 1). When a
+// kernel uses tensor cores (nvgpu.mma.sync m16n8k8, TF32 in, f32
+// accumulators; ember-gpu-map-linalg{tf32}), the variable
+//   void (*ember_emu_mma_hook)(const float a[4], const float b[2],
+//                              const float c[4], float d[4]);
+// is set to the emulator's mma (kHostMmaHook): every thread of a warp calls
+// it with its fragments (PTX's layout for mma.m16n8k8 .tf32: lane 4g + t
+// holds A's (g, t), (g + 8, t), (g, t + 4), (g + 8, t + 4), B's (t, g) and
+// (t + 4, g), and C's and D's (g, 2t), (g, 2t + 1), (g + 8, 2t),
+// (g + 8, 2t + 1)), and it returns, once all have, the thread's part of
+// D = A * B + C (A and B truncated to TF32). Such a kernel says it has
+// barriers too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -116,6 +127,9 @@ inline constexpr const char *kHostBarrierHook = "ember_emu_barrier_hook";
 
 /// The variable of the host code the emulator sets to its warp shuffle.
 inline constexpr const char *kHostShuffleHook = "ember_emu_shuffle_hook";
+
+/// The variable of the host code the emulator sets to its tensor-core mma.
+inline constexpr const char *kHostMmaHook = "ember_emu_mma_hook";
 
 struct GpuPlan {
   /// The text form's version (the first line, `ember-gpu-plan <version>`).
