@@ -4,8 +4,10 @@
 // (Nr = N when N fits in two vector registers, else two, one or half a
 // register's lanes, else the scalar loop; Mr in {16, 8, 4, 2, 1} rows, as
 // many as the target's accumulator registers allow), whether the tile
-// loops run on threads (from 4 MFLOP), whether an elementwise consumer is
-// fused into the tile, and per 2-D transpose a block size (16, 8 or none)
+// loops run on threads (from 4 MFLOP), whether a large product's columns
+// are split into two-vector tiles and a rest, whether B is packed into
+// column panels, whether N = 10 takes the dot-product kernel, whether an
+// elementwise consumer is fused into the tile, and per 2-D transpose a block size (16, 8 or none)
 // and whether blocks run on threads (from 65536 elements), and whether an
 // elementwise op's rows are shared by threads (from 65536 elements). This
 // test reaches every one of those choices with shapes that are not
@@ -162,6 +164,17 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
   checkMatmul(67, 784, 512);
   // Above the threshold but with no tile (N prime): the scalar loop.
   checkMatmul(64, 512, 131);
+}
+
+// Large products whose N is a whole number of vectors but not of two are
+// split into two-vector columns and the rest, each with its share of the
+// epilogue (linear + ReLU): N = 784 (16 lanes: 768 + 16) for AVX-512 code,
+// N = 520 (8 lanes: 512 + 8) for AVX2 code; M odd, so the row tiles of a
+// packed panel end short.
+TEST_P(KernelVariantsTest, SplitColumnProducts) {
+  int64_t k = 128 + 2 * randInt(0, 32) + 1; // odd
+  checkMatmul(67, k, 784);
+  checkMatmul(67, k, 520);
 }
 
 // Transposes: 16x16 blocks (parallel from 65536 elements, and serial),
