@@ -116,13 +116,16 @@ public:
   }
 
 private:
+  // Never destroyed: cached graphs (and their slots) may outlive any other
+  // static at exit.
   static std::mutex &mutex() {
-    static std::mutex m;
-    return m;
+    static auto *m = new std::mutex;
+    return *m;
   }
   static std::unordered_map<const rt::cuda::DeviceBuffer *, long> &holds() {
-    static std::unordered_map<const rt::cuda::DeviceBuffer *, long> h;
-    return h;
+    static auto *h =
+        new std::unordered_map<const rt::cuda::DeviceBuffer *, long>;
+    return *h;
   }
   std::shared_ptr<rt::cuda::DeviceBuffer> buffer_;
 };
