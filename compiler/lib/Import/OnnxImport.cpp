@@ -69,7 +69,28 @@ std::string elemOf(int32_t onnxType, const std::string &what) {
 
 class Importer {
 public:
+  /// The opsets of the default domain (ai.onnx) Ember reads: from 7 (the
+  /// numpy-style broadcasting of today's Add, Gemm, ...) to 22.
+  static constexpr int64_t kMinOpset = 7, kMaxOpset = 22;
+
   std::string run(const onnx::ModelProto &model) {
+    // What an op means depends on the model's opset of its domain.
+    bool found = false;
+    for (const onnx::OperatorSetIdProto &id : model.opset_import()) {
+      if (!id.domain().empty() && id.domain() != "ai.onnx")
+        continue; // a domain no node may use (checked per node)
+      found = true;
+      opset = id.version();
+    }
+    if (!found)
+      throw ImportError("the model imports no opset of the default ONNX "
+                        "domain (ai.onnx): its ops' meaning is unknown");
+    if (opset < kMinOpset || opset > kMaxOpset)
+      throw ImportError("ONNX opset " + std::to_string(opset) +
+                        " (domain ai.onnx) is not supported: Ember reads "
+                        "opsets " +
+                        std::to_string(kMinOpset) + " to " +
+                        std::to_string(kMaxOpset));
     const onnx::GraphProto &g = model.graph();
     for (const onnx::TensorProto &t : g.initializer())
       values[t.name()] = constant(t, "initializer '" + t.name() + "'");
@@ -284,6 +305,10 @@ private:
     };
     if (n.output_size() < 1)
       throw ImportError(where + ": has no output");
+    if (!n.domain().empty() && n.domain() != "ai.onnx")
+      throw ImportError(where + " is in domain '" + n.domain() +
+                        "', which Ember does not read (only the default "
+                        "ONNX domain, ai.onnx)");
     static const char *supported[] = {
         "Identity", "Constant", "Relu", "Neg", "Add", "Sub", "Mul", "Div",
         "MatMul", "Gemm", "Flatten", "Reshape", "Transpose", "Softmax",
@@ -441,14 +466,29 @@ private:
       }
       out = transpose(x, perm);
     } else if (op == "Softmax" || op == "LogSoftmax") {
-      const Value &x = in(0);
-      int64_t axis = normalizeAxis(intAttr(n, "axis", -1), x.shape.size(), where);
+      Value x = in(0);
+      // Before opset 13 the axis defaults to 1 and the input is taken as
+      // 2-D: its dims before the axis, by those from it on, the softmax over
+      // the second.
+      bool coerced = opset < 13;
+      int64_t axis = normalizeAxis(intAttr(n, "axis", coerced ? 1 : -1),
+                                   x.shape.size(), where);
+      Shape shape = x.shape;
+      if (coerced && axis + 1 != static_cast<int64_t>(shape.size())) {
+        Shape flat = {1, 1};
+        for (size_t i = 0; i < shape.size(); ++i)
+          flat[static_cast<int64_t>(i) < axis ? 0 : 1] *= shape[i];
+        x = reshape(x, flat);
+        axis = 1;
+      }
       Value shifted = binary("sub", x, reduce("max", x, axis), where);
       Value e = unary("exp", shifted);
       Value sum = reduce("sum", e, axis);
       out = op == "Softmax"
                 ? binary("div", e, sum, where)
                 : binary("sub", shifted, unary("log", sum), where);
+      if (out.shape != shape)
+        out = reshape(out, shape);
     } else {
       throw ImportError("unsupported ONNX op '" + op + "' (node '" + n.name() +
                         "')");
@@ -456,6 +496,8 @@ private:
     values[n.output(0)] = out;
   }
 
+  /// The model's opset of the default domain.
+  int64_t opset = 0;
   std::map<std::string, Value> values;
   std::map<std::string, std::string> intConstants;
   std::string body;

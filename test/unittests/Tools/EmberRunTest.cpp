@@ -405,11 +405,14 @@ TEST_F(ToolsTest, ExportedConstantsOfEveryDType) {
 
 namespace {
 
-/// ONNX fixtures made by test/onnx/make_fixtures.py with PyTorch: graphc
-/// imports and compiles each, ember-run runs it on the stored input, and
-/// the output matches PyTorch's stored output within 1e-5 relative.
+/// ONNX fixtures made by test/onnx/make_fixtures.py with PyTorch (opset
+/// 13), and softmax_opset11 by test/onnx/make_opset_fixtures.py (opset 11:
+/// Softmax and LogSoftmax take a rank-4 input as 2-D, the old meaning, with
+/// onnxruntime's output): graphc imports and compiles each, ember-run runs
+/// it on the stored input, and the output matches the stored output within
+/// 1e-5 relative.
 TEST_F(ToolsTest, OnnxFixturesMatchPyTorch) {
-  for (const char *name : {"mlp", "ops", "logsoftmax"}) {
+  for (const char *name : {"mlp", "ops", "logsoftmax", "softmax_opset11"}) {
     SCOPED_TRACE(name);
     std::string base = std::string(EMBER_ONNX_FIXTURES) + "/" + name;
     std::string out;
@@ -445,6 +448,23 @@ TEST_F(ToolsTest, BadOnnxFilesGetADiagnosticAndAnExitCode) {
                 &out),
             5);
   EXPECT_NE(out.find("unsupported ONNX op 'Conv' (node '"), std::string::npos)
+      << out;
+  // A node of another domain, and an opset whose ops mean something else.
+  EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + EMBER_ONNX_FIXTURES +
+                    "/custom_domain.onnx --emit=ember",
+                &out),
+            5);
+  EXPECT_NE(out.find("(Relu) is in domain 'com.example', which Ember does "
+                     "not read (only the default ONNX domain, ai.onnx)"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + EMBER_ONNX_FIXTURES +
+                    "/opset6.onnx --emit=ember",
+                &out),
+            5);
+  EXPECT_NE(out.find("ONNX opset 6 (domain ai.onnx) is not supported: Ember "
+                     "reads opsets 7 to 22"),
+            std::string::npos)
       << out;
   // Not a protobuf, and a truncated model: parse errors, exit 3.
   std::ofstream(path("junk.onnx")) << "this is not a protobuf \x01\x02\xff";
