@@ -80,6 +80,14 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
     return {g / in(0)};
   case OpKind::Sqrt:
     return {g * 0.5 / out.detach()};
+  case OpKind::Sigmoid: {
+    Tensor s = out.detach();
+    return {g * s * (1.0 - s)};
+  }
+  case OpKind::Tanh: {
+    Tensor t = out.detach();
+    return {g * (1.0 - t * t)};
+  }
   case OpKind::Matmul:
     return {g.matmul(in(1).t()), in(0).t().matmul(g)};
   case OpKind::Linear: {

@@ -103,6 +103,10 @@ std::string_view opName(OpKind kind) {
   case OpKind::Exp: return "exp";
   case OpKind::Log: return "log";
   case OpKind::Sqrt: return "sqrt";
+  case OpKind::Sigmoid:
+    return "sigmoid";
+  case OpKind::Tanh:
+    return "tanh";
   case OpKind::Eq: return "eq";
   case OpKind::Ne: return "ne";
   case OpKind::Lt: return "lt";

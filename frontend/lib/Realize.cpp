@@ -445,6 +445,8 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
     case OpKind::Exp:
     case OpKind::Log:
     case OpKind::Sqrt:
+    case OpKind::Sigmoid:
+    case OpKind::Tanh:
       line = fmt::format("{} = ember.{} {} : {}", result, opName(node->kind),
                          operands[0], type);
       break;

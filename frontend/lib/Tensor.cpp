@@ -650,6 +650,26 @@ Tensor Tensor::log(Loc loc) const {
   return unary(OpKind::Log, *this, loc);
 }
 
+Tensor Tensor::sigmoid(Loc loc) const {
+  const NodePtr &n = checked(*this, "sigmoid", loc);
+  if (!isFloatingPoint(n->dtype))
+    fail("sigmoid",
+         fmt::format("needs a floating-point tensor, got {}",
+                     dtypeName(n->dtype)),
+         loc);
+  return unary(OpKind::Sigmoid, *this, loc);
+}
+
+Tensor Tensor::tanh(Loc loc) const {
+  const NodePtr &n = checked(*this, "tanh", loc);
+  if (!isFloatingPoint(n->dtype))
+    fail("tanh",
+         fmt::format("needs a floating-point tensor, got {}",
+                     dtypeName(n->dtype)),
+         loc);
+  return unary(OpKind::Tanh, *this, loc);
+}
+
 Tensor Tensor::sqrt(Loc loc) const {
   const NodePtr &n = checked(*this, "sqrt", loc);
   if (!isFloatingPoint(n->dtype))
@@ -819,6 +839,8 @@ Tensor operator/(double a, const Tensor &b) { return binaryScalar(OpKind::Div, b
 
 Tensor matmul(const Tensor &a, const Tensor &b, Loc loc) { return a.matmul(b, loc); }
 Tensor relu(const Tensor &x, Loc loc) { return x.relu(loc); }
+Tensor sigmoid(const Tensor &x, Loc loc) { return x.sigmoid(loc); }
+Tensor tanh(const Tensor &x, Loc loc) { return x.tanh(loc); }
 
 Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
               Loc loc) {

@@ -482,6 +482,26 @@ func.func @exp_f32(%x: tensor<64x10xf32>) -> tensor<64x10xf32> {
 
 // -----
 
+// ember.sigmoid: 1 / (1 + exp(-x)) in the generic; ember.tanh: math.tanh.
+// CHECK-LABEL: func.func @sigmoid_tanh
+// CHECK: ^bb0(%[[IN:.*]]: f64, %{{.*}}: f64):
+// CHECK-DAG: %[[ONE:.*]] = arith.constant 1.000000e+00 : f64
+// CHECK-DAG: %[[NEG:.*]] = arith.negf %[[IN]] : f64
+// CHECK: %[[E:.*]] = math.exp %[[NEG]] : f64
+// CHECK: %[[D:.*]] = arith.addf %[[ONE]], %[[E]] : f64
+// CHECK: %[[S:.*]] = arith.divf %[[ONE]], %[[D]] : f64
+// CHECK: linalg.yield %[[S]] : f64
+// CHECK: ^bb0(%[[IN2:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[T:.*]] = math.tanh %[[IN2]] : f32
+// CHECK: linalg.yield %[[T]] : f32
+func.func @sigmoid_tanh(%x: tensor<3x5xf64>, %y: tensor<7xf32>) -> (tensor<3x5xf64>, tensor<7xf32>) {
+  %0 = ember.sigmoid %x : tensor<3x5xf64>
+  %1 = ember.tanh %y : tensor<7xf32>
+  return %0, %1 : tensor<3x5xf64>, tensor<7xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @log
 // CHECK-SAME: (%[[D:.*]]: tensor<4xf64>, %[[H:.*]]: tensor<4xf16>)
 // CHECK: %[[R:.*]] = linalg.generic

@@ -56,6 +56,18 @@ class LogSoftmaxHead(nn.Module):
         return torch.log_softmax(torch.addmm(torch.ones(3), x, self.w), dim=1)
 
 
+class Activations(nn.Module):
+    """Gemm, Sigmoid, Gemm, Tanh."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack = nn.Sequential(nn.Linear(6, 8), nn.Sigmoid(),
+                                   nn.Linear(8, 4), nn.Tanh())
+
+    def forward(self, x):
+        return self.stack(x)
+
+
 def export(name, model, x):
     model.eval()
     with torch.no_grad():
@@ -72,6 +84,7 @@ def main():
     export("mlp", Mlp(), torch.randn(3, 1, 4, 4))
     export("ops", Ops(), torch.randn(5, 6))
     export("logsoftmax", LogSoftmaxHead(), torch.randn(4, 8))
+    export("activations", Activations(), torch.randn(5, 6))
     # Not supported by Ember (a Conv): graphc must name the op and the node.
     torch.onnx.export(nn.Conv2d(1, 2, 3).eval(), (torch.randn(1, 1, 5, 5),),
                       os.path.join(HERE, "unsupported.onnx"), opset_version=13,

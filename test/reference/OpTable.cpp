@@ -253,6 +253,12 @@ std::vector<OpCase> buildTable() {
       kRounded);
   add("sqrt", sameShape(1, 0, 5), [](In in) { return in[0].sqrt(); }, {1e-6, 1e-6},
       kRounded);
+  add(
+      "sigmoid", sameShape(1, -8, 8), [](In in) { return in[0].sigmoid(); },
+      {1e-5, 1e-6}, kRounded);
+  add(
+      "tanh", sameShape(1, -4, 4), [](In in) { return in[0].tanh(); },
+      {1e-5, 1e-6}, kRounded);
 
   //===--------------------------------------------------------------------===//
   // Contractions: any sizes; 1 row, 1 column, 1 as the reduced size; int64.

@@ -391,6 +391,12 @@ Values evalElementwiseOther(const Node &node, const std::vector<const Values *> 
     case OpKind::Exp: result[i] = std::exp(a); break;
     case OpKind::Log: result[i] = std::log(a); break;
     case OpKind::Sqrt: result[i] = std::sqrt(a); break;
+    case OpKind::Sigmoid:
+      result[i] = 1 / (1 + std::exp(-a));
+      break;
+    case OpKind::Tanh:
+      result[i] = std::tanh(a);
+      break;
     case OpKind::Eq: result[i] = a == b; break;
     case OpKind::Ne: result[i] = a != b; break;
     case OpKind::Lt: result[i] = a < b; break;
@@ -471,6 +477,8 @@ Values computeNode(const Node &node,
   case OpKind::Exp:
   case OpKind::Log:
   case OpKind::Sqrt:
+  case OpKind::Sigmoid:
+  case OpKind::Tanh:
   case OpKind::Cast:
     requireInputs(node, 1);
     return evalElementwiseOther(node, {&in(0)});

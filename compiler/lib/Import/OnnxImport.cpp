@@ -310,9 +310,9 @@ private:
                         "', which Ember does not read (only the default "
                         "ONNX domain, ai.onnx)");
     static const char *supported[] = {
-        "Identity", "Constant", "Relu", "Neg", "Add", "Sub", "Mul", "Div",
-        "MatMul", "Gemm", "Flatten", "Reshape", "Transpose", "Softmax",
-        "LogSoftmax"};
+        "Identity",  "Constant", "Relu",       "Neg",     "Add",     "Sub",
+        "Mul",       "Div",      "MatMul",     "Gemm",    "Flatten", "Reshape",
+        "Transpose", "Softmax",  "LogSoftmax", "Sigmoid", "Tanh"};
     if (std::find(std::begin(supported), std::end(supported), op) ==
         std::end(supported))
       throw ImportError("unsupported ONNX op '" + op + "' (node '" + n.name() +
@@ -348,6 +348,10 @@ private:
       out = constant(value->t(), where);
     } else if (op == "Relu" || op == "Neg") {
       out = unary(op == "Relu" ? "relu" : "neg", in(0));
+    } else if (op == "Sigmoid" || op == "Tanh") {
+      if (in(0).elem != "f32" && in(0).elem != "f64")
+        throw ImportError(where + ": needs a floating-point input");
+      out = unary(op == "Sigmoid" ? "sigmoid" : "tanh", in(0));
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
       std::string name = op == "Add" ? "add" : op == "Sub" ? "sub" : op == "Mul" ? "mul" : "div";
       out = binary(name, in(0), in(1), where);

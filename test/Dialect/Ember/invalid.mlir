@@ -778,3 +778,19 @@ func.func @linear_relu_bias(%x: tensor<4x8xf32>, %w: tensor<2x8xf32>, %b: tensor
   %0 = ember.linear_relu %x, %w, %b : (tensor<4x8xf32>, tensor<2x8xf32>, tensor<3xf32>) -> tensor<4x2xf32>
   return %0 : tensor<4x2xf32>
 }
+
+// -----
+
+func.func @sigmoid_of_int(%a: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'ember.sigmoid' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or 16-bit float or bfloat16 type values, but got 'tensor<4xi32>'}}
+  %0 = ember.sigmoid %a : tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+func.func @tanh_of_int(%a: tensor<4xi64>) -> tensor<4xi64> {
+  // expected-error @+1 {{'ember.tanh' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or 16-bit float or bfloat16 type values, but got 'tensor<4xi64>'}}
+  %0 = ember.tanh %a : tensor<4xi64>
+  return %0 : tensor<4xi64>
+}

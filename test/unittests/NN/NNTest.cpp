@@ -40,6 +40,23 @@ TEST(NNTest, PrintsLikePyTorch) {
   std::ostringstream lin;
   lin << nn::Linear(3, 2, false);
   EXPECT_EQ(lin.str(), "Linear(in_features=3, out_features=2, bias=False)");
+  std::ostringstream activations;
+  activations << nn::Sequential{nn::Sigmoid(), nn::Tanh()};
+  EXPECT_EQ(activations.str(), "Sequential(\n"
+                               "  (0): Sigmoid()\n"
+                               "  (1): Tanh()\n"
+                               ")");
+}
+
+TEST(NNTest, SigmoidAndTanhModules) {
+  Tensor x = tensor(std::vector<float>{-30, -1, 0, 0.5f, 30}, {5});
+  std::vector<float> s = nn::Sigmoid()(x).to_vector(),
+                     t = nn::Tanh()(x).to_vector();
+  const float in[] = {-30, -1, 0, 0.5f, 30};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_NEAR(s[i], 1 / (1 + std::exp(-double(in[i]))), 1e-6) << in[i];
+    EXPECT_NEAR(t[i], std::tanh(double(in[i])), 1e-6) << in[i];
+  }
 }
 
 TEST(NNTest, ParametersAndInitialisation) {

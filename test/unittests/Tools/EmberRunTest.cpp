@@ -412,7 +412,8 @@ namespace {
 /// it on the stored input, and the output matches the stored output within
 /// 1e-5 relative.
 TEST_F(ToolsTest, OnnxFixturesMatchPyTorch) {
-  for (const char *name : {"mlp", "ops", "logsoftmax", "softmax_opset11"}) {
+  for (const char *name :
+       {"mlp", "ops", "logsoftmax", "activations", "softmax_opset11"}) {
     SCOPED_TRACE(name);
     std::string base = std::string(EMBER_ONNX_FIXTURES) + "/" + name;
     std::string out;

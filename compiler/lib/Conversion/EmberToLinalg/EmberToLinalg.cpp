@@ -574,6 +574,30 @@ struct FloatUnaryLowering : OpConversionPattern<EmberOp> {
   }
 };
 
+/// ember.sigmoid: 1 / (1 + exp(-x)), which is 0 and 1 (not NaN) where
+/// exp(-x) overflows or vanishes.
+struct SigmoidLowering : OpConversionPattern<SigmoidOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SigmoidOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+        {adaptor.getInput()},
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0];
+          Value one = arith::ConstantOp::create(
+              b, loc, b.getFloatAttr(x.getType(), 1.0));
+          Value e =
+              math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+          return arith::DivFOp::create(b, loc, one,
+                                       arith::AddFOp::create(b, loc, one, e));
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 template <typename EmberOp, arith::CmpFPredicate FloatPred,
           arith::CmpIPredicate SignedPred, arith::CmpIPredicate UnsignedPred>
 struct CompareLowering : OpConversionPattern<EmberOp> {
@@ -713,6 +737,7 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
       FloatUnaryLowering<ExpOp, math::ExpOp>,
       FloatUnaryLowering<LogOp, math::LogOp>,
       FloatUnaryLowering<SqrtOp, math::SqrtOp>,
+      FloatUnaryLowering<TanhOp, math::TanhOp>, SigmoidLowering,
       CompareLowering<EqOp, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
                       arith::CmpIPredicate::eq>,
       CompareLowering<NeOp, arith::CmpFPredicate::UNE, arith::CmpIPredicate::ne,

@@ -56,6 +56,8 @@ enum class OpKind : uint8_t {
   Exp,         ///< ember.exp (input)
   Log,         ///< ember.log (input)
   Sqrt,        ///< ember.sqrt (input)
+  Sigmoid,     ///< ember.sigmoid (input)
+  Tanh,        ///< ember.tanh (input)
   Eq,          ///< ember.eq (lhs, rhs); bool
   Ne,          ///< ember.ne
   Lt,          ///< ember.lt

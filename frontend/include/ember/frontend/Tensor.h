@@ -132,6 +132,9 @@ public:
   Tensor exp(Loc loc = Loc::current()) const;
   Tensor log(Loc loc = Loc::current()) const;
   Tensor sqrt(Loc loc = Loc::current()) const;
+  /// 1 / (1 + exp(-x)) and the hyperbolic tangent, elementwise.
+  Tensor sigmoid(Loc loc = Loc::current()) const;
+  Tensor tanh(Loc loc = Loc::current()) const;
   /// softmax / log_softmax along `dim`, computed stably (max subtracted).
   Tensor softmax(int64_t dim, Loc loc = Loc::current()) const;
   Tensor log_softmax(int64_t dim, Loc loc = Loc::current()) const;
@@ -204,6 +207,8 @@ Tensor matmul(const Tensor &a, const Tensor &b, Tensor::Loc loc = Tensor::Loc::c
 Tensor where(const Tensor &condition, const Tensor &a, const Tensor &b,
              Tensor::Loc loc = Tensor::Loc::current());
 Tensor relu(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
+Tensor sigmoid(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
+Tensor tanh(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
 /// x·weightᵀ + bias, with weight as [out_features, in_features]. `bias` may
 /// be undefined.
 Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,

@@ -32,6 +32,16 @@ public:
   Tensor forward(const Tensor &input) override { return input.relu(); }
 };
 
+class Sigmoid : public Module {
+public:
+  Tensor forward(const Tensor &input) override { return input.sigmoid(); }
+};
+
+class Tanh : public Module {
+public:
+  Tensor forward(const Tensor &input) override { return input.tanh(); }
+};
+
 /// Flattens dimensions start_dim..end_dim into one.
 class Flatten : public Module {
 public:

@@ -117,6 +117,11 @@ def Ember_LogOp : Ember_FloatUnaryOp<"log", "Elementwise natural logarithm.",
     "%1 = ember.log %0 : tensor<64x10xf32>">;
 def Ember_SqrtOp : Ember_FloatUnaryOp<"sqrt", "Elementwise square root.",
     "%1 = ember.sqrt %0 : tensor<512x784xf32>">;
+def Ember_SigmoidOp : Ember_FloatUnaryOp<"sigmoid",
+    "Elementwise logistic sigmoid, 1 / (1 + exp(-x)).",
+    "%1 = ember.sigmoid %0 : tensor<64x128xf32>">;
+def Ember_TanhOp : Ember_FloatUnaryOp<"tanh", "Elementwise hyperbolic tangent.",
+    "%1 = ember.tanh %0 : tensor<64x128xf32>">;
 
 //===----------------------------------------------------------------------===//
 // Comparisons, select and cast
