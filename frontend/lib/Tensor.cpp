@@ -632,51 +632,34 @@ Tensor Tensor::argmax(int64_t d, bool keepdim, Loc loc) const {
   return Tensor(node);
 }
 
+namespace {
+/// An elementwise function of a floating-point tensor (ember.<name>).
+Tensor floatUnary(OpKind kind, const Tensor &x, Tensor::Loc loc) {
+  std::string_view name = fe::opName(kind);
+  const NodePtr &n = checked(x, name, loc);
+  if (!isFloatingPoint(n->dtype))
+    fail(name,
+         fmt::format("needs a floating-point tensor, got {}",
+                     dtypeName(n->dtype)),
+         loc);
+  return unary(kind, x, loc);
+}
+} // namespace
+
 Tensor Tensor::exp(Loc loc) const {
-  const NodePtr &n = checked(*this, "exp", loc);
-  if (!isFloatingPoint(n->dtype))
-    fail("exp", fmt::format("needs a floating-point tensor, got {}",
-                            dtypeName(n->dtype)),
-         loc);
-  return unary(OpKind::Exp, *this, loc);
+  return floatUnary(OpKind::Exp, *this, loc);
 }
-
 Tensor Tensor::log(Loc loc) const {
-  const NodePtr &n = checked(*this, "log", loc);
-  if (!isFloatingPoint(n->dtype))
-    fail("log", fmt::format("needs a floating-point tensor, got {}",
-                            dtypeName(n->dtype)),
-         loc);
-  return unary(OpKind::Log, *this, loc);
+  return floatUnary(OpKind::Log, *this, loc);
 }
-
-Tensor Tensor::sigmoid(Loc loc) const {
-  const NodePtr &n = checked(*this, "sigmoid", loc);
-  if (!isFloatingPoint(n->dtype))
-    fail("sigmoid",
-         fmt::format("needs a floating-point tensor, got {}",
-                     dtypeName(n->dtype)),
-         loc);
-  return unary(OpKind::Sigmoid, *this, loc);
-}
-
-Tensor Tensor::tanh(Loc loc) const {
-  const NodePtr &n = checked(*this, "tanh", loc);
-  if (!isFloatingPoint(n->dtype))
-    fail("tanh",
-         fmt::format("needs a floating-point tensor, got {}",
-                     dtypeName(n->dtype)),
-         loc);
-  return unary(OpKind::Tanh, *this, loc);
-}
-
 Tensor Tensor::sqrt(Loc loc) const {
-  const NodePtr &n = checked(*this, "sqrt", loc);
-  if (!isFloatingPoint(n->dtype))
-    fail("sqrt", fmt::format("needs a floating-point tensor, got {}",
-                             dtypeName(n->dtype)),
-         loc);
-  return unary(OpKind::Sqrt, *this, loc);
+  return floatUnary(OpKind::Sqrt, *this, loc);
+}
+Tensor Tensor::sigmoid(Loc loc) const {
+  return floatUnary(OpKind::Sigmoid, *this, loc);
+}
+Tensor Tensor::tanh(Loc loc) const {
+  return floatUnary(OpKind::Tanh, *this, loc);
 }
 
 Tensor Tensor::softmax(int64_t d, Loc loc) const {

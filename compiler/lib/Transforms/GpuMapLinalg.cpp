@@ -1033,11 +1033,6 @@ struct Mapper {
     gpu::TerminatorOp::create(kb, loc);
   }
 
-  /// The tiled contraction (see the pass description): T x T outputs per
-  /// block of 16 x 16 threads (T = 64, or 32 when 64 would leave fewer
-  /// blocks than a large GPU has multiprocessors), K in chunks of up to 16
-  /// with an exact last chunk, so any body sees exactly the reference's
-  /// steps in order.
   /// Whether the contraction `chain` is acc + a * b on f32 (what a
   /// tensor core's mma computes).
   static bool isMultiplyAdd(const Chain &chain) {
@@ -1077,6 +1072,159 @@ struct Mapper {
         arith::BitcastOp::create(b, loc, x.getType(), rounded));
   }
 
+  /// What the two tiled contraction kernels share: the block tile, the
+  /// launch of 16 x 16 threads with an A and a B tile of `chunk` K steps in
+  /// workgroup memory, the staging of a chunk, and the epilogue.
+  struct TiledSetup {
+    linalg::GenericOp op;
+    const Chain *chain;
+    SmallVector<AffineMap> maps;
+    /// i: the parallel dim A reads; j: the one B reads; k: the reduction.
+    unsigned i, j, k;
+    int64_t M, N, K, tile, chunk;
+    Location loc;
+    gpu::LaunchOp launch;
+    OpBuilder kb;
+    Value aShared, bShared, i0, j0, tid, zeroIdx;
+
+    TiledSetup(OpBuilder &b, Location loc, const Chain &c, int64_t chunkSteps,
+               Type aType, Type bType)
+        : op(c.nodes.front().op), chain(&c), maps(op.getIndexingMapsArray()),
+          loc(loc), kb(b.getContext()) {
+      k = c.reduction[0];
+      i = maps[0].isFunctionOfDim(c.parallel[0]) ? c.parallel[0]
+                                                 : c.parallel[1];
+      j = i == c.parallel[0] ? c.parallel[1] : c.parallel[0];
+      M = c.ranges[i], N = c.ranges[j], K = c.ranges[k];
+      auto blocksFor = [&](int64_t t) {
+        return ((M + t - 1) / t) * ((N + t - 1) / t);
+      };
+      tile = blocksFor(kTile) < kFewBlocks ? kTile / 2 : kTile;
+      chunk = chunkSteps;
+      auto workgroup = gpu::AddressSpaceAttr::get(
+          b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+      auto aTile =
+          MemRefType::get({chunk, tile}, aType, AffineMap(), workgroup);
+      auto bTile =
+          MemRefType::get({chunk, tile}, bType, AffineMap(), workgroup);
+      Value one = index(b, loc, 1);
+      int64_t gx = (N + tile - 1) / tile, gy = (M + tile - 1) / tile;
+      launch = gpu::LaunchOp::create(
+          b, loc, index(b, loc, gx), index(b, loc, gy), one,
+          index(b, loc, kTileThreads), index(b, loc, kTileThreads), one,
+          /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+          /*asyncDependencies=*/{}, TypeRange{aTile, bTile});
+      aShared = launch.getWorkgroupAttributions()[0];
+      bShared = launch.getWorkgroupAttributions()[1];
+      kb.setInsertionPointToStart(&launch.getBody().front());
+      i0 = mul(kb, launch.getBlockIds().y, tile);
+      j0 = mul(kb, launch.getBlockIds().x, tile);
+      tid = arith::AddIOp::create(
+          kb, loc, mul(kb, launch.getThreadIds().y, kTileThreads),
+          launch.getThreadIds().x);
+      zeroIdx = index(kb, loc, 0);
+    }
+
+    Value add(OpBuilder &ob, Value a, int64_t c) const {
+      return arith::AddIOp::create(ob, loc, a, index(ob, loc, c));
+    }
+    Value mul(OpBuilder &ob, Value a, int64_t c) const {
+      return arith::MulIOp::create(ob, loc, a, index(ob, loc, c));
+    }
+    Value lessThan(OpBuilder &ob, Value a, int64_t c) const {
+      return arith::CmpIOp::create(ob, loc, arith::CmpIPredicate::ult, a,
+                                   index(ob, loc, c));
+    }
+    /// A point's loop values: i, j and k set, others unused.
+    SmallVector<Value> point(Value iv, Value jv, Value kv) const {
+      SmallVector<Value> ivs(chain->ranges.size(), kv);
+      ivs[i] = iv;
+      ivs[j] = jv;
+      ivs[k] = kv;
+      return ivs;
+    }
+
+    /// The op's initial value at output (row, col) when `in` is true, else
+    /// zero.
+    Value initAt(Value row, Value col, Value in) {
+      Type t = cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
+      auto ifOp = scf::IfOp::create(kb, loc, TypeRange{t}, in, true);
+      OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+      scf::YieldOp::create(tb, loc,
+                           initValues(tb, loc, chain->nodes.front(),
+                                      point(row, col, zeroIdx))[0]);
+      OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
+      scf::YieldOp::create(eb, loc,
+                           ValueRange{arith::ConstantOp::create(
+                               eb, loc, cast<TypedAttr>(eb.getZeroAttr(t)))});
+      return ifOp.getResult(0);
+    }
+
+    /// Stages rows k0 .. k0 + bk - 1 of input `which` (0: A over i, 1: B
+    /// over j) for this block's tile: zero past the tile's edge, and with
+    /// `tf32` also past K and rounded to TF32. Consecutive threads take
+    /// consecutive addresses of the input.
+    void stage(OpBuilder &ob, Value k0, int64_t bk, int which, bool tf32) {
+      AffineMap map = maps[which];
+      unsigned dim = which == 0 ? i : j;
+      int64_t extent = which == 0 ? M : N;
+      Value base = which == 0 ? i0 : j0;
+      Value shared = which == 0 ? aShared : bShared;
+      Type type = cast<MemRefType>(shared.getType()).getElementType();
+      auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+      bool kFastest = last && last.getPosition() == k;
+      auto loop =
+          scf::ForOp::create(ob, loc, tid, index(ob, loc, bk * tile),
+                             index(ob, loc, kTileThreads * kTileThreads));
+      OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+      Value e = loop.getInductionVar();
+      Value kk, m;
+      if (kFastest) {
+        kk = arith::RemUIOp::create(lb, loc, e, index(lb, loc, bk));
+        m = arith::DivUIOp::create(lb, loc, e, index(lb, loc, bk));
+      } else {
+        m = arith::RemUIOp::create(lb, loc, e, index(lb, loc, tile));
+        kk = arith::DivUIOp::create(lb, loc, e, index(lb, loc, tile));
+      }
+      Value pos = arith::AddIOp::create(lb, loc, base, m);
+      Value kv = arith::AddIOp::create(lb, loc, k0, kk);
+      Value in = lessThan(lb, pos, extent);
+      if (tf32)
+        in = arith::AndIOp::create(lb, loc, in, lessThan(lb, kv, K));
+      auto ifOp = scf::IfOp::create(lb, loc, TypeRange{type}, in, true);
+      OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+      SmallVector<Value> ivs(chain->ranges.size(), kv);
+      ivs[dim] = pos;
+      Value v = load(tb, loc, op.getDpsInputs()[which], map, ivs);
+      scf::YieldOp::create(tb, loc,
+                           ValueRange{tf32 ? roundToTF32(tb, loc, v) : v});
+      OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
+      scf::YieldOp::create(
+          eb, loc,
+          ValueRange{arith::ConstantOp::create(
+              eb, loc, cast<TypedAttr>(eb.getZeroAttr(type)))});
+      memref::StoreOp::create(lb, loc, ifOp.getResult(0), shared,
+                              ValueRange{kk, m});
+    }
+
+    /// Stores each result at its (row, col) where `inside`, with the
+    /// chain's epilogues, and ends the kernel.
+    void finish(ArrayRef<Value> rows, ArrayRef<Value> cols,
+                ArrayRef<Value> inside, ValueRange results) {
+      for (size_t n = 0; n < results.size(); ++n) {
+        auto ifOp = scf::IfOp::create(kb, loc, inside[n], false);
+        OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+        SmallVector<Value> ivs = point(rows[n], cols[n], zeroIdx);
+        storeResults(tb, loc, chain->nodes.front(), results[n], ivs);
+        SmallVector<Value> par;
+        for (unsigned d : chain->parallel)
+          par.push_back(ivs[d]);
+        emitEpilogues(tb, loc, *chain, results[n], par);
+      }
+      gpu::TerminatorOp::create(kb, loc);
+    }
+  };
+
   /// The tiled contraction on tensor cores (`tf32`): the same T x T block
   /// tiles, K chunks of 16 staged through workgroup memory (zero past K,
   /// every element rounded to TF32), but the block's 8 warps each own
@@ -1085,177 +1233,83 @@ struct Mapper {
   /// the mma fragment's: rows g and g + 8, columns 2t and 2t + 1 of each of
   /// its tiles (lane = 4g + t).
   void emitTiledMma(OpBuilder &b, Location loc, const Chain &chain) {
-    linalg::GenericOp op = chain.nodes.front().op;
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    unsigned k = chain.reduction[0];
-    unsigned i = maps[0].isFunctionOfDim(chain.parallel[0]) ? chain.parallel[0]
-                                                            : chain.parallel[1];
-    unsigned j = i == chain.parallel[0] ? chain.parallel[1] : chain.parallel[0];
-    int64_t M = chain.ranges[i], N = chain.ranges[j], K = chain.ranges[k];
-    auto blocksFor = [&](int64_t t) {
-      return ((M + t - 1) / t) * ((N + t - 1) / t);
-    };
-    const int64_t tile = blocksFor(kTile) < kFewBlocks ? kTile / 2 : kTile;
-    constexpr int64_t BK = kChunk, kWarps = kTileThreads * kTileThreads / kWarp;
-    const int64_t nTiles = tile / 8, tilesPerWarp = tile / 16 * nTiles / kWarps;
     Type f32 = b.getF32Type();
-    auto workgroup = gpu::AddressSpaceAttr::get(
-        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto sharedTile = MemRefType::get({BK, tile}, f32, AffineMap(), workgroup);
-
-    Value one = index(b, loc, 1);
-    int64_t gx = (N + tile - 1) / tile, gy = (M + tile - 1) / tile;
-    auto launch = gpu::LaunchOp::create(
-        b, loc, index(b, loc, gx), index(b, loc, gy), one,
-        index(b, loc, kTileThreads), index(b, loc, kTileThreads), one,
-        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/{}, TypeRange{sharedTile, sharedTile});
-    Block &entry = launch.getBody().front();
-    Value aShared = launch.getWorkgroupAttributions()[0];
-    Value bShared = launch.getWorkgroupAttributions()[1];
-    OpBuilder kb = OpBuilder::atBlockBegin(&entry);
-    auto add = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
-      return arith::AddIOp::create(ob, loc, a, index(ob, loc, c));
-    };
-    auto mul = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
-      return arith::MulIOp::create(ob, loc, a, index(ob, loc, c));
-    };
-    auto lessThan = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
-      return arith::CmpIOp::create(ob, loc, arith::CmpIPredicate::ult, a,
-                                   index(ob, loc, c));
-    };
-    Value i0 = mul(kb, launch.getBlockIds().y, tile);
-    Value j0 = mul(kb, launch.getBlockIds().x, tile);
-    Value tid = arith::AddIOp::create(
-        kb, loc, mul(kb, launch.getThreadIds().y, kTileThreads),
-        launch.getThreadIds().x);
-    Value warp = arith::DivUIOp::create(kb, loc, tid, index(kb, loc, kWarp));
-    Value lane = arith::RemUIOp::create(kb, loc, tid, index(kb, loc, kWarp));
+    TiledSetup t(b, loc, chain, kChunk, f32, f32);
+    OpBuilder &kb = t.kb;
+    constexpr int64_t kWarps = kTileThreads * kTileThreads / kWarp;
+    const int64_t nTiles = t.tile / 8,
+                  tilesPerWarp = t.tile / 16 * nTiles / kWarps;
+    Value warp = arith::DivUIOp::create(kb, loc, t.tid, index(kb, loc, kWarp));
+    Value lane = arith::RemUIOp::create(kb, loc, t.tid, index(kb, loc, kWarp));
     Value g = arith::DivUIOp::create(kb, loc, lane, index(kb, loc, 4));
-    Value t = arith::RemUIOp::create(kb, loc, lane, index(kb, loc, 4));
-    Value zeroIdx = index(kb, loc, 0);
-    auto point = [&](Value iv, Value jv) {
-      SmallVector<Value> ivs(chain.ranges.size(), zeroIdx);
-      ivs[i] = iv;
-      ivs[j] = jv;
-      return ivs;
-    };
+    Value tig = arith::RemUIOp::create(kb, loc, lane, index(kb, loc, 4));
     // This warp's mma tiles: row and column offsets within the block tile.
     SmallVector<Value> tileRow, tileCol;
     for (int64_t p = 0; p < tilesPerWarp; ++p) {
-      Value q = add(kb, mul(kb, warp, tilesPerWarp), p);
-      tileRow.push_back(mul(
+      Value q = t.add(kb, t.mul(kb, warp, tilesPerWarp), p);
+      tileRow.push_back(t.mul(
           kb, arith::DivUIOp::create(kb, loc, q, index(kb, loc, nTiles)), 16));
-      tileCol.push_back(mul(
+      tileCol.push_back(t.mul(
           kb, arith::RemUIOp::create(kb, loc, q, index(kb, loc, nTiles)), 8));
     }
-    // Accumulator v of tile p: row g (+8 for v >= 2), column 2t (+1 for odd
-    // v), from the op's initial value where it is inside the output.
+    // Accumulator v of tile p: row g (+8 for v >= 2), column 2 tig (+1 for
+    // odd v), from the op's initial value where it is inside the output.
     SmallVector<Value> rows, cols, inside, acc;
-    Value t2 = mul(kb, t, 2);
+    Value tig2 = t.mul(kb, tig, 2);
     for (int64_t p = 0; p < tilesPerWarp; ++p)
       for (int64_t v = 0; v < 4; ++v) {
-        Value row =
-            add(kb,
-                arith::AddIOp::create(
-                    kb, loc, arith::AddIOp::create(kb, loc, i0, tileRow[p]), g),
-                v >= 2 ? 8 : 0);
-        Value col = add(
+        Value row = t.add(
             kb,
             arith::AddIOp::create(
-                kb, loc, arith::AddIOp::create(kb, loc, j0, tileCol[p]), t2),
-            v & 1);
-        Value in = arith::AndIOp::create(kb, loc, lessThan(kb, row, M),
-                                         lessThan(kb, col, N));
-        auto ifOp = scf::IfOp::create(kb, loc, TypeRange{f32}, in, true);
-        OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
-        scf::YieldOp::create(
-            tb, loc,
-            initValues(tb, loc, chain.nodes.front(), point(row, col))[0]);
-        OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
-        scf::YieldOp::create(eb, loc,
-                             ValueRange{arith::ConstantOp::create(
-                                 eb, loc, eb.getZeroAttr(f32))});
+                kb, loc, arith::AddIOp::create(kb, loc, t.i0, tileRow[p]), g),
+            v >= 2 ? 8 : 0);
+        Value col =
+            t.add(kb,
+                  arith::AddIOp::create(
+                      kb, loc, arith::AddIOp::create(kb, loc, t.j0, tileCol[p]),
+                      tig2),
+                  v & 1);
+        Value in = arith::AndIOp::create(kb, loc, t.lessThan(kb, row, t.M),
+                                         t.lessThan(kb, col, t.N));
         rows.push_back(row);
         cols.push_back(col);
         inside.push_back(in);
-        acc.push_back(ifOp.getResult(0));
+        acc.push_back(t.initAt(row, col, in));
       }
-
-    // Stages rows k0 .. k0 + 15 of input `which` (0: A over i, 1: B over
-    // j), zero past K or the tile's edge, rounded to TF32.
-    auto stage = [&](OpBuilder &ob, Value k0, int which) {
-      AffineMap map = maps[which];
-      unsigned dim = which == 0 ? i : j;
-      int64_t extent = which == 0 ? M : N;
-      Value base = which == 0 ? i0 : j0;
-      Value shared = which == 0 ? aShared : bShared;
-      auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
-      bool kFastest = last && last.getPosition() == k;
-      auto loop =
-          scf::ForOp::create(ob, loc, tid, index(ob, loc, BK * tile),
-                             index(ob, loc, kTileThreads * kTileThreads));
-      OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
-      Value e = loop.getInductionVar();
-      Value kk, m;
-      if (kFastest) {
-        kk = arith::RemUIOp::create(lb, loc, e, index(lb, loc, BK));
-        m = arith::DivUIOp::create(lb, loc, e, index(lb, loc, BK));
-      } else {
-        m = arith::RemUIOp::create(lb, loc, e, index(lb, loc, tile));
-        kk = arith::DivUIOp::create(lb, loc, e, index(lb, loc, tile));
-      }
-      Value pos = arith::AddIOp::create(lb, loc, base, m);
-      Value kv = arith::AddIOp::create(lb, loc, k0, kk);
-      Value in = arith::AndIOp::create(lb, loc, lessThan(lb, pos, extent),
-                                       lessThan(lb, kv, K));
-      auto ifOp = scf::IfOp::create(lb, loc, TypeRange{f32}, in, true);
-      OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
-      SmallVector<Value> ivs(chain.ranges.size(), kv);
-      ivs[dim] = pos;
-      scf::YieldOp::create(
-          tb, loc,
-          ValueRange{roundToTF32(
-              tb, loc, load(tb, loc, op.getDpsInputs()[which], map, ivs))});
-      OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
-      scf::YieldOp::create(
-          eb, loc,
-          ValueRange{arith::ConstantOp::create(eb, loc, eb.getZeroAttr(f32))});
-      memref::StoreOp::create(lb, loc, ifOp.getResult(0), shared,
-                              ValueRange{kk, m});
-    };
-    auto kLoop = scf::ForOp::create(kb, loc, zeroIdx,
-                                    index(kb, loc, (K + BK - 1) / BK * BK),
-                                    index(kb, loc, BK), acc);
+    auto kLoop =
+        scf::ForOp::create(kb, loc, t.zeroIdx,
+                           index(kb, loc, (t.K + kChunk - 1) / kChunk * kChunk),
+                           index(kb, loc, kChunk), acc);
     {
       OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
-      stage(lb, kLoop.getInductionVar(), 0);
-      stage(lb, kLoop.getInductionVar(), 1);
+      t.stage(lb, kLoop.getInductionVar(), kChunk, 0, /*tf32=*/true);
+      t.stage(lb, kLoop.getInductionVar(), kChunk, 1, /*tf32=*/true);
       gpu::BarrierOp::create(lb, loc);
       SmallVector<Value> accs(kLoop.getRegionIterArgs());
       auto f32Vector = [&](ArrayRef<int64_t> shape) {
         return VectorType::get(shape, f32);
       };
-      for (int64_t step = 0; step < BK; step += 8) {
-        Value kt = add(lb, t, step), kt4 = add(lb, t, step + 4);
+      auto fromShared = [&](Value shared, Value kv, Value mv) -> Value {
+        return memref::LoadOp::create(lb, loc, shared, ValueRange{kv, mv});
+      };
+      for (int64_t step = 0; step < kChunk; step += 8) {
+        Value kt = t.add(lb, tig, step), kt4 = t.add(lb, tig, step + 4);
         for (int64_t p = 0; p < tilesPerWarp; ++p) {
           Value r = arith::AddIOp::create(lb, loc, tileRow[p], g);
-          Value r8 = add(lb, r, 8);
+          Value r8 = t.add(lb, r, 8);
           Value c = arith::AddIOp::create(lb, loc, tileCol[p], g);
-          auto fromShared = [&](Value shared, Value kv, Value mv) -> Value {
-            return memref::LoadOp::create(lb, loc, shared, ValueRange{kv, mv});
-          };
-          // a0 (g, t), a1 (g + 8, t), a2 (g, t + 4), a3 (g + 8, t + 4);
-          // b0 (t, g), b1 (t + 4, g); c0..c3 the accumulators.
+          // a0 (g, tig), a1 (g + 8, tig), a2 (g, tig + 4), a3 (g + 8,
+          // tig + 4); b0 (tig, g), b1 (tig + 4, g); c0..c3 the accumulators.
           Value aFrag = vector::FromElementsOp::create(
               lb, loc, f32Vector({4, 1}),
-              ValueRange{
-                  fromShared(aShared, kt, r), fromShared(aShared, kt, r8),
-                  fromShared(aShared, kt4, r), fromShared(aShared, kt4, r8)});
+              ValueRange{fromShared(t.aShared, kt, r),
+                         fromShared(t.aShared, kt, r8),
+                         fromShared(t.aShared, kt4, r),
+                         fromShared(t.aShared, kt4, r8)});
           Value bFrag = vector::FromElementsOp::create(
               lb, loc, f32Vector({2, 1}),
-              ValueRange{fromShared(bShared, kt, c),
-                         fromShared(bShared, kt4, c)});
+              ValueRange{fromShared(t.bShared, kt, c),
+                         fromShared(t.bShared, kt4, c)});
           Value cFrag = vector::FromElementsOp::create(
               lb, loc, f32Vector({2, 2}), ValueRange(accs).slice(p * 4, 4));
           Value d = nvgpu::MmaSyncOp::create(lb, loc, aFrag, bFrag, cFrag,
@@ -1270,155 +1324,50 @@ struct Mapper {
       gpu::BarrierOp::create(lb, loc);
       scf::YieldOp::create(lb, loc, accs);
     }
-    for (size_t n = 0; n < acc.size(); ++n) {
-      auto ifOp = scf::IfOp::create(kb, loc, inside[n], false);
-      OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
-      SmallVector<Value> ivs = point(rows[n], cols[n]);
-      Value result = kLoop.getResult(n);
-      storeResults(tb, loc, chain.nodes.front(), result, ivs);
-      SmallVector<Value> par;
-      for (unsigned d : chain.parallel)
-        par.push_back(ivs[d]);
-      emitEpilogues(tb, loc, chain, result, par);
-    }
-    gpu::TerminatorOp::create(kb, loc);
+    t.finish(rows, cols, inside, kLoop.getResults());
   }
 
+  /// The tiled contraction (see the pass description): T x T outputs per
+  /// block of 16 x 16 threads (T = 64, or 32 when 64 would leave fewer
+  /// blocks than a large GPU has multiprocessors), K in chunks of up to 16
+  /// with an exact last chunk, so any body sees exactly the reference's
+  /// steps in order.
   void emitTiled(OpBuilder &b, Location loc, const Chain &chain) {
     linalg::GenericOp op = chain.nodes.front().op;
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    unsigned k = chain.reduction[0];
-    // i: the parallel dim A reads; j: the one B reads.
-    unsigned i = maps[0].isFunctionOfDim(chain.parallel[0]) ? chain.parallel[0]
-                                                            : chain.parallel[1];
-    unsigned j = i == chain.parallel[0] ? chain.parallel[1] : chain.parallel[0];
-    int64_t M = chain.ranges[i], N = chain.ranges[j], K = chain.ranges[k];
-    auto blocksFor = [&](int64_t t) {
-      return ((M + t - 1) / t) * ((N + t - 1) / t);
-    };
-    const int64_t tile = blocksFor(kTile) < kFewBlocks ? kTile / 2 : kTile;
-    const int64_t perThread = tile / kTileThreads;
-    const int64_t BK = std::min<int64_t>(kChunk, K);
-    Type aType = op.getRegion().front().getArgument(0).getType();
-    Type bType = op.getRegion().front().getArgument(1).getType();
-    auto workgroup = gpu::AddressSpaceAttr::get(
-        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto aTile = MemRefType::get({BK, tile}, aType, AffineMap(), workgroup);
-    auto bTile = MemRefType::get({BK, tile}, bType, AffineMap(), workgroup);
-
-    Value one = index(b, loc, 1);
-    int64_t gx = (N + tile - 1) / tile, gy = (M + tile - 1) / tile;
-    auto launch = gpu::LaunchOp::create(
-        b, loc, index(b, loc, gx), index(b, loc, gy), one,
-        index(b, loc, kTileThreads), index(b, loc, kTileThreads), one,
-        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/{}, TypeRange{aTile, bTile});
-    Block &entry = launch.getBody().front();
-    Value aShared = launch.getWorkgroupAttributions()[0];
-    Value bShared = launch.getWorkgroupAttributions()[1];
-    OpBuilder kb = OpBuilder::atBlockBegin(&entry);
-    Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
-    Value i0 = arith::MulIOp::create(kb, loc, launch.getBlockIds().y,
-                                     index(kb, loc, tile));
-    Value j0 = arith::MulIOp::create(kb, loc, launch.getBlockIds().x,
-                                     index(kb, loc, tile));
-    Value tid = arith::AddIOp::create(
-        kb, loc, arith::MulIOp::create(kb, loc, ty, index(kb, loc, kTileThreads)),
-        tx);
-    auto add = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
-      return arith::AddIOp::create(ob, loc, a, index(ob, loc, c));
-    };
-    auto lessThan = [&](OpBuilder &ob, Value a, int64_t c) -> Value {
-      return arith::CmpIOp::create(ob, loc, arith::CmpIPredicate::ult, a,
-                                   index(ob, loc, c));
-    };
-    // A point's loop values: i, j and k set, others unused.
-    auto point = [&](Value iv, Value jv, Value kv) {
-      SmallVector<Value> ivs(chain.ranges.size(), kv);
-      ivs[i] = iv;
-      ivs[j] = jv;
-      ivs[k] = kv;
-      return ivs;
-    };
+    Block &body0 = op.getRegion().front();
+    TiledSetup t(b, loc, chain,
+                 std::min<int64_t>(kChunk, chain.ranges[chain.reduction[0]]),
+                 body0.getArgument(0).getType(),
+                 body0.getArgument(1).getType());
+    OpBuilder &kb = t.kb;
+    const int64_t perThread = t.tile / kTileThreads, BK = t.chunk;
+    Value tx = t.launch.getThreadIds().x, ty = t.launch.getThreadIds().y;
     // Thread (tx, ty) owns rows i0 + ty + 16r and columns j0 + tx + 16c:
     // neighbouring threads store neighbouring outputs.
-    SmallVector<Value> rows, cols, inside;
+    SmallVector<Value> rowOf, colOf;
     for (int64_t r = 0; r < perThread; ++r)
-      rows.push_back(
-          arith::AddIOp::create(kb, loc, add(kb, i0, r * kTileThreads), ty));
+      rowOf.push_back(arith::AddIOp::create(
+          kb, loc, t.add(kb, t.i0, r * kTileThreads), ty));
     for (int64_t c = 0; c < perThread; ++c)
-      cols.push_back(
-          arith::AddIOp::create(kb, loc, add(kb, j0, c * kTileThreads), tx));
-    Value zeroIdx = index(kb, loc, 0);
-    Type accType =
-        cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
-    SmallVector<Value> acc;
+      colOf.push_back(arith::AddIOp::create(
+          kb, loc, t.add(kb, t.j0, c * kTileThreads), tx));
+    SmallVector<Value> rows, cols, inside, acc;
     for (int64_t r = 0; r < perThread; ++r)
       for (int64_t c = 0; c < perThread; ++c) {
-        Value in = arith::AndIOp::create(kb, loc, lessThan(kb, rows[r], M),
-                                         lessThan(kb, cols[c], N));
+        Value in = arith::AndIOp::create(kb, loc, t.lessThan(kb, rowOf[r], t.M),
+                                         t.lessThan(kb, colOf[c], t.N));
+        rows.push_back(rowOf[r]);
+        cols.push_back(colOf[c]);
         inside.push_back(in);
-        auto ifOp = scf::IfOp::create(kb, loc, TypeRange{accType}, in, true);
-        OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
-        scf::YieldOp::create(
-            tb, loc,
-            initValues(tb, loc, chain.nodes.front(),
-                       point(rows[r], cols[c], zeroIdx))[0]);
-        OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
-        scf::YieldOp::create(
-            eb, loc, ValueRange{arith::ConstantOp::create(
-                         eb, loc, eb.getZeroAttr(accType))});
-        acc.push_back(ifOp.getResult(0));
+        acc.push_back(t.initAt(rowOf[r], colOf[c], in));
       }
 
-    // Stages rows k0 .. k0 + bk - 1 of input `which` (0: A over i, 1: B
-    // over j) for this block's tile.
-    auto stage = [&](OpBuilder &ob, Value k0, int64_t bk, int which) {
-      AffineMap map = maps[which];
-      unsigned dim = which == 0 ? i : j;
-      int64_t extent = which == 0 ? M : N;
-      Value base = which == 0 ? i0 : j0;
-      Value shared = which == 0 ? aShared : bShared;
-      Type type = which == 0 ? aType : bType;
-      // Consecutive threads take consecutive addresses of the input.
-      auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
-      bool kFastest = last && last.getPosition() == k;
-      auto loop = scf::ForOp::create(ob, loc, tid, index(ob, loc, bk * tile),
-                                     index(ob, loc, kTileThreads * kTileThreads));
-      OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
-      Value e = loop.getInductionVar();
-      Value kk, m;
-      if (kFastest) {
-        kk = arith::RemUIOp::create(lb, loc, e, index(lb, loc, bk));
-        m = arith::DivUIOp::create(lb, loc, e, index(lb, loc, bk));
-      } else {
-        m = arith::RemUIOp::create(lb, loc, e, index(lb, loc, tile));
-        kk = arith::DivUIOp::create(lb, loc, e, index(lb, loc, tile));
-      }
-      Value pos = arith::AddIOp::create(lb, loc, base, m);
-      Value kv = arith::AddIOp::create(lb, loc, k0, kk);
-      auto ifOp = scf::IfOp::create(lb, loc, TypeRange{type},
-                                    lessThan(lb, pos, extent), true);
-      OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
-      SmallVector<Value> ivs(chain.ranges.size(), kv);
-      ivs[dim] = pos;
-      ivs[k] = kv;
-      scf::YieldOp::create(tb, loc,
-                           ValueRange{load(tb, loc, op.getDpsInputs()[which],
-                                           map, ivs)});
-      OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
-      scf::YieldOp::create(eb, loc,
-                           ValueRange{arith::ConstantOp::create(
-                               eb, loc, eb.getZeroAttr(type))});
-      memref::StoreOp::create(lb, loc, ifOp.getResult(0), shared,
-                              ValueRange{kk, m});
-    };
     // One chunk of bk steps from k0: stage, then every thread's
     // perThread x perThread multiply-adds from workgroup memory.
     auto chunk = [&](OpBuilder &ob, Value k0, int64_t bk,
                      ValueRange accs) -> SmallVector<Value> {
-      stage(ob, k0, bk, 0);
-      stage(ob, k0, bk, 1);
+      t.stage(ob, k0, bk, 0, /*tf32=*/false);
+      t.stage(ob, k0, bk, 1, /*tf32=*/false);
       gpu::BarrierOp::create(ob, loc);
       auto inner = scf::ForOp::create(ob, loc, index(ob, loc, 0),
                                       index(ob, loc, bk), index(ob, loc, 1),
@@ -1428,10 +1377,12 @@ struct Mapper {
       SmallVector<Value> a, bv, next;
       for (int64_t r = 0; r < perThread; ++r)
         a.push_back(memref::LoadOp::create(
-            ib, loc, aShared, ValueRange{kk, add(ib, ty, r * kTileThreads)}));
+            ib, loc, t.aShared,
+            ValueRange{kk, t.add(ib, ty, r * kTileThreads)}));
       for (int64_t c = 0; c < perThread; ++c)
         bv.push_back(memref::LoadOp::create(
-            ib, loc, bShared, ValueRange{kk, add(ib, tx, c * kTileThreads)}));
+            ib, loc, t.bShared,
+            ValueRange{kk, t.add(ib, tx, c * kTileThreads)}));
       ValueRange in = inner.getRegionIterArgs();
       for (int64_t r = 0; r < perThread; ++r)
         for (int64_t c = 0; c < perThread; ++c)
@@ -1443,8 +1394,8 @@ struct Mapper {
       return SmallVector<Value>(inner.getResults());
     };
 
-    int64_t full = K / BK * BK;
-    auto kLoop = scf::ForOp::create(kb, loc, zeroIdx, index(kb, loc, full),
+    int64_t full = t.K / BK * BK;
+    auto kLoop = scf::ForOp::create(kb, loc, t.zeroIdx, index(kb, loc, full),
                                     index(kb, loc, BK), acc);
     {
       OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
@@ -1453,21 +1404,9 @@ struct Mapper {
                                  kLoop.getRegionIterArgs()));
     }
     SmallVector<Value> results(kLoop.getResults());
-    if (full < K)
-      results = chunk(kb, index(kb, loc, full), K - full, results);
-    for (int64_t r = 0; r < perThread; ++r)
-      for (int64_t c = 0; c < perThread; ++c) {
-        int64_t n = r * perThread + c;
-        auto ifOp = scf::IfOp::create(kb, loc, inside[n], false);
-        OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
-        SmallVector<Value> ivs = point(rows[r], cols[c], zeroIdx);
-        storeResults(tb, loc, chain.nodes.front(), results[n], ivs);
-        SmallVector<Value> par;
-        for (unsigned d : chain.parallel)
-          par.push_back(ivs[d]);
-        emitEpilogues(tb, loc, chain, results[n], par);
-      }
-    gpu::TerminatorOp::create(kb, loc);
+    if (full < t.K)
+      results = chunk(kb, index(kb, loc, full), t.K - full, results);
+    t.finish(rows, cols, inside, results);
   }
 
   //===--------------------------------------------------------------------===//
