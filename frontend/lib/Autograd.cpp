@@ -88,6 +88,11 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
     Tensor t = out.detach();
     return {g * (1.0 - t * t)};
   }
+  case OpKind::Erf: {
+    // d/dx erf(x) = 2 / sqrt(pi) * exp(-x^2).
+    Tensor x = in(0).detach();
+    return {g * ((-(x * x)).exp() * 1.1283791670955126)};
+  }
   case OpKind::Matmul:
     return {g.matmul(in(1).t()), in(0).t().matmul(g)};
   case OpKind::Linear: {

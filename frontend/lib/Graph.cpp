@@ -107,6 +107,8 @@ std::string_view opName(OpKind kind) {
     return "sigmoid";
   case OpKind::Tanh:
     return "tanh";
+  case OpKind::Erf:
+    return "erf";
   case OpKind::Eq: return "eq";
   case OpKind::Ne: return "ne";
   case OpKind::Lt: return "lt";

@@ -447,6 +447,7 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
     case OpKind::Sqrt:
     case OpKind::Sigmoid:
     case OpKind::Tanh:
+    case OpKind::Erf:
       line = fmt::format("{} = ember.{} {} : {}", result, opName(node->kind),
                          operands[0], type);
       break;

@@ -661,6 +661,9 @@ Tensor Tensor::sigmoid(Loc loc) const {
 Tensor Tensor::tanh(Loc loc) const {
   return floatUnary(OpKind::Tanh, *this, loc);
 }
+Tensor Tensor::erf(Loc loc) const {
+  return floatUnary(OpKind::Erf, *this, loc);
+}
 
 Tensor Tensor::softmax(int64_t d, Loc loc) const {
   // Shift-invariant: subtracting the (constant) max keeps exp in range.
@@ -824,6 +827,13 @@ Tensor matmul(const Tensor &a, const Tensor &b, Loc loc) { return a.matmul(b, lo
 Tensor relu(const Tensor &x, Loc loc) { return x.relu(loc); }
 Tensor sigmoid(const Tensor &x, Loc loc) { return x.sigmoid(loc); }
 Tensor tanh(const Tensor &x, Loc loc) { return x.tanh(loc); }
+Tensor erf(const Tensor &x, Loc loc) { return x.erf(loc); }
+Tensor gelu(const Tensor &x, Loc loc) {
+  using detail::Located;
+  Tensor scaled = Located(x, loc) * M_SQRT1_2;
+  Tensor erfPlusOne = Located(scaled.erf(loc), loc) + 1.0;
+  return mul(Located(x, loc) * 0.5, erfPlusOne, loc);
+}
 
 Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
               Loc loc) {

@@ -494,10 +494,14 @@ func.func @exp_f32(%x: tensor<64x10xf32>) -> tensor<64x10xf32> {
 // CHECK: ^bb0(%[[IN2:.*]]: f32, %{{.*}}: f32):
 // CHECK: %[[T:.*]] = math.tanh %[[IN2]] : f32
 // CHECK: linalg.yield %[[T]] : f32
-func.func @sigmoid_tanh(%x: tensor<3x5xf64>, %y: tensor<7xf32>) -> (tensor<3x5xf64>, tensor<7xf32>) {
+// CHECK: ^bb0(%[[IN3:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[E:.*]] = math.erf %[[IN3]] : f32
+// CHECK: linalg.yield %[[E]] : f32
+func.func @sigmoid_tanh(%x: tensor<3x5xf64>, %y: tensor<7xf32>) -> (tensor<3x5xf64>, tensor<7xf32>, tensor<7xf32>) {
   %0 = ember.sigmoid %x : tensor<3x5xf64>
   %1 = ember.tanh %y : tensor<7xf32>
-  return %0, %1 : tensor<3x5xf64>, tensor<7xf32>
+  %2 = ember.erf %y : tensor<7xf32>
+  return %0, %1, %2 : tensor<3x5xf64>, tensor<7xf32>, tensor<7xf32>
 }
 
 // -----

@@ -57,12 +57,12 @@ class LogSoftmaxHead(nn.Module):
 
 
 class Activations(nn.Module):
-    """Gemm, Sigmoid, Gemm, Tanh."""
+    """Gemm, Sigmoid, Gemm, Tanh, and GELU (Div, Erf, Add, Mul at opset 13)."""
 
     def __init__(self):
         super().__init__()
         self.stack = nn.Sequential(nn.Linear(6, 8), nn.Sigmoid(),
-                                   nn.Linear(8, 4), nn.Tanh())
+                                   nn.Linear(8, 4), nn.Tanh(), nn.GELU())
 
     def forward(self, x):
         return self.stack(x)

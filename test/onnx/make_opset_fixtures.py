@@ -11,6 +11,8 @@ test/onnx/make_opset_fixtures.py`. Seeded: reruns give the same files.
 - softmax_opset11: Softmax(axis=2) plus LogSoftmax (no axis: 1) of a
   2x3x4x5 input, at opset 11, where both take the input as 2-D (the dims
   before the axis by those from it on) and normalise over the second;
+- gelu_opset20: Gelu (an op since opset 20), exact;
+- gelu_tanh: Gelu with approximate='tanh' (graphc must refuse it);
 - custom_domain: a Relu in domain 'com.example' (graphc must refuse it);
 - opset6: an Add at opset 6, whose broadcasting Ember does not read.
 test/unittests/Tools/EmberRunTest.cpp runs them with graphc and ember-run.
@@ -59,6 +61,13 @@ def main():
         helper.make_node("LogSoftmax", ["x"], ["l"]),
         helper.make_node("Add", ["s", "l"], ["y"]),
     ], shape, shape, 11), x)
+    g = (rng.standard_normal([3, 7]) * 3).astype(np.float32)
+    save("gelu_opset20", model([
+        helper.make_node("Gelu", ["x"], ["y"]),
+    ], [3, 7], [3, 7], 20), g)
+    save("gelu_tanh", model([
+        helper.make_node("Gelu", ["x"], ["y"], approximate="tanh"),
+    ], [3, 7], [3, 7], 20))
     save("custom_domain", model([
         helper.make_node("Relu", ["x"], ["y"], domain="com.example"),
     ], [2, 3], [2, 3], 13, domains=["com.example"]))

@@ -28,7 +28,7 @@ inline std::vector<std::pair<std::string, std::string>> opFamilyGraphs() {
        export_graph({(a + b) * v - a / (b + 1.0), -a, a.relu()})},
       {"exp-log-sqrt",
        export_graph({a.exp(), (a + 2.0).log(), (a + 2.0).sqrt()})},
-      {"sigmoid-tanh", export_graph({a.sigmoid(), a.tanh()})},
+      {"sigmoid-tanh-gelu", export_graph({a.sigmoid(), a.tanh(), gelu(a)})},
       {"matmul", export_graph({a.matmul(b.t())})},
       {"linear",
        export_graph({linear(a, w, bias), linear(a, w, Tensor()).relu()})},

@@ -259,6 +259,12 @@ std::vector<OpCase> buildTable() {
   add(
       "tanh", sameShape(1, -4, 4), [](In in) { return in[0].tanh(); },
       {1e-5, 1e-6}, kRounded);
+  add(
+      "erf", sameShape(1, -3, 3), [](In in) { return in[0].erf(); },
+      {1e-5, 1e-6}, kRounded);
+  add(
+      "gelu", sameShape(1, -4, 4), [](In in) { return gelu(in[0]); },
+      {1e-5, 1e-6}, kRounded);
 
   //===--------------------------------------------------------------------===//
   // Contractions: any sizes; 1 row, 1 column, 1 as the reduced size; int64.

@@ -397,6 +397,9 @@ Values evalElementwiseOther(const Node &node, const std::vector<const Values *> 
     case OpKind::Tanh:
       result[i] = std::tanh(a);
       break;
+    case OpKind::Erf:
+      result[i] = std::erf(a);
+      break;
     case OpKind::Eq: result[i] = a == b; break;
     case OpKind::Ne: result[i] = a != b; break;
     case OpKind::Lt: result[i] = a < b; break;
@@ -479,6 +482,7 @@ Values computeNode(const Node &node,
   case OpKind::Sqrt:
   case OpKind::Sigmoid:
   case OpKind::Tanh:
+  case OpKind::Erf:
   case OpKind::Cast:
     requireInputs(node, 1);
     return evalElementwiseOther(node, {&in(0)});

@@ -310,9 +310,10 @@ private:
                         "', which Ember does not read (only the default "
                         "ONNX domain, ai.onnx)");
     static const char *supported[] = {
-        "Identity",  "Constant", "Relu",       "Neg",     "Add",     "Sub",
-        "Mul",       "Div",      "MatMul",     "Gemm",    "Flatten", "Reshape",
-        "Transpose", "Softmax",  "LogSoftmax", "Sigmoid", "Tanh"};
+        "Identity", "Constant", "Relu",      "Neg",     "Add",
+        "Sub",      "Mul",      "Div",       "MatMul",  "Gemm",
+        "Flatten",  "Reshape",  "Transpose", "Softmax", "LogSoftmax",
+        "Sigmoid",  "Tanh",     "Erf",       "Gelu"};
     if (std::find(std::begin(supported), std::end(supported), op) ==
         std::end(supported))
       throw ImportError("unsupported ONNX op '" + op + "' (node '" + n.name() +
@@ -326,6 +327,7 @@ private:
         {"LogSoftmax", {"axis"}},
         {"Constant", {"value"}},
         {"Reshape", {"allowzero"}},
+        {"Gelu", {"approximate"}},
     };
     for (const onnx::AttributeProto &a : n.attribute()) {
       auto it = known.find(op);
@@ -334,6 +336,10 @@ private:
                     it->second.end();
       if (a.name() == "allowzero" && a.i() != 0)
         ok = false;
+      if (op == "Gelu" && a.name() == "approximate" && a.s() != "none")
+        throw ImportError("unsupported attribute 'approximate' = '" + a.s() +
+                          "' of ONNX op 'Gelu' (node '" + n.name() +
+                          "'): Ember computes the exact GELU ('none')");
       if (!ok)
         throw ImportError("unsupported attribute '" + a.name() +
                           "' of ONNX op '" + op + "' (node '" + n.name() + "')");
@@ -348,10 +354,28 @@ private:
       out = constant(value->t(), where);
     } else if (op == "Relu" || op == "Neg") {
       out = unary(op == "Relu" ? "relu" : "neg", in(0));
-    } else if (op == "Sigmoid" || op == "Tanh") {
+    } else if (op == "Sigmoid" || op == "Tanh" || op == "Erf") {
       if (in(0).elem != "f32" && in(0).elem != "f64")
         throw ImportError(where + ": needs a floating-point input");
-      out = unary(op == "Sigmoid" ? "sigmoid" : "tanh", in(0));
+      out = unary(op == "Sigmoid" ? "sigmoid"
+                  : op == "Tanh"  ? "tanh"
+                                  : "erf",
+                  in(0));
+    } else if (op == "Gelu") {
+      // (Opset 20.) x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))).
+      const Value &x = in(0);
+      if (opset < 20)
+        throw ImportError(where +
+                          ": Gelu is an op of opset 20 and later, "
+                          "not of the model's opset " +
+                          std::to_string(opset));
+      if (x.elem != "f32" && x.elem != "f64")
+        throw ImportError(where + ": needs a floating-point input");
+      Value e =
+          unary("erf", binary("mul", x, scalar(M_SQRT1_2, x.elem), where));
+      Value onePlus = binary("add", e, scalar(1.0, x.elem), where);
+      out = binary("mul", binary("mul", x, scalar(0.5, x.elem), where), onePlus,
+                   where);
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
       std::string name = op == "Add" ? "add" : op == "Sub" ? "sub" : op == "Mul" ? "mul" : "div";
       out = binary(name, in(0), in(1), where);

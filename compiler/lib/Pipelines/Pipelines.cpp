@@ -91,8 +91,10 @@ void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
                 // Temporaries come from the runtime's caching allocator.
                 "finalize-memref-to-llvm{use-generic-functions},"
                 "convert-scf-to-cf,"
-                "convert-vector-to-llvm,"
-                "convert-arith-to-llvm,convert-math-to-llvm,"
+                // What LLVM has no intrinsic for (erf) becomes a libm
+                // call; vectors of it are unrolled, so before vectors go.
+                "convert-math-to-llvm,convert-math-to-libm,"
+                "convert-vector-to-llvm,convert-arith-to-llvm,"
                 "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
                 // After func-to-llvm, which it would otherwise preempt with
                 // the descriptor calling convention.
@@ -126,7 +128,8 @@ void ember::buildGPUHostKernelsPipeline(OpPassManager &pm) {
   // loads and stores of elementwise kernels): no OpenMP, and allocations
   // (there are none today) from malloc.
   addPasses(pm, "ember-gpu-kernels-to-host,canonicalize,cse,"
-                "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
+                "expand-strided-metadata,lower-affine,convert-math-to-llvm,"
+                "convert-math-to-libm,convert-vector-to-llvm,"
                 "finalize-memref-to-llvm,convert-scf-to-cf,"
                 "convert-arith-to-llvm,convert-math-to-llvm,"
                 "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"

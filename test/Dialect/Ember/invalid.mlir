@@ -794,3 +794,11 @@ func.func @tanh_of_int(%a: tensor<4xi64>) -> tensor<4xi64> {
   %0 = ember.tanh %a : tensor<4xi64>
   return %0 : tensor<4xi64>
 }
+
+// -----
+
+func.func @erf_of_int(%a: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'ember.erf' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or 16-bit float or bfloat16 type values, but got 'tensor<4xi32>'}}
+  %0 = ember.erf %a : tensor<4xi32>
+  return %0 : tensor<4xi32>
+}

@@ -308,11 +308,13 @@ func.func @mlp(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) ->
 
 // CHECK-LABEL: func.func @sigmoid_tanh
 // CHECK: %[[S:.*]] = ember.sigmoid %{{.*}} : tensor<64x128xf32>
-// CHECK: ember.tanh %[[S]] : tensor<64x128xf32>
+// CHECK: %[[T:.*]] = ember.tanh %[[S]] : tensor<64x128xf32>
+// CHECK: ember.erf %[[T]] : tensor<64x128xf32>
 func.func @sigmoid_tanh(%x: tensor<64x128xf32>) -> tensor<64x128xf32> {
   %0 = ember.sigmoid %x : tensor<64x128xf32>
   %1 = ember.tanh %0 : tensor<64x128xf32>
-  return %1 : tensor<64x128xf32>
+  %2 = ember.erf %1 : tensor<64x128xf32>
+  return %2 : tensor<64x128xf32>
 }
 
 //===----------------------------------------------------------------------===//

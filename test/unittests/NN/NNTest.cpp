@@ -41,21 +41,25 @@ TEST(NNTest, PrintsLikePyTorch) {
   lin << nn::Linear(3, 2, false);
   EXPECT_EQ(lin.str(), "Linear(in_features=3, out_features=2, bias=False)");
   std::ostringstream activations;
-  activations << nn::Sequential{nn::Sigmoid(), nn::Tanh()};
+  activations << nn::Sequential{nn::Sigmoid(), nn::Tanh(), nn::GELU()};
   EXPECT_EQ(activations.str(), "Sequential(\n"
                                "  (0): Sigmoid()\n"
                                "  (1): Tanh()\n"
+                               "  (2): GELU(approximate='none')\n"
                                ")");
 }
 
-TEST(NNTest, SigmoidAndTanhModules) {
+TEST(NNTest, SigmoidTanhAndGeluModules) {
   Tensor x = tensor(std::vector<float>{-30, -1, 0, 0.5f, 30}, {5});
   std::vector<float> s = nn::Sigmoid()(x).to_vector(),
-                     t = nn::Tanh()(x).to_vector();
+                     t = nn::Tanh()(x).to_vector(),
+                     g = nn::GELU()(x).to_vector();
   const float in[] = {-30, -1, 0, 0.5f, 30};
   for (int i = 0; i < 5; ++i) {
     EXPECT_NEAR(s[i], 1 / (1 + std::exp(-double(in[i]))), 1e-6) << in[i];
     EXPECT_NEAR(t[i], std::tanh(double(in[i])), 1e-6) << in[i];
+    double x = in[i], gelu = 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    EXPECT_NEAR(g[i], gelu, 1e-5 * (1 + std::abs(gelu))) << in[i];
   }
 }
 

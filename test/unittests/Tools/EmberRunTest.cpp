@@ -412,8 +412,8 @@ namespace {
 /// it on the stored input, and the output matches the stored output within
 /// 1e-5 relative.
 TEST_F(ToolsTest, OnnxFixturesMatchPyTorch) {
-  for (const char *name :
-       {"mlp", "ops", "logsoftmax", "activations", "softmax_opset11"}) {
+  for (const char *name : {"mlp", "ops", "logsoftmax", "activations",
+                           "softmax_opset11", "gelu_opset20"}) {
     SCOPED_TRACE(name);
     std::string base = std::string(EMBER_ONNX_FIXTURES) + "/" + name;
     std::string out;
@@ -457,6 +457,14 @@ TEST_F(ToolsTest, BadOnnxFilesGetADiagnosticAndAnExitCode) {
             5);
   EXPECT_NE(out.find("(Relu) is in domain 'com.example', which Ember does "
                      "not read (only the default ONNX domain, ai.onnx)"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + EMBER_ONNX_FIXTURES +
+                    "/gelu_tanh.onnx --emit=ember",
+                &out),
+            5);
+  EXPECT_NE(out.find("unsupported attribute 'approximate' = 'tanh' of ONNX "
+                     "op 'Gelu'"),
             std::string::npos)
       << out;
   EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + EMBER_ONNX_FIXTURES +

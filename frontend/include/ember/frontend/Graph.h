@@ -58,6 +58,7 @@ enum class OpKind : uint8_t {
   Sqrt,        ///< ember.sqrt (input)
   Sigmoid,     ///< ember.sigmoid (input)
   Tanh,        ///< ember.tanh (input)
+  Erf,         ///< ember.erf (input)
   Eq,          ///< ember.eq (lhs, rhs); bool
   Ne,          ///< ember.ne
   Lt,          ///< ember.lt

@@ -135,6 +135,8 @@ public:
   /// 1 / (1 + exp(-x)) and the hyperbolic tangent, elementwise.
   Tensor sigmoid(Loc loc = Loc::current()) const;
   Tensor tanh(Loc loc = Loc::current()) const;
+  /// The error function, elementwise.
+  Tensor erf(Loc loc = Loc::current()) const;
   /// softmax / log_softmax along `dim`, computed stably (max subtracted).
   Tensor softmax(int64_t dim, Loc loc = Loc::current()) const;
   Tensor log_softmax(int64_t dim, Loc loc = Loc::current()) const;
@@ -209,6 +211,9 @@ Tensor where(const Tensor &condition, const Tensor &a, const Tensor &b,
 Tensor relu(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
 Tensor sigmoid(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
 Tensor tanh(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
+Tensor erf(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
+/// x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))), PyTorch's exact GELU.
+Tensor gelu(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
 /// x·weightᵀ + bias, with weight as [out_features, in_features]. `bias` may
 /// be undefined.
 Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,

@@ -42,6 +42,13 @@ public:
   Tensor forward(const Tensor &input) override { return input.tanh(); }
 };
 
+/// The exact GELU, x * Phi(x) (PyTorch's approximate='none').
+class GELU : public Module {
+public:
+  Tensor forward(const Tensor &input) override { return gelu(input); }
+  std::string extra_repr() const override { return "approximate='none'"; }
+};
+
 /// Flattens dimensions start_dim..end_dim into one.
 class Flatten : public Module {
 public:

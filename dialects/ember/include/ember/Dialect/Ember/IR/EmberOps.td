@@ -122,6 +122,8 @@ def Ember_SigmoidOp : Ember_FloatUnaryOp<"sigmoid",
     "%1 = ember.sigmoid %0 : tensor<64x128xf32>">;
 def Ember_TanhOp : Ember_FloatUnaryOp<"tanh", "Elementwise hyperbolic tangent.",
     "%1 = ember.tanh %0 : tensor<64x128xf32>">;
+def Ember_ErfOp : Ember_FloatUnaryOp<"erf", "Elementwise error function.",
+    "%1 = ember.erf %0 : tensor<64x128xf32>">;
 
 //===----------------------------------------------------------------------===//
 // Comparisons, select and cast
