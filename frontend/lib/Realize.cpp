@@ -606,6 +606,7 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc,
       targets.push_back(t);
   if (targets.empty())
     return;
+  checkInputVersions(targets, loc);
 
   // Each result's size; one too large to exist fails here, before anything
   // is compiled.

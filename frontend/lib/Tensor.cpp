@@ -94,6 +94,8 @@ NodePtr makeNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
     for (const NodePtr &in : inputs)
       node->requiresGrad |= in->requiresGrad;
   node->kind = kind;
+  for (const NodePtr &in : inputs)
+    node->inputVersions.push_back(in->version);
   node->inputs = std::move(inputs);
   node->shape = std::move(shape);
   node->dtype = dtype;

@@ -176,6 +176,7 @@ void Module::load_state_dict(const StateDict &state, bool strict) {
       update.node->data = std::move(update.data);
     else
       update.node->deviceData = update.moved.node()->deviceData;
+    ++update.node->version; // (nodes recorded from the old value must not run)
   }
 }
 

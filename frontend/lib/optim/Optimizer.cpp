@@ -75,8 +75,10 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
   for (size_t k = 0; k < state.size() && k < stateBefore.size(); ++k)
     if (state[k].defined() && stateBefore[k].defined() &&
         state[k].node()->deviceData &&
-        state[k].node()->deviceData == stateBefore[k].node()->deviceData)
+        state[k].node()->deviceData == stateBefore[k].node()->deviceData) {
+      ++stateBefore[k].node()->version;
       state[k] = stateBefore[k];
+    }
 
   // In place: each parameter's node takes the new buffer, so every handle
   // on the parameter sees it. The gradients not yet computed stay readable:
@@ -88,6 +90,7 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
     if (!newValues[i].defined())
       continue;
     fe::Node &p = *params_[i].node();
+    ++p.version; // (nodes recorded from the old value must not run now)
     if (p.deviceData && newValues[i].node()->deviceData == p.deviceData) {
       // Updated in place (its gradient, if any, was computed in the step).
       p.transposed.reset();

@@ -202,6 +202,43 @@ TEST(NNTest, GradientsAfterAStepAreThoseOfTheOldWeights) {
   EXPECT_FLOAT_EQ(w3[1], -0.704f);
 }
 
+TEST(NNTest, AValueRecordedBeforeAStepCannotBeComputedAfterIt) {
+  // PyTorch computes `pred` eagerly, from the weights before the step. A
+  // lazy `pred` computed after the step would read the new weights: an
+  // error naming it, not a silently different value. Realised before the
+  // step, it keeps its value; recorded after, it uses the new weights.
+  manual_seed(1);
+  nn::Linear lin(3, 2);
+  optim::SGD opt(lin.parameters(), {.lr = 1.0});
+  Tensor x = tensor(std::vector<float>{1, 2, 3}, {1, 3});
+  Tensor pred = lin(x), kept = lin(x);
+  kept.realize();
+  std::vector<float> before = kept.to_vector();
+  pred.sum().backward();
+  opt.step();
+  try {
+    pred.realize();
+    ADD_FAILURE() << "computed a value recorded before the step";
+  } catch (const Error &e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("ember.linear (shape [1, 2]) recorded at "),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("whose value was replaced in place after it was "
+                        "recorded (an optimizer step or load_state_dict "
+                        "updated it)"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("NNTest.cpp"), std::string::npos) << what;
+  }
+  EXPECT_EQ(kept.to_vector(), before);
+  EXPECT_NE(lin(x).to_vector(), before);
+  // The same after load_state_dict.
+  Tensor again = lin(x);
+  lin.load_state_dict(lin.state_dict());
+  EXPECT_THROW(again.realize(), Error);
+}
+
 // Without zero_grad() the gradients accumulate across steps (as in
 // PyTorch). A step leaves its gradients unwritten (recomputable); the next
 // one, finding one still alive, writes them, so the lazy chain never grows

@@ -100,6 +100,13 @@ std::string_view opName(OpKind kind);
 struct Node {
   OpKind kind = OpKind::Leaf;
   std::vector<std::shared_ptr<Node>> inputs;
+  /// Each input's `version` when this node was recorded: a node whose input
+  /// has since been given another value in place (an optimizer step,
+  /// load_state_dict) would compute with the new value, so realising it
+  /// is an error instead (checkInputVersions).
+  std::vector<uint64_t> inputVersions;
+  /// How many times this (realised) node's value was replaced in place.
+  uint64_t version = 0;
   Shape shape;
   DType dtype = DType::Float32;
   /// Transpose: the permutation. Sum/Max/Min: the reduced dimensions
@@ -135,6 +142,12 @@ struct Node {
 };
 
 using NodePtr = std::shared_ptr<Node>;
+
+/// Throws ember::Error, naming `loc`, when a node not yet computed that
+/// `targets` lead to reads an input whose value was replaced in place
+/// after the node was recorded (Node::inputVersions).
+void checkInputVersions(const std::vector<NodePtr> &targets,
+                        std::source_location loc);
 
 /// In every node not yet computed that `roots` lead to (the roots
 /// included), replaces each input that is a key of `with` by its value.
