@@ -169,6 +169,13 @@ std::vector<std::weak_ptr<Node>> &pendingRoots() {
   return roots;
 }
 
+/// The leaves backward() gave a gradient to (any optimizer's parameters,
+/// or none's), so that a step can deal with gradients not its own.
+std::vector<std::weak_ptr<Node>> &gradientLeaves() {
+  thread_local std::vector<std::weak_ptr<Node>> leaves;
+  return leaves;
+}
+
 } // namespace
 
 bool Tensor::requires_grad() const { return node_ && node_->requiresGrad; }
@@ -221,6 +228,8 @@ void Tensor::backward(Loc loc) const {
     Tensor g = it->second;
     grads.erase(it);
     if (node->kind == OpKind::Leaf) {
+      if (!node->grad)
+        gradientLeaves().push_back(node);
       node->grad = node->grad ? (Tensor(node->grad) + g).node() : g.node();
       continue;
     }
@@ -244,6 +253,20 @@ void Tensor::backward(Loc loc) const {
 }
 
 namespace fe {
+std::vector<NodePtr> leavesWithLazyGradients() {
+  std::vector<NodePtr> live;
+  std::unordered_set<Node *> seen;
+  std::erase_if(gradientLeaves(), [&](const std::weak_ptr<Node> &w) {
+    NodePtr n = w.lock();
+    if (!n || !n->grad || n->grad->isRealized())
+      return true;
+    if (seen.insert(n.get()).second)
+      live.push_back(n);
+    return false;
+  });
+  return live;
+}
+
 std::vector<NodePtr> takePendingBackwardRoots() {
   std::vector<NodePtr> live;
   for (const std::weak_ptr<Node> &w : pendingRoots())

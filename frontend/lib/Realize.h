@@ -75,6 +75,10 @@ deviceData(const Node &node, const Device &device, std::source_location loc);
 /// and not yet computed: an optimizer step realises them with the update.
 std::vector<NodePtr> takePendingBackwardRoots();
 
+/// The leaves (of any optimizer, or of none) whose gradient backward()
+/// recorded and nobody has computed yet.
+std::vector<NodePtr> leavesWithLazyGradients();
+
 } // namespace ember::fe
 
 #endif // EMBER_FRONTEND_LIB_REALIZE_H

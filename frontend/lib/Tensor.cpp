@@ -762,6 +762,7 @@ Tensor Tensor::detach(Loc loc) const {
   auto node = std::make_shared<Node>();
   node->kind = OpKind::Reshape;
   node->inputs = {n};
+  node->inputVersions = {n->version};
   node->device = n->device;
   node->shape = n->shape;
   node->dtype = n->dtype;

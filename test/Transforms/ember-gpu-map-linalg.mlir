@@ -399,16 +399,26 @@ func.func @yield_from_outside(%out: memref<300x512xf32>, %c: f32) {
 // -----
 
 // Must not use tensor cores even with TF32 allowed: a float64 product
-// (TF32 is for float32) and a product that is not a multiply-add (max-plus)
-// stay float64 / scalar FMA-free tiles.
+// (TF32 is for float32), a contraction-shaped op whose body only yields an
+// input, and a product that is not a multiply-add (max-plus).
 // TF32-LABEL: func.func @f64_product
 // TF32-NOT:     nvgpu.mma.sync
 // TF32:         arith.mulf
+// TF32-LABEL: func.func @yields_an_input
+// TF32-NOT:     nvgpu.mma.sync
+// TF32:         return
 // TF32-LABEL: func.func @max_plus
 // TF32-NOT:     nvgpu.mma.sync
 // TF32:         arith.maximumf
 func.func @f64_product(%a: memref<64x64xf64>, %b: memref<64x64xf64>, %c: memref<64x64xf64>) {
   linalg.matmul ins(%a, %b : memref<64x64xf64>, memref<64x64xf64>) outs(%c : memref<64x64xf64>)
+  return
+}
+func.func @yields_an_input(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (k, j)>, affine_map<(i, j, k) -> (i, j)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    linalg.yield %x : f32
+  }
   return
 }
 func.func @max_plus(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {

@@ -1041,9 +1041,11 @@ struct Mapper {
     if (!llvm::all_of(block.getArgumentTypes(),
                       [](Type t) { return t.isF32(); }))
       return false;
-    auto add = dyn_cast<arith::AddFOp>(
+    if (block.getOperations().size() != 3)
+      return false;
+    auto add = dyn_cast_or_null<arith::AddFOp>(
         block.getTerminator()->getOperand(0).getDefiningOp());
-    if (!add || block.getOperations().size() != 3)
+    if (!add)
       return false;
     Value acc = block.getArgument(2);
     Value other = add.getLhs() == acc ? add.getRhs() : add.getLhs();

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_set>
 
 namespace ember::optim {
 
@@ -70,6 +71,19 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
     for (const Tensor &p : params_)
       if (p.grad().defined())
         targets.push_back(p.grad().node());
+  // Lazy gradients of other leaves (another optimizer's parameters, say,
+  // sharing the backward()) may read these parameters too: on a GPU they
+  // are computed now, before the old values go; on the CPU they are
+  // redirected to the old values below, as this optimizer's own are.
+  std::unordered_set<const fe::Node *> mine;
+  for (const Tensor &p : params_)
+    mine.insert(p.node().get());
+  std::vector<fe::NodePtr> otherGradients;
+  for (const fe::NodePtr &leaf : fe::leavesWithLazyGradients())
+    if (!mine.count(leaf.get()))
+      otherGradients.push_back(leaf->grad);
+  if (onGpu)
+    targets.insert(targets.end(), otherGradients.begin(), otherGradients.end());
   fe::realize(targets, loc, inPlace);
   // State updated in place: the tensor stays, with its new value.
   for (size_t k = 0; k < state.size() && k < stateBefore.size(); ++k)
@@ -104,6 +118,9 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
     p.deviceData = newValues[i].node()->deviceData;
     p.transposed.reset(); // an inference cache of the old value
   }
+  for (const fe::NodePtr &g : otherGradients)
+    if (!g->isRealized())
+      gradients.push_back(g);
   fe::replaceInputs(gradients, before);
   for (const fe::NodePtr &g : gradients)
     unwrittenGradients_.push_back(g);

@@ -223,6 +223,36 @@ TEST_F(GpuOpsTest, TF32OnlyWhenAskedAndClose) {
   EXPECT_EQ(ref::compareClose(gpuLosses, cpuLosses, {4}, 1e-2, 0), "");
 }
 
+TEST_F(GpuOpsTest, TwoOptimizersShareOneBackward) {
+  // An encoder's and a decoder's optimizer after one backward(): on a GPU
+  // the first step overwrites the encoder's weights in place, so it
+  // computes the decoder's lazy gradient (which reads them) first. The
+  // same weights as the CPU's.
+  auto train = [](const Device &device) {
+    manual_seed(3);
+    nn::Linear enc(4, 3), dec(3, 2);
+    enc.to(device);
+    dec.to(device);
+    optim::SGD optEnc(enc.parameters(), {.lr = 0.5});
+    optim::SGD optDec(dec.parameters(), {.lr = 0.5});
+    Tensor x = tensor(std::vector<float>{1, -2, 3, 0.5f}, {1, 4}).to(device);
+    for (int step = 0; step < 3; ++step) {
+      Tensor y = dec(enc(x).relu());
+      (y * y).sum().backward();
+      optEnc.step();
+      optDec.step();
+      optEnc.zero_grad();
+      optDec.zero_grad();
+    }
+    std::vector<float> w = dec.parameters()[0].to_vector();
+    return std::vector<double>(w.begin(), w.end());
+  };
+  std::vector<double> cpu = train(Device::cpu()), gpu = train(Device::cuda());
+  EXPECT_EQ(ref::compareClose(gpu, cpu, {static_cast<int64_t>(cpu.size())},
+                              1e-5, 1e-6),
+            "");
+}
+
 TEST_F(GpuOpsTest, RandomGraphsMatchTheCpu) {
   std::mt19937_64 rng = test::testGenerator();
   SCOPED_TRACE(test::seedTrace());

@@ -239,6 +239,39 @@ TEST(NNTest, AValueRecordedBeforeAStepCannotBeComputedAfterIt) {
   EXPECT_THROW(again.realize(), Error);
 }
 
+TEST(NNTest, TwoOptimizersShareOneBackward) {
+  // An encoder and a decoder, each with an optimizer of its own, one
+  // backward() for both, then both steps (PyTorch's encoder/decoder loop):
+  // the decoder's gradient is that of the weights before either step.
+  auto run = [](bool split) {
+    manual_seed(3);
+    nn::Linear enc(4, 3), dec(3, 2);
+    std::vector<Tensor> all = enc.parameters();
+    for (const Tensor &p : dec.parameters())
+      all.push_back(p);
+    optim::SGD one(all, {.lr = 0.5});
+    optim::SGD optEnc(enc.parameters(), {.lr = 0.5});
+    optim::SGD optDec(dec.parameters(), {.lr = 0.5});
+    Tensor x = tensor(std::vector<float>{1, -2, 3, 0.5f}, {1, 4});
+    for (int step = 0; step < 3; ++step) {
+      (dec(enc(x).relu()) * dec(enc(x).relu())).sum().backward();
+      if (split) {
+        optEnc.step();
+        optDec.step();
+      } else {
+        one.step();
+      }
+      one.zero_grad();
+    }
+    std::vector<float> out = dec(enc(x)).to_vector();
+    return out;
+  };
+  std::vector<float> together = run(false), apart = run(true);
+  ASSERT_EQ(together.size(), apart.size());
+  for (size_t i = 0; i < together.size(); ++i)
+    EXPECT_NEAR(apart[i], together[i], 1e-5 * (1 + std::abs(together[i])));
+}
+
 // Without zero_grad() the gradients accumulate across steps (as in
 // PyTorch). A step leaves its gradients unwritten (recomputable); the next
 // one, finding one still alive, writes them, so the lazy chain never grows
