@@ -60,8 +60,12 @@ std::shared_ptr<rt::Buffer> allocateHost(size_t bytes, const Describe &what,
   }
 }
 
-void replaceInputs(const std::vector<NodePtr> &roots,
-                   const std::vector<std::pair<Node *, NodePtr>> &with) {
+namespace {
+/// Calls `visit(node, i)` for each input edge i of every node not yet
+/// computed that `roots` lead to (the roots included), each node once; an
+/// edge is followed after the visit (which may redirect it).
+template <typename Visit>
+void forEachPendingEdge(const std::vector<NodePtr> &roots, Visit visit) {
   std::vector<Node *> stack;
   std::unordered_set<Node *> seen;
   for (const NodePtr &r : roots)
@@ -71,46 +75,43 @@ void replaceInputs(const std::vector<NodePtr> &roots,
     Node *n = stack.back();
     stack.pop_back();
     for (size_t i = 0; i < n->inputs.size(); ++i) {
-      NodePtr &in = n->inputs[i];
-      for (const auto &[from, to] : with)
-        if (in.get() == from) {
-          in = to;
-          if (i < n->inputVersions.size())
-            n->inputVersions[i] = to->version;
-          break;
-        }
-      if (!in->isRealized() && seen.insert(in.get()).second)
-        stack.push_back(in.get());
+      visit(*n, i);
+      Node *in = n->inputs[i].get();
+      if (!in->isRealized() && seen.insert(in).second)
+        stack.push_back(in);
     }
   }
+}
+} // namespace
+
+void replaceInputs(const std::vector<NodePtr> &roots,
+                   const std::vector<std::pair<Node *, NodePtr>> &with) {
+  forEachPendingEdge(roots, [&](Node &n, size_t i) {
+    for (const auto &[from, to] : with)
+      if (n.inputs[i].get() == from) {
+        n.inputs[i] = to;
+        if (i < n.inputVersions.size())
+          n.inputVersions[i] = to->version;
+        return;
+      }
+  });
 }
 
 void checkInputVersions(const std::vector<NodePtr> &targets,
                         std::source_location loc) {
-  std::vector<Node *> stack;
-  std::unordered_set<Node *> seen;
-  for (const NodePtr &t : targets)
-    if (t && !t->isRealized() && seen.insert(t.get()).second)
-      stack.push_back(t.get());
-  while (!stack.empty()) {
-    Node *n = stack.back();
-    stack.pop_back();
-    for (size_t i = 0; i < n->inputs.size(); ++i) {
-      Node &in = *n->inputs[i];
-      if (i < n->inputVersions.size() && in.version != n->inputVersions[i])
-        throw Error(fmt::format(
-            "ember: ember.{} (shape {}) recorded at {} reads a tensor (shape "
-            "{}) whose value was replaced in place after it was recorded (an "
-            "optimizer step or load_state_dict updated it): computing it now "
-            "would use the new value, not the one it was recorded with. "
-            "Compute it before the update (call .realize() or .item() on "
-            "what you need from it before optimizer.step()); realised at {}",
-            opName(n->kind), shapeString(n->shape), formatLocation(n->location),
-            shapeString(in.shape), formatLocation(loc)));
-      if (!in.isRealized() && seen.insert(&in).second)
-        stack.push_back(&in);
-    }
-  }
+  forEachPendingEdge(targets, [&](Node &n, size_t i) {
+    const Node &in = *n.inputs[i];
+    if (i < n.inputVersions.size() && in.version != n.inputVersions[i])
+      throw Error(fmt::format(
+          "ember: ember.{} (shape {}) recorded at {} reads a tensor (shape "
+          "{}) whose value was replaced in place after it was recorded (an "
+          "optimizer step or load_state_dict updated it): computing it now "
+          "would use the new value, not the one it was recorded with. "
+          "Compute it before the update (call .realize() or .item() on "
+          "what you need from it before optimizer.step()); realised at {}",
+          opName(n.kind), shapeString(n.shape), formatLocation(n.location),
+          shapeString(in.shape), formatLocation(loc)));
+  });
 }
 
 std::string_view opName(OpKind kind) {

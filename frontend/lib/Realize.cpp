@@ -87,8 +87,6 @@ std::vector<Node *> topologicalOrder(const std::vector<NodePtr> &targets) {
   return order;
 }
 
-/// One compiled graph, shared by every realisation with the same text (and
-/// device): native code for the CPU, or a plan of kernels for a GPU.
 /// A compiled GPU graph's hold on a result's last buffer (see
 /// CompiledGraph). Buffers so held are counted, so that updating one in
 /// place (InPlace) can tell the slot's hold from another tensor's.
@@ -130,6 +128,8 @@ private:
   std::shared_ptr<rt::cuda::DeviceBuffer> buffer_;
 };
 
+/// One compiled graph, shared by every realisation with the same text (and
+/// device): native code for the CPU, or a plan of kernels for a GPU.
 struct CompiledGraph {
   std::unique_ptr<rt::Executable> executable;
   std::unique_ptr<rt::cuda::GpuExecutable> gpuExecutable;

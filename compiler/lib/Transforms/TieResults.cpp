@@ -125,8 +125,8 @@ struct EmberTieResultsPass
     if (pairs.size() % 2)
       return fail(Twine(kTiedResultsAttr) +
                   " must hold (result, argument) pairs");
-    llvm::BitVector tiedResult(ret.getNumOperands()),
-        tiedArgument(fn.getNumArguments());
+    llvm::DenseMap<int64_t, int64_t> tieOf; // result -> argument
+    llvm::BitVector tiedArgument(fn.getNumArguments());
     for (size_t i = 0; i < pairs.size(); i += 2) {
       int64_t r = pairs[i], a = pairs[i + 1];
       if (r < 0 || r >= ret.getNumOperands() || a < 0 ||
@@ -135,10 +135,10 @@ struct EmberTieResultsPass
                     ", argument " + Twine(a) + ") is out of range (" +
                     Twine(ret.getNumOperands()) + " results, " +
                     Twine(fn.getNumArguments()) + " arguments)");
-      if (tiedResult.test(r) || tiedArgument.test(a))
+      if (tieOf.count(r) || tiedArgument.test(a))
         return fail("result " + Twine(r) + " or argument " + Twine(a) +
                     " is tied twice");
-      tiedResult.set(r);
+      tieOf[r] = a;
       tiedArgument.set(a);
       Value value = ret.getOperand(r), arg = fn.getArgument(a);
       if (value.getType() != arg.getType()) {
@@ -154,9 +154,6 @@ struct EmberTieResultsPass
     // the ties overwrite: it becomes a copy taken first (its views rebuilt
     // on the copy), as results are read out after the function's last op
     // and the ties' copies.
-    llvm::DenseMap<int64_t, int64_t> tieOf; // result -> argument
-    for (size_t i = 0; i < pairs.size(); i += 2)
-      tieOf[pairs[i]] = pairs[i + 1];
     for (OpOperand &result : ret->getOpOperands()) {
       Value root = bufferRoot(result.get());
       auto arg = dyn_cast<BlockArgument>(root);
@@ -200,7 +197,7 @@ struct EmberTieResultsPass
     // arguments.
     SmallVector<Value> kept;
     for (auto [i, v] : llvm::enumerate(ret.getOperands()))
-      if (!tiedResult.test(i))
+      if (!tieOf.count(static_cast<int64_t>(i)))
         kept.push_back(v);
     ret->setOperands(kept);
     fn.setType(FunctionType::get(fn.getContext(), fn.getArgumentTypes(),

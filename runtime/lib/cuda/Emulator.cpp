@@ -427,6 +427,13 @@ public:
     leave(/*done=*/false);
   }
 
+  /// Fiber `f` (the current one) waits until every thread of its warp
+  /// waits too (runFibers releases the warp).
+  void meetWarp(Fiber &f) {
+    f.state = Fiber::State::AtShuffle;
+    leave(/*done=*/false);
+  }
+
   /// A thread of the running block reached a tensor-core mma (emu::mmaTf32).
   void mma(const float *a, const float *b, const float *c, float *d) {
     if (!current_) {
@@ -435,8 +442,7 @@ public:
     }
     Fiber &f = *current_;
     mmaInputs_[f.linear] = {a, b};
-    f.state = Fiber::State::AtShuffle;
-    leave(/*done=*/false);
+    meetWarp(f);
     // Every thread of the warp has its fragments in place.
     uint32_t lane = f.linear % kWarpSize, first = f.linear - lane;
     float result[4];
@@ -474,8 +480,7 @@ public:
     }
     // Every thread has read the others' fragments before any goes on (and
     // may overwrite its own).
-    f.state = Fiber::State::AtShuffle;
-    leave(/*done=*/false);
+    meetWarp(f);
     std::copy(result, result + 4, d);
   }
 
@@ -493,8 +498,7 @@ public:
     // so none reads a slot that is being written.
     uint32_t parity = f.shuffles++ & 1;
     exchange_[parity][f.linear] = value;
-    f.state = Fiber::State::AtShuffle;
-    leave(/*done=*/false);
+    meetWarp(f);
     // Every thread of the warp has written its value.
     uint32_t lane = f.linear % kWarpSize, first = f.linear - lane;
     int64_t source = mode == 0   ? int64_t(lane ^ offset)

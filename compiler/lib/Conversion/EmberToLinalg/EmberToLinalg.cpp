@@ -556,7 +556,9 @@ struct ArgmaxOpLowering : OpConversionPattern<ArgmaxOp> {
 // Exp, Log, comparisons, select and cast
 //===----------------------------------------------------------------------===//
 
-template <typename EmberOp, typename MathOp>
+/// An elementwise function of a float tensor: a parallel generic whose
+/// body is `Scalar::build` of the input element.
+template <typename EmberOp, typename Scalar>
 struct FloatUnaryLowering : OpConversionPattern<EmberOp> {
   using OpConversionPattern<EmberOp>::OpConversionPattern;
   using OpAdaptor = typename EmberOp::Adaptor;
@@ -567,34 +569,29 @@ struct FloatUnaryLowering : OpConversionPattern<EmberOp> {
         rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
         {adaptor.getInput()},
         [](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          return MathOp::create(b, loc, args[0]);
+          return Scalar::build(b, loc, args[0]);
         });
     rewriter.replaceOp(op, result);
     return success();
   }
 };
 
+/// One math dialect op.
+template <typename MathOp> struct MathScalar {
+  static Value build(OpBuilder &b, Location loc, Value x) {
+    return MathOp::create(b, loc, x);
+  }
+};
+
 /// ember.sigmoid: 1 / (1 + exp(-x)), which is 0 and 1 (not NaN) where
 /// exp(-x) overflows or vanishes.
-struct SigmoidLowering : OpConversionPattern<SigmoidOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(SigmoidOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Value result = buildElementwise(
-        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
-        {adaptor.getInput()},
-        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value x = args[0];
-          Value one = arith::ConstantOp::create(
-              b, loc, b.getFloatAttr(x.getType(), 1.0));
-          Value e =
-              math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
-          return arith::DivFOp::create(b, loc, one,
-                                       arith::AddFOp::create(b, loc, one, e));
-        });
-    rewriter.replaceOp(op, result);
-    return success();
+struct SigmoidScalar {
+  static Value build(OpBuilder &b, Location loc, Value x) {
+    Value one =
+        arith::ConstantOp::create(b, loc, b.getFloatAttr(x.getType(), 1.0));
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+    return arith::DivFOp::create(b, loc, one,
+                                 arith::AddFOp::create(b, loc, one, e));
   }
 };
 
@@ -734,11 +731,12 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
       ReductionLowering<SumOp, ReductionKind::Sum>,
       ReductionLowering<MaxOp, ReductionKind::Max>,
       ReductionLowering<MinOp, ReductionKind::Min>,
-      FloatUnaryLowering<ExpOp, math::ExpOp>,
-      FloatUnaryLowering<LogOp, math::LogOp>,
-      FloatUnaryLowering<SqrtOp, math::SqrtOp>,
-      FloatUnaryLowering<TanhOp, math::TanhOp>,
-      FloatUnaryLowering<ErfOp, math::ErfOp>, SigmoidLowering,
+      FloatUnaryLowering<ExpOp, MathScalar<math::ExpOp>>,
+      FloatUnaryLowering<LogOp, MathScalar<math::LogOp>>,
+      FloatUnaryLowering<SqrtOp, MathScalar<math::SqrtOp>>,
+      FloatUnaryLowering<TanhOp, MathScalar<math::TanhOp>>,
+      FloatUnaryLowering<ErfOp, MathScalar<math::ErfOp>>,
+      FloatUnaryLowering<SigmoidOp, SigmoidScalar>,
       CompareLowering<EqOp, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
                       arith::CmpIPredicate::eq>,
       CompareLowering<NeOp, arith::CmpFPredicate::UNE, arith::CmpIPredicate::ne,
