@@ -54,6 +54,37 @@ Tensor expandReduced(const Tensor &g, const Shape &inShape,
   return gk.broadcast_to(inShape);
 }
 
+/// The gradients of a convolution's inputs (or of one of its gradients').
+/// The three ops are the partial derivatives of one trilinear form,
+/// <dy, conv2d(x, w)>, so the gradients of each are the other two.
+std::vector<Tensor> convolutionGradients(const NodePtr &node, const Tensor &g) {
+  const std::vector<int64_t> &win = node->window;
+  Size2 stride(win[0], win[1]), padding(win[2], win[3]),
+      dilation(win[4], win[5]);
+  int64_t groups = win[6];
+  auto in = [&](size_t i) { return Tensor(node->inputs[i]); };
+  auto shape = [&](size_t i) { return node->inputs[i]->shape; };
+  switch (node->kind) {
+  case OpKind::Conv2d: {
+    std::vector<Tensor> grads = {conv2d_grad_input(g, in(1), shape(0), stride,
+                                                   padding, dilation, groups),
+                                 conv2d_grad_weight(in(0), g, shape(1), stride,
+                                                    padding, dilation, groups)};
+    if (node->inputs.size() == 3)
+      grads.push_back(g.sum({0, 2, 3}));
+    return grads;
+  }
+  case OpKind::Conv2dGradInput: // inputs (dy, w); g is shaped as x
+    return {conv2d(g, in(1), Tensor(), stride, padding, dilation, groups),
+            conv2d_grad_weight(g, in(0), shape(1), stride, padding, dilation,
+                               groups)};
+  default: // Conv2dGradWeight: inputs (x, dy); g is shaped as w
+    return {conv2d_grad_input(in(1), g, shape(0), stride, padding, dilation,
+                              groups),
+            conv2d(in(0), g, Tensor(), stride, padding, dilation, groups)};
+  }
+}
+
 /// The gradients of `node`'s inputs given the gradient `g` of its result.
 /// Entries for inputs that need none are undefined tensors.
 std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
@@ -131,6 +162,10 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
   case OpKind::Select:
     return {Tensor(), where(in(0), g, zeros({}, g.dtype())),
             where(in(0), zeros({}, g.dtype()), g)};
+  case OpKind::Conv2d:
+  case OpKind::Conv2dGradInput:
+  case OpKind::Conv2dGradWeight:
+    return convolutionGradients(node, g);
   case OpKind::Cast:
     if (isFloatingPoint(node->inputs[0]->dtype))
       return {g.to(node->inputs[0]->dtype)};

@@ -149,6 +149,12 @@ std::string_view opName(OpKind kind) {
   case OpKind::Ge: return "ge";
   case OpKind::Select: return "select";
   case OpKind::Cast: return "cast";
+  case OpKind::Conv2d:
+    return "conv2d";
+  case OpKind::Conv2dGradInput:
+    return "conv2d_grad_input";
+  case OpKind::Conv2dGradWeight:
+    return "conv2d_grad_weight";
   }
   return "?";
 }

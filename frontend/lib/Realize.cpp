@@ -501,6 +501,21 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
                          opName(node->kind), operands[0], joinInts(node->axes),
                          node->keepdim ? " keepdim" : "", inType(0), type);
       break;
+    case OpKind::Conv2d:
+    case OpKind::Conv2dGradInput:
+    case OpKind::Conv2dGradWeight: {
+      const std::vector<int64_t> &w = node->window;
+      std::vector<std::string> inTypes;
+      for (size_t i = 0; i < operands.size(); ++i)
+        inTypes.push_back(inType(i));
+      line = fmt::format(
+          "{} = ember.{} {} stride = [{}, {}] padding = [{}, {}] dilation = "
+          "[{}, {}] groups = {} : ({}) -> {}",
+          result, opName(node->kind), fmt::join(operands, ", "), w.at(0),
+          w.at(1), w.at(2), w.at(3), w.at(4), w.at(5), w.at(6),
+          fmt::join(inTypes, ", "), type);
+      break;
+    }
     case OpKind::Leaf:
       throw Error("ember: internal error: a leaf without data is in the graph");
     }

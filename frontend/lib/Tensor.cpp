@@ -868,6 +868,166 @@ Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
                          {nx->shape[0], nw->shape[0]}, nx->dtype, loc));
 }
 
+namespace {
+
+/// A convolution's input, weight and output shapes and attributes, checked
+/// as ember.conv2d's verifier would, with the user's names for them.
+struct ConvShapes {
+  Shape input, weight, output;
+  std::vector<int64_t> window; // Node::window
+};
+
+/// The output shape of a convolution of `input` by a `weight`-shaped kernel;
+/// an error naming `op` and the shapes when they do not fit together.
+ConvShapes convShapes(std::string_view op, Shape input, Shape weight,
+                      Size2 stride, Size2 padding, Size2 dilation,
+                      int64_t groups, Loc loc) {
+  std::vector<int64_t> window = {stride.h,   stride.w,   padding.h, padding.w,
+                                 dilation.h, dilation.w, groups};
+  auto pairs = [&] {
+    return fmt::format("stride ({}, {}), padding ({}, {}), dilation ({}, {}), "
+                       "groups {}",
+                       stride.h, stride.w, padding.h, padding.w, dilation.h,
+                       dilation.w, groups);
+  };
+  if (stride.h < 1 || stride.w < 1 || padding.h < 0 || padding.w < 0 ||
+      dilation.h < 1 || dilation.w < 1 || groups < 1)
+    fail(op,
+         fmt::format("{}: strides, dilations and groups must be at least 1, "
+                     "padding at least 0",
+                     pairs()),
+         loc);
+  if (input.size() != 4)
+    fail(op,
+         fmt::format("input {} should be [N, C, H, W] (or [C, H, W])",
+                     shapeStr(input)),
+         loc);
+  if (weight.size() != 4)
+    fail(op,
+         fmt::format("weight {} should be [out_channels, in_channels / "
+                     "groups, kernel_height, kernel_width]",
+                     shapeStr(weight)),
+         loc);
+  if (input[1] % groups != 0 || weight[0] % groups != 0 ||
+      weight[1] * groups != input[1])
+    fail(op,
+         fmt::format("input {} and weight {} do not match with groups {} "
+                     "(weight is [out_channels, in_channels / groups, "
+                     "kernel_height, kernel_width], and groups divides both "
+                     "channel counts)",
+                     shapeStr(input), shapeStr(weight), groups),
+         loc);
+  Shape output = {input[0], weight[0]};
+  int64_t s[2] = {stride.h, stride.w}, p[2] = {padding.h, padding.w},
+          d[2] = {dilation.h, dilation.w};
+  for (int i = 0; i < 2; ++i) {
+    int64_t reach, span, pad2, padded;
+    if (__builtin_mul_overflow(d[i], weight[2 + i] - 1, &reach) ||
+        __builtin_add_overflow(reach, 1, &span) ||
+        __builtin_mul_overflow(p[i], 2, &pad2) ||
+        __builtin_add_overflow(input[2 + i], pad2, &padded))
+      fail(op,
+           fmt::format("{}: the window's extent overflows 64 bits", pairs()),
+           loc);
+    if (padded < span)
+      fail(op,
+           fmt::format("the kernel {}x{} ({}) is larger than the padded "
+                       "input {} ",
+                       weight[2], weight[3], pairs(), shapeStr(input)),
+           loc);
+    output.push_back((padded - span) / s[i] + 1);
+  }
+  return {std::move(input), std::move(weight), std::move(output),
+          std::move(window)};
+}
+
+/// An error unless `gradOutput` is the shape of the convolution's output.
+void checkGradOutput(std::string_view op, const Shape &gradOutput,
+                     const ConvShapes &shapes, Loc loc) {
+  if (gradOutput != shapes.output)
+    fail(op,
+         fmt::format("grad_output {} should be {}, the output of input {} and "
+                     "weight {}",
+                     shapeStr(gradOutput), shapeStr(shapes.output),
+                     shapeStr(shapes.input), shapeStr(shapes.weight)),
+         loc);
+}
+
+NodePtr convNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
+                 std::vector<int64_t> window, Loc loc) {
+  DType dtype = inputs[0]->dtype;
+  for (const NodePtr &in : inputs)
+    if (!isFloatingPoint(in->dtype) || in->dtype != dtype)
+      fail(fe::opName(kind),
+           fmt::format("expects one floating-point dtype, got {} and {}",
+                       dtypeName(dtype), dtypeName(in->dtype)),
+           loc);
+  NodePtr node =
+      makeNode(kind, std::move(inputs), std::move(shape), dtype, loc);
+  node->window = std::move(window);
+  return node;
+}
+
+} // namespace
+
+Tensor conv2d(const Tensor &input, const Tensor &weight, const Tensor &bias,
+              Size2 stride, Size2 padding, Size2 dilation, int64_t groups,
+              Loc loc) {
+  NodePtr nx = checked(input, "conv2d", loc);
+  const NodePtr &nw = checked(weight, "conv2d", loc);
+  // One sample [C, H, W] is a batch of one.
+  bool unbatched = nx->shape.size() == 3;
+  Tensor x =
+      unbatched
+          ? input.reshape({1, nx->shape[0], nx->shape[1], nx->shape[2]}, loc)
+          : input;
+  ConvShapes shapes = convShapes("conv2d", x.shape(), nw->shape, stride,
+                                 padding, dilation, groups, loc);
+  std::vector<NodePtr> inputs = {x.node(), nw};
+  if (bias.defined()) {
+    const NodePtr &nb = bias.node();
+    if (nb->shape != Shape{nw->shape[0]})
+      fail("conv2d",
+           fmt::format("bias {} does not match weight {} (bias is "
+                       "[out_channels])",
+                       shapeStr(nb->shape), shapeStr(nw->shape)),
+           loc);
+    inputs.push_back(nb);
+  }
+  Tensor y(convNode(OpKind::Conv2d, std::move(inputs), shapes.output,
+                    shapes.window, loc));
+  if (unbatched)
+    return y.reshape({shapes.output[1], shapes.output[2], shapes.output[3]},
+                     loc);
+  return y;
+}
+
+Tensor conv2d_grad_input(const Tensor &grad_output, const Tensor &weight,
+                         Shape input_shape, Size2 stride, Size2 padding,
+                         Size2 dilation, int64_t groups, Loc loc) {
+  const NodePtr &ng = checked(grad_output, "conv2d_grad_input", loc);
+  const NodePtr &nw = checked(weight, "conv2d_grad_input", loc);
+  ConvShapes shapes =
+      convShapes("conv2d_grad_input", std::move(input_shape), nw->shape, stride,
+                 padding, dilation, groups, loc);
+  checkGradOutput("conv2d_grad_input", ng->shape, shapes, loc);
+  return Tensor(convNode(OpKind::Conv2dGradInput, {ng, nw}, shapes.input,
+                         shapes.window, loc));
+}
+
+Tensor conv2d_grad_weight(const Tensor &input, const Tensor &grad_output,
+                          Shape weight_shape, Size2 stride, Size2 padding,
+                          Size2 dilation, int64_t groups, Loc loc) {
+  const NodePtr &nx = checked(input, "conv2d_grad_weight", loc);
+  const NodePtr &ng = checked(grad_output, "conv2d_grad_weight", loc);
+  ConvShapes shapes =
+      convShapes("conv2d_grad_weight", nx->shape, std::move(weight_shape),
+                 stride, padding, dilation, groups, loc);
+  checkGradOutput("conv2d_grad_weight", ng->shape, shapes, loc);
+  return Tensor(convNode(OpKind::Conv2dGradWeight, {nx, ng}, shapes.weight,
+                         shapes.window, loc));
+}
+
 //===----------------------------------------------------------------------===//
 // Creation
 //===----------------------------------------------------------------------===//

@@ -1025,3 +1025,93 @@ func.func @linear_relu(%x: tensor<4x8xf32>, %w: tensor<2x8xf32>, %b: tensor<2xf3
   %0 = ember.linear_relu %x, %w, %b : (tensor<4x8xf32>, tensor<2x8xf32>, tensor<2xf32>) -> tensor<4x2xf32>
   return %0 : tensor<4x2xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Convolutions (ConvToLinalg.cpp): padding as a gather, im2col as a copy
+// through the window, one product, the result's layout (plus the bias).
+//===----------------------------------------------------------------------===//
+
+// CHECK-DAG: #[[$WIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0, d1, d2 + d5, d3 + d6)>
+// CHECK-DAG: #[[$FNHW:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d0, d2, d3)>
+// CHECK-DAG: #[[$BIAS:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-LABEL: func.func @conv2d_padded
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x5x5xf32>, %[[W:.*]]: tensor<4x3x3x3xf32>, %[[B:.*]]: tensor<4xf32>)
+// CHECK: %[[PAD:.*]] = linalg.generic
+// CHECK-SAME: outs(%{{.*}} : tensor<2x3x7x7xf32>)
+// CHECK: arith.subi
+// CHECK: %[[E:.*]] = tensor.extract %[[X]]
+// CHECK: arith.select %{{.*}}, %[[E]], %{{.*}} : f32
+// CHECK: %[[P5:.*]] = tensor.expand_shape %[[PAD]] {{\[}}[0], [1, 2], [3], [4]]
+// CHECK: %[[COL:.*]] = linalg.generic {indexing_maps = [#[[$WIN]], {{.*}}]
+// CHECK-SAME: ins(%[[P5]] : tensor<2x1x3x7x7xf32>) outs(%{{.*}} : tensor<1x3x3x3x2x5x5xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: linalg.yield %[[IN]] : f32
+// CHECK: %[[MM:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x27xf32>, tensor<27x50xf32>)
+// CHECK: %[[MM4:.*]] = tensor.expand_shape %[[MM]] {{\[}}[0], [1, 2, 3]] output_shape [4, 2, 5, 5]
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$FNHW]], #[[$BIAS]], {{.*}}]
+// CHECK-SAME: ins(%[[MM4]], %[[B]] : tensor<4x2x5x5xf32>, tensor<4xf32>)
+// CHECK: arith.addf
+// CHECK: return %[[R]]
+func.func @conv2d_padded(%x: tensor<2x3x5x5xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<2x4x5x5xf32> {
+  %0 = ember.conv2d %x, %w, %b stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x3x5x5xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x5x5xf32>
+  return %0 : tensor<2x4x5x5xf32>
+}
+
+// -----
+
+// Without padding the window reads the input itself (no gather); with
+// groups the product is batched over them.
+// CHECK-DAG: #[[$WIN2:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0, d1, d5 * 2 + d2, d6 * 2 + d3)>
+// CHECK-LABEL: func.func @conv2d_grouped_strided
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x6x6xf32>
+// CHECK-NOT: tensor.extract
+// CHECK: %[[X5:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 6, 6]
+// CHECK: linalg.generic {indexing_maps = [#[[$WIN2]], {{.*}}]
+// CHECK-SAME: ins(%[[X5]] : tensor<1x2x2x6x6xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x3x8xf32>, tensor<2x8x9xf32>)
+// CHECK-NOT: arith.addf
+func.func @conv2d_grouped_strided(%x: tensor<1x4x6x6xf32>, %w: tensor<6x2x2x2xf32>) -> tensor<1x6x3x3xf32> {
+  %0 = ember.conv2d %x, %w stride = [2, 2] padding = [0, 0] dilation = [1, 1] groups = 2 : (tensor<1x4x6x6xf32>, tensor<6x2x2x2xf32>) -> tensor<1x6x3x3xf32>
+  return %0 : tensor<1x6x3x3xf32>
+}
+
+// -----
+
+// The input gradient spreads the output gradient by the stride (keeping
+// the points whose offset the stride divides), pads it by the kernel's
+// reach less the padding, and convolves it with the flipped weight.
+// CHECK-DAG: #[[$FLIP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, -d3 + 2, -d4 + 2)>
+// CHECK-LABEL: func.func @conv2d_grad_input
+// CHECK-SAME: (%[[DY:.*]]: tensor<1x4x3x3xf32>, %[[W:.*]]: tensor<4x3x3x3xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.*}} : tensor<1x4x8x8xf32>)
+// CHECK: arith.remsi
+// CHECK: arith.divsi
+// CHECK: tensor.extract %[[DY]]
+// CHECK: %[[W5:.*]] = tensor.expand_shape %[[W]]
+// CHECK: linalg.generic {indexing_maps = [#[[$FLIP]], {{.*}}]
+// CHECK-SAME: ins(%[[W5]] : tensor<1x4x3x3x3xf32>) outs(%{{.*}} : tensor<1x3x4x3x3xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x36xf32>, tensor<36x36xf32>)
+func.func @conv2d_grad_input(%dy: tensor<1x4x3x3xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x3x6x6xf32> {
+  %0 = ember.conv2d_grad_input %dy, %w stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<1x4x3x3xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x6x6xf32>
+  return %0 : tensor<1x3x6x6xf32>
+}
+
+// -----
+
+// The weight gradient: the output gradient as [F, N * OH * OW] times the
+// transposed im2col [N * OH * OW, C * KH * KW].
+// CHECK-DAG: #[[$WINT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d0, d4, d2 + d5, d3 + d6)>
+// CHECK-LABEL: func.func @conv2d_grad_weight
+// CHECK: tensor.extract
+// CHECK: linalg.generic {indexing_maps = [#[[$WINT]], {{.*}}]
+// CHECK-SAME: outs(%{{.*}} : tensor<1x2x5x5x3x3x3xf32>)
+// CHECK: %[[MM:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x50xf32>, tensor<50x27xf32>)
+// CHECK: %[[R:.*]] = tensor.expand_shape %[[MM]] {{\[}}[0], [1, 2, 3]] output_shape [4, 3, 3, 3]
+// CHECK: return %[[R]]
+func.func @conv2d_grad_weight(%x: tensor<2x3x5x5xf32>, %dy: tensor<2x4x5x5xf32>) -> tensor<4x3x3x3xf32> {
+  %0 = ember.conv2d_grad_weight %x, %dy stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x3x5x5xf32>, tensor<2x4x5x5xf32>) -> tensor<4x3x3x3xf32>
+  return %0 : tensor<4x3x3x3xf32>
+}

@@ -430,3 +430,42 @@ func.func @max_plus(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x
   }
   return
 }
+
+// -----
+
+// A gather (a convolution's padding) loads its source in its body, not
+// through an operand: the source's producer still stores it (no operand
+// reads it later), before a barrier, and the gather is no epilogue of it.
+// CHECK-LABEL: func.func @gather_reads_in_body
+// CHECK-SAME:    (%[[X:.*]]: memref<4x4xf32>, %[[OUT:.*]]: memref<4x6xf32>)
+// CHECK:         %[[TMP:.*]] = memref.alloc() : memref<4x4xf32>
+// CHECK:         gpu.launch
+// CHECK:           arith.maximumf
+// CHECK:           memref.store %{{.*}}, %[[TMP]]
+// CHECK:           gpu.barrier
+// CHECK:           memref.load %[[TMP]]
+// CHECK:           memref.store %{{.*}}, %[[OUT]]
+#gid = affine_map<(d0, d1) -> (d0, d1)>
+func.func @gather_reads_in_body(%x: memref<4x4xf32>, %out: memref<4x6xf32>) {
+  %tmp = memref.alloc() : memref<4x4xf32>
+  linalg.generic {indexing_maps = [#gid, #gid], iterator_types = ["parallel", "parallel"]} ins(%x : memref<4x4xf32>) outs(%tmp : memref<4x4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %zero = arith.constant 0.0 : f32
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#gid], iterator_types = ["parallel", "parallel"]} outs(%out : memref<4x6xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %c1 = arith.constant 1 : index
+    %c3 = arith.constant 3 : index
+    %t = arith.subi %j, %c1 : index
+    %lo = arith.maxsi %t, %c1 : index
+    %jj = arith.minsi %lo, %c3 : index
+    %v = memref.load %tmp[%i, %jj] : memref<4x4xf32>
+    linalg.yield %v : f32
+  }
+  memref.dealloc %tmp : memref<4x4xf32>
+  return
+}

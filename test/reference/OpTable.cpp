@@ -164,6 +164,44 @@ OpInputs intPair(Draw &d) {
   return {d.ints(s, -50, 50), d.ints(s, 1, 9)};
 }
 
+/// A random convolution: batch, channels, kernel, stride, padding,
+/// dilation and groups, and an input size the kernel fits.
+struct ConvDraw {
+  int64_t n, c, f, h, w, kh, kw;
+  Size2 stride = 1, padding = 0, dilation = 1;
+  int64_t groups = 1;
+
+  static ConvDraw draw(Draw &d, int64_t groups = 1) {
+    ConvDraw c;
+    c.groups = groups;
+    c.n = d.size(3);
+    c.c = groups * d.size(4);
+    c.f = groups * d.size(5);
+    static const int64_t kernels[] = {1, 2, 3, 5};
+    c.kh = kernels[d.integer(0, 3)];
+    c.kw = kernels[d.integer(0, 3)];
+    c.stride = Size2(d.integer(1, 3), d.integer(1, 3));
+    c.dilation = Size2(d.integer(1, 2), d.integer(1, 2));
+    // Padding up to the kernel's reach (or 1 for a 1x1 kernel).
+    c.padding = Size2(d.integer(0, std::max<int64_t>(1, c.kh / 2 + 1)),
+                      d.integer(0, std::max<int64_t>(1, c.kw / 2 + 1)));
+    auto fit = [&](int64_t k, int64_t dil, int64_t pad) {
+      int64_t span = dil * (k - 1) + 1;
+      return std::max<int64_t>(1, span - 2 * pad) + d.integer(0, 9);
+    };
+    c.h = fit(c.kh, c.dilation.h, c.padding.h);
+    c.w = fit(c.kw, c.dilation.w, c.padding.w);
+    return c;
+  }
+  Shape input() const { return {n, c, h, w}; }
+  Shape weight() const { return {f, c / groups, kh, kw}; }
+  Shape output() const {
+    return {n, f,
+            (h + 2 * padding.h - dilation.h * (kh - 1) - 1) / stride.h + 1,
+            (w + 2 * padding.w - dilation.w * (kw - 1) - 1) / stride.w + 1};
+  }
+};
+
 /// Logits [n, classes] in [-5, 5).
 OpInputs logits(Draw &d) { return {d.floats({d.size(), d.size(40)}, -5, 5)}; }
 
@@ -449,6 +487,81 @@ std::vector<OpCase> buildTable() {
   add("cross_entropy", classification,
       [](In in) { return nn::functional::cross_entropy(in[0], in[1]); }, kRounded,
       kRounded);
+
+  //===--------------------------------------------------------------------===//
+  // Convolutions: any kernel, stride, padding, dilation and groups; the
+  // gradients are the other two convolution ops, whose own gradients (the
+  // first three forms again) are checked through the direct cases.
+  //===--------------------------------------------------------------------===//
+
+  addDrawn(
+      "conv2d",
+      [](Draw &d) {
+        ConvDraw c = ConvDraw::draw(d);
+        OpInputs in = {d.floats(c.input()), d.floats(c.weight(), -1, 1)};
+        bool bias = d.coin();
+        if (bias)
+          in.push_back(d.floats({c.f}));
+        return OpInstance{in, [=](In in) {
+                            return conv2d(in[0], in[1], bias ? in[2] : Tensor(),
+                                          c.stride, c.padding, c.dilation,
+                                          c.groups);
+                          }};
+      },
+      kSummed, kSummed);
+  addDrawn(
+      "conv2d_grouped",
+      [](Draw &d) {
+        ConvDraw c = ConvDraw::draw(d, d.integer(2, 4));
+        return OpInstance{
+            {d.floats(c.input()), d.floats(c.weight(), -1, 1), d.floats({c.f})},
+            [=](In in) {
+              return conv2d(in[0], in[1], in[2], c.stride, c.padding,
+                            c.dilation, c.groups)
+                  .relu();
+            }};
+      },
+      kSummed, kSummed);
+  addDrawn(
+      "conv2d_grad_input",
+      [](Draw &d) {
+        ConvDraw c = ConvDraw::draw(d);
+        return OpInstance{
+            {d.floats(c.output()), d.floats(c.weight(), -1, 1)}, [=](In in) {
+              return conv2d_grad_input(in[0], in[1], c.input(), c.stride,
+                                       c.padding, c.dilation, c.groups);
+            }};
+      },
+      kSummed, kSummed);
+  addDrawn(
+      "conv2d_grad_weight",
+      [](Draw &d) {
+        ConvDraw c = ConvDraw::draw(d);
+        return OpInstance{
+            {d.floats(c.input()), d.floats(c.output(), -1, 1)}, [=](In in) {
+              return conv2d_grad_weight(in[0], in[1], c.weight(), c.stride,
+                                        c.padding, c.dilation, c.groups);
+            }};
+      },
+      kSummed, kSummed);
+  // One sample [C, H, W]; 3x3, padding 1 (the CNN example's layer), with
+  // sizes whose products are tiled on the GPU.
+  add(
+      "conv2d_unbatched_3x3",
+      [](Draw &d) {
+        return OpInputs{d.floats({3, 11, 13}), d.floats({5, 3, 3, 3}, -1, 1),
+                        d.floats({5})};
+      },
+      [](In in) { return conv2d(in[0], in[1], in[2], 1, 1); }, kSummed,
+      kSummed);
+  add(
+      "conv2d_tiled",
+      [](Draw &d) {
+        return OpInputs{d.floats({3, 16, 17, 17}, -1, 1),
+                        d.floats({36, 16, 3, 3}, -0.5, 0.5), d.floats({36})};
+      },
+      [](In in) { return conv2d(in[0], in[1], in[2], 1, 1).relu(); }, kSummed,
+      kSummed);
 
   //===--------------------------------------------------------------------===//
   // Whole graphs.

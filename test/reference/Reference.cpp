@@ -377,6 +377,82 @@ Values evalArgmax(const Node &node, const Values &input) {
   return index;
 }
 
+/// Conv2d and its two gradients, from the definition: every output point,
+/// input channel of its group and kernel offset whose input point lies
+/// inside the (unpadded) input contributes x * w to y, dy * w to dx, or
+/// dy * x to dw.
+Values evalConvolution(const Node &node, const Values &a, const Values &b,
+                       const Values *bias) {
+  const std::vector<int64_t> &win = node.window;
+  require(win.size() == 7, node, "expected 7 window values");
+  // x [N, C, H, W], w [F, C / G, KH, KW], y [N, F, OH, OW].
+  Shape xs, ws, ys;
+  const Values *x = nullptr, *w = nullptr, *y = nullptr;
+  switch (node.kind) {
+  case OpKind::Conv2d:
+    xs = node.inputs[0]->shape, ws = node.inputs[1]->shape, ys = node.shape;
+    x = &a, w = &b;
+    break;
+  case OpKind::Conv2dGradInput:
+    ys = node.inputs[0]->shape, ws = node.inputs[1]->shape, xs = node.shape;
+    y = &a, w = &b;
+    break;
+  default:
+    xs = node.inputs[0]->shape, ys = node.inputs[1]->shape, ws = node.shape;
+    x = &a, y = &b;
+  }
+  for (const auto &in : node.inputs)
+    requireSameDType(node, *in);
+  require(xs.size() == 4 && ws.size() == 4 && ys.size() == 4, node,
+          "expected rank-4 shapes");
+  int64_t groups = win[6], n = xs[0], c = xs[1], f = ws[0];
+  require(groups >= 1 && c % groups == 0 && f % groups == 0 &&
+              ws[1] * groups == c && ys[0] == n && ys[1] == f,
+          node,
+          "input " + formatList(xs) + ", weight " + formatList(ws) +
+              " and output " + formatList(ys) + " do not match");
+  for (int d = 0; d < 2; ++d) {
+    int64_t span = win[4 + d] * (ws[2 + d] - 1) + 1;
+    require(ys[2 + d] == (xs[2 + d] + 2 * win[2 + d] - span) / win[d] + 1, node,
+            "output " + formatList(ys) + " is not the size input " +
+                formatList(xs) + " and weight " + formatList(ws) + " give");
+  }
+  int64_t cg = c / groups, fg = f / groups;
+  Values out(numelOf(node.shape), 0.0);
+  auto xAt = [&](int64_t i, int64_t ch, int64_t h, int64_t v) {
+    return ((i * c + ch) * xs[2] + h) * xs[3] + v;
+  };
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < f; ++o)
+      for (int64_t oh = 0; oh < ys[2]; ++oh)
+        for (int64_t ow = 0; ow < ys[3]; ++ow) {
+          int64_t yi = ((i * f + o) * ys[2] + oh) * ys[3] + ow;
+          if (node.kind == OpKind::Conv2d && bias)
+            out[yi] = (*bias)[o];
+          for (int64_t k = 0; k < cg; ++k)
+            for (int64_t kh = 0; kh < ws[2]; ++kh)
+              for (int64_t kw = 0; kw < ws[3]; ++kw) {
+                int64_t h = oh * win[0] - win[2] + kh * win[4];
+                int64_t v = ow * win[1] - win[3] + kw * win[5];
+                if (h < 0 || h >= xs[2] || v < 0 || v >= xs[3])
+                  continue;
+                int64_t xi = xAt(i, o / fg * cg + k, h, v);
+                int64_t wi = ((o * cg + k) * ws[2] + kh) * ws[3] + kw;
+                switch (node.kind) {
+                case OpKind::Conv2d:
+                  out[yi] += (*x)[xi] * (*w)[wi];
+                  break;
+                case OpKind::Conv2dGradInput:
+                  out[xi] += (*y)[yi] * (*w)[wi];
+                  break;
+                default:
+                  out[wi] += (*y)[yi] * (*x)[xi];
+                }
+              }
+        }
+  return out;
+}
+
 /// Exp, Log, the comparisons, Select and Cast: elementwise, shapes equal.
 Values evalElementwiseOther(const Node &node, const std::vector<const Values *> &in) {
   for (const auto &input : node.inputs)
@@ -498,6 +574,16 @@ Values computeNode(const Node &node,
   case OpKind::Select:
     requireInputs(node, 3);
     return evalElementwiseOther(node, {&in(0), &in(1), &in(2)});
+  case OpKind::Conv2d:
+    require(node.inputs.size() == 2 || node.inputs.size() == 3, node,
+            "expected 2 or 3 inputs, got " +
+                std::to_string(node.inputs.size()));
+    return evalConvolution(node, in(0), in(1),
+                           node.inputs.size() == 3 ? &in(2) : nullptr);
+  case OpKind::Conv2dGradInput:
+  case OpKind::Conv2dGradWeight:
+    requireInputs(node, 2);
+    return evalConvolution(node, in(0), in(1), nullptr);
   case OpKind::Leaf:
     break;
   }

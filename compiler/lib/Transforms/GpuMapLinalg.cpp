@@ -48,6 +48,17 @@ struct Access {
   llvm::SmallPtrSet<Value, 4> reads, writes;
 };
 
+/// The root buffers `op`'s body loads from directly (a gather, such as
+/// convolution padding, reads its source by index instead of through an
+/// operand).
+SmallVector<Value> bodyReads(linalg::GenericOp op) {
+  SmallVector<Value> roots;
+  op.getRegion().walk([&](memref::LoadOp load) {
+    roots.push_back(bufferRoot(load.getMemRef()));
+  });
+  return roots;
+}
+
 /// Whether `op`'s body uses the current value of output `init`.
 bool readsInit(linalg::GenericOp op, OpOperand &init) {
   return op.payloadUsesValueFromOperand(&init);
@@ -153,14 +164,19 @@ struct Mapper {
     Access a;
     for (OpOperand *in : op.getDpsInputOperands())
       a.reads.insert(bufferRoot(in->get()));
+    for (Value root : bodyReads(op))
+      a.reads.insert(root);
     for (OpOperand &out : op.getDpsInitsMutable()) {
       a.writes.insert(bufferRoot(out.get()));
       if (!prologue && readsInit(op, out))
         a.reads.insert(bufferRoot(out.get()));
     }
-    if (prologue)
+    if (prologue) {
       for (OpOperand *in : prologue.getDpsInputOperands())
         a.reads.insert(bufferRoot(in->get()));
+      for (Value root : bodyReads(prologue))
+        a.reads.insert(root);
+    }
     return a;
   }
 
@@ -303,7 +319,8 @@ struct Mapper {
   /// writing nothing the chain reads elsewhere.
   bool extends(const Chain &chain, linalg::GenericOp next) {
     linalg::GenericOp first = chain.nodes.front().op;
-    if (next.getNumReductionLoops() != 0 || next.hasIndexSemantics())
+    if (next.getNumReductionLoops() != 0 || next.hasIndexSemantics() ||
+        !bodyReads(next).empty())
       return false;
     SmallVector<int64_t> ranges = next.getStaticLoopRanges();
     if (ranges.size() != chain.parallel.size())
@@ -321,6 +338,8 @@ struct Mapper {
       for (OpOperand *in : n.op.getDpsInputOperands())
         if (n.op == first || !pointwise.count(bufferRoot(in->get())))
           readElsewhere.insert(bufferRoot(in->get()));
+      for (Value root : bodyReads(n.op))
+        readElsewhere.insert(root);
       if (n.prologue)
         for (OpOperand *in : n.prologue.getDpsInputOperands())
           readElsewhere.insert(bufferRoot(in->get()));

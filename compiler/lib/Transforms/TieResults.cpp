@@ -38,6 +38,10 @@ Effect effectOn(Operation *op, Value root) {
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
     for (OpOperand *in : linalgOp.getDpsInputOperands())
       e.reads |= bufferRoot(in->get()) == root;
+    // A body may load from a buffer directly (a gather).
+    linalgOp->walk([&](memref::LoadOp load) {
+      e.reads |= bufferRoot(load.getMemRef()) == root;
+    });
     for (OpOperand &out : linalgOp.getDpsInitsMutable())
       if (bufferRoot(out.get()) == root) {
         e.writes = true;

@@ -51,6 +51,56 @@ std::string Linear::extra_repr() const {
                      out_features, bias.defined() ? "True" : "False");
 }
 
+Conv2d::Conv2d(int64_t in, int64_t out, Size2 kernel, Size2 stride_,
+               Size2 padding_, Size2 dilation_, int64_t groups_, bool withBias)
+    : in_channels(in), out_channels(out), kernel_size(kernel), stride(stride_),
+      padding(padding_), dilation(dilation_), groups(groups_) {
+  std::string self = "Conv2d(" + extra_repr() + ")";
+  if (in <= 0 || out <= 0 || kernel.h <= 0 || kernel.w <= 0)
+    throw Error(self + ": channels and kernel sizes must be positive");
+  if (stride.h <= 0 || stride.w <= 0 || dilation.h <= 0 || dilation.w <= 0 ||
+      padding.h < 0 || padding.w < 0)
+    throw Error(self + ": strides and dilations must be positive, padding "
+                       "at least 0");
+  if (groups <= 0 || in % groups != 0 || out % groups != 0)
+    throw Error(self + ": in_channels and out_channels must be divisible by "
+                       "groups");
+  int64_t fanIn = in / groups * kernel.h * kernel.w;
+  double bound = 1.0 / std::sqrt(static_cast<double>(fanIn));
+  weight = uniform({out, in / groups, kernel.h, kernel.w}, bound);
+  register_parameter("weight", weight);
+  if (withBias) {
+    bias = uniform({out}, bound);
+    register_parameter("bias", bias);
+  }
+}
+
+Tensor Conv2d::forward(const Tensor &input) {
+  int64_t rank = input.dim();
+  if ((rank != 3 && rank != 4) || input.size(rank - 3) != in_channels)
+    throw Error(fmt::format("Conv2d({}): input of shape [{}] is not "
+                            "[N, {}, H, W] or [{}, H, W]",
+                            extra_repr(), fmt::join(input.shape(), ", "),
+                            in_channels, in_channels));
+  return conv2d(input, weight, bias, stride, padding, dilation, groups);
+}
+
+std::string Conv2d::extra_repr() const {
+  // PyTorch's form: padding, dilation and groups only when not the default.
+  std::string s = fmt::format("{}, {}, kernel_size=({}, {}), stride=({}, {})",
+                              in_channels, out_channels, kernel_size.h,
+                              kernel_size.w, stride.h, stride.w);
+  if (padding.h != 0 || padding.w != 0)
+    s += fmt::format(", padding=({}, {})", padding.h, padding.w);
+  if (dilation.h != 1 || dilation.w != 1)
+    s += fmt::format(", dilation=({}, {})", dilation.h, dilation.w);
+  if (groups != 1)
+    s += fmt::format(", groups={}", groups);
+  if (!bias.defined() && weight.defined())
+    s += ", bias=False";
+  return s;
+}
+
 Tensor Flatten::forward(const Tensor &input) {
   int64_t rank = input.dim();
   int64_t start = start_dim < 0 ? start_dim + rank : start_dim;

@@ -802,3 +802,119 @@ func.func @erf_of_int(%a: tensor<4xi32>) -> tensor<4xi32> {
   %0 = ember.erf %a : tensor<4xi32>
   return %0 : tensor<4xi32>
 }
+
+//===----------------------------------------------------------------------===//
+// ember.conv2d, ember.conv2d_grad_input, ember.conv2d_grad_weight
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @conv2d_stride_count(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op stride should have 2 values (height, width), got [1]}}
+  %0 = ember.conv2d %x, %w stride = [1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_zero_stride(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op stride [0, 1] should be at least 1}}
+  %0 = ember.conv2d %x, %w stride = [0, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_negative_padding(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op padding [0, -1] should be at least 0}}
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [0, -1] dilation = [1, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_zero_groups(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op groups should be at least 1, got 0}}
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 0 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_input_rank(%x: tensor<2x5x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op expects a rank-4 input, got [2, 5, 5]}}
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<2x5x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_element_types(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf64>) {
+  // expected-error @+1 {{'ember.conv2d' op expects one element type for operands and result}}
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf64>) -> tensor<1x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_groups_divide(%x: tensor<1x3x5x5xf32>, %w: tensor<4x1x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op input channels 3 and output channels 4 should both be multiples of groups 2}}
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 2 : (tensor<1x3x5x5xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_channels_per_group(%x: tensor<1x4x5x5xf32>, %w: tensor<4x4x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op weight [4, 4, 3, 3] should have 2 input channels per group (input [1, 4, 5, 5], groups 2)}}
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 2 : (tensor<1x4x5x5xf32>, tensor<4x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_kernel_too_large(%x: tensor<1x2x2x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op the kernel [3, 3] (dilation [1, 1]) is larger than the padded input [2, 5] (padding [0, 0])}}
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<1x2x2x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x1x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_output_shape(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op result shape should be [1, 3, 3, 3] for input [1, 2, 5, 5] and weight [3, 2, 3, 3], got [1, 3, 5, 5]}}
+  %0 = ember.conv2d %x, %w stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x5x5xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_bias_shape(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op bias should be [3], got [2]}}
+  %0 = ember.conv2d %x, %w, %b stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<2xf32>) -> tensor<1x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_grad_input_shape(%dy: tensor<1x3x3x3xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d_grad_input' op grad_output shape should be [1, 3, 4, 4] for input [1, 2, 6, 6] and weight [3, 2, 3, 3], got [1, 3, 3, 3]}}
+  %0 = ember.conv2d_grad_input %dy, %w stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<1x3x3x3xf32>, tensor<3x2x3x3xf32>) -> tensor<1x2x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_grad_weight_shape(%x: tensor<1x2x5x5xf32>, %dy: tensor<1x3x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d_grad_weight' op weight [3, 4, 3, 3] should have 2 input channels per group (input [1, 2, 5, 5], groups 1)}}
+  %0 = ember.conv2d_grad_weight %x, %dy stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<1x3x3x3xf32>) -> tensor<3x4x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_window_overflow(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op the window's extent overflows 64 bits}}
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [4611686018427387904, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x3x3xf32>
+  return
+}

@@ -135,6 +135,38 @@ TEST_F(AutogradTest, Contractions) {
                  {leaf({m, k}), leaf({n, k})});
 }
 
+TEST_F(AutogradTest, Convolutions) {
+  // Stride, padding, dilation and groups drawn; the input size fits them.
+  int64_t groups = randInt(1, 2), kh = randInt(1, 3), kw = randInt(1, 3);
+  Size2 stride(randInt(1, 2), randInt(1, 2)),
+      padding(randInt(0, 1), randInt(0, 1)),
+      dilation(randInt(1, 2), randInt(1, 2));
+  int64_t n = randInt(1, 2), c = groups * randInt(1, 2),
+          f = groups * randInt(1, 2);
+  int64_t h = dilation.h * (kh - 1) + randInt(1, 4),
+          w = dilation.w * (kw - 1) + randInt(1, 4);
+  Shape xs = {n, c, h, w}, ws = {f, c / groups, kh, kw};
+  auto conv = [=](const std::vector<Tensor> &in) {
+    return conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), stride,
+                  padding, dilation, groups);
+  };
+  checkGradients(conv, {leaf(xs), leaf(ws), leaf({f})});
+  Shape ys = conv({leaf(xs), leaf(ws)}).shape();
+  // The gradient ops' own gradients (second derivatives of a convolution).
+  checkGradients(
+      [=](auto &in) {
+        return conv2d_grad_input(in[0], in[1], xs, stride, padding, dilation,
+                                 groups);
+      },
+      {leaf(ys), leaf(ws)});
+  checkGradients(
+      [=](auto &in) {
+        return conv2d_grad_weight(in[0], in[1], ws, stride, padding, dilation,
+                                  groups);
+      },
+      {leaf(xs), leaf(ys)});
+}
+
 TEST_F(AutogradTest, DataMovement) {
   checkGradients([](auto &in) { return in[0].reshape({-1}); }, {leaf({2, 3})});
   checkGradients([](auto &in) { return in[0].permute({2, 0, 1}); },

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <random>
 #include <sstream>
 #include <unistd.h>
 
@@ -47,6 +48,102 @@ TEST(NNTest, PrintsLikePyTorch) {
                                "  (1): Tanh()\n"
                                "  (2): GELU(approximate='none')\n"
                                ")");
+}
+
+TEST(NNTest, Conv2dPrintsInitialisesAndChecksLikePyTorch) {
+  // The strings PyTorch prints for the same modules.
+  auto str = [](const nn::Module &m) {
+    std::ostringstream os;
+    os << m;
+    return os.str();
+  };
+  EXPECT_EQ(str(nn::Conv2d(1, 32, 3, 1, 1)),
+            "Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))");
+  EXPECT_EQ(str(nn::Conv2d(4, 8, {3, 5}, 2)),
+            "Conv2d(4, 8, kernel_size=(3, 5), stride=(2, 2))");
+  EXPECT_EQ(str(nn::Conv2d(4, 8, 3, 1, 0, 2, 2, false)),
+            "Conv2d(4, 8, kernel_size=(3, 3), stride=(1, 1), dilation=(2, 2), "
+            "groups=2, bias=False)");
+  manual_seed(3);
+  nn::Conv2d conv(6, 16, 3, 1, 1, 1, 2);
+  StateDict params = conv.named_parameters();
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0].first, "weight");
+  EXPECT_EQ(params[0].second.shape(), (Shape{16, 3, 3, 3}));
+  EXPECT_EQ(params[1].second.shape(), (Shape{16}));
+  // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = 6 / 2 * 3 * 3.
+  double bound = 1 / std::sqrt(27.0), maxAbs = 0;
+  for (float v : params[0].second.to_vector())
+    maxAbs = std::max(maxAbs, std::abs(static_cast<double>(v)));
+  EXPECT_LE(maxAbs, bound);
+  EXPECT_GT(maxAbs, 0.9 * bound);
+  // The module computes the functional form; one sample [C, H, W] too.
+  Tensor x = randn({2, 6, 7, 5});
+  Tensor y = conv(x);
+  EXPECT_EQ(y.shape(), (Shape{2, 16, 7, 5}));
+  EXPECT_EQ(ref::compareClose(y.to_vector<double>(), ref::evaluate(y.node()),
+                              y.shape(), 1e-5, 1e-5),
+            "");
+  Tensor one = conv(x.sum({0}));
+  EXPECT_EQ(one.shape(), (Shape{16, 7, 5}));
+  // Wrong channels, a kernel larger than the input, groups that do not
+  // divide: errors naming the module or op and the shapes.
+  try {
+    conv(randn({2, 5, 7, 5}));
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("input of shape [2, 5, 7, 5] is not "
+                                         "[N, 6, H, W]"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    conv2d(randn({1, 2, 2, 9}), randn({3, 2, 3, 3}));
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("conv2d: the kernel 3x3"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("NNTest.cpp"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(nn::Conv2d(6, 16, 3, 1, 0, 1, 4), Error);
+}
+
+TEST(NNTest, SmallCnnLearns) {
+  manual_seed(7);
+  // The class of an 8x8 image is where its bright 3x3 patch is: left,
+  // middle or right.
+  nn::Sequential model{nn::Conv2d(1, 4, 3, 1, 1),
+                       nn::ReLU(),
+                       nn::Conv2d(4, 4, 3, 2, 1),
+                       nn::ReLU(),
+                       nn::Flatten(),
+                       nn::Linear(4 * 4 * 4, 3)};
+  optim::Adam opt(model.parameters(), {.lr = 0.02});
+  nn::CrossEntropyLoss lossFn;
+  const int n = 24;
+  std::vector<float> pixels(n * 64, 0.0f);
+  std::vector<int64_t> labels(n);
+  std::mt19937 rng(11);
+  for (int i = 0; i < n; ++i) {
+    labels[i] = i % 3;
+    int row = static_cast<int>(rng() % 6),
+        col = static_cast<int>(labels[i] * 2 + rng() % 2);
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c)
+        pixels[i * 64 + (row + r) * 8 + col + c] = 1.0f;
+  }
+  Tensor x = tensor(pixels, {n, 1, 8, 8}), y = tensor(labels, {n});
+  float first = 0, last = 0;
+  for (int step = 0; step < 40; ++step) {
+    Tensor loss = lossFn(model(x), y);
+    loss.backward();
+    opt.step();
+    opt.zero_grad();
+    (step == 0 ? first : last) = loss.item();
+  }
+  EXPECT_LT(last, 0.2 * first) << "first " << first << ", last " << last;
 }
 
 TEST(NNTest, SigmoidTanhAndGeluModules) {

@@ -34,6 +34,10 @@ namespace ember {
 /// Adds the patterns that rewrite `ember` ops into linalg/tensor/arith.
 void populateEmberToLinalgPatterns(RewritePatternSet &patterns);
 
+/// The patterns of populateEmberToLinalgPatterns that lower ember.conv2d
+/// and its gradients.
+void populateEmberConvToLinalgPatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "ember/Conversion/Passes.h.inc"
 

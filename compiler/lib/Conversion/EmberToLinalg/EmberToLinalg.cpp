@@ -750,4 +750,5 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
       CompareLowering<GeOp, arith::CmpFPredicate::OGE,
                       arith::CmpIPredicate::sge, arith::CmpIPredicate::uge>,
       SelectOpLowering, CastOpLowering>(ctx);
+  populateEmberConvToLinalgPatterns(patterns);
 }

@@ -13,6 +13,9 @@
 #include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <array>
+#include <type_traits>
+
 using namespace mlir;
 using namespace mlir::ember;
 
@@ -99,6 +102,115 @@ LogicalResult LinearOp::verify() {
 
 LogicalResult LinearReluOp::verify() {
   return verifyLinear(*this, getInput(), getWeight(), getBias(), getResult());
+}
+
+//===----------------------------------------------------------------------===//
+// Conv2dOp, Conv2dGradInputOp, Conv2dGradWeightOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The three tensors of a convolution, whichever of them an op computes.
+struct ConvTensors {
+  RankedTensorType input, weight, output;
+};
+} // namespace
+
+/// Checks the attributes of a convolution, and that its input
+/// [N, C, H, W], weight [F, C / groups, KH, KW] and output [N, F, OH, OW]
+/// agree with them.
+template <typename ConvOp>
+static LogicalResult verifyConv2d(ConvOp op, ConvTensors t) {
+  struct Window {
+    StringRef name;
+    ArrayRef<int64_t> values;
+    int64_t least;
+  };
+  for (auto [name, values, least] :
+       std::array<Window, 3>{{{"stride", op.getStride(), 1},
+                              {"padding", op.getPadding(), 0},
+                              {"dilation", op.getDilation(), 1}}}) {
+    if (values.size() != 2)
+      return op.emitOpError() << name << " should have 2 values (height, "
+                              << "width), got " << shapeStr(values);
+    if (values[0] < least || values[1] < least)
+      return op.emitOpError() << name << " " << shapeStr(values)
+                              << " should be at least " << least;
+  }
+  int64_t groups = op.getGroups();
+  if (groups < 1)
+    return op.emitOpError("groups should be at least 1, got ") << groups;
+  for (auto [name, type] :
+       std::array<std::pair<StringRef, RankedTensorType>, 3>{
+           {{"input", t.input}, {"weight", t.weight}, {"output", t.output}}})
+    if (type.getRank() != 4)
+      return op.emitOpError() << "expects a rank-4 " << name << ", got "
+                              << shapeStr(type.getShape());
+  Type elem = t.input.getElementType();
+  if (t.weight.getElementType() != elem || t.output.getElementType() != elem)
+    return op.emitOpError("expects one element type for operands and result");
+  ArrayRef<int64_t> in = t.input.getShape(), w = t.weight.getShape(),
+                    out = t.output.getShape();
+  if (in[1] % groups != 0 || w[0] % groups != 0)
+    return op.emitOpError("input channels ")
+           << in[1] << " and output channels " << w[0]
+           << " should both be multiples of groups " << groups;
+  if (w[1] * groups != in[1])
+    return op.emitOpError("weight ")
+           << shapeStr(w) << " should have " << in[1] / groups
+           << " input channels per group (input " << shapeStr(in) << ", groups "
+           << groups << ")";
+  SmallVector<int64_t> expected = {in[0], w[0]};
+  for (int i = 0; i < 2; ++i) {
+    // In 64 bits, or an error (the sizes come from the IR, unchecked).
+    int64_t reach, span, pad2, padded;
+    if (__builtin_mul_overflow(op.getDilation()[i], w[2 + i] - 1, &reach) ||
+        __builtin_add_overflow(reach, 1, &span) ||
+        __builtin_mul_overflow(op.getPadding()[i], 2, &pad2) ||
+        __builtin_add_overflow(in[2 + i], pad2, &padded))
+      return op.emitOpError("the window's extent overflows 64 bits");
+    if (padded < span)
+      return op.emitOpError("the kernel ")
+             << shapeStr(w.drop_front(2)) << " (dilation "
+             << shapeStr(op.getDilation())
+             << ") is larger than the padded input "
+             << shapeStr(in.drop_front(2)) << " (padding "
+             << shapeStr(op.getPadding()) << ")";
+    expected.push_back((padded - span) / op.getStride()[i] + 1);
+  }
+  if (out != ArrayRef<int64_t>(expected))
+    return op.emitOpError()
+           << (std::is_same_v<ConvOp, Conv2dOp> ? "result" : "grad_output")
+           << " shape should be " << shapeStr(expected) << " for input "
+           << shapeStr(in) << " and weight " << shapeStr(w) << ", got "
+           << shapeStr(out);
+  return success();
+}
+
+LogicalResult Conv2dOp::verify() {
+  if (failed(
+          verifyConv2d(*this, {tensorType(getInput()), tensorType(getWeight()),
+                               tensorType(getResult())})))
+    return failure();
+  if (Value bias = getBias()) {
+    RankedTensorType b = tensorType(bias);
+    int64_t f = tensorType(getWeight()).getDimSize(0);
+    if (b.getRank() != 1 || b.getDimSize(0) != f)
+      return emitOpError("bias should be [")
+             << f << "], got " << shapeStr(b.getShape());
+    if (b.getElementType() != tensorType(getInput()).getElementType())
+      return emitOpError("expects one element type for operands and result");
+  }
+  return success();
+}
+
+LogicalResult Conv2dGradInputOp::verify() {
+  return verifyConv2d(*this, {tensorType(getResult()), tensorType(getWeight()),
+                              tensorType(getGradOutput())});
+}
+
+LogicalResult Conv2dGradWeightOp::verify() {
+  return verifyConv2d(*this, {tensorType(getInput()), tensorType(getResult()),
+                              tensorType(getGradOutput())});
 }
 
 //===----------------------------------------------------------------------===//

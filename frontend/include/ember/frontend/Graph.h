@@ -67,7 +67,16 @@ enum class OpKind : uint8_t {
   Ge,          ///< ember.ge
   Select,      ///< ember.select (condition, true value, false value)
   Cast,        ///< ember.cast (input) to the node's dtype
+  Conv2d,      ///< ember.conv2d (input, weight, optional bias) by `window`
+  Conv2dGradInput,  ///< ember.conv2d_grad_input (grad_output, weight)
+  Conv2dGradWeight, ///< ember.conv2d_grad_weight (input, grad_output)
 };
+
+/// Whether `kind` is a convolution or one of its gradients (they share
+/// Node::window).
+inline bool isConvolution(OpKind kind) {
+  return kind >= OpKind::Conv2d && kind <= OpKind::Conv2dGradWeight;
+}
 
 /// Whether `kind` is one of the elementwise comparisons (Eq ... Ge).
 inline bool isComparison(OpKind kind) {
@@ -114,6 +123,9 @@ struct Node {
   std::vector<int64_t> axes;
   /// Sum/Max/Min/Argmax: keep reduced dimensions as size 1.
   bool keepdim = false;
+  /// Convolutions (isConvolution): stride, padding and dilation (height,
+  /// width each), then groups.
+  std::vector<int64_t> window;
   /// The node's value once known: set for leaves, and for op nodes once they
   /// have been realised (their inputs are then released).
   std::shared_ptr<rt::Buffer> data;

@@ -219,6 +219,38 @@ Tensor gelu(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
 Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
               Tensor::Loc loc = Tensor::Loc::current());
 
+/// A size or step in two dimensions: one value for both, or
+/// {height, width} (PyTorch's `int or tuple`).
+struct Size2 {
+  Size2(int64_t both) : h(both), w(both) {}
+  Size2(int64_t height, int64_t width) : h(height), w(width) {}
+  int64_t h, w;
+};
+
+/// 2-D convolution (cross-correlation), as torch.nn.functional.conv2d:
+/// `input` [N, C, H, W] (or [C, H, W], one sample), `weight`
+/// [F, C / groups, KH, KW], `bias` [F] or undefined. The result is
+/// [N, F, OH, OW], OH = (H + 2 * padding.h - dilation.h * (KH - 1) - 1) /
+/// stride.h + 1 (likewise OW); the input is zero-padded on each side.
+Tensor conv2d(const Tensor &input, const Tensor &weight,
+              const Tensor &bias = Tensor(), Size2 stride = 1,
+              Size2 padding = 0, Size2 dilation = 1, int64_t groups = 1,
+              Tensor::Loc loc = Tensor::Loc::current());
+/// The gradient of conv2d's input [N, C, H, W] (`input_shape`), given the
+/// gradient of its result and its weight (torch.nn.grad.conv2d_input).
+Tensor conv2d_grad_input(const Tensor &grad_output, const Tensor &weight,
+                         Shape input_shape, Size2 stride = 1, Size2 padding = 0,
+                         Size2 dilation = 1, int64_t groups = 1,
+                         Tensor::Loc loc = Tensor::Loc::current());
+/// The gradient of conv2d's weight [F, C / groups, KH, KW]
+/// (`weight_shape`), given its input and the gradient of its result
+/// (torch.nn.grad.conv2d_weight).
+Tensor conv2d_grad_weight(const Tensor &input, const Tensor &grad_output,
+                          Shape weight_shape, Size2 stride = 1,
+                          Size2 padding = 0, Size2 dilation = 1,
+                          int64_t groups = 1,
+                          Tensor::Loc loc = Tensor::Loc::current());
+
 //===----------------------------------------------------------------------===//
 // Creation. These produce tensors with known values at once.
 //===----------------------------------------------------------------------===//

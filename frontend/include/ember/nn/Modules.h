@@ -1,7 +1,8 @@
 //===- Modules.h - The layers of the Quickstart -----------------*- C++ -*-===//
 //
-// Part of Ember. Linear, ReLU, Flatten, Sequential and CrossEntropyLoss,
-// with PyTorch's semantics, initialisation and printed form.
+// Part of Ember. Linear, Conv2d, the activations, Flatten, Sequential and
+// CrossEntropyLoss, with PyTorch's semantics, initialisation and printed
+// form.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +25,26 @@ public:
   std::string extra_repr() const override;
 
   int64_t in_features, out_features;
+  Tensor weight, bias;
+};
+
+/// 2-D convolution, as torch.nn.Conv2d: input [N, in_channels, H, W] (or
+/// [in_channels, H, W]), weight [out_channels, in_channels / groups,
+/// kernel_size.h, kernel_size.w], bias [out_channels]; zero padding. Weight
+/// and bias are drawn from U(-1/√fan_in, 1/√fan_in), fan_in = in_channels /
+/// groups * kernel height * kernel width, as PyTorch does, from the global
+/// generator.
+class Conv2d : public Module {
+public:
+  Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size,
+         Size2 stride = 1, Size2 padding = 0, Size2 dilation = 1,
+         int64_t groups = 1, bool bias = true);
+  Tensor forward(const Tensor &input) override;
+  std::string extra_repr() const override;
+
+  int64_t in_channels, out_channels;
+  Size2 kernel_size, stride, padding, dilation;
+  int64_t groups;
   Tensor weight, bias;
 };
 

@@ -261,6 +261,77 @@ def Ember_LinearReluOp : Ember_Op<"linear_relu", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Conv2dOp, Conv2dGradInputOp, Conv2dGradWeightOp
+//===----------------------------------------------------------------------===//
+
+class Ember_Conv2dBase<string mnemonic> : Ember_Op<mnemonic, [Pure]> {
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = [{
+    operands `stride` `=` $stride `padding` `=` $padding `dilation` `=` $dilation `groups` `=` $groups attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Ember_Conv2dOp : Ember_Conv2dBase<"conv2d"> {
+  let summary = "2-D convolution (cross-correlation) with PyTorch's layouts.";
+  let description = [{
+    `input` is `[N, C, H, W]`, `weight` is `[F, C / groups, KH, KW]` (as
+    `torch.nn.Conv2d` stores it) and the optional `bias` is `[F]`. The
+    result is `[N, F, OH, OW]` with
+    `OH = (H + 2 * padding[0] - dilation[0] * (KH - 1) - 1) / stride[0] + 1`
+    (and likewise `OW`): the input is zero-padded by `padding` on each side,
+    and output channel `f` of group `g = f / (F / groups)` reads input
+    channels `g * C / groups` to `(g + 1) * C / groups - 1`. `stride`,
+    `padding` and `dilation` hold the height's value then the width's.
+
+    ```mlir
+    %y = ember.conv2d %x, %w, %b stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<64x1x28x28xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>) -> tensor<64x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Ember_FloatTensor:$input, Ember_FloatTensor:$weight,
+                       Optional<Ember_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+}
+
+def Ember_Conv2dGradInputOp : Ember_Conv2dBase<"conv2d_grad_input"> {
+  let summary = "Gradient of ember.conv2d with respect to its input.";
+  let description = [{
+    Given the gradient of a convolution's result `[N, F, OH, OW]` and its
+    `weight` `[F, C / groups, KH, KW]`, computes the gradient of its input,
+    of the result type `[N, C, H, W]` (the input's size cannot be recovered
+    from `OH` when the stride exceeds 1, so the result type states it). The
+    attributes are those of the convolution.
+
+    ```mlir
+    %dx = ember.conv2d_grad_input %dy, %w stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<8x16x7x7xf32>, tensor<16x3x3x3xf32>) -> tensor<8x3x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Ember_FloatTensor:$grad_output,
+                       Ember_FloatTensor:$weight,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+}
+
+def Ember_Conv2dGradWeightOp : Ember_Conv2dBase<"conv2d_grad_weight"> {
+  let summary = "Gradient of ember.conv2d with respect to its weight.";
+  let description = [{
+    Given a convolution's `input` `[N, C, H, W]` and the gradient of its
+    result `[N, F, OH, OW]`, computes the gradient of its weight, of the
+    result type `[F, C / groups, KH, KW]`. The attributes are those of the
+    convolution.
+
+    ```mlir
+    %dw = ember.conv2d_grad_weight %x, %dy stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<64x1x28x28xf32>, tensor<64x32x28x28xf32>) -> tensor<32x1x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Ember_FloatTensor:$input,
+                       Ember_FloatTensor:$grad_output,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+}
+
+//===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,364 @@
+//===- ConvToLinalg.cpp - Lower ember convolutions to linalg --------------===//
+//
+// Part of Ember. ember.conv2d and its two gradients become products of
+// matrices, so that they run on the contraction kernels every backend
+// already tiles (the CPU's register tiles, the GPU's shared-memory tiles):
+//
+//   1. pad: zero padding (and, for the input gradient, zeros between the
+//      rows and columns of a strided convolution's output gradient) is a
+//      generic over the padded tensor that reads the source in its body,
+//      where the point lies inside it. No slices, so every backend maps it
+//      as any other op on whole buffers.
+//   2. im2col: a copy whose input map reads the padded tensor through the
+//      window, `[groups, C/groups * KH * KW, N * OH * OW]` (or its
+//      transpose for the weight gradient): a pure copy, which the GPU
+//      folds into the product's reads.
+//   3. the product: linalg.matmul with one group, else linalg.batch_matmul
+//      over the groups.
+//   4. the result's layout: [F, N, OH, OW] to [N, F, OH, OW], with the bias
+//      added in the same pass.
+//
+// The input gradient is the convolution, stride 1, of the output gradient
+// spread out by the stride and padded by dilation * (K - 1) - padding, with
+// the weight flipped in both spatial dims and its channels swapped in each
+// group. The weight gradient is the product of the output gradient with
+// the im2col of the input.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/Conversion/Passes.h"
+
+#include "ember/Dialect/Ember/IR/EmberOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::ember;
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+Value empty(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elem) {
+  return tensor::EmptyOp::create(b, loc, shape, elem);
+}
+
+Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// A convolution's attributes, height then width.
+struct Window {
+  int64_t stride[2], padding[2], dilation[2], groups;
+
+  template <typename ConvOp> static Window of(ConvOp op) {
+    Window w;
+    for (int i = 0; i < 2; ++i) {
+      w.stride[i] = op.getStride()[i];
+      w.padding[i] = op.getPadding()[i];
+      w.dilation[i] = op.getDilation()[i];
+    }
+    w.groups = op.getGroups();
+    return w;
+  }
+};
+
+/// `x` [N, C, H, W] spread and padded to [N, C, size[0], size[1]]: along
+/// each spatial dim, element i of the result is x's element (i - lo) / step
+/// where that is a whole number in range, else zero. `lo` may be negative
+/// (the start is cut off). Without padding or spreading, `x` itself (its
+/// readers read only the first `size` rows and columns).
+Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
+                   const int64_t step[2], const int64_t size[2]) {
+  RankedTensorType type = typeOf(x);
+  ArrayRef<int64_t> shape = type.getShape();
+  if (lo[0] == 0 && lo[1] == 0 && step[0] == 1 && step[1] == 1 &&
+      size[0] <= shape[2] && size[1] <= shape[3])
+    return x;
+  SmallVector<int64_t> outShape = {shape[0], shape[1], size[0], size[1]};
+  Type elem = type.getElementType();
+  auto outType = RankedTensorType::get(outShape, elem);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(4)};
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ValueRange{},
+      ValueRange{empty(b, loc, outShape, elem)}, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        Value inside;
+        SmallVector<Value> at = {linalg::IndexOp::create(nb, nl, 0),
+                                 linalg::IndexOp::create(nb, nl, 1)};
+        for (int d = 0; d < 2; ++d) {
+          Value i = linalg::IndexOp::create(nb, nl, 2 + d);
+          // t = i - lo: in range when 0 <= t <= step * (extent - 1) and
+          // step divides t.
+          Value t = arith::SubIOp::create(nb, nl, i, indexConst(nb, nl, lo[d]));
+          Value ok = arith::AndIOp::create(
+              nb, nl,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, t,
+                                    indexConst(nb, nl, 0)),
+              arith::CmpIOp::create(
+                  nb, nl, arith::CmpIPredicate::sle, t,
+                  indexConst(nb, nl, step[d] * (shape[2 + d] - 1))));
+          Value q = t;
+          if (step[d] != 1) {
+            Value s = indexConst(nb, nl, step[d]);
+            ok = arith::AndIOp::create(
+                nb, nl, ok,
+                arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                      arith::RemSIOp::create(nb, nl, t, s),
+                                      indexConst(nb, nl, 0)));
+            q = arith::DivSIOp::create(nb, nl, t, s);
+          }
+          inside = d ? arith::AndIOp::create(nb, nl, inside, ok) : ok;
+          at.push_back(q);
+        }
+        // Points outside read element 0 of their row instead, and discard it.
+        Value zeroIndex = indexConst(nb, nl, 0);
+        for (int d = 0; d < 2; ++d)
+          at[2 + d] =
+              arith::SelectOp::create(nb, nl, inside, at[2 + d], zeroIndex);
+        Value v = tensor::ExtractOp::create(nb, nl, x, at);
+        Value zero =
+            arith::ConstantOp::create(nb, nl, elem, nb.getZeroAttr(elem));
+        linalg::YieldOp::create(
+            nb, nl,
+            arith::SelectOp::create(nb, nl, inside, v, zero).getResult());
+      });
+  return generic.getResult(0);
+}
+
+/// `x` zero-padded by the convolution's padding, cut to the rows and
+/// columns that the windows of an [.., OH, OW] output of a kernel of
+/// spatial size `kernel` (KH, KW) reach.
+Value padForWindows(OpBuilder &b, Location loc, Value x, const Window &win,
+                    ArrayRef<int64_t> kernel, ArrayRef<int64_t> outSize) {
+  int64_t lo[2], step[2] = {1, 1}, size[2];
+  for (int d = 0; d < 2; ++d) {
+    lo[d] = win.padding[d];
+    size[d] = (outSize[d] - 1) * win.stride[d] +
+              (kernel[d] - 1) * win.dilation[d] + 1;
+  }
+  return spreadAndPad(b, loc, x, lo, step, size);
+}
+
+/// The window expression of output position `o` and kernel offset `k`.
+AffineExpr windowExpr(AffineExpr o, AffineExpr k, int64_t stride,
+                      int64_t dilation) {
+  return o * stride + k * dilation;
+}
+
+/// A generic copying `src` through `map` (from the loops, which are the
+/// result's dims in order, to src's dims) into a fresh tensor of `shape`.
+Value gatherCopy(OpBuilder &b, Location loc, Value src, AffineMap map,
+                 ArrayRef<int64_t> shape) {
+  Type elem = typeOf(src).getElementType();
+  auto outType = RankedTensorType::get(shape, elem);
+  SmallVector<AffineMap> maps = {map, b.getMultiDimIdentityMap(shape.size())};
+  SmallVector<utils::IteratorType> iterators(shape.size(),
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ValueRange{src},
+             ValueRange{empty(b, loc, shape, elem)}, maps, iterators,
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, args[0]);
+             })
+      .getResult(0);
+}
+
+Value collapse(OpBuilder &b, Location loc, Value v,
+               ArrayRef<ReassociationIndices> groups) {
+  return tensor::CollapseShapeOp::create(b, loc, v, groups);
+}
+
+Value expand(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape,
+             ArrayRef<ReassociationIndices> groups) {
+  auto type = RankedTensorType::get(shape, typeOf(v).getElementType());
+  return tensor::ExpandShapeOp::create(b, loc, type, v, groups);
+}
+
+/// lhs [G, M, K] times rhs [G, K, N], as [G * M, N]: a plain matmul when G
+/// is 1.
+Value groupedProduct(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  ArrayRef<int64_t> l = typeOf(lhs).getShape(), r = typeOf(rhs).getShape();
+  Type elem = typeOf(lhs).getElementType();
+  int64_t g = l[0], m = l[1], n = r[2];
+  auto zeroFilled = [&](ArrayRef<int64_t> shape) {
+    Value zero = arith::ConstantOp::create(b, loc, elem, b.getZeroAttr(elem));
+    return linalg::FillOp::create(b, loc, zero, empty(b, loc, shape, elem))
+        .getResult(0);
+  };
+  if (g == 1) {
+    Value l2 = collapse(b, loc, lhs, {{0, 1}, {2}});
+    Value r2 = collapse(b, loc, rhs, {{0, 1}, {2}});
+    auto type = RankedTensorType::get({m, n}, elem);
+    return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{l2, r2},
+                                    ValueRange{zeroFilled({m, n})})
+        .getResult(0);
+  }
+  auto type = RankedTensorType::get({g, m, n}, elem);
+  Value product = linalg::BatchMatmulOp::create(
+                      b, loc, TypeRange{type}, ValueRange{lhs, rhs},
+                      ValueRange{zeroFilled({g, m, n})})
+                      .getResult(0);
+  return collapse(b, loc, product, {{0, 1}, {2}});
+}
+
+/// The convolution of `xp` [N, C, Hp, Wp] (already padded) with `w`
+/// [F, C/G, KH, KW], stride and dilation from `win`, no padding, into
+/// `outType` [N, F, OH, OW], plus `bias` [F] when given.
+Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
+               RankedTensorType outType, Value bias) {
+  MLIRContext *ctx = b.getContext();
+  ArrayRef<int64_t> xs = typeOf(xp).getShape(), ws = typeOf(w).getShape(),
+                    os = outType.getShape();
+  int64_t n = xs[0], c = xs[1], f = ws[0], kh = ws[2], kw = ws[3];
+  int64_t g = win.groups, cg = c / g, fg = f / g, oh = os[2], ow = os[3];
+  // im2col: [G, Cg, KH, KW, N, OH, OW] from xp viewed as [N, G, Cg, Hp, Wp].
+  Value x5 =
+      expand(b, loc, xp, {n, g, cg, xs[2], xs[3]}, {{0}, {1, 2}, {3}, {4}});
+  AffineExpr dg, dc, dkh, dkw, dn, doh, dow;
+  bindDims(ctx, dg, dc, dkh, dkw, dn, doh, dow);
+  AffineMap read = AffineMap::get(
+      7, 0,
+      {dn, dg, dc, windowExpr(doh, dkh, win.stride[0], win.dilation[0]),
+       windowExpr(dow, dkw, win.stride[1], win.dilation[1])},
+      ctx);
+  Value col = gatherCopy(b, loc, x5, read, {g, cg, kh, kw, n, oh, ow});
+  col = collapse(b, loc, col, {{0}, {1, 2, 3}, {4, 5, 6}});
+  Value w3 = expand(b, loc, collapse(b, loc, w, {{0}, {1, 2, 3}}),
+                    {g, fg, cg * kh * kw}, {{0, 1}, {2}});
+  // [F, N * OH * OW] seen as [F, N, OH, OW], read transposed.
+  Value product = expand(b, loc, groupedProduct(b, loc, w3, col),
+                         {f, n, oh, ow}, {{0}, {1, 2, 3}});
+  SmallVector<Value> inputs = {product};
+  AffineExpr on, of, ooh, oow;
+  bindDims(ctx, on, of, ooh, oow);
+  SmallVector<AffineMap> maps = {AffineMap::get(4, 0, {of, on, ooh, oow}, ctx)};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(AffineMap::get(4, 0, {of}, ctx));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(4));
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  Type elem = outType.getElementType();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, inputs,
+             ValueRange{empty(b, loc, os, elem)}, maps, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value v = args[0];
+               if (bias)
+                 v = arith::AddFOp::create(nb, nl, v, args[1]);
+               linalg::YieldOp::create(nb, nl, v);
+             })
+      .getResult(0);
+}
+
+struct Conv2dOpLowering : OpConversionPattern<Conv2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Conv2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window win = Window::of(op);
+    ArrayRef<int64_t> ws = typeOf(adaptor.getWeight()).getShape(),
+                      os = typeOf(op.getResult()).getShape();
+    Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win,
+                             ws.drop_front(2), os.drop_front(2));
+    rewriter.replaceOp(op, convolve(rewriter, loc, xp, adaptor.getWeight(), win,
+                                    typeOf(op.getResult()), adaptor.getBias()));
+    return success();
+  }
+};
+
+struct Conv2dGradInputOpLowering : OpConversionPattern<Conv2dGradInputOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Conv2dGradInputOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Window win = Window::of(op);
+    Value w = adaptor.getWeight();
+    ArrayRef<int64_t> ws = typeOf(w).getShape(),
+                      xs = typeOf(op.getResult()).getShape();
+    int64_t f = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], g = win.groups;
+    int64_t lo[2], size[2];
+    for (int d = 0; d < 2; ++d) {
+      int64_t reach = win.dilation[d] * (ws[2 + d] - 1);
+      lo[d] = reach - win.padding[d];
+      size[d] = xs[2 + d] + reach;
+    }
+    Value spread = spreadAndPad(rewriter, loc, adaptor.getGradOutput(), lo,
+                                win.stride, size);
+    // The weight [G, Fg, Cg, KH, KW] as [G, Cg, Fg, KH, KW], flipped.
+    Value w5 = expand(rewriter, loc, w, {g, f / g, cg, kh, kw},
+                      {{0, 1}, {2}, {3}, {4}});
+    AffineExpr dg, dc, df, dkh, dkw;
+    bindDims(ctx, dg, dc, df, dkh, dkw);
+    AffineMap flip =
+        AffineMap::get(5, 0, {dg, df, dc, kh - 1 - dkh, kw - 1 - dkw}, ctx);
+    Value flipped = gatherCopy(rewriter, loc, w5, flip, {g, cg, f / g, kh, kw});
+    flipped = collapse(rewriter, loc, flipped, {{0, 1}, {2}, {3}, {4}});
+    Window unit = win;
+    unit.stride[0] = unit.stride[1] = 1;
+    rewriter.replaceOp(op, convolve(rewriter, loc, spread, flipped, unit,
+                                    typeOf(op.getResult()), Value()));
+    return success();
+  }
+};
+
+struct Conv2dGradWeightOpLowering : OpConversionPattern<Conv2dGradWeightOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Conv2dGradWeightOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Window win = Window::of(op);
+    Value dy = adaptor.getGradOutput();
+    ArrayRef<int64_t> xs = typeOf(adaptor.getInput()).getShape(),
+                      ys = typeOf(dy).getShape(),
+                      ws = typeOf(op.getResult()).getShape();
+    int64_t n = xs[0], c = xs[1], f = ws[0], kh = ws[2], kw = ws[3];
+    int64_t g = win.groups, cg = c / g, fg = f / g, oh = ys[2], ow = ys[3];
+    Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win,
+                             ws.drop_front(2), ys.drop_front(2));
+    // The transposed im2col: [G, N, OH, OW, Cg, KH, KW].
+    ArrayRef<int64_t> ps = typeOf(xp).getShape();
+    Value x5 = expand(rewriter, loc, xp, {n, g, cg, ps[2], ps[3]},
+                      {{0}, {1, 2}, {3}, {4}});
+    AffineExpr dg, dn, doh, dow, dc, dkh, dkw;
+    bindDims(ctx, dg, dn, doh, dow, dc, dkh, dkw);
+    AffineMap read = AffineMap::get(
+        7, 0,
+        {dn, dg, dc, windowExpr(doh, dkh, win.stride[0], win.dilation[0]),
+         windowExpr(dow, dkw, win.stride[1], win.dilation[1])},
+        ctx);
+    Value colT =
+        gatherCopy(rewriter, loc, x5, read, {g, n, oh, ow, cg, kh, kw});
+    colT = collapse(rewriter, loc, colT, {{0}, {1, 2, 3}, {4, 5, 6}});
+    // dy as [F, N, OH, OW], then [G, Fg, N * OH * OW].
+    AffineExpr tf, tn, toh, tow;
+    bindDims(ctx, tf, tn, toh, tow);
+    Value dyT = gatherCopy(rewriter, loc, dy,
+                           AffineMap::get(4, 0, {tn, tf, toh, tow}, ctx),
+                           {f, n, oh, ow});
+    dyT = expand(rewriter, loc, collapse(rewriter, loc, dyT, {{0}, {1, 2, 3}}),
+                 {g, fg, n * oh * ow}, {{0, 1}, {2}});
+    Value product = groupedProduct(rewriter, loc, dyT, colT);
+    rewriter.replaceOp(op,
+                       expand(rewriter, loc, product, ws, {{0}, {1, 2, 3}}));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::ember::populateEmberConvToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<Conv2dOpLowering, Conv2dGradInputOpLowering,
+               Conv2dGradWeightOpLowering>(patterns.getContext());
+}
