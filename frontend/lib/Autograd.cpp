@@ -166,6 +166,16 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
   case OpKind::Conv2dGradInput:
   case OpKind::Conv2dGradWeight:
     return convolutionGradients(node, g);
+  case OpKind::MaxPool2d: {
+    const std::vector<int64_t> &w = node->window;
+    return {max_pool2d_grad(g, in(0), {w[0], w[1]}, Size2(w[2], w[3]),
+                            {w[4], w[5]}, {w[6], w[7]})};
+  }
+  case OpKind::MaxPool2dGrad:
+    throw Error(fmt::format(
+        "max_pool2d_grad (recorded at {}): second derivatives of max pooling "
+        "are not supported",
+        fe::formatLocation(node->location)));
   case OpKind::Cast:
     if (isFloatingPoint(node->inputs[0]->dtype))
       return {g.to(node->inputs[0]->dtype)};

@@ -516,6 +516,24 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
           fmt::join(inTypes, ", "), type);
       break;
     }
+    case OpKind::MaxPool2d:
+    case OpKind::MaxPool2dGrad: {
+      const std::vector<int64_t> &w = node->window;
+      std::string window = fmt::format(
+          "kernel = [{}, {}] stride = [{}, {}] padding = [{}, {}] dilation = "
+          "[{}, {}]",
+          w.at(0), w.at(1), w.at(2), w.at(3), w.at(4), w.at(5), w.at(6),
+          w.at(7));
+      if (node->kind == OpKind::MaxPool2d)
+        line = fmt::format("{} = ember.max_pool2d {} {} : {} -> {}", result,
+                           operands[0], window, inType(0), type);
+      else
+        line = fmt::format("{} = ember.max_pool2d_grad {}, {} {} : ({}, {}) "
+                           "-> {}",
+                           result, operands[0], operands[1], window, inType(0),
+                           inType(1), type);
+      break;
+    }
     case OpKind::Leaf:
       throw Error("ember: internal error: a leaf without data is in the graph");
     }

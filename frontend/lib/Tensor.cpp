@@ -870,6 +870,22 @@ Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
 
 namespace {
 
+/// The dilated window's extent and the padded input's along one dim; an
+/// error naming `op` and the attributes (`describe()`) when they overflow.
+template <typename Describe>
+std::pair<int64_t, int64_t> windowExtents(std::string_view op, int64_t kernel,
+                                          int64_t dilation, int64_t input,
+                                          int64_t padding,
+                                          const Describe &describe, Loc loc) {
+  int64_t reach, span, pad2, padded;
+  if (__builtin_mul_overflow(dilation, kernel - 1, &reach) ||
+      __builtin_add_overflow(reach, 1, &span) ||
+      __builtin_mul_overflow(padding, 2, &pad2) ||
+      __builtin_add_overflow(input, pad2, &padded))
+    fail(op, describe() + ": the window's extent overflows 64 bits", loc);
+  return {span, padded};
+}
+
 /// A convolution's input, weight and output shapes and attributes, checked
 /// as ember.conv2d's verifier would, with the user's names for them.
 struct ConvShapes {
@@ -921,14 +937,8 @@ ConvShapes convShapes(std::string_view op, Shape input, Shape weight,
   int64_t s[2] = {stride.h, stride.w}, p[2] = {padding.h, padding.w},
           d[2] = {dilation.h, dilation.w};
   for (int i = 0; i < 2; ++i) {
-    int64_t reach, span, pad2, padded;
-    if (__builtin_mul_overflow(d[i], weight[2 + i] - 1, &reach) ||
-        __builtin_add_overflow(reach, 1, &span) ||
-        __builtin_mul_overflow(p[i], 2, &pad2) ||
-        __builtin_add_overflow(input[2 + i], pad2, &padded))
-      fail(op,
-           fmt::format("{}: the window's extent overflows 64 bits", pairs()),
-           loc);
+    auto [span, padded] =
+        windowExtents(op, weight[2 + i], d[i], input[2 + i], p[i], pairs, loc);
     if (padded < span)
       fail(op,
            fmt::format("the kernel {}x{} ({}) is larger than the padded "
@@ -1026,6 +1036,178 @@ Tensor conv2d_grad_weight(const Tensor &input, const Tensor &grad_output,
   checkGradOutput("conv2d_grad_weight", ng->shape, shapes, loc);
   return Tensor(convNode(OpKind::Conv2dGradWeight, {nx, ng}, shapes.weight,
                          shapes.window, loc));
+}
+
+namespace {
+
+/// `input` as [N, C, H, W]: itself, or a [C, H, W] sample as a batch of
+/// one (`unbatched` says so); any other rank is an error naming `op`.
+Tensor batched4d(const Tensor &input, std::string_view op, bool &unbatched,
+                 Loc loc) {
+  const NodePtr &n = checked(input, op, loc);
+  unbatched = n->shape.size() == 3;
+  if (!unbatched && n->shape.size() != 4)
+    fail(op,
+         fmt::format("input {} should be [N, C, H, W] (or [C, H, W])",
+                     shapeStr(n->shape)),
+         loc);
+  if (!isFloatingPoint(n->dtype))
+    fail(op,
+         fmt::format("expects a floating-point input, got {}",
+                     dtypeName(n->dtype)),
+         loc);
+  return unbatched
+             ? input.reshape({1, n->shape[0], n->shape[1], n->shape[2]}, loc)
+             : input;
+}
+
+/// `y` [1, C, OH, OW] back to [C, OH, OW] when the input was one sample.
+Tensor unbatch(const Tensor &y, bool unbatched, Loc loc) {
+  if (!unbatched)
+    return y;
+  return y.reshape({y.size(1), y.size(2), y.size(3)}, loc);
+}
+
+/// The output shape of a pooling of `in` [N, C, H, W]; errors name `op`.
+Shape poolShape(std::string_view op, const Shape &in, Size2 kernel,
+                Size2 stride, Size2 padding, Size2 dilation, Loc loc) {
+  auto pairs = [&] {
+    return fmt::format("kernel ({}, {}), stride ({}, {}), padding ({}, {}), "
+                       "dilation ({}, {})",
+                       kernel.h, kernel.w, stride.h, stride.w, padding.h,
+                       padding.w, dilation.h, dilation.w);
+  };
+  if (kernel.h < 1 || kernel.w < 1 || stride.h < 1 || stride.w < 1 ||
+      padding.h < 0 || padding.w < 0 || dilation.h < 1 || dilation.w < 1)
+    fail(op,
+         pairs() + ": kernel sizes, strides and dilations must be at least 1, "
+                   "padding at least 0",
+         loc);
+  Shape out = {in[0], in[1]};
+  int64_t k[2] = {kernel.h, kernel.w}, s[2] = {stride.h, stride.w},
+          p[2] = {padding.h, padding.w}, d[2] = {dilation.h, dilation.w};
+  for (int i = 0; i < 2; ++i) {
+    auto [span, padded] =
+        windowExtents(op, k[i], d[i], in[2 + i], p[i], pairs, loc);
+    if (p[i] > span / 2)
+      fail(op, pairs() + ": padding should be at most half the window", loc);
+    // With dilation a window can step over a small input entirely; its
+    // maximum would be -inf (PyTorch's index then points past the row).
+    int64_t count = (padded - span) / s[i] + 1;
+    for (int64_t o = 0; o < count && padded >= span; ++o) {
+      int64_t start = o * s[i] - p[i];
+      int64_t first = start >= 0 ? 0 : (-start + d[i] - 1) / d[i];
+      if (first >= k[i] || start + first * d[i] >= in[2 + i])
+        fail(op,
+             fmt::format("{}: window {} along the {} holds no element of the "
+                         "input {}",
+                         pairs(), o, i ? "width" : "height", shapeStr(in)),
+             loc);
+    }
+    if (padded < span)
+      fail(op,
+           fmt::format("{}: the window is larger than the padded input {}",
+                       pairs(), shapeStr(in)),
+           loc);
+    out.push_back((padded - span) / s[i] + 1);
+  }
+  return out;
+}
+
+} // namespace
+
+Tensor max_pool2d(const Tensor &input, Size2 kernel_size,
+                  std::optional<Size2> stride, Size2 padding, Size2 dilation,
+                  Loc loc) {
+  bool unbatched = false;
+  Tensor x = batched4d(input, "max_pool2d", unbatched, loc);
+  Size2 st = stride.value_or(kernel_size);
+  Shape out = poolShape("max_pool2d", x.shape(), kernel_size, st, padding,
+                        dilation, loc);
+  NodePtr node =
+      makeNode(OpKind::MaxPool2d, {x.node()}, std::move(out), x.dtype(), loc);
+  node->window = {kernel_size.h, kernel_size.w, st.h,       st.w,
+                  padding.h,     padding.w,     dilation.h, dilation.w};
+  return unbatch(Tensor(node), unbatched, loc);
+}
+
+Tensor max_pool2d_grad(const Tensor &grad_output, const Tensor &input,
+                       Size2 kernel_size, Size2 stride, Size2 padding,
+                       Size2 dilation, Loc loc) {
+  bool unbatched = false;
+  Tensor x = batched4d(input, "max_pool2d_grad", unbatched, loc);
+  const NodePtr &ng = checked(grad_output, "max_pool2d_grad", loc);
+  Shape out = poolShape("max_pool2d_grad", x.shape(), kernel_size, stride,
+                        padding, dilation, loc);
+  Shape expected = out;
+  if (unbatched)
+    expected.erase(expected.begin());
+  if (ng->shape != expected || ng->dtype != x.dtype())
+    fail("max_pool2d_grad",
+         fmt::format("grad_output {} {} should be {} {}, the pooling's output",
+                     dtypeName(ng->dtype), shapeStr(ng->shape),
+                     dtypeName(x.dtype()), shapeStr(expected)),
+         loc);
+  Tensor g = unbatched ? grad_output.reshape(out, loc) : grad_output;
+  NodePtr node = makeNode(OpKind::MaxPool2dGrad, {g.node(), x.node()},
+                          x.shape(), x.dtype(), loc);
+  node->window = {kernel_size.h, kernel_size.w, stride.h,   stride.w,
+                  padding.h,     padding.w,     dilation.h, dilation.w};
+  return unbatch(Tensor(node), unbatched, loc);
+}
+
+Tensor avg_pool2d(const Tensor &input, Size2 kernel_size,
+                  std::optional<Size2> stride, Size2 padding, Loc loc) {
+  bool unbatched = false;
+  Tensor x = batched4d(input, "avg_pool2d", unbatched, loc);
+  Size2 st = stride.value_or(kernel_size);
+  Shape out =
+      poolShape("avg_pool2d", x.shape(), kernel_size, st, padding, 1, loc);
+  // Each channel convolved on its own with a kernel of 1 / (KH * KW): the
+  // padding counts as zeros, as count_include_pad=True.
+  const Shape &s = x.shape();
+  Tensor planes = x.reshape({s[0] * s[1], 1, s[2], s[3]}, loc);
+  Tensor kernel =
+      full({1, 1, kernel_size.h, kernel_size.w},
+           1.0 / static_cast<double>(kernel_size.h * kernel_size.w), x.dtype())
+          .to(x.device(), loc);
+  Tensor y = conv2d(planes, kernel, Tensor(), st, padding, 1, 1, loc);
+  return unbatch(y.reshape(out, loc), unbatched, loc);
+}
+
+Tensor adaptive_avg_pool2d(const Tensor &input, Size2 output_size, Loc loc) {
+  bool unbatched = false;
+  Tensor x = batched4d(input, "adaptive_avg_pool2d", unbatched, loc);
+  const Shape &s = x.shape();
+  int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+  int64_t oh = output_size.h, ow = output_size.w;
+  if (oh < 1 || ow < 1)
+    fail("adaptive_avg_pool2d",
+         fmt::format("output size ({}, {}) must be positive", oh, ow), loc);
+  if (h % oh == 0 && w % ow == 0)
+    return unbatch(avg_pool2d(x, {h / oh, w / ow}, std::nullopt, 0, loc),
+                   unbatched, loc);
+  // Windows of varying size: averaging matrices [O, I] applied to the
+  // columns, then to the rows.
+  auto averaging = [&](int64_t out, int64_t in) {
+    std::vector<double> m(out * in, 0.0);
+    for (int64_t i = 0; i < out; ++i) {
+      int64_t start = i * in / out, end = ((i + 1) * in + out - 1) / out;
+      for (int64_t j = start; j < end; ++j)
+        m[i * in + j] = 1.0 / static_cast<double>(end - start);
+    }
+    return tensor(m, {out, in}, x.dtype(), loc).to(x.device(), loc);
+  };
+  Tensor cols =
+      x.reshape({n * c * h, w}, loc).matmul(averaging(ow, w).t(), loc);
+  Tensor rows = cols.reshape({n * c, h, ow}, loc)
+                    .transpose(1, 2, loc)
+                    .reshape({n * c * ow, h}, loc)
+                    .matmul(averaging(oh, h).t(), loc);
+  Tensor y = rows.reshape({n * c, ow, oh}, loc)
+                 .transpose(1, 2, loc)
+                 .reshape({n, c, oh, ow}, loc);
+  return unbatch(y, unbatched, loc);
 }
 
 //===----------------------------------------------------------------------===//

@@ -1115,3 +1115,57 @@ func.func @conv2d_grad_weight(%x: tensor<2x3x5x5xf32>, %dy: tensor<2x4x5x5xf32>)
   %0 = ember.conv2d_grad_weight %x, %dy stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x3x5x5xf32>, tensor<2x4x5x5xf32>) -> tensor<4x3x3x3xf32>
   return %0 : tensor<4x3x3x3xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Max pooling: linalg.pooling_nchw_max over the input padded with -inf.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @max_pool2d_padded
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x5x5xf32>)
+// CHECK: %[[PAD:.*]] = linalg.generic
+// CHECK-SAME: outs(%{{.*}} : tensor<1x2x7x7xf32>)
+// CHECK: tensor.extract %[[X]]
+// CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[NEGINF]] : f32
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x2x3x3xf32>)
+// CHECK: %[[WIN:.*]] = tensor.empty() : tensor<3x3xf32>
+// CHECK: %[[R:.*]] = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[PAD]], %[[WIN]] : tensor<1x2x7x7xf32>, tensor<3x3xf32>) outs(%[[INIT]] : tensor<1x2x3x3xf32>)
+// CHECK: return %[[R]]
+func.func @max_pool2d_padded(%x: tensor<1x2x5x5xf32>) -> tensor<1x2x3x3xf32> {
+  %0 = ember.max_pool2d %x kernel = [3, 3] stride = [2, 2] padding = [1, 1] dilation = [1, 1] : tensor<1x2x5x5xf32> -> tensor<1x2x3x3xf32>
+  return %0 : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// Without padding the pooling reads the input itself.
+// CHECK-LABEL: func.func @max_pool2d_unpadded
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x4x4xf32>)
+// CHECK-NOT: tensor.extract
+// CHECK: linalg.pooling_nchw_max {{.*}} ins(%[[X]], %{{.*}} : tensor<1x2x4x4xf32>, tensor<2x2xf32>)
+func.func @max_pool2d_unpadded(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
+  %0 = ember.max_pool2d %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : tensor<1x2x4x4xf32> -> tensor<1x2x2x2xf32>
+  return %0 : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// The gradient: a generic over the input's points, no operands; for each
+// of the 4 kernel offsets, the window's index from 4 reads of the input
+// (a NaN wins: cmpf uno), and the output gradient where it is this point.
+// CHECK-LABEL: func.func @max_pool2d_grad
+// CHECK-SAME: (%[[DY:.*]]: tensor<1x2x2x2xf32>, %[[X:.*]]: tensor<1x2x4x4xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x4x4xf32>)
+// CHECK-COUNT-4: tensor.extract %[[X]]
+// CHECK: arith.cmpf uno
+// CHECK: tensor.extract %[[DY]]
+// CHECK: arith.addf
+// CHECK-COUNT-12: tensor.extract %[[X]]
+// CHECK-NOT: tensor.extract %[[X]]
+// CHECK: linalg.yield
+func.func @max_pool2d_grad(%dy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %0 = ember.max_pool2d_grad %dy, %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}

@@ -202,6 +202,60 @@ struct ConvDraw {
   }
 };
 
+/// A random pooling: window, stride, padding (at most half the window) and
+/// dilation, and an input size the window fits.
+struct PoolDraw {
+  Shape shape;
+  Size2 kernel = 1, stride = 1, padding = 0, dilation = 1;
+
+  /// Whether every window holds an input element (with dilation, one may
+  /// step over a small input; max pooling refuses that).
+  bool windowsTouchInput() const {
+    int64_t k[2] = {kernel.h, kernel.w}, s[2] = {stride.h, stride.w},
+            pad[2] = {padding.h, padding.w}, dil[2] = {dilation.h, dilation.w};
+    for (int i = 0; i < 2; ++i) {
+      int64_t in = shape[2 + i];
+      int64_t out = (in + 2 * pad[i] - dil[i] * (k[i] - 1) - 1) / s[i] + 1;
+      for (int64_t o = 0; o < out; ++o) {
+        bool touches = false;
+        for (int64_t j = 0; j < k[i]; ++j) {
+          int64_t at = o * s[i] - pad[i] + j * dil[i];
+          touches |= at >= 0 && at < in;
+        }
+        if (!touches)
+          return false;
+      }
+    }
+    return true;
+  }
+
+  static PoolDraw draw(Draw &d, bool dilated = true) {
+    for (;;) {
+      PoolDraw p = drawOnce(d, dilated);
+      if (p.windowsTouchInput())
+        return p;
+    }
+  }
+
+  static PoolDraw drawOnce(Draw &d, bool dilated) {
+    PoolDraw p;
+    p.kernel = Size2(d.integer(1, 4), d.integer(1, 4));
+    p.stride = Size2(d.integer(1, 3), d.integer(1, 3));
+    if (dilated)
+      p.dilation = Size2(d.integer(1, 2), d.integer(1, 2));
+    int64_t span[2] = {p.dilation.h * (p.kernel.h - 1) + 1,
+                       p.dilation.w * (p.kernel.w - 1) + 1};
+    p.padding = Size2(d.integer(0, span[0] / 2), d.integer(0, span[1] / 2));
+    int64_t pad[2] = {p.padding.h, p.padding.w};
+    p.shape = {d.size(3), d.size(4)};
+    for (int i = 0; i < 2; ++i)
+      p.shape.push_back(std::max<int64_t>(1, span[i] - 2 * pad[i]) +
+                        d.integer(0, 9));
+    return p;
+  }
+  Shape input() const { return shape; }
+};
+
 /// Logits [n, classes] in [-5, 5).
 OpInputs logits(Draw &d) { return {d.floats({d.size(), d.size(40)}, -5, 5)}; }
 
@@ -562,6 +616,79 @@ std::vector<OpCase> buildTable() {
       },
       [](In in) { return conv2d(in[0], in[1], in[2], 1, 1).relu(); }, kSummed,
       kSummed);
+
+  //===--------------------------------------------------------------------===//
+  // Pooling: any window, stride, padding (at most half the window) and
+  // dilation; ties (small integers) check which element gets the gradient.
+  //===--------------------------------------------------------------------===//
+
+  addDrawn(
+      "max_pool2d",
+      [](Draw &d) {
+        PoolDraw p = PoolDraw::draw(d);
+        return OpInstance{{d.floats(p.input())}, [=](In in) {
+                            return max_pool2d(in[0], p.kernel, p.stride,
+                                              p.padding, p.dilation);
+                          }};
+      },
+      kExact, kRounded);
+  addDrawn(
+      "max_pool2d_ties",
+      [](Draw &d) {
+        PoolDraw p = PoolDraw::draw(d);
+        return OpInstance{{d.integralFloats(p.input(), -1, 1)}, [=](In in) {
+                            return max_pool2d(in[0], p.kernel, p.stride,
+                                              p.padding, p.dilation) *
+                                   1.0;
+                          }};
+      },
+      kExact, kRounded);
+  addDrawn(
+      "max_pool2d_grad",
+      [](Draw &d) {
+        PoolDraw p = PoolDraw::draw(d);
+        Tensor x = d.integralFloats(p.input(), -2, 2);
+        Shape out =
+            max_pool2d(x, p.kernel, p.stride, p.padding, p.dilation).shape();
+        return OpInstance{{d.floats(out), x}, [=](In in) {
+                            return max_pool2d_grad(in[0], in[1], p.kernel,
+                                                   p.stride, p.padding,
+                                                   p.dilation);
+                          }};
+      },
+      kRounded);
+  add(
+      "max_pool2d_2x2_unbatched",
+      [](Draw &d) {
+        return OpInputs{d.floats({3, 14, 15})};
+      },
+      [](In in) { return max_pool2d(in[0], 2); }, kExact, kRounded);
+  addDrawn(
+      "avg_pool2d",
+      [](Draw &d) {
+        PoolDraw p = PoolDraw::draw(d, /*dilated=*/false);
+        return OpInstance{{d.floats(p.input())}, [=](In in) {
+                            return avg_pool2d(in[0], p.kernel, p.stride,
+                                              p.padding);
+                          }};
+      },
+      kRounded, kRounded);
+  addDrawn(
+      "adaptive_avg_pool2d",
+      [](Draw &d) {
+        Shape s = {d.size(3), d.size(4), d.size(13), d.size(13)};
+        Size2 out(d.integer(1, s[2]), d.integer(1, s[3]));
+        return OpInstance{{d.floats(s)}, [=](In in) {
+                            return adaptive_avg_pool2d(in[0], out);
+                          }};
+      },
+      kRounded, kRounded);
+  add(
+      "adaptive_avg_pool2d_global",
+      [](Draw &d) {
+        return OpInputs{d.floats({d.size(4), d.size(6), d.size(9), d.size(9)})};
+      },
+      [](In in) { return adaptive_avg_pool2d(in[0], 1); }, kRounded, kRounded);
 
   //===--------------------------------------------------------------------===//
   // Whole graphs.

@@ -453,6 +453,62 @@ Values evalConvolution(const Node &node, const Values &a, const Values &b,
   return out;
 }
 
+/// Max pooling and its gradient as PyTorch's CPU kernel computes them:
+/// each window's index is the first element in range (row-major), replaced
+/// by any later element greater than the best so far or NaN; the forward
+/// result is that element, and the gradient of each window is added to it.
+Values evalMaxPool(const Node &node, const Values &a, const Values *b) {
+  const std::vector<int64_t> &win = node.window;
+  require(win.size() == 8, node, "expected 8 window values");
+  bool grad = node.kind == OpKind::MaxPool2dGrad;
+  const Shape &xs = node.inputs[grad ? 1 : 0]->shape;
+  const Shape ys = grad ? node.inputs[0]->shape : node.shape;
+  const Values &x = grad ? *b : a;
+  for (const auto &in : node.inputs)
+    requireSameDType(node, *in);
+  require(xs.size() == 4 && ys.size() == 4 && ys[0] == xs[0] && ys[1] == xs[1],
+          node,
+          "input " + formatList(xs) + " and output " + formatList(ys) +
+              " do not match");
+  for (int d = 0; d < 2; ++d) {
+    int64_t span = win[6 + d] * (win[d] - 1) + 1;
+    require(win[4 + d] <= span / 2, node, "padding over half the window");
+    require(ys[2 + d] == (xs[2 + d] + 2 * win[4 + d] - span) / win[2 + d] + 1,
+            node,
+            "output " + formatList(ys) + " is not the size input " +
+                formatList(xs) + " gives");
+  }
+  Values out(numelOf(node.shape), 0.0);
+  int64_t plane = xs[2] * xs[3];
+  for (int64_t nc = 0; nc < xs[0] * xs[1]; ++nc)
+    for (int64_t oh = 0; oh < ys[2]; ++oh)
+      for (int64_t ow = 0; ow < ys[3]; ++ow) {
+        double best = -std::numeric_limits<double>::infinity();
+        int64_t index = -1;
+        for (int64_t i = 0; i < win[0]; ++i)
+          for (int64_t j = 0; j < win[1]; ++j) {
+            int64_t h = oh * win[2] - win[4] + i * win[6];
+            int64_t w = ow * win[3] - win[5] + j * win[7];
+            if (h < 0 || h >= xs[2] || w < 0 || w >= xs[3])
+              continue;
+            double v = x[nc * plane + h * xs[3] + w];
+            if (index < 0 || v > best || std::isnan(v)) {
+              best = v;
+              index = h * xs[3] + w;
+            }
+          }
+        require(index >= 0, node,
+                "a window holds no input element (output point [" +
+                    std::to_string(oh) + ", " + std::to_string(ow) + "])");
+        int64_t yi = (nc * ys[2] + oh) * ys[3] + ow;
+        if (grad)
+          out[nc * plane + index] += a[yi];
+        else
+          out[yi] = best;
+      }
+  return out;
+}
+
 /// Exp, Log, the comparisons, Select and Cast: elementwise, shapes equal.
 Values evalElementwiseOther(const Node &node, const std::vector<const Values *> &in) {
   for (const auto &input : node.inputs)
@@ -584,6 +640,12 @@ Values computeNode(const Node &node,
   case OpKind::Conv2dGradWeight:
     requireInputs(node, 2);
     return evalConvolution(node, in(0), in(1), nullptr);
+  case OpKind::MaxPool2d:
+    requireInputs(node, 1);
+    return evalMaxPool(node, in(0), nullptr);
+  case OpKind::MaxPool2dGrad:
+    requireInputs(node, 2);
+    return evalMaxPool(node, in(0), &in(1));
   case OpKind::Leaf:
     break;
   }

@@ -101,6 +101,30 @@ std::string Conv2d::extra_repr() const {
   return s;
 }
 
+namespace {
+/// A size as PyTorch prints what it was given: "2" or "(2, 3)".
+std::string sizeRepr(const Size2 &s) {
+  return s.pair ? fmt::format("({}, {})", s.h, s.w) : std::to_string(s.h);
+}
+} // namespace
+
+std::string MaxPool2d::extra_repr() const {
+  return fmt::format(
+      "kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode=False",
+      sizeRepr(kernel_size), sizeRepr(stride), sizeRepr(padding),
+      sizeRepr(dilation));
+}
+
+std::string AvgPool2d::extra_repr() const {
+  return fmt::format("kernel_size={}, stride={}, padding={}",
+                     sizeRepr(kernel_size), sizeRepr(stride),
+                     sizeRepr(padding));
+}
+
+std::string AdaptiveAvgPool2d::extra_repr() const {
+  return "output_size=" + sizeRepr(output_size);
+}
+
 Tensor Flatten::forward(const Tensor &input) {
   int64_t rank = input.dim();
   int64_t start = start_dim < 0 ? start_dim + rank : start_dim;

@@ -918,3 +918,81 @@ func.func @conv2d_window_overflow(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf3
   %0 = ember.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [4611686018427387904, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x3x3xf32>
   return
 }
+
+//===----------------------------------------------------------------------===//
+// ember.max_pool2d, ember.max_pool2d_grad
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @max_pool2d_kernel_count(%x: tensor<1x2x4x4xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op kernel should have 2 values (height, width), got [2]}}
+  %0 = ember.max_pool2d %x kernel = [2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : tensor<1x2x4x4xf32> -> tensor<1x2x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_zero_kernel(%x: tensor<1x2x4x4xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op kernel [0, 2] should be at least 1}}
+  %0 = ember.max_pool2d %x kernel = [0, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : tensor<1x2x4x4xf32> -> tensor<1x2x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_rank(%x: tensor<2x4x4xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op expects rank-4 tensors, got [2, 4, 4] and [2, 2, 2]}}
+  %0 = ember.max_pool2d %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : tensor<2x4x4xf32> -> tensor<2x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_padding_over_half(%x: tensor<1x2x4x4xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op padding [2, 0] should be at most half the window [2, 2] (dilation [1, 1])}}
+  %0 = ember.max_pool2d %x kernel = [2, 2] stride = [2, 2] padding = [2, 0] dilation = [1, 1] : tensor<1x2x4x4xf32> -> tensor<1x2x4x2xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_window_too_large(%x: tensor<1x2x2x4xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op the window [3, 2] (dilation [1, 1]) is larger than the padded input [2, 4] (padding [0, 0])}}
+  %0 = ember.max_pool2d %x kernel = [3, 2] stride = [1, 1] padding = [0, 0] dilation = [1, 1] : tensor<1x2x2x4xf32> -> tensor<1x2x1x3xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_result_shape(%x: tensor<1x2x4x4xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op result shape should be [1, 2, 2, 2] for input [1, 2, 4, 4], got [1, 2, 3, 3]}}
+  %0 = ember.max_pool2d %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : tensor<1x2x4x4xf32> -> tensor<1x2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_grad_result_type(%dy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d_grad' op result type should be the input's, 'tensor<1x2x4x4xf32>', got 'tensor<1x2x4x5xf32>'}}
+  %0 = ember.max_pool2d_grad %dy, %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x5xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_grad_output_shape(%dy: tensor<1x2x3x3xf32>, %x: tensor<1x2x4x4xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d_grad' op grad_output shape should be [1, 2, 2, 2] for input [1, 2, 4, 4], got [1, 2, 3, 3]}}
+  %0 = ember.max_pool2d_grad %dy, %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : (tensor<1x2x3x3xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return
+}
+
+// -----
+
+// Dilation 2 over a 1-wide input with padding 1: the window's two
+// elements sit at -1 and 1, both outside.
+func.func @max_pool2d_empty_window(%x: tensor<1x2x4x1xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op window 0 along dim 3 holds no element of input [1, 2, 4, 1]}}
+  %0 = ember.max_pool2d %x kernel = [1, 2] stride = [1, 2] padding = [0, 1] dilation = [1, 2] : tensor<1x2x4x1xf32> -> tensor<1x2x4x1xf32>
+  return
+}

@@ -490,3 +490,15 @@ func.func @conv2d(%x: tensor<2x4x9x9xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6
   %3 = ember.conv2d_grad_weight %x, %dy stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 2 : (tensor<2x4x9x9xf32>, tensor<2x6x5x5xf32>) -> tensor<6x2x3x3xf32>
   return %0, %1, %2, %3 : tensor<2x6x5x5xf32>, tensor<2x6x5x5xf32>, tensor<2x4x9x9xf32>, tensor<6x2x3x3xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @max_pool2d
+// CHECK-SAME:    (%[[X:.*]]: tensor<2x3x9x9xf32>, %[[DY:.*]]: tensor<2x3x5x5xf32>)
+// CHECK:         ember.max_pool2d %[[X]] kernel = [3, 3] stride = [2, 2] padding = [1, 1] dilation = [1, 1] : tensor<2x3x9x9xf32> -> tensor<2x3x5x5xf32>
+// CHECK:         ember.max_pool2d_grad %[[DY]], %[[X]] kernel = [3, 3] stride = [2, 2] padding = [1, 1] dilation = [1, 1] : (tensor<2x3x5x5xf32>, tensor<2x3x9x9xf32>) -> tensor<2x3x9x9xf32>
+func.func @max_pool2d(%x: tensor<2x3x9x9xf32>, %dy: tensor<2x3x5x5xf32>) -> (tensor<2x3x5x5xf32>, tensor<2x3x9x9xf32>) {
+  %0 = ember.max_pool2d %x kernel = [3, 3] stride = [2, 2] padding = [1, 1] dilation = [1, 1] : tensor<2x3x9x9xf32> -> tensor<2x3x5x5xf32>
+  %1 = ember.max_pool2d_grad %dy, %x kernel = [3, 3] stride = [2, 2] padding = [1, 1] dilation = [1, 1] : (tensor<2x3x5x5xf32>, tensor<2x3x9x9xf32>) -> tensor<2x3x9x9xf32>
+  return %0, %1 : tensor<2x3x5x5xf32>, tensor<2x3x9x9xf32>
+}

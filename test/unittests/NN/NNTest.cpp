@@ -110,6 +110,63 @@ TEST(NNTest, Conv2dPrintsInitialisesAndChecksLikePyTorch) {
   EXPECT_THROW(nn::Conv2d(6, 16, 3, 1, 0, 1, 4), Error);
 }
 
+TEST(NNTest, PoolingModulesPrintAndComputeLikePyTorch) {
+  auto str = [](const nn::Module &m) {
+    std::ostringstream os;
+    os << m;
+    return os.str();
+  };
+  // PyTorch prints sizes as they were given.
+  EXPECT_EQ(str(nn::MaxPool2d(2)), "MaxPool2d(kernel_size=2, stride=2, "
+                                   "padding=0, dilation=1, ceil_mode=False)");
+  EXPECT_EQ(str(nn::MaxPool2d({3, 2}, 1, {1, 0})),
+            "MaxPool2d(kernel_size=(3, 2), stride=1, padding=(1, 0), "
+            "dilation=1, ceil_mode=False)");
+  EXPECT_EQ(str(nn::AvgPool2d(3, 2, 1)),
+            "AvgPool2d(kernel_size=3, stride=2, padding=1)");
+  EXPECT_EQ(str(nn::AdaptiveAvgPool2d({5, 7})),
+            "AdaptiveAvgPool2d(output_size=(5, 7))");
+  EXPECT_EQ(str(nn::AdaptiveAvgPool2d(1)), "AdaptiveAvgPool2d(output_size=1)");
+  // 0..15 as one 4x4 image: the values torch.nn.functional gives.
+  Tensor x = arange(16).reshape({1, 1, 4, 4});
+  EXPECT_EQ(nn::MaxPool2d(2)(x).to_vector(),
+            (std::vector<float>{5, 7, 13, 15}));
+  EXPECT_EQ(nn::AvgPool2d(2)(x).to_vector(),
+            (std::vector<float>{2.5, 4.5, 10.5, 12.5}));
+  // Padding counts as zeros: the corner window holds 0, 1, 4, 5 of 9.
+  std::vector<float> padded = nn::AvgPool2d(3, 2, 1)(x).to_vector();
+  ASSERT_EQ(padded.size(), 4u);
+  EXPECT_NEAR(padded[0], 10.0 / 9, 1e-6);
+  EXPECT_NEAR(padded[3], (5 + 6 + 7 + 9 + 10 + 11 + 13 + 14 + 15) / 9.0, 1e-6);
+  // Overlapping windows of 2 rows (and columns): [0, 2), [1, 3), [2, 4).
+  std::vector<float> adaptive = nn::AdaptiveAvgPool2d(3)(x).to_vector();
+  ASSERT_EQ(adaptive.size(), 9u);
+  EXPECT_NEAR(adaptive[0], 2.5, 1e-6);
+  EXPECT_NEAR(adaptive[4], 7.5, 1e-6);
+  EXPECT_NEAR(adaptive[8], 12.5, 1e-6);
+  std::vector<float> global = nn::AdaptiveAvgPool2d(1)(x).to_vector();
+  EXPECT_EQ(global, (std::vector<float>{7.5}));
+  // The gradient of a max goes to the first maximum in the window.
+  Tensor ties = tensor({{{{1.0, 1.0}, {1.0, 0.0}}}});
+  ties.requires_grad_();
+  max_pool2d(ties, 2).sum().backward();
+  EXPECT_EQ(ties.grad().to_vector(), (std::vector<float>{1, 0, 0, 0}));
+  EXPECT_THROW(max_pool2d(x, 2, 2, 2), Error); // padding over half the window
+  // A dilated window stepping over a 1-wide input holds no element: PyTorch
+  // returns -inf there; Ember refuses.
+  try {
+    max_pool2d(randn({1, 1, 4, 1}), {1, 2}, Size2(1, 2), Size2(0, 1),
+               Size2(1, 2));
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "window 0 along the width holds no element of the input "
+                  "[1, 1, 4, 1]"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(NNTest, SmallCnnLearns) {
   manual_seed(7);
   // The class of an 8x8 image is where its bright 3x3 patch is: left,

@@ -1,4 +1,4 @@
-//===- ConvToLinalg.cpp - Lower ember convolutions to linalg --------------===//
+//===- ConvToLinalg.cpp - Lower ember convolutions and pooling to linalg --===//
 //
 // Part of Ember. ember.conv2d and its two gradients become products of
 // matrices, so that they run on the contraction kernels every backend
@@ -61,18 +61,23 @@ struct Window {
       w.padding[i] = op.getPadding()[i];
       w.dilation[i] = op.getDilation()[i];
     }
-    w.groups = op.getGroups();
+    if constexpr (requires { op.getGroups(); })
+      w.groups = op.getGroups();
+    else
+      w.groups = 1;
     return w;
   }
 };
 
 /// `x` [N, C, H, W] spread and padded to [N, C, size[0], size[1]]: along
 /// each spatial dim, element i of the result is x's element (i - lo) / step
-/// where that is a whole number in range, else zero. `lo` may be negative
-/// (the start is cut off). Without padding or spreading, `x` itself (its
-/// readers read only the first `size` rows and columns).
+/// where that is a whole number in range, else `fill` (zero when null).
+/// `lo` may be negative (the start is cut off). Without padding or
+/// spreading, `x` itself (its readers read only the first `size` rows and
+/// columns).
 Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
-                   const int64_t step[2], const int64_t size[2]) {
+                   const int64_t step[2], const int64_t size[2],
+                   TypedAttr fill = {}) {
   RankedTensorType type = typeOf(x);
   ArrayRef<int64_t> shape = type.getShape();
   if (lo[0] == 0 && lo[1] == 0 && step[0] == 1 && step[1] == 1 &&
@@ -121,27 +126,28 @@ Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
           at[2 + d] =
               arith::SelectOp::create(nb, nl, inside, at[2 + d], zeroIndex);
         Value v = tensor::ExtractOp::create(nb, nl, x, at);
-        Value zero =
-            arith::ConstantOp::create(nb, nl, elem, nb.getZeroAttr(elem));
+        Value outside = arith::ConstantOp::create(
+            nb, nl, elem, fill ? fill : nb.getZeroAttr(elem));
         linalg::YieldOp::create(
             nb, nl,
-            arith::SelectOp::create(nb, nl, inside, v, zero).getResult());
+            arith::SelectOp::create(nb, nl, inside, v, outside).getResult());
       });
   return generic.getResult(0);
 }
 
-/// `x` zero-padded by the convolution's padding, cut to the rows and
-/// columns that the windows of an [.., OH, OW] output of a kernel of
-/// spatial size `kernel` (KH, KW) reach.
+/// `x` padded (with zeros, or `fill`) by the window's padding, cut to the
+/// rows and columns that the windows of an [.., OH, OW] output of a kernel
+/// of spatial size `kernel` (KH, KW) reach.
 Value padForWindows(OpBuilder &b, Location loc, Value x, const Window &win,
-                    ArrayRef<int64_t> kernel, ArrayRef<int64_t> outSize) {
+                    ArrayRef<int64_t> kernel, ArrayRef<int64_t> outSize,
+                    TypedAttr fill = {}) {
   int64_t lo[2], step[2] = {1, 1}, size[2];
   for (int d = 0; d < 2; ++d) {
     lo[d] = win.padding[d];
     size[d] = (outSize[d] - 1) * win.stride[d] +
               (kernel[d] - 1) * win.dilation[d] + 1;
   }
-  return spreadAndPad(b, loc, x, lo, step, size);
+  return spreadAndPad(b, loc, x, lo, step, size, fill);
 }
 
 /// The window expression of output position `o` and kernel offset `k`.
@@ -355,10 +361,162 @@ struct Conv2dGradWeightOpLowering : OpConversionPattern<Conv2dGradWeightOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Max pooling
+//===----------------------------------------------------------------------===//
+
+TypedAttr negativeInfinity(Type elem) {
+  auto ft = cast<FloatType>(elem);
+  return FloatAttr::get(
+      ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true));
+}
+
+/// linalg.pooling_nchw_max over the input padded with -inf, into a tensor
+/// filled with -inf (arith.maximumf: a NaN wins).
+struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MaxPool2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window win = Window::of(op);
+    RankedTensorType outType = typeOf(op.getResult());
+    Type elem = outType.getElementType();
+    TypedAttr lowest = negativeInfinity(elem);
+    ArrayRef<int64_t> kernel = op.getKernel();
+    Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win, kernel,
+                             outType.getShape().drop_front(2), lowest);
+    Value init =
+        linalg::FillOp::create(
+            rewriter, loc,
+            ValueRange{arith::ConstantOp::create(rewriter, loc, elem, lowest)},
+            ValueRange{empty(rewriter, loc, outType.getShape(), elem)})
+            .getResult(0);
+    Value window = empty(rewriter, loc, kernel, elem);
+    auto pool = linalg::PoolingNchwMaxOp::create(
+        rewriter, loc, TypeRange{outType}, ValueRange{xp, window},
+        ValueRange{init}, rewriter.getI64TensorAttr(op.getStride()),
+        rewriter.getI64TensorAttr(op.getDilation()));
+    rewriter.replaceOp(op, pool.getResult(0));
+    return success();
+  }
+};
+
+/// A generic over the input's points, reading the input and the output
+/// gradient in its body: for each kernel offset (kh, kw), the window that
+/// offset would place on this point, when there is one, gives it its
+/// gradient if this point is the window's index as PyTorch computes it
+/// (scanning the window in row-major order, taking an element greater
+/// than the best so far, or a NaN; the first element in range to start).
+struct MaxPool2dGradOpLowering : OpConversionPattern<MaxPool2dGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MaxPool2dGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window win = Window::of(op);
+    Value x = adaptor.getInput(), dy = adaptor.getGradOutput();
+    RankedTensorType xType = typeOf(x);
+    ArrayRef<int64_t> xs = xType.getShape(), ys = typeOf(dy).getShape();
+    ArrayRef<int64_t> kernel = op.getKernel();
+    Type elem = xType.getElementType();
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(4)};
+    SmallVector<utils::IteratorType> iterators(4,
+                                               utils::IteratorType::parallel);
+    auto body = [&](OpBuilder &b, Location l, ValueRange) {
+      auto c = [&](int64_t v) { return indexConst(b, l, v); };
+      auto cmp = [&](arith::CmpIPredicate p, Value a, Value v) {
+        return arith::CmpIOp::create(b, l, p, a, v).getResult();
+      };
+      auto both = [&](Value a, Value v) {
+        return arith::AndIOp::create(b, l, a, v).getResult();
+      };
+      auto pick = [&](Value cond, Value a, Value v) {
+        return arith::SelectOp::create(b, l, cond, a, v).getResult();
+      };
+      Value n = linalg::IndexOp::create(b, l, 0),
+            ch = linalg::IndexOp::create(b, l, 1);
+      Value at[2] = {linalg::IndexOp::create(b, l, 2),
+                     linalg::IndexOp::create(b, l, 3)};
+      Value zeroF = arith::ConstantOp::create(b, l, elem, b.getZeroAttr(elem));
+      Value lowest =
+          arith::ConstantOp::create(b, l, elem, negativeInfinity(elem));
+      Value acc = zeroF;
+      for (int64_t kh = 0; kh < kernel[0]; ++kh)
+        for (int64_t kw = 0; kw < kernel[1]; ++kw) {
+          // The window whose offset (kh, kw) is this point.
+          int64_t k[2] = {kh, kw};
+          Value valid, o[2];
+          for (int d = 0; d < 2; ++d) {
+            Value t = arith::AddIOp::create(
+                b, l, at[d], c(win.padding[d] - k[d] * win.dilation[d]));
+            Value ok = both(cmp(arith::CmpIPredicate::sge, t, c(0)),
+                            cmp(arith::CmpIPredicate::sle, t,
+                                c(win.stride[d] * (ys[2 + d] - 1))));
+            if (win.stride[d] != 1)
+              ok = both(ok,
+                        cmp(arith::CmpIPredicate::eq,
+                            arith::RemSIOp::create(b, l, t, c(win.stride[d])),
+                            c(0)));
+            o[d] = win.stride[d] == 1
+                       ? t
+                       : arith::DivSIOp::create(b, l, t, c(win.stride[d]))
+                             .getResult();
+            valid = d ? both(valid, ok) : ok;
+          }
+          for (int d = 0; d < 2; ++d)
+            o[d] = pick(valid, o[d], c(0));
+          // That window's index.
+          Value best = lowest, index = c(-1);
+          for (int64_t i = 0; i < kernel[0]; ++i)
+            for (int64_t j = 0; j < kernel[1]; ++j) {
+              int64_t off[2] = {i, j};
+              Value inRange, p[2];
+              for (int d = 0; d < 2; ++d) {
+                p[d] = arith::AddIOp::create(
+                    b, l, arith::MulIOp::create(b, l, o[d], c(win.stride[d])),
+                    c(off[d] * win.dilation[d] - win.padding[d]));
+                Value ok =
+                    both(cmp(arith::CmpIPredicate::sge, p[d], c(0)),
+                         cmp(arith::CmpIPredicate::slt, p[d], c(xs[2 + d])));
+                inRange = d ? both(inRange, ok) : ok;
+              }
+              Value v = tensor::ExtractOp::create(
+                  b, l, x,
+                  ValueRange{n, ch, pick(inRange, p[0], c(0)),
+                             pick(inRange, p[1], c(0))});
+              Value better = arith::OrIOp::create(
+                  b, l,
+                  arith::OrIOp::create(
+                      b, l, cmp(arith::CmpIPredicate::eq, index, c(-1)),
+                      arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v,
+                                            best)),
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v));
+              Value take = both(inRange, better);
+              best = pick(take, v, best);
+              index = pick(take, c(i * kernel[1] + j), index);
+            }
+          Value hit = both(valid, cmp(arith::CmpIPredicate::eq, index,
+                                      c(kh * kernel[1] + kw)));
+          Value g = tensor::ExtractOp::create(b, l, dy,
+                                              ValueRange{n, ch, o[0], o[1]});
+          acc = arith::AddFOp::create(b, l, acc, pick(hit, g, zeroF));
+        }
+      linalg::YieldOp::create(b, l, acc);
+    };
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{xType}, ValueRange{},
+        ValueRange{empty(rewriter, loc, xs, elem)}, maps, iterators, body);
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::ember::populateEmberConvToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<Conv2dOpLowering, Conv2dGradInputOpLowering,
-               Conv2dGradWeightOpLowering>(patterns.getContext());
+               Conv2dGradWeightOpLowering, MaxPool2dOpLowering,
+               MaxPool2dGradOpLowering>(patterns.getContext());
 }

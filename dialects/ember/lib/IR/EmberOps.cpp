@@ -115,27 +115,52 @@ struct ConvTensors {
 };
 } // namespace
 
+namespace {
+/// One (height, width) attribute of a windowed op and its least value.
+struct WindowAttr {
+  StringRef name;
+  ArrayRef<int64_t> values;
+  int64_t least;
+};
+} // namespace
+
+/// Checks that each attribute has 2 values of at least its least.
+static LogicalResult verifyWindowAttrs(Operation *op,
+                                       ArrayRef<WindowAttr> attrs) {
+  for (const WindowAttr &a : attrs) {
+    if (a.values.size() != 2)
+      return op->emitOpError() << a.name << " should have 2 values (height, "
+                               << "width), got " << shapeStr(a.values);
+    if (a.values[0] < a.least || a.values[1] < a.least)
+      return op->emitOpError() << a.name << " " << shapeStr(a.values)
+                               << " should be at least " << a.least;
+  }
+  return success();
+}
+
+/// The dilated window's extent and the padded input's along one dim, or
+/// an error when they overflow 64 bits.
+static FailureOr<std::pair<int64_t, int64_t>>
+windowExtents(Operation *op, int64_t kernel, int64_t dilation, int64_t input,
+              int64_t padding) {
+  int64_t reach, span, pad2, padded;
+  if (__builtin_mul_overflow(dilation, kernel - 1, &reach) ||
+      __builtin_add_overflow(reach, 1, &span) ||
+      __builtin_mul_overflow(padding, 2, &pad2) ||
+      __builtin_add_overflow(input, pad2, &padded))
+    return op->emitOpError("the window's extent overflows 64 bits");
+  return std::make_pair(span, padded);
+}
+
 /// Checks the attributes of a convolution, and that its input
 /// [N, C, H, W], weight [F, C / groups, KH, KW] and output [N, F, OH, OW]
 /// agree with them.
 template <typename ConvOp>
 static LogicalResult verifyConv2d(ConvOp op, ConvTensors t) {
-  struct Window {
-    StringRef name;
-    ArrayRef<int64_t> values;
-    int64_t least;
-  };
-  for (auto [name, values, least] :
-       std::array<Window, 3>{{{"stride", op.getStride(), 1},
-                              {"padding", op.getPadding(), 0},
-                              {"dilation", op.getDilation(), 1}}}) {
-    if (values.size() != 2)
-      return op.emitOpError() << name << " should have 2 values (height, "
-                              << "width), got " << shapeStr(values);
-    if (values[0] < least || values[1] < least)
-      return op.emitOpError() << name << " " << shapeStr(values)
-                              << " should be at least " << least;
-  }
+  if (failed(verifyWindowAttrs(op, {{"stride", op.getStride(), 1},
+                                    {"padding", op.getPadding(), 0},
+                                    {"dilation", op.getDilation(), 1}})))
+    return failure();
   int64_t groups = op.getGroups();
   if (groups < 1)
     return op.emitOpError("groups should be at least 1, got ") << groups;
@@ -161,13 +186,11 @@ static LogicalResult verifyConv2d(ConvOp op, ConvTensors t) {
            << groups << ")";
   SmallVector<int64_t> expected = {in[0], w[0]};
   for (int i = 0; i < 2; ++i) {
-    // In 64 bits, or an error (the sizes come from the IR, unchecked).
-    int64_t reach, span, pad2, padded;
-    if (__builtin_mul_overflow(op.getDilation()[i], w[2 + i] - 1, &reach) ||
-        __builtin_add_overflow(reach, 1, &span) ||
-        __builtin_mul_overflow(op.getPadding()[i], 2, &pad2) ||
-        __builtin_add_overflow(in[2 + i], pad2, &padded))
-      return op.emitOpError("the window's extent overflows 64 bits");
+    auto extents = windowExtents(op, w[2 + i], op.getDilation()[i], in[2 + i],
+                                 op.getPadding()[i]);
+    if (failed(extents))
+      return failure();
+    auto [span, padded] = *extents;
     if (padded < span)
       return op.emitOpError("the kernel ")
              << shapeStr(w.drop_front(2)) << " (dilation "
@@ -211,6 +234,80 @@ LogicalResult Conv2dGradInputOp::verify() {
 LogicalResult Conv2dGradWeightOp::verify() {
   return verifyConv2d(*this, {tensorType(getInput()), tensorType(getResult()),
                               tensorType(getGradOutput())});
+}
+
+//===----------------------------------------------------------------------===//
+// MaxPool2dOp, MaxPool2dGradOp
+//===----------------------------------------------------------------------===//
+
+/// Checks a pooling's attributes, and that `input` [N, C, H, W] and
+/// `output` [N, C, OH, OW] agree with them.
+template <typename PoolOp>
+static LogicalResult verifyPool2d(PoolOp op, RankedTensorType input,
+                                  RankedTensorType output, StringRef outName) {
+  if (failed(verifyWindowAttrs(op, {{"kernel", op.getKernel(), 1},
+                                    {"stride", op.getStride(), 1},
+                                    {"padding", op.getPadding(), 0},
+                                    {"dilation", op.getDilation(), 1}})))
+    return failure();
+  if (input.getRank() != 4 || output.getRank() != 4)
+    return op.emitOpError("expects rank-4 tensors, got ")
+           << shapeStr(input.getShape()) << " and "
+           << shapeStr(output.getShape());
+  if (input.getElementType() != output.getElementType())
+    return op.emitOpError("expects one element type for operands and result");
+  ArrayRef<int64_t> in = input.getShape();
+  SmallVector<int64_t> expected = {in[0], in[1]};
+  for (int i = 0; i < 2; ++i) {
+    auto extents = windowExtents(op, op.getKernel()[i], op.getDilation()[i],
+                                 in[2 + i], op.getPadding()[i]);
+    if (failed(extents))
+      return failure();
+    auto [span, padded] = *extents;
+    if (op.getPadding()[i] > span / 2)
+      return op.emitOpError("padding ")
+             << shapeStr(op.getPadding())
+             << " should be at most half the window "
+             << shapeStr(op.getKernel()) << " (dilation "
+             << shapeStr(op.getDilation()) << ")";
+    for (int64_t o = 0, count = (padded - span) / op.getStride()[i] + 1;
+         padded >= span && o < count; ++o) {
+      int64_t start = o * op.getStride()[i] - op.getPadding()[i];
+      int64_t d = op.getDilation()[i], k = op.getKernel()[i];
+      int64_t first = start >= 0 ? 0 : (-start + d - 1) / d;
+      if (first >= k || start + first * d >= in[2 + i])
+        return op.emitOpError("window ")
+               << o << " along dim " << 2 + i << " holds no element of input "
+               << shapeStr(in);
+    }
+    if (padded < span)
+      return op.emitOpError("the window ")
+             << shapeStr(op.getKernel()) << " (dilation "
+             << shapeStr(op.getDilation())
+             << ") is larger than the padded input "
+             << shapeStr(in.drop_front(2)) << " (padding "
+             << shapeStr(op.getPadding()) << ")";
+    expected.push_back((padded - span) / op.getStride()[i] + 1);
+  }
+  if (output.getShape() != ArrayRef<int64_t>(expected))
+    return op.emitOpError()
+           << outName << " shape should be " << shapeStr(expected)
+           << " for input " << shapeStr(in) << ", got "
+           << shapeStr(output.getShape());
+  return success();
+}
+
+LogicalResult MaxPool2dOp::verify() {
+  return verifyPool2d(*this, tensorType(getInput()), tensorType(getResult()),
+                      "result");
+}
+
+LogicalResult MaxPool2dGradOp::verify() {
+  if (getInput().getType() != getResult().getType())
+    return emitOpError("result type should be the input's, ")
+           << getInput().getType() << ", got " << getResult().getType();
+  return verifyPool2d(*this, tensorType(getInput()),
+                      tensorType(getGradOutput()), "grad_output");
 }
 
 //===----------------------------------------------------------------------===//

@@ -70,6 +70,8 @@ enum class OpKind : uint8_t {
   Conv2d,      ///< ember.conv2d (input, weight, optional bias) by `window`
   Conv2dGradInput,  ///< ember.conv2d_grad_input (grad_output, weight)
   Conv2dGradWeight, ///< ember.conv2d_grad_weight (input, grad_output)
+  MaxPool2d,        ///< ember.max_pool2d (input) by `window`
+  MaxPool2dGrad,    ///< ember.max_pool2d_grad (grad_output, input)
 };
 
 /// Whether `kind` is a convolution or one of its gradients (they share
@@ -124,7 +126,8 @@ struct Node {
   /// Sum/Max/Min/Argmax: keep reduced dimensions as size 1.
   bool keepdim = false;
   /// Convolutions (isConvolution): stride, padding and dilation (height,
-  /// width each), then groups.
+  /// width each), then groups. Max pooling: kernel, stride, padding and
+  /// dilation (height, width each).
   std::vector<int64_t> window;
   /// The node's value once known: set for leaves, and for op nodes once they
   /// have been realised (their inputs are then released).

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
+#include <optional>
 #include <source_location>
 #include <vector>
 
@@ -223,8 +224,10 @@ Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
 /// {height, width} (PyTorch's `int or tuple`).
 struct Size2 {
   Size2(int64_t both) : h(both), w(both) {}
-  Size2(int64_t height, int64_t width) : h(height), w(width) {}
+  Size2(int64_t height, int64_t width) : h(height), w(width), pair(true) {}
   int64_t h, w;
+  /// Given as {height, width} (modules print it as PyTorch prints a tuple).
+  bool pair = false;
 };
 
 /// 2-D convolution (cross-correlation), as torch.nn.functional.conv2d:
@@ -250,6 +253,30 @@ Tensor conv2d_grad_weight(const Tensor &input, const Tensor &grad_output,
                           Size2 padding = 0, Size2 dilation = 1,
                           int64_t groups = 1,
                           Tensor::Loc loc = Tensor::Loc::current());
+
+/// 2-D max pooling, as torch.nn.functional.max_pool2d (ceil_mode=False):
+/// `input` [N, C, H, W] (or [C, H, W]); `stride` defaults to
+/// `kernel_size`; padding (never the maximum) is at most half the window.
+/// The gradient goes to the element PyTorch returns as each window's index.
+Tensor max_pool2d(const Tensor &input, Size2 kernel_size,
+                  std::optional<Size2> stride = std::nullopt, Size2 padding = 0,
+                  Size2 dilation = 1, Tensor::Loc loc = Tensor::Loc::current());
+/// The gradient of max_pool2d's `input` given that of its result.
+Tensor max_pool2d_grad(const Tensor &grad_output, const Tensor &input,
+                       Size2 kernel_size, Size2 stride, Size2 padding,
+                       Size2 dilation,
+                       Tensor::Loc loc = Tensor::Loc::current());
+/// 2-D average pooling, as torch.nn.functional.avg_pool2d with
+/// ceil_mode=False and count_include_pad=True (padding counts as zeros);
+/// `stride` defaults to `kernel_size`.
+Tensor avg_pool2d(const Tensor &input, Size2 kernel_size,
+                  std::optional<Size2> stride = std::nullopt, Size2 padding = 0,
+                  Tensor::Loc loc = Tensor::Loc::current());
+/// Average pooling to `output_size` [OH, OW], as
+/// torch.nn.functional.adaptive_avg_pool2d: output row i averages input
+/// rows floor(i * H / OH) to ceil((i + 1) * H / OH) - 1 (likewise columns).
+Tensor adaptive_avg_pool2d(const Tensor &input, Size2 output_size,
+                           Tensor::Loc loc = Tensor::Loc::current());
 
 //===----------------------------------------------------------------------===//
 // Creation. These produce tensors with known values at once.

@@ -11,6 +11,7 @@
 
 #include "ember/nn/Module.h"
 
+#include <optional>
 #include <type_traits>
 
 namespace ember::nn {
@@ -46,6 +47,50 @@ public:
   Size2 kernel_size, stride, padding, dilation;
   int64_t groups;
   Tensor weight, bias;
+};
+
+/// 2-D max pooling, as torch.nn.MaxPool2d (ceil_mode=False):
+/// `stride` defaults to `kernel_size`.
+class MaxPool2d : public Module {
+public:
+  MaxPool2d(Size2 kernel_size, std::optional<Size2> stride = std::nullopt,
+            Size2 padding = 0, Size2 dilation = 1)
+      : kernel_size(kernel_size), stride(stride.value_or(kernel_size)),
+        padding(padding), dilation(dilation) {}
+  Tensor forward(const Tensor &input) override {
+    return max_pool2d(input, kernel_size, stride, padding, dilation);
+  }
+  std::string extra_repr() const override;
+
+  Size2 kernel_size, stride, padding, dilation;
+};
+
+/// 2-D average pooling, as torch.nn.AvgPool2d (ceil_mode=False,
+/// count_include_pad=True): `stride` defaults to `kernel_size`.
+class AvgPool2d : public Module {
+public:
+  AvgPool2d(Size2 kernel_size, std::optional<Size2> stride = std::nullopt,
+            Size2 padding = 0)
+      : kernel_size(kernel_size), stride(stride.value_or(kernel_size)),
+        padding(padding) {}
+  Tensor forward(const Tensor &input) override {
+    return avg_pool2d(input, kernel_size, stride, padding);
+  }
+  std::string extra_repr() const override;
+
+  Size2 kernel_size, stride, padding;
+};
+
+/// Average pooling to a fixed output size, as torch.nn.AdaptiveAvgPool2d.
+class AdaptiveAvgPool2d : public Module {
+public:
+  explicit AdaptiveAvgPool2d(Size2 output_size) : output_size(output_size) {}
+  Tensor forward(const Tensor &input) override {
+    return adaptive_avg_pool2d(input, output_size);
+  }
+  std::string extra_repr() const override;
+
+  Size2 output_size;
 };
 
 class ReLU : public Module {

@@ -332,6 +332,57 @@ def Ember_Conv2dGradWeightOp : Ember_Conv2dBase<"conv2d_grad_weight"> {
 }
 
 //===----------------------------------------------------------------------===//
+// MaxPool2dOp, MaxPool2dGradOp
+//===----------------------------------------------------------------------===//
+
+def Ember_MaxPool2dOp : Ember_Op<"max_pool2d", [Pure]> {
+  let summary = "2-D max pooling with PyTorch's semantics.";
+  let description = [{
+    `input` is `[N, C, H, W]`; the result is `[N, C, OH, OW]` with
+    `OH = (H + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) / stride[0] + 1`
+    (likewise `OW`; PyTorch's `ceil_mode=False`). Each output is the maximum
+    of its window; padding never wins (it is at most half the window, so
+    every window holds an input element), and a NaN in a window is its
+    maximum.
+
+    ```mlir
+    %y = ember.max_pool2d %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : tensor<64x32x28x28xf32> -> tensor<64x32x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Ember_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `kernel` `=` $kernel `stride` `=` $stride `padding` `=` $padding `dilation` `=` $dilation attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Ember_MaxPool2dGradOp : Ember_Op<"max_pool2d_grad", [Pure]> {
+  let summary = "Gradient of ember.max_pool2d with respect to its input.";
+  let description = [{
+    Given the gradient of a max pooling's result and its `input`, computes
+    the gradient of the input (of its type): each window's gradient goes to
+    the element PyTorch's max_pool2d returns as that window's index (the
+    first maximum in row-major order within the window, or the last NaN),
+    summed where windows overlap. The attributes are those of the pooling.
+
+    ```mlir
+    %dx = ember.max_pool2d_grad %dy, %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : (tensor<64x32x14x14xf32>, tensor<64x32x28x28xf32>) -> tensor<64x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Ember_FloatTensor:$grad_output, Ember_FloatTensor:$input,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$stride,
+                       DenseI64ArrayAttr:$padding, DenseI64ArrayAttr:$dilation);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = [{
+    operands `kernel` `=` $kernel `stride` `=` $stride `padding` `=` $padding `dilation` `=` $dilation attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
 
