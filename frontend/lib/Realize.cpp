@@ -629,8 +629,90 @@ NodePtr transposedWeight(const Node &linear, std::source_location loc) {
 }
 } // namespace
 
+namespace {
+/// A leaf to be given a lazy value by the next graph on its device.
+struct PendingAssign {
+  NodePtr leaf, value;
+};
+std::vector<PendingAssign> &pendingAssigns() {
+  thread_local std::vector<PendingAssign> pending;
+  return pending;
+}
+
+void realizeTargets(const std::vector<NodePtr> &requested,
+                    std::source_location loc,
+                    const std::vector<InPlace> &inPlace);
+} // namespace
+
+void assignLater(const NodePtr &leaf, const NodePtr &value) {
+  std::vector<PendingAssign> &pending = pendingAssigns();
+  for (PendingAssign &p : pending)
+    if (p.leaf == leaf) {
+      p.value = value;
+      return;
+    }
+  pending.push_back({leaf, value});
+}
+
+void cancelAssign(const Node *leaf) {
+  std::vector<PendingAssign> &pending = pendingAssigns();
+  std::erase_if(pending,
+                [&](const PendingAssign &p) { return p.leaf.get() == leaf; });
+}
+
+NodePtr pendingValue(const NodePtr &leaf) {
+  for (const PendingAssign &p : pendingAssigns())
+    if (p.leaf == leaf)
+      return p.value;
+  return leaf;
+}
+
 void realize(const std::vector<NodePtr> &requested, std::source_location loc,
              const std::vector<InPlace> &inPlace) {
+  // Pending assignments on the graph's device join it (and reading a leaf
+  // that has one computes it).
+  std::vector<PendingAssign> &pending = pendingAssigns();
+  if (pending.empty())
+    return realizeTargets(requested, loc, inPlace);
+  auto first =
+      std::find_if(requested.begin(), requested.end(), [&](const NodePtr &t) {
+        return t && (!t->isRealized() || pendingValue(t) != t);
+      });
+  if (first == requested.end())
+    return realizeTargets(requested, loc, inPlace);
+  Device device = (*first)->device;
+  std::vector<PendingAssign> taken, kept;
+  for (PendingAssign &p : pending)
+    (p.value->device == device ? taken : kept).push_back(std::move(p));
+  pending = std::move(kept);
+  std::vector<NodePtr> targets = requested;
+  std::vector<InPlace> ties = inPlace;
+  for (const PendingAssign &p : taken) {
+    targets.push_back(p.value);
+    if (device.is_cuda())
+      ties.push_back({p.value, p.leaf});
+  }
+  try {
+    realizeTargets(targets, loc, ties);
+  } catch (...) {
+    // Nothing is lost: they wait for the next graph.
+    for (PendingAssign &p : taken)
+      pending.push_back(std::move(p));
+    throw;
+  }
+  for (const PendingAssign &p : taken) {
+    Node &leaf = *p.leaf;
+    leaf.data = p.value->data;
+    leaf.deviceData = p.value->deviceData;
+    ++leaf.version; // (nodes recorded from the old value must not run now)
+    leaf.transposed.reset();
+  }
+}
+
+namespace {
+void realizeTargets(const std::vector<NodePtr> &requested,
+                    std::source_location loc,
+                    const std::vector<InPlace> &inPlace) {
   // Only distinct, not yet computed targets take part.
   std::vector<NodePtr> targets;
   std::unordered_set<Node *> seen;
@@ -840,6 +922,7 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc,
   }
 }
 
+} // namespace
 } // namespace ember::fe
 
 ember::CacheStats ember::cache_stats() {

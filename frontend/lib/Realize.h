@@ -50,6 +50,21 @@ struct InPlace {
 void realize(const std::vector<NodePtr> &targets, std::source_location loc,
              const std::vector<InPlace> &inPlace = {});
 
+/// Gives the leaf `leaf` the value of `value` (lazy; of the leaf's shape,
+/// dtype and device) in place, computed with the next graph realised on
+/// this thread on that device (on a GPU, into the leaf's buffer). A module
+/// buffer updated by a training forward, such as batch norm's running
+/// statistics, is assigned so: in PyTorch the forward writes it at once.
+/// A second assignment before then replaces the first (its value should
+/// read pendingValue(leaf)).
+void assignLater(const NodePtr &leaf, const NodePtr &value);
+/// Drops `leaf`'s pending assignment, if any (a value loaded into it
+/// replaces what a forward computed).
+void cancelAssign(const Node *leaf);
+/// What `leaf` will hold once its pending assignment is computed: the
+/// pending value, or the leaf itself.
+NodePtr pendingValue(const NodePtr &leaf);
+
 /// The graph leading to `targets` as ember IR (MLIR text), with the leaves
 /// it reads, in argument order. Exposed for tests and graph export.
 /// With `arguments`, exactly those nodes become the function's arguments,

@@ -691,6 +691,37 @@ std::vector<OpCase> buildTable() {
       [](In in) { return adaptive_avg_pool2d(in[0], 1); }, kRounded, kRounded);
 
   //===--------------------------------------------------------------------===//
+  // Batch normalisation: batch statistics (training) or given ones (eval).
+  //===--------------------------------------------------------------------===//
+
+  add(
+      "batch_norm_training",
+      [](Draw &d) {
+        int64_t c = d.size(6);
+        return OpInputs{
+            d.floats({1 + d.size(5), c, d.size(7), d.size(7)}, -3, 3),
+            d.floats({c}, 0.5, 2), d.floats({c})};
+      },
+      [](In in) {
+        return nn::functional::batch_norm(in[0], Tensor(), Tensor(), in[1],
+                                          in[2], /*training=*/true);
+      },
+      kSummed, Tolerance{1e-3, 1e-4});
+  add(
+      "batch_norm_eval",
+      [](Draw &d) {
+        int64_t c = d.size(6);
+        return OpInputs{d.floats({d.size(5), c, d.size(7), d.size(7)}),
+                        d.floats({c}), d.floats({c}, 0.2, 3),
+                        d.floats({c}, 0.5, 2), d.floats({c})};
+      },
+      [](In in) {
+        return nn::functional::batch_norm(in[0], in[1], in[2], in[3], in[4],
+                                          /*training=*/false);
+      },
+      kRounded, kSummed);
+
+  //===--------------------------------------------------------------------===//
   // Whole graphs.
   //===--------------------------------------------------------------------===//
 

@@ -84,19 +84,42 @@ std::string Module::name() const {
   return colon == std::string::npos ? full : full.substr(colon + 2);
 }
 
-void Module::collectParameters(const std::string &prefix, bool recurse,
-                               StateDict &out) const {
-  for (const auto &[name, t] : parameters_)
-    out.emplace_back(prefix + name, t);
+void Module::collect(const std::string &prefix, bool recurse, bool parameters,
+                     bool buffers, StateDict &out) const {
+  if (parameters)
+    for (const auto &[name, t] : parameters_)
+      out.emplace_back(prefix + name, t);
+  if (buffers)
+    for (const auto &[name, t] : buffers_)
+      out.emplace_back(prefix + name, t);
   if (!recurse)
     return;
   for (const auto &[name, child] : children_)
-    child->collectParameters(prefix + name + ".", true, out);
+    child->collect(prefix + name + ".", true, parameters, buffers, out);
 }
 
 StateDict Module::named_parameters(bool recurse) const {
   StateDict out;
-  collectParameters("", recurse, out);
+  collect("", recurse, true, false, out);
+  return out;
+}
+
+StateDict Module::named_buffers(bool recurse) const {
+  StateDict out;
+  collect("", recurse, false, true, out);
+  return out;
+}
+
+std::vector<Tensor> Module::buffers(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto &[name, t] : named_buffers(recurse))
+    out.push_back(t);
+  return out;
+}
+
+StateDict Module::state_dict() const {
+  StateDict out;
+  collect("", true, true, true, out);
   return out;
 }
 
@@ -112,7 +135,7 @@ void Module::load_state_dict(const StateDict &state, bool strict) {
   // `strict` that none is missing) and moved to its parameter's device
   // before any parameter is written, so a failure leaves the module as it
   // was instead of half loaded.
-  StateDict mine = named_parameters();
+  StateDict mine = state_dict();
   std::unordered_map<std::string_view, size_t> index;
   index.reserve(mine.size());
   for (size_t i = 0; i < mine.size(); ++i)
@@ -121,7 +144,8 @@ void Module::load_state_dict(const StateDict &state, bool strict) {
   for (const auto &[name, value] : state) {
     auto found = index.find(name);
     if (found == index.end())
-      throw Error(fmt::format("load_state_dict: {} has no parameter '{}'",
+      throw Error(fmt::format("load_state_dict: {} has no parameter or "
+                              "buffer '{}'",
                               this->name(), name));
     size_t i = found->second;
     if (given[i])
@@ -172,6 +196,7 @@ void Module::load_state_dict(const StateDict &state, bool strict) {
   // The parameter's node takes the values (on the parameter's device), so
   // every holder of the parameter sees them.
   for (Update &update : updates) {
+    fe::cancelAssign(update.node);
     if (update.node->device.is_cpu())
       update.node->data = std::move(update.data);
     else
@@ -189,7 +214,10 @@ void Module::train(bool on) {
 Module &Module::to(const Device &device, std::source_location loc) {
   // In place: each parameter's node moves, so the module, optimizers and
   // any other handle keep referring to the same parameters.
-  for (Tensor &p : parameters()) {
+  std::vector<Tensor> tensors = parameters();
+  for (const Tensor &b : buffers())
+    tensors.push_back(b);
+  for (Tensor &p : tensors) {
     fe::Node &node = *p.node();
     if (node.device == device)
       continue;
@@ -209,6 +237,14 @@ void Module::zero_grad() {
 Tensor &Module::register_parameter(std::string name, Tensor &tensor) {
   tensor.requires_grad_(true);
   parameters_.emplace_back(std::move(name), tensor);
+  return tensor;
+}
+
+Tensor &Module::register_buffer(std::string name, Tensor &tensor) {
+  if (!tensor.defined())
+    throw Error(fmt::format("register_buffer: '{}' is undefined", name));
+  tensor.realize();
+  buffers_.emplace_back(std::move(name), tensor);
   return tensor;
 }
 

@@ -6,6 +6,8 @@
 
 #include "ember/nn/Modules.h"
 
+#include "../Realize.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -123,6 +125,123 @@ std::string AvgPool2d::extra_repr() const {
 
 std::string AdaptiveAvgPool2d::extra_repr() const {
   return "output_size=" + sizeRepr(output_size);
+}
+
+namespace functional {
+
+Tensor batch_norm(const Tensor &input, const Tensor &running_mean,
+                  const Tensor &running_var, const Tensor &weight,
+                  const Tensor &bias, bool training, double momentum,
+                  double eps, Tensor::Loc loc) {
+  auto fail = [&](const std::string &what) {
+    throw Error(
+        fmt::format("batch_norm: {} (at {})", what, fe::formatLocation(loc)));
+  };
+  if (!input.defined() || input.dim() < 2)
+    fail("input should be [N, C, ...]");
+  int64_t rank = input.dim(), channels = input.size(1);
+  std::vector<int64_t> dims = {0};
+  Shape perChannel(rank, 1);
+  perChannel[1] = channels;
+  for (int64_t d = 2; d < rank; ++d)
+    dims.push_back(d);
+  for (const Tensor *t : {&running_mean, &running_var, &weight, &bias})
+    if (t->defined() && t->shape() != Shape{channels})
+      fail(fmt::format("input [{}] has {} channels, but a statistic or "
+                       "parameter is [{}]",
+                       fmt::join(input.shape(), ", "), channels,
+                       fmt::join(t->shape(), ", ")));
+  auto channelwise = [&](const Tensor &t) {
+    return t.reshape(perChannel, loc);
+  };
+  Tensor y;
+  if (training) {
+    int64_t count = input.numel() / channels;
+    if (count <= 1)
+      fail(fmt::format("expected more than 1 value per channel when "
+                       "training, got input [{}]",
+                       fmt::join(input.shape(), ", ")));
+    Tensor mean = input.mean(dims, false, loc);
+    Tensor centred = input - channelwise(mean);
+    Tensor var = (centred * centred).mean(dims, false, loc);
+    y = centred / channelwise((var + eps).sqrt(loc));
+    // The running statistics: no gradient, updated with the next graph.
+    NoGradGuard noGrad;
+    auto update = [&](const Tensor &running, const Tensor &batch) {
+      if (!running.defined())
+        return;
+      if (running.node()->kind != fe::OpKind::Leaf || running.requires_grad())
+        fail("running statistics must be tensors with values that do not "
+             "require grad");
+      Tensor current(fe::pendingValue(running.node()));
+      Tensor next = current * (1.0 - momentum) + batch.detach() * momentum;
+      fe::assignLater(running.node(), next.node());
+    };
+    update(running_mean, mean);
+    update(running_var,
+           var * (static_cast<double>(count) / static_cast<double>(count - 1)));
+  } else {
+    if (!running_mean.defined() || !running_var.defined())
+      fail("running_mean and running_var are needed when not training");
+    Tensor mean(fe::pendingValue(running_mean.node()));
+    Tensor var(fe::pendingValue(running_var.node()));
+    y = (input - channelwise(mean)) / channelwise((var + eps).sqrt(loc));
+  }
+  if (weight.defined())
+    y = y * channelwise(weight);
+  if (bias.defined())
+    y = y + channelwise(bias);
+  return y;
+}
+
+} // namespace functional
+
+BatchNorm2d::BatchNorm2d(int64_t features, double eps_, double momentum_,
+                         bool affine_, bool track)
+    : num_features(features), eps(eps_), momentum(momentum_), affine(affine_),
+      track_running_stats(track) {
+  if (features <= 0)
+    throw Error(fmt::format("BatchNorm2d({}): num_features must be positive",
+                            features));
+  // PyTorch's reset_parameters: weight 1, bias 0, mean 0, variance 1.
+  if (affine) {
+    weight = ones({features});
+    bias = zeros({features});
+    register_parameter("weight", weight);
+    register_parameter("bias", bias);
+  }
+  if (track) {
+    running_mean = zeros({features});
+    running_var = ones({features});
+    num_batches_tracked = zeros({}, DType::Int64);
+    register_buffer("running_mean", running_mean);
+    register_buffer("running_var", running_var);
+    register_buffer("num_batches_tracked", num_batches_tracked);
+  }
+}
+
+Tensor BatchNorm2d::forward(const Tensor &input) {
+  if (input.dim() != 4 || input.size(1) != num_features)
+    throw Error(fmt::format("BatchNorm2d({}): input of shape [{}] is not "
+                            "[N, {}, H, W]",
+                            num_features, fmt::join(input.shape(), ", "),
+                            num_features));
+  bool batchStatistics = is_training() || !track_running_stats;
+  if (is_training() && track_running_stats) {
+    NoGradGuard noGrad;
+    Tensor count(fe::pendingValue(num_batches_tracked.node()));
+    fe::assignLater(num_batches_tracked.node(),
+                    (count + ones({}, DType::Int64).to(count.device())).node());
+  }
+  return functional::batch_norm(input, running_mean, running_var, weight, bias,
+                                batchStatistics, momentum, eps);
+}
+
+std::string BatchNorm2d::extra_repr() const {
+  return fmt::format("{}, eps={}, momentum={}, affine={}, "
+                     "track_running_stats={}",
+                     num_features, eps, momentum, affine ? "True" : "False",
+                     track_running_stats ? "True" : "False");
 }
 
 Tensor Flatten::forward(const Tensor &input) {

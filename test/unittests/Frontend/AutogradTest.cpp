@@ -167,6 +167,27 @@ TEST_F(AutogradTest, Convolutions) {
       {leaf(xs), leaf(ys)});
 }
 
+TEST_F(AutogradTest, BatchNormAndPooling) {
+  Shape s = {randInt(2, 3), randInt(1, 3), randInt(1, 4), randInt(1, 4)};
+  int64_t c = s[1];
+  checkGradients(
+      [](auto &in) {
+        return nn::functional::batch_norm(in[0], Tensor(), Tensor(), in[1],
+                                          in[2], /*training=*/true);
+      },
+      {leaf(s), leaf({c}, 0.5, 2), leaf({c})});
+  // Distinct values (no ties), so that the maximum is differentiable.
+  checkGradients([](auto &in) { return max_pool2d(in[0], 2, 1, 1) * 1.0; },
+                 {leaf({1, 2, 3, 3}, 0.1, 1, true)});
+  checkGradients([](auto &in) { return avg_pool2d(in[0], 2, 1, 1); },
+                 {leaf({1, 2, 3, 3})});
+  checkGradients(
+      [](auto &in) {
+        return adaptive_avg_pool2d(in[0], {2, 3});
+      },
+      {leaf({1, 2, 5, 4})});
+}
+
 TEST_F(AutogradTest, DataMovement) {
   checkGradients([](auto &in) { return in[0].reshape({-1}); }, {leaf({2, 3})});
   checkGradients([](auto &in) { return in[0].permute({2, 0, 1}); },

@@ -63,6 +63,57 @@ TEST_F(GpuOpsTest, TrainingStepMatchesTheCpu) {
   EXPECT_EQ(ref::compareClose(a, e, {32, 20}, 1e-4, 1e-5), "");
 }
 
+TEST_F(GpuOpsTest, CnnStepsMatchTheCpu) {
+  // Convolutions, batch norm (its running statistics updated in the step,
+  // in their buffers on the GPU), max pooling and Adam, four steps on each
+  // device, then a forward in eval mode. (The convolution has no bias:
+  // batch norm cancels its gradient to rounding noise, which Adam would
+  // scale up to full steps that differ between the devices.)
+  auto train = [](const Device &device) {
+    manual_seed(6);
+    nn::Sequential model{nn::Conv2d(1, 4, 3, 1, 1, 1, 1, false),
+                         nn::BatchNorm2d(4),
+                         nn::ReLU(),
+                         nn::MaxPool2d(2),
+                         nn::Flatten(),
+                         nn::Linear(4 * 4 * 4, 3)};
+    model.to(device);
+    optim::Adam opt(model.parameters(), {.lr = 0.01});
+    manual_seed(7);
+    Tensor x = randn({6, 1, 8, 8}).to(device);
+    Tensor y = tensor(std::vector<int64_t>{0, 1, 2, 0, 1, 2}, {6}).to(device);
+    std::vector<const void *> buffers;
+    for (const Tensor &b : model.buffers())
+      buffers.push_back(b.node()->deviceData.get());
+    for (int i = 0; i < 4; ++i) {
+      opt.zero_grad();
+      nn::CrossEntropyLoss()(model(x), y).backward();
+      opt.step();
+    }
+    std::vector<std::vector<double>> out;
+    for (const auto &[name, t] : model.state_dict()) {
+      if (device.is_cuda() && t.dtype() == DType::Float32 &&
+          name.find("running") != std::string::npos)
+        EXPECT_EQ(t.node()->deviceData.get(), buffers[out.size() - 3])
+            << name << " has another buffer after the steps";
+      std::vector<double> v = t.to(DType::Float64).to_vector<double>();
+      out.push_back(v);
+    }
+    model.eval();
+    out.push_back(model(x).to(DType::Float64).to_vector<double>());
+    return out;
+  };
+  std::vector<std::vector<double>> cpu = train(Device::cpu());
+  std::vector<std::vector<double>> gpu = train(Device::cuda());
+  ASSERT_EQ(gpu.size(), cpu.size());
+  for (size_t i = 0; i < cpu.size(); ++i)
+    EXPECT_EQ(ref::compareClose(gpu[i], cpu[i],
+                                {static_cast<int64_t>(cpu[i].size())}, 1e-4,
+                                1e-5),
+              "")
+        << "state entry " << i;
+}
+
 /// One step of a random graph: an op on earlier values (by index into the
 /// values so far), drawn once and replayed on each device.
 struct RandomStep {

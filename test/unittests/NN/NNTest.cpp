@@ -167,6 +167,70 @@ TEST(NNTest, PoolingModulesPrintAndComputeLikePyTorch) {
   }
 }
 
+TEST(NNTest, BatchNorm2dNormalisesAndTracksRunningStatistics) {
+  nn::BatchNorm2d bn(3);
+  std::ostringstream os;
+  os << bn;
+  EXPECT_EQ(os.str(), "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, "
+                      "track_running_stats=True)");
+  StateDict state = bn.state_dict();
+  std::vector<std::string> names;
+  for (const auto &[name, t] : state)
+    names.push_back(name);
+  // PyTorch's state_dict names and order.
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"weight", "bias", "running_mean",
+                                      "running_var", "num_batches_tracked"}));
+  EXPECT_EQ(bn.parameters().size(), 2u);
+  EXPECT_EQ(bn.buffers().size(), 3u);
+
+  manual_seed(4);
+  Tensor x = randn({4, 3, 5, 2}) * 2.0 + 1.0;
+  std::vector<float> xv = x.to_vector();
+  // The batch statistics per channel (mean, biased and unbiased variance).
+  double mean[3] = {}, var[3] = {};
+  const int per = 4 * 5 * 2;
+  for (int i = 0; i < 4; ++i)
+    for (int c = 0; c < 3; ++c)
+      for (int k = 0; k < 10; ++k)
+        mean[c] += xv[(i * 3 + c) * 10 + k] / per;
+  for (int i = 0; i < 4; ++i)
+    for (int c = 0; c < 3; ++c)
+      for (int k = 0; k < 10; ++k) {
+        double d = xv[(i * 3 + c) * 10 + k] - mean[c];
+        var[c] += d * d / per;
+      }
+  // Two training forwards before anything runs: both updates count, and
+  // reading a buffer computes them.
+  Tensor y = bn(x);
+  Tensor y2 = bn(x * 1.0);
+  std::vector<float> rm = bn.running_mean.to_vector(),
+                     rv = bn.running_var.to_vector();
+  std::vector<float> yv = y.to_vector();
+  for (int c = 0; c < 3; ++c) {
+    double expected = (xv[c * 10] - mean[c]) / std::sqrt(var[c] + 1e-5);
+    EXPECT_NEAR(yv[c * 10], expected, 1e-4) << c;
+  }
+  for (int c = 0; c < 3; ++c) {
+    double m1 = 0.1 * mean[c], v1 = 0.9 + 0.1 * var[c] * per / (per - 1);
+    EXPECT_NEAR(rm[c], 0.9 * m1 + 0.1 * mean[c], 1e-5) << c;
+    EXPECT_NEAR(rv[c], 0.9 * v1 + 0.1 * var[c] * per / (per - 1), 1e-5) << c;
+  }
+  EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 2);
+  (void)y2;
+  // Eval mode: the running statistics, no update.
+  bn.eval();
+  std::vector<float> ye = bn(x).to_vector();
+  EXPECT_NEAR(ye[0], (xv[0] - rm[0]) / std::sqrt(rv[0] + 1e-5), 1e-4);
+  EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 2);
+  // A state dict round trip carries the buffers.
+  nn::BatchNorm2d other(3);
+  other.load_state_dict(bn.state_dict());
+  EXPECT_EQ(other.running_var.to_vector(), rv);
+  EXPECT_EQ(other.num_batches_tracked.item<int64_t>(), 2);
+  EXPECT_THROW(bn(randn({4, 2, 5, 2})), Error);
+}
+
 TEST(NNTest, SmallCnnLearns) {
   manual_seed(7);
   // The class of an 8x8 image is where its bright 3x3 patch is: left,
@@ -579,8 +643,8 @@ TEST(NNTest, FailedLoadStateDictLeavesEveryParameterAsItWas) {
   // Every parameter given, then an extra key.
   StateDict extra = full(7);
   extra.emplace_back("2.scale", zeros({3}));
-  expectError(extra, true, "has no parameter '2.scale'");
-  expectError(extra, false, "has no parameter '2.scale'");
+  expectError(extra, true, "has no parameter or buffer '2.scale'");
+  expectError(extra, false, "has no parameter or buffer '2.scale'");
   // A right weight before a wrong-shaped bias.
   StateDict wrongBias = full(7);
   ASSERT_EQ(wrongBias[1].first, "0.bias");

@@ -59,16 +59,24 @@ public:
     return children_;
   }
 
-  /// The parameters by name: what checkpoints store.
-  StateDict state_dict() const { return named_parameters(); }
-  /// Copies values into the parameters. Every name must exist with the same
-  /// shape and dtype, and (with `strict`) every parameter must be given.
+  /// Buffers (state that is not trained, such as batch norm's running
+  /// statistics) of this module and its descendants, named by path.
+  StateDict named_buffers(bool recurse = true) const;
+  std::vector<Tensor> buffers(bool recurse = true) const;
+
+  /// The parameters and buffers by name, in PyTorch's order (each module's
+  /// parameters, then its buffers, then its children's): what checkpoints
+  /// store.
+  StateDict state_dict() const;
+  /// Copies values into the parameters and buffers. Every name must exist
+  /// with the same shape and dtype, and (with `strict`) every entry of
+  /// state_dict() must be given.
   void load_state_dict(const StateDict &state, bool strict = true);
 
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
-  /// Moves the parameters to `device`, in place.
+  /// Moves the parameters and buffers to `device`, in place.
   Module &to(const Device &device,
              std::source_location loc = std::source_location::current());
   /// Drops every parameter's gradient.
@@ -77,6 +85,9 @@ public:
 protected:
   /// Registers `tensor` as a parameter (it then requires grad).
   Tensor &register_parameter(std::string name, Tensor &tensor);
+  /// Registers `tensor` (a tensor with a value) as a buffer: saved and
+  /// loaded with the parameters and moved by to(), never trained.
+  Tensor &register_buffer(std::string name, Tensor &tensor);
   /// Registers a member module as a child, by reference.
   void register_module(std::string name, Module &module);
   void register_modules(
@@ -86,10 +97,10 @@ protected:
   void register_owned_module(std::string name, std::shared_ptr<Module> module);
 
 private:
-  void collectParameters(const std::string &prefix, bool recurse,
-                         StateDict &out) const;
+  void collect(const std::string &prefix, bool recurse, bool parameters,
+               bool buffers, StateDict &out) const;
 
-  std::vector<std::pair<std::string, Tensor>> parameters_;
+  std::vector<std::pair<std::string, Tensor>> parameters_, buffers_;
   std::vector<std::pair<std::string, Module *>> children_;
   std::vector<std::shared_ptr<Module>> owned_;
   bool training_ = true;

@@ -93,6 +93,28 @@ public:
   Size2 output_size;
 };
 
+/// Batch normalisation of [N, C, H, W] per channel, as torch.nn.BatchNorm2d.
+/// In training mode (train()) it normalises by the batch's mean and
+/// (biased) variance and updates the buffers running_mean, running_var
+/// (with the unbiased variance) and num_batches_tracked; in eval mode it
+/// normalises by the running statistics. The buffers are saved and loaded
+/// under PyTorch's names. The update is computed with the next graph that
+/// runs (the training step), not at once.
+class BatchNorm2d : public Module {
+public:
+  explicit BatchNorm2d(int64_t num_features, double eps = 1e-5,
+                       double momentum = 0.1, bool affine = true,
+                       bool track_running_stats = true);
+  Tensor forward(const Tensor &input) override;
+  std::string extra_repr() const override;
+
+  int64_t num_features;
+  double eps, momentum;
+  bool affine, track_running_stats;
+  Tensor weight, bias;                                   ///< with `affine`
+  Tensor running_mean, running_var, num_batches_tracked; ///< when tracked
+};
+
 class ReLU : public Module {
 public:
   Tensor forward(const Tensor &input) override { return input.relu(); }
@@ -152,6 +174,18 @@ private:
 };
 
 namespace functional {
+/// Batch normalisation, as torch.nn.functional.batch_norm: `input`
+/// [N, C, ...] normalised per channel by the batch's statistics (over
+/// every dim but 1) when `training`, else by `running_mean` and
+/// `running_var`; then scaled by `weight` and shifted by `bias` when they
+/// are defined. In training, defined running statistics (leaves) take
+/// (1 - momentum) * running + momentum * batch statistic (the variance
+/// unbiased), computed with the next graph that runs.
+Tensor batch_norm(const Tensor &input, const Tensor &running_mean,
+                  const Tensor &running_var, const Tensor &weight,
+                  const Tensor &bias, bool training, double momentum = 0.1,
+                  double eps = 1e-5, Tensor::Loc loc = Tensor::Loc::current());
+
 /// Mean cross-entropy of `logits` [N, C] against int64 class indices
 /// `target` [N] (PyTorch's F.cross_entropy, reduction="mean").
 Tensor cross_entropy(const Tensor &logits, const Tensor &target,
