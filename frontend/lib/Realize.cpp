@@ -534,6 +534,11 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
                            inType(1), type);
       break;
     }
+    case OpKind::RandomUniform:
+      line = fmt::format("{} = ember.random_uniform {}, {} : ({}, {}) -> {}",
+                         result, operands[0], operands[1], inType(0), inType(1),
+                         type);
+      break;
     case OpKind::Leaf:
       throw Error("ember: internal error: a leaf without data is in the graph");
     }

@@ -50,6 +50,12 @@ struct InPlace {
 void realize(const std::vector<NodePtr> &targets, std::source_location loc,
              const std::vector<InPlace> &inPlace = {});
 
+/// Uniform numbers in [0, 1) of `shape` drawn inside the graph on `device`
+/// (ember.random_uniform), from the generator manual_seed seeds; each call
+/// takes the next numbers of its stream.
+NodePtr randomUniform(Shape shape, DType dtype, const Device &device,
+                      std::source_location loc);
+
 /// Gives the leaf `leaf` the value of `value` (lazy; of the leaf's shape,
 /// dtype and device) in place, computed with the next graph realised on
 /// this thread on that device (on a GPU, into the leaf's buffer). A module

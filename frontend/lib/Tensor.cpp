@@ -219,6 +219,15 @@ std::mt19937_64 &generator() {
   return gen;
 }
 
+/// The in-graph generator's key and next counter (ember.random_uniform).
+struct PhiloxState {
+  uint64_t seed = 0x5eed, offset = 0;
+};
+PhiloxState &philox() {
+  static PhiloxState state;
+  return state;
+}
+
 /// Flattens a nested list into `values`, recording the shape at `depth`.
 void flatten(const NestedList &list, size_t depth, Shape &shape,
              std::vector<double> &values, Loc loc) {
@@ -1275,7 +1284,32 @@ Tensor arange(double start, double end, double step, DType dtype, Loc loc) {
 void manual_seed(uint64_t seed) {
   std::lock_guard<std::mutex> lock(generatorMutex());
   generator().seed(seed);
+  philox() = {seed, 0};
 }
+
+namespace fe {
+NodePtr randomUniform(Shape shape, DType dtype, const Device &device,
+                      std::source_location loc) {
+  if (dtype != DType::Float32 && dtype != DType::Float64)
+    fail("random_uniform",
+         fmt::format("expects float32 or float64, got {}", dtypeName(dtype)),
+         loc);
+  int64_t count = numelOf(shape);
+  uint64_t seed, offset;
+  {
+    std::lock_guard<std::mutex> lock(generatorMutex());
+    seed = philox().seed;
+    offset = philox().offset;
+    philox().offset += static_cast<uint64_t>(count);
+  }
+  Tensor s = tensor(std::vector<int64_t>{static_cast<int64_t>(seed)}, {});
+  Tensor o = tensor(std::vector<int64_t>{static_cast<int64_t>(offset)}, {});
+  NodePtr node = makeNode(OpKind::RandomUniform, {s.node(), o.node()},
+                          std::move(shape), dtype, loc);
+  node->device = device;
+  return node;
+}
+} // namespace fe
 
 Tensor rand(Shape shape, DType dtype) {
   NodePtr leaf = makeLeaf(std::move(shape), dtype);

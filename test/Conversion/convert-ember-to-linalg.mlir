@@ -1169,3 +1169,29 @@ func.func @max_pool2d_grad(%dy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) ->
   %0 = ember.max_pool2d_grad %dy, %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
   return %0 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Random numbers: a parallel generic reading the rank-0 seed and offset at
+// every point; the counter is offset + the row-major index; ten Philox
+// rounds of two 32x32->64-bit products each; the first word's upper 24 bits
+// scaled by 2^-24.
+// CHECK-DAG: #[[$SCALAR:.*]] = affine_map<(d0, d1) -> ()>
+// CHECK-LABEL: func.func @random_uniform
+// CHECK-SAME: (%[[SEED:.*]]: tensor<i64>, %[[OFF:.*]]: tensor<i64>)
+// CHECK: linalg.generic {indexing_maps = [#[[$SCALAR]], #[[$SCALAR]], {{.*}}], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%[[SEED]], %[[OFF]] : tensor<i64>, tensor<i64>)
+// CHECK: ^bb0(%[[S:.*]]: i64, %[[O:.*]]: i64, %{{.*}}: f32):
+// CHECK: linalg.index 0
+// CHECK: linalg.index 1
+// CHECK: arith.addi %[[O]]
+// CHECK-COUNT-20: arith.mului_extended
+// CHECK-NOT: arith.mului_extended
+// CHECK: arith.shrui %{{.*}}, %{{.*}} : i32
+// CHECK: arith.uitofp %{{.*}} : i32 to f32
+// CHECK: arith.constant 5.96046448E-8 : f32
+// CHECK: arith.mulf
+func.func @random_uniform(%seed: tensor<i64>, %offset: tensor<i64>) -> tensor<4x5xf32> {
+  %0 = ember.random_uniform %seed, %offset : (tensor<i64>, tensor<i64>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}

@@ -722,6 +722,37 @@ std::vector<OpCase> buildTable() {
       kRounded, kSummed);
 
   //===--------------------------------------------------------------------===//
+  // Random numbers inside the graph: the reference runs the same Philox, so
+  // every backend must give exactly its numbers (and masks).
+  //===--------------------------------------------------------------------===//
+
+  addDrawn(
+      "dropout",
+      [](Draw &d) {
+        uint64_t seed = static_cast<uint64_t>(d.integer(0, 1 << 30));
+        double p = d.integer(1, 9) / 10.0;
+        return OpInstance{{d.floats(d.shape(1, 4))}, [=](In in) {
+                            manual_seed(seed);
+                            return nn::functional::dropout(in[0], p);
+                          }};
+      },
+      kRounded, kRounded);
+  addDrawn(
+      "random_uniform_streams",
+      [](Draw &d) {
+        uint64_t seed = static_cast<uint64_t>(d.integer(0, 1 << 30));
+        return OpInstance{{d.floats({d.size(), d.size()})}, [=](In in) {
+                            // Two draws after one seed: the second
+                            // continues the stream.
+                            manual_seed(seed);
+                            Tensor a = nn::functional::dropout(in[0], 0.5);
+                            Tensor b = nn::functional::dropout(in[0], 0.3);
+                            return OpOutputs{a + b * 2.0};
+                          }};
+      },
+      kRounded, kRounded);
+
+  //===--------------------------------------------------------------------===//
   // Whole graphs.
   //===--------------------------------------------------------------------===//
 

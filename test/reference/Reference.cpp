@@ -8,6 +8,7 @@
 
 #include "Reference.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -509,6 +510,41 @@ Values evalMaxPool(const Node &node, const Values &a, const Values *b) {
   return out;
 }
 
+/// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as
+/// 1, 2, 3"): element i is the first output word for the counter
+/// (offset + i, 0) and key `seed`, its upper 24 bits times 2^-24.
+Values evalRandomUniform(const Node &node, const Values &seed,
+                         const Values &offset) {
+  require(node.inputs[0]->dtype == DType::Int64 &&
+              node.inputs[1]->dtype == DType::Int64 &&
+              node.inputs[0]->shape.empty() && node.inputs[1]->shape.empty(),
+          node, "seed and offset must be rank-0 int64");
+  // (Exact: toDoubles read them as doubles; the tests' values fit 53 bits.)
+  uint64_t key = static_cast<uint64_t>(static_cast<int64_t>(seed[0]));
+  uint64_t start = static_cast<uint64_t>(static_cast<int64_t>(offset[0]));
+  Values out(numelOf(node.shape));
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint64_t counter = start + i;
+    uint32_t x[4] = {static_cast<uint32_t>(counter),
+                     static_cast<uint32_t>(counter >> 32), 0, 0};
+    uint32_t k[2] = {static_cast<uint32_t>(key),
+                     static_cast<uint32_t>(key >> 32)};
+    for (int round = 0; round < 10; ++round) {
+      uint64_t p0 = uint64_t{0xD2511F53} * x[0],
+               p1 = uint64_t{0xCD9E8D57} * x[2];
+      uint32_t y[4] = {static_cast<uint32_t>(p1 >> 32) ^ x[1] ^ k[0],
+                       static_cast<uint32_t>(p1),
+                       static_cast<uint32_t>(p0 >> 32) ^ x[3] ^ k[1],
+                       static_cast<uint32_t>(p0)};
+      std::copy(y, y + 4, x);
+      k[0] += 0x9E3779B9u;
+      k[1] += 0xBB67AE85u;
+    }
+    out[i] = static_cast<double>(x[0] >> 8) * 0x1p-24;
+  }
+  return out;
+}
+
 /// Exp, Log, the comparisons, Select and Cast: elementwise, shapes equal.
 Values evalElementwiseOther(const Node &node, const std::vector<const Values *> &in) {
   for (const auto &input : node.inputs)
@@ -646,6 +682,9 @@ Values computeNode(const Node &node,
   case OpKind::MaxPool2dGrad:
     requireInputs(node, 2);
     return evalMaxPool(node, in(0), &in(1));
+  case OpKind::RandomUniform:
+    requireInputs(node, 2);
+    return evalRandomUniform(node, in(0), in(1));
   case OpKind::Leaf:
     break;
   }

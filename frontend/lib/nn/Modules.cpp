@@ -194,7 +194,42 @@ Tensor batch_norm(const Tensor &input, const Tensor &running_mean,
   return y;
 }
 
+Tensor dropout(const Tensor &input, double p, bool training, Tensor::Loc loc) {
+  if (!(p >= 0 && p <= 1))
+    throw Error(fmt::format("dropout: probability {} is not in [0, 1] (at {})",
+                            p, fe::formatLocation(loc)));
+  if (!input.defined())
+    throw Error(fmt::format("dropout: the tensor is undefined (at {})",
+                            fe::formatLocation(loc)));
+  if (!training || p == 0)
+    return input;
+  if (!isFloatingPoint(input.dtype()))
+    throw Error(fmt::format("dropout: expects a floating-point input, got {} "
+                            "(at {})",
+                            dtypeName(input.dtype()), fe::formatLocation(loc)));
+  Tensor zero = zeros({}, input.dtype());
+  if (p == 1)
+    return input * 0.0; // (as PyTorch: a NaN stays NaN)
+  Tensor u(
+      fe::randomUniform(input.shape(), input.dtype(), input.device(), loc));
+  Tensor keep = u.ge(full({}, p, input.dtype()), loc);
+  return where(keep, input * (1.0 / (1.0 - p)), zero, loc);
+}
+
 } // namespace functional
+
+Dropout::Dropout(double p_) : p(p_) {
+  if (!(p >= 0 && p <= 1))
+    throw Error(fmt::format("Dropout({}): probability is not in [0, 1]", p));
+}
+
+Tensor Dropout::forward(const Tensor &input) {
+  return functional::dropout(input, p, is_training());
+}
+
+std::string Dropout::extra_repr() const {
+  return fmt::format("p={}, inplace=False", p);
+}
 
 BatchNorm2d::BatchNorm2d(int64_t features, double eps_, double momentum_,
                          bool affine_, bool track)

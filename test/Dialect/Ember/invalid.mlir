@@ -996,3 +996,19 @@ func.func @max_pool2d_empty_window(%x: tensor<1x2x4x1xf32>) {
   %0 = ember.max_pool2d %x kernel = [1, 2] stride = [1, 2] padding = [0, 1] dilation = [1, 2] : tensor<1x2x4x1xf32> -> tensor<1x2x4x1xf32>
   return
 }
+
+// -----
+
+func.func @random_uniform_seed_rank(%seed: tensor<2xi64>, %offset: tensor<i64>) {
+  // expected-error @+1 {{'ember.random_uniform' op seed and offset should be rank-0 tensors, got 'tensor<2xi64>'}}
+  %0 = ember.random_uniform %seed, %offset : (tensor<2xi64>, tensor<i64>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @random_uniform_int_result(%seed: tensor<i64>, %offset: tensor<i64>) {
+  // expected-error @+1 {{'ember.random_uniform' op result #0 must be statically shaped tensor of 32-bit float or 64-bit float values, but got 'tensor<4xi32>'}}
+  %0 = ember.random_uniform %seed, %offset : (tensor<i64>, tensor<i64>) -> tensor<4xi32>
+  return
+}

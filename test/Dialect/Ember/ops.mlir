@@ -502,3 +502,12 @@ func.func @max_pool2d(%x: tensor<2x3x9x9xf32>, %dy: tensor<2x3x5x5xf32>) -> (ten
   %1 = ember.max_pool2d_grad %dy, %x kernel = [3, 3] stride = [2, 2] padding = [1, 1] dilation = [1, 1] : (tensor<2x3x5x5xf32>, tensor<2x3x9x9xf32>) -> tensor<2x3x9x9xf32>
   return %0, %1 : tensor<2x3x5x5xf32>, tensor<2x3x9x9xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @random_uniform
+// CHECK:         ember.random_uniform %{{.*}}, %{{.*}} : (tensor<i64>, tensor<i64>) -> tensor<4x5xf32>
+func.func @random_uniform(%seed: tensor<i64>, %offset: tensor<i64>) -> tensor<4x5xf32> {
+  %0 = ember.random_uniform %seed, %offset : (tensor<i64>, tensor<i64>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}

@@ -231,6 +231,51 @@ TEST(NNTest, BatchNorm2dNormalisesAndTracksRunningStatistics) {
   EXPECT_THROW(bn(randn({4, 2, 5, 2})), Error);
 }
 
+TEST(NNTest, DropoutDrawsPhiloxMasksInTheGraph) {
+  nn::Dropout drop(0.25);
+  std::ostringstream os;
+  os << drop;
+  EXPECT_EQ(os.str(), "Dropout(p=0.25, inplace=False)");
+  // Philox4x32-10's known answer for key 0 and counter 0 is 0x6627e8d5
+  // (Random123's test vectors): the first number after manual_seed(0) is
+  // 0x6627e8 / 2^24 = 0.39904..., so p = 0.39 keeps the element and 0.40
+  // drops it.
+  for (auto [p, kept] : {std::pair{0.39, true}, std::pair{0.40, false}}) {
+    manual_seed(0);
+    float v = nn::functional::dropout(ones({1}), p).item();
+    EXPECT_FLOAT_EQ(v, kept ? static_cast<float>(1 / (1 - p)) : 0.0f) << p;
+  }
+  // About 1 - p kept, scaled by 1 / (1 - p); a fresh mask each call; the
+  // same masks after the same seed.
+  manual_seed(12);
+  Tensor x = ones({200000});
+  Tensor a = drop(x), b = drop(x);
+  std::vector<float> av = a.to_vector(), bv = b.to_vector();
+  int64_t keptA = 0, same = 0;
+  for (size_t i = 0; i < av.size(); ++i) {
+    ASSERT_TRUE(av[i] == 0.0f || std::abs(av[i] - 1 / 0.75f) < 1e-6) << av[i];
+    keptA += av[i] != 0;
+    same += (av[i] != 0) == (bv[i] != 0);
+  }
+  EXPECT_NEAR(keptA / 200000.0, 0.75, 0.005);
+  EXPECT_LT(same / 200000.0, 0.7); // independent masks agree 62.5% of the time
+  manual_seed(12);
+  EXPECT_EQ(drop(x).to_vector(), av);
+  // The gradient is the mask, scaled.
+  Tensor w = ones({1000});
+  w.requires_grad_();
+  manual_seed(3);
+  Tensor y = drop(w * 2.0);
+  y.sum().backward();
+  std::vector<float> yv = y.to_vector(), g = w.grad().to_vector();
+  for (size_t i = 0; i < g.size(); ++i)
+    EXPECT_FLOAT_EQ(g[i], yv[i] == 0 ? 0.0f : 2 / 0.75f) << i;
+  // Eval mode: the identity.
+  drop.eval();
+  EXPECT_EQ(drop(x).to_vector(), x.to_vector());
+  EXPECT_THROW(nn::Dropout(1.5), Error);
+}
+
 TEST(NNTest, SmallCnnLearns) {
   manual_seed(7);
   // The class of an 8x8 image is where its bright 3x3 patch is: left,

@@ -694,6 +694,87 @@ struct CastOpLowering : OpConversionPattern<CastOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// RandomUniformOp
+//===----------------------------------------------------------------------===//
+
+/// A parallel generic reading the seed and offset (rank-0, every point):
+/// each point computes its row-major index, runs the ten Philox4x32 rounds
+/// on the counter (offset + index, 0, 0, 0) with the seed as key (the
+/// multiplications' high halves from arith.mului_extended), and scales the
+/// first word's upper 24 bits by 2^-24.
+struct RandomUniformOpLowering : OpConversionPattern<RandomUniformOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RandomUniformOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap scalar = AffineMap::get(rank, 0, {}, ctx);
+    SmallVector<AffineMap> maps = {scalar, scalar,
+                                   rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto body = [&](OpBuilder &b, Location l, ValueRange args) {
+      Type i32 = b.getI32Type(), i64 = b.getI64Type();
+      auto c32 = [&](uint32_t v) -> Value {
+        return arith::ConstantOp::create(
+            b, l, b.getIntegerAttr(i32, static_cast<int32_t>(v)));
+      };
+      auto lo = [&](Value v) -> Value {
+        return arith::TruncIOp::create(b, l, i32, v);
+      };
+      auto hi = [&](Value v) -> Value {
+        Value shifted = arith::ShRUIOp::create(
+            b, l, v, arith::ConstantOp::create(b, l, b.getI64IntegerAttr(32)));
+        return arith::TruncIOp::create(b, l, i32, shifted);
+      };
+      // The row-major index of this point.
+      Value index = arith::ConstantIndexOp::create(b, l, 0);
+      for (int64_t d = 0; d < rank; ++d) {
+        index = arith::MulIOp::create(
+            b, l, index,
+            arith::ConstantIndexOp::create(b, l, type.getDimSize(d)));
+        index = arith::AddIOp::create(b, l, index,
+                                      linalg::IndexOp::create(b, l, d));
+      }
+      Value counter = arith::AddIOp::create(
+          b, l, args[1], arith::IndexCastOp::create(b, l, i64, index));
+      Value x[4] = {lo(counter), hi(counter), c32(0), c32(0)};
+      Value k[2] = {lo(args[0]), hi(args[0])};
+      for (int round = 0; round < 10; ++round) {
+        auto m0 = arith::MulUIExtendedOp::create(b, l, c32(0xD2511F53), x[0]);
+        auto m1 = arith::MulUIExtendedOp::create(b, l, c32(0xCD9E8D57), x[2]);
+        Value y0 = arith::XOrIOp::create(
+            b, l, arith::XOrIOp::create(b, l, m1.getHigh(), x[1]), k[0]);
+        Value y2 = arith::XOrIOp::create(
+            b, l, arith::XOrIOp::create(b, l, m0.getHigh(), x[3]), k[1]);
+        x[0] = y0;
+        x[1] = m1.getLow();
+        x[2] = y2;
+        x[3] = m0.getLow();
+        k[0] = arith::AddIOp::create(b, l, k[0], c32(0x9E3779B9));
+        k[1] = arith::AddIOp::create(b, l, k[1], c32(0xBB67AE85));
+      }
+      Type elem = type.getElementType();
+      Value bits = arith::ShRUIOp::create(b, l, x[0], c32(8));
+      Value u = arith::UIToFPOp::create(b, l, elem, bits);
+      Value scale =
+          arith::ConstantOp::create(b, l, b.getFloatAttr(elem, 0x1p-24));
+      linalg::YieldOp::create(
+          b, l, arith::MulFOp::create(b, l, u, scale).getResult());
+    };
+    auto generic = linalg::GenericOp::create(
+        rewriter, op.getLoc(), TypeRange{type},
+        ValueRange{adaptor.getSeed(), adaptor.getOffset()},
+        ValueRange{emptyLike(rewriter, op.getLoc(), type)}, maps, iterators,
+        body);
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
 
@@ -749,6 +830,6 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
                       arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt>,
       CompareLowering<GeOp, arith::CmpFPredicate::OGE,
                       arith::CmpIPredicate::sge, arith::CmpIPredicate::uge>,
-      SelectOpLowering, CastOpLowering>(ctx);
+      SelectOpLowering, CastOpLowering, RandomUniformOpLowering>(ctx);
   populateEmberConvToLinalgPatterns(patterns);
 }

@@ -311,6 +311,18 @@ LogicalResult MaxPool2dGradOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// RandomUniformOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RandomUniformOp::verify() {
+  for (Value v : {getSeed(), getOffset()})
+    if (tensorType(v).getRank() != 0)
+      return emitOpError("seed and offset should be rank-0 tensors, got ")
+             << v.getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
 

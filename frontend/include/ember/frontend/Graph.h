@@ -72,6 +72,7 @@ enum class OpKind : uint8_t {
   Conv2dGradWeight, ///< ember.conv2d_grad_weight (input, grad_output)
   MaxPool2d,        ///< ember.max_pool2d (input) by `window`
   MaxPool2dGrad,    ///< ember.max_pool2d_grad (grad_output, input)
+  RandomUniform,    ///< ember.random_uniform (seed, offset: rank-0 int64)
 };
 
 /// Whether `kind` is a convolution or one of its gradients (they share

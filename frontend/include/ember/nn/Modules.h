@@ -115,6 +115,17 @@ public:
   Tensor running_mean, running_var, num_batches_tracked; ///< when tracked
 };
 
+/// Dropout, as torch.nn.Dropout: functional::dropout in training mode, the
+/// identity in eval mode.
+class Dropout : public Module {
+public:
+  explicit Dropout(double p = 0.5);
+  Tensor forward(const Tensor &input) override;
+  std::string extra_repr() const override;
+
+  double p;
+};
+
 class ReLU : public Module {
 public:
   Tensor forward(const Tensor &input) override { return input.relu(); }
@@ -174,6 +185,14 @@ private:
 };
 
 namespace functional {
+/// Zeroes each element with probability `p` and scales the others by
+/// 1 / (1 - p) when `training` (torch.nn.functional.dropout); else returns
+/// `input`. The mask is drawn inside the compiled graph by a counter-based
+/// generator (Philox) that ember::manual_seed seeds: the same seed gives
+/// the same masks on every backend.
+Tensor dropout(const Tensor &input, double p = 0.5, bool training = true,
+               Tensor::Loc loc = Tensor::Loc::current());
+
 /// Batch normalisation, as torch.nn.functional.batch_norm: `input`
 /// [N, C, ...] normalised per channel by the batch's statistics (over
 /// every dim but 1) when `training`, else by `running_mean` and

@@ -383,6 +383,35 @@ def Ember_MaxPool2dGradOp : Ember_Op<"max_pool2d_grad", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// RandomUniformOp
+//===----------------------------------------------------------------------===//
+
+def Ember_RandomUniformOp : Ember_Op<"random_uniform", [Pure]> {
+  let summary = "Uniform random numbers in [0, 1) from a counter-based generator.";
+  let description = [{
+    Element `i` (row-major) of the result is drawn by Philox4x32-10 with the
+    64-bit key `seed` and the 128-bit counter `(offset + i, 0)`: the first
+    32-bit word of the output, its upper 24 bits times 2^-24. The same seed
+    and offset give the same numbers on every backend; the caller advances
+    the offset past the elements it used for the next draw. `seed` and
+    `offset` are rank-0 `i64` tensors, so that graphs differing only in them
+    share a compiled artifact. (The op is pure: equal operands give equal
+    numbers.)
+
+    ```mlir
+    %u = ember.random_uniform %seed, %offset : (tensor<i64>, tensor<i64>) -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[I64]>:$seed,
+                       StaticShapeTensorOf<[I64]>:$offset);
+  let results = (outs StaticShapeTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = [{
+    $seed `,` $offset attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
 
