@@ -18,11 +18,12 @@ cd "$build"
 # by default).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1}
 # The IR tests and the install check exercise tools, not new code paths.
-# The Quickstart's epoch on the emulated device (example.quickstart-epoch)
-# takes about a minute and a half in a Release build, far longer here; the
-# emulator's own tests (unit.cuda, unit.gpu.emulated) run here instead.
+# The Quickstart's epoch and the CNN's first steps on the emulated device
+# (example.quickstart-epoch, example.cnn-steps) take about a minute and a
+# half each in a Release build, far longer here; the emulator's own tests
+# (unit.cuda, unit.gpu.emulated) run here instead.
 if ctest --output-on-failure \
-    -E "^(lit|install\.|docs\.|deps\.|layering\.|example\.quickstart-epoch$)" "$@"; then
+    -E "^(lit|install\.|docs\.|deps\.|layering\.|example\.(quickstart-epoch|cnn-steps)$)" "$@"; then
   exit 0
 fi
 # GCC 12's LeakSanitizer sometimes crashes in its own tracer while it

@@ -2,9 +2,11 @@
 """Trains the Quickstart (examples/quickstart.cpp) for one epoch on the CPU
 and on the emulated GPU (the fake driver, EMBER_FAKE_CUDA=1) and compares
 what they print: every training loss and the test set's average loss within
-1e-3 relative, the test accuracy within 0.1 point.
+1e-3 relative, the test accuracy within 0.1 point. The CNN example
+(examples/cnn.cpp), which prints the same lines, is checked the same way,
+with ARGS such as "--limit 12 --log-every 3" (the emulated device is slow).
 
-  check-quickstart-epoch.py QUICKSTART DATA_DIR
+  check-quickstart-epoch.py EXAMPLE DATA_DIR [ARGS...]
 
 The runs happen in a temporary folder (the Quickstart saves its model in the
 current one). Each run's output is echoed, with its wall time.
@@ -17,17 +19,22 @@ import sys
 import tempfile
 import time
 
-REL_TOL = 1e-3
-ACCURACY_TOL = 0.1 + 1e-9  # points; both are printed with one decimal
+# CHECK_REL_TOL and CHECK_ACCURACY_TOL (points) loosen them for models
+# whose training amplifies rounding differences (reductions summed in
+# another order on the device) faster, as Adam and batch norm do.
+REL_TOL = float(os.environ.get("CHECK_REL_TOL", "1e-3"))
+# Both are printed with one decimal.
+ACCURACY_TOL = float(os.environ.get("CHECK_ACCURACY_TOL", "0.1")) + 1e-9
 
 LOSS = re.compile(r"^loss: (\S+)\s+\[\s*(\d+)/", re.M)
 TEST = re.compile(r"Accuracy: (\S+)%, Avg loss: (\S+)")
 
 
-def run(quickstart, data, device, env, cwd):
+def run(quickstart, data, device, env, cwd, extra):
     start = time.monotonic()
     out = subprocess.run(
-        [quickstart, "--epochs", "1", "--device", device, "--data", data],
+        [quickstart, "--epochs", "1", "--device", device, "--data", data]
+        + extra,
         env=env, cwd=cwd, capture_output=True, text=True)
     seconds = time.monotonic() - start
     print(f"--- {device} ({seconds:.1f} s) ---\n{out.stdout}{out.stderr}",
@@ -47,14 +54,14 @@ def close(a, b):
 
 
 def main():
-    quickstart, data = sys.argv[1], sys.argv[2]
+    quickstart, data, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
     failures = []
     with tempfile.TemporaryDirectory() as cwd:
         env = dict(os.environ)
         env.pop("EMBER_FAKE_CUDA", None)
-        cpu = run(quickstart, data, "cpu", env, cwd)
+        cpu = run(quickstart, data, "cpu", env, cwd, extra)
         env["EMBER_FAKE_CUDA"] = "1"
-        gpu = run(quickstart, data, "cuda", env, cwd)
+        gpu = run(quickstart, data, "cuda", env, cwd, extra)
     (cpuLosses, cpuAccuracy, cpuTestLoss) = cpu
     (gpuLosses, gpuAccuracy, gpuTestLoss) = gpu
     if [s for s, _ in cpuLosses] != [s for s, _ in gpuLosses]:
