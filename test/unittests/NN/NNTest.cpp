@@ -276,6 +276,42 @@ TEST(NNTest, DropoutDrawsPhiloxMasksInTheGraph) {
   EXPECT_THROW(nn::Dropout(1.5), Error);
 }
 
+TEST(NNTest, PyTorchStateDictLoadsIntoTheSameCnn) {
+  // cnn_state.safetensors (gen_cnn_fixture.py): a CNN trained a few steps
+  // in PyTorch, saved with safetensors.torch.save_file(model.state_dict()),
+  // with an input and PyTorch's eval-mode output on it.
+  nn::Sequential model{
+      nn::Sequential{nn::Conv2d(1, 4, 3, 1, 1), nn::BatchNorm2d(4), nn::ReLU(),
+                     nn::MaxPool2d(2), nn::Conv2d(4, 6, 3, 1, 1),
+                     nn::BatchNorm2d(6), nn::ReLU(), nn::MaxPool2d(2)},
+      nn::Sequential{nn::Flatten(), nn::Dropout(0.25),
+                     nn::Linear(6 * 2 * 2, 5)}};
+  StateDict file = load_safetensors(EMBER_CNN_FIXTURE), state;
+  Tensor input, expected;
+  for (const auto &[name, t] : file)
+    if (name == "test.input")
+      input = t;
+    else if (name == "test.output")
+      expected = t;
+    else
+      state.emplace_back(name, t);
+  ASSERT_TRUE(input.defined() && expected.defined());
+  // Every parameter and buffer under PyTorch's name, batch-norm statistics
+  // and num_batches_tracked included.
+  ASSERT_EQ(state.size(), model.state_dict().size());
+  model.load_state_dict(state);
+  EXPECT_EQ(model.named_buffers()[2].first, "0.1.num_batches_tracked");
+  EXPECT_EQ(model.named_buffers()[2].second.item<int64_t>(), 3);
+  model.eval();
+  NoGradGuard noGrad;
+  Tensor out = model(input);
+  ASSERT_EQ(out.shape(), expected.shape());
+  EXPECT_EQ(ref::compareClose(out.to_vector<double>(),
+                              expected.to_vector<double>(), out.shape(), 1e-5,
+                              1e-5),
+            "");
+}
+
 TEST(NNTest, SmallCnnLearns) {
   manual_seed(7);
   // The class of an 8x8 image is where its bright 3x3 patch is: left,
