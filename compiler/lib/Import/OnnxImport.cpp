@@ -12,6 +12,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -236,6 +237,12 @@ private:
                 {}, elem);
   }
 
+  /// A constant of `shape` whose every element is `value`.
+  Value splat(double value, const Shape &shape, const std::string &elem) {
+    Value one = scalar(value, elem);
+    return broadcastTo(one, shape);
+  }
+
   Value transpose(const Value &v, const std::vector<int64_t> &perm) {
     Shape shape;
     for (int64_t p : perm)
@@ -287,12 +294,176 @@ private:
     return a ? a->f() : dflt;
   }
 
+  /// A 2-D window attribute (kernel_shape, strides, dilations): `dflt`
+  /// for both dims when absent.
+  std::array<int64_t, 2> pairAttr(const onnx::NodeProto &n, const char *name,
+                                  int64_t dflt, const std::string &where) {
+    const auto *a = attr(n, name);
+    if (!a)
+      return {dflt, dflt};
+    if (a->ints_size() != 2)
+      throw ImportError(where + ": '" + name +
+                        "' should have 2 values (a 2-D window), got " +
+                        std::to_string(a->ints_size()));
+    return {a->ints(0), a->ints(1)};
+  }
+
+  /// `pads` [top, left, bottom, right] as (height, width): Ember pads both
+  /// sides alike, so other pads are an error.
+  std::array<int64_t, 2> symmetricPads(const onnx::NodeProto &n,
+                                       const std::string &where) {
+    const auto *a = attr(n, "pads");
+    if (!a)
+      return {0, 0};
+    if (a->ints_size() != 4)
+      throw ImportError(where + ": 'pads' should have 4 values, got " +
+                        std::to_string(a->ints_size()));
+    if (a->ints(0) != a->ints(2) || a->ints(1) != a->ints(3))
+      throw ImportError(where + ": pads [" + std::to_string(a->ints(0)) + ", " +
+                        std::to_string(a->ints(1)) + ", " +
+                        std::to_string(a->ints(2)) + ", " +
+                        std::to_string(a->ints(3)) +
+                        "] differ at the start and end of a dim, which "
+                        "Ember does not support");
+    return {a->ints(0), a->ints(1)};
+  }
+
+  /// An error unless the string attribute `name` is absent or `allowed`.
+  void requireString(const onnx::NodeProto &n, const char *name,
+                     const std::string &allowed, const std::string &where) {
+    const auto *a = attr(n, name);
+    if (a && a->s() != allowed)
+      throw ImportError(where + ": " + name + " '" + a->s() +
+                        "' is not supported (only '" + allowed + "')");
+  }
+
+  /// An error unless the int attribute `name` is absent or `allowed`.
+  void requireInt(const onnx::NodeProto &n, const char *name, int64_t allowed,
+                  const std::string &where) {
+    const auto *a = attr(n, name);
+    if (a && a->i() != allowed)
+      throw ImportError(where + ": " + name + " = " + std::to_string(a->i()) +
+                        " is not supported (only " + std::to_string(allowed) +
+                        ")");
+  }
+
+  static std::string pairText(const std::array<int64_t, 2> &p) {
+    return "[" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + "]";
+  }
+
+  /// The output size of a window along one dim; an error naming the node
+  /// when the window does not fit.
+  static int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride,
+                              int64_t pad, int64_t dilation,
+                              const std::string &where) {
+    if (kernel < 1 || stride < 1 || pad < 0 || dilation < 1 ||
+        kernel > (int64_t(1) << 20) || stride > (int64_t(1) << 20) ||
+        pad > (int64_t(1) << 20) || dilation > (int64_t(1) << 20))
+      throw ImportError(where + ": invalid window (kernel, stride, pads or "
+                                "dilations)");
+    int64_t span = dilation * (kernel - 1) + 1;
+    if (in + 2 * pad < span)
+      throw ImportError(where + ": the window is larger than the padded input");
+    return (in + 2 * pad - span) / stride + 1;
+  }
+
   int64_t normalizeAxis(int64_t axis, size_t rank, const std::string &where) {
     int64_t r = static_cast<int64_t>(rank);
     if (axis < -r || axis >= r)
       throw ImportError(where + ": axis " + std::to_string(axis) +
                         " out of range for rank " + std::to_string(rank));
     return axis < 0 ? axis + r : axis;
+  }
+
+  /// Conv, MaxPool and AveragePool on [N, C, H, W].
+  Value importWindowed(const onnx::NodeProto &n, const std::string &where) {
+    const std::string &op = n.op_type();
+    const Value &x = lookup(n.input(0), where + ": input");
+    if (x.shape.size() != 4 || (x.elem != "f32" && x.elem != "f64"))
+      throw ImportError(where + ": only 2-D windows over a floating-point "
+                                "[N, C, H, W] input are supported");
+    requireString(n, "auto_pad", "NOTSET", where);
+    auto pads = symmetricPads(n, where);
+    auto strides = pairAttr(n, "strides", 1, where);
+    auto dilations = pairAttr(n, "dilations", 1, where);
+    for (int i = 1; i < n.output_size(); ++i)
+      if (!n.output(i).empty())
+        throw ImportError(where + ": only the first output is supported");
+    std::string type = typeOf(x.shape, x.elem);
+    if (op == "Conv") {
+      if (n.input_size() < 2)
+        throw ImportError(where + ": missing the weight");
+      const Value &w = lookup(n.input(1), where + ": input");
+      int64_t group = intAttr(n, "group", 1);
+      if (w.shape.size() != 4 || w.elem != x.elem || group < 1 ||
+          group > x.shape[1] || x.shape[1] % group != 0 ||
+          w.shape[0] % group != 0 || w.shape[1] != x.shape[1] / group)
+        throw ImportError(where + ": weight " + typeOf(w.shape, w.elem) +
+                          " does not fit input " + type + " with group " +
+                          std::to_string(group));
+      auto kernel = pairAttr(n, "kernel_shape", 0, where);
+      if (attr(n, "kernel_shape") &&
+          (kernel[0] != w.shape[2] || kernel[1] != w.shape[3]))
+        throw ImportError(where + ": kernel_shape differs from the weight's");
+      Shape shape = {x.shape[0], w.shape[0]};
+      for (int d = 0; d < 2; ++d)
+        shape.push_back(windowOutput(x.shape[2 + d], w.shape[2 + d], strides[d],
+                                     pads[d], dilations[d], where));
+      std::string operands = x.ssa + ", " + w.ssa;
+      std::string types = type + ", " + typeOf(w.shape, w.elem);
+      if (n.input_size() > 2 && !n.input(2).empty()) {
+        const Value &b = lookup(n.input(2), where + ": input");
+        if (b.shape != Shape{w.shape[0]} || b.elem != x.elem)
+          throw ImportError(where + ": the bias should be [" +
+                            std::to_string(w.shape[0]) + "]");
+        operands += ", " + b.ssa;
+        types += ", " + typeOf(b.shape, b.elem);
+      }
+      return emit("ember.conv2d " + operands + " stride = " +
+                      pairText(strides) + " padding = " + pairText(pads) +
+                      " dilation = " + pairText(dilations) +
+                      " groups = " + std::to_string(group) + " : (" + types +
+                      ") -> " + typeOf(shape, x.elem),
+                  shape, x.elem);
+    }
+    requireInt(n, "ceil_mode", 0, where);
+    if (!attr(n, "kernel_shape"))
+      throw ImportError(where + ": kernel_shape is required");
+    auto kernel = pairAttr(n, "kernel_shape", 1, where);
+    Shape shape = {x.shape[0], x.shape[1]};
+    for (int d = 0; d < 2; ++d)
+      shape.push_back(windowOutput(x.shape[2 + d], kernel[d], strides[d],
+                                   pads[d], dilations[d], where));
+    if (op == "MaxPool") {
+      requireInt(n, "storage_order", 0, where);
+      for (int d = 0; d < 2; ++d)
+        if (pads[d] > (dilations[d] * (kernel[d] - 1) + 1) / 2)
+          throw ImportError(where + ": pads over half the window");
+      return emit("ember.max_pool2d " + x.ssa + " kernel = " +
+                      pairText(kernel) + " stride = " + pairText(strides) +
+                      " padding = " + pairText(pads) +
+                      " dilation = " + pairText(dilations) + " : " + type +
+                      " -> " + typeOf(shape, x.elem),
+                  shape, x.elem);
+    }
+    // AveragePool: each channel convolved with 1 / (KH * KW); padding
+    // counts only with count_include_pad (without padding it cannot).
+    if ((pads[0] || pads[1]) && intAttr(n, "count_include_pad", 0) != 1)
+      throw ImportError(where + ": padding that the average leaves out "
+                                "(count_include_pad = 0) is not supported");
+    Shape planes = {x.shape[0] * x.shape[1], 1, x.shape[2], x.shape[3]};
+    Shape kernelShape = {1, 1, kernel[0], kernel[1]};
+    Value weight = splat(1.0 / static_cast<double>(kernel[0] * kernel[1]),
+                         kernelShape, x.elem);
+    Shape planesOut = {planes[0], 1, shape[2], shape[3]};
+    Value conv = emit(
+        "ember.conv2d " + reshape(x, planes).ssa + ", " + weight.ssa +
+            " stride = " + pairText(strides) + " padding = " + pairText(pads) +
+            " dilation = [1, 1] groups = 1 : (" + typeOf(planes, x.elem) +
+            ", " + typeOf(kernelShape, x.elem) + ") -> " +
+            typeOf(planesOut, x.elem),
+        planesOut, x.elem);
+    return reshape(conv, shape);
   }
 
   void importNode(const onnx::NodeProto &n) {
@@ -309,11 +480,32 @@ private:
       throw ImportError(where + " is in domain '" + n.domain() +
                         "', which Ember does not read (only the default "
                         "ONNX domain, ai.onnx)");
-    static const char *supported[] = {
-        "Identity", "Constant", "Relu",      "Neg",     "Add",
-        "Sub",      "Mul",      "Div",       "MatMul",  "Gemm",
-        "Flatten",  "Reshape",  "Transpose", "Softmax", "LogSoftmax",
-        "Sigmoid",  "Tanh",     "Erf",       "Gelu"};
+    static const char *supported[] = {"Identity",
+                                      "Constant",
+                                      "Relu",
+                                      "Neg",
+                                      "Add",
+                                      "Sub",
+                                      "Mul",
+                                      "Div",
+                                      "MatMul",
+                                      "Gemm",
+                                      "Flatten",
+                                      "Reshape",
+                                      "Transpose",
+                                      "Softmax",
+                                      "LogSoftmax",
+                                      "Sigmoid",
+                                      "Tanh",
+                                      "Erf",
+                                      "Gelu",
+                                      "Conv",
+                                      "MaxPool",
+                                      "AveragePool",
+                                      "GlobalAveragePool",
+                                      "BatchNormalization",
+                                      "Dropout",
+                                      "Pad"};
     if (std::find(std::begin(supported), std::end(supported), op) ==
         std::end(supported))
       throw ImportError("unsupported ONNX op '" + op + "' (node '" + n.name() +
@@ -328,6 +520,17 @@ private:
         {"Constant", {"value"}},
         {"Reshape", {"allowzero"}},
         {"Gelu", {"approximate"}},
+        {"Conv",
+         {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}},
+        {"MaxPool",
+         {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
+          "storage_order", "strides"}},
+        {"AveragePool",
+         {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads",
+          "strides"}},
+        {"BatchNormalization", {"epsilon", "momentum", "training_mode"}},
+        {"Dropout", {"seed"}},
+        {"Pad", {"mode", "pads", "value"}},
     };
     for (const onnx::AttributeProto &a : n.attribute()) {
       auto it = known.find(op);
@@ -433,6 +636,90 @@ private:
         }
         out = ab;
       }
+    } else if (op == "Conv" || op == "MaxPool" || op == "AveragePool") {
+      out = importWindowed(n, where);
+    } else if (op == "GlobalAveragePool") {
+      const Value &x = in(0);
+      if (x.shape.size() != 4 || (x.elem != "f32" && x.elem != "f64"))
+        throw ImportError(where +
+                          ": needs a floating-point [N, C, H, W] input");
+      Shape kept = {x.shape[0], x.shape[1], 1, 1};
+      Value sum =
+          emit("ember.sum " + x.ssa + " dims = [2, 3] keepdim : " +
+                   typeOf(x.shape, x.elem) + " -> " + typeOf(kept, x.elem),
+               kept, x.elem);
+      out = binary(
+          "mul", sum,
+          scalar(1.0 / static_cast<double>(x.shape[2] * x.shape[3]), x.elem),
+          where);
+    } else if (op == "BatchNormalization") {
+      // Inference: the given statistics (training_mode must be 0, and only
+      // the first output may be used).
+      requireInt(n, "training_mode", 0, where);
+      for (int i = 1; i < n.output_size(); ++i)
+        if (!n.output(i).empty())
+          throw ImportError(where + ": only the inference form (one output) "
+                                    "is supported");
+      const Value &x = in(0);
+      if (x.shape.size() < 2 || (x.elem != "f32" && x.elem != "f64"))
+        throw ImportError(where + ": needs a floating-point [N, C, ...] input");
+      Shape perChannel(x.shape.size(), 1);
+      perChannel[1] = x.shape[1];
+      auto channelwise = [&](int i) {
+        const Value &v = in(i);
+        if (v.shape != Shape{x.shape[1]} || v.elem != x.elem)
+          throw ImportError(where + ": input " + std::to_string(i) +
+                            " should be [" + std::to_string(x.shape[1]) +
+                            "] of the input's element type");
+        return reshape(v, perChannel);
+      };
+      Value scale = channelwise(1), bias = channelwise(2),
+            mean = channelwise(3), var = channelwise(4);
+      Value std =
+          unary("sqrt",
+                binary("add", var,
+                       scalar(floatAttr(n, "epsilon", 1e-5f), x.elem), where));
+      out = binary(
+          "add",
+          binary("mul",
+                 binary("div", binary("sub", x, mean, where), std, where),
+                 scale, where),
+          bias, where);
+    } else if (op == "Pad") {
+      // Only the padding that adds nothing (PyTorch's exporter writes one
+      // before an AveragePool that counts padding, whatever the padding).
+      std::vector<int64_t> pads;
+      if (const auto *a = attr(n, "pads")) {
+        pads.assign(a->ints().begin(), a->ints().end());
+      } else if (n.input_size() > 1 && !n.input(1).empty()) {
+        auto it = intConstants.find(in(1).ssa);
+        if (it == intConstants.end() || in(1).elem != "i64")
+          throw ImportError(where + ": the pads must be a constant");
+        pads.resize(it->second.size() / sizeof(int64_t));
+        if (!pads.empty())
+          std::memcpy(pads.data(), it->second.data(),
+                      pads.size() * sizeof(int64_t));
+      }
+      if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p; }))
+        throw ImportError(where + ": padding by other than zero elements is "
+                                  "not supported");
+      out = in(0);
+    } else if (op == "Dropout") {
+      // Inference: the identity (training_mode, the third input, must be
+      // absent or false, and the mask output unused).
+      if (n.input_size() > 2 && !n.input(2).empty()) {
+        auto it = intConstants.find(in(2).ssa);
+        bool off = it != intConstants.end() &&
+                   std::all_of(it->second.begin(), it->second.end(),
+                               [](char c) { return c == 0; });
+        if (!off)
+          throw ImportError(where + ": only inference (training_mode false) "
+                                    "is supported");
+      }
+      for (int i = 1; i < n.output_size(); ++i)
+        if (!n.output(i).empty())
+          throw ImportError(where + ": its mask output is not supported");
+      out = in(0);
     } else if (op == "Flatten") {
       const Value &x = in(0);
       int64_t axis = normalizeAxis(intAttr(n, "axis", 1), x.shape.size() + 1, where);
