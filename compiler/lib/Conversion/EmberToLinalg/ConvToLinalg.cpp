@@ -71,13 +71,11 @@ struct Window {
 
 /// `x` [N, C, H, W] spread and padded to [N, C, size[0], size[1]]: along
 /// each spatial dim, element i of the result is x's element (i - lo) / step
-/// where that is a whole number in range, else `fill` (zero when null).
-/// `lo` may be negative (the start is cut off). Without padding or
-/// spreading, `x` itself (its readers read only the first `size` rows and
-/// columns).
+/// where that is a whole number in range, else zero. `lo` may be negative
+/// (the start is cut off). Without padding or spreading, `x` itself (its
+/// readers read only the first `size` rows and columns).
 Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
-                   const int64_t step[2], const int64_t size[2],
-                   TypedAttr fill = {}) {
+                   const int64_t step[2], const int64_t size[2]) {
   RankedTensorType type = typeOf(x);
   ArrayRef<int64_t> shape = type.getShape();
   if (lo[0] == 0 && lo[1] == 0 && step[0] == 1 && step[1] == 1 &&
@@ -126,8 +124,8 @@ Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
           at[2 + d] =
               arith::SelectOp::create(nb, nl, inside, at[2 + d], zeroIndex);
         Value v = tensor::ExtractOp::create(nb, nl, x, at);
-        Value outside = arith::ConstantOp::create(
-            nb, nl, elem, fill ? fill : nb.getZeroAttr(elem));
+        Value outside =
+            arith::ConstantOp::create(nb, nl, elem, nb.getZeroAttr(elem));
         linalg::YieldOp::create(
             nb, nl,
             arith::SelectOp::create(nb, nl, inside, v, outside).getResult());
@@ -135,19 +133,18 @@ Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
   return generic.getResult(0);
 }
 
-/// `x` padded (with zeros, or `fill`) by the window's padding, cut to the
-/// rows and columns that the windows of an [.., OH, OW] output of a kernel
-/// of spatial size `kernel` (KH, KW) reach.
+/// `x` zero-padded by the window's padding, cut to the rows and columns
+/// that the windows of an [.., OH, OW] output of a kernel of spatial size
+/// `kernel` (KH, KW) reach.
 Value padForWindows(OpBuilder &b, Location loc, Value x, const Window &win,
-                    ArrayRef<int64_t> kernel, ArrayRef<int64_t> outSize,
-                    TypedAttr fill = {}) {
+                    ArrayRef<int64_t> kernel, ArrayRef<int64_t> outSize) {
   int64_t lo[2], step[2] = {1, 1}, size[2];
   for (int d = 0; d < 2; ++d) {
     lo[d] = win.padding[d];
     size[d] = (outSize[d] - 1) * win.stride[d] +
               (kernel[d] - 1) * win.dilation[d] + 1;
   }
-  return spreadAndPad(b, loc, x, lo, step, size, fill);
+  return spreadAndPad(b, loc, x, lo, step, size);
 }
 
 /// The window expression of output position `o` and kernel offset `k`.
@@ -371,8 +368,12 @@ TypedAttr negativeInfinity(Type elem) {
       ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true));
 }
 
-/// linalg.pooling_nchw_max over the input padded with -inf, into a tensor
-/// filled with -inf (arith.maximumf: a NaN wins).
+/// A parallel generic over the output's points that reads its window's
+/// elements from the input in its body (`tensor.extract`, the window
+/// unrolled; elements outside the input are -inf) and takes their
+/// arith.maximumf (a NaN wins). An elementwise op to every backend: the CPU
+/// runs it on all threads, where linalg's pooling op would be a serial
+/// loop nest.
 struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -382,22 +383,53 @@ struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
     Window win = Window::of(op);
     RankedTensorType outType = typeOf(op.getResult());
     Type elem = outType.getElementType();
-    TypedAttr lowest = negativeInfinity(elem);
+    Value x = adaptor.getInput();
+    ArrayRef<int64_t> xs = typeOf(x).getShape();
     ArrayRef<int64_t> kernel = op.getKernel();
-    Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win, kernel,
-                             outType.getShape().drop_front(2), lowest);
-    Value init =
-        linalg::FillOp::create(
-            rewriter, loc,
-            ValueRange{arith::ConstantOp::create(rewriter, loc, elem, lowest)},
-            ValueRange{empty(rewriter, loc, outType.getShape(), elem)})
-            .getResult(0);
-    Value window = empty(rewriter, loc, kernel, elem);
-    auto pool = linalg::PoolingNchwMaxOp::create(
-        rewriter, loc, TypeRange{outType}, ValueRange{xp, window},
-        ValueRange{init}, rewriter.getI64TensorAttr(op.getStride()),
-        rewriter.getI64TensorAttr(op.getDilation()));
-    rewriter.replaceOp(op, pool.getResult(0));
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(4)};
+    SmallVector<utils::IteratorType> iterators(4,
+                                               utils::IteratorType::parallel);
+    auto body = [&](OpBuilder &b, Location l, ValueRange) {
+      auto c = [&](int64_t v) { return indexConst(b, l, v); };
+      Value n = linalg::IndexOp::create(b, l, 0),
+            ch = linalg::IndexOp::create(b, l, 1);
+      Value o[2] = {linalg::IndexOp::create(b, l, 2),
+                    linalg::IndexOp::create(b, l, 3)};
+      Value lowest =
+          arith::ConstantOp::create(b, l, elem, negativeInfinity(elem));
+      // Each dim's window positions, and whether each is inside.
+      SmallVector<std::pair<Value, Value>> at[2];
+      for (int d = 0; d < 2; ++d) {
+        Value start = arith::AddIOp::create(
+            b, l, arith::MulIOp::create(b, l, o[d], c(win.stride[d])),
+            c(-win.padding[d]));
+        for (int64_t k = 0; k < kernel[d]; ++k) {
+          Value p = arith::AddIOp::create(b, l, start, c(k * win.dilation[d]));
+          Value inside = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, p, c(0)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, p,
+                                    c(xs[2 + d])));
+          at[d].push_back(
+              {arith::SelectOp::create(b, l, inside, p, c(0)), inside});
+        }
+      }
+      Value best = lowest;
+      for (auto [ph, inH] : at[0])
+        for (auto [pw, inW] : at[1]) {
+          Value v =
+              tensor::ExtractOp::create(b, l, x, ValueRange{n, ch, ph, pw});
+          Value inside = arith::AndIOp::create(b, l, inH, inW);
+          best = arith::MaximumFOp::create(
+              b, l, best, arith::SelectOp::create(b, l, inside, v, lowest));
+        }
+      linalg::YieldOp::create(b, l, best);
+    };
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{outType}, ValueRange{},
+        ValueRange{empty(rewriter, loc, outType.getShape(), elem)}, maps,
+        iterators, body);
+    rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
 };
