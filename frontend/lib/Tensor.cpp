@@ -879,6 +879,34 @@ Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
 
 namespace {
 
+/// `input` as [N, C, H, W]: itself, or a [C, H, W] sample as a batch of
+/// one (`unbatched` says so); any other rank is an error naming `op`.
+Tensor batched4d(const Tensor &input, std::string_view op, bool &unbatched,
+                 Loc loc) {
+  const NodePtr &n = checked(input, op, loc);
+  unbatched = n->shape.size() == 3;
+  if (!unbatched && n->shape.size() != 4)
+    fail(op,
+         fmt::format("input {} should be [N, C, H, W] (or [C, H, W])",
+                     shapeStr(n->shape)),
+         loc);
+  if (!isFloatingPoint(n->dtype))
+    fail(op,
+         fmt::format("expects a floating-point input, got {}",
+                     dtypeName(n->dtype)),
+         loc);
+  return unbatched
+             ? input.reshape({1, n->shape[0], n->shape[1], n->shape[2]}, loc)
+             : input;
+}
+
+/// `y` [1, C, OH, OW] back to [C, OH, OW] when the input was one sample.
+Tensor unbatch(const Tensor &y, bool unbatched, Loc loc) {
+  if (!unbatched)
+    return y;
+  return y.reshape({y.size(1), y.size(2), y.size(3)}, loc);
+}
+
 /// The dilated window's extent and the padded input's along one dim; an
 /// error naming `op` and the attributes (`describe()`) when they overflow.
 template <typename Describe>
@@ -992,14 +1020,9 @@ NodePtr convNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
 Tensor conv2d(const Tensor &input, const Tensor &weight, const Tensor &bias,
               Size2 stride, Size2 padding, Size2 dilation, int64_t groups,
               Loc loc) {
-  NodePtr nx = checked(input, "conv2d", loc);
+  bool unbatched = false;
+  Tensor x = batched4d(input, "conv2d", unbatched, loc);
   const NodePtr &nw = checked(weight, "conv2d", loc);
-  // One sample [C, H, W] is a batch of one.
-  bool unbatched = nx->shape.size() == 3;
-  Tensor x =
-      unbatched
-          ? input.reshape({1, nx->shape[0], nx->shape[1], nx->shape[2]}, loc)
-          : input;
   ConvShapes shapes = convShapes("conv2d", x.shape(), nw->shape, stride,
                                  padding, dilation, groups, loc);
   std::vector<NodePtr> inputs = {x.node(), nw};
@@ -1013,12 +1036,9 @@ Tensor conv2d(const Tensor &input, const Tensor &weight, const Tensor &bias,
            loc);
     inputs.push_back(nb);
   }
-  Tensor y(convNode(OpKind::Conv2d, std::move(inputs), shapes.output,
-                    shapes.window, loc));
-  if (unbatched)
-    return y.reshape({shapes.output[1], shapes.output[2], shapes.output[3]},
-                     loc);
-  return y;
+  return unbatch(Tensor(convNode(OpKind::Conv2d, std::move(inputs),
+                                 shapes.output, shapes.window, loc)),
+                 unbatched, loc);
 }
 
 Tensor conv2d_grad_input(const Tensor &grad_output, const Tensor &weight,
@@ -1048,34 +1068,6 @@ Tensor conv2d_grad_weight(const Tensor &input, const Tensor &grad_output,
 }
 
 namespace {
-
-/// `input` as [N, C, H, W]: itself, or a [C, H, W] sample as a batch of
-/// one (`unbatched` says so); any other rank is an error naming `op`.
-Tensor batched4d(const Tensor &input, std::string_view op, bool &unbatched,
-                 Loc loc) {
-  const NodePtr &n = checked(input, op, loc);
-  unbatched = n->shape.size() == 3;
-  if (!unbatched && n->shape.size() != 4)
-    fail(op,
-         fmt::format("input {} should be [N, C, H, W] (or [C, H, W])",
-                     shapeStr(n->shape)),
-         loc);
-  if (!isFloatingPoint(n->dtype))
-    fail(op,
-         fmt::format("expects a floating-point input, got {}",
-                     dtypeName(n->dtype)),
-         loc);
-  return unbatched
-             ? input.reshape({1, n->shape[0], n->shape[1], n->shape[2]}, loc)
-             : input;
-}
-
-/// `y` [1, C, OH, OW] back to [C, OH, OW] when the input was one sample.
-Tensor unbatch(const Tensor &y, bool unbatched, Loc loc) {
-  if (!unbatched)
-    return y;
-  return y.reshape({y.size(1), y.size(2), y.size(3)}, loc);
-}
 
 /// The output shape of a pooling of `in` [N, C, H, W]; errors name `op`.
 Shape poolShape(std::string_view op, const Shape &in, Size2 kernel,

@@ -36,6 +36,15 @@ protected:
   }
 };
 
+/// ref::compareClose of flat values, `actual` (a GPU's) against `expected`
+/// (the CPU's).
+std::string compareFlat(const std::vector<double> &actual,
+                        const std::vector<double> &expected, double rtol,
+                        double atol) {
+  return ref::compareClose(actual, expected,
+                           {static_cast<int64_t>(expected.size())}, rtol, atol);
+}
+
 TEST_F(GpuOpsTest, TrainingStepMatchesTheCpu) {
   // The same seeded model trained for a few steps on each device.
   auto train = [](const Device &device) {
@@ -107,10 +116,7 @@ TEST_F(GpuOpsTest, CnnStepsMatchTheCpu) {
   std::vector<std::vector<double>> gpu = train(Device::cuda());
   ASSERT_EQ(gpu.size(), cpu.size());
   for (size_t i = 0; i < cpu.size(); ++i)
-    EXPECT_EQ(ref::compareClose(gpu[i], cpu[i],
-                                {static_cast<int64_t>(cpu[i].size())}, 1e-4,
-                                1e-5),
-              "")
+    EXPECT_EQ(compareFlat(gpu[i], cpu[i], 1e-4, 1e-5), "")
         << "state entry " << i;
 }
 
@@ -185,10 +191,7 @@ TEST_F(GpuOpsTest, OptimizersUpdateInPlaceOnTheDevice) {
     std::vector<std::vector<double>> gpu = train(Device::cuda());
     ASSERT_EQ(gpu.size(), cpu.size());
     for (size_t i = 0; i < cpu.size(); ++i)
-      EXPECT_EQ(ref::compareClose(gpu[i], cpu[i],
-                                  {static_cast<int64_t>(cpu[i].size())}, 1e-4,
-                                  1e-5),
-                "")
+      EXPECT_EQ(compareFlat(gpu[i], cpu[i], 1e-4, 1e-5), "")
           << (adam ? "Adam" : "SGD") << ", parameter " << i / 2
           << (i % 2 ? " gradient" : " value");
   }
@@ -299,9 +302,7 @@ TEST_F(GpuOpsTest, TwoOptimizersShareOneBackward) {
     return std::vector<double>(w.begin(), w.end());
   };
   std::vector<double> cpu = train(Device::cpu()), gpu = train(Device::cuda());
-  EXPECT_EQ(ref::compareClose(gpu, cpu, {static_cast<int64_t>(cpu.size())},
-                              1e-5, 1e-6),
-            "");
+  EXPECT_EQ(compareFlat(gpu, cpu, 1e-5, 1e-6), "");
 }
 
 TEST_F(GpuOpsTest, RandomGraphsMatchTheCpu) {

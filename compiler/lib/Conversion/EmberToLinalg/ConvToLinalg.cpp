@@ -28,6 +28,8 @@
 
 #include "ember/Conversion/Passes.h"
 
+#include "Builders.h"
+
 #include "ember/Dialect/Ember/IR/EmberOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -37,14 +39,9 @@
 
 using namespace mlir;
 using namespace mlir::ember;
+using namespace mlir::ember::to_linalg;
 
 namespace {
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-Value empty(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elem) {
-  return tensor::EmptyOp::create(b, loc, shape, elem);
-}
 
 Value indexConst(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
@@ -76,7 +73,7 @@ struct Window {
 /// readers read only the first `size` rows and columns).
 Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
                    const int64_t step[2], const int64_t size[2]) {
-  RankedTensorType type = typeOf(x);
+  RankedTensorType type = tensorTypeOf(x);
   ArrayRef<int64_t> shape = type.getShape();
   if (lo[0] == 0 && lo[1] == 0 && step[0] == 1 && step[1] == 1 &&
       size[0] <= shape[2] && size[1] <= shape[3])
@@ -84,12 +81,9 @@ Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
   SmallVector<int64_t> outShape = {shape[0], shape[1], size[0], size[1]};
   Type elem = type.getElementType();
   auto outType = RankedTensorType::get(outShape, elem);
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(4)};
-  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{outType}, ValueRange{},
-      ValueRange{empty(b, loc, outShape, elem)}, maps, iterators,
-      [&](OpBuilder &nb, Location nl, ValueRange) {
+  return buildElementwise(
+      b, loc, outType, ValueRange{},
+      [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
         Value inside;
         SmallVector<Value> at = {linalg::IndexOp::create(nb, nl, 0),
                                  linalg::IndexOp::create(nb, nl, 1)};
@@ -124,13 +118,8 @@ Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
           at[2 + d] =
               arith::SelectOp::create(nb, nl, inside, at[2 + d], zeroIndex);
         Value v = tensor::ExtractOp::create(nb, nl, x, at);
-        Value outside =
-            arith::ConstantOp::create(nb, nl, elem, nb.getZeroAttr(elem));
-        linalg::YieldOp::create(
-            nb, nl,
-            arith::SelectOp::create(nb, nl, inside, v, outside).getResult());
+        return arith::SelectOp::create(nb, nl, inside, v, zeroOf(nb, nl, elem));
       });
-  return generic.getResult(0);
 }
 
 /// `x` zero-padded by the window's padding, cut to the rows and columns
@@ -157,14 +146,14 @@ AffineExpr windowExpr(AffineExpr o, AffineExpr k, int64_t stride,
 /// result's dims in order, to src's dims) into a fresh tensor of `shape`.
 Value gatherCopy(OpBuilder &b, Location loc, Value src, AffineMap map,
                  ArrayRef<int64_t> shape) {
-  Type elem = typeOf(src).getElementType();
+  Type elem = tensorTypeOf(src).getElementType();
   auto outType = RankedTensorType::get(shape, elem);
   SmallVector<AffineMap> maps = {map, b.getMultiDimIdentityMap(shape.size())};
   SmallVector<utils::IteratorType> iterators(shape.size(),
                                              utils::IteratorType::parallel);
   return linalg::GenericOp::create(
              b, loc, TypeRange{outType}, ValueRange{src},
-             ValueRange{empty(b, loc, shape, elem)}, maps, iterators,
+             ValueRange{emptyTensor(b, loc, shape, elem)}, maps, iterators,
              [](OpBuilder &nb, Location nl, ValueRange args) {
                linalg::YieldOp::create(nb, nl, args[0]);
              })
@@ -178,33 +167,29 @@ Value collapse(OpBuilder &b, Location loc, Value v,
 
 Value expand(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape,
              ArrayRef<ReassociationIndices> groups) {
-  auto type = RankedTensorType::get(shape, typeOf(v).getElementType());
+  auto type = RankedTensorType::get(shape, tensorTypeOf(v).getElementType());
   return tensor::ExpandShapeOp::create(b, loc, type, v, groups);
 }
 
 /// lhs [G, M, K] times rhs [G, K, N], as [G * M, N]: a plain matmul when G
 /// is 1.
 Value groupedProduct(OpBuilder &b, Location loc, Value lhs, Value rhs) {
-  ArrayRef<int64_t> l = typeOf(lhs).getShape(), r = typeOf(rhs).getShape();
-  Type elem = typeOf(lhs).getElementType();
+  ArrayRef<int64_t> l = tensorTypeOf(lhs).getShape(),
+                    r = tensorTypeOf(rhs).getShape();
+  Type elem = tensorTypeOf(lhs).getElementType();
   int64_t g = l[0], m = l[1], n = r[2];
-  auto zeroFilled = [&](ArrayRef<int64_t> shape) {
-    Value zero = arith::ConstantOp::create(b, loc, elem, b.getZeroAttr(elem));
-    return linalg::FillOp::create(b, loc, zero, empty(b, loc, shape, elem))
-        .getResult(0);
-  };
   if (g == 1) {
     Value l2 = collapse(b, loc, lhs, {{0, 1}, {2}});
     Value r2 = collapse(b, loc, rhs, {{0, 1}, {2}});
     auto type = RankedTensorType::get({m, n}, elem);
     return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{l2, r2},
-                                    ValueRange{zeroFilled({m, n})})
+                                    ValueRange{zeroFilled(b, loc, type)})
         .getResult(0);
   }
   auto type = RankedTensorType::get({g, m, n}, elem);
   Value product = linalg::BatchMatmulOp::create(
                       b, loc, TypeRange{type}, ValueRange{lhs, rhs},
-                      ValueRange{zeroFilled({g, m, n})})
+                      ValueRange{zeroFilled(b, loc, type)})
                       .getResult(0);
   return collapse(b, loc, product, {{0, 1}, {2}});
 }
@@ -215,8 +200,8 @@ Value groupedProduct(OpBuilder &b, Location loc, Value lhs, Value rhs) {
 Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
                RankedTensorType outType, Value bias) {
   MLIRContext *ctx = b.getContext();
-  ArrayRef<int64_t> xs = typeOf(xp).getShape(), ws = typeOf(w).getShape(),
-                    os = outType.getShape();
+  ArrayRef<int64_t> xs = tensorTypeOf(xp).getShape(),
+                    ws = tensorTypeOf(w).getShape(), os = outType.getShape();
   int64_t n = xs[0], c = xs[1], f = ws[0], kh = ws[2], kw = ws[3];
   int64_t g = win.groups, cg = c / g, fg = f / g, oh = os[2], ow = os[3];
   // im2col: [G, Cg, KH, KW, N, OH, OW] from xp viewed as [N, G, Cg, Hp, Wp].
@@ -249,7 +234,7 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
   Type elem = outType.getElementType();
   return linalg::GenericOp::create(
              b, loc, TypeRange{outType}, inputs,
-             ValueRange{empty(b, loc, os, elem)}, maps, iterators,
+             ValueRange{emptyTensor(b, loc, os, elem)}, maps, iterators,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                Value v = args[0];
                if (bias)
@@ -266,12 +251,13 @@ struct Conv2dOpLowering : OpConversionPattern<Conv2dOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Window win = Window::of(op);
-    ArrayRef<int64_t> ws = typeOf(adaptor.getWeight()).getShape(),
-                      os = typeOf(op.getResult()).getShape();
+    ArrayRef<int64_t> ws = tensorTypeOf(adaptor.getWeight()).getShape(),
+                      os = tensorTypeOf(op.getResult()).getShape();
     Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win,
                              ws.drop_front(2), os.drop_front(2));
     rewriter.replaceOp(op, convolve(rewriter, loc, xp, adaptor.getWeight(), win,
-                                    typeOf(op.getResult()), adaptor.getBias()));
+                                    tensorTypeOf(op.getResult()),
+                                    adaptor.getBias()));
     return success();
   }
 };
@@ -285,8 +271,8 @@ struct Conv2dGradInputOpLowering : OpConversionPattern<Conv2dGradInputOp> {
     MLIRContext *ctx = rewriter.getContext();
     Window win = Window::of(op);
     Value w = adaptor.getWeight();
-    ArrayRef<int64_t> ws = typeOf(w).getShape(),
-                      xs = typeOf(op.getResult()).getShape();
+    ArrayRef<int64_t> ws = tensorTypeOf(w).getShape(),
+                      xs = tensorTypeOf(op.getResult()).getShape();
     int64_t f = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], g = win.groups;
     int64_t lo[2], size[2];
     for (int d = 0; d < 2; ++d) {
@@ -308,7 +294,7 @@ struct Conv2dGradInputOpLowering : OpConversionPattern<Conv2dGradInputOp> {
     Window unit = win;
     unit.stride[0] = unit.stride[1] = 1;
     rewriter.replaceOp(op, convolve(rewriter, loc, spread, flipped, unit,
-                                    typeOf(op.getResult()), Value()));
+                                    tensorTypeOf(op.getResult()), Value()));
     return success();
   }
 };
@@ -322,15 +308,15 @@ struct Conv2dGradWeightOpLowering : OpConversionPattern<Conv2dGradWeightOp> {
     MLIRContext *ctx = rewriter.getContext();
     Window win = Window::of(op);
     Value dy = adaptor.getGradOutput();
-    ArrayRef<int64_t> xs = typeOf(adaptor.getInput()).getShape(),
-                      ys = typeOf(dy).getShape(),
-                      ws = typeOf(op.getResult()).getShape();
+    ArrayRef<int64_t> xs = tensorTypeOf(adaptor.getInput()).getShape(),
+                      ys = tensorTypeOf(dy).getShape(),
+                      ws = tensorTypeOf(op.getResult()).getShape();
     int64_t n = xs[0], c = xs[1], f = ws[0], kh = ws[2], kw = ws[3];
     int64_t g = win.groups, cg = c / g, fg = f / g, oh = ys[2], ow = ys[3];
     Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win,
                              ws.drop_front(2), ys.drop_front(2));
     // The transposed im2col: [G, N, OH, OW, Cg, KH, KW].
-    ArrayRef<int64_t> ps = typeOf(xp).getShape();
+    ArrayRef<int64_t> ps = tensorTypeOf(xp).getShape();
     Value x5 = expand(rewriter, loc, xp, {n, g, cg, ps[2], ps[3]},
                       {{0}, {1, 2}, {3}, {4}});
     AffineExpr dg, dn, doh, dow, dc, dkh, dkw;
@@ -381,15 +367,12 @@ struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Window win = Window::of(op);
-    RankedTensorType outType = typeOf(op.getResult());
+    RankedTensorType outType = tensorTypeOf(op.getResult());
     Type elem = outType.getElementType();
     Value x = adaptor.getInput();
-    ArrayRef<int64_t> xs = typeOf(x).getShape();
+    ArrayRef<int64_t> xs = tensorTypeOf(x).getShape();
     ArrayRef<int64_t> kernel = op.getKernel();
-    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(4)};
-    SmallVector<utils::IteratorType> iterators(4,
-                                               utils::IteratorType::parallel);
-    auto body = [&](OpBuilder &b, Location l, ValueRange) {
+    auto body = [&](OpBuilder &b, Location l, ValueRange) -> Value {
       auto c = [&](int64_t v) { return indexConst(b, l, v); };
       Value n = linalg::IndexOp::create(b, l, 0),
             ch = linalg::IndexOp::create(b, l, 1);
@@ -423,13 +406,10 @@ struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
           best = arith::MaximumFOp::create(
               b, l, best, arith::SelectOp::create(b, l, inside, v, lowest));
         }
-      linalg::YieldOp::create(b, l, best);
+      return best;
     };
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{outType}, ValueRange{},
-        ValueRange{empty(rewriter, loc, outType.getShape(), elem)}, maps,
-        iterators, body);
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, loc, outType, ValueRange{}, body));
     return success();
   }
 };
@@ -448,14 +428,11 @@ struct MaxPool2dGradOpLowering : OpConversionPattern<MaxPool2dGradOp> {
     Location loc = op.getLoc();
     Window win = Window::of(op);
     Value x = adaptor.getInput(), dy = adaptor.getGradOutput();
-    RankedTensorType xType = typeOf(x);
-    ArrayRef<int64_t> xs = xType.getShape(), ys = typeOf(dy).getShape();
+    RankedTensorType xType = tensorTypeOf(x);
+    ArrayRef<int64_t> xs = xType.getShape(), ys = tensorTypeOf(dy).getShape();
     ArrayRef<int64_t> kernel = op.getKernel();
     Type elem = xType.getElementType();
-    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(4)};
-    SmallVector<utils::IteratorType> iterators(4,
-                                               utils::IteratorType::parallel);
-    auto body = [&](OpBuilder &b, Location l, ValueRange) {
+    auto body = [&](OpBuilder &b, Location l, ValueRange) -> Value {
       auto c = [&](int64_t v) { return indexConst(b, l, v); };
       auto cmp = [&](arith::CmpIPredicate p, Value a, Value v) {
         return arith::CmpIOp::create(b, l, p, a, v).getResult();
@@ -534,12 +511,10 @@ struct MaxPool2dGradOpLowering : OpConversionPattern<MaxPool2dGradOp> {
                                               ValueRange{n, ch, o[0], o[1]});
           acc = arith::AddFOp::create(b, l, acc, pick(hit, g, zeroF));
         }
-      linalg::YieldOp::create(b, l, acc);
+      return acc;
     };
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{xType}, ValueRange{},
-        ValueRange{empty(rewriter, loc, xs, elem)}, maps, iterators, body);
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, loc, xType, ValueRange{}, body));
     return success();
   }
 };

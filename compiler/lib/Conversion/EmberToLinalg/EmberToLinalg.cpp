@@ -9,6 +9,8 @@
 
 #include "ember/Conversion/Passes.h"
 
+#include "Builders.h"
+
 #include "ember/Dialect/Ember/IR/EmberOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,53 +27,9 @@ namespace mlir::ember {
 
 using namespace mlir;
 using namespace mlir::ember;
+using namespace mlir::ember::to_linalg;
 
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Helpers
-//===----------------------------------------------------------------------===//
-
-RankedTensorType tensorTypeOf(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
-Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type) {
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType());
-}
-
-Value zeroOf(OpBuilder &b, Location loc, Type elementType) {
-  return arith::ConstantOp::create(b, loc, elementType,
-                                   b.getZeroAttr(elementType));
-}
-
-/// A tensor of `type` filled with zeros.
-Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
-  Value zero = zeroOf(b, loc, type.getElementType());
-  return linalg::FillOp::create(b, loc, zero, emptyLike(b, loc, type))
-      .getResult(0);
-}
-
-/// Builds a linalg.generic computing `body` elementwise over `inputs`, all of
-/// the result's shape, into a fresh tensor of `resultType`.
-Value buildElementwise(
-    OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
-    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  int64_t rank = resultType.getRank();
-  AffineMap id = b.getMultiDimIdentityMap(rank);
-  SmallVector<AffineMap> maps(inputs.size() + 1, id);
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{resultType}, inputs,
-      ValueRange{emptyLike(b, loc, resultType)}, maps, iterators,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value r = body(nb, nloc, args.drop_back());
-        linalg::YieldOp::create(nb, nloc, r);
-      });
-  return generic.getResult(0);
-}
 
 //===----------------------------------------------------------------------===//
 // Elementwise ops

@@ -1,0 +1,69 @@
+//===- Builders.h - Shared pieces of the ember-to-linalg patterns -*- C++
+//-*-===//
+//
+// Part of Ember. The small IR builders every ember-to-linalg pattern uses
+// (EmberToLinalg.cpp, ConvToLinalg.cpp): private to the conversion.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_CONVERSION_EMBERTOLINALG_BUILDERS_H
+#define EMBER_CONVERSION_EMBERTOLINALG_BUILDERS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+namespace mlir::ember::to_linalg {
+
+inline RankedTensorType tensorTypeOf(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// A tensor.empty of `shape` and `elem`.
+inline Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                         Type elem) {
+  return tensor::EmptyOp::create(b, loc, shape, elem);
+}
+
+inline Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type) {
+  return emptyTensor(b, loc, type.getShape(), type.getElementType());
+}
+
+inline Value zeroOf(OpBuilder &b, Location loc, Type elementType) {
+  return arith::ConstantOp::create(b, loc, elementType,
+                                   b.getZeroAttr(elementType));
+}
+
+/// A tensor of `type` filled with zeros.
+inline Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
+  Value zero = zeroOf(b, loc, type.getElementType());
+  return linalg::FillOp::create(b, loc, zero, emptyLike(b, loc, type))
+      .getResult(0);
+}
+
+/// Builds a linalg.generic computing `body` elementwise over `inputs`, all of
+/// the result's shape, into a fresh tensor of `resultType`. With no inputs,
+/// a generic over the result's points whose body computes each from its
+/// indices (linalg.index), such as a gather.
+inline Value
+buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
+                 ValueRange inputs,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = resultType.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  SmallVector<AffineMap> maps(inputs.size() + 1, id);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs,
+      ValueRange{emptyLike(b, loc, resultType)}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value r = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, r);
+      });
+  return generic.getResult(0);
+}
+
+} // namespace mlir::ember::to_linalg
+
+#endif // EMBER_CONVERSION_EMBERTOLINALG_BUILDERS_H
