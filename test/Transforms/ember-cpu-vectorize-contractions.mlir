@@ -4,6 +4,7 @@
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{vector-bits=256}))' | FileCheck %s --check-prefix=AVX2
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{l1-bytes=65536 l1-ways=1024}))' | FileCheck %s --check-prefix=ASSOC
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{vector-bits=256 fma-latency=5}))' | FileCheck %s --check-prefix=HSW
+// RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{l2-bytes=4194304}))' | FileCheck %s --check-prefix=L2
 
 // The Quickstart's first layer: 8x32 register tiles, K one at a time. The
 // row of B is read as a vector<32xf32> and broadcast to the contraction's
@@ -39,11 +40,15 @@
 // CHECK-NOT:     linalg.matmul
 
 // With the pipeline (parallel by default: 51 MFLOP is above the threshold),
-// B is packed: each of the 8 M tiles reads the 784x32 column panel, which
-// is more than half the L1 (the pass's default model: 32 KiB, 8 ways), so
-// the scf.forall runs over column panels, each copying its rows of B into
-// a contiguous panel a row at a time, then running its tiles over M. Subset
-// hoisting keeps the 8x32 accumulator in registers across the K loop.
+// B is packed: each M tile reads the 784x32 column panel, which is more
+// than half the L1 (the pass's default model: 32 KiB, 8 ways), so the
+// scf.forall runs over column panels, each copying its rows of B into a
+// contiguous panel a row at a time, then running its tiles over M. In a
+// panel the row tiles are a serial loop, so Mr need not divide M: 14 rows
+// (28 accumulators, two B vectors and the broadcast: 31 registers) keep
+// the FMA units as busy as 8 and read the panel fewer times, so four 14x32
+// tiles and a last 8x32 one. Subset hoisting keeps each accumulator in
+// registers across the K loop.
 // HOIST-LABEL: func.func @matmul_64x784x512
 // HOIST-SAME:    (%[[A:.*]]: tensor<64x784xf32>, %[[B:.*]]: tensor<784x512xf32>, %[[C:.*]]: tensor<64x512xf32>)
 // HOIST:         %[[EMPTY:.*]] = tensor.empty() : tensor<784x32xf32>
@@ -51,17 +56,20 @@
 // HOIST:           %[[PANEL:.*]] = scf.for %[[ROW:.*]] = {{.*}} iter_args(%{{.*}} = %[[EMPTY]]) -> (tensor<784x32xf32>)
 // HOIST:             %[[BROW:.*]] = vector.transfer_read %[[B]][%[[ROW]], %[[J]]]{{.*}} : tensor<784x512xf32>, vector<32xf32>
 // HOIST:             vector.transfer_write %[[BROW]]
-// HOIST:           scf.for %[[I:.*]] = {{.*}} iter_args
-// HOIST:             %[[INIT:.*]] = vector.transfer_read {{.*}} : tensor<8x32xf32>, vector<8x32xf32>
-// HOIST:             %[[RK:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<8x32xf32>)
+// HOIST:           scf.for %[[I:.*]] = %c0 to %c56 step %c14 iter_args
+// HOIST:             %[[INIT:.*]] = vector.transfer_read {{.*}} : tensor<14x32xf32>, vector<14x32xf32>
+// HOIST:             %[[RK:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<14x32xf32>)
 // HOIST:               %[[VA:.*]] = vector.transfer_read %[[A]][%[[I]], %[[K]]]
 // HOIST:               %[[VB1:.*]] = vector.transfer_read %[[PANEL]][%[[K]], %{{.*}}]
 // HOIST:               %[[VB:.*]] = vector.broadcast %[[VB1]]
 // HOIST-NOT:           vector.transfer_read
-// HOIST:               %[[R:.*]] = vector.contract {{.*}} %[[VA]], %[[VB]], %[[ACC]] : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
-// HOIST-NEXT:          scf.yield %[[R]] : vector<8x32xf32>
+// HOIST:               %[[R:.*]] = vector.contract {{.*}} %[[VA]], %[[VB]], %[[ACC]] : vector<14x1xf32>, vector<1x32xf32> into vector<14x32xf32>
+// HOIST-NEXT:          scf.yield %[[R]] : vector<14x32xf32>
+// HOIST:           tensor.extract_slice %{{.*}}[56, 0] [8, 32] [1, 1]
+// HOIST:           vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // HOIST:           scf.forall.in_parallel
 // HOIST-NEXT:        tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[J]]] [64, 32] [1, 1]
+// HOIST-NOT:     tensor<?x
 // With AVX2's registers and Haswell's FMA latency of 5 cycles, 8
 // accumulators leave the FMA units idle; 6 rows of 16 (12 accumulators,
 // two B vectors and the broadcast: 15 registers) do not. In a packed panel
@@ -772,23 +780,32 @@ func.func @no_dot_product(%x: tensor<64x512xf32>, %w16: tensor<16x512xf32>, %c16
 
 // Splitting on N: 784 columns are 24 two-vector tiles and one vector more.
 // The product and its epilogue (an SGD update of the weight) are split
-// into a 768-column part (packed panels of 8x32 tiles) and a 16-column
+// into a 768-column part (packed panels in blocks of 256 rows, 14x32
+// tiles) and a 16-column
 // part (16x16 tiles), each with its own zero accumulator and its share of
 // the update fused; the parts are inserted into the result, whose fill is
 // gone. Must not fire for 768 columns (a whole number of tiles).
 // PAR-LABEL: func.func @split_columns
 // PAR-NOT:     linalg.fill
-// PAR:         scf.forall (%{{.*}}) = (0) to (768) step (32) {{.*}} -> (tensor<1024x768xf32>)
-// PAR:           vector.contract {{.*}} into vector<8x32xf32>
-// PAR:           arith.subf %{{.*}} : vector<8x32xf32>
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 768) step (256, 32) {{.*}} -> (tensor<1024x768xf32>)
+// PAR:           vector.contract {{.*}} into vector<14x32xf32>
+// PAR:           arith.subf %{{.*}} : vector<14x32xf32>
 // PAR:         tensor.insert_slice %{{.*}}[0, 0] [1024, 768] [1, 1] : tensor<1024x768xf32> into tensor<1024x784xf32>
 // PAR:           vector.contract {{.*}} into vector<16x16xf32>
 // PAR:           arith.subf %{{.*}} : vector<16x16xf32>
 // PAR:         tensor.insert_slice %{{.*}}[0, 768] [1024, 16] [1, 1] : tensor<1024x16xf32> into tensor<1024x784xf32>
 // PAR-NOT:     linalg.matmul
+// The 1024x512 A (2 MiB) is over half the default model's 1 MiB L2, so the
+// panels run over blocks of 256 rows (512 KiB); with a 4 MiB L2 all of A
+// fits in half of it, and the panels run over all the rows.
+// L2-LABEL: func.func @split_columns
+// L2:         scf.forall (%{{.*}}) = (0) to (768) step (32) {{.*}} -> (tensor<1024x768xf32>)
+// L2-LABEL: func.func @no_split_768
+// L2:         scf.forall (%{{.*}}) = (0) to (768) step (32) {{.*}} -> (tensor<1024x768xf32>)
+// L2-NOT:     scf.forall (%{{.*}}, %{{.*}})
 // PAR-LABEL: func.func @no_split_768
 // PAR-NOT:     tensor.insert_slice {{.*}} into tensor<1024x768xf32>
-// PAR:         vector.contract {{.*}} into vector<8x32xf32>
+// PAR:         vector.contract {{.*}} into vector<14x32xf32>
 // PAR-NOT:     vector<16x16xf32>
 #sgd = affine_map<(d0, d1) -> (d0, d1)>
 func.func @split_columns(%a: tensor<1024x512xf32>, %b: tensor<512x784xf32>, %w: tensor<1024x784xf32>) -> tensor<1024x784xf32> {

@@ -54,6 +54,7 @@ void ember::buildCPUVectorizePipeline(OpPassManager &pm,
   vectorize.fmaPerCycle = options.fmaPerCycle;
   vectorize.l1Bytes = options.l1Bytes;
   vectorize.l1Ways = options.l1Ways;
+  vectorize.l2Bytes = options.l2Bytes;
   pm.addNestedPass<func::FuncOp>(
       createEmberCPUVectorizeContractionsPass(vectorize));
   // Hoisting the accumulator's read/write pair out of the K loop, on
@@ -234,9 +235,12 @@ struct CPUPipelineCLOptions
   PassOptions::Option<int64_t> l1Ways{*this, "l1-ways",
                                       llvm::cl::desc("Level-1 data cache ways"),
                                       llvm::cl::init(8)};
+  PassOptions::Option<int64_t> l2Bytes{
+      *this, "l2-bytes", llvm::cl::desc("Level-2 cache bytes of a core"),
+      llvm::cl::init(1024 * 1024)};
   ember::CPUPipelineOptions get() const {
-    return {vectorBits,  vectorRegisters, fmaLatency,
-            fmaPerCycle, l1Bytes,         l1Ways};
+    return {vectorBits, vectorRegisters, fmaLatency, fmaPerCycle,
+            l1Bytes,    l1Ways,          l2Bytes};
   }
 };
 } // namespace

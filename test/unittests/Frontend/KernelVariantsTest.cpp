@@ -6,12 +6,13 @@
 // many as the target's accumulator registers allow), whether the tile
 // loops run on threads (from 4 MFLOP), whether a large product's columns
 // are split into two-vector tiles and a rest, whether B is packed into
-// column panels, whether N = 10 takes the dot-product kernel, whether an
-// elementwise consumer is fused into the tile, and per 2-D transpose a block size (16, 8 or none)
-// and whether blocks run on threads (from 65536 elements), and whether an
-// elementwise op's rows are shared by threads (from 65536 elements). This
-// test reaches every one of those choices with shapes that are not
-// multiples of the tiles (1, primes, odd sizes) and runs each graph at 1, 2
+// column panels (and then in blocks of rows that fit in the L2), whether
+// N = 10 takes the dot-product kernel, whether an
+// elementwise consumer is fused into the tile, and per 2-D transpose a block
+// size (16, 8 or none) and whether blocks run on threads (from 65536 elements),
+// and whether an elementwise op's rows are shared by threads (from 65536
+// elements). This test reaches every one of those choices with shapes that are
+// not multiples of the tiles (1, primes, odd sizes) and runs each graph at 1, 2
 // and 3 threads, against the reference evaluator, for the host CPU and for
 // an AVX2 CPU (haswell: 256-bit registers, so other tiles; its code runs on
 // any x86 machine with AVX2 and FMA, and the AVX2 run is skipped on one
@@ -165,6 +166,12 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
   // Above the threshold but with no tile (N prime): the scalar loop.
   checkMatmul(64, 512, 131);
 }
+
+// A packed product whose A is larger than half the L2 (4.2 MB, above that
+// of any x86 core today) runs its panels over blocks of rows, each a
+// divisor of M (1022 = 2 x 7 x 73: 146 rows with a 2 MiB L2, 73 with 1
+// MiB) with a short last row tile; K is prime.
+TEST_P(KernelVariantsTest, RowBlocks) { checkMatmul(1022, 1031, 64); }
 
 // Large products whose N is a whole number of vectors but not of two are
 // split into two-vector columns and the rest, each with its share of the

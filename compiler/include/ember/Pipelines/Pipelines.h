@@ -44,6 +44,9 @@ struct CPUPipelineOptions {
   /// does not say).
   int64_t l1Bytes = 32 * 1024;
   int64_t l1Ways = 8;
+  /// The level-2 cache's bytes a core has (1 MiB when the host does not
+  /// say): the block of A a packed product keeps there.
+  int64_t l2Bytes = 1024 * 1024;
 };
 
 /// Tiles matmuls into register tiles and vectorizes them, on tensors.

@@ -148,7 +148,9 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
 
     Tile sizes come from a model of the target (the options below; see
     docs/ember-opt.md). A K x N B that the tiles would read from the L1
-    badly is packed into contiguous column panels. A product with few
+    badly is packed into contiguous column panels. When A is over half the
+    L2, a packed product's panels run over blocks of rows whose part of A
+    fits in it. A product with few
     columns that do not fill whole registers (10 of 16 lanes, or 8 + 2)
     becomes the dot-product kernel: vectors of partial sums along K per
     result element, summed across lanes once per tile.
@@ -182,6 +184,8 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
            "Size of the level-1 data cache">,
     Option<"l1Ways", "l1-ways", "int64_t", /*default=*/"8",
            "Associativity of the level-1 data cache">,
+    Option<"l2Bytes", "l2-bytes", "int64_t", /*default=*/"1048576",
+           "Size of a core's level-2 cache">,
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",

@@ -37,13 +37,11 @@ int64_t vectorRegisterBits(const llvm::TargetMachine &tm);
 /// for: the tile model's parameters (CPUPipelineOptions: registers and FMA
 /// timing from LLVM's target description and scheduling model, so
 /// `EMBER_CPU=haswell` describes a Haswell; the L1 of the machine the code
-/// will run on, the host's, from /sys/devices/system/cpu/cpu0/cache), and
-/// for the record the CPU's name and the L2.
+/// will run on, the host's L1 and L2, from /sys/devices/system/cpu/cpu0/cache),
+/// and for the record the CPU's name.
 struct CPUModel : CPUPipelineOptions {
   /// LLVM's name of the CPU, e.g. "haswell", "sapphirerapids".
   std::string cpu;
-  /// The level-2 cache's bytes (1 MiB when unknown).
-  int64_t l2Bytes = 1024 * 1024;
 
   /// "haswell: 16 x 256-bit registers, FMA latency 5 x 2/cycle, L1d 48 KiB
   /// 12-way, L2 2048 KiB".
