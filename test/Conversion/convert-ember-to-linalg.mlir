@@ -1153,11 +1153,41 @@ func.func @max_pool2d_unpadded(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
 
 // -----
 
-// The gradient: a generic over the input's points, no operands; for each
-// of the 4 kernel offsets, the window's index from 4 reads of the input
-// (a NaN wins: cmpf uno), and the output gradient where it is this point.
+// The gradient of disjoint windows (stride = kernel, no padding or
+// dilation): each window's index first, a reduction over the window whose
+// input map reads x strided (no gather; the kernel's shape is an operand
+// the body does not read), then a generic over the input's points that
+// reads its window's index and output gradient: two reads a point.
+// CHECK-DAG: #[[$STRIDED:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+// CHECK-DAG: #[[$KERNEL:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
 // CHECK-LABEL: func.func @max_pool2d_grad
 // CHECK-SAME: (%[[DY:.*]]: tensor<1x2x2x2xf32>, %[[X:.*]]: tensor<1x2x4x4xf32>)
+// CHECK: %[[IDX:.*]]:2 = linalg.generic {indexing_maps = [#[[$STRIDED]], #[[$KERNEL]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME: ins(%[[X]], %{{.*}} : tensor<1x2x4x4xf32>, tensor<2x2xf32>)
+// CHECK-SAME: outs(%{{.*}}, %{{.*}} : tensor<1x2x2x2xf32>, tensor<1x2x2x2xi32>)
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf uno
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x4x4xf32>)
+// CHECK: arith.divui
+// CHECK: arith.remui
+// CHECK: tensor.extract %[[IDX]]#1
+// CHECK: tensor.extract %[[DY]]
+// CHECK-NOT: tensor.extract %[[X]]
+// CHECK: linalg.yield
+func.func @max_pool2d_grad(%dy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %0 = ember.max_pool2d_grad %dy, %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Overlapping windows (stride 1) take the general gradient, not the one
+// above: a generic over the input's points, no operands; for each of the 4
+// kernel offsets, the window's index from 4 reads of the input (a NaN
+// wins: cmpf uno), and the output gradient where it is this point.
+// CHECK-LABEL: func.func @max_pool2d_grad_overlapping
+// CHECK-SAME: (%[[DY:.*]]: tensor<1x2x3x3xf32>, %[[X:.*]]: tensor<1x2x4x4xf32>)
+// CHECK-NOT: reduction
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x4x4xf32>)
 // CHECK-COUNT-4: tensor.extract %[[X]]
 // CHECK: arith.cmpf uno
@@ -1166,8 +1196,8 @@ func.func @max_pool2d_unpadded(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
 // CHECK-COUNT-12: tensor.extract %[[X]]
 // CHECK-NOT: tensor.extract %[[X]]
 // CHECK: linalg.yield
-func.func @max_pool2d_grad(%dy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
-  %0 = ember.max_pool2d_grad %dy, %x kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+func.func @max_pool2d_grad_overlapping(%dy: tensor<1x2x3x3xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %0 = ember.max_pool2d_grad %dy, %x kernel = [2, 2] stride = [1, 1] padding = [0, 0] dilation = [1, 1] : (tensor<1x2x3x3xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
   return %0 : tensor<1x2x4x4xf32>
 }
 

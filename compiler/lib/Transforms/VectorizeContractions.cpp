@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -126,14 +127,15 @@ chooseTile(int64_t m, int64_t n, const TargetModel &t,
 /// contiguous Nr-column panels before its tiles read it. Each M tile reads
 /// the whole K x Nr panel; unpacked, consecutive panel rows lie `stride`
 /// floats apart (B's width, or that of the B it is a slice of). Packing copies
-/// the panel once and pays when several M tiles (at least 4) read it and the
+/// the panel once and pays when several M tiles (at least 3, the last of
+/// which may be shorter) read it and the
 /// unpacked panel cannot stay in the L1 cache: either it is over half the L1's
 /// size, or its row stride maps its rows onto so few of the L1's sets that
 /// fewer than K rows fit (N = 1024 floats: every row in the same set).
 bool packingPays(int64_t m, int64_t k, int64_t stride, int64_t mr, int64_t nr,
                  const TargetModel &t) {
   constexpr int64_t kLine = 64;
-  if (m / mr < 4)
+  if (llvm::divideCeil(m, mr) < 3)
     return false;
   if (k * nr * 4 > t.l1Bytes / 2)
     return true;
@@ -508,22 +510,31 @@ LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
   return success();
 }
 
-/// Splits a large elementwise generic (an optimizer update, a gradient
-/// scaling) into row blocks shared by threads: at least 8 blocks of whole
-/// rows, each left to the loop lowering (and LLVM's vectorizer) as before.
+/// Splits a large generic whose first loop is parallel (an optimizer
+/// update, a gradient scaling; a reduction over inner loops, such as a
+/// pooling window's index) into blocks of that loop shared by threads (of
+/// the first loop longer than 1): at least 8 blocks of whole rows, each
+/// left to the loop lowering (and LLVM's vectorizer) as before. The work
+/// counted is every loop's.
 /// Blocks divide the rows evenly when 8 to 64 blocks can (the largest such
 /// block); otherwise there are 8, the last one shorter. The search is a
 /// fixed number of steps, whatever the number of rows.
 void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
-  if (!op.hasPureTensorSemantics() || op.getNumReductionLoops() != 0 ||
+  if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op->getParentOfType<LoopLikeOpInterface>())
     return;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic))
     return;
+  // The first loop of more than one step (an im2col's leading dim is its
+  // one group), which must be parallel.
+  size_t dim = 0;
+  while (dim + 1 < ranges.size() && ranges[dim] == 1)
+    ++dim;
   int64_t total = saturatingProduct(ranges);
-  int64_t rows = ranges.front();
-  if (total < kParallelMinElements || rows < 2)
+  int64_t rows = ranges[dim];
+  if (total < kParallelMinElements || rows < 2 ||
+      op.getIteratorTypesArray()[dim] != utils::IteratorType::parallel)
     return;
   constexpr int64_t kMinBlocks = 8, kMaxBlocks = 64;
   int64_t block = llvm::divideCeil(rows, std::min(rows, kMinBlocks));
@@ -533,11 +544,110 @@ void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
       break;
     }
   SmallVector<int64_t> sizes(ranges.size(), 0);
-  sizes.front() = block;
+  sizes[dim] = block;
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
   options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   (void)tileInPlace(rewriter, op, options);
+}
+
+/// Splits a large reduction over trailing dims and some before them (a
+/// batch norm's sum over N, H and W of [N, C, H, W]) in two: first over the
+/// leading reduced dims only, into partial results [kept dims..., trailing
+/// dims collapsed to one], then over the trailing dim. The first is a
+/// generic whose loops are the kept dims (parallel, first: parallelize-
+/// Elementwise shares them among threads), the leading reduced dims, then
+/// the trailing dims (parallel, innermost and contiguous: each step adds a
+/// row of the input to a row of partial results, which LLVM vectorizes);
+/// the second is small (C x H x W for [N, C, H, W]). As one linalg.reduce
+/// it was a serial loop nest adding one element at a time into one
+/// accumulator. The sum is associated differently, as any vectorized sum
+/// is. Only a reduction of one input with a one-op combiner, into a fill.
+void splitTrailingReduction(IRRewriter &rewriter, linalg::ReduceOp op) {
+  if (!op.hasPureTensorSemantics() || op.getInputs().size() != 1 ||
+      op.getInits().size() != 1 ||
+      op.getCombiner().front().getOperations().size() != 2)
+    return;
+  auto inType = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+  auto fill = op.getInits()[0].getDefiningOp<linalg::FillOp>();
+  if (!inType || !inType.hasStaticShape() || !fill ||
+      saturatingProduct(inType.getShape()) < kParallelMinElements)
+    return;
+  int64_t rank = inType.getRank();
+  ArrayRef<int64_t> dims = op.getDimensions();
+  int64_t trailing = 0;
+  while (trailing < int64_t(dims.size()) &&
+         dims[dims.size() - 1 - trailing] == rank - 1 - trailing)
+    ++trailing;
+  // Needs trailing reduced dims, reduced dims before them, and kept dims.
+  if (trailing == 0 || trailing == int64_t(dims.size()) ||
+      int64_t(dims.size()) == rank)
+    return;
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  // The trailing dims as one.
+  int64_t lead = rank - trailing;
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < lead; ++i)
+    groups.push_back({i});
+  groups.emplace_back();
+  for (int64_t i = lead; i < rank; ++i)
+    groups.back().push_back(i);
+  Value input = op.getInputs()[0];
+  if (trailing > 1)
+    input = tensor::CollapseShapeOp::create(rewriter, loc, input, groups);
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
+  // Loops: the kept dims, the leading reduced dims, the trailing dim.
+  SmallVector<int64_t> kept, loops;
+  for (int64_t i = 0; i < lead; ++i)
+    if (!llvm::is_contained(dims, i))
+      kept.push_back(i);
+  loops = kept;
+  for (int64_t i = 0; i < lead; ++i)
+    if (llvm::is_contained(dims, i))
+      loops.push_back(i);
+  loops.push_back(lead);
+  int64_t numLoops = lead + 1;
+  SmallVector<AffineExpr> inputExprs(numLoops), partialExprs;
+  SmallVector<utils::IteratorType> iterators;
+  SmallVector<int64_t> partialShape;
+  for (int64_t l = 0; l < numLoops; ++l) {
+    int64_t dim = loops[l];
+    inputExprs[dim] = getAffineDimExpr(l, ctx);
+    bool reduced = dim != lead && llvm::is_contained(dims, dim);
+    iterators.push_back(reduced ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel);
+    if (!reduced) {
+      partialExprs.push_back(getAffineDimExpr(l, ctx));
+      partialShape.push_back(shape[dim]);
+    }
+  }
+  Type elem = inType.getElementType();
+  Value partialInit =
+      linalg::FillOp::create(
+          rewriter, loc, fill.getInputs()[0],
+          tensor::EmptyOp::create(rewriter, loc, partialShape, elem)
+              .getResult())
+          .getResult(0);
+  Block &combiner = op.getCombiner().front();
+  auto cloneCombiner = [&](OpBuilder &b, Location, ValueRange args) {
+    IRMapping mapping;
+    mapping.map(combiner.getArgument(0), args[0]);
+    mapping.map(combiner.getArgument(1), args[1]);
+    Operation *combined = b.clone(combiner.front(), mapping);
+    linalg::YieldOp::create(b, loc, combined->getResult(0));
+  };
+  auto partial = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{partialInit.getType()}, ValueRange{input},
+      ValueRange{partialInit},
+      {AffineMap::get(numLoops, 0, inputExprs, ctx),
+       AffineMap::get(numLoops, 0, partialExprs, ctx)},
+      iterators, cloneCombiner);
+  auto total = linalg::ReduceOp::create(
+      rewriter, loc, partial.getResults(), op.getInits(),
+      ArrayRef<int64_t>{int64_t(kept.size())}, cloneCombiner);
+  rewriter.replaceOp(op, total.getResults());
 }
 
 /// Register tile (Mr rows, Nr columns of the result) of the dot-product
@@ -1008,6 +1118,11 @@ struct EmberCPUVectorizeContractionsPass
       (void)tileAndFuse(rewriter, plan.op, {plan.mr, plan.nr, 0},
                         plan.parallel);
     }
+
+    SmallVector<linalg::ReduceOp> reductions;
+    getOperation().walk([&](linalg::ReduceOp op) { reductions.push_back(op); });
+    for (linalg::ReduceOp op : reductions)
+      splitTrailingReduction(rewriter, op);
 
     if (parallel) {
       SmallVector<linalg::GenericOp> generics;

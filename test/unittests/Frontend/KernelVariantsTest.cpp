@@ -209,6 +209,32 @@ TEST_P(KernelVariantsTest, ElementwiseBlocks) {
   }
 }
 
+// Reductions of 65536 elements or more over trailing dims and some before
+// them run in two stages (partial results per kept index and trailing
+// position, shared by threads; then over the trailing dim): a batch
+// norm's sum over N, H and W with prime sizes, keepdim, a maximum, one
+// trailing dim, and a minimum with a kept dim of one (threads then share
+// nothing). Below the threshold, and with no leading reduced dim, the
+// reductions stay whole.
+TEST_P(KernelVariantsTest, TrailingReductions) {
+  int64_t c = randInt(2, 9);
+  Shape big = {67, c, 13, 17 + 2 * randInt(0, 5)};
+  expectAllThreadCounts([&] { return randomTensor(big).sum({0, 2, 3}); });
+  expectAllThreadCounts([&] {
+    return randomTensor(big).sum({0, 2, 3}, /*keepdim=*/true);
+  });
+  expectAllThreadCounts([&] { return randomTensor(big).amax({0, 3}); }, 0);
+  expectAllThreadCounts(
+      [&] {
+        return randomTensor({257, 1, 263}).amin({0, 2});
+      },
+      0);
+  expectAllThreadCounts([&] {
+    return randomTensor({7, c, 5, 3}).sum({0, 2, 3});
+  });
+  expectAllThreadCounts([&] { return randomTensor({1031, 67}).sum({0}); });
+}
+
 TEST_P(KernelVariantsTest, ThreadCountSetting) {
   set_num_threads(5);
   EXPECT_EQ(get_num_threads(), 5);

@@ -420,6 +420,116 @@ struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
 /// gradient if this point is the window's index as PyTorch computes it
 /// (scanning the window in row-major order, taking an element greater
 /// than the best so far, or a NaN; the first element in range to start).
+/// Whether the windows of a pooling with `kernel` and `win` are disjoint
+/// and hold only input elements (no padding, no dilation, the stride the
+/// kernel's size), as in MaxPool2d(2): each input element then lies in at
+/// most one window.
+bool disjointWindows(const Window &win, ArrayRef<int64_t> kernel) {
+  for (int d = 0; d < 2; ++d)
+    if (win.padding[d] != 0 || win.dilation[d] != 1 ||
+        win.stride[d] != kernel[d])
+      return false;
+  return true;
+}
+
+/// The max-pool gradient when the windows are disjoint (disjointWindows):
+/// first each window's index (a reduction over the window, whose input map
+/// reads x at `o * K + k`: a strided read, no gather), then for each input
+/// element the output gradient of its window where it is that window's
+/// index. The general lowering below finds, for every input element, the
+/// index of every window holding it: K_h x K_w windows of K_h x K_w reads
+/// each, 16 reads an element for MaxPool2d(2) where this takes 2.
+Value disjointMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy,
+                          ArrayRef<int64_t> kernel) {
+  MLIRContext *ctx = b.getContext();
+  RankedTensorType xType = tensorTypeOf(x), dyType = tensorTypeOf(dy);
+  ArrayRef<int64_t> ys = dyType.getShape();
+  Type elem = xType.getElementType();
+  Type i32 = b.getI32Type();
+  auto c = [&](OpBuilder &nb, Location l, int64_t v) {
+    return indexConst(nb, l, v);
+  };
+  // Each window's index: loops (n, c, oh, ow, kh, kw), kh and kw reduced.
+  AffineExpr d[6];
+  bindDims(ctx, d[0], d[1], d[2], d[3], d[4], d[5]);
+  AffineMap xMap = AffineMap::get(
+      6, 0, {d[0], d[1], d[2] * kernel[0] + d[4], d[3] * kernel[1] + d[5]},
+      ctx);
+  AffineMap windowMap = AffineMap::get(6, 0, {d[0], d[1], d[2], d[3]}, ctx);
+  // The window's shape, an input the body does not read (as in linalg's
+  // pooling ops): the loops' sizes must follow from the operands' shapes.
+  AffineMap kernelMap = AffineMap::get(6, 0, {d[4], d[5]}, ctx);
+  Value window = emptyTensor(b, loc, kernel, elem);
+  auto valueType = RankedTensorType::get(ys, elem);
+  auto indexType = RankedTensorType::get(ys, i32);
+  Value lowest =
+      arith::ConstantOp::create(b, loc, elem, negativeInfinity(elem));
+  Value values =
+      linalg::FillOp::create(b, loc, lowest, emptyLike(b, loc, valueType))
+          .getResult(0);
+  Value indices = linalg::FillOp::create(b, loc, zeroOf(b, loc, i32),
+                                         emptyLike(b, loc, indexType))
+                      .getResult(0);
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  iterators.append(2, utils::IteratorType::reduction);
+  auto argmax = linalg::GenericOp::create(
+      b, loc, TypeRange{valueType, indexType}, ValueRange{x, window},
+      ValueRange{values, indices}, {xMap, kernelMap, windowMap, windowMap},
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value v = args[0], best = args[2], index = args[3];
+        // As in the general lowering: the first maximum, or the last NaN.
+        // The best starts at -inf with index 0, so a window of -inf (or
+        // whose first element is the maximum) keeps index 0.
+        Value greater =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, v, best);
+        Value nan =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNO, v, v);
+        Value better = arith::OrIOp::create(nb, l, greater, nan);
+        Value k = arith::AddIOp::create(
+            nb, l,
+            arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 4),
+                                  c(nb, l, kernel[1])),
+            linalg::IndexOp::create(nb, l, 5));
+        Value k32 = arith::IndexCastOp::create(nb, l, i32, k);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::SelectOp::create(nb, l, better, v, best),
+                       arith::SelectOp::create(nb, l, better, k32, index)});
+      });
+  Value windowIndex = argmax.getResult(1);
+  // The gradient, over x's points: window (h / K_h, w / K_w) at offset
+  // (h % K_h, w % K_w); the rows and columns past the last whole window
+  // are in none.
+  auto body = [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+    Value n = linalg::IndexOp::create(nb, l, 0),
+          ch = linalg::IndexOp::create(nb, l, 1);
+    Value o[2], k[2], inside;
+    for (int dim = 0; dim < 2; ++dim) {
+      Value at = linalg::IndexOp::create(nb, l, 2 + dim);
+      Value size = c(nb, l, kernel[dim]);
+      Value window = arith::DivUIOp::create(nb, l, at, size);
+      k[dim] = arith::RemUIOp::create(nb, l, at, size);
+      Value ok = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, window,
+                                       c(nb, l, ys[2 + dim]));
+      inside = dim ? arith::AndIOp::create(nb, l, inside, ok).getResult() : ok;
+      o[dim] = arith::SelectOp::create(nb, l, ok, window, c(nb, l, 0));
+    }
+    Value offset = arith::AddIOp::create(
+        nb, l, arith::MulIOp::create(nb, l, k[0], c(nb, l, kernel[1])), k[1]);
+    Value index = arith::IndexCastOp::create(
+        nb, l, nb.getIndexType(),
+        tensor::ExtractOp::create(nb, l, windowIndex,
+                                  ValueRange{n, ch, o[0], o[1]}));
+    Value g =
+        tensor::ExtractOp::create(nb, l, dy, ValueRange{n, ch, o[0], o[1]});
+    Value hit = arith::AndIOp::create(
+        nb, l, inside,
+        arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, index, offset));
+    return arith::SelectOp::create(nb, l, hit, g, zeroOf(nb, l, elem));
+  };
+  return buildElementwise(b, loc, xType, ValueRange{}, body);
+}
+
 struct MaxPool2dGradOpLowering : OpConversionPattern<MaxPool2dGradOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -432,6 +542,10 @@ struct MaxPool2dGradOpLowering : OpConversionPattern<MaxPool2dGradOp> {
     ArrayRef<int64_t> xs = xType.getShape(), ys = tensorTypeOf(dy).getShape();
     ArrayRef<int64_t> kernel = op.getKernel();
     Type elem = xType.getElementType();
+    if (disjointWindows(win, kernel)) {
+      rewriter.replaceOp(op, disjointMaxPoolGrad(rewriter, loc, x, dy, kernel));
+      return success();
+    }
     auto body = [&](OpBuilder &b, Location l, ValueRange) -> Value {
       auto c = [&](int64_t v) { return indexConst(b, l, v); };
       auto cmp = [&](arith::CmpIPredicate p, Value a, Value v) {
