@@ -86,7 +86,10 @@ def EmberFuseElementwisePass : Pass<"ember-fuse-elementwise", "::mlir::func::Fun
   let summary = "Fuse elementwise linalg.generic chains, keeping named contractions";
   let description = [{
     Upstream's elementwise fusion (producer into consumer when the producer
-    has one use) and reshape propagation, with one difference from
+    has one use, or when it is cheap to compute again in each of its users:
+    no reduction, at most three arithmetic ops a point, none from the math
+    dialect, every user a linalg.generic) and reshape propagation, with one
+    difference from
     `linalg-fuse-elementwise-ops`: a reshape is never folded into a named op
     such as `linalg.matmul`. Upstream does so by rewriting the matmul as a
     higher-rank `linalg.generic` (the input's `tensor<64x1x28x28>` shape
