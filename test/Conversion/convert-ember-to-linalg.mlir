@@ -1031,6 +1031,8 @@ func.func @linear_relu(%x: tensor<4x8xf32>, %w: tensor<2x8xf32>, %b: tensor<2xf3
 //===----------------------------------------------------------------------===//
 // Convolutions (ConvToLinalg.cpp): padding as a gather, im2col as a copy
 // through the window, one product, the result's layout (plus the bias).
+// A window of under 64 elements (3 * 3 * 3 here) keeps the weight as the
+// product's A; a deeper one (below) makes the output's points its rows.
 //===----------------------------------------------------------------------===//
 
 // CHECK-DAG: #[[$WIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0, d1, d2 + d5, d3 + d6)>
@@ -1056,6 +1058,34 @@ func.func @linear_relu(%x: tensor<4x8xf32>, %w: tensor<2x8xf32>, %b: tensor<2xf3
 // CHECK: return %[[R]]
 func.func @conv2d_padded(%x: tensor<2x3x5x5xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<2x4x5x5xf32> {
   %0 = ember.conv2d %x, %w, %b stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x3x5x5xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x5x5xf32>
+  return %0 : tensor<2x4x5x5xf32>
+}
+
+// -----
+
+// A deep window (C * KH * KW = 8 * 3 * 3 = 72 >= 64, one group): the
+// transposed im2col [N * OH * OW, C * KH * KW] times the weight's transpose
+// [C * KH * KW, F], as a linear layer's product, then the layout moves F
+// from last to second (with the bias). The padding gather is as above.
+// CHECK-DAG: #[[$WINT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
+// CHECK-DAG: #[[$NHWF:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+// CHECK-LABEL: func.func @conv2d_deep
+// CHECK-SAME: (%[[X:.*]]: tensor<2x8x5x5xf32>, %[[W:.*]]: tensor<4x8x3x3xf32>, %[[B:.*]]: tensor<4xf32>)
+// CHECK: %[[PAD:.*]] = linalg.generic
+// CHECK-SAME: outs(%{{.*}} : tensor<2x8x7x7xf32>)
+// CHECK: %[[COL:.*]] = linalg.generic {indexing_maps = [#[[$WINT]], {{.*}}]
+// CHECK-SAME: ins(%[[PAD]] : tensor<2x8x7x7xf32>) outs(%{{.*}} : tensor<2x5x5x8x3x3xf32>)
+// CHECK: %[[COL2:.*]] = tensor.collapse_shape %[[COL]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x5x5x8x3x3xf32> into tensor<50x72xf32>
+// CHECK: %[[W2:.*]] = tensor.collapse_shape %[[W]] {{\[}}[0], [1, 2, 3]] : tensor<4x8x3x3xf32> into tensor<4x72xf32>
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W2]] : tensor<4x72xf32>) outs(%{{.*}} : tensor<72x4xf32>) permutation = [1, 0]
+// CHECK: %[[MM:.*]] = linalg.matmul ins(%[[COL2]], %[[WT]] : tensor<50x72xf32>, tensor<72x4xf32>)
+// CHECK: %[[MM4:.*]] = tensor.expand_shape %[[MM]] {{\[}}[0, 1, 2], [3]] output_shape [2, 5, 5, 4]
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$NHWF]], #[[$BIAS]], {{.*}}]
+// CHECK-SAME: ins(%[[MM4]], %[[B]] : tensor<2x5x5x4xf32>, tensor<4xf32>)
+// CHECK: arith.addf
+// CHECK: return %[[R]]
+func.func @conv2d_deep(%x: tensor<2x8x5x5xf32>, %w: tensor<4x8x3x3xf32>, %b: tensor<4xf32>) -> tensor<2x4x5x5xf32> {
+  %0 = ember.conv2d %x, %w, %b stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x8x5x5xf32>, tensor<4x8x3x3xf32>, tensor<4xf32>) -> tensor<2x4x5x5xf32>
   return %0 : tensor<2x4x5x5xf32>
 }
 

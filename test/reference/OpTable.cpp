@@ -598,6 +598,42 @@ std::vector<OpCase> buildTable() {
             }};
       },
       kSummed, kSummed);
+  // Deep windows (C * KH * KW >= 64, and F * KH * KW for the input
+  // gradient): the output's points become the product's rows.
+  auto deepConv = [](Draw &d) {
+    ConvDraw c = ConvDraw::draw(d);
+    c.c = d.integer(8, 13);
+    c.f = d.integer(8, 13);
+    c.kh = d.integer(3, 4);
+    c.kw = 3;
+    c.padding = Size2(d.integer(0, 2), d.integer(0, 2));
+    c.h = c.dilation.h * (c.kh - 1) + 1 + d.integer(0, 9);
+    c.w = c.dilation.w * (c.kw - 1) + 1 + d.integer(0, 9);
+    return c;
+  };
+  addDrawn(
+      "conv2d_deep",
+      [=](Draw &d) {
+        ConvDraw c = deepConv(d);
+        return OpInstance{
+            {d.floats(c.input()), d.floats(c.weight(), -1, 1), d.floats({c.f})},
+            [=](In in) {
+              return conv2d(in[0], in[1], in[2], c.stride, c.padding,
+                            c.dilation, c.groups);
+            }};
+      },
+      kSummed, kSummed);
+  addDrawn(
+      "conv2d_grad_input_deep",
+      [=](Draw &d) {
+        ConvDraw c = deepConv(d);
+        return OpInstance{
+            {d.floats(c.output()), d.floats(c.weight(), -1, 1)}, [=](In in) {
+              return conv2d_grad_input(in[0], in[1], c.input(), c.stride,
+                                       c.padding, c.dilation, c.groups);
+            }};
+      },
+      kSummed, kSummed);
   // One sample [C, H, W]; 3x3, padding 1 (the CNN example's layer), with
   // sizes whose products are tiled on the GPU.
   add(
