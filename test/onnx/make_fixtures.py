@@ -95,6 +95,20 @@ class Cnn(nn.Module):
         return self.classifier(self.features(x)) + self.side(x)
 
 
+class Reductions(nn.Module):
+    """Clip (clamp), Unsqueeze, Squeeze, ReduceMean, ReduceSum, Greater,
+    Cast (a bool mask to float), after a view to [N, -1]."""
+
+    def forward(self, x):
+        a = x.view(x.size(0), -1)
+        b = torch.clamp(a, -0.5, 0.7)
+        c = b.unsqueeze(1).squeeze(1)
+        d = c.mean(dim=1, keepdim=True)
+        e = c.sum(dim=0)
+        f = (c > 0).to(torch.float32)
+        return d * e + f
+
+
 class Sin(nn.Module):
     def forward(self, x):
         return torch.sin(x)
@@ -125,6 +139,7 @@ def main():
             cnn(torch.randn(8, 1, 12, 12) * 2 + 0.5)
     export("cnn", cnn, torch.randn(2, 1, 12, 12))
     export("cnn_opset11", cnn, torch.randn(2, 1, 12, 12), opset=11)
+    export("reductions", Reductions(), torch.randn(2, 3, 4, 5))
     # Not supported by Ember (a Sin): graphc must name the op and the node.
     torch.onnx.export(Sin().eval(), (torch.randn(1, 1, 5, 5),),
                       os.path.join(HERE, "unsupported.onnx"), opset_version=13,

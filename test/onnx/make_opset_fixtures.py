@@ -14,7 +14,16 @@ test/onnx/make_opset_fixtures.py`. Seeded: reruns give the same files.
 - gelu_opset20: Gelu (an op since opset 20), exact;
 - gelu_tanh: Gelu with approximate='tanh' (graphc must refuse it);
 - custom_domain: a Relu in domain 'com.example' (graphc must refuse it);
-- opset6: an Add at opset 6, whose broadcasting Ember does not read.
+- opset6: an Add at opset 6, whose broadcasting Ember does not read;
+- shape_folding (opset 13): a traced x.view(x.size(0), -1) as PyTorch
+  writes it without constant folding (Shape, Gather, Unsqueeze, Concat,
+  Reshape: folded by graphc), then Where(Greater(y, 0), y, -y), a Clip
+  with bound inputs and a Cast to double and back;
+- clip_opset7: the attribute forms of opset 7: Clip(min, max), Unsqueeze
+  and Squeeze with axes, ReduceSum with axes and keepdims = 0,
+  ReduceMean;
+- concat_tensors: a Concat of the input with itself (Ember has no
+  concatenation op yet: graphc must refuse it, naming the node).
 test/unittests/Tools/EmberRunTest.cpp runs them with graphc and ember-run.
 """
 import os
@@ -39,11 +48,12 @@ def save(name, model, x=None):
         np.save(os.path.join(HERE, name + ".output.npy"), y)
 
 
-def model(nodes, x_shape, y_shape, opset, domains=()):
+def model(nodes, x_shape, y_shape, opset, domains=(), initializers=()):
     graph = helper.make_graph(
         nodes, "graph",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
+        initializer=list(initializers))
     imports = [helper.make_opsetid("", opset)]
     imports += [helper.make_opsetid(d, 1) for d in domains]
     m = helper.make_model(graph, opset_imports=imports,
@@ -74,6 +84,39 @@ def main():
     save("opset6", model([
         helper.make_node("Add", ["x", "x"], ["y"]),
     ], [2, 3], [2, 3], 6))
+    ints = lambda name, values: helper.make_tensor(
+        name, TensorProto.INT64, [len(values)], values)
+    scalar = lambda name, value: helper.make_tensor(
+        name, TensorProto.FLOAT, [], [value])
+    v = rng.standard_normal([2, 3, 4]).astype(np.float32)
+    save("shape_folding", model([
+        helper.make_node("Shape", ["x"], ["shape"]),
+        helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
+        helper.make_node("Unsqueeze", ["batch", "axes0"], ["batch1"]),
+        helper.make_node("Concat", ["batch1", "minus1"], ["target"], axis=0),
+        helper.make_node("Reshape", ["x", "target"], ["flat"]),
+        helper.make_node("Greater", ["flat", "zerof"], ["positive"]),
+        helper.make_node("Neg", ["flat"], ["negated"]),
+        helper.make_node("Where", ["positive", "flat", "negated"], ["abs"]),
+        helper.make_node("Clip", ["abs", "", "hi"], ["clipped"]),
+        helper.make_node("Cast", ["clipped"], ["wide"], to=TensorProto.DOUBLE),
+        helper.make_node("Cast", ["wide"], ["y"], to=TensorProto.FLOAT),
+    ], [2, 3, 4], [2, 12], 13, initializers=[
+        helper.make_tensor("zero", TensorProto.INT64, [], [0]),
+        ints("axes0", [0]), ints("minus1", [-1]), scalar("zerof", 0.0),
+        scalar("hi", 0.8)]), v)
+    save("clip_opset7", model([
+        helper.make_node("Clip", ["x"], ["c"], min=-0.5, max=0.6),
+        helper.make_node("Unsqueeze", ["c"], ["u"], axes=[1, 5]),
+        helper.make_node("Squeeze", ["u"], ["s"], axes=[1]),
+        helper.make_node("ReduceSum", ["s"], ["r"], axes=[1, 4], keepdims=0),
+        helper.make_node("ReduceMean", ["s"], ["m"], axes=[0, 1], keepdims=0),
+        helper.make_node("Squeeze", ["m"], ["m2"]),
+        helper.make_node("Mul", ["r", "m2"], ["y"]),
+    ], shape, [2, 4, 5], 7), x)
+    save("concat_tensors", model([
+        helper.make_node("Concat", ["x", "x"], ["y"], axis=0, name="twice"),
+    ], [2, 3], [4, 3], 13))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -375,6 +376,369 @@ private:
     return axis < 0 ? axis + r : axis;
   }
 
+  /// The int64 values of constant `v` (an initializer, a Constant node or a
+  /// folded shape computation); an error naming `what` when `v` is not one.
+  std::vector<int64_t> intsOf(const Value &v, const std::string &what) {
+    auto it = intConstants.find(v.ssa);
+    if (it == intConstants.end() || v.elem != "i64")
+      throw ImportError(what + " must be a constant int64 tensor");
+    std::vector<int64_t> ints(it->second.size() / sizeof(int64_t));
+    if (!ints.empty())
+      std::memcpy(ints.data(), it->second.data(),
+                  ints.size() * sizeof(int64_t));
+    return ints;
+  }
+
+  /// An int64 constant of `shape` holding `ints`, known to later folds.
+  Value intConstant(const std::vector<int64_t> &ints, const Shape &shape) {
+    std::string raw(ints.size() * sizeof(int64_t), '\0');
+    if (!ints.empty())
+      std::memcpy(raw.data(), ints.data(), raw.size());
+    Value v =
+        emit("ember.constant " + hexDense(raw) + " : " + typeOf(shape, "i64"),
+             shape, "i64");
+    intConstants[v.ssa] = raw;
+    return v;
+  }
+
+  /// `v` with shape `shape` (as many elements): a new constant when `v` is
+  /// an int64 constant (so that later folds still see its values), else a
+  /// reshape.
+  Value reshapeKeepingConstants(const Value &v, const Shape &shape) {
+    if (v.elem == "i64" && intConstants.count(v.ssa))
+      return intConstant(intsOf(v, "a constant"), shape);
+    return reshape(v, shape);
+  }
+
+  /// The axes of a Squeeze, Unsqueeze or Reduce* node: the `axes`
+  /// attribute before opset `inputSince`, the constant second input from
+  /// it on; normalised for `rank`, sorted, without repeats. `present` is
+  /// false when the node gives none.
+  std::vector<int64_t> axesOf(const onnx::NodeProto &n, int64_t inputSince,
+                              int64_t rank, const std::string &where,
+                              bool &present) {
+    std::vector<int64_t> axes;
+    present = false;
+    if (opset < inputSince) {
+      if (const auto *a = attr(n, "axes")) {
+        axes.assign(a->ints().begin(), a->ints().end());
+        present = true;
+      }
+    } else if (n.input_size() > 1 && !n.input(1).empty()) {
+      axes = intsOf(lookup(n.input(1), where + ": input"), where + ": axes");
+      present = true;
+    }
+    for (int64_t &a : axes)
+      a = normalizeAxis(a, static_cast<size_t>(rank), where);
+    std::sort(axes.begin(), axes.end());
+    if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+      throw ImportError(where + ": an axis is repeated");
+    return axes;
+  }
+
+  /// ember's element type of ONNX type `to` (Cast): float, double, int64
+  /// and bool.
+  std::string castTarget(int64_t to, const std::string &where) {
+    switch (to) {
+    case onnx::TensorProto::FLOAT:
+      return "f32";
+    case onnx::TensorProto::DOUBLE:
+      return "f64";
+    case onnx::TensorProto::INT64:
+      return "i64";
+    case onnx::TensorProto::BOOL:
+      return "i1";
+    default:
+      throw ImportError(where + ": cast to ONNX element type " +
+                        std::to_string(to) +
+                        " is not supported (float, double, int64, bool)");
+    }
+  }
+
+  Value cast(const Value &v, const std::string &elem) {
+    if (v.elem == elem)
+      return v;
+    return emit("ember.cast " + v.ssa + " : " + typeOf(v.shape, v.elem) +
+                    " -> " + typeOf(v.shape, elem),
+                v.shape, elem);
+  }
+
+  /// An elementwise comparison (ember.lt, gt, eq, ...) with broadcasting:
+  /// a bool (i1) tensor.
+  Value compare(const std::string &op, const Value &a, const Value &b,
+                const std::string &where) {
+    if (a.elem != b.elem)
+      throw ImportError(where + ": operands have different element types");
+    Shape shape = broadcastShape(a.shape, b.shape, where);
+    Value x = broadcastTo(a, shape), y = broadcastTo(b, shape);
+    return emit("ember." + op + " " + x.ssa + ", " + y.ssa + " : " +
+                    typeOf(shape, a.elem) + " -> " + typeOf(shape, "i1"),
+                shape, "i1");
+  }
+
+  Value select(const Value &cond, const Value &a, const Value &b,
+               const std::string &where) {
+    if (cond.elem != "i1")
+      throw ImportError(where + ": the condition is not a bool tensor");
+    if (a.elem != b.elem)
+      throw ImportError(where + ": operands have different element types");
+    Shape shape = broadcastShape(broadcastShape(cond.shape, a.shape, where),
+                                 b.shape, where);
+    Value c = broadcastTo(cond, shape), x = broadcastTo(a, shape),
+          y = broadcastTo(b, shape);
+    return emit("ember.select " + c.ssa + ", " + x.ssa + ", " + y.ssa + " : " +
+                    typeOf(shape, "i1") + ", " + typeOf(shape, a.elem),
+                shape, a.elem);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Handlers, one an ONNX op (the ops before them are still in import()'s
+  // chain): each returns the node's output.
+  //===--------------------------------------------------------------------===//
+
+  /// Shape: the input's static shape, an int64 constant (opset 15's start
+  /// and end select a range of it).
+  Value importShape(const onnx::NodeProto &n, const std::string &where) {
+    const Value &x = lookup(n.input(0), where + ": input");
+    int64_t rank = static_cast<int64_t>(x.shape.size());
+    auto clampIndex = [&](int64_t i) {
+      if (i < 0)
+        i += rank;
+      return std::clamp<int64_t>(i, 0, rank);
+    };
+    int64_t start = clampIndex(intAttr(n, "start", 0));
+    int64_t end = clampIndex(intAttr(n, "end", rank));
+    std::vector<int64_t> dims;
+    for (int64_t i = start; i < end; ++i)
+      dims.push_back(x.shape[i]);
+    return intConstant(dims, {static_cast<int64_t>(dims.size())});
+  }
+
+  /// Gather of constants (the shape computations of a traced
+  /// x.view(x.size(0), -1)): folded. Of anything else: an error.
+  Value importGather(const onnx::NodeProto &n, const std::string &where) {
+    const Value &data = lookup(n.input(0), where + ": input");
+    const Value &indices = lookup(n.input(1), where + ": input");
+    if (data.shape.size() != 1 || intAttr(n, "axis", 0) != 0)
+      throw ImportError(where +
+                        ": only a Gather of a constant 1-D int64 "
+                        "tensor (a shape computation, folded) is supported");
+    std::vector<int64_t> values = intsOf(data, where + ": the data");
+    std::vector<int64_t> picked;
+    for (int64_t i : intsOf(indices, where + ": the indices")) {
+      int64_t size = static_cast<int64_t>(values.size());
+      if (i < -size || i >= size)
+        throw ImportError(where + ": index " + std::to_string(i) +
+                          " out of range for " + std::to_string(size));
+      picked.push_back(values[i < 0 ? i + size : i]);
+    }
+    return intConstant(picked, indices.shape);
+  }
+
+  /// Concat of int64 constants (a shape being built): folded. Ember has no
+  /// concatenation op yet, so Concat of anything else is an error.
+  Value importConcat(const onnx::NodeProto &n, const std::string &where) {
+    std::vector<int64_t> all;
+    for (int i = 0; i < n.input_size(); ++i) {
+      const Value &v = lookup(n.input(i), where + ": input");
+      if (v.shape.size() != 1 || v.elem != "i64" || !intConstants.count(v.ssa))
+        throw ImportError(where + ": only a Concat of constant 1-D int64 "
+                                  "tensors (a shape being built, folded) is "
+                                  "supported");
+      std::vector<int64_t> ints = intsOf(v, where + ": input");
+      all.insert(all.end(), ints.begin(), ints.end());
+    }
+    return intConstant(all, {static_cast<int64_t>(all.size())});
+  }
+
+  /// Squeeze: the given size-1 dims (all of them without axes) removed.
+  Value importSqueeze(const onnx::NodeProto &n, const std::string &where) {
+    const Value &x = lookup(n.input(0), where + ": input");
+    int64_t rank = static_cast<int64_t>(x.shape.size());
+    bool present = false;
+    std::vector<int64_t> axes = axesOf(n, 13, rank, where, present);
+    Shape shape;
+    for (int64_t i = 0; i < rank; ++i) {
+      bool listed = std::binary_search(axes.begin(), axes.end(), i);
+      if (listed && x.shape[i] != 1)
+        throw ImportError(where + ": dim " + std::to_string(i) + " has size " +
+                          std::to_string(x.shape[i]) + ", not 1");
+      if (!(listed || (!present && x.shape[i] == 1)))
+        shape.push_back(x.shape[i]);
+    }
+    return reshapeKeepingConstants(x, shape);
+  }
+
+  /// Unsqueeze: size-1 dims inserted at the given axes of the result.
+  Value importUnsqueeze(const onnx::NodeProto &n, const std::string &where) {
+    const Value &x = lookup(n.input(0), where + ": input");
+    int64_t rank = static_cast<int64_t>(x.shape.size());
+    bool present = false;
+    // The axes count in the result's rank.
+    std::vector<int64_t> raw;
+    if (opset < 13) {
+      if (const auto *a = attr(n, "axes"))
+        raw.assign(a->ints().begin(), a->ints().end());
+    } else if (n.input_size() > 1) {
+      raw = intsOf(lookup(n.input(1), where + ": input"), where + ": axes");
+    }
+    present = !raw.empty();
+    if (!present)
+      throw ImportError(where + ": no axes");
+    int64_t outRank = rank + static_cast<int64_t>(raw.size());
+    std::vector<int64_t> axes;
+    for (int64_t a : raw)
+      axes.push_back(normalizeAxis(a, static_cast<size_t>(outRank), where));
+    std::sort(axes.begin(), axes.end());
+    if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+      throw ImportError(where + ": an axis is repeated");
+    Shape shape;
+    size_t next = 0;
+    for (int64_t i = 0; i < outRank; ++i)
+      shape.push_back(std::binary_search(axes.begin(), axes.end(), i)
+                          ? 1
+                          : x.shape[next++]);
+    return reshapeKeepingConstants(x, shape);
+  }
+
+  /// ReduceSum and ReduceMean: ember.sum over the axes (all without them,
+  /// unless noop_with_empty_axes), the mean divided by the count; keepdims
+  /// (default 1) keeps them as size 1.
+  Value importReduce(const onnx::NodeProto &n, const std::string &where) {
+    const Value &x = lookup(n.input(0), where + ": input");
+    if (x.elem != "f32" && x.elem != "f64")
+      throw ImportError(where + ": only float tensors are supported");
+    int64_t rank = static_cast<int64_t>(x.shape.size());
+    bool mean = n.op_type() == "ReduceMean";
+    // ReduceSum takes its axes as an input from opset 13, ReduceMean from 18.
+    bool present = false;
+    std::vector<int64_t> axes = axesOf(n, mean ? 18 : 13, rank, where, present);
+    if (axes.empty()) {
+      if (intAttr(n, "noop_with_empty_axes", 0))
+        return x;
+      for (int64_t i = 0; i < rank; ++i)
+        axes.push_back(i);
+    }
+    bool keep = intAttr(n, "keepdims", 1) != 0;
+    Shape shape;
+    int64_t count = 1;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (std::binary_search(axes.begin(), axes.end(), i)) {
+        count *= x.shape[i];
+        if (keep)
+          shape.push_back(1);
+      } else {
+        shape.push_back(x.shape[i]);
+      }
+    }
+    std::string dims;
+    for (size_t i = 0; i < axes.size(); ++i)
+      dims += (i ? ", " : "") + std::to_string(axes[i]);
+    Value sum =
+        emit("ember.sum " + x.ssa + " dims = [" + dims + "]" +
+                 (keep ? " keepdim" : "") + " : " + typeOf(x.shape, x.elem) +
+                 " -> " + typeOf(shape, x.elem),
+             shape, x.elem);
+    if (!mean)
+      return sum;
+    if (count == 0)
+      throw ImportError(where + ": the mean of no elements");
+    return binary("div", sum, scalar(static_cast<double>(count), x.elem),
+                  where);
+  }
+
+  /// Clip: the bounds are attributes before opset 11, optional inputs
+  /// from it on. A NaN stays NaN (neither comparison holds).
+  Value importClip(const onnx::NodeProto &n, const std::string &where) {
+    Value x = lookup(n.input(0), where + ": input");
+    std::optional<Value> lo, hi;
+    if (opset < 11) {
+      if (const auto *a = attr(n, "min"))
+        lo = scalar(a->f(), x.elem);
+      if (const auto *a = attr(n, "max"))
+        hi = scalar(a->f(), x.elem);
+    } else {
+      auto bound = [&](int i) -> std::optional<Value> {
+        if (n.input_size() <= i || n.input(i).empty())
+          return std::nullopt;
+        const Value &b = lookup(n.input(i), where + ": input");
+        if (!b.shape.empty())
+          throw ImportError(where + ": a bound is not a scalar");
+        return b;
+      };
+      lo = bound(1);
+      hi = bound(2);
+    }
+    if (lo)
+      x = select(compare("lt", x, *lo, where), broadcastTo(*lo, x.shape), x,
+                 where);
+    if (hi)
+      x = select(compare("gt", x, *hi, where), broadcastTo(*hi, x.shape), x,
+                 where);
+    return x;
+  }
+
+  /// Where: the condition's elements pick from the two inputs, broadcast.
+  Value importWhere(const onnx::NodeProto &n, const std::string &where) {
+    return select(lookup(n.input(0), where + ": input"),
+                  lookup(n.input(1), where + ": input"),
+                  lookup(n.input(2), where + ": input"), where);
+  }
+
+  /// Greater, Less, Equal and their OrEqual forms: bool tensors.
+  Value importCompare(const onnx::NodeProto &n, const std::string &where) {
+    static const std::map<std::string, std::string> ops = {
+        {"Greater", "gt"},
+        {"Less", "lt"},
+        {"Equal", "eq"},
+        {"GreaterOrEqual", "ge"},
+        {"LessOrEqual", "le"}};
+    return compare(ops.at(n.op_type()), lookup(n.input(0), where + ": input"),
+                   lookup(n.input(1), where + ": input"), where);
+  }
+
+  /// Cast to float, double, int64 or bool (ember.cast's rules: float to
+  /// integer truncates, as ONNX's does).
+  Value importCast(const onnx::NodeProto &n, const std::string &where) {
+    const Value &x = lookup(n.input(0), where + ": input");
+    std::string to = castTarget(intAttr(n, "to", 0), where);
+    if (x.elem == "i64" && to == "i64")
+      return x;
+    return cast(x, to);
+  }
+
+  using Handler = Value (Importer::*)(const onnx::NodeProto &,
+                                      const std::string &);
+  /// The ops with a handler of their own, and the attributes each reads.
+  struct HandlerEntry {
+    Handler handler;
+    std::vector<std::string> attributes;
+  };
+  static const std::map<std::string, HandlerEntry> &handlers() {
+    static const std::map<std::string, HandlerEntry> table = {
+        {"Shape", {&Importer::importShape, {"start", "end"}}},
+        {"Gather", {&Importer::importGather, {"axis"}}},
+        {"Concat", {&Importer::importConcat, {"axis"}}},
+        {"Squeeze", {&Importer::importSqueeze, {"axes"}}},
+        {"Unsqueeze", {&Importer::importUnsqueeze, {"axes"}}},
+        {"ReduceSum",
+         {&Importer::importReduce,
+          {"axes", "keepdims", "noop_with_empty_axes"}}},
+        {"ReduceMean",
+         {&Importer::importReduce,
+          {"axes", "keepdims", "noop_with_empty_axes"}}},
+        {"Clip", {&Importer::importClip, {"min", "max"}}},
+        {"Where", {&Importer::importWhere, {}}},
+        {"Greater", {&Importer::importCompare, {}}},
+        {"Less", {&Importer::importCompare, {}}},
+        {"Equal", {&Importer::importCompare, {}}},
+        {"GreaterOrEqual", {&Importer::importCompare, {}}},
+        {"LessOrEqual", {&Importer::importCompare, {}}},
+        {"Cast", {&Importer::importCast, {"to", "saturate"}}},
+    };
+    return table;
+  }
+
   /// Conv, MaxPool and AveragePool on [N, C, H, W].
   Value importWindowed(const onnx::NodeProto &n, const std::string &where) {
     const std::string &op = n.op_type();
@@ -480,6 +844,21 @@ private:
       throw ImportError(where + " is in domain '" + n.domain() +
                         "', which Ember does not read (only the default "
                         "ONNX domain, ai.onnx)");
+    if (auto h = handlers().find(op); h != handlers().end()) {
+      for (const onnx::AttributeProto &a : n.attribute())
+        if (std::find(h->second.attributes.begin(), h->second.attributes.end(),
+                      a.name()) == h->second.attributes.end())
+          throw ImportError("unsupported attribute '" + a.name() +
+                            "' of ONNX op '" + op + "' (node '" + n.name() +
+                            "')");
+      if (op == "Cast" && attr(n, "saturate") && opset < 19)
+        throw ImportError(where + ": 'saturate' is an attribute of opset 19");
+      if ((op == "Gather" || op == "Concat") && attr(n, "axis") &&
+          attr(n, "axis")->i() != 0)
+        throw ImportError(where + ": only axis 0 is supported");
+      values[n.output(0)] = (this->*h->second.handler)(n, where);
+      return;
+    }
     static const char *supported[] = {"Identity",
                                       "Constant",
                                       "Relu",

@@ -411,13 +411,18 @@ namespace {
 /// also onnxruntime's within 2e-7), and softmax_opset11 by
 /// test/onnx/make_opset_fixtures.py (opset 11:
 /// Softmax and LogSoftmax take a rank-4 input as 2-D, the old meaning, with
-/// onnxruntime's output): graphc imports and compiles each, ember-run runs
+/// onnxruntime's output; shape_folding, a traced view's Shape, Gather,
+/// Unsqueeze and Concat folded, with Where, Clip and Cast; clip_opset7, the
+/// attribute forms of Clip, Squeeze, Unsqueeze and the reductions), and
+/// reductions (PyTorch's clamp, mean, sum, a comparison cast to float):
+/// graphc imports and compiles each, ember-run runs
 /// it on the stored input, and the output matches the stored output within
 /// 1e-5 relative.
 TEST_F(ToolsTest, OnnxFixturesMatchPyTorch) {
   for (const char *name :
        {"mlp", "ops", "logsoftmax", "activations", "softmax_opset11",
-        "gelu_opset20", "cnn", "cnn_opset11"}) {
+        "gelu_opset20", "cnn", "cnn_opset11", "reductions", "shape_folding",
+        "clip_opset7"}) {
     SCOPED_TRACE(name);
     std::string base = std::string(EMBER_ONNX_FIXTURES) + "/" + name;
     std::string out;
@@ -453,6 +458,16 @@ TEST_F(ToolsTest, BadOnnxFilesGetADiagnosticAndAnExitCode) {
                 &out),
             5);
   EXPECT_NE(out.find("unsupported ONNX op 'Sin' (node '"), std::string::npos)
+      << out;
+  // A Concat of tensors (not of constant shapes, which are folded).
+  EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + EMBER_ONNX_FIXTURES +
+                    "/concat_tensors.onnx --emit=ember",
+                &out),
+            5);
+  EXPECT_NE(out.find("node 'twice' (Concat): only a Concat of constant 1-D "
+                     "int64 tensors (a shape being built, folded) is "
+                     "supported"),
+            std::string::npos)
       << out;
   // A node of another domain, and an opset whose ops mean something else.
   EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + EMBER_ONNX_FIXTURES +
