@@ -22,6 +22,7 @@ test/onnx/make_opset_fixtures.py`. Seeded: reruns give the same files.
 - clip_opset7: the attribute forms of opset 7: Clip(min, max), Unsqueeze
   and Squeeze with axes, ReduceSum with axes and keepdims = 0,
   ReduceMean;
+- matmul_3d: a MatMul of a [2, 3, 4] input by a [4, 5] weight;
 - concat_tensors: a Concat of the input with itself (Ember has no
   concatenation op yet: graphc must refuse it, naming the node).
 test/unittests/Tools/EmberRunTest.cpp runs them with graphc and ember-run.
@@ -114,6 +115,12 @@ def main():
         helper.make_node("Squeeze", ["m"], ["m2"]),
         helper.make_node("Mul", ["r", "m2"], ["y"]),
     ], shape, [2, 4, 5], 7), x)
+    w = rng.standard_normal([4, 5]).astype(np.float32)
+    save("matmul_3d", model([
+        helper.make_node("MatMul", ["x", "w"], ["y"]),
+    ], [2, 3, 4], [2, 3, 5], 13, initializers=[
+        helper.make_tensor("w", TensorProto.FLOAT, [4, 5], w.flatten())]),
+        rng.standard_normal([2, 3, 4]).astype(np.float32))
     save("concat_tensors", model([
         helper.make_node("Concat", ["x", "x"], ["y"], axis=0, name="twice"),
     ], [2, 3], [4, 3], 13))

@@ -962,15 +962,24 @@ private:
       std::string name = op == "Add" ? "add" : op == "Sub" ? "sub" : op == "Mul" ? "mul" : "div";
       out = binary(name, in(0), in(1), where);
     } else if (op == "MatMul") {
-      const Value &a = in(0), &b = in(1);
-      if (a.shape.size() != 2 || b.shape.size() != 2 || a.shape[1] != b.shape[0])
-        throw ImportError(where + ": only 2-D MatMul with matching inner sizes "
-                                  "is supported");
+      // A of rank 2 or more times a 2-D B: A's leading dims are rows of one
+      // product ([..., M, K] as [... * M, K]), reshaped back after.
+      Value a = in(0);
+      const Value &b = in(1);
+      if (a.shape.size() < 2 || b.shape.size() != 2 ||
+          a.shape.back() != b.shape[0] || b.shape[0] == 0)
+        throw ImportError(where + ": only a MatMul of [..., M, K] by a 2-D "
+                                  "[K, N] is supported (no batched B)");
+      Shape outShape = a.shape;
+      outShape.back() = b.shape[1];
+      a = reshape(a, {numel(a.shape) / a.shape.back(), a.shape.back()});
       Shape shape = {a.shape[0], b.shape[1]};
-      out = emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
-                     typeOf(a.shape, a.elem) + ", " + typeOf(b.shape, b.elem) +
-                     ") -> " + typeOf(shape, a.elem),
-                 shape, a.elem);
+      out = reshape(emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
+                             typeOf(a.shape, a.elem) + ", " +
+                             typeOf(b.shape, b.elem) + ") -> " +
+                             typeOf(shape, a.elem),
+                         shape, a.elem),
+                    outShape);
     } else if (op == "Gemm") {
       Value a = in(0), b = in(1);
       if (a.shape.size() != 2 || b.shape.size() != 2)

@@ -422,7 +422,7 @@ TEST_F(ToolsTest, OnnxFixturesMatchPyTorch) {
   for (const char *name :
        {"mlp", "ops", "logsoftmax", "activations", "softmax_opset11",
         "gelu_opset20", "cnn", "cnn_opset11", "reductions", "shape_folding",
-        "clip_opset7"}) {
+        "clip_opset7", "matmul_3d"}) {
     SCOPED_TRACE(name);
     std::string base = std::string(EMBER_ONNX_FIXTURES) + "/" + name;
     std::string out;
