@@ -693,6 +693,26 @@ std::vector<OpCase> buildTable() {
                           }};
       },
       kRounded);
+  // Disjoint windows (stride = kernel): covering the input (8 x 12 by
+  // 2 x 3), and leaving its last row and column out (9 x 11 by 2 x 2);
+  // small integers, so that windows hold ties.
+  for (auto [name, h, w, kh, kw] :
+       {std::tuple{"max_pool2d_grad_disjoint", 8, 12, 2, 3},
+        std::tuple{"max_pool2d_grad_disjoint_uncovered", 9, 11, 2, 2}}) {
+    int64_t sh = h, sw = w, kernelH = kh, kernelW = kw;
+    addDrawn(
+        name,
+        [=](Draw &d) {
+          Tensor x = d.integralFloats({2, 3, sh, sw}, -2, 2);
+          Size2 kernel(kernelH, kernelW);
+          Shape out = max_pool2d(x, kernel).shape();
+          return OpInstance{{d.floats(out), x}, [=](In in) {
+                              return max_pool2d_grad(in[0], in[1], kernel,
+                                                     kernel, 0, 1);
+                            }};
+        },
+        kRounded);
+  }
   add(
       "max_pool2d_2x2_unbatched",
       [](Draw &d) {
