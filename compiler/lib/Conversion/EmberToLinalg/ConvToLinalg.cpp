@@ -554,41 +554,6 @@ Value disjointMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy,
                        arith::SelectOp::create(nb, l, better, k32, index)});
       });
   Value windowIndex = argmax.getResult(1);
-  ArrayRef<int64_t> xs = xType.getShape();
-  if (xs[2] == ys[2] * kernel[0] && xs[3] == ys[3] * kernel[1]) {
-    // The windows cover x: the gradient over [N, C, OH, KH, OW, KW] (x's
-    // shape, split), which reads each window's index and output gradient
-    // through plain maps (no gather, so the loops vectorize), is x's.
-    AffineMap split = AffineMap::get(6, 0, {d[0], d[1], d[2], d[4]}, ctx);
-    SmallVector<int64_t> shape = {xs[0],     xs[1], ys[2],
-                                  kernel[0], ys[3], kernel[1]};
-    auto type = RankedTensorType::get(shape, elem);
-    SmallVector<utils::IteratorType> all(6, utils::IteratorType::parallel);
-    Value grad = linalg::GenericOp::create(
-                     b, loc, TypeRange{type}, ValueRange{windowIndex, dy},
-                     ValueRange{emptyLike(b, loc, type)},
-                     {split, split, b.getMultiDimIdentityMap(6)}, all,
-                     [&](OpBuilder &nb, Location l, ValueRange args) {
-                       Value offset = arith::AddIOp::create(
-                           nb, l,
-                           arith::MulIOp::create(
-                               nb, l, linalg::IndexOp::create(nb, l, 3),
-                               c(nb, l, kernel[1])),
-                           linalg::IndexOp::create(nb, l, 5));
-                       Value hit = arith::CmpIOp::create(
-                           nb, l, arith::CmpIPredicate::eq, args[0],
-                           arith::IndexCastOp::create(nb, l, i32, offset));
-                       linalg::YieldOp::create(
-                           nb, l,
-                           arith::SelectOp::create(nb, l, hit, args[1],
-                                                   zeroOf(nb, l, elem))
-                               .getResult());
-                     })
-                     .getResult(0);
-    return tensor::CollapseShapeOp::create(
-        b, loc, xType, grad,
-        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}});
-  }
   // The gradient, over x's points: window (h / K_h, w / K_w) at offset
   // (h % K_h, w % K_w); the rows and columns past the last whole window
   // are in none.
