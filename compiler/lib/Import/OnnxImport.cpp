@@ -197,15 +197,21 @@ private:
     return out;
   }
 
-  Value binary(const std::string &op, const Value &a, const Value &b,
-               const std::string &where) {
+  /// `a` and `b` broadcast to their common shape (same element types).
+  std::pair<Value, Value> broadcastPair(const Value &a, const Value &b,
+                                        const std::string &where) {
     if (a.elem != b.elem)
       throw ImportError(where + ": operands have different element types");
     Shape shape = broadcastShape(a.shape, b.shape, where);
-    Value x = broadcastTo(a, shape), y = broadcastTo(b, shape);
+    return {broadcastTo(a, shape), broadcastTo(b, shape)};
+  }
+
+  Value binary(const std::string &op, const Value &a, const Value &b,
+               const std::string &where) {
+    auto [x, y] = broadcastPair(a, b, where);
     return emit("ember." + op + " " + x.ssa + ", " + y.ssa + " : " +
-                    typeOf(shape, a.elem),
-                shape, a.elem);
+                    typeOf(x.shape, x.elem),
+                x.shape, x.elem);
   }
 
   /// dense<"0x..."> of `raw`'s bytes: exact for every value, NaN and
@@ -467,13 +473,10 @@ private:
   /// a bool (i1) tensor.
   Value compare(const std::string &op, const Value &a, const Value &b,
                 const std::string &where) {
-    if (a.elem != b.elem)
-      throw ImportError(where + ": operands have different element types");
-    Shape shape = broadcastShape(a.shape, b.shape, where);
-    Value x = broadcastTo(a, shape), y = broadcastTo(b, shape);
+    auto [x, y] = broadcastPair(a, b, where);
     return emit("ember." + op + " " + x.ssa + ", " + y.ssa + " : " +
-                    typeOf(shape, a.elem) + " -> " + typeOf(shape, "i1"),
-                shape, "i1");
+                    typeOf(x.shape, x.elem) + " -> " + typeOf(x.shape, "i1"),
+                x.shape, "i1");
   }
 
   Value select(const Value &cond, const Value &a, const Value &b,

@@ -197,6 +197,32 @@ Value groupedProduct(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   return collapse(b, loc, product, {{0, 1}, {2}});
 }
 
+/// The convolution's result [N, F, OH, OW] (`outType`) from its product
+/// viewed as 4-D, read through `read` (from the result's dims to the
+/// product's), plus `bias` [F] when given: one pass.
+Value layoutWithBias(OpBuilder &b, Location loc, Value product, AffineMap read,
+                     Value bias, RankedTensorType outType) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> inputs = {product};
+  SmallVector<AffineMap> maps = {read};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(4));
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, inputs,
+             ValueRange{emptyLike(b, loc, outType)}, maps, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value v = args[0];
+               if (bias)
+                 v = arith::AddFOp::create(nb, nl, v, args[1]);
+               linalg::YieldOp::create(nb, nl, v);
+             })
+      .getResult(0);
+}
+
 /// The convolution of `xp` [N, C, Hp, Wp] (already padded) with `w`
 /// [F, C/G, KH, KW], stride and dilation from `win`, no padding, into
 /// `outType` [N, F, OH, OW], plus `bias` [F] when given.
@@ -243,26 +269,9 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
                         ValueRange{zeroFilled(b, loc, productType)})
                         .getResult(0);
     product = expand(b, loc, product, {n, oh, ow, f}, {{0, 1, 2}, {3}});
-    SmallVector<Value> inputs = {product};
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(4, 0, {on, ooh, oow, of}, ctx)};
-    if (bias) {
-      inputs.push_back(bias);
-      maps.push_back(AffineMap::get(4, 0, {of}, ctx));
-    }
-    maps.push_back(b.getMultiDimIdentityMap(4));
-    SmallVector<utils::IteratorType> iterators(4,
-                                               utils::IteratorType::parallel);
-    return linalg::GenericOp::create(
-               b, loc, TypeRange{outType}, inputs,
-               ValueRange{emptyTensor(b, loc, os, elem)}, maps, iterators,
-               [&](OpBuilder &nb, Location nl, ValueRange args) {
-                 Value v = args[0];
-                 if (bias)
-                   v = arith::AddFOp::create(nb, nl, v, args[1]);
-                 linalg::YieldOp::create(nb, nl, v);
-               })
-        .getResult(0);
+    return layoutWithBias(b, loc, product,
+                          AffineMap::get(4, 0, {on, ooh, oow, of}, ctx), bias,
+                          outType);
   }
   // im2col: [G, Cg, KH, KW, N, OH, OW] from xp viewed as [N, G, Cg, Hp, Wp].
   Value x5 =
@@ -281,24 +290,9 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
   // [F, N * OH * OW] seen as [F, N, OH, OW], read transposed.
   Value product = expand(b, loc, groupedProduct(b, loc, w3, col),
                          {f, n, oh, ow}, {{0}, {1, 2, 3}});
-  SmallVector<Value> inputs = {product};
-  SmallVector<AffineMap> maps = {AffineMap::get(4, 0, {of, on, ooh, oow}, ctx)};
-  if (bias) {
-    inputs.push_back(bias);
-    maps.push_back(AffineMap::get(4, 0, {of}, ctx));
-  }
-  maps.push_back(b.getMultiDimIdentityMap(4));
-  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{outType}, inputs,
-             ValueRange{emptyTensor(b, loc, os, elem)}, maps, iterators,
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value v = args[0];
-               if (bias)
-                 v = arith::AddFOp::create(nb, nl, v, args[1]);
-               linalg::YieldOp::create(nb, nl, v);
-             })
-      .getResult(0);
+  return layoutWithBias(b, loc, product,
+                        AffineMap::get(4, 0, {of, on, ooh, oow}, ctx), bias,
+                        outType);
 }
 
 struct Conv2dOpLowering : OpConversionPattern<Conv2dOp> {
