@@ -169,10 +169,18 @@ private:
     if (raw.size() != size)
       throw ImportError(what + " holds " + std::to_string(raw.size()) +
                         " bytes; its shape needs " + std::to_string(size));
+    return rawConstant(raw, shape, elem);
+  }
+
+  /// An ember.constant of `shape` and `elem` holding `raw`'s bytes, whose
+  /// values later nodes that need constants (Reshape's shape, folded shape
+  /// computations) read with intsOf.
+  Value rawConstant(const std::string &raw, const Shape &shape,
+                    const std::string &elem) {
     Value v = emit("ember.constant " + hexDense(raw) + " : " +
                        typeOf(shape, elem),
                    shape, elem);
-    intConstants[v.ssa] = raw; // for Reshape's shape operand
+    intConstants[v.ssa] = raw;
     return v;
   }
 
@@ -388,6 +396,10 @@ private:
     auto it = intConstants.find(v.ssa);
     if (it == intConstants.end() || v.elem != "i64")
       throw ImportError(what + " must be a constant int64 tensor");
+    if (it->second.size() % sizeof(int64_t) != 0)
+      throw ImportError(what + "'s data is " +
+                        std::to_string(it->second.size()) +
+                        " bytes, not a whole number of int64 values");
     std::vector<int64_t> ints(it->second.size() / sizeof(int64_t));
     if (!ints.empty())
       std::memcpy(ints.data(), it->second.data(),
@@ -400,11 +412,7 @@ private:
     std::string raw(ints.size() * sizeof(int64_t), '\0');
     if (!ints.empty())
       std::memcpy(raw.data(), ints.data(), raw.size());
-    Value v =
-        emit("ember.constant " + hexDense(raw) + " : " + typeOf(shape, "i64"),
-             shape, "i64");
-    intConstants[v.ssa] = raw;
-    return v;
+    return rawConstant(raw, shape, "i64");
   }
 
   /// `v` with shape `shape` (as many elements): a new constant when `v` is
@@ -1083,13 +1091,7 @@ private:
       if (const auto *a = attr(n, "pads")) {
         pads.assign(a->ints().begin(), a->ints().end());
       } else if (n.input_size() > 1 && !n.input(1).empty()) {
-        auto it = intConstants.find(in(1).ssa);
-        if (it == intConstants.end() || in(1).elem != "i64")
-          throw ImportError(where + ": the pads must be a constant");
-        pads.resize(it->second.size() / sizeof(int64_t));
-        if (!pads.empty())
-          std::memcpy(pads.data(), it->second.data(),
-                      pads.size() * sizeof(int64_t));
+        pads = intsOf(in(1), where + ": the pads");
       }
       if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p; }))
         throw ImportError(where + ": padding by other than zero elements is "
@@ -1121,16 +1123,7 @@ private:
     } else if (op == "Reshape") {
       const Value &x = in(0);
       const Value &s = in(1);
-      auto it = intConstants.find(s.ssa);
-      if (it == intConstants.end() || s.elem != "i64")
-        throw ImportError(where + ": the target shape must be a constant");
-      if (it->second.size() % sizeof(int64_t) != 0)
-        throw ImportError(where + ": the target shape's data is " +
-                          std::to_string(it->second.size()) +
-                          " bytes, not a whole number of int64 values");
-      std::vector<int64_t> target(it->second.size() / sizeof(int64_t));
-      if (!target.empty()) // an empty shape has no data to copy
-        std::memcpy(target.data(), it->second.data(), it->second.size());
+      std::vector<int64_t> target = intsOf(s, where + ": the target shape");
       int64_t known = 1, inferred = -1;
       for (size_t i = 0; i < target.size(); ++i) {
         if (target[i] == 0 && i < x.shape.size())

@@ -1082,12 +1082,11 @@ struct EmberCPUVectorizeContractionsPass
       if (!tile)
         continue;
       // A packed product's tiles run over blocks of rows: the tile is the
-      // best for a block's rows.
+      // best for a block's rows (there is one: a block is a few tiles tall).
       int64_t block = packed ? rowBlock(m, k, tile->first, target) : 0;
       if (block)
         tile = chooseTile(block, n, target, /*partialRows=*/true);
-      if (!tile)
-        continue;
+      assert(tile && "a row block is at least 4 tiles of the first choice");
       plans.push_back(
           {op, tile->first, tile->second, parallelOp, packed, block});
     }

@@ -174,6 +174,16 @@ Value expand(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape,
   return tensor::ExpandShapeOp::create(b, loc, type, v, groups);
 }
 
+/// lhs [M, K] times rhs [K, N]: a linalg.matmul into zeros.
+Value product(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  auto type = RankedTensorType::get(
+      {tensorTypeOf(lhs).getDimSize(0), tensorTypeOf(rhs).getDimSize(1)},
+      tensorTypeOf(lhs).getElementType());
+  return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{lhs, rhs},
+                                  ValueRange{zeroFilled(b, loc, type)})
+      .getResult(0);
+}
+
 /// lhs [G, M, K] times rhs [G, K, N], as [G * M, N]: a plain matmul when G
 /// is 1.
 Value groupedProduct(OpBuilder &b, Location loc, Value lhs, Value rhs) {
@@ -181,14 +191,9 @@ Value groupedProduct(OpBuilder &b, Location loc, Value lhs, Value rhs) {
                     r = tensorTypeOf(rhs).getShape();
   Type elem = tensorTypeOf(lhs).getElementType();
   int64_t g = l[0], m = l[1], n = r[2];
-  if (g == 1) {
-    Value l2 = collapse(b, loc, lhs, {{0, 1}, {2}});
-    Value r2 = collapse(b, loc, rhs, {{0, 1}, {2}});
-    auto type = RankedTensorType::get({m, n}, elem);
-    return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{l2, r2},
-                                    ValueRange{zeroFilled(b, loc, type)})
-        .getResult(0);
-  }
+  if (g == 1)
+    return product(b, loc, collapse(b, loc, lhs, {{0, 1}, {2}}),
+                   collapse(b, loc, rhs, {{0, 1}, {2}}));
   auto type = RankedTensorType::get({g, m, n}, elem);
   Value product = linalg::BatchMatmulOp::create(
                       b, loc, TypeRange{type}, ValueRange{lhs, rhs},
@@ -263,13 +268,9 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
                                            emptyTensor(b, loc, {k, f}, elem),
                                            ArrayRef<int64_t>{1, 0})
                    ->getResult(0);
-    auto productType = RankedTensorType::get({n * oh * ow, f}, elem);
-    Value product = linalg::MatmulOp::create(
-                        b, loc, TypeRange{productType}, ValueRange{colT, wT},
-                        ValueRange{zeroFilled(b, loc, productType)})
-                        .getResult(0);
-    product = expand(b, loc, product, {n, oh, ow, f}, {{0, 1, 2}, {3}});
-    return layoutWithBias(b, loc, product,
+    return layoutWithBias(b, loc,
+                          expand(b, loc, product(b, loc, colT, wT),
+                                 {n, oh, ow, f}, {{0, 1, 2}, {3}}),
                           AffineMap::get(4, 0, {on, ooh, oow, of}, ctx), bias,
                           outType);
   }
@@ -288,9 +289,9 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
   Value w3 = expand(b, loc, collapse(b, loc, w, {{0}, {1, 2, 3}}),
                     {g, fg, cg * kh * kw}, {{0, 1}, {2}});
   // [F, N * OH * OW] seen as [F, N, OH, OW], read transposed.
-  Value product = expand(b, loc, groupedProduct(b, loc, w3, col),
+  Value grouped = expand(b, loc, groupedProduct(b, loc, w3, col),
                          {f, n, oh, ow}, {{0}, {1, 2, 3}});
-  return layoutWithBias(b, loc, product,
+  return layoutWithBias(b, loc, grouped,
                         AffineMap::get(4, 0, {of, on, ooh, oow}, ctx), bias,
                         outType);
 }
@@ -465,12 +466,6 @@ struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
   }
 };
 
-/// A generic over the input's points, reading the input and the output
-/// gradient in its body: for each kernel offset (kh, kw), the window that
-/// offset would place on this point, when there is one, gives it its
-/// gradient if this point is the window's index as PyTorch computes it
-/// (scanning the window in row-major order, taking an element greater
-/// than the best so far, or a NaN; the first element in range to start).
 /// Whether the windows of a pooling with `kernel` and `win` are disjoint
 /// and hold only input elements (no padding, no dilation, the stride the
 /// kernel's size), as in MaxPool2d(2): each input element then lies in at
@@ -510,7 +505,7 @@ Value disjointMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy,
   // The window's shape, an input the body does not read (as in linalg's
   // pooling ops): the loops' sizes must follow from the operands' shapes.
   AffineMap kernelMap = AffineMap::get(6, 0, {d[4], d[5]}, ctx);
-  Value window = emptyTensor(b, loc, kernel, elem);
+  Value kernelShape = emptyTensor(b, loc, kernel, elem);
   auto valueType = RankedTensorType::get(ys, elem);
   auto indexType = RankedTensorType::get(ys, i32);
   Value lowest =
@@ -524,7 +519,7 @@ Value disjointMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy,
   SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
   iterators.append(2, utils::IteratorType::reduction);
   auto argmax = linalg::GenericOp::create(
-      b, loc, TypeRange{valueType, indexType}, ValueRange{x, window},
+      b, loc, TypeRange{valueType, indexType}, ValueRange{x, kernelShape},
       ValueRange{values, indices}, {xMap, kernelMap, windowMap, windowMap},
       iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
         Value v = args[0], best = args[2], index = args[3];
@@ -581,6 +576,13 @@ Value disjointMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy,
   return buildElementwise(b, loc, xType, ValueRange{}, body);
 }
 
+/// Disjoint windows: disjointMaxPoolGrad. Otherwise a generic over the
+/// input's points, reading the input and the output gradient in its body:
+/// for each kernel offset (kh, kw), the window that offset would place on
+/// this point, when there is one, gives it its gradient if this point is
+/// the window's index as PyTorch computes it
+/// (scanning the window in row-major order, taking an element greater
+/// than the best so far, or a NaN; the first element in range to start).
 struct MaxPool2dGradOpLowering : OpConversionPattern<MaxPool2dGradOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
