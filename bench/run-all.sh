@@ -4,7 +4,9 @@
 # Part of Ember's benchmarks: bench/run-kernels.sh (Ember's kernels against
 # OpenBLAS), then bench/run-quickstart.sh (the Quickstart epoch against
 # LibTorch and PyTorch, inference samples/s against LibTorch, Ember's
-# compile time cold and from the on-disk cache), then bench/peak_fma (the
+# compile time cold and from the on-disk cache), then bench/run-cnn.sh (the
+# CNN example's step against LibTorch and PyTorch 2.x, its inference against
+# onnxruntime), then bench/peak_fma (the
 # machine's fp32 FMA peak, per ISA and thread count). Each prints its
 # ratios and the CPU performance issue's targets, the training step against
 # the FMA peak last. docs/performance.md keeps a run.
@@ -48,7 +50,7 @@ fi
 # and build them.
 hasTargets() {
   local t
-  for t in quickstart_ember quickstart_libtorch bench_kernels; do
+  for t in quickstart_ember quickstart_libtorch cnn_libtorch bench_kernels; do
     grep -q "^build bin/$t:" "$BUILD/build.ninja" || return 1
   done
 }
@@ -83,6 +85,9 @@ echo "== kernels"
 echo
 echo "== quickstart"
 "$HERE/run-quickstart.sh" "$BUILD" | tee -a "$log"
+echo
+echo "== cnn"
+"$HERE/run-cnn.sh" "$BUILD" | tee -a "$log"
 echo
 echo "== fp32 FMA peak (bench/peak_fma.cpp)"
 if [[ -x $BUILD/bin/peak_fma ]]; then
