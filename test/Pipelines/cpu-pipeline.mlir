@@ -68,7 +68,7 @@
 // LLVM: llvm.call @_mlir_memref_to_llvm_alloc
 // LLVM: %[[TMP:.*]] = llvm.call @_mlir_memref_to_llvm_alloc
 // LLVM: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
-// LLVM: llvm.intr.maximum({{.*}}) : (vector<16xf32>, vector<16xf32>) -> vector<16xf32>
+// LLVM: llvm.intr.maximum({{.*}}) {fastmathFlags = #llvm.fastmath<nsz>} : (vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // LLVM: llvm.fadd
 // LLVM: llvm.call @_mlir_memref_to_llvm_free
 // LLVM: llvm.return{{$}}
@@ -76,7 +76,7 @@
 // IR-LABEL: define void @mlp(ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}})
 // IR: call ptr @_mlir_memref_to_llvm_alloc
 // IR: call <16 x float> @llvm.fmuladd.v16f32
-// IR: call <16 x float> @llvm.maximum.v16f32
+// IR: call nsz <16 x float> @llvm.maximum.v16f32
 // IR: call void @_mlir_memref_to_llvm_free
 // IR: ret void
 // One 4x16 register tile (both sizes divide the problem) whose accumulator

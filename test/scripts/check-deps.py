@@ -154,6 +154,13 @@ def main():
     bench_allowed = allowed
     if os.path.exists(bench_script):
         bench_allowed = closure(ember | package_list(bench_script))
+    # The programs bench/CMakeLists.txt builds (the peers among them).
+    bench_programs = set()
+    bench_cmake = os.path.join(source, "bench", "CMakeLists.txt")
+    if os.path.exists(bench_cmake):
+        with open(bench_cmake) as f:
+            bench_programs = {"bin/" + name for name in
+                              re.findall(r"add_executable\((\w+)", f.read())}
 
     used = {}
     for table in (headers(build), libraries(build)):
@@ -185,8 +192,7 @@ def main():
             continue
         packages.setdefault(pkg, set()).add(path)
         only_bench = all(t.startswith("bench/") or "/bench/" in t or
-                         t.startswith("bin/bench_") or
-                         t.startswith("bin/quickstart_") for t in targets)
+                         t in bench_programs for t in targets)
         if pkg in (bench_allowed if only_bench else allowed):
             continue
         problems.append(

@@ -88,7 +88,11 @@ def EmberFuseElementwisePass : Pass<"ember-fuse-elementwise", "::mlir::func::Fun
     Upstream's elementwise fusion (producer into consumer when the producer
     has one use, or when it is cheap to compute again in each of its users:
     no reduction, at most three arithmetic ops a point, none from the math
-    dialect, every user a linalg.generic) and reshape propagation, with one
+    dialect, every user a linalg.generic) and reshape propagation; a gather
+    (`tensor.extract` in a generic's body, as max pooling and im2col read
+    their input) of such a cheap elementwise result, whose users are all
+    gathers, reads the producer's inputs and computes its body at the point
+    instead, and the producer is gone. One
     difference from
     `linalg-fuse-elementwise-ops`: a reshape is never folded into a named op
     such as `linalg.matmul`. Upstream does so by rewriting the matmul as a

@@ -34,6 +34,15 @@ inline Value zeroOf(OpBuilder &b, Location loc, Type elementType) {
                                    b.getZeroAttr(elementType));
 }
 
+/// max(x, 0) for a float x, NaN propagating as torch.relu does. Marked
+/// `nsz`: relu(-0) may be -0 or +0 (the two compare equal), which lets x86
+/// make it one maxps with the operands ordered for the NaN, where the exact
+/// ordering of -0 below +0 costs a compare and two blends more.
+inline Value reluOf(OpBuilder &b, Location loc, Value x) {
+  return arith::MaximumFOp::create(b, loc, x, zeroOf(b, loc, x.getType()),
+                                   arith::FastMathFlags::nsz);
+}
+
 /// A tensor of `type` filled with zeros.
 inline Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
   Value zero = zeroOf(b, loc, type.getElementType());

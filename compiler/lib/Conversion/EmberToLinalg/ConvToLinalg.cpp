@@ -408,10 +408,15 @@ TypedAttr negativeInfinity(Type elem) {
 
 /// A parallel generic over the output's points that reads its window's
 /// elements from the input in its body (`tensor.extract`, the window
-/// unrolled; elements outside the input are -inf) and takes their
-/// arith.maximumf (a NaN wins). An elementwise op to every backend: the CPU
-/// runs it on all threads, where linalg's pooling op would be a serial
-/// loop nest.
+/// unrolled; elements outside the input are -inf) and keeps, as PyTorch's
+/// kernels do, an element greater than the best so far or NaN
+/// (`v > best || v != v`: the first maximum, or the last NaN, the element
+/// max_pool2d_grad picks). That is a compare and a blend on x86 (maxps with
+/// a NaN check), where arith.maximumf's ordering of -0 below +0 costs a
+/// dozen instructions a step. A window position that is inside the input at
+/// every output point is read without a bounds check. An elementwise op to
+/// every backend: the CPU runs it on all threads, where linalg's pooling op
+/// would be a serial loop nest.
 struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -439,7 +444,14 @@ struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
             b, l, arith::MulIOp::create(b, l, o[d], c(win.stride[d])),
             c(-win.padding[d]));
         for (int64_t k = 0; k < kernel[d]; ++k) {
+          int64_t offset = k * win.dilation[d] - win.padding[d];
           Value p = arith::AddIOp::create(b, l, start, c(k * win.dilation[d]));
+          if (offset >= 0 &&
+              (outType.getDimSize(2 + d) - 1) * win.stride[d] + offset <
+                  xs[2 + d]) {
+            at[d].push_back({p, Value()}); // inside at every output point
+            continue;
+          }
           Value inside = arith::AndIOp::create(
               b, l,
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, p, c(0)),
@@ -454,9 +466,16 @@ struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
         for (auto [pw, inW] : at[1]) {
           Value v =
               tensor::ExtractOp::create(b, l, x, ValueRange{n, ch, ph, pw});
-          Value inside = arith::AndIOp::create(b, l, inH, inW);
-          best = arith::MaximumFOp::create(
-              b, l, best, arith::SelectOp::create(b, l, inside, v, lowest));
+          Value inside = inH && inW ? arith::AndIOp::create(b, l, inH, inW)
+                                    : (inH ? inH : inW);
+          if (inside)
+            v = arith::SelectOp::create(b, l, inside, v, lowest);
+          Value greater =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, best);
+          Value nan =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v);
+          Value keep = arith::OrIOp::create(b, l, greater, nan);
+          best = arith::SelectOp::create(b, l, keep, v, best);
         }
       return best;
     };

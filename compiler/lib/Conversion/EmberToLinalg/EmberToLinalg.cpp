@@ -87,14 +87,13 @@ struct ReluOpLowering : OpConversionPattern<ReluOp> {
     Value result = buildElementwise(
         rewriter, op.getLoc(), type, {adaptor.getInput()},
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value zero = zeroOf(b, loc, args[0].getType());
-          // maximumf propagates NaN, as torch.relu does.
           if (isa<FloatType>(args[0].getType()))
-            return arith::MaximumFOp::create(b, loc, args[0], zero);
+            return reluOf(b, loc, args[0]);
           // uint8 (i8) is never negative.
           if (args[0].getType().getIntOrFloatBitWidth() == 8)
             return args[0];
-          return arith::MaxSIOp::create(b, loc, args[0], zero);
+          return arith::MaxSIOp::create(b, loc, args[0],
+                                        zeroOf(b, loc, args[0].getType()));
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -194,8 +193,7 @@ struct LinearReluOpLowering : OpConversionPattern<LinearReluOp> {
     Value result = buildElementwise(
         rewriter, op.getLoc(), type, {linear},
         [](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value zero = zeroOf(b, loc, args[0].getType());
-          return arith::MaximumFOp::create(b, loc, args[0], zero);
+          return reluOf(b, loc, args[0]);
         });
     rewriter.replaceOp(op, result);
     return success();
