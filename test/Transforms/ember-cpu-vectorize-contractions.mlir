@@ -826,3 +826,48 @@ func.func @no_split_768(%a: tensor<1024x512xf32>, %b: tensor<512x768xf32>, %c: t
   %r = linalg.matmul ins(%a, %b : tensor<1024x512xf32>, tensor<512x768xf32>) outs(%c : tensor<1024x768xf32>) -> tensor<1024x768xf32>
   return %r : tensor<1024x768xf32>
 }
+
+// -----
+
+// Splitting on K: A (64 x 4096, 1 MiB) is over half the default model's
+// 1 MiB L2 and 64 rows are too few for row blocks (4 tiles of 14), so the
+// product runs as 8 products over parts of 512 of K (A's part 128 KiB, an
+// eighth of the L2), each a parallel loop over the column panels
+// accumulating into the one before: the first from zero (its fill fused
+// into the tiles), the last reading the one before with the ReLU epilogue
+// (writing the epilogue's result). Must not fire with a
+// 4 MiB L2 (A fits in half of it): one loop over all of K.
+// PAR-LABEL: func.func @split_depth
+// PAR:         %[[P0:.*]] = scf.forall (%{{.*}}) = (0) to (288) step (32) shared_outs(%{{.*}} = %{{.*}})
+// PAR:           scf.for %{{.*}} = %c0 to %c512 step %c1
+// PAR:             vector.contract {{.*}} into vector<14x32xf32>
+// PAR-NOT:       arith.maximumf
+// PAR:         %[[P1:.*]] = scf.forall (%{{.*}}) = (0) to (288) step (32) shared_outs(%{{.*}} = %[[P0]])
+// PAR:         %[[P2:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[P1]])
+// PAR:         %[[P3:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[P2]])
+// PAR:         %[[P4:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[P3]])
+// PAR:         %[[P5:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[P4]])
+// PAR:         %[[P6:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[P5]])
+// PAR-NOT:       arith.maximumf
+// PAR:         scf.forall
+// PAR:           tensor.extract_slice %[[P6]]
+// PAR:           scf.for %{{.*}} = %c0 to %c512 step %c1
+// PAR:           arith.maximumf %{{.*}} : vector<14x32xf32>
+// PAR-NOT:     scf.forall (
+// PAR-NOT:     linalg.matmul
+// L2-LABEL: func.func @split_depth
+// L2:         scf.forall (%{{.*}}) = (0) to (288) step (32)
+// L2:           scf.for %{{.*}} = %c0 to %c4096 step %c1
+// L2-NOT:     scf.forall (
+func.func @split_depth(%a: tensor<64x4096xf32>, %b: tensor<4096x288xf32>) -> tensor<64x288xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x288xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<64x288xf32>) -> tensor<64x288xf32>
+  %g = linalg.matmul ins(%a, %b : tensor<64x4096xf32>, tensor<4096x288xf32>) outs(%c : tensor<64x288xf32>) -> tensor<64x288xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%g : tensor<64x288xf32>) outs(%e : tensor<64x288xf32>) {
+  ^bb0(%d: f32, %o: f32):
+    %t = arith.maximumf %d, %z : f32
+    linalg.yield %t : f32
+  } -> tensor<64x288xf32>
+  return %r : tensor<64x288xf32>
+}

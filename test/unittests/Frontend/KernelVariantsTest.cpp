@@ -6,7 +6,8 @@
 // many as the target's accumulator registers allow), whether the tile
 // loops run on threads (from 4 MFLOP), whether a large product's columns
 // are split into two-vector tiles and a rest, whether B is packed into
-// column panels (and then in blocks of rows that fit in the L2), whether
+// column panels (and then in blocks of rows that fit in the L2, or, with
+// too few rows for those, as products over parts of K), whether
 // N = 10 takes the dot-product kernel, whether an
 // elementwise consumer is fused into the tile, and per 2-D transpose a block
 // size (16, 8 or none) and whether blocks run on threads (from 65536 elements),
@@ -76,18 +77,23 @@ protected:
     }
   }
 
-  void checkMatmul(int64_t m, int64_t k, int64_t n) {
+  void checkMatmul(int64_t m, int64_t k, int64_t n, double tol = 1e-4) {
     SCOPED_TRACE("matmul " + std::to_string(m) + "x" + std::to_string(k) +
                  "x" + std::to_string(n));
     expectAllThreadCounts(
-        [&] { return randomTensor({m, k}).matmul(randomTensor({k, n})); });
+        [&] {
+          return randomTensor({m, k}).matmul(randomTensor({k, n}));
+        },
+        tol);
     // With an epilogue in the tile: linear (bias in the accumulator, a
     // transposed weight) and ReLU.
-    expectAllThreadCounts([&] {
-      return linear(randomTensor({m, k}), randomTensor({n, k}),
-                    randomTensor({n}))
-          .relu();
-    });
+    expectAllThreadCounts(
+        [&] {
+          return linear(randomTensor({m, k}), randomTensor({n, k}),
+                        randomTensor({n}))
+              .relu();
+        },
+        tol);
   }
 
   std::mt19937_64 rng;
@@ -172,6 +178,15 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
 // divisor of M (1022 = 2 x 7 x 73: 146 rows with a 2 MiB L2, 73 with 1
 // MiB) with a short last row tile; K is prime.
 TEST_P(KernelVariantsTest, RowBlocks) { checkMatmul(1022, 1031, 64); }
+
+// A product whose A is over half the L2 (1.1 MB: 2 MiB is the largest x86
+// L2 a core has today) with too few rows for row blocks (31, prime) runs as
+// products over parts of K, each accumulating into the one before, the
+// last with the epilogue; K is prime, so the last part is shorter. The
+// tolerance is float32 rounding over 9001 products (elements of about 30
+// carry errors of about 1e-4; a part lost or counted twice moves an
+// element by about 10).
+TEST_P(KernelVariantsTest, DepthParts) { checkMatmul(31, 9001, 64, 1e-3); }
 
 // Large products whose N is a whole number of vectors but not of two are
 // split into two-vector columns and the rest, each with its share of the

@@ -228,6 +228,26 @@ Value layoutWithBias(OpBuilder &b, Location loc, Value product, AffineMap read,
       .getResult(0);
 }
 
+/// The transposed im2col of one group: the windows of `xp` [N, C, Hp, Wp]
+/// (already padded) as the rows of [N * OH * OW, C * KH * KW]. The
+/// forward of a deep convolution and the weight gradient both read it, as
+/// the same ops, so CSE leaves one copy in a training step.
+Value windowRows(OpBuilder &b, Location loc, Value xp, const Window &win,
+                 int64_t kh, int64_t kw, int64_t oh, int64_t ow) {
+  MLIRContext *ctx = b.getContext();
+  ArrayRef<int64_t> xs = tensorTypeOf(xp).getShape();
+  AffineExpr dn, doh, dow, dc, dkh, dkw;
+  bindDims(ctx, dn, doh, dow, dc, dkh, dkw);
+  AffineMap read = AffineMap::get(
+      6, 0,
+      {dn, dc, windowExpr(doh, dkh, win.stride[0], win.dilation[0]),
+       windowExpr(dow, dkw, win.stride[1], win.dilation[1])},
+      ctx);
+  return collapse(b, loc,
+                  gatherCopy(b, loc, xp, read, {xs[0], oh, ow, xs[1], kh, kw}),
+                  {{0, 1, 2}, {3, 4, 5}});
+}
+
 /// The convolution of `xp` [N, C, Hp, Wp] (already padded) with `w`
 /// [F, C/G, KH, KW], stride and dilation from `win`, no padding, into
 /// `outType` [N, F, OH, OW], plus `bias` [F] when given.
@@ -252,16 +272,7 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
     // output point takes at least 64 multiply-adds (the CNN's second
     // convolution, 288: 2.35 -> 2.06 ms, its input gradient 3.5 -> 2.5 ms),
     // not for a first layer's 9 (0.55 -> 0.97 ms).
-    AffineExpr dn, doh, dow, dc, dkh, dkw;
-    bindDims(ctx, dn, doh, dow, dc, dkh, dkw);
-    AffineMap read = AffineMap::get(
-        6, 0,
-        {dn, dc, windowExpr(doh, dkh, win.stride[0], win.dilation[0]),
-         windowExpr(dow, dkw, win.stride[1], win.dilation[1])},
-        ctx);
-    Value colT =
-        collapse(b, loc, gatherCopy(b, loc, xp, read, {n, oh, ow, c, kh, kw}),
-                 {{0, 1, 2}, {3, 4, 5}});
+    Value colT = windowRows(b, loc, xp, win, kh, kw, oh, ow);
     int64_t k = c * kh * kw;
     Value w2 = collapse(b, loc, w, {{0}, {1, 2, 3}});
     Value wT = linalg::TransposeOp::create(b, loc, w2,
@@ -367,20 +378,27 @@ struct Conv2dGradWeightOpLowering : OpConversionPattern<Conv2dGradWeightOp> {
     int64_t g = win.groups, cg = c / g, fg = f / g, oh = ys[2], ow = ys[3];
     Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win,
                              ws.drop_front(2), ys.drop_front(2));
-    // The transposed im2col: [G, N, OH, OW, Cg, KH, KW].
-    ArrayRef<int64_t> ps = tensorTypeOf(xp).getShape();
-    Value x5 = expand(rewriter, loc, xp, {n, g, cg, ps[2], ps[3]},
-                      {{0}, {1, 2}, {3}, {4}});
-    AffineExpr dg, dn, doh, dow, dc, dkh, dkw;
-    bindDims(ctx, dg, dn, doh, dow, dc, dkh, dkw);
-    AffineMap read = AffineMap::get(
-        7, 0,
-        {dn, dg, dc, windowExpr(doh, dkh, win.stride[0], win.dilation[0]),
-         windowExpr(dow, dkw, win.stride[1], win.dilation[1])},
-        ctx);
-    Value colT =
-        gatherCopy(rewriter, loc, x5, read, {g, n, oh, ow, cg, kh, kw});
-    colT = collapse(rewriter, loc, colT, {{0}, {1, 2, 3}, {4, 5, 6}});
+    // The transposed im2col: [G, N * OH * OW, Cg * KH * KW]. With one
+    // group, the forward's own (windowRows), which CSE then shares.
+    Value colT;
+    if (g == 1) {
+      colT = windowRows(rewriter, loc, xp, win, kh, kw, oh, ow);
+      colT = expand(rewriter, loc, colT, {1, n * oh * ow, c * kh * kw},
+                    {{0, 1}, {2}});
+    } else {
+      ArrayRef<int64_t> ps = tensorTypeOf(xp).getShape();
+      Value x5 = expand(rewriter, loc, xp, {n, g, cg, ps[2], ps[3]},
+                        {{0}, {1, 2}, {3}, {4}});
+      AffineExpr dg, dn, doh, dow, dc, dkh, dkw;
+      bindDims(ctx, dg, dn, doh, dow, dc, dkh, dkw);
+      AffineMap read = AffineMap::get(
+          7, 0,
+          {dn, dg, dc, windowExpr(doh, dkh, win.stride[0], win.dilation[0]),
+           windowExpr(dow, dkw, win.stride[1], win.dilation[1])},
+          ctx);
+      colT = gatherCopy(rewriter, loc, x5, read, {g, n, oh, ow, cg, kh, kw});
+      colT = collapse(rewriter, loc, colT, {{0}, {1, 2, 3}, {4, 5, 6}});
+    }
     // dy as [F, N, OH, OW], then [G, Fg, N * OH * OW].
     AffineExpr tf, tn, toh, tow;
     bindDims(ctx, tf, tn, toh, tow);
