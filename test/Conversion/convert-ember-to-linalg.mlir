@@ -1065,19 +1065,27 @@ func.func @conv2d_padded(%x: tensor<2x3x5x5xf32>, %w: tensor<4x3x3x3xf32>, %b: t
 // -----
 
 // A deep window (C * KH * KW = 8 * 3 * 3 = 72 >= 64, one group): the
-// transposed im2col [N * OH * OW, C * KH * KW] times the weight's transpose
-// [C * KH * KW, F], as a linear layer's product, then the layout moves F
+// padded input moved channels-last, [N, Hp, Wp, C], then the transposed
+// im2col [N * OH * OW, KH * KW * C] (each window position's channels a
+// contiguous copy) times the weight as [F, KH, KW, C] transposed
+// [KH * KW * C, F], as a linear layer's product; then the layout moves F
 // from last to second (with the bias). The padding gather is as above.
-// CHECK-DAG: #[[$WINT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
+// CHECK-DAG: #[[$LAST:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d1, d2)>
+// CHECK-DAG: #[[$WINT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 + d3, d2 + d4, d5)>
 // CHECK-DAG: #[[$NHWF:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+// CHECK-DAG: #[[$BIAS:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
 // CHECK-LABEL: func.func @conv2d_deep
 // CHECK-SAME: (%[[X:.*]]: tensor<2x8x5x5xf32>, %[[W:.*]]: tensor<4x8x3x3xf32>, %[[B:.*]]: tensor<4xf32>)
 // CHECK: %[[PAD:.*]] = linalg.generic
 // CHECK-SAME: outs(%{{.*}} : tensor<2x8x7x7xf32>)
+// CHECK: %[[NHWC:.*]] = linalg.generic {indexing_maps = [#[[$LAST]], {{.*}}]
+// CHECK-SAME: ins(%[[PAD]] : tensor<2x8x7x7xf32>) outs(%{{.*}} : tensor<2x7x7x8xf32>)
 // CHECK: %[[COL:.*]] = linalg.generic {indexing_maps = [#[[$WINT]], {{.*}}]
-// CHECK-SAME: ins(%[[PAD]] : tensor<2x8x7x7xf32>) outs(%{{.*}} : tensor<2x5x5x8x3x3xf32>)
-// CHECK: %[[COL2:.*]] = tensor.collapse_shape %[[COL]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x5x5x8x3x3xf32> into tensor<50x72xf32>
-// CHECK: %[[W2:.*]] = tensor.collapse_shape %[[W]] {{\[}}[0], [1, 2, 3]] : tensor<4x8x3x3xf32> into tensor<4x72xf32>
+// CHECK-SAME: ins(%[[NHWC]] : tensor<2x7x7x8xf32>) outs(%{{.*}} : tensor<2x5x5x3x3x8xf32>)
+// CHECK: %[[COL2:.*]] = tensor.collapse_shape %[[COL]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x5x5x3x3x8xf32> into tensor<50x72xf32>
+// CHECK: %[[WL:.*]] = linalg.generic
+// CHECK-SAME: ins(%[[W]] : tensor<4x8x3x3xf32>) outs(%{{.*}} : tensor<4x3x3x8xf32>)
+// CHECK: %[[W2:.*]] = tensor.collapse_shape %[[WL]] {{\[}}[0], [1, 2, 3]] : tensor<4x3x3x8xf32> into tensor<4x72xf32>
 // CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W2]] : tensor<4x72xf32>) outs(%{{.*}} : tensor<72x4xf32>) permutation = [1, 0]
 // CHECK: %[[MM:.*]] = linalg.matmul ins(%[[COL2]], %[[WT]] : tensor<50x72xf32>, tensor<72x4xf32>)
 // CHECK: %[[MM4:.*]] = tensor.expand_shape %[[MM]] {{\[}}[0, 1, 2], [3]] output_shape [2, 5, 5, 4]
@@ -1133,15 +1141,19 @@ func.func @conv2d_grad_input(%dy: tensor<1x4x3x3xf32>, %w: tensor<4x3x3x3xf32>) 
 // -----
 
 // The weight gradient: the output gradient as [F, N * OH * OW] times the
-// transposed im2col [N * OH * OW, C * KH * KW], with one group the same ops
-// as a deep convolution's forward (which CSE then shares).
-// CHECK-DAG: #[[$WINT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
+// transposed im2col [N * OH * OW, KH * KW * C], with one group the same ops
+// as a deep convolution's forward (which CSE then shares); the product,
+// [F, KH, KW, C], is moved back to [F, C, KH, KW].
+// CHECK-DAG: #[[$WINT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 + d3, d2 + d4, d5)>
+// CHECK-DAG: #[[$FIRST:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
 // CHECK-LABEL: func.func @conv2d_grad_weight
 // CHECK: tensor.extract
 // CHECK: linalg.generic {indexing_maps = [#[[$WINT]], {{.*}}]
 // CHECK-SAME: outs(%{{.*}} : tensor<2x5x5x3x3x3xf32>)
 // CHECK: %[[MM:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x50xf32>, tensor<50x27xf32>)
-// CHECK: %[[R:.*]] = tensor.expand_shape %[[MM]] {{\[}}[0], [1, 2, 3]] output_shape [4, 3, 3, 3]
+// CHECK: %[[MM4:.*]] = tensor.expand_shape %[[MM]] {{\[}}[0], [1, 2, 3]] output_shape [4, 3, 3, 3]
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$FIRST]], {{.*}}]
+// CHECK-SAME: ins(%[[MM4]] : tensor<4x3x3x3xf32>)
 // CHECK: return %[[R]]
 func.func @conv2d_grad_weight(%x: tensor<2x3x5x5xf32>, %dy: tensor<2x4x5x5xf32>) -> tensor<4x3x3x3xf32> {
   %0 = ember.conv2d_grad_weight %x, %dy stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x3x5x5xf32>, tensor<2x4x5x5xf32>) -> tensor<4x3x3x3xf32>

@@ -871,3 +871,35 @@ func.func @split_depth(%a: tensor<64x4096xf32>, %b: tensor<4096x288xf32>) -> ten
   } -> tensor<64x288xf32>
   return %r : tensor<64x288xf32>
 }
+
+// -----
+
+// A copy through windows (an im2col from channels-last input) whose
+// innermost loop (the 16 channels) is contiguous in both the input and the
+// result: copied a row at a time, each row one vector read and write (LLVM
+// leaves such loops as scalar moves). Must not fire for rows of 4 (too
+// short for a vector).
+// CHECK-LABEL: func.func @window_copy
+// CHECK:         scf.for
+// CHECK:           %[[V:.*]] = vector.transfer_read %{{.*}} : tensor<{{.*}}>, vector<16xf32>
+// CHECK:           vector.transfer_write %[[V]]
+// CHECK-NOT:     linalg.generic
+// CHECK-LABEL: func.func @window_copy_short_rows
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.transfer_read
+func.func @window_copy(%x: tensor<2x6x6x16xf32>) -> tensor<2x4x4x3x3x16xf32> {
+  %ce = tensor.empty() : tensor<2x4x4x3x3x16xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 + d3, d2 + d4, d5)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<2x6x6x16xf32>) outs(%ce : tensor<2x4x4x3x3x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x4x4x3x3x16xf32>
+  return %c : tensor<2x4x4x3x3x16xf32>
+}
+func.func @window_copy_short_rows(%x: tensor<2x6x6x4xf32>) -> tensor<2x4x4x3x3x4xf32> {
+  %ce = tensor.empty() : tensor<2x4x4x3x3x4xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 + d3, d2 + d4, d5)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<2x6x6x4xf32>) outs(%ce : tensor<2x4x4x3x3x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x4x4x3x3x4xf32>
+  return %c : tensor<2x4x4x3x3x4xf32>
+}

@@ -256,3 +256,31 @@ func.func @producer_reads_init(%x: tensor<8xf32>, %acc: tensor<8xf32>, %i: index
   %v = tensor.extract %r[%i] : tensor<8xf32>
   return %v : f32
 }
+
+// -----
+
+// Must not fire: the consumer reads the producer through windows (an
+// im2col's `oh + kh`), so each producer point would be computed again for
+// every window holding it; the producer (here a ReLU; in a convolution,
+// the padded input moved channels-last) stays written out.
+// CHECK-LABEL: func.func @window_read
+// CHECK:         %[[R:.*]] = linalg.generic
+// CHECK:           arith.maximumf
+// CHECK:         linalg.generic
+// CHECK-SAME:      ins(%[[R]] : tensor<2x6x6x4xf32>)
+// CHECK-NOT:       arith.maximumf
+func.func @window_read(%x: tensor<2x6x6x4xf32>) -> tensor<2x4x4x3x3x4xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x6x6x4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<2x6x6x4xf32>) outs(%e : tensor<2x6x6x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %z : f32
+    linalg.yield %m : f32
+  } -> tensor<2x6x6x4xf32>
+  %ce = tensor.empty() : tensor<2x4x4x3x3x4xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 + d3, d2 + d4, d5)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%r : tensor<2x6x6x4xf32>) outs(%ce : tensor<2x4x4x3x3x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x4x4x3x3x4xf32>
+  return %c : tensor<2x4x4x3x3x4xf32>
+}

@@ -155,6 +155,16 @@ struct EmberFuseElementwisePass
         return false;
       if (bodySize(producer) + bodySize(consumer) > kMaxFusedBodyOps)
         return false;
+      // A consumer reading the producer through windows (an im2col's
+      // `oh + kh`) reads each of its points several times: the producer
+      // would be computed again for each (a padding's bounds checks nine
+      // times for 3x3 windows), and a layout it writes (channels-last, so
+      // that the windows are contiguous copies) would be lost.
+      if (auto linalgConsumer = dyn_cast<linalg::LinalgOp>(consumer);
+          linalgConsumer && isa<linalg::LinalgOp>(producer) &&
+          !linalgConsumer.getMatchingIndexingMap(fused)
+               .isProjectedPermutation())
+        return false;
       return !isNamedLinalgOp(producer) && !isNamedLinalgOp(consumer);
     };
     RewritePatternSet patterns(ctx);

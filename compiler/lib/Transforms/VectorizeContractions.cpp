@@ -556,6 +556,66 @@ void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
   (void)tileInPlace(rewriter, op, options);
 }
 
+/// Whether `op` copies its one input through windows (a map with sums of
+/// dims, as an im2col reads `oh + kh`) into its result, with the innermost
+/// loop contiguous in both: the input map's last result is the last loop,
+/// which no other result reads. LLVM does not vectorize such loops (the
+/// source and destination may alias as far as it can tell): an im2col ran
+/// as scalar moves.
+bool isWindowCopy(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1 || op.getNumLoops() < 2 ||
+      op.getNumParallelLoops() != op.getNumLoops())
+    return false;
+  auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
+  if (op.getBody()->getOperations().size() != 1 ||
+      yield.getOperand(0) != op.getBody()->getArgument(0))
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic) || ranges.back() < 8)
+    return false;
+  AffineMap in = op.getIndexingMapsArray()[0];
+  unsigned last = op.getNumLoops() - 1;
+  if (!op.getIndexingMapsArray()[1].isIdentity() ||
+      in.isProjectedPermutation() || in.getNumResults() == 0 ||
+      in.getResults().back() != getAffineDimExpr(last, op.getContext()))
+    return false;
+  for (AffineExpr result : in.getResults().drop_back())
+    if (result.isFunctionOfDim(last))
+      return false;
+  return true;
+}
+
+/// Copies a window copy (isWindowCopy) a row of its innermost loop at a
+/// time: the outer loops tiled by one, each row's unit dims dropped, and
+/// the row vectorized (one transfer read and write of its contiguous
+/// elements). The CNN's second im2col (64 x 14 x 14 x 3 x 3 x 32 from
+/// channels-last input): about 0.9 ms on one thread, from 1.8 as scalar
+/// moves.
+void vectorizeWindowCopy(IRRewriter &rewriter, linalg::GenericOp op) {
+  SmallVector<int64_t> sizes(op.getNumLoops(), 1);
+  sizes.back() = 0;
+  scf::SCFTilingOptions rows;
+  rows.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  for (Operation *tiled : tileInPlace(rewriter, op, rows)) {
+    auto row = dyn_cast<linalg::GenericOp>(tiled);
+    if (!row)
+      continue;
+    linalg::ControlDropUnitDims control;
+    control.rankReductionStrategy =
+        linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+    rewriter.setInsertionPoint(row);
+    FailureOr<linalg::DropUnitDimsResult> dropped =
+        linalg::dropUnitDims(rewriter, row, control);
+    if (failed(dropped)) {
+      vectorizeOp(rewriter, row);
+      continue;
+    }
+    rewriter.replaceOp(row, dropped->replacements);
+    vectorizeOp(rewriter, dropped->resultOp);
+  }
+}
+
 /// Splits a large reduction over trailing dims and some before them (a
 /// batch norm's sum over N, H and W of [N, C, H, W]) in two: first over the
 /// leading reduced dims only, into partial results [kept dims..., trailing
@@ -1204,6 +1264,13 @@ struct EmberCPUVectorizeContractionsPass
       for (linalg::GenericOp op : generics)
         parallelizeElementwise(rewriter, op);
     }
+    SmallVector<linalg::GenericOp> windowCopies;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (isWindowCopy(op))
+        windowCopies.push_back(op);
+    });
+    for (linalg::GenericOp op : windowCopies)
+      vectorizeWindowCopy(rewriter, op);
 
     // Turn broadcast-like reads into broadcasts, fold the tile slices into
     // the transfers and drop the unit K dimension, so that each tile is an
