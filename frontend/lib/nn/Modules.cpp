@@ -154,6 +154,14 @@ Tensor batch_norm(const Tensor &input, const Tensor &running_mean,
   auto channelwise = [&](const Tensor &t) {
     return t.reshape(perChannel, loc);
   };
+  // Each channel's scale, 1 / sqrt(var + eps) times the weight, on [C]: the
+  // activations are then multiplied once, as PyTorch's kernels do, where a
+  // division and a multiplication of every element (and their gradients'
+  // divisions by var + eps) cost several passes' worth of divides.
+  auto scaleOf = [&](const Tensor &var) {
+    Tensor scale = 1.0 / (var + eps).sqrt(loc);
+    return weight.defined() ? scale * weight : scale;
+  };
   Tensor y;
   if (training) {
     int64_t count = input.numel() / channels;
@@ -164,7 +172,7 @@ Tensor batch_norm(const Tensor &input, const Tensor &running_mean,
     Tensor mean = input.mean(dims, false, loc);
     Tensor centred = input - channelwise(mean);
     Tensor var = (centred * centred).mean(dims, false, loc);
-    y = centred / channelwise((var + eps).sqrt(loc));
+    y = centred * channelwise(scaleOf(var));
     // The running statistics: no gradient, updated with the next graph.
     NoGradGuard noGrad;
     auto update = [&](const Tensor &running, const Tensor &batch) {
@@ -185,10 +193,8 @@ Tensor batch_norm(const Tensor &input, const Tensor &running_mean,
       fail("running_mean and running_var are needed when not training");
     Tensor mean(fe::pendingValue(running_mean.node()));
     Tensor var(fe::pendingValue(running_var.node()));
-    y = (input - channelwise(mean)) / channelwise((var + eps).sqrt(loc));
+    y = (input - channelwise(mean)) * channelwise(scaleOf(var));
   }
-  if (weight.defined())
-    y = y * channelwise(weight);
   if (bias.defined())
     y = y + channelwise(bias);
   return y;
