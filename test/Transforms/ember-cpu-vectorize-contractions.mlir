@@ -879,6 +879,7 @@ func.func @split_depth(%a: tensor<64x4096xf32>, %b: tensor<4096x288xf32>) -> ten
 // result: copied a row at a time, each row one vector read and write (LLVM
 // leaves such loops as scalar moves). Must not fire for rows of 4 (too
 // short for a vector).
+// L2-LABEL: func.func @window_copy
 // CHECK-LABEL: func.func @window_copy
 // CHECK:         scf.for
 // CHECK:           %[[V:.*]] = vector.transfer_read %{{.*}} : tensor<{{.*}}>, vector<16xf32>
@@ -902,4 +903,29 @@ func.func @window_copy_short_rows(%x: tensor<2x6x6x4xf32>) -> tensor<2x4x4x3x3x4
     linalg.yield %in : f32
   } -> tensor<2x4x4x3x3x4xf32>
   return %c : tensor<2x4x4x3x3x4xf32>
+}
+
+// -----
+
+// A large fill left standing (not an accumulator fused into a product's
+// tiles: a max-pool gradient's -inf start) is shared by threads in blocks
+// of rows, as elementwise generics are; a small one (under 65536 elements)
+// stays whole.
+// PAR-LABEL: func.func @large_fill
+// PAR:         scf.forall (%{{.*}}) = (0) to (64) step (8)
+// PAR:           linalg.fill {{.*}} -> tensor<8x32x14x14xf32>
+// PAR-LABEL: func.func @small_fill
+// PAR-NOT:     scf.forall
+// PAR:         linalg.fill {{.*}} -> tensor<4x32x14x14xf32>
+func.func @large_fill() -> tensor<64x32x14x14xf32> {
+  %c = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<64x32x14x14xf32>
+  %f = linalg.fill ins(%c : f32) outs(%e : tensor<64x32x14x14xf32>) -> tensor<64x32x14x14xf32>
+  return %f : tensor<64x32x14x14xf32>
+}
+func.func @small_fill() -> tensor<4x32x14x14xf32> {
+  %c = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<4x32x14x14xf32>
+  %f = linalg.fill ins(%c : f32) outs(%e : tensor<4x32x14x14xf32>) -> tensor<4x32x14x14xf32>
+  return %f : tensor<4x32x14x14xf32>
 }

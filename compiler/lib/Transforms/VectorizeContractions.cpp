@@ -515,16 +515,18 @@ LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
   return success();
 }
 
-/// Splits a large generic whose first loop is parallel (an optimizer
-/// update, a gradient scaling; a reduction over inner loops, such as a
-/// pooling window's index) into blocks of that loop shared by threads (of
+/// Splits a large generic or fill whose first loop is parallel (an
+/// optimizer update, a gradient scaling; a reduction over inner loops, such
+/// as a pooling window's index; the -inf start of that reduction, whose
+/// fill on one thread cost the CNN's step 3-4 ms of 33 on two threads)
+/// into blocks of that loop shared by threads (of
 /// the first loop longer than 1): at least 8 blocks of whole rows, each
 /// left to the loop lowering (and LLVM's vectorizer) as before. The work
 /// counted is every loop's.
 /// Blocks divide the rows evenly when 8 to 64 blocks can (the largest such
 /// block); otherwise there are 8, the last one shorter. The search is a
 /// fixed number of steps, whatever the number of rows.
-void parallelizeElementwise(IRRewriter &rewriter, linalg::GenericOp op) {
+void parallelizeElementwise(IRRewriter &rewriter, linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op->getParentOfType<LoopLikeOpInterface>())
     return;
@@ -1258,10 +1260,14 @@ struct EmberCPUVectorizeContractionsPass
       splitTrailingReduction(rewriter, op);
 
     if (parallel) {
-      SmallVector<linalg::GenericOp> generics;
-      getOperation().walk(
-          [&](linalg::GenericOp op) { generics.push_back(op); });
-      for (linalg::GenericOp op : generics)
+      // Generics, and the fills left standing (a max-pool gradient's -inf
+      // and zero-index starts, 0.8-1.6 MB each, filled on one thread).
+      SmallVector<linalg::LinalgOp> generics;
+      getOperation().walk([&](linalg::LinalgOp op) {
+        if (isa<linalg::GenericOp, linalg::FillOp>(op))
+          generics.push_back(op);
+      });
+      for (linalg::LinalgOp op : generics)
         parallelizeElementwise(rewriter, op);
     }
     SmallVector<linalg::GenericOp> windowCopies;
