@@ -1100,6 +1100,23 @@ func.func @conv2d_deep(%x: tensor<2x8x5x5xf32>, %w: tensor<4x8x3x3xf32>, %b: ten
 
 // -----
 
+// conv2d_relu: the convolution's lowering, with the ReLU applied in the
+// pass that moves the product into [N, F, OH, OW] after the bias.
+// CHECK-LABEL: func.func @conv2d_relu
+// CHECK: linalg.matmul
+// CHECK: %[[R:.*]] = linalg.generic
+// CHECK-SAME: outs(%{{.*}} : tensor<2x4x5x5xf32>)
+// CHECK: %[[S:.*]] = arith.addf
+// CHECK: %[[M:.*]] = arith.maximumf %[[S]], %{{.*}} fastmath<nsz> : f32
+// CHECK: linalg.yield %[[M]]
+// CHECK: return %[[R]]
+func.func @conv2d_relu(%x: tensor<2x8x5x5xf32>, %w: tensor<4x8x3x3xf32>, %b: tensor<4xf32>) -> tensor<2x4x5x5xf32> {
+  %0 = ember.conv2d_relu %x, %w, %b stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x8x5x5xf32>, tensor<4x8x3x3xf32>, tensor<4xf32>) -> tensor<2x4x5x5xf32>
+  return %0 : tensor<2x4x5x5xf32>
+}
+
+// -----
+
 // Without padding the window reads the input itself (no gather); with
 // groups the product is batched over them.
 // CHECK-DAG: #[[$WIN2:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0, d1, d5 * 2 + d2, d6 * 2 + d3)>

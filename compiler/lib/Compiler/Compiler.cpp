@@ -9,6 +9,7 @@
 
 #include "ember/Compiler/Compiler.h"
 #include "ember/Dialect/Ember/IR/EmberDialect.h"
+#include "ember/Dialect/Ember/IR/EmberOps.h"
 
 #include "ember/InitAll.h"
 #include "ember/Pipelines/Pipelines.h"
@@ -653,7 +654,7 @@ Result api::graphToDot(std::string_view source) {
   unsigned counter = 0;
   for (Operation &op : fn->getBody().front()) {
     std::string name = "op" + std::to_string(counter++);
-    bool fused = op.getName().getStringRef() == "ember.linear_relu";
+    bool fused = isa<mlir::ember::LinearReluOp, mlir::ember::Conv2dReluOp>(op);
     os << "  " << name << " [label=\"" << op.getName().getStringRef();
     for (Value r : op.getResults())
       os << "\\n" << shapeOf(r.getType());

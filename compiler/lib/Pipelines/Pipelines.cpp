@@ -37,6 +37,7 @@ void ember::buildEmberGraphPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createEmberFuseLinearReluPass());
+  pm.addNestedPass<func::FuncOp>(createEmberFuseConvBiasReluPass());
 }
 
 void ember::buildEmberToLinalgPipeline(OpPassManager &pm) {

@@ -897,6 +897,23 @@ func.func @conv2d_bias_shape(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %
 
 // -----
 
+// ember.conv2d_relu checks what ember.conv2d checks.
+func.func @conv2d_relu_bias_shape(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{'ember.conv2d_relu' op bias should be [3], got [2]}}
+  %0 = ember.conv2d_relu %x, %w, %b stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<2xf32>) -> tensor<1x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_relu_result_shape(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{'ember.conv2d_relu' op result shape should be [1, 3, 3, 3] for input [1, 2, 5, 5] and weight [3, 2, 3, 3], got [1, 3, 5, 5]}}
+  %0 = ember.conv2d_relu %x, %w stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x5x5xf32>
+  return
+}
+
+// -----
+
 func.func @conv2d_grad_input_shape(%dy: tensor<1x3x3x3xf32>, %w: tensor<3x2x3x3xf32>) {
   // expected-error @+1 {{'ember.conv2d_grad_input' op grad_output shape should be [1, 3, 4, 4] for input [1, 2, 6, 6] and weight [3, 2, 3, 3], got [1, 3, 3, 3]}}
   %0 = ember.conv2d_grad_input %dy, %w stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : (tensor<1x3x3x3xf32>, tensor<3x2x3x3xf32>) -> tensor<1x2x6x6xf32>

@@ -493,6 +493,18 @@ func.func @conv2d(%x: tensor<2x4x9x9xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6
 
 // -----
 
+// CHECK-LABEL: func.func @conv2d_relu
+// CHECK-SAME:    (%[[X:.*]]: tensor<2x4x9x9xf32>, %[[W:.*]]: tensor<6x2x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
+// CHECK:         ember.conv2d_relu %[[X]], %[[W]], %[[B]] stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 2 : (tensor<2x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x5x5xf32>
+// CHECK:         ember.conv2d_relu %[[X]], %[[W]] stride = [1, 2] padding = [0, 1] dilation = [2, 1] groups = 2 : (tensor<2x4x9x9xf32>, tensor<6x2x3x3xf32>) -> tensor<2x6x5x5xf32>
+func.func @conv2d_relu(%x: tensor<2x4x9x9xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> (tensor<2x6x5x5xf32>, tensor<2x6x5x5xf32>) {
+  %0 = ember.conv2d_relu %x, %w, %b stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 2 : (tensor<2x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x5x5xf32>
+  %1 = ember.conv2d_relu %x, %w stride = [1, 2] padding = [0, 1] dilation = [2, 1] groups = 2 : (tensor<2x4x9x9xf32>, tensor<6x2x3x3xf32>) -> tensor<2x6x5x5xf32>
+  return %0, %1 : tensor<2x6x5x5xf32>, tensor<2x6x5x5xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @max_pool2d
 // CHECK-SAME:    (%[[X:.*]]: tensor<2x3x9x9xf32>, %[[DY:.*]]: tensor<2x3x5x5xf32>)
 // CHECK:         ember.max_pool2d %[[X]] kernel = [3, 3] stride = [2, 2] padding = [1, 1] dilation = [1, 1] : tensor<2x3x9x9xf32> -> tensor<2x3x5x5xf32>

@@ -204,9 +204,10 @@ Value groupedProduct(OpBuilder &b, Location loc, Value lhs, Value rhs) {
 
 /// The convolution's result [N, F, OH, OW] (`outType`) from its product
 /// viewed as 4-D, read through `read` (from the result's dims to the
-/// product's), plus `bias` [F] when given: one pass.
+/// product's), plus `bias` [F] when given, rectified when `relu`
+/// (conv2d_relu): one pass.
 Value layoutWithBias(OpBuilder &b, Location loc, Value product, AffineMap read,
-                     Value bias, RankedTensorType outType) {
+                     Value bias, RankedTensorType outType, bool relu) {
   MLIRContext *ctx = b.getContext();
   SmallVector<Value> inputs = {product};
   SmallVector<AffineMap> maps = {read};
@@ -223,6 +224,8 @@ Value layoutWithBias(OpBuilder &b, Location loc, Value product, AffineMap read,
                Value v = args[0];
                if (bias)
                  v = arith::AddFOp::create(nb, nl, v, args[1]);
+               if (relu)
+                 v = reluOf(nb, nl, v);
                linalg::YieldOp::create(nb, nl, v);
              })
       .getResult(0);
@@ -276,7 +279,7 @@ Value weightRows(OpBuilder &b, Location loc, Value w) {
 /// [F, C/G, KH, KW], stride and dilation from `win`, no padding, into
 /// `outType` [N, F, OH, OW], plus `bias` [F] when given.
 Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
-               RankedTensorType outType, Value bias) {
+               RankedTensorType outType, Value bias, bool relu = false) {
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> xs = tensorTypeOf(xp).getShape(),
                     ws = tensorTypeOf(w).getShape(), os = outType.getShape();
@@ -307,7 +310,7 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
                           expand(b, loc, product(b, loc, colT, wT),
                                  {n, oh, ow, f}, {{0, 1, 2}, {3}}),
                           AffineMap::get(4, 0, {on, ooh, oow, of}, ctx), bias,
-                          outType);
+                          outType, relu);
   }
   // im2col: [G, Cg, KH, KW, N, OH, OW] from xp viewed as [N, G, Cg, Hp, Wp].
   Value x5 =
@@ -328,13 +331,16 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
                          {f, n, oh, ow}, {{0}, {1, 2, 3}});
   return layoutWithBias(b, loc, grouped,
                         AffineMap::get(4, 0, {of, on, ooh, oow}, ctx), bias,
-                        outType);
+                        outType, relu);
 }
 
-struct Conv2dOpLowering : OpConversionPattern<Conv2dOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// conv2d, and conv2d_relu with the ReLU in the layout's pass.
+template <typename ConvOp>
+struct Conv2dOpLowering : OpConversionPattern<ConvOp> {
+  using OpConversionPattern<ConvOp>::OpConversionPattern;
+  using OpAdaptor = typename ConvOp::Adaptor;
   LogicalResult
-  matchAndRewrite(Conv2dOp op, OpAdaptor adaptor,
+  matchAndRewrite(ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Window win = Window::of(op);
@@ -342,9 +348,10 @@ struct Conv2dOpLowering : OpConversionPattern<Conv2dOp> {
                       os = tensorTypeOf(op.getResult()).getShape();
     Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win,
                              ws.drop_front(2), os.drop_front(2));
-    rewriter.replaceOp(op, convolve(rewriter, loc, xp, adaptor.getWeight(), win,
-                                    tensorTypeOf(op.getResult()),
-                                    adaptor.getBias()));
+    rewriter.replaceOp(op,
+                       convolve(rewriter, loc, xp, adaptor.getWeight(), win,
+                                tensorTypeOf(op.getResult()), adaptor.getBias(),
+                                std::is_same_v<ConvOp, Conv2dReluOp>));
     return success();
   }
 };
@@ -769,7 +776,8 @@ struct MaxPool2dGradOpLowering : OpConversionPattern<MaxPool2dGradOp> {
 
 void mlir::ember::populateEmberConvToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<Conv2dOpLowering, Conv2dGradInputOpLowering,
-               Conv2dGradWeightOpLowering, MaxPool2dOpLowering,
-               MaxPool2dGradOpLowering>(patterns.getContext());
+  patterns.add<Conv2dOpLowering<Conv2dOp>, Conv2dOpLowering<Conv2dReluOp>,
+               Conv2dGradInputOpLowering, Conv2dGradWeightOpLowering,
+               MaxPool2dOpLowering, MaxPool2dGradOpLowering>(
+      patterns.getContext());
 }

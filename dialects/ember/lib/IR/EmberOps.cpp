@@ -201,30 +201,37 @@ static LogicalResult verifyConv2d(ConvOp op, ConvTensors t) {
     expected.push_back((padded - span) / op.getStride()[i] + 1);
   }
   if (out != ArrayRef<int64_t>(expected))
-    return op.emitOpError()
-           << (std::is_same_v<ConvOp, Conv2dOp> ? "result" : "grad_output")
-           << " shape should be " << shapeStr(expected) << " for input "
-           << shapeStr(in) << " and weight " << shapeStr(w) << ", got "
-           << shapeStr(out);
+    return op.emitOpError() << (std::is_same_v<ConvOp, Conv2dOp> ||
+                                        std::is_same_v<ConvOp, Conv2dReluOp>
+                                    ? "result"
+                                    : "grad_output")
+                            << " shape should be " << shapeStr(expected)
+                            << " for input " << shapeStr(in) << " and weight "
+                            << shapeStr(w) << ", got " << shapeStr(out);
   return success();
 }
 
-LogicalResult Conv2dOp::verify() {
-  if (failed(
-          verifyConv2d(*this, {tensorType(getInput()), tensorType(getWeight()),
-                               tensorType(getResult())})))
+/// conv2d and conv2d_relu: the convolution's shapes and the bias.
+template <typename ConvOp> static LogicalResult verifyForward(ConvOp op) {
+  if (failed(verifyConv2d(op, {tensorType(op.getInput()),
+                               tensorType(op.getWeight()),
+                               tensorType(op.getResult())})))
     return failure();
-  if (Value bias = getBias()) {
+  if (Value bias = op.getBias()) {
     RankedTensorType b = tensorType(bias);
-    int64_t f = tensorType(getWeight()).getDimSize(0);
+    int64_t f = tensorType(op.getWeight()).getDimSize(0);
     if (b.getRank() != 1 || b.getDimSize(0) != f)
-      return emitOpError("bias should be [")
+      return op.emitOpError("bias should be [")
              << f << "], got " << shapeStr(b.getShape());
-    if (b.getElementType() != tensorType(getInput()).getElementType())
-      return emitOpError("expects one element type for operands and result");
+    if (b.getElementType() != tensorType(op.getInput()).getElementType())
+      return op.emitOpError("expects one element type for operands and result");
   }
   return success();
 }
+
+LogicalResult Conv2dOp::verify() { return verifyForward(*this); }
+
+LogicalResult Conv2dReluOp::verify() { return verifyForward(*this); }
 
 LogicalResult Conv2dGradInputOp::verify() {
   return verifyConv2d(*this, {tensorType(getResult()), tensorType(getWeight()),

@@ -294,6 +294,25 @@ def Ember_Conv2dOp : Ember_Conv2dBase<"conv2d"> {
                        DenseI64ArrayAttr:$dilation, I64Attr:$groups);
 }
 
+def Ember_Conv2dReluOp : Ember_Conv2dBase<"conv2d_relu"> {
+  let summary = "Fused 2-D convolution, bias and ReLU: relu(conv2d(x, w, b)).";
+  let description = [{
+    What `ember-fuse-conv-bias-relu` makes of
+    `ember.relu(ember.conv2d(...))` when the convolution's result has no
+    other user: operands, attributes and result as `ember.conv2d`'s, the
+    result rectified. The lowering applies the bias and the ReLU in the one
+    pass that moves the product into `[N, F, OH, OW]`.
+
+    ```mlir
+    %y = ember.conv2d_relu %x, %w, %b stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<64x1x28x28xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>) -> tensor<64x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Ember_FloatTensor:$input, Ember_FloatTensor:$weight,
+                       Optional<Ember_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+}
+
 def Ember_Conv2dGradInputOp : Ember_Conv2dBase<"conv2d_grad_input"> {
   let summary = "Gradient of ember.conv2d with respect to its input.";
   let description = [{

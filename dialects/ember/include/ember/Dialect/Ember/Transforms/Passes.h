@@ -21,6 +21,10 @@ namespace ember {
 /// relu(linear(x, W, b)) -> linear_relu(x, W, b) when the linear has one use.
 void populateEmberLinearReluFusionPatterns(RewritePatternSet &patterns);
 
+/// relu(conv2d(x, W, b)) -> conv2d_relu(x, W, b) when the convolution has
+/// one use.
+void populateEmberConvBiasReluFusionPatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "ember/Dialect/Ember/Transforms/Passes.h.inc"
 
