@@ -46,9 +46,14 @@ usage: graphc INPUT [options]
 
 INPUT is ember IR: MLIR text (.mlir) or bytecode (.mlirbc) holding one public
 func.func of ember ops on static tensors (what ember::export_graph() writes),
-or an ONNX model (.onnx) with static input shapes (Gemm, MatMul, Add, Sub,
-Mul, Div, Relu, Neg, Flatten, Reshape, Transpose, Softmax, LogSoftmax,
-Constant, Identity; initializers become constants).
+or an ONNX model (.onnx, opsets 7 to 22) with static input shapes
+(initializers become constants): Gemm, MatMul, Add, Sub, Mul, Div, Relu,
+Neg, Sigmoid, Tanh, Erf, Gelu, Flatten, Reshape, Transpose, Softmax,
+LogSoftmax, Constant, Identity, Conv, MaxPool, AveragePool,
+GlobalAveragePool, BatchNormalization, Dropout, Pad (by zeros), Clip,
+Squeeze, Unsqueeze, ReduceSum, ReduceMean, Greater, Less, Equal,
+GreaterOrEqual, LessOrEqual, Where, Cast; Shape, Gather and Concat where
+they fold to constants (docs/graphc.md has each op's limits).
 
 options:
   --target=cpu|cuda         what to generate code for (default: cpu)
