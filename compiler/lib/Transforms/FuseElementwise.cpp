@@ -45,6 +45,18 @@ size_t bodySize(Operation *op) {
   return generic ? generic.getBody()->getOperations().size() : 1;
 }
 
+/// Whether `generic` is elementwise with a body cheap to compute at a point
+/// more than once: no reduction, one result, at most three arithmetic ops
+/// (and the yield), none from the math dialect (exp, log, erf, ...).
+bool hasCheapBody(linalg::GenericOp generic) {
+  if (generic.getNumReductionLoops() != 0 || generic.getNumDpsInits() != 1 ||
+      generic.getBody()->getOperations().size() > 4)
+    return false;
+  return llvm::none_of(generic.getBody()->getOperations(), [](Operation &op) {
+    return op.getDialect() && op.getDialect()->getNamespace() == "math";
+  });
+}
+
 /// Whether an elementwise `op` with several users is cheaper to compute
 /// again inside each of them than to write out and read back: a generic
 /// with no reduction and at most three arithmetic ops a point (none from
@@ -56,13 +68,8 @@ size_t bodySize(Operation *op) {
 /// step went from 38 to 34 ms.
 bool cheapToRecompute(Operation *op) {
   auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic || generic.getNumReductionLoops() != 0 ||
-      generic.getNumDpsInits() != 1 ||
-      generic.getBody()->getOperations().size() > 4)
+  if (!generic || !hasCheapBody(generic))
     return false;
-  for (Operation &inner : generic.getBody()->getOperations())
-    if (inner.getDialect() && inner.getDialect()->getNamespace() == "math")
-      return false;
   return llvm::all_of(op->getUsers(), [](Operation *user) {
     return isa<linalg::GenericOp>(user);
   });
@@ -70,9 +77,9 @@ bool cheapToRecompute(Operation *op) {
 
 /// Computes a cheap elementwise generic's value at one point where a
 /// gather reads it: `tensor.extract %g[i...]`, %g the result of a generic
-/// with only parallel loops, one result written through an identity map,
-/// no use of its init's value, and a cheap body (cheapToRecompute's
-/// bound), every user of which is such an extract, becomes the generic's
+/// with a cheap body (hasCheapBody) and one result written through an
+/// identity map, which does not read its init's value, and every user of
+/// which is such an extract, becomes the generic's
 /// body applied to extracts of its inputs at their maps of (i...). The
 /// generic disappears: a pooling that reads a convolution's biased and
 /// rectified result through tensor.extract then reads the product itself,
@@ -88,10 +95,8 @@ struct FuseIntoExtract : OpRewritePattern<tensor::ExtractOp> {
                                 PatternRewriter &rewriter) const override {
     auto producer = extract.getTensor().getDefiningOp<linalg::GenericOp>();
     if (!producer || producer->getNumResults() != 1 ||
-        producer.getNumDpsInits() != 1 ||
-        producer.getNumParallelLoops() != producer.getNumLoops() ||
-        !producer.getIndexingMapsArray().back().isIdentity() ||
-        producer.getBody()->getOperations().size() > 4)
+        !hasCheapBody(producer) ||
+        !producer.getIndexingMapsArray().back().isIdentity())
       return rewriter.notifyMatchFailure(extract,
                                          "not a cheap elementwise producer");
     Block &body = *producer.getBody();
@@ -99,10 +104,8 @@ struct FuseIntoExtract : OpRewritePattern<tensor::ExtractOp> {
       return rewriter.notifyMatchFailure(extract,
                                          "the producer reads its init");
     for (Operation &inner : body.without_terminator())
-      if ((inner.getDialect() &&
-           inner.getDialect()->getNamespace() == "math") ||
-          inner.getNumRegions() != 0 || !isMemoryEffectFree(&inner))
-        return rewriter.notifyMatchFailure(extract, "not a cheap body");
+      if (inner.getNumRegions() != 0 || !isMemoryEffectFree(&inner))
+        return rewriter.notifyMatchFailure(extract, "not a pure body");
     if (!llvm::all_of(producer->getUsers(), [](Operation *user) {
           return isa<tensor::ExtractOp>(user);
         }))
@@ -128,7 +131,8 @@ struct FuseIntoExtract : OpRewritePattern<tensor::ExtractOp> {
         indices.push_back(
             getValueOrCreateConstantIndexOp(rewriter, loc, index));
       }
-      mapping.map(arg, rewriter.create<tensor::ExtractOp>(loc, value, indices));
+      mapping.map(arg,
+                  tensor::ExtractOp::create(rewriter, loc, value, indices));
     }
     for (Operation &inner : body.without_terminator()) {
       if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
