@@ -599,7 +599,9 @@ std::vector<OpCase> buildTable() {
       },
       kSummed, kSummed);
   // Deep windows (C * KH * KW >= 64, and F * KH * KW for the input
-  // gradient): the output's points become the product's rows.
+  // gradient): the output's points become the product's rows, read from the
+  // input moved channels-last (C >= 8: each window position's channels
+  // copied as a vector on the CPU); the weight gradient reads the same rows.
   auto deepConv = [](Draw &d) {
     ConvDraw c = ConvDraw::draw(d);
     c.c = d.integer(8, 13);
@@ -631,6 +633,17 @@ std::vector<OpCase> buildTable() {
             {d.floats(c.output()), d.floats(c.weight(), -1, 1)}, [=](In in) {
               return conv2d_grad_input(in[0], in[1], c.input(), c.stride,
                                        c.padding, c.dilation, c.groups);
+            }};
+      },
+      kSummed, kSummed);
+  addDrawn(
+      "conv2d_grad_weight_deep",
+      [=](Draw &d) {
+        ConvDraw c = deepConv(d);
+        return OpInstance{
+            {d.floats(c.input()), d.floats(c.output(), -1, 1)}, [=](In in) {
+              return conv2d_grad_weight(in[0], in[1], c.weight(), c.stride,
+                                        c.padding, c.dilation, c.groups);
             }};
       },
       kSummed, kSummed);
