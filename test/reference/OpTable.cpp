@@ -576,28 +576,30 @@ std::vector<OpCase> buildTable() {
             }};
       },
       kSummed, kSummed);
-  addDrawn(
-      "conv2d_grad_input",
-      [](Draw &d) {
-        ConvDraw c = ConvDraw::draw(d);
-        return OpInstance{
-            {d.floats(c.output()), d.floats(c.weight(), -1, 1)}, [=](In in) {
-              return conv2d_grad_input(in[0], in[1], c.input(), c.stride,
-                                       c.padding, c.dilation, c.groups);
-            }};
-      },
-      kSummed, kSummed);
-  addDrawn(
-      "conv2d_grad_weight",
-      [](Draw &d) {
-        ConvDraw c = ConvDraw::draw(d);
-        return OpInstance{
-            {d.floats(c.input()), d.floats(c.output(), -1, 1)}, [=](In in) {
-              return conv2d_grad_weight(in[0], in[1], c.weight(), c.stride,
-                                        c.padding, c.dilation, c.groups);
-            }};
-      },
-      kSummed, kSummed);
+  // The two gradients' cases, for convolutions drawn by `drawConv`.
+  auto gradInput = [](auto drawConv) {
+    return [=](Draw &d) {
+      ConvDraw c = drawConv(d);
+      return OpInstance{
+          {d.floats(c.output()), d.floats(c.weight(), -1, 1)}, [=](In in) {
+            return conv2d_grad_input(in[0], in[1], c.input(), c.stride,
+                                     c.padding, c.dilation, c.groups);
+          }};
+    };
+  };
+  auto gradWeight = [](auto drawConv) {
+    return [=](Draw &d) {
+      ConvDraw c = drawConv(d);
+      return OpInstance{
+          {d.floats(c.input()), d.floats(c.output(), -1, 1)}, [=](In in) {
+            return conv2d_grad_weight(in[0], in[1], c.weight(), c.stride,
+                                      c.padding, c.dilation, c.groups);
+          }};
+    };
+  };
+  auto anyConv = [](Draw &d) { return ConvDraw::draw(d); };
+  addDrawn("conv2d_grad_input", gradInput(anyConv), kSummed, kSummed);
+  addDrawn("conv2d_grad_weight", gradWeight(anyConv), kSummed, kSummed);
   // Deep windows (C * KH * KW >= 64, and F * KH * KW for the input
   // gradient): the output's points become the product's rows, read from the
   // input moved channels-last (C >= 8: each window position's channels
@@ -625,28 +627,8 @@ std::vector<OpCase> buildTable() {
             }};
       },
       kSummed, kSummed);
-  addDrawn(
-      "conv2d_grad_input_deep",
-      [=](Draw &d) {
-        ConvDraw c = deepConv(d);
-        return OpInstance{
-            {d.floats(c.output()), d.floats(c.weight(), -1, 1)}, [=](In in) {
-              return conv2d_grad_input(in[0], in[1], c.input(), c.stride,
-                                       c.padding, c.dilation, c.groups);
-            }};
-      },
-      kSummed, kSummed);
-  addDrawn(
-      "conv2d_grad_weight_deep",
-      [=](Draw &d) {
-        ConvDraw c = deepConv(d);
-        return OpInstance{
-            {d.floats(c.input()), d.floats(c.output(), -1, 1)}, [=](In in) {
-              return conv2d_grad_weight(in[0], in[1], c.weight(), c.stride,
-                                        c.padding, c.dilation, c.groups);
-            }};
-      },
-      kSummed, kSummed);
+  addDrawn("conv2d_grad_input_deep", gradInput(deepConv), kSummed, kSummed);
+  addDrawn("conv2d_grad_weight_deep", gradWeight(deepConv), kSummed, kSummed);
   // One sample [C, H, W]; 3x3, padding 1 (the CNN example's layer), with
   // sizes whose products are tiled on the GPU.
   add(

@@ -1068,18 +1068,19 @@ void splitDepth(IRRewriter &rewriter, linalg::MatmulOp matmul,
   Value a = matmul.getDpsInputs()[0], b = matmul.getDpsInputs()[1];
   Value acc = matmul.getDpsInits()[0];
   rewriter.setInsertionPoint(matmul);
+  // A static 2-D slice of `v`.
+  auto slice = [&](Value v, ArrayRef<int64_t> offsets,
+                   ArrayRef<int64_t> sizes) -> Value {
+    MLIRContext *ctx = rewriter.getContext();
+    return tensor::ExtractSliceOp::create(
+        rewriter, loc, v, getAsIndexOpFoldResult(ctx, offsets),
+        getAsIndexOpFoldResult(ctx, sizes),
+        getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{1, 1}));
+  };
   for (int64_t start = 0; start < k; start += depth) {
     int64_t size = std::min(depth, k - start);
-    Value aPart = tensor::ExtractSliceOp::create(
-        rewriter, loc, a,
-        getAsIndexOpFoldResult(rewriter.getContext(), {0, start}),
-        getAsIndexOpFoldResult(rewriter.getContext(), {m, size}),
-        getAsIndexOpFoldResult(rewriter.getContext(), {1, 1}));
-    Value bPart = tensor::ExtractSliceOp::create(
-        rewriter, loc, b,
-        getAsIndexOpFoldResult(rewriter.getContext(), {start, 0}),
-        getAsIndexOpFoldResult(rewriter.getContext(), {size, n}),
-        getAsIndexOpFoldResult(rewriter.getContext(), {1, 1}));
+    Value aPart = slice(a, {0, start}, {m, size});
+    Value bPart = slice(b, {start, 0}, {size, n});
     acc = linalg::MatmulOp::create(rewriter, loc, TypeRange{acc.getType()},
                                    ValueRange{aPart, bPart}, ValueRange{acc})
               .getResult(0);

@@ -429,14 +429,13 @@ struct Conv2dGradWeightOpLowering : OpConversionPattern<Conv2dGradWeightOp> {
       // The forward's own im2col (windowRows), which CSE then shares; its
       // columns are (KH, KW, C), so the product is the weight's gradient
       // as [F, KH, KW, C].
-      Value colT = expand(rewriter, loc,
-                          windowRows(rewriter, loc, xp, win, kh, kw, oh, ow),
-                          {1, n * oh * ow, c * kh * kw}, {{0, 1}, {2}});
       AffineExpr rf, rc, rh, rw;
       bindDims(ctx, rf, rc, rh, rw);
-      Value rows =
-          expand(rewriter, loc, groupedProduct(rewriter, loc, dyT, colT),
-                 {f, kh, kw, c}, {{0}, {1, 2, 3}});
+      Value rows = expand(
+          rewriter, loc,
+          product(rewriter, loc, collapse(rewriter, loc, dyT, {{0, 1}, {2}}),
+                  windowRows(rewriter, loc, xp, win, kh, kw, oh, ow)),
+          {f, kh, kw, c}, {{0}, {1, 2, 3}});
       rewriter.replaceOp(
           op, gatherCopy(rewriter, loc, rows,
                          AffineMap::get(4, 0, {rf, rh, rw, rc}, ctx), ws));
@@ -471,6 +470,17 @@ TypedAttr negativeInfinity(Type elem) {
   auto ft = cast<FloatType>(elem);
   return FloatAttr::get(
       ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true));
+}
+
+/// Whether max pooling keeps `v` over the best element so far, as
+/// PyTorch's kernels do: `v > best || v != v` (the first maximum, or the
+/// last NaN). The forward and both gradient lowerings scan windows by it,
+/// so the gradient goes to the element the forward returned.
+Value keepsOverBest(OpBuilder &b, Location l, Value v, Value best) {
+  Value greater =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, best);
+  Value nan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v);
+  return arith::OrIOp::create(b, l, greater, nan);
 }
 
 /// A parallel generic over the output's points that reads its window's
@@ -537,12 +547,8 @@ struct MaxPool2dOpLowering : OpConversionPattern<MaxPool2dOp> {
                                     : (inH ? inH : inW);
           if (inside)
             v = arith::SelectOp::create(b, l, inside, v, lowest);
-          Value greater =
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, best);
-          Value nan =
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v);
-          Value keep = arith::OrIOp::create(b, l, greater, nan);
-          best = arith::SelectOp::create(b, l, keep, v, best);
+          best = arith::SelectOp::create(b, l, keepsOverBest(b, l, v, best), v,
+                                         best);
         }
       return best;
     };
@@ -612,11 +618,7 @@ Value disjointMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy,
         // As in the general lowering: the first maximum, or the last NaN.
         // The best starts at -inf with index 0, so a window of -inf (or
         // whose first element is the maximum) keeps index 0.
-        Value greater =
-            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, v, best);
-        Value nan =
-            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNO, v, v);
-        Value better = arith::OrIOp::create(nb, l, greater, nan);
+        Value better = keepsOverBest(nb, l, v, best);
         Value k = arith::AddIOp::create(
             nb, l,
             arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 4),
@@ -748,12 +750,8 @@ struct MaxPool2dGradOpLowering : OpConversionPattern<MaxPool2dGradOp> {
                   ValueRange{n, ch, pick(inRange, p[0], c(0)),
                              pick(inRange, p[1], c(0))});
               Value better = arith::OrIOp::create(
-                  b, l,
-                  arith::OrIOp::create(
-                      b, l, cmp(arith::CmpIPredicate::eq, index, c(-1)),
-                      arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v,
-                                            best)),
-                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v));
+                  b, l, cmp(arith::CmpIPredicate::eq, index, c(-1)),
+                  keepsOverBest(b, l, v, best));
               Value take = both(inRange, better);
               best = pick(take, v, best);
               index = pick(take, c(i * kernel[1] + j), index);
