@@ -24,7 +24,10 @@ test/onnx/make_opset_fixtures.py`. Seeded: reruns give the same files.
   ReduceMean;
 - matmul_3d: a MatMul of a [2, 3, 4] input by a [4, 5] weight;
 - concat_tensors: a Concat of the input with itself (Ember has no
-  concatenation op yet: graphc must refuse it, naming the node).
+  concatenation op yet: graphc must refuse it, naming the node);
+- ../fuzz/regressions/onnx/where-one-input.onnx: a Where with one input
+  (malformed, so unchecked: the importer once read past a node's inputs
+  here, found by fuzz_onnx); scripts/fuzz.sh replays it under ASan.
 test/unittests/Tools/EmberRunTest.cpp runs them with graphc and ember-run.
 """
 import os
@@ -124,6 +127,15 @@ def main():
     save("concat_tensors", model([
         helper.make_node("Concat", ["x", "x"], ["y"], axis=0, name="twice"),
     ], [2, 3], [4, 3], 13))
+    malformed()
+
+
+def malformed():
+    where = model([
+        helper.make_node("Where", ["x"], ["y"], name="short"),
+    ], [2, 3], [2, 3], 13)
+    onnx.save(where, os.path.join(HERE, "..", "fuzz", "regressions", "onnx",
+                                  "where-one-input.onnx"))
 
 
 if __name__ == "__main__":

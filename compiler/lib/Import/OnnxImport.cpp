@@ -214,6 +214,17 @@ private:
     return {broadcastTo(a, shape), broadcastTo(b, shape)};
   }
 
+  /// The operands of a MatMul or Gemm: one floating-point element type
+  /// (ember.matmul and ember.linear take no integer products of ONNX's).
+  static void requireFloatProduct(std::initializer_list<const Value *> operands,
+                                  const std::string &where) {
+    for (const Value *v : operands)
+      if (v->elem != (*operands.begin())->elem ||
+          (v->elem != "f32" && v->elem != "f64"))
+        throw ImportError(where + ": only products of one floating-point "
+                                  "element type are supported");
+  }
+
   Value binary(const std::string &op, const Value &a, const Value &b,
                const std::string &where) {
     auto [x, y] = broadcastPair(a, b, where);
@@ -841,6 +852,78 @@ private:
     return reshape(conv, shape);
   }
 
+  /// Every op Ember reads, with the number of inputs ONNX defines for it:
+  /// at least the first, at most the second (-1: any number).
+  static const std::map<std::string, std::pair<int, int>> &inputArity() {
+    static const std::map<std::string, std::pair<int, int>> arity = {
+        {"Identity", {1, 1}},
+        {"Constant", {0, 0}},
+        {"Relu", {1, 1}},
+        {"Neg", {1, 1}},
+        {"Sigmoid", {1, 1}},
+        {"Tanh", {1, 1}},
+        {"Erf", {1, 1}},
+        {"Gelu", {1, 1}},
+        {"Add", {2, 2}},
+        {"Sub", {2, 2}},
+        {"Mul", {2, 2}},
+        {"Div", {2, 2}},
+        {"MatMul", {2, 2}},
+        {"Gemm", {2, 3}},
+        {"Flatten", {1, 1}},
+        {"Reshape", {2, 2}},
+        {"Transpose", {1, 1}},
+        {"Softmax", {1, 1}},
+        {"LogSoftmax", {1, 1}},
+        {"Conv", {2, 3}},
+        {"MaxPool", {1, 1}},
+        {"AveragePool", {1, 1}},
+        {"GlobalAveragePool", {1, 1}},
+        {"BatchNormalization", {5, 5}},
+        {"Dropout", {1, 3}},
+        {"Pad", {1, 4}},
+        {"Shape", {1, 1}},
+        {"Gather", {2, 2}},
+        {"Concat", {1, -1}},
+        {"Squeeze", {1, 2}},
+        {"Unsqueeze", {1, 2}},
+        {"ReduceSum", {1, 2}},
+        {"ReduceMean", {1, 2}},
+        {"Clip", {1, 3}},
+        {"Where", {3, 3}},
+        {"Greater", {2, 2}},
+        {"Less", {2, 2}},
+        {"Equal", {2, 2}},
+        {"GreaterOrEqual", {2, 2}},
+        {"LessOrEqual", {2, 2}},
+        {"Cast", {1, 1}},
+    };
+    return arity;
+  }
+
+  /// A node outside its op's input bounds is malformed; one with extra
+  /// inputs would otherwise have them ignored.
+  static void checkInputCount(const onnx::NodeProto &n,
+                              const std::string &where) {
+    auto it = inputArity().find(n.op_type());
+    if (it == inputArity().end())
+      return; // Unsupported: the caller names the op.
+    auto [least, most] = it->second;
+    int count = n.input_size();
+    for (int i = 0; i < std::min(count, least); ++i)
+      if (n.input(i).empty())
+        throw ImportError(where + ": input " + std::to_string(i) +
+                          " is required but empty");
+    if (count < least || (most >= 0 && count > most))
+      throw ImportError(
+          where + " has " + std::to_string(count) +
+          (count == 1 ? " input" : " inputs") + "; ONNX's " + n.op_type() +
+          " takes " +
+          (least == most ? std::to_string(least)
+           : most < 0    ? "at least " + std::to_string(least)
+                      : std::to_string(least) + " to " + std::to_string(most)));
+  }
+
   void importNode(const onnx::NodeProto &n) {
     std::string where = "node '" + n.name() + "' (" + n.op_type() + ")";
     const std::string &op = n.op_type();
@@ -855,6 +938,7 @@ private:
       throw ImportError(where + " is in domain '" + n.domain() +
                         "', which Ember does not read (only the default "
                         "ONNX domain, ai.onnx)");
+    checkInputCount(n, where);
     if (auto h = handlers().find(op); h != handlers().end()) {
       for (const onnx::AttributeProto &a : n.attribute())
         if (std::find(h->second.attributes.begin(), h->second.attributes.end(),
@@ -870,34 +954,7 @@ private:
       values[n.output(0)] = (this->*h->second.handler)(n, where);
       return;
     }
-    static const char *supported[] = {"Identity",
-                                      "Constant",
-                                      "Relu",
-                                      "Neg",
-                                      "Add",
-                                      "Sub",
-                                      "Mul",
-                                      "Div",
-                                      "MatMul",
-                                      "Gemm",
-                                      "Flatten",
-                                      "Reshape",
-                                      "Transpose",
-                                      "Softmax",
-                                      "LogSoftmax",
-                                      "Sigmoid",
-                                      "Tanh",
-                                      "Erf",
-                                      "Gelu",
-                                      "Conv",
-                                      "MaxPool",
-                                      "AveragePool",
-                                      "GlobalAveragePool",
-                                      "BatchNormalization",
-                                      "Dropout",
-                                      "Pad"};
-    if (std::find(std::begin(supported), std::end(supported), op) ==
-        std::end(supported))
+    if (!inputArity().count(op))
       throw ImportError("unsupported ONNX op '" + op + "' (node '" + n.name() +
                         "')");
     // Attributes Ember understands, per op; any other changes the meaning.
@@ -977,6 +1034,7 @@ private:
       // product ([..., M, K] as [... * M, K]), reshaped back after.
       Value a = in(0);
       const Value &b = in(1);
+      requireFloatProduct({&a, &b}, where);
       if (a.shape.size() < 2 || b.shape.size() != 2 ||
           a.shape.back() != b.shape[0] || b.shape[0] == 0)
         throw ImportError(where + ": only a MatMul of [..., M, K] by a 2-D "
@@ -1004,6 +1062,9 @@ private:
       if (a.shape[1] != inner)
         throw ImportError(where + ": inner sizes do not match");
       bool hasC = n.input_size() > 2 && !n.input(2).empty();
+      requireFloatProduct({&a, &b}, where);
+      if (hasC)
+        requireFloatProduct({&a, &in(2)}, where);
       Shape shape = {a.shape[0], outFeatures};
       if (transB && alpha == 1 && beta == 1 &&
           (!hasC || in(2).shape == Shape{outFeatures})) {

@@ -519,6 +519,16 @@ TEST_F(ToolsTest, BadOnnxFilesGetADiagnosticAndAnExitCode) {
             5)
       << out;
   EXPECT_NE(out.find("the graph has no outputs"), std::string::npos) << out;
+  // Also from fuzz_onnx: a node with fewer inputs than its op takes was
+  // read past its end (test/onnx/make_opset_fixtures.py writes the file).
+  EXPECT_EQ(run(std::string(EMBER_GRAPHC) + " " + EMBER_FUZZ_REGRESSIONS +
+                    "/onnx/where-one-input.onnx --emit=ember",
+                &out),
+            5)
+      << out;
+  EXPECT_NE(out.find("node 'short' (Where) has 1 input; ONNX's Where takes 3"),
+            std::string::npos)
+      << out;
 }
 
 // Every input a fuzzer once crashed on (test/fuzz/regressions/) that
