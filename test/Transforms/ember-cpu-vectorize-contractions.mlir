@@ -907,6 +907,25 @@ func.func @window_copy_short_rows(%x: tensor<2x6x6x4xf32>) -> tensor<2x4x4x3x3x4
 
 // -----
 
+// The dot-product kernel takes no square tile (MLIR 22 folds the
+// broadcast of W's step vectors to Mr x Nr x 1 x L and its shape_cast into
+// one broadcast that stretches the wrong dim when Mr = Nr: see
+// chooseDotTile). 60 x 96 x 8 would take 4 x 4; it takes 4 x 2.
+// CHECK-LABEL: func.func @dot_not_square
+// CHECK:         vector.fma {{.*}} : vector<4x2x16xf32>
+// CHECK-NOT:     vector<4x4x16xf32>
+func.func @dot_not_square(%a: tensor<60x96xf32>, %w: tensor<8x96xf32>) -> tensor<60x8xf32> {
+  %z = arith.constant 0.0 : f32
+  %te = tensor.empty() : tensor<96x8xf32>
+  %wt = linalg.transpose ins(%w : tensor<8x96xf32>) outs(%te : tensor<96x8xf32>) permutation = [1, 0]
+  %e = tensor.empty() : tensor<60x8xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<60x8xf32>) -> tensor<60x8xf32>
+  %p = linalg.matmul ins(%a, %wt : tensor<60x96xf32>, tensor<96x8xf32>) outs(%f : tensor<60x8xf32>) -> tensor<60x8xf32>
+  return %p : tensor<60x8xf32>
+}
+
+// -----
+
 // A large fill left standing (not an accumulator fused into a product's
 // tiles: a max-pool gradient's -inf start) is shared by threads in blocks
 // of rows, as elementwise generics are; a small one (under 65536 elements)

@@ -738,7 +738,15 @@ chooseDotTile(int64_t m, int64_t k, int64_t n, const TargetModel &t) {
     if (m % mr != 0)
       continue;
     for (int64_t nr = n; nr >= 1; --nr) {
-      if (n % nr != 0 || mr * nr + mr + 1 > t.registers)
+      // No square tile: vectorized, W's Nr x 1 x L step vectors are
+      // broadcast to Mr x Nr x 1 x L and shape_cast to Mr x Nr x L, and
+      // MLIR 22's canonicalizer folds that pair into one broadcast from
+      // Nr x 1 x L whenever Nr = Mr, which stretches the wrong dim (every
+      // row then multiplies its own W row: llvm-project issue 190614, fixed
+      // after 22 by PR 190230). A 60x96x8 convolution's product (Mr = Nr =
+      // 4) computed only its diagonal.
+      if (n % nr != 0 || mr * nr + mr + 1 > t.registers ||
+          (mr == nr && nr > 1))
         continue;
       double rate = double(mr * nr) / stepCycles(t, mr, nr);
       if (!best || rate > bestRate * 1.001) {
