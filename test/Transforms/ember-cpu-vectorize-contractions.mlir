@@ -907,6 +907,71 @@ func.func @window_copy_short_rows(%x: tensor<2x6x6x4xf32>) -> tensor<2x4x4x3x3x4
 
 // -----
 
+// A convolution's product at inference (ember-to-linalg's channels-last
+// im2col, read by this product alone): A (3136 x 288, 3.5 MiB) is over half
+// the default model's 1 MiB L2, so the product runs as one scf.forall over
+// blocks of whole images, each block's windows copied into a block-sized
+// temporary just before its product: one image a block (226 KiB, within a
+// quarter of the L2), its product's column panels packed in a serial loop
+// (no forall nested in the block's). With a 4 MiB L2, four images a block.
+// Must not fire when the windows are also read by another product (a
+// training step's weight gradient shares them): the whole copy, then the
+// products.
+// CHECK-LABEL: func.func @window_blocks
+// PAR-LABEL: func.func @window_blocks
+// PAR:         %[[E:.*]] = tensor.empty() : tensor<3136x64xf32>
+// PAR:         scf.forall (%[[B:.*]]) in (16) shared_outs(%[[O:.*]] = %[[E]])
+// PAR:           tensor.empty() : tensor<1x14x14x3x3x32xf32>
+// PAR:           vector.transfer_read {{.*}} vector<32xf32>
+// PAR:           tensor.collapse_shape {{.*}} into tensor<196x288xf32>
+// PAR-NOT:       scf.forall
+// PAR:           scf.for %{{.*}} = %c0 to %c64 step %c32
+// PAR:             vector.contract
+// PAR:           scf.forall.in_parallel
+// PAR:             tensor.parallel_insert_slice %{{.*}} into %[[O]][%{{.*}}, 0] [196, 64] [1, 1]
+// PAR-NOT:     linalg.matmul
+// L2-LABEL: func.func @window_blocks
+// L2:         scf.forall (%{{.*}}) in (4)
+// L2:           tensor.empty() : tensor<4x14x14x3x3x32xf32>
+// PAR-LABEL: func.func @window_blocks_shared
+// PAR:         scf.forall (%{{.*}}) = (0) to (16) step (2) {{.*}} -> (tensor<16x14x14x3x3x32xf32>)
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (3136, 64)
+func.func @window_blocks(%x: tensor<16x16x16x32xf32>, %w: tensor<64x288xf32>) -> tensor<3136x64xf32> {
+  %z = arith.constant 0.0 : f32
+  %ce = tensor.empty() : tensor<16x14x14x3x3x32xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 + d3, d2 + d4, d5)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<16x16x16x32xf32>) outs(%ce : tensor<16x14x14x3x3x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<16x14x14x3x3x32xf32>
+  %a = tensor.collapse_shape %c [[0, 1, 2], [3, 4, 5]] : tensor<16x14x14x3x3x32xf32> into tensor<3136x288xf32>
+  %te = tensor.empty() : tensor<288x64xf32>
+  %wt = linalg.transpose ins(%w : tensor<64x288xf32>) outs(%te : tensor<288x64xf32>) permutation = [1, 0]
+  %e = tensor.empty() : tensor<3136x64xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<3136x64xf32>) -> tensor<3136x64xf32>
+  %p = linalg.matmul ins(%a, %wt : tensor<3136x288xf32>, tensor<288x64xf32>) outs(%f : tensor<3136x64xf32>) -> tensor<3136x64xf32>
+  return %p : tensor<3136x64xf32>
+}
+func.func @window_blocks_shared(%x: tensor<16x16x16x32xf32>, %w: tensor<64x288xf32>, %g: tensor<64x3136xf32>) -> (tensor<3136x64xf32>, tensor<64x288xf32>) {
+  %z = arith.constant 0.0 : f32
+  %ce = tensor.empty() : tensor<16x14x14x3x3x32xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 + d3, d2 + d4, d5)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<16x16x16x32xf32>) outs(%ce : tensor<16x14x14x3x3x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<16x14x14x3x3x32xf32>
+  %a = tensor.collapse_shape %c [[0, 1, 2], [3, 4, 5]] : tensor<16x14x14x3x3x32xf32> into tensor<3136x288xf32>
+  %te = tensor.empty() : tensor<288x64xf32>
+  %wt = linalg.transpose ins(%w : tensor<64x288xf32>) outs(%te : tensor<288x64xf32>) permutation = [1, 0]
+  %e = tensor.empty() : tensor<3136x64xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<3136x64xf32>) -> tensor<3136x64xf32>
+  %p = linalg.matmul ins(%a, %wt : tensor<3136x288xf32>, tensor<288x64xf32>) outs(%f : tensor<3136x64xf32>) -> tensor<3136x64xf32>
+  %e2 = tensor.empty() : tensor<64x288xf32>
+  %f2 = linalg.fill ins(%z : f32) outs(%e2 : tensor<64x288xf32>) -> tensor<64x288xf32>
+  %q = linalg.matmul ins(%g, %a : tensor<64x3136xf32>, tensor<3136x288xf32>) outs(%f2 : tensor<64x288xf32>) -> tensor<64x288xf32>
+  return %p, %q : tensor<3136x64xf32>, tensor<64x288xf32>
+}
+
+// -----
+
 // The dot-product kernel takes no square tile (MLIR 22 folds the
 // broadcast of W's step vectors to Mr x Nr x 1 x L and its shape_cast into
 // one broadcast that stretches the wrong dim when Mr = Nr: see

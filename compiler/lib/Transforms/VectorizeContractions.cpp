@@ -465,7 +465,9 @@ Operation *insertPackingCopy(IRRewriter &rewriter, linalg::MatmulOp matmul) {
 
 /// Packing for a product whose B is a weight transposed in the graph (a
 /// training step's forward): `consumer` is tiled into column panels of
-/// `sizes[1]` (an scf.forall, one panel per iteration), with the transpose
+/// `sizes[1]` (an scf.forall, one panel per iteration, when `parallel`;
+/// else a serial loop, as in a block of blockWindowProduct's), with the
+/// transpose
 /// of the weight's rows for that panel fused in, into a panel-sized
 /// temporary; then each panel into register tiles (tileAndFuse). A panel
 /// (K x Nr, 100 KB for 784 x 32) is transposed and read while it is in the
@@ -473,13 +475,15 @@ Operation *insertPackingCopy(IRRewriter &rewriter, linalg::MatmulOp matmul) {
 /// and back; and one parallel region replaces two.
 LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
                                 Operation *packed, ArrayRef<int64_t> sizes,
-                                int64_t rowBlock, int64_t vectorBits) {
+                                int64_t rowBlock, bool parallel,
+                                int64_t vectorBits) {
   SmallVector<int64_t> panel(sizes.size(), 0);
   panel[0] = rowBlock;
   panel[1] = sizes[1];
   scf::SCFTilingOptions tiling;
   tiling.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), panel));
-  tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  if (parallel)
+    tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   FailureOr<SmallVector<Operation *>> tiledOps =
       fuseIntoTiles(rewriter, consumer, tiling, packed);
   if (failed(tiledOps) || tiledOps->empty())
@@ -1096,6 +1100,124 @@ void splitDepth(IRRewriter &rewriter, linalg::MatmulOp matmul,
   rewriter.replaceOp(matmul, acc);
 }
 
+/// A convolution's product (ember-to-linalg's channels-last im2col): A is a
+/// window copy [N, OH, OW, KH, KW, C] (isWindowCopy) collapsed to
+/// [N * OH * OW, KH * KW * C], read by this product alone, and the result
+/// starts from a fill. When A is over half the L2, the copy goes out to
+/// memory and is read back by the product (the CNN's second convolution at
+/// inference: 14.4 MB each way). Instead the product runs as an scf.forall
+/// over blocks of A's rows, each block's windows copied just before its
+/// product into a block-sized temporary that stays in the core's L2: blocks
+/// of whole images, or of whole output rows of one image when an image is
+/// too large, the largest that fits in a quarter of the L2 (the rest holds
+/// B's panel, C's tiles and the input rows the copy reads). The products in
+/// the blocks are then planned as any other (on the block's thread).
+void blockWindowProduct(IRRewriter &rewriter, linalg::MatmulOp op,
+                        const TargetModel &t) {
+  auto collapse = op.getDpsInputs()[0].getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || !collapse->hasOneUse())
+    return;
+  auto copy = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+  auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+  if (!copy || !copy->hasOneUse() || !isWindowCopy(copy) || !fill ||
+      !fill->hasOneUse() || !fill.hasPureTensorSemantics())
+    return;
+  RankedTensorType windows = collapse.getSrcType();
+  SmallVector<ReassociationIndices> groups = collapse.getReassociationIndices();
+  if (windows.getRank() != 6 || !windows.hasStaticShape() ||
+      groups.size() != 2 || groups[0] != ReassociationIndices{0, 1, 2})
+    return;
+  ArrayRef<int64_t> dims = windows.getShape();
+  int64_t images = dims[0], height = dims[1], width = dims[2];
+  int64_t k = dims[3] * dims[4] * dims[5];
+  int64_t n = cast<RankedTensorType>(op.getResult(0).getType()).getDimSize(1);
+  int64_t rowBytes = k * 4;
+  if (saturatingProduct({images, height, width, rowBytes}) <= t.l2Bytes / 2)
+    return;
+  int64_t budget = t.l2Bytes / 4;
+  // g images a block, or h output rows of one image.
+  int64_t g = 0, h = height;
+  for (int64_t i = images; i >= 1 && !g; --i)
+    if (images % i == 0 &&
+        saturatingProduct({i, height, width, rowBytes}) <= budget)
+      g = i;
+  if (!g) {
+    g = 1;
+    while (h >= 1 && (height % h != 0 || h * width * rowBytes > budget))
+      --h;
+    if (h < 1)
+      return;
+  }
+  int64_t rows = g * h * width;
+  int64_t blocks = images * height * width / rows;
+  if (blocks < 2)
+    return;
+
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  rewriter.setInsertionPoint(op);
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{rewriter.getIndexAttr(blocks)},
+      ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)},
+      ValueRange{fill.getDpsInits()[0]}, std::nullopt);
+  rewriter.setInsertionPointToStart(forall.getBody());
+  Value block = forall.getInductionVars()[0];
+  Value shared = forall.getRegionIterArgs()[0];
+  AffineExpr b = getAffineDimExpr(0, ctx);
+  int64_t perImage = height / h;
+  auto at = [&](AffineExpr e) {
+    return affine::makeComposedFoldedAffineApply(rewriter, loc, e, {block});
+  };
+  OpFoldResult zero = rewriter.getIndexAttr(0);
+  SmallVector<OpFoldResult> offsets = {at(b.floorDiv(perImage) * g),
+                                       at((b % perImage) * h),
+                                       zero,
+                                       zero,
+                                       zero,
+                                       zero};
+  SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(
+      ctx, ArrayRef<int64_t>{g, h, width, dims[3], dims[4], dims[5]});
+  FailureOr<TilingResult> tiled =
+      cast<TilingInterface>(copy.getOperation())
+          .getTiledImplementation(rewriter, offsets, sizes);
+  if (failed(tiled) || tiled->tiledOps.size() != 1) {
+    rewriter.eraseOp(forall);
+    return;
+  }
+  // The block's own temporary, not a slice of the whole copy's.
+  auto blockCopy = cast<linalg::GenericOp>(tiled->tiledOps.front());
+  auto blockType = cast<RankedTensorType>(blockCopy.getResultTypes()[0]);
+  rewriter.setInsertionPoint(blockCopy);
+  Value fresh = tensor::EmptyOp::create(rewriter, loc, blockType.getShape(),
+                                        blockType.getElementType());
+  rewriter.modifyOpInPlace(
+      blockCopy, [&] { blockCopy.getDpsInitsMutable()[0].assign(fresh); });
+  rewriter.setInsertionPointAfter(blockCopy);
+  Value a = tensor::CollapseShapeOp::create(rewriter, loc,
+                                            blockCopy.getResult(0), groups);
+  SmallVector<OpFoldResult> cOffsets = {at(b * rows), zero};
+  SmallVector<OpFoldResult> cSizes =
+      getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{rows, n});
+  SmallVector<OpFoldResult> ones = getAsIndexOpFoldResult(ctx, {1, 1});
+  Value cBlock = tensor::ExtractSliceOp::create(rewriter, loc, shared, cOffsets,
+                                                cSizes, ones);
+  Value init =
+      linalg::FillOp::create(rewriter, loc, fill.getDpsInputs()[0], cBlock)
+          .getResult(0);
+  Value product = linalg::MatmulOp::create(
+                      rewriter, loc, TypeRange{init.getType()},
+                      ValueRange{a, op.getDpsInputs()[1]}, ValueRange{init})
+                      .getResult(0);
+  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(rewriter, loc, product, shared,
+                                        cOffsets, cSizes, ones);
+  rewriter.replaceOp(op, forall.getResults());
+  rewriter.eraseOp(fill);
+  rewriter.eraseOp(collapse);
+  rewriter.eraseOp(copy);
+}
+
 /// The sizes of a statically shaped product on tensors, and whether it is
 /// an f32 one; nullopt for any other (dynamic shapes, buffers).
 struct ProductShape {
@@ -1142,6 +1264,14 @@ struct EmberCPUVectorizeContractionsPass
         if (std::optional<ProductShape> shape = productShape(op);
             shape && shape->f32 && shape->large())
           splitColumns(rewriter, op, target);
+      matmuls.clear();
+      getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+      // Products of a convolution's windows: in blocks of images, each
+      // block's windows copied just before its product.
+      for (linalg::MatmulOp op : matmuls)
+        if (std::optional<ProductShape> shape = productShape(op);
+            shape && shape->f32 && shape->large())
+          blockWindowProduct(rewriter, op, target);
       matmuls.clear();
       getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
       // Products whose A is too large for the L2 and too short for row
@@ -1205,14 +1335,17 @@ struct EmberCPUVectorizeContractionsPass
       if (!shape)
         continue;
       auto [m, k, n, f32] = *shape;
-      bool parallelOp = parallel && shape->large();
+      // A product in a block of blockWindowProduct's runs on the block's
+      // thread.
+      bool nested = op->getParentOfType<scf::ForallOp>() != nullptr;
+      bool parallelOp = parallel && shape->large() && !nested;
       // Packed products run each panel's row tiles as a serial loop, whose
       // last tile may be shorter: there Mr need not divide M. Otherwise
       // (one scf.forall over every tile) it must.
       std::optional<std::pair<int64_t, int64_t>> tile =
           chooseTile(m, n, target, /*partialRows=*/true);
       Operation *packed = nullptr;
-      if (tile && parallelOp) {
+      if (tile && (parallelOp || (parallel && nested))) {
         if (linalg::TransposeOp transpose =
                 packableTranspose(op, tile->second, vectorBits)) {
           packedTransposes.insert(transpose);
@@ -1250,9 +1383,9 @@ struct EmberCPUVectorizeContractionsPass
       SmallVector<int64_t> sizes = {plan.mr, plan.nr};
       if (!epilogue)
         sizes.push_back(0);
-      if (plan.packed &&
-          succeeded(tileAndFusePacked(rewriter, root, plan.packed, sizes,
-                                      plan.rowBlock, vectorBits)))
+      if (plan.packed && succeeded(tileAndFusePacked(
+                             rewriter, root, plan.packed, sizes, plan.rowBlock,
+                             plan.parallel, vectorBits)))
         continue;
       if (epilogue && succeeded(tileAndFuse(rewriter, epilogue,
                                             {plan.mr, plan.nr}, plan.parallel)))

@@ -7,7 +7,9 @@
 // loops run on threads (from 4 MFLOP), whether a large product's columns
 // are split into two-vector tiles and a rest, whether B is packed into
 // column panels (and then in blocks of rows that fit in the L2, or, with
-// too few rows for those, as products over parts of K), whether
+// too few rows for those, as products over parts of K), whether a
+// convolution's product runs in blocks of images or output rows with its
+// windows copied per block, whether
 // N = 10 takes the dot-product kernel, whether an
 // elementwise consumer is fused into the tile, and per 2-D transpose a block
 // size (16, 8 or none) and whether blocks run on threads (from 65536 elements),
@@ -192,6 +194,33 @@ TEST_P(KernelVariantsTest, RowBlocks) { checkMatmul(1022, 1031, 64); }
 // carry errors of about 1e-4; a part lost or counted twice moves an
 // element by about 10).
 TEST_P(KernelVariantsTest, DepthParts) { checkMatmul(31, 9001, 64, 1e-3); }
+
+// A deep convolution's product at inference (its windows read by the
+// product alone) whose windows are over half the L2 (4.7 and 4.3 MB: 2 MiB
+// is the largest x86 L2 a core has today) runs in blocks of its rows, each
+// block's windows copied just before its product: blocks of whole images
+// (8x8 images, 576-byte windows: several a block), and of output rows of
+// one image when an image is too large (61x61, prime: one row a block).
+// With and without a bias, F not a multiple of the vector width.
+TEST_P(KernelVariantsTest, WindowBlocks) {
+  for (Shape s : {Shape{128, 16, 8, 8}, Shape{2, 16, 61, 61}}) {
+    SCOPED_TRACE("conv2d of " + ::testing::PrintToString(s));
+    int64_t f = 24 + randInt(0, 1);
+    expectAllThreadCounts(
+        [&] {
+          return conv2d(randomTensor(s), randomTensor({f, 16, 3, 3}), Tensor(),
+                        1, 1);
+        },
+        1e-4);
+    expectAllThreadCounts(
+        [&] {
+          return conv2d(randomTensor(s), randomTensor({f, 16, 3, 3}),
+                        randomTensor({f}), 1, 1)
+              .relu();
+        },
+        1e-4);
+  }
+}
 
 // Large products whose N is a whole number of vectors but not of two are
 // split into two-vector columns and the rest, each with its share of the
