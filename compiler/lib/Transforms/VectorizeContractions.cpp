@@ -1258,31 +1258,33 @@ struct EmberCPUVectorizeContractionsPass
                              std::max<int64_t>(l1Bytes, 1024),
                              std::max<int64_t>(l1Ways, 1),
                              std::max<int64_t>(l2Bytes, 64 * 1024)};
-    // Large products whose N splits into two-vector columns and a rest.
     if (parallel) {
-      for (linalg::MatmulOp op : matmuls)
-        if (std::optional<ProductShape> shape = productShape(op);
-            shape && shape->f32 && shape->large())
-          splitColumns(rewriter, op, target);
-      matmuls.clear();
-      getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+      // Each rewrite of the large f32 products in turn, over the products
+      // the one before left.
+      auto eachLargeProduct = [&](auto rewrite) {
+        for (linalg::MatmulOp op : matmuls)
+          if (std::optional<ProductShape> shape = productShape(op);
+              shape && shape->f32 && shape->large())
+            rewrite(op, *shape);
+        matmuls.clear();
+        getOperation().walk(
+            [&](linalg::MatmulOp op) { matmuls.push_back(op); });
+      };
+      // Products whose N splits into two-vector columns and a rest.
+      eachLargeProduct([&](linalg::MatmulOp op, const ProductShape &) {
+        splitColumns(rewriter, op, target);
+      });
       // Products of a convolution's windows: in blocks of images, each
       // block's windows copied just before its product.
-      for (linalg::MatmulOp op : matmuls)
-        if (std::optional<ProductShape> shape = productShape(op);
-            shape && shape->f32 && shape->large())
-          blockWindowProduct(rewriter, op, target);
-      matmuls.clear();
-      getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+      eachLargeProduct([&](linalg::MatmulOp op, const ProductShape &) {
+        blockWindowProduct(rewriter, op, target);
+      });
       // Products whose A is too large for the L2 and too short for row
       // blocks: in parts of K.
-      for (linalg::MatmulOp op : matmuls)
-        if (std::optional<ProductShape> shape = productShape(op);
-            shape && shape->f32 && shape->large() &&
-            !chooseDotTile(shape->m, shape->k, shape->n, target))
+      eachLargeProduct([&](linalg::MatmulOp op, const ProductShape &shape) {
+        if (!chooseDotTile(shape.m, shape.k, shape.n, target))
           splitDepth(rewriter, op, target);
-      matmuls.clear();
-      getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+      });
     }
     // Each product's tile, whether it runs on threads, and whether its
     // weight transpose is packed into its panels (such a transpose is not
