@@ -991,6 +991,61 @@ func.func @dot_not_square(%a: tensor<60x96xf32>, %w: tensor<8x96xf32>) -> tensor
 
 // -----
 
+// An op reading through tensor.extract (a max pool over a biased ReLU,
+// the producer computed at each read point) is vectorized a row of output
+// columns at a time; a read whose columns step by 2 elements is one
+// contiguous read of the 13-element span and a shuffle taking every second
+// element; the bias, the same for the row, one scalar read. Must not fire
+// for a step of 5 (a gather: the span would be 5 times the row).
+// CHECK-LABEL: func.func @extract_rows
+// CHECK:         tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3]] : tensor<2x3x8x14xf32> into tensor<672xf32>
+// CHECK:         %[[R:.*]] = vector.transfer_read %{{.*}} : tensor<672xf32>, vector<13xf32>
+// CHECK:         vector.shuffle %[[R]], %[[R]] [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<13xf32>
+// CHECK-NOT:     vector.gather
+// CHECK:         vector.transfer_write {{.*}} : vector<7xf32>
+// CHECK-LABEL: func.func @extract_rows_wide_stride
+// CHECK:         vector.gather {{.*}} : tensor<2x3x8x35xf32>, vector<1x1x1x7xindex>
+// CHECK-NOT:     vector.shuffle
+func.func @extract_rows(%x: tensor<2x3x8x14xf32>, %b: tensor<3xf32>) -> tensor<2x3x4x7xf32> {
+  %c2 = arith.constant 2 : index
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x4x7xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%e : tensor<2x3x4x7xf32>) {
+  ^bb0(%out: f32):
+    %n = linalg.index 0 : index
+    %c = linalg.index 1 : index
+    %h = linalg.index 2 : index
+    %w = linalg.index 3 : index
+    %h2 = arith.muli %h, %c2 : index
+    %w2 = arith.muli %w, %c2 : index
+    %v = tensor.extract %x[%n, %c, %h2, %w2] : tensor<2x3x8x14xf32>
+    %bias = tensor.extract %b[%c] : tensor<3xf32>
+    %s = arith.addf %v, %bias : f32
+    %m = arith.maximumf %s, %z : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x4x7xf32>
+  return %r : tensor<2x3x4x7xf32>
+}
+func.func @extract_rows_wide_stride(%x: tensor<2x3x8x35xf32>) -> tensor<2x3x4x7xf32> {
+  %c2 = arith.constant 2 : index
+  %c5 = arith.constant 5 : index
+  %e = tensor.empty() : tensor<2x3x4x7xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%e : tensor<2x3x4x7xf32>) {
+  ^bb0(%out: f32):
+    %n = linalg.index 0 : index
+    %c = linalg.index 1 : index
+    %h = linalg.index 2 : index
+    %w = linalg.index 3 : index
+    %h2 = arith.muli %h, %c2 : index
+    %w5 = arith.muli %w, %c5 : index
+    %v = tensor.extract %x[%n, %c, %h2, %w5] : tensor<2x3x8x35xf32>
+    linalg.yield %v : f32
+  } -> tensor<2x3x4x7xf32>
+  return %r : tensor<2x3x4x7xf32>
+}
+
+// -----
+
 // A large fill left standing (not an accumulator fused into a product's
 // tiles: a max-pool gradient's -inf start) is shared by threads in blocks
 // of rows, as elementwise generics are; a small one (under 65536 elements)

@@ -237,10 +237,13 @@ scf::SCFTilingOptions outerTiling(MLIRContext *ctx, ArrayRef<int64_t> sizes,
 }
 
 /// Vectorizes `op` in place (no-op when it cannot be vectorized).
-void vectorizeOp(IRRewriter &rewriter, Operation *op) {
+/// `gathers`: tensor.extract reads become vector gathers (else such an op
+/// is left alone).
+void vectorizeOp(IRRewriter &rewriter, Operation *op, bool gathers = false) {
   rewriter.setInsertionPoint(op);
-  FailureOr<linalg::VectorizationResult> vectorized =
-      linalg::vectorize(rewriter, op);
+  FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
+      rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+      /*vectorizeNDExtract=*/gathers);
   if (succeeded(vectorized))
     rewriter.replaceOp(op, vectorized->replacements);
 }
@@ -619,6 +622,167 @@ void vectorizeWindowCopy(IRRewriter &rewriter, linalg::GenericOp op) {
     }
     rewriter.replaceOp(row, dropped->replacements);
     vectorizeOp(rewriter, dropped->resultOp);
+  }
+}
+
+/// Whether `op` computes each element through tensor.extract reads (a
+/// pooling window's, with its producer computed at each read point by
+/// ember-fuse-elementwise): an all-parallel generic writing f32 rows of at
+/// least 4 elements whose body extracts.
+bool readsThroughExtracts(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumParallelLoops() != op.getNumLoops() || op.getNumLoops() == 0)
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  auto type = dyn_cast<RankedTensorType>(op.getResultTypes()[0]);
+  if (llvm::any_of(ranges, ShapedType::isDynamic) || ranges.back() < 4 ||
+      !type || !type.getElementType().isF32())
+    return false;
+  return llvm::any_of(op.getBody()->getOperations(),
+                      [](Operation &o) { return isa<tensor::ExtractOp>(o); });
+}
+
+/// A vector of indices `base + stride * lane` (base a scalar index, stride
+/// a constant).
+struct Lanes {
+  Value base;
+  int64_t stride;
+};
+
+/// `v` (a vector of indices, as the vectorizer computes a gather's) as
+/// Lanes, creating the base's scalar ops at the builder's point; nullopt
+/// when it is not such a progression (a clamped index, a product of two
+/// varying vectors).
+std::optional<Lanes> progression(OpBuilder &b, Location loc, Value v) {
+  if (auto broadcast = v.getDefiningOp<vector::BroadcastOp>()) {
+    auto from = dyn_cast<VectorType>(broadcast.getSourceType());
+    if (!from)
+      return Lanes{broadcast.getSource(), 0};
+    // A splat of a one-element vector (a unit dim's index).
+    if (from.getNumElements() == 1)
+      return Lanes{
+          vector::ExtractOp::create(b, loc, broadcast.getSource(),
+                                    SmallVector<int64_t>(from.getRank(), 0)),
+          0};
+    // A rank-expanding broadcast adding unit dims only.
+    if (from.getNumElements() !=
+        broadcast.getResultVectorType().getNumElements())
+      return std::nullopt;
+    return progression(b, loc, broadcast.getSource());
+  }
+  // Moves of unit dims only (one dim longer than 1 either side): the same
+  // lanes in the same order.
+  auto oneLongDim = [](Type t) {
+    return llvm::count_if(cast<VectorType>(t).getShape(),
+                          [](int64_t d) { return d != 1; }) <= 1;
+  };
+  if (isa_and_nonnull<vector::TransposeOp, vector::ShapeCastOp>(
+          v.getDefiningOp()) &&
+      oneLongDim(v.getType()) &&
+      oneLongDim(v.getDefiningOp()->getOperand(0).getType()))
+    return progression(b, loc, v.getDefiningOp()->getOperand(0));
+  if (v.getDefiningOp<vector::StepOp>())
+    return Lanes{arith::ConstantIndexOp::create(b, loc, 0), 1};
+  DenseIntElementsAttr constant;
+  if (matchPattern(v, m_Constant(&constant))) {
+    SmallVector<int64_t> values;
+    for (const APInt &value : constant.getValues<APInt>())
+      values.push_back(value.getSExtValue());
+    if (values.empty())
+      return std::nullopt;
+    int64_t stride = values.size() > 1 ? values[1] - values[0] : 0;
+    for (size_t i = 1; i < values.size(); ++i)
+      if (values[i] - values[i - 1] != stride)
+        return std::nullopt;
+    return Lanes{arith::ConstantIndexOp::create(b, loc, values[0]), stride};
+  }
+  Operation *op = v.getDefiningOp();
+  if (!op || !isa<arith::AddIOp, arith::SubIOp, arith::MulIOp>(op))
+    return std::nullopt;
+  std::optional<Lanes> l = progression(b, loc, op->getOperand(0));
+  std::optional<Lanes> r =
+      l ? progression(b, loc, op->getOperand(1)) : std::nullopt;
+  if (!r)
+    return std::nullopt;
+  if (isa<arith::AddIOp>(op))
+    return Lanes{b.createOrFold<arith::AddIOp>(loc, l->base, r->base),
+                 l->stride + r->stride};
+  if (isa<arith::SubIOp>(op))
+    return Lanes{b.createOrFold<arith::SubIOp>(loc, l->base, r->base),
+                 l->stride - r->stride};
+  // A product: one side must be the same for every lane, and a constant
+  // when the other side's lanes differ.
+  if (l->stride == 0 && r->stride == 0)
+    return Lanes{b.createOrFold<arith::MulIOp>(loc, l->base, r->base), 0};
+  if (r->stride != 0 || !getConstantIntValue(r->base))
+    std::swap(l, r);
+  std::optional<int64_t> factor = getConstantIntValue(r->base);
+  if (r->stride != 0 || !factor)
+    return std::nullopt;
+  return Lanes{b.createOrFold<arith::MulIOp>(loc, l->base, r->base),
+               l->stride * *factor};
+}
+
+/// Rewrites a vector.gather of every lane (an all-true mask) from a static
+/// tensor at flat offsets `base + stride * lane`, stride 1 to 4 (a pooling
+/// window's column in each output column), into one contiguous read of
+/// the span and a shuffle taking every stride-th element: x86 gathers load
+/// an element at a time.
+void gatherAsStridedRead(IRRewriter &rewriter, vector::GatherOp gather) {
+  auto source = dyn_cast<RankedTensorType>(gather.getBase().getType());
+  VectorType type = gather.getVectorType();
+  if (!source || !source.hasStaticShape() ||
+      !matchPattern(gather.getMask(), m_One()) ||
+      llvm::any_of(gather.getOffsets(),
+                   [](Value v) { return !isConstantIntValue(v, 0); }) ||
+      llvm::count_if(type.getShape(), [](int64_t d) { return d != 1; }) > 1)
+    return;
+  Location loc = gather.getLoc();
+  rewriter.setInsertionPoint(gather);
+  std::optional<Lanes> lanes = progression(rewriter, loc, gather.getIndices());
+  if (!lanes || lanes->stride < 1 || lanes->stride > 4)
+    return;
+  int64_t n = type.getNumElements();
+  int64_t span = lanes->stride * (n - 1) + 1;
+  Value flat = gather.getBase();
+  if (source.getRank() != 1) {
+    ReassociationIndices all(source.getRank());
+    std::iota(all.begin(), all.end(), 0);
+    flat = tensor::CollapseShapeOp::create(rewriter, loc, flat,
+                                           ArrayRef<ReassociationIndices>{all});
+  }
+  Value pad = arith::ConstantOp::create(
+      rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
+  Value row = vector::TransferReadOp::create(
+      rewriter, loc, VectorType::get({span}, type.getElementType()), flat,
+      ValueRange{lanes->base}, pad, ArrayRef<bool>{true});
+  if (lanes->stride != 1) {
+    SmallVector<int64_t> picks;
+    for (int64_t i = 0; i < n; ++i)
+      picks.push_back(i * lanes->stride);
+    row = vector::ShuffleOp::create(rewriter, loc, row, row, picks);
+  }
+  rewriter.replaceOp(gather,
+                     vector::ShapeCastOp::create(rewriter, loc, type, row));
+}
+
+/// Vectorizes such a generic a row of its innermost loop at a time: the
+/// outer loops tiled by one, each row one vector, its reads gathers, and
+/// those at a constant stride one read and a shuffle (gatherAsStridedRead).
+void vectorizeExtractRows(IRRewriter &rewriter, linalg::GenericOp op) {
+  SmallVector<int64_t> sizes(op.getNumLoops(), 1);
+  sizes.back() = 0;
+  scf::SCFTilingOptions rows;
+  rows.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  for (Operation *tiled : tileInPlace(rewriter, op, rows)) {
+    Block *block = tiled->getBlock();
+    vectorizeOp(rewriter, tiled, /*gathers=*/true);
+    SmallVector<vector::GatherOp> gathers;
+    for (Operation &o : *block)
+      if (auto gather = dyn_cast<vector::GatherOp>(o))
+        gathers.push_back(gather);
+    for (vector::GatherOp gather : gathers)
+      gatherAsStridedRead(rewriter, gather);
   }
 }
 
@@ -1414,6 +1578,13 @@ struct EmberCPUVectorizeContractionsPass
       for (linalg::LinalgOp op : generics)
         parallelizeElementwise(rewriter, op);
     }
+    SmallVector<linalg::GenericOp> extractReaders;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (readsThroughExtracts(op))
+        extractReaders.push_back(op);
+    });
+    for (linalg::GenericOp op : extractReaders)
+      vectorizeExtractRows(rewriter, op);
     SmallVector<linalg::GenericOp> windowCopies;
     getOperation().walk([&](linalg::GenericOp op) {
       if (isWindowCopy(op))

@@ -9,7 +9,8 @@
 // column panels (and then in blocks of rows that fit in the L2, or, with
 // too few rows for those, as products over parts of K), whether a
 // convolution's product runs in blocks of images or output rows with its
-// windows copied per block, whether
+// windows copied per block, whether an op reading through tensor.extract
+// (pooling) reads a row by gathers or by one strided read, whether
 // N = 10 takes the dot-product kernel, whether an
 // elementwise consumer is fused into the tile, and per 2-D transpose a block
 // size (16, 8 or none) and whether blocks run on threads (from 65536 elements),
@@ -219,6 +220,33 @@ TEST_P(KernelVariantsTest, WindowBlocks) {
               .relu();
         },
         1e-4);
+  }
+}
+
+// Ops that read through tensor.extract (pooling, with its producer computed
+// at each read point) run a row of output columns at a time, the reads
+// gathers; a read whose columns step by 1 to 4 elements is one contiguous
+// read and a shuffle. Max and average pooling of a rectified biased
+// convolution and of a plain input, windows stepping by 1, 2, 3 (strided
+// reads), 5 (a gather), with and without padding, odd widths.
+TEST_P(KernelVariantsTest, ExtractRows) {
+  int64_t h = randInt(9, 13), w = 2 * randInt(4, 8) + 1;
+  for (int64_t stride : {1, 2, 3, 5}) {
+    SCOPED_TRACE("stride " + std::to_string(stride));
+    expectAllThreadCounts(
+        [&] {
+          Tensor y = conv2d(randomTensor({3, 2, h, w}),
+                            randomTensor({4, 2, 3, 3}), randomTensor({4}), 1, 1)
+                         .relu();
+          return max_pool2d(y, 3, stride, 1) +
+                 avg_pool2d(y, 3, stride, 1) * 0.5;
+        },
+        1e-5);
+    expectAllThreadCounts(
+        [&] {
+          return max_pool2d(randomTensor({2, 3, h, w}), 2, stride);
+        },
+        0);
   }
 }
 
