@@ -1578,18 +1578,16 @@ struct EmberCPUVectorizeContractionsPass
       for (linalg::LinalgOp op : generics)
         parallelizeElementwise(rewriter, op);
     }
-    SmallVector<linalg::GenericOp> extractReaders;
+    // Window copies and ops reading through extracts, a row at a time.
+    SmallVector<linalg::GenericOp> extractReaders, windowCopies;
     getOperation().walk([&](linalg::GenericOp op) {
       if (readsThroughExtracts(op))
         extractReaders.push_back(op);
+      else if (isWindowCopy(op))
+        windowCopies.push_back(op);
     });
     for (linalg::GenericOp op : extractReaders)
       vectorizeExtractRows(rewriter, op);
-    SmallVector<linalg::GenericOp> windowCopies;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (isWindowCopy(op))
-        windowCopies.push_back(op);
-    });
     for (linalg::GenericOp op : windowCopies)
       vectorizeWindowCopy(rewriter, op);
 
