@@ -450,7 +450,7 @@ private:
         present = true;
       }
     } else if (n.input_size() > 1 && !n.input(1).empty()) {
-      axes = intsOf(lookup(n.input(1), where + ": input"), where + ": axes");
+      axes = intsOf(input(n, 1, where), where + ": axes");
       present = true;
     }
     for (int64_t &a : axes)
@@ -521,7 +521,7 @@ private:
   /// Shape: the input's static shape, an int64 constant (opset 15's start
   /// and end select a range of it).
   Value importShape(const onnx::NodeProto &n, const std::string &where) {
-    const Value &x = lookup(n.input(0), where + ": input");
+    const Value &x = input(n, 0, where);
     int64_t rank = static_cast<int64_t>(x.shape.size());
     auto clampIndex = [&](int64_t i) {
       if (i < 0)
@@ -539,8 +539,9 @@ private:
   /// Gather of constants (the shape computations of a traced
   /// x.view(x.size(0), -1)): folded. Of anything else: an error.
   Value importGather(const onnx::NodeProto &n, const std::string &where) {
-    const Value &data = lookup(n.input(0), where + ": input");
-    const Value &indices = lookup(n.input(1), where + ": input");
+    requireAxisZero(n, where);
+    const Value &data = input(n, 0, where);
+    const Value &indices = input(n, 1, where);
     if (data.shape.size() != 1 || intAttr(n, "axis", 0) != 0)
       throw ImportError(where +
                         ": only a Gather of a constant 1-D int64 "
@@ -560,9 +561,10 @@ private:
   /// Concat of int64 constants (a shape being built): folded. Ember has no
   /// concatenation op yet, so Concat of anything else is an error.
   Value importConcat(const onnx::NodeProto &n, const std::string &where) {
+    requireAxisZero(n, where);
     std::vector<int64_t> all;
     for (int i = 0; i < n.input_size(); ++i) {
-      const Value &v = lookup(n.input(i), where + ": input");
+      const Value &v = input(n, i, where);
       if (v.shape.size() != 1 || v.elem != "i64" || !intConstants.count(v.ssa))
         throw ImportError(where + ": only a Concat of constant 1-D int64 "
                                   "tensors (a shape being built, folded) is "
@@ -575,7 +577,7 @@ private:
 
   /// Squeeze: the given size-1 dims (all of them without axes) removed.
   Value importSqueeze(const onnx::NodeProto &n, const std::string &where) {
-    const Value &x = lookup(n.input(0), where + ": input");
+    const Value &x = input(n, 0, where);
     int64_t rank = static_cast<int64_t>(x.shape.size());
     bool present = false;
     std::vector<int64_t> axes = axesOf(n, 13, rank, where, present);
@@ -593,7 +595,7 @@ private:
 
   /// Unsqueeze: size-1 dims inserted at the given axes of the result.
   Value importUnsqueeze(const onnx::NodeProto &n, const std::string &where) {
-    const Value &x = lookup(n.input(0), where + ": input");
+    const Value &x = input(n, 0, where);
     int64_t rank = static_cast<int64_t>(x.shape.size());
     bool present = false;
     // The axes count in the result's rank.
@@ -602,7 +604,7 @@ private:
       if (const auto *a = attr(n, "axes"))
         raw.assign(a->ints().begin(), a->ints().end());
     } else if (n.input_size() > 1) {
-      raw = intsOf(lookup(n.input(1), where + ": input"), where + ": axes");
+      raw = intsOf(input(n, 1, where), where + ": axes");
     }
     present = !raw.empty();
     if (!present)
@@ -627,7 +629,7 @@ private:
   /// unless noop_with_empty_axes), the mean divided by the count; keepdims
   /// (default 1) keeps them as size 1.
   Value importReduce(const onnx::NodeProto &n, const std::string &where) {
-    const Value &x = lookup(n.input(0), where + ": input");
+    const Value &x = input(n, 0, where);
     if (x.elem != "f32" && x.elem != "f64")
       throw ImportError(where + ": only float tensors are supported");
     int64_t rank = static_cast<int64_t>(x.shape.size());
@@ -672,7 +674,7 @@ private:
   /// Clip: the bounds are attributes before opset 11, optional inputs
   /// from it on. A NaN stays NaN (neither comparison holds).
   Value importClip(const onnx::NodeProto &n, const std::string &where) {
-    Value x = lookup(n.input(0), where + ": input");
+    Value x = input(n, 0, where);
     std::optional<Value> lo, hi;
     if (opset < 11) {
       if (const auto *a = attr(n, "min"))
@@ -683,7 +685,7 @@ private:
       auto bound = [&](int i) -> std::optional<Value> {
         if (n.input_size() <= i || n.input(i).empty())
           return std::nullopt;
-        const Value &b = lookup(n.input(i), where + ": input");
+        const Value &b = input(n, i, where);
         if (!b.shape.empty())
           throw ImportError(where + ": a bound is not a scalar");
         return b;
@@ -702,9 +704,8 @@ private:
 
   /// Where: the condition's elements pick from the two inputs, broadcast.
   Value importWhere(const onnx::NodeProto &n, const std::string &where) {
-    return select(lookup(n.input(0), where + ": input"),
-                  lookup(n.input(1), where + ": input"),
-                  lookup(n.input(2), where + ": input"), where);
+    return select(input(n, 0, where), input(n, 1, where), input(n, 2, where),
+                  where);
   }
 
   /// Greater, Less, Equal and their OrEqual forms: bool tensors.
@@ -715,48 +716,403 @@ private:
         {"Equal", "eq"},
         {"GreaterOrEqual", "ge"},
         {"LessOrEqual", "le"}};
-    return compare(ops.at(n.op_type()), lookup(n.input(0), where + ": input"),
-                   lookup(n.input(1), where + ": input"), where);
+    return compare(ops.at(n.op_type()), input(n, 0, where), input(n, 1, where),
+                   where);
   }
 
   /// Cast to float, double, int64 or bool (ember.cast's rules: float to
   /// integer truncates, as ONNX's does).
   Value importCast(const onnx::NodeProto &n, const std::string &where) {
-    const Value &x = lookup(n.input(0), where + ": input");
+    if (attr(n, "saturate") && opset < 19)
+      throw ImportError(where + ": 'saturate' is an attribute of opset 19");
+    const Value &x = input(n, 0, where);
     std::string to = castTarget(intAttr(n, "to", 0), where);
     if (x.elem == "i64" && to == "i64")
       return x;
     return cast(x, to);
   }
 
+  /// Relu and Neg of any element type; Sigmoid, Tanh and Erf of floats.
+  Value importUnary(const onnx::NodeProto &n, const std::string &where) {
+    static const std::map<std::string, std::string> ops = {
+        {"Relu", "relu"},
+        {"Neg", "neg"},
+        {"Sigmoid", "sigmoid"},
+        {"Tanh", "tanh"},
+        {"Erf", "erf"}};
+    const Value &x = input(n, 0, where);
+    const std::string &op = n.op_type();
+    if (op != "Relu" && op != "Neg" && x.elem != "f32" && x.elem != "f64")
+      throw ImportError(where + ": needs a floating-point input");
+    return unary(ops.at(op), x);
+  }
+
+  /// Identity: the input itself.
+  Value importIdentity(const onnx::NodeProto &n, const std::string &where) {
+    return input(n, 0, where);
+  }
+
+  /// Constant: a tensor value (only the tensor form).
+  Value importConstant(const onnx::NodeProto &n, const std::string &where) {
+    const auto *value = attr(n, "value");
+    if (!value || !value->has_t())
+      throw ImportError(where +
+                        ": only tensor 'value' constants are supported");
+    return constant(value->t(), where);
+  }
+
+  /// Gelu (opset 20), exact: x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))).
+  Value importGelu(const onnx::NodeProto &n, const std::string &where) {
+    if (const auto *a = attr(n, "approximate"); a && a->s() != "none")
+      throw ImportError("unsupported attribute 'approximate' = '" + a->s() +
+                        "' of ONNX op 'Gelu' (node '" + n.name() +
+                        "'): Ember computes the exact GELU ('none')");
+    const Value &x = input(n, 0, where);
+    if (opset < 20)
+      throw ImportError(where +
+                        ": Gelu is an op of opset 20 and later, "
+                        "not of the model's opset " +
+                        std::to_string(opset));
+    if (x.elem != "f32" && x.elem != "f64")
+      throw ImportError(where + ": needs a floating-point input");
+    Value e = unary("erf", binary("mul", x, scalar(M_SQRT1_2, x.elem), where));
+    Value onePlus = binary("add", e, scalar(1.0, x.elem), where);
+    return binary("mul", binary("mul", x, scalar(0.5, x.elem), where), onePlus,
+                  where);
+  }
+
+  /// Add, Sub, Mul and Div, broadcast.
+  Value importBinary(const onnx::NodeProto &n, const std::string &where) {
+    const std::string &op = n.op_type();
+    std::string name = op == "Add"   ? "add"
+                       : op == "Sub" ? "sub"
+                       : op == "Mul" ? "mul"
+                                     : "div";
+    return binary(name, input(n, 0, where), input(n, 1, where), where);
+  }
+
+  /// MatMul of [..., M, K] by a 2-D [K, N].
+  Value importMatMul(const onnx::NodeProto &n, const std::string &where) {
+    // A of rank 2 or more times a 2-D B: A's leading dims are rows of one
+    // product ([..., M, K] as [... * M, K]), reshaped back after.
+    Value a = input(n, 0, where);
+    const Value &b = input(n, 1, where);
+    requireFloatProduct({&a, &b}, where);
+    if (a.shape.size() < 2 || b.shape.size() != 2 ||
+        a.shape.back() != b.shape[0] || b.shape[0] == 0)
+      throw ImportError(where + ": only a MatMul of [..., M, K] by a 2-D "
+                                "[K, N] is supported (no batched B)");
+    Shape outShape = a.shape;
+    outShape.back() = b.shape[1];
+    a = reshape(a, {numel(a.shape) / a.shape.back(), a.shape.back()});
+    Shape shape = {a.shape[0], b.shape[1]};
+    return reshape(emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
+                            typeOf(a.shape, a.elem) + ", " +
+                            typeOf(b.shape, b.elem) + ") -> " +
+                            typeOf(shape, a.elem),
+                        shape, a.elem),
+                   outShape);
+  }
+
+  /// Gemm: alpha op(A) op(B) + beta C; PyTorch's nn.Linear export (B
+  /// transposed, alpha and beta 1, C a bias) is one ember.linear.
+  Value importGemm(const onnx::NodeProto &n, const std::string &where) {
+    Value a = input(n, 0, where), b = input(n, 1, where);
+    if (a.shape.size() != 2 || b.shape.size() != 2)
+      throw ImportError(where + ": Gemm needs 2-D operands");
+    if (intAttr(n, "transA", 0))
+      a = transpose(a, {1, 0});
+    bool transB = intAttr(n, "transB", 0);
+    float alpha = floatAttr(n, "alpha", 1), beta = floatAttr(n, "beta", 1);
+    int64_t outFeatures = transB ? b.shape[0] : b.shape[1];
+    int64_t inner = transB ? b.shape[1] : b.shape[0];
+    if (a.shape[1] != inner)
+      throw ImportError(where + ": inner sizes do not match");
+    const Value *c = n.input_size() > 2 && !n.input(2).empty()
+                         ? &input(n, 2, where)
+                         : nullptr;
+    requireFloatProduct({&a, &b}, where);
+    if (c)
+      requireFloatProduct({&a, c}, where);
+    Shape shape = {a.shape[0], outFeatures};
+    if (transB && alpha == 1 && beta == 1 &&
+        (!c || c->shape == Shape{outFeatures})) {
+      std::string operands = a.ssa + ", " + b.ssa;
+      std::string types =
+          typeOf(a.shape, a.elem) + ", " + typeOf(b.shape, b.elem);
+      if (c) {
+        operands += ", " + c->ssa;
+        types += ", " + typeOf(c->shape, c->elem);
+      }
+      return emit("ember.linear " + operands + " : (" + types + ") -> " +
+                      typeOf(shape, a.elem),
+                  shape, a.elem);
+    }
+    if (transB)
+      b = transpose(b, {1, 0});
+    Value ab =
+        emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
+                 typeOf(a.shape, a.elem) + ", " + typeOf(b.shape, b.elem) +
+                 ") -> " + typeOf(shape, a.elem),
+             shape, a.elem);
+    if (alpha != 1)
+      ab = binary("mul", ab, scalar(alpha, a.elem), where);
+    if (c)
+      ab = binary("add", ab,
+                  beta == 1 ? *c
+                            : binary("mul", *c, scalar(beta, c->elem), where),
+                  where);
+    return ab;
+  }
+
+  /// GlobalAveragePool of [N, C, H, W].
+  Value importGlobalAveragePool(const onnx::NodeProto &n,
+                                const std::string &where) {
+    const Value &x = input(n, 0, where);
+    if (x.shape.size() != 4 || (x.elem != "f32" && x.elem != "f64"))
+      throw ImportError(where + ": needs a floating-point [N, C, H, W] input");
+    Shape kept = {x.shape[0], x.shape[1], 1, 1};
+    Value sum = emit("ember.sum " + x.ssa +
+                         " dims = [2, 3] keepdim : " + typeOf(x.shape, x.elem) +
+                         " -> " + typeOf(kept, x.elem),
+                     kept, x.elem);
+    return binary(
+        "mul", sum,
+        scalar(1.0 / static_cast<double>(x.shape[2] * x.shape[3]), x.elem),
+        where);
+  }
+
+  /// BatchNormalization, inference: the given statistics.
+  Value importBatchNorm(const onnx::NodeProto &n, const std::string &where) {
+    // Inference: the given statistics (training_mode must be 0, and only
+    // the first output may be used).
+    requireInt(n, "training_mode", 0, where);
+    for (int i = 1; i < n.output_size(); ++i)
+      if (!n.output(i).empty())
+        throw ImportError(where + ": only the inference form (one output) "
+                                  "is supported");
+    const Value &x = input(n, 0, where);
+    if (x.shape.size() < 2 || (x.elem != "f32" && x.elem != "f64"))
+      throw ImportError(where + ": needs a floating-point [N, C, ...] input");
+    Shape perChannel(x.shape.size(), 1);
+    perChannel[1] = x.shape[1];
+    auto channelwise = [&](int i) {
+      const Value &v = input(n, i, where);
+      if (v.shape != Shape{x.shape[1]} || v.elem != x.elem)
+        throw ImportError(where + ": input " + std::to_string(i) +
+                          " should be [" + std::to_string(x.shape[1]) +
+                          "] of the input's element type");
+      return reshape(v, perChannel);
+    };
+    Value scale = channelwise(1), bias = channelwise(2), mean = channelwise(3),
+          var = channelwise(4);
+    Value std = unary(
+        "sqrt", binary("add", var,
+                       scalar(floatAttr(n, "epsilon", 1e-5f), x.elem), where));
+    return binary(
+        "add",
+        binary("mul", binary("div", binary("sub", x, mean, where), std, where),
+               scale, where),
+        bias, where);
+  }
+
+  /// Pad by nothing.
+  Value importPad(const onnx::NodeProto &n, const std::string &where) {
+    // Only the padding that adds nothing (PyTorch's exporter writes one
+    // before an AveragePool that counts padding, whatever the padding).
+    std::vector<int64_t> pads;
+    if (const auto *a = attr(n, "pads")) {
+      pads.assign(a->ints().begin(), a->ints().end());
+    } else if (n.input_size() > 1 && !n.input(1).empty()) {
+      pads = intsOf(input(n, 1, where), where + ": the pads");
+    }
+    if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p; }))
+      throw ImportError(where + ": padding by other than zero elements is "
+                                "not supported");
+    return input(n, 0, where);
+  }
+
+  /// Dropout at inference: the identity.
+  Value importDropout(const onnx::NodeProto &n, const std::string &where) {
+    // Inference: the identity (training_mode, the third input, must be
+    // absent or false, and the mask output unused).
+    if (n.input_size() > 2 && !n.input(2).empty()) {
+      auto it = intConstants.find(input(n, 2, where).ssa);
+      bool off = it != intConstants.end() &&
+                 std::all_of(it->second.begin(), it->second.end(),
+                             [](char c) { return c == 0; });
+      if (!off)
+        throw ImportError(where + ": only inference (training_mode false) "
+                                  "is supported");
+    }
+    for (int i = 1; i < n.output_size(); ++i)
+      if (!n.output(i).empty())
+        throw ImportError(where + ": its mask output is not supported");
+    return input(n, 0, where);
+  }
+
+  /// Flatten to 2-D at the axis.
+  Value importFlatten(const onnx::NodeProto &n, const std::string &where) {
+    const Value &x = input(n, 0, where);
+    int64_t axis =
+        normalizeAxis(intAttr(n, "axis", 1), x.shape.size() + 1, where);
+    Shape shape = {1, 1};
+    for (size_t i = 0; i < x.shape.size(); ++i)
+      shape[static_cast<int64_t>(i) < axis ? 0 : 1] *= x.shape[i];
+    return reshape(x, shape);
+  }
+
+  /// Reshape to a constant target shape (0 keeps a dim, -1 is inferred).
+  Value importReshape(const onnx::NodeProto &n, const std::string &where) {
+    if (intAttr(n, "allowzero", 0) != 0)
+      throw ImportError("unsupported attribute 'allowzero' of ONNX op "
+                        "'Reshape' (node '" +
+                        n.name() + "')");
+    const Value &x = input(n, 0, where);
+    const Value &s = input(n, 1, where);
+    std::vector<int64_t> target = intsOf(s, where + ": the target shape");
+    int64_t known = 1, inferred = -1;
+    for (size_t i = 0; i < target.size(); ++i) {
+      if (target[i] == 0 && i < x.shape.size())
+        target[i] = x.shape[i];
+      if (target[i] == -1) {
+        if (inferred >= 0)
+          throw ImportError(where + ": more than one -1 in the shape");
+        inferred = static_cast<int64_t>(i);
+      } else if (target[i] <= 0) {
+        throw ImportError(where + ": invalid target shape");
+      } else if (target[i] >= (int64_t(1) << 40)) {
+        throw ImportError(where + ": the target shape is too large");
+      } else {
+        if (__builtin_mul_overflow(known, target[i], &known) ||
+            known >= (int64_t(1) << 40))
+          throw ImportError(where + ": the target shape is too large");
+      }
+    }
+    if (inferred >= 0)
+      target[inferred] = known ? numel(x.shape) / known : 0;
+    if (numel(target) != numel(x.shape))
+      throw ImportError(where + ": the target shape has a different size");
+    return reshape(x, target);
+  }
+
+  /// Transpose by perm (reversed dims without it).
+  Value importTranspose(const onnx::NodeProto &n, const std::string &where) {
+    const Value &x = input(n, 0, where);
+    std::vector<int64_t> perm;
+    if (const auto *p = attr(n, "perm"))
+      perm.assign(p->ints().begin(), p->ints().end());
+    else
+      for (int64_t i = static_cast<int64_t>(x.shape.size()) - 1; i >= 0; --i)
+        perm.push_back(i);
+    std::vector<bool> seen(x.shape.size(), false);
+    if (perm.size() != x.shape.size())
+      throw ImportError(where + ": perm does not match the input's rank");
+    for (int64_t p : perm) {
+      if (p < 0 || p >= static_cast<int64_t>(seen.size()) || seen[p])
+        throw ImportError(where + ": perm is not a permutation");
+      seen[p] = true;
+    }
+    return transpose(x, perm);
+  }
+
+  /// Softmax and LogSoftmax, with the 2-D coercion of opsets before 13.
+  Value importSoftmax(const onnx::NodeProto &n, const std::string &where) {
+    Value x = input(n, 0, where);
+    // Before opset 13 the axis defaults to 1 and the input is taken as
+    // 2-D: its dims before the axis, by those from it on, the softmax over
+    // the second.
+    bool coerced = opset < 13;
+    int64_t axis = normalizeAxis(intAttr(n, "axis", coerced ? 1 : -1),
+                                 x.shape.size(), where);
+    Shape shape = x.shape;
+    if (coerced && axis + 1 != static_cast<int64_t>(shape.size())) {
+      Shape flat = {1, 1};
+      for (size_t i = 0; i < shape.size(); ++i)
+        flat[static_cast<int64_t>(i) < axis ? 0 : 1] *= shape[i];
+      x = reshape(x, flat);
+      axis = 1;
+    }
+    Value shifted = binary("sub", x, reduce("max", x, axis), where);
+    Value e = unary("exp", shifted);
+    Value sum = reduce("sum", e, axis);
+    Value out = n.op_type() == "Softmax"
+                    ? binary("div", e, sum, where)
+                    : binary("sub", shifted, unary("log", sum), where);
+    return out.shape == shape ? out : reshape(out, shape);
+  }
+
   using Handler = Value (Importer::*)(const onnx::NodeProto &,
                                       const std::string &);
-  /// The ops with a handler of their own, and the attributes each reads.
-  struct HandlerEntry {
+  /// Every ONNX op Ember reads: its handler, the number of inputs ONNX
+  /// defines for it (at least, at most; -1: any number) and the attributes
+  /// the handler reads (any other would change the meaning).
+  struct OpEntry {
     Handler handler;
+    int minInputs, maxInputs;
     std::vector<std::string> attributes;
   };
-  static const std::map<std::string, HandlerEntry> &handlers() {
-    static const std::map<std::string, HandlerEntry> table = {
-        {"Shape", {&Importer::importShape, {"start", "end"}}},
-        {"Gather", {&Importer::importGather, {"axis"}}},
-        {"Concat", {&Importer::importConcat, {"axis"}}},
-        {"Squeeze", {&Importer::importSqueeze, {"axes"}}},
-        {"Unsqueeze", {&Importer::importUnsqueeze, {"axes"}}},
-        {"ReduceSum",
-         {&Importer::importReduce,
-          {"axes", "keepdims", "noop_with_empty_axes"}}},
-        {"ReduceMean",
-         {&Importer::importReduce,
-          {"axes", "keepdims", "noop_with_empty_axes"}}},
-        {"Clip", {&Importer::importClip, {"min", "max"}}},
-        {"Where", {&Importer::importWhere, {}}},
-        {"Greater", {&Importer::importCompare, {}}},
-        {"Less", {&Importer::importCompare, {}}},
-        {"Equal", {&Importer::importCompare, {}}},
-        {"GreaterOrEqual", {&Importer::importCompare, {}}},
-        {"LessOrEqual", {&Importer::importCompare, {}}},
-        {"Cast", {&Importer::importCast, {"to", "saturate"}}},
+  static const std::map<std::string, OpEntry> &opTable() {
+    using I = Importer;
+    static const std::vector<std::string> window = {
+        "auto_pad", "dilations", "kernel_shape", "pads", "strides"};
+    auto plus = [](std::vector<std::string> a,
+                   std::initializer_list<std::string> more) {
+      a.insert(a.end(), more);
+      return a;
+    };
+    static const std::vector<std::string> reduceAttributes = {
+        "axes", "keepdims", "noop_with_empty_axes"};
+    static const std::map<std::string, OpEntry> table = {
+        {"Identity", {&I::importIdentity, 1, 1, {}}},
+        {"Constant", {&I::importConstant, 0, 0, {"value"}}},
+        {"Relu", {&I::importUnary, 1, 1, {}}},
+        {"Neg", {&I::importUnary, 1, 1, {}}},
+        {"Sigmoid", {&I::importUnary, 1, 1, {}}},
+        {"Tanh", {&I::importUnary, 1, 1, {}}},
+        {"Erf", {&I::importUnary, 1, 1, {}}},
+        {"Gelu", {&I::importGelu, 1, 1, {"approximate"}}},
+        {"Add", {&I::importBinary, 2, 2, {}}},
+        {"Sub", {&I::importBinary, 2, 2, {}}},
+        {"Mul", {&I::importBinary, 2, 2, {}}},
+        {"Div", {&I::importBinary, 2, 2, {}}},
+        {"MatMul", {&I::importMatMul, 2, 2, {}}},
+        {"Gemm", {&I::importGemm, 2, 3, {"alpha", "beta", "transA", "transB"}}},
+        {"Flatten", {&I::importFlatten, 1, 1, {"axis"}}},
+        {"Reshape", {&I::importReshape, 2, 2, {"allowzero"}}},
+        {"Transpose", {&I::importTranspose, 1, 1, {"perm"}}},
+        {"Softmax", {&I::importSoftmax, 1, 1, {"axis"}}},
+        {"LogSoftmax", {&I::importSoftmax, 1, 1, {"axis"}}},
+        {"Conv", {&I::importWindowed, 2, 3, plus(window, {"group"})}},
+        {"MaxPool",
+         {&I::importWindowed, 1, 1,
+          plus(window, {"ceil_mode", "storage_order"})}},
+        {"AveragePool",
+         {&I::importWindowed,
+          1,
+          1,
+          {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads",
+           "strides"}}},
+        {"GlobalAveragePool", {&I::importGlobalAveragePool, 1, 1, {}}},
+        {"BatchNormalization",
+         {&I::importBatchNorm, 5, 5, {"epsilon", "momentum", "training_mode"}}},
+        {"Dropout", {&I::importDropout, 1, 3, {"seed"}}},
+        {"Pad", {&I::importPad, 1, 4, {"mode", "pads", "value"}}},
+        {"Shape", {&I::importShape, 1, 1, {"start", "end"}}},
+        {"Gather", {&I::importGather, 2, 2, {"axis"}}},
+        {"Concat", {&I::importConcat, 1, -1, {"axis"}}},
+        {"Squeeze", {&I::importSqueeze, 1, 2, {"axes"}}},
+        {"Unsqueeze", {&I::importUnsqueeze, 1, 2, {"axes"}}},
+        {"ReduceSum", {&I::importReduce, 1, 2, reduceAttributes}},
+        {"ReduceMean", {&I::importReduce, 1, 2, reduceAttributes}},
+        {"Clip", {&I::importClip, 1, 3, {"min", "max"}}},
+        {"Where", {&I::importWhere, 3, 3, {}}},
+        {"Greater", {&I::importCompare, 2, 2, {}}},
+        {"Less", {&I::importCompare, 2, 2, {}}},
+        {"Equal", {&I::importCompare, 2, 2, {}}},
+        {"GreaterOrEqual", {&I::importCompare, 2, 2, {}}},
+        {"LessOrEqual", {&I::importCompare, 2, 2, {}}},
+        {"Cast", {&I::importCast, 1, 1, {"to", "saturate"}}},
     };
     return table;
   }
@@ -764,7 +1120,7 @@ private:
   /// Conv, MaxPool and AveragePool on [N, C, H, W].
   Value importWindowed(const onnx::NodeProto &n, const std::string &where) {
     const std::string &op = n.op_type();
-    const Value &x = lookup(n.input(0), where + ": input");
+    const Value &x = input(n, 0, where);
     if (x.shape.size() != 4 || (x.elem != "f32" && x.elem != "f64"))
       throw ImportError(where + ": only 2-D windows over a floating-point "
                                 "[N, C, H, W] input are supported");
@@ -779,7 +1135,7 @@ private:
     if (op == "Conv") {
       if (n.input_size() < 2)
         throw ImportError(where + ": missing the weight");
-      const Value &w = lookup(n.input(1), where + ": input");
+      const Value &w = input(n, 1, where);
       int64_t group = intAttr(n, "group", 1);
       if (w.shape.size() != 4 || w.elem != x.elem || group < 1 ||
           group > x.shape[1] || x.shape[1] % group != 0 ||
@@ -798,7 +1154,7 @@ private:
       std::string operands = x.ssa + ", " + w.ssa;
       std::string types = type + ", " + typeOf(w.shape, w.elem);
       if (n.input_size() > 2 && !n.input(2).empty()) {
-        const Value &b = lookup(n.input(2), where + ": input");
+        const Value &b = input(n, 2, where);
         if (b.shape != Shape{w.shape[0]} || b.elem != x.elem)
           throw ImportError(where + ": the bias should be [" +
                             std::to_string(w.shape[0]) + "]");
@@ -852,408 +1208,56 @@ private:
     return reshape(conv, shape);
   }
 
-  /// Every op Ember reads, with the number of inputs ONNX defines for it:
-  /// at least the first, at most the second (-1: any number).
-  static const std::map<std::string, std::pair<int, int>> &inputArity() {
-    static const std::map<std::string, std::pair<int, int>> arity = {
-        {"Identity", {1, 1}},
-        {"Constant", {0, 0}},
-        {"Relu", {1, 1}},
-        {"Neg", {1, 1}},
-        {"Sigmoid", {1, 1}},
-        {"Tanh", {1, 1}},
-        {"Erf", {1, 1}},
-        {"Gelu", {1, 1}},
-        {"Add", {2, 2}},
-        {"Sub", {2, 2}},
-        {"Mul", {2, 2}},
-        {"Div", {2, 2}},
-        {"MatMul", {2, 2}},
-        {"Gemm", {2, 3}},
-        {"Flatten", {1, 1}},
-        {"Reshape", {2, 2}},
-        {"Transpose", {1, 1}},
-        {"Softmax", {1, 1}},
-        {"LogSoftmax", {1, 1}},
-        {"Conv", {2, 3}},
-        {"MaxPool", {1, 1}},
-        {"AveragePool", {1, 1}},
-        {"GlobalAveragePool", {1, 1}},
-        {"BatchNormalization", {5, 5}},
-        {"Dropout", {1, 3}},
-        {"Pad", {1, 4}},
-        {"Shape", {1, 1}},
-        {"Gather", {2, 2}},
-        {"Concat", {1, -1}},
-        {"Squeeze", {1, 2}},
-        {"Unsqueeze", {1, 2}},
-        {"ReduceSum", {1, 2}},
-        {"ReduceMean", {1, 2}},
-        {"Clip", {1, 3}},
-        {"Where", {3, 3}},
-        {"Greater", {2, 2}},
-        {"Less", {2, 2}},
-        {"Equal", {2, 2}},
-        {"GreaterOrEqual", {2, 2}},
-        {"LessOrEqual", {2, 2}},
-        {"Cast", {1, 1}},
-    };
-    return arity;
+  /// Gather and Concat: only along axis 0 (a shape being built).
+  void requireAxisZero(const onnx::NodeProto &n, const std::string &where) {
+    if (intAttr(n, "axis", 0) != 0)
+      throw ImportError(where + ": only axis 0 is supported");
   }
 
-  /// A node outside its op's input bounds is malformed; one with extra
-  /// inputs would otherwise have them ignored.
-  static void checkInputCount(const onnx::NodeProto &n,
-                              const std::string &where) {
-    auto it = inputArity().find(n.op_type());
-    if (it == inputArity().end())
-      return; // Unsupported: the caller names the op.
-    auto [least, most] = it->second;
-    int count = n.input_size();
-    for (int i = 0; i < std::min(count, least); ++i)
-      if (n.input(i).empty())
-        throw ImportError(where + ": input " + std::to_string(i) +
-                          " is required but empty");
-    if (count < least || (most >= 0 && count > most))
-      throw ImportError(
-          where + " has " + std::to_string(count) +
-          (count == 1 ? " input" : " inputs") + "; ONNX's " + n.op_type() +
-          " takes " +
-          (least == most ? std::to_string(least)
-           : most < 0    ? "at least " + std::to_string(least)
-                      : std::to_string(least) + " to " + std::to_string(most)));
+  /// Input `i` of node `n`, which must have it.
+  const Value &input(const onnx::NodeProto &n, int i,
+                     const std::string &where) {
+    if (i >= n.input_size())
+      throw ImportError(where + ": missing input " + std::to_string(i));
+    return lookup(n.input(i), where + ": input");
   }
 
   void importNode(const onnx::NodeProto &n) {
     std::string where = "node '" + n.name() + "' (" + n.op_type() + ")";
     const std::string &op = n.op_type();
-    auto in = [&](int i) -> const Value & {
-      if (i >= n.input_size())
-        throw ImportError(where + ": missing input " + std::to_string(i));
-      return lookup(n.input(i), where + ": input");
-    };
     if (n.output_size() < 1)
       throw ImportError(where + ": has no output");
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       throw ImportError(where + " is in domain '" + n.domain() +
                         "', which Ember does not read (only the default "
                         "ONNX domain, ai.onnx)");
-    checkInputCount(n, where);
-    if (auto h = handlers().find(op); h != handlers().end()) {
-      for (const onnx::AttributeProto &a : n.attribute())
-        if (std::find(h->second.attributes.begin(), h->second.attributes.end(),
-                      a.name()) == h->second.attributes.end())
-          throw ImportError("unsupported attribute '" + a.name() +
-                            "' of ONNX op '" + op + "' (node '" + n.name() +
-                            "')");
-      if (op == "Cast" && attr(n, "saturate") && opset < 19)
-        throw ImportError(where + ": 'saturate' is an attribute of opset 19");
-      if ((op == "Gather" || op == "Concat") && attr(n, "axis") &&
-          attr(n, "axis")->i() != 0)
-        throw ImportError(where + ": only axis 0 is supported");
-      values[n.output(0)] = (this->*h->second.handler)(n, where);
-      return;
-    }
-    if (!inputArity().count(op))
+    auto entry = opTable().find(op);
+    if (entry == opTable().end())
       throw ImportError("unsupported ONNX op '" + op + "' (node '" + n.name() +
                         "')");
-    // Attributes Ember understands, per op; any other changes the meaning.
-    static const std::map<std::string, std::vector<std::string>> known = {
-        {"Gemm", {"alpha", "beta", "transA", "transB"}},
-        {"Flatten", {"axis"}},
-        {"Transpose", {"perm"}},
-        {"Softmax", {"axis"}},
-        {"LogSoftmax", {"axis"}},
-        {"Constant", {"value"}},
-        {"Reshape", {"allowzero"}},
-        {"Gelu", {"approximate"}},
-        {"Conv",
-         {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}},
-        {"MaxPool",
-         {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
-          "storage_order", "strides"}},
-        {"AveragePool",
-         {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads",
-          "strides"}},
-        {"BatchNormalization", {"epsilon", "momentum", "training_mode"}},
-        {"Dropout", {"seed"}},
-        {"Pad", {"mode", "pads", "value"}},
-    };
-    for (const onnx::AttributeProto &a : n.attribute()) {
-      auto it = known.find(op);
-      bool ok = it != known.end() &&
-                std::find(it->second.begin(), it->second.end(), a.name()) !=
-                    it->second.end();
-      if (a.name() == "allowzero" && a.i() != 0)
-        ok = false;
-      if (op == "Gelu" && a.name() == "approximate" && a.s() != "none")
-        throw ImportError("unsupported attribute 'approximate' = '" + a.s() +
-                          "' of ONNX op 'Gelu' (node '" + n.name() +
-                          "'): Ember computes the exact GELU ('none')");
-      if (!ok)
+    const OpEntry &e = entry->second;
+    // A node outside its op's input bounds is malformed; one with extra
+    // inputs would otherwise have them ignored.
+    int count = n.input_size();
+    for (int i = 0; i < std::min(count, e.minInputs); ++i)
+      if (n.input(i).empty())
+        throw ImportError(where + ": input " + std::to_string(i) +
+                          " is required but empty");
+    if (count < e.minInputs || (e.maxInputs >= 0 && count > e.maxInputs))
+      throw ImportError(
+          where + " has " + std::to_string(count) +
+          (count == 1 ? " input" : " inputs") + "; ONNX's " + op + " takes " +
+          (e.minInputs == e.maxInputs ? std::to_string(e.minInputs)
+           : e.maxInputs < 0 ? "at least " + std::to_string(e.minInputs)
+                             : std::to_string(e.minInputs) + " to " +
+                                   std::to_string(e.maxInputs)));
+    for (const onnx::AttributeProto &a : n.attribute())
+      if (std::find(e.attributes.begin(), e.attributes.end(), a.name()) ==
+          e.attributes.end())
         throw ImportError("unsupported attribute '" + a.name() +
-                          "' of ONNX op '" + op + "' (node '" + n.name() + "')");
-    }
-    Value out;
-    if (op == "Identity") {
-      out = in(0);
-    } else if (op == "Constant") {
-      const auto *value = attr(n, "value");
-      if (!value || !value->has_t())
-        throw ImportError(where + ": only tensor 'value' constants are supported");
-      out = constant(value->t(), where);
-    } else if (op == "Relu" || op == "Neg") {
-      out = unary(op == "Relu" ? "relu" : "neg", in(0));
-    } else if (op == "Sigmoid" || op == "Tanh" || op == "Erf") {
-      if (in(0).elem != "f32" && in(0).elem != "f64")
-        throw ImportError(where + ": needs a floating-point input");
-      out = unary(op == "Sigmoid" ? "sigmoid"
-                  : op == "Tanh"  ? "tanh"
-                                  : "erf",
-                  in(0));
-    } else if (op == "Gelu") {
-      // (Opset 20.) x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))).
-      const Value &x = in(0);
-      if (opset < 20)
-        throw ImportError(where +
-                          ": Gelu is an op of opset 20 and later, "
-                          "not of the model's opset " +
-                          std::to_string(opset));
-      if (x.elem != "f32" && x.elem != "f64")
-        throw ImportError(where + ": needs a floating-point input");
-      Value e =
-          unary("erf", binary("mul", x, scalar(M_SQRT1_2, x.elem), where));
-      Value onePlus = binary("add", e, scalar(1.0, x.elem), where);
-      out = binary("mul", binary("mul", x, scalar(0.5, x.elem), where), onePlus,
-                   where);
-    } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-      std::string name = op == "Add" ? "add" : op == "Sub" ? "sub" : op == "Mul" ? "mul" : "div";
-      out = binary(name, in(0), in(1), where);
-    } else if (op == "MatMul") {
-      // A of rank 2 or more times a 2-D B: A's leading dims are rows of one
-      // product ([..., M, K] as [... * M, K]), reshaped back after.
-      Value a = in(0);
-      const Value &b = in(1);
-      requireFloatProduct({&a, &b}, where);
-      if (a.shape.size() < 2 || b.shape.size() != 2 ||
-          a.shape.back() != b.shape[0] || b.shape[0] == 0)
-        throw ImportError(where + ": only a MatMul of [..., M, K] by a 2-D "
-                                  "[K, N] is supported (no batched B)");
-      Shape outShape = a.shape;
-      outShape.back() = b.shape[1];
-      a = reshape(a, {numel(a.shape) / a.shape.back(), a.shape.back()});
-      Shape shape = {a.shape[0], b.shape[1]};
-      out = reshape(emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
-                             typeOf(a.shape, a.elem) + ", " +
-                             typeOf(b.shape, b.elem) + ") -> " +
-                             typeOf(shape, a.elem),
-                         shape, a.elem),
-                    outShape);
-    } else if (op == "Gemm") {
-      Value a = in(0), b = in(1);
-      if (a.shape.size() != 2 || b.shape.size() != 2)
-        throw ImportError(where + ": Gemm needs 2-D operands");
-      if (intAttr(n, "transA", 0))
-        a = transpose(a, {1, 0});
-      bool transB = intAttr(n, "transB", 0);
-      float alpha = floatAttr(n, "alpha", 1), beta = floatAttr(n, "beta", 1);
-      int64_t outFeatures = transB ? b.shape[0] : b.shape[1];
-      int64_t inner = transB ? b.shape[1] : b.shape[0];
-      if (a.shape[1] != inner)
-        throw ImportError(where + ": inner sizes do not match");
-      bool hasC = n.input_size() > 2 && !n.input(2).empty();
-      requireFloatProduct({&a, &b}, where);
-      if (hasC)
-        requireFloatProduct({&a, &in(2)}, where);
-      Shape shape = {a.shape[0], outFeatures};
-      if (transB && alpha == 1 && beta == 1 &&
-          (!hasC || in(2).shape == Shape{outFeatures})) {
-        // PyTorch's nn.Linear export: x·Wᵀ + b, one ember.linear.
-        std::string operands = a.ssa + ", " + b.ssa;
-        std::string types = typeOf(a.shape, a.elem) + ", " + typeOf(b.shape, b.elem);
-        if (hasC) {
-          operands += ", " + in(2).ssa;
-          types += ", " + typeOf(in(2).shape, in(2).elem);
-        }
-        out = emit("ember.linear " + operands + " : (" + types + ") -> " +
-                       typeOf(shape, a.elem),
-                   shape, a.elem);
-      } else {
-        if (transB)
-          b = transpose(b, {1, 0});
-        Value ab = emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
-                            typeOf(a.shape, a.elem) + ", " +
-                            typeOf(b.shape, b.elem) + ") -> " +
-                            typeOf(shape, a.elem),
-                        shape, a.elem);
-        if (alpha != 1)
-          ab = binary("mul", ab, scalar(alpha, a.elem), where);
-        if (hasC) {
-          Value c = in(2);
-          if (beta != 1)
-            c = binary("mul", c, scalar(beta, c.elem), where);
-          ab = binary("add", ab, c, where);
-        }
-        out = ab;
-      }
-    } else if (op == "Conv" || op == "MaxPool" || op == "AveragePool") {
-      out = importWindowed(n, where);
-    } else if (op == "GlobalAveragePool") {
-      const Value &x = in(0);
-      if (x.shape.size() != 4 || (x.elem != "f32" && x.elem != "f64"))
-        throw ImportError(where +
-                          ": needs a floating-point [N, C, H, W] input");
-      Shape kept = {x.shape[0], x.shape[1], 1, 1};
-      Value sum =
-          emit("ember.sum " + x.ssa + " dims = [2, 3] keepdim : " +
-                   typeOf(x.shape, x.elem) + " -> " + typeOf(kept, x.elem),
-               kept, x.elem);
-      out = binary(
-          "mul", sum,
-          scalar(1.0 / static_cast<double>(x.shape[2] * x.shape[3]), x.elem),
-          where);
-    } else if (op == "BatchNormalization") {
-      // Inference: the given statistics (training_mode must be 0, and only
-      // the first output may be used).
-      requireInt(n, "training_mode", 0, where);
-      for (int i = 1; i < n.output_size(); ++i)
-        if (!n.output(i).empty())
-          throw ImportError(where + ": only the inference form (one output) "
-                                    "is supported");
-      const Value &x = in(0);
-      if (x.shape.size() < 2 || (x.elem != "f32" && x.elem != "f64"))
-        throw ImportError(where + ": needs a floating-point [N, C, ...] input");
-      Shape perChannel(x.shape.size(), 1);
-      perChannel[1] = x.shape[1];
-      auto channelwise = [&](int i) {
-        const Value &v = in(i);
-        if (v.shape != Shape{x.shape[1]} || v.elem != x.elem)
-          throw ImportError(where + ": input " + std::to_string(i) +
-                            " should be [" + std::to_string(x.shape[1]) +
-                            "] of the input's element type");
-        return reshape(v, perChannel);
-      };
-      Value scale = channelwise(1), bias = channelwise(2),
-            mean = channelwise(3), var = channelwise(4);
-      Value std =
-          unary("sqrt",
-                binary("add", var,
-                       scalar(floatAttr(n, "epsilon", 1e-5f), x.elem), where));
-      out = binary(
-          "add",
-          binary("mul",
-                 binary("div", binary("sub", x, mean, where), std, where),
-                 scale, where),
-          bias, where);
-    } else if (op == "Pad") {
-      // Only the padding that adds nothing (PyTorch's exporter writes one
-      // before an AveragePool that counts padding, whatever the padding).
-      std::vector<int64_t> pads;
-      if (const auto *a = attr(n, "pads")) {
-        pads.assign(a->ints().begin(), a->ints().end());
-      } else if (n.input_size() > 1 && !n.input(1).empty()) {
-        pads = intsOf(in(1), where + ": the pads");
-      }
-      if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p; }))
-        throw ImportError(where + ": padding by other than zero elements is "
-                                  "not supported");
-      out = in(0);
-    } else if (op == "Dropout") {
-      // Inference: the identity (training_mode, the third input, must be
-      // absent or false, and the mask output unused).
-      if (n.input_size() > 2 && !n.input(2).empty()) {
-        auto it = intConstants.find(in(2).ssa);
-        bool off = it != intConstants.end() &&
-                   std::all_of(it->second.begin(), it->second.end(),
-                               [](char c) { return c == 0; });
-        if (!off)
-          throw ImportError(where + ": only inference (training_mode false) "
-                                    "is supported");
-      }
-      for (int i = 1; i < n.output_size(); ++i)
-        if (!n.output(i).empty())
-          throw ImportError(where + ": its mask output is not supported");
-      out = in(0);
-    } else if (op == "Flatten") {
-      const Value &x = in(0);
-      int64_t axis = normalizeAxis(intAttr(n, "axis", 1), x.shape.size() + 1, where);
-      Shape shape = {1, 1};
-      for (size_t i = 0; i < x.shape.size(); ++i)
-        shape[static_cast<int64_t>(i) < axis ? 0 : 1] *= x.shape[i];
-      out = reshape(x, shape);
-    } else if (op == "Reshape") {
-      const Value &x = in(0);
-      const Value &s = in(1);
-      std::vector<int64_t> target = intsOf(s, where + ": the target shape");
-      int64_t known = 1, inferred = -1;
-      for (size_t i = 0; i < target.size(); ++i) {
-        if (target[i] == 0 && i < x.shape.size())
-          target[i] = x.shape[i];
-        if (target[i] == -1) {
-          if (inferred >= 0)
-            throw ImportError(where + ": more than one -1 in the shape");
-          inferred = static_cast<int64_t>(i);
-        } else if (target[i] <= 0) {
-          throw ImportError(where + ": invalid target shape");
-        } else if (target[i] >= (int64_t(1) << 40)) {
-          throw ImportError(where + ": the target shape is too large");
-        } else {
-          if (__builtin_mul_overflow(known, target[i], &known) ||
-              known >= (int64_t(1) << 40))
-            throw ImportError(where + ": the target shape is too large");
-        }
-      }
-      if (inferred >= 0)
-        target[inferred] = known ? numel(x.shape) / known : 0;
-      if (numel(target) != numel(x.shape))
-        throw ImportError(where + ": the target shape has a different size");
-      out = reshape(x, target);
-    } else if (op == "Transpose") {
-      const Value &x = in(0);
-      std::vector<int64_t> perm;
-      if (const auto *p = attr(n, "perm"))
-        perm.assign(p->ints().begin(), p->ints().end());
-      else
-        for (int64_t i = static_cast<int64_t>(x.shape.size()) - 1; i >= 0; --i)
-          perm.push_back(i);
-      std::vector<bool> seen(x.shape.size(), false);
-      if (perm.size() != x.shape.size())
-        throw ImportError(where + ": perm does not match the input's rank");
-      for (int64_t p : perm) {
-        if (p < 0 || p >= static_cast<int64_t>(seen.size()) || seen[p])
-          throw ImportError(where + ": perm is not a permutation");
-        seen[p] = true;
-      }
-      out = transpose(x, perm);
-    } else if (op == "Softmax" || op == "LogSoftmax") {
-      Value x = in(0);
-      // Before opset 13 the axis defaults to 1 and the input is taken as
-      // 2-D: its dims before the axis, by those from it on, the softmax over
-      // the second.
-      bool coerced = opset < 13;
-      int64_t axis = normalizeAxis(intAttr(n, "axis", coerced ? 1 : -1),
-                                   x.shape.size(), where);
-      Shape shape = x.shape;
-      if (coerced && axis + 1 != static_cast<int64_t>(shape.size())) {
-        Shape flat = {1, 1};
-        for (size_t i = 0; i < shape.size(); ++i)
-          flat[static_cast<int64_t>(i) < axis ? 0 : 1] *= shape[i];
-        x = reshape(x, flat);
-        axis = 1;
-      }
-      Value shifted = binary("sub", x, reduce("max", x, axis), where);
-      Value e = unary("exp", shifted);
-      Value sum = reduce("sum", e, axis);
-      out = op == "Softmax"
-                ? binary("div", e, sum, where)
-                : binary("sub", shifted, unary("log", sum), where);
-      if (out.shape != shape)
-        out = reshape(out, shape);
-    } else {
-      throw ImportError("unsupported ONNX op '" + op + "' (node '" + n.name() +
-                        "')");
-    }
-    values[n.output(0)] = out;
+                          "' of ONNX op '" + op + "' (node '" + n.name() +
+                          "')");
+    values[n.output(0)] = (this->*e.handler)(n, where);
   }
 
   /// The model's opset of the default domain.
