@@ -1004,7 +1004,7 @@ func.func @dot_not_square(%a: tensor<60x96xf32>, %w: tensor<8x96xf32>) -> tensor
 // CHECK-NOT:     vector.gather
 // CHECK:         vector.transfer_write {{.*}} : vector<7xf32>
 // CHECK-LABEL: func.func @extract_rows_wide_stride
-// CHECK:         vector.gather {{.*}} : tensor<2x3x8x35xf32>, vector<1x1x1x7xindex>
+// CHECK:         vector.gather {{.*}} : tensor<2x3x8x35xf32>, vector<7xindex>
 // CHECK-NOT:     vector.shuffle
 func.func @extract_rows(%x: tensor<2x3x8x14xf32>, %b: tensor<3xf32>) -> tensor<2x3x4x7xf32> {
   %c2 = arith.constant 2 : index
@@ -1042,6 +1042,32 @@ func.func @extract_rows_wide_stride(%x: tensor<2x3x8x35xf32>) -> tensor<2x3x4x7x
     linalg.yield %v : f32
   } -> tensor<2x3x4x7xf32>
   return %r : tensor<2x3x4x7xf32>
+}
+
+// -----
+
+// Reads contiguous along another loop than the innermost (a pooling of a
+// channels-last product: [N, C, OH, OW] from [N, H, W, C]) take that loop
+// as the row: one read of the 16 channels a window position, no gather.
+// CHECK-LABEL: func.func @extract_rows_channels
+// CHECK:         scf.for
+// CHECK:           vector.transfer_read {{.*}} : tensor<2x6x6x16xf32>, vector<16xf32>
+// CHECK-NOT:     vector.gather
+func.func @extract_rows_channels(%x: tensor<2x6x6x16xf32>) -> tensor<2x16x3x3xf32> {
+  %c2 = arith.constant 2 : index
+  %e = tensor.empty() : tensor<2x16x3x3xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%e : tensor<2x16x3x3xf32>) {
+  ^bb0(%out: f32):
+    %n = linalg.index 0 : index
+    %c = linalg.index 1 : index
+    %h = linalg.index 2 : index
+    %w = linalg.index 3 : index
+    %h2 = arith.muli %h, %c2 : index
+    %w2 = arith.muli %w, %c2 : index
+    %v = tensor.extract %x[%n, %h2, %w2, %c] : tensor<2x6x6x16xf32>
+    linalg.yield %v : f32
+  } -> tensor<2x16x3x3xf32>
+  return %r : tensor<2x16x3x3xf32>
 }
 
 // -----

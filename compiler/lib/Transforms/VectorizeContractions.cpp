@@ -625,18 +625,40 @@ void vectorizeWindowCopy(IRRewriter &rewriter, linalg::GenericOp op) {
   }
 }
 
+/// The loop along which a generic's extract reads are contiguous: the one
+/// whose index is the last index of every tensor.extract in its body (a
+/// pooling of a channels-last product, [N, C, OH, OW] read from
+/// [N, H, W, C]: the channels); else the innermost loop.
+unsigned contiguousReadLoop(linalg::GenericOp op) {
+  std::optional<unsigned> loop;
+  for (Operation &o : op.getBody()->getOperations()) {
+    auto extract = dyn_cast<tensor::ExtractOp>(o);
+    if (!extract)
+      continue;
+    auto index =
+        extract.getIndices().empty()
+            ? linalg::IndexOp()
+            : extract.getIndices().back().getDefiningOp<linalg::IndexOp>();
+    if (!index || (loop && *loop != index.getDim()))
+      return op.getNumLoops() - 1;
+    loop = index.getDim();
+  }
+  return loop.value_or(op.getNumLoops() - 1);
+}
+
 /// Whether `op` computes each element through tensor.extract reads (a
 /// pooling window's, with its producer computed at each read point by
-/// ember-fuse-elementwise): an all-parallel generic writing f32 rows of at
-/// least 4 elements whose body extracts.
+/// ember-fuse-elementwise): an all-parallel generic writing f32 whose body
+/// extracts, with rows (contiguousReadLoop) of at least 4 elements.
 bool readsThroughExtracts(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
       op.getNumParallelLoops() != op.getNumLoops() || op.getNumLoops() == 0)
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   auto type = dyn_cast<RankedTensorType>(op.getResultTypes()[0]);
-  if (llvm::any_of(ranges, ShapedType::isDynamic) || ranges.back() < 4 ||
-      !type || !type.getElementType().isF32())
+  if (llvm::any_of(ranges, ShapedType::isDynamic) ||
+      ranges[contiguousReadLoop(op)] < 4 || !type ||
+      !type.getElementType().isF32())
     return false;
   return llvm::any_of(op.getBody()->getOperations(),
                       [](Operation &o) { return isa<tensor::ExtractOp>(o); });
@@ -766,16 +788,31 @@ void gatherAsStridedRead(IRRewriter &rewriter, vector::GatherOp gather) {
                      vector::ShapeCastOp::create(rewriter, loc, type, row));
 }
 
-/// Vectorizes such a generic a row of its innermost loop at a time: the
-/// outer loops tiled by one, each row one vector, its reads gathers, and
-/// those at a constant stride one read and a shuffle (gatherAsStridedRead).
+/// Vectorizes such a generic a row at a time along the loop its reads are
+/// contiguous in (contiguousReadLoop; else the innermost): the other loops
+/// tiled by one, each row one vector, its reads gathers, and those at a
+/// constant stride one read and a shuffle (gatherAsStridedRead).
 void vectorizeExtractRows(IRRewriter &rewriter, linalg::GenericOp op) {
   SmallVector<int64_t> sizes(op.getNumLoops(), 1);
-  sizes.back() = 0;
+  sizes[contiguousReadLoop(op)] = 0;
   scf::SCFTilingOptions rows;
   rows.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
   for (Operation *tiled : tileInPlace(rewriter, op, rows)) {
     Block *block = tiled->getBlock();
+    // The row's unit dims dropped: a row along an outer loop would be a
+    // vector with trailing unit dims, which LLVM's lowering scalarizes.
+    if (auto row = dyn_cast<linalg::GenericOp>(tiled)) {
+      linalg::ControlDropUnitDims control;
+      control.rankReductionStrategy = linalg::ControlDropUnitDims::
+          RankReductionStrategy::ExtractInsertSlice;
+      rewriter.setInsertionPoint(row);
+      FailureOr<linalg::DropUnitDimsResult> dropped =
+          linalg::dropUnitDims(rewriter, row, control);
+      if (succeeded(dropped)) {
+        rewriter.replaceOp(row, dropped->replacements);
+        tiled = dropped->resultOp;
+      }
+    }
     vectorizeOp(rewriter, tiled, /*gathers=*/true);
     SmallVector<vector::GatherOp> gathers;
     for (Operation &o : *block)

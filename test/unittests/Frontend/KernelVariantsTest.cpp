@@ -226,9 +226,12 @@ TEST_P(KernelVariantsTest, WindowBlocks) {
 // Ops that read through tensor.extract (pooling, with its producer computed
 // at each read point) run a row of output columns at a time, the reads
 // gathers; a read whose columns step by 1 to 4 elements is one contiguous
-// read and a shuffle. Max and average pooling of a rectified biased
-// convolution and of a plain input, windows stepping by 1, 2, 3 (strided
-// reads), 5 (a gather), with and without padding, odd widths.
+// read and a shuffle; reads contiguous along another loop (a pooling of a
+// channels-last product: its channels) take that loop as the row. Max and
+// average pooling of a rectified biased convolution (shallow: its product
+// is [F, N * OH * OW]; deep: channels-last, 17 channels) and of a plain
+// input, windows stepping by 1, 2, 3 (strided reads), 5 (a gather), with
+// and without padding, odd widths.
 TEST_P(KernelVariantsTest, ExtractRows) {
   int64_t h = randInt(9, 13), w = 2 * randInt(4, 8) + 1;
   for (int64_t stride : {1, 2, 3, 5}) {
@@ -247,6 +250,18 @@ TEST_P(KernelVariantsTest, ExtractRows) {
           return max_pool2d(randomTensor({2, 3, h, w}), 2, stride);
         },
         0);
+    // A deep convolution's product is channels-last ([N * OH * OW, F]):
+    // the pooling reads it contiguously along its channels, and runs a
+    // row of channels at a time.
+    expectAllThreadCounts(
+        [&] {
+          Tensor y =
+              conv2d(randomTensor({3, 8, h, w}), randomTensor({17, 8, 3, 3}),
+                     randomTensor({17}), 1, 1)
+                  .relu();
+          return max_pool2d(y, 2, stride);
+        },
+        1e-5);
   }
 }
 
