@@ -21,10 +21,13 @@ struct OnnxImportResult {
   bool malformed = false;
 };
 
-/// Imports an ONNX model (ModelProto bytes): graph inputs with static
-/// shapes become arguments, initializers become constants, and Gemm,
-/// MatMul, Add, Sub, Mul, Div, Relu, Neg, Flatten, Reshape, Transpose,
-/// Softmax, LogSoftmax, Constant and Identity become ember ops.
+/// Imports an ONNX model (ModelProto bytes, opsets 7 to 22 of the default
+/// domain): graph inputs with static shapes become arguments, initializers
+/// become constants, and each node becomes ember ops through its row of
+/// the importer's op table (OnnxImport.cpp's opTable(); docs/graphc.md
+/// lists the ops and their limits). A node Ember cannot import exactly (an
+/// op, an attribute, an input count or an element type it does not read)
+/// is an error naming the node, never an approximation.
 OnnxImportResult importOnnx(std::string_view bytes);
 
 } // namespace ember::compiler
