@@ -449,7 +449,7 @@ private:
         axes.assign(a->ints().begin(), a->ints().end());
         present = true;
       }
-    } else if (n.input_size() > 1 && !n.input(1).empty()) {
+    } else if (hasInput(n, 1)) {
       axes = intsOf(input(n, 1, where), where + ": axes");
       present = true;
     }
@@ -683,7 +683,7 @@ private:
         hi = scalar(a->f(), x.elem);
     } else {
       auto bound = [&](int i) -> std::optional<Value> {
-        if (n.input_size() <= i || n.input(i).empty())
+        if (!hasInput(n, i))
           return std::nullopt;
         const Value &b = input(n, i, where);
         if (!b.shape.empty())
@@ -828,9 +828,7 @@ private:
     int64_t inner = transB ? b.shape[1] : b.shape[0];
     if (a.shape[1] != inner)
       throw ImportError(where + ": inner sizes do not match");
-    const Value *c = n.input_size() > 2 && !n.input(2).empty()
-                         ? &input(n, 2, where)
-                         : nullptr;
+    const Value *c = hasInput(n, 2) ? &input(n, 2, where) : nullptr;
     requireFloatProduct({&a, &b}, where);
     if (c)
       requireFloatProduct({&a, c}, where);
@@ -923,7 +921,7 @@ private:
     std::vector<int64_t> pads;
     if (const auto *a = attr(n, "pads")) {
       pads.assign(a->ints().begin(), a->ints().end());
-    } else if (n.input_size() > 1 && !n.input(1).empty()) {
+    } else if (hasInput(n, 1)) {
       pads = intsOf(input(n, 1, where), where + ": the pads");
     }
     if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p; }))
@@ -936,7 +934,7 @@ private:
   Value importDropout(const onnx::NodeProto &n, const std::string &where) {
     // Inference: the identity (training_mode, the third input, must be
     // absent or false, and the mask output unused).
-    if (n.input_size() > 2 && !n.input(2).empty()) {
+    if (hasInput(n, 2)) {
       auto it = intConstants.find(input(n, 2, where).ssa);
       bool off = it != intConstants.end() &&
                  std::all_of(it->second.begin(), it->second.end(),
@@ -1133,8 +1131,6 @@ private:
         throw ImportError(where + ": only the first output is supported");
     std::string type = typeOf(x.shape, x.elem);
     if (op == "Conv") {
-      if (n.input_size() < 2)
-        throw ImportError(where + ": missing the weight");
       const Value &w = input(n, 1, where);
       int64_t group = intAttr(n, "group", 1);
       if (w.shape.size() != 4 || w.elem != x.elem || group < 1 ||
@@ -1153,7 +1149,7 @@ private:
                                      pads[d], dilations[d], where));
       std::string operands = x.ssa + ", " + w.ssa;
       std::string types = type + ", " + typeOf(w.shape, w.elem);
-      if (n.input_size() > 2 && !n.input(2).empty()) {
+      if (hasInput(n, 2)) {
         const Value &b = input(n, 2, where);
         if (b.shape != Shape{w.shape[0]} || b.elem != x.elem)
           throw ImportError(where + ": the bias should be [" +
@@ -1212,6 +1208,12 @@ private:
   void requireAxisZero(const onnx::NodeProto &n, const std::string &where) {
     if (intAttr(n, "axis", 0) != 0)
       throw ImportError(where + ": only axis 0 is supported");
+  }
+
+  /// Whether node `n` has its optional input `i` (an empty name is ONNX's
+  /// way of leaving one out).
+  static bool hasInput(const onnx::NodeProto &n, int i) {
+    return i < n.input_size() && !n.input(i).empty();
   }
 
   /// Input `i` of node `n`, which must have it.
