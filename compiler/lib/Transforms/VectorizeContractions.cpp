@@ -595,21 +595,23 @@ bool isWindowCopy(linalg::GenericOp op) {
   return true;
 }
 
-/// Copies a window copy (isWindowCopy) a row of its innermost loop at a
-/// time: the outer loops tiled by one, each row's unit dims dropped, and
-/// the row vectorized (one transfer read and write of its contiguous
-/// elements). The CNN's second im2col (64 x 14 x 14 x 3 x 3 x 32 from
-/// channels-last input): about 0.9 ms on one thread, from 1.8 as scalar
-/// moves.
-void vectorizeWindowCopy(IRRewriter &rewriter, linalg::GenericOp op) {
+/// Tiles an all-parallel generic into rows along loop `rowLoop` (every
+/// other loop by one), drops each row's unit dims (a row along an outer
+/// loop would otherwise be a vector with trailing unit dims, which LLVM's
+/// lowering scalarizes) and vectorizes it (`gathers`: as vectorizeOp).
+/// Returns the blocks the rows' vector code is in.
+SmallVector<Block *> vectorizeRows(IRRewriter &rewriter, linalg::GenericOp op,
+                                   unsigned rowLoop, bool gathers) {
   SmallVector<int64_t> sizes(op.getNumLoops(), 1);
-  sizes.back() = 0;
+  sizes[rowLoop] = 0;
   scf::SCFTilingOptions rows;
   rows.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  SmallVector<Block *> blocks;
   for (Operation *tiled : tileInPlace(rewriter, op, rows)) {
     auto row = dyn_cast<linalg::GenericOp>(tiled);
     if (!row)
       continue;
+    blocks.push_back(row->getBlock());
     linalg::ControlDropUnitDims control;
     control.rankReductionStrategy =
         linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
@@ -617,12 +619,23 @@ void vectorizeWindowCopy(IRRewriter &rewriter, linalg::GenericOp op) {
     FailureOr<linalg::DropUnitDimsResult> dropped =
         linalg::dropUnitDims(rewriter, row, control);
     if (failed(dropped)) {
-      vectorizeOp(rewriter, row);
+      vectorizeOp(rewriter, row, gathers);
       continue;
     }
     rewriter.replaceOp(row, dropped->replacements);
-    vectorizeOp(rewriter, dropped->resultOp);
+    vectorizeOp(rewriter, dropped->resultOp, gathers);
   }
+  return blocks;
+}
+
+/// Copies a window copy (isWindowCopy) a row of its innermost loop at a
+/// time: the outer loops tiled by one, each row's unit dims dropped, and
+/// the row vectorized (one transfer read and write of its contiguous
+/// elements). The CNN's second im2col (64 x 14 x 14 x 3 x 3 x 32 from
+/// channels-last input): about 0.9 ms on one thread, from 1.8 as scalar
+/// moves.
+void vectorizeWindowCopy(IRRewriter &rewriter, linalg::GenericOp op) {
+  (void)vectorizeRows(rewriter, op, op.getNumLoops() - 1, /*gathers=*/false);
 }
 
 /// The loop along which a generic's extract reads are contiguous: the one
@@ -793,27 +806,8 @@ void gatherAsStridedRead(IRRewriter &rewriter, vector::GatherOp gather) {
 /// tiled by one, each row one vector, its reads gathers, and those at a
 /// constant stride one read and a shuffle (gatherAsStridedRead).
 void vectorizeExtractRows(IRRewriter &rewriter, linalg::GenericOp op) {
-  SmallVector<int64_t> sizes(op.getNumLoops(), 1);
-  sizes[contiguousReadLoop(op)] = 0;
-  scf::SCFTilingOptions rows;
-  rows.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
-  for (Operation *tiled : tileInPlace(rewriter, op, rows)) {
-    Block *block = tiled->getBlock();
-    // The row's unit dims dropped: a row along an outer loop would be a
-    // vector with trailing unit dims, which LLVM's lowering scalarizes.
-    if (auto row = dyn_cast<linalg::GenericOp>(tiled)) {
-      linalg::ControlDropUnitDims control;
-      control.rankReductionStrategy = linalg::ControlDropUnitDims::
-          RankReductionStrategy::ExtractInsertSlice;
-      rewriter.setInsertionPoint(row);
-      FailureOr<linalg::DropUnitDimsResult> dropped =
-          linalg::dropUnitDims(rewriter, row, control);
-      if (succeeded(dropped)) {
-        rewriter.replaceOp(row, dropped->replacements);
-        tiled = dropped->resultOp;
-      }
-    }
-    vectorizeOp(rewriter, tiled, /*gathers=*/true);
+  for (Block *block :
+       vectorizeRows(rewriter, op, contiguousReadLoop(op), /*gathers=*/true)) {
     SmallVector<vector::GatherOp> gathers;
     for (Operation &o : *block)
       if (auto gather = dyn_cast<vector::GatherOp>(o))
