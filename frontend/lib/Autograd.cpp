@@ -180,10 +180,18 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
     if (isFloatingPoint(node->inputs[0]->dtype))
       return {g.to(node->inputs[0]->dtype)};
     return {Tensor()};
-  default:
-    // Comparisons and argmax have no gradient; leaves have no inputs.
-    return std::vector<Tensor>(node->inputs.size());
+  case OpKind::Leaf:
+    break; // no inputs
+#define EMBER_OP(Kind, name, Attributes, Types, Gradient)                      \
+  EMBER_OP_##Gradient(Kind)
+#define EMBER_OP_Differentiable(Kind)
+#define EMBER_OP_None(Kind) case OpKind::Kind:
+#include "ember/frontend/Ops.def"
+#undef EMBER_OP_Differentiable
+#undef EMBER_OP_None
+    break; // Ops.def says their results carry no gradient
   }
+  return std::vector<Tensor>(node->inputs.size());
 }
 
 /// Nodes that require grad reachable from `root`, users before inputs.

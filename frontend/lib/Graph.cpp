@@ -114,50 +114,30 @@ void checkInputVersions(const std::vector<NodePtr> &targets,
   });
 }
 
-std::string_view opName(OpKind kind) {
-  switch (kind) {
-  case OpKind::Leaf: return "leaf";
-  case OpKind::Add: return "add";
-  case OpKind::Sub: return "sub";
-  case OpKind::Mul: return "mul";
-  case OpKind::Div: return "div";
-  case OpKind::Neg: return "neg";
-  case OpKind::Relu: return "relu";
-  case OpKind::Matmul: return "matmul";
-  case OpKind::Linear: return "linear";
-  case OpKind::Reshape: return "reshape";
-  case OpKind::Transpose: return "transpose";
-  case OpKind::BroadcastTo: return "broadcast_to";
-  case OpKind::Sum: return "sum";
-  case OpKind::Max: return "max";
-  case OpKind::Min: return "min";
-  case OpKind::Argmax: return "argmax";
-  case OpKind::Exp: return "exp";
-  case OpKind::Log: return "log";
-  case OpKind::Sqrt: return "sqrt";
-  case OpKind::Sigmoid:
-    return "sigmoid";
-  case OpKind::Tanh:
-    return "tanh";
-  case OpKind::Erf:
-    return "erf";
-  case OpKind::Eq: return "eq";
-  case OpKind::Ne: return "ne";
-  case OpKind::Lt: return "lt";
-  case OpKind::Le: return "le";
-  case OpKind::Gt: return "gt";
-  case OpKind::Ge: return "ge";
-  case OpKind::Select: return "select";
-  case OpKind::Cast: return "cast";
-  case OpKind::Conv2d:
-    return "conv2d";
-  case OpKind::Conv2dGradInput:
-    return "conv2d_grad_input";
-  case OpKind::Conv2dGradWeight:
-    return "conv2d_grad_weight";
-  }
-  return "?";
+namespace {
+constexpr OpInfo kLeafInfo{"leaf", OpAttributes::None, OpTypes::Result, false};
+constexpr OpInfo kOpInfo[] = {
+#define EMBER_OP(Kind, name, Attributes, Types, Gradient)                      \
+  {name, OpAttributes::Attributes, OpTypes::Types,                             \
+   std::string_view(#Gradient) == "Differentiable"},
+#include "ember/frontend/Ops.def"
+};
+} // namespace
+
+const OpInfo &opInfo(OpKind kind) {
+  size_t i = static_cast<size_t>(kind);
+  return i == 0 ? kLeafInfo : kOpInfo[i - 1];
 }
+
+const std::vector<OpKind> &allOps() {
+  static const std::vector<OpKind> kinds = {
+#define EMBER_OP(Kind, name, Attributes, Types, Gradient) OpKind::Kind,
+#include "ember/frontend/Ops.def"
+  };
+  return kinds;
+}
+
+std::string_view opName(OpKind kind) { return opInfo(kind).name; }
 
 std::string formatLocation(const std::source_location &loc) {
   std::string file = loc.file_name();

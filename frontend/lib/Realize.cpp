@@ -355,6 +355,69 @@ std::string constantAttr(const Node &node, const std::shared_ptr<rt::Buffer> &da
   return text + "\"> : " + type;
 }
 
+namespace {
+/// `node` as one line of ember IR, `result = ember.<op> operands ...`,
+/// written as Ops.def says.
+std::string printOp(const Node &node, const std::string &result,
+                    const std::vector<std::string> &operands) {
+  const OpInfo &info = opInfo(node.kind);
+  std::string attributes;
+  const std::vector<int64_t> &w = node.window;
+  switch (info.attributes) {
+  case OpAttributes::None:
+    break;
+  case OpAttributes::Dim:
+    attributes = fmt::format(" dim = {}{}", node.axes.at(0),
+                             node.keepdim ? " keepdim" : "");
+    break;
+  case OpAttributes::Dims:
+    attributes = fmt::format(" dims = [{}]{}", joinInts(node.axes),
+                             node.keepdim ? " keepdim" : "");
+    break;
+  case OpAttributes::Perm:
+    attributes = fmt::format(" [{}]", joinInts(node.axes));
+    break;
+  case OpAttributes::Conv:
+    attributes = fmt::format(" stride = [{}, {}] padding = [{}, {}] dilation "
+                             "= [{}, {}] groups = {}",
+                             w.at(0), w.at(1), w.at(2), w.at(3), w.at(4),
+                             w.at(5), w.at(6));
+    break;
+  case OpAttributes::Pool:
+    attributes = fmt::format(" kernel = [{}, {}] stride = [{}, {}] padding = "
+                             "[{}, {}] dilation = [{}, {}]",
+                             w.at(0), w.at(1), w.at(2), w.at(3), w.at(4),
+                             w.at(5), w.at(6), w.at(7));
+    break;
+  }
+  std::string type = typeString(node.shape, node.dtype);
+  auto inType = [&](size_t i) {
+    return typeString(node.inputs.at(i)->shape, node.inputs.at(i)->dtype);
+  };
+  std::string types;
+  switch (info.types) {
+  case OpTypes::Result:
+    types = type;
+    break;
+  case OpTypes::Select:
+    types = inType(0) + ", " + type;
+    break;
+  case OpTypes::FirstIn:
+    types = inType(0) + " -> " + type;
+    break;
+  case OpTypes::AllIn: {
+    std::vector<std::string> inTypes;
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      inTypes.push_back(inType(i));
+    types = fmt::format("({}) -> {}", fmt::join(inTypes, ", "), type);
+    break;
+  }
+  }
+  return fmt::format("{} = ember.{} {}{} : {}", result, info.name,
+                     fmt::join(operands, ", "), attributes, types);
+}
+} // namespace
+
 std::string emitGraph(const std::vector<NodePtr> &targets,
                       std::vector<NodePtr> *leavesOut,
                       const std::vector<NodePtr> *arguments,
@@ -426,123 +489,10 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
     std::vector<std::string> operands;
     for (const NodePtr &in : node->inputs)
       operands.push_back(nameOf(in));
-    std::string result = "%" + std::to_string(counter++);
-    std::string type = typeString(node->shape, node->dtype);
-    auto inType = [&](size_t i) {
-      return typeString(node->inputs[i]->shape, node->inputs[i]->dtype);
-    };
-    std::string line;
-    switch (node->kind) {
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div:
-      line = fmt::format("{} = ember.{} {}, {} : {}", result,
-                         opName(node->kind), operands[0], operands[1], type);
-      break;
-    case OpKind::Neg:
-    case OpKind::Relu:
-    case OpKind::Exp:
-    case OpKind::Log:
-    case OpKind::Sqrt:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::Erf:
-      line = fmt::format("{} = ember.{} {} : {}", result, opName(node->kind),
-                         operands[0], type);
-      break;
-    case OpKind::Eq:
-    case OpKind::Ne:
-    case OpKind::Lt:
-    case OpKind::Le:
-    case OpKind::Gt:
-    case OpKind::Ge:
-      line = fmt::format("{} = ember.{} {}, {} : {} -> {}", result,
-                         opName(node->kind), operands[0], operands[1],
-                         inType(0), type);
-      break;
-    case OpKind::Select:
-      line = fmt::format("{} = ember.select {}, {}, {} : {}, {}", result,
-                         operands[0], operands[1], operands[2], inType(0),
-                         type);
-      break;
-    case OpKind::Cast:
-      line = fmt::format("{} = ember.cast {} : {} -> {}", result, operands[0],
-                         inType(0), type);
-      break;
-    case OpKind::Argmax:
-      line = fmt::format("{} = ember.argmax {} dim = {}{} : {} -> {}", result,
-                         operands[0], node->axes.at(0),
-                         node->keepdim ? " keepdim" : "", inType(0), type);
-      break;
-    case OpKind::Matmul:
-    case OpKind::Linear: {
-      std::vector<std::string> inTypes;
-      for (size_t i = 0; i < operands.size(); ++i)
-        inTypes.push_back(inType(i));
-      line = fmt::format("{} = ember.{} {} : ({}) -> {}", result,
-                         opName(node->kind), fmt::join(operands, ", "),
-                         fmt::join(inTypes, ", "), type);
-      break;
-    }
-    case OpKind::Reshape:
-    case OpKind::BroadcastTo:
-      line = fmt::format("{} = ember.{} {} : {} -> {}", result,
-                         opName(node->kind), operands[0], inType(0), type);
-      break;
-    case OpKind::Transpose:
-      line = fmt::format("{} = ember.transpose {} [{}] : {} -> {}", result,
-                         operands[0], joinInts(node->axes), inType(0), type);
-      break;
-    case OpKind::Sum:
-    case OpKind::Max:
-    case OpKind::Min:
-      line = fmt::format("{} = ember.{} {} dims = [{}]{} : {} -> {}", result,
-                         opName(node->kind), operands[0], joinInts(node->axes),
-                         node->keepdim ? " keepdim" : "", inType(0), type);
-      break;
-    case OpKind::Conv2d:
-    case OpKind::Conv2dGradInput:
-    case OpKind::Conv2dGradWeight: {
-      const std::vector<int64_t> &w = node->window;
-      std::vector<std::string> inTypes;
-      for (size_t i = 0; i < operands.size(); ++i)
-        inTypes.push_back(inType(i));
-      line = fmt::format(
-          "{} = ember.{} {} stride = [{}, {}] padding = [{}, {}] dilation = "
-          "[{}, {}] groups = {} : ({}) -> {}",
-          result, opName(node->kind), fmt::join(operands, ", "), w.at(0),
-          w.at(1), w.at(2), w.at(3), w.at(4), w.at(5), w.at(6),
-          fmt::join(inTypes, ", "), type);
-      break;
-    }
-    case OpKind::MaxPool2d:
-    case OpKind::MaxPool2dGrad: {
-      const std::vector<int64_t> &w = node->window;
-      std::string window = fmt::format(
-          "kernel = [{}, {}] stride = [{}, {}] padding = [{}, {}] dilation = "
-          "[{}, {}]",
-          w.at(0), w.at(1), w.at(2), w.at(3), w.at(4), w.at(5), w.at(6),
-          w.at(7));
-      if (node->kind == OpKind::MaxPool2d)
-        line = fmt::format("{} = ember.max_pool2d {} {} : {} -> {}", result,
-                           operands[0], window, inType(0), type);
-      else
-        line = fmt::format("{} = ember.max_pool2d_grad {}, {} {} : ({}, {}) "
-                           "-> {}",
-                           result, operands[0], operands[1], window, inType(0),
-                           inType(1), type);
-      break;
-    }
-    case OpKind::RandomUniform:
-      line = fmt::format("{} = ember.random_uniform {}, {} : ({}, {}) -> {}",
-                         result, operands[0], operands[1], inType(0), inType(1),
-                         type);
-      break;
-    case OpKind::Leaf:
+    if (node->kind == OpKind::Leaf)
       throw Error("ember: internal error: a leaf without data is in the graph");
-    }
-    body += "    " + line + "\n";
+    std::string result = "%" + std::to_string(counter++);
+    body += "    " + printOp(*node, result, operands) + "\n";
     names.emplace(node, result);
   }
 

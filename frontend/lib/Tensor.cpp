@@ -60,9 +60,7 @@ thread_local bool gradEnabled = true;
 thread_local std::optional<std::source_location> callerLocation;
 
 /// Ops through which gradients flow (when their result is floating-point).
-bool isDifferentiable(OpKind kind) {
-  return !fe::isComparison(kind) && kind != OpKind::Argmax;
-}
+bool isDifferentiable(OpKind kind) { return fe::opInfo(kind).differentiable; }
 
 /// The device an op on `inputs` runs on. Rank-0 CPU tensors may join a
 /// CUDA op (as in PyTorch); other mixes are errors naming both devices.

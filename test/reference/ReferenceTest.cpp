@@ -7,12 +7,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "Reference.h"
+#include "OpTable.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
+#include <set>
 #include <stdexcept>
 
 using namespace ember;
@@ -453,4 +456,66 @@ TEST(ReferenceCompareClose, SizeMismatchIsReported) {
   EXPECT_NE(message.find("size mismatch"), std::string::npos) << message;
   message = ref::compareClose({1, 2}, {1, 2}, {3}, 0, 0);
   EXPECT_NE(message.find("[3]"), std::string::npos) << message;
+}
+
+// Every op of the frontend's list (Ops.def) has an op-table case that
+// records it, in its forward or its backward graph: so every op is checked
+// against this evaluator on every backend. A new op without a case fails
+// here, naming it. Draws are seeded with fixed seeds (the cases' random
+// choices, such as a bias or not, are covered by several of them).
+TEST(OpTableCoverage, EveryOpHasACase) {
+  std::set<OpKind> seen;
+  for (const test::OpCase &c : test::opTable()) {
+    for (uint64_t seed = 1; seed <= 8; ++seed) {
+      std::mt19937_64 rng(seed);
+      test::Draw draw(rng);
+      test::OpInstance instance = c.draw(draw);
+      if (c.gradients)
+        for (Tensor &t : instance.inputs)
+          if (t.dtype() == DType::Float32 || t.dtype() == DType::Float64)
+            t.requires_grad_();
+      std::vector<Tensor> outputs = instance.op(instance.inputs).tensors;
+      std::vector<NodePtr> roots;
+      for (const Tensor &t : outputs)
+        roots.push_back(t.node());
+      if (c.gradients) {
+        Tensor loss;
+        for (const Tensor &t : outputs)
+          loss = loss.defined() ? loss + t.sum() : t.sum();
+        loss.backward();
+        for (Tensor &t : instance.inputs) {
+          if (t.grad().defined())
+            roots.push_back(t.grad().node());
+          t.zero_grad_();
+        }
+      }
+      // Every node the case recorded, realised or not.
+      std::vector<NodePtr> stack = roots;
+      std::set<const Node *> visited;
+      while (!stack.empty()) {
+        NodePtr n = stack.back();
+        stack.pop_back();
+        if (!n || !visited.insert(n.get()).second)
+          continue;
+        seen.insert(n->kind);
+        for (const NodePtr &in : n->inputs)
+          stack.push_back(in);
+      }
+    }
+  }
+  for (OpKind kind : fe::allOps())
+    EXPECT_TRUE(seen.count(kind))
+        << "ember." << fe::opName(kind)
+        << " has no case in test/reference/OpTable.cpp that records it";
+}
+
+// The names come from Ops.def: distinct, and each one an ember op's.
+TEST(OpTableCoverage, OpNamesAreDistinct) {
+  std::set<std::string_view> names;
+  for (OpKind kind : fe::allOps()) {
+    EXPECT_FALSE(fe::opName(kind).empty());
+    EXPECT_TRUE(names.insert(fe::opName(kind)).second) << fe::opName(kind);
+  }
+  EXPECT_EQ(fe::opName(OpKind::MaxPool2d), "max_pool2d");
+  EXPECT_EQ(fe::opName(OpKind::RandomUniform), "random_uniform");
 }

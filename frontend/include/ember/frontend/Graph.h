@@ -35,50 +35,37 @@ int64_t numelOf(const Shape &shape);
 
 namespace fe {
 
-/// What a Node computes. Each kind but Leaf is an op of the `ember` dialect.
+/// What a Node computes: Leaf (data supplied by the user; no inputs) or
+/// one op of the `ember` dialect, as Ops.def lists them.
 enum class OpKind : uint8_t {
-  Leaf,        ///< Data supplied by the user; no inputs.
-  Add,         ///< ember.add (inputs: lhs, rhs; same shape and dtype)
-  Sub,         ///< ember.sub
-  Mul,         ///< ember.mul
-  Div,         ///< ember.div
-  Neg,         ///< ember.neg (input)
-  Relu,        ///< ember.relu (input)
-  Matmul,      ///< ember.matmul (lhs [M,K], rhs [K,N])
-  Linear,      ///< ember.linear (input [M,K], weight [N,K], optional bias [N])
-  Reshape,     ///< ember.reshape (input) to `shape`
-  Transpose,   ///< ember.transpose (input) by `axes` (a permutation)
-  BroadcastTo, ///< ember.broadcast_to (input) to `shape`
-  Sum,         ///< ember.sum (input) over `axes`, `keepdim`
-  Max,         ///< ember.max (input) over `axes`, `keepdim`
-  Min,         ///< ember.min (input) over `axes`, `keepdim`
-  Argmax,      ///< ember.argmax (input) along axes[0], `keepdim`; int64
-  Exp,         ///< ember.exp (input)
-  Log,         ///< ember.log (input)
-  Sqrt,        ///< ember.sqrt (input)
-  Sigmoid,     ///< ember.sigmoid (input)
-  Tanh,        ///< ember.tanh (input)
-  Erf,         ///< ember.erf (input)
-  Eq,          ///< ember.eq (lhs, rhs); bool
-  Ne,          ///< ember.ne
-  Lt,          ///< ember.lt
-  Le,          ///< ember.le
-  Gt,          ///< ember.gt
-  Ge,          ///< ember.ge
-  Select,      ///< ember.select (condition, true value, false value)
-  Cast,        ///< ember.cast (input) to the node's dtype
-  Conv2d,      ///< ember.conv2d (input, weight, optional bias) by `window`
-  Conv2dGradInput,  ///< ember.conv2d_grad_input (grad_output, weight)
-  Conv2dGradWeight, ///< ember.conv2d_grad_weight (input, grad_output)
-  MaxPool2d,        ///< ember.max_pool2d (input) by `window`
-  MaxPool2dGrad,    ///< ember.max_pool2d_grad (grad_output, input)
-  RandomUniform,    ///< ember.random_uniform (seed, offset: rank-0 int64)
+  Leaf,
+#define EMBER_OP(Kind, name, Attributes, Types, Gradient) Kind,
+#include "ember/frontend/Ops.def"
 };
+
+/// How the graph printer writes an op (Ops.def's Attributes and Types
+/// columns).
+enum class OpAttributes : uint8_t { None, Dim, Dims, Perm, Conv, Pool };
+enum class OpTypes : uint8_t { Result, Select, FirstIn, AllIn };
+
+/// Ops.def's row of one op.
+struct OpInfo {
+  std::string_view name; ///< the ember op, without "ember."; "leaf"
+  OpAttributes attributes;
+  OpTypes types;
+  bool differentiable; ///< its result may carry a gradient
+};
+
+/// The row of `kind` (Leaf has a row of its own: "leaf", no gradient).
+const OpInfo &opInfo(OpKind kind);
+
+/// Every kind but Leaf, in Ops.def's order.
+const std::vector<OpKind> &allOps();
 
 /// Whether `kind` is a convolution or one of its gradients (they share
 /// Node::window).
 inline bool isConvolution(OpKind kind) {
-  return kind >= OpKind::Conv2d && kind <= OpKind::Conv2dGradWeight;
+  return opInfo(kind).attributes == OpAttributes::Conv;
 }
 
 /// Whether `kind` is one of the elementwise comparisons (Eq ... Ge).
