@@ -1,13 +1,29 @@
 //===- OnnxImport.cpp - ONNX models to ember IR ---------------------------===//
 //
 // Part of Ember. Reads a ModelProto with Debian's libonnx (protobuf) and
-// writes ember IR text, tracking every value's static shape and element
-// type. Broadcasting is made explicit with ember.broadcast_to, as the
-// frontend does.
+// builds ember IR with MLIR's builders and the ember dialect's op classes,
+// tracking every value's static shape and element type; the module is
+// verified and returned as text. Broadcasting is made explicit with
+// ember.broadcast_to, as the frontend does.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ember/Compiler/OnnxImport.h"
+#include "ember/Dialect/Ember/IR/EmberDialect.h"
+#include "ember/Dialect/Ember/IR/EmberOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -18,12 +34,14 @@
 #include <map>
 #include <numeric>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
 
 namespace ember::compiler {
 namespace {
+
+/// The ember dialect's op classes (mlir::ember, not this ::ember).
+namespace dialect = ::mlir::ember;
 
 using Shape = std::vector<int64_t>;
 
@@ -33,9 +51,9 @@ struct ImportError : std::runtime_error {
 };
 
 struct Value {
-  std::string ssa;  ///< %name in the emitted IR
+  mlir::Value value; ///< the op result or argument in the built IR
   Shape shape;
-  std::string elem; ///< "f32", "f64", "i64"
+  std::string elem; ///< "f32", "f64", "i64", "i1"
 };
 
 std::string typeOf(const Shape &s, const std::string &elem) {
@@ -75,7 +93,11 @@ public:
   /// numpy-style broadcasting of today's Add, Gemm, ...) to 22.
   static constexpr int64_t kMinOpset = 7, kMaxOpset = 22;
 
-  std::string run(const onnx::ModelProto &model) {
+  explicit Importer(mlir::MLIRContext &context)
+      : builder(&context), loc(builder.getUnknownLoc()) {}
+
+  /// Builds func.func @graph of `model` at the end of `module`.
+  void run(const onnx::ModelProto &model, mlir::ModuleOp module) {
     // What an op means depends on the model's opset of its domain.
     bool found = false;
     for (const onnx::OperatorSetIdProto &id : model.opset_import()) {
@@ -94,9 +116,16 @@ public:
                         std::to_string(kMinOpset) + " to " +
                         std::to_string(kMaxOpset));
     const onnx::GraphProto &g = model.graph();
-    for (const onnx::TensorProto &t : g.initializer())
+    // The function type is set once the inputs and outputs are known.
+    builder.setInsertionPointToEnd(module.getBody());
+    auto func = mlir::func::FuncOp::create(builder, loc, "graph",
+                                           builder.getFunctionType({}, {}));
+    mlir::Block *entry = func.addEntryBlock();
+    builder.setInsertionPointToEnd(entry);
+    for (const onnx::TensorProto &t : g.initializer()) {
+      loc = nameLoc(t.name());
       values[t.name()] = constant(t, "initializer '" + t.name() + "'");
-    std::string args;
+    }
     for (const onnx::ValueInfoProto &in : g.input()) {
       if (values.count(in.name()))
         continue; // an initializer listed as an input
@@ -110,23 +139,25 @@ public:
         shape.push_back(d.dim_value());
       }
       (void)numel(shape); // rejects absurd sizes
-      std::string ssa = "%arg" + std::to_string(numArgs++);
-      Value v{ssa, shape, elemOf(tt.elem_type(), "input '" + in.name() + "'")};
-      args += (args.empty() ? "" : ", ") + ssa + ": " + typeOf(shape, v.elem);
-      values[in.name()] = v;
+      std::string elem = elemOf(tt.elem_type(), "input '" + in.name() + "'");
+      mlir::Value arg =
+          entry->addArgument(tensorType(shape, elem), nameLoc(in.name()));
+      values[in.name()] = Value{arg, shape, elem};
     }
     for (const onnx::NodeProto &node : g.node())
       importNode(node);
     if (g.output_size() == 0)
       throw ImportError("the graph has no outputs: nothing to compute");
-    std::string results, types;
+    llvm::SmallVector<mlir::Value> results;
+    llvm::SmallVector<mlir::Type> types;
     for (const onnx::ValueInfoProto &out : g.output()) {
       const Value &v = lookup(out.name(), "graph output");
-      results += (results.empty() ? "" : ", ") + v.ssa;
-      types += (types.empty() ? "" : ", ") + typeOf(v.shape, v.elem);
+      results.push_back(v.value);
+      types.push_back(tensorType(v.shape, v.elem));
     }
-    return "module {\n  func.func @graph(" + args + ") -> (" + types + ") {\n" +
-           body + "    return " + results + " : " + types + "\n  }\n}\n";
+    func.setFunctionType(
+        builder.getFunctionType(entry->getArgumentTypes(), types));
+    mlir::func::ReturnOp::create(builder, builder.getUnknownLoc(), results);
   }
 
 private:
@@ -137,15 +168,41 @@ private:
     return it->second;
   }
 
-  std::string fresh() { return "%v" + std::to_string(counter++); }
-
-  Value emit(const std::string &rhs, const Shape &shape, const std::string &elem) {
-    Value v{fresh(), shape, elem};
-    body += "    " + v.ssa + " = " + rhs + "\n";
-    return v;
+  /// A location naming `name` (an ONNX node, initializer or input); unknown
+  /// for an empty name.
+  mlir::Location nameLoc(const std::string &name) {
+    if (name.empty())
+      return builder.getUnknownLoc();
+    return mlir::NameLoc::get(builder.getStringAttr(name));
   }
 
-  /// A TensorProto as an ember.constant (hexadecimal bytes, exact).
+  /// The MLIR element type of `elem` ("f32", "f64", "i64" or "i1").
+  mlir::Type elemType(const std::string &elem) {
+    if (elem == "f32")
+      return builder.getF32Type();
+    if (elem == "f64")
+      return builder.getF64Type();
+    if (elem == "i64")
+      return builder.getI64Type();
+    return builder.getI1Type();
+  }
+
+  mlir::RankedTensorType tensorType(const Shape &shape,
+                                    const std::string &elem) {
+    return mlir::RankedTensorType::get(shape, elemType(elem));
+  }
+
+  /// An op of class OpTy whose one result is a tensor of `shape` and
+  /// `elem`, built at the current node's location from `args` (its
+  /// operands and attributes).
+  template <typename OpTy, typename... Args>
+  Value emit(const Shape &shape, const std::string &elem, Args &&...args) {
+    auto op = OpTy::create(builder, loc, tensorType(shape, elem),
+                           std::forward<Args>(args)...);
+    return {op.getResult(), shape, elem};
+  }
+
+  /// A TensorProto as an ember.constant (its bytes, exact).
   Value constant(const onnx::TensorProto &t, const std::string &what) {
     std::string elem = elemOf(t.data_type(), what);
     Shape shape(t.dims().begin(), t.dims().end());
@@ -177,19 +234,32 @@ private:
   /// computations) read with intsOf.
   Value rawConstant(const std::string &raw, const Shape &shape,
                     const std::string &elem) {
-    Value v = emit("ember.constant " + hexDense(raw) + " : " +
-                       typeOf(shape, elem),
-                   shape, elem);
-    intConstants[v.ssa] = raw;
+    Value v = denseConstant(raw, shape, elem);
+    intConstants[v.value] = raw;
     return v;
+  }
+
+  /// An ember.constant of `shape` and `elem` holding `raw`'s bytes (exact
+  /// for every value, NaN and infinities included: the fuzzer found a NaN
+  /// alpha once printed as "nan.0").
+  Value denseConstant(const std::string &raw, const Shape &shape,
+                      const std::string &elem) {
+    mlir::RankedTensorType type = tensorType(shape, elem);
+    llvm::ArrayRef<char> bytes(raw.data(), raw.size());
+    bool splat = false;
+    if (!mlir::DenseElementsAttr::isValidRawBuffer(type, bytes, splat))
+      throw ImportError("internal error: " + std::to_string(raw.size()) +
+                        " bytes are not a constant of type " +
+                        typeOf(shape, elem));
+    auto value = mlir::cast<mlir::ElementsAttr>(
+        mlir::DenseElementsAttr::getFromRawBuffer(type, bytes));
+    return emit<dialect::ConstantOp>(shape, elem, value);
   }
 
   Value broadcastTo(const Value &v, const Shape &shape) {
     if (v.shape == shape)
       return v;
-    return emit("ember.broadcast_to " + v.ssa + " : " + typeOf(v.shape, v.elem) +
-                    " -> " + typeOf(shape, v.elem),
-                shape, v.elem);
+    return emit<dialect::BroadcastToOp>(shape, v.elem, v.value);
   }
 
   Shape broadcastShape(const Shape &a, const Shape &b, const std::string &where) {
@@ -225,24 +295,11 @@ private:
                                   "element type are supported");
   }
 
-  Value binary(const std::string &op, const Value &a, const Value &b,
-               const std::string &where) {
+  /// An elementwise ember.add, sub, mul or div (OpTy), broadcast.
+  template <typename OpTy>
+  Value binary(const Value &a, const Value &b, const std::string &where) {
     auto [x, y] = broadcastPair(a, b, where);
-    return emit("ember." + op + " " + x.ssa + ", " + y.ssa + " : " +
-                    typeOf(x.shape, x.elem),
-                x.shape, x.elem);
-  }
-
-  /// dense<"0x..."> of `raw`'s bytes: exact for every value, NaN and
-  /// infinities included (the fuzzer found a NaN alpha printed as "nan.0").
-  static std::string hexDense(const std::string &raw) {
-    static const char *hex = "0123456789ABCDEF";
-    std::string text = "dense<\"0x";
-    for (unsigned char c : raw) {
-      text += hex[c >> 4];
-      text += hex[c & 15];
-    }
-    return text + "\">";
+    return emit<OpTy>(x.shape, x.elem, x.value, y.value);
   }
 
   Value scalar(double value, const std::string &elem) {
@@ -259,8 +316,7 @@ private:
     else
       throw ImportError("a scalar attribute (" + std::to_string(value) +
                         ") does not fit an int64 tensor");
-    return emit("ember.constant " + hexDense(raw) + " : " + typeOf({}, elem),
-                {}, elem);
+    return denseConstant(raw, {}, elem);
   }
 
   /// A constant of `shape` whose every element is `value`.
@@ -273,34 +329,27 @@ private:
     Shape shape;
     for (int64_t p : perm)
       shape.push_back(v.shape[p]);
-    std::string permText;
-    for (size_t i = 0; i < perm.size(); ++i)
-      permText += (i ? ", " : "") + std::to_string(perm[i]);
-    return emit("ember.transpose " + v.ssa + " [" + permText + "] : " +
-                    typeOf(v.shape, v.elem) + " -> " + typeOf(shape, v.elem),
-                shape, v.elem);
+    return emit<dialect::TransposeOp>(shape, v.elem, v.value,
+                                      llvm::ArrayRef<int64_t>(perm));
   }
 
   Value reshape(const Value &v, const Shape &shape) {
     if (shape == v.shape)
       return v;
-    return emit("ember.reshape " + v.ssa + " : " + typeOf(v.shape, v.elem) +
-                    " -> " + typeOf(shape, v.elem),
-                shape, v.elem);
+    return emit<dialect::ReshapeOp>(shape, v.elem, v.value);
   }
 
-  Value reduce(const std::string &op, const Value &v, int64_t axis) {
+  /// An ember.sum or max (OpTy) over `axis`, kept as size 1.
+  template <typename OpTy> Value reduce(const Value &v, int64_t axis) {
     Shape shape = v.shape;
     shape[axis] = 1;
-    return emit("ember." + op + " " + v.ssa + " dims = [" + std::to_string(axis) +
-                    "] keepdim : " + typeOf(v.shape, v.elem) + " -> " +
-                    typeOf(shape, v.elem),
-                shape, v.elem);
+    return emit<OpTy>(shape, v.elem, v.value, llvm::ArrayRef<int64_t>(axis),
+                      /*keepdim=*/true);
   }
 
-  Value unary(const std::string &op, const Value &v) {
-    return emit("ember." + op + " " + v.ssa + " : " + typeOf(v.shape, v.elem),
-                v.shape, v.elem);
+  /// An elementwise unary op of class OpTy.
+  template <typename OpTy> Value unary(const Value &v) {
+    return emit<OpTy>(v.shape, v.elem, v.value);
   }
 
   const onnx::AttributeProto *attr(const onnx::NodeProto &n, const char *name) {
@@ -373,10 +422,6 @@ private:
                         ")");
   }
 
-  static std::string pairText(const std::array<int64_t, 2> &p) {
-    return "[" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + "]";
-  }
-
   /// The output size of a window along one dim; an error naming the node
   /// when the window does not fit.
   static int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride,
@@ -404,7 +449,7 @@ private:
   /// The int64 values of constant `v` (an initializer, a Constant node or a
   /// folded shape computation); an error naming `what` when `v` is not one.
   std::vector<int64_t> intsOf(const Value &v, const std::string &what) {
-    auto it = intConstants.find(v.ssa);
+    auto it = intConstants.find(v.value);
     if (it == intConstants.end() || v.elem != "i64")
       throw ImportError(what + " must be a constant int64 tensor");
     if (it->second.size() % sizeof(int64_t) != 0)
@@ -430,7 +475,7 @@ private:
   /// an int64 constant (so that later folds still see its values), else a
   /// reshape.
   Value reshapeKeepingConstants(const Value &v, const Shape &shape) {
-    if (v.elem == "i64" && intConstants.count(v.ssa))
+    if (v.elem == "i64" && intConstants.count(v.value))
       return intConstant(intsOf(v, "a constant"), shape);
     return reshape(v, shape);
   }
@@ -483,19 +528,15 @@ private:
   Value cast(const Value &v, const std::string &elem) {
     if (v.elem == elem)
       return v;
-    return emit("ember.cast " + v.ssa + " : " + typeOf(v.shape, v.elem) +
-                    " -> " + typeOf(v.shape, elem),
-                v.shape, elem);
+    return emit<dialect::CastOp>(v.shape, elem, v.value);
   }
 
-  /// An elementwise comparison (ember.lt, gt, eq, ...) with broadcasting:
-  /// a bool (i1) tensor.
-  Value compare(const std::string &op, const Value &a, const Value &b,
-                const std::string &where) {
+  /// An elementwise comparison (ember.lt, gt, eq, ...: OpTy) with
+  /// broadcasting: a bool (i1) tensor.
+  template <typename OpTy>
+  Value compare(const Value &a, const Value &b, const std::string &where) {
     auto [x, y] = broadcastPair(a, b, where);
-    return emit("ember." + op + " " + x.ssa + ", " + y.ssa + " : " +
-                    typeOf(x.shape, x.elem) + " -> " + typeOf(x.shape, "i1"),
-                x.shape, "i1");
+    return emit<OpTy>(x.shape, "i1", x.value, y.value);
   }
 
   Value select(const Value &cond, const Value &a, const Value &b,
@@ -508,9 +549,7 @@ private:
                                  b.shape, where);
     Value c = broadcastTo(cond, shape), x = broadcastTo(a, shape),
           y = broadcastTo(b, shape);
-    return emit("ember.select " + c.ssa + ", " + x.ssa + ", " + y.ssa + " : " +
-                    typeOf(shape, "i1") + ", " + typeOf(shape, a.elem),
-                shape, a.elem);
+    return emit<dialect::SelectOp>(shape, a.elem, c.value, x.value, y.value);
   }
 
   //===--------------------------------------------------------------------===//
@@ -565,7 +604,8 @@ private:
     std::vector<int64_t> all;
     for (int i = 0; i < n.input_size(); ++i) {
       const Value &v = input(n, i, where);
-      if (v.shape.size() != 1 || v.elem != "i64" || !intConstants.count(v.ssa))
+      if (v.shape.size() != 1 || v.elem != "i64" ||
+          !intConstants.count(v.value))
         throw ImportError(where + ": only a Concat of constant 1-D int64 "
                                   "tensors (a shape being built, folded) is "
                                   "supported");
@@ -655,20 +695,14 @@ private:
         shape.push_back(x.shape[i]);
       }
     }
-    std::string dims;
-    for (size_t i = 0; i < axes.size(); ++i)
-      dims += (i ? ", " : "") + std::to_string(axes[i]);
-    Value sum =
-        emit("ember.sum " + x.ssa + " dims = [" + dims + "]" +
-                 (keep ? " keepdim" : "") + " : " + typeOf(x.shape, x.elem) +
-                 " -> " + typeOf(shape, x.elem),
-             shape, x.elem);
+    Value sum = emit<dialect::SumOp>(shape, x.elem, x.value,
+                                     llvm::ArrayRef<int64_t>(axes), keep);
     if (!mean)
       return sum;
     if (count == 0)
       throw ImportError(where + ": the mean of no elements");
-    return binary("div", sum, scalar(static_cast<double>(count), x.elem),
-                  where);
+    return binary<dialect::DivOp>(
+        sum, scalar(static_cast<double>(count), x.elem), where);
   }
 
   /// Clip: the bounds are attributes before opset 11, optional inputs
@@ -694,11 +728,11 @@ private:
       hi = bound(2);
     }
     if (lo)
-      x = select(compare("lt", x, *lo, where), broadcastTo(*lo, x.shape), x,
-                 where);
+      x = select(compare<dialect::LtOp>(x, *lo, where),
+                 broadcastTo(*lo, x.shape), x, where);
     if (hi)
-      x = select(compare("gt", x, *hi, where), broadcastTo(*hi, x.shape), x,
-                 where);
+      x = select(compare<dialect::GtOp>(x, *hi, where),
+                 broadcastTo(*hi, x.shape), x, where);
     return x;
   }
 
@@ -710,14 +744,16 @@ private:
 
   /// Greater, Less, Equal and their OrEqual forms: bool tensors.
   Value importCompare(const onnx::NodeProto &n, const std::string &where) {
-    static const std::map<std::string, std::string> ops = {
-        {"Greater", "gt"},
-        {"Less", "lt"},
-        {"Equal", "eq"},
-        {"GreaterOrEqual", "ge"},
-        {"LessOrEqual", "le"}};
-    return compare(ops.at(n.op_type()), input(n, 0, where), input(n, 1, where),
-                   where);
+    using Compare =
+        Value (Importer::*)(const Value &, const Value &, const std::string &);
+    static const std::map<std::string, Compare> ops = {
+        {"Greater", &Importer::compare<dialect::GtOp>},
+        {"Less", &Importer::compare<dialect::LtOp>},
+        {"Equal", &Importer::compare<dialect::EqOp>},
+        {"GreaterOrEqual", &Importer::compare<dialect::GeOp>},
+        {"LessOrEqual", &Importer::compare<dialect::LeOp>}};
+    return (this->*ops.at(n.op_type()))(input(n, 0, where), input(n, 1, where),
+                                        where);
   }
 
   /// Cast to float, double, int64 or bool (ember.cast's rules: float to
@@ -734,17 +770,18 @@ private:
 
   /// Relu and Neg of any element type; Sigmoid, Tanh and Erf of floats.
   Value importUnary(const onnx::NodeProto &n, const std::string &where) {
-    static const std::map<std::string, std::string> ops = {
-        {"Relu", "relu"},
-        {"Neg", "neg"},
-        {"Sigmoid", "sigmoid"},
-        {"Tanh", "tanh"},
-        {"Erf", "erf"}};
+    using Unary = Value (Importer::*)(const Value &);
+    static const std::map<std::string, Unary> ops = {
+        {"Relu", &Importer::unary<dialect::ReluOp>},
+        {"Neg", &Importer::unary<dialect::NegOp>},
+        {"Sigmoid", &Importer::unary<dialect::SigmoidOp>},
+        {"Tanh", &Importer::unary<dialect::TanhOp>},
+        {"Erf", &Importer::unary<dialect::ErfOp>}};
     const Value &x = input(n, 0, where);
     const std::string &op = n.op_type();
     if (op != "Relu" && op != "Neg" && x.elem != "f32" && x.elem != "f64")
       throw ImportError(where + ": needs a floating-point input");
-    return unary(ops.at(op), x);
+    return (this->*ops.at(op))(x);
   }
 
   /// Identity: the input itself.
@@ -775,20 +812,24 @@ private:
                         std::to_string(opset));
     if (x.elem != "f32" && x.elem != "f64")
       throw ImportError(where + ": needs a floating-point input");
-    Value e = unary("erf", binary("mul", x, scalar(M_SQRT1_2, x.elem), where));
-    Value onePlus = binary("add", e, scalar(1.0, x.elem), where);
-    return binary("mul", binary("mul", x, scalar(0.5, x.elem), where), onePlus,
-                  where);
+    Value e = unary<dialect::ErfOp>(
+        binary<dialect::MulOp>(x, scalar(M_SQRT1_2, x.elem), where));
+    Value onePlus = binary<dialect::AddOp>(e, scalar(1.0, x.elem), where);
+    return binary<dialect::MulOp>(
+        binary<dialect::MulOp>(x, scalar(0.5, x.elem), where), onePlus, where);
   }
 
   /// Add, Sub, Mul and Div, broadcast.
   Value importBinary(const onnx::NodeProto &n, const std::string &where) {
-    const std::string &op = n.op_type();
-    std::string name = op == "Add"   ? "add"
-                       : op == "Sub" ? "sub"
-                       : op == "Mul" ? "mul"
-                                     : "div";
-    return binary(name, input(n, 0, where), input(n, 1, where), where);
+    using Binary =
+        Value (Importer::*)(const Value &, const Value &, const std::string &);
+    static const std::map<std::string, Binary> ops = {
+        {"Add", &Importer::binary<dialect::AddOp>},
+        {"Sub", &Importer::binary<dialect::SubOp>},
+        {"Mul", &Importer::binary<dialect::MulOp>},
+        {"Div", &Importer::binary<dialect::DivOp>}};
+    return (this->*ops.at(n.op_type()))(input(n, 0, where), input(n, 1, where),
+                                        where);
   }
 
   /// MatMul of [..., M, K] by a 2-D [K, N].
@@ -806,11 +847,7 @@ private:
     outShape.back() = b.shape[1];
     a = reshape(a, {numel(a.shape) / a.shape.back(), a.shape.back()});
     Shape shape = {a.shape[0], b.shape[1]};
-    return reshape(emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
-                            typeOf(a.shape, a.elem) + ", " +
-                            typeOf(b.shape, b.elem) + ") -> " +
-                            typeOf(shape, a.elem),
-                        shape, a.elem),
+    return reshape(emit<dialect::MatmulOp>(shape, a.elem, a.value, b.value),
                    outShape);
   }
 
@@ -835,31 +872,20 @@ private:
     Shape shape = {a.shape[0], outFeatures};
     if (transB && alpha == 1 && beta == 1 &&
         (!c || c->shape == Shape{outFeatures})) {
-      std::string operands = a.ssa + ", " + b.ssa;
-      std::string types =
-          typeOf(a.shape, a.elem) + ", " + typeOf(b.shape, b.elem);
-      if (c) {
-        operands += ", " + c->ssa;
-        types += ", " + typeOf(c->shape, c->elem);
-      }
-      return emit("ember.linear " + operands + " : (" + types + ") -> " +
-                      typeOf(shape, a.elem),
-                  shape, a.elem);
+      return emit<dialect::LinearOp>(shape, a.elem, a.value, b.value,
+                                     c ? c->value : mlir::Value());
     }
     if (transB)
       b = transpose(b, {1, 0});
-    Value ab =
-        emit("ember.matmul " + a.ssa + ", " + b.ssa + " : (" +
-                 typeOf(a.shape, a.elem) + ", " + typeOf(b.shape, b.elem) +
-                 ") -> " + typeOf(shape, a.elem),
-             shape, a.elem);
+    Value ab = emit<dialect::MatmulOp>(shape, a.elem, a.value, b.value);
     if (alpha != 1)
-      ab = binary("mul", ab, scalar(alpha, a.elem), where);
+      ab = binary<dialect::MulOp>(ab, scalar(alpha, a.elem), where);
     if (c)
-      ab = binary("add", ab,
-                  beta == 1 ? *c
-                            : binary("mul", *c, scalar(beta, c->elem), where),
-                  where);
+      ab = binary<dialect::AddOp>(
+          ab,
+          beta == 1 ? *c
+                    : binary<dialect::MulOp>(*c, scalar(beta, c->elem), where),
+          where);
     return ab;
   }
 
@@ -870,13 +896,11 @@ private:
     if (x.shape.size() != 4 || (x.elem != "f32" && x.elem != "f64"))
       throw ImportError(where + ": needs a floating-point [N, C, H, W] input");
     Shape kept = {x.shape[0], x.shape[1], 1, 1};
-    Value sum = emit("ember.sum " + x.ssa +
-                         " dims = [2, 3] keepdim : " + typeOf(x.shape, x.elem) +
-                         " -> " + typeOf(kept, x.elem),
-                     kept, x.elem);
-    return binary(
-        "mul", sum,
-        scalar(1.0 / static_cast<double>(x.shape[2] * x.shape[3]), x.elem),
+    Value sum = emit<dialect::SumOp>(kept, x.elem, x.value,
+                                     llvm::ArrayRef<int64_t>{2, 3},
+                                     /*keepdim=*/true);
+    return binary<dialect::MulOp>(
+        sum, scalar(1.0 / static_cast<double>(x.shape[2] * x.shape[3]), x.elem),
         where);
   }
 
@@ -904,13 +928,13 @@ private:
     };
     Value scale = channelwise(1), bias = channelwise(2), mean = channelwise(3),
           var = channelwise(4);
-    Value std = unary(
-        "sqrt", binary("add", var,
-                       scalar(floatAttr(n, "epsilon", 1e-5f), x.elem), where));
-    return binary(
-        "add",
-        binary("mul", binary("div", binary("sub", x, mean, where), std, where),
-               scale, where),
+    Value std = unary<dialect::SqrtOp>(binary<dialect::AddOp>(
+        var, scalar(floatAttr(n, "epsilon", 1e-5f), x.elem), where));
+    return binary<dialect::AddOp>(
+        binary<dialect::MulOp>(
+            binary<dialect::DivOp>(binary<dialect::SubOp>(x, mean, where), std,
+                                   where),
+            scale, where),
         bias, where);
   }
 
@@ -935,7 +959,7 @@ private:
     // Inference: the identity (training_mode, the third input, must be
     // absent or false, and the mask output unused).
     if (hasInput(n, 2)) {
-      auto it = intConstants.find(input(n, 2, where).ssa);
+      auto it = intConstants.find(input(n, 2, where).value);
       bool off = it != intConstants.end() &&
                  std::all_of(it->second.begin(), it->second.end(),
                              [](char c) { return c == 0; });
@@ -1031,12 +1055,14 @@ private:
       x = reshape(x, flat);
       axis = 1;
     }
-    Value shifted = binary("sub", x, reduce("max", x, axis), where);
-    Value e = unary("exp", shifted);
-    Value sum = reduce("sum", e, axis);
+    Value shifted =
+        binary<dialect::SubOp>(x, reduce<dialect::MaxOp>(x, axis), where);
+    Value e = unary<dialect::ExpOp>(shifted);
+    Value sum = reduce<dialect::SumOp>(e, axis);
     Value out = n.op_type() == "Softmax"
-                    ? binary("div", e, sum, where)
-                    : binary("sub", shifted, unary("log", sum), where);
+                    ? binary<dialect::DivOp>(e, sum, where)
+                    : binary<dialect::SubOp>(shifted,
+                                             unary<dialect::LogOp>(sum), where);
     return out.shape == shape ? out : reshape(out, shape);
   }
 
@@ -1147,22 +1173,18 @@ private:
       for (int d = 0; d < 2; ++d)
         shape.push_back(windowOutput(x.shape[2 + d], w.shape[2 + d], strides[d],
                                      pads[d], dilations[d], where));
-      std::string operands = x.ssa + ", " + w.ssa;
-      std::string types = type + ", " + typeOf(w.shape, w.elem);
+      mlir::Value bias;
       if (hasInput(n, 2)) {
         const Value &b = input(n, 2, where);
         if (b.shape != Shape{w.shape[0]} || b.elem != x.elem)
           throw ImportError(where + ": the bias should be [" +
                             std::to_string(w.shape[0]) + "]");
-        operands += ", " + b.ssa;
-        types += ", " + typeOf(b.shape, b.elem);
+        bias = b.value;
       }
-      return emit("ember.conv2d " + operands + " stride = " +
-                      pairText(strides) + " padding = " + pairText(pads) +
-                      " dilation = " + pairText(dilations) +
-                      " groups = " + std::to_string(group) + " : (" + types +
-                      ") -> " + typeOf(shape, x.elem),
-                  shape, x.elem);
+      return emit<dialect::Conv2dOp>(
+          shape, x.elem, x.value, w.value, bias,
+          llvm::ArrayRef<int64_t>(strides), llvm::ArrayRef<int64_t>(pads),
+          llvm::ArrayRef<int64_t>(dilations), static_cast<uint64_t>(group));
     }
     requireInt(n, "ceil_mode", 0, where);
     if (!attr(n, "kernel_shape"))
@@ -1177,12 +1199,10 @@ private:
       for (int d = 0; d < 2; ++d)
         if (pads[d] > (dilations[d] * (kernel[d] - 1) + 1) / 2)
           throw ImportError(where + ": pads over half the window");
-      return emit("ember.max_pool2d " + x.ssa + " kernel = " +
-                      pairText(kernel) + " stride = " + pairText(strides) +
-                      " padding = " + pairText(pads) +
-                      " dilation = " + pairText(dilations) + " : " + type +
-                      " -> " + typeOf(shape, x.elem),
-                  shape, x.elem);
+      return emit<dialect::MaxPool2dOp>(
+          shape, x.elem, x.value, llvm::ArrayRef<int64_t>(kernel),
+          llvm::ArrayRef<int64_t>(strides), llvm::ArrayRef<int64_t>(pads),
+          llvm::ArrayRef<int64_t>(dilations));
     }
     // AveragePool: each channel convolved with 1 / (KH * KW); padding
     // counts only with count_include_pad (without padding it cannot).
@@ -1194,13 +1214,11 @@ private:
     Value weight = splat(1.0 / static_cast<double>(kernel[0] * kernel[1]),
                          kernelShape, x.elem);
     Shape planesOut = {planes[0], 1, shape[2], shape[3]};
-    Value conv = emit(
-        "ember.conv2d " + reshape(x, planes).ssa + ", " + weight.ssa +
-            " stride = " + pairText(strides) + " padding = " + pairText(pads) +
-            " dilation = [1, 1] groups = 1 : (" + typeOf(planes, x.elem) +
-            ", " + typeOf(kernelShape, x.elem) + ") -> " +
-            typeOf(planesOut, x.elem),
-        planesOut, x.elem);
+    Value flat = reshape(x, planes);
+    Value conv = emit<dialect::Conv2dOp>(
+        planesOut, x.elem, flat.value, weight.value, mlir::Value(),
+        llvm::ArrayRef<int64_t>(strides), llvm::ArrayRef<int64_t>(pads),
+        llvm::ArrayRef<int64_t>{1, 1}, uint64_t(1));
     return reshape(conv, shape);
   }
 
@@ -1227,6 +1245,8 @@ private:
   void importNode(const onnx::NodeProto &n) {
     std::string where = "node '" + n.name() + "' (" + n.op_type() + ")";
     const std::string &op = n.op_type();
+    // The node's ops are located at its name (its op type when unnamed).
+    loc = nameLoc(n.name().empty() ? op : n.name());
     if (n.output_size() < 1)
       throw ImportError(where + ": has no output");
     if (!n.domain().empty() && n.domain() != "ai.onnx")
@@ -1262,12 +1282,14 @@ private:
     values[n.output(0)] = (this->*e.handler)(n, where);
   }
 
+  mlir::OpBuilder builder;
+  /// Where the ops being built come from: the node (or initializer).
+  mlir::Location loc;
   /// The model's opset of the default domain.
   int64_t opset = 0;
   std::map<std::string, Value> values;
-  std::map<std::string, std::string> intConstants;
-  std::string body;
-  unsigned counter = 0, numArgs = 0;
+  /// The bytes of the int64 constants later nodes may read (intsOf).
+  llvm::DenseMap<mlir::Value, std::string> intConstants;
 };
 
 } // namespace
@@ -1282,12 +1304,33 @@ OnnxImportResult importOnnx(std::string_view bytes) {
     result.error = "not a valid ONNX model (the protobuf does not parse)";
     return result;
   }
+  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+  context.loadDialect<mlir::ember::EmberDialect, mlir::func::FuncDialect>();
+  // The verifier's diagnostics go into the error, never to stderr.
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    diagnostics += (diagnostics.empty() ? "" : "; ") + d.str();
+    if (auto name = mlir::dyn_cast<mlir::NameLoc>(d.getLocation()))
+      diagnostics += " at '" + name.getName().str() + "'";
+    return mlir::success();
+  });
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
   try {
-    result.ir = Importer().run(model);
-    result.ok = true;
+    Importer(context).run(model, *module);
   } catch (const ImportError &e) {
     result.error = e.what();
+    return result;
   }
+  if (mlir::failed(mlir::verify(*module))) {
+    result.error = "internal error: the imported ember IR does not verify (" +
+                   diagnostics + ")";
+    return result;
+  }
+  llvm::raw_string_ostream os(result.ir);
+  module->print(os, mlir::OpPrintingFlags().assumeVerified());
+  os.flush();
+  result.ok = true;
   return result;
 }
 

@@ -27,7 +27,9 @@ struct OnnxImportResult {
 /// the importer's op table (OnnxImport.cpp's opTable(); docs/graphc.md
 /// lists the ops and their limits). A node Ember cannot import exactly (an
 /// op, an attribute, an input count or an element type it does not read)
-/// is an error naming the node, never an approximation.
+/// is an error naming the node, never an approximation. The ops are built
+/// with MLIR's builders in a context of the importer's own, verified, and
+/// returned printed.
 OnnxImportResult importOnnx(std::string_view bytes);
 
 } // namespace ember::compiler
