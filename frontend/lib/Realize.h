@@ -9,10 +9,15 @@
 
 #include "ember/frontend/Graph.h"
 
+#include <memory>
 #include <source_location>
-#include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
+
+namespace ember::rt::cuda {
+class Device;
+} // namespace ember::rt::cuda
 
 namespace ember::fe {
 
@@ -71,18 +76,57 @@ void cancelAssign(const Node *leaf);
 /// pending value, or the leaf itself.
 NodePtr pendingValue(const NodePtr &leaf);
 
+//===----------------------------------------------------------------------===//
+// Printing graphs (EmitGraph.cpp) and rewriting them first (WeightCache.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Nodes computed in place of others when a graph is printed: a rewrite of
+/// the recorded graph made before emission, which leaves the recorded
+/// nodes as they are. Each key is printed as its value (a node whose
+/// inputs may be substituted too).
+using Substitutions = std::unordered_map<const Node *, NodePtr>;
+
+/// Nodes reachable from `targets` (after `substitutions`) that need
+/// computing, inputs before users. Realised nodes are leaves of the walk.
+/// Iterative, so deep chains do not exhaust the stack.
+std::vector<Node *>
+topologicalOrder(const std::vector<NodePtr> &targets,
+                 const Substitutions *substitutions = nullptr);
+
 /// The graph leading to `targets` as ember IR (MLIR text), with the leaves
 /// it reads, in argument order. Exposed for tests and graph export.
 /// With `arguments`, exactly those nodes become the function's arguments,
 /// in that order, and every other computed-ahead input a constant.
-/// With `transposedWeight`, it is asked for each linear node; when it
-/// returns a (realised) transpose of the node's weight, the node becomes a
-/// matmul by that transpose and a bias add.
-using TransposedWeight = std::function<NodePtr(const Node &linear)>;
 std::string emitGraph(const std::vector<NodePtr> &targets,
                       std::vector<NodePtr> *leaves = nullptr,
                       const std::vector<NodePtr> *arguments = nullptr,
-                      const TransposedWeight &transposedWeight = nullptr);
+                      const Substitutions *substitutions = nullptr);
+
+/// Inference on the CPU reads each weight's transpose from a cache instead
+/// of transposing it in every graph (at batch 64 the transposes cost about
+/// a fifth of a linear layer): each linear node of the graph of `targets`
+/// without autograd (no backward goes through it) whose weight is a
+/// realised 2-D f32 parameter becomes a matmul by the weight's transpose
+/// and a bias add. The transpose is computed by a graph of its own the
+/// first time, and again only when the weight's buffer is another one or
+/// was written through data_ptr(). Training graphs are unchanged: their
+/// linear nodes record autograd, and the weights change every step.
+Substitutions cachedWeightTransposes(const std::vector<NodePtr> &targets,
+                                     std::source_location loc);
+
+//===----------------------------------------------------------------------===//
+// Buffers on the host and on GPUs (Devices.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Throws ember::Error "ember: <what> (at <loc>)".
+[[noreturn]] void failAt(std::source_location loc, const std::string &what);
+
+/// The runtime device behind `device`, or an Error saying why there is none.
+rt::cuda::Device &cudaDevice(const Device &device, std::source_location loc);
+
+/// `bytes` of memory on `device`, or an Error naming `loc`.
+std::shared_ptr<rt::cuda::DeviceBuffer>
+allocateOn(rt::cuda::Device &device, size_t bytes, std::source_location loc);
 
 /// The node's (realised) value on the host: its own buffer, or a copy of
 /// its device buffer.
