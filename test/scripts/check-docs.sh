@@ -308,6 +308,19 @@ for doc in "${docs[@]}"; do
 done >"$tmp/out4"
 while IFS= read -r l; do fail "$l"; done <"$tmp/out4"
 
+# Every ONNX op graphc reads (--help lists the importer's op table) is
+# documented, with its limits, in docs/graphc.md.
+helpOps=$("$graphc" --help | awk '/^these ops:$/ { on = 1; next }
+    on && /^[^ ]/ { exit } on { gsub(/[,.]/, ""); for (i = 1; i <= NF; i++) print $i }')
+if [ -z "$helpOps" ]; then
+  fail "check-docs: 'graphc --help' lists no ONNX ops"
+fi
+for op in $helpOps; do
+  if ! grep -q -w -- "$op" docs/graphc.md; then
+    fail "docs/graphc.md: the ONNX op $op (graphc --help) is not documented"
+  fi
+done
+
 # The stage table: | `stage` [(default)] | cpu|cuda|both | what |
 awk '/^\| `[a-z-]+`( \(default\))? \| (cpu|cuda|both) \|/ {
        split($0, cell, "|"); s = cell[2]; t = cell[3]

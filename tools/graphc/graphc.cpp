@@ -39,6 +39,10 @@ enum ExitCode {
   kCodegen = 6,
 };
 
+/// kHelp with the importer's ONNX ops in place of @ONNX_OPS@, as wrapped
+/// lines.
+std::string help();
+
 const char *kHelp =
     R"(graphc: compile an Ember graph ahead of time and show any stage.
 
@@ -47,13 +51,10 @@ usage: graphc INPUT [options]
 INPUT is ember IR: MLIR text (.mlir) or bytecode (.mlirbc) holding one public
 func.func of ember ops on static tensors (what ember::export_graph() writes),
 or an ONNX model (.onnx, opsets 7 to 22) with static input shapes
-(initializers become constants): Gemm, MatMul, Add, Sub, Mul, Div, Relu,
-Neg, Sigmoid, Tanh, Erf, Gelu, Flatten, Reshape, Transpose, Softmax,
-LogSoftmax, Constant, Identity, Conv, MaxPool, AveragePool,
-GlobalAveragePool, BatchNormalization, Dropout, Pad (by zeros), Clip,
-Squeeze, Unsqueeze, ReduceSum, ReduceMean, Greater, Less, Equal,
-GreaterOrEqual, LessOrEqual, Where, Cast; Shape, Gather and Concat where
-they fold to constants (docs/graphc.md has each op's limits).
+(initializers become constants; docs/graphc.md has each op's limits: Pad
+pads by zeros, Shape, Gather and Concat must fold to constants), made of
+these ops:
+@ONNX_OPS@
 
 options:
   --target=cpu|cuda         what to generate code for (default: cpu)
@@ -100,6 +101,21 @@ exit codes:
   5 unsupported input (op, target, stage, file kind)  6 code generation
 )";
 
+std::string help() {
+  std::string text = kHelp, ops, line;
+  std::vector<std::string> names = ember::compiler::onnxOpTypes();
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string word = names[i] + (i + 1 < names.size() ? "," : ".");
+    if (!line.empty() && line.size() + 1 + word.size() > 76) {
+      ops += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "  " : " ") + word;
+  }
+  ops += line;
+  return text.replace(text.find("@ONNX_OPS@"), 10, ops);
+}
+
 struct Args {
   std::string input, output, target = "cpu", chip = "sm_90", cpu,
       emit = "artifact";
@@ -136,7 +152,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::cout << kHelp;
+      std::cout << help();
       return kOk;
     }
     if (a == "-o") {

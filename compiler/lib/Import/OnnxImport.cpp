@@ -1076,6 +1076,17 @@ private:
     int minInputs, maxInputs;
     std::vector<std::string> attributes;
   };
+
+public:
+  /// The ONNX op types the table has a row for, alphabetically.
+  static std::vector<std::string> opTypes() {
+    std::vector<std::string> names;
+    for (const auto &[name, entry] : opTable())
+      names.push_back(name);
+    return names;
+  }
+
+private:
   static const std::map<std::string, OpEntry> &opTable() {
     using I = Importer;
     static const std::vector<std::string> window = {
@@ -1333,5 +1344,7 @@ OnnxImportResult importOnnx(std::string_view bytes) {
   result.ok = true;
   return result;
 }
+
+std::vector<std::string> onnxOpTypes() { return Importer::opTypes(); }
 
 } // namespace ember::compiler

@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ember::compiler {
 
@@ -31,6 +32,10 @@ struct OnnxImportResult {
 /// with MLIR's builders in a context of the importer's own, verified, and
 /// returned printed.
 OnnxImportResult importOnnx(std::string_view bytes);
+
+/// The ONNX op types importOnnx reads (one per row of its op table),
+/// alphabetically: what `graphc --help` lists.
+std::vector<std::string> onnxOpTypes();
 
 } // namespace ember::compiler
 
