@@ -1094,3 +1094,48 @@ func.func @small_fill() -> tensor<4x32x14x14xf32> {
   %f = linalg.fill ins(%c : f32) outs(%e : tensor<4x32x14x14xf32>) -> tensor<4x32x14x14xf32>
   return %f : tensor<4x32x14x14xf32>
 }
+
+// -----
+
+// A constant B (a graphc model's weight, transposed in the graph) is packed
+// into its column panels now, a [N / Nr, K, Nr] constant the tiles read
+// (panel j / Nr); nothing is transposed or copied when the graph runs. The
+// panel holds W's rows as its columns: B[k][j] = W[j][k] = 2j + k.
+// CHECK-DAG:   #[[PANEL:.*]] = affine_map<()[s0] -> (s0 floordiv 32)>
+// CHECK-LABEL: func.func @prepacked_constant
+// CHECK:         %[[P:.*]] = arith.constant dense<{{\[\[\[}}0.000000e+00, 2.000000e+00, 4.000000e+00,{{.*}}], [1.000000e+00, 3.000000e+00, 5.000000e+00,{{.*}} : tensor<1x2x32xf32>
+// CHECK-NOT:     linalg.transpose
+// CHECK-NOT:     linalg.copy
+// CHECK:         scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}}
+// CHECK:           %[[I:.*]] = affine.apply #[[PANEL]]()[%[[J]]]
+// CHECK:           vector.transfer_read %[[P]][%[[I]], %{{.*}}, %{{.*}}]{{.*}} : tensor<1x2x32xf32>, vector<32xf32>
+func.func @prepacked_constant(%a: tensor<5x2xf32>) -> tensor<5x32xf32> {
+  %w = arith.constant dense<[[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0], [8.0, 9.0], [10.0, 11.0], [12.0, 13.0], [14.0, 15.0], [16.0, 17.0], [18.0, 19.0], [20.0, 21.0], [22.0, 23.0], [24.0, 25.0], [26.0, 27.0], [28.0, 29.0], [30.0, 31.0], [32.0, 33.0], [34.0, 35.0], [36.0, 37.0], [38.0, 39.0], [40.0, 41.0], [42.0, 43.0], [44.0, 45.0], [46.0, 47.0], [48.0, 49.0], [50.0, 51.0], [52.0, 53.0], [54.0, 55.0], [56.0, 57.0], [58.0, 59.0], [60.0, 61.0], [62.0, 63.0]]> : tensor<32x2xf32>
+  %e = tensor.empty() : tensor<2x32xf32>
+  %b = linalg.transpose ins(%w : tensor<32x2xf32>) outs(%e : tensor<2x32xf32>) permutation = [1, 0]
+  %zero = arith.constant 0.0 : f32
+  %c0 = tensor.empty() : tensor<5x32xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%c0 : tensor<5x32xf32>) -> tensor<5x32xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<5x2xf32>, tensor<2x32xf32>) outs(%c : tensor<5x32xf32>) -> tensor<5x32xf32>
+  return %r : tensor<5x32xf32>
+}
+
+
+// -----
+
+// Must not fire: a B computed when the graph runs (a weight given as an
+// argument, as in training and the frontend's graphs) is read as it is.
+// CHECK-LABEL: func.func @no_prepacked_argument
+// CHECK-NOT:     tensor<1x2x32xf32>
+// CHECK:         linalg.transpose
+// CHECK-NOT:     tensor<1x2x32xf32>
+
+func.func @no_prepacked_argument(%a: tensor<5x2xf32>, %w: tensor<32x2xf32>) -> tensor<5x32xf32> {
+  %e = tensor.empty() : tensor<2x32xf32>
+  %b = linalg.transpose ins(%w : tensor<32x2xf32>) outs(%e : tensor<2x32xf32>) permutation = [1, 0]
+  %zero = arith.constant 0.0 : f32
+  %c0 = tensor.empty() : tensor<5x32xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%c0 : tensor<5x32xf32>) -> tensor<5x32xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<5x2xf32>, tensor<2x32xf32>) outs(%c : tensor<5x32xf32>) -> tensor<5x32xf32>
+  return %r : tensor<5x32xf32>
+}

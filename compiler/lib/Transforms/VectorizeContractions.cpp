@@ -466,6 +466,195 @@ Operation *insertPackingCopy(IRRewriter &rewriter, linalg::MatmulOp matmul) {
   return copy;
 }
 
+/// Elements of a constant B prepackConstant packs at most (64 MiB of f32).
+constexpr int64_t kMaxPrepackedElements = int64_t(1) << 24;
+
+/// The values of `v`, a statically shaped f32 tensor computed from an
+/// arith.constant by layout changes only (transposes, transposing copies,
+/// reshapes: an inference graph's weight on its way to a product), in
+/// row-major order; nullopt for anything else, or one of more than
+/// kMaxPrepackedElements elements.
+std::optional<std::vector<float>> constantValues(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isF32() ||
+      saturatingProduct(type.getShape()) > kMaxPrepackedElements)
+    return std::nullopt;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (auto constant = dyn_cast<arith::ConstantOp>(def)) {
+    auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+    if (!dense)
+      return std::nullopt;
+    auto values = dense.getValues<float>();
+    return std::vector<float>(values.begin(), values.end());
+  }
+  if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
+    return constantValues(def->getOperand(0));
+  // A copy through indexing maps: result index i reads the source at
+  // index (i[from[0]], i[from[1]], ...).
+  Value source;
+  SmallVector<int64_t> from;
+  if (auto copy = dyn_cast<linalg::CopyOp>(def)) {
+    if (!copy.hasPureTensorSemantics())
+      return std::nullopt;
+    source = copy.getInputs()[0];
+    from = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+  } else if (auto transpose = dyn_cast<linalg::TransposeOp>(def)) {
+    if (!transpose.hasPureTensorSemantics())
+      return std::nullopt;
+    source = transpose.getInput();
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    from.assign(perm.size(), 0);
+    for (size_t j = 0; j < perm.size(); ++j)
+      from[perm[j]] = static_cast<int64_t>(j);
+  } else if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
+    // A transposing copy: one input read through a permutation, written
+    // in loop order, the body only yielding it.
+    if (!generic.hasPureTensorSemantics() || generic.getNumDpsInputs() != 1 ||
+        generic.getNumDpsInits() != 1 ||
+        generic.getNumParallelLoops() != generic.getNumLoops())
+      return std::nullopt;
+    Block &body = generic.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    if (body.getOperations().size() != 1 ||
+        yield.getValues()[0] != body.getArgument(0))
+      return std::nullopt;
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    if (!maps[1].isIdentity() || !maps[0].isPermutation())
+      return std::nullopt;
+    source = generic.getDpsInputs()[0];
+    for (AffineExpr e : maps[0].getResults())
+      from.push_back(cast<AffineDimExpr>(e).getPosition());
+  } else {
+    return std::nullopt;
+  }
+  std::optional<std::vector<float>> in = constantValues(source);
+  if (!in)
+    return std::nullopt;
+  ArrayRef<int64_t> shape = type.getShape();
+  auto sourceShape = cast<RankedTensorType>(source.getType()).getShape();
+  int64_t rank = type.getRank();
+  // Row-major strides of the source, taken along each result dim.
+  SmallVector<int64_t> sourceStrides(rank, 1), strideOf(rank, 0);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    sourceStrides[d] = sourceStrides[d + 1] * sourceShape[d + 1];
+  for (int64_t d = 0; d < rank; ++d)
+    strideOf[from[d]] = sourceStrides[d];
+  std::vector<float> out(in->size());
+  SmallVector<int64_t> index(rank, 0);
+  int64_t at = 0;
+  for (float &value : out) {
+    value = (*in)[at];
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      at += strideOf[d];
+      if (++index[d] < shape[d])
+        break;
+      at -= strideOf[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/// Whether `v` is computed from an arith.constant by the layout changes
+/// constantValues reads (without computing it: a cheap test).
+bool computedFromConstant(Value v) {
+  for (Operation *def = v.getDefiningOp(); def;) {
+    if (auto constant = dyn_cast<arith::ConstantOp>(def))
+      return isa<DenseElementsAttr>(constant.getValue());
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, linalg::CopyOp,
+             linalg::TransposeOp, linalg::GenericOp>(def))
+      return false;
+    def = def->getOperand(0).getDefiningOp();
+  }
+  return false;
+}
+
+/// Erases `v`'s producers that nothing uses any more, down their operands.
+void eraseDeadProducers(IRRewriter &rewriter, Value v) {
+  SmallVector<Value> work = {v};
+  while (!work.empty()) {
+    Operation *def = work.pop_back_val().getDefiningOp();
+    if (!def || !def->use_empty() || !isMemoryEffectFree(def))
+      continue;
+    SmallVector<Value> operands(def->getOperands());
+    rewriter.eraseOp(def);
+    work.append(operands);
+  }
+}
+
+/// For a product whose B (K x N) is known at compile time (a constant
+/// weight of an inference graph, as graphc's are) and whose N the panel
+/// width `nr` divides: B packed once, now, into its column panels, a
+/// constant [N / nr, K, nr] that every call reads instead of packing B
+/// again (tileAndFusePacked reads each panel from it). `matmul` then
+/// reads B as a constant of its own and through a packing copy
+/// (insertPackingCopy), which the panels replace; `copy` is set to that
+/// copy. Null (and nothing changed) otherwise.
+Value prepackConstant(IRRewriter &rewriter, linalg::MatmulOp matmul, int64_t nr,
+                      Operation *&copy) {
+  Value b = matmul.getDpsInputs()[1];
+  auto type = cast<RankedTensorType>(b.getType());
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+  if (nr <= 0 || n % nr != 0)
+    return nullptr;
+  std::optional<std::vector<float>> values = constantValues(b);
+  if (!values)
+    return nullptr;
+  std::vector<float> panels(values->size());
+  for (int64_t p = 0; p < n / nr; ++p)
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < nr; ++j)
+        panels[(p * k + i) * nr + j] = (*values)[i * n + p * nr + j];
+  Location loc = matmul.getLoc();
+  rewriter.setInsertionPoint(matmul);
+  auto panelsType =
+      RankedTensorType::get({n / nr, k, nr}, rewriter.getF32Type());
+  Value packed = arith::ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(panelsType, ArrayRef<float>(panels)));
+  // The product reads B as one constant (the packing copy's source, which
+  // the panels replace), and the ops that computed it go.
+  Value plain = arith::ConstantOp::create(
+      rewriter, loc, DenseElementsAttr::get(type, ArrayRef<float>(*values)));
+  rewriter.modifyOpInPlace(
+      matmul, [&] { matmul.getDpsInputOperands()[1]->set(plain); });
+  eraseDeadProducers(rewriter, b);
+  copy = insertPackingCopy(rewriter, matmul);
+  return packed;
+}
+
+/// Replaces `copy`, a packing copy of a column panel of a prepacked B
+/// (extract_slice B[0, j][K, nr], j a multiple of nr), by that panel of
+/// `panels` (prepackConstant's). False when `copy` is not such a copy.
+bool readPrepackedPanel(IRRewriter &rewriter, linalg::CopyOp copy,
+                        Value panels) {
+  auto slice = copy.getInputs()[0].getDefiningOp<tensor::ExtractSliceOp>();
+  auto panelsType = cast<RankedTensorType>(panels.getType());
+  int64_t k = panelsType.getDimSize(1), nr = panelsType.getDimSize(2);
+  if (!slice || slice.getType().getShape() != ArrayRef<int64_t>{k, nr} ||
+      !slice.hasUnitStride() ||
+      !isConstantIntValue(slice.getMixedOffsets()[0], 0))
+    return false;
+  Location loc = copy.getLoc();
+  rewriter.setInsertionPoint(copy);
+  OpFoldResult column = slice.getMixedOffsets()[1];
+  AffineExpr j = rewriter.getAffineSymbolExpr(0);
+  OpFoldResult panel = affine::makeComposedFoldedAffineApply(
+      rewriter, loc, j.floorDiv(nr), {column});
+  OpFoldResult zero = rewriter.getIndexAttr(0), one = rewriter.getIndexAttr(1);
+  Value read = tensor::ExtractSliceOp::create(
+      rewriter, loc, slice.getType(), panels,
+      ArrayRef<OpFoldResult>{panel, zero, zero},
+      ArrayRef<OpFoldResult>{one, rewriter.getIndexAttr(k),
+                             rewriter.getIndexAttr(nr)},
+      ArrayRef<OpFoldResult>{one, one, one});
+  rewriter.replaceOp(copy, read);
+  eraseDeadProducers(rewriter, slice.getResult());
+  return true;
+}
+
 /// Packing for a product whose B is a weight transposed in the graph (a
 /// training step's forward): `consumer` is tiled into column panels of
 /// `sizes[1]` (an scf.forall, one panel per iteration, when `parallel`;
@@ -479,7 +668,7 @@ Operation *insertPackingCopy(IRRewriter &rewriter, linalg::MatmulOp matmul) {
 LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
                                 Operation *packed, ArrayRef<int64_t> sizes,
                                 int64_t rowBlock, bool parallel,
-                                int64_t vectorBits) {
+                                int64_t vectorBits, Value panels) {
   SmallVector<int64_t> panel(sizes.size(), 0);
   panel[0] = rowBlock;
   panel[1] = sizes[1];
@@ -494,6 +683,10 @@ LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
   for (Operation *op : *tiledOps) {
     auto pack = dyn_cast<linalg::LinalgOp>(op);
     if (!pack || !isa<linalg::TransposeOp, linalg::CopyOp>(op))
+      continue;
+    // A prepacked B: the panel is read as it is, nothing copied.
+    if (auto copy = dyn_cast<linalg::CopyOp>(op);
+        copy && panels && readPrepackedPanel(rewriter, copy, panels))
       continue;
     // The panel's own temporary, not a slice of the whole packed B.
     OpOperand &init = pack.getDpsInitsMutable()[0];
@@ -1490,6 +1683,7 @@ struct EmberCPUVectorizeContractionsPass
       bool parallel;
       Operation *packed; // a transpose or copy of B, or null
       int64_t rowBlock;  // rows of A a packed panel's tiles run over (0: M)
+      Value panels;      // B's prepacked panels (prepackConstant), or null
     };
     SmallVector<Plan> plans;
     llvm::SmallPtrSet<Operation *, 4> packedTransposes;
@@ -1542,7 +1736,11 @@ struct EmberCPUVectorizeContractionsPass
       std::optional<std::pair<int64_t, int64_t>> tile =
           chooseTile(m, n, target, /*partialRows=*/true);
       Operation *packed = nullptr;
-      if (tile && (parallelOp || (parallel && nested))) {
+      // Large products may pack B on every call; any product reads a
+      // constant B packed at compile time (prepackConstant).
+      bool constantB = computedFromConstant(op.getDpsInputs()[1]);
+      bool packsLarge = tile && (parallelOp || (parallel && nested));
+      if (packsLarge) {
         if (linalg::TransposeOp transpose =
                 packableTranspose(op, tile->second, vectorBits)) {
           packedTransposes.insert(transpose);
@@ -1562,8 +1760,20 @@ struct EmberCPUVectorizeContractionsPass
       if (block)
         tile = chooseTile(block, n, target, /*partialRows=*/true);
       assert(tile && "a row block is at least 4 tiles of the first choice");
+      // A B known now is packed now, whether or not packing it on every
+      // call would pay: its panels cost nothing to read.
+      Value panels;
+      if (tile && constantB) {
+        packedTransposes.erase(packed);
+        Operation *copy = nullptr;
+        panels = prepackConstant(rewriter, op, tile->second, copy);
+        if (panels)
+          packed = copy;
+        else if (isa_and_nonnull<linalg::TransposeOp>(packed))
+          packedTransposes.insert(packed);
+      }
       plans.push_back(
-          {op, tile->first, tile->second, parallelOp, packed, block});
+          {op, tile->first, tile->second, parallelOp, packed, block, panels});
     }
 
     SmallVector<linalg::TransposeOp> transposes;
@@ -1582,7 +1792,7 @@ struct EmberCPUVectorizeContractionsPass
         sizes.push_back(0);
       if (plan.packed && succeeded(tileAndFusePacked(
                              rewriter, root, plan.packed, sizes, plan.rowBlock,
-                             plan.parallel, vectorBits)))
+                             plan.parallel, vectorBits, plan.panels)))
         continue;
       if (epilogue && succeeded(tileAndFuse(rewriter, epilogue,
                                             {plan.mr, plan.nr}, plan.parallel)))

@@ -21,7 +21,10 @@
 // an AVX2 CPU (haswell: 256-bit registers, so other tiles; its code runs on
 // any x86 machine with AVX2 and FMA, and the AVX2 run is skipped on one
 // without). Values and the sizes' odd offsets are random (EMBER_TEST_SEED
-// replays a run).
+// replays a run). Products whose B is a constant (packed at compile time)
+// are only in graphs with constants, which realisation never makes:
+// ToolsTest.PrepackedConstantWeightsMatchTheReference runs those, on both
+// ISAs.
 //
 //===----------------------------------------------------------------------===//
 

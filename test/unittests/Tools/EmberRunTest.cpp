@@ -7,8 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Reference.h"
+#include "HostCpu.h"
 #include "QuickstartModel.h"
+#include "Reference.h"
 #include "TestSeed.h"
 #include "ember/ember.h"
 #include "ember/runtime/Artifact.h"
@@ -376,6 +377,67 @@ TEST_F(ToolsTest, QuickstartModelExportedWithItsWeightsRunsAlone) {
   std::vector<double> actual =
       ref::toDoubles(result->data.data(), DType::Float32, 30);
   EXPECT_EQ(ref::compareClose(actual, expected, {3, 10}, 1e-4, 1e-5), "");
+}
+
+// A graph whose weights are constants (as every ONNX model's are) has them
+// packed into the products' column panels at compile time
+// (prepackConstant in ember-cpu-vectorize-contractions): small products and
+// large, parallel ones with blocks of rows, odd sizes, the weight
+// transposed by linear or given as a matmul's B, with AVX2 code and this
+// CPU's, on one and two threads.
+TEST_F(ToolsTest, PrepackedConstantWeightsMatchTheReference) {
+  SCOPED_TRACE(test::seedTrace());
+  std::mt19937_64 rng = test::testGenerator();
+  std::uniform_real_distribution<float> dist(-1, 1);
+  auto random = [&](Shape s) {
+    std::vector<float> v(numelOf(s));
+    for (float &x : v)
+      x = dist(rng);
+    return tensor(v, s);
+  };
+  auto size = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  for (int64_t rows : {size(1, 13), size(300, 420)}) {
+    int64_t k = size(20, 90), n1 = 16 * size(1, 8), n2 = 8 * size(1, 12);
+    SCOPED_TRACE("rows " + std::to_string(rows) + ", K " + std::to_string(k) +
+                 ", N " + std::to_string(n1) + " and " + std::to_string(n2));
+    Tensor x = random({rows, k}), w1 = random({n1, k}), b1 = random({n1}),
+           w2 = random({n1, n2});
+    NoGradGuard noGrad;
+    Tensor y = linear(x, w1, b1).relu().matmul(w2);
+    std::vector<double> expected = ref::evaluate(y.node());
+    std::ofstream(path("graph.mlir")) << export_graph({y}, {x});
+    writeNpyOf(x, "x.npy");
+    for (std::string cpu : {"", "haswell"}) {
+      if (cpu == "haswell" && !test::canRunAvx2())
+        continue;
+      SCOPED_TRACE("cpu '" + cpu + "'");
+      std::string out;
+      ASSERT_EQ(run(std::string(EMBER_GRAPHC) + " " + path("graph.mlir") +
+                        (cpu.empty() ? "" : " --cpu=" + cpu) + " -o " +
+                        path("graph.ember"),
+                    &out),
+                0)
+          << out;
+      for (int threads : {1, 2}) {
+        ASSERT_EQ(run(std::string(EMBER_RUN) + " " + path("graph.ember") +
+                          " --input " + path("x.npy") + " --output " +
+                          path("y.npy") + " --threads " +
+                          std::to_string(threads),
+                      &out),
+                  0)
+            << out;
+        rt::StatusOr<rt::NpyArray> result = rt::readNpy(path("y.npy"));
+        ASSERT_TRUE(result) << result.status().message();
+        std::vector<double> actual =
+            ref::toDoubles(result->data.data(), DType::Float32, rows * n2);
+        EXPECT_EQ(ref::compareClose(actual, expected, {rows, n2}, 1e-4, 1e-4),
+                  "")
+            << threads << " threads";
+      }
+    }
+  }
 }
 
 TEST_F(ToolsTest, ExportedConstantsOfEveryDType) {
