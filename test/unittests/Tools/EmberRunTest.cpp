@@ -9,6 +9,7 @@
 
 #include "HostCpu.h"
 #include "QuickstartModel.h"
+#include "RandomTensors.h"
 #include "Reference.h"
 #include "TestSeed.h"
 #include "ember/ember.h"
@@ -66,13 +67,7 @@ protected:
 
 TEST_F(ToolsTest, ExportCompileAndRunMatchesTheReference) {
   std::mt19937_64 rng = test::testGenerator();
-  std::uniform_real_distribution<float> dist(-1, 1);
-  auto random = [&](Shape s) {
-    std::vector<float> v(numelOf(s));
-    for (float &x : v)
-      x = dist(rng);
-    return tensor(v, s);
-  };
+  auto random = [&](Shape s) { return test::randomTensor(rng, s); };
   Tensor x = random({5, 12}), w = random({7, 12}), b = random({7});
   Tensor y = linear(x, w, b).relu().sum({1}, true) * 0.5;
   std::vector<double> expected = ref::evaluate(y.node());
@@ -388,13 +383,7 @@ TEST_F(ToolsTest, QuickstartModelExportedWithItsWeightsRunsAlone) {
 TEST_F(ToolsTest, PrepackedConstantWeightsMatchTheReference) {
   SCOPED_TRACE(test::seedTrace());
   std::mt19937_64 rng = test::testGenerator();
-  std::uniform_real_distribution<float> dist(-1, 1);
-  auto random = [&](Shape s) {
-    std::vector<float> v(numelOf(s));
-    for (float &x : v)
-      x = dist(rng);
-    return tensor(v, s);
-  };
+  auto random = [&](Shape s) { return test::randomTensor(rng, s); };
   auto size = [&](int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
   };
