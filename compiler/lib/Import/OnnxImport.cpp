@@ -35,6 +35,7 @@
 #include <numeric>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 namespace ember::compiler {
@@ -742,18 +743,10 @@ private:
                   where);
   }
 
-  /// Greater, Less, Equal and their OrEqual forms: bool tensors.
+  /// Greater, Less, Equal and their OrEqual forms (OpTy): bool tensors.
+  template <typename OpTy>
   Value importCompare(const onnx::NodeProto &n, const std::string &where) {
-    using Compare =
-        Value (Importer::*)(const Value &, const Value &, const std::string &);
-    static const std::map<std::string, Compare> ops = {
-        {"Greater", &Importer::compare<dialect::GtOp>},
-        {"Less", &Importer::compare<dialect::LtOp>},
-        {"Equal", &Importer::compare<dialect::EqOp>},
-        {"GreaterOrEqual", &Importer::compare<dialect::GeOp>},
-        {"LessOrEqual", &Importer::compare<dialect::LeOp>}};
-    return (this->*ops.at(n.op_type()))(input(n, 0, where), input(n, 1, where),
-                                        where);
+    return compare<OpTy>(input(n, 0, where), input(n, 1, where), where);
   }
 
   /// Cast to float, double, int64 or bool (ember.cast's rules: float to
@@ -769,19 +762,14 @@ private:
   }
 
   /// Relu and Neg of any element type; Sigmoid, Tanh and Erf of floats.
+  template <typename OpTy>
   Value importUnary(const onnx::NodeProto &n, const std::string &where) {
-    using Unary = Value (Importer::*)(const Value &);
-    static const std::map<std::string, Unary> ops = {
-        {"Relu", &Importer::unary<dialect::ReluOp>},
-        {"Neg", &Importer::unary<dialect::NegOp>},
-        {"Sigmoid", &Importer::unary<dialect::SigmoidOp>},
-        {"Tanh", &Importer::unary<dialect::TanhOp>},
-        {"Erf", &Importer::unary<dialect::ErfOp>}};
     const Value &x = input(n, 0, where);
-    const std::string &op = n.op_type();
-    if (op != "Relu" && op != "Neg" && x.elem != "f32" && x.elem != "f64")
+    constexpr bool anyElement = std::is_same_v<OpTy, dialect::ReluOp> ||
+                                std::is_same_v<OpTy, dialect::NegOp>;
+    if (!anyElement && x.elem != "f32" && x.elem != "f64")
       throw ImportError(where + ": needs a floating-point input");
-    return (this->*ops.at(op))(x);
+    return unary<OpTy>(x);
   }
 
   /// Identity: the input itself.
@@ -819,17 +807,10 @@ private:
         binary<dialect::MulOp>(x, scalar(0.5, x.elem), where), onePlus, where);
   }
 
-  /// Add, Sub, Mul and Div, broadcast.
+  /// Add, Sub, Mul and Div (OpTy), broadcast.
+  template <typename OpTy>
   Value importBinary(const onnx::NodeProto &n, const std::string &where) {
-    using Binary =
-        Value (Importer::*)(const Value &, const Value &, const std::string &);
-    static const std::map<std::string, Binary> ops = {
-        {"Add", &Importer::binary<dialect::AddOp>},
-        {"Sub", &Importer::binary<dialect::SubOp>},
-        {"Mul", &Importer::binary<dialect::MulOp>},
-        {"Div", &Importer::binary<dialect::DivOp>}};
-    return (this->*ops.at(n.op_type()))(input(n, 0, where), input(n, 1, where),
-                                        where);
+    return binary<OpTy>(input(n, 0, where), input(n, 1, where), where);
   }
 
   /// MatMul of [..., M, K] by a 2-D [K, N].
@@ -1101,16 +1082,16 @@ private:
     static const std::map<std::string, OpEntry> table = {
         {"Identity", {&I::importIdentity, 1, 1, {}}},
         {"Constant", {&I::importConstant, 0, 0, {"value"}}},
-        {"Relu", {&I::importUnary, 1, 1, {}}},
-        {"Neg", {&I::importUnary, 1, 1, {}}},
-        {"Sigmoid", {&I::importUnary, 1, 1, {}}},
-        {"Tanh", {&I::importUnary, 1, 1, {}}},
-        {"Erf", {&I::importUnary, 1, 1, {}}},
+        {"Relu", {&I::importUnary<dialect::ReluOp>, 1, 1, {}}},
+        {"Neg", {&I::importUnary<dialect::NegOp>, 1, 1, {}}},
+        {"Sigmoid", {&I::importUnary<dialect::SigmoidOp>, 1, 1, {}}},
+        {"Tanh", {&I::importUnary<dialect::TanhOp>, 1, 1, {}}},
+        {"Erf", {&I::importUnary<dialect::ErfOp>, 1, 1, {}}},
         {"Gelu", {&I::importGelu, 1, 1, {"approximate"}}},
-        {"Add", {&I::importBinary, 2, 2, {}}},
-        {"Sub", {&I::importBinary, 2, 2, {}}},
-        {"Mul", {&I::importBinary, 2, 2, {}}},
-        {"Div", {&I::importBinary, 2, 2, {}}},
+        {"Add", {&I::importBinary<dialect::AddOp>, 2, 2, {}}},
+        {"Sub", {&I::importBinary<dialect::SubOp>, 2, 2, {}}},
+        {"Mul", {&I::importBinary<dialect::MulOp>, 2, 2, {}}},
+        {"Div", {&I::importBinary<dialect::DivOp>, 2, 2, {}}},
         {"MatMul", {&I::importMatMul, 2, 2, {}}},
         {"Gemm", {&I::importGemm, 2, 3, {"alpha", "beta", "transA", "transB"}}},
         {"Flatten", {&I::importFlatten, 1, 1, {"axis"}}},
@@ -1142,11 +1123,11 @@ private:
         {"ReduceMean", {&I::importReduce, 1, 2, reduceAttributes}},
         {"Clip", {&I::importClip, 1, 3, {"min", "max"}}},
         {"Where", {&I::importWhere, 3, 3, {}}},
-        {"Greater", {&I::importCompare, 2, 2, {}}},
-        {"Less", {&I::importCompare, 2, 2, {}}},
-        {"Equal", {&I::importCompare, 2, 2, {}}},
-        {"GreaterOrEqual", {&I::importCompare, 2, 2, {}}},
-        {"LessOrEqual", {&I::importCompare, 2, 2, {}}},
+        {"Greater", {&I::importCompare<dialect::GtOp>, 2, 2, {}}},
+        {"Less", {&I::importCompare<dialect::LtOp>, 2, 2, {}}},
+        {"Equal", {&I::importCompare<dialect::EqOp>, 2, 2, {}}},
+        {"GreaterOrEqual", {&I::importCompare<dialect::GeOp>, 2, 2, {}}},
+        {"LessOrEqual", {&I::importCompare<dialect::LeOp>, 2, 2, {}}},
         {"Cast", {&I::importCast, 1, 1, {"to", "saturate"}}},
     };
     return table;
