@@ -557,20 +557,6 @@ std::optional<std::vector<float>> constantValues(Value v) {
   return out;
 }
 
-/// Whether `v` is computed from an arith.constant by the layout changes
-/// constantValues reads (without computing it: a cheap test).
-bool computedFromConstant(Value v) {
-  for (Operation *def = v.getDefiningOp(); def;) {
-    if (auto constant = dyn_cast<arith::ConstantOp>(def))
-      return isa<DenseElementsAttr>(constant.getValue());
-    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, linalg::CopyOp,
-             linalg::TransposeOp, linalg::GenericOp>(def))
-      return false;
-    def = def->getOperand(0).getDefiningOp();
-  }
-  return false;
-}
-
 /// Erases `v`'s producers that nothing uses any more, down their operands.
 void eraseDeadProducers(IRRewriter &rewriter, Value v) {
   SmallVector<Value> work = {v};
@@ -584,29 +570,26 @@ void eraseDeadProducers(IRRewriter &rewriter, Value v) {
   }
 }
 
-/// For a product whose B (K x N) is known at compile time (a constant
-/// weight of an inference graph, as graphc's are) and whose N the panel
-/// width `nr` divides: B packed once, now, into its column panels, a
-/// constant [N / nr, K, nr] that every call reads instead of packing B
-/// again (tileAndFusePacked reads each panel from it). `matmul` then
-/// reads B as a constant of its own and through a packing copy
-/// (insertPackingCopy), which the panels replace; `copy` is set to that
-/// copy. Null (and nothing changed) otherwise.
+/// For a product whose B (K x N) is known at compile time, its `values`
+/// (constantValues: a constant weight of an inference graph, as graphc's
+/// are), and whose N the panel width `nr` divides: B packed once, now, into
+/// its column panels, a constant [N / nr, K, nr] that every call reads
+/// instead of packing B again (tileAndFusePacked reads each panel from
+/// it). `matmul` then reads B as a constant of its own and through a
+/// packing copy (insertPackingCopy), which the panels replace; `copy` is
+/// set to that copy. Null (and nothing changed) otherwise.
 Value prepackConstant(IRRewriter &rewriter, linalg::MatmulOp matmul, int64_t nr,
-                      Operation *&copy) {
+                      ArrayRef<float> values, Operation *&copy) {
   Value b = matmul.getDpsInputs()[1];
   auto type = cast<RankedTensorType>(b.getType());
   int64_t k = type.getDimSize(0), n = type.getDimSize(1);
   if (nr <= 0 || n % nr != 0)
     return nullptr;
-  std::optional<std::vector<float>> values = constantValues(b);
-  if (!values)
-    return nullptr;
-  std::vector<float> panels(values->size());
+  std::vector<float> panels(values.size());
   for (int64_t p = 0; p < n / nr; ++p)
     for (int64_t i = 0; i < k; ++i)
       for (int64_t j = 0; j < nr; ++j)
-        panels[(p * k + i) * nr + j] = (*values)[i * n + p * nr + j];
+        panels[(p * k + i) * nr + j] = values[i * n + p * nr + j];
   Location loc = matmul.getLoc();
   rewriter.setInsertionPoint(matmul);
   auto panelsType =
@@ -616,8 +599,8 @@ Value prepackConstant(IRRewriter &rewriter, linalg::MatmulOp matmul, int64_t nr,
       DenseElementsAttr::get(panelsType, ArrayRef<float>(panels)));
   // The product reads B as one constant (the packing copy's source, which
   // the panels replace), and the ops that computed it go.
-  Value plain = arith::ConstantOp::create(
-      rewriter, loc, DenseElementsAttr::get(type, ArrayRef<float>(*values)));
+  Value plain = arith::ConstantOp::create(rewriter, loc,
+                                          DenseElementsAttr::get(type, values));
   rewriter.modifyOpInPlace(
       matmul, [&] { matmul.getDpsInputOperands()[1]->set(plain); });
   eraseDeadProducers(rewriter, b);
@@ -1738,7 +1721,8 @@ struct EmberCPUVectorizeContractionsPass
       Operation *packed = nullptr;
       // Large products may pack B on every call; any product reads a
       // constant B packed at compile time (prepackConstant).
-      bool constantB = computedFromConstant(op.getDpsInputs()[1]);
+      std::optional<std::vector<float>> constantB =
+          tile ? constantValues(op.getDpsInputs()[1]) : std::nullopt;
       bool packsLarge = tile && (parallelOp || (parallel && nested));
       if (packsLarge) {
         if (linalg::TransposeOp transpose =
@@ -1766,7 +1750,7 @@ struct EmberCPUVectorizeContractionsPass
       if (tile && constantB) {
         packedTransposes.erase(packed);
         Operation *copy = nullptr;
-        panels = prepackConstant(rewriter, op, tile->second, copy);
+        panels = prepackConstant(rewriter, op, tile->second, *constantB, copy);
         if (panels)
           packed = copy;
         else if (isa_and_nonnull<linalg::TransposeOp>(packed))
