@@ -31,28 +31,30 @@ std::string joinInts(const std::vector<int64_t> &v) {
   return fmt::format("{}", fmt::join(v, ", "));
 }
 
+/// The node printed for `n`: its substitute, if any, else itself.
+const NodePtr &printedAs(const NodePtr &n, const Substitutions *substitutions) {
+  if (substitutions)
+    if (auto it = substitutions->find(n.get()); it != substitutions->end())
+      return it->second;
+  return n;
+}
+
 } // namespace
 
 std::vector<Node *> topologicalOrder(const std::vector<NodePtr> &targets,
                                      const Substitutions *substitutions) {
-  auto resolve = [&](Node *n) {
-    if (substitutions)
-      if (auto it = substitutions->find(n); it != substitutions->end())
-        return it->second.get();
-    return n;
-  };
   std::vector<Node *> order;
   std::unordered_set<Node *> visited;
   std::vector<std::pair<Node *, size_t>> stack;
   for (const NodePtr &target : targets) {
-    Node *t = resolve(target.get());
+    Node *t = printedAs(target, substitutions).get();
     if (t->isRealized() || !visited.insert(t).second)
       continue;
     stack.push_back({t, 0});
     while (!stack.empty()) {
       auto &[node, next] = stack.back();
       if (next < node->inputs.size()) {
-        Node *in = resolve(node->inputs[next++].get());
+        Node *in = printedAs(node->inputs[next++], substitutions).get();
         if (!in->isRealized() && visited.insert(in).second)
           stack.push_back({in, 0});
         continue;
@@ -189,12 +191,7 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
         addArgument(n);
 
   auto nameOf = [&](const NodePtr &input) -> const std::string & {
-    const NodePtr *resolved = &input;
-    if (substitutions)
-      if (auto it = substitutions->find(input.get());
-          it != substitutions->end())
-        resolved = &it->second;
-    const NodePtr &n = *resolved;
+    const NodePtr &n = printedAs(input, substitutions);
     auto it = names.find(n.get());
     if (it != names.end())
       return it->second;
