@@ -100,6 +100,16 @@ Tensor Draw::integralFloats(const Shape &shape, int64_t lo, int64_t hi) {
   return tensor(v, shape, DType::Float32);
 }
 
+Tensor Draw::eighths(const Shape &shape, double lo, double hi, double offset) {
+  std::vector<double> v(numelOf(shape));
+  for (double &x : v)
+    x = static_cast<double>(integer(static_cast<int64_t>(std::ceil(lo * 8)),
+                                    static_cast<int64_t>(std::floor(hi * 8)))) /
+            8 +
+        offset;
+  return tensor(v, shape, DType::Float32);
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -385,10 +395,14 @@ std::vector<OpCase> buildTable() {
   // and K = 127 steps one element at a time. The gradients are the other
   // two contraction forms.
   add("matmul_tiled", matrices(67, 127, 131), matmul, kSummed, kSummed);
-  add("linear_relu_tiled",
+  // Values in eighths, so that the gradient through the ReLU is exact
+  // (see Draw::eighths).
+  add(
+      "linear_relu_tiled",
       [](Draw &d) {
-        return OpInputs{d.floats({67, 131}), d.floats({127, 131}),
-                        d.floats({127})};
+        return OpInputs{d.eighths({67, 131}, -2, 2),
+                        d.eighths({127, 131}, -2, 2),
+                        d.eighths({127}, -2, 2, 1.0 / 128)};
       },
       [](In in) { return linear(in[0], in[1], in[2]).relu(); }, kSummed,
       kSummed);
@@ -567,8 +581,11 @@ std::vector<OpCase> buildTable() {
       "conv2d_grouped",
       [](Draw &d) {
         ConvDraw c = ConvDraw::draw(d, d.integer(2, 4));
+        // In eighths: the gradient through the ReLU is exact (see
+        // Draw::eighths).
         return OpInstance{
-            {d.floats(c.input()), d.floats(c.weight(), -1, 1), d.floats({c.f})},
+            {d.eighths(c.input(), -2, 2), d.eighths(c.weight(), -1, 1),
+             d.eighths({c.f}, -2, 2, 1.0 / 128)},
             [=](In in) {
               return conv2d(in[0], in[1], in[2], c.stride, c.padding,
                             c.dilation, c.groups)
@@ -642,8 +659,11 @@ std::vector<OpCase> buildTable() {
   add(
       "conv2d_tiled",
       [](Draw &d) {
-        return OpInputs{d.floats({3, 16, 17, 17}, -1, 1),
-                        d.floats({36, 16, 3, 3}, -0.5, 0.5), d.floats({36})};
+        // In eighths: the gradient through the ReLU is exact (see
+        // Draw::eighths).
+        return OpInputs{d.eighths({3, 16, 17, 17}, -1, 1),
+                        d.eighths({36, 16, 3, 3}, -0.5, 0.5),
+                        d.eighths({36}, -2, 2, 1.0 / 128)};
       },
       [](In in) { return conv2d(in[0], in[1], in[2], 1, 1).relu(); }, kSummed,
       kSummed);

@@ -55,6 +55,14 @@ public:
   /// Float32 values that are small integers in [lo, hi] (so comparisons
   /// see equal elements often).
   Tensor integralFloats(const Shape &shape, int64_t lo, int64_t hi);
+  /// Float32 multiples of 1/8 in [lo, hi], plus `offset`. Products of two
+  /// are multiples of 1/64, so contractions of them (up to millions of
+  /// terms of magnitude ~1) are exact in float32 in any order: on every
+  /// backend as in the reference. With an offset of 1/128 (a bias), such
+  /// a sum plus the bias is never 0, so a ReLU after it is never at its
+  /// kink, where a float32 result and the reference could fall on
+  /// different sides and disagree on the whole gradient row.
+  Tensor eighths(const Shape &shape, double lo, double hi, double offset = 0);
 
   std::mt19937_64 &generator() { return rng_; }
 
