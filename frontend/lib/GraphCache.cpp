@@ -88,6 +88,14 @@ std::string currentCpuTarget() {
   return t.name;
 }
 
+} // namespace
+
+int64_t cpuPanelWidth() {
+  return compiler::prepackedPanelWidth(currentCpuTarget());
+}
+
+namespace {
+
 /// The CPU graph `text`: from the on-disk cache when a matching entry is
 /// there, else compiled (and written to that cache).
 std::shared_ptr<CompiledGraph> compileForCPU(const std::string &text,

@@ -66,6 +66,10 @@ std::shared_ptr<CompiledGraph> compiledGraph(const std::string &text,
                                              rt::cuda::Device *gpu,
                                              std::source_location loc);
 
+/// The column-panel width in which the code for set_cpu_target's CPU reads
+/// a product's B passed in prepacked (compiler::prepackedPanelWidth), or 0.
+int64_t cpuPanelWidth();
+
 } // namespace ember::fe
 
 #endif // EMBER_FRONTEND_LIB_GRAPHCACHE_H

@@ -118,7 +118,7 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc,
     leaf.data = p.value->data;
     leaf.deviceData = p.value->deviceData;
     ++leaf.version; // (nodes recorded from the old value must not run now)
-    leaf.transposed.reset();
+    leaf.inferenceWeight.reset();
   }
 }
 
@@ -152,7 +152,7 @@ void realizeTargets(const std::vector<NodePtr> &requested,
 
   Device device = targets.front()->device;
   std::vector<NodePtr> leaves;
-  Substitutions rewrites = cachedWeightTransposes(targets, loc);
+  Substitutions rewrites = cachedInferenceWeights(targets, loc);
   std::string text = emitGraph(targets, &leaves, nullptr, &rewrites);
   for (const NodePtr &t : targets)
     if (!(t->device == device))

@@ -102,16 +102,19 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
                       const std::vector<NodePtr> *arguments = nullptr,
                       const Substitutions *substitutions = nullptr);
 
-/// Inference on the CPU reads each weight's transpose from a cache instead
-/// of transposing it in every graph (at batch 64 the transposes cost about
-/// a fifth of a linear layer): each linear node of the graph of `targets`
-/// without autograd (no backward goes through it) whose weight is a
-/// realised 2-D f32 parameter becomes a matmul by the weight's transpose
-/// and a bias add. The transpose is computed by a graph of its own the
-/// first time, and again only when the weight's buffer is another one or
-/// was written through data_ptr(). Training graphs are unchanged: their
-/// linear nodes record autograd, and the weights change every step.
-Substitutions cachedWeightTransposes(const std::vector<NodePtr> &targets,
+/// Inference on the CPU reads each weight prepacked once, from a cache,
+/// instead of transposing and packing it in every graph (at batch 64 that
+/// costs about a fifth of a linear layer): each linear node of the graph
+/// of `targets` without autograd (no backward goes through it) whose
+/// weight W is a realised 2-D f32 parameter becomes a matmul by W^T and a
+/// bias add, where W^T is read from its column panels as the product's
+/// tiles take them (compiler::prepackedPanelWidth) when their width
+/// divides W's rows, else from a cached transpose. The cached form is
+/// computed by a graph of its own the first time, and again only when the
+/// weight's buffer is another one, was written through data_ptr(), or the
+/// CPU target changed. Training graphs are unchanged: their linear nodes
+/// record autograd, and the weights change every step.
+Substitutions cachedInferenceWeights(const std::vector<NodePtr> &targets,
                                      std::source_location loc);
 
 //===----------------------------------------------------------------------===//

@@ -1139,3 +1139,100 @@ func.func @no_prepacked_argument(%a: tensor<5x2xf32>, %w: tensor<32x2xf32>) -> t
   %r = linalg.matmul ins(%a, %b : tensor<5x2xf32>, tensor<2x32xf32>) outs(%c : tensor<5x32xf32>) -> tensor<5x32xf32>
   return %r : tensor<5x32xf32>
 }
+
+// -----
+
+// A B passed in as its column panels X [N / Nr, K, Nr] (transposed [1, 0,
+// 2] and collapsed to K x N: the frontend's inference weight cache) is read
+// as it is, by tiles of the panels' width (AVX2 code too: 32 is four of its
+// registers): nothing is transposed or copied.
+// CHECK-DAG:   #[[PANEL:.*]] = affine_map<()[s0] -> (s0 floordiv 32)>
+// CHECK-LABEL: func.func @given_panels
+// CHECK-SAME:    %[[X:[a-z0-9]+]]: tensor<2x2x32xf32>
+// CHECK-NOT:     linalg.transpose
+// CHECK-NOT:     linalg.copy
+// CHECK:         scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}}
+// CHECK:           %[[I:.*]] = affine.apply #[[PANEL]]()[%[[J]]]
+// CHECK:           vector.transfer_read %[[X]][%[[I]], %{{.*}}, %{{.*}}]{{.*}} : tensor<2x2x32xf32>, vector<32xf32>
+// AVX2-LABEL:  func.func @given_panels
+// AVX2-NOT:      linalg.transpose
+// AVX2-NOT:      linalg.copy
+// AVX2:          vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<2x2x32xf32>, vector<32xf32>
+func.func @given_panels(%a: tensor<5x2xf32>, %x: tensor<2x2x32xf32>) -> tensor<5x64xf32> {
+  %e = tensor.empty() : tensor<2x2x32xf32>
+  %t = linalg.transpose ins(%x : tensor<2x2x32xf32>) outs(%e : tensor<2x2x32xf32>) permutation = [1, 0, 2]
+  %b = tensor.collapse_shape %t [[0], [1, 2]] : tensor<2x2x32xf32> into tensor<2x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %c0 = tensor.empty() : tensor<5x64xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%c0 : tensor<5x64xf32>) -> tensor<5x64xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<5x2xf32>, tensor<2x64xf32>) outs(%c : tensor<5x64xf32>) -> tensor<5x64xf32>
+  return %r : tensor<5x64xf32>
+}
+
+// -----
+
+// Must not fire: B is a transpose of a 3-D argument whose last dim could
+// be a panel width, but not of panels ([2, 1, 0]: X[j][p][k], not
+// X[p][k][j]); the transpose stays, and the product reads its result.
+// CHECK-LABEL: func.func @not_panels_permutation
+// CHECK-SAME:    %[[X:[a-z0-9]+]]: tensor<32x2x32xf32>
+// CHECK:         linalg.transpose ins(%[[X]] {{.*}} permutation = [2, 1, 0]
+// CHECK-NOT:     vector.transfer_read %[[X]]
+func.func @not_panels_permutation(%a: tensor<5x32xf32>, %x: tensor<32x2x32xf32>) -> tensor<5x64xf32> {
+  %e = tensor.empty() : tensor<32x2x32xf32>
+  %t = linalg.transpose ins(%x : tensor<32x2x32xf32>) outs(%e : tensor<32x2x32xf32>) permutation = [2, 1, 0]
+  %b = tensor.collapse_shape %t [[0], [1, 2]] : tensor<32x2x32xf32> into tensor<32x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %c0 = tensor.empty() : tensor<5x64xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%c0 : tensor<5x64xf32>) -> tensor<5x64xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<5x32xf32>, tensor<32x64xf32>) outs(%c : tensor<5x64xf32>) -> tensor<5x64xf32>
+  return %r : tensor<5x64xf32>
+}
+
+// -----
+
+// Must not fire: panels 2 wide (under 4, no register tile that width);
+// the transpose stays and the product reads its result.
+// CHECK-LABEL: func.func @not_panels_narrow
+// CHECK:         %[[T:.*]] = linalg.transpose {{.*}} permutation = [1, 0, 2]
+// CHECK:         %[[B:.*]] = tensor.collapse_shape %[[T]]
+// CHECK:         vector.transfer_read %[[B]]
+func.func @not_panels_narrow(%a: tensor<5x2xf32>, %x: tensor<16x2x2xf32>) -> tensor<5x32xf32> {
+  %e = tensor.empty() : tensor<2x16x2xf32>
+  %t = linalg.transpose ins(%x : tensor<16x2x2xf32>) outs(%e : tensor<2x16x2xf32>) permutation = [1, 0, 2]
+  %b = tensor.collapse_shape %t [[0], [1, 2]] : tensor<2x16x2xf32> into tensor<2x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %c0 = tensor.empty() : tensor<5x32xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%c0 : tensor<5x32xf32>) -> tensor<5x32xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<5x2xf32>, tensor<2x32xf32>) outs(%c : tensor<5x32xf32>) -> tensor<5x32xf32>
+  return %r : tensor<5x32xf32>
+}
+
+// -----
+
+// A product of few rows (inference at batch 1) by a B of 2^18 elements or
+// more (1 MiB, read from the L3 or memory) runs on threads whatever its
+// work (0.5 MFLOP here): each thread reads its own columns of B.
+// PAR-LABEL: func.func @few_rows_large_b
+// PAR:         scf.forall ({{.*}}) = (0, 0) to (256, 1) step (128, 1)
+func.func @few_rows_large_b(%a: tensor<1x1024xf32>, %b: tensor<1024x256xf32>) -> tensor<1x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = tensor.empty() : tensor<1x256xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%c0 : tensor<1x256xf32>) -> tensor<1x256xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<1x1024xf32>, tensor<1024x256xf32>) outs(%c : tensor<1x256xf32>) -> tensor<1x256xf32>
+  return %r : tensor<1x256xf32>
+}
+
+// -----
+
+// Must not fire: B just under 2^18 elements (1020 x 256); one thread.
+// PAR-LABEL: func.func @few_rows_smaller_b
+// PAR-NOT:     scf.forall
+// PAR:         return
+func.func @few_rows_smaller_b(%a: tensor<1x1020xf32>, %b: tensor<1020x256xf32>) -> tensor<1x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = tensor.empty() : tensor<1x256xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%c0 : tensor<1x256xf32>) -> tensor<1x256xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<1x1020xf32>, tensor<1020x256xf32>) outs(%c : tensor<1x256xf32>) -> tensor<1x256xf32>
+  return %r : tensor<1x256xf32>
+}

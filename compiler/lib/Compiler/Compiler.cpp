@@ -48,8 +48,9 @@
 #include <elf.h>
 #include <functional>
 #include <link.h>
-#include <optional>
+#include <map>
 #include <mutex>
+#include <optional>
 
 using namespace mlir;
 namespace api = ::ember::compiler;
@@ -695,6 +696,25 @@ Result api::compileHostKernels(std::string_view source,
   result.output = std::move(*code);
   result.ok = true;
   return result;
+}
+
+int64_t api::prepackedPanelWidth(const std::string &cpu) {
+  static std::mutex mutex;
+  static std::map<std::string, int64_t> widths;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto [it, inserted] = widths.try_emplace(cpu, 0);
+  if (inserted) {
+    auto tm = mlir::ember::createCPUTargetMachine(cpu);
+    if (!tm) {
+      llvm::consumeError(tm.takeError());
+      return 0;
+    }
+    // Two registers of f32 lanes, as the pass's register tiles
+    // (TargetModel::lanes).
+    it->second =
+        2 * std::max<int64_t>(mlir::ember::vectorRegisterBits(**tm) / 32, 4);
+  }
+  return it->second;
 }
 
 std::string api::hostTargetDescription() {

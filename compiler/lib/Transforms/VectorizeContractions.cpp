@@ -71,13 +71,16 @@ double stepCycles(const TargetModel &t, int64_t mr, int64_t nv) {
 /// a single row reads once each, straight from memory). Of these
 /// candidates, the one with the most useful FMAs per cycle by stepCycles
 /// (ties: the one with the most accumulators, then the earlier in that
-/// order).
-std::optional<std::pair<int64_t, int64_t>>
-chooseTile(int64_t m, int64_t n, const TargetModel &t,
-           bool partialRows = false) {
+/// order). With `onlyWidth`, Nr is that width (a prepacked B's panels').
+std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n,
+                                                      const TargetModel &t,
+                                                      bool partialRows = false,
+                                                      int64_t onlyWidth = 0) {
   int64_t lanes = t.lanes();
   SmallVector<int64_t> widths;
-  if (n <= 2 * lanes)
+  if (onlyWidth)
+    widths.push_back(onlyWidth);
+  else if (n <= 2 * lanes)
     widths.push_back(n);
   else
     for (int64_t w : {2 * lanes, lanes, lanes / 2, 4 * lanes, 8 * lanes})
@@ -211,6 +214,12 @@ linalg::GenericOp epilogueOf(linalg::MatmulOp matmul) {
 /// microseconds, a 64x512x10 product (0.6 MFLOP) about ten.
 constexpr int64_t kParallelMinFlops = int64_t(1) << 22;
 constexpr int64_t kParallelMinElements = int64_t(1) << 16;
+/// B's elements above which a product runs on threads whatever its work:
+/// few rows (inference at batch 1-4) by a B of 1 MiB or more read from the
+/// L3 or memory, which one core's loads cannot keep up with (the
+/// Quickstart's 784x512 weight: about 50 microseconds a call on one core),
+/// and each core reads its own part.
+constexpr int64_t kParallelMinBElements = int64_t(1) << 18;
 
 /// The product of `sizes`, saturating at INT64_MAX (shapes come from user
 /// graphs and may be absurd; this only compares against thresholds).
@@ -466,6 +475,74 @@ Operation *insertPackingCopy(IRRewriter &rewriter, linalg::MatmulOp matmul) {
   return copy;
 }
 
+/// A copy through indexing maps: result index i reads `source` at index
+/// (i[from[0]], i[from[1]], ...).
+struct LayoutCopy {
+  Value source;
+  SmallVector<int64_t> from;
+};
+
+/// `def` as a LayoutCopy when it is a linalg.copy, a linalg.transpose or a
+/// transposing copy (a generic reading one input through a permutation,
+/// writing in loop order, the body only yielding it), on tensors.
+std::optional<LayoutCopy> layoutCopy(Operation *def) {
+  LayoutCopy layout;
+  if (auto copy = dyn_cast<linalg::CopyOp>(def)) {
+    if (!copy.hasPureTensorSemantics())
+      return std::nullopt;
+    layout.source = copy.getInputs()[0];
+    int64_t rank = cast<ShapedType>(layout.source.getType()).getRank();
+    layout.from = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  } else if (auto transpose = dyn_cast<linalg::TransposeOp>(def)) {
+    if (!transpose.hasPureTensorSemantics())
+      return std::nullopt;
+    layout.source = transpose.getInput();
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    layout.from.assign(perm.size(), 0);
+    for (size_t j = 0; j < perm.size(); ++j)
+      layout.from[perm[j]] = static_cast<int64_t>(j);
+  } else if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
+    if (!generic.hasPureTensorSemantics() || generic.getNumDpsInputs() != 1 ||
+        generic.getNumDpsInits() != 1 ||
+        generic.getNumParallelLoops() != generic.getNumLoops())
+      return std::nullopt;
+    Block &body = generic.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    if (body.getOperations().size() != 1 ||
+        yield.getValues()[0] != body.getArgument(0))
+      return std::nullopt;
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    if (!maps[1].isIdentity() || !maps[0].isPermutation())
+      return std::nullopt;
+    layout.source = generic.getDpsInputs()[0];
+    for (AffineExpr e : maps[0].getResults())
+      layout.from.push_back(cast<AffineDimExpr>(e).getPosition());
+  } else {
+    return std::nullopt;
+  }
+  return layout;
+}
+
+/// B's panels when the graph passes B in packed already: B (K x N) is the
+/// collapse_shape [[0], [1, 2]] of a transpose [1, 0, 2] of X, a static f32
+/// [N / w, K, w] tensor, so X[p, k, j] = B[k, p * w + j] (an inference
+/// linear layer's weight as the frontend's weight cache keeps it, see
+/// compiler::prepackedPanelWidth). X, else null.
+Value givenPanels(Value b) {
+  auto collapse = b.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || collapse.getSrcType().getRank() != 3 ||
+      collapse.getReassociationIndices() !=
+          SmallVector<ReassociationIndices>{{0}, {1, 2}})
+    return nullptr;
+  Operation *def = collapse.getSrc().getDefiningOp();
+  std::optional<LayoutCopy> layout = def ? layoutCopy(def) : std::nullopt;
+  if (!layout || layout->from != ArrayRef<int64_t>{1, 0, 2})
+    return nullptr;
+  auto type = cast<RankedTensorType>(layout->source.getType());
+  return type.hasStaticShape() && type.getElementType().isF32() ? layout->source
+                                                                : nullptr;
+}
+
 /// Elements of a constant B prepackConstant packs at most (64 MiB of f32).
 constexpr int64_t kMaxPrepackedElements = int64_t(1) << 24;
 
@@ -491,44 +568,10 @@ std::optional<std::vector<float>> constantValues(Value v) {
   }
   if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
     return constantValues(def->getOperand(0));
-  // A copy through indexing maps: result index i reads the source at
-  // index (i[from[0]], i[from[1]], ...).
-  Value source;
-  SmallVector<int64_t> from;
-  if (auto copy = dyn_cast<linalg::CopyOp>(def)) {
-    if (!copy.hasPureTensorSemantics())
-      return std::nullopt;
-    source = copy.getInputs()[0];
-    from = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
-  } else if (auto transpose = dyn_cast<linalg::TransposeOp>(def)) {
-    if (!transpose.hasPureTensorSemantics())
-      return std::nullopt;
-    source = transpose.getInput();
-    ArrayRef<int64_t> perm = transpose.getPermutation();
-    from.assign(perm.size(), 0);
-    for (size_t j = 0; j < perm.size(); ++j)
-      from[perm[j]] = static_cast<int64_t>(j);
-  } else if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
-    // A transposing copy: one input read through a permutation, written
-    // in loop order, the body only yielding it.
-    if (!generic.hasPureTensorSemantics() || generic.getNumDpsInputs() != 1 ||
-        generic.getNumDpsInits() != 1 ||
-        generic.getNumParallelLoops() != generic.getNumLoops())
-      return std::nullopt;
-    Block &body = generic.getRegion().front();
-    auto yield = cast<linalg::YieldOp>(body.getTerminator());
-    if (body.getOperations().size() != 1 ||
-        yield.getValues()[0] != body.getArgument(0))
-      return std::nullopt;
-    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
-    if (!maps[1].isIdentity() || !maps[0].isPermutation())
-      return std::nullopt;
-    source = generic.getDpsInputs()[0];
-    for (AffineExpr e : maps[0].getResults())
-      from.push_back(cast<AffineDimExpr>(e).getPosition());
-  } else {
+  std::optional<LayoutCopy> layout = layoutCopy(def);
+  if (!layout)
     return std::nullopt;
-  }
+  auto [source, from] = *layout;
   std::optional<std::vector<float>> in = constantValues(source);
   if (!in)
     return std::nullopt;
@@ -1596,7 +1639,8 @@ struct ProductShape {
   bool f32;
   /// Whether the product is worth running on threads.
   bool large() const {
-    return saturatingProduct({2, m, n, k}) >= kParallelMinFlops;
+    return saturatingProduct({2, m, n, k}) >= kParallelMinFlops ||
+           saturatingProduct({k, n}) >= kParallelMinBElements;
   }
 };
 std::optional<ProductShape> productShape(linalg::MatmulOp op) {
@@ -1651,9 +1695,11 @@ struct EmberCPUVectorizeContractionsPass
         blockWindowProduct(rewriter, op, target);
       });
       // Products whose A is too large for the L2 and too short for row
-      // blocks: in parts of K.
+      // blocks: in parts of K (not when B is given as panels, which the
+      // parts' slices of B would hide: a 3-D transpose on every call).
       eachLargeProduct([&](linalg::MatmulOp op, const ProductShape &shape) {
-        if (!chooseDotTile(shape.m, shape.k, shape.n, target))
+        if (!chooseDotTile(shape.m, shape.k, shape.n, target) &&
+            !givenPanels(op.getDpsInputs()[1]))
           splitDepth(rewriter, op, target);
       });
     }
@@ -1666,7 +1712,7 @@ struct EmberCPUVectorizeContractionsPass
       bool parallel;
       Operation *packed; // a transpose or copy of B, or null
       int64_t rowBlock;  // rows of A a packed panel's tiles run over (0: M)
-      Value panels;      // B's prepacked panels (prepackConstant), or null
+      Value panels;      // B's panels (prepackConstant, givenPanels), or null
     };
     SmallVector<Plan> plans;
     llvm::SmallPtrSet<Operation *, 4> packedTransposes;
@@ -1713,6 +1759,22 @@ struct EmberCPUVectorizeContractionsPass
       // thread.
       bool nested = op->getParentOfType<scf::ForallOp>() != nullptr;
       bool parallelOp = parallel && shape->large() && !nested;
+      // A B given as its panels is read as it is, by tiles of its panels'
+      // width (there is one unless the width is under 4).
+      if (Value given = f32 ? givenPanels(op.getDpsInputs()[1]) : nullptr) {
+        int64_t width = cast<RankedTensorType>(given.getType()).getDimSize(2);
+        std::optional<std::pair<int64_t, int64_t>> tile =
+            chooseTile(m, n, target, /*partialRows=*/true, width);
+        if (tile) {
+          int64_t block = rowBlock(m, k, tile->first, target);
+          if (block)
+            tile = chooseTile(block, n, target, /*partialRows=*/true, width);
+          Operation *copy = insertPackingCopy(rewriter, op);
+          plans.push_back(
+              {op, tile->first, tile->second, parallelOp, copy, block, given});
+          continue;
+        }
+      }
       // Packed products run each panel's row tiles as a serial loop, whose
       // last tile may be shorter: there Mr need not divide M. Otherwise
       // (one scf.forall over every tile) it must.

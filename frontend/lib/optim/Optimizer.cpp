@@ -107,7 +107,7 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
     ++p.version; // (nodes recorded from the old value must not run now)
     if (p.deviceData && newValues[i].node()->deviceData == p.deviceData) {
       // Updated in place (its gradient, if any, was computed in the step).
-      p.transposed.reset();
+      p.inferenceWeight.reset();
       continue;
     }
     // A leaf sharing the old buffer.
@@ -116,7 +116,7 @@ void Optimizer::apply(const std::vector<Tensor> &newValues,
       gradients.push_back(p.grad);
     p.data = newValues[i].node()->data;
     p.deviceData = newValues[i].node()->deviceData;
-    p.transposed.reset(); // an inference cache of the old value
+    p.inferenceWeight.reset(); // an inference cache of the old value
   }
   for (const fe::NodePtr &g : otherGradients)
     if (!g->isRealized())

@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GraphCache.h"
 #include "HostCpu.h"
 #include "RandomTensors.h"
 #include "Reference.h"
@@ -164,6 +165,46 @@ TEST_P(KernelVariantsTest, WideTilesForFewRows) {
       checkMatmul(m, k, n);
 }
 
+// Inference's linear layers read their weights prepacked once (the weight
+// cache: W^T's column panels of two registers' width when that divides N,
+// else W^T): N a multiple of both ISAs' widths (64, 192), of AVX2's only
+// (48: AVX-512 code reads the transpose), of neither (10, 37); one row to
+// row blocks (1024 x 700: A over half a 2 MiB L2) and a prime M with such
+// an A (1031, no row blocks), a unit and a random K, with and without a
+// bias and a ReLU.
+TEST_P(KernelVariantsTest, InferencePrepackedWeights) {
+  NoGradGuard noGrad;
+  int64_t width = fe::cpuPanelWidth();
+  if (GetParam() == "haswell")
+    EXPECT_EQ(width, 16); // two 8-float registers
+  ASSERT_GT(width, 0);
+  auto check = [&](int64_t m, int64_t k, int64_t n) {
+    SCOPED_TRACE("linear " + std::to_string(m) + "x" + std::to_string(k) +
+                 " by " + std::to_string(n) + "x" + std::to_string(k));
+    bool bias = (m + n + k) % 2 == 0, relu = (m + n + k) % 3 == 0;
+    Tensor w;
+    expectAllThreadCounts([&] {
+      w = randomTensor({n, k}).requires_grad_();
+      Tensor y =
+          linear(randomTensor({m, k}), w, bias ? randomTensor({n}) : Tensor());
+      return relu ? y.relu() : y;
+    });
+    const fe::NodePtr &cached = w.node()->inferenceWeight;
+    ASSERT_TRUE(cached);
+    Shape expected = n % width == 0 ? Shape{n / width, k, width} : Shape{k, n};
+    EXPECT_EQ(cached->shape, expected);
+  };
+  for (int64_t m : {int64_t(1), int64_t(7), int64_t(64), randInt(2, 130)})
+    for (int64_t n : {64, 192, 48, 10, 37})
+      for (int64_t k : {int64_t(1), randInt(2, 300)})
+        check(m, k, n);
+  check(1024, 700, 64);
+  check(1031, 700, 64);
+  // Batch 1 and 2 by a B of 2^18 elements or more: on threads.
+  check(1, 784, 512);
+  check(2, 784, 512);
+}
+
 // K = 1 and a large prime K.
 TEST_P(KernelVariantsTest, ReductionSizes) {
   checkMatmul(8, 1, 48);
@@ -182,6 +223,9 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
   checkMatmul(67, 784, 512);
   // Above the threshold but with no tile (N prime): the scalar loop.
   checkMatmul(64, 512, 131);
+  // Under it, but B of 2^18 elements or more: few rows on threads.
+  checkMatmul(1, 784, 512);
+  checkMatmul(3, 1031, 256);
 }
 
 // A packed product whose A is larger than half the L2 (4.2 MB, above that

@@ -4,8 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Reference.h"
+#include "HostCpu.h"
 #include "QuickstartModel.h"
+#include "Reference.h"
 #include "ember/ember.h"
 
 #include <gtest/gtest.h>
@@ -602,12 +603,13 @@ TEST(NNTest, StepsWithoutZeroGradAccumulateInBoundedGraphs) {
   EXPECT_EQ(cache_stats().compilations, compilationsAfterWarmup);
 }
 
-// Inference reads a weight's transpose computed once; it must follow the
-// weight through an optimizer step, a write through data_ptr() and
+// Inference reads a weight prepacked once (the first layer's in column
+// panels: 64 outputs; the second's transposed); it must follow the weight
+// through an optimizer step, a write through data_ptr() and
 // load_state_dict, and never serve stale values.
-TEST(NNTest, InferenceReusesWeightTransposesUntilTheWeightsChange) {
+TEST(NNTest, InferenceReusesPrepackedWeightsUntilTheWeightsChange) {
   manual_seed(7);
-  nn::Sequential model{nn::Linear(6, 5), nn::ReLU(), nn::Linear(5, 3)};
+  nn::Sequential model{nn::Linear(6, 64), nn::ReLU(), nn::Linear(64, 3)};
   Tensor x = randn({4, 6});
   auto checkPrediction = [&](const char *when) {
     SCOPED_TRACE(when);
@@ -621,10 +623,11 @@ TEST(NNTest, InferenceReusesWeightTransposesUntilTheWeightsChange) {
   };
   fe::Node &w = *model.parameters()[0].node();
   checkPrediction("first inference");
-  ASSERT_TRUE(w.transposed);
-  fe::NodePtr first = w.transposed;
+  ASSERT_TRUE(w.inferenceWeight);
+  EXPECT_EQ(w.inferenceWeight->shape.size(), 3u); // panels
+  fe::NodePtr first = w.inferenceWeight;
   checkPrediction("second inference");
-  EXPECT_EQ(w.transposed, first); // reused, not recomputed
+  EXPECT_EQ(w.inferenceWeight, first); // reused, not recomputed
 
   // A training step (autograd on: the graph transposes in place) changes
   // the weights; the next inference transposes the new ones.
@@ -634,18 +637,26 @@ TEST(NNTest, InferenceReusesWeightTransposesUntilTheWeightsChange) {
   opt.step();
   opt.zero_grad();
   checkPrediction("after a step");
-  EXPECT_NE(w.transposed, first);
+  EXPECT_NE(w.inferenceWeight, first);
 
   // A write through data_ptr().
-  fe::NodePtr beforeWrite = w.transposed;
+  fe::NodePtr beforeWrite = w.inferenceWeight;
   model.parameters()[0].data_ptr<float>()[7] += 3.0f;
   checkPrediction("after writing through data_ptr");
-  EXPECT_NE(w.transposed, beforeWrite);
+  EXPECT_NE(w.inferenceWeight, beforeWrite);
 
   // New values loaded into the parameters.
-  nn::Sequential other{nn::Linear(6, 5), nn::ReLU(), nn::Linear(5, 3)};
+  nn::Sequential other{nn::Linear(6, 64), nn::ReLU(), nn::Linear(64, 3)};
   model.load_state_dict(other.state_dict());
   checkPrediction("after load_state_dict");
+
+  // Another CPU target: AVX2 code's panels are 16 wide.
+  if (test::canRunAvx2()) {
+    set_cpu_target("haswell");
+    checkPrediction("for haswell");
+    EXPECT_EQ(w.inferenceWeight->shape, (Shape{4, 6, 16}));
+    set_cpu_target("");
+  }
 }
 
 TEST(NNTest, AdamStepMatchesTheFormula) {

@@ -131,6 +131,14 @@ std::optional<std::string> bytecodeReaderCrash(std::string_view bytes);
 /// the data flow. `source` is as for compile().
 Result graphToDot(std::string_view source);
 
+/// The column-panel width (f32 elements: two vector registers) in which
+/// CPU code for `cpu` (LLVM's name; empty: the host) reads a product's B
+/// passed in prepacked: a [N / w, K, w] tensor X (X[p, k, j] = B[k, p * w +
+/// j]) that the graph makes B of by `transpose [1, 0, 2]` then `reshape` to
+/// [K, N] (see ember-cpu-vectorize-contractions). 0 when `cpu` is unknown.
+/// Thread-safe; cached per `cpu`.
+int64_t prepackedPanelWidth(const std::string &cpu);
+
 /// A description of the host CPU the code is generated for ("znver4 +avx512f
 /// ..."): part of any cache key of compiled code.
 std::string hostTargetDescription();

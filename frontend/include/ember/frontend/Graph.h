@@ -133,12 +133,15 @@ struct Node {
   /// other tensor), or null.
   std::shared_ptr<Node> grad;
   /// For a weight (a 2-D f32 leaf that requires grad) used by linear() on
-  /// the CPU without autograd (inference): its transpose, computed once for
-  /// `transposedFrom` as it was after `transposedWrites` writes, and read
-  /// by every later inference graph instead of transposing again.
-  std::shared_ptr<Node> transposed;
-  std::weak_ptr<rt::Buffer> transposedFrom;
-  uint64_t transposedWrites = 0;
+  /// the CPU without autograd (inference): the weight as products read it
+  /// (its transpose's column panels of width `inferenceWeightWidth`, or
+  /// its transpose when that is 0), computed once for `inferenceWeightFrom`
+  /// as it was after `inferenceWeightWrites` writes, and read by every
+  /// later inference graph instead of packing it again.
+  std::shared_ptr<Node> inferenceWeight;
+  std::weak_ptr<rt::Buffer> inferenceWeightFrom;
+  uint64_t inferenceWeightWrites = 0;
+  int64_t inferenceWeightWidth = 0;
 
   int64_t numel() const { return numelOf(shape); }
   bool isRealized() const { return data != nullptr || deviceData != nullptr; }
