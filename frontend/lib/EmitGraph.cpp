@@ -12,23 +12,46 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <functional>
+#include <iterator>
 #include <unordered_map>
 #include <unordered_set>
 
 namespace ember::fe {
 namespace {
 
-std::string typeString(const Shape &shape, DType dtype) {
-  std::string s = "tensor<";
-  for (int64_t d : shape)
-    s += std::to_string(d) + "x";
-  s += dtypeMlirName(dtype);
-  return s + ">";
+/// Appends `value` in decimal.
+void appendInt(std::string &out, int64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
 }
 
-std::string joinInts(const std::vector<int64_t> &v) {
-  return fmt::format("{}", fmt::join(v, ", "));
+/// Appends the tensor type of `shape` and `dtype`: "tensor<2x3xf32>".
+void appendType(std::string &out, const Shape &shape, DType dtype) {
+  out += "tensor<";
+  for (int64_t d : shape) {
+    appendInt(out, d);
+    out += 'x';
+  }
+  out += dtypeMlirName(dtype);
+  out += '>';
+}
+
+std::string typeString(const Shape &shape, DType dtype) {
+  std::string s;
+  appendType(s, shape, dtype);
+  return s;
+}
+
+/// Appends `v` as "1, 2, 3".
+void appendInts(std::string &out, const std::vector<int64_t> &v) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i)
+      out += ", ";
+    appendInt(out, v[i]);
+  }
 }
 
 /// The node printed for `n`: its substitute, if any, else itself.
@@ -105,65 +128,95 @@ std::string constantAttr(const Node &node,
   return text + "\"> : " + type;
 }
 
-/// `node` as one line of ember IR, `result = ember.<op> operands ...`,
-/// written as Ops.def says.
-std::string printOp(const Node &node, const std::string &result,
-                    const std::vector<std::string> &operands) {
+/// An SSA name of the printed function: %argN, %N or %cstN.
+struct Name {
+  enum Kind : uint8_t { Argument, Value, Constant } kind;
+  uint32_t index;
+};
+
+void appendName(std::string &out, Name name) {
+  static constexpr std::string_view prefixes[] = {"%arg", "%", "%cst"};
+  out += prefixes[name.kind];
+  appendInt(out, name.index);
+}
+
+/// Appends `node` as one line of ember IR, `    result = ember.<op>
+/// operands ... : types`, written as Ops.def says.
+void appendOp(std::string &out, const Node &node, Name result,
+              const std::vector<Name> &operands) {
   const OpInfo &info = opInfo(node.kind);
-  std::string attributes;
+  out += "    ";
+  appendName(out, result);
+  out += " = ember.";
+  out += info.name;
+  out += ' ';
+  for (size_t i = 0; i < operands.size(); ++i) {
+    if (i)
+      out += ", ";
+    appendName(out, operands[i]);
+  }
   const std::vector<int64_t> &w = node.window;
   switch (info.attributes) {
   case OpAttributes::None:
     break;
   case OpAttributes::Dim:
-    attributes = fmt::format(" dim = {}{}", node.axes.at(0),
-                             node.keepdim ? " keepdim" : "");
+    out += " dim = ";
+    appendInt(out, node.axes.at(0));
+    if (node.keepdim)
+      out += " keepdim";
     break;
   case OpAttributes::Dims:
-    attributes = fmt::format(" dims = [{}]{}", joinInts(node.axes),
-                             node.keepdim ? " keepdim" : "");
+    out += " dims = [";
+    appendInts(out, node.axes);
+    out += node.keepdim ? "] keepdim" : "]";
     break;
   case OpAttributes::Perm:
-    attributes = fmt::format(" [{}]", joinInts(node.axes));
+    out += " [";
+    appendInts(out, node.axes);
+    out += ']';
     break;
   case OpAttributes::Conv:
-    attributes = fmt::format(" stride = [{}, {}] padding = [{}, {}] dilation "
-                             "= [{}, {}] groups = {}",
-                             w.at(0), w.at(1), w.at(2), w.at(3), w.at(4),
-                             w.at(5), w.at(6));
+    fmt::format_to(std::back_inserter(out),
+                   " stride = [{}, {}] padding = [{}, {}] dilation "
+                   "= [{}, {}] groups = {}",
+                   w.at(0), w.at(1), w.at(2), w.at(3), w.at(4), w.at(5),
+                   w.at(6));
     break;
   case OpAttributes::Pool:
-    attributes = fmt::format(" kernel = [{}, {}] stride = [{}, {}] padding = "
-                             "[{}, {}] dilation = [{}, {}]",
-                             w.at(0), w.at(1), w.at(2), w.at(3), w.at(4),
-                             w.at(5), w.at(6), w.at(7));
+    fmt::format_to(std::back_inserter(out),
+                   " kernel = [{}, {}] stride = [{}, {}] padding = "
+                   "[{}, {}] dilation = [{}, {}]",
+                   w.at(0), w.at(1), w.at(2), w.at(3), w.at(4), w.at(5),
+                   w.at(6), w.at(7));
     break;
   }
-  std::string type = typeString(node.shape, node.dtype);
+  out += " : ";
   auto inType = [&](size_t i) {
-    return typeString(node.inputs.at(i)->shape, node.inputs.at(i)->dtype);
+    appendType(out, node.inputs.at(i)->shape, node.inputs.at(i)->dtype);
   };
-  std::string types;
   switch (info.types) {
   case OpTypes::Result:
-    types = type;
     break;
   case OpTypes::Select:
-    types = inType(0) + ", " + type;
+    inType(0);
+    out += ", ";
     break;
   case OpTypes::FirstIn:
-    types = inType(0) + " -> " + type;
+    inType(0);
+    out += " -> ";
     break;
-  case OpTypes::AllIn: {
-    std::vector<std::string> inTypes;
-    for (size_t i = 0; i < node.inputs.size(); ++i)
-      inTypes.push_back(inType(i));
-    types = fmt::format("({}) -> {}", fmt::join(inTypes, ", "), type);
+  case OpTypes::AllIn:
+    out += '(';
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      if (i)
+        out += ", ";
+      inType(i);
+    }
+    out += ") -> ";
     break;
   }
-  }
-  return fmt::format("{} = ember.{} {}{} : {}", result, info.name,
-                     fmt::join(operands, ", "), attributes, types);
+  appendType(out, node.shape, node.dtype);
+  out += '\n';
 }
 } // namespace
 
@@ -171,26 +224,33 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
                       std::vector<NodePtr> *leavesOut,
                       const std::vector<NodePtr> *arguments,
                       const Substitutions *substitutions) {
+  // Realisations print a graph every call (it is the compiled graph's
+  // cache key), so this appends to two buffers, with no string per op.
   std::vector<Node *> order = topologicalOrder(targets, substitutions);
-  std::unordered_map<Node *, std::string> names;
+  std::unordered_map<const Node *, Name> names;
+  names.reserve(order.size() * 2);
   std::vector<NodePtr> leaves;
   std::string args, body;
-  unsigned constants = 0;
+  body.reserve(order.size() * 96);
+  uint32_t constants = 0;
 
-  auto addArgument = [&](const NodePtr &n) -> const std::string & {
-    std::string name = "%arg" + std::to_string(leaves.size());
+  auto addArgument = [&](const NodePtr &n) -> Name {
+    Name name{Name::Argument, static_cast<uint32_t>(leaves.size())};
     if (!leaves.empty())
       args += ", ";
-    args += name + ": " + typeString(n->shape, n->dtype);
+    appendName(args, name);
+    args += ": ";
+    appendType(args, n->shape, n->dtype);
     leaves.push_back(n);
-    return names.emplace(n.get(), name).first->second;
+    names.emplace(n.get(), name);
+    return name;
   };
   if (arguments)
     for (const NodePtr &n : *arguments)
       if (!names.count(n.get()))
         addArgument(n);
 
-  auto nameOf = [&](const NodePtr &input) -> const std::string & {
+  auto nameOf = [&](const NodePtr &input) -> Name {
     const NodePtr &n = printedAs(input, substitutions);
     auto it = names.find(n.get());
     if (it != names.end())
@@ -199,36 +259,58 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
     // chose the arguments, a constant holding its value.
     if (!arguments)
       return addArgument(n);
-    std::string name = "%cst" + std::to_string(constants++);
-    body += "    " + name + " = ember.constant " +
-            constantAttr(*n, hostData(*n, std::source_location::current())) +
-            "\n";
-    return names.emplace(n.get(), name).first->second;
+    Name name{Name::Constant, constants++};
+    body += "    ";
+    appendName(body, name);
+    body += " = ember.constant ";
+    body += constantAttr(*n, hostData(*n, std::source_location::current()));
+    body += '\n';
+    names.emplace(n.get(), name);
+    return name;
   };
 
-  unsigned counter = 0;
+  uint32_t counter = 0;
+  std::vector<Name> operands;
   for (Node *node : order) {
-    std::vector<std::string> operands;
+    operands.clear();
     for (const NodePtr &in : node->inputs)
       operands.push_back(nameOf(in));
     if (node->kind == OpKind::Leaf)
       throw Error("ember: internal error: a leaf without data is in the graph");
-    std::string result = "%" + std::to_string(counter++);
-    body += "    " + printOp(*node, result, operands) + "\n";
+    Name result{Name::Value, counter++};
+    appendOp(body, *node, result, operands);
     names.emplace(node, result);
   }
 
-  std::vector<std::string> results, resultTypes;
-  for (const NodePtr &t : targets) {
+  std::vector<Name> results;
+  for (const NodePtr &t : targets)
     results.push_back(nameOf(t));
-    resultTypes.push_back(typeString(t->shape, t->dtype));
+  std::string resultTypes;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (i)
+      resultTypes += ", ";
+    appendType(resultTypes, targets[i]->shape, targets[i]->dtype);
   }
   if (leavesOut)
-    *leavesOut = leaves;
-  return fmt::format("module {{\n  func.func @graph({}) -> ({}) {{\n{}"
-                     "    return {} : {}\n  }}\n}}\n",
-                     args, fmt::join(resultTypes, ", "), body,
-                     fmt::join(results, ", "), fmt::join(resultTypes, ", "));
+    *leavesOut = std::move(leaves);
+  std::string text;
+  text.reserve(args.size() + body.size() + 2 * resultTypes.size() + 96);
+  text += "module {\n  func.func @graph(";
+  text += args;
+  text += ") -> (";
+  text += resultTypes;
+  text += ") {\n";
+  text += body;
+  text += "    return ";
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i)
+      text += ", ";
+    appendName(text, results[i]);
+  }
+  text += " : ";
+  text += resultTypes;
+  text += "\n  }\n}\n";
+  return text;
 }
 
 } // namespace ember::fe
