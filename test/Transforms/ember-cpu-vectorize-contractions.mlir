@@ -1046,6 +1046,42 @@ func.func @extract_rows_wide_stride(%x: tensor<2x3x8x35xf32>) -> tensor<2x3x4x7x
 
 // -----
 
+// An op writing i32 through tensor.extract reads (a max-pool gradient's
+// window indices: the index of the window's first maximum) is vectorized a
+// row at a time as the f32 ones: the two reads of a window row, each a
+// contiguous read and a shuffle; the index a select between i32 vectors.
+// CHECK-LABEL: func.func @extract_rows_indices
+// CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<13xf32>
+// CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<13xf32>
+// CHECK-NOT:     vector.gather
+// CHECK:         arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<7xi1>, vector<7xi32>
+// CHECK:         vector.transfer_write {{.*}} : vector<7xi32>
+func.func @extract_rows_indices(%x: tensor<2x3x8x14xf32>) -> tensor<2x3x4x7xi32> {
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %zero = arith.constant 0 : i32
+  %one = arith.constant 1 : i32
+  %e = tensor.empty() : tensor<2x3x4x7xi32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%e : tensor<2x3x4x7xi32>) {
+  ^bb0(%out: i32):
+    %n = linalg.index 0 : index
+    %c = linalg.index 1 : index
+    %h = linalg.index 2 : index
+    %w = linalg.index 3 : index
+    %h2 = arith.muli %h, %c2 : index
+    %w2 = arith.muli %w, %c2 : index
+    %w21 = arith.addi %w2, %c1 : index
+    %a = tensor.extract %x[%n, %c, %h2, %w2] : tensor<2x3x8x14xf32>
+    %b = tensor.extract %x[%n, %c, %h2, %w21] : tensor<2x3x8x14xf32>
+    %gt = arith.cmpf ogt, %b, %a : f32
+    %i = arith.select %gt, %one, %zero : i32
+    linalg.yield %i : i32
+  } -> tensor<2x3x4x7xi32>
+  return %r : tensor<2x3x4x7xi32>
+}
+
+// -----
+
 // Reads contiguous along another loop than the innermost (a pooling of a
 // channels-last product: [N, C, OH, OW] from [N, H, W, C]) take that loop
 // as the row: one read of the 16 channels a window position, no gather.

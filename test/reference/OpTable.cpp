@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace ember::test {
@@ -710,15 +711,25 @@ std::vector<OpCase> buildTable() {
       kRounded);
   // Disjoint windows (stride = kernel): covering the input (8 x 12 by
   // 2 x 3), and leaving its last row and column out (9 x 11 by 2 x 2);
-  // small integers, so that windows hold ties.
-  for (auto [name, h, w, kh, kw] :
-       {std::tuple{"max_pool2d_grad_disjoint", 8, 12, 2, 3},
-        std::tuple{"max_pool2d_grad_disjoint_uncovered", 9, 11, 2, 2}}) {
+  // small integers, so that windows hold ties; and with NaNs (a fifth of
+  // the elements), where the window's last NaN gets the gradient.
+  for (auto [name, h, w, kh, kw, nans] :
+       {std::tuple{"max_pool2d_grad_disjoint", 8, 12, 2, 3, false},
+        std::tuple{"max_pool2d_grad_disjoint_uncovered", 9, 11, 2, 2, false},
+        std::tuple{"max_pool2d_grad_disjoint_nan", 6, 16, 2, 2, true}}) {
     int64_t sh = h, sw = w, kernelH = kh, kernelW = kw;
+    bool withNans = nans;
     addDrawn(
         name,
         [=](Draw &d) {
           Tensor x = d.integralFloats({2, 3, sh, sw}, -2, 2);
+          if (withNans) {
+            std::vector<float> v = x.to_vector();
+            for (float &e : v)
+              if (d.integer(0, 4) == 0)
+                e = std::numeric_limits<float>::quiet_NaN();
+            x = tensor(v, x.shape());
+          }
           Size2 kernel(kernelH, kernelW);
           Shape out = max_pool2d(x, kernel).shape();
           return OpInstance{{d.floats(out), x}, [=](In in) {

@@ -880,8 +880,9 @@ unsigned contiguousReadLoop(linalg::GenericOp op) {
 
 /// Whether `op` computes each element through tensor.extract reads (a
 /// pooling window's, with its producer computed at each read point by
-/// ember-fuse-elementwise): an all-parallel generic writing f32 whose body
-/// extracts, with rows (contiguousReadLoop) of at least 4 elements.
+/// ember-fuse-elementwise; a max-pool gradient's window indices): an
+/// all-parallel generic writing f32 or i32 whose body extracts, with rows
+/// (contiguousReadLoop) of at least 4 elements.
 bool readsThroughExtracts(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
       op.getNumParallelLoops() != op.getNumLoops() || op.getNumLoops() == 0)
@@ -890,7 +891,7 @@ bool readsThroughExtracts(linalg::GenericOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getResultTypes()[0]);
   if (llvm::any_of(ranges, ShapedType::isDynamic) ||
       ranges[contiguousReadLoop(op)] < 4 || !type ||
-      !type.getElementType().isF32())
+      !(type.getElementType().isF32() || type.getElementType().isInteger(32)))
     return false;
   return llvm::any_of(op.getBody()->getOperations(),
                       [](Operation &o) { return isa<tensor::ExtractOp>(o); });

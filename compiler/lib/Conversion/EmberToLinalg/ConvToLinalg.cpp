@@ -571,8 +571,8 @@ bool disjointWindows(const Window &win, ArrayRef<int64_t> kernel) {
 }
 
 /// The max-pool gradient when the windows are disjoint (disjointWindows):
-/// first each window's index (a reduction over the window, whose input map
-/// reads x at `o * K + k`: a strided read, no gather), then for each input
+/// first each window's index (a parallel generic over the windows reading
+/// x at `o * K + k`, the window unrolled), then for each input
 /// element the output gradient of its window where it is that window's
 /// index. The general lowering below finds, for every input element, the
 /// index of every window holding it: K_h x K_w windows of K_h x K_w reads
@@ -587,50 +587,43 @@ Value disjointMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy,
   auto c = [&](OpBuilder &nb, Location l, int64_t v) {
     return indexConst(nb, l, v);
   };
-  // Each window's index: loops (n, c, oh, ow, kh, kw), kh and kw reduced.
-  AffineExpr d[6];
-  bindDims(ctx, d[0], d[1], d[2], d[3], d[4], d[5]);
-  AffineMap xMap = AffineMap::get(
-      6, 0, {d[0], d[1], d[2] * kernel[0] + d[4], d[3] * kernel[1] + d[5]},
-      ctx);
-  AffineMap windowMap = AffineMap::get(6, 0, {d[0], d[1], d[2], d[3]}, ctx);
-  // The window's shape, an input the body does not read (as in linalg's
-  // pooling ops): the loops' sizes must follow from the operands' shapes.
-  AffineMap kernelMap = AffineMap::get(6, 0, {d[4], d[5]}, ctx);
-  Value kernelShape = emptyTensor(b, loc, kernel, elem);
-  auto valueType = RankedTensorType::get(ys, elem);
+  // Each window's index: a parallel generic over the windows that reads
+  // its window's elements in its body, the window unrolled (as the forward
+  // pooling: MaxPool2dOpLowering), so that it vectorizes along the windows'
+  // row like any elementwise op; a reduction generic over the window stayed
+  // a scalar loop (3.6% of the CNN's training step). As in the general
+  // lowering: the first maximum, or the last NaN; the best starts at -inf
+  // with index 0, so a window of -inf (or whose first element is the
+  // maximum) keeps index 0. Every read is inside x: the windows are
+  // disjoint and hold only x's elements.
   auto indexType = RankedTensorType::get(ys, i32);
-  Value lowest =
-      arith::ConstantOp::create(b, loc, elem, negativeInfinity(elem));
-  Value values =
-      linalg::FillOp::create(b, loc, lowest, emptyLike(b, loc, valueType))
-          .getResult(0);
-  Value indices = linalg::FillOp::create(b, loc, zeroOf(b, loc, i32),
-                                         emptyLike(b, loc, indexType))
-                      .getResult(0);
-  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
-  iterators.append(2, utils::IteratorType::reduction);
-  auto argmax = linalg::GenericOp::create(
-      b, loc, TypeRange{valueType, indexType}, ValueRange{x, kernelShape},
-      ValueRange{values, indices}, {xMap, kernelMap, windowMap, windowMap},
-      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value v = args[0], best = args[2], index = args[3];
-        // As in the general lowering: the first maximum, or the last NaN.
-        // The best starts at -inf with index 0, so a window of -inf (or
-        // whose first element is the maximum) keeps index 0.
+  auto argmax = [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+    Value n = linalg::IndexOp::create(nb, l, 0),
+          ch = linalg::IndexOp::create(nb, l, 1);
+    Value start[2];
+    for (int dim = 0; dim < 2; ++dim)
+      start[dim] =
+          arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 2 + dim),
+                                c(nb, l, kernel[dim]));
+    Value best = arith::ConstantOp::create(nb, l, elem, negativeInfinity(elem));
+    Value index = arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(0));
+    for (int64_t kh = 0; kh < kernel[0]; ++kh)
+      for (int64_t kw = 0; kw < kernel[1]; ++kw) {
+        Value h = arith::AddIOp::create(nb, l, start[0], c(nb, l, kh));
+        Value w = arith::AddIOp::create(nb, l, start[1], c(nb, l, kw));
+        Value v = tensor::ExtractOp::create(nb, l, x, ValueRange{n, ch, h, w});
         Value better = keepsOverBest(nb, l, v, best);
-        Value k = arith::AddIOp::create(
-            nb, l,
-            arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 4),
-                                  c(nb, l, kernel[1])),
-            linalg::IndexOp::create(nb, l, 5));
-        Value k32 = arith::IndexCastOp::create(nb, l, i32, k);
-        linalg::YieldOp::create(
-            nb, l,
-            ValueRange{arith::SelectOp::create(nb, l, better, v, best),
-                       arith::SelectOp::create(nb, l, better, k32, index)});
-      });
-  Value windowIndex = argmax.getResult(1);
+        best = arith::SelectOp::create(nb, l, better, v, best);
+        index = arith::SelectOp::create(
+            nb, l, better,
+            arith::ConstantOp::create(nb, l,
+                                      nb.getI32IntegerAttr(static_cast<int32_t>(
+                                          kh * kernel[1] + kw))),
+            index);
+      }
+    return index;
+  };
+  Value windowIndex = buildElementwise(b, loc, indexType, ValueRange{}, argmax);
   // The gradient, over x's points: window (h / K_h, w / K_w) at offset
   // (h % K_h, w % K_w); the rows and columns past the last whole window
   // are in none.
