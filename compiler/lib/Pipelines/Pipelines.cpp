@@ -82,6 +82,8 @@ void ember::buildCPUBufferizePipeline(OpPassManager &pm) {
 
 void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createEmberCPULowerVectorsPass());
+  // Before convert-linalg-to-loops, which makes the copies loops.
+  pm.addNestedPass<func::FuncOp>(createEmberCPUStridedCopiesToLoopsPass());
   addPasses(pm, "canonicalize,cse,scf-forall-to-parallel,"
                 "convert-linalg-to-loops,convert-vector-to-scf{full-unroll},"
                 // Parallel tile loops run on OpenMP threads; how many is

@@ -132,6 +132,22 @@ def EmberCPULowerVectorsPass : Pass<"ember-cpu-lower-vectors", "::mlir::func::Fu
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }
 
+def EmberCPUStridedCopiesToLoopsPass : Pass<"ember-cpu-strided-copies-to-loops", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.copy of non-contiguous memrefs to linalg.copy";
+  let description = [{
+    Runs on bufferized code, before `convert-linalg-to-loops`. A
+    `memref.copy` whose source or target is not a statically shaped,
+    contiguous row-major memref (a copy into a strided subview: a tensor
+    inserted into part of a larger one) becomes a `linalg.copy`, which
+    `convert-linalg-to-loops` makes loops. `finalize-memref-to-llvm` would
+    lower it to a call of MLIR's `memrefCopy` runtime function, which
+    Ember's runtime does not have: the graph would not load ("undefined
+    symbol: memrefCopy"). Contiguous copies stay `memref.copy` (a
+    `memcpy`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions", "::mlir::func::FuncOp"> {
   let summary = "Tile linalg.matmul into register tiles and vectorize them";
   let description = [{
