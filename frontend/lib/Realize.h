@@ -112,8 +112,8 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
 /// divides W's rows, else from a cached transpose. The cached form is
 /// computed by a graph of its own the first time, and again only when the
 /// weight's buffer is another one, was written through data_ptr(), or the
-/// CPU target changed. Training graphs are unchanged: their linear nodes
-/// record autograd, and the weights change every step.
+/// panel width changed (another CPU target). Training graphs are unchanged:
+/// their linear nodes record autograd, and the weights change every step.
 Substitutions cachedInferenceWeights(const std::vector<NodePtr> &targets,
                                      std::source_location loc);
 

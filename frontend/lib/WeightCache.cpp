@@ -12,19 +12,11 @@
 #include "ember/frontend/Tensor.h"
 
 #include <mutex>
+#include <optional>
 
 namespace ember::fe {
 
 namespace {
-/// The column-panel width of W^T's panels for a weight W of `n` rows (the
-/// layer's outputs), on the CPU target of this graph: the compiler's
-/// (compiler::prepackedPanelWidth) when it divides N, else 0 (the
-/// transpose is kept instead).
-int64_t panelWidthFor(int64_t n) {
-  int64_t width = cpuPanelWidth();
-  return width > 0 && n % width == 0 ? width : 0;
-}
-
 /// For a linear node without autograd (no backward goes through it) whose
 /// weight W [N, K] is a realised 2-D f32 parameter, on the CPU: W as the
 /// product reads it, computed by a graph of its own the first time and
@@ -70,6 +62,9 @@ NodePtr inferenceWeight(const Node &linear, int64_t width,
 Substitutions cachedInferenceWeights(const std::vector<NodePtr> &targets,
                                      std::source_location loc) {
   Substitutions rewrites;
+  // The CPU target's panel width (compiler::prepackedPanelWidth), asked
+  // once a graph, when it has a weight to read.
+  std::optional<int64_t> cpuWidth;
   for (Node *node : topologicalOrder(targets)) {
     if (node->kind != OpKind::Linear || node->requiresGrad ||
         !node->device.is_cpu())
@@ -79,7 +74,10 @@ Substitutions cachedInferenceWeights(const std::vector<NodePtr> &targets,
         w->dtype != DType::Float32)
       continue;
     int64_t n = w->shape[0], k = w->shape[1];
-    int64_t width = panelWidthFor(n);
+    if (!cpuWidth)
+      cpuWidth = cpuPanelWidth();
+    // W^T's panels when their width divides N, else W^T itself.
+    int64_t width = *cpuWidth > 0 && n % *cpuWidth == 0 ? *cpuWidth : 0;
     NodePtr cached = inferenceWeight(*node, width, loc);
     // x [M, K] times W^T [K, N], read from its panels as they are (the
     // compiler recognises the transpose and reshape of panels), plus the

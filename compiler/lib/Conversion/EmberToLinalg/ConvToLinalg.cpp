@@ -579,7 +579,6 @@ bool disjointWindows(const Window &win, ArrayRef<int64_t> kernel) {
 /// each, 16 reads an element for MaxPool2d(2) where this takes 2.
 Value disjointMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy,
                           ArrayRef<int64_t> kernel) {
-  MLIRContext *ctx = b.getContext();
   RankedTensorType xType = tensorTypeOf(x), dyType = tensorTypeOf(dy);
   ArrayRef<int64_t> ys = dyType.getShape();
   Type elem = xType.getElementType();
