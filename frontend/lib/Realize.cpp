@@ -73,6 +73,16 @@ void cancelAssign(const Node *leaf) {
                 [&](const PendingAssign &p) { return p.leaf.get() == leaf; });
 }
 
+void setLeafData(Node &leaf, std::shared_ptr<rt::Buffer> host,
+                 std::shared_ptr<rt::cuda::DeviceBuffer> device) {
+  cancelAssign(&leaf);
+  if (leaf.device.is_cpu())
+    leaf.data = std::move(host);
+  else
+    leaf.deviceData = std::move(device);
+  ++leaf.version; // (nodes recorded from the old value must not run)
+}
+
 NodePtr pendingValue(const NodePtr &leaf) {
   for (const PendingAssign &p : pendingAssigns())
     if (p.leaf == leaf)

@@ -72,6 +72,12 @@ void assignLater(const NodePtr &leaf, const NodePtr &value);
 /// Drops `leaf`'s pending assignment, if any (a value loaded into it
 /// replaces what a forward computed).
 void cancelAssign(const Node *leaf);
+/// Gives the leaf `leaf` new data now, in place: `host` on the CPU,
+/// `device` on a GPU (owned by nothing else). Every handle on the leaf
+/// sees it, a pending assignment is dropped, and nodes recorded from the
+/// old value may no longer run (the version moves on).
+void setLeafData(Node &leaf, std::shared_ptr<rt::Buffer> host,
+                 std::shared_ptr<rt::cuda::DeviceBuffer> device);
 /// What `leaf` will hold once its pending assignment is computed: the
 /// pending value, or the leaf itself.
 NodePtr pendingValue(const NodePtr &leaf);

@@ -15,9 +15,12 @@
 #include "ember/frontend/Error.h"
 #include "ember/frontend/Graph.h"
 #include "ember/frontend/Tensor.h"
+#include "ember/nn/Init.h"
 #include "ember/nn/Module.h"
 #include "ember/nn/Modules.h"
+#include "ember/nn/Utils.h"
 #include "ember/optim/Optimizer.h"
+#include "ember/optim/Schedulers.h"
 #include "ember/runtime/DType.h"
 #include "ember/serialize/Safetensors.h"
 

@@ -195,14 +195,9 @@ void Module::load_state_dict(const StateDict &state, bool strict) {
   }
   // The parameter's node takes the values (on the parameter's device), so
   // every holder of the parameter sees them.
-  for (Update &update : updates) {
-    fe::cancelAssign(update.node);
-    if (update.node->device.is_cpu())
-      update.node->data = std::move(update.data);
-    else
-      update.node->deviceData = update.moved.node()->deviceData;
-    ++update.node->version; // (nodes recorded from the old value must not run)
-  }
+  for (Update &update : updates)
+    fe::setLeafData(*update.node, std::move(update.data),
+                    update.moved.node()->deviceData);
 }
 
 void Module::train(bool on) {
