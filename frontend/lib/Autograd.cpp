@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -194,24 +195,89 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
   return std::vector<Tensor>(node->inputs.size());
 }
 
-/// Nodes that require grad reachable from `root`, users before inputs.
-std::vector<NodePtr> reverseTopologicalOrder(const NodePtr &root) {
+/// Nodes that require grad reachable from `roots`, users before inputs.
+std::vector<NodePtr>
+reverseTopologicalOrder(const std::vector<NodePtr> &roots) {
   std::vector<NodePtr> order;
-  std::unordered_set<Node *> visited{root.get()};
-  std::vector<std::pair<NodePtr, size_t>> stack{{root, 0}};
-  while (!stack.empty()) {
-    auto &[node, next] = stack.back();
-    if (next < node->inputs.size()) {
-      const NodePtr &in = node->inputs[next++];
-      if (in->requiresGrad && visited.insert(in.get()).second)
-        stack.push_back({in, 0});
+  std::unordered_set<Node *> visited;
+  for (const NodePtr &root : roots) {
+    if (!visited.insert(root.get()).second)
       continue;
+    std::vector<std::pair<NodePtr, size_t>> stack{{root, 0}};
+    while (!stack.empty()) {
+      auto &[node, next] = stack.back();
+      if (next < node->inputs.size()) {
+        const NodePtr &in = node->inputs[next++];
+        if (in->requiresGrad && visited.insert(in.get()).second)
+          stack.push_back({in, 0});
+        continue;
+      }
+      order.push_back(node);
+      stack.pop_back();
     }
-    order.push_back(node);
-    stack.pop_back();
   }
+  // (The reverse of a depth-first forest's post-order is topological.)
   std::reverse(order.begin(), order.end());
   return order;
+}
+
+/// Propagates `seeds` (gradients of root nodes) back through the graph.
+/// Each node that requires grad is handed its complete gradient once, in
+/// order, by `visit`; a visit returning true stops the propagation there
+/// (a leaf, or an input of grad()).
+template <class Visit>
+void propagate(std::vector<std::pair<NodePtr, Tensor>> seeds, Visit &&visit) {
+  std::unordered_map<Node *, Tensor> grads;
+  std::vector<NodePtr> roots;
+  for (auto &[root, seed] : seeds) {
+    roots.push_back(root);
+    auto [slot, inserted] = grads.try_emplace(root.get(), seed);
+    if (!inserted)
+      slot->second = slot->second + seed;
+  }
+  for (const NodePtr &node : reverseTopologicalOrder(roots)) {
+    auto it = grads.find(node.get());
+    if (it == grads.end())
+      continue;
+    Tensor g = it->second;
+    grads.erase(it);
+    if (visit(node, g) || node->kind == OpKind::Leaf)
+      continue;
+    std::vector<Tensor> inGrads = inputGradients(node, g);
+    for (size_t i = 0; i < node->inputs.size(); ++i) {
+      const NodePtr &in = node->inputs[i];
+      if (!in->requiresGrad || !inGrads[i].defined())
+        continue;
+      auto [slot, inserted] = grads.try_emplace(in.get(), inGrads[i]);
+      if (!inserted)
+        slot->second = slot->second + inGrads[i];
+    }
+  }
+}
+
+/// The seed of `output`'s backward pass: `gradient` checked against it, or
+/// ones for a single element.
+Tensor seedFor(const char *fn, const Tensor &output, const Tensor &gradient,
+               Loc loc) {
+  if (gradient.defined()) {
+    if (gradient.shape() != output.shape() ||
+        gradient.dtype() != output.dtype())
+      throw Error(
+          fmt::format("{}: the gradient is {} {}, the tensor {} {}; "
+                      "they must match (at {})",
+                      fn, dtypeName(gradient.dtype()),
+                      shapeStr(gradient.shape()), dtypeName(output.dtype()),
+                      shapeStr(output.shape()), fe::formatLocation(loc)));
+    return gradient.to(output.device(), loc);
+  }
+  if (output.numel() != 1)
+    throw Error(fmt::format("{}: the tensor has shape {}; without a gradient "
+                            "argument it needs a single element (pass the "
+                            "gradient, e.g. ones_like: ones(shape)) (at {})",
+                            fn, shapeStr(output.shape()),
+                            fe::formatLocation(loc)));
+  // The seed lives where the result does: every gradient follows it.
+  return ones(output.shape(), output.dtype()).to(output.device());
 }
 
 /// The scalars backward() was called on, per thread: a thread's optimizer
@@ -259,6 +325,11 @@ void Tensor::zero_grad_() const {
 }
 
 void Tensor::backward(Loc loc) const {
+  backward(Tensor(), /*retain_graph=*/false, /*create_graph=*/false, loc);
+}
+
+void Tensor::backward(const Tensor &gradient, bool /*retain_graph*/,
+                      bool create_graph, Loc loc) const {
   if (!node_)
     throw Error("backward: the tensor is undefined (at " +
                 fe::formatLocation(loc) + ")");
@@ -266,36 +337,20 @@ void Tensor::backward(Loc loc) const {
     throw Error("backward: the tensor does not require grad (no input "
                 "requires it, or it was computed under NoGradGuard) (at " +
                 fe::formatLocation(loc) + ")");
-  if (numel() != 1)
-    throw Error(fmt::format("backward: the tensor has shape {}; backward() "
-                            "needs a single element (at {})",
-                            shapeStr(shape()), fe::formatLocation(loc)));
-  NoGradGuard noGrad;
-  std::unordered_map<Node *, Tensor> grads;
-  // The seed lives where the result does: every gradient follows it.
-  grads[node_.get()] = ones(shape(), dtype()).to(device());
-  for (const NodePtr &node : reverseTopologicalOrder(node_)) {
-    auto it = grads.find(node.get());
-    if (it == grads.end())
-      continue;
-    Tensor g = it->second;
-    grads.erase(it);
-    if (node->kind == OpKind::Leaf) {
-      if (!node->grad)
-        gradientLeaves().push_back(node);
-      node->grad = node->grad ? (Tensor(node->grad) + g).node() : g.node();
-      continue;
-    }
-    std::vector<Tensor> inGrads = inputGradients(node, g);
-    for (size_t i = 0; i < node->inputs.size(); ++i) {
-      const NodePtr &in = node->inputs[i];
-      if (!in->requiresGrad || !inGrads[i].defined())
-        continue;
-      auto [slot, inserted] = grads.try_emplace(in.get(), inGrads[i]);
-      if (!inserted)
-        slot->second = slot->second + inGrads[i];
-    }
-  }
+  Tensor seed = seedFor("backward", *this, gradient, loc);
+  // With create_graph the gradients are recorded with autograd on, so they
+  // can be differentiated again.
+  std::optional<NoGradGuard> noGrad;
+  if (!create_graph)
+    noGrad.emplace();
+  propagate({{node_, seed}}, [](const NodePtr &node, const Tensor &g) {
+    if (node->kind != OpKind::Leaf)
+      return false;
+    if (!node->grad)
+      gradientLeaves().push_back(node);
+    node->grad = node->grad ? (Tensor(node->grad) + g).node() : g.node();
+    return true;
+  });
   // The step that realises the gradients also realises this tensor, so that
   // a later item() reads the value computed with the weights of this step.
   std::vector<std::weak_ptr<Node>> &roots = pendingRoots();
@@ -303,6 +358,67 @@ void Tensor::backward(Loc loc) const {
   // that the list stays as short as the live losses.
   std::erase_if(roots, [](const std::weak_ptr<Node> &w) { return w.expired(); });
   roots.push_back(node_);
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor> &outputs,
+                         const std::vector<Tensor> &inputs,
+                         const std::vector<Tensor> &grad_outputs,
+                         bool /*retain_graph*/, bool create_graph,
+                         bool allow_unused, Loc loc) {
+  if (!grad_outputs.empty() && grad_outputs.size() != outputs.size())
+    throw Error(fmt::format("grad: {} grad_outputs for {} outputs (give one "
+                            "per output, or none) (at {})",
+                            grad_outputs.size(), outputs.size(),
+                            fe::formatLocation(loc)));
+  std::vector<std::pair<NodePtr, Tensor>> seeds;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor &out = outputs[i];
+    if (!out.defined() || !out.requires_grad())
+      throw Error(
+          fmt::format("grad: output {} {} (at {})", i,
+                      out.defined() ? "does not require grad" : "is undefined",
+                      fe::formatLocation(loc)));
+    seeds.emplace_back(
+        out.node(),
+        seedFor("grad", out, grad_outputs.empty() ? Tensor() : grad_outputs[i],
+                loc));
+  }
+  std::unordered_map<Node *, size_t> wanted;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined() || !inputs[i].requires_grad())
+      throw Error(fmt::format("grad: input {} {} (at {})", i,
+                              inputs[i].defined() ? "does not require grad"
+                                                  : "is undefined",
+                              fe::formatLocation(loc)));
+    wanted.emplace(inputs[i].node().get(), i);
+  }
+  std::vector<Tensor> result(inputs.size());
+  std::optional<NoGradGuard> noGrad;
+  if (!create_graph)
+    noGrad.emplace();
+  // The leaves' grad() are left alone; an input's gradient is complete when
+  // its node is reached, and its own inputs need nothing from it.
+  propagate(seeds, [&](const NodePtr &node, const Tensor &g) {
+    auto it = wanted.find(node.get());
+    if (it == wanted.end())
+      return node->kind == OpKind::Leaf;
+    result[it->second] = g;
+    return false;
+  });
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!result[i].defined()) {
+      // (An input given twice has its gradient in its first place.)
+      size_t first = wanted.at(inputs[i].node().get());
+      if (first != i && result[first].defined())
+        result[i] = result[first];
+      else if (!allow_unused)
+        throw Error(fmt::format("grad: input {} (shape {}) is not used to "
+                                "compute the outputs (pass allow_unused = "
+                                "true to get an undefined tensor) (at {})",
+                                i, shapeStr(inputs[i].shape()),
+                                fe::formatLocation(loc)));
+    }
+  return result;
 }
 
 namespace fe {

@@ -10,6 +10,7 @@
 
 #include "DiskCache.h"
 #include "Realize.h"
+#include "Recompiles.h"
 
 #include "ember/Compiler/Compiler.h"
 #include "ember/frontend/Error.h"
@@ -21,6 +22,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
 #include <span>
@@ -60,6 +62,8 @@ struct GraphCache {
   std::mutex mutex;
   std::unordered_map<std::string, std::shared_ptr<CompiledGraph>> entries;
   std::atomic<uint64_t> compilations{0}, hits{0}, loaded{0}, stored{0};
+  uint64_t newShapes = 0, newTargets = 0;
+  CompileHistory history;
 };
 
 GraphCache &cache() {
@@ -148,10 +152,10 @@ std::shared_ptr<CompiledGraph> compileForCPU(const std::string &text,
 
 } // namespace
 
-std::shared_ptr<CompiledGraph> compiledGraph(const std::string &text,
-                                             const Device &device,
-                                             rt::cuda::Device *gpu,
-                                             std::source_location loc) {
+std::shared_ptr<CompiledGraph>
+compiledGraph(const std::string &text, const Device &device,
+              rt::cuda::Device *gpu, std::source_location loc,
+              const std::function<std::string(size_t)> &describeInput) {
   // The same graph compiles differently per device and CPU target.
   std::string cpu = device.is_cpu() ? currentCpuTarget() : "";
   bool tf32 = gpu && cuda::allow_tf32();
@@ -169,6 +173,8 @@ std::shared_ptr<CompiledGraph> compiledGraph(const std::string &text,
     ++c.hits;
     return it->second;
   }
+  auto started = std::chrono::steady_clock::now();
+  uint64_t loadedBefore = c.loaded;
   std::shared_ptr<CompiledGraph> compiled;
   if (gpu) {
     compiler::Options options;
@@ -200,6 +206,23 @@ std::shared_ptr<CompiledGraph> compiledGraph(const std::string &text,
     compiled = compileForCPU(text, cpu, loc);
   }
   c.entries.emplace(key, compiled);
+  std::string target = device.is_cpu()
+                           ? (cpu.empty() ? "cpu" : "cpu " + cpu)
+                           : device.str() + (tf32 ? " with tf32" : "");
+  CompileHistory::Explanation why =
+      c.history.record(text, target, describeInput);
+  c.newShapes += why.kind == CompileHistory::Kind::NewShapes;
+  c.newTargets += why.kind == CompileHistory::Kind::NewTarget;
+  if (logging("recompiles")) {
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+    fmt::print(
+        stderr, "ember: graph {} for {} ({} in {:.2f} s), realised at {}: {}\n",
+        why.id, target,
+        c.loaded != loadedBefore ? "loaded from the on-disk cache" : "compiled",
+        seconds, formatLocation(loc), why.reason);
+  }
   return compiled;
 }
 } // namespace ember::fe
@@ -209,6 +232,8 @@ ember::CacheStats ember::cache_stats() {
   std::lock_guard<std::mutex> lock(c.mutex);
   CacheStats stats{c.compilations.load(), c.hits.load(), c.entries.size(),
                    c.loaded.load(), c.stored.load()};
+  stats.newShapes = c.newShapes;
+  stats.newTargets = c.newTargets;
   for (const auto &[key, compiled] : c.entries)
     if (compiled->gpuExecutable) {
       auto g = compiled->gpuExecutable->graphStats();

@@ -12,6 +12,7 @@
 #include "ember/runtime/Executable.h"
 #include "ember/runtime/GpuExecutable.h"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <source_location>
@@ -61,10 +62,11 @@ struct CompiledGraph {
 /// when it holds it, else compiled (CPU code: loaded from or written to the
 /// on-disk cache) and kept; every distinct graph compiles once. Throws
 /// ember::Error naming `loc` when compiling or loading fails.
-std::shared_ptr<CompiledGraph> compiledGraph(const std::string &text,
-                                             const Device &device,
-                                             rt::cuda::Device *gpu,
-                                             std::source_location loc);
+/// `describeInput(i)` names the graph's argument i in the recompile log.
+std::shared_ptr<CompiledGraph>
+compiledGraph(const std::string &text, const Device &device,
+              rt::cuda::Device *gpu, std::source_location loc,
+              const std::function<std::string(size_t)> &describeInput);
 
 /// The column-panel width in which the code for set_cpu_target's CPU reads
 /// a product's B passed in prepacked (compiler::prepackedPanelWidth), or 0.

@@ -215,7 +215,12 @@ void realizeTargets(const std::vector<NodePtr> &requested,
           allocateHost(resultBytes[i], describeResult(targets[i])));
 
   std::shared_ptr<CompiledGraph> compiled =
-      compiledGraph(text, device, gpu, loc);
+      compiledGraph(text, device, gpu, loc, [&](size_t i) {
+        std::string name = fmt::format("input {}", i);
+        if (i < leaves.size() && *leaves[i]->location.file_name())
+          name += " (made at " + formatLocation(leaves[i]->location) + ")";
+        return name;
+      });
 
   if (gpu) {
     std::vector<rt::cuda::DevicePtr> args;

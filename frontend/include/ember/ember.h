@@ -16,6 +16,7 @@
 #include "ember/frontend/Graph.h"
 #include "ember/frontend/Tensor.h"
 #include "ember/nn/Init.h"
+#include "ember/nn/Loss.h"
 #include "ember/nn/Module.h"
 #include "ember/nn/Modules.h"
 #include "ember/nn/Utils.h"

@@ -322,32 +322,4 @@ Tensor Sequential::forward(const Tensor &input) {
   return x;
 }
 
-Tensor functional::cross_entropy(const Tensor &logits, const Tensor &target,
-                                 Tensor::Loc loc) {
-  if (logits.dim() != 2 || target.dim() != 1 ||
-      target.size(0) != logits.size(0))
-    throw Error(fmt::format("cross_entropy: logits [{}] and target [{}] do not "
-                            "match (expected [N, C] and [N]) (at {})",
-                            fmt::join(logits.shape(), ", "),
-                            fmt::join(target.shape(), ", "),
-                            fe::formatLocation(loc)));
-  if (target.dtype() != DType::Int64)
-    throw Error(fmt::format("cross_entropy: target must hold int64 class "
-                            "indices, not {} (at {})",
-                            dtypeName(target.dtype()), fe::formatLocation(loc)));
-  int64_t n = logits.size(0), classes = logits.size(1);
-  // One-hot of the targets: target[i] == c, as the logits' dtype. The class
-  // indices live where the targets do (a CPU constant beside cuda targets
-  // was an error on every GPU step).
-  Tensor oneHot = target.reshape({n, 1}, loc)
-                      .eq(arange(0, static_cast<double>(classes), 1,
-                                 DType::Int64, loc)
-                              .to(target.device(), loc)
-                              .reshape({1, classes}, loc),
-                          loc)
-                      .to(logits.dtype(), loc);
-  Tensor picked = (logits.log_softmax(1, loc) * oneHot).sum(loc);
-  return picked * (-1.0 / static_cast<double>(n));
-}
-
 } // namespace ember::nn

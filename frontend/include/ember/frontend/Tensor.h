@@ -174,6 +174,15 @@ public:
   /// the backward pass is recorded, not run: it is computed with whatever
   /// realises the gradients next (typically the optimizer's step()).
   void backward(Loc loc = Loc::current()) const;
+  /// backward() of a tensor of any shape: `gradient` (its shape and dtype)
+  /// is the gradient of the final result with respect to this tensor, as
+  /// PyTorch's out.backward(gradient). retain_graph is accepted for
+  /// PyTorch's code and changes nothing: the recorded graph lives as long
+  /// as tensors refer to it, so backward() may be called on it again. With
+  /// create_graph the gradients are recorded with autograd on, so they
+  /// can be differentiated in turn.
+  void backward(const Tensor &gradient, bool retain_graph = false,
+                bool create_graph = false, Loc loc = Loc::current()) const;
   /// The same values, cut off from the autograd graph.
   Tensor detach(Loc loc = Loc::current()) const;
 
@@ -330,6 +339,21 @@ private:
 /// Whether operations on this thread record autograd information.
 bool is_grad_enabled();
 
+/// The gradients of `outputs` with respect to `inputs` (torch.autograd.grad):
+/// lazy tensors, one per input, which may be any tensors the outputs were
+/// computed from (not only leaves); no leaf's grad() changes.
+/// `grad_outputs` (one per output, or none for single-element outputs)
+/// seed the outputs. An input the outputs do not depend on is an error
+/// unless allow_unused (then its gradient is undefined). With create_graph
+/// the gradients can be differentiated again (second derivatives).
+/// retain_graph changes nothing, as for backward().
+std::vector<Tensor> grad(const std::vector<Tensor> &outputs,
+                         const std::vector<Tensor> &inputs,
+                         const std::vector<Tensor> &grad_outputs = {},
+                         bool retain_graph = false, bool create_graph = false,
+                         bool allow_unused = false,
+                         Tensor::Loc loc = Tensor::Loc::current());
+
 /// Anomaly detection, as torch.autograd.set_detect_anomaly: while on, the
 /// floating-point results of every graph realised on the CPU are checked,
 /// and a NaN or infinity throws ember::Error naming the first op that
@@ -351,8 +375,22 @@ struct CacheStats {
   /// GPU runs of the graphs held: captured as a CUDA graph, replayed as
   /// one, or launched kernel by kernel (rt::cuda::GpuExecutable).
   uint64_t gpuGraphCaptures = 0, gpuGraphReplays = 0, gpuDirectRuns = 0;
+  /// Of the graphs compiled or loaded: those with the ops of an earlier
+  /// graph and other input shapes or dtypes, and those an earlier graph
+  /// was for another device or CPU target (EMBER_LOG=recompiles prints
+  /// each graph's reason as it compiles).
+  uint64_t newShapes = 0, newTargets = 0;
 };
 CacheStats cache_stats();
+
+/// What Ember logs to stderr, as EMBER_LOG: a comma-separated list of
+/// topics ("" for none). "recompiles": every graph that is compiled (or
+/// loaded from the on-disk cache), with the user's line that realised it
+/// and why it is new: the first graph, the ops of an earlier graph with
+/// other inputs (which inputs, their shapes then and now), the same graph
+/// for another device or CPU target, or new ops (the first line that
+/// differs from the nearest earlier graph).
+void set_log(const std::string &topics);
 
 /// Drops the compiled graphs held in memory (tensors keep their values;
 /// the next realisation of each graph loads or compiles it again).

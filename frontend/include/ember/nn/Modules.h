@@ -1,14 +1,15 @@
 //===- Modules.h - The layers of the Quickstart -----------------*- C++ -*-===//
 //
-// Part of Ember. Linear, Conv2d, the activations, Flatten, Sequential and
-// CrossEntropyLoss, with PyTorch's semantics, initialisation and printed
-// form.
+// Part of Ember. Linear, Conv2d, the activations, Flatten, Sequential,
+// with PyTorch's semantics, initialisation and printed form (the losses
+// are in Loss.h).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef EMBER_NN_MODULES_H
 #define EMBER_NN_MODULES_H
 
+#include "ember/nn/Loss.h"
 #include "ember/nn/Module.h"
 
 #include <optional>
@@ -205,20 +206,7 @@ Tensor batch_norm(const Tensor &input, const Tensor &running_mean,
                   const Tensor &bias, bool training, double momentum = 0.1,
                   double eps = 1e-5, Tensor::Loc loc = Tensor::Loc::current());
 
-/// Mean cross-entropy of `logits` [N, C] against int64 class indices
-/// `target` [N] (PyTorch's F.cross_entropy, reduction="mean").
-Tensor cross_entropy(const Tensor &logits, const Tensor &target,
-                     Tensor::Loc loc = Tensor::Loc::current());
 } // namespace functional
-
-/// The loss module form of functional::cross_entropy.
-class CrossEntropyLoss {
-public:
-  Tensor operator()(const Tensor &logits, const Tensor &target,
-                    Tensor::Loc loc = Tensor::Loc::current()) const {
-    return functional::cross_entropy(logits, target, loc);
-  }
-};
 
 } // namespace ember::nn
 

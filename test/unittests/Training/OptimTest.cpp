@@ -8,16 +8,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ember/ember.h"
-#include "ember/runtime/Cuda.h"
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include "TrainingTest.h"
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <memory>
 #include <unistd.h>
 
@@ -27,12 +21,7 @@ using json = nlohmann::json;
 namespace {
 
 const json &fixture() {
-  static const json j = [] {
-    std::ifstream in(EMBER_OPTIM_FIXTURE);
-    if (!in)
-      throw std::runtime_error("cannot open " EMBER_OPTIM_FIXTURE);
-    return json::parse(in);
-  }();
+  static const json j = test::loadJson(EMBER_OPTIM_FIXTURE);
   return j;
 }
 
@@ -172,15 +161,7 @@ std::map<std::string, FixtureRun> runs() {
   };
 }
 
-class OptimTest : public ::testing::TestWithParam<const char *> {
-protected:
-  void SetUp() override {
-    device_ = std::string(GetParam()) == "cpu" ? Device::cpu() : Device::cuda();
-    if (device_.is_cuda() && !cuda::is_available())
-      GTEST_SKIP() << "no CUDA GPU: " << rt::cuda::unavailableReason();
-  }
-  Device device_ = Device::cpu();
-};
+using OptimTest = test::OnEachDevice;
 
 /// max |a - e| / (atol + rtol |e|) <= 1, or a message naming the worst.
 ::testing::AssertionResult close(const std::vector<float> &actual,
@@ -460,8 +441,7 @@ TEST_P(OptimTest, ALoadThatFailsChangesNothing) {
   EXPECT_EQ(sched.last_epoch(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cpu, OptimTest, ::testing::Values("cpu"));
-INSTANTIATE_TEST_SUITE_P(Cuda, OptimTest, ::testing::Values("cuda"));
+EMBER_ON_EACH_DEVICE(OptimTest);
 
 /// An optimizer over two groups, with the fixture's learning rates.
 struct Groups {
@@ -603,14 +583,7 @@ TEST(SchedulerTest, BadSchedulesAreErrors) {
 
 TEST(OptimizerErrors, NameTheOptimizerTheGroupAndTheOption) {
   TwoParams m;
-  auto message = [](const std::function<void()> &f) {
-    try {
-      f();
-    } catch (const Error &e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto message = test::errorOf;
   EXPECT_EQ(message([&] { optim::SGD(m.parameters(), {.lr = -1}); }),
             "SGD: invalid lr in group 0: -1 (must be in [0, inf))");
   EXPECT_NE(message([&] {
