@@ -7,9 +7,11 @@
 #ifndef EMBER_EMBER_H
 #define EMBER_EMBER_H
 
+#include "ember/data/CIFAR10.h"
 #include "ember/data/DataLoader.h"
 #include "ember/data/Dataset.h"
 #include "ember/data/FashionMNIST.h"
+#include "ember/data/Sampler.h"
 #include "ember/data/Transforms.h"
 #include "ember/frontend/Device.h"
 #include "ember/frontend/Error.h"

@@ -7,31 +7,24 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/data/DataLoader.h"
+#include "ember/data/Transforms.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
 #include <cxxabi.h>
+#include <exception>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <numeric>
+#include <thread>
 #include <typeinfo>
 
 namespace ember::data {
 namespace {
-
-/// A uniform draw from [0, n), by rejection, so that the sequence of
-/// permutations depends only on the seed (std::shuffle and the standard
-/// distributions differ between library implementations).
-uint64_t uniformBelow(std::mt19937_64 &generator, uint64_t n) {
-  uint64_t max = std::numeric_limits<uint64_t>::max();
-  uint64_t limit = max - max % n;
-  uint64_t draw;
-  do {
-    draw = generator();
-  } while (draw >= limit);
-  return draw % n;
-}
 
 /// The dataset's class, for errors ("ember::data::FashionMNIST").
 std::string datasetName(const Dataset &dataset) {
@@ -58,31 +51,155 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, Options options,
     throw Error(fmt::format("DataLoader: the dataset ({}) is empty: it has no "
                             "samples to batch (at {})",
                             datasetName(*dataset_), fe::formatLocation(loc)));
+  if (options_.sampler && options_.shuffle)
+    throw Error(fmt::format("DataLoader: a sampler and shuffle = true "
+                            "exclude each other (the sampler gives the "
+                            "order) (at {})",
+                            fe::formatLocation(loc)));
+  if (options_.num_workers < 0 || options_.prefetch_factor < 1)
+    throw Error(fmt::format("DataLoader: num_workers must be >= 0 and "
+                            "prefetch_factor >= 1, not {} and {} (at {})",
+                            options_.num_workers, options_.prefetch_factor,
+                            fe::formatLocation(loc)));
   if (options_.batch_size < 1)
     throw Error(fmt::format("DataLoader: batch_size must be at least 1, not "
                             "{} (at {})",
                             options_.batch_size, fe::formatLocation(loc)));
 }
 
+int64_t DataLoader::epochSamples() const {
+  return options_.sampler ? options_.sampler->size() : dataset_->size();
+}
+
 int64_t DataLoader::size() const {
-  int64_t n = dataset_->size(), b = options_.batch_size;
+  int64_t n = epochSamples(), b = options_.batch_size;
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
+namespace {
+/// SplitMix64's finaliser: well-spread seeds from consecutive numbers.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+} // namespace
+
+Batch DataLoader::makeBatch(const std::vector<int64_t> *order,
+                            uint64_t epochSeed, int64_t batch) const {
+  int64_t n = epochSamples(), b = options_.batch_size;
+  int64_t start = batch * b, stop = std::min(start + b, n);
+  std::vector<int64_t> indices(static_cast<size_t>(stop - start));
+  if (order)
+    std::copy(order->begin() + start, order->begin() + stop, indices.begin());
+  else
+    std::iota(indices.begin(), indices.end(), start);
+  // The random transforms of this batch draw from a generator seeded by the
+  // loader's seed, the epoch and the batch: the same on any thread.
+  transforms::seed(mix(epochSeed ^ mix(static_cast<uint64_t>(batch))));
+  return dataset_->get_batch(indices);
+}
+
+/// An epoch's batches prepared on worker threads, in any order, at most
+/// num_workers * prefetch_factor ahead of the one the caller takes.
+class Prefetcher {
+public:
+  Prefetcher(const DataLoader *loader,
+             std::shared_ptr<const std::vector<int64_t>> order,
+             uint64_t epochSeed)
+      : loader_(loader), order_(std::move(order)), epochSeed_(epochSeed),
+        total_(loader->size()), ahead_(loader->options().num_workers *
+                                       loader->options().prefetch_factor) {
+    for (int64_t i = 0; i < loader->options().num_workers; ++i)
+      threads_.emplace_back([this] { work(); });
+  }
+  ~Prefetcher() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    room_.notify_all();
+    for (std::thread &t : threads_)
+      t.join();
+  }
+  Prefetcher(const Prefetcher &) = delete;
+  Prefetcher &operator=(const Prefetcher &) = delete;
+
+  /// Batch k, once a worker has it (its error, if making it failed).
+  Batch take(int64_t k) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_.wait(lock, [&] { return done_.count(k) > 0; });
+    Result result = std::move(done_.at(k));
+    done_.erase(k);
+    taken_ = std::max(taken_, k + 1);
+    room_.notify_all();
+    if (result.error)
+      std::rethrow_exception(result.error);
+    return std::move(result.batch);
+  }
+
+private:
+  struct Result {
+    Batch batch;
+    std::exception_ptr error;
+  };
+  void work() {
+    for (;;) {
+      int64_t k;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        room_.wait(lock, [&] {
+          return stop_ || next_ >= total_ || next_ < taken_ + ahead_;
+        });
+        if (stop_ || next_ >= total_)
+          return;
+        k = next_++;
+      }
+      Result result;
+      try {
+        result.batch = loader_->makeBatch(order_.get(), epochSeed_, k);
+      } catch (...) {
+        result.error = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.emplace(k, std::move(result));
+      }
+      ready_.notify_all();
+    }
+  }
+
+  const DataLoader *loader_;
+  std::shared_ptr<const std::vector<int64_t>> order_;
+  uint64_t epochSeed_;
+  int64_t total_, ahead_;
+  std::mutex mutex_;
+  std::condition_variable ready_, room_;
+  int64_t next_ = 0, taken_ = 0;
+  bool stop_ = false;
+  std::map<int64_t, Result> done_;
+  std::vector<std::thread> threads_;
+};
+
 DataLoader::Iterator DataLoader::begin() const {
   std::shared_ptr<std::vector<int64_t>> order;
-  if (options_.shuffle) {
+  if (options_.sampler) {
+    order = std::make_shared<std::vector<int64_t>>(options_.sampler->epoch());
+  } else if (options_.shuffle) {
     order = std::make_shared<std::vector<int64_t>>(dataset_->size());
     std::iota(order->begin(), order->end(), int64_t{0});
-    // Fisher-Yates.
-    for (size_t i = order->size(); i > 1; --i)
-      std::swap((*order)[i - 1], (*order)[uniformBelow(generator_, i)]);
+    shuffleInPlace(*order, generator_);
   }
-  return Iterator(this, std::move(order), 0);
+  uint64_t epochSeed = mix(options_.seed ^ mix(epochs_++));
+  std::shared_ptr<Prefetcher> prefetcher;
+  if (options_.num_workers > 0 && size() > 0)
+    prefetcher = std::make_shared<Prefetcher>(this, order, epochSeed);
+  return Iterator(this, std::move(order), epochSeed, 0, std::move(prefetcher));
 }
 
 DataLoader::Iterator DataLoader::end() const {
-  return Iterator(this, nullptr, size());
+  return Iterator(this, nullptr, 0, size());
 }
 
 const Batch &DataLoader::Iterator::operator*() const {
@@ -91,14 +208,8 @@ const Batch &DataLoader::Iterator::operator*() const {
   if (!loader_ || batch_ < 0 || batch_ >= loader_->size())
     throw Error("DataLoader: dereferencing an iterator that is not at a "
                 "batch");
-  int64_t n = loader_->dataset_->size(), b = loader_->options_.batch_size;
-  int64_t start = batch_ * b, stop = std::min(start + b, n);
-  std::vector<int64_t> indices(static_cast<size_t>(stop - start));
-  if (order_)
-    std::copy(order_->begin() + start, order_->begin() + stop, indices.begin());
-  else
-    std::iota(indices.begin(), indices.end(), start);
-  current_ = loader_->dataset_->get_batch(indices);
+  current_ = prefetcher_ ? prefetcher_->take(batch_)
+                         : loader_->makeBatch(order_.get(), epochSeed_, batch_);
   return *current_;
 }
 

@@ -43,9 +43,12 @@ constexpr uint32_t kLabelsMagic = 0x00000801;
 constexpr int64_t kMaxCount = 10'000'000;
 constexpr int64_t kImageBytes = FashionMNIST::kRows * FashionMNIST::kCols;
 
+/// The dataset being loaded on this thread, for errors ("FashionMNIST").
+thread_local const char *loading = "FashionMNIST";
+
 [[noreturn]] void fail(const std::string &what, Loc loc) {
   throw Error(
-      fmt::format("FashionMNIST: {} (at {})", what, fe::formatLocation(loc)));
+      fmt::format("{}: {} (at {})", loading, what, fe::formatLocation(loc)));
 }
 
 [[noreturn]] void failFile(const fs::path &path, const std::string &what,
@@ -215,9 +218,24 @@ std::optional<fs::path> findFile(const fs::path &dir, const std::string &name) {
 
 } // namespace
 
+const FashionMNIST::Variant FashionMNIST::kFashion{
+    "FashionMNIST", "Fashion-MNIST",
+    "install Debian's dataset-fashion-mnist (apt-get install "
+    "dataset-fashion-mnist) or put the IDX files in"};
+
 FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
-    : train_(options.train), transform_(std::move(options.transform)),
+    : FashionMNIST(std::move(root), std::move(options), loc, kFashion) {}
+
+FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc,
+                           const Variant &variant)
+    : name_(variant.name), train_(options.train),
+      transform_(std::move(options.transform)),
       targetTransform_(std::move(options.target_transform)) {
+  struct Loading {
+    const char *before = loading;
+    explicit Loading(const char *name) { loading = name; }
+    ~Loading() { loading = before; }
+  } naming(variant.name);
   std::string prefix = train_ ? "train" : "t10k";
   std::string imagesName = prefix + "-images-idx3-ubyte";
   std::string labelsName = prefix + "-labels-idx1-ubyte";
@@ -226,7 +244,7 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
   // is used whole: taking the images from one copy and the labels (or the
   // other split) from another would silently train and test on different
   // data sets.
-  std::vector<fs::path> folders{root, root / "FashionMNIST" / "raw"};
+  std::vector<fs::path> folders{root, root / variant.name / "raw"};
   folders.insert(folders.end(), options.system_paths.begin(),
                  options.system_paths.end());
   for (const fs::path &folder : folders) {
@@ -245,11 +263,12 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
            {std::pair{images, imagesName}, std::pair{labels, labelsName}})
         if (!file)
           missing.push_back((folder / name).string() + "[.gz]");
-      fail(fmt::format("{} holds part of the Fashion-MNIST data set but not "
+      fail(fmt::format("{} holds part of the {} data set but not "
                        "the {} set's {}; a data set folder is used whole, "
                        "never completed from another copy: add the missing "
                        "file or remove the folder's IDX files",
-                       folder.string(), train_ ? "training" : "test",
+                       folder.string(), variant.title,
+                       train_ ? "training" : "test",
                        fmt::join(missing, " and ")),
            loc);
     }
@@ -261,16 +280,15 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc)
     std::vector<std::string> looked;
     for (const fs::path &folder : folders)
       looked.push_back(folder.string());
-    fail(fmt::format(
-             "the {} set ({}[.gz] and {}[.gz]) is in none of: {}. {}"
-             "install Debian's dataset-fashion-mnist (apt-get install "
-             "dataset-fashion-mnist) or put the IDX files in {}",
-             train_ ? "training" : "test", imagesName, labelsName,
-             fmt::join(looked, ", "),
-             options.download ? "Ember cannot download it (it has no network "
-                                "code): "
-                              : "To get it, ",
-             root.string()),
+    fail(fmt::format("the {} set ({}[.gz] and {}[.gz]) is in none of: {}. {}"
+                     "{} {}",
+                     train_ ? "training" : "test", imagesName, labelsName,
+                     fmt::join(looked, ", "),
+                     options.download
+                         ? "Ember cannot download it (it has no network "
+                           "code): "
+                         : "To get it, ",
+                     variant.install, root.string()),
          loc);
   }
 
@@ -353,9 +371,9 @@ const std::vector<std::string> &FashionMNIST::classes() {
 int64_t FashionMNIST::checkIndex(int64_t index) const {
   int64_t i = index < 0 ? index + count_ : index;
   if (i < 0 || i >= count_)
-    throw Error(fmt::format("FashionMNIST: index {} is out of range for a "
+    throw Error(fmt::format("{}: index {} is out of range for a "
                             "dataset of {} samples",
-                            index, count_));
+                            name_, index, count_));
   return i;
 }
 
@@ -417,7 +435,7 @@ Batch FashionMNIST::get_batch(std::span<const int64_t> indices) const {
     images.reserve(rows.size());
     for (int64_t row : rows)
       images.push_back(transform_(rawImage(row)));
-    batch.data = stackSamples(images, "FashionMNIST", "data");
+    batch.data = stackSamples(images, name_, "data");
   }
 
   if (!targetTransform_) {
@@ -430,9 +448,30 @@ Batch FashionMNIST::get_batch(std::span<const int64_t> indices) const {
     labels.reserve(rows.size());
     for (int64_t row : rows)
       labels.push_back(targetTransform_(rawLabel(row)));
-    batch.target = stackSamples(labels, "FashionMNIST", "target");
+    batch.target = stackSamples(labels, name_, "target");
   }
   return batch;
+}
+
+const FashionMNIST::Variant MNIST::kDigits{
+    "MNIST", "MNIST",
+    "Debian has no package of it: put its IDX files (from "
+    "http://yann.lecun.com/exdb/mnist/) in"};
+
+MNIST::MNIST(fs::path root, MNISTOptions options, Loc loc)
+    : FashionMNIST(std::move(root),
+                   {.train = options.train,
+                    .download = options.download,
+                    .transform = std::move(options.transform),
+                    .target_transform = std::move(options.target_transform),
+                    .system_paths = {}},
+                   loc, kDigits) {}
+
+const std::vector<std::string> &MNIST::classes() {
+  static const std::vector<std::string> names{
+      "0 - zero", "1 - one", "2 - two",   "3 - three", "4 - four",
+      "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"};
+  return names;
 }
 
 } // namespace ember::data

@@ -12,9 +12,12 @@
 
 #include "Stack.h"
 
+#include "ember/data/Sampler.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstring>
 
 namespace ember::transforms {
 namespace {
@@ -159,6 +162,128 @@ Compose::Compose(std::vector<Transform> transforms) {
       (*table)[v] = applyRest((*first)[v]);
     pixelTable_ = table;
   }
+}
+
+std::mt19937_64 &generator() {
+  thread_local std::mt19937_64 engine(0);
+  return engine;
+}
+
+void seed(uint64_t value) { generator().seed(value); }
+
+namespace {
+
+/// An image's geometry: rows and columns, and how many contiguous elements
+/// each pixel has (C for a uint8 [H, W, C] image) and how many planes
+/// (the product of the leading dims of a [..., H, W] tensor).
+struct Geometry {
+  int64_t planes, rows, cols, pixel;
+};
+
+Geometry geometryOf(const char *op, const Tensor &x, Loc madeAt) {
+  if (!x.defined())
+    fail(op, "the input is undefined", madeAt);
+  if (x.dim() < 2)
+    fail(op,
+         fmt::format("expected an image [..., H, W] (or uint8 [H, W, C]), "
+                     "got {}",
+                     describe(x)),
+         madeAt);
+  if (x.dtype() == DType::UInt8 && x.dim() == 3)
+    return {1, x.size(0), x.size(1), x.size(2)};
+  int64_t planes = 1;
+  for (int64_t d = 0; d + 2 < x.dim(); ++d)
+    planes *= x.size(d);
+  return {planes, x.size(-2), x.size(-1), 1};
+}
+
+/// The elements of a uint8 or float32 host tensor, as bytes.
+uint8_t *bytes(const Tensor &x) {
+  return x.dtype() == DType::UInt8
+             ? x.data_ptr<uint8_t>()
+             : reinterpret_cast<uint8_t *>(x.data_ptr<float>());
+}
+
+/// An image of `x`'s kind with rows x cols pixels, pixel (i, j) of which is
+/// x's pixel source(i, j), or zeros where source gives a row or column
+/// outside x.
+template <class Source>
+Tensor remap(const Tensor &x, const Geometry &g, int64_t rows, int64_t cols,
+             Source source) {
+  Shape shape = x.shape();
+  bool hwc = x.dtype() == DType::UInt8 && x.dim() == 3 && g.pixel == x.size(2);
+  shape[hwc ? 0 : shape.size() - 2] = rows;
+  shape[hwc ? 1 : shape.size() - 1] = cols;
+  Tensor out = zeros(shape, x.dtype());
+  size_t element = dtypeSize(x.dtype());
+  size_t pixelBytes = element * static_cast<size_t>(g.pixel);
+  const uint8_t *in = bytes(x);
+  uint8_t *dst = bytes(out);
+  for (int64_t p = 0; p < g.planes; ++p)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) {
+        auto [si, sj] = source(i, j);
+        if (si < 0 || si >= g.rows || sj < 0 || sj >= g.cols)
+          continue;
+        std::memcpy(dst + ((p * rows + i) * cols + j) * pixelBytes,
+                    in + ((p * g.rows + si) * g.cols + sj) * pixelBytes,
+                    pixelBytes);
+      }
+  return out;
+}
+
+void checkElementType(const char *op, const Tensor &x, Loc madeAt) {
+  if (x.dtype() != DType::UInt8 && x.dtype() != DType::Float32)
+    fail(op,
+         fmt::format("expected a uint8 or float32 image, got {}", describe(x)),
+         madeAt);
+}
+
+} // namespace
+
+RandomHorizontalFlip::RandomHorizontalFlip(double p, Loc loc) {
+  if (!(p >= 0 && p <= 1))
+    fail("RandomHorizontalFlip", fmt::format("p must be in [0, 1], not {}", p),
+         loc);
+  fn_ = [p, loc](const Tensor &x) {
+    Geometry g = geometryOf("RandomHorizontalFlip", x, loc);
+    checkElementType("RandomHorizontalFlip", x, loc);
+    // A double in [0, 1) from the top 53 bits.
+    double u = static_cast<double>(generator()() >> 11) * 0x1.0p-53;
+    if (!(u < p))
+      return x;
+    return remap(x, g, g.rows, g.cols, [&](int64_t i, int64_t j) {
+      return std::pair{i, g.cols - 1 - j};
+    });
+  };
+}
+
+RandomCrop::RandomCrop(std::array<int64_t, 2> size, int64_t padding, Loc loc) {
+  auto [height, width] = size;
+  if (height < 1 || width < 1 || padding < 0)
+    fail("RandomCrop",
+         fmt::format("the size must be positive and the padding >= 0, not "
+                     "{}x{} and {}",
+                     height, width, padding),
+         loc);
+  fn_ = [=](const Tensor &x) {
+    Geometry g = geometryOf("RandomCrop", x, loc);
+    checkElementType("RandomCrop", x, loc);
+    int64_t rows = g.rows + 2 * padding, cols = g.cols + 2 * padding;
+    if (height > rows || width > cols)
+      fail("RandomCrop",
+           fmt::format("the crop {}x{} is larger than the padded image "
+                       "{}x{} ({})",
+                       height, width, rows, cols, describe(x)),
+           loc);
+    auto top = static_cast<int64_t>(data::uniformBelow(
+        generator(), static_cast<uint64_t>(rows - height + 1)));
+    auto left = static_cast<int64_t>(data::uniformBelow(
+        generator(), static_cast<uint64_t>(cols - width + 1)));
+    return remap(x, g, height, width, [&](int64_t i, int64_t j) {
+      return std::pair{top + i - padding, left + j - padding};
+    });
+  };
 }
 
 } // namespace ember::transforms

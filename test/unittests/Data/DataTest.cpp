@@ -7,16 +7,20 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ember/data/CIFAR10.h"
 #include "ember/data/DataLoader.h"
 #include "ember/data/FashionMNIST.h"
+#include "ember/data/Sampler.h"
 #include "ember/data/Transforms.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <string>
 #include <sys/stat.h>
@@ -732,3 +736,311 @@ TEST(FashionMNISTSystem, LoadsDebianDataset) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Samplers, worker threads, random transforms, CIFAR-10
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+std::vector<int64_t> range(int64_t n) {
+  std::vector<int64_t> v(n);
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = i;
+  return v;
+}
+
+std::string errorOf(const std::function<void()> &f) {
+  try {
+    f();
+  } catch (const ember::Error &e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+} // namespace
+
+TEST(Samplers, GiveTheirOrders) {
+  EXPECT_EQ(data::SequentialSampler(5).epoch(), range(5));
+  data::RandomSampler a(50, {.seed = 3}), b(50, {.seed = 3});
+  std::vector<int64_t> a1 = a.epoch(), a2 = a.epoch();
+  for (const auto &order : {a1, a2}) {
+    std::vector<int64_t> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, range(50));
+  }
+  EXPECT_NE(a1, a2);
+  EXPECT_NE(a1, range(50));
+  EXPECT_EQ(b.epoch(), a1);
+  // With replacement: num_samples draws, each in range, some repeated.
+  data::RandomSampler r(10, {.replacement = true, .num_samples = 40});
+  std::vector<int64_t> drawn = r.epoch();
+  EXPECT_EQ(r.size(), 40);
+  ASSERT_EQ(drawn.size(), 40u);
+  EXPECT_LT(std::set<int64_t>(drawn.begin(), drawn.end()).size(), 40u);
+  for (int64_t i : drawn)
+    EXPECT_TRUE(i >= 0 && i < 10);
+  // Without replacement, more than n: whole permutations, then a part.
+  std::vector<int64_t> twice =
+      data::RandomSampler(10, {.num_samples = 25}).epoch();
+  std::vector<int64_t> first(twice.begin(), twice.begin() + 10);
+  std::sort(first.begin(), first.end());
+  EXPECT_EQ(first, range(10));
+  EXPECT_EQ(twice.size(), 25u);
+  // A subset, permuted.
+  std::vector<int64_t> subset =
+      data::SubsetRandomSampler({3, 5, 7, 11}).epoch();
+  std::sort(subset.begin(), subset.end());
+  EXPECT_EQ(subset, (std::vector<int64_t>{3, 5, 7, 11}));
+  EXPECT_THROW(data::RandomSampler(0), ember::Error);
+  EXPECT_THROW(data::RandomSampler(5, {.num_samples = 0}), ember::Error);
+}
+
+TEST_F(DataTest, LoaderVisitsTheSamplersIndices) {
+  writeSplit(dir_, 40);
+  data::FashionMNIST dataset(dir_, local());
+  auto sampler = std::make_shared<data::SubsetRandomSampler>(
+      std::vector<int64_t>{4, 9, 13, 21, 30});
+  data::DataLoader loader(dataset, {.batch_size = 2, .sampler = sampler});
+  EXPECT_EQ(loader.size(), 3);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    std::vector<int64_t> seen;
+    for (const auto &[X, y] : loader) {
+      std::vector<int64_t> ids = sampleIds(X);
+      seen.insert(seen.end(), ids.begin(), ids.end());
+    }
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen, (std::vector<int64_t>{4, 9, 13, 21, 30}));
+  }
+  std::string e = errorOf([&] {
+    data::DataLoader both(
+        dataset, {.batch_size = 2, .shuffle = true, .sampler = sampler});
+  });
+  EXPECT_NE(e.find("a sampler and shuffle = true exclude each other"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("DataTest.cpp"), std::string::npos) << e;
+  EXPECT_THROW(data::DataLoader(dataset, {.num_workers = -1}), ember::Error);
+}
+
+/// Worker threads give the very batches the caller's thread gives, random
+/// augmentations included; each epoch draws new ones.
+TEST_F(DataTest, WorkersGiveTheSameBatches) {
+  writeSplit(dir_, 300);
+  data::FashionMNIST::Options options = local();
+  options.transform =
+      transforms::Compose{transforms::RandomCrop(28, /*padding=*/3),
+                          transforms::RandomHorizontalFlip()};
+  data::FashionMNIST dataset(dir_, options);
+  auto epochs = [&](int64_t workers, int64_t prefetch) {
+    data::DataLoader loader(dataset, {.batch_size = 32,
+                                      .shuffle = true,
+                                      .seed = 5,
+                                      .num_workers = workers,
+                                      .prefetch_factor = prefetch});
+    std::vector<std::vector<uint8_t>> out;
+    for (int epoch = 0; epoch < 2; ++epoch)
+      for (const auto &[X, y] : loader) {
+        EXPECT_EQ(X.shape(), (Shape{X.size(0), 28, 28}));
+        const uint8_t *p = X.data_ptr<uint8_t>();
+        out.emplace_back(p, p + X.numel());
+      }
+    return out;
+  };
+  std::vector<std::vector<uint8_t>> inline_ = epochs(0, 2);
+  ASSERT_EQ(inline_.size(), 20u);
+  EXPECT_EQ(epochs(3, 1), inline_);
+  EXPECT_EQ(epochs(2, 4), inline_);
+  // The augmentations did something, differently in the two epochs.
+  data::DataLoader plain(data::FashionMNIST(dir_, local()),
+                         {.batch_size = 32, .shuffle = true, .seed = 5});
+  auto first = (*plain.begin()).data;
+  const uint8_t *p = first.data_ptr<uint8_t>();
+  EXPECT_NE(std::vector<uint8_t>(p, p + first.numel()), inline_[0]);
+  EXPECT_NE(inline_[0], inline_[10]);
+
+  // Leaving an epoch early stops the workers (no hang), and an error making
+  // a batch surfaces at that batch.
+  data::DataLoader early(dataset, {.batch_size = 8, .num_workers = 2});
+  for (const auto &[X, y] : early)
+    break;
+  class Failing : public data::Dataset {
+  public:
+    int64_t size() const override { return 10; }
+    data::Example get(int64_t index) const override {
+      if (index == 7)
+        throw ember::Error("sample 7 is broken");
+      return {tensor(std::vector<float>{float(index)}, {1}), Tensor()};
+    }
+  };
+  data::DataLoader failing(Failing(), {.batch_size = 2, .num_workers = 3});
+  int batches = 0;
+  std::string e = errorOf([&] {
+    for (const auto &[X, y] : failing)
+      ++batches;
+  });
+  EXPECT_EQ(e, "sample 7 is broken");
+  EXPECT_EQ(batches, 3);
+}
+
+TEST(RandomTransforms, FlipAndCropAsTorchvision) {
+  // uint8 [H, W, C] (an image before ToTensor): flipped along W.
+  std::vector<uint8_t> hwc(4 * 5 * 3);
+  for (size_t i = 0; i < hwc.size(); ++i)
+    hwc[i] = static_cast<uint8_t>(i);
+  Tensor image = empty({4, 5, 3}, DType::UInt8);
+  std::copy(hwc.begin(), hwc.end(), image.data_ptr<uint8_t>());
+  auto at = [](const Tensor &t, int64_t i, int64_t j, int64_t c) {
+    return t.data_ptr<uint8_t>()[(i * t.size(1) + j) * 3 + c];
+  };
+  Tensor flipped = transforms::RandomHorizontalFlip(1.0)(image);
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t j = 0; j < 5; ++j)
+      for (int64_t c = 0; c < 3; ++c)
+        EXPECT_EQ(at(flipped, i, j, c), at(image, i, 4 - j, c));
+  EXPECT_EQ(transforms::RandomHorizontalFlip(0.0)(image).node(), image.node());
+  // float [C, H, W]: flipped along the last dim.
+  Tensor chw = tensor(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 1, 3});
+  EXPECT_EQ(transforms::RandomHorizontalFlip(1.0)(chw).to_vector(),
+            (std::vector<float>{3, 2, 1, 6, 5, 4}));
+  // A crop is a window of the zero-padded image, at every draw.
+  transforms::RandomCrop crop({3, 4}, 2);
+  std::set<std::pair<int64_t, int64_t>> corners;
+  for (uint64_t s = 0; s < 200; ++s) {
+    transforms::seed(s);
+    Tensor out = crop(image);
+    ASSERT_EQ(out.shape(), (Shape{3, 4, 3}));
+    bool found = false;
+    for (int64_t top = 0; top <= 8 - 3 && !found; ++top)
+      for (int64_t left = 0; left <= 9 - 4 && !found; ++left) {
+        bool match = true;
+        for (int64_t i = 0; i < 3 && match; ++i)
+          for (int64_t j = 0; j < 4 && match; ++j)
+            for (int64_t c = 0; c < 3 && match; ++c) {
+              int64_t si = top + i - 2, sj = left + j - 2;
+              uint8_t want = si >= 0 && si < 4 && sj >= 0 && sj < 5
+                                 ? at(image, si, sj, c)
+                                 : 0;
+              match = at(out, i, j, c) == want;
+            }
+        if (match) {
+          found = true;
+          corners.insert({top, left});
+        }
+      }
+    EXPECT_TRUE(found) << "seed " << s;
+  }
+  EXPECT_EQ(corners.size(), 6u * 6u); // every window position drawn
+  // The same seed gives the same crop.
+  transforms::seed(42);
+  Tensor again1 = crop(image);
+  transforms::seed(42);
+  Tensor again2 = crop(image);
+  const uint8_t *q1 = again1.data_ptr<uint8_t>(),
+                *q2 = again2.data_ptr<uint8_t>();
+  EXPECT_EQ(std::vector<uint8_t>(q1, q1 + again1.numel()),
+            std::vector<uint8_t>(q2, q2 + again2.numel()));
+  std::string e = errorOf([&] { transforms::RandomCrop(9)(image); });
+  EXPECT_NE(e.find("RandomCrop: the crop 9x9 is larger than the padded image "
+                   "4x5"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("transform made at"), std::string::npos);
+  EXPECT_THROW(
+      transforms::RandomHorizontalFlip(1.0)(zeros({2, 2}, DType::Int64)),
+      ember::Error);
+  EXPECT_THROW(transforms::RandomHorizontalFlip(1.5), ember::Error);
+}
+
+TEST_F(DataTest, Cifar10ReadsTheBinaryVersion) {
+  // Each record: a label byte, then R, G, B planes of 32x32.
+  auto record = [](int64_t id, uint8_t label) {
+    std::string r(1 + 3072, '\0');
+    r[0] = static_cast<char>(label);
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t p = 0; p < 1024; ++p)
+        r[1 + c * 1024 + p] = static_cast<char>((id * 7 + c * 50 + p) % 251);
+    return r;
+  };
+  fs::path folder = dir_ / "cifar-10-batches-bin";
+  fs::create_directories(folder);
+  int64_t id = 0;
+  for (int b = 1; b <= 5; ++b) {
+    std::ofstream out(folder / ("data_batch_" + std::to_string(b) + ".bin"),
+                      std::ios::binary);
+    for (int k = 0; k < 2; ++k, ++id)
+      out << record(id, static_cast<uint8_t>(id % 10));
+  }
+  {
+    std::ofstream out(folder / "test_batch.bin", std::ios::binary);
+    for (int k = 0; k < 3; ++k)
+      out << record(100 + k, 9);
+  }
+  data::CIFAR10 train(dir_);
+  EXPECT_EQ(train.size(), 10);
+  EXPECT_EQ(train.data().shape(), (Shape{10, 32, 32, 3}));
+  auto [image, label] = train.get(7);
+  EXPECT_EQ(label.item<int64_t>(), 7);
+  ASSERT_EQ(image.shape(), (Shape{32, 32, 3}));
+  const uint8_t *px = image.data_ptr<uint8_t>();
+  for (int64_t p : {0, 33, 1023})
+    for (int64_t c = 0; c < 3; ++c)
+      EXPECT_EQ(px[p * 3 + c], (7 * 7 + c * 50 + p) % 251);
+  data::CIFAR10 test(dir_,
+                     {.train = false, .transform = transforms::ToTensor()});
+  EXPECT_EQ(test.size(), 3);
+  EXPECT_EQ(test.get(2).data.shape(), (Shape{3, 32, 32}));
+  EXPECT_FLOAT_EQ(test.get(2).data.to_vector()[1024 + 5],
+                  ((102 * 7 + 50 + 5) % 251) / 255.0f);
+  EXPECT_EQ(data::CIFAR10::classes()[9], "truck");
+  data::DataLoader loader(train, {.batch_size = 4, .num_workers = 2});
+  int64_t seen = 0;
+  for (const auto &[X, y] : loader)
+    seen += X.size(0);
+  EXPECT_EQ(seen, 10);
+
+  // Errors name the file and the defect.
+  {
+    std::ofstream out(folder / "data_batch_3.bin",
+                      std::ios::binary | std::ios::app);
+    out << "xx";
+  }
+  std::string e = errorOf([&] { data::CIFAR10 bad(dir_); });
+  EXPECT_NE(e.find("data_batch_3.bin has 6148 bytes, not a positive multiple "
+                   "of 3073"),
+            std::string::npos)
+      << e;
+  {
+    std::ofstream out(folder / "data_batch_3.bin", std::ios::binary);
+    out << record(0, 10);
+  }
+  e = errorOf([&] { data::CIFAR10 bad(dir_); });
+  EXPECT_NE(e.find("record 0 of"), std::string::npos) << e;
+  EXPECT_NE(e.find("has label 10"), std::string::npos) << e;
+  fs::remove(folder / "data_batch_3.bin");
+  e = errorOf([&] { data::CIFAR10 bad(dir_); });
+  EXPECT_NE(e.find("not data_batch_3.bin"), std::string::npos) << e;
+  e = errorOf([&] { data::CIFAR10 none(dir_ / "nowhere"); });
+  EXPECT_NE(e.find("Ember cannot download them"), std::string::npos) << e;
+}
+
+TEST_F(DataTest, MnistReadsItsFolderNeverTheSystemsFashionMnist) {
+  std::string e = errorOf([&] { data::MNIST none(dir_, {.download = true}); });
+  // (No system folder: an empty root is an error, never Fashion-MNIST.)
+  EXPECT_NE(e.find("MNIST: the training set (train-images-idx3-ubyte[.gz] "
+                   "and train-labels-idx1-ubyte[.gz]) is in none of: "),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("fashion"), std::string::npos) << e;
+  EXPECT_NE(e.find("Debian has no package of it"), std::string::npos) << e;
+  writeSplit(dir_ / "MNIST" / "raw", 12, /*gzip=*/true);
+  data::MNIST digits(dir_, {.transform = transforms::ToTensor()});
+  EXPECT_EQ(digits.size(), 12);
+  EXPECT_EQ(digits.get(5).target.item<int64_t>(), labelOf(5));
+  EXPECT_EQ(digits.get(5).data.shape(), (Shape{1, 28, 28}));
+  EXPECT_EQ(data::MNIST::classes()[3], "3 - three");
+  e = errorOf([&] { digits.get(12); });
+  EXPECT_NE(e.find("MNIST: index 12 is out of range"), std::string::npos) << e;
+  EXPECT_EQ(e.find("FashionMNIST"), std::string::npos) << e;
+}

@@ -87,6 +87,17 @@ public:
   static constexpr int64_t kCols = 28;
   static constexpr int64_t kNumClasses = 10;
 
+protected:
+  /// What differs between the IDX datasets of this layout.
+  struct Variant {
+    const char *name;    ///< in errors and the folder root/<name>/raw
+    const char *title;   ///< the data set's name in prose
+    const char *install; ///< how to get it, before the root folder
+  };
+  static const Variant kFashion;
+  FashionMNIST(std::filesystem::path root, Options options, Loc loc,
+               const Variant &variant);
+
 private:
   /// The raw image `index` as a uint8 [28, 28] tensor.
   Tensor rawImage(int64_t index) const;
@@ -95,6 +106,7 @@ private:
   /// `index` checked against size() and made non-negative.
   int64_t checkIndex(int64_t index) const;
 
+  const char *name_ = "FashionMNIST";
   bool train_ = true;
   int64_t count_ = 0;
   Tensor images_;
@@ -105,6 +117,30 @@ private:
   std::filesystem::path labelsFile_;
   transforms::Transform transform_;
   transforms::Transform targetTransform_;
+};
+
+/// Options of MNIST, named as torchvision's arguments.
+struct MNISTOptions {
+  bool train = true;
+  /// As FashionMNIST's: Ember cannot download; the error says where to
+  /// put the files.
+  bool download = false;
+  transforms::Transform transform = {};
+  transforms::Transform target_transform = {};
+};
+
+/// The MNIST digits (torchvision.datasets.MNIST): the same IDX files and
+/// names as Fashion-MNIST's, read from `root` or `root/MNIST/raw` (Debian
+/// has no package of them, so no system folder is searched).
+class MNIST : public FashionMNIST {
+public:
+  explicit MNIST(std::filesystem::path root, MNISTOptions options = {},
+                 Loc loc = Loc::current());
+  /// "0 - zero", ..., "9 - nine", as torchvision's.
+  static const std::vector<std::string> &classes();
+
+private:
+  static const Variant kDigits;
 };
 
 } // namespace ember::data

@@ -1,8 +1,9 @@
 //===- Transforms.h - Sample transforms -------------------------*- C++ -*-===//
 //
 // Part of Ember. The transforms of torchvision.transforms that a vision
-// dataset applies to each sample: ToTensor, Normalize, Lambda and Compose.
-// They run eagerly on the host when a sample is fetched, as torchvision's do.
+// dataset applies to each sample: ToTensor, Normalize, Lambda, Compose and
+// the random augmentations RandomHorizontalFlip and RandomCrop. They run
+// eagerly on the host when a sample is fetched, as torchvision's do.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +17,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <random>
 #include <source_location>
 #include <type_traits>
 #include <vector>
@@ -99,6 +101,39 @@ public:
 
 private:
   std::vector<Transform> transforms_;
+};
+
+/// The generator random transforms draw from (one per thread). A
+/// DataLoader seeds it before each batch from its seed, the epoch and the
+/// batch's number, so the batches are the same whichever thread prepares
+/// them; elsewhere it starts from seed 0 on each thread.
+std::mt19937_64 &generator();
+/// Seeds this thread's generator().
+void seed(uint64_t value);
+
+/// Flips an image left to right with probability p
+/// (torchvision's RandomHorizontalFlip). The image is a uint8 [H, W, C]
+/// (as ToTensor takes it) or any tensor [..., H, W].
+class RandomHorizontalFlip : public Transform {
+public:
+  explicit RandomHorizontalFlip(
+      double p = 0.5,
+      std::source_location loc = std::source_location::current());
+};
+
+/// A random window of the image, after padding each side with `padding`
+/// zeros (torchvision's RandomCrop(size, padding)). Images as
+/// RandomHorizontalFlip's.
+class RandomCrop : public Transform {
+public:
+  /// A size x size window.
+  explicit RandomCrop(
+      int64_t size, int64_t padding = 0,
+      std::source_location loc = std::source_location::current())
+      : RandomCrop({size, size}, padding, loc) {}
+  /// A {height, width} window.
+  RandomCrop(std::array<int64_t, 2> size, int64_t padding = 0,
+             std::source_location loc = std::source_location::current());
 };
 
 } // namespace ember::transforms

@@ -180,7 +180,9 @@ public:
   /// PyTorch's code and changes nothing: the recorded graph lives as long
   /// as tensors refer to it, so backward() may be called on it again. With
   /// create_graph the gradients are recorded with autograd on, so they
-  /// can be differentiated in turn.
+  /// can be differentiated in turn; such a grad() refers to a graph that
+  /// refers back to the leaf, so drop it (zero_grad_()) when done, as
+  /// PyTorch also asks, or the two keep each other alive.
   void backward(const Tensor &gradient, bool retain_graph = false,
                 bool create_graph = false, Loc loc = Loc::current()) const;
   /// The same values, cut off from the autograd graph.
