@@ -674,6 +674,91 @@ Tensor Tensor::erf(Loc loc) const {
   return floatUnary(OpKind::Erf, *this, loc);
 }
 
+Tensor Tensor::abs(Loc loc) const {
+  // where(x > 0, x, where(-x > 0, -x, x * 0)): the gradient at 0 (and a
+  // NaN's) goes through x * 0, so it is 0.
+  checked(*this, "abs", loc);
+  Tensor negated = neg(loc);
+  return where(gt(0.0, loc), *this,
+               where(negated.gt(0.0, loc), negated,
+                     binaryScalar(OpKind::Mul, *this, 0.0, false, loc), loc),
+               loc);
+}
+
+Tensor Tensor::clamp(std::optional<double> min, std::optional<double> max,
+                     Loc loc) const {
+  const NodePtr &n = checked(*this, "clamp", loc);
+  if (!min && !max)
+    fail("clamp", "at least one of min and max must be given", loc);
+  if (!isFloatingPoint(n->dtype))
+    fail(
+        "clamp",
+        fmt::format("only floating-point tensors, not {}", dtypeName(n->dtype)),
+        loc);
+  Tensor out = *this;
+  // x < min is -x > -min: a NaN compares false and is kept.
+  if (min)
+    out =
+        where(out.neg(loc).gt(-*min, loc), full({}, *min, n->dtype), out, loc);
+  if (max)
+    out = where(out.gt(*max, loc), full({}, *max, n->dtype), out, loc);
+  return out;
+}
+
+Tensor Tensor::clamp_min(double min, Loc loc) const {
+  return clamp(min, std::nullopt, loc);
+}
+
+Tensor Tensor::clamp_max(double max, Loc loc) const {
+  return clamp(std::nullopt, max, loc);
+}
+
+Tensor Tensor::masked_fill(const Tensor &mask, double value, Loc loc) const {
+  const NodePtr &n = checked(*this, "masked_fill", loc);
+  const NodePtr &m = checked(mask, "masked_fill", loc);
+  if (m->dtype != DType::Bool)
+    fail("masked_fill",
+         fmt::format("the mask must be bool, not {}", dtypeName(m->dtype)),
+         loc);
+  if (broadcastShapes(n->shape, m->shape, "masked_fill", loc) != n->shape)
+    fail("masked_fill",
+         fmt::format("the mask {} does not broadcast to the tensor's shape {}",
+                     shapeStr(m->shape), shapeStr(n->shape)),
+         loc);
+  return where(mask, full({}, value, n->dtype), *this, loc);
+}
+
+Tensor Tensor::square(Loc loc) const { return mul(*this, *this, loc); }
+
+Tensor Tensor::pow(double e, Loc loc) const {
+  const NodePtr &n = checked(*this, "pow", loc);
+  if (!isFloatingPoint(n->dtype))
+    fail(
+        "pow",
+        fmt::format("only floating-point tensors, not {}", dtypeName(n->dtype)),
+        loc);
+  if (e == 1)
+    return *this;
+  if (e == 2)
+    return square(loc);
+  if (e == 3)
+    return mul(square(loc), *this, loc);
+  if (e == 0.5)
+    return sqrt(loc);
+  if (e == -0.5)
+    return binaryScalar(OpKind::Div, sqrt(loc), 1.0, true, loc);
+  if (e == -1)
+    return binaryScalar(OpKind::Div, *this, 1.0, true, loc);
+  if (e == -2)
+    return binaryScalar(OpKind::Div, square(loc), 1.0, true, loc);
+  fail("pow",
+       fmt::format("exponent {} is not supported: only 1, 2, 3, 0.5, -0.5, "
+                   "-1 and -2, which PyTorch computes in closed form "
+                   "(exp(log(x) * {}) would not give PyTorch's numbers)",
+                   e, e),
+       loc);
+}
+
 Tensor Tensor::softmax(int64_t d, Loc loc) const {
   // Shift-invariant: subtracting the (constant) max keeps exp in range.
   Tensor shifted = sub(*this, amax({d}, true, loc).detach(), loc);

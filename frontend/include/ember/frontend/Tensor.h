@@ -138,6 +138,27 @@ public:
   Tensor tanh(Loc loc = Loc::current()) const;
   /// The error function, elementwise.
   Tensor erf(Loc loc = Loc::current()) const;
+  /// |x|; its gradient at 0 is 0, as PyTorch's.
+  Tensor abs(Loc loc = Loc::current()) const;
+  /// x limited to [min, max] (either bound may be absent, not both), as
+  /// torch.clamp: the gradient passes where min <= x <= max, and a NaN
+  /// stays NaN.
+  Tensor clamp(std::optional<double> min, std::optional<double> max,
+               Loc loc = Loc::current()) const;
+  Tensor clamp_min(double min, Loc loc = Loc::current()) const;
+  Tensor clamp_max(double max, Loc loc = Loc::current()) const;
+  /// x with `value` where the bool `mask` (broadcast to x's shape) is true
+  /// (torch.masked_fill; no gradient flows to the filled elements).
+  Tensor masked_fill(const Tensor &mask, double value,
+                     Loc loc = Loc::current()) const;
+  /// x * x.
+  Tensor square(Loc loc = Loc::current()) const;
+  /// x to the power `exponent`, computed as PyTorch computes it for the
+  /// exponents it gives a closed form: 1, 2 (x * x), 3 (x * x * x), 0.5
+  /// (sqrt), -0.5 (1 / sqrt), -1 (1 / x), -2 (1 / (x * x)). Another
+  /// exponent is an error naming it (exp(log(x) * e) is not the same
+  /// number).
+  Tensor pow(double exponent, Loc loc = Loc::current()) const;
   /// softmax / log_softmax along `dim`, computed stably (max subtracted).
   Tensor softmax(int64_t dim, Loc loc = Loc::current()) const;
   Tensor log_softmax(int64_t dim, Loc loc = Loc::current()) const;
