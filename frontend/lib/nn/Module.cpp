@@ -130,7 +130,8 @@ std::vector<Tensor> Module::parameters(bool recurse) const {
   return out;
 }
 
-void Module::load_state_dict(const StateDict &state, bool strict) {
+IncompatibleKeys Module::load_state_dict(const StateDict &state, bool strict) {
+  IncompatibleKeys keys;
   // All or nothing: every entry is checked (names, shapes, dtypes, and with
   // `strict` that none is missing) and moved to its parameter's device
   // before any parameter is written, so a failure leaves the module as it
@@ -143,10 +144,15 @@ void Module::load_state_dict(const StateDict &state, bool strict) {
   std::vector<const Tensor *> given(mine.size(), nullptr);
   for (const auto &[name, value] : state) {
     auto found = index.find(name);
-    if (found == index.end())
-      throw Error(fmt::format("load_state_dict: {} has no parameter or "
-                              "buffer '{}'",
-                              this->name(), name));
+    if (found == index.end()) {
+      if (strict)
+        throw Error(fmt::format("load_state_dict: {} has no parameter or "
+                                "buffer '{}' (strict = false would skip "
+                                "it)",
+                                this->name(), name));
+      keys.unexpected_keys.push_back(name);
+      continue;
+    }
     size_t i = found->second;
     if (given[i])
       throw Error(fmt::format("load_state_dict: the state has '{}' twice",
@@ -163,11 +169,14 @@ void Module::load_state_dict(const StateDict &state, bool strict) {
           dtypeName(param.dtype()), shapeStr(param.shape())));
     given[i] = &value;
   }
-  if (strict)
-    for (size_t i = 0; i < mine.size(); ++i)
-      if (!given[i])
-        throw Error(fmt::format("load_state_dict: the state has no '{}'",
+  for (size_t i = 0; i < mine.size(); ++i)
+    if (!given[i]) {
+      if (strict)
+        throw Error(fmt::format("load_state_dict: the state has no '{}' "
+                                "(strict = false would leave it as it is)",
                                 mine[i].first));
+      keys.missing_keys.push_back(mine[i].first);
+    }
 
   // Everything that can fail (computing the values, moving them, copying
   // them out) happens before the first parameter changes.
@@ -198,6 +207,7 @@ void Module::load_state_dict(const StateDict &state, bool strict) {
   for (Update &update : updates)
     fe::setLeafData(*update.node, std::move(update.data),
                     update.moved.node()->deviceData);
+  return keys;
 }
 
 void Module::train(bool on) {

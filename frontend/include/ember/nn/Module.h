@@ -29,6 +29,14 @@
 
 namespace ember::nn {
 
+/// What load_state_dict(state, strict = false) skipped.
+struct IncompatibleKeys {
+  /// The module's parameters and buffers the state did not give.
+  std::vector<std::string> missing_keys;
+  /// The state's entries the module does not have.
+  std::vector<std::string> unexpected_keys;
+};
+
 class Module {
 public:
   Module() = default;
@@ -68,10 +76,13 @@ public:
   /// parameters, then its buffers, then its children's): what checkpoints
   /// store.
   StateDict state_dict() const;
-  /// Copies values into the parameters and buffers. Every name must exist
-  /// with the same shape and dtype, and (with `strict`) every entry of
-  /// state_dict() must be given.
-  void load_state_dict(const StateDict &state, bool strict = true);
+  /// Copies values into the parameters and buffers, each of the same shape
+  /// and dtype as its entry. With `strict`, the names must be exactly
+  /// state_dict()'s; without, entries the module lacks are skipped and
+  /// parameters the state lacks keep their values, and the returned keys
+  /// name both (PyTorch's missing_keys and unexpected_keys). All of it is
+  /// checked before anything is copied: an error changes nothing.
+  IncompatibleKeys load_state_dict(const StateDict &state, bool strict = true);
 
   void train(bool on = true);
   void eval() { train(false); }
