@@ -129,6 +129,14 @@ public:
   /// Batch k, once a worker has it (its error, if making it failed).
   Batch take(int64_t k) {
     std::unique_lock<std::mutex> lock(mutex_);
+    // The caller is past every batch before k (an iterator advanced
+    // without reading some): they are dropped, and the window moves on,
+    // so that batch k is made even when it lay beyond the window.
+    if (k > taken_) {
+      taken_ = k;
+      done_.erase(done_.begin(), done_.lower_bound(k));
+      room_.notify_all();
+    }
     ready_.wait(lock, [&] { return done_.count(k) > 0; });
     Result result = std::move(done_.at(k));
     done_.erase(k);
@@ -154,6 +162,7 @@ private:
         });
         if (stop_ || next_ >= total_)
           return;
+        next_ = std::max(next_, taken_); // (batches skipped: not made)
         k = next_++;
       }
       Result result;

@@ -860,6 +860,26 @@ TEST_F(DataTest, WorkersGiveTheSameBatches) {
   EXPECT_NE(std::vector<uint8_t>(p, p + first.numel()), inline_[0]);
   EXPECT_NE(inline_[0], inline_[10]);
 
+  // An iterator advanced without reading some batches still gets the next
+  // one it reads, even beyond the workers' window (no hang).
+  data::DataLoader skipping(dataset, {.batch_size = 4,
+                                      .shuffle = true,
+                                      .seed = 5,
+                                      .num_workers = 1,
+                                      .prefetch_factor = 1});
+  data::DataLoader reference(dataset,
+                             {.batch_size = 4, .shuffle = true, .seed = 5});
+  auto it = skipping.begin();
+  auto ref = reference.begin();
+  for (int i = 0; i < 7; ++i) {
+    ++it;
+    ++ref;
+  }
+  const uint8_t *s1 = (*it).data.data_ptr<uint8_t>();
+  const uint8_t *s2 = (*ref).data.data_ptr<uint8_t>();
+  EXPECT_EQ(std::vector<uint8_t>(s1, s1 + 4 * 28 * 28),
+            std::vector<uint8_t>(s2, s2 + 4 * 28 * 28));
+
   // Leaving an epoch early stops the workers (no hang), and an error making
   // a batch surfaces at that batch.
   data::DataLoader early(dataset, {.batch_size = 8, .num_workers = 2});
