@@ -87,6 +87,8 @@ CIFAR10::CIFAR10(fs::path root, Options options, Loc loc)
   constexpr int64_t plane = kSide * kSide;
   for (const auto &[path, records] : files) {
     std::ifstream in(path, std::ios::binary);
+    if (!in)
+      fail(fmt::format("cannot open {}", path.string()), loc);
     for (int64_t r = 0; r < records; ++r, ++n) {
       if (!in.read(reinterpret_cast<char *>(record.data()), kRecordBytes))
         fail(fmt::format("reading record {} of {} failed", r, path.string()),

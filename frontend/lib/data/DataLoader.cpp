@@ -86,9 +86,13 @@ uint64_t mix(uint64_t x) {
 }
 } // namespace
 
-Batch DataLoader::makeBatch(const std::vector<int64_t> *order,
-                            uint64_t epochSeed, int64_t batch) const {
-  int64_t n = epochSamples(), b = options_.batch_size;
+/// Batch `batch` of `dataset`'s epoch of `samples` samples in the order
+/// `order` (null: 0, 1, ...), batches of `b`, random transforms seeded from
+/// `epochSeed` and the batch's number.
+static Batch makeBatch(const Dataset &dataset, int64_t b, int64_t samples,
+                       const std::vector<int64_t> *order, uint64_t epochSeed,
+                       int64_t batch) {
+  int64_t n = samples;
   int64_t start = batch * b, stop = std::min(start + b, n);
   std::vector<int64_t> indices(static_cast<size_t>(stop - start));
   if (order)
@@ -98,45 +102,53 @@ Batch DataLoader::makeBatch(const std::vector<int64_t> *order,
   // The random transforms of this batch draw from a generator seeded by the
   // loader's seed, the epoch and the batch: the same on any thread.
   transforms::seed(mix(epochSeed ^ mix(static_cast<uint64_t>(batch))));
-  return dataset_->get_batch(indices);
+  return dataset.get_batch(indices);
 }
 
 /// An epoch's batches prepared on worker threads, in any order, at most
-/// num_workers * prefetch_factor ahead of the one the caller takes.
+/// num_workers * prefetch_factor ahead of the one the caller takes. It
+/// holds what it reads (the dataset, the order), not the loader: the
+/// workers run whatever happens to the loader meanwhile.
 class Prefetcher {
 public:
-  Prefetcher(const DataLoader *loader,
+  Prefetcher(std::shared_ptr<const Dataset> dataset,
+             const DataLoaderOptions &options, int64_t samples, int64_t total,
              std::shared_ptr<const std::vector<int64_t>> order,
              uint64_t epochSeed)
-      : loader_(loader), order_(std::move(order)), epochSeed_(epochSeed),
-        total_(loader->size()), ahead_(loader->options().num_workers *
-                                       loader->options().prefetch_factor) {
-    for (int64_t i = 0; i < loader->options().num_workers; ++i)
-      threads_.emplace_back([this] { work(); });
-  }
-  ~Prefetcher() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
+      : dataset_(std::move(dataset)), batchSize_(options.batch_size),
+        samples_(samples), order_(std::move(order)), epochSeed_(epochSeed),
+        total_(total), ahead_(options.num_workers * options.prefetch_factor) {
+    try {
+      for (int64_t i = 0; i < options.num_workers; ++i)
+        threads_.emplace_back([this] { work(); });
+    } catch (...) {
+      stop();
+      throw;
     }
-    room_.notify_all();
-    for (std::thread &t : threads_)
-      t.join();
   }
+  ~Prefetcher() { stop(); }
   Prefetcher(const Prefetcher &) = delete;
   Prefetcher &operator=(const Prefetcher &) = delete;
+
+  int64_t batches() const { return total_; }
 
   /// Batch k, once a worker has it (its error, if making it failed).
   Batch take(int64_t k) {
     std::unique_lock<std::mutex> lock(mutex_);
+    if (k < taken_ && !done_.count(k))
+      throw Error(fmt::format("DataLoader: batch {} of this epoch was already "
+                              "read (by a copy of the iterator, or its making "
+                              "failed); with num_workers > 0 each batch is "
+                              "read once",
+                              k));
     // The caller is past every batch before k (an iterator advanced
     // without reading some): they are dropped, and the window moves on,
     // so that batch k is made even when it lay beyond the window.
     if (k > taken_) {
       taken_ = k;
-      done_.erase(done_.begin(), done_.lower_bound(k));
       room_.notify_all();
     }
+    done_.erase(done_.begin(), done_.lower_bound(k));
     ready_.wait(lock, [&] { return done_.count(k) > 0; });
     Result result = std::move(done_.at(k));
     done_.erase(k);
@@ -152,6 +164,16 @@ private:
     Batch batch;
     std::exception_ptr error;
   };
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    room_.notify_all();
+    for (std::thread &t : threads_)
+      if (t.joinable())
+        t.join();
+  }
   void work() {
     for (;;) {
       int64_t k;
@@ -167,7 +189,8 @@ private:
       }
       Result result;
       try {
-        result.batch = loader_->makeBatch(order_.get(), epochSeed_, k);
+        result.batch = makeBatch(*dataset_, batchSize_, samples_, order_.get(),
+                                 epochSeed_, k);
       } catch (...) {
         result.error = std::current_exception();
       }
@@ -179,7 +202,8 @@ private:
     }
   }
 
-  const DataLoader *loader_;
+  std::shared_ptr<const Dataset> dataset_;
+  int64_t batchSize_, samples_;
   std::shared_ptr<const std::vector<int64_t>> order_;
   uint64_t epochSeed_;
   int64_t total_, ahead_;
@@ -195,6 +219,10 @@ DataLoader::Iterator DataLoader::begin() const {
   std::shared_ptr<std::vector<int64_t>> order;
   if (options_.sampler) {
     order = std::make_shared<std::vector<int64_t>>(options_.sampler->epoch());
+    if (static_cast<int64_t>(order->size()) != options_.sampler->size())
+      throw Error(fmt::format("DataLoader: the sampler's epoch has {} "
+                              "indices, but its size() says {}",
+                              order->size(), options_.sampler->size()));
   } else if (options_.shuffle) {
     order = std::make_shared<std::vector<int64_t>>(dataset_->size());
     std::iota(order->begin(), order->end(), int64_t{0});
@@ -203,7 +231,8 @@ DataLoader::Iterator DataLoader::begin() const {
   uint64_t epochSeed = mix(options_.seed ^ mix(epochs_++));
   std::shared_ptr<Prefetcher> prefetcher;
   if (options_.num_workers > 0 && size() > 0)
-    prefetcher = std::make_shared<Prefetcher>(this, order, epochSeed);
+    prefetcher = std::make_shared<Prefetcher>(
+        dataset_, options_, epochSamples(), size(), order, epochSeed);
   return Iterator(this, std::move(order), epochSeed, 0, std::move(prefetcher));
 }
 
@@ -214,11 +243,18 @@ DataLoader::Iterator DataLoader::end() const {
 const Batch &DataLoader::Iterator::operator*() const {
   if (current_)
     return *current_;
-  if (!loader_ || batch_ < 0 || batch_ >= loader_->size())
+  // (With workers, the loader is not read: it may be gone.)
+  int64_t batches = prefetcher_ ? prefetcher_->batches()
+                    : loader_   ? loader_->size()
+                                : 0;
+  if (batch_ < 0 || batch_ >= batches)
     throw Error("DataLoader: dereferencing an iterator that is not at a "
                 "batch");
-  current_ = prefetcher_ ? prefetcher_->take(batch_)
-                         : loader_->makeBatch(order_.get(), epochSeed_, batch_);
+  current_ = prefetcher_
+                 ? prefetcher_->take(batch_)
+                 : makeBatch(*loader_->dataset_, loader_->options_.batch_size,
+                             loader_->epochSamples(), order_.get(), epochSeed_,
+                             batch_);
   return *current_;
 }
 

@@ -40,12 +40,6 @@ Tensor reduce(const Tensor &perElement, Reduction reduction, Loc loc) {
 /// A rank-0 tensor of `value` for ops with tensors of dtype `dtype`.
 Tensor scalar(double value, DType dtype) { return full({}, value, dtype); }
 
-/// |x|, whose gradient at 0 is 0 (PyTorch's sign(0)).
-Tensor absolute(const Tensor &x, Loc loc) {
-  return where(x.gt(0.0, loc), x, where((-x).gt(0.0, loc), -x, x * 0.0, loc),
-               loc);
-}
-
 void checkSameShape(const char *fn, const Tensor &input, const Tensor &target,
                     Loc loc) {
   if (!input.defined() || !target.defined())
@@ -264,7 +258,7 @@ Tensor mse_loss(const Tensor &input, const Tensor &target, Reduction reduction,
 Tensor l1_loss(const Tensor &input, const Tensor &target, Reduction reduction,
                Loc loc) {
   checkSameShape("l1_loss", input, target, loc);
-  return reduce(absolute(input - target, loc), reduction, loc);
+  return reduce((input - target).abs(loc), reduction, loc);
 }
 
 Tensor binary_cross_entropy(const Tensor &input, const Tensor &target,

@@ -15,11 +15,10 @@
 namespace ember::nn::utils {
 namespace {
 
-/// |x|, exactly (a NaN stays NaN).
-Tensor abs(const Tensor &x) { return where(x.gt(0.0), x, -x); }
-
-/// The larger of a and b; a NaN in b is kept.
-Tensor larger(const Tensor &a, const Tensor &b) { return where(a.ge(b), a, b); }
+/// The larger of a and b; a NaN in either is kept (torch.maximum).
+Tensor larger(const Tensor &a, const Tensor &b) {
+  return where(a.ne(a), a, where(a.ge(b), a, b));
+}
 
 /// Replaces p's gradient (a lazy tensor) with `g`.
 void setGrad(const Tensor &p, const Tensor &g) { p.node()->grad = g.node(); }
@@ -45,8 +44,8 @@ Tensor clip_grad_norm_(const std::vector<Tensor> &parameters, double max_norm,
   Tensor total;
   for (const Tensor &p : withGrad) {
     Tensor g = p.grad();
-    Tensor part = inf              ? abs(g).max()
-                  : norm_type == 1 ? abs(g).sum()
+    Tensor part = inf              ? g.abs().max()
+                  : norm_type == 1 ? g.abs().sum()
                                    : (g * g).sum();
     total = !total.defined() ? part : inf ? larger(total, part) : total + part;
   }

@@ -54,6 +54,12 @@ void Optimizer::checkParams(const std::vector<Tensor> &params,
   }
 }
 
+std::optional<double> Optimizer::initial_lr(size_t group) const {
+  auto it = initialLr_.find(group);
+  return it == initialLr_.end() ? std::nullopt
+                                : std::optional<double>(it->second);
+}
+
 const ParamState &Optimizer::state(const Tensor &param) const {
   auto it = state_.find(param.node().get());
   if (it != state_.end())
@@ -99,6 +105,7 @@ void Optimizer::updateWith(Tensor::Loc loc, RuleFn rule, void *context) {
     std::string name;
   };
   std::vector<Written> written;
+  std::vector<ParamState *> stepped;
   std::vector<std::vector<Tensor>> groups = groupParams();
   for (size_t group = 0; group < groups.size(); ++group)
     for (const Tensor &p : groups[group]) {
@@ -109,7 +116,9 @@ void Optimizer::updateWith(Tensor::Loc loc, RuleFn rule, void *context) {
         continue; // (PyTorch skips such a parameter: no step counted)
       auto &[holder, paramState] = state_[p.node().get()];
       holder = p;
-      ++paramState.step;
+      // The step counts only once the step has run (a step that fails,
+      // an anomaly say, leaves the state as it was).
+      stepped.push_back(&paramState);
       Slot slot(paramState, p);
       newValues.back() = rule(context, group, p, g, slot);
       for (auto &[name, value] : slot.after_) {
@@ -125,6 +134,8 @@ void Optimizer::updateWith(Tensor::Loc loc, RuleFn rule, void *context) {
   apply(params, newValues, state, stateBefore, loc);
   for (size_t k = 0; k < written.size(); ++k)
     written[k].state->tensors[written[k].name] = state[k];
+  for (ParamState *s : stepped)
+    ++s->step;
 }
 
 void Optimizer::apply(const std::vector<Tensor> &params,
@@ -383,6 +394,8 @@ void Optimizer::load_state_dict(const OptimizerState &in) {
         fmt::format("the state is of {}, not {}", meta("optimizer"), name()));
   // The groups: as many, with as many parameters each, in the same order.
   json groups = json::parse(meta("param_groups"), nullptr, false);
+  if (groups.is_discarded())
+    throw fail("the state's param_groups metadata is not valid JSON");
   std::vector<std::vector<Tensor>> byGroup = groupParams();
   if (!groups.is_array() || groups.size() != byGroup.size())
     throw fail(fmt::format("the state has {} parameter groups, this "
@@ -608,11 +621,22 @@ void Adam::step(Tensor::Loc loc) {
   });
 }
 
-AdamW::AdamW(std::vector<Tensor> params, AdamOptions options)
+namespace {
+std::vector<ParamGroup<AdamOptions>>
+asAdamGroups(std::vector<ParamGroup<AdamWOptions>> groups) {
+  std::vector<ParamGroup<AdamOptions>> out;
+  for (ParamGroup<AdamWOptions> &g : groups)
+    out.push_back({std::move(g.params), g.options});
+  return out;
+}
+} // namespace
+
+AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
     : AdamW({{std::move(params), options}}, options) {}
 
-AdamW::AdamW(std::vector<ParamGroup<AdamOptions>> groups, AdamOptions defaults)
-    : Adam(std::move(groups), defaults, /*decoupled=*/true) {}
+AdamW::AdamW(std::vector<ParamGroup<AdamWOptions>> groups,
+             AdamWOptions defaults)
+    : Adam(asAdamGroups(std::move(groups)), defaults, /*decoupled=*/true) {}
 
 //===----------------------------------------------------------------------===//
 // RMSprop

@@ -18,7 +18,13 @@
 namespace ember::optim {
 
 LRScheduler::LRScheduler(Optimizer &optimizer) : optimizer_(optimizer) {
-  baseLrs_ = currentLr();
+  // PyTorch's group.setdefault("initial_lr", group["lr"]): a scheduler
+  // made after another starts from the same base rates.
+  for (size_t g = 0; g < optimizer.num_param_groups(); ++g) {
+    if (!optimizer.initial_lr(g))
+      optimizer.set_initial_lr(g, optimizer.get_lr(g));
+    baseLrs_.push_back(*optimizer.initial_lr(g));
+  }
 }
 
 std::vector<double> LRScheduler::currentLr() const {
@@ -105,6 +111,8 @@ void LRScheduler::load_state_dict(const std::string &text) {
   stepCount_ = stepCount;
   baseLrs_ = std::move(baseLrs);
   lastLr_ = std::move(lastLr);
+  for (size_t g = 0; g < baseLrs_.size(); ++g)
+    optimizer_.set_initial_lr(g, baseLrs_[g]);
 }
 
 //===----------------------------------------------------------------------===//
@@ -258,9 +266,11 @@ OneCycleLR::OneCycleLR(Optimizer &optimizer, std::vector<double> max_lrs,
     double initial = maxLr / options.div_factor;
     lrs_.push_back({initial, maxLr, initial / options.final_div_factor});
   }
-  // PyTorch's base_lrs are the initial learning rates.
-  for (size_t g = 0; g < lrs_.size(); ++g)
+  // PyTorch sets each group's initial_lr (so the base rates) to these.
+  for (size_t g = 0; g < lrs_.size(); ++g) {
+    optimizer.set_initial_lr(g, lrs_[g][Initial]);
     baseLrs_[g] = lrs_[g][Initial];
+  }
   if (options.cycle_momentum)
     for (size_t g = 0; g < optimizer.num_param_groups(); ++g) {
       if (!optimizer.get_momentum(g))

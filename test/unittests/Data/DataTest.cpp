@@ -822,6 +822,18 @@ TEST_F(DataTest, LoaderVisitsTheSamplersIndices) {
       << e;
   EXPECT_NE(e.find("DataTest.cpp"), std::string::npos) << e;
   EXPECT_THROW(data::DataLoader(dataset, {.num_workers = -1}), ember::Error);
+  // A sampler whose epoch is not as long as its size() says.
+  class Liar : public data::Sampler {
+  public:
+    std::vector<int64_t> epoch() override { return {1, 2}; }
+    int64_t size() const override { return 5; }
+  };
+  data::DataLoader lying(
+      dataset, {.batch_size = 2, .sampler = std::make_shared<Liar>()});
+  e = errorOf([&] { lying.begin(); });
+  EXPECT_NE(e.find("the sampler's epoch has 2 indices, but its size() says 5"),
+            std::string::npos)
+      << e;
 }
 
 /// Worker threads give the very batches the caller's thread gives, random
@@ -879,6 +891,28 @@ TEST_F(DataTest, WorkersGiveTheSameBatches) {
   const uint8_t *s2 = (*ref).data.data_ptr<uint8_t>();
   EXPECT_EQ(std::vector<uint8_t>(s1, s1 + 4 * 28 * 28),
             std::vector<uint8_t>(s2, s2 + 4 * 28 * 28));
+
+  // A batch read twice through copies of an iterator is an error with
+  // workers (each batch is made once), not a hang.
+  {
+    data::DataLoader once(dataset, {.batch_size = 8, .num_workers = 2});
+    auto a = once.begin();
+    auto b = a;
+    (void)*a;
+    std::string twice = errorOf([&] { (void)*b; });
+    EXPECT_NE(twice.find("batch 0 of this epoch was already read"),
+              std::string::npos)
+        << twice;
+  }
+  // The workers hold what they read: an epoch begun on a loader that is
+  // gone still gives its batches.
+  {
+    auto it =
+        data::DataLoader(dataset, {.batch_size = 8, .num_workers = 2}).begin();
+    EXPECT_EQ((*it).data.size(0), 8);
+    ++it;
+    EXPECT_EQ((*it).data.size(0), 8);
+  }
 
   // Leaving an epoch early stops the workers (no hang), and an error making
   // a batch surfaces at that batch.

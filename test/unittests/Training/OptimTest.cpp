@@ -110,16 +110,11 @@ std::map<std::string, FixtureRun> runs() {
                                 .eps = 1e-6,
                                 .weight_decay = 0.05,
                                 .amsgrad = true})}},
-      {"adamw", {[](TwoParams &m) {
-         return std::make_unique<AdamW>(m.parameters(), [] {
-           AdamOptions o = AdamW::kDefaults;
-           o.lr = 0.05;
-           return o;
-         }());
-       }}},
+      // (PyTorch's default weight decay, 1e-2, without saying it.)
+      {"adamw", {plain<AdamW>(AdamWOptions{.lr = 0.05})}},
       {"adamw_amsgrad",
        {plain<AdamW>(
-           AdamOptions{.lr = 0.05, .weight_decay = 0.1, .amsgrad = true})}},
+           AdamWOptions{.lr = 0.05, .weight_decay = 0.1, .amsgrad = true})}},
       {"rmsprop", {plain<RMSprop>(RMSpropOptions{.lr = 0.01})}},
       {"rmsprop_centered",
        {plain<RMSprop>(RMSpropOptions{.lr = 0.01,
@@ -309,7 +304,7 @@ TEST_P(OptimTest, ResumingFromACheckpointIsBitIdentical) {
          return std::make_unique<CosineAnnealingLR>(o, 4, 1e-3);
        }},
       {"groups_adamw",
-       grouped<AdamW>(AdamOptions{.lr = 0.02}, AdamOptions{.lr = 0.05}),
+       grouped<AdamW>(AdamWOptions{.lr = 0.02}, AdamWOptions{.lr = 0.05}),
        {}},
   };
   std::string dir = (std::filesystem::temp_directory_path() /
@@ -409,6 +404,10 @@ TEST_P(OptimTest, ALoadThatFailsChangesNothing) {
   bad.metadata["param_groups"] =
       R"([{"lr":0.1,"betas":[0.9,0.99],"eps":1e-8,"weight_decay":0,"params":[0,1]}])";
   EXPECT_NE(message(bad).find("lack 'amsgrad'"), std::string::npos);
+  bad = good;
+  bad.metadata["param_groups"] = "[{";
+  EXPECT_EQ(message(bad), "Adam: load_state_dict: the state's param_groups "
+                          "metadata is not valid JSON");
   bad = good;
   for (auto &[name, t] : bad.tensors)
     if (name == "state.1.exp_avg")
@@ -555,6 +554,19 @@ TEST(SchedulerTest, ReduceLROnPlateauIsPyTorchs) {
   }
 }
 
+/// A scheduler made after another starts from the groups' initial rates,
+/// as PyTorch's (a warm-up that set the rate to 0 does not make the
+/// cosine's base 0).
+TEST(SchedulerTest, ChainedSchedulersShareTheInitialRates) {
+  Groups g;
+  optim::LambdaLR warmup(g.opt, [](int64_t e) { return e / 5.0; });
+  EXPECT_EQ(g.opt.get_lr(0), 0.0);
+  optim::CosineAnnealingLR cosine(g.opt, 10);
+  nlohmann::json state = nlohmann::json::parse(cosine.state_dict());
+  EXPECT_EQ(state["base_lrs"], nlohmann::json({0.1, 0.03}));
+  EXPECT_EQ(*g.opt.initial_lr(0), 0.1);
+}
+
 TEST(SchedulerTest, BadSchedulesAreErrors) {
   Groups g;
   EXPECT_THROW(optim::StepLR(g.opt, 0), Error);
@@ -628,6 +640,35 @@ TEST(ClipTest, NormTypesAndErrors) {
   Tensor norm = nn::utils::clip_grad_norm_(m.parameters(), 1.0);
   EXPECT_TRUE(std::isnan(norm.item()));
   EXPECT_THROW(nn::utils::clip_grad_value_(m.parameters(), -1.0), Error);
+  // The infinity norm keeps a NaN of the first parameter too (the second's
+  // finite maximum does not replace it), so it is an error when asked.
+  m.zero_grad();
+  ((m.a.sum() * std::nan("")) + (m.b * 3.0).sum()).backward();
+  EXPECT_TRUE(std::isnan(
+      nn::utils::clip_grad_norm_(m.parameters(), 1.0, INFINITY).item()));
+  EXPECT_THROW(nn::utils::clip_grad_norm_(m.parameters(), 1.0, INFINITY, true),
+               Error);
+}
+
+/// A step that fails (here anomaly detection finds a NaN) counts no step:
+/// Adam's next bias correction is the first step's.
+TEST(OptimizerErrors, AFailedStepCountsNoStep) {
+  TwoParams m;
+  optim::Adam adam(m.parameters(), {.lr = 0.1});
+  set_detect_anomaly(true);
+  (m.a.sum() * std::nan("")).backward();
+  EXPECT_THROW(adam.step(), Error);
+  set_detect_anomaly(false);
+  adam.zero_grad();
+  EXPECT_EQ(adam.state(m.a).step, 0);
+  std::vector<float> before = m.a.to_vector();
+  (m.a * 2.0).sum().backward();
+  adam.step();
+  EXPECT_EQ(adam.state(m.a).step, 1);
+  // First step: lr * sign(g) exactly as in NNTest.AdamStepMatchesTheFormula.
+  std::vector<float> after = m.a.to_vector();
+  for (size_t i = 0; i < after.size(); ++i)
+    EXPECT_NEAR(after[i], before[i] - 0.1, 1e-6) << i;
 }
 
 TEST(InitTest, DistributionsAndFans) {

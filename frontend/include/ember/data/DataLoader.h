@@ -119,13 +119,7 @@ public:
   const Dataset &dataset() const { return *dataset_; }
   const Options &options() const { return options_; }
 
-  /// Batch `batch` of an epoch whose order is `order` (null: 0, 1, ...),
-  /// random transforms seeded from `epochSeed` and the batch's number.
-  Batch makeBatch(const std::vector<int64_t> *order, uint64_t epochSeed,
-                  int64_t batch) const;
-
 private:
-  friend class Prefetcher;
   /// The number of samples an epoch visits.
   int64_t epochSamples() const;
 

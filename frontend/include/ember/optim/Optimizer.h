@@ -80,6 +80,12 @@ public:
   virtual std::optional<double> get_momentum(size_t group) const = 0;
   virtual void set_momentum(size_t group, double momentum) = 0;
 
+  /// The learning rate a group had when the first scheduler was made on
+  /// this optimizer (PyTorch's group["initial_lr"]): every scheduler's base
+  /// rate, however many are chained. Unset before.
+  std::optional<double> initial_lr(size_t group) const;
+  void set_initial_lr(size_t group, double lr) { initialLr_[group] = lr; }
+
   /// The state of `param` (empty before its first step); throws for a
   /// tensor that is not one of the parameters.
   const ParamState &state(const Tensor &param) const;
@@ -123,7 +129,7 @@ protected:
     /// Records the state tensor's new value.
     void write(const std::string &name, Tensor value);
     /// The parameter's step count, this step included.
-    int64_t step() const { return state_.step; }
+    int64_t step() const { return state_.step + 1; }
 
   private:
     friend class Optimizer;
@@ -152,6 +158,7 @@ private:
              const std::vector<Tensor> &newValues, std::vector<Tensor> &state,
              const std::vector<Tensor> &stateBefore, Tensor::Loc loc);
 
+  std::map<size_t, double> initialLr_;
   /// Per parameter (keyed by its node, which the state keeps alive).
   std::map<const void *, std::pair<Tensor, ParamState>> state_;
   /// The gradients the last step computed inside its graph without
@@ -298,15 +305,28 @@ private:
   bool decoupled_ = false; ///< AdamW
 };
 
+/// AdamW's options: Adam's, with PyTorch's AdamW default weight decay.
+struct AdamWOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
+  bool amsgrad = false;
+  operator AdamOptions() const {
+    return {lr, beta1, beta2, eps, weight_decay, amsgrad};
+  }
+};
+
 /// AdamW, as torch.optim.AdamW: Adam with the weight decay applied to the
 /// parameter (p *= 1 - lr * weight_decay) instead of the gradient. Its
-/// default weight decay is PyTorch's, 1e-2.
+/// options default to PyTorch's AdamW ones (weight decay 1e-2), also in
+/// groups; param_groups() holds them as AdamOptions.
 class AdamW : public Adam {
 public:
-  static constexpr AdamOptions kDefaults{.weight_decay = 1e-2};
-  AdamW(std::vector<Tensor> params, AdamOptions options = kDefaults);
-  AdamW(std::vector<ParamGroup<AdamOptions>> groups,
-        AdamOptions defaults = kDefaults);
+  AdamW(std::vector<Tensor> params, AdamWOptions options = {});
+  AdamW(std::vector<ParamGroup<AdamWOptions>> groups,
+        AdamWOptions defaults = {});
 };
 
 struct RMSpropOptions {
