@@ -27,6 +27,22 @@ int main() {
   std::cout << "int64:\n" << arange(5, DType::Int64) * 3.0 << "\n\n";
   std::cout << "scalar:\n" << (x * x).sum() << "\n\n";
 
+  // The Tensors chapter of PyTorch's tutorial: indexing, slicing, joining
+  // and in-place operations.
+  {
+    using namespace ember::indexing;
+    Tensor t = ones({4, 4});
+    std::cout << "First row: " << t.index({0}) << "\n";
+    std::cout << "First column: " << t.index({Slice(), 0}) << "\n";
+    std::cout << "Last column: " << t.index({"...", -1}) << "\n";
+    t.index_put_({Slice(), 1}, 0); // tensor[:, 1] = 0
+    std::cout << t << "\n";
+    Tensor t1 = cat({t, t, t}, 1);
+    std::cout << t1 << "\n";
+    t.add_(5);
+    std::cout << "after add_(5):\n" << t << "\n\n";
+  }
+
   // Large tensors are summarised as PyTorch does.
   manual_seed(0);
   std::cout << "large (summarised):\n" << randn({100, 100}) * 2.0 << "\n";

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Realize.h"
+#include "TensorImpl.h"
 #include "ember/frontend/Tensor.h"
 
 #include <fmt/format.h>
@@ -55,6 +56,28 @@ Tensor expandReduced(const Tensor &g, const Shape &inShape,
   return gk.broadcast_to(inShape);
 }
 
+/// `node`'s value, for a gradient formula that needs it: an Error, as
+/// PyTorch's for a saved tensor, if the tensor holding it was written in
+/// place since (the graph computes the gradient of the values before the
+/// write, which is not what PyTorch computes).
+Tensor saved(const NodePtr &node) {
+  if (node->overwritten)
+    throw Error(fmt::format(
+        "backward: one of the values needed for gradient computation was "
+        "modified by an in-place operation: the {} {} {} recorded at {} was "
+        "written over at {} (the tensor is at version {}; the gradient "
+        "needs version {}). Write to a clone() instead, or after "
+        "backward()",
+        dtypeName(node->dtype), shapeStr(node->shape),
+        node->kind == OpKind::Leaf
+            ? std::string("tensor")
+            : "result of " + std::string(fe::opName(node->kind)),
+        fe::formatLocation(node->location),
+        fe::formatLocation(node->overwrittenAt), node->overwrittenVersion,
+        node->overwrittenVersion - 1));
+  return Tensor(node);
+}
+
 /// The gradients of a convolution's inputs (or of one of its gradients').
 /// The three ops are the partial derivatives of one trilinear form,
 /// <dy, conv2d(x, w)>, so the gradients of each are the other two.
@@ -63,7 +86,7 @@ std::vector<Tensor> convolutionGradients(const NodePtr &node, const Tensor &g) {
   Size2 stride(win[0], win[1]), padding(win[2], win[3]),
       dilation(win[4], win[5]);
   int64_t groups = win[6];
-  auto in = [&](size_t i) { return Tensor(node->inputs[i]); };
+  auto in = [&](size_t i) { return saved(node->inputs[i]); };
   auto shape = [&](size_t i) { return node->inputs[i]->shape; };
   switch (node->kind) {
   case OpKind::Conv2d: {
@@ -87,37 +110,41 @@ std::vector<Tensor> convolutionGradients(const NodePtr &node, const Tensor &g) {
 }
 
 /// The gradients of `node`'s inputs given the gradient `g` of its result.
-/// Entries for inputs that need none are undefined tensors.
+/// Entries for inputs that need none are undefined tensors. As in PyTorch,
+/// a formula reads an input's value (saved()) only for the gradient of
+/// another input that requires grad.
 std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
-  auto in = [&](size_t i) { return Tensor(node->inputs[i]); };
-  Tensor out(node);
+  auto in = [&](size_t i) { return saved(node->inputs[i]); };
+  auto needs = [&](size_t i) { return node->inputs[i]->requiresGrad; };
+  auto result = [&] { return saved(node); };
   switch (node->kind) {
   case OpKind::Add:
     return {g, g};
   case OpKind::Sub:
     return {g, -g};
   case OpKind::Mul:
-    return {g * in(1), g * in(0)};
+    return {needs(0) ? g * in(1) : Tensor(), needs(1) ? g * in(0) : Tensor()};
   case OpKind::Div:
-    return {g / in(1), -(g * in(0)) / (in(1) * in(1))};
+    return {needs(0) ? g / in(1) : Tensor(),
+            needs(1) ? -(g * in(0)) / (in(1) * in(1)) : Tensor()};
   case OpKind::Neg:
     return {-g};
   case OpKind::Relu:
     // The mask reads the relu's output (positive exactly where the input
     // is), so the pre-activation keeps a single user and linear+relu fuse.
-    return {where(out.detach().gt(0.0), g, zeros({}, g.dtype()))};
+    return {where(result().detach().gt(0.0), g, zeros({}, g.dtype()))};
   case OpKind::Exp:
-    return {g * out.detach()};
+    return {g * result().detach()};
   case OpKind::Log:
     return {g / in(0)};
   case OpKind::Sqrt:
-    return {g * 0.5 / out.detach()};
+    return {g * 0.5 / result().detach()};
   case OpKind::Sigmoid: {
-    Tensor s = out.detach();
+    Tensor s = result().detach();
     return {g * s * (1.0 - s)};
   }
   case OpKind::Tanh: {
-    Tensor t = out.detach();
+    Tensor t = result().detach();
     return {g * (1.0 - t * t)};
   }
   case OpKind::Erf: {
@@ -126,9 +153,11 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
     return {g * ((-(x * x)).exp() * 1.1283791670955126)};
   }
   case OpKind::Matmul:
-    return {g.matmul(in(1).t()), in(0).t().matmul(g)};
+    return {needs(0) ? g.matmul(in(1).t()) : Tensor(),
+            needs(1) ? in(0).t().matmul(g) : Tensor()};
   case OpKind::Linear: {
-    std::vector<Tensor> grads = {g.matmul(in(1)), g.t().matmul(in(0))};
+    std::vector<Tensor> grads = {needs(0) ? g.matmul(in(1)) : Tensor(),
+                                 needs(1) ? g.t().matmul(in(0)) : Tensor()};
     if (node->inputs.size() == 3)
       grads.push_back(g.sum({0}));
     return grads;
@@ -143,6 +172,27 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
   }
   case OpKind::BroadcastTo:
     return {unbroadcast(g, node->inputs[0]->shape)};
+  case OpKind::Slice: {
+    const NodePtr &x = node->inputs[0];
+    size_t rank = x->shape.size();
+    const std::vector<int64_t> &w = node->window;
+    return {fe::scatterBox(
+        fe::zerosOn(x->shape, g.dtype(), g.device(), Loc::current()), g,
+        {w.begin(), w.begin() + rank}, {w.begin() + rank, w.end()},
+        Loc::current())};
+  }
+  case OpKind::SliceScatter: {
+    const NodePtr &src = node->inputs[1];
+    size_t rank = src->shape.size();
+    std::vector<int64_t> offsets(node->window.begin(),
+                                 node->window.begin() + rank),
+        strides(node->window.begin() + rank, node->window.end());
+    return {fe::scatterBox(
+                g,
+                fe::zerosOn(src->shape, g.dtype(), g.device(), Loc::current()),
+                offsets, strides, Loc::current()),
+            fe::sliceBox(g, offsets, strides, src->shape, Loc::current())};
+  }
   case OpKind::Sum:
     return {expandReduced(g, node->inputs[0]->shape, node->axes,
                           node->keepdim)};
@@ -150,8 +200,8 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
   case OpKind::Min: {
     // Shared equally among the elements equal to the extreme, as in PyTorch.
     const Shape &inShape = node->inputs[0]->shape;
-    Tensor extreme = expandReduced(out.detach(), inShape, node->axes,
-                                   node->keepdim);
+    Tensor extreme =
+        expandReduced(result().detach(), inShape, node->axes, node->keepdim);
     Tensor mask = in(0).eq(extreme).to(g.dtype());
     Tensor count = mask.sum(node->axes, /*keepdim=*/true);
     Shape kept = inShape;
@@ -297,31 +347,30 @@ std::vector<std::weak_ptr<Node>> &gradientLeaves() {
 
 } // namespace
 
-bool Tensor::requires_grad() const { return node_ && node_->requiresGrad; }
+bool Tensor::requires_grad() const { return node() && node()->requiresGrad; }
 
 Tensor &Tensor::requires_grad_(bool on, Loc loc) {
-  if (!node_)
+  if (!node())
     throw Error("requires_grad_: the tensor is undefined (at " +
                 fe::formatLocation(loc) + ")");
-  if (node_->kind != OpKind::Leaf)
+  if (node()->kind != OpKind::Leaf)
     throw Error("requires_grad_: only leaf tensors can be marked; this one "
-                "is the result of " + std::string(fe::opName(node_->kind)) +
-                " (at " + fe::formatLocation(loc) + ")");
-  if (on && !isFloatingPoint(node_->dtype))
+                "is the result of " +
+                std::string(fe::opName(node()->kind)) + " (at " +
+                fe::formatLocation(loc) + ")");
+  if (on && !isFloatingPoint(node()->dtype))
     throw Error(fmt::format("requires_grad_: only floating-point tensors can "
                             "require gradients, not {} (at {})",
-                            dtypeName(node_->dtype), fe::formatLocation(loc)));
-  node_->requiresGrad = on;
+                            dtypeName(node()->dtype), fe::formatLocation(loc)));
+  node()->requiresGrad = on;
   return *this;
 }
 
-Tensor Tensor::grad() const {
-  return node_ && node_->grad ? Tensor(node_->grad) : Tensor();
-}
+Tensor Tensor::grad() const { return node() ? fe::gradOf(node()) : Tensor(); }
 
 void Tensor::zero_grad_() const {
-  if (node_)
-    node_->grad.reset();
+  if (node())
+    node()->grad.reset();
 }
 
 void Tensor::backward(Loc loc) const {
@@ -330,10 +379,10 @@ void Tensor::backward(Loc loc) const {
 
 void Tensor::backward(const Tensor &gradient, bool /*retain_graph*/,
                       bool create_graph, Loc loc) const {
-  if (!node_)
+  if (!node())
     throw Error("backward: the tensor is undefined (at " +
                 fe::formatLocation(loc) + ")");
-  if (!node_->requiresGrad)
+  if (!node()->requiresGrad)
     throw Error("backward: the tensor does not require grad (no input "
                 "requires it, or it was computed under NoGradGuard) (at " +
                 fe::formatLocation(loc) + ")");
@@ -343,7 +392,7 @@ void Tensor::backward(const Tensor &gradient, bool /*retain_graph*/,
   std::optional<NoGradGuard> noGrad;
   if (!create_graph)
     noGrad.emplace();
-  propagate({{node_, seed}}, [](const NodePtr &node, const Tensor &g) {
+  propagate({{node(), seed}}, [](const NodePtr &node, const Tensor &g) {
     if (node->kind != OpKind::Leaf)
       return false;
     if (!node->grad)
@@ -357,7 +406,7 @@ void Tensor::backward(const Tensor &gradient, bool /*retain_graph*/,
   // Without optimizer steps nobody takes the roots: drop the dead ones so
   // that the list stays as short as the live losses.
   std::erase_if(roots, [](const std::weak_ptr<Node> &w) { return w.expired(); });
-  roots.push_back(node_);
+  roots.push_back(node());
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor> &outputs,

@@ -15,6 +15,7 @@
 #include <charconv>
 #include <functional>
 #include <iterator>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -46,7 +47,7 @@ std::string typeString(const Shape &shape, DType dtype) {
 }
 
 /// Appends `v` as "1, 2, 3".
-void appendInts(std::string &out, const std::vector<int64_t> &v) {
+void appendInts(std::string &out, std::span<const int64_t> v) {
   for (size_t i = 0; i < v.size(); ++i) {
     if (i)
       out += ", ";
@@ -189,6 +190,15 @@ void appendOp(std::string &out, const Node &node, Name result,
                    w.at(0), w.at(1), w.at(2), w.at(3), w.at(4), w.at(5),
                    w.at(6), w.at(7));
     break;
+  case OpAttributes::Box: {
+    size_t rank = w.size() / 2;
+    out += " offsets = [";
+    appendInts(out, std::vector<int64_t>(w.begin(), w.begin() + rank));
+    out += "] strides = [";
+    appendInts(out, std::vector<int64_t>(w.begin() + rank, w.end()));
+    out += ']';
+    break;
+  }
   }
   out += " : ";
   auto inType = [&](size_t i) {

@@ -9,6 +9,7 @@
 #include "ember/frontend/Tensor.h"
 
 #include "Realize.h"
+#include "TensorImpl.h"
 #include "ember/frontend/Print.h"
 
 #include <fmt/format.h>
@@ -274,9 +275,9 @@ Tensor fromDoubles(const std::vector<double> &values, Shape shape,
 //===----------------------------------------------------------------------===//
 
 const Shape &Tensor::shape() const {
-  if (!node_)
+  if (!node())
     throw Error("ember: shape() of an undefined tensor");
-  return node_->shape;
+  return node()->shape;
 }
 
 int64_t Tensor::size(int64_t d) const {
@@ -286,9 +287,9 @@ int64_t Tensor::size(int64_t d) const {
 int64_t Tensor::numel() const { return numelOf(shape()); }
 
 DType Tensor::dtype() const {
-  if (!node_)
+  if (!node())
     throw Error("ember: dtype() of an undefined tensor");
-  return node_->dtype;
+  return node()->dtype;
 }
 
 const Tensor &Tensor::realize(Loc loc) const {
@@ -296,7 +297,7 @@ const Tensor &Tensor::realize(Loc loc) const {
   return *this;
 }
 
-bool Tensor::is_realized() const { return node_ && node_->isRealized(); }
+bool Tensor::is_realized() const { return node() && node()->isRealized(); }
 
 template <typename T> T Tensor::item(Loc loc) const {
   const NodePtr &n = checked(*this, "item", loc);
@@ -319,9 +320,9 @@ template <typename T> std::vector<T> Tensor::to_vector(Loc loc) const {
 }
 
 Device Tensor::device() const {
-  if (!node_)
+  if (!node())
     throw Error("ember: device() of an undefined tensor");
-  return node_->device;
+  return node()->device;
 }
 
 Tensor Tensor::to(const Device &target, Loc loc) const {
@@ -435,7 +436,9 @@ Tensor Tensor::reshape(Shape target, Loc loc) const {
          loc);
   if (target == n->shape)
     return *this;
-  return Tensor(makeNode(OpKind::Reshape, {n}, target, n->dtype, loc));
+  fe::ViewStep step{fe::ViewStep::Kind::Reshape, {}, {}, target};
+  return fe::viewOf(*this, fe::reshapeNode(*this, std::move(target), loc),
+                    std::move(step), loc);
 }
 
 Tensor Tensor::permute(std::vector<int64_t> dims, Loc loc) const {
@@ -460,9 +463,9 @@ Tensor Tensor::permute(std::vector<int64_t> dims, Loc loc) const {
     identity &= dims[i] == i;
   if (identity)
     return *this;
-  auto node = makeNode(OpKind::Transpose, {n}, shape, n->dtype, loc);
-  node->axes = std::move(dims);
-  return Tensor(node);
+  fe::ViewStep step{fe::ViewStep::Kind::Permute, {}, dims, shape};
+  return fe::viewOf(*this, fe::permuteNode(*this, std::move(dims), loc),
+                    std::move(step), loc);
 }
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1, Loc loc) const {
@@ -499,8 +502,95 @@ Tensor Tensor::broadcast_to(Shape target, Loc loc) const {
          fmt::format("cannot broadcast shape {} to {}", shapeStr(n->shape),
                      shapeStr(target)),
          loc);
-  return Tensor(broadcastNode(n, target, loc, n->device));
+  if (target == n->shape)
+    return *this;
+  return fe::withoutInPlace(
+      Tensor(broadcastNode(n, target, loc, n->device)),
+      "the tensor is broadcast_to()'s result, whose elements PyTorch's "
+      "expand() would share: write to the tensor it was broadcast from, or "
+      "clone() it first");
 }
+
+//===----------------------------------------------------------------------===//
+// Plain nodes for views and in-place writes (TensorImpl.h)
+//===----------------------------------------------------------------------===//
+
+namespace fe {
+
+Tensor sliceBox(const Tensor &x, std::vector<int64_t> offsets,
+                std::vector<int64_t> strides, Shape shape, Loc loc) {
+  const NodePtr &n = x.node();
+  if (shape == n->shape)
+    return x;
+  NodePtr node = makeNode(OpKind::Slice, {n}, std::move(shape), n->dtype, loc);
+  node->window = std::move(offsets);
+  node->window.insert(node->window.end(), strides.begin(), strides.end());
+  return Tensor(node);
+}
+
+Tensor scatterBox(const Tensor &dest, const Tensor &src,
+                  std::vector<int64_t> offsets, std::vector<int64_t> strides,
+                  Loc loc) {
+  const NodePtr &d = dest.node(), &s = src.node();
+  if (s->shape == d->shape)
+    return src;
+  NodePtr node =
+      makeNode(OpKind::SliceScatter, {d, s}, d->shape, d->dtype, loc);
+  node->window = std::move(offsets);
+  node->window.insert(node->window.end(), strides.begin(), strides.end());
+  return Tensor(node);
+}
+
+Tensor reshapeNode(const Tensor &x, Shape shape, Loc loc) {
+  const NodePtr &n = x.node();
+  if (shape == n->shape)
+    return x;
+  return Tensor(
+      makeNode(OpKind::Reshape, {n}, std::move(shape), n->dtype, loc));
+}
+
+Tensor permuteNode(const Tensor &x, std::vector<int64_t> perm, Loc loc) {
+  const NodePtr &n = x.node();
+  Shape shape;
+  bool identity = true;
+  for (size_t i = 0; i < perm.size(); ++i) {
+    shape.push_back(n->shape[perm[i]]);
+    identity &= perm[i] == static_cast<int64_t>(i);
+  }
+  if (identity)
+    return x;
+  NodePtr node =
+      makeNode(OpKind::Transpose, {n}, std::move(shape), n->dtype, loc);
+  node->axes = std::move(perm);
+  return Tensor(node);
+}
+
+Tensor copyNode(const Tensor &x, Loc loc) {
+  const NodePtr &n = x.node();
+  return Tensor(makeNode(OpKind::Reshape, {n}, n->shape, n->dtype, loc));
+}
+
+Tensor broadcastOn(const Tensor &x, Shape shape, const Device &device,
+                   Loc loc) {
+  const NodePtr &n = x.node();
+  if (!(n->device == device) && !(n->device.is_cpu() && n->shape.empty()))
+    return x; // the caller names the devices
+  if (n->shape == shape && !(n->device == device))
+    return x.to(device, loc);
+  return Tensor(broadcastNode(n, shape, loc, device));
+}
+
+Tensor zerosOn(Shape shape, DType dtype, const Device &device, Loc loc) {
+  NodePtr zero = zeros({}, dtype).node();
+  if (shape.empty())
+    return device.is_cpu() ? Tensor(zero) : Tensor(zero).to(device, loc);
+  NodePtr node =
+      makeNode(OpKind::BroadcastTo, {zero}, std::move(shape), dtype, loc);
+  node->device = device;
+  return Tensor(node);
+}
+
+} // namespace fe
 
 namespace {
 
@@ -834,6 +924,12 @@ NoGradGuard::NoGradGuard() : previous_(gradEnabled) { gradEnabled = false; }
 NoGradGuard::~NoGradGuard() { gradEnabled = previous_; }
 bool is_grad_enabled() { return gradEnabled; }
 
+/// PyTorch's detach() shares the values, Ember's is a copy.
+constexpr const char *kDetachedNoInPlace =
+    "the tensor is detach()'s result, which shares its values with the "
+    "original in PyTorch but not in Ember: write to the original under "
+    "NoGradGuard instead, or clone() it first";
+
 Tensor Tensor::detach(Loc loc) const {
   const NodePtr &n = checked(*this, "detach", loc);
   if (!n->requiresGrad)
@@ -847,7 +943,7 @@ Tensor Tensor::detach(Loc loc) const {
     leaf->deviceData = n->deviceData;
     leaf->device = n->device;
     leaf->location = loc;
-    return Tensor(leaf);
+    return fe::withoutInPlace(Tensor(leaf), kDetachedNoInPlace);
   }
   // A same-shape reshape: the identity for values (folded away by the
   // compiler), and a node without requiresGrad for autograd.
@@ -859,7 +955,7 @@ Tensor Tensor::detach(Loc loc) const {
   node->shape = n->shape;
   node->dtype = n->dtype;
   node->location = loc;
-  return Tensor(node);
+  return fe::withoutInPlace(Tensor(node), kDetachedNoInPlace);
 }
 
 std::string export_graph(const std::vector<Tensor> &outputs, Loc loc) {
@@ -1338,6 +1434,42 @@ Tensor empty(Shape shape, DType dtype) {
 }
 
 Tensor zeros(Shape shape, DType dtype) { return full(std::move(shape), 0, dtype); }
+
+namespace {
+/// `t` moved to `like`'s device.
+Tensor onDeviceOf(const Tensor &t, const Tensor &like) {
+  return like.device().is_cpu() ? t : t.to(like.device());
+}
+} // namespace
+
+Tensor zeros_like(const Tensor &like) {
+  return onDeviceOf(zeros(like.shape(), like.dtype()), like);
+}
+Tensor ones_like(const Tensor &like) {
+  return onDeviceOf(ones(like.shape(), like.dtype()), like);
+}
+Tensor full_like(const Tensor &like, double value) {
+  return onDeviceOf(full(like.shape(), value, like.dtype()), like);
+}
+Tensor rand_like(const Tensor &like) {
+  return onDeviceOf(rand(like.shape(), like.dtype()), like);
+}
+Tensor randn_like(const Tensor &like) {
+  return onDeviceOf(randn(like.shape(), like.dtype()), like);
+}
+
+Tensor from_blob(const void *data, Shape shape, DType dtype, Loc loc) {
+  if (!data)
+    fail("from_blob", "the data pointer is null", loc);
+  for (int64_t d : shape)
+    if (d < 0)
+      fail("from_blob", fmt::format("invalid shape {}", shapeStr(shape)), loc);
+  NodePtr leaf = makeLeaf(std::move(shape), dtype);
+  std::memcpy(leaf->data->data(), data,
+              static_cast<size_t>(leaf->numel()) * dtypeSize(dtype));
+  leaf->location = loc;
+  return Tensor(leaf);
+}
 Tensor ones(Shape shape, DType dtype) { return full(std::move(shape), 1, dtype); }
 
 Tensor arange(double end, DType dtype) {

@@ -1298,3 +1298,61 @@ func.func @random_uniform(%seed: tensor<i64>, %offset: tensor<i64>) -> tensor<4x
   %0 = ember.random_uniform %seed, %offset : (tensor<i64>, tensor<i64>) -> tensor<4x5xf32>
   return %0 : tensor<4x5xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ember.slice: a copy through offsets + i * strides; ember.slice_scatter: an
+// elementwise generic over dest that reads the source by computed index
+// inside the box.
+//===----------------------------------------------------------------------===//
+
+// CHECK-DAG: #[[$IN:.*]] = affine_map<(d0, d1) -> (d0 + 1, d1 * 2 + 1)>
+// CHECK-DAG: #[[$OUT:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @slice
+// CHECK: linalg.generic {indexing_maps = [#[[$IN]], #[[$OUT]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%{{.*}} : tensor<4x6xf32>) outs(%{{.*}} : tensor<3x3xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: linalg.yield %[[IN]] : f32
+func.func @slice(%x: tensor<4x6xf32>) -> tensor<3x3xf32> {
+  %0 = ember.slice %x offsets = [1, 1] strides = [1, 2] : tensor<4x6xf32> -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+// A dimension cut short at offset 0 with stride 1 cannot be read through a
+// plain `d0` (linalg takes it to span the loop): a gather instead.
+// CHECK-LABEL: func.func @slice_cut_short
+// CHECK-SAME: (%[[X:.*]]: tensor<4x6xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.*}} : tensor<2x3xf32>)
+// CHECK: %[[I:.*]] = linalg.index 0 : index
+// CHECK: %[[J:.*]] = linalg.index 1 : index
+// CHECK: %[[J2:.*]] = arith.muli %[[J]], %{{.*}} : index
+// CHECK: %[[J3:.*]] = arith.addi %[[J2]], %{{.*}} : index
+// CHECK: tensor.extract %[[X]][%[[I]], %[[J3]]] : tensor<4x6xf32>
+func.func @slice_cut_short(%x: tensor<4x6xf32>) -> tensor<2x3xf32> {
+  %0 = ember.slice %x offsets = [0, 1] strides = [1, 2] : tensor<4x6xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @slice_scatter
+// CHECK-SAME: (%[[D:.*]]: tensor<4x6xf32>, %[[S:.*]]: tensor<4x3xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[D]] : tensor<4x6xf32>)
+// CHECK: ^bb0(%[[OLD:.*]]: f32, %{{.*}}: f32):
+// Dimension 0 is whole: no test on it.
+// CHECK: %[[I0:.*]] = linalg.index 0 : index
+// CHECK: %[[I1:.*]] = linalg.index 1 : index
+// CHECK: arith.remsi
+// CHECK: %[[Q:.*]] = arith.divsi
+// CHECK: %[[V:.*]] = tensor.extract %[[S]][%[[I0]], %{{.*}}] : tensor<4x3xf32>
+// CHECK: %[[R:.*]] = arith.select %{{.*}}, %[[V]], %[[OLD]] : f32
+// CHECK: linalg.yield %[[R]]
+func.func @slice_scatter(%d: tensor<4x6xf32>, %s: tensor<4x3xf32>) -> tensor<4x6xf32> {
+  %0 = ember.slice_scatter %d, %s offsets = [0, 1] strides = [1, 2] : (tensor<4x6xf32>, tensor<4x3xf32>) -> tensor<4x6xf32>
+  return %0 : tensor<4x6xf32>
+}

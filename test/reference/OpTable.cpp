@@ -450,6 +450,87 @@ std::vector<OpCase> buildTable() {
   add("transpose", one(2), [](In in) { return in[0].transpose(0, -1) + 0.0; },
       kRounded, kRounded);
   add("t", one(2, 2), [](In in) { return in[0].t(); }, kExact, kExact);
+  // Boxes: slicing, writing through an index, joining. The drawn boxes
+  // have any offset, step and size in each dimension (1 and primes too).
+  auto drawSlice = [](Draw &d, int64_t size) {
+    int64_t step = d.coin() ? 1 : d.integer(1, 4);
+    int64_t start = d.integer(0, size - 1);
+    int64_t count = d.integer(1, (size - 1 - start) / step + 1);
+    // Negative bounds half the time, as Python writes them.
+    int64_t stop = start + (count - 1) * step + 1;
+    return indexing::Slice(d.coin() ? start : start - size,
+                           stop == size && d.coin()
+                               ? indexing::SliceBound(indexing::None)
+                               : indexing::SliceBound(stop),
+                           step);
+  };
+  addDrawn(
+      "slice",
+      [=](Draw &d) {
+        Tensor a = d.floats(d.shape(1, 4));
+        std::vector<indexing::TensorIndex> idx;
+        for (int64_t size : a.shape())
+          idx.push_back(d.coin()
+                            ? indexing::TensorIndex(d.integer(-size, size - 1))
+                            : indexing::TensorIndex(drawSlice(d, size)));
+        if (d.coin())
+          idx.insert(idx.begin() + d.integer(0, a.dim()), indexing::None);
+        return OpInstance{{a}, [=](In in) { return in[0].index(idx) * 2.0; }};
+      },
+      kRounded, kRounded);
+  add(
+      "slice_rows",
+      [](Draw &d) {
+        return OpInputs{d.floats({7, 5})};
+      },
+      [](In in) {
+        return in[0].index({indexing::Slice(1, indexing::None, 2), "..."});
+      },
+      kExact, kExact);
+  addDrawn(
+      "slice_scatter",
+      [=](Draw &d) {
+        Tensor a = d.floats(d.shape(1, 4));
+        std::vector<indexing::TensorIndex> idx;
+        Shape box;
+        for (int64_t size : a.shape()) {
+          indexing::Slice s = drawSlice(d, size);
+          idx.push_back(s);
+          Tensor probe = zeros({size}).index({s});
+          box.push_back(probe.numel());
+        }
+        Tensor b = d.floats(box);
+        return OpInstance{{a, b}, [=](In in) {
+                            Tensor r = in[0] * 1.0;
+                            r.index_put_(idx, in[1] * 3.0);
+                            return r;
+                          }};
+      },
+      kRounded, kRounded);
+  addDrawn(
+      "cat",
+      [](Draw &d) {
+        Shape shape = d.shape(1, 3);
+        int64_t dim = d.integer(0, static_cast<int64_t>(shape.size()) - 1);
+        OpInputs parts;
+        for (int64_t i = 0, n = d.integer(2, 3); i < n; ++i) {
+          shape[dim] = d.size(17);
+          parts.push_back(d.floats(shape));
+        }
+        int64_t written =
+            d.coin() ? dim : dim - static_cast<int64_t>(shape.size());
+        return OpInstance{parts, [=](In in) { return cat(in, written) + 0.0; }};
+      },
+      kRounded, kRounded);
+  add(
+      "stack_then_chunk", one(1, 3),
+      [](In in) {
+        Tensor s = stack({in[0], in[0] * 2.0, in[0] + 1.0}, -1);
+        std::vector<Tensor> parts = s.chunk(2, -1);
+        return cat({parts[1], parts[0]}, -1);
+      },
+      kRounded, kRounded);
+
   addDrawn("broadcast_to",
            [](Draw &d) {
              Shape to = d.shape(1, 4);

@@ -236,6 +236,61 @@ Values evalReshape(const Node &node, const Values &input) {
   return input; // Row-major order is kept: the elements do not move.
 }
 
+/// For each element of the box `box` (row-major) of a Slice or
+/// SliceScatter node, its row-major index in a tensor of shape `whole`:
+/// element (i0, i1, ...) of the box is (offsets[d] + i_d * strides[d]) of
+/// the whole. Checks the box lies inside.
+std::vector<int64_t> boxIndices(const Node &node, const Shape &whole,
+                                const Shape &box) {
+  size_t rank = whole.size();
+  const std::vector<int64_t> &w = node.window;
+  require(box.size() == rank && w.size() == 2 * rank, node,
+          "box " + formatList(box) + " and window " + formatList(w) +
+              " do not match rank of " + formatList(whole));
+  for (size_t d = 0; d < rank; ++d)
+    require(w[d] >= 0 && w[rank + d] >= 1 &&
+                (box[d] == 0 || w[d] + (box[d] - 1) * w[rank + d] < whole[d]),
+            node,
+            "box " + formatList(box) + " at " + formatList(w) + " is outside " +
+                formatList(whole));
+  std::vector<int64_t> indices;
+  std::vector<int64_t> at(rank, 0);
+  for (int64_t i = 0; i < numelOf(box); ++i) {
+    int64_t flat = 0;
+    for (size_t d = 0; d < rank; ++d)
+      flat = flat * whole[d] + w[d] + at[d] * w[rank + d];
+    indices.push_back(flat);
+    for (size_t d = rank; d-- > 0;) {
+      if (++at[d] < box[d])
+        break;
+      at[d] = 0;
+    }
+  }
+  return indices;
+}
+
+Values evalSlice(const Node &node, const Values &input) {
+  requireSameDType(node, *node.inputs[0]);
+  Values out;
+  for (int64_t i : boxIndices(node, node.inputs[0]->shape, node.shape))
+    out.push_back(input[i]);
+  return out;
+}
+
+Values evalSliceScatter(const Node &node, const Values &dest,
+                        const Values &source) {
+  requireSameDType(node, *node.inputs[0]);
+  requireSameDType(node, *node.inputs[1]);
+  require(node.shape == node.inputs[0]->shape, node,
+          "result shape is not dest's " + formatList(node.inputs[0]->shape));
+  Values out = dest;
+  std::vector<int64_t> indices =
+      boxIndices(node, node.shape, node.inputs[1]->shape);
+  for (size_t i = 0; i < indices.size(); ++i)
+    out[indices[i]] = source[i];
+  return out;
+}
+
 Values evalTranspose(const Node &node, const Values &input) {
   const Shape &inShape = node.inputs[0]->shape;
   const std::vector<int64_t> &perm = node.axes;
@@ -637,6 +692,12 @@ Values computeNode(const Node &node,
   case OpKind::BroadcastTo:
     requireInputs(node, 1);
     return evalBroadcastTo(node, in(0));
+  case OpKind::Slice:
+    requireInputs(node, 1);
+    return evalSlice(node, in(0));
+  case OpKind::SliceScatter:
+    requireInputs(node, 2);
+    return evalSliceScatter(node, in(0), in(1));
   case OpKind::Sum:
   case OpKind::Max:
   case OpKind::Min:

@@ -287,6 +287,44 @@ TEST(ReferenceEvaluate, TransposeRejectsBadPermutation) {
                std::logic_error);
 }
 
+/// A Slice or SliceScatter node with the box's `offsets` and `strides`.
+NodePtr box(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
+            std::vector<int64_t> offsets, std::vector<int64_t> strides) {
+  NodePtr node = op(kind, std::move(inputs), std::move(shape));
+  node->window = std::move(offsets);
+  node->window.insert(node->window.end(), strides.begin(), strides.end());
+  return node;
+}
+
+TEST(ReferenceEvaluate, SliceTakesAStridedBox) {
+  // in[i][j] = 6i + j, shape [4, 6]; rows 1..3, columns 1, 3, 5.
+  NodePtr a = leaf(iota(24), {4, 6});
+  EXPECT_EQ(ref::evaluate(box(OpKind::Slice, {a}, {3, 3}, {1, 1}, {1, 2})),
+            (Values{7, 9, 11, 13, 15, 17, 19, 21, 23}));
+  // Outside the input, or a stride of 0: rejected.
+  EXPECT_THROW(ref::evaluate(box(OpKind::Slice, {a}, {3, 3}, {2, 1}, {1, 2})),
+               std::logic_error);
+  EXPECT_THROW(ref::evaluate(box(OpKind::Slice, {a}, {1, 1}, {0, 0}, {0, 1})),
+               std::logic_error);
+}
+
+TEST(ReferenceEvaluate, SliceScatterReplacesTheBox) {
+  NodePtr dest = leaf(iota(6), {2, 3});
+  NodePtr src = leaf({-1, -2}, {2, 1});
+  // Column 2 replaced.
+  EXPECT_EQ(ref::evaluate(
+                box(OpKind::SliceScatter, {dest, src}, {2, 3}, {0, 2}, {1, 1})),
+            (Values{0, 1, -1, 3, 4, -2}));
+  NodePtr row = leaf({-1, -2}, {1, 2});
+  // Row 1, columns 0 and 2.
+  EXPECT_EQ(ref::evaluate(
+                box(OpKind::SliceScatter, {dest, row}, {2, 3}, {1, 0}, {1, 2})),
+            (Values{0, 1, 2, -1, 4, -2}));
+  EXPECT_THROW(ref::evaluate(box(OpKind::SliceScatter, {dest, row}, {2, 3},
+                                 {1, 1}, {1, 2})),
+               std::logic_error);
+}
+
 TEST(ReferenceEvaluate, BroadcastVectorToMatrix) {
   NodePtr a = leaf({1, 2, 3}, {3});
   EXPECT_EQ(ref::evaluate(op(OpKind::BroadcastTo, {a}, {2, 3})),

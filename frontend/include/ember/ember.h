@@ -25,6 +25,7 @@
 #include "ember/optim/Optimizer.h"
 #include "ember/optim/Schedulers.h"
 #include "ember/runtime/DType.h"
+#include "ember/serialize/Npy.h"
 #include "ember/serialize/Safetensors.h"
 
 #endif // EMBER_EMBER_H

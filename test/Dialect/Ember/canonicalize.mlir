@@ -273,3 +273,28 @@ func.func @cast_round_trip(%x: tensor<4xf32>) -> tensor<4xf32> {
   %1 = ember.cast %0 : tensor<4xi64> -> tensor<4xf32>
   return %1 : tensor<4xf32>
 }
+
+// -----
+
+// SliceOp::fold and SliceScatterOp::fold: a box that is the whole tensor.
+// CHECK-LABEL: func.func @slice_whole
+// CHECK-SAME: (%[[X:.*]]: tensor<4x6xf32>, %[[S:.*]]: tensor<4x6xf32>)
+// CHECK-NOT: ember.slice
+// CHECK: return %[[X]], %[[S]]
+func.func @slice_whole(%x: tensor<4x6xf32>, %s: tensor<4x6xf32>) -> (tensor<4x6xf32>, tensor<4x6xf32>) {
+  %0 = ember.slice %x offsets = [0, 0] strides = [1, 1] : tensor<4x6xf32> -> tensor<4x6xf32>
+  %1 = ember.slice_scatter %x, %s offsets = [0, 0] strides = [1, 1] : (tensor<4x6xf32>, tensor<4x6xf32>) -> tensor<4x6xf32>
+  return %0, %1 : tensor<4x6xf32>, tensor<4x6xf32>
+}
+
+// -----
+
+// Negative: a proper box is kept.
+// CHECK-LABEL: func.func @slice_part
+// CHECK: ember.slice %{{.*}} offsets = [1, 0]
+// CHECK: ember.slice_scatter
+func.func @slice_part(%x: tensor<4x6xf32>, %s: tensor<3x6xf32>) -> (tensor<3x6xf32>, tensor<4x6xf32>) {
+  %0 = ember.slice %x offsets = [1, 0] strides = [1, 1] : tensor<4x6xf32> -> tensor<3x6xf32>
+  %1 = ember.slice_scatter %x, %s offsets = [1, 0] strides = [1, 1] : (tensor<4x6xf32>, tensor<3x6xf32>) -> tensor<4x6xf32>
+  return %0, %1 : tensor<3x6xf32>, tensor<4x6xf32>
+}

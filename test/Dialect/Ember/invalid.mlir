@@ -169,6 +169,82 @@ func.func @reshape_element_type(%x: tensor<2x3xf32>) {
 // -----
 
 //===----------------------------------------------------------------------===//
+// ember.slice, ember.slice_scatter
+//===----------------------------------------------------------------------===//
+
+func.func @slice_element_type(%x: tensor<4x6xf32>) {
+  // expected-error @+1 {{'ember.slice' op cannot change the element type}}
+  %0 = ember.slice %x offsets = [0, 0] strides = [1, 1] : tensor<4x6xf32> -> tensor<2x2xf64>
+  return
+}
+
+// -----
+
+func.func @slice_rank(%x: tensor<4x6xf32>) {
+  // expected-error @+1 {{'ember.slice' op expects the result (rank 2), offsets (1) and strides (2) to match the rank 2 of [4, 6]}}
+  %0 = ember.slice %x offsets = [0] strides = [1, 1] : tensor<4x6xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @slice_negative_offset(%x: tensor<4x6xf32>) {
+  // expected-error @+1 {{'ember.slice' op dimension 1: offset -1 and stride 1 should be >= 0 and >= 1}}
+  %0 = ember.slice %x offsets = [0, -1] strides = [1, 1] : tensor<4x6xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @slice_zero_stride(%x: tensor<4x6xf32>) {
+  // expected-error @+1 {{'ember.slice' op dimension 0: offset 0 and stride 0 should be >= 0 and >= 1}}
+  %0 = ember.slice %x offsets = [0, 0] strides = [0, 1] : tensor<4x6xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @slice_outside(%x: tensor<4x6xf32>) {
+  // expected-error @+1 {{'ember.slice' op dimension 1: a box of 4 elements at offset 1 with stride 2 does not fit in size 6 of [4, 6]}}
+  %0 = ember.slice %x offsets = [0, 1] strides = [1, 2] : tensor<4x6xf32> -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_stride_overflow(%x: tensor<4x6xf32>) {
+  // expected-error @+1 {{'ember.slice' op dimension 1: a box of 3 elements at offset 1 with stride 9223372036854775807 does not fit in size 6 of [4, 6]}}
+  %0 = ember.slice %x offsets = [0, 1] strides = [1, 9223372036854775807] : tensor<4x6xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @slice_scatter_outside(%x: tensor<4x6xf32>, %s: tensor<5x1xf32>) {
+  // expected-error @+1 {{'ember.slice_scatter' op dimension 0: a box of 5 elements at offset 0 with stride 1 does not fit in size 4 of [4, 6]}}
+  %0 = ember.slice_scatter %x, %s offsets = [0, 0] strides = [1, 1] : (tensor<4x6xf32>, tensor<5x1xf32>) -> tensor<4x6xf32>
+  return
+}
+
+// -----
+
+func.func @slice_scatter_source_rank(%x: tensor<4x6xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{'ember.slice_scatter' op expects the source (rank 1), offsets (2) and strides (2) to match the rank 2 of [4, 6]}}
+  %0 = ember.slice_scatter %x, %s offsets = [0, 0] strides = [1, 1] : (tensor<4x6xf32>, tensor<4xf32>) -> tensor<4x6xf32>
+  return
+}
+
+// -----
+
+func.func @slice_scatter_result_type(%x: tensor<4x6xf32>, %s: tensor<4x1xf32>) {
+  // expected-error @+1 {{'ember.slice_scatter' op failed to verify that all of {dest, result} have same type}}
+  %0 = ember.slice_scatter %x, %s offsets = [0, 0] strides = [1, 1] : (tensor<4x6xf32>, tensor<4x1xf32>) -> tensor<4x6xf64>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // ember.transpose
 //===----------------------------------------------------------------------===//
 

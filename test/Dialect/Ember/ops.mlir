@@ -231,6 +231,22 @@ func.func @transpose_rank0(%x: tensor<f32>) -> tensor<f32> {
 }
 
 //===----------------------------------------------------------------------===//
+// ember.slice, ember.slice_scatter
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @slice
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<4x6xf32>, %[[S:[a-z0-9]+]]: tensor<4x3xf32>
+// CHECK: %[[A:.*]] = ember.slice %[[X]] offsets = [0, 1] strides = [1, 2] : tensor<4x6xf32> -> tensor<4x3xf32>
+// CHECK: ember.slice_scatter %[[X]], %[[S]] offsets = [0, 1] strides = [1, 2] : (tensor<4x6xf32>, tensor<4x3xf32>) -> tensor<4x6xf32>
+// CHECK: ember.slice %{{.*}} offsets = [2] strides = [1] : tensor<3xi64> -> tensor<1xi64>
+func.func @slice(%x: tensor<4x6xf32>, %s: tensor<4x3xf32>, %i: tensor<3xi64>) -> tensor<4x3xf32> {
+  %0 = ember.slice %x offsets = [0, 1] strides = [1, 2] : tensor<4x6xf32> -> tensor<4x3xf32>
+  %1 = ember.slice_scatter %x, %s offsets = [0, 1] strides = [1, 2] : (tensor<4x6xf32>, tensor<4x3xf32>) -> tensor<4x6xf32>
+  %2 = ember.slice %i offsets = [2] strides = [1] : tensor<3xi64> -> tensor<1xi64>
+  return %0 : tensor<4x3xf32>
+}
+
+//===----------------------------------------------------------------------===//
 // ember.broadcast_to
 //===----------------------------------------------------------------------===//
 

@@ -73,6 +73,33 @@ buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
   return generic.getResult(0);
 }
 
+/// Along one dimension of a box of `size` elements placed at `offset` with
+/// `stride` (offset may be negative): whether loop index `i` is one of the
+/// box's points, and which, `(i - offset) / stride` (meaningless when not).
+inline std::pair<Value, Value> boxPoint(OpBuilder &b, Location loc, Value i,
+                                        int64_t offset, int64_t stride,
+                                        int64_t size) {
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  // t = i - offset: in the box when 0 <= t <= stride * (size - 1) and
+  // stride divides t.
+  Value t = arith::SubIOp::create(b, loc, i, index(offset));
+  Value ok = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, t, index(0)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, t,
+                            index(stride * (size - 1))));
+  if (stride == 1)
+    return {ok, t};
+  Value s = index(stride);
+  ok = arith::AndIOp::create(
+      b, loc, ok,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                            arith::RemSIOp::create(b, loc, t, s), index(0)));
+  return {ok, arith::DivSIOp::create(b, loc, t, s)};
+}
+
 } // namespace mlir::ember::to_linalg
 
 #endif // EMBER_CONVERSION_EMBERTOLINALG_BUILDERS_H

@@ -92,26 +92,7 @@ Value spreadAndPad(OpBuilder &b, Location loc, Value x, const int64_t lo[2],
                                  linalg::IndexOp::create(nb, nl, 1)};
         for (int d = 0; d < 2; ++d) {
           Value i = linalg::IndexOp::create(nb, nl, 2 + d);
-          // t = i - lo: in range when 0 <= t <= step * (extent - 1) and
-          // step divides t.
-          Value t = arith::SubIOp::create(nb, nl, i, indexConst(nb, nl, lo[d]));
-          Value ok = arith::AndIOp::create(
-              nb, nl,
-              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, t,
-                                    indexConst(nb, nl, 0)),
-              arith::CmpIOp::create(
-                  nb, nl, arith::CmpIPredicate::sle, t,
-                  indexConst(nb, nl, step[d] * (shape[2 + d] - 1))));
-          Value q = t;
-          if (step[d] != 1) {
-            Value s = indexConst(nb, nl, step[d]);
-            ok = arith::AndIOp::create(
-                nb, nl, ok,
-                arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                      arith::RemSIOp::create(nb, nl, t, s),
-                                      indexConst(nb, nl, 0)));
-            q = arith::DivSIOp::create(nb, nl, t, s);
-          }
+          auto [ok, q] = boxPoint(nb, nl, i, lo[d], step[d], shape[2 + d]);
           inside = d ? arith::AndIOp::create(nb, nl, inside, ok) : ok;
           at.push_back(q);
         }

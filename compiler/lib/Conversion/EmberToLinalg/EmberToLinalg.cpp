@@ -277,6 +277,132 @@ struct TransposeOpLowering : OpConversionPattern<TransposeOp> {
   }
 };
 
+/// A tensor of `outType` whose point `i` is `input`'s point `exprs(i)`: a
+/// generic that only copies, through that input map.
+Value copyThrough(OpBuilder &b, Location loc, Value input,
+                  ArrayRef<AffineExpr> exprs, RankedTensorType outType) {
+  int64_t rank = outType.getRank();
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(rank, 0, exprs, b.getContext()),
+      b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ValueRange{input},
+      ValueRange{emptyLike(b, loc, outType)}, maps, iterators,
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, args[0]);
+      });
+  return generic.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// SliceOp, SliceScatterOp
+//===----------------------------------------------------------------------===//
+
+/// A copy through the map `i -> offsets + i * strides`: a generic every
+/// backend reads as a view (the GPU mapping folds it into its reader).
+/// Linalg takes a dimension read through a plain `d` (offset 0, stride 1)
+/// to have the loop's size, so a box cut short that way is a gather
+/// instead: a generic over the result reading the input by computed index.
+struct SliceOpLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MLIRContext *ctx = rewriter.getContext();
+    auto outType = cast<RankedTensorType>(op.getType());
+    auto inType = tensorTypeOf(adaptor.getInput());
+    int64_t rank = outType.getRank();
+    bool cutShort = false;
+    for (int64_t d = 0; d < rank; ++d)
+      cutShort |= op.getOffsets()[d] == 0 && op.getStrides()[d] == 1 &&
+                  outType.getDimSize(d) != inType.getDimSize(d);
+    if (cutShort) {
+      Value input = adaptor.getInput();
+      SmallVector<int64_t> offsets(op.getOffsets()), strides(op.getStrides());
+      rewriter.replaceOp(
+          op, buildElementwise(
+                  rewriter, op.getLoc(), outType, ValueRange{},
+                  [&](OpBuilder &b, Location loc, ValueRange) -> Value {
+                    SmallVector<Value> at;
+                    for (int64_t d = 0; d < rank; ++d) {
+                      Value i = linalg::IndexOp::create(b, loc, d);
+                      if (strides[d] != 1)
+                        i = arith::MulIOp::create(
+                            b, loc, i,
+                            arith::ConstantIndexOp::create(b, loc, strides[d]));
+                      if (offsets[d] != 0)
+                        i = arith::AddIOp::create(
+                            b, loc, i,
+                            arith::ConstantIndexOp::create(b, loc, offsets[d]));
+                      at.push_back(i);
+                    }
+                    return tensor::ExtractOp::create(b, loc, input, at);
+                  }));
+      return success();
+    }
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < rank; ++d)
+      exprs.push_back(getAffineDimExpr(d, ctx) * op.getStrides()[d] +
+                      op.getOffsets()[d]);
+    rewriter.replaceOp(op, copyThrough(rewriter, op.getLoc(),
+                                       adaptor.getInput(), exprs, outType));
+    return success();
+  }
+};
+
+/// Elementwise over `dest`: a point inside the box takes the source's
+/// element (read by computed index), any other keeps dest's.
+struct SliceScatterOpLowering : OpConversionPattern<SliceScatterOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceScatterOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    auto boxType = tensorTypeOf(adaptor.getSource());
+    Value source = adaptor.getSource();
+    if (boxType.getNumElements() == 0) { // an empty box replaces nothing
+      rewriter.replaceOp(op, adaptor.getDest());
+      return success();
+    }
+    SmallVector<int64_t> offsets(op.getOffsets()), strides(op.getStrides());
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), type, ValueRange{adaptor.getDest()},
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          auto index = [&](int64_t v) -> Value {
+            return arith::ConstantIndexOp::create(b, loc, v);
+          };
+          Value inside;
+          SmallVector<Value> at;
+          SmallVector<int64_t> boxed; // the dimensions the box does not fill
+          for (int64_t d = 0; d < type.getRank(); ++d) {
+            Value i = linalg::IndexOp::create(b, loc, d);
+            int64_t size = boxType.getDimSize(d);
+            if (offsets[d] == 0 && strides[d] == 1 &&
+                size == type.getDimSize(d)) {
+              at.push_back(i);
+              continue;
+            }
+            auto [ok, q] = boxPoint(b, loc, i, offsets[d], strides[d], size);
+            inside = inside ? arith::AndIOp::create(b, loc, inside, ok) : ok;
+            at.push_back(q);
+            boxed.push_back(d);
+          }
+          if (!inside) // the box is everything (the folder's case)
+            return tensor::ExtractOp::create(b, loc, source, at);
+          // Points outside read element 0 of the source's boxed
+          // dimensions, and discard it.
+          for (int64_t d : boxed)
+            at[d] = arith::SelectOp::create(b, loc, inside, at[d], index(0));
+          Value v = tensor::ExtractOp::create(b, loc, source, at);
+          return arith::SelectOp::create(b, loc, inside, v, args[0]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // BroadcastToOp
 //===----------------------------------------------------------------------===//
@@ -300,18 +426,8 @@ struct BroadcastToOpLowering : OpConversionPattern<BroadcastToOp> {
       exprs.push_back(broadcast ? getAffineConstantExpr(0, ctx)
                                 : getAffineDimExpr(offset + i, ctx));
     }
-    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, exprs, ctx),
-                                   rewriter.getMultiDimIdentityMap(rank)};
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        rewriter, op.getLoc(), TypeRange{outType},
-        ValueRange{adaptor.getInput()},
-        ValueRange{emptyLike(rewriter, op.getLoc(), outType)}, maps, iterators,
-        [](OpBuilder &b, Location loc, ValueRange args) {
-          linalg::YieldOp::create(b, loc, args[0]);
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, copyThrough(rewriter, op.getLoc(),
+                                       adaptor.getInput(), exprs, outType));
     return success();
   }
 };
@@ -764,8 +880,8 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
       BinaryOpLowering<DivOp, arith::DivFOp, arith::DivSIOp>, NegOpLowering,
       ReluOpLowering, ConstantOpLowering, MatmulOpLowering, LinearOpLowering,
       LinearReluOpLowering, ReshapeOpLowering, TransposeOpLowering,
-      BroadcastToOpLowering, ArgmaxOpLowering,
-      ReductionLowering<SumOp, ReductionKind::Sum>,
+      SliceOpLowering, SliceScatterOpLowering, BroadcastToOpLowering,
+      ArgmaxOpLowering, ReductionLowering<SumOp, ReductionKind::Sum>,
       ReductionLowering<MaxOp, ReductionKind::Max>,
       ReductionLowering<MinOp, ReductionKind::Min>,
       FloatUnaryLowering<ExpOp, MathScalar<math::ExpOp>>,

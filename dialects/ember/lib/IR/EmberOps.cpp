@@ -10,8 +10,9 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
-#include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallBitVector.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <array>
 #include <type_traits>
@@ -353,6 +354,68 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor) {
     getInputMutable().assign(producer.getInput());
     return getResult();
   }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// SliceOp, SliceScatterOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that the box of shape `box` at `offsets` with `strides` lies in a
+/// tensor of shape `whole` (shared by ember.slice and ember.slice_scatter,
+/// whose `what` names the box's operand or result).
+static LogicalResult verifyBox(Operation *op, RankedTensorType whole,
+                               RankedTensorType box, ArrayRef<int64_t> offsets,
+                               ArrayRef<int64_t> strides, StringRef what) {
+  if (whole.getElementType() != box.getElementType())
+    return op->emitOpError("cannot change the element type");
+  int64_t rank = whole.getRank();
+  if (box.getRank() != rank || static_cast<int64_t>(offsets.size()) != rank ||
+      static_cast<int64_t>(strides.size()) != rank)
+    return op->emitOpError("expects the ")
+           << what << " (rank " << box.getRank() << "), offsets ("
+           << offsets.size() << ") and strides (" << strides.size()
+           << ") to match the rank " << rank << " of "
+           << shapeStr(whole.getShape());
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t size = box.getDimSize(d), last = 0;
+    if (offsets[d] < 0 || strides[d] < 1)
+      return op->emitOpError("dimension ")
+             << d << ": offset " << offsets[d] << " and stride " << strides[d]
+             << " should be >= 0 and >= 1";
+    if (size > 0 && (llvm::MulOverflow(size - 1, strides[d], last) ||
+                     llvm::AddOverflow(last, offsets[d], last) ||
+                     last >= whole.getDimSize(d)))
+      return op->emitOpError("dimension ")
+             << d << ": a box of " << size << " elements at offset "
+             << offsets[d] << " with stride " << strides[d]
+             << " does not fit in size " << whole.getDimSize(d) << " of "
+             << shapeStr(whole.getShape());
+  }
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  return verifyBox(*this, tensorType(getInput()), tensorType(getResult()),
+                   getOffsets(), getStrides(), "result");
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  // The whole tensor (a box of the input's shape must start at 0).
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult SliceScatterOp::verify() {
+  return verifyBox(*this, tensorType(getDest()), tensorType(getSource()),
+                   getOffsets(), getStrides(), "source");
+}
+
+OpFoldResult SliceScatterOp::fold(FoldAdaptor) {
+  // The box is the whole tensor: every element comes from the source.
+  if (getSource().getType() == getType())
+    return getSource();
   return {};
 }
 

@@ -45,7 +45,7 @@ enum class OpKind : uint8_t {
 
 /// How the graph printer writes an op (Ops.def's Attributes and Types
 /// columns).
-enum class OpAttributes : uint8_t { None, Dim, Dims, Perm, Conv, Pool };
+enum class OpAttributes : uint8_t { None, Dim, Dims, Perm, Conv, Pool, Box };
 enum class OpTypes : uint8_t { Result, Select, FirstIn, AllIn };
 
 /// Ops.def's row of one op.
@@ -106,6 +106,14 @@ struct Node {
   std::vector<uint64_t> inputVersions;
   /// How many times this (realised) node's value was replaced in place.
   uint64_t version = 0;
+  /// Set when the tensor holding this node's value took another in place
+  /// (Tensor::add_ and the like; the new value is another node): a
+  /// gradient that needs this value refuses, as PyTorch's autograd refuses
+  /// a saved tensor modified in place. Where, and the tensor's version
+  /// after the write.
+  bool overwritten = false;
+  std::source_location overwrittenAt;
+  uint64_t overwrittenVersion = 0;
   Shape shape;
   DType dtype = DType::Float32;
   /// Transpose: the permutation. Sum/Max/Min: the reduced dimensions
@@ -115,7 +123,8 @@ struct Node {
   bool keepdim = false;
   /// Convolutions (isConvolution): stride, padding and dilation (height,
   /// width each), then groups. Max pooling: kernel, stride, padding and
-  /// dilation (height, width each).
+  /// dilation (height, width each). Slice/SliceScatter: the box's offsets,
+  /// then its strides (one per dimension each).
   std::vector<int64_t> window;
   /// The node's value once known: set for leaves, and for op nodes once they
   /// have been realised (their inputs are then released).

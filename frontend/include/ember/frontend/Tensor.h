@@ -14,9 +14,11 @@
 #include "ember/frontend/Error.h"
 #include "ember/frontend/Graph.h"
 
+#include <concepts>
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <source_location>
 #include <vector>
@@ -24,6 +26,14 @@
 namespace ember {
 
 class Tensor;
+
+namespace fe {
+struct TensorImpl;
+} // namespace fe
+
+namespace indexing {
+class TensorIndex;
+} // namespace indexing
 
 namespace detail {
 /// A tensor operand together with the user's source location. Binary
@@ -62,9 +72,10 @@ public:
 
   /// An undefined tensor (defined() is false).
   Tensor() = default;
-  explicit Tensor(fe::NodePtr node) : node_(std::move(node)) {}
+  /// A new tensor holding the value of `node`.
+  explicit Tensor(fe::NodePtr node);
 
-  bool defined() const { return node_ != nullptr; }
+  bool defined() const { return impl_ != nullptr; }
   const Shape &shape() const;
   /// The shape, as PyTorch's Tensor.size() gives it.
   const Shape &sizes() const { return shape(); }
@@ -209,12 +220,161 @@ public:
   /// The same values, cut off from the autograd graph.
   Tensor detach(Loc loc = Loc::current()) const;
 
-  /// The graph node this tensor refers to.
-  const fe::NodePtr &node() const { return node_; }
+  //===--------------------------------------------------------------------===//
+  // Indexing and views (Indexing.cpp). As in PyTorch, the results of
+  // index() with integers and slices, select, narrow, slice, split, chunk,
+  // unbind, reshape, view, flatten, squeeze, unsqueeze, permute, transpose
+  // and t share the tensor's values: an in-place write to either shows in
+  // both.
+  //===--------------------------------------------------------------------===//
+
+  /// PyTorch's `t[...]` with integers, slices, None and an Ellipsis:
+  /// `t.index({Slice(), 1})` is `t[:, 1]`, `t.index({"...", -1})` is
+  /// `t[..., -1]`. A boolean mask or an integer tensor (advanced indexing)
+  /// is an error: its result's shape depends on values (use masked_fill,
+  /// where, or index_put_ with the mask).
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices,
+               Loc loc = Loc::current()) const;
+  Tensor index(const std::vector<indexing::TensorIndex> &indices,
+               Loc loc = Loc::current()) const;
+  /// PyTorch's `t[...] = value` (`value` broadcasts to what index() would
+  /// return, and takes this tensor's dtype); a boolean mask of this
+  /// tensor's shape as the only index sets the elements where it is true.
+  const Tensor &index_put_(std::initializer_list<indexing::TensorIndex> indices,
+                           const Tensor &value, Loc loc = Loc::current()) const;
+  const Tensor &index_put_(std::initializer_list<indexing::TensorIndex> indices,
+                           double value, Loc loc = Loc::current()) const;
+  const Tensor &index_put_(const std::vector<indexing::TensorIndex> &indices,
+                           const Tensor &value, Loc loc = Loc::current()) const;
+  /// Dimension `dim` at `index` (negative counts from the end), removed.
+  Tensor select(int64_t dim, int64_t index, Loc loc = Loc::current()) const;
+  /// Elements start, ..., start + length - 1 of dimension `dim`.
+  Tensor narrow(int64_t dim, int64_t start, int64_t length,
+                Loc loc = Loc::current()) const;
+  /// t[start:end:step] along `dim` (Python's bounds: negative from the end,
+  /// clamped to the size; step >= 1).
+  Tensor slice(int64_t dim = 0, std::optional<int64_t> start = std::nullopt,
+               std::optional<int64_t> end = std::nullopt, int64_t step = 1,
+               Loc loc = Loc::current()) const;
+  /// Pieces of `split_size` along `dim` (the last may be smaller).
+  std::vector<Tensor> split(int64_t split_size, int64_t dim = 0,
+                            Loc loc = Loc::current()) const;
+  /// Pieces of the given sizes along `dim` (they must add up to its size).
+  std::vector<Tensor> split_with_sizes(const std::vector<int64_t> &split_sizes,
+                                       int64_t dim = 0,
+                                       Loc loc = Loc::current()) const;
+  /// `chunks` pieces (or fewer) of ceil(size / chunks) along `dim`.
+  std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0,
+                            Loc loc = Loc::current()) const;
+  /// Every index of dimension `dim`, that dimension removed.
+  std::vector<Tensor> unbind(int64_t dim = 0, Loc loc = Loc::current()) const;
+  /// A size-1 dimension inserted at `dim` (-1: last).
+  Tensor unsqueeze(int64_t dim, Loc loc = Loc::current()) const;
+  /// Every size-1 dimension removed; or dimension `dim` if its size is 1.
+  Tensor squeeze(Loc loc = Loc::current()) const;
+  Tensor squeeze(int64_t dim, Loc loc = Loc::current()) const;
+  /// Dimensions start_dim..end_dim merged into one.
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1,
+                 Loc loc = Loc::current()) const;
+  /// reshape() (Ember's tensors are always contiguous).
+  Tensor view(Shape shape, Loc loc = Loc::current()) const;
+  /// A copy with its own values; gradients flow through it.
+  Tensor clone(Loc loc = Loc::current()) const;
+  /// The tensor itself: Ember's tensors are always contiguous.
+  const Tensor &contiguous() const { return *this; }
+
+  //===--------------------------------------------------------------------===//
+  // In-place operations (Indexing.cpp). Like everything else they record:
+  // the tensor (and every view sharing its values) takes the new value,
+  // which is computed when needed. As in PyTorch, a leaf that requires grad
+  // may be written only under NoGradGuard (then the write happens at once),
+  // and backward() refuses a graph whose gradient needs a value that was
+  // written over afterwards. Operands broadcast to this tensor's shape.
+  //===--------------------------------------------------------------------===//
+
+  const Tensor &add_(const Tensor &other, Loc loc = Loc::current()) const;
+  const Tensor &add_(double other, Loc loc = Loc::current()) const;
+  const Tensor &sub_(const Tensor &other, Loc loc = Loc::current()) const;
+  const Tensor &sub_(double other, Loc loc = Loc::current()) const;
+  const Tensor &mul_(const Tensor &other, Loc loc = Loc::current()) const;
+  const Tensor &mul_(double other, Loc loc = Loc::current()) const;
+  const Tensor &div_(const Tensor &other, Loc loc = Loc::current()) const;
+  const Tensor &div_(double other, Loc loc = Loc::current()) const;
+  /// The values of `src` (broadcast, converted to this tensor's dtype and
+  /// moved to its device).
+  const Tensor &copy_(const Tensor &src, Loc loc = Loc::current()) const;
+  const Tensor &zero_(Loc loc = Loc::current()) const;
+  const Tensor &fill_(double value, Loc loc = Loc::current()) const;
+  const Tensor &clamp_(std::optional<double> min, std::optional<double> max,
+                       Loc loc = Loc::current()) const;
+  const Tensor &relu_(Loc loc = Loc::current()) const;
+  const Tensor &masked_fill_(const Tensor &mask, double value,
+                             Loc loc = Loc::current()) const;
+  /// How many in-place writes this tensor's values have had (PyTorch's
+  /// `_version`; views share their base's).
+  uint64_t _version() const;
+
+  /// The graph node holding this tensor's current value.
+  const fe::NodePtr &node() const;
 
 private:
-  fe::NodePtr node_;
+  friend struct fe::TensorImpl;
+  std::shared_ptr<fe::TensorImpl> impl_;
 };
+
+namespace indexing {
+/// `None` in an index: a new dimension of size 1. As a slice bound: none.
+struct NoneIndex {};
+inline constexpr NoneIndex None{};
+/// `...` in an index: as many full slices as the other indices leave.
+struct EllipsisIndex {};
+inline constexpr EllipsisIndex Ellipsis{};
+
+/// A bound of a Slice: an integer or None.
+struct SliceBound {
+  SliceBound(NoneIndex) {}
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) SliceBound(T v)
+      : value(static_cast<int64_t>(v)) {}
+  std::optional<int64_t> value;
+};
+
+/// Python's `start:stop:step` (each may be None): `Slice()` is `:`,
+/// `Slice(1, None, 2)` is `1::2`.
+struct Slice {
+  Slice(SliceBound start = None, SliceBound stop = None, SliceBound step = None)
+      : start(start.value), stop(stop.value), step(step.value) {}
+  std::optional<int64_t> start, stop, step;
+};
+
+/// One entry of Tensor::index's list, as torch::indexing::TensorIndex.
+class TensorIndex {
+public:
+  enum class Kind : uint8_t { None, Ellipsis, Integer, Slice, Tensor };
+  TensorIndex(NoneIndex) : kind_(Kind::None) {}
+  TensorIndex(EllipsisIndex) : kind_(Kind::Ellipsis) {}
+  /// "..." is the Ellipsis (any other string is an error when used).
+  TensorIndex(const char *text);
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) TensorIndex(T i)
+      : kind_(Kind::Integer), integer_(static_cast<int64_t>(i)) {}
+  /// A bool would be taken for the integer 0 or 1.
+  TensorIndex(bool) = delete;
+  TensorIndex(Slice s) : kind_(Kind::Slice), slice_(s) {}
+  TensorIndex(const ember::Tensor &t) : kind_(Kind::Tensor), tensor_(t) {}
+
+  Kind kind() const { return kind_; }
+  int64_t integer() const { return integer_; }
+  const Slice &slice() const { return slice_; }
+  const ember::Tensor &tensor() const { return tensor_; }
+
+private:
+  Kind kind_;
+  int64_t integer_ = 0;
+  Slice slice_;
+  ember::Tensor tensor_;
+};
+} // namespace indexing
 
 //===----------------------------------------------------------------------===//
 // Arithmetic. Operands broadcast as in PyTorch; scalars take the tensor's type.
@@ -251,6 +411,21 @@ Tensor gelu(const Tensor &x, Tensor::Loc loc = Tensor::Loc::current());
 /// be undefined.
 Tensor linear(const Tensor &x, const Tensor &weight, const Tensor &bias,
               Tensor::Loc loc = Tensor::Loc::current());
+
+/// The tensors joined along `dim` (torch.cat): every other dimension must
+/// match; dtypes and devices must agree.
+Tensor cat(const std::vector<Tensor> &tensors, int64_t dim = 0,
+           Tensor::Loc loc = Tensor::Loc::current());
+/// The tensors, of one shape, stacked along a new dimension `dim`.
+Tensor stack(const std::vector<Tensor> &tensors, int64_t dim = 0,
+             Tensor::Loc loc = Tensor::Loc::current());
+/// `input` with `input.slice(dim, start, end, step)` replaced by `src`
+/// (torch.slice_scatter), as a new tensor.
+Tensor slice_scatter(const Tensor &input, const Tensor &src, int64_t dim = 0,
+                     std::optional<int64_t> start = std::nullopt,
+                     std::optional<int64_t> end = std::nullopt,
+                     int64_t step = 1,
+                     Tensor::Loc loc = Tensor::Loc::current());
 
 /// A size or step in two dimensions: one value for both, or
 /// {height, width} (PyTorch's `int or tuple`).
@@ -340,6 +515,18 @@ Tensor arange(double start, double end, double step = 1,
 Tensor rand(Shape shape, DType dtype = DType::Float32);
 /// Standard normal, from the global generator.
 Tensor randn(Shape shape, DType dtype = DType::Float32);
+/// Tensors of `like`'s shape, dtype and device (torch.zeros_like, ...).
+Tensor zeros_like(const Tensor &like);
+Tensor ones_like(const Tensor &like);
+Tensor full_like(const Tensor &like, double value);
+Tensor rand_like(const Tensor &like);
+Tensor randn_like(const Tensor &like);
+/// A tensor of `shape` and `dtype` holding a copy of the elements at
+/// `data` (dense, row-major). Unlike LibTorch's from_blob, which wraps the
+/// memory, this copies: Ember's tensors own their buffers (aligned for the
+/// generated code), so later writes to `data` do not reach the tensor.
+Tensor from_blob(const void *data, Shape shape, DType dtype = DType::Float32,
+                 Tensor::Loc loc = Tensor::Loc::current());
 /// Seeds the global generator rand() and randn() draw from.
 void manual_seed(uint64_t seed);
 

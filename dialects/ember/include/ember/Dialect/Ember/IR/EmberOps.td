@@ -471,6 +471,58 @@ def Ember_TransposeOp : Ember_Op<"transpose", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// SliceOp, SliceScatterOp
+//===----------------------------------------------------------------------===//
+
+def Ember_SliceOp : Ember_Op<"slice", [Pure]> {
+  let summary = "A strided box of a tensor (PyTorch's basic indexing).";
+  let description = [{
+    Result element `(i0, i1, ...)` is input element
+    `(offsets[0] + i0 * strides[0], offsets[1] + i1 * strides[1], ...)`; the
+    result's shape gives the box's sizes. Offsets are at least 0, strides at
+    least 1, and the box lies inside the input. PyTorch's `t[:, 1:5:2]`,
+    `narrow`, `split` and `chunk` record it (an integer index is a slice of
+    size 1 and an `ember.reshape` that drops the dimension).
+
+    ```mlir
+    %1 = ember.slice %0 offsets = [0, 1] strides = [1, 2] : tensor<4x6xf32> -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Ember_Tensor:$input, DenseI64ArrayAttr:$offsets,
+                       DenseI64ArrayAttr:$strides);
+  let results = (outs Ember_Tensor:$result);
+  let assemblyFormat = [{
+    $input `offsets` `=` $offsets `strides` `=` $strides attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Ember_SliceScatterOp : Ember_Op<"slice_scatter", [Pure,
+    AllTypesMatch<["dest", "result"]>]> {
+  let summary = "A tensor with a strided box replaced (PyTorch's slice_scatter).";
+  let description = [{
+    The result is `dest` with the box that `ember.slice` with the same
+    `offsets` and `strides` would read, of `source`'s shape, holding
+    `source`'s elements instead. It is the value-semantics form of an
+    in-place write through a view (`t[:, 1] = 0`, `index_put_`), the
+    gradient of `ember.slice`, and what `cat` is built from.
+
+    ```mlir
+    %2 = ember.slice_scatter %0, %1 offsets = [0, 1] strides = [1, 2] : (tensor<4x6xf32>, tensor<4x3xf32>) -> tensor<4x6xf32>
+    ```
+  }];
+  let arguments = (ins Ember_Tensor:$dest, Ember_Tensor:$source,
+                       DenseI64ArrayAttr:$offsets, DenseI64ArrayAttr:$strides);
+  let results = (outs Ember_Tensor:$result);
+  let assemblyFormat = [{
+    $dest `,` $source `offsets` `=` $offsets `strides` `=` $strides attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // BroadcastToOp
 //===----------------------------------------------------------------------===//
 
