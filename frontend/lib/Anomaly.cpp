@@ -51,6 +51,17 @@ const char *firstNonFinite(const void *data, DType dtype, int64_t n) {
     return scan(static_cast<const float *>(data));
   if (dtype == DType::Float64)
     return scan(static_cast<const double *>(data));
+  if (isHalf(dtype)) {
+    const auto *bits = static_cast<const uint16_t *>(data);
+    // Both formats are all-ones exponents for infinity and NaN.
+    uint16_t expMask = dtype == DType::Float16 ? 0x7c00 : 0x7f80;
+    uint16_t mantMask = dtype == DType::Float16 ? 0x03ff : 0x007f;
+    for (int64_t i = 0; i < n; ++i)
+      if ((bits[i] & expMask) == expMask)
+        return (bits[i] & mantMask) ? "nan"
+               : (bits[i] & 0x8000) ? "-inf"
+                                    : "inf";
+  }
   return nullptr;
 }
 

@@ -11,6 +11,8 @@
 
 #include "ember/frontend/Print.h"
 
+#include "ember/runtime/Half.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -48,6 +50,10 @@ public:
       return load<uint8_t>(i);
     case DType::Bool:
       return load<uint8_t>(i) != 0;
+    case DType::Float16:
+      return rt::halfBitsToFloat(load<uint16_t>(i));
+    case DType::BFloat16:
+      return rt::bfloat16BitsToFloat(load<uint16_t>(i));
     }
     return 0;
   }

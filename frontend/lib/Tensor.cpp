@@ -11,6 +11,7 @@
 #include "Realize.h"
 #include "TensorImpl.h"
 #include "ember/frontend/Print.h"
+#include "ember/runtime/Half.h"
 
 #include <fmt/format.h>
 
@@ -123,6 +124,16 @@ void storeElement(void *data, DType dtype, int64_t i, double value) {
   case DType::Int64: static_cast<int64_t *>(data)[i] = static_cast<int64_t>(value); break;
   case DType::UInt8: static_cast<uint8_t *>(data)[i] = static_cast<uint8_t>(value); break;
   case DType::Bool: static_cast<uint8_t *>(data)[i] = value != 0; break;
+  // Through float: the double rounds to float first (PyTorch's conversions
+  // of Python floats into half tensors do the same).
+  case DType::Float16:
+    static_cast<uint16_t *>(data)[i] =
+        rt::floatToHalfBits(static_cast<float>(value));
+    break;
+  case DType::BFloat16:
+    static_cast<uint16_t *>(data)[i] =
+        rt::floatToBFloat16Bits(static_cast<float>(value));
+    break;
   }
 }
 
@@ -133,6 +144,12 @@ template <typename T> T loadElement(const void *data, DType dtype, int64_t i) {
   case DType::Int64: return static_cast<T>(static_cast<const int64_t *>(data)[i]);
   case DType::UInt8: return static_cast<T>(static_cast<const uint8_t *>(data)[i]);
   case DType::Bool: return static_cast<T>(static_cast<const uint8_t *>(data)[i] != 0);
+  case DType::Float16:
+    return static_cast<T>(
+        rt::halfBitsToFloat(static_cast<const uint16_t *>(data)[i]));
+  case DType::BFloat16:
+    return static_cast<T>(
+        rt::bfloat16BitsToFloat(static_cast<const uint16_t *>(data)[i]));
   }
   return T();
 }
@@ -344,13 +361,14 @@ Tensor Tensor::to(const Device &target, Loc loc) const {
 
 template <typename T> T *Tensor::data_ptr(Loc loc) const {
   const NodePtr &n = checked(*this, "data_ptr", loc);
-  constexpr DType expected =
-      std::is_same_v<T, float>     ? DType::Float32
-      : std::is_same_v<T, double>  ? DType::Float64
-      : std::is_same_v<T, int64_t> ? DType::Int64
-                                   : DType::UInt8;
+  constexpr DType expected = std::is_same_v<T, float>      ? DType::Float32
+                             : std::is_same_v<T, double>   ? DType::Float64
+                             : std::is_same_v<T, int64_t>  ? DType::Int64
+                             : std::is_same_v<T, uint16_t> ? DType::Float16
+                                                           : DType::UInt8;
   bool ok = n->dtype == expected ||
-            (std::is_same_v<T, uint8_t> && n->dtype == DType::Bool);
+            (std::is_same_v<T, uint8_t> && n->dtype == DType::Bool) ||
+            (std::is_same_v<T, uint16_t> && n->dtype == DType::BFloat16);
   if (!ok)
     fail("data_ptr",
          fmt::format("the tensor holds {}, not the requested element type",
@@ -371,6 +389,7 @@ template float *Tensor::data_ptr<float>(Loc) const;
 template double *Tensor::data_ptr<double>(Loc) const;
 template int64_t *Tensor::data_ptr<int64_t>(Loc) const;
 template uint8_t *Tensor::data_ptr<uint8_t>(Loc) const;
+template uint16_t *Tensor::data_ptr<uint16_t>(Loc) const;
 
 #define EMBER_INSTANTIATE(T)                                                   \
   template T Tensor::item<T>(Loc) const;                                       \
@@ -386,9 +405,23 @@ EMBER_INSTANTIATE(bool)
 Tensor Tensor::matmul(const Tensor &other, Loc loc) const {
   const NodePtr &a = checked(*this, "matmul", loc);
   const NodePtr &b = checked(other, "matmul", loc);
+  // torch.matmul's vectors: a 1-D operand is a row (first) or a column
+  // (second) matrix, whose dimension the result then drops.
+  if ((a->shape.size() == 1 || b->shape.size() == 1) && a->shape.size() <= 2 &&
+      b->shape.size() <= 2 && !a->shape.empty() && !b->shape.empty()) {
+    Tensor lhs = a->shape.size() == 1 ? reshape({1, a->shape[0]}, loc) : *this;
+    Tensor rhs =
+        b->shape.size() == 1 ? other.reshape({b->shape[0], 1}, loc) : other;
+    Shape result;
+    if (a->shape.size() == 2)
+      result.push_back(a->shape[0]);
+    if (b->shape.size() == 2)
+      result.push_back(b->shape[1]);
+    return lhs.matmul(rhs, loc).reshape(result, loc);
+  }
   if (a->shape.size() != 2 || b->shape.size() != 2)
     fail("matmul",
-         fmt::format("expects two matrices, got shapes {} and {}",
+         fmt::format("expects matrices or vectors, got shapes {} and {}",
                      shapeStr(a->shape), shapeStr(b->shape)),
          loc);
   if (a->shape[1] != b->shape[0])
@@ -1472,6 +1505,17 @@ Tensor from_blob(const void *data, Shape shape, DType dtype, Loc loc) {
 }
 Tensor ones(Shape shape, DType dtype) { return full(std::move(shape), 1, dtype); }
 
+Tensor eye(int64_t n, std::optional<int64_t> m, DType dtype) {
+  int64_t cols = m.value_or(n);
+  if (n < 1 || cols < 1)
+    throw Error(
+        fmt::format("eye: sizes must be at least 1, got {} and {}", n, cols));
+  NodePtr leaf = makeLeaf({n, cols}, dtype);
+  for (int64_t i = 0; i < std::min(n, cols); ++i)
+    storeElement(leaf->data->data(), dtype, i * cols + i, 1);
+  return Tensor(leaf);
+}
+
 Tensor arange(double end, DType dtype) {
   return arange(0, end, 1, dtype, Loc::current());
 }
@@ -1528,6 +1572,11 @@ Tensor rand(Shape shape, DType dtype) {
     if (dtype == DType::Float32 && static_cast<float>(v) >= 1.0f)
       v = std::nextafter(1.0f, 0.0f);
     storeElement(leaf->data->data(), dtype, i, v);
+    // Likewise for the half types: their largest value below 1.
+    if (isHalf(dtype) &&
+        loadElement<double>(leaf->data->data(), dtype, i) >= 1.0)
+      storeElement(leaf->data->data(), dtype, i,
+                   dtype == DType::Float16 ? 1.0 - 0x1p-11 : 1.0 - 0x1p-8);
   }
   return Tensor(leaf);
 }

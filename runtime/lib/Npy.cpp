@@ -27,9 +27,9 @@ struct DescrType {
   const char *descr;
   DType dtype;
 };
-constexpr DescrType kDescrs[] = {{"<f4", DType::Float32}, {"<f8", DType::Float64},
-                                 {"<i8", DType::Int64},   {"|u1", DType::UInt8},
-                                 {"|b1", DType::Bool}};
+constexpr DescrType kDescrs[] = {
+    {"<f4", DType::Float32}, {"<f8", DType::Float64}, {"<i8", DType::Int64},
+    {"|u1", DType::UInt8},   {"|b1", DType::Bool},    {"<f2", DType::Float16}};
 
 /// Parses the .npy header, a Python dict literal such as
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`, into its
@@ -158,7 +158,7 @@ StatusOr<NpyArray> readNpy(const std::string &path) {
     }
   if (!known)
     return bad("unsupported dtype " + descr +
-               " (supported: <f4, <f8, <i8, |u1, |b1)");
+               " (supported: <f4, <f8, <f2, <i8, |u1, |b1)");
   if (shapeText.size() < 2 || shapeText.front() != '(' || shapeText.back() != ')')
     return bad("malformed shape " + shapeText);
   std::stringstream dims(shapeText.substr(1, shapeText.size() - 2));
@@ -190,6 +190,10 @@ Status writeNpy(const std::string &path, const NpyArray &array) {
   for (const DescrType &d : kDescrs)
     if (d.dtype == array.signature.dtype)
       descr = d.descr;
+  if (!descr)
+    return Status::error("cannot write '" + path + "': NumPy has no " +
+                         std::string(dtypeName(array.signature.dtype)) +
+                         " dtype (convert to float32 first)");
   std::string shape = "(";
   for (int64_t d : array.signature.shape)
     shape += std::to_string(d) + ", ";

@@ -531,6 +531,34 @@ std::vector<OpCase> buildTable() {
       },
       kRounded, kRounded);
 
+  // float16 and bfloat16 are stored as such and computed in float32, each
+  // op's result rounded to the half type (ember-compute-half-in-f32); the
+  // reference rounds each node's double result the same way, so results
+  // agree to about one rounding of the half type per op.
+  for (DType half : {DType::Float16, DType::BFloat16}) {
+    std::string name(dtypeName(half));
+    Tolerance tol =
+        half == DType::Float16 ? Tolerance{4e-3, 2e-3} : Tolerance{3e-2, 2e-2};
+    add(
+        name + "_arithmetic", sameShape(2),
+        [=](In in) {
+          Tensor a = in[0].to(half), b = in[1].to(half);
+          return (a * b + a - (b * 0.5).exp()).to(DType::Float32);
+        },
+        tol, tol);
+    add(
+        name + "_products",
+        [](Draw &d) {
+          int64_t m = d.size(17), k = d.size(17), n = d.size(17);
+          return OpInputs{d.floats({m, k}), d.floats({n, k}), d.floats({n})};
+        },
+        [=](In in) {
+          Tensor y = linear(in[0].to(half), in[1].to(half), in[2].to(half));
+          return y.sum({1}).to(DType::Float32);
+        },
+        tol, tol);
+  }
+
   addDrawn("broadcast_to",
            [](Draw &d) {
              Shape to = d.shape(1, 4);

@@ -8,6 +8,8 @@
 
 #include "Reference.h"
 
+#include "ember/runtime/Half.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -96,6 +98,14 @@ template <typename T> double readAs(const void *data, int64_t i) {
 //===----------------------------------------------------------------------===//
 
 using Values = std::vector<double>;
+
+/// `x` rounded to float, then to float16 or bfloat16 (as a double).
+double roundToHalf(DType dtype, double x) {
+  float f = static_cast<float>(x);
+  return dtype == DType::Float16
+             ? rt::halfBitsToFloat(rt::floatToHalfBits(f))
+             : rt::bfloat16BitsToFloat(rt::floatToBFloat16Bits(f));
+}
 
 /// Checks that `node` has `count` inputs.
 void requireInputs(const Node &node, size_t count) {
@@ -637,6 +647,10 @@ Values evalElementwiseOther(const Node &node, const std::vector<const Values *> 
       case DType::UInt8: result[i] = std::trunc(a); break;
       case DType::Float32: result[i] = static_cast<float>(a); break;
       case DType::Float64: result[i] = a; break;
+      case DType::Float16:
+      case DType::BFloat16:
+        result[i] = roundToHalf(node.dtype, a);
+        break;
       }
       break;
     default: require(false, node, "not an elementwise op");
@@ -787,6 +801,12 @@ std::vector<double> toDoubles(const void *data, DType dtype, int64_t numel) {
     case DType::Bool:
       result[i] = readAs<uint8_t>(data, i) != 0;
       break;
+    case DType::Float16:
+      result[i] = rt::halfBitsToFloat(readAs<uint16_t>(data, i));
+      break;
+    case DType::BFloat16:
+      result[i] = rt::bfloat16BitsToFloat(readAs<uint16_t>(data, i));
+      break;
     }
   }
   return result;
@@ -819,7 +839,14 @@ std::vector<double> evaluate(const fe::NodePtr &root) {
       }
       continue;
     }
-    values.emplace(node, computeNode(*node, values));
+    Values v = computeNode(*node, values);
+    // Ops on half types compute in float32 and round each result to the
+    // half type (ember-compute-half-in-f32); the reference computes in
+    // double, then rounds the same way.
+    if (isHalf(node->dtype) && node->kind != OpKind::Leaf)
+      for (double &x : v)
+        x = roundToHalf(node->dtype, x);
+    values.emplace(node, std::move(v));
     onStack.erase(node);
     stack.pop_back();
   }

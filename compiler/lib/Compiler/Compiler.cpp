@@ -204,6 +204,10 @@ std::optional<::ember::DType> dtypeOf(Type t) {
     return ::ember::DType::Float32;
   if (t.isF64())
     return ::ember::DType::Float64;
+  if (t.isF16())
+    return ::ember::DType::Float16;
+  if (t.isBF16())
+    return ::ember::DType::BFloat16;
   if (t.isInteger(64))
     return ::ember::DType::Int64;
   if (t.isInteger(8))

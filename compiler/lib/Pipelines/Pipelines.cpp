@@ -34,6 +34,8 @@ static void addPasses(OpPassManager &pm, const llvm::Twine &passesTwine) {
 }
 
 void ember::buildEmberGraphPipeline(OpPassManager &pm) {
+  // First: no later pass or lowering sees arithmetic on f16 or bf16.
+  pm.addNestedPass<func::FuncOp>(createEmberComputeHalfInF32Pass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createEmberFuseLinearReluPass());

@@ -6,6 +6,7 @@
 
 #include "ember/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
@@ -40,6 +41,10 @@ struct EmberCPULowerVectorsPass
     vector::populateVectorShapeCastLoweringPatterns(patterns);
     vector::populateVectorTransferLoweringPatterns(patterns,
                                                    /*maxTransferRank=*/1);
+    // bf16 conversions as integer shifts and rounding: x86 without
+    // AVX512-BF16 has no instruction for them, and LLVM would call
+    // __truncsfbf2, which the loaded graph cannot resolve.
+    arith::populateExpandBFloat16Patterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

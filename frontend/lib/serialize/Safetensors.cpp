@@ -81,13 +81,18 @@ std::string_view safetensorsName(DType dtype) {
   case DType::Int64: return "I64";
   case DType::UInt8: return "U8";
   case DType::Bool: return "BOOL";
+  case DType::Float16:
+    return "F16";
+  case DType::BFloat16:
+    return "BF16";
   }
   return "?";
 }
 
 std::optional<DType> parseDType(std::string_view name) {
-  for (DType dtype : {DType::Float32, DType::Float64, DType::Int64,
-                      DType::UInt8, DType::Bool})
+  for (DType dtype :
+       {DType::Float32, DType::Float64, DType::Int64, DType::UInt8, DType::Bool,
+        DType::Float16, DType::BFloat16})
     if (safetensorsName(dtype) == name)
       return dtype;
   return std::nullopt;
@@ -103,6 +108,9 @@ void *elementBytes(const Tensor &tensor) {
   case DType::Int64: return tensor.data_ptr<int64_t>();
   case DType::UInt8:
   case DType::Bool: return tensor.data_ptr<uint8_t>();
+  case DType::Float16:
+  case DType::BFloat16:
+    return tensor.data_ptr<uint16_t>();
   }
   return nullptr;
 }

@@ -197,6 +197,46 @@ TEST_F(AutogradTest, DataMovement) {
                  {leaf({2, 1})});
 }
 
+TEST_F(AutogradTest, IndexingAndJoining) {
+  using namespace ember::indexing;
+  // ember.slice: strided boxes, an integer index dropping a dimension.
+  checkGradients(
+      [](auto &in) {
+        return in[0].index({Slice(1, None, 2), 1});
+      },
+      {leaf({5, 3})});
+  checkGradients(
+      [](auto &in) {
+        return in[0].index({"...", Slice(None, -1), None});
+      },
+      {leaf({2, 3, 4})});
+  // ember.slice_scatter, through an in-place write into a non-leaf: the
+  // gradient of what was written over is zero, the written value's flows.
+  checkGradients(
+      [](auto &in) {
+        Tensor r = in[0] * 1.0;
+        r.index_put_({Slice(), Slice(0, None, 2)}, in[1] * in[1]);
+        return r;
+      },
+      {leaf({3, 5}), leaf({3, 3})});
+  checkGradients(
+      [](auto &in) {
+        return cat({in[0], in[1] * 2.0, in[0]}, 1);
+      },
+      {leaf({2, 3}), leaf({2, 1})});
+  checkGradients(
+      [](auto &in) {
+        return stack({in[0], in[1]}, 0);
+      },
+      {leaf({4}), leaf({4})});
+  checkGradients(
+      [](auto &in) {
+        std::vector<Tensor> parts = in[0].chunk(3, 0);
+        return parts[2] * parts[0];
+      },
+      {leaf({6, 2})});
+}
+
 TEST_F(AutogradTest, Reductions) {
   Shape s = {randInt(1, 4), randInt(1, 4), randInt(1, 4)};
   checkGradients([](auto &in) { return in[0].sum({1}); }, {leaf(s)});

@@ -7,17 +7,23 @@
 
 #include "ember/runtime/Buffer.h"
 #include "ember/runtime/Executable.h"
+#include "ember/runtime/Half.h"
 #include "ember/runtime/HostAllocator.h"
 
 #include <cstring>
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <limits>
+#include <random>
 #include <unistd.h>
+#include <vector>
 
 using namespace ember::rt;
 
@@ -123,3 +129,88 @@ TEST(HostAllocatorTest, CompiledCodeHooksUseTheCache) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// float16 and bfloat16 conversions (Half.h)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Floats to convert: edges (signed zeros, the formats' limits and the
+/// midpoints between them, infinities, NaN) and many random bit patterns.
+std::vector<float> halfTestFloats() {
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          1.0f,
+                          -1.0f,
+                          65504.0f,
+                          65519.99f,
+                          65520.0f,
+                          1e9f,
+                          5.9604645e-8f,
+                          2.9802322e-8f,
+                          2.9802326e-8f,
+                          6.1035156e-5f,
+                          6.1035149e-5f,
+                          3.3895314e38f,
+                          3.4028235e38f,
+                          1e-40f,
+                          std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN()};
+  std::mt19937 rng(12345);
+  for (int i = 0; i < 1000000; ++i) {
+    uint32_t bits = rng();
+    v.push_back(std::bit_cast<float>(bits));
+  }
+  return v;
+}
+
+} // namespace
+
+TEST(Half, Float16MatchesTheCompilersConversion) {
+  for (float f : halfTestFloats()) {
+    uint16_t ours = ember::rt::floatToHalfBits(f);
+    _Float16 theirs = static_cast<_Float16>(f);
+    if (std::isnan(f)) {
+      EXPECT_TRUE(std::isnan(ember::rt::halfBitsToFloat(ours))) << f;
+      continue;
+    }
+    ASSERT_EQ(ours, std::bit_cast<uint16_t>(theirs)) << f;
+  }
+  // Every float16 widens exactly and narrows back to itself.
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    float f = ember::rt::halfBitsToFloat(static_cast<uint16_t>(h));
+    if (std::isnan(f))
+      continue;
+    ASSERT_EQ(f, static_cast<float>(
+                     std::bit_cast<_Float16>(static_cast<uint16_t>(h))));
+    ASSERT_EQ(ember::rt::floatToHalfBits(f), h);
+  }
+}
+
+TEST(Half, BFloat16RoundsToNearestEven) {
+  for (float f : halfTestFloats()) {
+    uint16_t ours = ember::rt::floatToBFloat16Bits(f);
+    if (std::isnan(f)) {
+      EXPECT_TRUE(std::isnan(ember::rt::bfloat16BitsToFloat(ours))) << f;
+      continue;
+    }
+    // Independently: the two bfloat16 values around f (truncation and the
+    // next one up in magnitude), the nearer, ties to the even one.
+    uint32_t x = std::bit_cast<uint32_t>(f);
+    uint16_t down = static_cast<uint16_t>(x >> 16), up = down + 1;
+    double lo = ember::rt::bfloat16BitsToFloat(down);
+    double hi = (up & 0x7f80) == 0x7f80 && (down & 0x7f80) != 0x7f80
+                    ? std::copysign(std::ldexp(1.0, 128), f) // past the top
+                    : ember::rt::bfloat16BitsToFloat(up);
+    double dl = std::fabs(f - lo), dh = std::fabs(hi - f);
+    uint16_t expected = dl < dh ? down : dh < dl ? up : (down & 1 ? up : down);
+    ASSERT_EQ(ours, expected) << f;
+  }
+  for (uint32_t b = 0; b < 0x10000; ++b) {
+    float f = ember::rt::bfloat16BitsToFloat(static_cast<uint16_t>(b));
+    if (!std::isnan(f))
+      ASSERT_EQ(ember::rt::floatToBFloat16Bits(f), b);
+  }
+}

@@ -547,8 +547,8 @@ TEST_F(SafetensorsTest, RejectsMalformedFiles) {
        "'dtype' is not a string"},
       {"unsupported dtype",
        safetensorsFile(
-           oneTensor(R"({"dtype":"F16","shape":[0],"data_offsets":[0,0]})")),
-       "unsupported dtype 'F16'"},
+           oneTensor(R"({"dtype":"I32","shape":[0],"data_offsets":[0,0]})")),
+       "unsupported dtype 'I32'"},
       {"unknown dtype",
        safetensorsFile(
            oneTensor(R"({"dtype":"f32","shape":[0],"data_offsets":[0,0]})")),
@@ -822,6 +822,42 @@ TEST_F(SafetensorsTest, LoadsAFileWrittenByTheReferenceImplementation) {
   std::map<std::string, std::string> resavedMetadata;
   expectSame(loaded, load_safetensors(path, &resavedMetadata));
   EXPECT_EQ(resavedMetadata, metadata);
+}
+
+TEST(SafetensorsHalf, LoadsFloat16AndBFloat16FromPyTorch) {
+  StateDict loaded = load_safetensors(EMBER_HALF_FIXTURE);
+  std::map<std::string, Tensor> byName(loaded.begin(), loaded.end());
+  const Tensor &half = byName["half"];
+  EXPECT_EQ(half.dtype(), DType::Float16);
+  EXPECT_EQ(half.shape(), (Shape{2, 3}));
+  std::vector<float> h = half.to_vector<float>();
+  EXPECT_EQ(h, (std::vector<float>{1.0f, -2.5f, 65504.0f, std::ldexp(1.0f, -24),
+                                   -0.0f, 0.333251953125f}));
+  EXPECT_TRUE(std::signbit(h[4]));
+  const Tensor &brain = byName["brain"];
+  EXPECT_EQ(brain.dtype(), DType::BFloat16);
+  EXPECT_EQ(brain.to_vector<float>(),
+            (std::vector<float>{1.0f, 3.140625f, -3.3895313892515355e38f,
+                                std::ldexp(1.0f, -133)}));
+  // PyTorch's printed form, and a conversion computed by a graph.
+  std::ostringstream os;
+  os << brain.index({indexing::Slice(0, 2)});
+  EXPECT_EQ(os.str(), "tensor([1.0000, 3.1406], dtype=torch.bfloat16)");
+  EXPECT_EQ((half.to(DType::Float32) * 2.0).to_vector<float>()[2], 131008.0f);
+  EXPECT_EQ((half * 2.0).to_vector<float>()[2],
+            std::numeric_limits<float>::infinity()); // rounds to float16
+
+  // Saved and loaded again: the same bits.
+  std::string path = ::testing::TempDir() + "ember_half.safetensors";
+  save_safetensors(loaded, path);
+  StateDict again = load_safetensors(path);
+  std::remove(path.c_str());
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    EXPECT_EQ(again[i].second.dtype(), loaded[i].second.dtype());
+    uint16_t *a = loaded[i].second.data_ptr<uint16_t>();
+    uint16_t *b = again[i].second.data_ptr<uint16_t>();
+    EXPECT_TRUE(std::equal(a, a + loaded[i].second.numel(), b));
+  }
 }
 
 } // namespace

@@ -334,6 +334,16 @@ TEST_P(IndexingTest, NumpyAndBlobs) {
   EXPECT_EQ(c.shape(), (Shape{3, 2}));
   EXPECT_EQ(c.to_vector<int64_t>(),
             (std::vector<int64_t>{3, 9, 15, 21, 27, 33}));
+  // float16 is NumPy's <f2; bfloat16 has no NumPy dtype.
+  Tensor h = tensor({0.5, -1.25, 3.0}, DType::Float16).to(device_);
+  save_npy(h, path);
+  Tensor h2 = load_npy(path);
+  EXPECT_EQ(h2.dtype(), DType::Float16);
+  EXPECT_EQ(h2.to_vector(), (std::vector<float>{0.5, -1.25, 3.0}));
+  EXPECT_NE(errorOf([&] {
+              save_npy(h.to(DType::BFloat16), path);
+            }).find("NumPy has no bfloat16 dtype"),
+            std::string::npos);
   std::remove(path.c_str());
   EXPECT_NE(errorOf([&] {
               load_npy(dir + "numpy_i32.npy");

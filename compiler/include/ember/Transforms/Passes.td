@@ -127,9 +127,13 @@ def EmberCPULowerVectorsPass : Pass<"ember-cpu-lower-vectors", "::mlir::func::Fu
     and one FMA per register row), and rank-1 transfers to plain vector
     loads and stores (higher-rank transfers are unrolled to rank 1 by
     `convert-vector-to-scf{full-unroll}` afterwards). The default contraction lowering produces shuffles instead of
-    FMAs, many times slower (see ../shared/notes).
+    FMAs, many times slower (see ../shared/notes). Conversions between f32
+    and bf16 become integer shifts with rounding (x86 without AVX512-BF16
+    has no instruction for them, and LLVM's library call would not resolve
+    in a loaded graph).
   }];
-  let dependentDialects = ["::mlir::vector::VectorDialect"];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def EmberCPUStridedCopiesToLoopsPass : Pass<"ember-cpu-strided-copies-to-loops", "::mlir::func::FuncOp"> {

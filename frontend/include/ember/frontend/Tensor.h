@@ -109,6 +109,8 @@ public:
   /// Whether the value has been computed.
   bool is_realized() const;
 
+  /// The matrix product; as torch.matmul, a 1-D operand is a vector (a
+  /// row first, a column second) whose dimension the result drops.
   Tensor matmul(const Tensor &other, Loc loc = Loc::current()) const;
   Tensor relu(Loc loc = Loc::current()) const;
   Tensor neg(Loc loc = Loc::current()) const;
@@ -515,6 +517,9 @@ Tensor arange(double start, double end, double step = 1,
 Tensor rand(Shape shape, DType dtype = DType::Float32);
 /// Standard normal, from the global generator.
 Tensor randn(Shape shape, DType dtype = DType::Float32);
+/// The n x m (n x n) identity matrix: ones on the diagonal (torch.eye).
+Tensor eye(int64_t n, std::optional<int64_t> m = std::nullopt,
+           DType dtype = DType::Float32);
 /// Tensors of `like`'s shape, dtype and device (torch.zeros_like, ...).
 Tensor zeros_like(const Tensor &like);
 Tensor ones_like(const Tensor &like);

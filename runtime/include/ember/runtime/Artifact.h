@@ -139,7 +139,7 @@ struct Artifact {
       TensorSignature t;
       uint8_t dtype = 0;
       uint32_t rank = 0;
-      if (!take(&dtype, 1) || dtype > static_cast<uint8_t>(DType::Bool))
+      if (!take(&dtype, 1) || dtype > static_cast<uint8_t>(kLastDType))
         return bad("tensor " + std::to_string(i) + " has an unknown dtype");
       if (!take(&rank, 4) || rank > 16)
         return bad("tensor " + std::to_string(i) + " has an absurd rank");

@@ -16,7 +16,22 @@
 namespace ember {
 
 /// Element type of a tensor. The names follow PyTorch (`torch.float32`, ...).
-enum class DType : uint8_t { Float32, Float64, Int64, UInt8, Bool };
+/// The values are stored in artifacts: new types go at the end.
+/// Float16 and BFloat16 are storage types: ops on them compute in float32
+/// and round each result (ember-compute-half-in-f32), as PyTorch's CPU
+/// kernels do.
+enum class DType : uint8_t {
+  Float32,
+  Float64,
+  Int64,
+  UInt8,
+  Bool,
+  Float16,
+  BFloat16
+};
+
+/// The last DType (for validating stored values).
+inline constexpr DType kLastDType = DType::BFloat16;
 
 /// Bytes per element.
 constexpr size_t dtypeSize(DType t) {
@@ -26,6 +41,10 @@ constexpr size_t dtypeSize(DType t) {
   case DType::Int64: return 8;
   case DType::UInt8: return 1;
   case DType::Bool: return 1;
+  case DType::Float16:
+    return 2;
+  case DType::BFloat16:
+    return 2;
   }
   return 0;
 }
@@ -38,6 +57,10 @@ constexpr std::string_view dtypeName(DType t) {
   case DType::Int64: return "int64";
   case DType::UInt8: return "uint8";
   case DType::Bool: return "bool";
+  case DType::Float16:
+    return "float16";
+  case DType::BFloat16:
+    return "bfloat16";
   }
   return "?";
 }
@@ -51,12 +74,22 @@ constexpr std::string_view dtypeMlirName(DType t) {
   case DType::Int64: return "i64";
   case DType::UInt8: return "i8";
   case DType::Bool: return "i1";
+  case DType::Float16:
+    return "f16";
+  case DType::BFloat16:
+    return "bf16";
   }
   return "?";
 }
 
 constexpr bool isFloatingPoint(DType t) {
-  return t == DType::Float32 || t == DType::Float64;
+  return t == DType::Float32 || t == DType::Float64 || t == DType::Float16 ||
+         t == DType::BFloat16;
+}
+
+/// Float16 and BFloat16, the storage-only types.
+constexpr bool isHalf(DType t) {
+  return t == DType::Float16 || t == DType::BFloat16;
 }
 
 } // namespace ember

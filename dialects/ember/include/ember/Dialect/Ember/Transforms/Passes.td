@@ -57,4 +57,37 @@ def EmberFuseConvBiasReluPass : Pass<"ember-fuse-conv-bias-relu", "::mlir::func:
   let dependentDialects = ["::mlir::ember::EmberDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Half types
+//===----------------------------------------------------------------------===//
+
+def EmberComputeHalfInF32Pass : Pass<"ember-compute-half-in-f32", "::mlir::func::FuncOp"> {
+  let summary = "Compute ops on f16 and bf16 tensors in f32, rounding each result";
+  let description = [{
+    Float16 and bfloat16 are storage types in Ember: every op (but
+    `ember.cast` and `ember.constant`) with an f16 or bf16 operand or result
+    is rewritten to take its half operands converted to f32 and to compute
+    in f32, and each of its half results becomes an `ember.cast` of the f32
+    result back to the half type. That is what PyTorch's CPU kernels do
+    for these types: an elementwise op rounds once, as a native half op
+    would; reductions and products accumulate in f32 and round once at the
+    end. A cast between a half type and anything but f32 goes through f32
+    (as c10::Half and c10::BFloat16 convert). No op is left computing on a
+    half type, so no backend needs half arithmetic.
+
+    Before:
+    ```mlir
+    %0 = ember.add %a, %b : tensor<4xf16>
+    ```
+    After:
+    ```mlir
+    %0 = ember.cast %a : tensor<4xf16> -> tensor<4xf32>
+    %1 = ember.cast %b : tensor<4xf16> -> tensor<4xf32>
+    %2 = ember.add %0, %1 : tensor<4xf32>
+    %3 = ember.cast %2 : tensor<4xf32> -> tensor<4xf16>
+    ```
+  }];
+  let dependentDialects = ["::mlir::ember::EmberDialect"];
+}
+
 #endif // EMBER_DIALECT_EMBER_TRANSFORMS_PASSES_TD
