@@ -11,6 +11,7 @@
 #include "ember/data/DataLoader.h"
 #include "ember/data/Dataset.h"
 #include "ember/data/FashionMNIST.h"
+#include "ember/data/ImageFolder.h"
 #include "ember/data/Sampler.h"
 #include "ember/data/Transforms.h"
 #include "ember/frontend/Device.h"

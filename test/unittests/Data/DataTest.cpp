@@ -10,10 +10,12 @@
 #include "ember/data/CIFAR10.h"
 #include "ember/data/DataLoader.h"
 #include "ember/data/FashionMNIST.h"
+#include "ember/data/ImageFolder.h"
 #include "ember/data/Sampler.h"
 #include "ember/data/Transforms.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <zlib.h>
 
 #include <algorithm>
@@ -1097,4 +1099,73 @@ TEST_F(DataTest, MnistReadsItsFolderNeverTheSystemsFashionMnist) {
   e = errorOf([&] { digits.get(12); });
   EXPECT_NE(e.find("MNIST: index 12 is out of range"), std::string::npos) << e;
   EXPECT_EQ(e.find("FashionMNIST"), std::string::npos) << e;
+}
+
+//===----------------------------------------------------------------------===//
+// ImageFolder, against torchvision's listing and PIL's decoding
+//===----------------------------------------------------------------------===//
+
+TEST(ImageFolder, MatchesTorchvision) {
+  std::ifstream in(EMBER_IMAGE_FOLDER_JSON);
+  nlohmann::json expected = nlohmann::json::parse(in);
+  data::ImageFolder folder(EMBER_IMAGE_FOLDER);
+  EXPECT_EQ(folder.classes(),
+            expected["classes"].get<std::vector<std::string>>());
+  EXPECT_EQ(folder.class_to_idx().at("dog"), 1);
+  ASSERT_EQ(folder.size(), static_cast<int64_t>(expected["samples"].size()));
+  for (int64_t i = 0; i < folder.size(); ++i) {
+    const nlohmann::json &want = expected["samples"][i];
+    SCOPED_TRACE(want["path"].get<std::string>());
+    EXPECT_EQ(
+        fs::relative(folder.samples()[i].first, EMBER_IMAGE_FOLDER).string(),
+        want["path"].get<std::string>());
+    data::Example e = folder.get(i);
+    EXPECT_EQ(e.target.item<int64_t>(), want["label"].get<int64_t>());
+    EXPECT_EQ(e.data.dtype(), DType::UInt8);
+    EXPECT_EQ(e.data.shape(), want["shape"].get<Shape>());
+    EXPECT_EQ(e.data.to_vector<int>(), want["pixels"].get<std::vector<int>>());
+  }
+  // ToTensor makes [3, H, W] floats.
+  data::ImageFolder tensors(EMBER_IMAGE_FOLDER,
+                            {.transform = transforms::ToTensor()});
+  data::Example rgb = tensors.get(2); // cat/rgb.png, [3, 5, 3]
+  EXPECT_EQ(rgb.data.shape(), (Shape{3, 3, 5}));
+  EXPECT_FLOAT_EQ(rgb.data.to_vector()[0],
+                  expected["samples"][2]["pixels"][0].get<int>() / 255.0f);
+}
+
+TEST(ImageFolder, RejectsWhatItCannotReadExactly) {
+  fs::path root = fs::path(::testing::TempDir()) / "ember_image_folder";
+  fs::remove_all(root);
+  EXPECT_NE(errorOf([&] { data::ImageFolder x(root); }).find("is not a folder"),
+            std::string::npos);
+  fs::create_directories(root / "a");
+  EXPECT_NE(errorOf([&] { data::ImageFolder x(root); }).find("holds no image"),
+            std::string::npos);
+  fs::copy_file(fs::path(EMBER_IMAGE_FOLDER) / "cat" / "rgb.png",
+                root / "a" / "one.png");
+  std::ofstream(root / "a" / "two.bmp") << "BM";
+  EXPECT_NE(errorOf([&] { data::ImageFolder x(root); })
+                .find("two.bmp' is an image torchvision would load, in a "
+                      "format Ember does not decode"),
+            std::string::npos);
+  fs::remove(root / "a" / "two.bmp");
+  // A truncated PNG and a file that is no image: errors naming the file.
+  std::ifstream png(root / "a" / "one.png", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(png)), {});
+  std::ofstream(root / "a" / "three.png", std::ios::binary)
+      << bytes.substr(0, bytes.size() / 2);
+  std::ofstream(root / "a" / "zfour.jpg") << "hello";
+  data::ImageFolder folder(root);
+  ASSERT_EQ(folder.size(), 3);
+  EXPECT_EQ(folder.get(0).data.shape(), (Shape{3, 5, 3}));
+  EXPECT_NE(errorOf([&] { folder.get(1); }).find("three.png': not a valid PNG"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] {
+              folder.get(2);
+            }).find("zfour.jpg': neither a PNG nor a JPEG file"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { folder.get(3); }).find("out of range"),
+            std::string::npos);
+  fs::remove_all(root);
 }
