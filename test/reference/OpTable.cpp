@@ -665,6 +665,78 @@ std::vector<OpCase> buildTable() {
   add("cross_entropy", classification,
       [](In in) { return nn::functional::cross_entropy(in[0], in[1]); }, kRounded,
       kRounded);
+  // The other losses and cross-entropy's options (class weights, an
+  // ignored class, label smoothing), each a composition of the ops above.
+  auto weightedClassification = [](Draw &d) {
+    int64_t n = d.size(), c = 2 + d.size(30);
+    std::vector<int64_t> y = d.ints({n}, 0, c - 1).to_vector<int64_t>();
+    y[0] = c - 1; // never all ignored (class 0 is)
+    return OpInputs{d.floats({n, c}, -5, 5), tensor(y, {n}),
+                    d.floats({c}, 0.5, 2)};
+  };
+  add(
+      "cross_entropy_options", weightedClassification,
+      [](In in) {
+        return nn::functional::cross_entropy(
+            in[0], in[1],
+            {.weight = in[2], .ignore_index = 0, .label_smoothing = 0.1});
+      },
+      kRounded, kRounded);
+  add(
+      "nll_loss_sum", weightedClassification,
+      [](In in) {
+        return nn::functional::nll_loss(
+            in[0].log_softmax(1), in[1],
+            {.weight = in[2], .reduction = nn::Reduction::Sum});
+      },
+      kSummed, kRounded);
+  add(
+      "mse_loss", sameShape(2),
+      [](In in) { return nn::functional::mse_loss(in[0], in[1]); }, kSummed,
+      kRounded);
+  add(
+      "l1_loss_none", sameShape(2),
+      [](In in) {
+        return nn::functional::l1_loss(in[0], in[1], nn::Reduction::None);
+      },
+      kRounded, kRounded);
+  // (Gradients with respect to its target and weight are not implemented:
+  // they are constants here.)
+  add(
+      "binary_cross_entropy", sameShape(1),
+      [](In in) {
+        Tensor target = full_like(in[0], 0.25), weight = full_like(in[0], 1.5);
+        return nn::functional::binary_cross_entropy(in[0].sigmoid(), target,
+                                                    {.weight = weight});
+      },
+      kSummed, kRounded);
+  add(
+      "binary_cross_entropy_with_logits",
+      [](Draw &d) {
+        Shape s = {d.size(), d.size(17)};
+        return OpInputs{d.floats(s, -6, 6), d.floats(s, 0, 1),
+                        d.floats({s[1]}, 0.5, 3)};
+      },
+      [](In in) {
+        return nn::functional::binary_cross_entropy_with_logits(
+            in[0], in[1], {.pos_weight = in[2]});
+      },
+      kSummed, kRounded);
+  // The elementwise compositions (abs, clamp, masked_fill, pow, square).
+  add(
+      "abs_clamp_masked_fill", one(1),
+      [](In in) {
+        Tensor x = in[0];
+        return x.abs() + x.clamp(-0.5, 0.7) + x.masked_fill(x.gt(0.3), 1.5);
+      },
+      kRounded, kRounded);
+  add(
+      "pow_square", sameShape(1, 0.25, 3),
+      [](In in) {
+        Tensor x = in[0];
+        return x.pow(3) + x.pow(-0.5) + x.square() + x.pow(-2);
+      },
+      Tolerance{1e-5, 1e-5}, Tolerance{1e-4, 1e-4});
 
   //===--------------------------------------------------------------------===//
   // Convolutions: any kernel, stride, padding, dilation and groups; the

@@ -237,6 +237,59 @@ TEST_F(AutogradTest, IndexingAndJoining) {
       {leaf({6, 2})});
 }
 
+TEST_F(AutogradTest, Losses) {
+  using namespace nn::functional;
+  Shape s = {3, 4};
+  Tensor labels = tensor(std::vector<int64_t>{3, 0, 2}, {3});
+  Tensor weight =
+      tensor(std::vector<double>{0.5, 1.5, 1, 2}, {4}, DType::Float64);
+  checkGradients([&](auto &in) { return mse_loss(in[0], in[1]); },
+                 {leaf(s), leaf(s)});
+  checkGradients(
+      [&](auto &in) { return l1_loss(in[0], in[1], nn::Reduction::Sum); },
+      {leaf(s), leaf(s)});
+  checkGradients(
+      [&](auto &in) {
+        return cross_entropy(
+            in[0], labels,
+            {.weight = weight, .ignore_index = 0, .label_smoothing = 0.2});
+      },
+      {leaf(s)});
+  checkGradients(
+      [&](auto &in) {
+        return nll_loss(in[0].log_softmax(1), labels,
+                        {.reduction = nn::Reduction::None});
+      },
+      {leaf(s)});
+  Tensor probs = leaf(s, 0.1, 0.9).detach(); // no target gradient (yet)
+  checkGradients(
+      [&](auto &in) { return binary_cross_entropy(in[0].sigmoid(), probs); },
+      {leaf(s)});
+  checkGradients(
+      [&](auto &in) {
+        return binary_cross_entropy_with_logits(in[0], in[1],
+                                                {.pos_weight = weight});
+      },
+      {leaf(s, -3, 3), leaf(s, 0, 1)});
+}
+
+TEST_F(AutogradTest, ElementwiseCompositions) {
+  Shape s = {2, 5};
+  // Away from the kinks (0 for abs, the bounds for clamp, the mask's edge).
+  checkGradients([](auto &in) { return in[0].abs(); }, {leaf(s, 0.1, 1, true)});
+  checkGradients([](auto &in) { return in[0].clamp(-0.5, 0.5); },
+                 {leaf(s, 0.6, 1, true)});
+  checkGradients([](auto &in) { return in[0].clamp(-2.0, 2.0); },
+                 {leaf(s, -1, 1)});
+  checkGradients([](auto &in) { return in[0].masked_fill(in[0].gt(0.0), 3.0); },
+                 {leaf(s, 0.1, 1, true)});
+  checkGradients(
+      [](auto &in) {
+        return in[0].pow(3) + in[0].pow(-0.5) + in[0].pow(-2) + in[0].square();
+      },
+      {leaf(s, 0.3, 2)});
+}
+
 TEST_F(AutogradTest, Reductions) {
   Shape s = {randInt(1, 4), randInt(1, 4), randInt(1, 4)};
   checkGradients([](auto &in) { return in[0].sum({1}); }, {leaf(s)});
