@@ -78,6 +78,27 @@ Tensor saved(const NodePtr &node) {
   return Tensor(node);
 }
 
+/// Input `i` of `node`, for a gradient formula: saved()'s checks, and an
+/// Error if its data was replaced in place since `node` was recorded (a
+/// leaf written under NoGradGuard, an optimizer step between the forward
+/// and backward()), which PyTorch's version counters refuse too.
+Tensor savedInput(const NodePtr &node, size_t i) {
+  const NodePtr &in = node->inputs[i];
+  if (i < node->inputVersions.size() && node->inputVersions[i] != in->version)
+    throw Error(fmt::format(
+        "backward: one of the values needed for gradient computation was "
+        "modified by an in-place operation: the {} {} {} that {} (recorded "
+        "at {}) read was replaced in place afterwards (it is at version {}; "
+        "the gradient needs version {})",
+        dtypeName(in->dtype), shapeStr(in->shape),
+        in->kind == OpKind::Leaf
+            ? std::string("tensor")
+            : "result of " + std::string(fe::opName(in->kind)),
+        fe::opName(node->kind), fe::formatLocation(node->location), in->version,
+        node->inputVersions[i]));
+  return saved(in);
+}
+
 /// The gradients of a convolution's inputs (or of one of its gradients').
 /// The three ops are the partial derivatives of one trilinear form,
 /// <dy, conv2d(x, w)>, so the gradients of each are the other two.
@@ -86,7 +107,7 @@ std::vector<Tensor> convolutionGradients(const NodePtr &node, const Tensor &g) {
   Size2 stride(win[0], win[1]), padding(win[2], win[3]),
       dilation(win[4], win[5]);
   int64_t groups = win[6];
-  auto in = [&](size_t i) { return saved(node->inputs[i]); };
+  auto in = [&](size_t i) { return savedInput(node, i); };
   auto shape = [&](size_t i) { return node->inputs[i]->shape; };
   switch (node->kind) {
   case OpKind::Conv2d: {
@@ -114,7 +135,7 @@ std::vector<Tensor> convolutionGradients(const NodePtr &node, const Tensor &g) {
 /// a formula reads an input's value (saved()) only for the gradient of
 /// another input that requires grad.
 std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
-  auto in = [&](size_t i) { return saved(node->inputs[i]); };
+  auto in = [&](size_t i) { return savedInput(node, i); };
   auto needs = [&](size_t i) { return node->inputs[i]->requiresGrad; };
   auto result = [&] { return saved(node); };
   switch (node->kind) {
@@ -353,6 +374,10 @@ Tensor &Tensor::requires_grad_(bool on, Loc loc) {
   if (!node())
     throw Error("requires_grad_: the tensor is undefined (at " +
                 fe::formatLocation(loc) + ")");
+  // A tensor without autograd history is a leaf, as in PyTorch (in-place
+  // writes and views record nodes, but no history).
+  if (node()->kind != OpKind::Leaf && !node()->requiresGrad)
+    fe::materializeLeaf(*this, loc);
   if (node()->kind != OpKind::Leaf)
     throw Error("requires_grad_: only leaf tensors can be marked; this one "
                 "is the result of " +

@@ -68,6 +68,10 @@ Tensor applyStep(const Tensor &value, const ViewStep &step, Loc loc) {
     return fe::reshapeNode(value, step.shape, loc);
   case ViewStep::Kind::Permute:
     return fe::permuteNode(value, step.perm, loc);
+  case ViewStep::Kind::Detach:
+    return fe::detachNode(value, loc);
+  case ViewStep::Kind::Broadcast:
+    return fe::broadcastNodeOf(value, step.shape, loc);
   }
   return value;
 }
@@ -85,6 +89,10 @@ Tensor unapplyStep(const Tensor &whole, const ViewStep &step,
   }
   case ViewStep::Kind::Reshape:
     return fe::reshapeNode(part, whole.shape(), loc);
+  case ViewStep::Kind::Detach:
+  case ViewStep::Kind::Broadcast:
+    // Writes through them are refused before they get here (noInPlace).
+    throw Error("ember: internal error: a write through a read-only view");
   case ViewStep::Kind::Permute: {
     std::vector<int64_t> inverse(step.perm.size());
     for (size_t i = 0; i < step.perm.size(); ++i)
@@ -99,14 +107,20 @@ Tensor unapplyStep(const Tensor &whole, const ViewStep &step,
 void deriveView(TensorImpl &view) {
   TensorImpl &base = *view.base;
   fe::CallerLocation at(view.location);
-  std::optional<NoGradGuard> noGrad;
-  if (!view.gradMode)
-    noGrad.emplace();
+  fe::GradMode mode(view.gradMode); // as when the view was made
   Tensor value(base.node);
   for (const ViewStep &step : view.steps)
     value = applyStep(value, step, view.location);
   view.node = value.node();
   view.baseVersion = base.version;
+  view.baseNodeVersion = base.node->version;
+}
+
+/// Guards deriving views again: threads (DataLoader workers) may read one
+/// view at once.
+std::mutex &deriveMutex() {
+  static std::mutex mutex;
+  return mutex;
 }
 
 /// Guards every base's list of views (TensorImpl::views).
@@ -141,8 +155,12 @@ const fe::NodePtr &Tensor::node() const {
   static const fe::NodePtr none;
   if (!impl_)
     return none;
-  if (impl_->base && impl_->baseVersion != impl_->base->version)
-    deriveView(*impl_);
+  if (impl_->base) {
+    std::lock_guard<std::mutex> lock(deriveMutex());
+    if (impl_->baseVersion != impl_->base->version ||
+        impl_->baseNodeVersion != impl_->base->node->version)
+      deriveView(*impl_);
+  }
   return impl_->node;
 }
 
@@ -168,6 +186,7 @@ Tensor viewOf(const Tensor &base, Tensor view, ViewStep step, Loc loc) {
   v->steps.push_back(std::move(step));
   v->base = root;
   v->baseVersion = root->version;
+  v->baseNodeVersion = root->node->version;
   v->gradMode = is_grad_enabled();
   v->location = loc;
   // Reshaping a tensor is a read: threads (DataLoader workers) may do it to
@@ -189,11 +208,24 @@ Tensor withoutInPlace(Tensor t, const char *why) {
   return t;
 }
 
+void materializeLeaf(const Tensor &t, Loc loc) {
+  std::shared_ptr<TensorImpl> impl = TensorImpl::of(t);
+  if (!impl || t.node()->kind == OpKind::Leaf)
+    return;
+  t.realize(loc);
+  impl->node = leafSharing(*t.node(), t.node()->location);
+  // No longer a view; its own views derive again (the same values).
+  impl->base.reset();
+  impl->steps.clear();
+  ++impl->version;
+}
+
 Tensor gradOf(const NodePtr &leaf) {
   if (!leaf || !leaf->grad)
     return Tensor();
   Tensor g(leaf->grad);
   TensorImpl::of(g)->gradOf = leaf;
+  TensorImpl::of(g)->isGrad = true;
   return g;
 }
 
@@ -240,13 +272,17 @@ const Tensor &operandFor(const Tensor &t, const Tensor &other,
 
 /// Gives `self` (and its base and views) the value `value`, as an in-place
 /// op `op` at `loc` does.
-void assign(const Tensor &self, Tensor value, std::string_view op, Loc loc) {
+/// `fresh`: `value` was made by the op, not handed in by the user (whose
+/// node must stay its own).
+void assign(const Tensor &self, Tensor value, std::string_view op, Loc loc,
+            bool fresh = true) {
   checked(self, op, loc);
   std::shared_ptr<TensorImpl> impl = TensorImpl::of(self);
   if (impl->noInPlace)
     fail(op, impl->noInPlace, loc);
   const NodePtr &current = self.node();
   checked(value, op, loc);
+  NodePtr given = value.node();
   if (value.shape() != current->shape || !(value.device() == current->device))
     // On the tensor's device: a rank-0 value on the host joins any device.
     value = fe::broadcastOn(operandFor(self, value, op, loc), current->shape,
@@ -265,9 +301,26 @@ void assign(const Tensor &self, Tensor value, std::string_view op, Loc loc) {
          fmt::format("the value is on {} and the tensor on {}",
                      value.device().str(), current->device.str()),
          loc);
+  if (!fresh && value.node() == given)
+    value = fe::copyNode(value, loc);
 
   std::shared_ptr<TensorImpl> root = impl->base ? impl->base : impl;
   NodePtr rootNode = root->node;
+  if (root->isGrad) {
+    NodePtr leaf = root->gradOf.lock();
+    if (!leaf || leaf->grad != rootNode)
+      fail(op,
+           "this grad() is out of date: backward() or zero_grad() has "
+           "replaced the leaf's gradient since it was taken (PyTorch would "
+           "have written into the same tensor); call grad() again",
+           loc);
+  }
+  if (rootNode->kind == OpKind::Leaf && fe::pendingValue(rootNode) != rootNode)
+    fail(op,
+         "the tensor has an update pending from a training forward (a "
+         "batch norm's running statistics), which Ember applies with the "
+         "next computation: compute something first, then write",
+         loc);
   // The base's new value: through a view, the base with the view's part
   // replaced (each step undone from the innermost out).
   Tensor newRoot = value;
@@ -294,7 +347,12 @@ void assign(const Tensor &self, Tensor value, std::string_view op, Loc loc) {
     // to it): the value is computed now and becomes the leaf's data, as
     // nn::init and load_state_dict write parameters.
     newRoot.realize(loc);
-    const NodePtr &computed = newRoot.node();
+    NodePtr computed = newRoot.node();
+    // Buffers of its own: never one another tensor holds too.
+    if (computed->data && computed->data.use_count() > 1)
+      computed = newRoot.clone(loc).realize(loc).node();
+    if (computed->deviceData && computed->deviceData.use_count() > 1)
+      computed = newRoot.cpu(loc).to(newRoot.device(), loc).node();
     fe::setLeafData(*rootNode, computed->data, computed->deviceData);
     ++root->version;
     return;
@@ -321,6 +379,17 @@ void assign(const Tensor &self, Tensor value, std::string_view op, Loc loc) {
     leaf->grad = root->node;
 }
 
+/// div_'s value: true division, which an integer tensor cannot hold.
+Tensor trueDivInPlace(const Tensor &a, const Tensor &b, Loc loc) {
+  if (!isFloatingPoint(a.dtype()))
+    fail("div_",
+         fmt::format("true division of a {} tensor gives floats, which "
+                     "cannot be written into it (PyTorch refuses it too)",
+                     dtypeName(a.dtype())),
+         loc);
+  return div(a, b, loc);
+}
+
 } // namespace
 
 #define EMBER_INPLACE_BINARY(name, expr)                                       \
@@ -339,7 +408,7 @@ void assign(const Tensor &self, Tensor value, std::string_view op, Loc loc) {
 EMBER_INPLACE_BINARY(add_, add)
 EMBER_INPLACE_BINARY(sub_, sub)
 EMBER_INPLACE_BINARY(mul_, mul)
-EMBER_INPLACE_BINARY(div_, div)
+EMBER_INPLACE_BINARY(div_, trueDivInPlace)
 #undef EMBER_INPLACE_BINARY
 
 const Tensor &Tensor::copy_(const Tensor &src, Loc loc) const {
@@ -348,7 +417,7 @@ const Tensor &Tensor::copy_(const Tensor &src, Loc loc) const {
   Tensor value = src.to(dtype(), loc);
   if (!(value.device() == device()))
     value = value.to(device(), loc);
-  assign(*this, value, "copy_", loc);
+  assign(*this, value, "copy_", loc, /*fresh=*/false);
   return *this;
 }
 
@@ -488,7 +557,7 @@ IndexPlan planIndex(const Tensor &t, const std::vector<TensorIndex> &indices,
              loc);
       int64_t start = sliceBound(s.start, size, 0);
       int64_t stop = sliceBound(s.stop, size, size);
-      int64_t length = stop > start ? (stop - start + step - 1) / step : 0;
+      int64_t length = stop > start ? (stop - start - 1) / step + 1 : 0;
       if (length == 0)
         fail(op,
              fmt::format("the slice {}:{}:{} of dimension {} (size {}) is "
@@ -579,7 +648,7 @@ const Tensor &Tensor::index_put_(const std::vector<TensorIndex> &indices,
   }
   IndexPlan plan = planIndex(*this, indices, "index_put_", loc);
   Tensor target = boxView(*this, plan, loc);
-  assign(target, value, "index_put_", loc);
+  assign(target, value, "index_put_", loc, /*fresh=*/false);
   return *this;
 }
 

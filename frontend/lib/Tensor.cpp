@@ -537,11 +537,13 @@ Tensor Tensor::broadcast_to(Shape target, Loc loc) const {
          loc);
   if (target == n->shape)
     return *this;
+  fe::ViewStep step{fe::ViewStep::Kind::Broadcast, {}, {}, target};
   return fe::withoutInPlace(
-      Tensor(broadcastNode(n, target, loc, n->device)),
-      "the tensor is broadcast_to()'s result, whose elements PyTorch's "
-      "expand() would share: write to the tensor it was broadcast from, or "
-      "clone() it first");
+      fe::viewOf(*this, fe::broadcastNodeOf(*this, target, loc),
+                 std::move(step), loc),
+      "the tensor is broadcast_to()'s result, several of whose elements "
+      "share one value (PyTorch's expand() refuses such writes too): write "
+      "to the tensor it was broadcast from, or clone() it first");
 }
 
 //===----------------------------------------------------------------------===//
@@ -549,6 +551,11 @@ Tensor Tensor::broadcast_to(Shape target, Loc loc) const {
 //===----------------------------------------------------------------------===//
 
 namespace fe {
+
+Tensor broadcastNodeOf(const Tensor &x, const Shape &shape, Loc loc) {
+  const NodePtr &n = x.node();
+  return Tensor(broadcastNode(n, shape, loc, n->device));
+}
 
 Tensor sliceBox(const Tensor &x, std::vector<int64_t> offsets,
                 std::vector<int64_t> strides, Shape shape, Loc loc) {
@@ -957,27 +964,32 @@ NoGradGuard::NoGradGuard() : previous_(gradEnabled) { gradEnabled = false; }
 NoGradGuard::~NoGradGuard() { gradEnabled = previous_; }
 bool is_grad_enabled() { return gradEnabled; }
 
+fe::GradMode::GradMode(bool on) : previous_(gradEnabled) { gradEnabled = on; }
+fe::GradMode::~GradMode() { gradEnabled = previous_; }
+
 /// PyTorch's detach() shares the values, Ember's is a copy.
 constexpr const char *kDetachedNoInPlace =
-    "the tensor is detach()'s result, which shares its values with the "
-    "original in PyTorch but not in Ember: write to the original under "
-    "NoGradGuard instead, or clone() it first";
+    "the tensor is detach()'s result: writes to it would reach the "
+    "original in PyTorch, and Ember does not write through a detach(); "
+    "write to the original under NoGradGuard instead, or clone() it first";
 
-Tensor Tensor::detach(Loc loc) const {
-  const NodePtr &n = checked(*this, "detach", loc);
+NodePtr fe::leafSharing(const Node &n, Loc loc) {
+  auto leaf = std::make_shared<Node>();
+  leaf->shape = n.shape;
+  leaf->dtype = n.dtype;
+  leaf->data = n.data;
+  leaf->deviceData = n.deviceData;
+  leaf->device = n.device;
+  leaf->location = loc;
+  return leaf;
+}
+
+Tensor fe::detachNode(const Tensor &x, Loc loc) {
+  const NodePtr &n = x.node();
   if (!n->requiresGrad)
-    return *this;
-  if (n->isRealized()) {
-    // A leaf sharing the data: no copy.
-    auto leaf = std::make_shared<Node>();
-    leaf->shape = n->shape;
-    leaf->dtype = n->dtype;
-    leaf->data = n->data;
-    leaf->deviceData = n->deviceData;
-    leaf->device = n->device;
-    leaf->location = loc;
-    return fe::withoutInPlace(Tensor(leaf), kDetachedNoInPlace);
-  }
+    return x;
+  if (n->isRealized()) // a leaf sharing the data: no copy
+    return Tensor(fe::leafSharing(*n, loc));
   // A same-shape reshape: the identity for values (folded away by the
   // compiler), and a node without requiresGrad for autograd.
   auto node = std::make_shared<Node>();
@@ -988,7 +1000,18 @@ Tensor Tensor::detach(Loc loc) const {
   node->shape = n->shape;
   node->dtype = n->dtype;
   node->location = loc;
-  return fe::withoutInPlace(Tensor(node), kDetachedNoInPlace);
+  return Tensor(node);
+}
+
+Tensor Tensor::detach(Loc loc) const {
+  const NodePtr &n = checked(*this, "detach", loc);
+  if (!n->requiresGrad)
+    return *this;
+  // A view, so that it follows writes to this tensor, as PyTorch's does.
+  fe::ViewStep step{fe::ViewStep::Kind::Detach, {}, {}, n->shape};
+  return fe::withoutInPlace(
+      fe::viewOf(*this, fe::detachNode(*this, loc), std::move(step), loc),
+      kDetachedNoInPlace);
 }
 
 std::string export_graph(const std::vector<Tensor> &outputs, Loc loc) {

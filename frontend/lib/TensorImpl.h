@@ -24,7 +24,10 @@ namespace ember::fe {
 /// (offsets and strides, Node::window's layout), a reshape, or a
 /// permutation; `shape` is the step's result.
 struct ViewStep {
-  enum class Kind : uint8_t { Box, Reshape, Permute };
+  /// Detach and Broadcast are read-only views (writes to them are refused:
+  /// TensorImpl::noInPlace), kept as views so that they follow writes to
+  /// their base as PyTorch's detach() and expand() do.
+  enum class Kind : uint8_t { Box, Reshape, Permute, Detach, Broadcast };
   Kind kind;
   std::vector<int64_t> window; ///< Box: offsets, then strides
   std::vector<int64_t> perm;   ///< Permute
@@ -44,6 +47,9 @@ struct TensorImpl {
   /// The base's version `node` was derived at; when the base has moved on,
   /// node() derives it again from the base's new value.
   uint64_t baseVersion = 0;
+  /// The base's node's own version then (a leaf's data replaced in place,
+  /// by an optimizer step or a write under NoGradGuard, moves it on).
+  uint64_t baseNodeVersion = 0;
   /// Whether autograd was on when the view was made (deriving it again
   /// records as then).
   bool gradMode = true;
@@ -53,6 +59,7 @@ struct TensorImpl {
   /// A tensor returned by grad(): the leaf whose gradient it is (an
   /// in-place write replaces that gradient).
   std::weak_ptr<Node> gradOf;
+  bool isGrad = false;
   /// Why an in-place write to this tensor would differ from PyTorch's,
   /// where it shares values that Ember copied (detach(), broadcast_to()),
   /// or null.
@@ -81,6 +88,27 @@ Tensor permuteNode(const Tensor &x, std::vector<int64_t> perm,
                    std::source_location loc);
 /// A node with `x`'s value and gradient (a same-shape reshape).
 Tensor copyNode(const Tensor &x, std::source_location loc);
+/// While alive, autograd recording on this thread is `on` (NoGradGuard
+/// only turns it off).
+class GradMode {
+public:
+  explicit GradMode(bool on);
+  ~GradMode();
+  GradMode(const GradMode &) = delete;
+  GradMode &operator=(const GradMode &) = delete;
+
+private:
+  bool previous_;
+};
+
+/// A leaf holding realised `n`'s buffers (no copy), located at `loc`.
+NodePtr leafSharing(const Node &n, std::source_location loc);
+/// detach()'s node (no view): `x` itself when it needs no gradient.
+Tensor detachNode(const Tensor &x, std::source_location loc);
+/// broadcast_to()'s node (no view).
+Tensor broadcastNodeOf(const Tensor &x, const Shape &shape,
+                       std::source_location loc);
+
 /// `x` broadcast to `shape` on `device` (where a rank-0 host tensor may
 /// join, as in binary ops); `x` itself if it is on another device.
 Tensor broadcastOn(const Tensor &x, Shape shape, const Device &device,
@@ -101,6 +129,11 @@ Tensor viewOf(const Tensor &base, Tensor view, ViewStep step,
 /// `t`, whose in-place writes are refused with `why` (a tensor PyTorch
 /// makes share another's values where Ember copies).
 Tensor withoutInPlace(Tensor t, const char *why);
+/// Makes `t`, which must need no gradient, a leaf holding its value
+/// (computed now), as PyTorch takes a tensor without autograd history for
+/// a leaf: requires_grad_() and module buffers need one. A view stops
+/// being one.
+void materializeLeaf(const Tensor &t, std::source_location loc);
 /// The gradient of `leaf` as grad() returns it: writing to it in place
 /// changes the leaf's gradient.
 Tensor gradOf(const NodePtr &leaf);

@@ -76,7 +76,8 @@ void pngError(png_structp png, png_const_charp message) {
 void pngWarning(png_structp, png_const_charp) {}
 
 /// Decodes into `rgb` (resized here); returns "" or what is wrong.
-std::string decodePng(FILE *file, std::vector<uint8_t> &rgb, uint32_t &width,
+std::string decodePng(FILE *file, std::vector<uint8_t> &rgb,
+                      std::vector<png_bytep> &rows, uint32_t &width,
                       uint32_t &height) {
   PngError error;
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &error,
@@ -84,9 +85,12 @@ std::string decodePng(FILE *file, std::vector<uint8_t> &rgb, uint32_t &width,
   if (!png)
     return "cannot start libpng";
   png_infop info = png_create_info_struct(png);
-  std::vector<png_bytep> rows;
-  if (!info || setjmp(error.jump)) {
-    png_destroy_read_struct(&png, info ? &info : nullptr, nullptr);
+  if (!info) {
+    png_destroy_read_struct(&png, nullptr, nullptr);
+    return "cannot start libpng";
+  }
+  if (setjmp(error.jump)) {
+    png_destroy_read_struct(&png, &info, nullptr);
     return std::string("not a valid PNG file: ") + error.message;
   }
   png_init_io(png, file);
@@ -162,6 +166,13 @@ std::string decodeJpeg(FILE *file, std::vector<uint8_t> &rgb, uint32_t &width,
   jpeg_create_decompress(&info);
   jpeg_stdio_src(&info, file);
   jpeg_read_header(&info, TRUE);
+  // Before jpeg_start_decompress, which allocates for the whole image.
+  if (uint64_t(info.image_width) * info.image_height > kMaxPixels) {
+    uint32_t w = info.image_width, h = info.image_height;
+    jpeg_destroy_decompress(&info);
+    return tooLarge(w, h);
+  }
+  info.mem->max_memory_to_use = long(kMaxPixels) * 16;
   if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
     jpeg_destroy_decompress(&info);
     return "a CMYK JPEG (PIL converts those its own way)";
@@ -201,11 +212,14 @@ Tensor read_image_rgb(const fs::path &path, std::source_location loc) {
   unsigned char magic[8] = {};
   size_t got = std::fread(magic, 1, sizeof(magic), file.get());
   std::rewind(file.get());
+  // (Declared here: the decoders longjmp, and no object of theirs may
+  // change between their setjmp and a longjmp.)
   std::vector<uint8_t> rgb;
+  std::vector<png_bytep> rows;
   uint32_t width = 0, height = 0;
   std::string why;
   if (got == 8 && png_sig_cmp(magic, 0, 8) == 0)
-    why = decodePng(file.get(), rgb, width, height);
+    why = decodePng(file.get(), rgb, rows, width, height);
   else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
     why = decodeJpeg(file.get(), rgb, width, height);
   else

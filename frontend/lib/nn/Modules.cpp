@@ -7,6 +7,7 @@
 #include "ember/nn/Modules.h"
 
 #include "../Realize.h"
+#include "../TensorImpl.h"
 
 #include <fmt/format.h>
 
@@ -178,6 +179,10 @@ Tensor batch_norm(const Tensor &input, const Tensor &running_mean,
     auto update = [&](const Tensor &running, const Tensor &batch) {
       if (!running.defined())
         return;
+      // A buffer written in place (reset_running_stats' zero_()) holds a
+      // recorded value: computed now, it becomes a leaf again.
+      if (!running.requires_grad())
+        fe::materializeLeaf(running, loc);
       if (running.node()->kind != fe::OpKind::Leaf || running.requires_grad())
         fail("running statistics must be tensors with values that do not "
              "require grad");

@@ -12,6 +12,7 @@
 #include "TrainingTest.h"
 
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 using namespace ember;
@@ -367,6 +368,100 @@ TEST_P(IndexingTest, NumpyAndBlobs) {
   Tensor r = rand_like(f);
   EXPECT_TRUE(r.device() == device_);
   EXPECT_EQ(randn_like(f).shape(), (Shape{3, 2}));
+}
+
+// Regressions from this feature's review: each of these once went wrong.
+TEST_P(IndexingTest, ReviewedCorners) {
+  // A view derived again under NoGradGuard keeps its gradient afterwards.
+  Tensor w = ones({4}).to(device_);
+  w.requires_grad_();
+  Tensor x = zeros({4}).to(device_);
+  Tensor v = x.slice(0, 0, 2);
+  x.add_(w);
+  {
+    NoGradGuard noGrad;
+    EXPECT_EQ(v.to_vector(), (std::vector<float>{1, 1}));
+  }
+  v.sum().backward();
+  EXPECT_EQ(w.grad().to_vector(), (std::vector<float>{1, 1, 0, 0}));
+  w.zero_grad_();
+
+  // copy_ gives the tensor a value of its own: the source's graph is not
+  // marked written over, and its buffer is not shared.
+  Tensor y = full({4}, 2.0).to(device_);
+  Tensor z = (y * w).sum();
+  Tensor c = zeros({4}).to(device_);
+  c.copy_(y);
+  c.add_(1);
+  z.backward();
+  EXPECT_EQ(w.grad().to_vector(), (std::vector<float>{2, 2, 2, 2}));
+  {
+    NoGradGuard noGrad;
+    w.copy_(y);
+  }
+  if (device_.is_cpu()) {
+    w.data_ptr<float>()[0] = 9;
+    EXPECT_EQ(y.to_vector(), (std::vector<float>{2, 2, 2, 2}));
+  }
+
+  // A grad() taken before another backward() is out of date.
+  Tensor g = w.grad();
+  (w * 3.0).sum().backward();
+  EXPECT_NE(errorOf([&] { g.mul_(1); }).find("this grad() is out of date"),
+            std::string::npos);
+  w.zero_grad_();
+
+  // A leaf written under NoGradGuard between the forward and backward():
+  // refused, as PyTorch's version counter refuses it.
+  Tensor sq = (w * w).sum();
+  {
+    NoGradGuard noGrad;
+    w.add_(1);
+  }
+  EXPECT_NE(
+      errorOf([&] { sq.backward(); }).find("was replaced in place afterwards"),
+      std::string::npos);
+
+  // A tensor written in place is still a leaf for requires_grad_().
+  Tensor u = ones({3}).to(device_);
+  u.mul_(0.5);
+  u.requires_grad_();
+  (u * u).sum().backward();
+  EXPECT_EQ(u.grad().to_vector(), (std::vector<float>{1, 1, 1}));
+
+  // A batch norm's running statistics reset in place (PyTorch's
+  // reset_running_stats()) still train; while a forward's update is
+  // pending, a write is refused.
+  nn::BatchNorm2d bn(2);
+  bn.to(device_);
+  Tensor input = arange(16).reshape({2, 2, 2, 2}).to(device_);
+  Tensor out = bn(input);
+  EXPECT_NE(errorOf([&] {
+              bn.running_mean.zero_();
+            }).find("an update pending from a training forward"),
+            std::string::npos);
+  out.realize();
+  bn.running_mean.zero_();
+  bn.running_var.fill_(1);
+  bn(input).realize();
+  // mean of channel 0: (0..3, 8..11) = 5.5; momentum 0.1.
+  EXPECT_FLOAT_EQ(bn.running_mean.to_vector()[0], 0.55f);
+
+  // detach() follows writes to its original, as PyTorch's shares them.
+  Tensor h = ones({3}).to(device_) * 2.0;
+  Tensor d = h.detach();
+  h.add_(1);
+  EXPECT_EQ(d.to_vector(), (std::vector<float>{3, 3, 3}));
+
+  // A step beyond the size, and true division of integers.
+  EXPECT_EQ(arange(5)
+                .to(device_)
+                .index({Slice(0, None, std::numeric_limits<int64_t>::max())})
+                .to_vector(),
+            (std::vector<float>{0}));
+  Tensor i = arange(3, DType::Int64).to(device_);
+  EXPECT_NE(errorOf([&] { i.div_(2); }).find("div_: true division of a int64"),
+            std::string::npos);
 }
 
 EMBER_ON_EACH_DEVICE(IndexingTest);
