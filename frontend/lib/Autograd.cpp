@@ -56,6 +56,15 @@ Tensor expandReduced(const Tensor &g, const Shape &inShape,
   return gk.broadcast_to(inShape);
 }
 
+/// `node`'s value as the errors below name it: "float32 [3] tensor" for a
+/// leaf, "float32 [3] result of exp" for an op.
+std::string valueName(const Node &node) {
+  return fmt::format("{} {} {}", dtypeName(node.dtype), shapeStr(node.shape),
+                     node.kind == OpKind::Leaf
+                         ? std::string("tensor")
+                         : "result of " + std::string(fe::opName(node.kind)));
+}
+
 /// `node`'s value, for a gradient formula that needs it: an Error, as
 /// PyTorch's for a saved tensor, if the tensor holding it was written in
 /// place since (the graph computes the gradient of the values before the
@@ -64,15 +73,11 @@ Tensor saved(const NodePtr &node) {
   if (node->overwritten)
     throw Error(fmt::format(
         "backward: one of the values needed for gradient computation was "
-        "modified by an in-place operation: the {} {} {} recorded at {} was "
+        "modified by an in-place operation: the {} recorded at {} was "
         "written over at {} (the tensor is at version {}; the gradient "
         "needs version {}). Write to a clone() instead, or after "
         "backward()",
-        dtypeName(node->dtype), shapeStr(node->shape),
-        node->kind == OpKind::Leaf
-            ? std::string("tensor")
-            : "result of " + std::string(fe::opName(node->kind)),
-        fe::formatLocation(node->location),
+        valueName(*node), fe::formatLocation(node->location),
         fe::formatLocation(node->overwrittenAt), node->overwrittenVersion,
         node->overwrittenVersion - 1));
   return Tensor(node);
@@ -87,14 +92,11 @@ Tensor savedInput(const NodePtr &node, size_t i) {
   if (i < node->inputVersions.size() && node->inputVersions[i] != in->version)
     throw Error(fmt::format(
         "backward: one of the values needed for gradient computation was "
-        "modified by an in-place operation: the {} {} {} that {} (recorded "
+        "modified by an in-place operation: the {} that {} (recorded "
         "at {}) read was replaced in place afterwards (it is at version {}; "
         "the gradient needs version {})",
-        dtypeName(in->dtype), shapeStr(in->shape),
-        in->kind == OpKind::Leaf
-            ? std::string("tensor")
-            : "result of " + std::string(fe::opName(in->kind)),
-        fe::opName(node->kind), fe::formatLocation(node->location), in->version,
+        valueName(*in), fe::opName(node->kind),
+        fe::formatLocation(node->location), in->version,
         node->inputVersions[i]));
   return saved(in);
 }
