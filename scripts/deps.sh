@@ -11,6 +11,7 @@ EMBER_PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools libomp-22-dev
   libfmt-dev libgtest-dev zlib1g-dev nlohmann-json3-dev libonnx-dev libprotobuf-dev
   libpng-dev libjpeg62-turbo-dev
+  openmpi-bin libopenmpi-dev
   dataset-fashion-mnist
 )
 

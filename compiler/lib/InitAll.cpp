@@ -19,6 +19,7 @@
 
 void mlir::ember::registerAllEmberDialects(DialectRegistry &registry) {
   registry.insert<EmberDialect>();
+  registerEmberBufferizationModels(registry);
   // The pipelines go through most of upstream's core dialects; registering
   // them all (plus their interface implementations) keeps every stage
   // parseable from ember-opt.

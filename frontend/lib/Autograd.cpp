@@ -10,6 +10,7 @@
 
 #include "Realize.h"
 #include "TensorImpl.h"
+#include "ember/distributed/Distributed.h"
 #include "ember/frontend/Tensor.h"
 
 #include <fmt/format.h>
@@ -250,6 +251,10 @@ std::vector<Tensor> inputGradients(const NodePtr &node, const Tensor &g) {
         "max_pool2d_grad (recorded at {}): second derivatives of max pooling "
         "are not supported",
         fe::formatLocation(node->location)));
+  case OpKind::AllReduce:
+    // Each rank's input adds to every rank's result: its gradient is the
+    // sum of every rank's (torch.distributed.nn.all_reduce's rule).
+    return {distributed::all_reduce(g)};
   case OpKind::Cast:
     if (isFloatingPoint(node->inputs[0]->dtype))
       return {g.to(node->inputs[0]->dtype)};
@@ -368,7 +373,57 @@ std::vector<std::weak_ptr<Node>> &gradientLeaves() {
   return leaves;
 }
 
+struct GradientsHooks {
+  std::mutex mutex;
+  uint64_t next = 1;
+  std::vector<std::pair<uint64_t, std::function<void(fe::LeafGradients &)>>>
+      hooks;
+};
+
+GradientsHooks &gradientsHooks() {
+  static GradientsHooks *hooks = new GradientsHooks; // used until exit
+  return *hooks;
+}
+
+/// Runs the registered hooks on `arrived`, checking what they give back.
+void runGradientsHooks(fe::LeafGradients &arrived) {
+  std::vector<std::function<void(fe::LeafGradients &)>> hooks;
+  {
+    GradientsHooks &all = gradientsHooks();
+    std::lock_guard<std::mutex> lock(all.mutex);
+    for (auto &[id, hook] : all.hooks)
+      hooks.push_back(hook);
+  }
+  for (auto &hook : hooks) {
+    fe::LeafGradients before = arrived;
+    hook(arrived);
+    bool same = arrived.size() == before.size();
+    for (size_t i = 0; same && i < arrived.size(); ++i) {
+      const fe::NodePtr &g = arrived[i].second, &was = before[i].second;
+      same = arrived[i].first == before[i].first && g &&
+             g->shape == was->shape && g->dtype == was->dtype &&
+             g->device == was->device;
+    }
+    if (!same)
+      throw Error("backward: a gradients hook changed the leaves, or gave a "
+                  "gradient of another shape, dtype or device");
+  }
+}
+
 } // namespace
+
+uint64_t fe::addGradientsHook(std::function<void(LeafGradients &)> hook) {
+  GradientsHooks &all = gradientsHooks();
+  std::lock_guard<std::mutex> lock(all.mutex);
+  all.hooks.emplace_back(all.next, std::move(hook));
+  return all.next++;
+}
+
+void fe::removeGradientsHook(uint64_t id) {
+  GradientsHooks &all = gradientsHooks();
+  std::lock_guard<std::mutex> lock(all.mutex);
+  std::erase_if(all.hooks, [&](const auto &h) { return h.first == id; });
+}
 
 bool Tensor::requires_grad() const { return node() && node()->requiresGrad; }
 
@@ -419,14 +474,19 @@ void Tensor::backward(const Tensor &gradient, bool /*retain_graph*/,
   std::optional<NoGradGuard> noGrad;
   if (!create_graph)
     noGrad.emplace();
-  propagate({{node(), seed}}, [](const NodePtr &node, const Tensor &g) {
+  fe::LeafGradients arrived;
+  propagate({{node(), seed}}, [&](const NodePtr &node, const Tensor &g) {
     if (node->kind != OpKind::Leaf)
       return false;
-    if (!node->grad)
-      gradientLeaves().push_back(node);
-    node->grad = node->grad ? (Tensor(node->grad) + g).node() : g.node();
+    arrived.emplace_back(node, g.node());
     return true;
   });
+  runGradientsHooks(arrived);
+  for (auto &[leaf, g] : arrived) {
+    if (!leaf->grad)
+      gradientLeaves().push_back(leaf);
+    leaf->grad = leaf->grad ? (Tensor(leaf->grad) + Tensor(g)).node() : g;
+  }
   // The step that realises the gradients also realises this tensor, so that
   // a later item() reads the value computed with the weights of this step.
   std::vector<std::weak_ptr<Node>> &roots = pendingRoots();

@@ -133,6 +133,46 @@ void realize(const std::vector<NodePtr> &requested, std::source_location loc,
 }
 
 namespace {
+std::atomic<bool> collectivesRecorded{false};
+} // namespace
+
+void noteCollectiveRecorded() {
+  collectivesRecorded.store(true, std::memory_order_relaxed);
+}
+
+namespace {
+
+/// Adds to `targets` every all-reduce not yet computed that they need: its
+/// result is kept, so that it runs once, however many graphs read it. A
+/// gradient bucket's sum is read by each gradient in it; computed again by
+/// each graph that reads one, it would run as many collectives as the rank
+/// reads gradients, and ranks that read theirs differently (rank 0 logging
+/// a gradient's norm, say) would wait for each other for ever, or sum the
+/// wrong buffers.
+void keepCollectiveResults(std::vector<NodePtr> &targets) {
+  if (!collectivesRecorded.load(std::memory_order_relaxed))
+    return;
+  std::unordered_set<Node *> seen;
+  std::vector<Node *> stack;
+  for (const NodePtr &t : targets) {
+    seen.insert(t.get());
+    stack.push_back(t.get());
+  }
+  std::vector<NodePtr> found;
+  while (!stack.empty()) {
+    Node *n = stack.back();
+    stack.pop_back();
+    for (const NodePtr &in : n->inputs) {
+      if (in->isRealized() || !seen.insert(in.get()).second)
+        continue;
+      if (in->kind == OpKind::AllReduce)
+        found.push_back(in);
+      stack.push_back(in.get());
+    }
+  }
+  targets.insert(targets.end(), found.begin(), found.end());
+}
+
 void realizeTargets(const std::vector<NodePtr> &requested,
                     std::source_location loc,
                     const std::vector<InPlace> &inPlace) {
@@ -144,6 +184,7 @@ void realizeTargets(const std::vector<NodePtr> &requested,
       targets.push_back(t);
   if (targets.empty())
     return;
+  keepCollectiveResults(targets);
   checkInputVersions(targets, loc);
 
   // Each result's size; one too large to exist fails here, before anything

@@ -36,6 +36,10 @@ private:
   bool outermost_;
 };
 
+/// Called when an all-reduce is recorded: from then on, realising a graph
+/// keeps the result of every all-reduce it computes (see Realize.cpp).
+void noteCollectiveRecorded();
+
 /// Computes every node of `targets` that has no data yet: the graph leading
 /// to them becomes one ember function, which is compiled (or found in the
 /// cache) and run. Afterwards each target holds its data and has released

@@ -10,7 +10,9 @@
 
 #include "Realize.h"
 #include "TensorImpl.h"
+#include "ember/distributed/Distributed.h"
 #include "ember/frontend/Print.h"
+#include "ember/runtime/Collectives.h"
 #include "ember/runtime/Half.h"
 
 #include <fmt/format.h>
@@ -1622,5 +1624,49 @@ std::ostream &operator<<(std::ostream &os, const Tensor &t) {
                                 n->dtype, n->shape,
                                 n->device.is_cpu() ? "" : n->device.str());
 }
+
+//===----------------------------------------------------------------------===//
+// distributed: what needs no MPI (the rest is in lib/distributed/Mpi.cpp)
+//===----------------------------------------------------------------------===//
+
+namespace distributed {
+
+bool is_initialized() { return rt::collectiveBackend() != nullptr; }
+
+int rank() {
+  rt::CollectiveBackend *backend = rt::collectiveBackend();
+  return backend ? backend->rank() : 0;
+}
+
+int world_size() {
+  rt::CollectiveBackend *backend = rt::collectiveBackend();
+  return backend ? backend->worldSize() : 1;
+}
+
+Tensor all_reduce(const Tensor &tensor, ReduceOp op, Loc loc) {
+  const NodePtr &n = checked(tensor, "all_reduce", loc);
+  if (n->dtype != DType::Float32 && n->dtype != DType::Float64)
+    fail("all_reduce",
+         fmt::format("takes float32 or float64 tensors, not {}",
+                     dtypeName(n->dtype)),
+         loc);
+  if (!n->device.is_cpu())
+    fail("all_reduce",
+         fmt::format("the tensor is on {}: collectives on a CUDA device "
+                     "(NCCL) are not built yet; all-reduce on the CPU",
+                     n->device.str()),
+         loc);
+  fe::noteCollectiveRecorded();
+  Tensor sum(makeNode(OpKind::AllReduce, {n}, n->shape, n->dtype, loc));
+  if (op == ReduceOp::Avg)
+    return sum / static_cast<double>(world_size());
+  return sum;
+}
+
+void all_reduce_(Tensor &tensor, ReduceOp op, Loc loc) {
+  tensor.copy_(all_reduce(tensor, op, loc), loc);
+}
+
+} // namespace distributed
 
 } // namespace ember

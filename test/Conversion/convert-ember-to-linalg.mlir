@@ -1,4 +1,8 @@
 // RUN: ember-opt %s -convert-ember-to-linalg -split-input-file | FileCheck %s
+// RUN: ember-opt %s -split-input-file --ember-to-linalg-pipeline \
+// RUN:   --ember-cpu-bufferize-pipeline | FileCheck %s --check-prefix=BUFCHAIN
+// RUN: ember-opt %s -convert-ember-to-linalg=elementwise-scatters \
+// RUN:   -split-input-file | FileCheck %s --check-prefix=GPUSCATTER
 
 // One section per lowering pattern in EmberToLinalg.cpp. Results are
 // destination-passing linalg on tensors.
@@ -1302,9 +1306,9 @@ func.func @random_uniform(%seed: tensor<i64>, %offset: tensor<i64>) -> tensor<4x
 // -----
 
 //===----------------------------------------------------------------------===//
-// ember.slice: a copy through offsets + i * strides; ember.slice_scatter: an
-// elementwise generic over dest that reads the source by computed index
-// inside the box.
+// ember.slice: a copy through offsets + i * strides; ember.slice_scatter: a
+// tensor.insert_slice (bufferized, a copy into a view of dest's buffer: it
+// costs the box, not dest).
 //===----------------------------------------------------------------------===//
 
 // CHECK-DAG: #[[$IN:.*]] = affine_map<(d0, d1) -> (d0 + 1, d1 * 2 + 1)>
@@ -1341,18 +1345,79 @@ func.func @slice_cut_short(%x: tensor<4x6xf32>) -> tensor<2x3xf32> {
 
 // CHECK-LABEL: func.func @slice_scatter
 // CHECK-SAME: (%[[D:.*]]: tensor<4x6xf32>, %[[S:.*]]: tensor<4x3xf32>)
-// CHECK: linalg.generic
-// CHECK-SAME: ins(%[[D]] : tensor<4x6xf32>)
-// CHECK: ^bb0(%[[OLD:.*]]: f32, %{{.*}}: f32):
+// CHECK-NOT: linalg.generic
+// CHECK: %[[R:.*]] = tensor.insert_slice %[[S]] into %[[D]][0, 1] [4, 3] [1, 2] : tensor<4x3xf32> into tensor<4x6xf32>
+// CHECK: return %[[R]]
+// For the GPU plan (elementwise-scatters), which cannot copy into a view: a
+// generic over dest that reads the source by computed index inside the box.
+// GPUSCATTER-LABEL: func.func @slice_scatter
+// GPUSCATTER-SAME: (%[[D:.*]]: tensor<4x6xf32>, %[[S:.*]]: tensor<4x3xf32>)
+// GPUSCATTER-NOT: tensor.insert_slice
+// GPUSCATTER: linalg.generic
+// GPUSCATTER-SAME: ins(%[[D]] : tensor<4x6xf32>)
+// GPUSCATTER: ^bb0(%[[OLD:.*]]: f32, %{{.*}}: f32):
 // Dimension 0 is whole: no test on it.
-// CHECK: %[[I0:.*]] = linalg.index 0 : index
-// CHECK: %[[I1:.*]] = linalg.index 1 : index
-// CHECK: arith.remsi
-// CHECK: %[[Q:.*]] = arith.divsi
-// CHECK: %[[V:.*]] = tensor.extract %[[S]][%[[I0]], %{{.*}}] : tensor<4x3xf32>
-// CHECK: %[[R:.*]] = arith.select %{{.*}}, %[[V]], %[[OLD]] : f32
-// CHECK: linalg.yield %[[R]]
+// GPUSCATTER: %[[I0:.*]] = linalg.index 0 : index
+// GPUSCATTER: %[[I1:.*]] = linalg.index 1 : index
+// GPUSCATTER: arith.remsi
+// GPUSCATTER: %[[Q:.*]] = arith.divsi
+// GPUSCATTER: %[[V:.*]] = tensor.extract %[[S]][%[[I0]], %{{.*}}] : tensor<4x3xf32>
+// GPUSCATTER: %[[R:.*]] = arith.select %{{.*}}, %[[V]], %[[OLD]] : f32
+// GPUSCATTER: linalg.yield %[[R]]
 func.func @slice_scatter(%d: tensor<4x6xf32>, %s: tensor<4x3xf32>) -> tensor<4x6xf32> {
   %0 = ember.slice_scatter %d, %s offsets = [0, 1] strides = [1, 2] : (tensor<4x6xf32>, tensor<4x3xf32>) -> tensor<4x6xf32>
   return %0 : tensor<4x6xf32>
+}
+
+// -----
+
+// A chain of boxes written into one fresh tensor (what cat and gradient
+// buckets record) bufferizes into one buffer: each box a copy into a view
+// of it, no pass over the whole per box. The boxes cover the destination,
+// so its values (the broadcast) are dead: the first box goes into a
+// tensor.empty, and nothing fills the buffer.
+// CHECK-LABEL: func.func @slice_scatter_chain
+// CHECK-SAME: (%[[A:.*]]: tensor<4xf32>, %[[B:.*]]: tensor<5xf32>, %{{.*}}: tensor<f32>)
+// CHECK: linalg.generic
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<9xf32>
+// CHECK-NEXT: %[[R1:.*]] = tensor.insert_slice %[[A]] into %[[E]][0] [4] [1]
+// CHECK: tensor.insert_slice %[[B]] into %[[R1]][4] [5] [1]
+// BUFCHAIN-LABEL: func.func @slice_scatter_chain
+// BUFCHAIN-SAME: %[[OUT:[a-z0-9]+]]: memref<9xf32>)
+// BUFCHAIN-NOT: linalg.generic
+// BUFCHAIN: %[[V1:.*]] = memref.subview %[[OUT]][0] [4] [1]
+// BUFCHAIN: memref.copy %{{.*}}, %[[V1]]
+// BUFCHAIN: %[[V2:.*]] = memref.subview %[[OUT]][4] [5] [1]
+// BUFCHAIN: memref.copy %{{.*}}, %[[V2]]
+// BUFCHAIN-NOT: linalg.generic
+// BUFCHAIN: return
+func.func @slice_scatter_chain(%a: tensor<4xf32>, %b: tensor<5xf32>, %z: tensor<f32>) -> tensor<9xf32> {
+  %0 = ember.broadcast_to %z : tensor<f32> -> tensor<9xf32>
+  %1 = ember.slice_scatter %0, %a offsets = [0] strides = [1] : (tensor<9xf32>, tensor<4xf32>) -> tensor<9xf32>
+  %2 = ember.slice_scatter %1, %b offsets = [4] strides = [1] : (tensor<9xf32>, tensor<5xf32>) -> tensor<9xf32>
+  return %2 : tensor<9xf32>
+}
+
+// -----
+
+// Must not fire: boxes that leave part of the destination (element 8), or
+// overlap (the second rewrites element 3), keep it: its values are read.
+// CHECK-LABEL: func.func @slice_scatter_chain_partial
+// CHECK: %[[D:.*]] = linalg.generic
+// CHECK: tensor.insert_slice %{{.*}} into %[[D]][0] [4] [1]
+// CHECK-LABEL: func.func @slice_scatter_chain_overlapping
+// CHECK: %[[D:.*]] = linalg.generic
+// CHECK: tensor.insert_slice %{{.*}} into %[[D]][0] [4] [1]
+func.func @slice_scatter_chain_partial(%a: tensor<4xf32>, %b: tensor<4xf32>, %z: tensor<f32>) -> tensor<9xf32> {
+  %0 = ember.broadcast_to %z : tensor<f32> -> tensor<9xf32>
+  %1 = ember.slice_scatter %0, %a offsets = [0] strides = [1] : (tensor<9xf32>, tensor<4xf32>) -> tensor<9xf32>
+  %2 = ember.slice_scatter %1, %b offsets = [4] strides = [1] : (tensor<9xf32>, tensor<4xf32>) -> tensor<9xf32>
+  return %2 : tensor<9xf32>
+}
+func.func @slice_scatter_chain_overlapping(%a: tensor<4xf32>, %b: tensor<5xf32>, %c: tensor<1xf32>, %z: tensor<f32>) -> tensor<9xf32> {
+  %0 = ember.broadcast_to %z : tensor<f32> -> tensor<9xf32>
+  %1 = ember.slice_scatter %0, %a offsets = [0] strides = [1] : (tensor<9xf32>, tensor<4xf32>) -> tensor<9xf32>
+  %2 = ember.slice_scatter %1, %c offsets = [3] strides = [1] : (tensor<9xf32>, tensor<1xf32>) -> tensor<9xf32>
+  %3 = ember.slice_scatter %2, %b offsets = [3] strides = [1] : (tensor<9xf32>, tensor<5xf32>) -> tensor<9xf32>
+  return %3 : tensor<9xf32>
 }

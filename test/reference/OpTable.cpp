@@ -6,6 +6,9 @@
 
 #include "OpTable.h"
 
+#include "ember/distributed/Distributed.h"
+#include "ember/runtime/Collectives.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -274,6 +277,37 @@ OpInputs logits(Draw &d) { return {d.floats({d.size(), d.size(40)}, -5, 5)}; }
 OpInputs classification(Draw &d) {
   Tensor x = logits(d)[0];
   return {x, d.ints({x.size(0)}, 0, x.size(1) - 1)};
+}
+
+/// A job of three ranks in one process: the other two hold 2x + 1 and
+/// -x / 2 where this one holds x, so the sum is x + (2x + 1) - x / 2,
+/// computed in the buffer's precision (the reference evaluator and
+/// compiled code call the same backend).
+class SimulatedRanks : public rt::CollectiveBackend {
+public:
+  int rank() const override { return 0; }
+  int worldSize() const override { return 3; }
+  void allReduceSum(void *data, int64_t count, DType dtype) override {
+    if (dtype == DType::Float64)
+      sum(static_cast<double *>(data), count);
+    else
+      sum(static_cast<float *>(data), count);
+  }
+
+private:
+  template <class T> static void sum(T *data, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) {
+      T x = data[i];
+      data[i] = x + (T(2) * x + T(1)) + (T(-0.5) * x);
+    }
+  }
+};
+
+/// Installs SimulatedRanks as the process's collective backend (the op
+/// table's processes have no other).
+void installSimulatedRanks() {
+  static SimulatedRanks ranks;
+  rt::setCollectiveBackend(&ranks);
 }
 
 std::vector<OpCase> buildTable() {
@@ -1014,6 +1048,29 @@ std::vector<OpCase> buildTable() {
                           }};
       },
       kRounded, kRounded);
+
+  //===--------------------------------------------------------------------===//
+  // Collectives, in a simulated job of three ranks (SimulatedRanks).
+  //===--------------------------------------------------------------------===//
+
+  addDrawn(
+      "all_reduce",
+      [](Draw &d) {
+        bool average = d.coin(), computed = d.coin();
+        DType dtype = d.coin() ? DType::Float64 : DType::Float32;
+        return OpInstance{{d.floats(d.shape(), -2, 2, false, dtype)},
+                          [=](In in) {
+                            installSimulatedRanks();
+                            // An input argument is summed in a copy; a computed
+                            // value in place.
+                            Tensor x = computed ? in[0] * 1.5 : in[0];
+                            return OpOutputs{distributed::all_reduce(
+                                x, average ? distributed::ReduceOp::Avg
+                                           : distributed::ReduceOp::Sum)};
+                          }};
+      },
+      kRounded, kRounded);
+  t.back().notOnCuda = "collectives on a device need NCCL, not built yet";
 
   //===--------------------------------------------------------------------===//
   // Whole graphs.

@@ -105,6 +105,8 @@ struct OpCase {
   /// to every floating-point input is compared too (the reference
   /// evaluates the recorded backward graph).
   std::optional<Tolerance> gradients;
+  /// Why the case cannot run on a CUDA device yet (empty: it runs there).
+  std::string notOnCuda;
 };
 
 /// Every case, in a fixed order.

@@ -8,6 +8,7 @@
 
 #include "Reference.h"
 
+#include "ember/runtime/Collectives.h"
 #include "ember/runtime/Half.h"
 
 #include <algorithm>
@@ -244,6 +245,23 @@ Values evalReshape(const Node &node, const Values &input) {
               formatList(node.shape));
   requireSameDType(node, in);
   return input; // Row-major order is kept: the elements do not move.
+}
+
+/// The sum over ranks, by the process's collective backend (what compiled
+/// code calls), in the node's precision.
+Values evalAllReduce(const Node &node, const Values &input) {
+  requireSameDType(node, *node.inputs[0]);
+  require(node.dtype == DType::Float32 || node.dtype == DType::Float64, node,
+          "all_reduce takes float32 or float64");
+  Values out = input;
+  if (node.dtype == DType::Float64) {
+    ember_all_reduce_f64(out.data(), static_cast<int64_t>(out.size()));
+    return out;
+  }
+  std::vector<float> f(input.begin(), input.end());
+  ember_all_reduce_f32(f.data(), static_cast<int64_t>(f.size()));
+  std::copy(f.begin(), f.end(), out.begin());
+  return out;
 }
 
 /// For each element of the box `box` (row-major) of a Slice or
@@ -700,6 +718,9 @@ Values computeNode(const Node &node,
   case OpKind::Reshape:
     requireInputs(node, 1);
     return evalReshape(node, in(0));
+  case OpKind::AllReduce:
+    requireInputs(node, 1);
+    return evalAllReduce(node, in(0));
   case OpKind::Transpose:
     requireInputs(node, 1);
     return evalTranspose(node, in(0));

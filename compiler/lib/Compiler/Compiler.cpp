@@ -435,7 +435,8 @@ Result &compileForCPU(ModuleOp module, const std::string &funcName,
 
   const MlirStage stages[] = {
       {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
-      {Stage::Linalg, "02-linalg.mlir", mlir::ember::buildEmberToLinalgPipeline},
+      {Stage::Linalg, "02-linalg.mlir",
+       [](OpPassManager &pm) { mlir::ember::buildEmberToLinalgPipeline(pm); }},
       {Stage::Vectorized, "03-vectorized.mlir",
        [&](OpPassManager &pm) {
          mlir::ember::buildCPUVectorizePipeline(pm, cpuOptions);
@@ -521,7 +522,11 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
   const MlirStage stages[] = {
       {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
       {Stage::Linalg, "02-linalg.mlir",
-       mlir::ember::buildEmberToLinalgPipeline},
+       [](OpPassManager &pm) {
+         // The GPU plan cannot copy into a view of a buffer yet.
+         mlir::ember::buildEmberToLinalgPipeline(pm,
+                                                 /*elementwiseScatters=*/true);
+       }},
       {Stage::Bufferized, "03-bufferized.mlir",
        mlir::ember::buildCPUBufferizePipeline},
       {Stage::GPUKernels, "04-gpu-kernels.mlir",

@@ -42,8 +42,11 @@ void ember::buildEmberGraphPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createEmberFuseConvBiasReluPass());
 }
 
-void ember::buildEmberToLinalgPipeline(OpPassManager &pm) {
-  pm.addPass(createConvertEmberToLinalgPass());
+void ember::buildEmberToLinalgPipeline(OpPassManager &pm,
+                                       bool elementwiseScatters) {
+  ConvertEmberToLinalgPassOptions options;
+  options.elementwiseScatters = elementwiseScatters;
+  pm.addPass(createConvertEmberToLinalgPass(options));
   pm.addNestedPass<func::FuncOp>(createEmberFuseElementwisePass());
   addPasses(pm, "canonicalize,cse");
 }
@@ -69,6 +72,8 @@ void ember::buildCPUVectorizePipeline(OpPassManager &pm,
 void ember::buildCPUBufferizePipeline(OpPassManager &pm) {
   // Each result must be its own value before results become out-params.
   pm.addNestedPass<func::FuncOp>(createEmberDistinctResultsPass());
+  // Nothing is computed into the caller's inputs in place.
+  pm.addNestedPass<func::FuncOp>(createEmberReadOnlyArgumentsPass());
   addPasses(pm, "one-shot-bufferize{bufferize-function-boundaries "
                 "function-boundary-type-conversion=identity-layout-map},"
                 // Results the caller wants in argument buffers stop being
@@ -192,7 +197,7 @@ void ember::buildNVVMPipeline(OpPassManager &pm,
 void ember::buildGPUPipeline(OpPassManager &pm,
                              const GPUPipelineOptions &options) {
   buildEmberGraphPipeline(pm);
-  buildEmberToLinalgPipeline(pm);
+  buildEmberToLinalgPipeline(pm, /*elementwiseScatters=*/true);
   buildCPUBufferizePipeline(pm);
   buildGPUMapPipeline(pm, options.allowTF32);
   buildNVVMPipeline(pm, options);
@@ -275,7 +280,7 @@ void ember::registerEmberPipelines() {
   PassPipelineRegistration<>(
       "ember-to-linalg-pipeline",
       "Lower ember to linalg on tensors and fuse elementwise ops",
-      buildEmberToLinalgPipeline);
+      [](OpPassManager &pm) { buildEmberToLinalgPipeline(pm); });
   PassPipelineRegistration<CPUPipelineCLOptions>(
       "ember-cpu-vectorize-pipeline",
       "Tile and vectorize contractions on tensors (register tiles)",

@@ -6,6 +6,7 @@
 
 #include "ember/data/Sampler.h"
 
+#include "ember/distributed/Distributed.h"
 #include "ember/frontend/Error.h"
 
 #include <fmt/format.h>
@@ -87,6 +88,44 @@ std::vector<int64_t> SubsetRandomSampler::epoch() {
   std::vector<int64_t> out = indices_;
   shuffleInPlace(out, generator_);
   return out;
+}
+
+DistributedSampler::DistributedSampler(int64_t n,
+                                       DistributedSamplerOptions options)
+    : n_(n), options_(options) {
+  replicas_ = options.num_replicas >= 0 ? options.num_replicas
+                                        : distributed::world_size();
+  rank_ = options.rank >= 0 ? options.rank : distributed::rank();
+  if (n < 0)
+    throw Error(fmt::format("DistributedSampler: the dataset size is {}", n));
+  if (replicas_ < 1 || rank_ < 0 || rank_ >= replicas_)
+    throw Error(fmt::format("DistributedSampler: rank {} of {} replicas is "
+                            "not a rank of the job (0 <= rank < "
+                            "num_replicas)",
+                            rank_, replicas_));
+  // PyTorch's sizes: without drop_last ceil(n / R), with it floor(n / R).
+  numSamples_ =
+      options.drop_last ? n / replicas_ : (n + replicas_ - 1) / replicas_;
+}
+
+std::vector<int64_t> DistributedSampler::epoch() {
+  std::vector<int64_t> order(static_cast<size_t>(n_));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  if (options_.shuffle) {
+    std::mt19937_64 generator(options_.seed + static_cast<uint64_t>(epoch_));
+    shuffleInPlace(order, generator);
+  }
+  int64_t total = numSamples_ * replicas_;
+  if (total > n_ && n_ > 0) // pad with the first indices, as PyTorch does
+    for (int64_t i = n_; i < total; ++i)
+      order.push_back(order[static_cast<size_t>((i - n_) % n_)]);
+  order.resize(static_cast<size_t>(n_ == 0 ? 0 : total));
+  std::vector<int64_t> mine;
+  mine.reserve(static_cast<size_t>(numSamples_));
+  for (int64_t i = rank_; i < static_cast<int64_t>(order.size());
+       i += replicas_)
+    mine.push_back(order[static_cast<size_t>(i)]);
+  return mine;
 }
 
 } // namespace ember::data

@@ -1105,3 +1105,19 @@ func.func @random_uniform_int_result(%seed: tensor<i64>, %offset: tensor<i64>) {
   %0 = ember.random_uniform %seed, %offset : (tensor<i64>, tensor<i64>) -> tensor<4xi32>
   return
 }
+
+// -----
+
+func.func @all_reduce_int(%g: tensor<4xi64>) {
+  // expected-error @+1 {{'ember.all_reduce' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float values, but got 'tensor<4xi64>'}}
+  %0 = ember.all_reduce %g : tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @all_reduce_types(%g: tensor<4xf32>) {
+  // expected-error @+1 {{'ember.all_reduce' op requires the same type for all operands and results}}
+  %0 = "ember.all_reduce"(%g) : (tensor<4xf32>) -> tensor<5xf32>
+  return
+}

@@ -539,3 +539,16 @@ func.func @random_uniform(%seed: tensor<i64>, %offset: tensor<i64>) -> tensor<4x
   %0 = ember.random_uniform %seed, %offset : (tensor<i64>, tensor<i64>) -> tensor<4x5xf32>
   return %0 : tensor<4x5xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @all_reduce
+// CHECK:         %[[A:.*]] = ember.all_reduce %{{.*}} : tensor<7xf32>
+// CHECK:         ember.all_reduce %[[A]] : tensor<7xf32>
+// CHECK:         ember.all_reduce %{{.*}} : tensor<f64>
+func.func @all_reduce(%g: tensor<7xf32>, %s: tensor<f64>) -> (tensor<7xf32>, tensor<f64>) {
+  %0 = ember.all_reduce %g : tensor<7xf32>
+  %1 = "ember.all_reduce"(%0) : (tensor<7xf32>) -> tensor<7xf32>
+  %2 = ember.all_reduce %s : tensor<f64>
+  return %1, %2 : tensor<7xf32>, tensor<f64>
+}

@@ -650,6 +650,60 @@ public:
   }
 };
 
+// torch.utils.data.DistributedSampler's shares, with shuffle off: the order
+// padded with its first indices to a multiple of the ranks (or cut, with
+// drop_last), rank r taking positions r, r + R, ... (values from PyTorch's
+// rule: list(DistributedSampler(range(10), 3, r, shuffle=False))).
+TEST_F(DataTest, DistributedSamplerSharesAsPyTorch) {
+  using Shares = std::vector<std::vector<int64_t>>;
+  auto shares = [](int64_t n, int64_t ranks, bool dropLast) {
+    Shares out;
+    for (int64_t r = 0; r < ranks; ++r) {
+      data::DistributedSampler s(n, {.num_replicas = ranks,
+                                     .rank = r,
+                                     .shuffle = false,
+                                     .drop_last = dropLast});
+      out.push_back(s.epoch());
+      EXPECT_EQ(s.size(), static_cast<int64_t>(out.back().size()));
+    }
+    return out;
+  };
+  EXPECT_EQ(shares(10, 3, false),
+            (Shares{{0, 3, 6, 9}, {1, 4, 7, 0}, {2, 5, 8, 1}}));
+  EXPECT_EQ(shares(10, 3, true), (Shares{{0, 3, 6}, {1, 4, 7}, {2, 5, 8}}));
+  EXPECT_EQ(shares(2, 3, false), (Shares{{0}, {1}, {0}}));
+  EXPECT_EQ(shares(2, 3, true), (Shares{{}, {}, {}}));
+  EXPECT_EQ(shares(0, 2, false), (Shares{{}, {}}));
+  EXPECT_EQ(shares(6, 1, false), (Shares{{0, 1, 2, 3, 4, 5}}));
+
+  // Shuffled: one permutation (of seed + epoch) for all ranks, so the
+  // shares are disjoint and cover everything; another each epoch.
+  auto epochOf = [](int64_t rank, int64_t epoch) {
+    data::DistributedSampler s(11,
+                               {.num_replicas = 2, .rank = rank, .seed = 3});
+    s.set_epoch(epoch);
+    return s.epoch();
+  };
+  for (int64_t epoch : {0, 1}) {
+    std::vector<int64_t> all = epochOf(0, epoch), one = epochOf(1, epoch);
+    all.insert(all.end(), one.begin(), one.end());
+    ASSERT_EQ(all.size(), 12u); // 11, padded with one
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    EXPECT_EQ(all.size(), 11u);
+  }
+  EXPECT_NE(epochOf(0, 0), epochOf(0, 1));
+  EXPECT_EQ(epochOf(1, 4), epochOf(1, 4));
+
+  // Outside a job: one replica, rank 0, the whole dataset.
+  data::DistributedSampler alone(5, {.shuffle = false});
+  EXPECT_EQ(alone.num_replicas(), 1);
+  EXPECT_EQ(alone.epoch(), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_THROW(data::DistributedSampler(5, {.num_replicas = 2, .rank = 2}),
+               Error);
+  EXPECT_THROW(data::DistributedSampler(5, {.num_replicas = 0}), Error);
+}
+
 TEST_F(DataTest, StacksAnyDataset) {
   data::DataLoader loader(Squares(), {.batch_size = 3});
   EXPECT_EQ(loader.size(), 3);

@@ -11,6 +11,8 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
+class DialectRegistry;
+class ModuleOp;
 class RewritePatternSet;
 class TypeConverter;
 namespace arith {
@@ -31,12 +33,22 @@ namespace ember {
 #define GEN_PASS_DECL
 #include "ember/Conversion/Passes.h.inc"
 
-/// Adds the patterns that rewrite `ember` ops into linalg/tensor/arith.
-void populateEmberToLinalgPatterns(RewritePatternSet &patterns);
+/// Adds the patterns that rewrite `ember` ops into linalg/tensor/arith
+/// (`elementwiseScatters`: see the pass's option of that name).
+void populateEmberToLinalgPatterns(RewritePatternSet &patterns,
+                                   bool elementwiseScatters = false);
 
 /// The patterns of populateEmberToLinalgPatterns that lower ember.conv2d
 /// and its gradients.
 void populateEmberConvToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Declares in `module` the runtime functions its ember.all_reduce ops
+/// will call once bufferized (convert-ember-to-linalg does it first).
+void declareCollectiveEntryPoints(ModuleOp module);
+
+/// Attaches the bufferization of ember.all_reduce (in place, into a call to
+/// the runtime) to the ember dialect.
+void registerEmberBufferizationModels(DialectRegistry &registry);
 
 #define GEN_PASS_REGISTRATION
 #include "ember/Conversion/Passes.h.inc"

@@ -39,8 +39,16 @@ def ConvertEmberToLinalgPass : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp
       linalg.yield %m : f32
     } -> tensor<4xf32>
     ```
-    It is a full conversion: any `ember` op left over is an error.
+    It is a full conversion: any `ember` op left over is an error, but for
+    `ember.all_reduce`, which bufferization turns into a call to the runtime.
   }];
+  let options = [
+    Option<"elementwiseScatters", "elementwise-scatters", "bool",
+           /*default=*/"false",
+           "ember.slice_scatter as a generic over the whole destination "
+           "(the GPU plan cannot yet copy into a view of a buffer) instead "
+           "of a tensor.insert_slice">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",

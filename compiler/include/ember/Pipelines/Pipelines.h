@@ -28,7 +28,8 @@ namespace mlir::ember {
 /// Graph-level clean-up on the ember dialect.
 void buildEmberGraphPipeline(OpPassManager &pm);
 /// Lowers ember to linalg/tensor/arith on tensors and fuses elementwise ops.
-void buildEmberToLinalgPipeline(OpPassManager &pm);
+void buildEmberToLinalgPipeline(OpPassManager &pm,
+                                bool elementwiseScatters = false);
 /// Options of the CPU pipelines.
 struct CPUPipelineOptions {
   /// The target's vector register width in bits: 512 (AVX-512), 256

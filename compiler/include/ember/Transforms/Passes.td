@@ -51,6 +51,31 @@ def EmberCPUStackParallelTemporariesPass
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def EmberReadOnlyArgumentsPass : Pass<"ember-read-only-arguments", "::mlir::func::FuncOp"> {
+  let summary = "Mark a graph's tensor arguments read-only for bufferization";
+  let description = [{
+    A compiled graph's inputs are its caller's values (a tensor's data, a
+    parameter): nothing may be computed into their buffers in place. One-shot
+    bufferization with function boundaries takes arguments to be writable
+    unless they say `bufferization.writable = false`; this pass says it on
+    every tensor argument of a function with a body, so that an op that
+    would write into an input in place (a `tensor.insert_slice` into it, the
+    lowering of `ember.slice_scatter`; an `ember.all_reduce` of it) gets a
+    copy instead. Run just before `one-shot-bufferize`, which removes the
+    attributes. (Results computed into argument buffers on purpose are
+    `ember-tie-results`'s work, after bufferization.)
+
+    Before:
+    ```mlir
+    func.func @f(%a: tensor<4xf32>) -> tensor<4xf32>
+    ```
+    After:
+    ```mlir
+    func.func @f(%a: tensor<4xf32> {bufferization.writable = false}) -> tensor<4xf32>
+    ```
+  }];
+}
+
 def EmberDistinctResultsPass : Pass<"ember-distinct-results", "::mlir::func::FuncOp"> {
   let summary = "Give every tensor a function returns its own value";
   let description = [{

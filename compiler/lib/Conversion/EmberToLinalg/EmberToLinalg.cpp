@@ -352,10 +352,12 @@ struct SliceOpLowering : OpConversionPattern<SliceOp> {
   }
 };
 
-/// Elementwise over `dest`: a point inside the box takes the source's
-/// element (read by computed index), any other keeps dest's.
+/// The destination with its box replaced by the source: tensor.insert_slice,
+/// or (`elementwise`, for the GPU) a generic over the whole destination.
 struct SliceScatterOpLowering : OpConversionPattern<SliceScatterOp> {
-  using OpConversionPattern::OpConversionPattern;
+  SliceScatterOpLowering(MLIRContext *ctx, bool elementwise)
+      : OpConversionPattern(ctx), elementwise(elementwise) {}
+  bool elementwise;
   LogicalResult
   matchAndRewrite(SliceScatterOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -366,6 +368,27 @@ struct SliceScatterOpLowering : OpConversionPattern<SliceScatterOp> {
       rewriter.replaceOp(op, adaptor.getDest());
       return success();
     }
+    if (!elementwise) {
+      // The box of the destination, replaced: an insert_slice, which
+      // bufferizes to a copy into a view of the destination's buffer (in
+      // place when nothing else reads the destination), so that writing a
+      // box costs the box, not the whole tensor (a chain of them, as cat
+      // and gradient buckets make, stays linear in what it writes).
+      SmallVector<int64_t> offsets(op.getOffsets()), strides(op.getStrides());
+      SmallVector<OpFoldResult> offsetValues, sizeValues, strideValues;
+      for (int64_t d = 0; d < type.getRank(); ++d) {
+        offsetValues.push_back(rewriter.getIndexAttr(offsets[d]));
+        sizeValues.push_back(rewriter.getIndexAttr(boxType.getDimSize(d)));
+        strideValues.push_back(rewriter.getIndexAttr(strides[d]));
+      }
+      Value result = tensor::InsertSliceOp::create(
+          rewriter, op.getLoc(), source, adaptor.getDest(), offsetValues,
+          sizeValues, strideValues);
+      rewriter.replaceOp(op, result);
+      return success();
+    }
+    // Elementwise over dest: a point inside the box takes the source's
+    // element (read by computed index), any other keeps dest's.
     SmallVector<int64_t> offsets(op.getOffsets()), strides(op.getStrides());
     Value result = buildElementwise(
         rewriter, op.getLoc(), type, ValueRange{adaptor.getDest()},
@@ -850,28 +873,107 @@ struct RandomUniformOpLowering : OpConversionPattern<RandomUniformOp> {
 // Pass
 //===----------------------------------------------------------------------===//
 
+/// A chain of tensor.insert_slice ops whose boxes are disjoint and together
+/// cover their first destination (what cat records: boxes written into
+/// zeros) overwrites every element of it: the destination's values are
+/// dead, and computing them (a fill, a broadcast) a pass over memory for
+/// nothing. Its first insert_slice writes into a tensor.empty instead.
+/// Boxes must be static with unit strides; anything else keeps its
+/// destination.
+void dropOverwrittenDestinations(ModuleOp module) {
+  SmallVector<tensor::InsertSliceOp> lasts;
+  module.walk([&](tensor::InsertSliceOp op) {
+    // The last of a chain: its result is no other insert's destination.
+    bool continued = llvm::any_of(op->getUsers(), [&](Operation *user) {
+      auto next = dyn_cast<tensor::InsertSliceOp>(user);
+      return next && next.getDest() == op.getResult();
+    });
+    if (!continued)
+      lasts.push_back(op);
+  });
+  for (tensor::InsertSliceOp last : lasts) {
+    struct Box {
+      SmallVector<int64_t> lo, size;
+    };
+    SmallVector<Box> boxes;
+    tensor::InsertSliceOp first = last;
+    bool ok = true;
+    for (tensor::InsertSliceOp op = last; op;) {
+      Box box;
+      for (auto [o, z, st] :
+           llvm::zip(op.getStaticOffsets(), op.getStaticSizes(),
+                     op.getStaticStrides())) {
+        if (ShapedType::isDynamic(o) || ShapedType::isDynamic(z) || st != 1)
+          ok = false;
+        box.lo.push_back(o);
+        box.size.push_back(z);
+      }
+      if (!ok || op.getSourceType().getRank() != op.getDestType().getRank())
+        break;
+      boxes.push_back(box);
+      first = op;
+      auto prev = op.getDest().getDefiningOp<tensor::InsertSliceOp>();
+      op = prev && prev->hasOneUse() ? prev : tensor::InsertSliceOp();
+    }
+    auto destType = dyn_cast<RankedTensorType>(first.getDest().getType());
+    if (!ok || !destType || !destType.hasStaticShape() ||
+        first.getDest().getDefiningOp<tensor::EmptyOp>())
+      continue;
+    // Disjoint boxes whose volumes add up to the destination's cover it.
+    int64_t volume = 0;
+    for (const Box &b : boxes) {
+      int64_t v = 1;
+      for (int64_t z : b.size)
+        v *= z;
+      volume += v;
+    }
+    bool disjoint = true;
+    for (size_t i = 0; i < boxes.size() && disjoint; ++i)
+      for (size_t j = i + 1; j < boxes.size() && disjoint; ++j) {
+        bool apart = false;
+        for (size_t d = 0; d < boxes[i].lo.size(); ++d)
+          apart |= boxes[i].lo[d] + boxes[i].size[d] <= boxes[j].lo[d] ||
+                   boxes[j].lo[d] + boxes[j].size[d] <= boxes[i].lo[d];
+        disjoint = apart;
+      }
+    if (!disjoint || volume != destType.getNumElements())
+      continue;
+    OpBuilder b(first);
+    Value empty = tensor::EmptyOp::create(
+        b, first.getLoc(), destType.getShape(), destType.getElementType());
+    first.getDestMutable().assign(empty);
+  }
+}
+
 struct ConvertEmberToLinalgPass
     : mlir::ember::impl::ConvertEmberToLinalgPassBase<
           ConvertEmberToLinalgPass> {
+  using ConvertEmberToLinalgPassBase::ConvertEmberToLinalgPassBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addIllegalDialect<EmberDialect>();
+    // Communication has no linalg form: it stays for bufferization, which
+    // makes it a call to the runtime (AllReduce.cpp).
+    target.addLegalOp<AllReduceOp>();
+    declareCollectiveEntryPoints(getOperation());
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect,
                            func::FuncDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
-    populateEmberToLinalgPatterns(patterns);
+    populateEmberToLinalgPatterns(patterns, elementwiseScatters);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    dropOverwrittenDestinations(getOperation());
   }
 };
 
 } // namespace
 
-void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
+void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns,
+                                                bool elementwiseScatters) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<
       BinaryOpLowering<AddOp, arith::AddFOp, arith::AddIOp>,
@@ -880,8 +982,8 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
       BinaryOpLowering<DivOp, arith::DivFOp, arith::DivSIOp>, NegOpLowering,
       ReluOpLowering, ConstantOpLowering, MatmulOpLowering, LinearOpLowering,
       LinearReluOpLowering, ReshapeOpLowering, TransposeOpLowering,
-      SliceOpLowering, SliceScatterOpLowering, BroadcastToOpLowering,
-      ArgmaxOpLowering, ReductionLowering<SumOp, ReductionKind::Sum>,
+      SliceOpLowering, BroadcastToOpLowering, ArgmaxOpLowering,
+      ReductionLowering<SumOp, ReductionKind::Sum>,
       ReductionLowering<MaxOp, ReductionKind::Max>,
       ReductionLowering<MinOp, ReductionKind::Min>,
       FloatUnaryLowering<ExpOp, MathScalar<math::ExpOp>>,
@@ -903,5 +1005,6 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns) {
       CompareLowering<GeOp, arith::CmpFPredicate::OGE,
                       arith::CmpIPredicate::sge, arith::CmpIPredicate::uge>,
       SelectOpLowering, CastOpLowering, RandomUniformOpLowering>(ctx);
+  patterns.add<SliceScatterOpLowering>(ctx, elementwiseScatters);
   populateEmberConvToLinalgPatterns(patterns);
 }

@@ -74,6 +74,43 @@ private:
   std::mt19937_64 generator_;
 };
 
+struct DistributedSamplerOptions {
+  /// The number of ranks sharing the data, and this one's: -1 takes them
+  /// from ember::distributed (world_size(), rank()).
+  int64_t num_replicas = -1;
+  int64_t rank = -1;
+  /// A new permutation each epoch (of seed + epoch: set_epoch), the same on
+  /// every rank.
+  bool shuffle = true;
+  uint64_t seed = 0;
+  /// Drop the tail that does not divide between the ranks, rather than
+  /// repeat the first samples to fill it.
+  bool drop_last = false;
+};
+
+/// Each rank's share of a dataset, as torch.utils.data.DistributedSampler:
+/// one order of the n indices for all ranks (shuffled by seed + epoch),
+/// padded with its first indices to a multiple of the ranks (or cut, with
+/// drop_last), rank r taking positions r, r + R, r + 2R, ... So the shares
+/// are disjoint (but for the padding) and equal: every rank has the same
+/// number of batches. Call set_epoch() before each epoch, or every epoch
+/// has the same order.
+class DistributedSampler : public Sampler {
+public:
+  explicit DistributedSampler(int64_t n,
+                              DistributedSamplerOptions options = {});
+  std::vector<int64_t> epoch() override;
+  /// Indices per rank per epoch.
+  int64_t size() const override { return numSamples_; }
+  void set_epoch(int64_t epoch) { epoch_ = epoch; }
+  int64_t num_replicas() const { return replicas_; }
+  int64_t rank() const { return rank_; }
+
+private:
+  int64_t n_, replicas_, rank_, numSamples_, epoch_ = 0;
+  DistributedSamplerOptions options_;
+};
+
 /// A uniform draw from [0, n), by rejection, so that the sequence depends
 /// only on the generator's seed (the standard distributions differ between
 /// library implementations).

@@ -171,6 +171,17 @@ void checkInputVersions(const std::vector<NodePtr> &targets,
 void replaceInputs(const std::vector<NodePtr> &roots,
                    const std::vector<std::pair<Node *, NodePtr>> &with);
 
+/// Leaves and the gradients one backward() computed for them, before they
+/// are added to the leaves' Node::grad.
+using LeafGradients = std::vector<std::pair<NodePtr, NodePtr>>;
+/// Registers `hook`, which every backward() (on any thread) calls with the
+/// gradients it computed for leaves, in the order the leaves were reached;
+/// it may replace gradients (distributed::DistributedDataParallel sums them
+/// over ranks), each with one of the same shape, dtype and device. Returns
+/// an id for removeGradientsHook. Hooks run in registration order.
+uint64_t addGradientsHook(std::function<void(LeafGradients &)> hook);
+void removeGradientsHook(uint64_t id);
+
 } // namespace fe
 } // namespace ember
 

@@ -431,6 +431,33 @@ def Ember_RandomUniformOp : Ember_Op<"random_uniform", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// AllReduceOp
+//===----------------------------------------------------------------------===//
+
+def Ember_AllReduceOp : Ember_Op<"all_reduce", [SameOperandsAndResultType]> {
+  let summary = "The elementwise sum of a tensor over every process of the job.";
+  let description = [{
+    Every process (rank) of a data-parallel job runs the same graph; the
+    result is, on each of them, the sum over all ranks of their `input`s
+    (MPI_Allreduce with MPI_SUM, ncclAllReduce with ncclSum). With one
+    process (or none configured) it is the input. The op communicates:
+    it is not pure, so it is neither removed nor merged with another, and
+    every rank must reach its all-reduces in the same order (they do: the
+    ranks compile the same graph). On the CPU it bufferizes in place and
+    becomes a call to the runtime's `ember_all_reduce_f32` (or `_f64`),
+    which hands the buffer to the collective backend the process set
+    (`ember::distributed`).
+
+    ```mlir
+    %sum = ember.all_reduce %grads : tensor<669706xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[F32, F64]>:$input);
+  let results = (outs StaticShapeTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Data-parallel training under `mpirun -np 2` (ctest distributed.*).
+
+  check-distributed.py ddp <ember-ddp-check>
+      2 ranks x batch 32 against 1 process x batch 64 (ember-ddp-check
+      checks parameters to 1e-5 and bit-identical ranks); then a rank that
+      is killed, hangs or throws: the job must end, non-zero, within a
+      bounded time, with a message naming a rank.
+  check-distributed.py quickstart <quickstart> <data-dir> [epochs]
+      `mpirun -np 2 quickstart --distributed` against the 1-process run:
+      the same lines, the losses of epoch 1 to 1e-4, and the final accuracy
+      within 1 point.
+
+Where mpirun is missing the test is skipped (exit 77), except under CI
+(CI=true), where scripts/deps.sh installs it: there it fails.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+
+
+def mpirun_command(np):
+    mpirun = shutil.which("mpirun")
+    if not mpirun:
+        if os.environ.get("CI") == "true":
+            sys.exit("mpirun is missing, but CI installs it (scripts/deps.sh): "
+                     "install openmpi-bin")
+        print("SKIPPED: mpirun is not installed (Debian: openmpi-bin)")
+        sys.exit(SKIP)
+    cmd = [mpirun, "-np", str(np), "--oversubscribe",
+           # Shared memory between the ranks of one machine: 2 ms per
+           # Quickstart all-reduce, against 9 with Open MPI's default
+           # selection here.
+           "--mca", "pml", "ob1", "--mca", "btl", "self,vader"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-run-as-root")
+    return cmd
+
+
+def run(cmd, timeout, env=None, cwd=None):
+    """(exit code, output); a run past `timeout` seconds is a failure."""
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=timeout, env=env, cwd=cwd)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout or ""
+        if isinstance(out, bytes):
+            out = out.decode(errors="replace")
+        sys.exit(f"FAILED: {' '.join(cmd)} ran past {timeout} s (a hang):\n{out}")
+    return p.returncode, p.stdout
+
+
+def check_ddp(binary):
+    mpi = mpirun_command(2)
+    code, out = run(mpi + [binary], 180)
+    print(out, end="")
+    if code != 0 or "identical on every rank: OK" not in out:
+        sys.exit(f"FAILED: 2 ranks did not match 1 process (exit {code})")
+
+    env = dict(os.environ, EMBER_DIST_TIMEOUT="5")
+    cases = [
+        # (flag, what must be said)
+        ("--die-at-step", r"rank 1\b.*(signal 9|Killed)|process rank 1"),
+        ("--hang-at-step", r"rank 0 of 2: all-reduce #\d+ .*waited \d+ s"),
+        ("--fail-at-step", r"rank 1 of 2: ddp-check: an error on rank 1"),
+    ]
+    for flag, said in cases:
+        # Each must end well before the test's timeout: a dead rank is noticed
+        # by mpirun, a hung one by the others' 5 s watchdog.
+        code, out = run(mpi + ["-x", "EMBER_DIST_TIMEOUT", binary, flag, "2"],
+                        90, env=env)
+        if code == 0:
+            sys.exit(f"FAILED: {flag}: the job ended as if nothing happened:\n{out}")
+        if not re.search(said, out, re.S):
+            sys.exit(f"FAILED: {flag}: the output does not say /{said}/:\n{out}")
+        print(f"{flag} 2: the job stopped (exit {code}), naming the rank")
+
+
+def numbers(lines, prefix):
+    return [float(m.group(1)) for line in lines
+            if (m := re.match(prefix + r"\s*([-0-9.]+)", line.strip()))]
+
+
+def check_quickstart(binary, data, epochs):
+    mpi = mpirun_command(2)
+    args = ["--epochs", str(epochs), "--data", data]
+    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
+        code1, single = run([binary] + args, 1200, cwd=one)
+        code2, dist = run(mpi + [binary, "--distributed"] + args, 1200, cwd=two)
+        saved = os.path.exists(os.path.join(two, "model.safetensors"))
+    print(dist, end="")
+    if code1 != 0 or code2 != 0:
+        sys.exit(f"FAILED: exit codes {code1} (1 process), {code2} (2 ranks):\n"
+                 f"{single}\n{dist}")
+    if not saved:
+        sys.exit("FAILED: rank 0 did not save model.safetensors")
+    # The same lines, numbers aside (the batch shape is a rank's: 32).
+    shape = lambda s: [re.sub(r"[-0-9.]+", "#", l) for l in s.splitlines()]
+    if shape(single) != shape(dist):
+        sys.exit("FAILED: the distributed run prints other lines than the "
+                 "1-process run")
+    # Epoch 1 visits the same samples in the same batches: its losses
+    # agree to rounding.
+    a = numbers(single.splitlines(), "loss:")
+    b = numbers(dist.splitlines(), "loss:")
+    per_epoch = len(a) // epochs
+    for x, y in zip(a[:per_epoch], b[:per_epoch]):
+        if abs(x - y) > 1e-4 * max(abs(x), 1e-6):
+            sys.exit(f"FAILED: epoch 1 losses {x} (1 process) and {y} (2 ranks)")
+    acc1 = numbers(single.splitlines(), "Accuracy:")
+    acc2 = numbers(dist.splitlines(), "Accuracy:")
+    print(f"accuracy after {epochs} epochs: {acc1[-1]}% (1 process), "
+          f"{acc2[-1]}% (2 ranks x batch 32)")
+    if abs(acc1[-1] - acc2[-1]) > 1.0:
+        sys.exit("FAILED: the accuracies differ by more than 1 point")
+
+
+def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "ddp":
+        check_ddp(sys.argv[2])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "quickstart":
+        check_quickstart(sys.argv[2], sys.argv[3],
+                         int(sys.argv[4]) if len(sys.argv) > 4 else 5)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
