@@ -525,7 +525,7 @@ Result &compileForGPU(ModuleOp module, const std::string &funcName,
        [](OpPassManager &pm) {
          // The GPU plan cannot copy into a view of a buffer yet.
          mlir::ember::buildEmberToLinalgPipeline(pm,
-                                                 /*elementwiseScatters=*/true);
+                                                 /*noViews=*/true);
        }},
       {Stage::Bufferized, "03-bufferized.mlir",
        mlir::ember::buildCPUBufferizePipeline},

@@ -42,10 +42,9 @@ void ember::buildEmberGraphPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createEmberFuseConvBiasReluPass());
 }
 
-void ember::buildEmberToLinalgPipeline(OpPassManager &pm,
-                                       bool elementwiseScatters) {
+void ember::buildEmberToLinalgPipeline(OpPassManager &pm, bool noViews) {
   ConvertEmberToLinalgPassOptions options;
-  options.elementwiseScatters = elementwiseScatters;
+  options.noViews = noViews;
   pm.addPass(createConvertEmberToLinalgPass(options));
   pm.addNestedPass<func::FuncOp>(createEmberFuseElementwisePass());
   addPasses(pm, "canonicalize,cse");
@@ -197,7 +196,7 @@ void ember::buildNVVMPipeline(OpPassManager &pm,
 void ember::buildGPUPipeline(OpPassManager &pm,
                              const GPUPipelineOptions &options) {
   buildEmberGraphPipeline(pm);
-  buildEmberToLinalgPipeline(pm, /*elementwiseScatters=*/true);
+  buildEmberToLinalgPipeline(pm, /*noViews=*/true);
   buildCPUBufferizePipeline(pm);
   buildGPUMapPipeline(pm, options.allowTF32);
   buildNVVMPipeline(pm, options);

@@ -34,9 +34,9 @@ namespace ember {
 #include "ember/Conversion/Passes.h.inc"
 
 /// Adds the patterns that rewrite `ember` ops into linalg/tensor/arith
-/// (`elementwiseScatters`: see the pass's option of that name).
+/// (`noViews`: see the pass's option of that name).
 void populateEmberToLinalgPatterns(RewritePatternSet &patterns,
-                                   bool elementwiseScatters = false);
+                                   bool noViews = false);
 
 /// The patterns of populateEmberToLinalgPatterns that lower ember.conv2d
 /// and its gradients.

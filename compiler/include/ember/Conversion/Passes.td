@@ -43,11 +43,11 @@ def ConvertEmberToLinalgPass : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp
     `ember.all_reduce`, which bufferization turns into a call to the runtime.
   }];
   let options = [
-    Option<"elementwiseScatters", "elementwise-scatters", "bool",
-           /*default=*/"false",
-           "ember.slice_scatter as a generic over the whole destination "
-           "(the GPU plan cannot yet copy into a view of a buffer) instead "
-           "of a tensor.insert_slice">,
+    Option<"noViews", "no-views", "bool", /*default=*/"false",
+           "ember.slice and ember.slice_scatter as linalg.generic copies "
+           "over the whole result, not tensor.extract_slice and "
+           "tensor.insert_slice (views of a buffer once bufferized, which "
+           "the GPU plan cannot address yet)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -28,8 +28,7 @@ namespace mlir::ember {
 /// Graph-level clean-up on the ember dialect.
 void buildEmberGraphPipeline(OpPassManager &pm);
 /// Lowers ember to linalg/tensor/arith on tensors and fuses elementwise ops.
-void buildEmberToLinalgPipeline(OpPassManager &pm,
-                                bool elementwiseScatters = false);
+void buildEmberToLinalgPipeline(OpPassManager &pm, bool noViews = false);
 /// Options of the CPU pipelines.
 struct CPUPipelineOptions {
   /// The target's vector register width in bits: 512 (AVX-512), 256

@@ -306,7 +306,9 @@ Value copyThrough(OpBuilder &b, Location loc, Value input,
 /// to have the loop's size, so a box cut short that way is a gather
 /// instead: a generic over the result reading the input by computed index.
 struct SliceOpLowering : OpConversionPattern<SliceOp> {
-  using OpConversionPattern::OpConversionPattern;
+  SliceOpLowering(MLIRContext *ctx, bool copies)
+      : OpConversionPattern(ctx), copies(copies) {}
+  bool copies;
   LogicalResult
   matchAndRewrite(SliceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -314,6 +316,19 @@ struct SliceOpLowering : OpConversionPattern<SliceOp> {
     auto outType = cast<RankedTensorType>(op.getType());
     auto inType = tensorTypeOf(adaptor.getInput());
     int64_t rank = outType.getRank();
+    if (!copies) {
+      // A view: bufferized, its readers read the input's buffer (a slice of
+      // a gradient bucket, read by the optimizer's update, costs nothing).
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      for (int64_t d = 0; d < rank; ++d) {
+        offsets.push_back(rewriter.getIndexAttr(op.getOffsets()[d]));
+        sizes.push_back(rewriter.getIndexAttr(outType.getDimSize(d)));
+        strides.push_back(rewriter.getIndexAttr(op.getStrides()[d]));
+      }
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          op, outType, adaptor.getInput(), offsets, sizes, strides);
+      return success();
+    }
     bool cutShort = false;
     for (int64_t d = 0; d < rank; ++d)
       cutShort |= op.getOffsets()[d] == 0 && op.getStrides()[d] == 1 &&
@@ -353,7 +368,8 @@ struct SliceOpLowering : OpConversionPattern<SliceOp> {
 };
 
 /// The destination with its box replaced by the source: tensor.insert_slice,
-/// or (`elementwise`, for the GPU) a generic over the whole destination.
+/// or (`elementwise`: no-views, for the GPU) a generic over the whole
+/// destination.
 struct SliceScatterOpLowering : OpConversionPattern<SliceScatterOp> {
   SliceScatterOpLowering(MLIRContext *ctx, bool elementwise)
       : OpConversionPattern(ctx), elementwise(elementwise) {}
@@ -962,7 +978,7 @@ struct ConvertEmberToLinalgPass
                            func::FuncDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
-    populateEmberToLinalgPatterns(patterns, elementwiseScatters);
+    populateEmberToLinalgPatterns(patterns, noViews);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
@@ -973,7 +989,7 @@ struct ConvertEmberToLinalgPass
 } // namespace
 
 void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns,
-                                                bool elementwiseScatters) {
+                                                bool noViews) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<
       BinaryOpLowering<AddOp, arith::AddFOp, arith::AddIOp>,
@@ -982,7 +998,7 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns,
       BinaryOpLowering<DivOp, arith::DivFOp, arith::DivSIOp>, NegOpLowering,
       ReluOpLowering, ConstantOpLowering, MatmulOpLowering, LinearOpLowering,
       LinearReluOpLowering, ReshapeOpLowering, TransposeOpLowering,
-      SliceOpLowering, BroadcastToOpLowering, ArgmaxOpLowering,
+      BroadcastToOpLowering, ArgmaxOpLowering,
       ReductionLowering<SumOp, ReductionKind::Sum>,
       ReductionLowering<MaxOp, ReductionKind::Max>,
       ReductionLowering<MinOp, ReductionKind::Min>,
@@ -1005,6 +1021,6 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns,
       CompareLowering<GeOp, arith::CmpFPredicate::OGE,
                       arith::CmpIPredicate::sge, arith::CmpIPredicate::uge>,
       SelectOpLowering, CastOpLowering, RandomUniformOpLowering>(ctx);
-  patterns.add<SliceScatterOpLowering>(ctx, elementwiseScatters);
+  patterns.add<SliceOpLowering, SliceScatterOpLowering>(ctx, noViews);
   populateEmberConvToLinalgPatterns(patterns);
 }
