@@ -21,9 +21,11 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1}
 # The Quickstart's epoch and the CNN's first steps on the emulated device
 # (example.quickstart-epoch, example.cnn-steps) take about a minute and a
 # half each in a Release build, far longer here; the emulator's own tests
-# (unit.cuda, unit.gpu.emulated) run here instead.
+# (unit.cuda, unit.gpu.emulated) run here instead. Likewise the 2-rank
+# Quickstart (distributed.quickstart, 10 epochs in all): distributed.ddp
+# runs here instead.
 if ctest --output-on-failure \
-    -E "^(lit|install\.|docs\.|deps\.|layering\.|example\.(quickstart-epoch|cnn-steps)$)" "$@"; then
+    -E "^(lit|install\.|docs\.|deps\.|layering\.|example\.(quickstart-epoch|cnn-steps)|distributed\.quickstart$)" "$@"; then
   exit 0
 fi
 # GCC 12's LeakSanitizer sometimes crashes in its own tracer while it
