@@ -46,10 +46,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string where(Tensor::Loc loc) {
-  return fmt::format("{}:{}", loc.file_name(), loc.line());
-}
-
 /// The job, once init() has run.
 class Job : public rt::CollectiveBackend {
 public:
@@ -375,11 +371,11 @@ void broadcast(Tensor &tensor, int root, Tensor::Loc loc) {
   Job &j = requireJob("broadcast");
   if (!tensor.defined())
     throw Error("distributed::broadcast: the tensor is undefined (at " +
-                where(loc) + ")");
+                fe::formatLocation(loc) + ")");
   if (root < 0 || root >= j.size_)
     throw Error(fmt::format("distributed::broadcast: root {} is not a rank "
                             "of this job of {} (at {})",
-                            root, j.size_, where(loc)));
+                            root, j.size_, fe::formatLocation(loc)));
   if (j.size_ == 1)
     return;
   checkSame(j,
@@ -410,7 +406,7 @@ DistributedDataParallel::DistributedDataParallel(nn::Module &module,
   if (!(options.bucket_cap_mb > 0))
     throw Error(fmt::format("DistributedDataParallel: bucket_cap_mb must be "
                             "positive, not {} (at {})",
-                            options.bucket_cap_mb, where(loc)));
+                            options.bucket_cap_mb, fe::formatLocation(loc)));
   register_module("module", module);
   Job &j = requireJob("DistributedDataParallel");
   if (j.size_ > 1) {
