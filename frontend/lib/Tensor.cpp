@@ -1650,12 +1650,6 @@ Tensor all_reduce(const Tensor &tensor, ReduceOp op, Loc loc) {
          fmt::format("takes float32 or float64 tensors, not {}",
                      dtypeName(n->dtype)),
          loc);
-  if (!n->device.is_cpu())
-    fail("all_reduce",
-         fmt::format("the tensor is on {}: collectives on a CUDA device "
-                     "(NCCL) are not built yet; all-reduce on the CPU",
-                     n->device.str()),
-         loc);
   fe::noteCollectiveRecorded();
   Tensor sum(makeNode(OpKind::AllReduce, {n}, n->shape, n->dtype, loc));
   if (op == ReduceOp::Avg)

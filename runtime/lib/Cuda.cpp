@@ -455,6 +455,12 @@ Status Device::copyDeviceToDevice(DevicePtr dst, DevicePtr src, size_t bytes) {
                   static_cast<CUstream>(stream_));
 }
 
+Status Device::queueOnStream(const std::function<Status(void *)> &queue) {
+  std::lock_guard stream(streamMutex_);
+  EMBER_RETURN_IF_ERROR(activate());
+  return queue(stream_);
+}
+
 Status Device::setBytes(const DeviceBuffer &dst, uint8_t value, size_t bytes,
                         size_t offset) {
   std::lock_guard stream(streamMutex_);

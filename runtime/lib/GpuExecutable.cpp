@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/runtime/GpuExecutable.h"
+#include "ember/runtime/Collectives.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -93,6 +94,20 @@ Status GpuExecutable::run(std::span<const DevicePtr> args) const {
     }
   std::vector<DevicePtr> address(plan_.numBuffers(), 0);
   std::copy(args.begin(), args.end(), address.begin());
+  // A graph with collectives: the backend sets up what they need (an NCCL
+  // communicator) first, outside any capture. Every rank runs the same
+  // graphs in the same order, so all get here together.
+  uint64_t collectives = 0, elements = 0;
+  for (const GpuStep &s : plan_.steps)
+    if (s.kind == GpuStep::Kind::AllReduce) {
+      ++collectives;
+      elements += static_cast<uint64_t>(s.count);
+    }
+  if (collectives) {
+    if (Status st = prepareDeviceCollectives(device_); !st)
+      return st;
+    countAllReduces(collectives, elements);
+  }
   std::unique_lock lock(graphMutex_);
   if (!capturing_ || !graphsEnabled() || plan_.steps.empty()) {
     ++stats_.direct;
@@ -171,6 +186,12 @@ Status GpuExecutable::issue(std::vector<DevicePtr> address,
     case GpuStep::Kind::Copy:
       if (Status st = device_.copyDeviceToDevice(address[s.buffer],
                                                  address[s.source], s.bytes);
+          !st)
+        return st;
+      break;
+    case GpuStep::Kind::AllReduce:
+      if (Status st =
+              allReduceOnDevice(device_, address[s.buffer], s.count, s.dtype);
           !st)
         return st;
       break;

@@ -16,11 +16,18 @@
 // With --die-at-step K, --hang-at-step K or --fail-at-step K, rank 1 is
 // killed (SIGKILL), stops answering or throws at step K: the job must stop
 // with an error naming a rank, not hang.
+// With --nccl, on the emulated device (EMBER_FAKE_CUDA=1): all-reduces of
+// tensors on cuda:0 go through ember::distributed's NCCL path (a
+// communicator per device, the id broadcast over MPI) to the fake NCCL,
+// whose log is checked; the fake's jobs are of one rank, so with more the
+// job must stop, naming NCCL's error.
 //
 //===----------------------------------------------------------------------===//
 
 #include <ember/distributed/Distributed.h>
 #include <ember/ember.h>
+#include <ember/runtime/Cuda.h>
+#include <ember/runtime/Nccl.h>
 
 #include <chrono>
 #include <cmath>
@@ -154,6 +161,36 @@ void checkSampler() {
   }
 }
 
+/// --nccl: all-reduces on the emulated device, through NCCL.
+void checkNccl() {
+  if (rt::cuda::defaultDriverKind() != rt::cuda::DriverKind::Fake)
+    failCheck("--nccl checks the fake NCCL's log: set EMBER_FAKE_CUDA=1");
+  rt::nccl::fake::clearCalls();
+  manual_seed(3);
+  Tensor x = rand({5, 7}).to(Device::cuda());
+  // A computed value (summed in place) and a leaf (summed in a copy).
+  Tensor y = distributed::all_reduce(x * 2.0) + 1.0;
+  Tensor z = distributed::all_reduce(x, distributed::ReduceOp::Avg);
+  std::vector<float> xs = x.to_vector(), ys = y.to_vector(), zs = z.to_vector();
+  int world = distributed::world_size();
+  for (size_t i = 0; i < xs.size(); ++i)
+    if (std::abs(ys[i] - (2 * world * xs[i] + 1)) > 1e-5f ||
+        std::abs(zs[i] - xs[i]) > 1e-6f)
+      failCheck("an all-reduce on the device is not the sum over ranks");
+  std::vector<rt::nccl::fake::Call> calls = rt::nccl::fake::calls();
+  if (calls.size() != 2)
+    failCheck("expected 2 ncclAllReduce calls, the fake NCCL saw " +
+              std::to_string(calls.size()));
+  for (const rt::nccl::fake::Call &c : calls)
+    if (c.count != 35 || c.dataType != 7 || c.reduction != 0 ||
+        c.send != c.recv || !c.stream || c.worldSize != world)
+      failCheck("an ncclAllReduce call is not an in-place float32 sum of "
+                "35 elements on the device's stream");
+  std::printf("ddp-check --nccl: %d rank(s): 2 all-reduces on cuda:0 through "
+              "NCCL, in place: OK\n",
+              world);
+}
+
 int parseStep(int argc, char **argv, const char *flag) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], flag) == 0)
@@ -167,8 +204,14 @@ int main(int argc, char **argv) {
   int dieAt = parseStep(argc, argv, "--die-at-step");
   int hangAt = parseStep(argc, argv, "--hang-at-step");
   int failAt = parseStep(argc, argv, "--fail-at-step");
+  bool nccl = argc > 1 && std::strcmp(argv[1], "--nccl") == 0;
   try {
     distributed::init();
+    if (nccl) {
+      checkNccl();
+      distributed::finalize();
+      return 0;
+    }
     int world = distributed::world_size();
     if (64 % world != 0)
       failCheck("the batch of 64 must divide between the ranks");

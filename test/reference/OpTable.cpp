@@ -8,6 +8,8 @@
 
 #include "ember/distributed/Distributed.h"
 #include "ember/runtime/Collectives.h"
+#include "ember/runtime/Cuda.h"
+#include "ember/runtime/Nccl.h"
 
 #include <algorithm>
 #include <cmath>
@@ -282,12 +284,33 @@ OpInputs classification(Draw &d) {
 /// A job of three ranks in one process: the other two hold 2x + 1 and
 /// -x / 2 where this one holds x, so the sum is x + (2x + 1) - x / 2,
 /// computed in the buffer's precision (the reference evaluator and
-/// compiled code call the same backend).
+/// compiled code call the same backend). On the emulated device the sum is
+/// NCCL's (the fake NCCL, whose simulated peers add the same values).
 class SimulatedRanks : public rt::CollectiveBackend {
 public:
+  static constexpr int kRanks = 3;
   int rank() const override { return 0; }
-  int worldSize() const override { return 3; }
+  int worldSize() const override { return kRanks; }
   void allReduceSum(void *data, int64_t count, DType dtype) override {
+    if (dtype == DType::Float64)
+      sum(static_cast<double *>(data), count);
+    else
+      sum(static_cast<float *>(data), count);
+  }
+  rt::Status allReduceOnDevice(rt::cuda::Device &device, uint64_t data,
+                               int64_t count, DType dtype) override {
+    rt::StatusOr<rt::nccl::Communicator *> comm = communicators_.get(device);
+    if (!comm)
+      return comm.status();
+    return (*comm)->allReduceSum(data, count, dtype);
+  }
+  rt::Status prepareDevice(rt::cuda::Device &device) override {
+    rt::StatusOr<rt::nccl::Communicator *> comm = communicators_.get(device);
+    return comm ? rt::Status::ok() : comm.status();
+  }
+
+  /// The other ranks' values, added to this one's x in `data`.
+  static void addPeers(void *data, int64_t count, DType dtype) {
     if (dtype == DType::Float64)
       sum(static_cast<double *>(data), count);
     else
@@ -301,12 +324,17 @@ private:
       data[i] = x + (T(2) * x + T(1)) + (T(-0.5) * x);
     }
   }
+  // The simulated peers need no id.
+  rt::nccl::Communicators communicators_{
+      0, kRanks, [](rt::nccl::UniqueId &) { return rt::Status::ok(); }};
 };
 
 /// Installs SimulatedRanks as the process's collective backend (the op
-/// table's processes have no other).
+/// table's processes have no other), and its peers in the fake NCCL.
 void installSimulatedRanks() {
   static SimulatedRanks ranks;
+  rt::nccl::fake::setSimulatedPeers(SimulatedRanks::kRanks - 1,
+                                    &SimulatedRanks::addPeers);
   rt::setCollectiveBackend(&ranks);
 }
 
@@ -1056,21 +1084,28 @@ std::vector<OpCase> buildTable() {
   addDrawn(
       "all_reduce",
       [](Draw &d) {
-        bool average = d.coin(), computed = d.coin();
+        bool average = d.coin(), computed = d.coin(), readAgain = d.coin();
         DType dtype = d.coin() ? DType::Float64 : DType::Float32;
         return OpInstance{{d.floats(d.shape(), -2, 2, false, dtype)},
                           [=](In in) {
                             installSimulatedRanks();
                             // An input argument is summed in a copy; a computed
-                            // value in place.
+                            // value in place, unless it is read afterwards.
                             Tensor x = computed ? in[0] * 1.5 : in[0];
-                            return OpOutputs{distributed::all_reduce(
+                            Tensor s = distributed::all_reduce(
                                 x, average ? distributed::ReduceOp::Avg
-                                           : distributed::ReduceOp::Sum)};
+                                           : distributed::ReduceOp::Sum);
+                            if (readAgain)
+                              return OpOutputs{s, s * x};
+                            return OpOutputs{s};
                           }};
       },
       kRounded, kRounded);
-  t.back().notOnCuda = "collectives on a device need NCCL, not built yet";
+  // A job of three ranks in one process needs the fake NCCL's simulated
+  // peers; on a real GPU, distributed.ddp's NCCL case runs real ranks.
+  if (rt::cuda::defaultDriverKind() != rt::cuda::DriverKind::Fake)
+    t.back().notOnCuda = "a simulated job of three ranks needs the fake NCCL "
+                         "(EMBER_FAKE_CUDA=1)";
 
   //===--------------------------------------------------------------------===//
   // Whole graphs.

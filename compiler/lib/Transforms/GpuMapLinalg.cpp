@@ -159,6 +159,27 @@ struct Mapper {
   bool tf32;
   /// The linalg ops in program order; folded ones are removed.
   SmallVector<linalg::GenericOp> ops;
+  /// The other ops that touch buffers (ember.all_reduce's call), with the
+  /// buffers they read and write: nothing folds across one, and a buffer
+  /// one touches is read there.
+  SmallVector<std::pair<Operation *, llvm::SmallPtrSet<Value, 2>>> barriers;
+
+  /// Whether a barrier lies between `a` and `b` (in the function body).
+  bool barrierBetween(Operation *a, Operation *b) const {
+    for (const auto &barrier : barriers)
+      if (a->isBeforeInBlock(barrier.first) &&
+          barrier.first->isBeforeInBlock(b))
+        return true;
+    return false;
+  }
+
+  /// Whether a barrier after `op` touches `root`.
+  bool touchedLater(Operation *op, Value root) const {
+    for (const auto &barrier : barriers)
+      if (op->isBeforeInBlock(barrier.first) && barrier.second.contains(root))
+        return true;
+    return false;
+  }
 
   Access access(linalg::GenericOp op, linalg::GenericOp prologue = {}) {
     Access a;
@@ -185,6 +206,8 @@ struct Mapper {
   /// argument's final contents are the caller's).
   bool deadAfter(Value root, size_t index,
                  const DenseMap<Operation *, linalg::GenericOp> &prologues) {
+    if (touchedLater(ops[index], root))
+      return false;
     for (size_t j = index + 1; j < ops.size(); ++j) {
       linalg::GenericOp op = ops[j];
       Access a = access(op, prologues.lookup(op));
@@ -225,6 +248,8 @@ struct Mapper {
     // input, and nothing before it may change the source.
     for (size_t j = i + 1; j < ops.size(); ++j) {
       linalg::GenericOp reader = ops[j];
+      if (barrierBetween(copy, reader))
+        return false;
       Access a = access(reader);
       if (!a.reads.contains(root) && !a.writes.contains(root)) {
         if (a.writes.contains(source))
@@ -273,6 +298,8 @@ struct Mapper {
       llvm::SmallPtrSet<Value, 4> writtenBetween;
       for (size_t i = j; i-- > 0;) {
         linalg::GenericOp init = ops[i];
+        if (barrierBetween(init, op))
+          break;
         Access a = access(init, prologues.lookup(init));
         if (!a.reads.contains(root) && !a.writes.contains(root)) {
           writtenBetween.insert(a.writes.begin(), a.writes.end());
@@ -1464,6 +1491,20 @@ struct Mapper {
       if (failed(generic))
         return op->emitError("ember-gpu-map-linalg: cannot generalize");
       ops.push_back(*generic);
+    }
+    // Barriers: what else touches buffers. Allocations, deallocations and
+    // views only name them. (A declaration has no body.)
+    for (Operation &op : fn.getBody().getOps()) {
+      if (isa<linalg::GenericOp, memref::AllocOp, memref::DeallocOp,
+              memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
+              memref::ReinterpretCastOp>(op))
+        continue;
+      llvm::SmallPtrSet<Value, 2> roots;
+      for (Value v : op.getOperands())
+        if (isa<BaseMemRefType>(v.getType()))
+          roots.insert(bufferRoot(v));
+      if (!roots.empty())
+        barriers.push_back({&op, std::move(roots)});
     }
     // An op whose threads would read what others write is refused.
     for (linalg::GenericOp op : ops)

@@ -18,7 +18,10 @@
 
 #include "ember/runtime/Cuda.h"
 
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ember::rt::cuda {
 
@@ -193,6 +196,18 @@ struct Driver {
 
 /// Calls driver entry point `fn` of `driver` through the checker.
 #define EMBER_CU(driver, fn, ...) (driver).check((driver).fn(__VA_ARGS__), #fn)
+
+/// The fake driver only, for test doubles of libraries that queue work on
+/// its streams (the fake NCCL, cuda/FakeNccl.cpp): queues `run` on `stream`
+/// as one operation, after the checks every fake stream operation makes (an
+/// initialised driver, a current context, a known stream, each of `ranges`
+/// inside a live allocation). It runs now, or, while the stream is captured,
+/// at every launch of the graph (which checks the ranges again first);
+/// `captured` says which. `run` is called under the fake driver's lock: it
+/// must not call the driver.
+CUresult fakeStreamOperation(CUstream stream,
+                             std::vector<std::pair<CUdeviceptr, size_t>> ranges,
+                             std::function<void()> run, bool *captured);
 
 /// Fills `driver`'s table with the fake driver's entry points
 /// (cuda/FakeDriver.cpp); the caller then initialises it like the real one.

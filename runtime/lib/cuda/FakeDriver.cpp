@@ -46,6 +46,7 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <elf.h>
+#include <functional>
 #include <link.h>
 #include <map>
 #include <memory>
@@ -75,13 +76,17 @@ struct FakeFunction {
 /// One operation recorded while a stream is captured, with copies of its
 /// kernel arguments' values.
 struct Recorded {
-  enum class Kind : uint8_t { Launch, Copy, Set } kind = Kind::Launch;
+  enum class Kind : uint8_t { Launch, Copy, Set, Host } kind = Kind::Launch;
   CUfunction fn = nullptr;
   unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
   std::vector<std::vector<uint8_t>> params;
   CUdeviceptr dst = 0, src = 0;
   size_t bytes = 0;
   unsigned char value = 0;
+  /// Host: another library's operation (fakeStreamOperation) and the
+  /// memory it touches.
+  std::function<void()> run;
+  std::vector<std::pair<CUdeviceptr, size_t>> ranges;
 };
 
 /// A captured graph (CUgraph) and an instantiated one (CUgraphExec) alike.
@@ -921,6 +926,14 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
                              "capture"));
       std::memset(reinterpret_cast<void *>(op.dst), op.value, op.bytes);
       break;
+    case Recorded::Kind::Host:
+      for (auto [address, bytes] : op.ranges)
+        if (!inAllocation(s, address, bytes))
+          return fault(s, fail(CUDA_ERROR_ILLEGAL_ADDRESS,
+                               "a graph's library operation names memory "
+                               "freed since its capture"));
+      op.run();
+      break;
     case Recorded::Kind::Launch: {
       bool fill = op.fn == reinterpret_cast<CUfunction>(&fillFunction);
       if (!fill && !s.functions.count(op.fn))
@@ -1022,6 +1035,32 @@ template <typename... Args, CUresult (*Fn)(Args...)> struct Entry<Fn> {
 };
 
 } // namespace
+
+CUresult fakeStreamOperation(CUstream stream,
+                             std::vector<std::pair<CUdeviceptr, size_t>> ranges,
+                             std::function<void()> run, bool *captured) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  if (CUresult r = streamReady(s, stream))
+    return r;
+  for (auto [address, bytes] : ranges)
+    if (!inAllocation(s, address, bytes))
+      return fail(CUDA_ERROR_INVALID_VALUE,
+                  "a library operation names memory outside every live "
+                  "allocation");
+  if (FakeGraph *g = captureOf(s, stream)) {
+    Recorded op;
+    op.kind = Recorded::Kind::Host;
+    op.run = std::move(run);
+    op.ranges = std::move(ranges);
+    g->ops.push_back(std::move(op));
+    *captured = true;
+    return CUDA_SUCCESS;
+  }
+  *captured = false;
+  run();
+  return CUDA_SUCCESS;
+}
 
 void installFakeDriver(Driver &d) {
 #define EMBER_FAKE_ENTRY(name, params) d.name = &Entry<&name>::call;

@@ -13,11 +13,15 @@
 #include "QuickstartModel.h"
 #include "Reference.h"
 #include "TestSeed.h"
+#include "ember/distributed/Distributed.h"
 #include "ember/ember.h"
+#include "ember/runtime/Collectives.h"
 #include "ember/runtime/Cuda.h"
+#include "ember/runtime/Nccl.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -195,6 +199,157 @@ TEST_F(GpuOpsTest, OptimizersUpdateInPlaceOnTheDevice) {
           << (adam ? "Adam" : "SGD") << ", parameter " << i / 2
           << (i % 2 ? " gradient" : " value");
   }
+}
+
+/// `t`'s elements as doubles.
+std::vector<double> values(const Tensor &t) {
+  return t.to(DType::Float64).to_vector<double>();
+}
+
+/// A job of two ranks in one process, as distributed::DistributedDataParallel
+/// would see it: the other rank holds x / 2 + 1 where this one holds x. On
+/// the CPU the backend adds it; on the device the sum is NCCL's, through
+/// nccl::Communicators as ember::distributed's (the fake NCCL, whose
+/// simulated peer adds the same).
+class TwoRanks : public rt::CollectiveBackend {
+public:
+  int rank() const override { return 0; }
+  int worldSize() const override { return 2; }
+  void allReduceSum(void *data, int64_t count, DType dtype) override {
+    addPeer(data, count, dtype);
+  }
+  rt::Status allReduceOnDevice(rt::cuda::Device &device, uint64_t data,
+                               int64_t count, DType dtype) override {
+    rt::StatusOr<rt::nccl::Communicator *> comm = communicators_.get(device);
+    if (!comm)
+      return comm.status();
+    return (*comm)->allReduceSum(data, count, dtype);
+  }
+  rt::Status prepareDevice(rt::cuda::Device &device) override {
+    rt::StatusOr<rt::nccl::Communicator *> comm = communicators_.get(device);
+    return comm ? rt::Status::ok() : comm.status();
+  }
+  static void addPeer(void *data, int64_t count, DType dtype) {
+    ASSERT_EQ(dtype, DType::Float32);
+    auto *x = static_cast<float *>(data);
+    for (int64_t i = 0; i < count; ++i)
+      x[i] = x[i] + (0.5f * x[i] + 1.0f);
+  }
+
+private:
+  rt::nccl::Communicators communicators_{
+      0, 2, [](rt::nccl::UniqueId &) { return rt::Status::ok(); }};
+};
+
+/// Installs `backend` for a scope, and the fake NCCL's simulated peer.
+struct InstallRanks {
+  explicit InstallRanks(rt::CollectiveBackend *backend) {
+    rt::nccl::fake::setSimulatedPeers(1, &TwoRanks::addPeer);
+    rt::setCollectiveBackend(backend);
+  }
+  ~InstallRanks() {
+    rt::setCollectiveBackend(nullptr);
+    rt::nccl::fake::setSimulatedPeers(0, nullptr);
+  }
+};
+
+TEST_F(GpuOpsTest, AllReduceIsOneNcclCallInPlace) {
+  if (rt::cuda::defaultDriverKind() != rt::cuda::DriverKind::Fake)
+    GTEST_SKIP() << "checks the fake NCCL's log (EMBER_FAKE_CUDA=1); "
+                    "distributed.ddp runs real ranks on a GPU";
+  // A job of one, as distributed::init() without mpirun makes it: the
+  // all-reduce is NCCL's, on the device's stream, in place.
+  rt::nccl::Communicators one(0, 1, [](rt::nccl::UniqueId &) -> rt::Status {
+    ADD_FAILURE() << "a job of one shares no id";
+    return rt::Status::ok();
+  });
+  struct OneRank : rt::CollectiveBackend {
+    rt::nccl::Communicators &c;
+    explicit OneRank(rt::nccl::Communicators &c) : c(c) {}
+    int rank() const override { return 0; }
+    int worldSize() const override { return 1; }
+    void allReduceSum(void *, int64_t, DType) override {}
+    rt::Status allReduceOnDevice(rt::cuda::Device &device, uint64_t data,
+                                 int64_t count, DType dtype) override {
+      rt::StatusOr<rt::nccl::Communicator *> comm = c.get(device);
+      return comm ? (*comm)->allReduceSum(data, count, dtype) : comm.status();
+    }
+  } backend(one);
+  rt::setCollectiveBackend(&backend);
+  rt::nccl::fake::clearCalls();
+  manual_seed(11);
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    Tensor x = rand({5, 7}).to(dtype).to(Device::cuda());
+    Tensor y = distributed::all_reduce(x * 2.0) + 1.0;
+    std::vector<double> got = values(y), want = values(x);
+    for (double &w : want)
+      w = w * 2 + 1;
+    EXPECT_EQ(compareFlat(got, want, 1e-6, 1e-6), "") << dtypeName(dtype);
+  }
+  rt::setCollectiveBackend(nullptr);
+  std::vector<rt::nccl::fake::Call> calls = rt::nccl::fake::calls();
+  ASSERT_EQ(calls.size(), 2u);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].count, 35u);
+    EXPECT_EQ(calls[i].dataType, i == 0 ? 7 : 8); // ncclFloat32, ncclFloat64
+    EXPECT_EQ(calls[i].reduction, 0);             // ncclSum
+    EXPECT_EQ(calls[i].send, calls[i].recv) << "not in place";
+    EXPECT_NE(calls[i].stream, nullptr) << "on the legacy default stream";
+    EXPECT_EQ(calls[i].worldSize, 1);
+  }
+}
+
+TEST_F(GpuOpsTest, DataParallelStepsMatchTheCpu) {
+  if (rt::cuda::defaultDriverKind() != rt::cuda::DriverKind::Fake)
+    GTEST_SKIP() << "a simulated second rank needs the fake NCCL "
+                    "(EMBER_FAKE_CUDA=1); distributed.ddp runs real ranks";
+  // Each step's gradients are summed over the two ranks inside the step's
+  // graph, then SGD with momentum: on the device the step is captured as a
+  // CUDA graph once and replayed, NCCL's all-reduces with it.
+  TwoRanks ranks;
+  InstallRanks installed(&ranks);
+  auto train = [](const Device &device) {
+    manual_seed(4);
+    nn::Sequential model{nn::Linear(20, 32), nn::ReLU(), nn::Linear(32, 5)};
+    model.to(device);
+    optim::SGD opt(model.parameters(), {.lr = 0.05, .momentum = 0.9});
+    uint64_t hook = fe::addGradientsHook([](fe::LeafGradients &grads) {
+      for (auto &[leaf, g] : grads)
+        g = (distributed::all_reduce(Tensor(g)) / 2.0).node();
+    });
+    manual_seed(5);
+    Tensor x = rand({8, 20}).to(device);
+    Tensor y =
+        tensor(std::vector<int64_t>{0, 1, 2, 3, 4, 0, 1, 2}, {8}).to(device);
+    CacheStats before = cache_stats();
+    for (int i = 0; i < 6; ++i) {
+      opt.zero_grad();
+      nn::CrossEntropyLoss()(model(x), y).backward();
+      opt.step();
+    }
+    if (device.is_cuda())
+      EXPECT_GE(cache_stats().gpuGraphReplays - before.gpuGraphReplays, 3u);
+    fe::removeGradientsHook(hook);
+    std::vector<std::vector<double>> out;
+    for (const Tensor &p : model.parameters())
+      out.push_back(values(p));
+    return out;
+  };
+  rt::nccl::fake::clearCalls();
+  std::vector<std::vector<double>> cpu = train(Device::cpu());
+  EXPECT_TRUE(rt::nccl::fake::calls().empty()) << "NCCL called for the CPU";
+  std::vector<std::vector<double>> gpu = train(Device::cuda());
+  std::vector<rt::nccl::fake::Call> calls = rt::nccl::fake::calls();
+  // Four gradients a step; replayed steps call nothing.
+  EXPECT_GE(calls.size(), 4u);
+  EXPECT_LT(calls.size(), 6u * 4u);
+  EXPECT_TRUE(std::any_of(calls.begin(), calls.end(),
+                          [](const auto &c) { return c.captured; }));
+  for (const auto &c : calls)
+    EXPECT_EQ(c.worldSize, 2);
+  ASSERT_EQ(gpu.size(), cpu.size());
+  for (size_t i = 0; i < cpu.size(); ++i)
+    EXPECT_EQ(compareFlat(gpu[i], cpu[i], 1e-4, 1e-5), "") << "parameter " << i;
 }
 
 TEST_F(GpuOpsTest, TF32OnlyWhenAskedAndClose) {

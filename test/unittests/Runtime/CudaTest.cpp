@@ -9,6 +9,7 @@
 
 #include "ember/runtime/Cuda.h"
 #include "ember/runtime/GpuExecutable.h"
+#include "ember/runtime/Nccl.h"
 
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
@@ -1289,6 +1290,32 @@ TEST(GpuPlanTest, MalformedPlansAreRejected) {
   rejects("ember-gpu-plan 2\nargs 1\nalloc 1 99999999999999999\nend\n", "invalid alloc");
   rejects("ember-gpu-plan 2\nargs -3\nend\n", "args");
   rejects("ember-gpu-plan 2\nargs 1\nfrobnicate\nend\n", "unknown item");
+  rejects("ember-gpu-plan 2\nargs 1\nallreduce 1 4 float32\nend\n",
+          "invalid allreduce");
+  rejects("ember-gpu-plan 2\nargs 1\nallreduce 0 -4 float32\nend\n",
+          "invalid allreduce");
+  rejects("ember-gpu-plan 2\nargs 1\nallreduce 0 4 int32\nend\n",
+          "allreduce of 'int32' (float32 and float64 only)");
+}
+
+TEST(GpuPlanTest, AllReduceStepsRoundTrip) {
+  GpuPlan plan = fillPlan(1.0f);
+  GpuStep sum;
+  sum.kind = GpuStep::Kind::AllReduce;
+  sum.buffer = 0;
+  sum.count = 16;
+  sum.dtype = ember::DType::Float64;
+  plan.steps.push_back(sum);
+  std::string text = plan.serialize();
+  EXPECT_TRUE(contains(text, "\nallreduce 0 16 float64\nend\n")) << text;
+  StatusOr<GpuPlan> parsed = GpuPlan::parse(text);
+  ASSERT_TRUE(parsed) << parsed.status().message();
+  const GpuStep &back = parsed->steps.back();
+  EXPECT_EQ(back.kind, GpuStep::Kind::AllReduce);
+  EXPECT_EQ(back.buffer, 0);
+  EXPECT_EQ(back.count, 16);
+  EXPECT_EQ(back.dtype, ember::DType::Float64);
+  EXPECT_EQ(parsed->serialize(), text);
 }
 
 /// A plan over two arguments (16 floats in, 16 floats out) that runs kernel 0
@@ -1470,4 +1497,70 @@ TEST(GpuPlanTest, HostCodeMustDefineEveryKernel) {
       << exe.status().message();
   EXPECT_TRUE(contains(exe.status().message(), "ember_emu_kernel_14"))
       << exe.status().message();
+}
+
+//===----------------------------------------------------------------------===//
+// NCCL
+//===----------------------------------------------------------------------===//
+
+TEST(NcclTest, SystemLibraryLoadsOrSaysWhy) {
+  // libnccl.so.2 (EMBER_NCCL_LIBRARY, the loader's path, /usr/local/cuda):
+  // where it loads, its version is one Ember takes; where not, the reason
+  // names it.
+  if (!nccl::available(DriverKind::System)) {
+    EXPECT_TRUE(
+        contains(nccl::unavailableReason(DriverKind::System), "libnccl.so.2"))
+        << nccl::unavailableReason(DriverKind::System);
+    GTEST_SKIP() << nccl::unavailableReason(DriverKind::System);
+  }
+  StatusOr<int> version = nccl::version(DriverKind::System);
+  ASSERT_TRUE(version) << version.status().message();
+  EXPECT_GE(*version, 21300);
+  EXPECT_EQ(nccl::unavailableReason(DriverKind::System), "");
+}
+
+TEST(NcclTest, FakeRefusesWhatNcclRefuses) {
+  Device &device = fakeDevice();
+  ASSERT_TRUE(nccl::available(DriverKind::Fake));
+  StatusOr<nccl::UniqueId> id = nccl::newUniqueId(DriverKind::Fake);
+  ASSERT_TRUE(id) << id.status().message();
+  // A job of two cannot be made by one process without simulated peers.
+  StatusOr<std::unique_ptr<nccl::Communicator>> two =
+      nccl::Communicator::create(device, 2, 0, *id);
+  ASSERT_FALSE(two);
+  EXPECT_TRUE(contains(two.status().message(),
+                       "ncclCommInitRank failed: invalid usage"))
+      << two.status().message();
+  EXPECT_TRUE(contains(two.status().message(), "runs jobs of one process"))
+      << two.status().message();
+  // An id of the fake's own, or nothing.
+  nccl::UniqueId foreign;
+  foreign.bytes[0] = 'x';
+  EXPECT_FALSE(nccl::Communicator::create(device, 1, 0, foreign));
+
+  StatusOr<std::unique_ptr<nccl::Communicator>> one =
+      nccl::Communicator::create(device, 1, 0, *id);
+  ASSERT_TRUE(one) << one.status().message();
+  StatusOr<DeviceBuffer> buffer = device.allocate(64 * sizeof(float));
+  ASSERT_TRUE(buffer) << buffer.status().message();
+  nccl::fake::clearCalls();
+  EXPECT_TRUE(
+      (*one)->allReduceSum(buffer->address(), 64, ember::DType::Float32));
+  // Past the allocation's end, or not device memory at all.
+  Status past =
+      (*one)->allReduceSum(buffer->address(), 1 << 20, ember::DType::Float32);
+  EXPECT_TRUE(contains(past.message(), "ncclAllReduce failed: unhandled cuda "
+                                       "error"))
+      << past.message();
+  EXPECT_TRUE(contains(past.message(), "outside every live allocation"))
+      << past.message();
+  Status types =
+      (*one)->allReduceSum(buffer->address(), 4, ember::DType::Int64);
+  EXPECT_TRUE(contains(types.message(), "only float32 and float64"))
+      << types.message();
+  std::vector<nccl::fake::Call> calls = nccl::fake::calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].count, 64u);
+  EXPECT_EQ(calls[0].send, calls[0].recv);
+  EXPECT_FALSE(calls[0].captured);
 }

@@ -3,7 +3,8 @@
 // Part of Ember. The GPU passes reason about bufferized graphs by buffer:
 // two memref values alias exactly when they have the same root. Between a
 // graph's buffers (allocations, function arguments, which never overlap)
-// and their uses, bufferization leaves only reshapes and casts.
+// and their uses, bufferization leaves only reshapes and casts (and the
+// all-reduce's reinterpret_cast).
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,12 +15,13 @@
 
 namespace mlir::ember {
 
-/// The allocation or argument `v` is a view (reshape or cast) of; `v`
-/// itself when it is neither a view nor a memref.
+/// The allocation or argument `v` is a view (reshape, cast, or the
+/// reinterpret_cast ember.all_reduce's call takes) of; `v` itself when it
+/// is neither a view nor a memref.
 inline Value bufferRoot(Value v) {
   while (Operation *def = v.getDefiningOp()) {
-    if (!isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(
-            def))
+    if (!isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
+             memref::ReinterpretCastOp>(def))
       break;
     v = def->getOperand(0);
   }

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -94,6 +95,43 @@ mlir::ember::extractGpuPlan(ModuleOp module, StringRef funcName,
       if (failed(b))
         return failure();
       buffers[op.getResult(0)] = *b;
+      continue;
+    }
+    // ember.all_reduce's call (AllReduce.cpp): the buffer's first element
+    // (a reinterpret_cast at offset 0) and the element count.
+    if (auto cast = dyn_cast<memref::ReinterpretCastOp>(op)) {
+      FailureOr<int64_t> b = bufferOf(&op, cast.getSource());
+      if (failed(b))
+        return failure();
+      if (cast.getStaticOffsets().size() != 1 ||
+          cast.getStaticOffsets()[0] != 0)
+        return op.emitError("GPU plan: a reinterpret_cast must start at "
+                            "offset 0 (only ember.all_reduce's are read)");
+      buffers[cast.getResult()] = *b;
+      continue;
+    }
+    if (auto call = dyn_cast<func::CallOp>(op)) {
+      StringRef callee = call.getCallee();
+      if ((callee != "ember_all_reduce_f32" &&
+           callee != "ember_all_reduce_f64") ||
+          call.getNumOperands() != 2)
+        return op.emitError("GPU plan: a call of @")
+               << callee << " (the host calls only ember_all_reduce_f32/f64)";
+      FailureOr<int64_t> b = bufferOf(&op, call.getOperand(0));
+      if (failed(b))
+        return failure();
+      IntegerAttr count;
+      if (!matchPattern(call.getOperand(1), m_Constant(&count)) ||
+          count.getInt() < 0)
+        return op.emitError("GPU plan: an all-reduce's element count must be "
+                            "a constant");
+      GpuStep s;
+      s.kind = GpuStep::Kind::AllReduce;
+      s.buffer = *b;
+      s.count = count.getInt();
+      s.dtype = callee.ends_with("f64") ? ::ember::DType::Float64
+                                        : ::ember::DType::Float32;
+      plan.steps.push_back(s);
       continue;
     }
     if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {

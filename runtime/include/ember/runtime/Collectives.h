@@ -18,10 +18,15 @@
 #define EMBER_RUNTIME_COLLECTIVES_H
 
 #include "ember/runtime/DType.h"
+#include "ember/runtime/Status.h"
 
 #include <cstdint>
 
 namespace ember::rt {
+
+namespace cuda {
+class Device;
+}
 
 /// What carries out the collectives of compiled code. Every rank calls the
 /// same collectives in the same order.
@@ -35,6 +40,21 @@ public:
   /// host memory) by its elementwise sum over all ranks. Returns only once
   /// done; on failure it does not return (see above).
   virtual void allReduceSum(void *data, int64_t count, DType dtype) = 0;
+
+  /// The same on a GPU (a GPU graph's `allreduce` step): `data` is a
+  /// device address of `device`, and the sum is queued on the device's
+  /// stream, in order with its other work (an NCCL all-reduce,
+  /// nccl::Communicators). A failure is returned; a backend whose other
+  /// ranks would wait for ever ends the job instead. The default says the
+  /// backend cannot reduce device memory.
+  virtual Status allReduceOnDevice(cuda::Device &device, uint64_t data,
+                                   int64_t count, DType dtype);
+
+  /// Readies `device` for allReduceOnDevice (makes its NCCL communicator,
+  /// which no CUDA graph capture may hold): called before a GPU graph with
+  /// an all-reduce first runs, so by every rank at the same point. The
+  /// default does nothing.
+  virtual Status prepareDevice(cuda::Device &device);
 };
 
 /// Installs `backend` (not owned; nullptr removes it). Not thread-safe
@@ -50,6 +70,17 @@ struct CollectiveStats {
   uint64_t elements = 0;
 };
 CollectiveStats collectiveStats();
+
+/// What a GPU graph's `allreduce` step calls: the installed backend's
+/// allReduceOnDevice; with none, this process is the whole job and the
+/// buffer is the sum already.
+Status allReduceOnDevice(cuda::Device &device, uint64_t data, int64_t count,
+                         DType dtype);
+/// The installed backend's prepareDevice; nothing without one.
+Status prepareDeviceCollectives(cuda::Device &device);
+/// Counts all-reduces of GPU graphs in collectiveStats() (run by a CUDA
+/// graph's replay, which calls nothing on the host).
+void countAllReduces(uint64_t calls, uint64_t elements);
 
 } // namespace ember::rt
 

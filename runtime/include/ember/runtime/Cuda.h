@@ -286,6 +286,13 @@ public:
   /// Queues `graph` (cuGraphLaunch), which must have been captured here.
   Status launch(const Graph &graph);
 
+  /// Queues another library's work on this device's stream (NCCL's
+  /// collectives, nccl::Communicator): `queue` is called with the stream (a
+  /// CUstream), the device's context current on this thread and the stream
+  /// held, and returns what that library said. While a capture is under way
+  /// the work joins the graph, as the library's stream operations do.
+  Status queueOnStream(const std::function<Status(void *stream)> &queue);
+
 private:
   friend class DeviceBuffer;
   friend class Module;

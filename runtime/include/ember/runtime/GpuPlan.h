@@ -26,6 +26,12 @@
 //          where <arg> is b<buffer>, i<int64> or f<float, as hex bits>
 //   copy <dst-buffer> <src-buffer> <bytes>
 //   free <buffer>
+//   allreduce <buffer> <count> <dtype>
+//          the sum over the job's ranks of the buffer's first <count>
+//          elements of <dtype> (float32 or float64), in place: the
+//          collective backend's (rt::CollectiveBackend::allReduceOnDevice,
+//          NCCL), queued on the stream in order; with no backend installed
+//          the process is the whole job and the buffer stays as it is
 //   end
 //
 // Version 1 (one `kernel <name> <ptx-bytes>` module per kernel) is no
@@ -79,6 +85,7 @@
 #ifndef EMBER_RUNTIME_GPUPLAN_H
 #define EMBER_RUNTIME_GPUPLAN_H
 
+#include "ember/runtime/DType.h"
 #include "ember/runtime/Status.h"
 
 #include <algorithm>
@@ -104,11 +111,14 @@ struct GpuArg {
 };
 
 struct GpuStep {
-  enum class Kind : uint8_t { Alloc, Launch, Copy, Free };
+  enum class Kind : uint8_t { Alloc, Launch, Copy, Free, AllReduce };
   Kind kind = Kind::Launch;
-  int64_t buffer = 0;    ///< Alloc/Free: the buffer; Copy: the destination
+  int64_t buffer = 0;    ///< Alloc/Free/AllReduce: the buffer; Copy: the
+                         ///< destination
   int64_t source = 0;    ///< Copy: the source buffer
   uint64_t bytes = 0;    ///< Alloc/Copy
+  int64_t count = 0;     ///< AllReduce: elements
+  DType dtype = DType::Float32; ///< AllReduce: Float32 or Float64
   int64_t kernel = 0;    ///< Launch: index into GpuPlan::kernels
   std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
   std::vector<GpuArg> args;
@@ -172,6 +182,10 @@ struct GpuPlan {
         break;
       case GpuStep::Kind::Copy:
         os << "copy " << s.buffer << " " << s.source << " " << s.bytes << "\n";
+        break;
+      case GpuStep::Kind::AllReduce:
+        os << "allreduce " << s.buffer << " " << s.count << " "
+           << dtypeName(s.dtype) << "\n";
         break;
       case GpuStep::Kind::Launch:
         os << "launch " << s.kernel;
@@ -281,6 +295,18 @@ struct GpuPlan {
         if (!(is >> s.buffer >> s.source >> s.bytes) || !checkBuffer(s.buffer) ||
             !checkBuffer(s.source))
           return bad("invalid copy");
+      } else if (word == "allreduce") {
+        s.kind = GpuStep::Kind::AllReduce;
+        std::string dtype;
+        if (!(is >> s.buffer >> s.count >> dtype) || !checkBuffer(s.buffer) ||
+            s.count < 0 || s.count > (int64_t(1) << 40))
+          return bad("invalid allreduce");
+        if (dtype == dtypeName(DType::Float32))
+          s.dtype = DType::Float32;
+        else if (dtype == dtypeName(DType::Float64))
+          s.dtype = DType::Float64;
+        else
+          return bad("allreduce of '" + dtype + "' (float32 and float64 only)");
       } else if (word == "launch") {
         s.kind = GpuStep::Kind::Launch;
         size_t n = 0;
