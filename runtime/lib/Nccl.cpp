@@ -194,6 +194,14 @@ StatusOr<Communicator *> Communicators::get(cuda::Device &device) {
   return communicators_.back().get();
 }
 
+Status Communicators::allReduceSum(cuda::Device &device, cuda::DevicePtr data,
+                                   int64_t count, DType dtype) {
+  StatusOr<Communicator *> comm = get(device);
+  if (!comm)
+    return comm.status();
+  return (*comm)->allReduceSum(data, count, dtype);
+}
+
 void Communicators::clear() {
   std::lock_guard lock(mutex_);
   communicators_.clear();

@@ -299,14 +299,10 @@ public:
   }
   rt::Status allReduceOnDevice(rt::cuda::Device &device, uint64_t data,
                                int64_t count, DType dtype) override {
-    rt::StatusOr<rt::nccl::Communicator *> comm = communicators_.get(device);
-    if (!comm)
-      return comm.status();
-    return (*comm)->allReduceSum(data, count, dtype);
+    return communicators_.allReduceSum(device, data, count, dtype);
   }
   rt::Status prepareDevice(rt::cuda::Device &device) override {
-    rt::StatusOr<rt::nccl::Communicator *> comm = communicators_.get(device);
-    return comm ? rt::Status::ok() : comm.status();
+    return communicators_.prepare(device);
   }
 
   /// The other ranks' values, added to this one's x in `data`.

@@ -220,14 +220,10 @@ public:
   }
   rt::Status allReduceOnDevice(rt::cuda::Device &device, uint64_t data,
                                int64_t count, DType dtype) override {
-    rt::StatusOr<rt::nccl::Communicator *> comm = communicators_.get(device);
-    if (!comm)
-      return comm.status();
-    return (*comm)->allReduceSum(data, count, dtype);
+    return communicators_.allReduceSum(device, data, count, dtype);
   }
   rt::Status prepareDevice(rt::cuda::Device &device) override {
-    rt::StatusOr<rt::nccl::Communicator *> comm = communicators_.get(device);
-    return comm ? rt::Status::ok() : comm.status();
+    return communicators_.prepare(device);
   }
   static void addPeer(void *data, int64_t count, DType dtype) {
     ASSERT_EQ(dtype, DType::Float32);
@@ -271,8 +267,7 @@ TEST_F(GpuOpsTest, AllReduceIsOneNcclCallInPlace) {
     void allReduceSum(void *, int64_t, DType) override {}
     rt::Status allReduceOnDevice(rt::cuda::Device &device, uint64_t data,
                                  int64_t count, DType dtype) override {
-      rt::StatusOr<rt::nccl::Communicator *> comm = c.get(device);
-      return comm ? (*comm)->allReduceSum(data, count, dtype) : comm.status();
+      return c.allReduceSum(device, data, count, dtype);
     }
   } backend(one);
   rt::setCollectiveBackend(&backend);

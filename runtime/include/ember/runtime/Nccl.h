@@ -101,6 +101,13 @@ public:
   /// The communicator of `device`, made now if there is none yet.
   StatusOr<Communicator *> get(cuda::Device &device);
 
+  /// get(device), for CollectiveBackend::prepareDevice.
+  Status prepare(cuda::Device &device) { return get(device).status(); }
+  /// get(device)->allReduceSum(...), for
+  /// CollectiveBackend::allReduceOnDevice.
+  Status allReduceSum(cuda::Device &device, cuda::DevicePtr data, int64_t count,
+                      DType dtype);
+
   /// Destroys every communicator (before the job ends).
   void clear();
 
