@@ -12,7 +12,7 @@ namespace ember::rt {
 
 namespace {
 std::atomic<CollectiveBackend *> installed{nullptr};
-std::atomic<uint64_t> allReduces{0}, elements{0};
+std::atomic<uint64_t> allReduces{0}, elements{0}, epoch{0};
 
 void allReduce(void *data, int64_t count, DType dtype) {
   countAllReduces(1, static_cast<uint64_t>(count));
@@ -51,7 +51,12 @@ void countAllReduces(uint64_t calls, uint64_t count) {
 
 void setCollectiveBackend(CollectiveBackend *backend) {
   installed.store(backend, std::memory_order_release);
+  noteCollectivesChanged();
 }
+
+uint64_t collectiveEpoch() { return epoch.load(std::memory_order_acquire); }
+
+void noteCollectivesChanged() { epoch.fetch_add(1, std::memory_order_acq_rel); }
 
 CollectiveBackend *collectiveBackend() {
   return installed.load(std::memory_order_acquire);

@@ -103,12 +103,20 @@ Status GpuExecutable::run(std::span<const DevicePtr> args) const {
       ++collectives;
       elements += static_cast<uint64_t>(s.count);
     }
-  if (collectives) {
+  if (collectives)
     if (Status st = prepareDeviceCollectives(device_); !st)
       return st;
+  std::unique_lock lock(graphMutex_);
+  if (collectives) {
+    // Graphs captured for another backend or communicator call what may
+    // be gone.
+    uint64_t epoch = collectiveEpoch();
+    if (epoch != collectiveEpoch_) {
+      graphs_.clear();
+      collectiveEpoch_ = epoch;
+    }
     countAllReduces(collectives, elements);
   }
-  std::unique_lock lock(graphMutex_);
   if (!capturing_ || !graphsEnabled() || plan_.steps.empty()) {
     ++stats_.direct;
     lock.unlock();

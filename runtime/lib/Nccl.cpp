@@ -11,6 +11,7 @@
 #include "ember/runtime/Nccl.h"
 #include "cuda/Driver.h"
 #include "cuda/NcclApi.h"
+#include "ember/runtime/Collectives.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -205,6 +206,7 @@ Status Communicators::allReduceSum(cuda::Device &device, cuda::DevicePtr data,
 void Communicators::clear() {
   std::lock_guard lock(mutex_);
   communicators_.clear();
+  noteCollectivesChanged(); // graphs captured with them are not replayed
 }
 
 } // namespace ember::rt::nccl

@@ -97,9 +97,9 @@ public:
   /// A GPU graph's all-reduce: NCCL, on the device's stream. The
   /// communicator of a device is made at its first all-reduce
   /// (prepareDevice, before any CUDA graph capture), with rank 0's NCCL id
-  /// broadcast over MPI. NCCL's collectives are asynchronous: the time
-  /// spent in them is not measured here. In a job of one without NCCL the
-  /// sum is the data.
+  /// broadcast over MPI. NCCL's collectives are asynchronous: they are
+  /// not in EMBER_LOG=distributed's figures (rt::collectiveStats counts
+  /// them). In a job of one without NCCL the sum is the data.
   Status allReduceOnDevice(rt::cuda::Device &device, uint64_t data,
                            int64_t count, DType dtype) override {
     if (finalized_)
@@ -111,15 +111,12 @@ public:
       return Status::ok();
     if (Status s = (*comm)->allReduceSum(data, count, dtype); !s)
       return failOnDevice(s);
-    ++allReduces_;
-    allReduceBytes_ +=
-        static_cast<double>(count) * static_cast<double>(dtypeSize(dtype));
     return Status::ok();
   }
 
   Status prepareDevice(rt::cuda::Device &device) override {
-    if (finalized_)
-      return Status::ok(); // allReduceOnDevice says what is wrong
+    if (finalized_) // (a replayed CUDA graph calls only this)
+      return Status::error("an all-reduce after distributed::finalize()");
     StatusOr<rt::nccl::Communicator *> comm = communicator(device);
     return comm ? Status::ok() : comm.status();
   }

@@ -209,6 +209,9 @@ CUresult fakeStreamOperation(CUstream stream,
                              std::vector<std::pair<CUdeviceptr, size_t>> ranges,
                              std::function<void()> run, bool *captured);
 
+/// The fake driver only: whether any stream is being captured.
+bool fakeCapturing();
+
 /// Fills `driver`'s table with the fake driver's entry points
 /// (cuda/FakeDriver.cpp); the caller then initialises it like the real one.
 void installFakeDriver(Driver &driver);

@@ -1036,6 +1036,12 @@ template <typename... Args, CUresult (*Fn)(Args...)> struct Entry<Fn> {
 
 } // namespace
 
+bool fakeCapturing() {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  return !s.capturing.empty();
+}
+
 CUresult fakeStreamOperation(CUstream stream,
                              std::vector<std::pair<CUdeviceptr, size_t>> ranges,
                              std::function<void()> run, bool *captured) {

@@ -92,6 +92,10 @@ ncclResult_t ncclCommInitRank(ncclComm_t *comm, int nranks, ncclUniqueId id,
   if (nranks < 1 || rank < 0 || rank >= nranks)
     return fail(ncclInvalidArgument, "rank " + std::to_string(rank) + " of " +
                                          std::to_string(nranks) + " ranks");
+  // NCCL's set-up synchronises the device: no capture may be under way.
+  if (cuda::fakeCapturing())
+    return fail(ncclInvalidUsage, "ncclCommInitRank while a stream is "
+                                  "captured (make communicators before)");
   State &s = state();
   std::lock_guard lock(s.mutex);
   if (rank != 0 || nranks != 1 + s.peers)
@@ -135,6 +139,9 @@ ncclResult_t ncclAllReduce(const void *send, void *recv, size_t count,
                 "the fake sums only, not reduction " + std::to_string(op));
   if (count == 0)
     return ncclSuccess;
+  if (count > (size_t(1) << 40))
+    return fail(ncclInvalidArgument,
+                "count " + std::to_string(count) + " is past any device");
   size_t bytes = count * (type == ncclFloat64 ? 8 : 4);
   DType dtype = type == ncclFloat64 ? DType::Float64 : DType::Float32;
   std::function<void(void *, int64_t, DType)> addPeers =

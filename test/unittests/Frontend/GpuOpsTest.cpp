@@ -269,6 +269,9 @@ TEST_F(GpuOpsTest, AllReduceIsOneNcclCallInPlace) {
                                  int64_t count, DType dtype) override {
       return c.allReduceSum(device, data, count, dtype);
     }
+    rt::Status prepareDevice(rt::cuda::Device &device) override {
+      return c.prepare(device);
+    }
   } backend(one);
   rt::setCollectiveBackend(&backend);
   rt::nccl::fake::clearCalls();
@@ -292,6 +295,31 @@ TEST_F(GpuOpsTest, AllReduceIsOneNcclCallInPlace) {
     EXPECT_NE(calls[i].stream, nullptr) << "on the legacy default stream";
     EXPECT_EQ(calls[i].worldSize, 1);
   }
+}
+
+TEST_F(GpuOpsTest, CapturedAllReducesFollowTheBackend) {
+  if (rt::cuda::defaultDriverKind() != rt::cuda::DriverKind::Fake)
+    GTEST_SKIP() << "checks the fake NCCL's log (EMBER_FAKE_CUDA=1)";
+  // A CUDA graph captured with an all-reduce calls the communicator it was
+  // captured with: under another backend (or after finalize() destroyed
+  // the communicators) it must not be replayed.
+  TwoRanks first;
+  InstallRanks installed(&first);
+  manual_seed(12);
+  Tensor x = rand({4, 6}).to(Device::cuda());
+  auto step = [&] { return values(distributed::all_reduce(x * 2.0) * 3.0); };
+  std::vector<double> want = step();
+  CacheStats before = cache_stats();
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(compareFlat(step(), want, 1e-6, 1e-6), "");
+  ASSERT_GE(cache_stats().gpuGraphReplays - before.gpuGraphReplays, 1u)
+      << "the step was never replayed: the test checks nothing";
+  TwoRanks second;
+  rt::setCollectiveBackend(&second);
+  rt::nccl::fake::clearCalls();
+  EXPECT_EQ(compareFlat(step(), want, 1e-6, 1e-6), "");
+  EXPECT_FALSE(rt::nccl::fake::calls().empty())
+      << "a graph captured under the first backend was replayed";
 }
 
 TEST_F(GpuOpsTest, DataParallelStepsMatchTheCpu) {

@@ -1294,6 +1294,8 @@ TEST(GpuPlanTest, MalformedPlansAreRejected) {
           "invalid allreduce");
   rejects("ember-gpu-plan 2\nargs 1\nallreduce 0 -4 float32\nend\n",
           "invalid allreduce");
+  rejects("ember-gpu-plan 2\nargs 1\nalloc 1 16\nallreduce 1 5 float32\nend\n",
+          "allreduce of 5 elements in buffer 1 of 16 bytes");
   rejects("ember-gpu-plan 2\nargs 1\nallreduce 0 4 int32\nend\n",
           "allreduce of 'int32' (float32 and float64 only)");
 }

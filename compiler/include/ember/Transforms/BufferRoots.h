@@ -16,8 +16,9 @@
 namespace mlir::ember {
 
 /// The allocation or argument `v` is a view (reshape, cast, or the
-/// reinterpret_cast ember.all_reduce's call takes) of; `v` itself when it
-/// is neither a view nor a memref.
+/// reinterpret_cast ember.all_reduce's call takes, which only that call
+/// reads) of; `v` itself when it is neither a view nor a memref. (Linalg
+/// ops only see reshapes: a view of all of its buffer.)
 inline Value bufferRoot(Value v) {
   while (Operation *def = v.getDefiningOp()) {
     if (!isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,

@@ -131,6 +131,20 @@ mlir::ember::extractGpuPlan(ModuleOp module, StringRef funcName,
       s.count = count.getInt();
       s.dtype = callee.ends_with("f64") ? ::ember::DType::Float64
                                         : ::ember::DType::Float32;
+      // The view's source: its element type is the callee's, and it holds
+      // at least `count` elements.
+      Value source = call.getOperand(0);
+      if (auto cast = source.getDefiningOp<memref::ReinterpretCastOp>())
+        source = cast.getSource();
+      auto type = dyn_cast<MemRefType>(source.getType());
+      Type element = s.dtype == ::ember::DType::Float64
+                         ? Type(Float64Type::get(op.getContext()))
+                         : Type(Float32Type::get(op.getContext()));
+      if (!type || !type.hasStaticShape() || type.getElementType() != element ||
+          type.getNumElements() < s.count)
+        return op.emitError("GPU plan: @")
+               << callee << " of " << s.count << " elements on a buffer of "
+               << source.getType();
       plan.steps.push_back(s);
       continue;
     }

@@ -51,9 +51,10 @@ public:
                                    int64_t count, DType dtype);
 
   /// Readies `device` for allReduceOnDevice (makes its NCCL communicator,
-  /// which no CUDA graph capture may hold): called before a GPU graph with
-  /// an all-reduce first runs, so by every rank at the same point. The
-  /// default does nothing.
+  /// which no CUDA graph capture may hold): called before every run of a
+  /// GPU graph with an all-reduce (a replayed CUDA graph included), so by
+  /// every rank at the same points; an error stops the run. The default
+  /// does nothing.
   virtual Status prepareDevice(cuda::Device &device);
 };
 
@@ -78,6 +79,14 @@ Status allReduceOnDevice(cuda::Device &device, uint64_t data, int64_t count,
                          DType dtype);
 /// The installed backend's prepareDevice; nothing without one.
 Status prepareDeviceCollectives(cuda::Device &device);
+/// A number that changes whenever what a GPU graph's all-reduce would call
+/// changes: another backend installed (setCollectiveBackend), a device's
+/// communicators destroyed (nccl::Communicators::clear). A CUDA graph
+/// captured with an all-reduce is not replayed under another epoch (it
+/// would call a destroyed NCCL communicator).
+uint64_t collectiveEpoch();
+/// Moves collectiveEpoch() on.
+void noteCollectivesChanged();
 /// Counts all-reduces of GPU graphs in collectiveStats() (run by a CUDA
 /// graph's replay, which calls nothing on the host).
 void countAllReduces(uint64_t calls, uint64_t elements);

@@ -82,6 +82,8 @@ private:
   mutable uint64_t clock_ = 0;
   mutable size_t missesInARow_ = 0;
   mutable bool capturing_ = true;
+  /// collectiveEpoch() when graphs_ were captured (plans with all-reduces).
+  mutable uint64_t collectiveEpoch_ = 0;
 };
 
 } // namespace ember::rt::cuda

@@ -230,6 +230,9 @@ struct GpuPlan {
         plan.numArgs > (1 << 20))
       return bad("missing or invalid 'args'");
     std::vector<bool> live(plan.numArgs, true);
+    // Bytes of each temporary (0 for arguments: their sizes are the
+    // caller's).
+    std::vector<uint64_t> sizes(plan.numArgs, 0);
     auto checkBuffer = [&](int64_t b) {
       return b >= 0 && b < static_cast<int64_t>(live.size()) && live[b];
     };
@@ -279,8 +282,11 @@ struct GpuPlan {
         if (!(is >> s.buffer >> s.bytes) || s.buffer < plan.numArgs ||
             s.buffer > (1 << 20) || s.bytes > (uint64_t(1) << 40))
           return bad("invalid alloc");
-        if (s.buffer >= static_cast<int64_t>(live.size()))
+        if (s.buffer >= static_cast<int64_t>(live.size())) {
           live.resize(s.buffer + 1, false);
+          sizes.resize(s.buffer + 1, 0);
+        }
+        sizes[s.buffer] = s.bytes;
         if (live[s.buffer])
           return bad("buffer " + std::to_string(s.buffer) +
                      " allocated while live");
@@ -307,6 +313,12 @@ struct GpuPlan {
           s.dtype = DType::Float64;
         else
           return bad("allreduce of '" + dtype + "' (float32 and float64 only)");
+        if (s.buffer >= plan.numArgs &&
+            static_cast<uint64_t>(s.count) * dtypeSize(s.dtype) >
+                sizes[s.buffer])
+          return bad("allreduce of " + std::to_string(s.count) +
+                     " elements in buffer " + std::to_string(s.buffer) +
+                     " of " + std::to_string(sizes[s.buffer]) + " bytes");
       } else if (word == "launch") {
         s.kind = GpuStep::Kind::Launch;
         size_t n = 0;

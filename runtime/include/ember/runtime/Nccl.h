@@ -90,7 +90,8 @@ private:
 /// A job's communicators, one per device, each made on first use: rank 0
 /// makes the id, and `shareId` gives it to every rank (MPI_Bcast in
 /// ember::distributed). Every rank asks for a device's communicator at the
-/// same point of its work, as for any collective. Thread-safe.
+/// same point of its work, as for any collective. get() and allReduceSum()
+/// may be called from any thread; clear() must not race with them.
 class Communicators {
 public:
   /// Replaces `id` on every rank by rank 0's.
