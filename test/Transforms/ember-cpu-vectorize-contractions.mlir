@@ -836,11 +836,13 @@ func.func @no_split_768(%a: tensor<1024x512xf32>, %b: tensor<512x768xf32>, %c: t
 // accumulating into the one before: the first from zero (its fill fused
 // into the tiles), the last reading the one before with the ReLU epilogue
 // (writing the epilogue's result). Must not fire with a
-// 4 MiB L2 (A fits in half of it): one loop over all of K.
+// 4 MiB L2 (A fits in half of it): one loop over all of K. A's rows are
+// 16 KiB apart, all in one set of the default model's 8-way L1: the tiles
+// are 8 rows tall (rowsInL1), not 14.
 // PAR-LABEL: func.func @split_depth
 // PAR:         %[[P0:.*]] = scf.forall (%{{.*}}) = (0) to (288) step (32) shared_outs(%{{.*}} = %{{.*}})
 // PAR:           scf.for %{{.*}} = %c0 to %c512 step %c1
-// PAR:             vector.contract {{.*}} into vector<14x32xf32>
+// PAR:             vector.contract {{.*}} into vector<8x32xf32>
 // PAR-NOT:       arith.maximumf
 // PAR:         %[[P1:.*]] = scf.forall (%{{.*}}) = (0) to (288) step (32) shared_outs(%{{.*}} = %[[P0]])
 // PAR:         %[[P2:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[P1]])
@@ -852,7 +854,7 @@ func.func @no_split_768(%a: tensor<1024x512xf32>, %b: tensor<512x768xf32>, %c: t
 // PAR:         scf.forall
 // PAR:           tensor.extract_slice %[[P6]]
 // PAR:           scf.for %{{.*}} = %c0 to %c512 step %c1
-// PAR:           arith.maximumf %{{.*}} : vector<14x32xf32>
+// PAR:           arith.maximumf %{{.*}} : vector<8x32xf32>
 // PAR-NOT:     scf.forall (
 // PAR-NOT:     linalg.matmul
 // L2-LABEL: func.func @split_depth

@@ -61,6 +61,26 @@ double stepCycles(const TargetModel &t, int64_t mr, int64_t nv) {
   return std::max({fmas, loads, double(t.fmaLatency)});
 }
 
+/// How many rows of an A read in place (row stride `aStride` floats) a
+/// register tile may span. A tile reads A a column at a time, and each of
+/// its rows' cache lines serves 16 K steps, so the tile's Mr lines must
+/// stay in the L1 meanwhile. Rows whose stride is a multiple of the L1's
+/// set span fall in few of its sets (K = 1024 floats, 4 KiB: all in one),
+/// and a set holds `l1Ways` lines: more rows evict each other, and every
+/// broadcast of A goes to the L2 (512x1024x512 on an 8-way L1 at Mr = 12:
+/// 0.65x OpenBLAS). B's lines, spread over every set, and C's (in
+/// registers) barely touch the set. At least 1; no limit for a stride that
+/// is not a whole number of lines (the rows then spread over the sets).
+int64_t rowsInL1(const TargetModel &t, int64_t aStride) {
+  constexpr int64_t kLine = 64;
+  int64_t sets = t.l1Bytes / (t.l1Ways * kLine);
+  int64_t strideBytes = aStride * 4;
+  if (sets <= 0 || strideBytes % kLine != 0)
+    return INT64_MAX;
+  int64_t setsReached = sets / std::gcd(strideBytes / kLine, sets);
+  return std::max<int64_t>(setsReached * t.l1Ways, 1);
+}
+
 /// Register tile sizes (Mr, Nr) for an MxN result on target `t`, or nullopt
 /// when the shape has no tile worth vectorizing. Nr: N itself when it fits
 /// in two registers (the classifier's 10), else two registers, one, half a
@@ -72,10 +92,11 @@ double stepCycles(const TargetModel &t, int64_t mr, int64_t nv) {
 /// candidates, the one with the most useful FMAs per cycle by stepCycles
 /// (ties: the one with the most accumulators, then the earlier in that
 /// order). With `onlyWidth`, Nr is that width (a prepacked B's panels').
-std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n,
-                                                      const TargetModel &t,
-                                                      bool partialRows = false,
-                                                      int64_t onlyWidth = 0) {
+/// With `aStride` (A's row stride in floats, when A is read in place), Mr
+/// is at most rowsInL1(t, aStride).
+std::optional<std::pair<int64_t, int64_t>>
+chooseTile(int64_t m, int64_t n, const TargetModel &t, bool partialRows = false,
+           int64_t onlyWidth = 0, int64_t aStride = 0) {
   int64_t lanes = t.lanes();
   SmallVector<int64_t> widths;
   if (onlyWidth)
@@ -96,12 +117,13 @@ std::optional<std::pair<int64_t, int64_t>> chooseTile(int64_t m, int64_t n,
   std::optional<std::pair<int64_t, int64_t>> best;
   double bestRate = 0;
   int64_t bestAccumulators = 0;
+  int64_t maxRows = aStride > 0 ? rowsInL1(t, aStride) : INT64_MAX;
   for (int64_t nr : widths) {
     if (nr < 4)
       continue;
     int64_t nv = llvm::divideCeil(nr, lanes);
     for (int64_t mr : heights) {
-      if (mr > m || (!partialRows && m % mr != 0) ||
+      if (mr > m || mr > maxRows || (!partialRows && m % mr != 0) ||
           mr * nv + (mr > 1 ? nv : 0) + 1 > t.registers)
         continue;
       // Cycles per K step for all M rows: the full tiles and the last.
@@ -1756,6 +1778,8 @@ struct EmberCPUVectorizeContractionsPass
       if (!shape)
         continue;
       auto [m, k, n, f32] = *shape;
+      // A is read in place, its rows `aStride` floats apart.
+      int64_t aStride = rowStride(op.getDpsInputs()[0]);
       // A product in a block of blockWindowProduct's runs on the block's
       // thread.
       bool nested = op->getParentOfType<scf::ForallOp>() != nullptr;
@@ -1765,11 +1789,12 @@ struct EmberCPUVectorizeContractionsPass
       if (Value given = f32 ? givenPanels(op.getDpsInputs()[1]) : nullptr) {
         int64_t width = cast<RankedTensorType>(given.getType()).getDimSize(2);
         std::optional<std::pair<int64_t, int64_t>> tile =
-            chooseTile(m, n, target, /*partialRows=*/true, width);
+            chooseTile(m, n, target, /*partialRows=*/true, width, aStride);
         if (tile) {
           int64_t block = rowBlock(m, k, tile->first, target);
           if (block)
-            tile = chooseTile(block, n, target, /*partialRows=*/true, width);
+            tile = chooseTile(block, n, target, /*partialRows=*/true, width,
+                              aStride);
           Operation *copy = insertPackingCopy(rewriter, op);
           plans.push_back(
               {op, tile->first, tile->second, parallelOp, copy, block, given});
@@ -1780,7 +1805,7 @@ struct EmberCPUVectorizeContractionsPass
       // last tile may be shorter: there Mr need not divide M. Otherwise
       // (one scf.forall over every tile) it must.
       std::optional<std::pair<int64_t, int64_t>> tile =
-          chooseTile(m, n, target, /*partialRows=*/true);
+          chooseTile(m, n, target, /*partialRows=*/true, 0, aStride);
       Operation *packed = nullptr;
       // Large products may pack B on every call; any product reads a
       // constant B packed at compile time (prepackConstant).
@@ -1798,14 +1823,14 @@ struct EmberCPUVectorizeContractionsPass
         }
       }
       if (!packed)
-        tile = chooseTile(m, n, target);
+        tile = chooseTile(m, n, target, false, 0, aStride);
       if (!tile)
         continue;
       // A packed product's tiles run over blocks of rows: the tile is the
       // best for a block's rows (there is one: a block is a few tiles tall).
       int64_t block = packed ? rowBlock(m, k, tile->first, target) : 0;
       if (block)
-        tile = chooseTile(block, n, target, /*partialRows=*/true);
+        tile = chooseTile(block, n, target, /*partialRows=*/true, 0, aStride);
       assert(tile && "a row block is at least 4 tiles of the first choice");
       // A B known now is packed now, whether or not packing it on every
       // call would pay: its panels cost nothing to read.

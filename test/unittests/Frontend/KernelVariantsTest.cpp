@@ -3,7 +3,8 @@
 // Part of Ember. The CPU code generator picks, per matmul, a register tile
 // (Nr = N when N fits in two vector registers, else two, one or half a
 // register's lanes, else the scalar loop; Mr in {16, 8, 4, 2, 1} rows, as
-// many as the target's accumulator registers allow), whether the tile
+// many as the target's accumulator registers allow, and no more than the
+// L1's ways hold when A's rows fall in one set), whether the tile
 // loops run on threads (from 4 MFLOP), whether a large product's columns
 // are split into two-vector tiles and a rest, whether B is packed into
 // column panels (and then in blocks of rows that fit in the L2, or, with
@@ -233,6 +234,15 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
 // divisor of M (1022 = 2 x 7 x 73: 146 rows with a 2 MiB L2, 73 with 1
 // MiB) with a short last row tile; K is prime.
 TEST_P(KernelVariantsTest, RowBlocks) { checkMatmul(1022, 1031, 64); }
+
+// A's rows 4 KiB apart (K = 1024) fall in one set of the L1: the tile is at
+// most as tall as the L1's ways (rowsInL1: 6 x 64 tiles with AVX-512 code
+// on an 8-way L1, 12 x 32 on a 12-way one), M prime (a short last tile),
+// N of 64-column panels and not (208 = 13 x 16).
+TEST_P(KernelVariantsTest, RowsInOneL1Set) {
+  checkMatmul(61, 1024, 128);
+  checkMatmul(37, 1024, 208);
+}
 
 // A product whose A is over half the L2 (1.1 MB: 2 MiB is the largest x86
 // L2 a core has today) with too few rows for row blocks (31, prime) runs as
