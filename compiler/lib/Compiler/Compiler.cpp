@@ -852,7 +852,7 @@ std::optional<std::string> bytecodeReaderCrash(const llvm::SourceMgr &sourceMgr)
            std::to_string(outcome.code) + ")";
   case Kind::TimedOut:
     return "MLIR's bytecode reader did not finish on it within " +
-           std::to_string(limit.count()) + " s";
+           std::to_string(limit.count()) + " s of CPU time";
   }
   return std::nullopt;
 }

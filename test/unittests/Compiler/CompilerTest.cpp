@@ -90,6 +90,36 @@ TEST(CompilerTest, AnIsolatedChildThatThrowsExits) {
   EXPECT_EQ(outcome.code, ember::kIsolatedBodyThrew);
 }
 
+// A child that spins is stopped once it has used its CPU time (SIGXCPU),
+// one that blocks once four times that has passed on the wall clock; both
+// count as out of time. Waiting behind other processes uses no CPU time:
+// a crash on a busy machine is still reported as a crash (it was reported
+// as out of time once, in CI, with a 5 s wall-clock limit).
+TEST(CompilerTest, AnIsolatedChildRunsOutOfTime) {
+  ember::IsolatedOutcome spin = ember::runIsolated(
+      []() -> int {
+        for (volatile uint64_t i = 0;; i = i + 1) {
+        }
+      },
+      std::chrono::seconds(1));
+  EXPECT_EQ(spin.kind, ember::IsolatedOutcome::Kind::TimedOut);
+  ember::IsolatedOutcome block = ember::runIsolated(
+      []() -> int {
+        pause();
+        return 0;
+      },
+      std::chrono::seconds(1));
+  EXPECT_EQ(block.kind, ember::IsolatedOutcome::Kind::TimedOut);
+  ember::IsolatedOutcome crash = ember::runIsolated(
+      []() -> int {
+        raise(SIGSEGV);
+        return 0;
+      },
+      std::chrono::seconds(1));
+  EXPECT_EQ(crash.kind, ember::IsolatedOutcome::Kind::Signaled);
+  EXPECT_EQ(crash.code, SIGSEGV);
+}
+
 TEST(CompilerTest, SharedObjectRunsThroughTheRuntime) {
   compiler::Result r = compileTo(Stage::SharedObject);
   ASSERT_TRUE(r.ok) << r.errorMessage();

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,7 +28,7 @@ struct IsolatedOutcome {
     Unavailable, ///< could not fork or wait: nothing is known
     Exited,      ///< exited with `code`
     Signaled,    ///< killed by signal `code`
-    TimedOut,    ///< still running after the time limit, and killed
+    TimedOut,    ///< past the time limit, and killed
   };
   Kind kind = Kind::Unavailable;
   int code = 0;
@@ -39,9 +40,12 @@ struct IsolatedOutcome {
 constexpr int kIsolatedBodyThrew = 124;
 
 /// Runs `body` in a forked child whose standard error (and, with
-/// `quietStdout`, standard output) goes to /dev/null, and waits for it at
-/// most `limit`. The child's exit code is what `body` returns, or
-/// kIsolatedBodyThrew when it throws (LLVM's fatal-error handler does).
+/// `quietStdout`, standard output) goes to /dev/null, and gives it `limit`
+/// of CPU time (RLIMIT_CPU: a busy machine's other processes do not count
+/// against it, as they would against a wall clock; a child that spins is
+/// stopped by SIGXCPU) and four times that of wall time (one that blocks).
+/// The child's exit code is what `body` returns, or kIsolatedBodyThrew when
+/// it throws (LLVM's fatal-error handler does).
 template <typename Body>
 IsolatedOutcome runIsolated(Body &&body, std::chrono::seconds limit,
                             bool quietStdout = false) {
@@ -50,6 +54,10 @@ IsolatedOutcome runIsolated(Body &&body, std::chrono::seconds limit,
   if (pid < 0)
     return {};
   if (pid == 0) {
+    rlim_t seconds = static_cast<rlim_t>(limit.count());
+    struct rlimit cpu = {seconds, seconds + 1};
+    setrlimit(RLIMIT_CPU, &cpu);
+    signal(SIGXCPU, SIG_DFL);
     if (int null = open("/dev/null", O_WRONLY); null >= 0) {
       dup2(null, 2);
       if (quietStdout)
@@ -62,7 +70,7 @@ IsolatedOutcome runIsolated(Body &&body, std::chrono::seconds limit,
     }
     _exit(code);
   }
-  auto deadline = std::chrono::steady_clock::now() + limit;
+  auto deadline = std::chrono::steady_clock::now() + 4 * limit;
   int status = 0;
   for (;;) {
     pid_t done = waitpid(pid, &status, WNOHANG);
@@ -78,6 +86,8 @@ IsolatedOutcome runIsolated(Body &&body, std::chrono::seconds limit,
     }
     usleep(1000);
   }
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
+    return {IsolatedOutcome::Kind::TimedOut, 0};
   if (WIFSIGNALED(status))
     return {IsolatedOutcome::Kind::Signaled, WTERMSIG(status)};
   return {IsolatedOutcome::Kind::Exited, WEXITSTATUS(status)};
