@@ -18,6 +18,11 @@ namespace ember::rt::cuda {
 StatusOr<std::unique_ptr<GpuExecutable>> GpuExecutable::load(Device &device,
                                                              GpuPlan plan) {
   std::unique_ptr<GpuExecutable> exe(new GpuExecutable(device, std::move(plan)));
+  for (const GpuStep &s : exe->plan_.steps)
+    if (s.kind == GpuStep::Kind::AllReduce) {
+      ++exe->collectives_;
+      exe->collectiveElements_ += static_cast<uint64_t>(s.count);
+    }
   const GpuPlan &p = exe->plan_;
   if (device.driverKind() == DriverKind::Fake && !p.kernels.empty()) {
     // The emulated device runs the kernels compiled for the host: one
@@ -97,17 +102,11 @@ Status GpuExecutable::run(std::span<const DevicePtr> args) const {
   // A graph with collectives: the backend sets up what they need (an NCCL
   // communicator) first, outside any capture. Every rank runs the same
   // graphs in the same order, so all get here together.
-  uint64_t collectives = 0, elements = 0;
-  for (const GpuStep &s : plan_.steps)
-    if (s.kind == GpuStep::Kind::AllReduce) {
-      ++collectives;
-      elements += static_cast<uint64_t>(s.count);
-    }
-  if (collectives)
+  if (collectives_)
     if (Status st = prepareDeviceCollectives(device_); !st)
       return st;
   std::unique_lock lock(graphMutex_);
-  if (collectives) {
+  if (collectives_) {
     // Graphs captured for another backend or communicator call what may
     // be gone.
     uint64_t epoch = collectiveEpoch();
@@ -115,7 +114,7 @@ Status GpuExecutable::run(std::span<const DevicePtr> args) const {
       graphs_.clear();
       collectiveEpoch_ = epoch;
     }
-    countAllReduces(collectives, elements);
+    countAllReduces(collectives_, collectiveElements_);
   }
   if (!capturing_ || !graphsEnabled() || plan_.steps.empty()) {
     ++stats_.direct;

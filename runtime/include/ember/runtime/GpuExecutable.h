@@ -68,6 +68,8 @@ private:
   GpuPlan plan_;
   std::vector<std::unique_ptr<Module>> modules_;
   std::vector<Function> functions_;
+  /// The plan's all-reduce steps and their elements (counted at load).
+  uint64_t collectives_ = 0, collectiveElements_ = 0;
 
   struct CachedGraph {
     std::vector<DevicePtr> args;
