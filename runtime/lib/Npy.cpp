@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -18,6 +19,7 @@
 #include <sstream>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ember::rt {
@@ -215,7 +217,32 @@ Status writeNpy(const std::string &path, const NpyArray &array) {
   out += static_cast<char>(header.size() >> 8);
   out += header;
   out += array.data;
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // Only a regular file is replaced by renaming a temporary over it. Any
+  // other file at the path (/dev/null, /dev/stdout, a FIFO) is written as
+  // it is: renaming over a device node, as root, would swap /dev/null for
+  // a regular file. A symbolic link keeps pointing where it did: the
+  // temporary replaces the file it names.
+  struct stat existing;
+  if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+    std::ofstream f(path, std::ios::binary);
+    f << out;
+    f.close();
+    if (!f)
+      return Status::error("cannot write '" + path + "' (" +
+                           fileKind(existing.st_mode) +
+                           "): " + std::strerror(errno));
+    return Status::ok();
+  }
+  std::string target = path;
+  struct stat link;
+  if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+    char *resolved = ::realpath(path.c_str(), nullptr);
+    if (resolved) {
+      target = resolved;
+      std::free(resolved);
+    }
+  }
+  std::string tmp = target + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     f << out;
@@ -225,7 +252,7 @@ Status writeNpy(const std::string &path, const NpyArray &array) {
       return Status::error("cannot write '" + path + "': " + std::strerror(errno));
     }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (std::rename(tmp.c_str(), target.c_str()) != 0) {
     std::string err = std::strerror(errno);
     std::remove(tmp.c_str());
     return Status::error("cannot write '" + path + "': " + err);

@@ -246,6 +246,39 @@ TEST_F(ToolsTest, NpyFifoIsRejectedWithoutBlocking) {
       << a.status().message();
 }
 
+// Writing an output replaces only a regular file: `ember-run --output
+// /dev/null`, as root, renamed its temporary over the device node, leaving
+// a regular file at /dev/null for every later program. A link to a device
+// (to /dev/null here, never /dev/null itself) is written through, and stays
+// a link; a link to a regular file stays a link, the file it names
+// replaced.
+TEST_F(ToolsTest, NpyOutputsReplaceOnlyRegularFiles) {
+  rt::NpyArray a;
+  a.signature = {DType::Float32, {2}};
+  float values[2] = {1.5f, -2.0f};
+  a.data.assign(reinterpret_cast<const char *>(values), sizeof values);
+
+  std::string null = path("null.npy");
+  fs::create_symlink("/dev/null", null);
+  rt::Status s = rt::writeNpy(null, a);
+  EXPECT_TRUE(s) << s.message();
+  EXPECT_TRUE(fs::is_symlink(null));
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+  for (const fs::directory_entry &e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos)
+        << "a temporary was left: " << e.path();
+
+  std::string target = path("target.npy"), link = path("link.npy");
+  std::ofstream(target) << "old";
+  fs::create_symlink(target, link);
+  s = rt::writeNpy(link, a);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_TRUE(fs::is_symlink(link));
+  rt::StatusOr<rt::NpyArray> back = rt::readNpy(target);
+  ASSERT_TRUE(back) << back.status().message();
+  EXPECT_EQ(back->data, a.data);
+}
+
 TEST_F(ToolsTest, GraphcWritesAnArtifactWithTheSignature) {
   std::ofstream(path("g.mlir")) << R"mlir(
 func.func @graph(%a: tensor<2x3xf32>, %b: tensor<3xi64>) -> (tensor<2xf32>, tensor<3xi64>) {
