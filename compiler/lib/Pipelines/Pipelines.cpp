@@ -60,6 +60,11 @@ void ember::buildCPUVectorizePipeline(OpPassManager &pm,
   vectorize.l1Bytes = options.l1Bytes;
   vectorize.l1Ways = options.l1Ways;
   vectorize.l2Bytes = options.l2Bytes;
+  // Before the products are tiled: a product and its pooling in blocks of
+  // images.
+  EmberCPUFuseGatherBlocksPassOptions blocks;
+  blocks.l2Bytes = options.l2Bytes;
+  pm.addNestedPass<func::FuncOp>(createEmberCPUFuseGatherBlocksPass(blocks));
   pm.addNestedPass<func::FuncOp>(
       createEmberCPUVectorizeContractionsPass(vectorize));
   // Hoisting the accumulator's read/write pair out of the K loop, on

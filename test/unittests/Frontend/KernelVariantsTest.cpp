@@ -10,7 +10,8 @@
 // column panels (and then in blocks of rows that fit in the L2, or, with
 // too few rows for those, as products over parts of K), whether a
 // convolution's product runs in blocks of images or output rows with its
-// windows copied per block, whether an op reading through tensor.extract
+// windows copied per block (and with the pooling that reads it, in blocks of
+// images), whether an op reading through tensor.extract
 // (pooling) reads a row by gathers or by one strided read, whether
 // N = 10 takes the dot-product kernel, whether an
 // elementwise consumer is fused into the tile, and per 2-D transpose a block
@@ -320,6 +321,35 @@ TEST_P(KernelVariantsTest, ExtractRows) {
         },
         1e-5);
   }
+}
+
+// A convolution's product read only by its pooling, and over half the L2
+// (1.5-2.3 MB: 2 MiB is the largest x86 L2 a core has today), runs with
+// its pooling in blocks of images (ember-cpu-fuse-gather-blocks): each
+// block computes its images' windows and product, then their pooling
+// gathering from the block's product. A shallow convolution (one input
+// channel: the product [F, N * OH * OW], images along its columns; 23
+// images, a prime: blocks of one) with 2x2 windows, and a deep one
+// (channels-last, images along its rows; 24 images: blocks of several)
+// with overlapping, padded 3x3 windows and an odd number of filters.
+TEST_P(KernelVariantsTest, GatherBlocks) {
+  expectAllThreadCounts(
+      [&] {
+        Tensor y = conv2d(randomTensor({23, 1, 28, 28}),
+                          randomTensor({32, 1, 3, 3}), randomTensor({32}), 1, 1)
+                       .relu();
+        return max_pool2d(y, 2);
+      },
+      1e-5);
+  int64_t f = 63 + 2 * randInt(0, 1);
+  expectAllThreadCounts(
+      [&] {
+        Tensor y = conv2d(randomTensor({24, 16, 16, 16}),
+                          randomTensor({f, 16, 3, 3}), randomTensor({f}), 1, 1)
+                       .relu();
+        return max_pool2d(y, 3, 2, 1);
+      },
+      1e-4);
 }
 
 // Large products whose N is a whole number of vectors but not of two are
