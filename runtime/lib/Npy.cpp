@@ -237,10 +237,18 @@ Status writeNpy(const std::string &path, const NpyArray &array) {
   struct stat link;
   if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
     char *resolved = ::realpath(path.c_str(), nullptr);
-    if (resolved) {
-      target = resolved;
-      std::free(resolved);
+    if (!resolved) {
+      // A link to nothing yet: written through, creating what it names.
+      std::ofstream f(path, std::ios::binary);
+      f << out;
+      f.close();
+      if (!f)
+        return Status::error("cannot write '" + path +
+                             "' (a symbolic link to a missing file)");
+      return Status::ok();
     }
+    target = resolved;
+    std::free(resolved);
   }
   std::string tmp = target + ".tmp." + std::to_string(::getpid());
   {

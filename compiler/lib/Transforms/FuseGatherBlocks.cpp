@@ -11,8 +11,10 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
 namespace mlir::ember {
@@ -48,11 +50,18 @@ int64_t bytesOf(ArrayRef<int64_t> shape) {
   return bytes;
 }
 
+/// Whether `op` is an all-parallel generic of one result, on tensors,
+/// written through the identity map without reading its init's values:
+/// computing a tile of it into a fresh temporary gives the same values.
+bool writesWithoutReading(linalg::GenericOp op) {
+  return op.hasPureTensorSemantics() && op.getNumReductionLoops() == 0 &&
+         op->getNumResults() == 1 &&
+         op.getIndexingMapsArray().back().isIdentity() &&
+         !op.payloadUsesValueFromOperand(op.getDpsInitOperand(0));
+}
+
 std::optional<Candidate> match(linalg::GenericOp reader) {
-  if (!reader.hasPureTensorSemantics() || reader.getNumDpsInits() != 1 ||
-      reader.getNumReductionLoops() != 0 ||
-      !reader.getIndexingMapsArray().back().isIdentity() ||
-      !reader.getBody()->getArguments().back().use_empty() ||
+  if (!writesWithoutReading(reader) ||
       reader->getParentOfType<LoopLikeOpInterface>())
     return std::nullopt;
   auto outType = dyn_cast<RankedTensorType>(reader.getResult(0).getType());
@@ -66,8 +75,14 @@ std::optional<Candidate> match(linalg::GenericOp reader) {
     if (!expand || !expand.getResultType().hasStaticShape())
       return WalkResult::advance();
     auto product = expand.getSrc().getDefiningOp<linalg::MatmulOp>();
+    // A plain f32 product (the blocks' products are rebuilt with the
+    // default maps and no cast).
     if (!product || !product.hasPureTensorSemantics() ||
-        !product->hasOneUse() || product.hasDynamicShape())
+        !product->hasOneUse() || product.hasDynamicShape() ||
+        product.hasUserDefinedMaps() ||
+        !llvm::all_of(product->getOperandTypes(), [](Type type) {
+          return cast<ShapedType>(type).getElementType().isF32();
+        }))
       return WalkResult::advance();
     auto fill = product.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
     if (!fill || !fill->hasOneUse() || !fill.hasPureTensorSemantics())
@@ -140,11 +155,69 @@ int64_t imagesPerBlock(Candidate c, int64_t l2Bytes) {
       bytesOf(
           cast<RankedTensorType>(c.reader.getResult(0).getType()).getShape()) /
           c.images;
-  for (int64_t g = c.images / 2; g >= 1; --g)
-    if (c.images % g == 0 && g * perImage <= budget &&
+  // At least two blocks, and eight where there are images enough (the
+  // blocks are what the threads share).
+  for (int64_t g = std::max<int64_t>(c.images / 8, 1); g >= 1; --g)
+    if (c.images % g == 0 && c.images / g >= 2 && g * perImage <= budget &&
         (c.productDim == 0 || (g * c.perImage) % kColumnMultiple == 0))
       return g;
   return 0;
+}
+
+/// Gives a tiled op whose init is a slice of a tensor.empty its own
+/// block-sized tensor.empty: the block's temporary, not a slice of the
+/// whole one's.
+void freshInit(IRRewriter &rewriter, linalg::LinalgOp op) {
+  OpOperand &init = op.getDpsInitsMutable()[0];
+  auto slice = init.get().getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || !slice.getSource().getDefiningOp<tensor::EmptyOp>())
+    return;
+  rewriter.setInsertionPoint(op);
+  RankedTensorType type = slice.getType();
+  Value fresh = tensor::EmptyOp::create(rewriter, op->getLoc(), type.getShape(),
+                                        type.getElementType());
+  rewriter.modifyOpInPlace(op, [&] { init.assign(fresh); });
+}
+
+/// Computes in the block, for the block's slice alone, each input of a
+/// tiled op that is a slice of an elementwise generic read by nothing else
+/// (the input's zero padding ahead of a convolution's window copy), which
+/// would otherwise run whole, on one thread, ahead of the blocks.
+void fuseInputProducers(IRRewriter &rewriter, linalg::LinalgOp op) {
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto slice = input->get().getDefiningOp<tensor::ExtractSliceOp>();
+    auto producer =
+        slice ? slice.getSource().getDefiningOp<linalg::GenericOp>() : nullptr;
+    // Its users: this slice, and the whole op this one is a tile of.
+    if (!producer || !writesWithoutReading(producer) ||
+        std::distance(producer->getUsers().begin(),
+                      producer->getUsers().end()) != 2)
+      continue;
+    rewriter.setInsertionPoint(slice);
+    FailureOr<TilingResult> tiled =
+        tensor::replaceExtractSliceWithTiledProducer(
+            rewriter, slice, cast<OpResult>(slice.getSource()));
+    if (failed(tiled) || tiled->tiledValues.size() != 1 ||
+        tiled->tiledOps.size() != 1)
+      continue;
+    rewriter.replaceOp(slice, tiled->tiledValues.front());
+    if (auto tiledOp = dyn_cast<linalg::LinalgOp>(tiled->tiledOps.front()))
+      freshInit(rewriter, tiledOp);
+  }
+}
+
+/// Erases `op` if nothing uses it and it has no effects, then the
+/// producers of its operands that this leaves unused.
+void eraseIfDead(IRRewriter &rewriter, Operation *op) {
+  if (!op || !op->use_empty() || !isMemoryEffectFree(op))
+    return;
+  SmallVector<Operation *> producers;
+  for (Value operand : op->getOperands())
+    if (Operation *def = operand.getDefiningOp())
+      producers.push_back(def);
+  rewriter.eraseOp(op);
+  for (Operation *def : producers)
+    eraseIfDead(rewriter, def);
 }
 
 /// The block's part of the product's operand that the images split: of a
@@ -163,29 +236,25 @@ Value operandBlock(IRRewriter &rewriter, Location loc, Candidate c, Value first,
         collapse.getReassociationIndices();
     RankedTensorType srcType = collapse.getSrcType();
     unsigned lead = groups[split].front();
-    auto tileable = collapse.getSrc().getDefiningOp<TilingInterface>();
+    // A producer computed for the block into a fresh temporary must not
+    // read what its result starts from (a window copy only copies).
+    auto tileable = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
     if (srcType.hasStaticShape() && srcType.getDimSize(lead) == c.images &&
         collapse->hasOneUse() && tileable && collapse.getSrc().hasOneUse() &&
-        tileable->getNumResults() == 1 &&
-        isa<linalg::LinalgOp>(tileable.getOperation()) &&
-        cast<linalg::LinalgOp>(tileable.getOperation())
-            .getIndexingMapsArray()
-            .back()
-            .isIdentity()) {
+        tileable->getNumResults() == 1 && writesWithoutReading(tileable)) {
       SmallVector<OpFoldResult> offsets(srcType.getRank(),
                                         rewriter.getIndexAttr(0));
       SmallVector<int64_t> sizes(srcType.getShape());
       offsets[lead] = first;
       sizes[lead] = g;
-      FailureOr<TilingResult> tiled = tileable.getTiledImplementation(
-          rewriter, offsets, getAsIndexOpFoldResult(ctx, sizes));
+      FailureOr<TilingResult> tiled =
+          cast<TilingInterface>(tileable.getOperation())
+              .getTiledImplementation(rewriter, offsets,
+                                      getAsIndexOpFoldResult(ctx, sizes));
       if (succeeded(tiled) && tiled->tiledOps.size() == 1) {
         auto op = cast<linalg::LinalgOp>(tiled->tiledOps.front());
-        OpOperand &init = op.getDpsInitsMutable()[0];
-        rewriter.setInsertionPoint(op);
-        Value fresh = tensor::EmptyOp::create(rewriter, loc, sizes,
-                                              srcType.getElementType());
-        rewriter.modifyOpInPlace(op, [&] { init.assign(fresh); });
+        freshInit(rewriter, op);
+        fuseInputProducers(rewriter, op);
         rewriter.setInsertionPointAfter(op);
         return tensor::CollapseShapeOp::create(rewriter, loc, op->getResult(0),
                                                groups);
@@ -266,12 +335,14 @@ bool fuseInBlocks(IRRewriter &rewriter, Candidate c, int64_t g) {
       RankedTensorType::get(expandedShape, productType.getElementType()),
       product, c.expand.getReassociationIndices());
 
-  // The reader's block: its own temporary, gathering from the block's part
-  // at image index - first.
-  Value fresh =
-      tensor::EmptyOp::create(rewriter, loc, sizes, outType.getElementType());
+  // The reader's block: written in place into its part of the result,
+  // gathering from the block's product at image index - first.
+  SmallVector<OpFoldResult> ones(outType.getRank(), rewriter.getIndexAttr(1));
+  Value part = tensor::ExtractSliceOp::create(
+      rewriter, loc, forall.getRegionIterArgs()[0], offsets,
+      getAsIndexOpFoldResult(ctx, sizes), ones);
   rewriter.modifyOpInPlace(
-      readerBlock, [&] { readerBlock.getDpsInitsMutable()[0].assign(fresh); });
+      readerBlock, [&] { readerBlock.getDpsInitsMutable()[0].assign(part); });
   SmallVector<tensor::ExtractOp> gathers;
   readerBlock.getBody()->walk([&](tensor::ExtractOp extract) {
     if (extract.getTensor() == c.expand.getResult())
@@ -289,23 +360,19 @@ bool fuseInBlocks(IRRewriter &rewriter, Candidate c, int64_t g) {
   }
 
   rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-  SmallVector<OpFoldResult> ones(outType.getRank(), rewriter.getIndexAttr(1));
   tensor::ParallelInsertSliceOp::create(
       rewriter, loc, readerBlock.getResult(0), forall.getRegionIterArgs()[0],
       offsets, getAsIndexOpFoldResult(ctx, sizes), ones);
   rewriter.replaceOp(c.reader, forall.getResults());
 
-  // What fed the whole product is dead now.
-  SmallVector<Operation *> dead = {c.expand, c.product, c.fill};
-  Value operandWhole = c.product.getDpsInputs()[c.productDim];
-  if (auto collapse = operandWhole.getDefiningOp<tensor::CollapseShapeOp>()) {
-    dead.push_back(collapse);
-    if (Operation *src = collapse.getSrc().getDefiningOp())
-      dead.push_back(src);
-  }
-  for (Operation *op : dead)
-    if (op->use_empty())
-      rewriter.eraseOp(op);
+  // What fed the whole product is dead now (and the slices of the whole
+  // ops that tiling made and the blocks no longer read).
+  SmallVector<tensor::ExtractSliceOp> slices;
+  forall.getBody()->walk(
+      [&](tensor::ExtractSliceOp slice) { slices.push_back(slice); });
+  for (tensor::ExtractSliceOp slice : slices)
+    eraseIfDead(rewriter, slice);
+  eraseIfDead(rewriter, c.expand);
   return true;
 }
 

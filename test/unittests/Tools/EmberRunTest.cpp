@@ -251,7 +251,7 @@ TEST_F(ToolsTest, NpyFifoIsRejectedWithoutBlocking) {
 // a regular file at /dev/null for every later program. A link to a device
 // (to /dev/null here, never /dev/null itself) is written through, and stays
 // a link; a link to a regular file stays a link, the file it names
-// replaced.
+// replaced; a link to a missing file creates it.
 TEST_F(ToolsTest, NpyOutputsReplaceOnlyRegularFiles) {
   rt::NpyArray a;
   a.signature = {DType::Float32, {2}};
@@ -275,6 +275,16 @@ TEST_F(ToolsTest, NpyOutputsReplaceOnlyRegularFiles) {
   ASSERT_TRUE(s) << s.message();
   EXPECT_TRUE(fs::is_symlink(link));
   rt::StatusOr<rt::NpyArray> back = rt::readNpy(target);
+  ASSERT_TRUE(back) << back.status().message();
+  EXPECT_EQ(back->data, a.data);
+
+  // A link to a file not there yet creates it, and stays a link.
+  std::string dangling = path("dangling.npy");
+  fs::create_symlink(path("made.npy"), dangling);
+  s = rt::writeNpy(dangling, a);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_TRUE(fs::is_symlink(dangling));
+  back = rt::readNpy(path("made.npy"));
   ASSERT_TRUE(back) << back.status().message();
   EXPECT_EQ(back->data, a.data);
 }

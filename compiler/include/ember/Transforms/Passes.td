@@ -181,26 +181,31 @@ def EmberCPUFuseGatherBlocksPass : Pass<"ember-cpu-fuse-gather-blocks", "::mlir:
   let summary = "Compute a product and the op gathering from it together, in blocks of images";
   let description = [{
     Runs before `ember-cpu-vectorize-contractions`. A statically shaped
-    `linalg.matmul` (its accumulator a `linalg.fill`) whose result is
-    split by a `tensor.expand_shape` into [images, ...] along M or N and
-    read only through `tensor.extract` in the body of one all-parallel
-    `linalg.generic` (a pooling of a convolution), each gather taking its
-    image index straight from one of the generic's loops, is rewritten
-    into one `scf.forall` over blocks of images: each block computes its
-    images' part of the product into its own temporary (the operand split
-    by images, when it is a `tensor.collapse_shape` of a tileable op such
-    as a convolution's window copy, is computed for the block too), then
-    its part of the generic, gathering from that temporary. Blocks hold as
-    many images as fit, product, operand and result, in half the L2
-    (`l2-bytes`), with at least two blocks. The product's result then
-    stays in the cache between the product and its reader instead of going
-    out to memory and back (the CNN's first convolution at inference: 6.4
-    MB written, then read by its max pooling).
+    f32 `linalg.matmul` with the default indexing maps (its accumulator a
+    `linalg.fill`) whose result is split by a `tensor.expand_shape` into
+    [images, ...] along M or N and read only through `tensor.extract` in
+    the body of one all-parallel `linalg.generic` that does not read its
+    init (a pooling of a convolution), each gather taking its image index
+    straight from one of the generic's loops, is rewritten into one
+    `scf.forall` over blocks of images: each block computes its images'
+    part of the product into its own temporary (the operand split by
+    images, when it is a `tensor.collapse_shape` of an all-parallel generic
+    that does not read its init, such as a convolution's window copy, is
+    computed for the block too, with that generic's elementwise producer
+    read by nothing else, such as the input's zero padding), then its part
+    of the generic, gathering from that temporary and writing in place into
+    its part of the result. Blocks hold as many images as fit, product,
+    operand and result, in half the L2 (`l2-bytes`), with at least two
+    blocks (eight from 16 images on), a block of columns a whole number of
+    16 floats. The product's result then stays in the cache between the
+    product and its reader instead of going out to memory and back (the
+    CNN's first convolution at inference: 6.4 MB written, then read by its
+    max pooling).
 
-    Does not fire when the product's result fits in half the L2, when an
-    image's part does not, when anything else reads the product or its
-    expanded result, or when a gather's image index is not a loop of the
-    reader.
+    Does not fire when the product's result fits in half the L2, when no
+    block size meets those conditions, when anything else reads the
+    product or its expanded result, or when a gather's image index is not
+    a loop of the reader.
 
     Before:
     ```mlir
@@ -211,10 +216,10 @@ def EmberCPUFuseGatherBlocksPass : Pass<"ember-cpu-fuse-gather-blocks", "::mlir:
       ... tensor.extract %e[%c, %n, %h, %w] ...
     }
     ```
-    After (schematically): `scf.forall (%b) in (16)`, each iteration
-    computing a `tensor<32x3136xf32>` product of its 4 images' windows and
-    the `tensor<4x32x14x14xf32>` pooling gathering from it at image index
-    `%n - 4 * %b`, inserted into the result with
+    After (schematically), with a 1 MiB L2: `scf.forall (%b) in (16)`,
+    each iteration computing a `tensor<32x3136xf32>` product of its 4
+    images' windows and the `tensor<4x32x14x14xf32>` pooling gathering from
+    it at image index `%n - 4 * %b`, inserted into the result with
     `tensor.parallel_insert_slice`.
   }];
   let options = [

@@ -24,7 +24,8 @@ struct NpyArray {
 /// Reads `path`; errors name the file and what is wrong with it.
 StatusOr<NpyArray> readNpy(const std::string &path);
 /// Writes `array` to `path` (format 1.0), replacing a regular file
-/// atomically (through a symbolic link: the file it names); any other
+/// atomically (through a symbolic link: the file it names, created if
+/// missing); any other
 /// file there (/dev/null, /dev/stdout, a FIFO) is written as it is, never
 /// replaced.
 Status writeNpy(const std::string &path, const NpyArray &array);
