@@ -691,6 +691,25 @@ func.func @no_packing_few_rows(%a: tensor<16x784xf32>, %b: tensor<784x512xf32>, 
 
 // -----
 
+// Packing must not fire: B is one panel wide (N = Nr = 9; a shallow
+// convolution's weight gradient, [32, 50176] x [50176, 9]), so it already is
+// its packed panel, its rows contiguous. Copying it moved 1.8 MB on one
+// thread, and the one panel's row tiles then ran in a serial loop; unpacked,
+// the four row tiles are the scf.forall's.
+// PAR-LABEL: func.func @no_packing_one_panel
+// PAR-NOT:     tensor<50176x9xf32> to tensor<1x9xf32>
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (9, 32) step (9, 8)
+// PAR:           vector.contract {{.*}} : vector<8x1xf32>, vector<1x9xf32> into vector<8x9xf32>
+func.func @no_packing_one_panel(%a: tensor<32x50176xf32>, %b: tensor<50176x9xf32>) -> tensor<32x9xf32> {
+  %zero = arith.constant 0.0 : f32
+  %0 = tensor.empty() : tensor<32x9xf32>
+  %1 = linalg.fill ins(%zero : f32) outs(%0 : tensor<32x9xf32>) -> tensor<32x9xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<32x50176xf32>, tensor<50176x9xf32>) outs(%1 : tensor<32x9xf32>) -> tensor<32x9xf32>
+  return %r : tensor<32x9xf32>
+}
+
+// -----
+
 // Packing fires for a small panel whose rows conflict in the L1: K = 64
 // rows of 1024 floats (4 KiB apart) all map to one set of the default
 // 32 KiB 8-way L1, so only 8 of the panel's 64 rows stay. With a 16-way L1

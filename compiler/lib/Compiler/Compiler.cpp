@@ -493,6 +493,9 @@ Result &compileForCPU(ModuleOp module, const std::string &funcName,
   auto shared = mlir::ember::linkSharedObject(*object);
   if (!shared)
     return fail(result, llvm::toString(shared.takeError()));
+  // The code as loaded, with its symbols: what a profile of the running
+  // graph (loaded from memory, which perf cannot read back) is mapped to.
+  dumper.write("09-shared-object.so", *shared);
   result.output = std::move(*shared);
   result.entrySymbol = entry;
   result.ok = true;

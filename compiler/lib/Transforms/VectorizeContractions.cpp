@@ -162,6 +162,12 @@ bool packingPays(int64_t m, int64_t k, int64_t stride, int64_t mr, int64_t nr,
   constexpr int64_t kLine = 64;
   if (llvm::divideCeil(m, mr) < 3)
     return false;
+  // A B exactly one panel wide is its own packed panel: the copy would only
+  // move it, on one thread (the CNN's first weight gradient, [32, 50176] x
+  // [50176, 9]: a serial copy of 1.8 MB, then its one panel's row tiles on
+  // one thread).
+  if (stride == nr)
+    return false;
   if (k * nr * 4 > t.l1Bytes / 2)
     return true;
   int64_t sets = t.l1Bytes / (t.l1Ways * kLine);
