@@ -43,11 +43,9 @@ struct Candidate {
   int64_t perImage;    // the product's rows (or columns) an image spans
 };
 
+/// Bytes of an f32 tensor of `shape` (the products matched are f32).
 int64_t bytesOf(ArrayRef<int64_t> shape) {
-  int64_t bytes = 4;
-  for (int64_t d : shape)
-    bytes *= d;
-  return bytes;
+  return ShapedType::getNumElements(shape) * 4;
 }
 
 /// Whether `op` is an all-parallel generic of one result, on tensors,
