@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <unistd.h>
 #include <sstream>
 
@@ -162,8 +163,15 @@ TEST(TensorTest, DumpIrWritesEveryStageInOrder) {
                        "00-cpu-model.txt", "00-input.mlir", "01-ember.mlir",
                        "02-linalg.mlir", "03-vectorized.mlir",
                        "04-bufferized.mlir", "05-llvm-dialect.mlir",
-                       "06-llvm-ir.ll", "07-llvm-ir-opt.ll", "08-assembly.s"}));
+                       "06-llvm-ir.ll", "07-llvm-ir-opt.ll", "08-assembly.s",
+                       "09-shared-object.so"}));
   EXPECT_TRUE(fs::is_directory(graphDir / "passes"));
+  // The code as loaded: an ELF shared object exporting the entry point, for
+  // scripts/perf-graph.py to map a profile to.
+  std::ifstream so(graphDir / "09-shared-object.so", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(so)), {});
+  EXPECT_EQ(bytes.substr(0, 4), "\x7f" "ELF");
+  EXPECT_NE(bytes.find("ember_entry"), std::string::npos);
   fs::remove_all(dir);
 }
 
