@@ -1,11 +1,11 @@
-//===- FuseGatherBlocks.cpp - A product and its gathering reader in blocks
-//-===//
+//===- FuseGatherBlocks.cpp - A product and its pooling in blocks ---------===//
 //
 // Part of Ember. See EmberCPUFuseGatherBlocksPass in Passes.td.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ember/Transforms/Passes.h"
+#include "ember/Transforms/TileRewrites.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -14,7 +14,6 @@
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
 namespace mlir::ember {
@@ -23,6 +22,8 @@ namespace mlir::ember {
 } // namespace mlir::ember
 
 using namespace mlir;
+using mlir::ember::eraseDeadProducers;
+using mlir::ember::giveOwnTemporary;
 
 namespace {
 
@@ -147,7 +148,7 @@ int64_t imagesPerBlock(Candidate c, int64_t l2Bytes) {
     return 0;
   auto operandType =
       cast<RankedTensorType>(c.product.getDpsInputs()[c.productDim].getType());
-  int64_t perImage =
+  int64_t bytesPerImage =
       bytesOf(resultType.getShape()) / c.images +
       bytesOf(operandType.getShape()) / c.images +
       bytesOf(
@@ -156,25 +157,10 @@ int64_t imagesPerBlock(Candidate c, int64_t l2Bytes) {
   // At least two blocks, and eight where there are images enough (the
   // blocks are what the threads share).
   for (int64_t g = std::max<int64_t>(c.images / 8, 1); g >= 1; --g)
-    if (c.images % g == 0 && c.images / g >= 2 && g * perImage <= budget &&
+    if (c.images % g == 0 && c.images / g >= 2 && g * bytesPerImage <= budget &&
         (c.productDim == 0 || (g * c.perImage) % kColumnMultiple == 0))
       return g;
   return 0;
-}
-
-/// Gives a tiled op whose init is a slice of a tensor.empty its own
-/// block-sized tensor.empty: the block's temporary, not a slice of the
-/// whole one's.
-void freshInit(IRRewriter &rewriter, linalg::LinalgOp op) {
-  OpOperand &init = op.getDpsInitsMutable()[0];
-  auto slice = init.get().getDefiningOp<tensor::ExtractSliceOp>();
-  if (!slice || !slice.getSource().getDefiningOp<tensor::EmptyOp>())
-    return;
-  rewriter.setInsertionPoint(op);
-  RankedTensorType type = slice.getType();
-  Value fresh = tensor::EmptyOp::create(rewriter, op->getLoc(), type.getShape(),
-                                        type.getElementType());
-  rewriter.modifyOpInPlace(op, [&] { init.assign(fresh); });
 }
 
 /// Computes in the block, for the block's slice alone, each input of a
@@ -200,22 +186,8 @@ void fuseInputProducers(IRRewriter &rewriter, linalg::LinalgOp op) {
       continue;
     rewriter.replaceOp(slice, tiled->tiledValues.front());
     if (auto tiledOp = dyn_cast<linalg::LinalgOp>(tiled->tiledOps.front()))
-      freshInit(rewriter, tiledOp);
+      giveOwnTemporary(rewriter, tiledOp);
   }
-}
-
-/// Erases `op` if nothing uses it and it has no effects, then the
-/// producers of its operands that this leaves unused.
-void eraseIfDead(IRRewriter &rewriter, Operation *op) {
-  if (!op || !op->use_empty() || !isMemoryEffectFree(op))
-    return;
-  SmallVector<Operation *> producers;
-  for (Value operand : op->getOperands())
-    if (Operation *def = operand.getDefiningOp())
-      producers.push_back(def);
-  rewriter.eraseOp(op);
-  for (Operation *def : producers)
-    eraseIfDead(rewriter, def);
 }
 
 /// The block's part of the product's operand that the images split: of a
@@ -239,7 +211,7 @@ Value operandBlock(IRRewriter &rewriter, Location loc, Candidate c, Value first,
     auto tileable = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
     if (srcType.hasStaticShape() && srcType.getDimSize(lead) == c.images &&
         collapse->hasOneUse() && tileable && collapse.getSrc().hasOneUse() &&
-        tileable->getNumResults() == 1 && writesWithoutReading(tileable)) {
+        writesWithoutReading(tileable)) {
       SmallVector<OpFoldResult> offsets(srcType.getRank(),
                                         rewriter.getIndexAttr(0));
       SmallVector<int64_t> sizes(srcType.getShape());
@@ -251,7 +223,7 @@ Value operandBlock(IRRewriter &rewriter, Location loc, Candidate c, Value first,
                                       getAsIndexOpFoldResult(ctx, sizes));
       if (succeeded(tiled) && tiled->tiledOps.size() == 1) {
         auto op = cast<linalg::LinalgOp>(tiled->tiledOps.front());
-        freshInit(rewriter, op);
+        giveOwnTemporary(rewriter, op);
         fuseInputProducers(rewriter, op);
         rewriter.setInsertionPointAfter(op);
         return tensor::CollapseShapeOp::create(rewriter, loc, op->getResult(0),
@@ -369,8 +341,8 @@ bool fuseInBlocks(IRRewriter &rewriter, Candidate c, int64_t g) {
   forall.getBody()->walk(
       [&](tensor::ExtractSliceOp slice) { slices.push_back(slice); });
   for (tensor::ExtractSliceOp slice : slices)
-    eraseIfDead(rewriter, slice);
-  eraseIfDead(rewriter, c.expand);
+    eraseDeadProducers(rewriter, slice.getResult());
+  eraseDeadProducers(rewriter, c.expand.getResult());
   return true;
 }
 

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ember/Transforms/Passes.h"
+#include "ember/Transforms/TileRewrites.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -628,19 +629,6 @@ std::optional<std::vector<float>> constantValues(Value v) {
   return out;
 }
 
-/// Erases `v`'s producers that nothing uses any more, down their operands.
-void eraseDeadProducers(IRRewriter &rewriter, Value v) {
-  SmallVector<Value> work = {v};
-  while (!work.empty()) {
-    Operation *def = work.pop_back_val().getDefiningOp();
-    if (!def || !def->use_empty() || !isMemoryEffectFree(def))
-      continue;
-    SmallVector<Value> operands(def->getOperands());
-    rewriter.eraseOp(def);
-    work.append(operands);
-  }
-}
-
 /// For a product whose B (K x N) is known at compile time, its `values`
 /// (constantValues: a constant weight of an inference graph, as graphc's
 /// are), and whose N the panel width `nr` divides: B packed once, now, into
@@ -674,7 +662,7 @@ Value prepackConstant(IRRewriter &rewriter, linalg::MatmulOp matmul, int64_t nr,
                                           DenseElementsAttr::get(type, values));
   rewriter.modifyOpInPlace(
       matmul, [&] { matmul.getDpsInputOperands()[1]->set(plain); });
-  eraseDeadProducers(rewriter, b);
+  mlir::ember::eraseDeadProducers(rewriter, b);
   copy = insertPackingCopy(rewriter, matmul);
   return packed;
 }
@@ -705,7 +693,7 @@ bool readPrepackedPanel(IRRewriter &rewriter, linalg::CopyOp copy,
                              rewriter.getIndexAttr(nr)},
       ArrayRef<OpFoldResult>{one, one, one});
   rewriter.replaceOp(copy, read);
-  eraseDeadProducers(rewriter, slice.getResult());
+  mlir::ember::eraseDeadProducers(rewriter, slice.getResult());
   return true;
 }
 
@@ -743,15 +731,7 @@ LogicalResult tileAndFusePacked(IRRewriter &rewriter, Operation *consumer,
         copy && panels && readPrepackedPanel(rewriter, copy, panels))
       continue;
     // The panel's own temporary, not a slice of the whole packed B.
-    OpOperand &init = pack.getDpsInitsMutable()[0];
-    if (auto slice = init.get().getDefiningOp<tensor::ExtractSliceOp>();
-        slice && slice.getSource().getDefiningOp<tensor::EmptyOp>()) {
-      rewriter.setInsertionPoint(op);
-      RankedTensorType type = slice.getType();
-      Value fresh = tensor::EmptyOp::create(
-          rewriter, op->getLoc(), type.getShape(), type.getElementType());
-      rewriter.modifyOpInPlace(op, [&] { init.assign(fresh); });
-    }
+    mlir::ember::giveOwnTemporary(rewriter, pack);
     if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
       vectorizeTranspose(rewriter, transpose, /*parallel=*/false, vectorBits);
     } else {
