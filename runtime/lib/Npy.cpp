@@ -222,31 +222,27 @@ Status writeNpy(const std::string &path, const NpyArray &array) {
   // it is: renaming over a device node, as root, would swap /dev/null for
   // a regular file. A symbolic link keeps pointing where it did: the
   // temporary replaces the file it names.
-  struct stat existing;
-  if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+  //
+  // Writes `out` through `path` as it stands, `what` naming it in errors.
+  auto writeThrough = [&](const std::string &what) {
     std::ofstream f(path, std::ios::binary);
     f << out;
     f.close();
     if (!f)
-      return Status::error("cannot write '" + path + "' (" +
-                           fileKind(existing.st_mode) +
+      return Status::error("cannot write '" + path + "' (" + what +
                            "): " + std::strerror(errno));
     return Status::ok();
-  }
+  };
+  struct stat existing;
+  if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode))
+    return writeThrough(fileKind(existing.st_mode));
   std::string target = path;
   struct stat link;
   if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
     char *resolved = ::realpath(path.c_str(), nullptr);
-    if (!resolved) {
-      // A link to nothing yet: written through, creating what it names.
-      std::ofstream f(path, std::ios::binary);
-      f << out;
-      f.close();
-      if (!f)
-        return Status::error("cannot write '" + path +
-                             "' (a symbolic link to a missing file)");
-      return Status::ok();
-    }
+    // A link to nothing yet: written through, creating what it names.
+    if (!resolved)
+      return writeThrough("a symbolic link to a missing file");
     target = resolved;
     std::free(resolved);
   }
