@@ -1293,3 +1293,77 @@ func.func @few_rows_smaller_b(%a: tensor<1x1020xf32>, %b: tensor<1020x256xf32>) 
   %r = linalg.matmul ins(%a, %b : tensor<1x1020xf32>, tensor<1020x256xf32>) outs(%c : tensor<1x256xf32>) -> tensor<1x256xf32>
   return %r : tensor<1x256xf32>
 }
+
+// -----
+
+// Short rows joined: an [N, C, H, W] elementwise pass (the first
+// convolution's bias, its product read as [C, N, H, W]; a per-channel
+// [1, C, 1, 1] scale) has rows of 28; H and W are contiguous in every
+// operand, so the loop LLVM vectorizes is H x W = 784 long (left at 28,
+// LLVM unrolled it and vectorized across rows with gathers on Zen 4). The
+// [1, C, 1, 1] operand becomes [C] to be read as the other per-channel one.
+// CHECK-LABEL: func.func @collapse_short_rows
+// CHECK-DAG:     tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3]] : tensor<1x32x1x1xf32> into tensor<32xf32>
+// CHECK-DAG:     tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<32x8x28x28xf32> into tensor<32x8x784xf32>
+// CHECK:         linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]{{.*}} outs(%{{.*}} : tensor<8x32x784xf32>)
+// CHECK:         tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [8, 32, 28, 28]
+// Shared among threads by images, as before, each a whole image's rows.
+// PAR-LABEL: func.func @collapse_short_rows
+// PAR:         scf.forall (%{{.*}}) in (8)
+// PAR:           linalg.generic {{.*}} outs(%{{.*}} : tensor<1x32x784xf32>)
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#cn = affine_map<(d0, d1, d2, d3) -> (d1, d0, d2, d3)>
+#ch = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
+#c1 = affine_map<(d0, d1, d2, d3) -> (d1)>
+func.func @collapse_short_rows(%x: tensor<32x8x28x28xf32>, %s: tensor<1x32x1x1xf32>, %b: tensor<32xf32>) -> tensor<8x32x28x28xf32> {
+  %e = tensor.empty() : tensor<8x32x28x28xf32>
+  %u = linalg.generic {indexing_maps = [#cn, #ch, #c1, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x, %s, %b : tensor<32x8x28x28xf32>, tensor<1x32x1x1xf32>, tensor<32xf32>) outs(%e : tensor<8x32x28x28xf32>) {
+  ^bb0(%a: f32, %m: f32, %c: f32, %o: f32):
+    %p = arith.mulf %a, %m : f32
+    %q = arith.addf %p, %c : f32
+    linalg.yield %q : f32
+  } -> tensor<8x32x28x28xf32>
+  return %u : tensor<8x32x28x28xf32>
+}
+
+// -----
+
+// Must not fire: rows joined only as far as every operand reads them
+// contiguously. An operand read with H and W swapped keeps the rows short;
+// a body reading indices is left whole (joined loops would turn each index
+// into divisions); rows of 64 or more are long enough; a slice taking half
+// of W cannot be viewed as [N, C, H x W] without a copy.
+// CHECK-LABEL: func.func @no_collapse
+// CHECK-NOT:     tensor.collapse_shape
+// CHECK:         return
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#hw = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3, d2)>
+func.func @no_collapse(%x: tensor<8x32x28x28xf32>, %y: tensor<8x32x28x64xf32>, %z: tensor<8x32x28x56xf32>) -> (tensor<8x32x28x28xf32>, tensor<8x32x28x28xf32>, tensor<8x32x28x64xf32>, tensor<8x32x28x28xf32>) {
+  %e = tensor.empty() : tensor<8x32x28x28xf32>
+  %swapped = linalg.generic {indexing_maps = [#hw, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<8x32x28x28xf32>) outs(%e : tensor<8x32x28x28xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<8x32x28x28xf32>
+  %indexed = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<8x32x28x28xf32>) outs(%e : tensor<8x32x28x28xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %i = linalg.index 3 : index
+    %j = arith.index_cast %i : index to i32
+    %f = arith.sitofp %j : i32 to f32
+    %n = arith.addf %a, %f : f32
+    linalg.yield %n : f32
+  } -> tensor<8x32x28x28xf32>
+  %e64 = tensor.empty() : tensor<8x32x28x64xf32>
+  %long = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : tensor<8x32x28x64xf32>) outs(%e64 : tensor<8x32x28x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<8x32x28x64xf32>
+  %half = tensor.extract_slice %z[0, 0, 0, 0] [8, 32, 28, 28] [1, 1, 1, 1] : tensor<8x32x28x56xf32> to tensor<8x32x28x28xf32>
+  %sliced = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%half : tensor<8x32x28x28xf32>) outs(%e : tensor<8x32x28x28xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<8x32x28x28xf32>
+  return %swapped, %indexed, %long, %sliced : tensor<8x32x28x28xf32>, tensor<8x32x28x28xf32>, tensor<8x32x28x64xf32>, tensor<8x32x28x28xf32>
+}

@@ -792,6 +792,149 @@ void parallelizeElementwise(IRRewriter &rewriter, linalg::LinalgOp op) {
   (void)tileInPlace(rewriter, op, options);
 }
 
+/// Innermost loops shorter than this (in elements) are joined with the
+/// loops before them where every operand allows (collapseShortRows).
+constexpr int64_t kShortRow = 64;
+
+/// `map` with the results that are constants dropped (a per-channel
+/// operand [1, C, 1, 1] read as (0, c, 0, 0) becomes (c)), and the
+/// reassociation collapsing the operand's type accordingly: each constant
+/// dim joins the group of the dim before it (the first dim's group when
+/// leading). Nullopt when a constant result is not 0 or its dim is not 1.
+std::optional<std::pair<AffineMap, SmallVector<ReassociationIndices>>>
+withoutConstantUnitDims(AffineMap map, ShapedType type) {
+  SmallVector<AffineExpr> kept;
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+    if (auto constant = dyn_cast<AffineConstantExpr>(expr)) {
+      if (constant.getValue() != 0 || type.getDimSize(i) != 1)
+        return std::nullopt;
+      if (groups.empty())
+        pending.push_back(i);
+      else
+        groups.back().push_back(i);
+      continue;
+    }
+    groups.push_back(pending);
+    groups.back().push_back(i);
+    pending.clear();
+    kept.push_back(expr);
+  }
+  return std::make_pair(
+      AffineMap::get(map.getNumDims(), 0, kept, map.getContext()), groups);
+}
+
+/// Whether `value`'s dims `dims` (each after the first) span the whole of
+/// what it is sliced from: a collapse of them is then a view once
+/// bufferized, not a copy. Values not made by tensor.extract_slice are
+/// whole tensors.
+bool contiguousDims(Value value, ArrayRef<int64_t> dims) {
+  auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice)
+    return true;
+  if (!slice.getDroppedDims().none())
+    return false;
+  ArrayRef<int64_t> source = slice.getSourceType().getShape();
+  for (int64_t d : dims.drop_front())
+    if (!isConstantIntValue(slice.getMixedOffsets()[d], 0) ||
+        !isConstantIntValue(slice.getMixedStrides()[d], 1) ||
+        slice.getStaticSizes()[d] != source[d])
+      return false;
+  return true;
+}
+
+/// Joins the innermost loop of an all-parallel generic outside any loop,
+/// when it is shorter than kShortRow, with the loops before it that every
+/// operand reads contiguously with it (the H x W of an [N, C, H, W]
+/// elementwise pass with a per-channel operand, 28 x 28 -> 784), so that
+/// the loop LLVM vectorizes is long. With a short innermost loop, LLVM
+/// unrolls it and vectorizes the loop around it, across rows: with
+/// gathers where its cost model takes them to be cheap (Zen 4), which made
+/// five such passes of the CNN's step 2-3 times slower with AVX-512 code
+/// than with AVX2 code. Bodies reading indices or through extracts are
+/// left as they are (collapsing would turn each index into divisions).
+/// Returns the op that replaces `op` (or `op`).
+linalg::GenericOp collapseShortRows(IRRewriter &rewriter,
+                                    linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumLoops() < 2 ||
+      op.getNumParallelLoops() != op.getNumLoops() ||
+      op->getParentOfType<LoopLikeOpInterface>())
+    return op;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  // (A shape whose elements overflow an index is left alone.)
+  if (llvm::any_of(ranges, ShapedType::isDynamic) ||
+      ranges.back() >= kShortRow ||
+      saturatingProduct(ranges) == std::numeric_limits<int64_t>::max() ||
+      llvm::any_of(op.getBody()->getOperations(), [](Operation &o) {
+        return isa<linalg::IndexOp, tensor::ExtractOp>(o);
+      }))
+    return op;
+  // Every operand's map as a projected permutation, constant unit dims
+  // dropped.
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<std::optional<SmallVector<ReassociationIndices>>> reshapes(
+      maps.size());
+  for (OpOperand &operand : op->getOpOperands()) {
+    unsigned i = operand.getOperandNumber();
+    if (maps[i].isProjectedPermutation())
+      continue;
+    auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+    if (op.isDpsInit(&operand) || !type ||
+        !maps[i].isProjectedPermutation(/*allowZeroInResults=*/true))
+      return op;
+    auto dropped = withoutConstantUnitDims(maps[i], type);
+    if (!dropped)
+      return op;
+    maps[i] = dropped->first;
+    reshapes[i] = dropped->second;
+  }
+  // The longest run of loops ending with the innermost that every operand
+  // reads contiguously, in order.
+  unsigned last = op.getNumLoops() - 1, first = last;
+  auto contiguous = [&](unsigned from) {
+    ReassociationIndices group(last - from + 1);
+    std::iota(group.begin(), group.end(), from);
+    if (!linalg::areDimSequencesPreserved(maps, {group}))
+      return false;
+    for (OpOperand &operand : op->getOpOperands()) {
+      // The operand's dims the loops are (when it reads them all).
+      SmallVector<int64_t> dims;
+      for (unsigned loop : group)
+        if (std::optional<unsigned> d =
+                maps[operand.getOperandNumber()].getResultPosition(
+                    getAffineDimExpr(loop, op.getContext())))
+          dims.push_back(*d);
+      if (!reshapes[operand.getOperandNumber()] &&
+          !contiguousDims(operand.get(), dims))
+        return false;
+    }
+    return true;
+  };
+  while (first > 0 && contiguous(first - 1))
+    --first;
+  if (first == last)
+    return op;
+  // Drop the constant unit dims now that the loops will be joined.
+  rewriter.setInsertionPoint(op);
+  rewriter.modifyOpInPlace(op, [&] {
+    for (OpOperand &operand : op->getOpOperands())
+      if (reshapes[operand.getOperandNumber()])
+        operand.set(tensor::CollapseShapeOp::create(
+            rewriter, op.getLoc(), operand.get(),
+            *reshapes[operand.getOperandNumber()]));
+    op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+  ReassociationIndices group(last - first + 1);
+  std::iota(group.begin(), group.end(), first);
+  FailureOr<linalg::CollapseResult> collapsed =
+      linalg::collapseOpIterationDims(op, {group}, rewriter);
+  if (failed(collapsed))
+    return op;
+  rewriter.replaceOp(op, collapsed->results);
+  return cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
+}
+
 /// Whether `op` copies its one input through windows (a map with sums of
 /// dims, as an im2col reads `oh + kh`) into its result, with the innermost
 /// loop contiguous in both: the input map's last result is the last loop,
@@ -1870,6 +2013,13 @@ struct EmberCPUVectorizeContractionsPass
     getOperation().walk([&](linalg::ReduceOp op) { reductions.push_back(op); });
     for (linalg::ReduceOp op : reductions)
       splitTrailingReduction(rewriter, op);
+
+    // Short rows joined into long ones before they are shared out.
+    SmallVector<linalg::GenericOp> elementwise;
+    getOperation().walk(
+        [&](linalg::GenericOp op) { elementwise.push_back(op); });
+    for (linalg::GenericOp op : elementwise)
+      (void)collapseShortRows(rewriter, op);
 
     if (parallel) {
       // Generics, and the fills left standing (a max-pool gradient's -inf

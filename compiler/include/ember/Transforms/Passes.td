@@ -273,7 +273,11 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
     transposes are tiled into 16x16 (or 8x8) blocks that are transposed in
     registers, in an `scf.forall` from 65536 elements on. Elementwise
     `linalg.generic`s of 65536 elements or more (an optimizer's update) are
-    split into blocks of whole rows, at least 8, in an `scf.forall`.
+    split into blocks of whole rows, at least 8, in an `scf.forall`; first,
+    an all-parallel generic's innermost loop shorter than 64 is joined with
+    the loops before it that every operand reads contiguously with it
+    (`[N, C, 28, 28]` becomes `[N, C, 784]`), so that LLVM vectorizes a
+    long loop.
   }];
   let options = [
     Option<"parallel", "parallel", "bool", /*default=*/"true",
