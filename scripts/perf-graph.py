@@ -1,59 +1,125 @@
 #!/usr/bin/env python3
-"""Maps a perf profile's samples in a graph Ember loaded from memory to the
-functions of that graph's shared object (EMBER_DUMP_IR's
-09-shared-object.so, or `graphc --emit=so`).
+"""Maps a perf profile's samples in the graphs Ember loaded from memory to
+the functions of each graph's shared object (EMBER_DUMP_IR's
+graph-N/09-shared-object.so, or `graphc --emit=so`).
 
+  scripts/perf-graph.py perf.data DUMP_DIR [--top N]
   scripts/perf-graph.py perf.data graph-0/09-shared-object.so [--top N]
 
-perf reports samples in the in-memory code as offsets in
-`memfd:ember-executable (deleted)`; this sums them by the function (from
-`nm`) each offset falls in, and lists those with the other samples' symbols,
-as percentages of all samples. A process that loaded several graphs mixes
-their offsets: profile one graph at a time, or give the object whose
-functions the hot offsets belong to.
+The runtime loads each graph's code from its own memfd
+(`memfd:ember-executable (deleted)` in perf), which perf has no symbols
+for. This reads perf's mmap events: the k-th such mapping is the k-th graph
+compiled (DUMP_DIR/graph-k, when every graph was compiled in the profiled
+run: profile with an empty EMBER_CACHE_DIR), checked against the size of
+that object's code segment; a mapping whose size does not match is given to
+the one dumped graph of that size, else listed as unknown. Samples are
+summed by the function each falls in and listed with the other samples'
+objects, as percentages of all samples (every thread's), the graph's number
+before its function: g0:graph..omp_par.3. Given one shared object instead
+of a folder, only the mappings of its size are named.
 """
 import argparse
 import bisect
+import collections
+import os
+import re
 import subprocess
 import sys
+
+MMAP = re.compile(r"PERF_RECORD_MMAP2?\s.*\[(0x[0-9a-f]+)\((0x[0-9a-f]+)\) @ "
+                  r"(0x[0-9a-f]+|\d+) .*memfd:ember-executable")
+
+
+class Graph:
+    def __init__(self, name, path):
+        self.name = name
+        nm = subprocess.run(["nm", "-n", path], capture_output=True,
+                            text=True, check=True).stdout
+        self.symbols = []
+        for line in nm.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] in "tT":
+                self.symbols.append((int(parts[0], 16), parts[2]))
+        self.starts = [address for address, _ in self.symbols]
+        # The executable segment's size in pages: what the runtime maps.
+        self.size = None
+        headers = subprocess.run(["readelf", "-lW", path], capture_output=True,
+                                 text=True, check=True).stdout
+        for line in headers.splitlines():
+            fields = line.split()
+            if fields[:1] == ["LOAD"] and "E" in fields[6:-1]:
+                self.size = (int(fields[5], 16) + 0xFFF) & ~0xFFF
+
+    def function(self, offset):
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return self.symbols[i][1] if i >= 0 else "?"
+
+
+def load_graphs(path):
+    if os.path.isfile(path):
+        return [Graph("g", path)]
+    graphs = []
+    for entry in os.listdir(path):
+        m = re.fullmatch(r".*-(\d+)", entry)
+        so = os.path.join(path, entry, "09-shared-object.so")
+        if m and os.path.isfile(so):
+            graphs.append((int(m.group(1)), Graph("g" + m.group(1), so)))
+    if not graphs:
+        sys.exit(f"perf-graph: no */09-shared-object.so under {path}")
+    return [g for _, g in sorted(graphs, key=lambda x: x[0])]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("perf_data")
-    ap.add_argument("shared_object")
+    ap.add_argument("dump", help="EMBER_DUMP_IR folder, or one shared object")
     ap.add_argument("--top", type=int, default=20)
     args = ap.parse_args()
-    symbols = []
-    nm = subprocess.run(["nm", "-n", args.shared_object], capture_output=True,
-                        text=True, check=True).stdout
-    for line in nm.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[1] in "tT":
-            symbols.append((int(parts[0], 16), parts[2]))
-    if not symbols:
-        sys.exit(f"perf-graph: no functions in {args.shared_object}")
-    starts = [address for address, _ in symbols]
-    report = subprocess.run(
-        ["perf", "report", "-i", args.perf_data, "--no-children", "--sort",
-         "dso,sym", "-g", "none", "--stdio"],
-        capture_output=True, text=True, check=True).stdout
-    totals = {}
-    for line in report.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "%" not in line.split()[0]:
+    graphs = load_graphs(args.dump)
+    script = subprocess.run(
+        ["perf", "script", "-i", args.perf_data, "--show-mmap-events", "-F",
+         "ip,dso"], capture_output=True, text=True)
+    if script.returncode != 0:
+        sys.exit(f"perf-graph: perf script failed: {script.stderr.strip()}")
+    mappings = []  # (start, end, file offset, Graph or None, label)
+    counts = collections.Counter()
+    total = 0
+    for line in script.stdout.splitlines():
+        m = MMAP.search(line)
+        if m:
+            start, size = int(m.group(1), 16), int(m.group(2), 16)
+            offset = int(m.group(3), 0)
+            k = len(mappings)
+            graph = None
+            if len(graphs) > 1 and k < len(graphs) and graphs[k].size == size:
+                graph = graphs[k]
+            else:
+                same = [g for g in graphs if g.size == size]
+                graph = same[0] if len(same) == 1 else None
+            mappings.append((start, start + size, offset, graph,
+                             f"memfd mapping {k} ({size:#x} bytes)"))
+            continue
+        if "PERF_RECORD" in line:
             continue
         fields = line.split()
-        percent = float(fields[0].rstrip("%"))
-        symbol = fields[-1]
-        if "memfd:ember" in line and symbol.startswith("0x"):
-            i = bisect.bisect_right(starts, int(symbol, 16)) - 1
-            name = "graph: " + (symbols[i][1] if i >= 0 else "?")
-        else:
-            name = symbol
-        totals[name] = totals.get(name, 0.0) + percent
-    for name, percent in sorted(totals.items(), key=lambda x: -x[1])[:args.top]:
-        print(f"{percent:6.2f}%  {name}")
+        try:
+            ip = int(fields[0], 16)
+        except (IndexError, ValueError):
+            continue
+        total += 1
+        name = None
+        for start, end, offset, graph, label in reversed(mappings):
+            if start <= ip < end:
+                name = (f"{graph.name}:{graph.function(ip - start + offset)}"
+                        if graph else label)
+                break
+        if name is None:
+            name = fields[1].strip("()") if len(fields) > 1 else "?"
+        counts[name] += 1
+    if not total:
+        sys.exit("perf-graph: no samples")
+    for name, count in counts.most_common(args.top):
+        print(f"{100.0 * count / total:6.2f}%  {name}")
 
 
 if __name__ == "__main__":
