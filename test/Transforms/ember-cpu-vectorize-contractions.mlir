@@ -1103,6 +1103,76 @@ func.func @extract_rows_indices(%x: tensor<2x3x8x14xf32>) -> tensor<2x3x4x7xi32>
 
 // -----
 
+// A max-pool gradient (2x2 windows): each output column reads its window's
+// index and its upstream gradient at column w / 2, so lanes repeat an
+// offset twice. The index, contiguous along the row, is one read of the 7
+// distinct elements and a shuffle repeating each; so is the gradient read
+// from a channels-last [N, H, W, 3] (its 7 elements 3 apart: a span of
+// 19). With 16 channels (a span of 97, over 4 elements a lane) the
+// gradient is a gather of the 7 distinct elements, then the shuffle.
+// CHECK-LABEL: func.func @extract_rows_repeated
+// CHECK:         %[[I:.*]] = vector.transfer_read {{.*}} : tensor<294xi32>, vector<7xi32>
+// CHECK:         vector.shuffle %[[I]], %[[I]] [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6] : vector<7xi32>, vector<7xi32>
+// CHECK:         %[[G:.*]] = vector.transfer_read {{.*}} : tensor<294xf32>, vector<19xf32>
+// CHECK:         vector.shuffle %[[G]], %[[G]] [0, 0, 3, 3, 6, 6, 9, 9, 12, 12, 15, 15, 18, 18] : vector<19xf32>, vector<19xf32>
+// CHECK-NOT:     vector.gather
+// CHECK-LABEL: func.func @extract_rows_repeated_wide
+// CHECK:         vector.shuffle {{.*}} : vector<7xi32>, vector<7xi32>
+// CHECK:         %[[W:.*]] = vector.gather {{.*}} : tensor<2x7x7x16xf32>, vector<7xindex>, vector<7xi1>, vector<7xf32> into vector<7xf32>
+// CHECK:         vector.shuffle %[[W]], %[[W]] [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6] : vector<7xf32>, vector<7xf32>
+func.func @extract_rows_repeated(%idx: tensor<2x3x7x7xi32>, %g: tensor<2x7x7x3xf32>) -> tensor<2x3x14x14xf32> {
+  %e = tensor.empty() : tensor<2x3x14x14xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%e : tensor<2x3x14x14xf32>) {
+  ^bb0(%o: f32):
+    %n = linalg.index 0 : index
+    %c = linalg.index 1 : index
+    %h = linalg.index 2 : index
+    %w = linalg.index 3 : index
+    %c2 = arith.constant 2 : index
+    %h2 = arith.divui %h, %c2 : index
+    %w2 = arith.divui %w, %c2 : index
+    %hr = arith.remui %h, %c2 : index
+    %wr = arith.remui %w, %c2 : index
+    %k0 = arith.muli %hr, %c2 : index
+    %k = arith.addi %k0, %wr : index
+    %i = tensor.extract %idx[%n, %c, %h2, %w2] : tensor<2x3x7x7xi32>
+    %ii = arith.index_cast %i : i32 to index
+    %v = tensor.extract %g[%n, %h2, %w2, %c] : tensor<2x7x7x3xf32>
+    %hit = arith.cmpi eq, %ii, %k : index
+    %z = arith.constant 0.0 : f32
+    %s = arith.select %hit, %v, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<2x3x14x14xf32>
+  return %r : tensor<2x3x14x14xf32>
+}
+func.func @extract_rows_repeated_wide(%idx: tensor<2x16x7x7xi32>, %g: tensor<2x7x7x16xf32>) -> tensor<2x16x14x14xf32> {
+  %e = tensor.empty() : tensor<2x16x14x14xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%e : tensor<2x16x14x14xf32>) {
+  ^bb0(%o: f32):
+    %n = linalg.index 0 : index
+    %c = linalg.index 1 : index
+    %h = linalg.index 2 : index
+    %w = linalg.index 3 : index
+    %c2 = arith.constant 2 : index
+    %h2 = arith.divui %h, %c2 : index
+    %w2 = arith.divui %w, %c2 : index
+    %hr = arith.remui %h, %c2 : index
+    %wr = arith.remui %w, %c2 : index
+    %k0 = arith.muli %hr, %c2 : index
+    %k = arith.addi %k0, %wr : index
+    %i = tensor.extract %idx[%n, %c, %h2, %w2] : tensor<2x16x7x7xi32>
+    %ii = arith.index_cast %i : i32 to index
+    %v = tensor.extract %g[%n, %h2, %w2, %c] : tensor<2x7x7x16xf32>
+    %hit = arith.cmpi eq, %ii, %k : index
+    %z = arith.constant 0.0 : f32
+    %s = arith.select %hit, %v, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<2x16x14x14xf32>
+  return %r : tensor<2x16x14x14xf32>
+}
+
+// -----
+
 // Reads contiguous along another loop than the innermost (a pooling of a
 // channels-last product: [N, C, OH, OW] from [N, H, W, C]) take that loop
 // as the row: one read of the 16 channels a window position, no gather.
@@ -1306,7 +1376,6 @@ func.func @few_rows_smaller_b(%a: tensor<1x1020xf32>, %b: tensor<1020x256xf32>) 
 // CHECK-DAG:     tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3]] : tensor<1x32x1x1xf32> into tensor<32xf32>
 // CHECK-DAG:     tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<32x8x28x28xf32> into tensor<32x8x784xf32>
 // CHECK:         linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]{{.*}} outs(%{{.*}} : tensor<8x32x784xf32>)
-// CHECK:         tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [8, 32, 28, 28]
 // Shared among threads by images, as before, each a whole image's rows.
 // PAR-LABEL: func.func @collapse_short_rows
 // PAR:         scf.forall (%{{.*}}) in (8)
@@ -1315,7 +1384,7 @@ func.func @few_rows_smaller_b(%a: tensor<1x1020xf32>, %b: tensor<1020x256xf32>) 
 #cn = affine_map<(d0, d1, d2, d3) -> (d1, d0, d2, d3)>
 #ch = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
 #c1 = affine_map<(d0, d1, d2, d3) -> (d1)>
-func.func @collapse_short_rows(%x: tensor<32x8x28x28xf32>, %s: tensor<1x32x1x1xf32>, %b: tensor<32xf32>) -> tensor<8x32x28x28xf32> {
+func.func @collapse_short_rows(%x: tensor<32x8x28x28xf32>, %s: tensor<1x32x1x1xf32>, %b: tensor<32xf32>) -> tensor<32xf32> {
   %e = tensor.empty() : tensor<8x32x28x28xf32>
   %u = linalg.generic {indexing_maps = [#cn, #ch, #c1, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x, %s, %b : tensor<32x8x28x28xf32>, tensor<1x32x1x1xf32>, tensor<32xf32>) outs(%e : tensor<8x32x28x28xf32>) {
   ^bb0(%a: f32, %m: f32, %c: f32, %o: f32):
@@ -1323,7 +1392,17 @@ func.func @collapse_short_rows(%x: tensor<32x8x28x28xf32>, %s: tensor<1x32x1x1xf
     %q = arith.addf %p, %c : f32
     linalg.yield %q : f32
   } -> tensor<8x32x28x28xf32>
-  return %u : tensor<8x32x28x28xf32>
+  // (The statistics of the result: a result the function returns is not
+  // joined, see @no_collapse.)
+  %z = arith.constant 0.0 : f32
+  %e1 = tensor.empty() : tensor<32xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e1 : tensor<32xf32>) -> tensor<32xf32>
+  %sum = linalg.reduce ins(%u : tensor<8x32x28x28xf32>) outs(%f : tensor<32xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %acc: f32) {
+      %t = arith.addf %in, %acc : f32
+      linalg.yield %t : f32
+    }
+  return %sum : tensor<32xf32>
 }
 
 // -----
@@ -1332,13 +1411,17 @@ func.func @collapse_short_rows(%x: tensor<32x8x28x28xf32>, %s: tensor<1x32x1x1xf
 // contiguously. An operand read with H and W swapped keeps the rows short;
 // a body reading indices is left whole (joined loops would turn each index
 // into divisions); rows of 64 or more are long enough; a slice taking half
-// of W cannot be viewed as [N, C, H x W] without a copy.
+// of W, or every other row of H, cannot be viewed as [N, C, H x W] without
+// a copy, nor can a slice of a slice that takes half of W; a result the
+// function returns (the last generic here) is written into the caller's
+// buffer as it is, where through a reshape it would be computed into a
+// temporary and copied.
 // CHECK-LABEL: func.func @no_collapse
 // CHECK-NOT:     tensor.collapse_shape
 // CHECK:         return
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #hw = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3, d2)>
-func.func @no_collapse(%x: tensor<8x32x28x28xf32>, %y: tensor<8x32x28x64xf32>, %z: tensor<8x32x28x56xf32>) -> (tensor<8x32x28x28xf32>, tensor<8x32x28x28xf32>, tensor<8x32x28x64xf32>, tensor<8x32x28x28xf32>) {
+func.func @no_collapse(%x: tensor<8x32x28x28xf32>, %y: tensor<8x32x28x64xf32>, %z: tensor<8x32x28x56xf32>, %zz: tensor<8x32x56x28xf32>) -> (tensor<8x32x28x28xf32>, tensor<8x32x28x64xf32>) {
   %e = tensor.empty() : tensor<8x32x28x28xf32>
   %swapped = linalg.generic {indexing_maps = [#hw, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<8x32x28x28xf32>) outs(%e : tensor<8x32x28x28xf32>) {
   ^bb0(%a: f32, %o: f32):
@@ -1365,5 +1448,25 @@ func.func @no_collapse(%x: tensor<8x32x28x28xf32>, %y: tensor<8x32x28x64xf32>, %
     %n = arith.negf %a : f32
     linalg.yield %n : f32
   } -> tensor<8x32x28x28xf32>
-  return %swapped, %indexed, %long, %sliced : tensor<8x32x28x28xf32>, tensor<8x32x28x28xf32>, tensor<8x32x28x64xf32>, tensor<8x32x28x28xf32>
+  %rows = tensor.extract_slice %zz[0, 0, 0, 0] [8, 32, 28, 28] [1, 1, 2, 1] : tensor<8x32x56x28xf32> to tensor<8x32x28x28xf32>
+  %strided = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%rows : tensor<8x32x28x28xf32>) outs(%e : tensor<8x32x28x28xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<8x32x28x28xf32>
+  %whole = tensor.extract_slice %half[0, 0, 0, 0] [8, 32, 28, 28] [1, 1, 1, 1] : tensor<8x32x28x28xf32> to tensor<8x32x28x28xf32>
+  %nested = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%whole : tensor<8x32x28x28xf32>) outs(%e : tensor<8x32x28x28xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<8x32x28x28xf32>
+  %all = linalg.generic {indexing_maps = [#id, #id, #id, #id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%swapped, %indexed, %sliced, %strided, %nested : tensor<8x32x28x28xf32>, tensor<8x32x28x28xf32>, tensor<8x32x28x28xf32>, tensor<8x32x28x28xf32>, tensor<8x32x28x28xf32>) outs(%e : tensor<8x32x28x28xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %d: f32, %g: f32, %o: f32):
+    %s1 = arith.addf %a, %b : f32
+    %s2 = arith.addf %s1, %c : f32
+    %s3 = arith.addf %s2, %d : f32
+    %s4 = arith.addf %s3, %g : f32
+    linalg.yield %s4 : f32
+  } -> tensor<8x32x28x28xf32>
+  return %all, %long : tensor<8x32x28x28xf32>, tensor<8x32x28x64xf32>
 }

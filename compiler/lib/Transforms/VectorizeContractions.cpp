@@ -825,23 +825,27 @@ withoutConstantUnitDims(AffineMap map, ShapedType type) {
       AffineMap::get(map.getNumDims(), 0, kept, map.getContext()), groups);
 }
 
-/// Whether `value`'s dims `dims` (each after the first) span the whole of
-/// what it is sliced from: a collapse of them is then a view once
-/// bufferized, not a copy. Values not made by tensor.extract_slice are
-/// whole tensors.
+/// Whether `value`'s dims `dims` are contiguous in the buffer it will be:
+/// a collapse of them is then a view once bufferized, not a copy. A value
+/// not made by tensor.extract_slice is a whole tensor; a slice must take
+/// every dim after the first whole, and the first with stride 1, of a
+/// source whose own dims are contiguous.
 bool contiguousDims(Value value, ArrayRef<int64_t> dims) {
   auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
   if (!slice)
     return true;
-  if (!slice.getDroppedDims().none())
+  if (!slice.getDroppedDims().none() || dims.empty())
     return false;
   ArrayRef<int64_t> source = slice.getSourceType().getShape();
+  if (!isConstantIntValue(slice.getMixedStrides()[dims.front()], 1))
+    return false;
   for (int64_t d : dims.drop_front())
     if (!isConstantIntValue(slice.getMixedOffsets()[d], 0) ||
         !isConstantIntValue(slice.getMixedStrides()[d], 1) ||
+        ShapedType::isDynamic(source[d]) ||
         slice.getStaticSizes()[d] != source[d])
       return false;
-  return true;
+  return contiguousDims(slice.getSource(), dims);
 }
 
 /// Joins the innermost loop of an all-parallel generic outside any loop,
@@ -861,6 +865,13 @@ linalg::GenericOp collapseShortRows(IRRewriter &rewriter,
       op.getNumParallelLoops() != op.getNumLoops() ||
       op->getParentOfType<LoopLikeOpInterface>())
     return op;
+  // A result the function returns stays as it is: returned through the
+  // reshape back, it would be computed into a temporary and copied into
+  // the caller's buffer instead of written there.
+  for (Value result : op->getResults())
+    for (Operation *user : result.getUsers())
+      if (user->hasTrait<OpTrait::ReturnLike>())
+        return op;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   // (A shape whose elements overflow an index is left alone.)
   if (llvm::any_of(ranges, ShapedType::isDynamic) ||
@@ -905,8 +916,11 @@ linalg::GenericOp collapseShortRows(IRRewriter &rewriter,
                 maps[operand.getOperandNumber()].getResultPosition(
                     getAffineDimExpr(loop, op.getContext())))
           dims.push_back(*d);
-      if (!reshapes[operand.getOperandNumber()] &&
-          !contiguousDims(operand.get(), dims))
+      // (An operand losing its constant unit dims must be whole: its dims
+      // here are those of the collapsed operand.)
+      if (reshapes[operand.getOperandNumber()]
+              ? operand.get().getDefiningOp<tensor::ExtractSliceOp>() != nullptr
+              : !contiguousDims(operand.get(), dims))
         return false;
     }
     return true;
@@ -1048,92 +1062,247 @@ bool readsThroughExtracts(linalg::GenericOp op) {
                       [](Operation &o) { return isa<tensor::ExtractOp>(o); });
 }
 
-/// A vector of indices `base + stride * lane` (base a scalar index, stride
-/// a constant).
+/// A vector of indices `base + offsets[lane]` (base a scalar index, null
+/// for 0; the offsets constants), or of constant booleans (offsets 0 or
+/// 1, no base).
 struct Lanes {
   Value base;
-  int64_t stride;
+  SmallVector<int64_t> offsets;
+
+  bool constant() const { return !base; }
+  bool uniform() const { return llvm::all_equal(offsets); }
 };
 
-/// `v` (a vector of indices, as the vectorizer computes a gather's) as
-/// Lanes, creating the base's scalar ops at the builder's point; nullopt
-/// when it is not such a progression (a clamped index, a product of two
-/// varying vectors).
-std::optional<Lanes> progression(OpBuilder &b, Location loc, Value v) {
+/// `v` (a vector of indices, as the vectorizer computes a gather's, with at
+/// most one dim longer than 1) as Lanes, creating the base's scalar ops at
+/// the builder's point; nullopt when some lane's offset from the base is
+/// not a constant (a clamp whose condition varies, a product of two varying
+/// vectors). Operations on constant lanes (a pooling's output column
+/// divided by its stride, a select on a comparison known for every lane)
+/// are evaluated here.
+std::optional<Lanes> laneOffsets(OpBuilder &b, Location loc, Value v) {
+  auto type = dyn_cast<VectorType>(v.getType());
+  if (!type || type.isScalable() ||
+      llvm::count_if(type.getShape(), [](int64_t d) { return d != 1; }) > 1)
+    return std::nullopt;
+  int64_t n = type.getNumElements();
   if (auto broadcast = v.getDefiningOp<vector::BroadcastOp>()) {
     auto from = dyn_cast<VectorType>(broadcast.getSourceType());
-    if (!from)
-      return Lanes{broadcast.getSource(), 0};
+    if (!from) {
+      Value scalar = broadcast.getSource();
+      if (!scalar.getType().isIndex())
+        return std::nullopt;
+      // A known scalar (a constant; a static dim of a tensor, as the
+      // vectorizer reads a shape) is a constant lane offset.
+      std::optional<int64_t> known = getConstantIntValue(scalar);
+      if (auto dim = scalar.getDefiningOp<tensor::DimOp>()) {
+        std::optional<int64_t> index = dim.getConstantIndex();
+        auto shaped = cast<ShapedType>(dim.getSource().getType());
+        if (index && *index >= 0 && *index < shaped.getRank() &&
+            !shaped.isDynamicDim(*index))
+          known = shaped.getDimSize(*index);
+      }
+      if (known)
+        return Lanes{Value(), SmallVector<int64_t>(n, *known)};
+      return Lanes{scalar, SmallVector<int64_t>(n, 0)};
+    }
     // A splat of a one-element vector (a unit dim's index).
-    if (from.getNumElements() == 1)
-      return Lanes{
-          vector::ExtractOp::create(b, loc, broadcast.getSource(),
-                                    SmallVector<int64_t>(from.getRank(), 0)),
-          0};
+    if (from.getNumElements() == 1) {
+      std::optional<Lanes> one = laneOffsets(b, loc, broadcast.getSource());
+      if (!one)
+        return std::nullopt;
+      return Lanes{one->base, SmallVector<int64_t>(n, one->offsets[0])};
+    }
     // A rank-expanding broadcast adding unit dims only.
-    if (from.getNumElements() !=
-        broadcast.getResultVectorType().getNumElements())
+    if (from.getNumElements() != n)
       return std::nullopt;
-    return progression(b, loc, broadcast.getSource());
+    return laneOffsets(b, loc, broadcast.getSource());
   }
-  // Moves of unit dims only (one dim longer than 1 either side): the same
-  // lanes in the same order.
-  auto oneLongDim = [](Type t) {
-    return llvm::count_if(cast<VectorType>(t).getShape(),
-                          [](int64_t d) { return d != 1; }) <= 1;
-  };
+  // Moves of unit dims only: the same lanes in the same order.
   if (isa_and_nonnull<vector::TransposeOp, vector::ShapeCastOp>(
-          v.getDefiningOp()) &&
-      oneLongDim(v.getType()) &&
-      oneLongDim(v.getDefiningOp()->getOperand(0).getType()))
-    return progression(b, loc, v.getDefiningOp()->getOperand(0));
-  if (v.getDefiningOp<vector::StepOp>())
-    return Lanes{arith::ConstantIndexOp::create(b, loc, 0), 1};
+          v.getDefiningOp()))
+    return laneOffsets(b, loc, v.getDefiningOp()->getOperand(0));
+  if (v.getDefiningOp<vector::StepOp>()) {
+    SmallVector<int64_t> lanes(n);
+    std::iota(lanes.begin(), lanes.end(), 0);
+    return Lanes{Value(), lanes};
+  }
   DenseIntElementsAttr constant;
   if (matchPattern(v, m_Constant(&constant))) {
+    bool boolean = constant.getElementType().isInteger(1);
     SmallVector<int64_t> values;
     for (const APInt &value : constant.getValues<APInt>())
-      values.push_back(value.getSExtValue());
-    if (values.empty())
+      values.push_back(boolean ? int64_t(!value.isZero())
+                               : value.getSExtValue());
+    if (int64_t(values.size()) != n)
       return std::nullopt;
-    int64_t stride = values.size() > 1 ? values[1] - values[0] : 0;
-    for (size_t i = 1; i < values.size(); ++i)
-      if (values[i] - values[i - 1] != stride)
-        return std::nullopt;
-    return Lanes{arith::ConstantIndexOp::create(b, loc, values[0]), stride};
+    return Lanes{Value(), values};
   }
   Operation *op = v.getDefiningOp();
-  if (!op || !isa<arith::AddIOp, arith::SubIOp, arith::MulIOp>(op))
+  if (!op || op->getNumOperands() < 2)
     return std::nullopt;
-  std::optional<Lanes> l = progression(b, loc, op->getOperand(0));
+  // select(cond, a, b): cond's lanes must be known.
+  if (auto select = dyn_cast<arith::SelectOp>(op)) {
+    std::optional<Lanes> cond = laneOffsets(b, loc, select.getCondition());
+    if (!cond && !isa<VectorType>(select.getCondition().getType())) {
+      if (std::optional<int64_t> c = getConstantIntValue(select.getCondition()))
+        cond = Lanes{Value(), SmallVector<int64_t>(n, *c != 0)};
+    }
+    if (!cond || !cond->constant())
+      return std::nullopt;
+    bool all = llvm::all_of(cond->offsets, [](int64_t c) { return c; });
+    bool none = llvm::none_of(cond->offsets, [](int64_t c) { return c; });
+    if (all || none)
+      return laneOffsets(b, loc,
+                         all ? select.getTrueValue() : select.getFalseValue());
+    std::optional<Lanes> t = laneOffsets(b, loc, select.getTrueValue());
+    std::optional<Lanes> f =
+        t ? laneOffsets(b, loc, select.getFalseValue()) : std::nullopt;
+    if (!f || t->base != f->base)
+      return std::nullopt;
+    Lanes mixed{t->base, {}};
+    for (int64_t i = 0; i < n; ++i)
+      mixed.offsets.push_back(cond->offsets[i] ? t->offsets[i] : f->offsets[i]);
+    return mixed;
+  }
+  if (!isa<arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::DivUIOp,
+           arith::RemUIOp, arith::CmpIOp, arith::AndIOp, arith::OrIOp>(op))
+    return std::nullopt;
+  std::optional<Lanes> l = laneOffsets(b, loc, op->getOperand(0));
   std::optional<Lanes> r =
-      l ? progression(b, loc, op->getOperand(1)) : std::nullopt;
+      l ? laneOffsets(b, loc, op->getOperand(1)) : std::nullopt;
   if (!r)
     return std::nullopt;
-  if (isa<arith::AddIOp>(op))
-    return Lanes{b.createOrFold<arith::AddIOp>(loc, l->base, r->base),
-                 l->stride + r->stride};
-  if (isa<arith::SubIOp>(op))
-    return Lanes{b.createOrFold<arith::SubIOp>(loc, l->base, r->base),
-                 l->stride - r->stride};
-  // A product: one side must be the same for every lane, and a constant
-  // when the other side's lanes differ.
-  if (l->stride == 0 && r->stride == 0)
-    return Lanes{b.createOrFold<arith::MulIOp>(loc, l->base, r->base), 0};
-  if (r->stride != 0 || !getConstantIntValue(r->base))
-    std::swap(l, r);
-  std::optional<int64_t> factor = getConstantIntValue(r->base);
-  if (r->stride != 0 || !factor)
+  auto each = [&](auto f) -> std::optional<Lanes> {
+    Lanes out{Value(), {}};
+    for (int64_t i = 0; i < n; ++i) {
+      std::optional<int64_t> x = f(l->offsets[i], r->offsets[i]);
+      if (!x)
+        return std::nullopt;
+      out.offsets.push_back(*x);
+    }
+    return out;
+  };
+  auto plus = [](int64_t x, int64_t y) -> std::optional<int64_t> {
+    int64_t z;
+    return __builtin_add_overflow(x, y, &z) ? std::nullopt
+                                            : std::optional<int64_t>(z);
+  };
+  auto minus = [](int64_t x, int64_t y) -> std::optional<int64_t> {
+    int64_t z;
+    return __builtin_sub_overflow(x, y, &z) ? std::nullopt
+                                            : std::optional<int64_t>(z);
+  };
+  auto times = [](int64_t x, int64_t y) -> std::optional<int64_t> {
+    int64_t z;
+    return __builtin_mul_overflow(x, y, &z) ? std::nullopt
+                                            : std::optional<int64_t>(z);
+  };
+  if (isa<arith::AddIOp, arith::SubIOp>(op)) {
+    bool add = isa<arith::AddIOp>(op);
+    std::optional<Lanes> out = each(add ? +plus : +minus);
+    if (!out)
+      return std::nullopt;
+    if (!r->base)
+      out->base = l->base;
+    else if (!l->base)
+      out->base =
+          add ? r->base
+              : b.createOrFold<arith::SubIOp>(
+                    loc, arith::ConstantIndexOp::create(b, loc, 0), r->base);
+    else
+      out->base = add ? b.createOrFold<arith::AddIOp>(loc, l->base, r->base)
+                      : b.createOrFold<arith::SubIOp>(loc, l->base, r->base);
+    return out;
+  }
+  if (isa<arith::MulIOp>(op)) {
+    // Two values the same in every lane (scalars): their product.
+    auto scalar = [](const Lanes &x) {
+      return llvm::all_of(x.offsets, [](int64_t o) { return o == 0; });
+    };
+    if (scalar(*l) && scalar(*r))
+      return Lanes{l->base && r->base
+                       ? b.createOrFold<arith::MulIOp>(loc, l->base, r->base)
+                       : Value(),
+                   SmallVector<int64_t>(n, 0)};
+    // One side constant and the same in every lane, or both constant.
+    if (l->base && r->base)
+      return std::nullopt;
+    if (l->base || (!r->base && r->uniform() && !l->uniform()))
+      std::swap(l, r);
+    if (!r->base) // both constant: lane by lane
+      return each(+times);
+    if (!l->uniform())
+      return std::nullopt;
+    int64_t factor = l->offsets[0];
+    Lanes out{b.createOrFold<arith::MulIOp>(
+                  loc, r->base, arith::ConstantIndexOp::create(b, loc, factor)),
+              {}};
+    for (int64_t x : r->offsets) {
+      std::optional<int64_t> y = times(x, factor);
+      if (!y)
+        return std::nullopt;
+      out.offsets.push_back(*y);
+    }
+    return out;
+  }
+  // The rest only on constant lanes.
+  if (l->base || r->base)
     return std::nullopt;
-  return Lanes{b.createOrFold<arith::MulIOp>(loc, l->base, r->base),
-               l->stride * *factor};
+  if (isa<arith::DivUIOp, arith::RemUIOp>(op)) {
+    bool div = isa<arith::DivUIOp>(op);
+    return each([div](int64_t x, int64_t y) -> std::optional<int64_t> {
+      if (x < 0 || y <= 0)
+        return std::nullopt;
+      return div ? x / y : x % y;
+    });
+  }
+  if (isa<arith::AndIOp, arith::OrIOp>(op)) {
+    bool isAnd = isa<arith::AndIOp>(op);
+    return each([isAnd](int64_t x, int64_t y) -> std::optional<int64_t> {
+      return isAnd ? (x & y) : (x | y);
+    });
+  }
+  arith::CmpIPredicate predicate = cast<arith::CmpIOp>(op).getPredicate();
+  return each([predicate](int64_t x, int64_t y) -> std::optional<int64_t> {
+    using P = arith::CmpIPredicate;
+    bool isUnsigned = predicate == P::ult || predicate == P::ule ||
+                      predicate == P::ugt || predicate == P::uge;
+    if (isUnsigned && (x < 0 || y < 0))
+      return std::nullopt;
+    switch (predicate) {
+    case P::eq:
+      return x == y;
+    case P::ne:
+      return x != y;
+    case P::slt:
+    case P::ult:
+      return x < y;
+    case P::sle:
+    case P::ule:
+      return x <= y;
+    case P::sgt:
+    case P::ugt:
+      return x > y;
+    case P::sge:
+    case P::uge:
+      return x >= y;
+    }
+    return std::nullopt;
+  });
 }
 
 /// Rewrites a vector.gather of every lane (an all-true mask) from a static
-/// tensor at flat offsets `base + stride * lane`, stride 1 to 4 (a pooling
-/// window's column in each output column), into one contiguous read of
-/// the span and a shuffle taking every stride-th element: x86 gathers load
-/// an element at a time.
+/// tensor at flat offsets `base + offsets[lane]` (laneOffsets): x86
+/// gathers load an element at a time.
+/// - When the offsets span at most 4 elements a lane (a pooling window's
+///   column in each output column, 2 apart; a pooling gradient's window
+///   index, read twice for the two output columns it covers), one
+///   contiguous read of the span and a shuffle putting each lane's element
+///   in place.
+/// - Otherwise, when lanes repeat offsets (a pooling gradient read from a
+///   channels-last tensor, each element for two output columns), a gather
+///   of each distinct offset once and a shuffle.
 void gatherAsStridedRead(IRRewriter &rewriter, vector::GatherOp gather) {
   auto source = dyn_cast<RankedTensorType>(gather.getBase().getType());
   VectorType type = gather.getVectorType();
@@ -1145,29 +1314,74 @@ void gatherAsStridedRead(IRRewriter &rewriter, vector::GatherOp gather) {
     return;
   Location loc = gather.getLoc();
   rewriter.setInsertionPoint(gather);
-  std::optional<Lanes> lanes = progression(rewriter, loc, gather.getIndices());
-  if (!lanes || lanes->stride < 1 || lanes->stride > 4)
-    return;
+  std::optional<Lanes> lanes = laneOffsets(rewriter, loc, gather.getIndices());
   int64_t n = type.getNumElements();
-  int64_t span = lanes->stride * (n - 1) + 1;
-  Value flat = gather.getBase();
-  if (source.getRank() != 1) {
-    ReassociationIndices all(source.getRank());
-    std::iota(all.begin(), all.end(), 0);
-    flat = tensor::CollapseShapeOp::create(rewriter, loc, flat,
-                                           ArrayRef<ReassociationIndices>{all});
+  if (!lanes || int64_t(lanes->offsets.size()) != n || n < 2)
+    return;
+  auto [lo, hi] =
+      std::minmax_element(lanes->offsets.begin(), lanes->offsets.end());
+  int64_t first = *lo, span = *hi - *lo + 1;
+  Value base = lanes->base ? lanes->base
+                           : arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value start =
+      first
+          ? rewriter.createOrFold<arith::AddIOp>(
+                loc, base, arith::ConstantIndexOp::create(rewriter, loc, first))
+          : base;
+  Type element = type.getElementType();
+  Value row;
+  SmallVector<int64_t> picks;
+  if (span <= 4 * n) {
+    Value flat = gather.getBase();
+    if (source.getRank() != 1) {
+      ReassociationIndices all(source.getRank());
+      std::iota(all.begin(), all.end(), 0);
+      flat = tensor::CollapseShapeOp::create(
+          rewriter, loc, flat, ArrayRef<ReassociationIndices>{all});
+    }
+    Value pad =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(element));
+    row = vector::TransferReadOp::create(
+        rewriter, loc, VectorType::get({span}, element), flat,
+        ValueRange{start}, pad, ArrayRef<bool>{true});
+    for (int64_t offset : lanes->offsets)
+      picks.push_back(offset - first);
+  } else {
+    SmallVector<int64_t> distinct(lanes->offsets);
+    llvm::sort(distinct);
+    distinct.erase(llvm::unique(distinct), distinct.end());
+    int64_t u = distinct.size();
+    if (u > n / 2)
+      return;
+    for (int64_t offset : lanes->offsets)
+      picks.push_back(llvm::lower_bound(distinct, offset) - distinct.begin());
+    auto indexType = VectorType::get({u}, rewriter.getIndexType());
+    SmallVector<int64_t> relative;
+    for (int64_t offset : distinct)
+      relative.push_back(offset - first);
+    Value indices = arith::AddIOp::create(
+        rewriter, loc,
+        vector::BroadcastOp::create(rewriter, loc, indexType, start),
+        arith::ConstantOp::create(
+            rewriter, loc, indexType,
+            DenseElementsAttr::get(indexType, ArrayRef<int64_t>(relative))));
+    Value mask = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(VectorType::get({u}, rewriter.getI1Type()),
+                               true));
+    Value pass = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(VectorType::get({u}, element),
+                               rewriter.getZeroAttr(element)));
+    row = vector::GatherOp::create(rewriter, loc, VectorType::get({u}, element),
+                                   gather.getBase(), gather.getOffsets(),
+                                   indices, mask, pass);
   }
-  Value pad = arith::ConstantOp::create(
-      rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
-  Value row = vector::TransferReadOp::create(
-      rewriter, loc, VectorType::get({span}, type.getElementType()), flat,
-      ValueRange{lanes->base}, pad, ArrayRef<bool>{true});
-  if (lanes->stride != 1) {
-    SmallVector<int64_t> picks;
-    for (int64_t i = 0; i < n; ++i)
-      picks.push_back(i * lanes->stride);
+  bool identity = int64_t(picks.size()) ==
+                      cast<VectorType>(row.getType()).getNumElements() &&
+                  llvm::equal(picks, llvm::seq<int64_t>(0, picks.size()));
+  if (!identity)
     row = vector::ShuffleOp::create(rewriter, loc, row, row, picks);
-  }
   rewriter.replaceOp(gather,
                      vector::ShapeCastOp::create(rewriter, loc, type, row));
 }
