@@ -1173,6 +1173,34 @@ func.func @extract_rows_repeated_wide(%idx: tensor<2x16x7x7xi32>, %g: tensor<2x7
 
 // -----
 
+// Must not fire: lanes are worked out on index and boolean vectors only,
+// and booleans only through and, or, select and comparisons of indices. A
+// sum of booleans wraps (true + true is false; with offsets taken as
+// integers the shuffle read lane 1 at w instead of 2w): the gather stays.
+// CHECK-LABEL: func.func @extract_rows_boolean_sum
+// CHECK:         vector.gather
+// CHECK-NOT:     vector.shuffle
+func.func @extract_rows_boolean_sum(%x: tensor<4x16xf32>) -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(h, w) -> (h, w)>], iterator_types = ["parallel", "parallel"]} outs(%e : tensor<4x8xf32>) {
+  ^bb0(%o: f32):
+    %h = linalg.index 0 : index
+    %w = linalg.index 1 : index
+    %c2 = arith.constant 2 : index
+    %c4 = arith.constant 4 : index
+    %p = arith.cmpi slt, %w, %c4 : index
+    %q = arith.cmpi slt, %w, %c2 : index
+    %pq = arith.addi %p, %q : i1
+    %w2 = arith.muli %w, %c2 : index
+    %i = arith.select %pq, %w, %w2 : index
+    %v = tensor.extract %x[%h, %i] : tensor<4x16xf32>
+    linalg.yield %v : f32
+  } -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
 // Reads contiguous along another loop than the innermost (a pooling of a
 // channels-last product: [N, C, OH, OW] from [N, H, W, C]) take that loop
 // as the row: one read of the 16 channels a window position, no gather.

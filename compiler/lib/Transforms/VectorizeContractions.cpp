@@ -1081,10 +1081,15 @@ struct Lanes {
 /// divided by its stride, a select on a comparison known for every lane)
 /// are evaluated here.
 std::optional<Lanes> laneOffsets(OpBuilder &b, Location loc, Value v) {
+  // Index lanes (64-bit here, as the offsets) and boolean ones only: an
+  // i32 or i1 sum would wrap where the offsets do not.
   auto type = dyn_cast<VectorType>(v.getType());
   if (!type || type.isScalable() ||
+      !(type.getElementType().isIndex() ||
+        type.getElementType().isInteger(1)) ||
       llvm::count_if(type.getShape(), [](int64_t d) { return d != 1; }) > 1)
     return std::nullopt;
+  bool boolean = type.getElementType().isInteger(1);
   int64_t n = type.getNumElements();
   if (auto broadcast = v.getDefiningOp<vector::BroadcastOp>()) {
     auto from = dyn_cast<VectorType>(broadcast.getSourceType());
@@ -1106,12 +1111,17 @@ std::optional<Lanes> laneOffsets(OpBuilder &b, Location loc, Value v) {
         return Lanes{Value(), SmallVector<int64_t>(n, *known)};
       return Lanes{scalar, SmallVector<int64_t>(n, 0)};
     }
-    // A splat of a one-element vector (a unit dim's index).
+    // A splat of a one-element vector (a unit dim's index): its element
+    // is the base when nothing more is known of it.
     if (from.getNumElements() == 1) {
-      std::optional<Lanes> one = laneOffsets(b, loc, broadcast.getSource());
-      if (!one)
+      if (std::optional<Lanes> one = laneOffsets(b, loc, broadcast.getSource()))
+        return Lanes{one->base, SmallVector<int64_t>(n, one->offsets[0])};
+      if (boolean)
         return std::nullopt;
-      return Lanes{one->base, SmallVector<int64_t>(n, one->offsets[0])};
+      return Lanes{
+          vector::ExtractOp::create(b, loc, broadcast.getSource(),
+                                    SmallVector<int64_t>(from.getRank(), 0)),
+          SmallVector<int64_t>(n, 0)};
     }
     // A rank-expanding broadcast adding unit dims only.
     if (from.getNumElements() != n)
@@ -1129,7 +1139,6 @@ std::optional<Lanes> laneOffsets(OpBuilder &b, Location loc, Value v) {
   }
   DenseIntElementsAttr constant;
   if (matchPattern(v, m_Constant(&constant))) {
-    bool boolean = constant.getElementType().isInteger(1);
     SmallVector<int64_t> values;
     for (const APInt &value : constant.getValues<APInt>())
       values.push_back(boolean ? int64_t(!value.isZero())
@@ -1165,8 +1174,15 @@ std::optional<Lanes> laneOffsets(OpBuilder &b, Location loc, Value v) {
       mixed.offsets.push_back(cond->offsets[i] ? t->offsets[i] : f->offsets[i]);
     return mixed;
   }
-  if (!isa<arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::DivUIOp,
-           arith::RemUIOp, arith::CmpIOp, arith::AndIOp, arith::OrIOp>(op))
+  // Arithmetic on index lanes; comparisons of index lanes; and, or of
+  // boolean ones.
+  if (boolean ? !(isa<arith::AndIOp, arith::OrIOp>(op) ||
+                  (isa<arith::CmpIOp>(op) &&
+                   op->getOperand(0).getType() ==
+                       VectorType::get(type.getShape(),
+                                       IndexType::get(op->getContext()))))
+              : !isa<arith::AddIOp, arith::SubIOp, arith::MulIOp,
+                     arith::DivUIOp, arith::RemUIOp>(op))
     return std::nullopt;
   std::optional<Lanes> l = laneOffsets(b, loc, op->getOperand(0));
   std::optional<Lanes> r =
@@ -1320,7 +1336,11 @@ void gatherAsStridedRead(IRRewriter &rewriter, vector::GatherOp gather) {
     return;
   auto [lo, hi] =
       std::minmax_element(lanes->offsets.begin(), lanes->offsets.end());
-  int64_t first = *lo, span = *hi - *lo + 1;
+  int64_t first = *lo, span;
+  // (Offsets further apart than an int64 holds: left as a gather.)
+  if (__builtin_sub_overflow(*hi, *lo, &span) ||
+      __builtin_add_overflow(span, 1, &span))
+    return;
   Value base = lanes->base ? lanes->base
                            : arith::ConstantIndexOp::create(rewriter, loc, 0);
   Value start =
