@@ -33,6 +33,7 @@ MMAP = re.compile(r"PERF_RECORD_MMAP2?\s.*\[(0x[0-9a-f]+)\((0x[0-9a-f]+)\) @ "
 class Graph:
     def __init__(self, name, path):
         self.name = name
+        self.path = path
         nm = subprocess.run(["nm", "-n", path], capture_output=True,
                             text=True, check=True).stdout
         self.symbols = []
@@ -74,6 +75,10 @@ def main():
     ap.add_argument("perf_data")
     ap.add_argument("dump", help="EMBER_DUMP_IR folder, or one shared object")
     ap.add_argument("--top", type=int, default=20)
+    ap.add_argument("--hot", metavar="FUNCTION",
+                    help="also list the hottest instructions of FUNCTION "
+                    "(as printed, e.g. g:graph..omp_par.2), each with its "
+                    "offset in the object and its disassembly")
     args = ap.parse_args()
     graphs = load_graphs(args.dump)
     script = subprocess.run(
@@ -83,6 +88,8 @@ def main():
         sys.exit(f"perf-graph: perf script failed: {script.stderr.strip()}")
     mappings = []  # (start, end, file offset, Graph or None, label)
     counts = collections.Counter()
+    hot = collections.Counter()  # offsets in --hot's function
+    hotGraph = None
     total = 0
     for line in script.stdout.splitlines():
         m = MMAP.search(line)
@@ -112,6 +119,9 @@ def main():
             if start <= ip < end:
                 name = (f"{graph.name}:{graph.function(ip - start + offset)}"
                         if graph else label)
+                if graph and name == args.hot:
+                    hot[ip - start + offset] += 1
+                    hotGraph = graph
                 break
         if name is None:
             name = fields[1].strip("()") if len(fields) > 1 else "?"
@@ -120,6 +130,19 @@ def main():
         sys.exit("perf-graph: no samples")
     for name, count in counts.most_common(args.top):
         print(f"{100.0 * count / total:6.2f}%  {name}")
+    if args.hot and hotGraph:
+        print(f"hottest instructions of {args.hot} ({hotGraph.path}):")
+        asm = subprocess.run(["objdump", "-d", "--no-show-raw-insn",
+                              hotGraph.path], capture_output=True,
+                             text=True).stdout
+        text = {}
+        for line in asm.splitlines():
+            m = re.match(r"\s*([0-9a-f]+):\s*(.*)", line)
+            if m:
+                text[int(m.group(1), 16)] = m.group(2).strip()
+        for offset, count in hot.most_common(args.top):
+            print(f"{100.0 * count / total:6.2f}%  {offset:#x}  "
+                  f"{text.get(offset, '?')}")
 
 
 if __name__ == "__main__":

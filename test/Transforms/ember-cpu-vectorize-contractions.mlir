@@ -1498,3 +1498,109 @@ func.func @no_collapse(%x: tensor<8x32x28x28xf32>, %y: tensor<8x32x28x64xf32>, %
   } -> tensor<8x32x28x28xf32>
   return %all, %long : tensor<8x32x28x28xf32>, tensor<8x32x28x64xf32>
 }
+
+// -----
+
+// A generic of several results (a Winograd block's transform) is
+// vectorized a row of its innermost loop at a time (LLVM vectorizes no
+// such loop); in a forall's body, a result the forall inserts into its
+// output is computed in place there (its tensor.empty, from upstream's
+// elementwise fusion, replaced by the slice: bufferization copied it
+// otherwise), where the slice's offsets are known before the generic.
+// PAR-LABEL: func.func @multi_result_rows_in_place
+// PAR: scf.forall (%{{.*}}) in (2) shared_outs(%[[O0:.*]] = %{{.*}}, %[[O1:.*]] = %{{.*}})
+// PAR: %[[OFF:.*]] = affine.apply
+// PAR: %[[S0:.*]] = tensor.extract_slice %[[O0]][%[[OFF]], 0] [4, 32] [1, 1]
+// PAR: %[[S1:.*]] = tensor.extract_slice %[[O1]][%[[OFF]], 0] [4, 32] [1, 1]
+// PAR: scf.for %{{.*}} iter_args(%{{.*}} = %[[S0]], %{{.*}} = %[[S1]])
+// PAR: arith.addf %{{.*}}, %{{.*}} : vector<32xf32>
+// PAR: arith.subf %{{.*}}, %{{.*}} : vector<32xf32>
+// Not in place: the slice's offset is computed after the generic.
+// PAR-LABEL: func.func @multi_result_rows_offset_after
+// PAR: %[[E:.*]] = tensor.empty() : tensor<4x32xf32>
+// PAR: scf.for %{{.*}} iter_args(%{{.*}} = %[[E]], %{{.*}} = %[[E]])
+// PAR: arith.addf %{{.*}}, %{{.*}} : vector<32xf32>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @multi_result_rows_in_place(%a: tensor<4x32xf32>, %b: tensor<4x32xf32>) -> (tensor<8x32xf32>, tensor<8x32xf32>) {
+  %e = tensor.empty() : tensor<8x32xf32>
+  %r:2 = scf.forall (%i) in (2) shared_outs(%o0 = %e, %o1 = %e) -> (tensor<8x32xf32>, tensor<8x32xf32>) {
+    %off = affine.apply affine_map<(d0) -> (d0 * 4)>(%i)
+    %t0 = tensor.empty() : tensor<4x32xf32>
+    %t1 = tensor.empty() : tensor<4x32xf32>
+    %g:2 = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%a, %b : tensor<4x32xf32>, tensor<4x32xf32>) outs(%t0, %t1 : tensor<4x32xf32>, tensor<4x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %u: f32, %v: f32):
+      %s = arith.addf %x, %y : f32
+      %d = arith.subf %x, %y : f32
+      linalg.yield %s, %d : f32, f32
+    } -> (tensor<4x32xf32>, tensor<4x32xf32>)
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %g#0 into %o0[%off, 0] [4, 32] [1, 1] : tensor<4x32xf32> into tensor<8x32xf32>
+      tensor.parallel_insert_slice %g#1 into %o1[%off, 0] [4, 32] [1, 1] : tensor<4x32xf32> into tensor<8x32xf32>
+    }
+  }
+  return %r#0, %r#1 : tensor<8x32xf32>, tensor<8x32xf32>
+}
+func.func @multi_result_rows_offset_after(%a: tensor<4x32xf32>, %b: tensor<4x32xf32>) -> (tensor<8x32xf32>, tensor<8x32xf32>) {
+  %e = tensor.empty() : tensor<8x32xf32>
+  %r:2 = scf.forall (%i) in (2) shared_outs(%o0 = %e, %o1 = %e) -> (tensor<8x32xf32>, tensor<8x32xf32>) {
+    %t0 = tensor.empty() : tensor<4x32xf32>
+    %g:2 = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%a, %b : tensor<4x32xf32>, tensor<4x32xf32>) outs(%t0, %t0 : tensor<4x32xf32>, tensor<4x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %u: f32, %v: f32):
+      %s = arith.addf %x, %y : f32
+      %d = arith.subf %x, %y : f32
+      linalg.yield %s, %d : f32, f32
+    } -> (tensor<4x32xf32>, tensor<4x32xf32>)
+    %off = affine.apply affine_map<(d0) -> (d0 * 4)>(%i)
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %g#0 into %o0[%off, 0] [4, 32] [1, 1] : tensor<4x32xf32> into tensor<8x32xf32>
+      tensor.parallel_insert_slice %g#1 into %o1[%off, 0] [4, 32] [1, 1] : tensor<4x32xf32> into tensor<8x32xf32>
+    }
+  }
+  return %r#0, %r#1 : tensor<8x32xf32>, tensor<8x32xf32>
+}
+
+// -----
+
+// A product in a block of a forall whose rows have no good divisor (49 = 7
+// x 7, a Winograd block's tiles of an image): its B is packed in the block,
+// so that its row tiles may end short (14 x 32 tiles and a last of 7);
+// unpacked, its tiles were 1 x 64 (a multiply and an add a step, not an
+// FMA). Rows of 48 (8 x 32 tiles, which divide them) are not packed.
+// PAR-LABEL: func.func @nested_prime_rows
+// PAR: scf.forall
+// PAR: scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<32x32xf32>)
+// PAR: vector.contract {{.*}} : vector<14x1xf32>, vector<1x32xf32> into vector<14x32xf32>
+// PAR: vector.contract {{.*}} : vector<7x1xf32>, vector<1x32xf32> into vector<7x32xf32>
+// PAR-LABEL: func.func @nested_divisible_rows
+// PAR-NOT: tensor<32x32xf32>
+// PAR: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+func.func @nested_prime_rows(%a: tensor<2x49x32xf32>, %b: tensor<32x64xf32>) -> tensor<2x49x64xf32> {
+  %e = tensor.empty() : tensor<2x49x64xf32>
+  %cst = arith.constant 0.0 : f32
+  %r = scf.forall (%i) in (2) shared_outs(%o = %e) -> (tensor<2x49x64xf32>) {
+    %ai = tensor.extract_slice %a[%i, 0, 0] [1, 49, 32] [1, 1, 1] : tensor<2x49x32xf32> to tensor<49x32xf32>
+    %z = tensor.empty() : tensor<49x64xf32>
+    %f = linalg.fill ins(%cst : f32) outs(%z : tensor<49x64xf32>) -> tensor<49x64xf32>
+    %m = linalg.matmul ins(%ai, %b : tensor<49x32xf32>, tensor<32x64xf32>) outs(%f : tensor<49x64xf32>) -> tensor<49x64xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[%i, 0, 0] [1, 49, 64] [1, 1, 1] : tensor<49x64xf32> into tensor<2x49x64xf32>
+    }
+  }
+  return %r : tensor<2x49x64xf32>
+}
+func.func @nested_divisible_rows(%a: tensor<2x48x32xf32>, %b: tensor<32x64xf32>) -> tensor<2x48x64xf32> {
+  %e = tensor.empty() : tensor<2x48x64xf32>
+  %cst = arith.constant 0.0 : f32
+  %r = scf.forall (%i) in (2) shared_outs(%o = %e) -> (tensor<2x48x64xf32>) {
+    %ai = tensor.extract_slice %a[%i, 0, 0] [1, 48, 32] [1, 1, 1] : tensor<2x48x32xf32> to tensor<48x32xf32>
+    %z = tensor.empty() : tensor<48x64xf32>
+    %f = linalg.fill ins(%cst : f32) outs(%z : tensor<48x64xf32>) -> tensor<48x64xf32>
+    %m = linalg.matmul ins(%ai, %b : tensor<48x32xf32>, tensor<32x64xf32>) outs(%f : tensor<48x64xf32>) -> tensor<48x64xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[%i, 0, 0] [1, 48, 64] [1, 1, 1] : tensor<48x64xf32> into tensor<2x48x64xf32>
+    }
+  }
+  return %r : tensor<2x48x64xf32>
+}

@@ -802,21 +802,24 @@ std::vector<OpCase> buildTable() {
   // first three forms again) are checked through the direct cases.
   //===--------------------------------------------------------------------===//
 
-  addDrawn(
-      "conv2d",
-      [](Draw &d) {
-        ConvDraw c = ConvDraw::draw(d);
-        OpInputs in = {d.floats(c.input()), d.floats(c.weight(), -1, 1)};
-        bool bias = d.coin();
-        if (bias)
-          in.push_back(d.floats({c.f}));
-        return OpInstance{in, [=](In in) {
-                            return conv2d(in[0], in[1], bias ? in[2] : Tensor(),
-                                          c.stride, c.padding, c.dilation,
-                                          c.groups);
-                          }};
-      },
-      kSummed, kSummed);
+  // The forward's cases (with a bias or not), for convolutions drawn by
+  // `drawConv`.
+  auto forward = [](auto drawConv) {
+    return [=](Draw &d) {
+      ConvDraw c = drawConv(d);
+      OpInputs in = {d.floats(c.input()), d.floats(c.weight(), -1, 1)};
+      bool bias = d.coin();
+      if (bias)
+        in.push_back(d.floats({c.f}));
+      return OpInstance{in, [=](In in) {
+                          return conv2d(in[0], in[1], bias ? in[2] : Tensor(),
+                                        c.stride, c.padding, c.dilation,
+                                        c.groups);
+                        }};
+    };
+  };
+  addDrawn("conv2d", forward([](Draw &d) { return ConvDraw::draw(d); }),
+           kSummed, kSummed);
   addDrawn(
       "conv2d_grouped",
       [](Draw &d) {
@@ -886,6 +889,24 @@ std::vector<OpCase> buildTable() {
       kSummed, kSummed);
   addDrawn("conv2d_grad_input_deep", gradInput(deepConv), kSummed, kSummed);
   addDrawn("conv2d_grad_weight_deep", gradWeight(deepConv), kSummed, kSummed);
+  // 3x3 windows of stride and dilation 1, at least 8 channels in (and out,
+  // for the input gradient): the CPU computes them by Winograd's
+  // F(2x2, 3x3), over 2x2 tiles of outputs (odd sizes: a last tile half
+  // outside; 1: one tile), in blocks of images.
+  auto winogradConv = [](Draw &d) {
+    ConvDraw c = ConvDraw::draw(d);
+    c.c = d.integer(8, 13);
+    c.f = d.integer(8, 19);
+    c.kh = c.kw = 3;
+    c.stride = c.dilation = Size2(1, 1);
+    c.padding = Size2(d.integer(0, 2), d.integer(0, 2));
+    c.h = std::max<int64_t>(1, 3 - 2 * c.padding.h) + d.integer(0, 9);
+    c.w = std::max<int64_t>(1, 3 - 2 * c.padding.w) + d.integer(0, 9);
+    return c;
+  };
+  addDrawn("conv2d_winograd", forward(winogradConv), kSummed, kSummed);
+  addDrawn("conv2d_grad_input_winograd", gradInput(winogradConv), kSummed,
+           kSummed);
   // One sample [C, H, W]; 3x3, padding 1 (the CNN example's layer), with
   // sizes whose products are tiled on the GPU.
   add(

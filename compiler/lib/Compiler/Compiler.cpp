@@ -436,7 +436,11 @@ Result &compileForCPU(ModuleOp module, const std::string &funcName,
   const MlirStage stages[] = {
       {Stage::Ember, "01-ember.mlir", mlir::ember::buildEmberGraphPipeline},
       {Stage::Linalg, "02-linalg.mlir",
-       [](OpPassManager &pm) { mlir::ember::buildEmberToLinalgPipeline(pm); }},
+       [&](OpPassManager &pm) {
+         mlir::ember::buildEmberToLinalgPipeline(
+             pm, /*noViews=*/false,
+             mlir::ember::cpuPanelWidth(cpuOptions.vectorBits));
+       }},
       {Stage::Vectorized, "03-vectorized.mlir",
        [&](OpPassManager &pm) {
          mlir::ember::buildCPUVectorizePipeline(pm, cpuOptions);
@@ -724,7 +728,7 @@ int64_t api::prepackedPanelWidth(const std::string &cpu) {
     // Two registers of f32 lanes, as the pass's register tiles
     // (TargetModel::lanes).
     it->second =
-        2 * std::max<int64_t>(mlir::ember::vectorRegisterBits(**tm) / 32, 4);
+        mlir::ember::cpuPanelWidth(mlir::ember::vectorRegisterBits(**tm));
   }
   return it->second;
 }

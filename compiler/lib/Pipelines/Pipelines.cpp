@@ -42,9 +42,16 @@ void ember::buildEmberGraphPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createEmberFuseConvBiasReluPass());
 }
 
-void ember::buildEmberToLinalgPipeline(OpPassManager &pm, bool noViews) {
+int64_t ember::cpuPanelWidth(int64_t vectorBits) {
+  return 2 * std::max<int64_t>(vectorBits / 32, 4);
+}
+
+void ember::buildEmberToLinalgPipeline(OpPassManager &pm, bool noViews,
+                                       int64_t winogradPanelWidth) {
   ConvertEmberToLinalgPassOptions options;
   options.noViews = noViews;
+  options.winograd = winogradPanelWidth > 0;
+  options.winogradPanelWidth = winogradPanelWidth;
   pm.addPass(createConvertEmberToLinalgPass(options));
   pm.addNestedPass<func::FuncOp>(createEmberFuseElementwisePass());
   addPasses(pm, "canonicalize,cse");
@@ -121,7 +128,8 @@ void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
 void ember::buildCPUPipeline(OpPassManager &pm,
                              const CPUPipelineOptions &options) {
   buildEmberGraphPipeline(pm);
-  buildEmberToLinalgPipeline(pm);
+  buildEmberToLinalgPipeline(pm, /*noViews=*/false,
+                             cpuPanelWidth(options.vectorBits));
   buildCPUVectorizePipeline(pm, options);
   buildCPUBufferizePipeline(pm);
   buildCPUToLLVMPipeline(pm);

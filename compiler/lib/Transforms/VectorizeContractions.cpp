@@ -179,6 +179,41 @@ bool packingPays(int64_t m, int64_t k, int64_t stride, int64_t mr, int64_t nr,
   return setsReached * t.l1Ways < k;
 }
 
+/// Cycles per K step of an `m` x `n` product in `tile`'s register tiles
+/// (the last row tile shorter when its height does not divide m).
+double tileCycles(int64_t m, int64_t n, std::pair<int64_t, int64_t> tile,
+                  const TargetModel &t) {
+  auto [mr, nr] = tile;
+  int64_t nv = llvm::divideCeil(nr, t.lanes());
+  double cycles = double(m / mr) * stepCycles(t, mr, nv);
+  if (m % mr != 0)
+    cycles += stepCycles(t, m % mr, nv);
+  return cycles * double(n) / double(nr);
+}
+
+/// Whether an `m` x `n` product's best tile whose height divides m (what
+/// an unpacked product gets) is much slower than its best tile with a
+/// shorter last row tile (what a packed one gets): M prime or with only
+/// small divisors. A Winograd block's 16 products have 49 rows (7 x 7
+/// tiles of an image): without packing, 1 x 64 tiles; packing B (32 x 64)
+/// for each costs a copy of 8 KB.
+bool rowsDivideBadly(int64_t m, int64_t n, const TargetModel &t,
+                     int64_t aStride) {
+  std::optional<std::pair<int64_t, int64_t>> dividing =
+      chooseTile(m, n, t, /*partialRows=*/false, 0, aStride);
+  std::optional<std::pair<int64_t, int64_t>> partial =
+      chooseTile(m, n, t, /*partialRows=*/true, 0, aStride);
+  if (!partial)
+    return false;
+  // Also when the model finds the two as fast but the dividing tile at most
+  // half as tall: a tile of one row (49 = 7 x 7) lowers to a multiply and
+  // an add a step, not an FMA, and reads B once for each row.
+  double divided = dividing ? tileCycles(m, n, *dividing, t) : 0;
+  double shorter = tileCycles(m, n, *partial, t);
+  return !dividing || divided > 1.25 * shorter ||
+         (2 * dividing->first <= partial->first && divided >= shorter);
+}
+
 /// Rows of A a packed product's panels are computed for at a time (its M
 /// block), or 0 for all of them. Every column panel reads the whole of its
 /// block of A (M_c x K), so the block is what one core keeps in its L2
@@ -977,6 +1012,75 @@ bool isWindowCopy(linalg::GenericOp op) {
     if (result.isFunctionOfDim(last))
       return false;
   return true;
+}
+
+/// Whether `op` is an all-parallel generic of several results whose every
+/// operand is read and written contiguously along the innermost loop (each
+/// map's last result is that loop, which no other result reads), at least
+/// 8 long, with no tensor.extract in its body: a Winograd transform's
+/// (16 inputs, 16 or 4 results). LLVM vectorizes none of these (any of
+/// the results may alias any operand as far as it can tell); a row of
+/// each is a few vector reads, additions and writes.
+bool isMultiResultRows(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInits() < 2 ||
+      op.getNumLoops() == 0 || op.getNumParallelLoops() != op.getNumLoops())
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic) || ranges.back() < 8)
+    return false;
+  unsigned last = op.getNumLoops() - 1;
+  AffineExpr lastDim = getAffineDimExpr(last, op.getContext());
+  for (AffineMap map : op.getIndexingMapsArray()) {
+    if (map.getNumResults() == 0 || map.getResults().back() != lastDim)
+      return false;
+    for (AffineExpr result : map.getResults().drop_back())
+      if (result.isFunctionOfDim(last))
+        return false;
+  }
+  return llvm::none_of(op.getBody()->getOperations(),
+                       [](Operation &o) { return isa<tensor::ExtractOp>(o); });
+}
+
+/// Makes each result of `op` (in an scf.forall) that the forall's
+/// terminator inserts into a shared output, and whose init is a
+/// tensor.empty, be computed in place: its init becomes the slice it is
+/// inserted into. Upstream's elementwise fusion gives every generic that
+/// does not read its destination a tensor.empty (RemoveOutsDependency), and
+/// bufferization then computes such a result in a temporary and copies it
+/// into place: a Winograd block's four outputs were copied in and out.
+void computeInPlace(IRRewriter &rewriter, linalg::GenericOp op) {
+  auto forall = dyn_cast<scf::ForallOp>(op->getParentOp());
+  if (!forall || !op.hasPureTensorSemantics() || op.getNumReductionLoops() != 0)
+    return;
+  for (OpResult result : op->getResults()) {
+    OpOperand *init = op.getDpsInitOperand(result.getResultNumber());
+    // Every element written (a permutation), none read.
+    if (!result.hasOneUse() || !init->get().getDefiningOp<tensor::EmptyOp>() ||
+        !op.getMatchingIndexingMap(init).isPermutation() ||
+        op.payloadUsesValueFromOperand(init))
+      continue;
+    auto insert =
+        dyn_cast<tensor::ParallelInsertSliceOp>(*result.getUsers().begin());
+    if (!insert || insert.getSourceType() != init->get().getType() ||
+        !llvm::is_contained(forall.getRegionIterArgs(), insert.getDest()))
+      continue;
+    // The slice's offsets and sizes must be known where `op` is.
+    SmallVector<Value> bounds(insert.getOffsets());
+    llvm::append_range(bounds, insert.getSizes());
+    llvm::append_range(bounds, insert.getStrides());
+    if (llvm::any_of(bounds, [&](Value v) {
+          Operation *def = v.getDefiningOp();
+          return def && def->getBlock() == op->getBlock() &&
+                 !def->isBeforeInBlock(op);
+        }))
+      continue;
+    rewriter.setInsertionPoint(op);
+    Value slice = tensor::ExtractSliceOp::create(
+        rewriter, op.getLoc(), insert.getSourceType(), insert.getDest(),
+        insert.getMixedOffsets(), insert.getMixedSizes(),
+        insert.getMixedStrides());
+    rewriter.modifyOpInPlace(op, [&] { init->set(slice); });
+  }
 }
 
 /// Tiles an all-parallel generic into rows along loop `rowLoop` (every
@@ -2186,7 +2290,8 @@ struct EmberCPUVectorizeContractionsPass
           packedTransposes.insert(transpose);
           packed = transpose;
         } else if (packingPays(m, k, rowStride(op.getDpsInputs()[1]),
-                               tile->first, tile->second, target)) {
+                               tile->first, tile->second, target) ||
+                   (nested && rowsDivideBadly(m, n, target, aStride))) {
           packed = insertPackingCopy(rewriter, op);
         }
       }
@@ -2266,12 +2371,15 @@ struct EmberCPUVectorizeContractionsPass
       for (linalg::LinalgOp op : generics)
         parallelizeElementwise(rewriter, op);
     }
-    // Window copies and ops reading through extracts, a row at a time.
+    // Window copies, ops reading through extracts and generics of several
+    // results, a row at a time; generics in a forall's body into their part
+    // of its result, where that is what they are inserted into.
     SmallVector<linalg::GenericOp> extractReaders, windowCopies;
     getOperation().walk([&](linalg::GenericOp op) {
+      computeInPlace(rewriter, op);
       if (readsThroughExtracts(op))
         extractReaders.push_back(op);
-      else if (isWindowCopy(op))
+      else if (isWindowCopy(op) || isMultiResultRows(op))
         windowCopies.push_back(op);
     });
     for (linalg::GenericOp op : extractReaders)

@@ -33,14 +33,25 @@ namespace ember {
 #define GEN_PASS_DECL
 #include "ember/Conversion/Passes.h.inc"
 
+/// Whether 3x3 convolutions of stride 1 are computed by Winograd's
+/// F(2x2, 3x3), and the column panels' width of their transformed filters
+/// (0: plain [C, F] matrices); convert-ember-to-linalg's options `winograd`
+/// and `winograd-panel-width`.
+struct WinogradOptions {
+  bool enabled = false;
+  int64_t panelWidth = 0;
+};
+
 /// Adds the patterns that rewrite `ember` ops into linalg/tensor/arith
 /// (`noViews`: see the pass's option of that name).
 void populateEmberToLinalgPatterns(RewritePatternSet &patterns,
-                                   bool noViews = false);
+                                   bool noViews = false,
+                                   WinogradOptions winograd = {});
 
 /// The patterns of populateEmberToLinalgPatterns that lower ember.conv2d
 /// and its gradients.
-void populateEmberConvToLinalgPatterns(RewritePatternSet &patterns);
+void populateEmberConvToLinalgPatterns(RewritePatternSet &patterns,
+                                       WinogradOptions winograd);
 
 /// Declares in `module` the runtime functions its ember.all_reduce ops
 /// will call once bufferized (convert-ember-to-linalg does it first).

@@ -48,11 +48,26 @@ def ConvertEmberToLinalgPass : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp
            "over the whole result, not tensor.extract_slice and "
            "tensor.insert_slice (views of a buffer once bufferized, which "
            "the GPU plan cannot address yet)">,
+    Option<"winograd", "winograd", "bool", /*default=*/"false",
+           "3x3 convolutions of stride 1 with at least 8 input channels "
+           "(and their input gradients) by Winograd's F(2x2, 3x3): 16 "
+           "products of C multiply-adds for each 2x2 block of outputs "
+           "instead of 36, between passes of additions (the CPU's "
+           "pipeline sets it)">,
+    Option<"winogradPanelWidth", "winograd-panel-width", "int64_t",
+           /*default=*/"0",
+           "with `winograd`: the transformed filters as column panels of "
+           "this width, read as they are by the CPU's register tiles (the "
+           "CPU's pipeline passes two vectors of f32 lanes); 0: plain "
+           "[C, F] matrices">,
   ];
   let dependentDialects = [
+    "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

@@ -27,6 +27,12 @@
 // group. The weight gradient is the product of the output gradient with
 // the im2col of the input.
 //
+// With the pass's `winograd` option (the CPU's pipeline), a 3x3 convolution
+// of stride and dilation 1 with one group and at least 8 input channels
+// (forward or input gradient) is Winograd's F(2x2, 3x3) instead
+// (winogradConvolve): 16 products of C multiply-adds for each 2x2 block of
+// outputs instead of 36, between passes of additions, in blocks of images.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ember/Conversion/Passes.h"
@@ -34,8 +40,11 @@
 #include "Builders.h"
 
 #include "ember/Dialect/Ember/IR/EmberOps.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -256,11 +265,355 @@ Value weightRows(OpBuilder &b, Location loc, Value w) {
                   {{0}, {1, 2, 3}});
 }
 
+//===----------------------------------------------------------------------===//
+// Winograd F(2x2, 3x3) (the CPU's 3x3 convolutions of stride 1)
+//===----------------------------------------------------------------------===//
+
+/// Whether a convolution of `w` [F, C, KH, KW] (one group) is computed by
+/// Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast
+/// Algorithms for Convolutional Neural Networks", 2016): a 3x3 kernel,
+/// stride and dilation 1, f32, and a window deep enough (C * 9 >= 64) that
+/// the direct product is a linear layer's (the CNN's second convolution,
+/// forward and input gradient). Each 2x2 block of outputs then takes 16
+/// products of C multiply-adds instead of 36: 2.25x fewer, for three
+/// cheap passes of additions (the transforms). The transforms' constants
+/// are 0, +-1 and +-1/2, so every element is still a sum of products of
+/// the inputs (in another order, as any blocking of a product reorders
+/// its sums): errors stay at a few float32 ulps of the sums' magnitude.
+bool winogradApplies(const Window &win, Value w, RankedTensorType outType) {
+  ArrayRef<int64_t> ws = tensorTypeOf(w).getShape();
+  return win.groups == 1 && ws[2] == 3 && ws[3] == 3 && win.stride[0] == 1 &&
+         win.stride[1] == 1 && win.dilation[0] == 1 && win.dilation[1] == 1 &&
+         ws[1] * 9 >= 64 && outType.getElementType().isF32() &&
+         outType.hasStaticShape() && tensorTypeOf(w).hasStaticShape();
+}
+
+/// A generic over `shape` (parallel loops) reading `inputs` through
+/// `inputMaps` and writing one result per tensor of `inits` (identity
+/// maps), whose body maps the inputs' scalars to the results' scalars.
+SmallVector<Value> multiGeneric(
+    OpBuilder &b, Location loc, unsigned loops, ValueRange inputs,
+    ArrayRef<AffineMap> inputMaps, ValueRange inits,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.append(inits.size(), b.getMultiDimIdentityMap(loops));
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange(inits), inputs, inits, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl,
+                                body(nb, nl, args.take_front(inputs.size())));
+      });
+  return SmallVector<Value>(op->getResults());
+}
+
+/// The filter transform U = G g G^T of each (C, F) pair of `w` [F, C, 3, 3],
+/// G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]: 16
+/// matrices [C, F] (U's element (a, b) of every pair), each the B of one
+/// product. With a `panelWidth` dividing F, each is computed as its column
+/// panels [F / width, C, width] and given to its product as such (the
+/// collapse of their transpose, which ember-cpu-vectorize-contractions
+/// reads through): the products in the blocks then read B as it is,
+/// instead of packing it again in every block.
+SmallVector<Value> winogradFilters(OpBuilder &b, Location loc, Value w,
+                                   int64_t panelWidth) {
+  MLIRContext *ctx = b.getContext();
+  ArrayRef<int64_t> ws = tensorTypeOf(w).getShape();
+  int64_t f = ws[0], c = ws[1];
+  Type elem = tensorTypeOf(w).getElementType();
+  int64_t width = panelWidth > 0 && f % panelWidth == 0 ? panelWidth : f;
+  int64_t panels = f / width;
+  AffineExpr dp, dc, dj;
+  bindDims(ctx, dp, dc, dj);
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 3; ++j) {
+      inputs.push_back(w);
+      maps.push_back(
+          AffineMap::get(3, 0,
+                         {dp * width + dj, dc, getAffineConstantExpr(i, ctx),
+                          getAffineConstantExpr(j, ctx)},
+                         ctx));
+    }
+  SmallVector<Value> inits;
+  for (int k = 0; k < 16; ++k)
+    inits.push_back(emptyTensor(b, loc, {panels, c, width}, elem));
+  SmallVector<Value> u = multiGeneric(
+      b, loc, 3, inputs, maps, inits,
+      [&](OpBuilder &nb, Location nl, ValueRange g) {
+        Value half = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0.5));
+        auto add = [&](Value x, Value y) {
+          return arith::AddFOp::create(nb, nl, x, y).getResult();
+        };
+        auto sub = [&](Value x, Value y) {
+          return arith::SubFOp::create(nb, nl, x, y).getResult();
+        };
+        auto halve = [&](Value x) {
+          return arith::MulFOp::create(nb, nl, x, half).getResult();
+        };
+        // G applied to a 3-vector: its 4 transformed elements.
+        auto apply = [&](Value x0, Value x1, Value x2) {
+          Value outer = add(x0, x2);
+          return std::array<Value, 4>{x0, halve(add(outer, x1)),
+                                      halve(sub(outer, x1)), x2};
+        };
+        // T = G g (4 x 3), by g's columns; then U = T G^T (4 x 4), by T's
+        // rows.
+        std::array<std::array<Value, 4>, 3> cols;
+        for (int j = 0; j < 3; ++j)
+          cols[j] = apply(g[j], g[3 + j], g[6 + j]);
+        SmallVector<Value> out(16);
+        for (int a = 0; a < 4; ++a) {
+          std::array<Value, 4> row = apply(cols[0][a], cols[1][a], cols[2][a]);
+          for (int k = 0; k < 4; ++k)
+            out[a * 4 + k] = row[k];
+        }
+        return out;
+      });
+  // Each [C, F]: the panels' transpose [C, F / width, width], collapsed.
+  for (Value &panel : u) {
+    Value t = linalg::TransposeOp::create(
+                  b, loc, panel, emptyTensor(b, loc, {c, panels, width}, elem),
+                  ArrayRef<int64_t>{1, 0, 2})
+                  ->getResult(0);
+    panel = collapse(b, loc, t, {{0}, {1, 2}});
+  }
+  return u;
+}
+
+/// X^T d X for the 4x4 `d` (row-major, the first 16 of `values`), X^T given
+/// as `apply`, which maps a 4-vector x to the R elements of X^T x: X^T to
+/// d's columns, then to the rows of that (Winograd's transforms, each a few
+/// additions). R x R, row-major.
+template <size_t R, typename Apply>
+SmallVector<Value> bothSides(ValueRange values, Apply apply) {
+  std::array<std::array<Value, R>, 4> cols;
+  for (int j = 0; j < 4; ++j)
+    cols[j] = apply(values[j], values[4 + j], values[8 + j], values[12 + j]);
+  SmallVector<Value> out(R * R);
+  for (size_t a = 0; a < R; ++a) {
+    std::array<Value, R> row =
+        apply(cols[0][a], cols[1][a], cols[2][a], cols[3][a]);
+    for (size_t k = 0; k < R; ++k)
+      out[a * R + k] = row[k];
+  }
+  return out;
+}
+
+/// F(2x2, 3x3) for a block of images: `x` [G, 2 TH + 2, 2 TW + 2, C]
+/// (channels-last, padded) and the 16 transformed filters `u` [C, F] into
+/// the four outputs of each tile, `outs` (four [G, TH, TW, F]: output (i, j)
+/// of every tile, k = 2 i + j), plus `bias` [F] when given, rectified when
+/// `relu`:
+///   1. the input transform V = B^T d B of each tile's 4x4 input d, for
+///      each channel: one pass of additions writing 16 matrices
+///      [G * TH * TW, C];
+///   2. 16 products V_ab [G * TH * TW, C] times U_ab [C, F] (linear layers'
+///      products, rows the tiles);
+///   3. the output transform Y = A^T M A, plus the bias, rectified: one pass
+///      over [G, TH, TW, F] writing the four outputs of each tile.
+SmallVector<Value> winogradBlock(OpBuilder &b, Location loc, Value x,
+                                 ArrayRef<Value> u, Value bias, bool relu,
+                                 ValueRange outs) {
+  MLIRContext *ctx = b.getContext();
+  ArrayRef<int64_t> xs = tensorTypeOf(x).getShape();
+  int64_t g = xs[0], th = (xs[1] - 2) / 2, tw = (xs[2] - 2) / 2, c = xs[3];
+  int64_t f = tensorTypeOf(u[0]).getDimSize(1);
+  Type elem = tensorTypeOf(x).getElementType();
+  auto add = [](OpBuilder &nb, Location nl, Value l, Value r) {
+    return arith::AddFOp::create(nb, nl, l, r).getResult();
+  };
+  auto sub = [](OpBuilder &nb, Location nl, Value l, Value r) {
+    return arith::SubFOp::create(nb, nl, l, r).getResult();
+  };
+
+  // 1. The input transform, B^T = [[1, 0, -1, 0], [0, 1, 1, 0],
+  //    [0, -1, 1, 0], [0, 1, 0, -1]].
+  //    Each of d's 16 positions is a slice of x of stride 2 (a view, read
+  //    through an identity map: the vectorizer takes no constant offsets
+  //    in a map).
+  SmallVector<Value> inputs;
+  auto tileType = RankedTensorType::get({g, th, tw, c}, elem);
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t j = 0; j < 4; ++j)
+      inputs.push_back(tensor::ExtractSliceOp::create(
+          b, loc, tileType, x,
+          getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{0, i, j, 0}),
+          getAsIndexOpFoldResult(ctx, tileType.getShape()),
+          getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{1, 2, 2, 1})));
+  SmallVector<AffineMap> maps(16, b.getMultiDimIdentityMap(4));
+  SmallVector<Value> inits;
+  for (int k = 0; k < 16; ++k)
+    inits.push_back(emptyTensor(b, loc, {g, th, tw, c}, elem));
+  SmallVector<Value> v = multiGeneric(
+      b, loc, 4, inputs, maps, inits,
+      [&](OpBuilder &nb, Location nl, ValueRange d) {
+        auto apply = [&](Value x0, Value x1, Value x2, Value x3) {
+          return std::array<Value, 4>{sub(nb, nl, x0, x2), add(nb, nl, x1, x2),
+                                      sub(nb, nl, x2, x1), sub(nb, nl, x1, x3)};
+        };
+        return bothSides<4>(d, apply);
+      });
+
+  // 2. The 16 products.
+  SmallVector<Value> m;
+  for (int k = 0; k < 16; ++k)
+    m.push_back(expand(
+        b, loc, product(b, loc, collapse(b, loc, v[k], {{0, 1, 2}, {3}}), u[k]),
+        {g, th, tw, f}, {{0, 1, 2}, {3}}));
+
+  // 3. The output transform, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]].
+  SmallVector<AffineMap> outMaps(16, b.getMultiDimIdentityMap(4));
+  SmallVector<Value> outInputs(m);
+  if (bias) {
+    outInputs.push_back(bias);
+    outMaps.push_back(AffineMap::get(4, 0, {getAffineDimExpr(3, ctx)}, ctx));
+  }
+  return multiGeneric(
+      b, loc, 4, outInputs, outMaps, outs,
+      [&](OpBuilder &nb, Location nl, ValueRange in) {
+        auto apply = [&](Value x0, Value x1, Value x2, Value x3) {
+          return std::array<Value, 2>{add(nb, nl, add(nb, nl, x0, x1), x2),
+                                      sub(nb, nl, sub(nb, nl, x1, x2), x3)};
+        };
+        SmallVector<Value> out = bothSides<2>(in, apply);
+        for (Value &r : out) {
+          if (bias)
+            r = add(nb, nl, r, in[16]);
+          if (relu)
+            r = reluOf(nb, nl, r);
+        }
+        return out;
+      });
+}
+
+/// The convolution of `xp` [N, C, Hp, Wp] (already padded by the
+/// convolution's padding) with `w` [F, C, 3, 3] into `outType` [N, F, OH,
+/// OW], plus `bias` [F] when given, rectified when `relu`, by F(2x2, 3x3)
+/// over TH x TW tiles of 2x2 outputs (TH = ceil(OH / 2)): xp moved to
+/// channels-last [N, 2 TH + 2, 2 TW + 2, C] (zeros past its end when OH or
+/// OW is odd), the filters transformed once (as column panels of
+/// `panelWidth`, 0 for none), then an scf.forall over blocks of images
+/// (winogradBlock), so that each block's transformed inputs and products
+/// (16 times its tiles times C, and F, floats: about 300 KB an image for
+/// the CNN's second convolution) stay in the L2 between the passes
+/// (unblocked, 55 MB of memory traffic made the CNN's inference slower
+/// than the direct product). Each block writes its tiles' outputs into the
+/// channels-last [N, TH, 2, TW, 2, F]; the layout
+/// [N, F, OH, OW] is then a copy through it, which a pooling reading it
+/// takes into its own reads (ember-fuse-elementwise), as after the
+/// direct product.
+Value winogradConvolve(OpBuilder &b, Location loc, Value xp, Value w,
+                       RankedTensorType outType, Value bias, bool relu,
+                       int64_t panelWidth) {
+  MLIRContext *ctx = b.getContext();
+  ArrayRef<int64_t> xs = tensorTypeOf(xp).getShape(),
+                    ws = tensorTypeOf(w).getShape(), os = outType.getShape();
+  int64_t n = xs[0], c = xs[1], f = ws[0], oh = os[2], ow = os[3];
+  int64_t th = (oh + 1) / 2, tw = (ow + 1) / 2;
+  Type elem = outType.getElementType();
+
+  // Channels-last, with the rows and columns of the last tiles.
+  int64_t lo[2] = {0, 0}, step[2] = {1, 1}, size[2] = {2 * th + 2, 2 * tw + 2};
+  if (xs[2] < size[0] || xs[3] < size[1])
+    xp = spreadAndPad(b, loc, xp, lo, step, size);
+  AffineExpr tn, tc, ty, tx;
+  bindDims(ctx, tn, ty, tx, tc);
+  Value last =
+      gatherCopy(b, loc, xp, AffineMap::get(4, 0, {tn, tc, ty, tx}, ctx),
+                 {n, size[0], size[1], c});
+  SmallVector<Value> u = winogradFilters(b, loc, w, panelWidth);
+
+  // Images a block: enough for 32 rows of tiles in the products, dividing
+  // the images.
+  int64_t g = 1;
+  while (g * th * tw < 32 && g < n)
+    ++g;
+  while (n % g)
+    --g;
+  // The tiles' outputs, channels-last: [N, TH, 2, TW, 2, F].
+  Value whole = emptyTensor(b, loc, {n, th, 2, tw, 2, f}, elem);
+  auto forall =
+      scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+                            ArrayRef<OpFoldResult>{b.getIndexAttr(n / g)},
+                            ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+                            ValueRange{whole}, std::nullopt);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value first = affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(1, 0, getAffineDimExpr(0, ctx) * g),
+        ValueRange{forall.getInductionVars()[0]});
+    SmallVector<OpFoldResult> at(4, b.getIndexAttr(0));
+    at[0] = first;
+    Value block = tensor::ExtractSliceOp::create(
+        b, loc, last, at,
+        getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{g, size[0], size[1], c}),
+        SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+    SmallVector<Value> outs;
+    for (int k = 0; k < 4; ++k)
+      outs.push_back(emptyTensor(b, loc, {g, th, tw, f}, elem));
+    SmallVector<Value> y = winogradBlock(b, loc, block, u, bias, relu, outs);
+    // Interleaved into the block's part of the result: (g, th, i, tw, j, f)
+    // is output (i, j) of tile (th, tw). A pass over the block's outputs
+    // (in the L2); written as four slices of the result, in place, the
+    // outputs of the blocks' transform were copied in and out (their
+    // slices of one tensor are not told apart once the transform is
+    // tiled).
+    SmallVector<OpFoldResult> partAt(6, b.getIndexAttr(0));
+    partAt[0] = first;
+    SmallVector<int64_t> partShape = {g, th, 2, tw, 2, f};
+    Value part = tensor::ExtractSliceOp::create(
+        b, loc, forall.getRegionIterArgs()[0], partAt,
+        getAsIndexOpFoldResult(ctx, partShape),
+        SmallVector<OpFoldResult>(6, b.getIndexAttr(1)));
+    AffineExpr pg, py, pi, px, pj, pf;
+    bindDims(ctx, pg, py, pi, px, pj, pf);
+    SmallVector<AffineMap> maps(4, AffineMap::get(6, 0, {pg, py, px, pf}, ctx));
+    Value interleaved = multiGeneric(
+        b, loc, 6, y, maps, ValueRange{part},
+        [&](OpBuilder &nb, Location nl, ValueRange in) {
+          Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+          auto isFirst = [&](unsigned dim) {
+            return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                         linalg::IndexOp::create(nb, nl, dim),
+                                         zero);
+          };
+          Value i0 = isFirst(2), j0 = isFirst(4);
+          Value top = arith::SelectOp::create(nb, nl, j0, in[0], in[1]);
+          Value bottom = arith::SelectOp::create(nb, nl, j0, in[2], in[3]);
+          return SmallVector<Value>{
+              arith::SelectOp::create(nb, nl, i0, top, bottom)};
+        })[0];
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(
+        b, loc, interleaved, forall.getRegionIterArgs()[0], partAt,
+        getAsIndexOpFoldResult(ctx, partShape),
+        SmallVector<OpFoldResult>(6, b.getIndexAttr(1)));
+  }
+  // The layout: point (n, f, h, w) is output (h mod 2, w mod 2) of tile
+  // (h / 2, w / 2). A copy with no reshape between it and its readers, so
+  // that a pooling's reads go through it to the tiles' outputs.
+  AffineExpr ln, lf, ly, lx;
+  bindDims(ctx, ln, lf, ly, lx);
+  return gatherCopy(
+      b, loc, forall.getResult(0),
+      AffineMap::get(
+          4, 0, {ln, ly.floorDiv(2), ly % 2, lx.floorDiv(2), lx % 2, lf}, ctx),
+      outType.getShape());
+}
+
 /// The convolution of `xp` [N, C, Hp, Wp] (already padded) with `w`
 /// [F, C/G, KH, KW], stride and dilation from `win`, no padding, into
 /// `outType` [N, F, OH, OW], plus `bias` [F] when given.
 Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
-               RankedTensorType outType, Value bias, bool relu = false) {
+               RankedTensorType outType, Value bias, bool relu,
+               const WinogradOptions &winograd) {
+  if (winograd.enabled && winogradApplies(win, w, outType))
+    return winogradConvolve(b, loc, xp, w, outType, bias, relu,
+                            winograd.panelWidth);
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> xs = tensorTypeOf(xp).getShape(),
                     ws = tensorTypeOf(w).getShape(), os = outType.getShape();
@@ -318,8 +671,10 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
 /// conv2d, and conv2d_relu with the ReLU in the layout's pass.
 template <typename ConvOp>
 struct Conv2dOpLowering : OpConversionPattern<ConvOp> {
-  using OpConversionPattern<ConvOp>::OpConversionPattern;
   using OpAdaptor = typename ConvOp::Adaptor;
+  Conv2dOpLowering(MLIRContext *ctx, WinogradOptions winograd)
+      : OpConversionPattern<ConvOp>(ctx), winograd(winograd) {}
+  WinogradOptions winograd;
   LogicalResult
   matchAndRewrite(ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -329,16 +684,18 @@ struct Conv2dOpLowering : OpConversionPattern<ConvOp> {
                       os = tensorTypeOf(op.getResult()).getShape();
     Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win,
                              ws.drop_front(2), os.drop_front(2));
-    rewriter.replaceOp(op,
-                       convolve(rewriter, loc, xp, adaptor.getWeight(), win,
-                                tensorTypeOf(op.getResult()), adaptor.getBias(),
-                                std::is_same_v<ConvOp, Conv2dReluOp>));
+    rewriter.replaceOp(
+        op, convolve(rewriter, loc, xp, adaptor.getWeight(), win,
+                     tensorTypeOf(op.getResult()), adaptor.getBias(),
+                     std::is_same_v<ConvOp, Conv2dReluOp>, winograd));
     return success();
   }
 };
 
 struct Conv2dGradInputOpLowering : OpConversionPattern<Conv2dGradInputOp> {
-  using OpConversionPattern::OpConversionPattern;
+  Conv2dGradInputOpLowering(MLIRContext *ctx, WinogradOptions winograd)
+      : OpConversionPattern(ctx), winograd(winograd) {}
+  WinogradOptions winograd;
   LogicalResult
   matchAndRewrite(Conv2dGradInputOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -369,7 +726,8 @@ struct Conv2dGradInputOpLowering : OpConversionPattern<Conv2dGradInputOp> {
     Window unit = win;
     unit.stride[0] = unit.stride[1] = 1;
     rewriter.replaceOp(op, convolve(rewriter, loc, spread, flipped, unit,
-                                    tensorTypeOf(op.getResult()), Value()));
+                                    tensorTypeOf(op.getResult()), Value(),
+                                    /*relu=*/false, winograd));
     return success();
   }
 };
@@ -745,10 +1103,10 @@ struct MaxPool2dGradOpLowering : OpConversionPattern<MaxPool2dGradOp> {
 
 } // namespace
 
-void mlir::ember::populateEmberConvToLinalgPatterns(
-    RewritePatternSet &patterns) {
+void mlir::ember::populateEmberConvToLinalgPatterns(RewritePatternSet &patterns,
+                                                    WinogradOptions winograd) {
   patterns.add<Conv2dOpLowering<Conv2dOp>, Conv2dOpLowering<Conv2dReluOp>,
-               Conv2dGradInputOpLowering, Conv2dGradWeightOpLowering,
-               MaxPool2dOpLowering, MaxPool2dGradOpLowering>(
-      patterns.getContext());
+               Conv2dGradInputOpLowering>(patterns.getContext(), winograd);
+  patterns.add<Conv2dGradWeightOpLowering, MaxPool2dOpLowering,
+               MaxPool2dGradOpLowering>(patterns.getContext());
 }

@@ -12,10 +12,13 @@
 #include "Builders.h"
 
 #include "ember/Dialect/Ember/IR/EmberOps.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -978,7 +981,8 @@ struct ConvertEmberToLinalgPass
                            func::FuncDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
-    populateEmberToLinalgPatterns(patterns, noViews);
+    populateEmberToLinalgPatterns(
+        patterns, noViews, WinogradOptions{winograd, winogradPanelWidth});
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
@@ -989,7 +993,8 @@ struct ConvertEmberToLinalgPass
 } // namespace
 
 void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns,
-                                                bool noViews) {
+                                                bool noViews,
+                                                WinogradOptions winograd) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<
       BinaryOpLowering<AddOp, arith::AddFOp, arith::AddIOp>,
@@ -1022,5 +1027,5 @@ void mlir::ember::populateEmberToLinalgPatterns(RewritePatternSet &patterns,
                       arith::CmpIPredicate::sge, arith::CmpIPredicate::uge>,
       SelectOpLowering, CastOpLowering, RandomUniformOpLowering>(ctx);
   patterns.add<SliceOpLowering, SliceScatterOpLowering>(ctx, noViews);
-  populateEmberConvToLinalgPatterns(patterns);
+  populateEmberConvToLinalgPatterns(patterns, winograd);
 }
