@@ -31,6 +31,13 @@ TORCH2=${TORCH2:-${EMBER_PEERS_TORCH2:-$HOME/.cache/ember-peers/torch2}}
 
 isa=$(grep -m1 -ow avx512f /proc/cpuinfo || grep -m1 -ow avx2 /proc/cpuinfo || echo "no AVX2")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $isa; Ember's code for ${EMBER_CPU:-this CPU}"
+# LibTorch's convolutions and products go through the system's BLAS: with
+# Debian's reference BLAS (libtorch-dev alone) its step is about twice as
+# slow as with OpenBLAS (bench/deps.sh installs it).
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)
+echo "blas:    ${blas:-unknown} (LibTorch's; Debian: libopenblas0-openmp)${OPENBLAS_CORETYPE:+, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE}"
+[[ $blas == */blas/libblas.so.3 ]] &&
+  echo "warning: LibTorch runs on the reference BLAS here; bench/deps.sh installs OpenBLAS" >&2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
