@@ -2,6 +2,9 @@
 // RUN:   -convert-ember-to-linalg="winograd winograd-panel-width=16" | FileCheck %s
 // RUN: ember-opt %s -split-input-file -convert-ember-to-linalg \
 // RUN:   | FileCheck %s --check-prefix=OFF
+// RUN: ember-opt %s -split-input-file -convert-ember-to-linalg="winograd \
+// RUN:   winograd-panel-width=16 winograd-block-bytes=100000" \
+// RUN:   | FileCheck %s --check-prefix=BANDS
 
 // A 3x3 convolution of stride 1 with 8 input channels (a window of 72
 // >= 64) by Winograd's F(2x2, 3x3). 5x5 outputs: 3x3 tiles of 2x2, the
@@ -80,4 +83,34 @@ func.func @not_winograd(%x: tensor<2x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %w5: 
   %4 = ember.conv2d %x, %wg stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 2 : (tensor<2x8x9x9xf32>, tensor<16x4x3x3xf32>) -> tensor<2x16x9x9xf32>
   %5 = ember.conv2d %x7, %w7 stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x7x9x9xf32>, tensor<16x7x3x3xf32>) -> tensor<2x16x9x9xf32>
   return %0, %1, %2, %3, %4, %5 : tensor<2x16x5x5xf32>, tensor<2x16x5x5xf32>, tensor<2x16x5x5xf32>, tensor<2x16x7x9xf32>, tensor<2x16x9x9xf32>, tensor<2x16x9x9xf32>
+}
+
+// -----
+
+// With `winograd-block-bytes`: an image whose transformed tiles (16 (C + F)
+// floats each, 1536 bytes here) exceed it is done in bands of rows of tiles,
+// the band's tiles within it (at most 4 rows of 15 tiles for 100000 bytes)
+// but 32 at least (3 rows): 15 rows of tiles in 5 bands of 3, each band's
+// input 2 x 3 + 2 rows.
+// BANDS-LABEL: func.func @winograd_bands
+// BANDS: scf.forall (%{{.*}}, %[[BAND:.*]]) in (1, 5) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<1x15x2x15x2x16xf32>)
+// BANDS: tensor.extract_slice %{{.*}}[%{{.*}}, %{{.*}}, 0, 0] [1, 8, 32, 8] [1, 1, 1, 1]
+// BANDS-COUNT-16: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<45x8xf32>, tensor<8x16xf32>)
+// BANDS: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%{{.*}}, %{{.*}}, 0, 0, 0, 0] [1, 3, 2, 15, 2, 16]
+func.func @winograd_bands(%x: tensor<1x8x30x30xf32>, %w: tensor<16x8x3x3xf32>) -> tensor<1x16x30x30xf32> {
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<1x8x30x30xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x30x30xf32>
+  return %0 : tensor<1x16x30x30xf32>
+}
+
+// -----
+
+// 13 rows of tiles: bands of 5 (3 bands, two rows of tiles past the
+// image's, computed on zeros and not read) waste no more than bands of 3
+// (15 rows) and are larger; bands of 4 would need 16.
+// BANDS-LABEL: func.func @winograd_bands_rounded
+// BANDS: scf.forall (%{{.*}}, %{{.*}}) in (1, 3) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<1x15x2x13x2x16xf32>)
+// BANDS: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<65x8xf32>, tensor<8x16xf32>)
+func.func @winograd_bands_rounded(%x: tensor<1x8x26x26xf32>, %w: tensor<16x8x3x3xf32>) -> tensor<1x16x26x26xf32> {
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<1x8x26x26xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x26x26xf32>
+  return %0 : tensor<1x16x26x26xf32>
 }

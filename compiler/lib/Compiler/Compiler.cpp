@@ -439,7 +439,8 @@ Result &compileForCPU(ModuleOp module, const std::string &funcName,
        [&](OpPassManager &pm) {
          mlir::ember::buildEmberToLinalgPipeline(
              pm, /*noViews=*/false,
-             mlir::ember::cpuPanelWidth(cpuOptions.vectorBits));
+             mlir::ember::cpuPanelWidth(cpuOptions.vectorBits),
+             cpuOptions.l2Bytes);
        }},
       {Stage::Vectorized, "03-vectorized.mlir",
        [&](OpPassManager &pm) {

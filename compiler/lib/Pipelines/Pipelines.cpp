@@ -47,11 +47,13 @@ int64_t ember::cpuPanelWidth(int64_t vectorBits) {
 }
 
 void ember::buildEmberToLinalgPipeline(OpPassManager &pm, bool noViews,
-                                       int64_t winogradPanelWidth) {
+                                       int64_t winogradPanelWidth,
+                                       int64_t winogradBlockBytes) {
   ConvertEmberToLinalgPassOptions options;
   options.noViews = noViews;
   options.winograd = winogradPanelWidth > 0;
   options.winogradPanelWidth = winogradPanelWidth;
+  options.winogradBlockBytes = winogradBlockBytes;
   pm.addPass(createConvertEmberToLinalgPass(options));
   pm.addNestedPass<func::FuncOp>(createEmberFuseElementwisePass());
   addPasses(pm, "canonicalize,cse");
@@ -129,7 +131,8 @@ void ember::buildCPUPipeline(OpPassManager &pm,
                              const CPUPipelineOptions &options) {
   buildEmberGraphPipeline(pm);
   buildEmberToLinalgPipeline(pm, /*noViews=*/false,
-                             cpuPanelWidth(options.vectorBits));
+                             cpuPanelWidth(options.vectorBits),
+                             options.l2Bytes);
   buildCPUVectorizePipeline(pm, options);
   buildCPUBufferizePipeline(pm);
   buildCPUToLLVMPipeline(pm);

@@ -34,12 +34,14 @@ namespace ember {
 #include "ember/Conversion/Passes.h.inc"
 
 /// Whether 3x3 convolutions of stride 1 are computed by Winograd's
-/// F(2x2, 3x3), and the column panels' width of their transformed filters
-/// (0: plain [C, F] matrices); convert-ember-to-linalg's options `winograd`
-/// and `winograd-panel-width`.
+/// F(2x2, 3x3), the column panels' width of their transformed filters (0:
+/// plain [C, F] matrices) and the most bytes of transformed tiles a block
+/// holds (0: whole images); convert-ember-to-linalg's options `winograd`,
+/// `winograd-panel-width` and `winograd-block-bytes`.
 struct WinogradOptions {
   bool enabled = false;
   int64_t panelWidth = 0;
+  int64_t blockBytes = 0;
 };
 
 /// Adds the patterns that rewrite `ember` ops into linalg/tensor/arith

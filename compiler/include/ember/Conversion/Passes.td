@@ -60,6 +60,11 @@ def ConvertEmberToLinalgPass : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp
            "this width, read as they are by the CPU's register tiles (the "
            "CPU's pipeline passes two vectors of f32 lanes); 0: plain "
            "[C, F] matrices">,
+    Option<"winogradBlockBytes", "winograd-block-bytes", "int64_t",
+           /*default=*/"0",
+           "with `winograd`: an image whose transformed tiles (16 (C + F) "
+           "floats each) take more than this is done in bands of rows of "
+           "tiles (the CPU's pipeline passes its L2's size); 0: whole images">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

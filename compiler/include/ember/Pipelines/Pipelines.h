@@ -30,10 +30,12 @@ void buildEmberGraphPipeline(OpPassManager &pm);
 /// Lowers ember to linalg/tensor/arith on tensors and fuses elementwise ops
 /// (`noViews`: the option of convert-ember-to-linalg). `winogradPanelWidth`
 /// > 0: 3x3 convolutions of stride 1 by Winograd's F(2x2, 3x3), their
-/// filters as panels of that width (its options `winograd`,
-/// `winograd-panel-width`).
+/// filters as panels of that width, in blocks of at most
+/// `winogradBlockBytes` of transformed tiles (its options `winograd`,
+/// `winograd-panel-width`, `winograd-block-bytes`).
 void buildEmberToLinalgPipeline(OpPassManager &pm, bool noViews = false,
-                                int64_t winogradPanelWidth = 0);
+                                int64_t winogradPanelWidth = 0,
+                                int64_t winogradBlockBytes = 0);
 /// The panel width of a CPU target's register tiles (two vectors of f32
 /// lanes), for buildEmberToLinalgPipeline.
 int64_t cpuPanelWidth(int64_t vectorBits);

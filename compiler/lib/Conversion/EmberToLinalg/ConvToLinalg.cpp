@@ -507,13 +507,40 @@ SmallVector<Value> winogradBlock(OpBuilder &b, Location loc, Value x,
 /// direct product.
 Value winogradConvolve(OpBuilder &b, Location loc, Value xp, Value w,
                        RankedTensorType outType, Value bias, bool relu,
-                       int64_t panelWidth) {
+                       const WinogradOptions &options) {
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> xs = tensorTypeOf(xp).getShape(),
                     ws = tensorTypeOf(w).getShape(), os = outType.getShape();
   int64_t n = xs[0], c = xs[1], f = ws[0], oh = os[2], ow = os[3];
-  int64_t th = (oh + 1) / 2, tw = (ow + 1) / 2;
+  int64_t tw = (ow + 1) / 2;
   Type elem = outType.getElementType();
+
+  // A block: whole images, enough for 32 rows of tiles in the products
+  // (dividing the images); or, when an image's transformed tiles (16 (C +
+  // F) floats each) exceed `blockBytes`, bands of `rows` rows of tiles of
+  // one image, the band's tiles within it but 32 at least, the rows of
+  // tiles rounded up to whole bands (the extra ones computed on zeros and
+  // not read) with the fewest extra rows, and of those the largest bands
+  // (whole images of 512x512 with 64 channels in and out were 512 MiB of
+  // transformed tiles a block, on every thread).
+  int64_t th = (oh + 1) / 2, g = 1, rows = th;
+  int64_t tileBytes = 16 * (c + f) * 4;
+  if (options.blockBytes > 0 && th * tw * tileBytes > options.blockBytes) {
+    int64_t most =
+        std::clamp<int64_t>(options.blockBytes / (tw * tileBytes), 1, th);
+    int64_t least = std::min<int64_t>(llvm::divideCeil(32, tw), most);
+    auto rounded = [&](int64_t r) { return llvm::divideCeil(th, r) * r; };
+    rows = least;
+    for (int64_t r = least + 1; r <= most; ++r)
+      if (rounded(r) <= rounded(rows))
+        rows = r;
+    th = rounded(rows);
+  } else {
+    while (g * th * tw < 32 && g < n)
+      ++g;
+    while (n % g)
+      --g;
+  }
 
   // Channels-last, with the rows and columns of the last tiles.
   int64_t lo[2] = {0, 0}, step[2] = {1, 1}, size[2] = {2 * th + 2, 2 * tw + 2};
@@ -524,37 +551,41 @@ Value winogradConvolve(OpBuilder &b, Location loc, Value xp, Value w,
   Value last =
       gatherCopy(b, loc, xp, AffineMap::get(4, 0, {tn, tc, ty, tx}, ctx),
                  {n, size[0], size[1], c});
-  SmallVector<Value> u = winogradFilters(b, loc, w, panelWidth);
+  SmallVector<Value> u = winogradFilters(b, loc, w, options.panelWidth);
 
-  // Images a block: enough for 32 rows of tiles in the products, dividing
-  // the images.
-  int64_t g = 1;
-  while (g * th * tw < 32 && g < n)
-    ++g;
-  while (n % g)
-    --g;
   // The tiles' outputs, channels-last: [N, TH, 2, TW, 2, F].
   Value whole = emptyTensor(b, loc, {n, th, 2, tw, 2, f}, elem);
-  auto forall =
-      scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-                            ArrayRef<OpFoldResult>{b.getIndexAttr(n / g)},
-                            ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-                            ValueRange{whole}, std::nullopt);
+  // Over blocks of images, and bands of them when there are several.
+  int64_t bands = th / rows;
+  SmallVector<OpFoldResult> upper = {b.getIndexAttr(n / g)};
+  if (bands > 1)
+    upper.push_back(b.getIndexAttr(bands));
+  auto forall = scf::ForallOp::create(
+      b, loc, SmallVector<OpFoldResult>(upper.size(), b.getIndexAttr(0)), upper,
+      SmallVector<OpFoldResult>(upper.size(), b.getIndexAttr(1)),
+      ValueRange{whole}, std::nullopt);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getBody());
-    Value first = affine::AffineApplyOp::create(
-        b, loc, AffineMap::get(1, 0, getAffineDimExpr(0, ctx) * g),
-        ValueRange{forall.getInductionVars()[0]});
+    auto times = [&](Value v, int64_t k) -> OpFoldResult {
+      return affine::makeComposedFoldedAffineApply(
+          b, loc, getAffineDimExpr(0, ctx) * k, {v});
+    };
+    OpFoldResult first = times(forall.getInductionVars()[0], g);
+    OpFoldResult band = bands > 1 ? times(forall.getInductionVars()[1], rows)
+                                  : OpFoldResult(b.getIndexAttr(0));
     SmallVector<OpFoldResult> at(4, b.getIndexAttr(0));
     at[0] = first;
+    if (bands > 1)
+      at[1] = times(forall.getInductionVars()[1], 2 * rows);
     Value block = tensor::ExtractSliceOp::create(
         b, loc, last, at,
-        getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{g, size[0], size[1], c}),
+        getAsIndexOpFoldResult(ctx,
+                               ArrayRef<int64_t>{g, 2 * rows + 2, size[1], c}),
         SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
     SmallVector<Value> outs;
     for (int k = 0; k < 4; ++k)
-      outs.push_back(emptyTensor(b, loc, {g, th, tw, f}, elem));
+      outs.push_back(emptyTensor(b, loc, {g, rows, tw, f}, elem));
     SmallVector<Value> y = winogradBlock(b, loc, block, u, bias, relu, outs);
     // Interleaved into the block's part of the result: (g, th, i, tw, j, f)
     // is output (i, j) of tile (th, tw). A pass over the block's outputs
@@ -564,7 +595,8 @@ Value winogradConvolve(OpBuilder &b, Location loc, Value xp, Value w,
     // tiled).
     SmallVector<OpFoldResult> partAt(6, b.getIndexAttr(0));
     partAt[0] = first;
-    SmallVector<int64_t> partShape = {g, th, 2, tw, 2, f};
+    partAt[1] = band;
+    SmallVector<int64_t> partShape = {g, rows, 2, tw, 2, f};
     Value part = tensor::ExtractSliceOp::create(
         b, loc, forall.getRegionIterArgs()[0], partAt,
         getAsIndexOpFoldResult(ctx, partShape),
@@ -612,8 +644,7 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
                RankedTensorType outType, Value bias, bool relu,
                const WinogradOptions &winograd) {
   if (winograd.enabled && winogradApplies(win, w, outType))
-    return winogradConvolve(b, loc, xp, w, outType, bias, relu,
-                            winograd.panelWidth);
+    return winogradConvolve(b, loc, xp, w, outType, bias, relu, winograd);
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> xs = tensorTypeOf(xp).getShape(),
                     ws = tensorTypeOf(w).getShape(), os = outType.getShape();

@@ -982,7 +982,8 @@ struct ConvertEmberToLinalgPass
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
     populateEmberToLinalgPatterns(
-        patterns, noViews, WinogradOptions{winograd, winogradPanelWidth});
+        patterns, noViews,
+        WinogradOptions{winograd, winogradPanelWidth, winogradBlockBytes});
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
