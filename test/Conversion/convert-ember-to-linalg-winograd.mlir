@@ -114,3 +114,50 @@ func.func @winograd_bands_rounded(%x: tensor<1x8x26x26xf32>, %w: tensor<16x8x3x3
   %0 = ember.conv2d %x, %w stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<1x8x26x26xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x26x26xf32>
   return %0 : tensor<1x16x26x26xf32>
 }
+
+// -----
+
+// A Winograd convolution read only by a 2x2 max pooling of stride 2 (the
+// pooling's windows are the tiles): the output transform takes each tile's
+// maximum (as max_pool2d scans a window: a later element wins when greater
+// or NaN) and the blocks write the pooled [N, TH, TW, F]; no interleaving,
+// no pooling pass; the layout [N, F, OH / 2, OW / 2] reads it transposed.
+// CHECK-DAG: #[[$PNHWF:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+// CHECK-LABEL: func.func @winograd_pooled
+// CHECK: scf.forall (%{{.*}}) in (1) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x3x3x16xf32>)
+// CHECK-COUNT-16: linalg.matmul
+// CHECK: %[[Y:.*]] = linalg.generic
+// CHECK: arith.maximumf
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf uno
+// CHECK: } -> tensor<2x3x3x16xf32>
+// CHECK: tensor.parallel_insert_slice %[[Y]] into %[[OUT]]
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[$PNHWF]], {{.*}}]
+// CHECK-SAME: outs(%{{.*}} : tensor<2x16x3x3xf32>)
+// CHECK-NOT: tensor.extract %[[R]]
+// CHECK: return %[[R]]
+func.func @winograd_pooled(%x: tensor<2x8x6x6xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) -> tensor<2x16x3x3xf32> {
+  %0 = ember.conv2d_relu %x, %w, %b stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x8x6x6xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<2x16x6x6xf32>
+  %1 = ember.max_pool2d %0 kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : tensor<2x16x6x6xf32> -> tensor<2x16x3x3xf32>
+  return %1 : tensor<2x16x3x3xf32>
+}
+
+// -----
+
+// Must not take the pooling: its stride is 1; its window is 3x3; the
+// convolution's output is odd (5x5: a window would straddle two tiles);
+// the convolution is read by something else too (returned).
+// CHECK-LABEL: func.func @winograd_not_pooled
+// CHECK-COUNT-4: } -> tensor<{{[0-9x]*}}x2x{{[0-9x]*}}x2x16xf32>
+// CHECK: return
+func.func @winograd_not_pooled(%x: tensor<2x8x6x6xf32>, %x5: tensor<2x8x5x5xf32>, %w: tensor<16x8x3x3xf32>) -> (tensor<2x16x5x5xf32>, tensor<2x16x4x4xf32>, tensor<2x16x2x2xf32>, tensor<2x16x3x3xf32>, tensor<2x16x6x6xf32>) {
+  %0 = ember.conv2d %x, %w stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x8x6x6xf32>, tensor<16x8x3x3xf32>) -> tensor<2x16x6x6xf32>
+  %1 = ember.max_pool2d %0 kernel = [2, 2] stride = [1, 1] padding = [0, 0] dilation = [1, 1] : tensor<2x16x6x6xf32> -> tensor<2x16x5x5xf32>
+  %2 = ember.conv2d %x, %w stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x8x6x6xf32>, tensor<16x8x3x3xf32>) -> tensor<2x16x6x6xf32>
+  %3 = ember.max_pool2d %2 kernel = [3, 3] stride = [1, 1] padding = [0, 0] dilation = [1, 1] : tensor<2x16x6x6xf32> -> tensor<2x16x4x4xf32>
+  %4 = ember.conv2d %x5, %w stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x8x5x5xf32>, tensor<16x8x3x3xf32>) -> tensor<2x16x5x5xf32>
+  %5 = ember.max_pool2d %4 kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : tensor<2x16x5x5xf32> -> tensor<2x16x2x2xf32>
+  %6 = ember.conv2d %x, %w stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 1 : (tensor<2x8x6x6xf32>, tensor<16x8x3x3xf32>) -> tensor<2x16x6x6xf32>
+  %7 = ember.max_pool2d %6 kernel = [2, 2] stride = [2, 2] padding = [0, 0] dilation = [1, 1] : tensor<2x16x6x6xf32> -> tensor<2x16x3x3xf32>
+  return %1, %3, %5, %7, %6 : tensor<2x16x5x5xf32>, tensor<2x16x4x4xf32>, tensor<2x16x2x2xf32>, tensor<2x16x3x3xf32>, tensor<2x16x6x6xf32>
+}

@@ -907,6 +907,26 @@ std::vector<OpCase> buildTable() {
   addDrawn("conv2d_winograd", forward(winogradConv), kSummed, kSummed);
   addDrawn("conv2d_grad_input_winograd", gradInput(winogradConv), kSummed,
            kSummed);
+  // Such a convolution (even output sizes), rectified, read only by a 2x2
+  // max pooling of stride 2: without gradients (an inference graph) the
+  // CPU takes each tile's pooling window in the output transform.
+  addDrawn(
+      "conv2d_relu_max_pool2d_winograd",
+      [=](Draw &d) {
+        ConvDraw c = winogradConv(d);
+        c.padding = Size2(1, 1);
+        c.h = 2 * d.integer(1, 6);
+        c.w = 2 * d.integer(1, 6);
+        return OpInstance{
+            {d.floats(c.input()), d.floats(c.weight(), -1, 1), d.floats({c.f})},
+            [=](In in) {
+              return max_pool2d(conv2d(in[0], in[1], in[2], c.stride, c.padding,
+                                       c.dilation, c.groups)
+                                    .relu(),
+                                2);
+            }};
+      },
+      kSummed, kSummed);
   // One sample [C, H, W]; 3x3, padding 1 (the CNN example's layer), with
   // sizes whose products are tiled on the GPU.
   add(

@@ -402,11 +402,15 @@ SmallVector<Value> bothSides(ValueRange values, Apply apply) {
   return out;
 }
 
+/// Whether max pooling keeps `v` over the best element so far (below).
+Value keepsOverBest(OpBuilder &b, Location l, Value v, Value best);
+
 /// F(2x2, 3x3) for a block of images: `x` [G, 2 TH + 2, 2 TW + 2, C]
 /// (channels-last, padded) and the 16 transformed filters `u` [C, F] into
 /// the four outputs of each tile, `outs` (four [G, TH, TW, F]: output (i, j)
 /// of every tile, k = 2 i + j), plus `bias` [F] when given, rectified when
-/// `relu`:
+/// `relu`; `pooled`: the maximum of the four instead (a 2x2 max pooling of
+/// stride 2 over the outputs, whose windows are the tiles), one `outs`:
 ///   1. the input transform V = B^T d B of each tile's 4x4 input d, for
 ///      each channel: one pass of additions writing 16 matrices
 ///      [G * TH * TW, C];
@@ -416,7 +420,7 @@ SmallVector<Value> bothSides(ValueRange values, Apply apply) {
 ///      over [G, TH, TW, F] writing the four outputs of each tile.
 SmallVector<Value> winogradBlock(OpBuilder &b, Location loc, Value x,
                                  ArrayRef<Value> u, Value bias, bool relu,
-                                 ValueRange outs) {
+                                 ValueRange outs, bool pooled) {
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> xs = tensorTypeOf(x).getShape();
   int64_t g = xs[0], th = (xs[1] - 2) / 2, tw = (xs[2] - 2) / 2, c = xs[3];
@@ -485,7 +489,14 @@ SmallVector<Value> winogradBlock(OpBuilder &b, Location loc, Value x,
           if (relu)
             r = reluOf(nb, nl, r);
         }
-        return out;
+        if (!pooled)
+          return out;
+        // The tile's 2x2 pooling window, scanned as max_pool2d scans it.
+        Value best = out[0];
+        for (Value v : ArrayRef<Value>(out).drop_front())
+          best = arith::SelectOp::create(nb, nl, keepsOverBest(nb, nl, v, best),
+                                         v, best);
+        return SmallVector<Value>{best};
       });
 }
 
@@ -504,14 +515,18 @@ SmallVector<Value> winogradBlock(OpBuilder &b, Location loc, Value x,
 /// channels-last [N, TH, 2, TW, 2, F]; the layout
 /// [N, F, OH, OW] is then a copy through it, which a pooling reading it
 /// takes into its own reads (ember-fuse-elementwise), as after the
-/// direct product.
+/// direct product. `pooled` (OH and OW even): the result is the 2x2 max
+/// pooling of stride 2 of that, `outType` [N, F, OH / 2, OW / 2]: each
+/// tile's pooling window taken in the output transform, the blocks writing
+/// [N, TH, TW, F], with no interleaving and no pooling pass after.
 Value winogradConvolve(OpBuilder &b, Location loc, Value xp, Value w,
                        RankedTensorType outType, Value bias, bool relu,
-                       const WinogradOptions &options) {
+                       const WinogradOptions &options, bool pooled) {
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> xs = tensorTypeOf(xp).getShape(),
                     ws = tensorTypeOf(w).getShape(), os = outType.getShape();
-  int64_t n = xs[0], c = xs[1], f = ws[0], oh = os[2], ow = os[3];
+  int64_t n = xs[0], c = xs[1], f = ws[0];
+  int64_t oh = pooled ? 2 * os[2] : os[2], ow = pooled ? 2 * os[3] : os[3];
   int64_t tw = (ow + 1) / 2;
   Type elem = outType.getElementType();
 
@@ -553,8 +568,12 @@ Value winogradConvolve(OpBuilder &b, Location loc, Value xp, Value w,
                  {n, size[0], size[1], c});
   SmallVector<Value> u = winogradFilters(b, loc, w, options.panelWidth);
 
-  // The tiles' outputs, channels-last: [N, TH, 2, TW, 2, F].
-  Value whole = emptyTensor(b, loc, {n, th, 2, tw, 2, f}, elem);
+  // The tiles' outputs, channels-last: [N, TH, 2, TW, 2, F] (pooled:
+  // [N, TH, TW, F]).
+  SmallVector<int64_t> wholeShape = {n, th, 2, tw, 2, f};
+  if (pooled)
+    wholeShape = {n, th, tw, f};
+  Value whole = emptyTensor(b, loc, wholeShape, elem);
   // Over blocks of images, and bands of them when there are several.
   int64_t bands = th / rows;
   SmallVector<OpFoldResult> upper = {b.getIndexAttr(n / g)};
@@ -584,46 +603,74 @@ Value winogradConvolve(OpBuilder &b, Location loc, Value xp, Value w,
                                ArrayRef<int64_t>{g, 2 * rows + 2, size[1], c}),
         SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
     SmallVector<Value> outs;
-    for (int k = 0; k < 4; ++k)
+    for (int k = 0; k < (pooled ? 1 : 4); ++k)
       outs.push_back(emptyTensor(b, loc, {g, rows, tw, f}, elem));
-    SmallVector<Value> y = winogradBlock(b, loc, block, u, bias, relu, outs);
-    // Interleaved into the block's part of the result: (g, th, i, tw, j, f)
-    // is output (i, j) of tile (th, tw). A pass over the block's outputs
-    // (in the L2); written as four slices of the result, in place, the
-    // outputs of the blocks' transform were copied in and out (their
-    // slices of one tensor are not told apart once the transform is
-    // tiled).
-    SmallVector<OpFoldResult> partAt(6, b.getIndexAttr(0));
-    partAt[0] = first;
-    partAt[1] = band;
-    SmallVector<int64_t> partShape = {g, rows, 2, tw, 2, f};
-    Value part = tensor::ExtractSliceOp::create(
-        b, loc, forall.getRegionIterArgs()[0], partAt,
-        getAsIndexOpFoldResult(ctx, partShape),
-        SmallVector<OpFoldResult>(6, b.getIndexAttr(1)));
-    AffineExpr pg, py, pi, px, pj, pf;
-    bindDims(ctx, pg, py, pi, px, pj, pf);
-    SmallVector<AffineMap> maps(4, AffineMap::get(6, 0, {pg, py, px, pf}, ctx));
-    Value interleaved = multiGeneric(
-        b, loc, 6, y, maps, ValueRange{part},
-        [&](OpBuilder &nb, Location nl, ValueRange in) {
-          Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-          auto isFirst = [&](unsigned dim) {
-            return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                         linalg::IndexOp::create(nb, nl, dim),
-                                         zero);
-          };
-          Value i0 = isFirst(2), j0 = isFirst(4);
-          Value top = arith::SelectOp::create(nb, nl, j0, in[0], in[1]);
-          Value bottom = arith::SelectOp::create(nb, nl, j0, in[2], in[3]);
-          return SmallVector<Value>{
-              arith::SelectOp::create(nb, nl, i0, top, bottom)};
-        })[0];
-    b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(
-        b, loc, interleaved, forall.getRegionIterArgs()[0], partAt,
-        getAsIndexOpFoldResult(ctx, partShape),
-        SmallVector<OpFoldResult>(6, b.getIndexAttr(1)));
+    SmallVector<Value> y =
+        winogradBlock(b, loc, block, u, bias, relu, outs, pooled);
+    if (pooled) {
+      SmallVector<OpFoldResult> partAt = {first, band, b.getIndexAttr(0),
+                                          b.getIndexAttr(0)};
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(
+          b, loc, y[0], forall.getRegionIterArgs()[0], partAt,
+          getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{g, rows, tw, f}),
+          SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+    } else {
+      // Interleaved into the block's part of the result: (g, th, i, tw, j, f)
+      // is output (i, j) of tile (th, tw). A pass over the block's outputs
+      // (in the L2); written as four slices of the result, in place, the
+      // outputs of the blocks' transform were copied in and out (their
+      // slices of one tensor are not told apart once the transform is
+      // tiled).
+      SmallVector<OpFoldResult> partAt(6, b.getIndexAttr(0));
+      partAt[0] = first;
+      partAt[1] = band;
+      SmallVector<int64_t> partShape = {g, rows, 2, tw, 2, f};
+      Value part = tensor::ExtractSliceOp::create(
+          b, loc, forall.getRegionIterArgs()[0], partAt,
+          getAsIndexOpFoldResult(ctx, partShape),
+          SmallVector<OpFoldResult>(6, b.getIndexAttr(1)));
+      AffineExpr pg, py, pi, px, pj, pf;
+      bindDims(ctx, pg, py, pi, px, pj, pf);
+      SmallVector<AffineMap> maps(4,
+                                  AffineMap::get(6, 0, {pg, py, px, pf}, ctx));
+      Value interleaved = multiGeneric(
+          b, loc, 6, y, maps, ValueRange{part},
+          [&](OpBuilder &nb, Location nl, ValueRange in) {
+            Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+            auto isFirst = [&](unsigned dim) {
+              return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                           linalg::IndexOp::create(nb, nl, dim),
+                                           zero);
+            };
+            Value i0 = isFirst(2), j0 = isFirst(4);
+            Value top = arith::SelectOp::create(nb, nl, j0, in[0], in[1]);
+            Value bottom = arith::SelectOp::create(nb, nl, j0, in[2], in[3]);
+            return SmallVector<Value>{
+                arith::SelectOp::create(nb, nl, i0, top, bottom)};
+          })[0];
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(
+          b, loc, interleaved, forall.getRegionIterArgs()[0], partAt,
+          getAsIndexOpFoldResult(ctx, partShape),
+          SmallVector<OpFoldResult>(6, b.getIndexAttr(1)));
+    }
+  }
+  if (pooled) {
+    // [N, F, OH / 2, OW / 2] from the tiles' rows and columns (a view of
+    // them first, where there are more rows of tiles than the output's).
+    Value tiles = forall.getResult(0);
+    if (th != os[2])
+      tiles = tensor::ExtractSliceOp::create(
+          b, loc, RankedTensorType::get({n, os[2], os[3], f}, elem), tiles,
+          SmallVector<OpFoldResult>(4, b.getIndexAttr(0)),
+          getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{n, os[2], os[3], f}),
+          SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+    AffineExpr pn, pf, py, px;
+    bindDims(ctx, pn, pf, py, px);
+    return gatherCopy(b, loc, tiles,
+                      AffineMap::get(4, 0, {pn, py, px, pf}, ctx),
+                      outType.getShape());
   }
   // The layout: point (n, f, h, w) is output (h mod 2, w mod 2) of tile
   // (h / 2, w / 2). A copy with no reshape between it and its readers, so
@@ -644,7 +691,8 @@ Value convolve(OpBuilder &b, Location loc, Value xp, Value w, const Window &win,
                RankedTensorType outType, Value bias, bool relu,
                const WinogradOptions &winograd) {
   if (winograd.enabled && winogradApplies(win, w, outType))
-    return winogradConvolve(b, loc, xp, w, outType, bias, relu, winograd);
+    return winogradConvolve(b, loc, xp, w, outType, bias, relu, winograd,
+                            /*pooled=*/false);
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> xs = tensorTypeOf(xp).getShape(),
                     ws = tensorTypeOf(w).getShape(), os = outType.getShape();
@@ -715,10 +763,32 @@ struct Conv2dOpLowering : OpConversionPattern<ConvOp> {
                       os = tensorTypeOf(op.getResult()).getShape();
     Value xp = padForWindows(rewriter, loc, adaptor.getInput(), win,
                              ws.drop_front(2), os.drop_front(2));
-    rewriter.replaceOp(
-        op, convolve(rewriter, loc, xp, adaptor.getWeight(), win,
-                     tensorTypeOf(op.getResult()), adaptor.getBias(),
-                     std::is_same_v<ConvOp, Conv2dReluOp>, winograd));
+    bool relu = std::is_same_v<ConvOp, Conv2dReluOp>;
+    // Read only by a 2x2 max pooling of stride 2 whose windows are the
+    // Winograd tiles (OH and OW even): the pooling is taken in the output
+    // transform (an inference graph's; in training, the pooling's gradient
+    // reads the convolution's result too).
+    auto pool = op->hasOneUse() ? dyn_cast<MaxPool2dOp>(*op->user_begin())
+                                : MaxPool2dOp();
+    if (pool && winograd.enabled &&
+        winogradApplies(win, adaptor.getWeight(),
+                        tensorTypeOf(op.getResult())) &&
+        pool.getKernel() == ArrayRef<int64_t>{2, 2} &&
+        pool.getStride() == ArrayRef<int64_t>{2, 2} &&
+        pool.getPadding() == ArrayRef<int64_t>{0, 0} &&
+        pool.getDilation() == ArrayRef<int64_t>{1, 1} && os[2] % 2 == 0 &&
+        os[3] % 2 == 0) {
+      Value pooled = winogradConvolve(rewriter, loc, xp, adaptor.getWeight(),
+                                      tensorTypeOf(pool.getResult()),
+                                      adaptor.getBias(), relu, winograd,
+                                      /*pooled=*/true);
+      rewriter.replaceOp(pool, pooled);
+      rewriter.eraseOp(op);
+      return success();
+    }
+    rewriter.replaceOp(op, convolve(rewriter, loc, xp, adaptor.getWeight(), win,
+                                    tensorTypeOf(op.getResult()),
+                                    adaptor.getBias(), relu, winograd));
     return success();
   }
 };
