@@ -131,12 +131,19 @@ func.func @matmul_64x784x512(%a: tensor<64x784xf32>, %b: tensor<784x512xf32>, %c
 // Under AVX2, 10 columns would split 8 + 2 across two registers: B (small)
 // is transposed and the dot-product kernel runs: 4x2 tiles of 8-lane
 // partial sums along K (8 accumulators), one vector.fma a K step, summed
-// across lanes once at the end of each tile.
+// across lanes once at the end of each tile (a tree of shuffles: 4 + 2 + 1
+// adds of vector<8xf32>).
 // AVX2-LABEL: func.func @matmul_n10
 // AVX2:         linalg.transpose ins(%{{.*}} : tensor<512x10xf32>) outs(%{{.*}} : tensor<10x512xf32>)
 // AVX2:         scf.for {{.*}} -> (tensor<4x2x8xf32>)
 // AVX2:           vector.fma %{{.*}} : vector<4x2x8xf32>
-// AVX2:         vector.multi_reduction <add>, %{{.*}} [2] : vector<4x2x8xf32> to vector<4x2xf32>
+// AVX2-NOT:     vector.multi_reduction
+// AVX2-COUNT-4: arith.addf {{.*}} : vector<8xf32>
+// AVX2:         vector.shuffle {{.*}} [0, 1, 4, 5, 8, 9, 12, 13] : vector<8xf32>, vector<8xf32>
+// AVX2-COUNT-2: arith.addf {{.*}} : vector<8xf32>
+// AVX2:         vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<8xf32>, vector<8xf32>
+// AVX2:         arith.addf {{.*}} : vector<8xf32>
+// AVX2:         vector.shape_cast %{{.*}} : vector<8xf32> to vector<4x2xf32>
 func.func @matmul_n10(%a: tensor<64x512xf32>, %b: tensor<512x10xf32>, %c: tensor<64x10xf32>) -> tensor<64x10xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x512xf32>, tensor<512x10xf32>) outs(%c : tensor<64x10xf32>) -> tensor<64x10xf32>
   return %r : tensor<64x10xf32>
@@ -734,7 +741,10 @@ func.func @packing_conflicting_rows(%a: tensor<256x64xf32>, %b: tensor<64x1024xf
 // 10x32x16 (K in vectors of 16 lanes); each 8x2 tile keeps 16 accumulator
 // vectors of partial sums along K (vector<8x2x16xf32>, one vector.fma a K
 // step), then sums each across its lanes into the bias and applies the
-// ReLU, in registers.
+// ReLU, in registers. The sums are a tree of shuffles: each level adds the
+// halves of a pair of vectors' segments (16 vectors of 16 lanes: 8 + 4 + 2
+// + 1 adds of vector<16xf32>), lane j of the last one vector j's sum; no
+// one-vector reduction is left.
 // CHECK-LABEL: func.func @linear_n10_dot
 // CHECK-SAME:    (%[[X:.*]]: tensor<64x512xf32>, %[[W:.*]]: tensor<10x512xf32>
 // CHECK-NOT:     linalg.transpose
@@ -746,14 +756,32 @@ func.func @packing_conflicting_rows(%a: tensor<256x64xf32>, %b: tensor<64x1024xf
 // CHECK:               vector.transfer_read %[[XV]]{{.*}} vector<8x1x16xf32>
 // CHECK:               vector.transfer_read %[[WV]]{{.*}} vector<2x1x16xf32>
 // CHECK:               vector.fma %{{.*}} : vector<8x2x16xf32>
-// CHECK:             vector.multi_reduction <add>, %{{.*}} [2] : vector<8x2x16xf32> to vector<8x2xf32>
-// CHECK:             arith.maximumf %{{.*}} : vector<8x2xf32>
+// CHECK-NOT:         vector.multi_reduction
+// CHECK-NOT:         vector.reduction
+// CHECK:             %[[P0:.*]] = vector.extract %{{.*}}[0, 0] : vector<16xf32> from vector<8x2x16xf32>
+// CHECK:             %[[P1:.*]] = vector.extract %{{.*}}[0, 1] : vector<16xf32> from vector<8x2x16xf32>
+// CHECK:             %[[LO:.*]] = vector.shuffle %[[P0]], %[[P1]] [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
+// CHECK:             %[[HI:.*]] = vector.shuffle %[[P0]], %[[P1]] [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]
+// CHECK:             arith.addf %[[LO]], %[[HI]] : vector<16xf32>
+// CHECK-COUNT-7:     arith.addf {{.*}} : vector<16xf32>
+// CHECK:             vector.shuffle {{.*}} [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]
+// CHECK-COUNT-4:     arith.addf {{.*}} : vector<16xf32>
+// CHECK:             vector.shuffle {{.*}} [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29]
+// CHECK-COUNT-2:     arith.addf {{.*}} : vector<16xf32>
+// CHECK:             vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
+// CHECK:             %[[SUMS:.*]] = arith.addf {{.*}} : vector<16xf32>
+// CHECK:             %[[TILE:.*]] = vector.shape_cast %[[SUMS]] : vector<16xf32> to vector<8x2xf32>
+// CHECK:             %[[BIASED:.*]] = arith.addf %{{.*}}, %[[TILE]] : vector<8x2xf32>
+// CHECK:             arith.maximumf %[[BIASED]], %{{.*}} : vector<8x2xf32>
 // CHECK-NOT:     vector.contract
 // CHECK-NOT:     linalg.matmul
 // ASSOC-LABEL: func.func @linear_n10_dot
 // AVX2-LABEL: func.func @linear_n10_dot
 // AVX2-NOT:     linalg.transpose
 // AVX2:         vector.fma %{{.*}} : vector<4x2x8xf32>
+// AVX2-NOT:     vector.multi_reduction
+// AVX2:         vector.shuffle {{.*}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
+// AVX2:         vector.shape_cast %{{.*}} : vector<8xf32> to vector<4x2xf32>
 #bias = affine_map<(d0, d1) -> (d1)>
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 func.func @linear_n10_dot(%x: tensor<64x512xf32>, %w: tensor<10x512xf32>, %b: tensor<10xf32>) -> tensor<64x10xf32> {
