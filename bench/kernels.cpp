@@ -236,12 +236,26 @@ void gradientShapes(benchmark::internal::Benchmark *b) {
   b->UseRealTime();
 }
 
+/// Few rows: batch-1 inference and a prime batch (one-row register tiles,
+/// wide: four or eight vectors a row), on the Quickstart's first layer.
+void fewRowShapes(benchmark::internal::Benchmark *b) {
+  for (int threads : {1, 2})
+    for (int batch : {1, 13})
+      b->Args({batch, 784, 512, threads});
+  b->ArgNames({"M", "K", "N", "threads"});
+  b->UseRealTime();
+}
+
 BENCHMARK(EmberLinearRelu)->Apply(quickstartShapes);
 BENCHMARK(EmberMatmulBiasRelu)->Apply(quickstartShapes);
 BENCHMARK(BlasSgemmBiasRelu)->Apply(quickstartShapes);
 BENCHMARK(BlasSgemm)->Apply(quickstartShapes);
 BENCHMARK(EmberMatmul)->Apply(gradientShapes);
 BENCHMARK(BlasSgemm)->Apply(gradientShapes);
+BENCHMARK(EmberLinearRelu)->Apply(fewRowShapes);
+BENCHMARK(EmberMatmulBiasRelu)->Apply(fewRowShapes);
+BENCHMARK(EmberMatmul)->Apply(fewRowShapes);
+BENCHMARK(BlasSgemm)->Apply(fewRowShapes);
 
 } // namespace
 

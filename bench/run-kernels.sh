@@ -10,6 +10,7 @@
 #                      alone) vs OpenBLAS sgemm, and vs sgemm + bias + ReLU
 #                      passes as an eager framework runs them
 #   matmul             the gradient products and a 1024^3 square product
+#   few rows           batch 1 and 13 on the first layer (784 x 512)
 #
 #   bench/run-kernels.sh [BUILD_DIR]       # default: build
 #
@@ -64,6 +65,9 @@ print("GFLOP/s (2*M*N*K per call); ratio = Ember / peer, above 1 Ember is faster
 show("linear+bias+ReLU, weight [N,K] transposed in the graph (training)", "EmberLinearRelu", ["BlasSgemm", "BlasSgemmBiasRelu"], fwd)
 show("matmul+bias+ReLU, weight [K,N] (the kernel alone)", "EmberMatmulBiasRelu", ["BlasSgemm", "BlasSgemmBiasRelu"], fwd)
 show("matmul: the gradient products (dX = g W: M = batch; dW = g^T x: K = batch), and 1024^3", "EmberMatmul", ["BlasSgemm"], grad + [(1024, 1024, 1024)])
+few = [(1, 784, 512), (13, 784, 512)]
+show("few rows: batch 1 and a prime batch, the first layer (no target; one-row tiles, or one tile of all the rows)", "EmberMatmul", ["BlasSgemm"], few)
+show("few rows, linear+bias+ReLU as training has it", "EmberLinearRelu", ["BlasSgemm"], few)
 best = lambda n, shape: max((rows.get((n, *shape, t), 0) for t in (1, 2)))
 floor = best("BlasSgemm", (1024, 1024, 1024))
 if floor:

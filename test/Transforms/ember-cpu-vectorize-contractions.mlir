@@ -151,27 +151,37 @@ func.func @matmul_n10(%a: tensor<64x512xf32>, %b: tensor<512x10xf32>, %c: tensor
 
 // -----
 
-// M = 6: neither 8 nor 4 divides it, so 2-row tiles; N = 48: 32 does not
-// divide it, so 16-column tiles.
+// M = 6, under 16 rows: one tile of all of them (6 x 16: six accumulators,
+// where the divisors' 2 x 16 had two, under the FMA latency); N = 48: 32
+// does not divide it, so 16-column tiles. M = 18 (16 rows or more): the
+// divisors only, neither 16, 8 nor 4 divides it, so 2-row tiles.
 // CHECK-LABEL: func.func @matmul_m6_n48
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
-// CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
 // CHECK-DAG:     %[[C6:.*]] = arith.constant 6 : index
 // CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
 // CHECK-DAG:     %[[C48:.*]] = arith.constant 48 : index
-// CHECK:         scf.for %{{.*}} = %[[C0]] to %[[C6]] step %[[C2]]
+// CHECK:         scf.for %{{.*}} = %[[C0]] to %[[C6]] step %[[C6]]
 // CHECK:           scf.for %{{.*}} = %[[C0]] to %[[C48]] step %[[C16]]
 // CHECK:             scf.for %{{.*}} = %[[C0]] to %[[C16]] step %[[C1]]
-// CHECK:               vector.contract {{.*}} : vector<2x1xf32>, vector<1x16xf32> into vector<2x16xf32>
+// CHECK:               vector.contract {{.*}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
 // CHECK-NOT:     linalg.matmul
+// CHECK-LABEL: func.func @matmul_m18_n48
+// CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG:     %[[C18:.*]] = arith.constant 18 : index
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %[[C18]] step %[[C2]]
+// CHECK:               vector.contract {{.*}} : vector<2x1xf32>, vector<1x16xf32> into vector<2x16xf32>
 
 // HOIST-LABEL: func.func @matmul_m6_n48
-// HOIST:         scf.for %{{.*}} iter_args(%{{.*}}) -> (vector<2x16xf32>)
-// HOIST:           vector.contract {{.*}} : vector<2x1xf32>, vector<1x16xf32> into vector<2x16xf32>
+// HOIST:         scf.for %{{.*}} iter_args(%{{.*}}) -> (vector<6x16xf32>)
+// HOIST:           vector.contract {{.*}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
 func.func @matmul_m6_n48(%a: tensor<6x16xf32>, %b: tensor<16x48xf32>, %c: tensor<6x48xf32>) -> tensor<6x48xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<6x16xf32>, tensor<16x48xf32>) outs(%c : tensor<6x48xf32>) -> tensor<6x48xf32>
   return %r : tensor<6x48xf32>
+}
+func.func @matmul_m18_n48(%a: tensor<18x16xf32>, %b: tensor<16x48xf32>, %c: tensor<18x48xf32>) -> tensor<18x48xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<18x16xf32>, tensor<16x48xf32>) outs(%c : tensor<18x48xf32>) -> tensor<18x48xf32>
+  return %r : tensor<18x48xf32>
 }
 
 // -----
@@ -1651,4 +1661,38 @@ func.func @tie_taller_tile(%a: tensor<1024x1024xf32>, %b: tensor<1024x1024xf32>)
   %f = linalg.fill ins(%z : f32) outs(%e : tensor<1024x1024xf32>) -> tensor<1024x1024xf32>
   %r = linalg.matmul ins(%a, %b : tensor<1024x1024xf32>, tensor<1024x1024xf32>) outs(%f : tensor<1024x1024xf32>) -> tensor<1024x1024xf32>
   return %r : tensor<1024x1024xf32>
+}
+
+// -----
+
+// A register tile of one row (M = 1: batch-1 inference; or a prime M read
+// unpacked) is one vector.fma a K step: the A element broadcast times B's
+// row, into the accumulators. Its unit M dim cast away, the tile's
+// contraction has only a unit reduction left, which the contraction
+// lowering did lane by lane (scalar multiplies and adds). A tile of several
+// rows keeps its contraction (the outer-product lowering's FMAs).
+// CHECK-LABEL: func.func @one_row_tile
+// CHECK:         scf.for {{.*}} -> (tensor<1x128xf32>)
+// CHECK:           vector.transfer_read {{.*}} : tensor<1x64xf32>, vector<1xf32>
+// CHECK:           vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<128xf32>
+// CHECK-NOT:     vector.contract
+// CHECK-LABEL: func.func @two_row_tiles
+// CHECK:         vector.contract {{.*}} into vector<2x{{[0-9]+}}xf32>
+// CHECK-NOT:     vector.fma
+// The vectorize pipeline then carries the tile's accumulators as the K
+// loop's vector<128xf32>, the A element broadcast each step.
+// HOIST-LABEL: func.func @one_row_tile
+// HOIST:         %[[ACC:.*]] = scf.for {{.*}} -> (vector<128xf32>)
+// HOIST:           %[[A:.*]] = vector.broadcast %{{.*}} : vector<1xf32> to vector<128xf32>
+// HOIST:           %[[F:.*]] = vector.fma %[[A]], %{{.*}}, %{{.*}} : vector<128xf32>
+// HOIST:           scf.yield %[[F]] : vector<128xf32>
+// HOIST-NOT:     vector.contract
+// HOIST-LABEL: func.func @two_row_tiles
+func.func @one_row_tile(%a: tensor<1x64xf32>, %b: tensor<64x256xf32>, %c: tensor<1x256xf32>) -> tensor<1x256xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<1x64xf32>, tensor<64x256xf32>) outs(%c : tensor<1x256xf32>) -> tensor<1x256xf32>
+  return %r : tensor<1x256xf32>
+}
+func.func @two_row_tiles(%a: tensor<2x64xf32>, %b: tensor<64x256xf32>, %c: tensor<2x256xf32>) -> tensor<2x256xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<2x64xf32>, tensor<64x256xf32>) outs(%c : tensor<2x256xf32>) -> tensor<2x256xf32>
+  return %r : tensor<2x256xf32>
 }

@@ -91,7 +91,8 @@ constexpr double kTileTie = 0.02;
 /// in two registers (the classifier's 10), else two registers, one, half a
 /// register, four or eight registers dividing N (the wide ones for few rows:
 /// a single row needs several accumulators to cover the FMA latency). Mr:
-/// the most rows (16, 8, 4, 2 or 1, dividing M) whose accumulators fit in
+/// the most rows (16, 8, 4, 2 or 1 dividing M, or M itself under 16) whose
+/// accumulators fit in
 /// the registers beside the broadcast A element and Nr's B vectors (which
 /// a single row reads once each, straight from memory). Of these
 /// candidates, the one with the most useful FMAs per cycle by stepCycles
@@ -115,6 +116,11 @@ chooseTile(int64_t m, int64_t n, const TargetModel &t, bool partialRows = false,
   // Row counts: the divisors first (so that they win ties), then, when a
   // last shorter row tile is allowed, every other count up to 16.
   SmallVector<int64_t> heights = {16, 8, 4, 2, 1};
+  // Fewer than 16 rows in all: one tile of them all divides them too (13
+  // rows read unpacked: 13 x 32 tiles with AVX-512 code, where the
+  // divisors gave 1 x 128, which reads B once for every row).
+  if (m < 16 && !llvm::is_contained(heights, m))
+    heights.push_back(m);
   if (partialRows)
     for (int64_t c = 15; c >= 3; --c)
       if (!llvm::is_contained(heights, c))
@@ -2245,6 +2251,56 @@ std::optional<ProductShape> productShape(linalg::MatmulOp op) {
                       c.getElementType().isF32()};
 }
 
+/// A contraction whose reduction dims all have size 1 and whose operands
+/// are read elementwise (both through the identity map, the result through
+/// its parallel dims) is one FMA: acc + lhs * rhs. A register tile of one
+/// row takes this form once its unit M dim is cast away (1 x 1 by 1 x Nr
+/// becomes Nr x 1 by Nr x 1 into Nr, a vector.transpose moving only unit
+/// dims on one side), and the contraction lowering then did each of its Nr
+/// lanes as a one-element dot product: scalar multiplies, adds and inserts,
+/// about 16 times slower than the vector FMAs (M = 1 or an unpacked prime M,
+/// 1 x 128 tiles with AVX-512 code: 128 vmulss and vaddss a K step).
+struct UnitReductionContractToFma
+    : public OpRewritePattern<vector::ContractionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::ContractionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto accType = dyn_cast<VectorType>(op.getAccType());
+    auto lhsType = op.getLhsType(), rhsType = op.getRhsType();
+    if (op.getKind() != vector::CombiningKind::ADD || !accType ||
+        !accType.getElementType().isF32() || lhsType != rhsType ||
+        lhsType.getElementType() != accType.getElementType() ||
+        lhsType.isScalable() || accType.isScalable() || op.isMasked())
+      return failure();
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    SmallVector<vector::IteratorType> iterators = op.getIteratorTypesArray();
+    int64_t parallel = accType.getRank();
+    if (maps[0] != maps[1] || !maps[0].isIdentity() ||
+        int64_t(iterators.size()) != lhsType.getRank())
+      return failure();
+    for (auto [i, kind] : llvm::enumerate(iterators)) {
+      bool isParallel = kind == vector::IteratorType::parallel;
+      if (isParallel != (int64_t(i) < parallel) ||
+          (!isParallel && lhsType.getDimSize(i) != 1))
+        return failure();
+    }
+    SmallVector<AffineExpr> kept;
+    for (int64_t i = 0; i < parallel; ++i)
+      kept.push_back(rewriter.getAffineDimExpr(unsigned(i)));
+    if (maps[2] != AffineMap::get(unsigned(lhsType.getRank()), 0, kept,
+                                  op.getContext()) ||
+        lhsType.getShape().take_front(parallel) != accType.getShape())
+      return failure();
+    Location loc = op.getLoc();
+    Value lhs =
+        vector::ShapeCastOp::create(rewriter, loc, accType, op.getLhs());
+    Value rhs =
+        vector::ShapeCastOp::create(rewriter, loc, accType, op.getRhs());
+    rewriter.replaceOpWithNewOp<vector::FMAOp>(op, lhs, rhs, op.getAcc());
+    return success();
+  }
+};
+
 struct EmberCPUVectorizeContractionsPass
     : mlir::ember::impl::EmberCPUVectorizeContractionsPassBase<
           EmberCPUVectorizeContractionsPass> {
@@ -2501,6 +2557,13 @@ struct EmberCPUVectorizeContractionsPass
     vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+    // Then the contractions left elementwise (one-row tiles) as FMAs: only
+    // now, since every tile's contraction passes through that form before
+    // the patterns above fold its operands' broadcasts into its maps.
+    RewritePatternSet fmas(ctx);
+    fmas.add<UnitReductionContractToFma>(ctx);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(fmas))))
       signalPassFailure();
   }
 };

@@ -2,7 +2,8 @@
 //
 // Part of Ember. The CPU code generator picks, per matmul, a register tile
 // (Nr = N when N fits in two vector registers, else two, one or half a
-// register's lanes, else the scalar loop; Mr in {16, 8, 4, 2, 1} rows, as
+// register's lanes, else the scalar loop; Mr in {16, 8, 4, 2, 1} rows (or
+// M itself, under 16), as
 // many as the target's accumulator registers allow, and no more than the
 // L1's ways hold when A's rows fall in one set), whether the tile
 // loops run on threads (from 4 MFLOP), whether a large product's columns
@@ -159,10 +160,12 @@ TEST_P(KernelVariantsTest, DotProductTiles) {
 // Few rows (batch 1 or 2 inference) take wide tiles, four or eight
 // registers a row, so that enough accumulators cover the FMA latency:
 // N = 384 is a whole number of 128- and 64-float tiles; 320 of 64 only
-// (AVX2's eight registers, AVX-512's four).
+// (AVX2's eight registers, AVX-512's four). A one-row tile is one vector
+// FMA a K step. Fewer than 16 rows that 16, 8, 4 and 2 do not divide (3, 7,
+// 13) are one tile of all of them.
 TEST_P(KernelVariantsTest, WideTilesForFewRows) {
   int64_t k = randInt(1, 300);
-  for (int64_t m : {1, 2, 3})
+  for (int64_t m : {1, 2, 3, 7, 13})
     for (int64_t n : {384, 320})
       checkMatmul(m, k, n);
 }
