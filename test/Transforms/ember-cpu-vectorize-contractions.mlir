@@ -1696,3 +1696,33 @@ func.func @two_row_tiles(%a: tensor<2x64xf32>, %b: tensor<64x256xf32>, %c: tenso
   %r = linalg.matmul ins(%a, %b : tensor<2x64xf32>, tensor<64x256xf32>) outs(%c : tensor<2x256xf32>) -> tensor<2x256xf32>
   return %r : tensor<2x256xf32>
 }
+
+// -----
+
+// Batch-1 inference: one row of a linear whose weight (256 x 512) is
+// transposed in the graph takes the dot-product kernel at any width,
+// reading the weight as stored (no transpose of all of it on every call):
+// 1 x 16 tiles of 16-lane partial sums along K (its unit row dropped: one
+// vector<16x16xf32> FMA a K step), summed by the shuffle tree.
+// Three rows transpose the weight (must not fire).
+// CHECK-LABEL: func.func @linear_batch1_dot
+// CHECK-NOT:     linalg.transpose
+// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [256, 32, 16]
+// CHECK:         vector.fma %{{.*}} : vector<16x16xf32>
+// CHECK:         vector.shuffle
+// CHECK-NOT:     vector.multi_reduction
+// CHECK-LABEL: func.func @linear_batch3_transposed
+// CHECK-NOT:     tensor.expand_shape
+// CHECK:         vector.contract
+func.func @linear_batch1_dot(%x: tensor<1x512xf32>, %w: tensor<256x512xf32>, %c: tensor<1x256xf32>) -> tensor<1x256xf32> {
+  %et = tensor.empty() : tensor<512x256xf32>
+  %wt = linalg.transpose ins(%w : tensor<256x512xf32>) outs(%et : tensor<512x256xf32>) permutation = [1, 0]
+  %m = linalg.matmul ins(%x, %wt : tensor<1x512xf32>, tensor<512x256xf32>) outs(%c : tensor<1x256xf32>) -> tensor<1x256xf32>
+  return %m : tensor<1x256xf32>
+}
+func.func @linear_batch3_transposed(%x: tensor<3x512xf32>, %w: tensor<256x512xf32>, %c: tensor<3x256xf32>) -> tensor<3x256xf32> {
+  %et = tensor.empty() : tensor<512x256xf32>
+  %wt = linalg.transpose ins(%w : tensor<256x512xf32>) outs(%et : tensor<512x256xf32>) permutation = [1, 0]
+  %m = linalg.matmul ins(%x, %wt : tensor<3x512xf32>, tensor<512x256xf32>) outs(%c : tensor<3x256xf32>) -> tensor<3x256xf32>
+  return %m : tensor<3x256xf32>
+}

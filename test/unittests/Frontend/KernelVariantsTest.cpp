@@ -138,7 +138,8 @@ TEST_P(KernelVariantsTest, ColumnTiles) {
 // element sums its own vector of partial sums along K. Row tiles of 8, 4,
 // 2 and 1 (M = 1, primes) and column tiles dividing N (10, 5, 7, 13, 9);
 // with a plain K x N B (transposed first when N is over one vector) and as
-// linear + ReLU with the weight as stored (N x K).
+// linear + ReLU with the weight as stored (N x K), which one or two rows
+// take at any N.
 TEST_P(KernelVariantsTest, DotProductTiles) {
   int64_t k = 64 * randInt(1, 8);
   for (int64_t m : {int64_t(64), int64_t(8 * randInt(1, 4)),
@@ -155,6 +156,13 @@ TEST_P(KernelVariantsTest, DotProductTiles) {
   checkMatmul(60, 64, 4);
   // Above the 4 MFLOP threshold: the tiles run on threads.
   checkMatmul(512, 1024, 10);
+  // One or two rows of a linear's transposed weight, any width (batch-1
+  // inference): the dot product reads the weight as stored. Widths whose
+  // tiles' accumulators are a power of two (summed by the shuffle tree)
+  // and a prime (one column a tile); 3 rows transpose the weight instead.
+  for (int64_t m : {int64_t(1), int64_t(2), int64_t(3)})
+    for (int64_t n : {int64_t(32 * randInt(1, 8)), int64_t(48), int64_t(37)})
+      checkMatmul(m, k, n);
 }
 
 // Few rows (batch 1 or 2 inference) take wide tiles, four or eight
