@@ -259,9 +259,11 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
     badly is packed into contiguous column panels. When A is over half the
     L2, a packed product's panels run over blocks of rows whose part of A
     fits in it. A product with few
-    columns that do not fill whole registers (10 of 16 lanes, or 8 + 2)
-    becomes the dot-product kernel: vectors of partial sums along K per
-    result element, summed across lanes once per tile.
+    columns that do not fill whole registers (10 of 16 lanes, or 8 + 2),
+    or with one or two rows and a weight transposed in the graph (batch-1
+    inference), becomes the dot-product kernel: vectors of partial sums
+    along K per result element, summed across lanes once per tile (by a
+    tree of shuffles). A one-row tile is one `vector.fma` a K step.
 
     With `parallel` (the default), the M and N tile loops of a product of at
     least 4 MFLOP are one `scf.forall` instead (N outermost), which
