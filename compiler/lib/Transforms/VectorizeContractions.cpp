@@ -82,6 +82,18 @@ int64_t rowsInL1(const TargetModel &t, int64_t aStride) {
   return std::max<int64_t>(setsReached * t.l1Ways, 1);
 }
 
+/// Cycles per K step of an `m` x `n` product in `tile`'s register tiles
+/// (the last row tile shorter when its height does not divide m).
+double tileCycles(int64_t m, int64_t n, std::pair<int64_t, int64_t> tile,
+                  const TargetModel &t) {
+  auto [mr, nr] = tile;
+  int64_t nv = llvm::divideCeil(nr, t.lanes());
+  double cycles = double(m / mr) * stepCycles(t, mr, nv);
+  if (m % mr != 0)
+    cycles += stepCycles(t, m % mr, nv);
+  return cycles * double(n) / double(nr);
+}
+
 /// How close (relatively) two tiles' rates by stepCycles must be for
 /// chooseTile to take the one with more accumulators: see there.
 constexpr double kTileTie = 0.02;
@@ -137,11 +149,9 @@ chooseTile(int64_t m, int64_t n, const TargetModel &t, bool partialRows = false,
       if (mr > m || mr > maxRows || (!partialRows && m % mr != 0) ||
           mr * nv + (mr > 1 ? nv : 0) + 1 > t.registers)
         continue;
-      // Cycles per K step for all M rows: the full tiles and the last.
-      double cycles = double(m / mr) * stepCycles(t, mr, nv);
-      if (m % mr != 0)
-        cycles += stepCycles(t, m % mr, nv);
-      double rate = double(m * nr) / cycles;
+      // Result elements a cycle, the last row tile shorter where mr does
+      // not divide m.
+      double rate = double(m) * double(n) / tileCycles(m, n, {mr, nr}, t);
       // Ties (within 2%): the tile with more accumulators, which loads
       // fewer A and B elements per FMA. In a packed panel too large for the
       // L1, B comes from the L2 once per row tile, which stepCycles does not
@@ -194,18 +204,6 @@ bool packingPays(int64_t m, int64_t k, int64_t stride, int64_t mr, int64_t nr,
   return setsReached * t.l1Ways < k;
 }
 
-/// Cycles per K step of an `m` x `n` product in `tile`'s register tiles
-/// (the last row tile shorter when its height does not divide m).
-double tileCycles(int64_t m, int64_t n, std::pair<int64_t, int64_t> tile,
-                  const TargetModel &t) {
-  auto [mr, nr] = tile;
-  int64_t nv = llvm::divideCeil(nr, t.lanes());
-  double cycles = double(m / mr) * stepCycles(t, mr, nv);
-  if (m % mr != 0)
-    cycles += stepCycles(t, m % mr, nv);
-  return cycles * double(n) / double(nr);
-}
-
 /// Whether an `m` x `n` product's best tile whose height divides m (what
 /// an unpacked product gets) is much slower than its best tile with a
 /// shorter last row tile (what a packed one gets): M prime or with only
@@ -221,8 +219,8 @@ bool rowsDivideBadly(int64_t m, int64_t n, const TargetModel &t,
   if (!partial)
     return false;
   // Also when the model finds the two as fast but the dividing tile at most
-  // half as tall: a tile of one row (49 = 7 x 7) lowers to a multiply and
-  // an add a step, not an FMA, and reads B once for each row.
+  // half as tall: a tile of one row (49 = 7 x 7) reads B once for each
+  // row.
   double divided = dividing ? tileCycles(m, n, *dividing, t) : 0;
   double shorter = tileCycles(m, n, *partial, t);
   return !dividing || divided > 1.25 * shorter ||
@@ -1741,28 +1739,27 @@ LogicalResult reduceLanesByShuffles(IRRewriter &rewriter,
         mask.push_back(start + (second ? segment / 2 : 0) + l);
     return mask;
   };
+  // The first `width` lanes of a and b (concatenated) with each segment's
+  // two halves added.
+  auto addHalves = [&](Value a, Value b, int64_t width) -> Value {
+    Value lo =
+        vector::ShuffleOp::create(rewriter, loc, a, b, halves(width, false));
+    Value hi =
+        vector::ShuffleOp::create(rewriter, loc, a, b, halves(width, true));
+    return arith::AddFOp::create(rewriter, loc, lo, hi);
+  };
   while (segment > 1) {
     SmallVector<Value> next;
     if (parts.size() >= 2) {
       // Two vectors of `lanes` into one: the first's halved segments, then
       // the second's.
-      SmallVector<int64_t> first = halves(2 * lanes, false);
-      SmallVector<int64_t> second = halves(2 * lanes, true);
-      for (size_t i = 0; i + 1 < parts.size(); i += 2) {
-        Value lo = vector::ShuffleOp::create(rewriter, loc, parts[i],
-                                             parts[i + 1], first);
-        Value hi = vector::ShuffleOp::create(rewriter, loc, parts[i],
-                                             parts[i + 1], second);
-        next.push_back(arith::AddFOp::create(rewriter, loc, lo, hi));
-      }
+      for (size_t i = 0; i + 1 < parts.size(); i += 2)
+        next.push_back(addHalves(parts[i], parts[i + 1], 2 * lanes));
     } else {
       // One vector left (P < L): its halved segments, a narrower vector.
-      int64_t width = cast<VectorType>(parts[0].getType()).getNumElements();
-      Value lo = vector::ShuffleOp::create(rewriter, loc, parts[0], parts[0],
-                                           halves(width, false));
-      Value hi = vector::ShuffleOp::create(rewriter, loc, parts[0], parts[0],
-                                           halves(width, true));
-      next.push_back(arith::AddFOp::create(rewriter, loc, lo, hi));
+      next.push_back(
+          addHalves(parts[0], parts[0],
+                    cast<VectorType>(parts[0].getType()).getNumElements()));
     }
     parts = std::move(next);
     segment /= 2;
