@@ -123,8 +123,8 @@ for ((round = 1; round <= REPEAT; ++round)); do
   for i in "${!names[@]}"; do
     t=${threads[$i]}
     if [[ ${names[$i]} == ember ]]; then
-      # Ember's own OpenMP settings (KMP_BLOCKTIME=1) apply; the count is
-      # fixed with EMBER_NUM_THREADS.
+      # Ember's own thread settings apply (its threads are not OpenMP's);
+      # the count is fixed with EMBER_NUM_THREADS.
       line=$(env EMBER_NUM_THREADS=$t ${commands[$i]} 2>&1)
     else
       line=$(env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \

@@ -8,7 +8,7 @@ set -euo pipefail
 
 EMBER_PACKAGES=(
   cmake ninja-build g++ binutils python3
-  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools libomp-22-dev
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libfmt-dev libgtest-dev zlib1g-dev nlohmann-json3-dev libonnx-dev libprotobuf-dev
   libpng-dev libjpeg62-turbo-dev
   openmpi-bin libopenmpi-dev

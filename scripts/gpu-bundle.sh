@@ -28,10 +28,6 @@ for lib in $(ldd "${bins[@]}" "$build"/lib/libember*.so | awk '$2 == "=>" && $3 
   [[ $name =~ $present ]] && continue
   xz -T0 -9 -c "$lib" > "$out/lib/$name.xz"
 done
-# Compiled CPU graphs with parallel loops load libomp (DT_NEEDED
-# libomp.so.5 with a RUNPATH that does not exist there: LD_LIBRARY_PATH
-# finds this copy).
-cp -L /usr/lib/llvm-22/lib/libomp.so.5 "$out/lib/"
 ls "$out/lib"
 bytes=$(du -sb "$out" | cut -f1)
 echo "gpu-bundle: $out, $((bytes / 1048576)) MiB"

@@ -8,11 +8,12 @@
 
 #include "ember/runtime/HostAllocator.h"
 
+#include "ember/runtime/Parallel.h"
+
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <dlfcn.h>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -121,20 +122,6 @@ struct CompiledCall {
 };
 thread_local CompiledCall *currentCall = nullptr;
 
-/// Whether this thread is inside an OpenMP parallel region (libomp is
-/// loaded by the first graph with parallel loops; without it, no thread is).
-bool inOpenMPParallel() {
-  void *omp = dlopen("libomp.so.5", RTLD_NOW | RTLD_NOLOAD);
-  if (!omp) {
-    dlerror();
-    return false;
-  }
-  auto level = reinterpret_cast<int (*)()>(dlsym(omp, "omp_get_level"));
-  bool parallel = level && level() > 0;
-  dlclose(omp); // only drops the reference NOLOAD took
-  return parallel;
-}
-
 /// The allocation hooks' common path: the cache, then the system, then the
 /// system again after the cache is returned to it; then the end of the call.
 void *allocateForCompiledCode(size_t size) {
@@ -155,7 +142,7 @@ void *allocateForCompiledCode(size_t size) {
     }
     return p;
   }
-  if (call && !inOpenMPParallel()) {
+  if (call && !inParallelRegion()) {
     call->failedBytes = size;
     std::longjmp(call->jump, 1);
   }

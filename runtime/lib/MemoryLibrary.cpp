@@ -7,49 +7,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "MemoryLibrary.h"
-#include "ember/runtime/Threads.h"
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
-#include <mutex>
 #include <sys/mman.h>
 #include <unistd.h>
 
 namespace ember::rt::detail {
-
-namespace {
-
-/// OpenMP's worker threads outlive any one graph: once a loaded graph has
-/// brought libomp in, pin it (RTLD_NODELETE), or closing the last graph
-/// would unmap the code those threads run. Its threads are stopped at exit
-/// (omp_pause_resource_all with omp_pause_hard), before the exit handlers
-/// registered earlier, such as LeakSanitizer's check, which cannot stop
-/// them. Done once; until then, a no-op for graphs without parallel loops.
-void pinOpenMP() {
-  static std::atomic<bool> pinned{false};
-  if (pinned.load(std::memory_order_acquire))
-    return;
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (pinned.load(std::memory_order_relaxed))
-    return;
-  void *omp = dlopen("libomp.so.5", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-  if (!omp) {
-    dlerror(); // not loaded (no parallel loops yet): nothing to pin
-    return;
-  }
-  using PauseFn = int (*)(int);
-  static PauseFn pause =
-      reinterpret_cast<PauseFn>(dlsym(omp, "omp_pause_resource_all"));
-  if (pause)
-    std::atexit([] { pause(/*omp_pause_hard=*/2); });
-  pinned.store(true, std::memory_order_release);
-}
-
-} // namespace
 
 StatusOr<MemoryLibrary> loadLibraryFromMemory(std::span<const uint8_t> bytes,
                                               const std::string &what) {
@@ -75,8 +41,6 @@ StatusOr<MemoryLibrary> loadLibraryFromMemory(std::span<const uint8_t> bytes,
     written += static_cast<size_t>(n);
   }
   std::string path = "/proc/self/fd/" + std::to_string(fd);
-  // Loading the code may load OpenMP, which reads its settings once.
-  configureThreadEnvironment();
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *err = dlerror();
@@ -84,7 +48,6 @@ StatusOr<MemoryLibrary> loadLibraryFromMemory(std::span<const uint8_t> bytes,
     return Status::error(std::string("dlopen failed: ") +
                          (err ? err : "unknown error"));
   }
-  pinOpenMP();
   return MemoryLibrary{handle, fd};
 }
 

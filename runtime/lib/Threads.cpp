@@ -129,14 +129,6 @@ void setNumThreads(int n) {
   overrideCount.store(n >= 1 ? n : 0, std::memory_order_relaxed);
 }
 
-void configureThreadEnvironment() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (!std::getenv("KMP_BLOCKTIME") && !std::getenv("OMP_WAIT_POLICY"))
-      setenv("KMP_BLOCKTIME", "1", /*overwrite=*/0);
-  });
-}
-
 } // namespace ember::rt
 
 int32_t ember_num_threads(void) { return ember::rt::numThreads(); }

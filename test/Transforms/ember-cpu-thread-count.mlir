@@ -73,3 +73,70 @@ module {
     return
   }
 }
+
+// -----
+
+// Ember's threads take a loop's iterations as they come and do not wait
+// for each other at the end: the worksharing loop becomes dynamically
+// scheduled and loses its barrier (nowait), in a region with an explicit
+// thread count too.
+// CHECK-LABEL: func.func @worksharing_loop
+// CHECK:         omp.parallel num_threads(%{{.*}} : i32) {
+// CHECK-NEXT:      omp.wsloop nowait schedule(dynamic) {
+// CHECK:         omp.parallel num_threads(%{{.*}} : i32) {
+// CHECK-NEXT:      omp.wsloop nowait schedule(dynamic) {
+func.func @worksharing_loop(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : i32
+  omp.parallel {
+    omp.wsloop {
+      omp.loop_nest (%i) : index = (%c0) to (%n) step (%c1) {
+        omp.yield
+      }
+    }
+    omp.terminator
+  }
+  omp.parallel num_threads(%c2 : i32) {
+    omp.wsloop schedule(static) {
+      omp.loop_nest (%i) : index = (%c0) to (%n) step (%c1) {
+        omp.yield
+      }
+    }
+    omp.terminator
+  }
+  return
+}
+
+// -----
+
+// A region with work after its loop would need a barrier the runtime does
+// not have: an error, not a race.
+func.func @work_after_the_loop(%n: index, %m: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %f = arith.constant 1.0 : f32
+  // expected-error @+1 {{cannot run this parallel region on Ember's threads: it must hold one worksharing loop}}
+  omp.parallel {
+    omp.wsloop {
+      omp.loop_nest (%i) : index = (%c0) to (%n) step (%c1) {
+        omp.yield
+      }
+    }
+    memref.store %f, %m[%c0] : memref<1xf32>
+    omp.terminator
+  }
+  return
+}
+
+// -----
+
+// So would a barrier of its own.
+func.func @barrier() {
+  // expected-error @+1 {{cannot run this parallel region on Ember's threads}}
+  omp.parallel {
+    omp.barrier
+    omp.terminator
+  }
+  return
+}

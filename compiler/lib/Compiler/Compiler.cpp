@@ -460,6 +460,8 @@ Result &compileForCPU(ModuleOp module, const std::string &funcName,
       translateModuleToLLVMIR(module.getOperation(), llvmCtx, options.name);
   if (!llvmModule)
     return fail(result, "translation to LLVM IR failed");
+  if (llvm::Error err = mlir::ember::bindParallelRuntime(*llvmModule))
+    return fail(result, llvm::toString(std::move(err)));
   dumper.write("06-llvm-ir.ll", printModule(*llvmModule));
   const std::string entry = "ember_entry";
   if (llvm::Error err =

@@ -106,8 +106,9 @@ void ember::buildCPUToLLVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createEmberCPUStridedCopiesToLoopsPass());
   addPasses(pm, "canonicalize,cse,scf-forall-to-parallel,"
                 "convert-linalg-to-loops,convert-vector-to-scf{full-unroll},"
-                // Parallel tile loops run on OpenMP threads; how many is
-                // the runtime's call.
+                // Parallel tile loops become OpenMP regions, which run on
+                // the runtime's threads (ember/runtime/Parallel.h); how
+                // many is the runtime's call.
                 "convert-scf-to-openmp,ember-cpu-thread-count,"
                 "expand-strided-metadata,lower-affine,"
                 // Before scf-to-cf: the alloca scopes scf-to-openmp puts in

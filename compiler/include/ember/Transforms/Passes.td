@@ -309,25 +309,41 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
 }
 
 def EmberCPUThreadCountPass : Pass<"ember-cpu-thread-count", "::mlir::ModuleOp"> {
-  let summary = "Let the runtime choose the thread count of OpenMP regions";
+  let summary = "Prepare OpenMP regions for Ember's threads: a runtime "
+                "thread count, dynamic loops without barriers";
   let description = [{
-    Runs after `convert-scf-to-openmp`. Gives every `omp.parallel` without a
-    `num_threads` clause one whose value is a call to
-    `ember_num_threads() -> i32`, which Ember's runtime exports (it reads
-    `EMBER_NUM_THREADS`, else counts the CPUs the process may use). So the
-    thread count is decided when the code runs, not when it is compiled, and
-    one compiled graph serves every setting.
+    Runs after `convert-scf-to-openmp`. Compiled regions run on Ember's
+    runtime threads (ember/runtime/Parallel.h), not an OpenMP runtime:
+
+    - every `omp.parallel` without a `num_threads` clause gets one whose
+      value is a call to `ember_num_threads() -> i32`, which Ember's runtime
+      exports (it reads `EMBER_NUM_THREADS`, else counts the CPUs the
+      process may use that others do not keep busy). So the thread count is
+      decided when the code runs, not when it is compiled, and one compiled
+      graph serves every setting;
+    - every region's worksharing loop becomes `schedule(dynamic)` and
+      `nowait`: the runtime hands iterations to whichever threads are
+      running (a parked thread's share is taken by the others) and ends the
+      region without a barrier. A region holding anything but one
+      worksharing loop (or nothing), or a loop with a reduction or an
+      ordered clause, is an error: the runtime could not run it correctly.
 
     Before:
     ```mlir
-    omp.parallel { ... }
+    omp.parallel {
+      omp.wsloop { omp.loop_nest ... }
+      omp.terminator
+    }
     ```
     After:
     ```mlir
     func.func private @ember_num_threads() -> i32
     ...
     %n = func.call @ember_num_threads() : () -> i32
-    omp.parallel num_threads(%n : i32) { ... }
+    omp.parallel num_threads(%n : i32) {
+      omp.wsloop nowait schedule(dynamic) { omp.loop_nest ... }
+      omp.terminator
+    }
     ```
   }];
   let dependentDialects = ["::mlir::func::FuncDialect"];

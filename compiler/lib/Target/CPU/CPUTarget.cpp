@@ -227,6 +227,28 @@ Error mlir::ember::addPackedEntryPoint(Module &module, StringRef funcName,
   return Error::success();
 }
 
+Error mlir::ember::bindParallelRuntime(Module &module) {
+  // What the code ember-cpu-thread-count leaves (one dynamically scheduled
+  // loop per region, no barrier) calls; Parallel.h provides these.
+  static constexpr StringLiteral kProvided[] = {
+      "__kmpc_global_thread_num", "__kmpc_push_num_threads", "__kmpc_fork_call",
+      "__kmpc_dispatch_init_8u", "__kmpc_dispatch_next_8u"};
+  for (Function &fn : module) {
+    std::string name = fn.getName().str();
+    if (!fn.isDeclaration() || (!StringRef(name).starts_with("__kmpc_") &&
+                                !StringRef(name).starts_with("omp_")))
+      continue;
+    if (!llvm::is_contained(kProvided, name))
+      return createStringError(
+          inconvertibleErrorCode(),
+          "the compiled code calls the OpenMP runtime's '" + name +
+              "', which Ember's parallel runtime does not provide (it runs "
+              "one dynamically scheduled loop per region)");
+    fn.setName("ember_" + name.substr(2));
+  }
+  return Error::success();
+}
+
 Error mlir::ember::addEmulatedKernelEntryPoint(Module &module,
                                                StringRef funcName,
                                                StringRef entryName,
@@ -396,13 +418,10 @@ Expected<std::string> mlir::ember::linkSharedObject(StringRef object) {
     return createStringError(linker.getError(),
                              "cannot find the linker '" + linkerName +
                                  "' (install binutils, or set EMBER_LINKER)");
-  // Code with parallel loops calls libomp; --as-needed leaves it out of
-  // graphs that have none.
-  StringRef omp = EMBER_OPENMP_LIBRARY;
-  std::string rpath = sys::path::parent_path(omp).str();
-  SmallVector<StringRef> argv = {*linker, "-shared", "--no-undefined-version",
-                                 "-o", out.path, in.path, "--as-needed", omp,
-                                 "-rpath", rpath};
+  // Nothing else is linked: what the code calls (the caching allocator,
+  // the parallel runtime, libm) the process that loads it has.
+  SmallVector<StringRef> argv = {
+      *linker, "-shared", "--no-undefined-version", "-o", out.path, in.path};
   std::string errMsg;
   SmallString<128> errPath;
   if (std::error_code ec = sys::fs::createTemporaryFile("ember", "err", errPath))

@@ -43,8 +43,9 @@ void hostReleaseCached();
 /// hook jumps back here (longjmp: compiled code holds nothing a destructor
 /// would release), the temporaries the call had allocated on this thread
 /// are freed, and the bytes asked are returned; 0 when the call completed.
-/// A refusal inside a parallel loop (an OpenMP region, from which no jump
-/// may leave) stops the process with a message naming the bytes instead.
+/// A refusal inside a parallel loop (a region on the runtime's threads,
+/// from which no jump may leave) stops the process with a message naming the
+/// bytes instead.
 size_t callCatchingOutOfMemory(void (*entry)(void **), void **args);
 
 } // namespace ember::rt

@@ -1,9 +1,10 @@
 //===- Threads.h - How many threads compiled kernels use --------*- C++ -*-===//
 //
 // Part of Ember. Large kernels (matmuls of at least 4 MFLOP, big
-// transposes) run their tile loops on OpenMP threads; each parallel region
-// asks the runtime how many threads to use when it starts (see the pass
-// ember-cpu-thread-count), so the count can change without recompiling.
+// transposes) run their tile loops on the runtime's threads (Parallel.h);
+// each parallel region asks the runtime how many threads to use when it
+// starts (see the pass ember-cpu-thread-count), so the count can change
+// without recompiling.
 //
 // The count is, in order: the last setNumThreads(n) with n >= 1; the
 // EMBER_NUM_THREADS environment variable (read once); otherwise the CPUs
@@ -12,12 +13,9 @@
 // wait for one the scheduler has parked is slower than a serial one, so on
 // a shared machine Ember uses the cores that are free.
 //
-// Threads spin for at most 1 ms after a parallel region before they sleep:
-// unless the user set KMP_BLOCKTIME or OMP_WAIT_POLICY, the runtime sets
-// KMP_BLOCKTIME=1 before the first compiled graph is loaded. (OpenMP's
-// default, 200 ms, keeps a core spinning through the data loading between
-// steps; 0 makes every region pay a wake-up, which on this 2-core machine
-// made two threads slower than one.)
+// Idle threads spin for about 1 ms after a region before they sleep (a
+// training step's regions follow each other within microseconds; spinning
+// longer would keep a core busy through the data loading between steps).
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,9 +30,6 @@ namespace ember::rt {
 int numThreads();
 /// Sets the thread count; n <= 0 goes back to the default.
 void setNumThreads(int n);
-/// Sets the OpenMP waiting policy (see above) if the user has not; called
-/// before compiled code is loaded. Idempotent.
-void configureThreadEnvironment();
 
 } // namespace ember::rt
 

@@ -60,6 +60,13 @@ std::string describeHostTarget();
 llvm::Error addPackedEntryPoint(llvm::Module &module, llvm::StringRef funcName,
                                 llvm::StringRef entryName);
 
+/// Points the OpenMP runtime calls LLVM's OpenMP translation emitted for
+/// the module's parallel regions (`__kmpc_fork_call`, ...) at Ember's
+/// runtime (`ember_kmpc_fork_call`, ...; see ember/runtime/Parallel.h),
+/// which runs them on its own threads. An error names any such call Ember's
+/// runtime does not provide.
+llvm::Error bindParallelRuntime(llvm::Module &module);
+
 /// Adds `void <entryName>(void **params, const uint32_t ids[12], void
 /// *shared)` to `module`, the emulated device's entry point of one kernel
 /// thread (see ember/runtime/GpuPlan.h): `funcName` is a kernel compiled for
