@@ -16,8 +16,8 @@
 #
 # Environment: MIN_TIME (seconds per benchmark, default 0.3); EMBER_CPU
 # (an LLVM CPU name: Ember's code for that CPU, e.g. haswell for AVX2 on an
-# AVX-512 machine; pair it with OPENBLAS_CORETYPE=Haswell). OpenBLAS runs
-# with OMP_WAIT_POLICY=PASSIVE (see docs/performance.md).
+# AVX-512 machine; pair it with OPENBLAS_CORETYPE=Haswell). Each library
+# runs with its own default thread settings (see docs/performance.md).
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail

@@ -79,6 +79,8 @@ thread_local Team *tlsTeam = nullptr;
 thread_local int tlsSlot = 0;
 thread_local int tlsPendingThreads = 0;
 thread_local bool tlsInRegion = false;
+/// Whether this thread has initialised its region's loop.
+thread_local bool tlsLoopStarted = false;
 
 void initLoop(Team &team, uint64_t lower, uint64_t upper, int64_t step) {
   if (step < 1)
@@ -103,6 +105,11 @@ void dispatchInit(uint64_t lower, uint64_t upper, int64_t step) {
   Team *team = tlsTeam;
   if (!team)
     fatal("dispatch_init called outside a parallel region");
+  // One loop per region (ember-cpu-thread-count): a second would read the
+  // first one's shares.
+  if (tlsLoopStarted)
+    fatal("a parallel region with more than one loop");
+  tlsLoopStarted = true;
   uint32_t gen = team->generation;
   if (team->initDone.load(std::memory_order_acquire) == gen)
     return;
@@ -113,8 +120,13 @@ void dispatchInit(uint64_t lower, uint64_t upper, int64_t step) {
     team->initDone.store(gen, std::memory_order_release);
     return;
   }
-  while (team->initDone.load(std::memory_order_acquire) != gen)
-    cpuRelax();
+  for (int spins = 0; team->initDone.load(std::memory_order_acquire) != gen;
+       ++spins) {
+    if (spins < 4096)
+      cpuRelax();
+    else
+      sched_yield(); // the thread setting the loop up was parked
+  }
 }
 
 /// The next units for this thread, [*first, *first + *count): from its own
@@ -202,9 +214,11 @@ void runBody(const Body &body, Team &team, int slot) {
   Team *outerTeam = tlsTeam;
   int outerSlot = tlsSlot;
   bool outerIn = tlsInRegion;
+  bool outerLoop = tlsLoopStarted;
   tlsTeam = &team;
   tlsSlot = slot;
   tlsInRegion = true;
+  tlsLoopStarted = false;
   int32_t gtid = slot, btid = slot;
   void *const *a = body.args;
   switch (body.argc) {
@@ -227,6 +241,7 @@ void runBody(const Body &body, Team &team, int slot) {
   tlsTeam = outerTeam;
   tlsSlot = outerSlot;
   tlsInRegion = outerIn;
+  tlsLoopStarted = outerLoop;
 }
 
 /// The worker threads. One region runs on them at a time; its caller is
@@ -298,9 +313,12 @@ private:
   void work(int slot, uint32_t seen) {
     for (;;) {
       waitForRegion(seen);
+      // The generation first: stop() sets stopping_ before it bumps the
+      // generation, so a worker that reads the bumped one sees it, and one
+      // that reads an older one comes back here at once.
+      seen = generation_.load(std::memory_order_acquire);
       if (stopping_.load(std::memory_order_acquire))
         return;
-      seen = generation_.load(std::memory_order_acquire);
       active_.fetch_add(1, std::memory_order_seq_cst);
       if (open_.load(std::memory_order_seq_cst) == seen && slot < team_.threads)
         runBody(body_, team_, slot);

@@ -177,3 +177,32 @@ TEST(ParallelTest, RegionWithNoArguments) {
 }
 
 } // namespace
+
+namespace {
+
+void twoLoops(int32_t *gtid, int32_t *, void *) {
+  for (int loop = 0; loop < 2; ++loop) {
+    ember_kmpc_dispatch_init_8u(nullptr, *gtid, 35, 1, 10, 1, 1);
+    int32_t last = 0;
+    uint64_t lower = 0, upper = 0;
+    int64_t step = 0;
+    while (ember_kmpc_dispatch_next_8u(nullptr, *gtid, &last, &lower, &upper,
+                                       &step)) {
+    }
+  }
+}
+
+TEST(ParallelTest, ASecondLoopInARegionIsAnError) {
+  // ember-cpu-thread-count never makes one; the runtime stops rather than
+  // run the second loop on the first one's shares. (One thread: the
+  // death test forks.)
+  EXPECT_DEATH(
+      {
+        ember_kmpc_push_num_threads(nullptr, 0, 1);
+        ember_kmpc_fork_call(nullptr, 1, reinterpret_cast<void *>(&twoLoops),
+                             nullptr);
+      },
+      "a parallel region with more than one loop");
+}
+
+} // namespace
