@@ -42,6 +42,17 @@ inline void cpuRelax() {
 #endif
 }
 
+/// Waits for `done()`, which another thread makes true within microseconds
+/// unless the scheduler has parked it: spinning, then yielding the core.
+template <typename Done> void spinUntil(Done done) {
+  for (int spins = 0; !done(); ++spins) {
+    if (spins < 4096)
+      cpuRelax();
+    else
+      sched_yield();
+  }
+}
+
 /// What is left of one thread's share of a loop, in units: [begin, end)
 /// packed as begin << 32 | end. Its owner takes from the front; others
 /// take from the back. Both change it by compare-and-swap.
@@ -75,10 +86,10 @@ struct Team {
   uint32_t grain = 1;
 };
 
+/// The region this thread is running the body of (null outside one).
 thread_local Team *tlsTeam = nullptr;
 thread_local int tlsSlot = 0;
 thread_local int tlsPendingThreads = 0;
-thread_local bool tlsInRegion = false;
 /// Whether this thread has initialised its region's loop.
 thread_local bool tlsLoopStarted = false;
 
@@ -120,13 +131,8 @@ void dispatchInit(uint64_t lower, uint64_t upper, int64_t step) {
     team->initDone.store(gen, std::memory_order_release);
     return;
   }
-  for (int spins = 0; team->initDone.load(std::memory_order_acquire) != gen;
-       ++spins) {
-    if (spins < 4096)
-      cpuRelax();
-    else
-      sched_yield(); // the thread setting the loop up was parked
-  }
+  spinUntil(
+      [&] { return team->initDone.load(std::memory_order_acquire) == gen; });
 }
 
 /// The next units for this thread, [*first, *first + *count): from its own
@@ -213,11 +219,9 @@ struct Body {
 void runBody(const Body &body, Team &team, int slot) {
   Team *outerTeam = tlsTeam;
   int outerSlot = tlsSlot;
-  bool outerIn = tlsInRegion;
   bool outerLoop = tlsLoopStarted;
   tlsTeam = &team;
   tlsSlot = slot;
-  tlsInRegion = true;
   tlsLoopStarted = false;
   int32_t gtid = slot, btid = slot;
   void *const *a = body.args;
@@ -240,7 +244,6 @@ void runBody(const Body &body, Team &team, int slot) {
   }
   tlsTeam = outerTeam;
   tlsSlot = outerSlot;
-  tlsInRegion = outerIn;
   tlsLoopStarted = outerLoop;
 }
 
@@ -277,12 +280,7 @@ public:
     // Every unit is taken. Close the region, so that a worker not yet in
     // it stays out, and wait for those inside to finish their units.
     open_.store(0, std::memory_order_seq_cst);
-    for (int spins = 0; active_.load(std::memory_order_seq_cst) != 0; ++spins) {
-      if (spins < 4096)
-        cpuRelax();
-      else
-        sched_yield();
-    }
+    spinUntil([&] { return active_.load(std::memory_order_seq_cst) == 0; });
     return true;
   }
 
@@ -400,7 +398,7 @@ void runAlone(const Body &body) {
 
 } // namespace
 
-bool inParallelRegion() { return tlsInRegion; }
+bool inParallelRegion() { return tlsTeam != nullptr; }
 
 } // namespace ember::rt
 
@@ -425,7 +423,7 @@ void ember_kmpc_fork_call(void *, int32_t argc, void *microtask, ...) {
   va_end(list);
   int threads = tlsPendingThreads > 0 ? tlsPendingThreads : numThreads();
   tlsPendingThreads = 0;
-  if (threads > 1 && !tlsInRegion && pool().run(body, threads))
+  if (threads > 1 && !inParallelRegion() && pool().run(body, threads))
     return;
   runAlone(body);
 }
