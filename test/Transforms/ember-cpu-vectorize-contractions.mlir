@@ -5,6 +5,7 @@
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{l1-bytes=65536 l1-ways=1024}))' | FileCheck %s --check-prefix=ASSOC
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{vector-bits=256 fma-latency=5}))' | FileCheck %s --check-prefix=HSW
 // RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{l2-bytes=4194304}))' | FileCheck %s --check-prefix=L2
+// RUN: ember-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(ember-cpu-vectorize-contractions{vector-bits=256 l2-bytes=4194304}))' | FileCheck %s --check-prefix=AVX2-L2
 
 // The Quickstart's first layer: 8x32 register tiles, K one at a time. The
 // row of B is read as a vector<32xf32> and broadcast to the contraction's
@@ -842,9 +843,14 @@ func.func @no_dot_product(%x: tensor<64x512xf32>, %w16: tensor<16x512xf32>, %c16
 // part (16x16 tiles), each with its own zero accumulator and its share of
 // the update fused; the parts are inserted into the result, whose fill is
 // gone. Must not fire for 768 columns (a whole number of tiles).
+// Four row blocks read each panel. AVX-512 code's panels (two cache lines
+// a row) are packed in the product's loop, as each block reads them (must
+// not fire: packPanelsOnce).
 // PAR-LABEL: func.func @split_columns
 // PAR-NOT:     linalg.fill
+// PAR-NOT:     tensor.expand_shape
 // PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 768) step (256, 32) {{.*}} -> (tensor<1024x768xf32>)
+// PAR:           tensor.empty() : tensor<512x32xf32>
 // PAR:           vector.contract {{.*}} into vector<14x32xf32>
 // PAR:           arith.subf %{{.*}} : vector<14x32xf32>
 // PAR:         tensor.insert_slice %{{.*}}[0, 0] [1024, 768] [1, 1] : tensor<1024x768xf32> into tensor<1024x784xf32>
@@ -860,6 +866,22 @@ func.func @no_dot_product(%x: tensor<64x512xf32>, %w16: tensor<16x512xf32>, %c16
 // L2-LABEL: func.func @no_split_768
 // L2:         scf.forall (%{{.*}}) = (0) to (768) step (32) {{.*}} -> (tensor<1024x768xf32>)
 // L2-NOT:     scf.forall (%{{.*}}, %{{.*}})
+// AVX2 code's panels (16 floats: one cache line a row; 784 is 49 of them,
+// no split) are packed once, before the product, in a loop of their own
+// over them, and the product's tiles read them there, with no panel
+// temporary of their own. With a 4 MiB L2, one block: each panel is packed
+// in the product's loop, as it is read (must not fire).
+// AVX2-LABEL: func.func @split_columns
+// AVX2:         tensor.expand_shape {{.*}} : tensor<512x784xf32> into tensor<512x49x16xf32>
+// AVX2:         %[[PANELS:.*]] = scf.forall (%{{.*}}) in (49) {{.*}} -> (tensor<49x512x16xf32>)
+// AVX2:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 784) step (256, 16) {{.*}} -> (tensor<1024x784xf32>)
+// AVX2-NOT:       tensor.empty() : tensor<512x16xf32>
+// AVX2:           vector.transfer_read %[[PANELS]][{{.*}}]{{.*}} : tensor<49x512x16xf32>, vector<16xf32>
+// AVX2:           vector.contract {{.*}} into vector<6x16xf32>
+// AVX2-L2-LABEL: func.func @split_columns
+// AVX2-L2-NOT:     tensor.expand_shape
+// AVX2-L2:         scf.forall (%{{.*}}) = (0) to (784) step (16) {{.*}} -> (tensor<1024x784xf32>)
+// AVX2-L2:           tensor.empty() : tensor<512x16xf32>
 // PAR-LABEL: func.func @no_split_768
 // PAR-NOT:     tensor.insert_slice {{.*}} into tensor<1024x768xf32>
 // PAR:         vector.contract {{.*}} into vector<14x32xf32>

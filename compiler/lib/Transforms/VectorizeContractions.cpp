@@ -715,6 +715,60 @@ Value prepackConstant(IRRewriter &rewriter, linalg::MatmulOp matmul, int64_t nr,
   return packed;
 }
 
+/// For a product packed through `copy` (insertPackingCopy) whose column
+/// panels of width `nr` are each read by several blocks of rows (rowBlock):
+/// B's panels, [N / nr, K, nr] (X[p, k, j] = B[k, p * nr + j]), packed once
+/// before the product, which tileAndFusePacked then reads as it reads a
+/// prepacked constant's, instead of every row block packing every panel
+/// again. The copy reads a panel's K rows from as many lines of B, from the
+/// L2 or beyond; repeated for each block, it cost the most where A is tall
+/// (1024^3 with AVX2 code on Zen 4, one thread, B packed for each of 8 row
+/// blocks: 94 -> 100-105 GFLOP/s; 512x1024x512, 4 blocks: 101 -> 106).
+/// The panels are copied a row (nr floats) at a time, in an scf.forall
+/// over the panels when `parallel`. Null (nothing changed) when nr does not
+/// divide N.
+/// Only for panels one cache line wide (the caller): a block's copy costs
+/// a strided fetch per row of B, and 32-float panels (AVX-512 code) have
+/// two lines a row, so half the fetches per float. There, packing once
+/// gained 1-6% on one thread but lost on two (512x1024x512: 190 or 222
+/// GFLOP/s from one process to the next, against 215 packing each block's
+/// panels): each thread reads every panel, half of them written by the
+/// other core just before.
+Value packPanelsOnce(IRRewriter &rewriter, linalg::CopyOp copy, int64_t nr,
+                     bool parallel) {
+  Value b = copy.getInputs()[0];
+  auto type = dyn_cast<RankedTensorType>(b.getType());
+  if (!type || !type.hasStaticShape() || type.getRank() != 2 || nr <= 0 ||
+      type.getDimSize(1) % nr != 0)
+    return nullptr;
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = copy.getLoc();
+  rewriter.setInsertionPoint(copy);
+  Value rows = tensor::ExpandShapeOp::create(
+      rewriter, loc,
+      RankedTensorType::get({k, n / nr, nr}, type.getElementType()), b,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  Value empty = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<int64_t>{n / nr, k, nr}, type.getElementType());
+  auto pack = linalg::TransposeOp::create(rewriter, loc, rows, empty,
+                                          ArrayRef<int64_t>{1, 0, 2});
+  scf::SCFTilingOptions byPanel;
+  byPanel.setTileSizes(getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{1, 0, 0}));
+  if (parallel)
+    byPanel.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(pack.getOperation()), byPanel);
+  if (failed(tiled))
+    return pack->getResult(0);
+  rewriter.replaceOp(pack, tiled->replacements);
+  scf::SCFTilingOptions byRow;
+  byRow.setTileSizes(getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{1, 1, 0}));
+  for (Operation *panel : tiled->tiledOps)
+    vectorizeAll(rewriter, tileInPlace(rewriter, panel, byRow));
+  return tiled->replacements.front();
+}
+
 /// Replaces `copy`, a packing copy of a column panel of a prepacked B
 /// (extract_slice B[0, j][K, nr], j a multiple of nr), by that panel of
 /// `panels` (prepackConstant's). False when `copy` is not such a copy.
@@ -2480,6 +2534,12 @@ struct EmberCPUVectorizeContractionsPass
         else if (isa_and_nonnull<linalg::TransposeOp>(packed))
           packedTransposes.insert(packed);
       }
+      // Panels of one cache line's width that several row blocks read are
+      // packed once, first (see packPanelsOnce).
+      if (!panels && block && m / block >= 2 && tile->second * 4 <= 64)
+        if (auto copy = dyn_cast_or_null<linalg::CopyOp>(packed))
+          panels =
+              packPanelsOnce(rewriter, copy, tile->second, parallel && !nested);
       plans.push_back(
           {op, tile->first, tile->second, parallelOp, packed, block, panels});
     }

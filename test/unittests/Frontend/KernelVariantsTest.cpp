@@ -244,8 +244,15 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
 // A packed product whose A is larger than half the L2 (4.2 MB, above that
 // of any x86 core today) runs its panels over blocks of rows, each a
 // divisor of M (1022 = 2 x 7 x 73: 146 rows with a 2 MiB L2, 73 with 1
-// MiB) with a short last row tile; K is prime.
-TEST_P(KernelVariantsTest, RowBlocks) { checkMatmul(1022, 1031, 64); }
+// MiB) with a short last row tile; K is prime. AVX2 code's panels (one
+// cache line wide), read by every block, are packed once before the
+// product (packPanelsOnce). The
+// Quickstart's dX at batch 1024 (A 2 MB) is split on N first (784 columns:
+// whole panels and a rest), each part's panels packed once.
+TEST_P(KernelVariantsTest, RowBlocks) {
+  checkMatmul(1022, 1031, 64);
+  checkMatmul(1024, 512, 784);
+}
 
 // A's rows 4 KiB apart (K = 1024) fall in one set of the L1: the tile is at
 // most as tall as the L1's ways (rowsInL1: 6 x 64 tiles with AVX-512 code
