@@ -908,6 +908,40 @@ func.func @no_split_768(%a: tensor<1024x512xf32>, %b: tensor<512x768xf32>, %c: t
 
 // -----
 
+// A training forward's weight transposed in the graph, 1024 rows (A 3.1 MB:
+// blocks of 128 rows with the default 1 MiB L2). AVX2 code's one-line
+// panels are transposed once, before the product: a loop over the 32
+// panels, each the 8x8 register-block transpose of 16 rows of the weight
+// into its part of the panels, which the blocks' tiles read; no panel
+// temporary, and no transpose, in the product's loop. AVX-512 code
+// (two-line panels) transposes each block's panels in the product's loop
+// (must not fire).
+// AVX2-LABEL: func.func @linear_row_blocks
+// AVX2:         tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] {{.*}} : tensor<512x784xf32> into tensor<32x16x784xf32>
+// AVX2:         %[[PANELS:.*]] = scf.forall (%{{.*}}) in (32) {{.*}} -> (tensor<32x784x16xf32>)
+// AVX2:           vector.transpose {{.*}} : vector<8x8xf32> to vector<8x8xf32>
+// AVX2:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 512) step (128, 16)
+// AVX2-NOT:       vector.transpose
+// AVX2-NOT:       tensor.empty() : tensor<784x16xf32>
+// AVX2:           vector.transfer_read %[[PANELS]][{{.*}}]{{.*}} : tensor<32x784x16xf32>, vector<16xf32>
+// AVX2:           vector.contract {{.*}} into vector<6x16xf32>
+// PAR-LABEL: func.func @linear_row_blocks
+// L2-LABEL: func.func @linear_row_blocks
+// PAR-NOT:     tensor.expand_shape
+// PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 512) step (128, 32)
+// PAR:           vector.transpose
+// PAR:           vector.contract
+func.func @linear_row_blocks(%x: tensor<1024x784xf32>, %w: tensor<512x784xf32>, %b: tensor<512xf32>) -> tensor<1024x512xf32> {
+  %e = tensor.empty() : tensor<784x512xf32>
+  %wt = linalg.transpose ins(%w : tensor<512x784xf32>) outs(%e : tensor<784x512xf32>) permutation = [1, 0]
+  %c0 = tensor.empty() : tensor<1024x512xf32>
+  %c = linalg.broadcast ins(%b : tensor<512xf32>) outs(%c0 : tensor<1024x512xf32>) dimensions = [0]
+  %r = linalg.matmul ins(%x, %wt : tensor<1024x784xf32>, tensor<784x512xf32>) outs(%c : tensor<1024x512xf32>) -> tensor<1024x512xf32>
+  return %r : tensor<1024x512xf32>
+}
+
+// -----
+
 // Splitting on K: A (64 x 4096, 1 MiB) is over half the default model's
 // 1 MiB L2 and 64 rows are too few for row blocks (4 tiles of 14), so the
 // product runs as 8 products over parts of 512 of K (A's part 128 KiB, an

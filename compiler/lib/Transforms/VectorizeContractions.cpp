@@ -715,6 +715,36 @@ Value prepackConstant(IRRewriter &rewriter, linalg::MatmulOp matmul, int64_t nr,
   return packed;
 }
 
+/// B's panels [N / nr, K, nr] as `source` (a static 2-D tensor) expanded to
+/// `rows` by `groups`, then transposed by `permutation`, tiled a panel at a
+/// time (an scf.forall over the panels when `parallel`). Returns the panels
+/// and the tiles' transposes (none when it could not be tiled: the one
+/// transpose of all of it).
+std::pair<Value, SmallVector<Operation *>>
+panelLoop(IRRewriter &rewriter, Location loc, Value source,
+          ArrayRef<int64_t> rows, ArrayRef<ReassociationIndices> groups,
+          ArrayRef<int64_t> permutation, bool parallel) {
+  Type element = cast<RankedTensorType>(source.getType()).getElementType();
+  Value expanded = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get(rows, element), source, groups);
+  SmallVector<int64_t> shape =
+      llvm::map_to_vector(permutation, [&](int64_t d) { return rows[d]; });
+  Value empty = tensor::EmptyOp::create(rewriter, loc, shape, element);
+  auto pack =
+      linalg::TransposeOp::create(rewriter, loc, expanded, empty, permutation);
+  scf::SCFTilingOptions byPanel;
+  byPanel.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(),
+                                              ArrayRef<int64_t>{1, 0, 0}));
+  if (parallel)
+    byPanel.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(pack.getOperation()), byPanel);
+  if (failed(tiled))
+    return {pack->getResult(0), {}};
+  rewriter.replaceOp(pack, tiled->replacements);
+  return {tiled->replacements.front(), tiled->tiledOps};
+}
+
 /// For a product packed through `copy` (insertPackingCopy) whose column
 /// panels of width `nr` are each read by several blocks of rows (rowBlock):
 /// B's panels, [N / nr, K, nr] (X[p, k, j] = B[k, p * nr + j]), packed once
@@ -742,31 +772,54 @@ Value packPanelsOnce(IRRewriter &rewriter, linalg::CopyOp copy, int64_t nr,
       type.getDimSize(1) % nr != 0)
     return nullptr;
   int64_t k = type.getDimSize(0), n = type.getDimSize(1);
-  MLIRContext *ctx = rewriter.getContext();
   Location loc = copy.getLoc();
   rewriter.setInsertionPoint(copy);
-  Value rows = tensor::ExpandShapeOp::create(
-      rewriter, loc,
-      RankedTensorType::get({k, n / nr, nr}, type.getElementType()), b,
-      SmallVector<ReassociationIndices>{{0}, {1, 2}});
-  Value empty = tensor::EmptyOp::create(
-      rewriter, loc, ArrayRef<int64_t>{n / nr, k, nr}, type.getElementType());
-  auto pack = linalg::TransposeOp::create(rewriter, loc, rows, empty,
-                                          ArrayRef<int64_t>{1, 0, 2});
-  scf::SCFTilingOptions byPanel;
-  byPanel.setTileSizes(getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{1, 0, 0}));
-  if (parallel)
-    byPanel.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(pack.getOperation()), byPanel);
-  if (failed(tiled))
-    return pack->getResult(0);
-  rewriter.replaceOp(pack, tiled->replacements);
+  auto [panels, tiles] = panelLoop(rewriter, loc, b, {k, n / nr, nr},
+                                   {{0}, {1, 2}}, {1, 0, 2}, parallel);
   scf::SCFTilingOptions byRow;
-  byRow.setTileSizes(getAsIndexOpFoldResult(ctx, ArrayRef<int64_t>{1, 1, 0}));
-  for (Operation *panel : tiled->tiledOps)
+  byRow.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(),
+                                            ArrayRef<int64_t>{1, 1, 0}));
+  for (Operation *panel : tiles)
     vectorizeAll(rewriter, tileInPlace(rewriter, panel, byRow));
-  return tiled->replacements.front();
+  return panels;
+}
+
+/// packPanelsOnce for a product whose B is a weight W [N, K] transposed in
+/// the graph (`transpose`, which packableTranspose took): the panels
+/// X[p, k, j] = W[p * nr + j, k], each the transpose of nr rows of W in
+/// register blocks (vectorizeTranspose), in an scf.forall over the panels
+/// when `parallel`. Null (nothing changed) when nr does not divide N.
+Value packTransposedPanelsOnce(IRRewriter &rewriter,
+                               linalg::TransposeOp transpose, int64_t nr,
+                               bool parallel, int64_t vectorBits) {
+  Value w = transpose.getInput();
+  auto type = dyn_cast<RankedTensorType>(w.getType());
+  if (!type || !type.hasStaticShape() || type.getRank() != 2 || nr <= 0 ||
+      type.getDimSize(0) % nr != 0)
+    return nullptr;
+  int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+  Location loc = transpose.getLoc();
+  rewriter.setInsertionPoint(transpose);
+  SmallVector<ReassociationIndices> unit = {{0, 1}, {2}};
+  auto [panels, tiles] =
+      panelLoop(rewriter, loc, w, {n / nr, nr, k}, unit, {0, 2, 1}, parallel);
+  // Each panel's [1, nr, K] -> [1, K, nr] as the 2-D transpose it is, into
+  // its part of the panels.
+  for (Operation *op : tiles) {
+    auto panel = cast<linalg::TransposeOp>(op);
+    rewriter.setInsertionPoint(panel);
+    Value in =
+        tensor::CollapseShapeOp::create(rewriter, loc, panel.getInput(), unit);
+    Value out =
+        tensor::CollapseShapeOp::create(rewriter, loc, panel.getInit(), unit);
+    auto flat = linalg::TransposeOp::create(rewriter, loc, in, out,
+                                            ArrayRef<int64_t>{1, 0});
+    Value result = tensor::ExpandShapeOp::create(
+        rewriter, loc, panel->getResult(0).getType(), flat->getResult(0), unit);
+    rewriter.replaceOp(panel, result);
+    vectorizeTranspose(rewriter, flat, /*parallel=*/false, vectorBits);
+  }
+  return panels;
 }
 
 /// Replaces `copy`, a packing copy of a column panel of a prepacked B
@@ -2536,10 +2589,21 @@ struct EmberCPUVectorizeContractionsPass
       }
       // Panels of one cache line's width that several row blocks read are
       // packed once, first (see packPanelsOnce).
-      if (!panels && block && m / block >= 2 && tile->second * 4 <= 64)
-        if (auto copy = dyn_cast_or_null<linalg::CopyOp>(packed))
+      if (!panels && block && m / block >= 2 && tile->second * 4 <= 64) {
+        if (auto copy = dyn_cast_or_null<linalg::CopyOp>(packed)) {
           panels =
               packPanelsOnce(rewriter, copy, tile->second, parallel && !nested);
+        } else if (auto transpose =
+                       dyn_cast_or_null<linalg::TransposeOp>(packed)) {
+          // The product then reads W^T through a packing copy, which the
+          // panels replace; the transpose (left out of the standalone
+          // ones) goes with it.
+          panels = packTransposedPanelsOnce(rewriter, transpose, tile->second,
+                                            parallel && !nested, vectorBits);
+          if (panels)
+            packed = insertPackingCopy(rewriter, op);
+        }
+      }
       plans.push_back(
           {op, tile->first, tile->second, parallelOp, packed, block, panels});
     }

@@ -246,7 +246,8 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
 // divisor of M (1022 = 2 x 7 x 73: 146 rows with a 2 MiB L2, 73 with 1
 // MiB) with a short last row tile; K is prime. AVX2 code's panels (one
 // cache line wide), read by every block, are packed once before the
-// product (packPanelsOnce). The
+// product (packPanelsOnce; and the linear's transposed weight,
+// packTransposedPanelsOnce, where a register block divides K). The
 // Quickstart's dX at batch 1024 (A 2 MB) is split on N first (784 columns:
 // whole panels and a rest), each part's panels packed once.
 TEST_P(KernelVariantsTest, RowBlocks) {

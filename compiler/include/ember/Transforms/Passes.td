@@ -258,8 +258,9 @@ def EmberCPUVectorizeContractionsPass : Pass<"ember-cpu-vectorize-contractions",
     docs/ember-opt.md). A K x N B that the tiles would read from the L1
     badly is packed into contiguous column panels. When A is over half the
     L2, a packed product's panels run over blocks of rows whose part of A
-    fits in it; panels one cache line wide that a copy packs are then
-    packed once, before the product, for every block to read. A product
+    fits in it; panels one cache line wide (copied from B, or transposed
+    from a weight) are then packed once, before the product, for every
+    block to read. A product
     with few
     columns that do not fill whole registers (10 of 16 lanes, or 8 + 2),
     or with one or two rows and a weight transposed in the graph (batch-1
