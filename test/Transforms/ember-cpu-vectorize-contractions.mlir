@@ -843,9 +843,10 @@ func.func @no_dot_product(%x: tensor<64x512xf32>, %w16: tensor<16x512xf32>, %c16
 // part (16x16 tiles), each with its own zero accumulator and its share of
 // the update fused; the parts are inserted into the result, whose fill is
 // gone. Must not fire for 768 columns (a whole number of tiles).
-// Four row blocks read each panel. AVX-512 code's panels (two cache lines
-// a row) are packed in the product's loop, as each block reads them (must
-// not fire: packPanelsOnce).
+// Four row blocks read each panel. AVX-512 code's 32-column panels (two
+// cache lines a row) are packed in the product's loop, as each block reads
+// them (must not fire: packPanelsOnce); the 16-column rest (one line a
+// row) is packed once, before its product.
 // PAR-LABEL: func.func @split_columns
 // PAR-NOT:     linalg.fill
 // PAR-NOT:     tensor.expand_shape
@@ -854,6 +855,7 @@ func.func @no_dot_product(%x: tensor<64x512xf32>, %w16: tensor<16x512xf32>, %c16
 // PAR:           vector.contract {{.*}} into vector<14x32xf32>
 // PAR:           arith.subf %{{.*}} : vector<14x32xf32>
 // PAR:         tensor.insert_slice %{{.*}}[0, 0] [1024, 768] [1, 1] : tensor<1024x768xf32> into tensor<1024x784xf32>
+// PAR:         tensor.expand_shape {{.*}} : tensor<512x16xf32> into tensor<512x1x16xf32>
 // PAR:           vector.contract {{.*}} into vector<16x16xf32>
 // PAR:           arith.subf %{{.*}} : vector<16x16xf32>
 // PAR:         tensor.insert_slice %{{.*}}[0, 768] [1024, 16] [1, 1] : tensor<1024x16xf32> into tensor<1024x784xf32>
@@ -927,6 +929,7 @@ func.func @no_split_768(%a: tensor<1024x512xf32>, %b: tensor<512x768xf32>, %c: t
 // AVX2:           vector.contract {{.*}} into vector<6x16xf32>
 // PAR-LABEL: func.func @linear_row_blocks
 // L2-LABEL: func.func @linear_row_blocks
+// AVX2-L2-LABEL: func.func @linear_row_blocks
 // PAR-NOT:     tensor.expand_shape
 // PAR:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 512) step (128, 32)
 // PAR:           vector.transpose
@@ -936,6 +939,21 @@ func.func @linear_row_blocks(%x: tensor<1024x784xf32>, %w: tensor<512x784xf32>, 
   %wt = linalg.transpose ins(%w : tensor<512x784xf32>) outs(%e : tensor<784x512xf32>) permutation = [1, 0]
   %c0 = tensor.empty() : tensor<1024x512xf32>
   %c = linalg.broadcast ins(%b : tensor<512xf32>) outs(%c0 : tensor<1024x512xf32>) dimensions = [0]
+  %r = linalg.matmul ins(%x, %wt : tensor<1024x784xf32>, tensor<784x512xf32>) outs(%c : tensor<1024x512xf32>) -> tensor<1024x512xf32>
+  return %r : tensor<1024x512xf32>
+}
+
+// A "transpose" by the identity permutation is not a weight's transpose:
+// its panels are not transposed once (must not fire).
+// AVX2-LABEL: func.func @identity_transpose_row_blocks
+// AVX2-NOT:     tensor.expand_shape
+// AVX2:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 512) step (128, 16)
+// PAR-LABEL: func.func @identity_transpose_row_blocks
+// L2-LABEL: func.func @identity_transpose_row_blocks
+// AVX2-L2-LABEL: func.func @identity_transpose_row_blocks
+func.func @identity_transpose_row_blocks(%x: tensor<1024x784xf32>, %w: tensor<784x512xf32>, %c: tensor<1024x512xf32>) -> tensor<1024x512xf32> {
+  %e = tensor.empty() : tensor<784x512xf32>
+  %wt = linalg.transpose ins(%w : tensor<784x512xf32>) outs(%e : tensor<784x512xf32>) permutation = [0, 1]
   %r = linalg.matmul ins(%x, %wt : tensor<1024x784xf32>, tensor<784x512xf32>) outs(%c : tensor<1024x512xf32>) -> tensor<1024x512xf32>
   return %r : tensor<1024x512xf32>
 }

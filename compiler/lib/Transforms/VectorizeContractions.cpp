@@ -753,23 +753,28 @@ panelLoop(IRRewriter &rewriter, Location loc, Value source,
 /// again. The copy reads a panel's K rows from as many lines of B, from the
 /// L2 or beyond; repeated for each block, it cost the most where A is tall
 /// (1024^3 with AVX2 code on Zen 4, one thread, B packed for each of 8 row
-/// blocks: 94 -> 100-105 GFLOP/s; 512x1024x512, 4 blocks: 101 -> 106).
+/// blocks: 99.5 -> 108.9 GFLOP/s; 512x1024x512, 4 blocks: 103 -> 110).
 /// The panels are copied a row (nr floats) at a time, in an scf.forall
 /// over the panels when `parallel`. Null (nothing changed) when nr does not
-/// divide N.
-/// Only for panels one cache line wide (the caller): a block's copy costs
-/// a strided fetch per row of B, and 32-float panels (AVX-512 code) have
-/// two lines a row, so half the fetches per float. There, packing once
-/// gained 1-6% on one thread but lost on two (512x1024x512: 190 or 222
-/// GFLOP/s from one process to the next, against 215 packing each block's
-/// panels): each thread reads every panel, half of them written by the
-/// other core just before.
+/// divide N, or B is over kMaxPrepackedElements (the panels are a second
+/// B).
+/// Only for f32 panels of at most one cache line a row, outside another
+/// parallel loop (the caller): a block's copy costs a strided fetch per row
+/// of B, and 32-float panels (AVX-512 code) have two lines a row, so half
+/// the fetches per float. There, packing once gained 1-6% on one thread but
+/// lost on two (512x1024x512: 190 or 222 GFLOP/s from one process to the
+/// next, against 215 packing each block's panels): each thread reads every
+/// panel, half of them written by the other core just before. In another
+/// parallel loop's body the panels would be a heap allocation on its
+/// threads (ember-cpu-stack-parallel-temporaries keeps only small ones on
+/// the stack).
 Value packPanelsOnce(IRRewriter &rewriter, linalg::CopyOp copy, int64_t nr,
                      bool parallel) {
   Value b = copy.getInputs()[0];
   auto type = dyn_cast<RankedTensorType>(b.getType());
   if (!type || !type.hasStaticShape() || type.getRank() != 2 || nr <= 0 ||
-      type.getDimSize(1) % nr != 0)
+      type.getDimSize(1) % nr != 0 ||
+      saturatingProduct(type.getShape()) > kMaxPrepackedElements)
     return nullptr;
   int64_t k = type.getDimSize(0), n = type.getDimSize(1);
   Location loc = copy.getLoc();
@@ -788,14 +793,17 @@ Value packPanelsOnce(IRRewriter &rewriter, linalg::CopyOp copy, int64_t nr,
 /// the graph (`transpose`, which packableTranspose took): the panels
 /// X[p, k, j] = W[p * nr + j, k], each the transpose of nr rows of W in
 /// register blocks (vectorizeTranspose), in an scf.forall over the panels
-/// when `parallel`. Null (nothing changed) when nr does not divide N.
+/// when `parallel`. Null (nothing changed) when nr does not divide N, W is
+/// over kMaxPrepackedElements, or the transpose is not [1, 0].
 Value packTransposedPanelsOnce(IRRewriter &rewriter,
                                linalg::TransposeOp transpose, int64_t nr,
                                bool parallel, int64_t vectorBits) {
   Value w = transpose.getInput();
   auto type = dyn_cast<RankedTensorType>(w.getType());
   if (!type || !type.hasStaticShape() || type.getRank() != 2 || nr <= 0 ||
-      type.getDimSize(0) % nr != 0)
+      type.getDimSize(0) % nr != 0 ||
+      saturatingProduct(type.getShape()) > kMaxPrepackedElements ||
+      transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
     return nullptr;
   int64_t n = type.getDimSize(0), k = type.getDimSize(1);
   Location loc = transpose.getLoc();
@@ -2587,19 +2595,18 @@ struct EmberCPUVectorizeContractionsPass
         else if (isa_and_nonnull<linalg::TransposeOp>(packed))
           packedTransposes.insert(packed);
       }
-      // Panels of one cache line's width that several row blocks read are
-      // packed once, first (see packPanelsOnce).
-      if (!panels && block && m / block >= 2 && tile->second * 4 <= 64) {
+      // f32 panels of at most a cache line a row, which the row blocks
+      // (at least two) all read, are packed once, first (packPanelsOnce).
+      if (!panels && block && f32 && !nested && tile->second * 4 <= 64) {
         if (auto copy = dyn_cast_or_null<linalg::CopyOp>(packed)) {
-          panels =
-              packPanelsOnce(rewriter, copy, tile->second, parallel && !nested);
+          panels = packPanelsOnce(rewriter, copy, tile->second, parallel);
         } else if (auto transpose =
                        dyn_cast_or_null<linalg::TransposeOp>(packed)) {
           // The product then reads W^T through a packing copy, which the
           // panels replace; the transpose (left out of the standalone
           // ones) goes with it.
           panels = packTransposedPanelsOnce(rewriter, transpose, tile->second,
-                                            parallel && !nested, vectorBits);
+                                            parallel, vectorBits);
           if (panels)
             packed = insertPackingCopy(rewriter, op);
         }

@@ -247,9 +247,10 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
 // MiB) with a short last row tile; K is prime. AVX2 code's panels (one
 // cache line wide), read by every block, are packed once before the
 // product (packPanelsOnce; and the linear's transposed weight,
-// packTransposedPanelsOnce, where a register block divides K). The
-// Quickstart's dX at batch 1024 (A 2 MB) is split on N first (784 columns:
-// whole panels and a rest), each part's panels packed once.
+// packTransposedPanelsOnce, where a register block divides K): the
+// Quickstart's dX at batch 1024 (A 2 MB), with AVX2 code 49 panels of 16
+// columns; with AVX-512 code split on N first (784 columns: 24 panels of
+// 32, packed per block, and a rest of 16, packed once).
 TEST_P(KernelVariantsTest, RowBlocks) {
   checkMatmul(1022, 1031, 64);
   checkMatmul(1024, 512, 784);
