@@ -911,8 +911,9 @@ func.func @no_split_768(%a: tensor<1024x512xf32>, %b: tensor<512x768xf32>, %c: t
 // -----
 
 // A training forward's weight transposed in the graph, 1024 rows (A 3.1 MB:
-// blocks of 128 rows with the default 1 MiB L2). AVX2 code's one-line
-// panels are transposed once, before the product: a loop over the 32
+// blocks of rows with the default 1 MiB L2). AVX2 code's one-line
+// panels are transposed once, before the product (and the blocks are then
+// 64 rows, not 128: rowBlockForPanels): a loop over the 32
 // panels, each the 8x8 register-block transpose of 16 rows of the weight
 // into its part of the panels, which the blocks' tiles read; no panel
 // temporary, and no transpose, in the product's loop. AVX-512 code
@@ -922,7 +923,7 @@ func.func @no_split_768(%a: tensor<1024x512xf32>, %b: tensor<512x768xf32>, %c: t
 // AVX2:         tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] {{.*}} : tensor<512x784xf32> into tensor<32x16x784xf32>
 // AVX2:         %[[PANELS:.*]] = scf.forall (%{{.*}}) in (32) {{.*}} -> (tensor<32x784x16xf32>)
 // AVX2:           vector.transpose {{.*}} : vector<8x8xf32> to vector<8x8xf32>
-// AVX2:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 512) step (128, 16)
+// AVX2:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1024, 512) step (64, 16)
 // AVX2-NOT:       vector.transpose
 // AVX2-NOT:       tensor.empty() : tensor<784x16xf32>
 // AVX2:           vector.transfer_read %[[PANELS]][{{.*}}]{{.*}} : tensor<32x784x16xf32>, vector<16xf32>
@@ -1719,15 +1720,17 @@ func.func @nested_divisible_rows(%a: tensor<2x48x32xf32>, %b: tensor<32x64xf32>)
 
 // -----
 
-// Tiles whose rates by the model are within 2% tie, and the taller wins:
-// with AVX2 code a 128-row block (1024^3: A over half the L2) in 6 x 16
-// tiles (21 of them and a last one of 2 rows) is 1.6% slower by the model
-// than in 5 x 16 tiles, but reads the 64 KiB packed panel from the L2 a
-// sixth less often (and measured faster).
+// Tiles whose rates by the model are within 2% tie, and the taller wins.
+// With AVX2 code 1024^3 (A over half the L2) runs over blocks of rows; its
+// panels packed once, the block is the one whose tiles run best by the
+// model (rowBlockForPanels): 64 rows (6 x 16 tiles leave a last tile of 4
+// rows, 65 cycles a K step) rather than 128 (a last tile of 2 rows: 131).
+// There 6 x 16 tiles (10 and one of 4 rows) tie with 5 x 16 (12 and one of
+// 4), and read the 64 KiB panel from the L2 a sixth less often.
 // AVX2-LABEL: func.func @tie_taller_tile
-// AVX2:         scf.forall {{.*}} step (128, 16)
+// AVX2:         scf.forall {{.*}} step (64, 16)
 // AVX2:           vector.contract {{.*}} into vector<6x16xf32>
-// AVX2:           vector.contract {{.*}} into vector<2x16xf32>
+// AVX2:           vector.contract {{.*}} into vector<4x16xf32>
 // AVX2-NOT:       vector<5x16xf32>
 func.func @tie_taller_tile(%a: tensor<1024x1024xf32>, %b: tensor<1024x1024xf32>) -> tensor<1024x1024xf32> {
   %z = arith.constant 0.0 : f32

@@ -250,10 +250,13 @@ TEST_P(KernelVariantsTest, ParallelProducts) {
 // packTransposedPanelsOnce, where a register block divides K): the
 // Quickstart's dX at batch 1024 (A 2 MB), with AVX2 code 49 panels of 16
 // columns; with AVX-512 code split on N first (784 columns: 24 panels of
-// 32, packed per block, and a rest of 16, packed once).
+// 32, packed per block, and a rest of 16, packed once). With panels packed
+// once, the block is the divisor whose tiles run best (rowBlockForPanels:
+// 1024 x 784 with AVX2 code, 64 rows rather than 128).
 TEST_P(KernelVariantsTest, RowBlocks) {
   checkMatmul(1022, 1031, 64);
   checkMatmul(1024, 512, 784);
+  checkMatmul(1024, 784, 64);
 }
 
 // A's rows 4 KiB apart (K = 1024) fall in one set of the L1: the tile is at
