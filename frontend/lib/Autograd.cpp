@@ -373,6 +373,25 @@ std::vector<std::weak_ptr<Node>> &gradientLeaves() {
   return leaves;
 }
 
+/// Drops from gradientLeaves() the leaves that are gone, whose gradient is
+/// gone (zero_grad) or computed, and those listed twice (a zero_grad() then
+/// a backward() lists a leaf again); returns the rest. Every backward()
+/// and step() prunes, so the list stays as long as the leaves with lazy
+/// gradients (it grew by the parameters every step, and every step read
+/// all of it, before).
+std::vector<NodePtr> pruneGradientLeaves() {
+  std::vector<NodePtr> live;
+  std::unordered_set<Node *> seen;
+  std::erase_if(gradientLeaves(), [&](const std::weak_ptr<Node> &w) {
+    NodePtr n = w.lock();
+    if (!n || !n->grad || n->grad->isRealized() || !seen.insert(n.get()).second)
+      return true;
+    live.push_back(std::move(n));
+    return false;
+  });
+  return live;
+}
+
 struct GradientsHooks {
   std::mutex mutex;
   uint64_t next = 1;
@@ -482,6 +501,7 @@ void Tensor::backward(const Tensor &gradient, bool /*retain_graph*/,
     return true;
   });
   runGradientsHooks(arrived);
+  pruneGradientLeaves();
   for (auto &[leaf, g] : arrived) {
     if (!leaf->grad)
       gradientLeaves().push_back(leaf);
@@ -558,19 +578,9 @@ std::vector<Tensor> grad(const std::vector<Tensor> &outputs,
 }
 
 namespace fe {
-std::vector<NodePtr> leavesWithLazyGradients() {
-  std::vector<NodePtr> live;
-  std::unordered_set<Node *> seen;
-  std::erase_if(gradientLeaves(), [&](const std::weak_ptr<Node> &w) {
-    NodePtr n = w.lock();
-    if (!n || !n->grad || n->grad->isRealized())
-      return true;
-    if (seen.insert(n.get()).second)
-      live.push_back(n);
-    return false;
-  });
-  return live;
-}
+std::vector<NodePtr> leavesWithLazyGradients() { return pruneGradientLeaves(); }
+
+size_t gradientLeavesListed() { return gradientLeaves().size(); }
 
 std::vector<NodePtr> takePendingBackwardRoots() {
   std::vector<NodePtr> live;

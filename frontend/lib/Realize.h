@@ -157,6 +157,10 @@ std::vector<NodePtr> takePendingBackwardRoots();
 /// recorded and nobody has computed yet.
 std::vector<NodePtr> leavesWithLazyGradients();
 
+/// How many entries the list behind leavesWithLazyGradients() holds now
+/// (for tests: it must not grow with the steps).
+size_t gradientLeavesListed();
+
 } // namespace ember::fe
 
 #endif // EMBER_FRONTEND_LIB_REALIZE_H

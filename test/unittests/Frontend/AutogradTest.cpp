@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Realize.h"
 #include "Reference.h"
 #include "TestSeed.h"
 #include "ember/ember.h"
@@ -323,6 +324,39 @@ TEST(AutogradApiTest, GradientsAccumulateUntilZeroed) {
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{4, 6, 8}));
   x.zero_grad_();
   EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(AutogradApiTest, LeavesListedOnceWhateverTheSteps) {
+  // Every backward() lists the leaves it gave a gradient to, for the
+  // optimizers' steps; the list is pruned as the gradients go, so its
+  // length follows the leaves, not the steps (it grew by the parameters
+  // each step, and each step read all of it).
+  Tensor w = tensor({0.5, -1.0, 2.0}, DType::Float64);
+  Tensor b = tensor({0.25}, DType::Float64);
+  w.requires_grad_();
+  b.requires_grad_();
+  optim::SGD optimizer({w, b}, {.lr = 0.1});
+  Tensor x = tensor({1.0, 2.0, 3.0}, DType::Float64);
+  size_t listed = 0;
+  for (int step = 0; step < 20; ++step) {
+    ((w * x).sum() + b.sum()).square().backward();
+    optimizer.step();
+    optimizer.zero_grad();
+    if (step == 1)
+      listed = fe::gradientLeavesListed();
+  }
+  EXPECT_LE(listed, 2u);
+  EXPECT_EQ(fe::gradientLeavesListed(), listed);
+  // backward() and zero_grad_() without an optimizer: the same.
+  for (int i = 0; i < 20; ++i) {
+    (w * x).sum().backward();
+    w.zero_grad_();
+  }
+  EXPECT_LE(fe::gradientLeavesListed(), 2u);
+  // A leaf listed with a lazy gradient is still found by a step.
+  (w * x).sum().backward();
+  EXPECT_EQ(fe::leavesWithLazyGradients().size(), 1u);
+  EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{1, 2, 3}));
 }
 
 TEST(AutogradApiTest, NoGradGuardAndDetachStopGradients) {
