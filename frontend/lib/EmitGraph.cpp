@@ -233,10 +233,14 @@ void appendOp(std::string &out, const Node &node, Name result,
 std::string emitGraph(const std::vector<NodePtr> &targets,
                       std::vector<NodePtr> *leavesOut,
                       const std::vector<NodePtr> *arguments,
-                      const Substitutions *substitutions) {
+                      const Substitutions *substitutions,
+                      const std::vector<Node *> *givenOrder) {
   // Realisations print a graph every call (it is the compiled graph's
   // cache key), so this appends to two buffers, with no string per op.
-  std::vector<Node *> order = topologicalOrder(targets, substitutions);
+  std::vector<Node *> walked;
+  if (!givenOrder)
+    walked = topologicalOrder(targets, substitutions);
+  const std::vector<Node *> &order = givenOrder ? *givenOrder : walked;
   std::unordered_map<const Node *, Name> names;
   names.reserve(order.size() * 2);
   std::vector<NodePtr> leaves;

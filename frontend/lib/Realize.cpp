@@ -203,8 +203,12 @@ void realizeTargets(const std::vector<NodePtr> &requested,
 
   Device device = targets.front()->device;
   std::vector<NodePtr> leaves;
-  Substitutions rewrites = cachedInferenceWeights(targets, loc);
-  std::string text = emitGraph(targets, &leaves, nullptr, &rewrites);
+  std::vector<Node *> order = topologicalOrder(targets);
+  Substitutions rewrites = cachedInferenceWeights(order, loc);
+  // (A training step's graph has no rewrites: one walk serves both.)
+  std::string text = rewrites.empty()
+                         ? emitGraph(targets, &leaves, nullptr, nullptr, &order)
+                         : emitGraph(targets, &leaves, nullptr, &rewrites);
   for (const NodePtr &t : targets)
     if (!(t->device == device))
       failAt(loc, "cannot compute tensors on " + device.str() + " and " +

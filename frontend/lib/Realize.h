@@ -15,6 +15,10 @@
 #include <unordered_map>
 #include <vector>
 
+namespace ember {
+class Tensor;
+}
+
 namespace ember::rt::cuda {
 class Device;
 } // namespace ember::rt::cuda
@@ -107,10 +111,13 @@ topologicalOrder(const std::vector<NodePtr> &targets,
 /// it reads, in argument order. Exposed for tests and graph export.
 /// With `arguments`, exactly those nodes become the function's arguments,
 /// in that order, and every other computed-ahead input a constant.
+/// `order`, when the caller has it, is topologicalOrder(targets,
+/// substitutions) (the walk is a good part of a step's host time).
 std::string emitGraph(const std::vector<NodePtr> &targets,
                       std::vector<NodePtr> *leaves = nullptr,
                       const std::vector<NodePtr> *arguments = nullptr,
-                      const Substitutions *substitutions = nullptr);
+                      const Substitutions *substitutions = nullptr,
+                      const std::vector<Node *> *order = nullptr);
 
 /// Inference on the CPU reads each weight prepacked once, from a cache,
 /// instead of transposing and packing it in every graph (at batch 64 that
@@ -124,7 +131,8 @@ std::string emitGraph(const std::vector<NodePtr> &targets,
 /// weight's buffer is another one, was written through data_ptr(), or the
 /// panel width changed (another CPU target). Training graphs are unchanged:
 /// their linear nodes record autograd, and the weights change every step.
-Substitutions cachedInferenceWeights(const std::vector<NodePtr> &targets,
+/// `order` is topologicalOrder(targets).
+Substitutions cachedInferenceWeights(const std::vector<Node *> &order,
                                      std::source_location loc);
 
 //===----------------------------------------------------------------------===//
@@ -156,6 +164,11 @@ std::vector<NodePtr> takePendingBackwardRoots();
 /// The leaves (of any optimizer, or of none) whose gradient backward()
 /// recorded and nobody has computed yet.
 std::vector<NodePtr> leavesWithLazyGradients();
+
+/// empty() without the zero fill: for the library's own tensors whose
+/// every element is written through data_ptr() before anything reads it
+/// (a batch the data loaders fill, say).
+ember::Tensor uninitialized(Shape shape, DType dtype);
 
 /// How many entries the list behind leavesWithLazyGradients() holds now
 /// (for tests: it must not grow with the steps).

@@ -105,7 +105,7 @@ NodePtr makeNode(OpKind kind, std::vector<NodePtr> inputs, Shape shape,
   return node;
 }
 
-NodePtr makeLeaf(Shape shape, DType dtype) {
+NodePtr makeLeaf(Shape shape, DType dtype, bool zero = true) {
   size_t bytes =
       fe::denseBytes(shape, dtype, [] { return "creating a tensor"; });
   auto node = std::make_shared<Node>();
@@ -114,7 +114,7 @@ NodePtr makeLeaf(Shape shape, DType dtype) {
   node->data = fe::allocateHost(
       bytes,
       [&] { return "creating a tensor of shape " + shapeStr(node->shape); },
-      /*zero=*/true);
+      zero);
   return node;
 }
 
@@ -1489,6 +1489,10 @@ Tensor full(Shape shape, double value, DType dtype) {
 
 Tensor empty(Shape shape, DType dtype) {
   return Tensor(makeLeaf(std::move(shape), dtype));
+}
+
+Tensor fe::uninitialized(Shape shape, DType dtype) {
+  return Tensor(makeLeaf(std::move(shape), dtype, /*zero=*/false));
 }
 
 Tensor zeros(Shape shape, DType dtype) { return full(std::move(shape), 0, dtype); }

@@ -59,13 +59,13 @@ NodePtr inferenceWeight(const Node &linear, int64_t width,
 }
 } // namespace
 
-Substitutions cachedInferenceWeights(const std::vector<NodePtr> &targets,
+Substitutions cachedInferenceWeights(const std::vector<Node *> &order,
                                      std::source_location loc) {
   Substitutions rewrites;
   // The CPU target's panel width (compiler::prepackedPanelWidth), asked
   // once a graph, when it has a weight to read.
   std::optional<int64_t> cpuWidth;
-  for (Node *node : topologicalOrder(targets)) {
+  for (Node *node : order) {
     if (node->kind != OpKind::Linear || node->requiresGrad ||
         !node->device.is_cpu())
       continue;

@@ -8,6 +8,8 @@
 
 #include "ember/data/CIFAR10.h"
 
+#include "../Realize.h"
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -76,8 +78,8 @@ CIFAR10::CIFAR10(fs::path root, Options options, Loc loc)
     files.emplace_back(path, bytes / kRecordBytes);
     count_ += bytes / kRecordBytes;
   }
-  images_ = empty({count_, kSide, kSide, kChannels}, DType::UInt8);
-  labels_ = empty({count_}, DType::Int64);
+  images_ = fe::uninitialized({count_, kSide, kSide, kChannels}, DType::UInt8);
+  labels_ = fe::uninitialized({count_}, DType::Int64);
   uint8_t *pixels = images_.data_ptr<uint8_t>();
   int64_t *labels = labels_.data_ptr<int64_t>();
   pixels_ = pixels;
@@ -114,11 +116,11 @@ Example CIFAR10::get(int64_t index) const {
                             "of {} samples",
                             index, count_));
   constexpr int64_t bytes = kSide * kSide * kChannels;
-  Tensor image = empty({kSide, kSide, kChannels}, DType::UInt8);
+  Tensor image = fe::uninitialized({kSide, kSide, kChannels}, DType::UInt8);
   // (Read through the pointers taken once: get() runs on several
   // DataLoader workers at once.)
   std::memcpy(image.data_ptr<uint8_t>(), pixels_ + i * bytes, bytes);
-  Tensor label = empty({}, DType::Int64);
+  Tensor label = fe::uninitialized({}, DType::Int64);
   *label.data_ptr<int64_t>() = targets_[i];
   return {transform_(image), targetTransform_(label)};
 }

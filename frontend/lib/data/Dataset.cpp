@@ -7,6 +7,7 @@
 
 #include "ember/data/Dataset.h"
 
+#include "../Realize.h"
 #include "Stack.h"
 
 #include <fmt/format.h>
@@ -50,7 +51,7 @@ Tensor stackSamples(std::span<const Tensor> tensors, std::string_view op,
 
   Shape batchShape{static_cast<int64_t>(tensors.size())};
   batchShape.insert(batchShape.end(), shape.begin(), shape.end());
-  Tensor batch = empty(std::move(batchShape), dtype);
+  Tensor batch = fe::uninitialized(std::move(batchShape), dtype);
   auto *out = static_cast<uint8_t *>(batch.node()->data->data());
   size_t bytes = static_cast<size_t>(numelOf(shape)) * dtypeSize(dtype);
   for (const Tensor &t : tensors) {

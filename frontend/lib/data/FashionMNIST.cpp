@@ -12,6 +12,7 @@
 
 #include "ember/data/FashionMNIST.h"
 
+#include "../Realize.h"
 #include "Stack.h"
 
 #include "ember/runtime/File.h"
@@ -317,7 +318,7 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc,
         fmt::format("{} images of {}x{}", count_, kRows, kCols);
     reader.checkPayloadSize(count_ * kImageBytes, layout);
     try {
-      images_ = empty({count_, kRows, kCols}, DType::UInt8);
+      images_ = fe::uninitialized({count_, kRows, kCols}, DType::UInt8);
     } catch (const Error &e) {
       // Out of host memory for the images: say which file needed it.
       std::string what = e.what();
@@ -344,7 +345,7 @@ FashionMNIST::FashionMNIST(fs::path root, Options options, Loc loc,
     reader.checkPayloadSize(count_, layout);
     std::vector<uint8_t> bytes(static_cast<size_t>(count_));
     reader.readPayload(bytes.data(), count_, layout);
-    labels_ = empty({count_}, DType::Int64);
+    labels_ = fe::uninitialized({count_}, DType::Int64);
     int64_t *dst = labels_.data_ptr<int64_t>();
     for (int64_t i = 0; i < count_; ++i) {
       if (bytes[i] >= kNumClasses)
@@ -378,14 +379,14 @@ int64_t FashionMNIST::checkIndex(int64_t index) const {
 }
 
 Tensor FashionMNIST::rawImage(int64_t index) const {
-  Tensor image = empty({kRows, kCols}, DType::UInt8);
+  Tensor image = fe::uninitialized({kRows, kCols}, DType::UInt8);
   std::memcpy(image.data_ptr<uint8_t>(), pixels_ + index * kImageBytes,
               kImageBytes);
   return image;
 }
 
 Tensor FashionMNIST::rawLabel(int64_t index) const {
-  Tensor label = empty({}, DType::Int64);
+  Tensor label = fe::uninitialized({}, DType::Int64);
   *label.data_ptr<int64_t>() = targets_[index];
   return label;
 }
@@ -410,7 +411,7 @@ Batch FashionMNIST::get_batch(std::span<const int64_t> indices) const {
   };
   Batch batch;
   if (!transform_) {
-    batch.data = empty({n, kRows, kCols}, DType::UInt8);
+    batch.data = fe::uninitialized({n, kRows, kCols}, DType::UInt8);
     uint8_t *dst = batch.data.data_ptr<uint8_t>();
     for (size_t k = 0; k < rows.size(); ++k) {
       if (k + 1 < rows.size())
@@ -420,7 +421,7 @@ Batch FashionMNIST::get_batch(std::span<const int64_t> indices) const {
     }
   } else if (const transforms::Transform::PixelTable *table =
                  transform_.pixelTable()) {
-    batch.data = empty({n, 1, kRows, kCols}, DType::Float32);
+    batch.data = fe::uninitialized({n, 1, kRows, kCols}, DType::Float32);
     float *dst = batch.data.data_ptr<float>();
     for (size_t k = 0; k < rows.size(); ++k) {
       if (k + 1 < rows.size())
@@ -439,7 +440,7 @@ Batch FashionMNIST::get_batch(std::span<const int64_t> indices) const {
   }
 
   if (!targetTransform_) {
-    batch.target = empty({n}, DType::Int64);
+    batch.target = fe::uninitialized({n}, DType::Int64);
     int64_t *dst = batch.target.data_ptr<int64_t>();
     for (int64_t k = 0; k < n; ++k)
       dst[k] = targets_[rows[k]];

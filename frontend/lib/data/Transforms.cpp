@@ -10,6 +10,7 @@
 
 #include "ember/data/Transforms.h"
 
+#include "../Realize.h"
 #include "Stack.h"
 
 #include "ember/data/Sampler.h"
@@ -61,7 +62,7 @@ ToTensor::ToTensor(Loc loc) {
                        describe(x)),
            loc);
     int64_t h = x.size(0), w = x.size(1), c = x.dim() == 3 ? x.size(2) : 1;
-    Tensor out = empty({c, h, w}, DType::Float32);
+    Tensor out = fe::uninitialized({c, h, w}, DType::Float32);
     const uint8_t *in = x.data_ptr<uint8_t>();
     float *dst = out.data_ptr<float>();
     // [H, W, C] -> [C, H, W]; for C = 1 this is a plain elementwise pass.
@@ -111,7 +112,7 @@ Normalize::Normalize(std::vector<double> mean, std::vector<double> stddev,
            loc);
     int64_t plane = channels > 1 ? x.size(-1) * x.size(-2) : 1;
     int64_t n = x.numel();
-    Tensor out = empty(x.shape(), DType::Float32);
+    Tensor out = fe::uninitialized(x.shape(), DType::Float32);
     const float *in = x.data_ptr<float>();
     float *dst = out.data_ptr<float>();
     for (int64_t i = 0; i < n; ++i) {
