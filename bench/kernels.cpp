@@ -170,6 +170,38 @@ void EmberMatmul(benchmark::State &state) {
   setCounters(state, s);
 }
 
+/// Ember: a weight gradient as a training step has it, dW = g^T x with g
+/// [K, M] (batch x outputs) transposed in the graph: the tiles read g's
+/// rows through the transpose.
+void EmberMatmulTransA(benchmark::State &state) {
+  Shape3 s = shapeOf(state);
+  std::string g = tensorType({s.k, s.m}), gt = tensorType({s.m, s.k}),
+              x = tensorType({s.k, s.n}), y = tensorType({s.m, s.n});
+  std::string graph = "func.func @f(%g: " + g + ", %x: " + x + ") -> " + y +
+                      " {\n  %0 = ember.transpose %g [1, 0] : " + g + " -> " +
+                      gt + "\n  %1 = ember.matmul %0, %x : (" + gt + ", " + x +
+                      ") -> " + y + "\n  return %1 : " + y + "\n}\n";
+  std::vector<std::vector<float>> in = {randomVector(s.k * s.m, 1),
+                                        randomVector(s.k * s.n, 2)};
+  runEmber(state, graph, in, s.m * s.n);
+  setCounters(state, s);
+}
+
+/// OpenBLAS: the same weight gradient, g^T x (A transposed).
+void BlasSgemmTransA(benchmark::State &state) {
+  Shape3 s = shapeOf(state);
+  setBlasThreads(int(state.range(3)));
+  auto g = randomVector(s.k * s.m, 1), x = randomVector(s.k * s.n, 2);
+  std::vector<float> y(s.m * s.n);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(s.m), int(s.n),
+                int(s.k), 1.0f, g.data(), int(s.m), x.data(), int(s.n), 0.0f,
+                y.data(), int(s.n));
+    benchmark::DoNotOptimize(y.data());
+  }
+  setCounters(state, s);
+}
+
 /// OpenBLAS: the bare product, x * W^T with W [N,K] (torch's linear).
 void BlasSgemm(benchmark::State &state) {
   Shape3 s = shapeOf(state);
@@ -236,6 +268,17 @@ void gradientShapes(benchmark::internal::Benchmark *b) {
   b->UseRealTime();
 }
 
+/// The weight gradients dW = g^T x (M = the layer's outputs, K = the batch,
+/// N = its inputs), g transposed in the graph.
+void weightGradientShapes(benchmark::internal::Benchmark *b) {
+  for (int threads : {1, 2})
+    for (int batch : {64, 1024})
+      for (auto [in, out] : {std::pair{784, 512}, {512, 512}, {512, 10}})
+        b->Args({out, batch, in, threads});
+  b->ArgNames({"M", "K", "N", "threads"});
+  b->UseRealTime();
+}
+
 /// Few rows: batch-1 inference and a prime batch (one-row register tiles,
 /// wide: four or eight vectors a row), on the Quickstart's first layer.
 void fewRowShapes(benchmark::internal::Benchmark *b) {
@@ -252,6 +295,8 @@ BENCHMARK(BlasSgemmBiasRelu)->Apply(quickstartShapes);
 BENCHMARK(BlasSgemm)->Apply(quickstartShapes);
 BENCHMARK(EmberMatmul)->Apply(gradientShapes);
 BENCHMARK(BlasSgemm)->Apply(gradientShapes);
+BENCHMARK(EmberMatmulTransA)->Apply(weightGradientShapes);
+BENCHMARK(BlasSgemmTransA)->Apply(weightGradientShapes);
 BENCHMARK(EmberLinearRelu)->Apply(fewRowShapes);
 BENCHMARK(EmberMatmulBiasRelu)->Apply(fewRowShapes);
 BENCHMARK(EmberMatmul)->Apply(fewRowShapes);

@@ -65,6 +65,8 @@ print("GFLOP/s (2*M*N*K per call); ratio = Ember / peer, above 1 Ember is faster
 show("linear+bias+ReLU, weight [N,K] transposed in the graph (training)", "EmberLinearRelu", ["BlasSgemm", "BlasSgemmBiasRelu"], fwd)
 show("matmul+bias+ReLU, weight [K,N] (the kernel alone)", "EmberMatmulBiasRelu", ["BlasSgemm", "BlasSgemmBiasRelu"], fwd)
 show("matmul: the gradient products (dX = g W: M = batch; dW = g^T x: K = batch), and 1024^3", "EmberMatmul", ["BlasSgemm"], grad + [(1024, 1024, 1024)])
+wgrad = [s for s in grad if s[1] in (64, 1024) and s[0] in (512, 10)]
+show("weight gradients as training has them: dW = g^T x, g [batch, outputs] transposed in the graph", "EmberMatmulTransA", ["BlasSgemmTransA"], wgrad)
 few = [(1, 784, 512), (13, 784, 512)]
 show("few rows: batch 1 and a prime batch, the first layer (no target; one-row tiles, or one tile of all the rows)", "EmberMatmul", ["BlasSgemm"], few)
 show("few rows, linear+bias+ReLU as training has it", "EmberLinearRelu", ["BlasSgemm"], few)

@@ -384,16 +384,18 @@ func.func @linear_packed(%x: tensor<64x784xf32>, %w: tensor<512x784xf32>, %b: te
 
 // -----
 
-// Packing fuses the weight's transpose only: A, transposed too here, is
-// transposed once, before the panels (50176 elements: serial 16x16
-// blocks), not in every panel.
+// Packing fuses the weight's transpose only. A, transposed too here, is
+// not transposed at all: the tiles read it through the transpose, each K
+// step a row of %a (14 contiguous floats, the tile's A column), whose
+// elements the outer products broadcast.
 // PAR-LABEL: func.func @packed_with_transposed_a
-// PAR:         scf.for {{.*}} -> (tensor<64x784xf32>)
-// PAR:           vector.transpose
+// PAR-NOT:     linalg.transpose
 // PAR:         scf.forall (%{{.*}}) = (0) to (512) step (32)
 // PAR:           tensor.empty() : tensor<784x32xf32>
 // PAR-COUNT-1:   vector.transpose
 // PAR-NOT:       vector.transpose
+// PAR:           vector.transfer_read %arg0[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<784x64xf32>, vector<14xf32>
+// PAR:           vector.transfer_read %arg0[%{{.*}}, %c56], %{{.*}} {in_bounds = [true]} : tensor<784x64xf32>, vector<8xf32>
 // PAR:           scf.forall.in_parallel
 func.func @packed_with_transposed_a(%a: tensor<784x64xf32>, %w: tensor<512x784xf32>, %c: tensor<64x512xf32>) -> tensor<64x512xf32> {
   %ea = tensor.empty() : tensor<64x784xf32>
@@ -1802,4 +1804,76 @@ func.func @linear_batch3_transposed(%x: tensor<3x512xf32>, %w: tensor<256x512xf3
   %wt = linalg.transpose ins(%w : tensor<256x512xf32>) outs(%et : tensor<512x256xf32>) permutation = [1, 0]
   %m = linalg.matmul ins(%x, %wt : tensor<3x512xf32>, tensor<512x256xf32>) outs(%c : tensor<3x256xf32>) -> tensor<3x256xf32>
   return %m : tensor<3x256xf32>
+}
+
+// -----
+
+// A training step's weight gradient dW = dY^T X at batch 64: with AVX-512
+// code the tiles read dY through its transpose (8 contiguous floats of a
+// row of dY each K step, 16 in the 16-column rest), in both parts of the
+// product split on N (768 + 16 columns); no transpose is written. Must not
+// with AVX2 code: its 4-row tiles would take a line of dY for 4 floats
+// each step, and the transpose is written first (8x8 blocks).
+// PAR-LABEL: func.func @weight_gradient
+// PAR-NOT:     linalg.transpose
+// PAR-NOT:     vector.transpose
+// PAR:         scf.forall
+// PAR:           vector.transfer_read %arg0[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<64x512xf32>, vector<8xf32>
+// PAR:         vector.transfer_read %arg0[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<64x512xf32>, vector<16xf32>
+// PAR-NOT:     vector.transpose
+// PAR:         return
+// AVX2-LABEL: func.func @weight_gradient
+// AVX2:         vector.transfer_read %arg0{{.*}} : tensor<64x512xf32>, vector<8x8xf32>
+// AVX2:         vector.transpose {{.*}} : vector<8x8xf32> to vector<8x8xf32>
+// AVX2:         scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (784, 512) step (16, 4)
+// AVX2-NOT:       tensor<64x512xf32>, vector<4xf32>
+// AVX2:         return
+func.func @weight_gradient(%dy: tensor<64x512xf32>, %x: tensor<64x784xf32>) -> tensor<512x784xf32> {
+  %z = arith.constant 0.0 : f32
+  %et = tensor.empty() : tensor<512x64xf32>
+  %dyt = linalg.transpose ins(%dy : tensor<64x512xf32>) outs(%et : tensor<512x64xf32>) permutation = [1, 0]
+  %e = tensor.empty() : tensor<512x784xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<512x784xf32>) -> tensor<512x784xf32>
+  %m = linalg.matmul ins(%dyt, %x : tensor<512x64xf32>, tensor<64x784xf32>) outs(%f : tensor<512x784xf32>) -> tensor<512x784xf32>
+  return %m : tensor<512x784xf32>
+}
+
+// -----
+
+// Must not read through the transpose: it is also a result, so it is
+// written anyway (in 16x16 register blocks), and the tiles read it as
+// written.
+// PAR-LABEL: func.func @transposed_a_also_returned
+// PAR:         vector.transpose {{.*}} : vector<16x16xf32> to vector<16x16xf32>
+// PAR:         scf.forall
+// PAR-NOT:       tensor<64x512xf32>, vector<{{[0-9]+}}xf32>
+// PAR:         return
+func.func @transposed_a_also_returned(%dy: tensor<64x512xf32>, %x: tensor<64x784xf32>) -> (tensor<512x784xf32>, tensor<512x64xf32>) {
+  %z = arith.constant 0.0 : f32
+  %et = tensor.empty() : tensor<512x64xf32>
+  %dyt = linalg.transpose ins(%dy : tensor<64x512xf32>) outs(%et : tensor<512x64xf32>) permutation = [1, 0]
+  %e = tensor.empty() : tensor<512x784xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<512x784xf32>) -> tensor<512x784xf32>
+  %m = linalg.matmul ins(%dyt, %x : tensor<512x64xf32>, tensor<64x784xf32>) outs(%f : tensor<512x784xf32>) -> (tensor<512x784xf32>)
+  return %m, %dyt : tensor<512x784xf32>, tensor<512x64xf32>
+}
+
+
+// -----
+
+// Must not read through the transpose where the product runs in row
+// blocks (A [512, 1024], over half the L2): the transpose is written
+// (16x16 blocks) and the tiles read it.
+// PAR-LABEL: func.func @weight_gradient_row_blocks
+// PAR:         vector.transpose {{.*}} : vector<16x16xf32> to vector<16x16xf32>
+// PAR-NOT:     tensor<1024x512xf32>, vector<{{[0-9]+}}xf32>
+// PAR:         return
+func.func @weight_gradient_row_blocks(%dy: tensor<1024x512xf32>, %x: tensor<1024x784xf32>) -> tensor<512x784xf32> {
+  %z = arith.constant 0.0 : f32
+  %et = tensor.empty() : tensor<512x1024xf32>
+  %dyt = linalg.transpose ins(%dy : tensor<1024x512xf32>) outs(%et : tensor<512x1024xf32>) permutation = [1, 0]
+  %e = tensor.empty() : tensor<512x784xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<512x784xf32>) -> tensor<512x784xf32>
+  %m = linalg.matmul ins(%dyt, %x : tensor<512x1024xf32>, tensor<1024x784xf32>) outs(%f : tensor<512x784xf32>) -> tensor<512x784xf32>
+  return %m : tensor<512x784xf32>
 }

@@ -28,9 +28,11 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -540,6 +542,137 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
       outerTiling(rewriter.getContext(), {block, block},
                   parallel && saturatingProduct(type.getShape()) >= kParallelMinElements);
   vectorizeAll(rewriter, tileInPlace(rewriter, op, options));
+}
+
+/// A transpose X^T of a 2-D f32 X into a fresh tensor that only the
+/// outer-product tiles of `products` read, as their A: a training step's
+/// weight gradient dY^T X. Its tiles can read X itself (readThroughTranspose)
+/// instead of a transpose written out first, on one thread (it is too small
+/// for threads: 64x512 at batch 64) and read back, 20 microseconds a step.
+/// Only where that pays: each K step of a tile then reads Mr floats of a
+/// row of X, a line of its own, where a written transpose gives it Mr lines
+/// for 16 steps. Tiles of 8 rows or more (half a line a step: AVX-512
+/// code's, and the classifier's 10) and an A of no row blocks (half the L2)
+/// measured 2-10% faster (the transpose gone, at batch 64); AVX2 code's 4-
+/// and 6-row tiles 5-15% slower, as were products of row blocks (batch
+/// 1024).
+bool isTransposedA(linalg::TransposeOp transpose,
+                   const llvm::DenseMap<Operation *, int64_t> &products) {
+  if (transpose.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+      !transpose.hasPureTensorSemantics() ||
+      !transpose.getInit().getDefiningOp<tensor::EmptyOp>())
+    return false;
+  auto type = cast<RankedTensorType>(transpose.getInit().getType());
+  if (type.getRank() != 2 || !type.hasStaticShape() ||
+      !type.getElementType().isF32())
+    return false;
+  // Read as the products' A, directly or through slices (the parts of a
+  // product split on N, splitColumns, read all of it).
+  std::function<bool(Value)> onlyA = [&](Value v) {
+    return !v.use_empty() && llvm::all_of(v.getUses(), [&](OpOperand &use) {
+      Operation *user = use.getOwner();
+      if (auto slice = dyn_cast<tensor::ExtractSliceOp>(user))
+        return slice.hasUnitStride() && slice.getType().getRank() == 2 &&
+               onlyA(slice.getResult());
+      auto product = products.find(user);
+      return product != products.end() && product->second * 4 >= 32 &&
+             use.getOperandNumber() == 0;
+    });
+  };
+  return onlyA(transpose->getResult(0));
+}
+
+/// Whether `read` stays within its source, being so marked or seen to be
+/// (a constant index, the vector within the source's static size). Tiles
+/// read their slices whole, unmarked: read from the whole tensor instead,
+/// a dim out of bounds would read the tensor's next elements, not the
+/// padding.
+bool readInBounds(vector::TransferReadOp read) {
+  auto source = cast<ShapedType>(read.getBase().getType());
+  VectorType type = read.getVectorType();
+  for (auto [i, expr] :
+       llvm::enumerate(read.getPermutationMap().getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!dim)
+      continue; // a broadcast dim
+    unsigned j = dim.getPosition();
+    std::optional<int64_t> index = getConstantIntValue(read.getIndices()[j]);
+    if (!read.isDimInBounds(i) &&
+        !(index && !source.isDynamicDim(j) &&
+          *index + type.getDimSize(i) <= source.getDimSize(j)))
+      return false;
+  }
+  return true;
+}
+
+/// Rewrites every vector read of `transpose`'s result (directly or through
+/// unit-stride slices) into a read of its input X through the transposed
+/// permutation map (the read's own, its two source dims swapped): an [i, k]
+/// read of mr x 1 becomes a contiguous read of X's row k (the tiles' A
+/// elements are broadcast from there). The transpose and the slices are
+/// erased. False, with nothing changed, when some use is not such a read.
+bool readThroughTranspose(IRRewriter &rewriter, linalg::TransposeOp transpose) {
+  struct Read {
+    vector::TransferReadOp op;
+    SmallVector<tensor::ExtractSliceOp> slices; // outermost first
+  };
+  SmallVector<Read> reads;
+  SmallVector<tensor::ExtractSliceOp> allSlices;
+  std::function<bool(Value, SmallVector<tensor::ExtractSliceOp> &)> collect =
+      [&](Value v, SmallVector<tensor::ExtractSliceOp> &path) {
+        for (Operation *user : v.getUsers()) {
+          if (auto read = dyn_cast<vector::TransferReadOp>(user)) {
+            if (read.getMask() || !readInBounds(read))
+              return false;
+            reads.push_back({read, path});
+            continue;
+          }
+          auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+          if (!slice || !slice.hasUnitStride() ||
+              slice.getType().getRank() != 2)
+            return false;
+          allSlices.push_back(slice);
+          path.push_back(slice);
+          if (!collect(slice.getResult(), path))
+            return false;
+          path.pop_back();
+        }
+        return true;
+      };
+  SmallVector<tensor::ExtractSliceOp> path;
+  if (!collect(transpose->getResult(0), path))
+    return false;
+  Value x = transpose.getInput();
+  MLIRContext *ctx = rewriter.getContext();
+  AffineMap swap = AffineMap::get(
+      2, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(0, ctx)}, ctx);
+  for (Read &read : reads) {
+    rewriter.setInsertionPoint(read.op);
+    Location loc = read.op.getLoc();
+    // The read's index into X^T: its own plus its slices' offsets.
+    SmallVector<OpFoldResult> index = getAsOpFoldResult(read.op.getIndices());
+    for (tensor::ExtractSliceOp slice : read.slices)
+      for (auto [i, offset] : llvm::enumerate(slice.getMixedOffsets())) {
+        AffineExpr a, b;
+        bindSymbols(ctx, a, b);
+        index[i] = affine::makeComposedFoldedAffineApply(rewriter, loc, a + b,
+                                                         {index[i], offset});
+      }
+    SmallVector<Value> xIndex = {
+        getValueOrCreateConstantIndexOp(rewriter, loc, index[1]),
+        getValueOrCreateConstantIndexOp(rewriter, loc, index[0])};
+    auto replacement = vector::TransferReadOp::create(
+        rewriter, loc, read.op.getVectorType(), x, xIndex,
+        read.op.getPermutationMap().compose(swap), read.op.getPadding(),
+        /*mask=*/Value(),
+        rewriter.getBoolArrayAttr(
+            SmallVector<bool>(read.op.getVectorType().getRank(), true)));
+    rewriter.replaceOp(read.op, replacement.getResult());
+  }
+  for (tensor::ExtractSliceOp slice : llvm::reverse(allSlices))
+    rewriter.eraseOp(slice);
+  rewriter.eraseOp(transpose);
+  return true;
 }
 
 /// The transpose a product's B comes from, when packing it into the
@@ -2657,10 +2790,27 @@ struct EmberCPUVectorizeContractionsPass
           {op, tile->first, tile->second, parallelOp, packed, block, panels});
     }
 
+    // Transposes that only the tiles read, as their A: the tiles read the
+    // transpose's input instead (readThroughTranspose, below), unless some
+    // read cannot. (Marked, not remembered: the clean-up before may erase
+    // ops.)
+    constexpr StringLiteral kReadThrough = "ember.read_through";
+    // (Each product's tile height, for those without row blocks.)
+    llvm::DenseMap<Operation *, int64_t> products;
+    for (const Plan &plan : plans)
+      if (plan.rowBlock == 0)
+        products[plan.op] = plan.mr;
     SmallVector<linalg::TransposeOp> transposes;
+    bool readThrough = false;
     getOperation().walk([&](linalg::TransposeOp op) {
-      if (!packedTransposes.contains(op))
+      if (packedTransposes.contains(op))
+        return;
+      if (isTransposedA(op, products)) {
+        op->setAttr(kReadThrough, rewriter.getUnitAttr());
+        readThrough = true;
+      } else {
         transposes.push_back(op);
+      }
     });
     for (linalg::TransposeOp op : transposes)
       vectorizeTranspose(rewriter, op, parallel, vectorBits);
@@ -2682,6 +2832,21 @@ struct EmberCPUVectorizeContractionsPass
       // in), then K one step at a time.
       (void)tileAndFuse(rewriter, plan.op, {plan.mr, plan.nr, 0},
                         plan.parallel);
+    }
+
+    if (readThrough) {
+      // Tiling leaves the ops it replaced in place, unused (a panel's
+      // product and epilogue, whose tiles now compute them), and they read
+      // the transposes too.
+      (void)runRegionDCE(rewriter, getOperation()->getRegions());
+      SmallVector<linalg::TransposeOp> marked;
+      getOperation().walk([&](linalg::TransposeOp op) {
+        if (op->removeAttr(kReadThrough))
+          marked.push_back(op);
+      });
+      for (linalg::TransposeOp op : marked)
+        if (!readThroughTranspose(rewriter, op))
+          vectorizeTranspose(rewriter, op, parallel, vectorBits);
     }
 
     SmallVector<linalg::ReduceOp> reductions;

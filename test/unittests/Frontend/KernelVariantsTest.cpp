@@ -104,6 +104,13 @@ protected:
               .relu();
         },
         tol);
+    // A transposed in the graph, as a weight gradient's dY^T X has it: the
+    // tiles read A's rows through the transpose.
+    expectAllThreadCounts(
+        [&] {
+          return randomTensor({k, m}).t().matmul(randomTensor({k, n}));
+        },
+        tol);
   }
 
   std::mt19937_64 rng;
