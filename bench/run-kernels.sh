@@ -10,6 +10,8 @@
 #                      alone) vs OpenBLAS sgemm, and vs sgemm + bias + ReLU
 #                      passes as an eager framework runs them
 #   matmul             the gradient products and a 1024^3 square product
+#   weight gradients   dW = g^T x with g transposed in the graph, as training
+#                      has it, vs sgemm with A transposed
 #   few rows           batch 1 and 13 on the first layer (784 x 512)
 #
 #   bench/run-kernels.sh [BUILD_DIR]       # default: build
