@@ -503,7 +503,9 @@ void Tensor::backward(const Tensor &gradient, bool /*retain_graph*/,
   runGradientsHooks(arrived);
   pruneGradientLeaves();
   for (auto &[leaf, g] : arrived) {
-    if (!leaf->grad)
+    // A gradient computed before (a step that wrote it: no zero_grad) was
+    // pruned just now; the sum recorded below is lazy again.
+    if (!leaf->grad || leaf->grad->isRealized())
       gradientLeaves().push_back(leaf);
     leaf->grad = leaf->grad ? (Tensor(leaf->grad) + Tensor(g)).node() : g;
   }

@@ -1814,12 +1814,24 @@ func.func @linear_batch3_transposed(%x: tensor<3x512xf32>, %w: tensor<256x512xf3
 // product split on N (768 + 16 columns); no transpose is written. Must not
 // with AVX2 code: its 4-row tiles would take a line of dY for 4 floats
 // each step, and the transpose is written first (8x8 blocks).
+// (dY is read at [k, i]: row k of the K loop, the tile's first row i.)
+// On one thread too (16x16 tiles, no split):
+// CHECK-LABEL: func.func @weight_gradient
+// CHECK-NOT:     linalg.transpose
+// CHECK:         scf.for %[[I:.*]] = %c0 to %c512 step %c16
+// CHECK:           scf.for %[[K:.*]] = %c0 to %c64 step %c1
+// CHECK:             vector.transfer_read %arg0[%[[K]], %[[I]]], %{{.*}} {in_bounds = [true]} : tensor<64x512xf32>, vector<16xf32>
+// CHECK-NOT:     vector.transpose
+// CHECK:         return
 // PAR-LABEL: func.func @weight_gradient
 // PAR-NOT:     linalg.transpose
 // PAR-NOT:     vector.transpose
-// PAR:         scf.forall
-// PAR:           vector.transfer_read %arg0[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<64x512xf32>, vector<8xf32>
-// PAR:         vector.transfer_read %arg0[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<64x512xf32>, vector<16xf32>
+// PAR:         scf.forall (%{{.*}}, %[[I:.*]]) = (0, 0) to (768, 512) step (32, 8)
+// PAR:           scf.for %[[K:.*]] = %c0 to %c64 step %c1
+// PAR:             vector.transfer_read %arg0[%[[K]], %[[I]]], %{{.*}} {in_bounds = [true]} : tensor<64x512xf32>, vector<8xf32>
+// PAR:         scf.for %[[I2:.*]] = %c0 to %c512 step %c16
+// PAR:           scf.for %[[K2:.*]] = %c0 to %c64 step %c1
+// PAR:             vector.transfer_read %arg0[%[[K2]], %[[I2]]], %{{.*}} {in_bounds = [true]} : tensor<64x512xf32>, vector<16xf32>
 // PAR-NOT:     vector.transpose
 // PAR:         return
 // AVX2-LABEL: func.func @weight_gradient

@@ -359,6 +359,44 @@ TEST(AutogradApiTest, LeavesListedOnceWhateverTheSteps) {
   EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{1, 2, 3}));
 }
 
+TEST(AutogradApiTest, TwoOptimizersOneBackwardWithoutZeroGrad) {
+  // Two optimizers share each backward(), and nobody zeroes the gradients:
+  // they accumulate, a step writes its own (the previous step's is still
+  // readable), and each step must still find the other's lazy gradient
+  // (it read the old buffers of the parameters the first step replaced).
+  Tensor w1 = tensor({0.5, -1.0}, DType::Float64);
+  Tensor w2 = tensor({0.25, 2.0}, DType::Float64);
+  w1.requires_grad_();
+  w2.requires_grad_();
+  const double lr = 0.01;
+  optim::SGD a({w1}, {.lr = lr});
+  optim::SGD b({w2}, {.lr = lr});
+  Tensor x = tensor({1.0, 2.0}, DType::Float64);
+  double v1[2] = {0.5, -1.0}, v2[2] = {0.25, 2.0}, g1[2] = {}, g2[2] = {};
+  for (int step = 0; step < 4; ++step) {
+    ((w1 * x).sum() * (w2 * x).sum()).backward();
+    ASSERT_NO_THROW(a.step()) << "step " << step;
+    ASSERT_NO_THROW(b.step()) << "step " << step;
+    // The reference: both gradients at the weights before either step.
+    double d1 = v1[0] + 2 * v1[1], d2 = v2[0] + 2 * v2[1];
+    for (int i = 0; i < 2; ++i) {
+      g1[i] += d2 * (i + 1);
+      g2[i] += d1 * (i + 1);
+    }
+    for (int i = 0; i < 2; ++i) {
+      v1[i] -= lr * g1[i];
+      v2[i] -= lr * g2[i];
+    }
+  }
+  std::vector<double> got1 = w1.to_vector<double>(),
+                      got2 = w2.to_vector<double>();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_NEAR(got1[i], v1[i], 1e-12);
+    EXPECT_NEAR(got2[i], v2[i], 1e-12);
+  }
+  EXPECT_LE(fe::gradientLeavesListed(), 2u);
+}
+
 TEST(AutogradApiTest, NoGradGuardAndDetachStopGradients) {
   Tensor x = ones({3});
   x.requires_grad_();
