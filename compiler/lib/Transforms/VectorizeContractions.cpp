@@ -544,6 +544,18 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
   vectorizeAll(rewriter, tileInPlace(rewriter, op, options));
 }
 
+/// Whether `transpose` is a 2-D, statically shaped f32 transpose on tensors
+/// into a fresh tensor (a tensor.empty): what packing it into panels and
+/// reading a product's A through it both need.
+bool isFreshF32Transpose(linalg::TransposeOp transpose) {
+  if (!transpose.hasPureTensorSemantics() ||
+      !transpose.getInit().getDefiningOp<tensor::EmptyOp>())
+    return false;
+  auto type = cast<RankedTensorType>(transpose.getInit().getType());
+  return type.getRank() == 2 && type.hasStaticShape() &&
+         type.getElementType().isF32();
+}
+
 /// A transpose X^T of a 2-D f32 X into a fresh tensor that only the
 /// outer-product tiles of `products` read, as their A: a training step's
 /// weight gradient dY^T X. Its tiles can read X itself (readThroughTranspose)
@@ -559,12 +571,7 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::TransposeOp op,
 bool isTransposedA(linalg::TransposeOp transpose,
                    const llvm::DenseMap<Operation *, int64_t> &products) {
   if (transpose.getPermutation() != ArrayRef<int64_t>{1, 0} ||
-      !transpose.hasPureTensorSemantics() ||
-      !transpose.getInit().getDefiningOp<tensor::EmptyOp>())
-    return false;
-  auto type = cast<RankedTensorType>(transpose.getInit().getType());
-  if (type.getRank() != 2 || !type.hasStaticShape() ||
-      !type.getElementType().isF32())
+      !isFreshF32Transpose(transpose))
     return false;
   // Read as the products' A, directly or through slices (the parts of a
   // product split on N, splitColumns, read all of it).
@@ -682,14 +689,9 @@ bool readThroughTranspose(IRRewriter &rewriter, linalg::TransposeOp transpose) {
 linalg::TransposeOp packableTranspose(linalg::MatmulOp op, int64_t nr,
                                       int64_t vectorBits) {
   auto transpose = op.getDpsInputs()[1].getDefiningOp<linalg::TransposeOp>();
-  if (!transpose || !transpose->hasOneUse() ||
-      !transpose.hasPureTensorSemantics() ||
-      !transpose.getInit().getDefiningOp<tensor::EmptyOp>())
+  if (!transpose || !transpose->hasOneUse() || !isFreshF32Transpose(transpose))
     return nullptr;
   auto type = cast<RankedTensorType>(transpose.getInit().getType());
-  if (type.getRank() != 2 || !type.hasStaticShape() ||
-      !type.getElementType().isF32())
-    return nullptr;
   return transposeBlock(type.getDimSize(0), nr, vectorBits) ? transpose
                                                             : nullptr;
 }
