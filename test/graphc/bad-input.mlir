@@ -47,9 +47,30 @@
 // RUN: not graphc %t/segv.mlirbc --emit=ember 2>&1 | FileCheck %s --check-prefix=SEGV
 // RUN: sh -c 'graphc %t/segv.mlirbc --emit=ember 2>/dev/null; test $? -eq 3'
 // RUN: not ember-opt %t/segv.mlirbc 2>&1 | FileCheck %s --check-prefix=OPTSEGV
+// On some malformed files the reader writes past its buffers and does not
+// crash (found by fuzz_ember_ir: the fuzzer's heap was corrupt many inputs
+// later). So the reader never runs in the process that goes on: the child
+// sends the module back as text, and a bad file is rejected there.
+// RUN: cp %S/../fuzz/regressions/ember_ir/bytecode-reader-silent-overflow.mlirbc %t/overflow.mlirbc
+// RUN: not graphc %t/overflow.mlirbc --emit=ember 2>&1 | FileCheck %s --check-prefix=OVERFLOW
+// RUN: sh -c 'graphc %t/overflow.mlirbc --emit=ember 2>/dev/null; test $? -eq 3'
+// RUN: not ember-opt %t/overflow.mlirbc 2>&1 | FileCheck %s --check-prefix=OPTOVERFLOW
+// What comes back as text keeps every location: a verifier's error in
+// bytecode names the line of the text it was made from, and good bytecode
+// goes through ember-opt as it would as text.
+// RUN: ember-opt %t/verify.mlir --mlir-very-unsafe-disable-verifier-on-parsing --emit-bytecode -o %t/verify.mlirbc
+// RUN: not graphc %t/verify.mlirbc --emit=ember 2>&1 | FileCheck %s --check-prefix=VERIFYBC
+// RUN: sh -c 'graphc %t/verify.mlirbc --emit=ember 2>/dev/null; test $? -eq 4'
+// RUN: not ember-opt %t/verify.mlirbc 2>&1 | FileCheck %s --check-prefix=OPTVERIFY
+// RUN: ember-opt %t/good.mlirbc | FileCheck %s --check-prefix=OPTGOOD
 
 // SEGV:    graphc: segv.mlirbc: malformed MLIR bytecode: MLIR's bytecode reader crashed on it (signal {{[0-9]+}})
 // OPTSEGV: ember-opt: {{.*}}segv.mlirbc: malformed MLIR bytecode: MLIR's bytecode reader crashed on it
+// OVERFLOW: graphc: overflow.mlirbc: {{.*}}
+// OPTOVERFLOW: {{.*}}overflow.mlirbc{{.*}}
+// VERIFYBC: graphc: {{.*}}verify.mlir:2:{{[0-9]+}}: 'ember.matmul' op contracting dimensions differ: [2, 3] x [4, 5]
+// OPTVERIFY: verify.mlir:2:{{[0-9]+}}: error: 'ember.matmul' op contracting dimensions differ: [2, 3] x [4, 5]
+// OPTGOOD: ember.relu %{{.*}} : tensor<2xf32>
 // PARSE:   graphc: syntax.mlir:2:{{[0-9]+}}: expected
 // VERIFY:  graphc: verify.mlir:2:{{[0-9]+}}: 'ember.matmul' op contracting dimensions differ: [2, 3] x [4, 5]
 // TWO:     graphc: two-functions.mlir:{{[0-9]+}}:{{[0-9]+}}: a graph module must have one public function

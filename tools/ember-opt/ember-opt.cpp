@@ -3,121 +3,134 @@
 // Part of Ember. Parses ember (and upstream) IR, runs passes and pipelines,
 // prints the result; every standard MLIR flag works.
 //
+// What mlir-opt does, with its input checked first: only a regular file
+// (or standard input), text no deeper than Ember's nesting limit, and
+// bytecode read only in a child process, which sends the module back as
+// text (ember/Support/IsolatedBytecode.h).
+//
 //===----------------------------------------------------------------------===//
 
 #include "ember/InitAll.h"
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/Tools/mlir-opt/MlirOptMain.h"
-
+#include "ember/Support/IsolatedBytecode.h"
 #include "ember/Support/NestingLimit.h"
 #include "ember/runtime/File.h"
-#include "ember/Support/RunIsolated.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/ToolOutputFile.h"
 
 #include <cstdio>
-#include <cstring>
 #include <optional>
 #include <string>
-#include <vector>
+#include <unistd.h>
 
 namespace {
 
-/// MLIR's text parser recurses once per nesting level: text nested deeper
-/// than Ember's limit is rejected before it can overflow the stack.
-int rejectDeepText(const char *input) {
-  std::string text, why;
-  if (!ember::rt::readRegularFile(input, text, why))
-    return -1; // checked before (rejectSpecialFile), or MlirOptMain reports it
-  std::optional<ember::NestingError> deep = ember::textNestingError(text);
-  if (!deep)
-    return -1;
-  std::fprintf(stderr, "ember-opt: %s:%zu:%zu: %s\n", input, deep->line,
-               deep->column, deep->message.c_str());
-  return 1;
-}
+constexpr int kFailed = 1;
 
-/// MLIR's bytecode reader is not hardened against malformed files (the
-/// fuzzer crashes it in seconds). When the input file is bytecode, run the
-/// whole invocation once in a child with its output discarded; if that
-/// child dies, report the file as malformed instead of crashing.
-/// Returns the exit code to use, or -1 to go on normally.
-int rejectCrashingBytecode(int argc, char **argv) {
-  const char *input = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-o") {
-      ++i;
-      continue;
-    }
-    if (!a.empty() && a[0] != '-') {
-      input = argv[i];
-      break;
-    }
-  }
-  if (!input || std::string(input) == "-")
-    return -1;
-  // Only a regular file: MLIR would block on a FIFO, or read a device
-  // without end.
-  {
-    std::string why;
-    struct stat st;
-    int fd = ember::rt::openRegularFile(input, why, &st);
+/// The input as MLIR text, or null after reporting why there is none. A
+/// named file must be a regular file (MLIR would block on a FIFO, or read a
+/// device without end). Bytecode is read in a child and comes back as text.
+/// Text nested deeper than Ember's limit is refused: MLIR's text parser
+/// recurses once per level.
+std::unique_ptr<llvm::MemoryBuffer>
+readInput(const std::string &input, const mlir::DialectRegistry &registry,
+          const mlir::MlirOptMainConfig &config) {
+  std::string why;
+  if (input != "-") {
+    int fd = ember::rt::openRegularFile(input, why);
     if (fd < 0) {
-      std::fprintf(stderr, "ember-opt: cannot read '%s': %s\n", input,
+      std::fprintf(stderr, "ember-opt: cannot read '%s': %s\n", input.c_str(),
                    why.c_str());
-      return 1;
+      return nullptr;
     }
     close(fd);
+  } else if (llvm::sys::Process::FileDescriptorIsDisplayed(fileno(stdin))) {
+    std::fprintf(stderr, "(processing input from stdin now, hit ctrl-c/ctrl-d "
+                         "to interrupt)\n");
   }
-  char magic[4] = {};
-  long size = 0;
-  std::FILE *f = std::fopen(input, "rb");
-  if (!f)
-    return -1;
-  size_t n = std::fread(magic, 1, 4, f);
-  if (std::fseek(f, 0, SEEK_END) == 0)
-    size = std::ftell(f);
-  std::fclose(f);
-  if (n != 4 || std::memcmp(magic, "ML\xefR", 4) != 0)
-    return rejectDeepText(input);
-  std::vector<char *> args(argv, argv + argc);
-  std::string out = "-o=/dev/null";
-  args.push_back(out.data());
-  ember::IsolatedOutcome outcome = ember::runIsolated(
-      [&] {
-        mlir::ember::registerAllEmberPasses();
-        mlir::ember::registerAllEmberPipelines();
-        mlir::DialectRegistry registry;
-        mlir::ember::registerAllEmberDialects(registry);
-        return mlir::asMainReturnCode(
-            mlir::MlirOptMain(int(args.size()), args.data(),
-                              "Ember optimizer driver\n", registry));
-      },
-      ember::bytecodeReadLimit(size), /*quietStdout=*/true);
-  using Kind = ember::IsolatedOutcome::Kind;
-  if (outcome.kind == Kind::Signaled)
-    std::fprintf(stderr,
-                 "ember-opt: %s: malformed MLIR bytecode: MLIR's bytecode "
-                 "reader crashed on it (signal %d)\n",
-                 input, outcome.code);
-  else if (outcome.kind == Kind::TimedOut)
-    std::fprintf(stderr,
-                 "ember-opt: %s: malformed MLIR bytecode: MLIR's bytecode "
-                 "reader did not finish on it\n",
-                 input);
-  else
-    return -1; // an ordinary run (or none): go on normally
-  return 1;
+  std::unique_ptr<llvm::MemoryBuffer> file = mlir::openInputFile(input, &why);
+  if (!file) {
+    std::fprintf(stderr, "ember-opt: %s\n", why.c_str());
+    return nullptr;
+  }
+  std::string shownName = input == "-" ? "<stdin>" : input;
+  llvm::StringRef bytes = file->getBuffer();
+  if (bytes.size() >= 4 && bytes.starts_with("ML\xefR")) {
+    ember::IsolatedBytecodeRead read = ember::readBytecodeIsolated(
+        *file, registry, config.shouldAllowUnregisteredDialects());
+    using Kind = ember::IsolatedBytecodeRead::Kind;
+    if (read.kind == Kind::Malformed) {
+      std::fprintf(stderr, "ember-opt: %s: malformed MLIR bytecode: %s\n",
+                   shownName.c_str(), read.why.c_str());
+      return nullptr;
+    }
+    if (read.kind == Kind::Rejected) {
+      static const char *const severities[] = {"error", "warning", "note",
+                                               "remark"};
+      for (const ember::PlainDiagnostic &d : read.diagnostics)
+        std::fprintf(
+            stderr, "%s: %s: %s\n",
+            d.location.empty() ? shownName.c_str() : d.location.c_str(),
+            severities[static_cast<int>(d.severity)], d.message.c_str());
+      if (read.diagnostics.empty())
+        std::fprintf(stderr,
+                     "ember-opt: %s: malformed MLIR bytecode (the reader "
+                     "gave no reason)\n",
+                     shownName.c_str());
+      return nullptr;
+    }
+    if (std::optional<ember::NestingError> deep =
+            ember::textNestingError(read.text)) {
+      std::fprintf(stderr, "ember-opt: %s: malformed MLIR bytecode: %s\n",
+                   shownName.c_str(), deep->message.c_str());
+      return nullptr;
+    }
+    return llvm::MemoryBuffer::getMemBufferCopy(read.text,
+                                                file->getBufferIdentifier());
+  }
+  if (std::optional<ember::NestingError> deep = ember::textNestingError(
+          std::string_view(bytes.data(), bytes.size()))) {
+    std::fprintf(stderr, "ember-opt: %s:%zu:%zu: %s\n", shownName.c_str(),
+                 deep->line, deep->column, deep->message.c_str());
+    return nullptr;
+  }
+  return file;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  if (int code = rejectCrashingBytecode(argc, argv); code >= 0)
-    return code;
+  llvm::InitLLVM initLLVM(argc, argv);
   mlir::ember::registerAllEmberPasses();
   mlir::ember::registerAllEmberPipelines();
   mlir::DialectRegistry registry;
   mlir::ember::registerAllEmberDialects(registry);
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "Ember optimizer driver\n", registry));
+  auto [inputName, outputName] = mlir::registerAndParseCLIOptions(
+      argc, argv, "Ember optimizer driver\n", registry);
+  mlir::MlirOptMainConfig config =
+      mlir::MlirOptMainConfig::createFromCLOptions();
+  // Listing dialects or passes reads no input.
+  if (config.shouldShowDialects() || config.shouldListPasses())
+    return mlir::asMainReturnCode(mlir::MlirOptMain(
+        llvm::outs(), llvm::MemoryBuffer::getMemBuffer(""), registry, config));
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      readInput(inputName, registry, config);
+  if (!input)
+    return kFailed;
+  std::string why;
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      mlir::openOutputFile(outputName, &why);
+  if (!output) {
+    std::fprintf(stderr, "ember-opt: %s\n", why.c_str());
+    return kFailed;
+  }
+  if (failed(
+          mlir::MlirOptMain(output->os(), std::move(input), registry, config)))
+    return kFailed;
+  output->keep();
+  return 0;
 }

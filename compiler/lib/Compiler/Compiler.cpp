@@ -13,11 +13,12 @@
 
 #include "ember/InitAll.h"
 #include "ember/Pipelines/Pipelines.h"
+#include "ember/Support/IsolatedBytecode.h"
 #include "ember/Support/NestingLimit.h"
-#include "ember/Support/RunIsolated.h"
 #include "ember/Target/CPU/CPUTarget.h"
 #include "ember/Target/NVPTX/GpuPlan.h"
 #include "ember/Transforms/Passes.h"
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -27,17 +28,16 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "llvm/IR/LLVMContext.h"
-#include "llvm/IR/Module.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -73,6 +73,21 @@ const DialectRegistry &registry() {
   return *instance;
 }
 
+/// A plain diagnostic as the facade's record (whose severities are the
+/// same, in the same order).
+Record record(const ::ember::PlainDiagnostic &d) {
+  using Plain = ::ember::PlainDiagnostic::Severity;
+  static_assert(int(Plain::Error) == int(Record::Severity::Error) &&
+                int(Plain::Warning) == int(Record::Severity::Warning) &&
+                int(Plain::Note) == int(Record::Severity::Note) &&
+                int(Plain::Remark) == int(Record::Severity::Remark));
+  Record r;
+  r.severity = static_cast<Record::Severity>(d.severity);
+  r.location = d.location;
+  r.message = d.message;
+  return r;
+}
+
 /// Collects every diagnostic of one compilation.
 class DiagnosticCollector {
 public:
@@ -86,38 +101,7 @@ public:
 
 private:
   static Record convert(mlir::Diagnostic &diag) {
-    Record d;
-    switch (diag.getSeverity()) {
-    case DiagnosticSeverity::Error: d.severity = Record::Severity::Error; break;
-    case DiagnosticSeverity::Warning: d.severity = Record::Severity::Warning; break;
-    case DiagnosticSeverity::Note: d.severity = Record::Severity::Note; break;
-    case DiagnosticSeverity::Remark: d.severity = Record::Severity::Remark; break;
-    }
-    if (auto fileLoc = dyn_cast<FileLineColLoc>(diag.getLocation()))
-      d.location = (fileLoc.getFilename().str() + ":" +
-                    std::to_string(fileLoc.getLine()) + ":" +
-                    std::to_string(fileLoc.getColumn()));
-    d.message = messageOf(diag);
-    return d;
-  }
-
-  /// diag.str(), except for attributes MLIR itself cannot print: the
-  /// bytecode reader reports a dense array with a non-numeric element type
-  /// by printing it, which crashes (found by fuzz_ember_ir; an upstream
-  /// bug in MLIR 22).
-  static std::string messageOf(mlir::Diagnostic &diag) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    for (const DiagnosticArgument &arg : diag.getArguments()) {
-      if (arg.getKind() == DiagnosticArgument::DiagnosticArgumentKind::Attribute)
-        if (auto dense = dyn_cast<DenseArrayAttr>(arg.getAsAttribute());
-            dense && !dense.getElementType().isIntOrIndexOrFloat()) {
-          os << "<malformed dense array>";
-          continue;
-        }
-      arg.print(os);
-    }
-    return text;
+    return record(::ember::plainDiagnostic(diag));
   }
   ScopedDiagnosticHandler handler;
 };
@@ -823,56 +807,7 @@ std::unique_ptr<llvm::MemoryBuffer> copyToBuffer(std::string_view bytes,
   return buffer;
 }
 
-/// MLIR's bytecode reader is not hardened against malformed input (the
-/// fuzzer crashes it within seconds: out-of-bounds reads and writes in
-/// libMLIR). Reads the bytecode in `sourceMgr` in a child process first;
-/// returns how the child died if it did, or nullopt when reading it is
-/// safe (whether or not it is valid).
-std::optional<std::string> bytecodeReaderCrash(const llvm::SourceMgr &sourceMgr) {
-  const llvm::MemoryBuffer &buffer = *sourceMgr.getMemoryBuffer(1);
-  if (!isBytecode(buffer.getMemBufferRef()))
-    return std::nullopt;
-  std::chrono::seconds limit = ::ember::bytecodeReadLimit(buffer.getBufferSize());
-  ::ember::IsolatedOutcome outcome = ::ember::runIsolated(
-      [&] {
-        // Parse, verify and tear everything down, so that memory the reader
-        // corrupted without crashing is caught by the allocator's checks
-        // when it is freed, here and not in the parent.
-        MLIRContext ctx(registry(), MLIRContext::Threading::DISABLED);
-        ScopedDiagnosticHandler quiet(&ctx,
-                                      [](Diagnostic &) { return success(); });
-        ParserConfig config(&ctx, /*verifyAfterParse=*/false);
-        if (OwningOpRef<ModuleOp> module =
-                parseSourceFile<ModuleOp>(sourceMgr, config))
-          (void)verify(*module);
-        return 0;
-      },
-      limit);
-  using Kind = ::ember::IsolatedOutcome::Kind;
-  switch (outcome.kind) {
-  case Kind::Unavailable:
-    return std::nullopt; // cannot isolate: read it in-process
-  case Kind::Exited:
-    if (outcome.code == 0)
-      return std::nullopt;
-    return "MLIR's bytecode reader failed on it (exit " +
-           std::to_string(outcome.code) + ")";
-  case Kind::Signaled:
-    return "MLIR's bytecode reader crashed on it (signal " +
-           std::to_string(outcome.code) + ")";
-  case Kind::TimedOut:
-    return "MLIR's bytecode reader did not finish on it within " +
-           std::to_string(limit.count()) + " s of CPU time";
-  }
-  return std::nullopt;
-}
 } // namespace
-
-std::optional<std::string> api::bytecodeReaderCrash(std::string_view bytes) {
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(copyToBuffer(bytes, "input"), llvm::SMLoc());
-  return ::bytecodeReaderCrash(sourceMgr);
-}
 
 namespace {
 
@@ -932,27 +867,54 @@ Result compileImpl(std::string_view source, const Options &options) {
 
   // Verification is a separate step, so that its failures are told apart.
   ParserConfig config(&ctx, /*verifyAfterParse=*/false);
-  // MLIR's lexer reads up to a terminating NUL, which a string_view need
-  // not have (the fuzzer found the overread): parse a terminated copy.
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(copyToBuffer(source, options.name),
-                               llvm::SMLoc());
-  if (!isBytecode(sourceMgr.getMemoryBuffer(1)->getMemBufferRef()))
-    if (std::optional<::ember::NestingError> deep =
-            ::ember::textNestingError(source)) {
-      result.diagnostics.push_back(
-          {api::Diagnostic::Severity::Error,
-           options.name + ":" + std::to_string(deep->line) + ":" +
-               std::to_string(deep->column),
-           deep->message});
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      copyToBuffer(source, options.name);
+  bool bytecode = isBytecode(input->getMemBufferRef());
+  // Untrusted bytecode is read in a child, which sends it back as text:
+  // from here on it is text, parsed and checked as such.
+  std::string bytecodeAsText;
+  if (bytecode && options.isolateBytecode) {
+    ::ember::IsolatedBytecodeRead read =
+        ::ember::readBytecodeIsolated(*input, registry());
+    using Kind = ::ember::IsolatedBytecodeRead::Kind;
+    if (read.kind != Kind::Text) {
       result.failure = api::Failure::Parse;
+      for (const ::ember::PlainDiagnostic &d : read.diagnostics)
+        result.diagnostics.push_back(record(d));
+      if (read.kind == Kind::Malformed)
+        result.diagnostics.push_back({api::Diagnostic::Severity::Error,
+                                      options.name,
+                                      "malformed MLIR bytecode: " + read.why});
+      else if (result.diagnostics.empty())
+        result.diagnostics.push_back(
+            {api::Diagnostic::Severity::Error, options.name,
+             "malformed MLIR bytecode (the reader gave no reason)"});
       return result;
     }
-  if (options.isolateBytecode)
-    if (std::optional<std::string> crash = ::bytecodeReaderCrash(sourceMgr)) {
-      result.diagnostics.push_back(
-          {api::Diagnostic::Severity::Error, options.name,
-           "malformed MLIR bytecode: " + *crash});
+    bytecodeAsText = std::move(read.text);
+    input = llvm::MemoryBuffer::getMemBuffer(bytecodeAsText, options.name,
+                                             /*RequiresNullTerminator=*/true);
+    source = bytecodeAsText;
+    bytecode = false;
+  }
+  // MLIR's lexer reads up to a terminating NUL, which a string_view need
+  // not have (the fuzzer found the overread): the parser reads a
+  // terminated copy.
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  if (!bytecode)
+    if (std::optional<::ember::NestingError> deep =
+            ::ember::textNestingError(source)) {
+      if (bytecodeAsText.empty())
+        result.diagnostics.push_back({api::Diagnostic::Severity::Error,
+                                      options.name + ":" +
+                                          std::to_string(deep->line) + ":" +
+                                          std::to_string(deep->column),
+                                      deep->message});
+      else // (the line and column would be the text's, not the file's)
+        result.diagnostics.push_back(
+            {api::Diagnostic::Severity::Error, options.name,
+             "malformed MLIR bytecode: " + deep->message});
       result.failure = api::Failure::Parse;
       return result;
     }
@@ -963,9 +925,8 @@ Result compileImpl(std::string_view source, const Options &options) {
     if (result.diagnostics.empty()) // ... except, at times, on bytecode
       result.diagnostics.push_back(
           {api::Diagnostic::Severity::Error, options.name,
-           isBytecode(sourceMgr.getMemoryBuffer(1)->getMemBufferRef())
-               ? "malformed MLIR bytecode (the reader gave no reason)"
-               : "the input does not parse (the parser gave no reason)"});
+           bytecode ? "malformed MLIR bytecode (the reader gave no reason)"
+                    : "the input does not parse (the parser gave no reason)"});
     return result;
   }
   if (failed(verify(*module))) {

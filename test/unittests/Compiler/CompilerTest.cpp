@@ -19,16 +19,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <memory>
 #include <numeric>
 #include <span>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace ember;
 using compiler::Stage;
@@ -119,6 +120,55 @@ TEST(CompilerTest, AnIsolatedChildRunsOutOfTime) {
       std::chrono::seconds(1));
   EXPECT_EQ(crash.kind, ember::IsolatedOutcome::Kind::Signaled);
   EXPECT_EQ(crash.code, SIGSEGV);
+}
+
+// What a child writes comes back whole, however much more than a pipe
+// holds (the bytecode reader's child sends a module's text this way); a
+// child that writes past the limit is stopped; one that crashes after
+// writing is a crash, whatever it sent.
+TEST(CompilerTest, AnIsolatedChildSendsItsOutput) {
+  constexpr size_t bytes = 5 << 20; // 80 pipe buffers
+  auto pattern = [](size_t i) { return char('a' + (i * 7 + i / 4099) % 26); };
+  std::string output;
+  ember::IsolatedOutcome sent = ember::runIsolatedWithOutput(
+      [&](int fd) -> int {
+        std::string chunk;
+        for (size_t i = 0; i < bytes; i += chunk.size()) {
+          chunk.clear();
+          for (size_t j = i; j < std::min(bytes, i + 12345); ++j)
+            chunk += pattern(j);
+          if (!ember::detail::writeAll(fd, chunk.data(), chunk.size()))
+            return 2;
+        }
+        return 0;
+      },
+      std::chrono::seconds(30), output, bytes);
+  EXPECT_EQ(sent.kind, ember::IsolatedOutcome::Kind::Exited);
+  EXPECT_EQ(sent.code, 0);
+  ASSERT_EQ(output.size(), bytes);
+  for (size_t i = 0; i < bytes; ++i)
+    ASSERT_EQ(output[i], pattern(i)) << "byte " << i;
+
+  ember::IsolatedOutcome endless = ember::runIsolatedWithOutput(
+      [](int fd) -> int {
+        std::string chunk(1 << 16, 'x');
+        while (ember::detail::writeAll(fd, chunk.data(), chunk.size())) {
+        }
+        return 0;
+      },
+      std::chrono::seconds(30), output, 1 << 20);
+  EXPECT_EQ(endless.kind, ember::IsolatedOutcome::Kind::TooMuchOutput);
+
+  ember::IsolatedOutcome crashed = ember::runIsolatedWithOutput(
+      [](int fd) -> int {
+        ember::detail::writeAll(fd, "Tpartial", 8);
+        signal(SIGSEGV, SIG_DFL); // (a sanitizer's handler would exit)
+        raise(SIGSEGV);
+        return 0;
+      },
+      std::chrono::seconds(30), output, 1 << 20);
+  EXPECT_EQ(crashed.kind, ember::IsolatedOutcome::Kind::Signaled);
+  EXPECT_EQ(crashed.code, SIGSEGV);
 }
 
 TEST(CompilerTest, SharedObjectRunsThroughTheRuntime) {

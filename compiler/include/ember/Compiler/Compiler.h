@@ -62,10 +62,12 @@ struct Options {
   std::string target = "cpu";
   /// The NVIDIA chip for target "cuda", e.g. "sm_90" or "sm_80".
   std::string chip = "sm_90";
-  /// Read MLIR bytecode input in a child process first, and reject it as
-  /// malformed if MLIR's bytecode reader crashes there (it is not hardened
-  /// against hostile files). For tools reading untrusted files (graphc);
-  /// it forks, so leave it off in multithreaded programs.
+  /// Read MLIR bytecode input only in a child process, which sends the
+  /// module back as text, and reject it as malformed if MLIR's bytecode
+  /// reader crashes, spins or fails silently there (it is not hardened
+  /// against hostile files, and corrupts memory on some without crashing).
+  /// For tools reading untrusted files (graphc); it forks, so leave it off
+  /// in multithreaded programs.
   bool isolateBytecode = false;
   /// For target "cuda" and Stage::GPUPlan: also compile the kernels for the
   /// host into GpuPlan::hostCode, which the emulated device
@@ -120,11 +122,6 @@ Result compile(std::string_view source, const Options &options = {});
 Result compileHostKernels(std::string_view source,
                           const std::vector<std::string> &kernelNames,
                           const Options &options = {});
-
-/// When `bytes` is MLIR bytecode on which MLIR's bytecode reader crashes,
-/// how it crashed; nullopt otherwise (text, or bytecode it reads, valid or
-/// not). Reads it in a child process (see Options::isolateBytecode).
-std::optional<std::string> bytecodeReaderCrash(std::string_view bytes);
 
 /// The graph after the graph-level passes (fusion included) as Graphviz DOT:
 /// one node per op, labelled with its name and result shape, edges along
