@@ -66,7 +66,7 @@
 
 // SEGV:    graphc: segv.mlirbc: malformed MLIR bytecode: MLIR's bytecode reader crashed on it (signal {{[0-9]+}})
 // OPTSEGV: ember-opt: {{.*}}segv.mlirbc: malformed MLIR bytecode: MLIR's bytecode reader crashed on it
-// OVERFLOW: graphc: overflow.mlirbc: {{.*}}
+// OVERFLOW: graphc: overflow.mlirbc{{.*}}
 // OPTOVERFLOW: {{.*}}overflow.mlirbc{{.*}}
 // VERIFYBC: graphc: {{.*}}verify.mlir:2:{{[0-9]+}}: 'ember.matmul' op contracting dimensions differ: [2, 3] x [4, 5]
 // OPTVERIFY: verify.mlir:2:{{[0-9]+}}: error: 'ember.matmul' op contracting dimensions differ: [2, 3] x [4, 5]
