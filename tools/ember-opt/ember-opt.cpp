@@ -4,9 +4,10 @@
 // prints the result; every standard MLIR flag works.
 //
 // What mlir-opt does, with its input checked first: only a regular file
-// (or standard input), text no deeper than Ember's nesting limit, and
-// bytecode read only in a child process, which sends the module back as
-// text (ember/Support/IsolatedBytecode.h).
+// (or standard input), text no deeper than Ember's nesting limit, no
+// location naming a device or FIFO, and bytecode read only in a child
+// process, which sends the module back as text
+// (ember/Support/IsolatedBytecode.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,14 +23,89 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <cctype>
 #include <cstdio>
 #include <optional>
+#include <set>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
 
 constexpr int kFailed = 1;
+
+/// The file names of the file locations ("name":line:col, alone or inside
+/// fused, call-site and name locations, and in location aliases) in MLIR
+/// text. Strings in comments are skipped.
+std::set<std::string> locationFiles(llvm::StringRef text) {
+  constexpr size_t kMaxPath = 4096;
+  std::set<std::string> names;
+  auto hex = [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c));
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      size_t eol = text.find('\n', i);
+      if (eol == llvm::StringRef::npos)
+        break;
+      i = eol;
+      continue;
+    }
+    if (text[i] != '"')
+      continue;
+    std::string name;
+    size_t j = i + 1;
+    for (; j < text.size() && text[j] != '"' && text[j] != '\n'; ++j) {
+      if (name.size() > kMaxPath) { // (a hexadecimal blob): not a path
+        if (text[j] == '\\')
+          ++j;
+      } else if (text[j] != '\\') {
+        name += text[j];
+      } else if (j + 1 < text.size() &&
+                 (text[j + 1] == '\\' || text[j + 1] == '"')) {
+        name += text[++j];
+      } else if (j + 1 < text.size() && text[j + 1] == 'n') {
+        name += '\n';
+        ++j;
+      } else if (j + 1 < text.size() && text[j + 1] == 't') {
+        name += '\t';
+        ++j;
+      } else if (j + 2 < text.size() && hex(text[j + 1]) && hex(text[j + 2])) {
+        name += static_cast<char>(
+            std::stoi(std::string(text.substr(j + 1, 2)), nullptr, 16));
+        j += 2;
+      }
+    }
+    if (name.size() <= kMaxPath && j + 2 < text.size() && text[j] == '"' &&
+        text[j + 1] == ':' &&
+        std::isdigit(static_cast<unsigned char>(text[j + 2])))
+      names.insert(name);
+    i = j;
+  }
+  return names;
+}
+
+/// MLIR's diagnostic printer (SourceMgrDiagnosticHandler) opens the file a
+/// location names to show the line: a location naming /dev/zero made
+/// ember-opt read it for ever, and one naming a FIFO would block it. False,
+/// after saying so, when a location in `text` names anything that exists
+/// and is not a regular file.
+bool locationsAreFiles(llvm::StringRef text, const std::string &shownName) {
+  for (const std::string &name : locationFiles(text)) {
+    struct stat st;
+    if (name.empty() || ::stat(name.c_str(), &st) != 0 || S_ISREG(st.st_mode))
+      continue;
+    std::fprintf(stderr,
+                 "ember-opt: %s: a location names '%s', which is %s, not a "
+                 "regular file (MLIR would read it to show a diagnostic's "
+                 "line)\n",
+                 shownName.c_str(), name.c_str(),
+                 ember::rt::fileKind(st.st_mode));
+    return false;
+  }
+  return true;
+}
 
 /// The input as MLIR text, or null after reporting why there is none. A
 /// named file must be a regular file (MLIR would block on a FIFO, or read a
@@ -89,6 +165,8 @@ readInput(const std::string &input, const mlir::DialectRegistry &registry,
                    shownName.c_str(), deep->message.c_str());
       return nullptr;
     }
+    if (!locationsAreFiles(read.text, shownName))
+      return nullptr;
     return llvm::MemoryBuffer::getMemBufferCopy(read.text,
                                                 file->getBufferIdentifier());
   }
@@ -98,6 +176,8 @@ readInput(const std::string &input, const mlir::DialectRegistry &registry,
                  deep->line, deep->column, deep->message.c_str());
     return nullptr;
   }
+  if (!locationsAreFiles(bytes, shownName))
+    return nullptr;
   return file;
 }
 
