@@ -15,6 +15,7 @@
 #include "ember/Support/IsolatedBytecode.h"
 #include "ember/Support/NestingLimit.h"
 #include "ember/runtime/File.h"
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -135,7 +136,7 @@ readInput(const std::string &input, const mlir::DialectRegistry &registry,
   }
   std::string shownName = input == "-" ? "<stdin>" : input;
   llvm::StringRef bytes = file->getBuffer();
-  if (bytes.size() >= 4 && bytes.starts_with("ML\xefR")) {
+  if (mlir::isBytecode(file->getMemBufferRef())) {
     ember::IsolatedBytecodeRead read = ember::readBytecodeIsolated(
         *file, registry, config.shouldAllowUnregisteredDialects());
     using Kind = ember::IsolatedBytecodeRead::Kind;

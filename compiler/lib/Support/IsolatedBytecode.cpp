@@ -8,6 +8,7 @@
 
 #include "ember/Support/RunIsolated.h"
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -215,7 +216,7 @@ ember::readBytecodeIsolated(const llvm::MemoryBuffer &buffer,
   if (output[0] == kText) {
     output.erase(0, 1);
     // Text, not bytecode again: the parser picks its reader by content.
-    if (output.size() >= 4 && output.compare(0, 4, "ML\xefR") == 0) {
+    if (isBytecode(llvm::MemoryBufferRef(output, "text"))) {
       read.why = "MLIR's bytecode reader failed on it (it sent bytecode back)";
       return read;
     }
