@@ -34,8 +34,10 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 # LibTorch's convolutions and products go through the system's BLAS: with
 # Debian's reference BLAS (libtorch-dev alone) its step is about twice as
 # slow as with OpenBLAS (bench/deps.sh installs it).
-blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)
-echo "blas:    ${blas:-unknown} (LibTorch's; Debian: libopenblas0-openmp)${OPENBLAS_CORETYPE:+, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE}"
+source "$HERE/blas.sh"
+blas_setup
+blas_describe "(LibTorch's; Debian: libopenblas0-openmp)"
+blas=$(readlink -f "$BLAS_LIB" 2>/dev/null)
 [[ $blas == */blas/libblas.so.3 ]] &&
   echo "warning: LibTorch runs on the reference BLAS here; bench/deps.sh installs OpenBLAS" >&2
 

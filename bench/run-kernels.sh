@@ -32,7 +32,9 @@ fi
 isa=$(grep -m1 -ow avx512f /proc/cpuinfo || grep -m1 -ow avx2 /proc/cpuinfo || echo "no AVX2")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $isa"
 echo "ember:   code for ${EMBER_CPU:-the host CPU}${EMBER_CPU:+ (EMBER_CPU)}"
-echo "blas:    $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)${OPENBLAS_CORETYPE:+, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE}"
+source "$(dirname "$0")/blas.sh"
+blas_setup
+blas_describe
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT

@@ -100,8 +100,9 @@ fi
 
 isa=$(grep -m1 -ow avx512f /proc/cpuinfo || grep -m1 -ow avx2 /proc/cpuinfo || echo "no AVX2")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $isa"
-blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null)
-echo "blas:    ${blas:-unknown} (the peers' matmuls; Debian: libopenblas0-openmp)${OPENBLAS_CORETYPE:+, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE}"
+source "$(dirname "$0")/blas.sh"
+blas_setup
+blas_describe "(the peers' matmuls; Debian: libopenblas0-openmp)"
 torch1=$("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null)
 echo "torch:   ${torch1:-none} ($PYTHON), ${torch2Version:-none} (pytorch2: $TORCH2)"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
