@@ -5,6 +5,13 @@
 // RUN: sh -c 'graphc %t/syntax.mlir --emit=ember 2>/dev/null; test $? -eq 3'
 // RUN: not graphc %t/verify.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=VERIFY
 // RUN: sh -c 'graphc %t/verify.mlir --emit=ember 2>/dev/null; test $? -eq 4'
+// A location that is not a bare file position still names one: a fused
+// op's first, a call site's callee, a named position's; an ONNX node's
+// name (a name without a position) is quoted. graphc printed none of these.
+// RUN: not graphc %t/fused-loc.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=FUSEDLOC
+// RUN: not graphc %t/callsite-loc.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=CALLLOC
+// RUN: not graphc %t/name-loc.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=NAMELOC
+// RUN: not graphc %t/named-position-loc.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=NAMEDPOS
 // RUN: not graphc %t/two-functions.mlir --emit=ember 2>&1 | FileCheck %s --check-prefix=TWO
 // RUN: sh -c 'graphc %t/two-functions.mlir --emit=ember 2>/dev/null; test $? -eq 5'
 // RUN: not graphc %t/good.mlir --target=cuda --emit=asm 2>&1 | FileCheck %s --check-prefix=STAGE
@@ -79,6 +86,10 @@
 // OPTGOOD: ember.relu %{{.*}} : tensor<2xf32>
 // PARSE:   graphc: syntax.mlir:2:{{[0-9]+}}: expected
 // VERIFY:  graphc: verify.mlir:2:{{[0-9]+}}: 'ember.matmul' op contracting dimensions differ: [2, 3] x [4, 5]
+// FUSEDLOC: graphc: model.py:3:4: 'ember.matmul' op contracting dimensions differ
+// CALLLOC: graphc: lib.py:10:2: 'ember.matmul' op contracting dimensions differ
+// NAMELOC: graphc: "conv1": 'ember.matmul' op contracting dimensions differ
+// NAMEDPOS: graphc: model.py:42:9: 'ember.matmul' op contracting dimensions differ
 // TWO:     graphc: two-functions.mlir:{{[0-9]+}}:{{[0-9]+}}: a graph module must have one public function
 // STAGE:   graphc: stage 'asm' is not available for --target=cuda
 // CHIP:    graphc: invalid CUDA chip 'sm_90},x{'
@@ -106,6 +117,26 @@ func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {
 //--- verify.mlir
 func.func @graph(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
   %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+//--- fused-loc.mlir
+func.func @graph(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32> loc(fused["model.py":3:4, "model.py":5:6])
+  return %0 : tensor<2x5xf32>
+}
+//--- callsite-loc.mlir
+func.func @graph(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32> loc(callsite("lib.py":10:2 at "main.py":20:3))
+  return %0 : tensor<2x5xf32>
+}
+//--- name-loc.mlir
+func.func @graph(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32> loc("conv1")
+  return %0 : tensor<2x5xf32>
+}
+//--- named-position-loc.mlir
+func.func @graph(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  %0 = ember.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32> loc("node7"("model.py":42:9))
   return %0 : tensor<2x5xf32>
 }
 //--- two-functions.mlir

@@ -41,10 +41,17 @@ ember::PlainDiagnostic ember::plainDiagnostic(Diagnostic &diag) {
     d.severity = PlainDiagnostic::Severity::Remark;
     break;
   }
-  if (auto fileLoc = dyn_cast<FileLineColLoc>(diag.getLocation()))
+  // The first file position anywhere in the location, as MLIR's own
+  // printer shows it: a fused op's (the first of its ops), a call site's
+  // callee, a named position's. Else the first name (an ONNX node's, an
+  // initializer's or an input's), quoted.
+  LocationAttr loc = diag.getLocation();
+  if (auto fileLoc = loc.findInstanceOf<FileLineColLoc>())
     d.location = fileLoc.getFilename().str() + ":" +
                  std::to_string(fileLoc.getLine()) + ":" +
                  std::to_string(fileLoc.getColumn());
+  else if (auto nameLoc = loc.findInstanceOf<NameLoc>())
+    d.location = "\"" + nameLoc.getName().str() + "\"";
   llvm::raw_string_ostream os(d.message);
   for (const DiagnosticArgument &arg : diag.getArguments()) {
     if (arg.getKind() == DiagnosticArgument::DiagnosticArgumentKind::Attribute)

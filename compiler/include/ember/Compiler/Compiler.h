@@ -42,7 +42,10 @@ enum class Stage {
 struct Diagnostic {
   enum class Severity { Error, Warning, Note, Remark };
   Severity severity = Severity::Error;
-  std::string location; ///< e.g. "graph.mlir:3:8"; empty when unknown
+  /// e.g. "graph.mlir:3:8": the first file position in the op's location
+  /// (a fused op's first); else its first name, quoted ("\"conv1\"", an
+  /// ONNX node's); empty when unknown.
+  std::string location;
   std::string message;
 };
 

@@ -33,7 +33,10 @@ namespace ember {
 struct PlainDiagnostic {
   enum class Severity { Error, Warning, Note, Remark };
   Severity severity = Severity::Error;
-  std::string location; ///< "file:line:col"; empty when not a file location
+  /// "file:line:col", the first file position anywhere in the location
+  /// (a fused op's, a call site's callee); else the first name, quoted
+  /// ("\"conv1\"": an ONNX node's); empty when neither.
+  std::string location;
   std::string message;
 };
 
