@@ -76,6 +76,13 @@
 // RUN: sh -c 'graphc %t/verify.mlirbc --emit=ember 2>/dev/null; test $? -eq 4'
 // RUN: not ember-opt %t/verify.mlirbc 2>&1 | FileCheck %s --check-prefix=OPTVERIFY
 // RUN: ember-opt %t/good.mlirbc | FileCheck %s --check-prefix=OPTGOOD
+// The child reading bytecode loads --irdl-file's dialects first, as
+// MlirOptMain does for text (without them: "dialect 'irdltest' is unknown").
+// RUN: ember-opt --irdl-file=%t/dialect.irdl.mlir %t/irdl-user.mlir --emit-bytecode -o %t/irdl-user.mlirbc
+// RUN: ember-opt --irdl-file=%t/dialect.irdl.mlir %t/irdl-user.mlirbc | FileCheck %s --check-prefix=OPTIRDL
+// RUN: not ember-opt %t/irdl-user.mlirbc 2>&1 | FileCheck %s --check-prefix=OPTNOIRDL
+// OPTIRDL: "irdltest.op"() : () -> i32
+// OPTNOIRDL: dialect 'irdltest' is unknown
 
 // SEGV:    graphc: segv.mlirbc: malformed MLIR bytecode: MLIR's bytecode reader crashed on it (signal {{[0-9]+}})
 // OPTSEGV: ember-opt: {{.*}}segv.mlirbc: malformed MLIR bytecode: MLIR's bytecode reader crashed on it
@@ -145,6 +152,18 @@ func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
 }
 func.func @g(%a: tensor<2xf32>) -> tensor<2xf32> {
   return %a : tensor<2xf32>
+}
+//--- dialect.irdl.mlir
+irdl.dialect @irdltest {
+  irdl.operation @op {
+    %0 = irdl.any
+    irdl.results(res: %0)
+  }
+}
+//--- irdl-user.mlir
+func.func @f() -> i32 {
+  %0 = "irdltest.op"() : () -> i32
+  return %0 : i32
 }
 //--- good.mlir
 func.func @graph(%a: tensor<2xf32>) -> tensor<2xf32> {

@@ -138,7 +138,8 @@ readInput(const std::string &input, const mlir::DialectRegistry &registry,
   llvm::StringRef bytes = file->getBuffer();
   if (mlir::isBytecode(file->getMemBufferRef())) {
     ember::IsolatedBytecodeRead read = ember::readBytecodeIsolated(
-        *file, registry, config.shouldAllowUnregisteredDialects());
+        *file, registry, config.shouldAllowUnregisteredDialects(),
+        config.getIrdlFile());
     using Kind = ember::IsolatedBytecodeRead::Kind;
     if (read.kind == Kind::Malformed) {
       std::fprintf(stderr, "ember-opt: %s: malformed MLIR bytecode: %s\n",

@@ -9,6 +9,7 @@
 #include "ember/Support/RunIsolated.h"
 
 #include "mlir/Bytecode/BytecodeReader.h"
+#include "mlir/Dialect/IRDL/IRDLLoading.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -105,7 +106,7 @@ void writeField(llvm::raw_ostream &os, const std::string &field) {
 
 int readAndSend(const llvm::MemoryBuffer &buffer,
                 const DialectRegistry &registry, bool allowUnregistered,
-                int fd) {
+                llvm::StringRef irdlFile, int fd) {
   MLIRContext ctx(registry, MLIRContext::Threading::DISABLED);
   ctx.allowUnregisteredDialects(allowUnregistered);
   std::vector<ember::PlainDiagnostic> diagnostics;
@@ -120,11 +121,22 @@ int readAndSend(const llvm::MemoryBuffer &buffer,
       llvm::MemoryBuffer::getMemBuffer(buffer.getMemBufferRef(),
                                        /*RequiresNullTerminator=*/false),
       llvm::SMLoc());
+  // The dialects an IRDL file defines (ember-opt --irdl-file), as
+  // MlirOptMain loads them before it parses its input.
+  bool dialectsLoaded = true;
+  if (!irdlFile.empty()) {
+    ParserConfig irdlConfig(&ctx);
+    OwningOpRef<ModuleOp> irdl =
+        parseSourceFile<ModuleOp>(irdlFile, irdlConfig);
+    dialectsLoaded = irdl && succeeded(irdl::loadDialects(*irdl));
+  }
   // Resources of groups no dialect claims (e.g. a reproducer's pipeline)
   // are kept, and printed back.
   FallbackAsmResourceMap resources;
   ParserConfig config(&ctx, /*verifyAfterParse=*/false, &resources);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, config);
+  OwningOpRef<ModuleOp> module;
+  if (dialectsLoaded)
+    module = parseSourceFile<ModuleOp>(sourceMgr, config);
   llvm::raw_fd_ostream os(fd, /*shouldClose=*/false, /*unbuffered=*/false);
   if (module) {
     os << kText;
@@ -184,14 +196,14 @@ std::vector<ember::PlainDiagnostic> decodeDiagnostics(const std::string &s) {
 ember::IsolatedBytecodeRead
 ember::readBytecodeIsolated(const llvm::MemoryBuffer &buffer,
                             const DialectRegistry &registry,
-                            bool allowUnregistered) {
+                            bool allowUnregistered, llvm::StringRef irdlFile) {
   IsolatedBytecodeRead read;
   std::chrono::seconds limit = bytecodeReadLimit(buffer.getBufferSize());
   size_t maxText = textLimit(buffer.getBufferSize());
   std::string output;
   IsolatedOutcome outcome = runIsolatedWithOutput(
       [&](int fd) {
-        return readAndSend(buffer, registry, allowUnregistered, fd);
+        return readAndSend(buffer, registry, allowUnregistered, irdlFile, fd);
       },
       limit, output, maxText);
   using Kind = IsolatedOutcome::Kind;

@@ -15,6 +15,8 @@
 #ifndef EMBER_SUPPORT_ISOLATEDBYTECODE_H
 #define EMBER_SUPPORT_ISOLATEDBYTECODE_H
 
+#include "llvm/ADT/StringRef.h"
+
 #include <string>
 #include <vector>
 
@@ -65,10 +67,13 @@ struct IsolatedBytecodeRead {
 /// in a forked child, which gets 5 s of CPU time plus 1 s per MiB and may
 /// send 64 MiB plus 64 times the file's size of text. The text is as
 /// untrusted as the file: parse and verify it as any text input (nesting
-/// limit included). Forks: not for multithreaded callers.
+/// limit included). `irdlFile`, when given, names an IRDL file whose
+/// dialects the child loads first (ember-opt's --irdl-file; an error in it
+/// is the read's diagnostics). Forks: not for multithreaded callers.
 IsolatedBytecodeRead readBytecodeIsolated(const llvm::MemoryBuffer &buffer,
                                           const mlir::DialectRegistry &registry,
-                                          bool allowUnregistered = false);
+                                          bool allowUnregistered = false,
+                                          llvm::StringRef irdlFile = {});
 
 } // namespace ember
 
