@@ -16,6 +16,9 @@
 #===------------------------------------------------------------------------===#
 
 BLAS_LIB=/usr/lib/x86_64-linux-gnu/libblas.so.3
+# The library libblas.so.3 is (Debian's alternatives): OpenBLAS, or the
+# reference BLAS under .../blas/.
+BLAS_PATH=$(readlink -f "$BLAS_LIB" 2>/dev/null) || BLAS_PATH=
 BLAS_NOTE=
 
 # OpenBLAS's name for the kernels it runs with the current environment;
@@ -51,10 +54,9 @@ blas_setup() {
 
 # The "blas:" line: the library, the kernels OpenBLAS runs, and why.
 blas_describe() {
-  local path core
-  path=$(readlink -f "$BLAS_LIB" 2>/dev/null)
+  local core
   core=$(blas_core) || core=
-  echo "blas:    ${path:-unknown}${core:+ (OpenBLAS kernels: $core)}${OPENBLAS_CORETYPE:+, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE}${1:+ $1}"
+  echo "blas:    ${BLAS_PATH:-unknown}${core:+ (OpenBLAS kernels: $core)}${OPENBLAS_CORETYPE:+, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE}${1:+ $1}"
   [[ -n $BLAS_NOTE ]] && echo "blas:    $BLAS_NOTE"
   return 0
 }
