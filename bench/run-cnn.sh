@@ -37,7 +37,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 source "$HERE/blas.sh"
 blas_setup
 blas_describe "(LibTorch's; Debian: libopenblas0-openmp)"
-[[ $BLAS_PATH == */blas/libblas.so.3 ]] &&
+[[ $BLAS_PATH == */blas/libblas.so.3* ]] &&
   echo "warning: LibTorch runs on the reference BLAS here; bench/deps.sh installs OpenBLAS" >&2
 
 work=$(mktemp -d)
